@@ -1,0 +1,203 @@
+//! Checking gradients against central differences.
+//!
+//! - [`numerical_gradient`]: the notes' chapter 2, for any plain closure.
+//! - [`gradcheck`]: the tape's gradients of a function against central
+//!   differences, with PyTorch's defaults and pass rule
+//!   (`|analytic - numeric| <= atol + rtol * |numeric|`).
+
+use crate::tape::{Tape, Var};
+use crate::tensor::{Shape, Tensor};
+use std::fmt;
+
+/// Central-difference gradient of `f` at `x`, one coordinate at a time:
+/// `(f(x + h e_i) - f(x - h e_i)) / (2h)`. The notes use `h = 1e-4`.
+///
+/// ```
+/// use tapegrad::check::numerical_gradient;
+/// let g = numerical_gradient(|x| x[0] * x[0] + x[1] * x[1], &[3.0, 4.0], 1e-4);
+/// assert!((g[0] - 6.0).abs() < 1e-6 && (g[1] - 8.0).abs() < 1e-6);
+/// ```
+pub fn numerical_gradient(mut f: impl FnMut(&[f64]) -> f64, x: &[f64], h: f64) -> Vec<f64> {
+    let mut x = x.to_vec();
+    let mut grad = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        let saved = x[i];
+        x[i] = saved + h;
+        let plus = f(&x);
+        x[i] = saved - h;
+        let minus = f(&x);
+        x[i] = saved; // restore, as the notes do
+        grad[i] = (plus - minus) / (2.0 * h);
+    }
+    grad
+}
+
+/// Tolerances for [`gradcheck`]; the defaults are PyTorch's.
+///
+/// ```
+/// let o = tapegrad::check::GradcheckOptions::default();
+/// assert_eq!((o.eps, o.atol, o.rtol), (1e-6, 1e-5, 1e-3));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradcheckOptions {
+    /// Step of the central difference.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance (relative to the numeric value).
+    pub rtol: f64,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+    }
+}
+
+/// What a passing [`gradcheck`] measured.
+///
+/// ```
+/// use tapegrad::{Tensor, check::{gradcheck, GradcheckOptions}};
+/// let r = gradcheck(|_, x| x[0].sin().sum(), &[Tensor::ones(&[3])], &GradcheckOptions::default()).unwrap();
+/// assert_eq!(r.checked, 3);
+/// assert!(r.max_abs_error < 1e-8);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Number of input elements compared.
+    pub checked: usize,
+    /// Largest `|analytic - numeric|`.
+    pub max_abs_error: f64,
+    /// Largest `|analytic - numeric| / |numeric|` over nonzero numeric values.
+    pub max_rel_error: f64,
+}
+
+/// One element whose analytic gradient disagrees with the numeric one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// Which input (position in the `inputs` slice).
+    pub input: usize,
+    /// Flat (row-major) index of the element within that input.
+    pub index: usize,
+    /// The tape's gradient.
+    pub analytic: f64,
+    /// The central difference.
+    pub numeric: f64,
+}
+
+/// Why [`gradcheck`] failed.
+///
+/// ```
+/// use tapegrad::{Tensor, check::{gradcheck, GradcheckError, GradcheckOptions}};
+/// // detach hides x from the tape, so its analytic gradient is 0, not 2x
+/// let err = gradcheck(|_, x| (x[0] * x[0].detach()).sum(), &[Tensor::ones(&[2])],
+///                     &GradcheckOptions::default()).unwrap_err();
+/// match err {
+///     GradcheckError::Mismatch(m) => assert_eq!(m.len(), 2),
+///     other => panic!("{other}"),
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum GradcheckError {
+    /// The function did not return a one-element value.
+    NotScalar(Shape),
+    /// These elements disagree beyond tolerance.
+    Mismatch(Vec<Mismatch>),
+}
+
+impl fmt::Display for GradcheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GradcheckError::NotScalar(s) => {
+                write!(f, "gradcheck: the function returned shape {:?}, not a scalar", s.as_slice())
+            }
+            GradcheckError::Mismatch(ms) => {
+                writeln!(f, "gradcheck: {} element(s) disagree with central differences:", ms.len())?;
+                for m in ms {
+                    writeln!(
+                        f,
+                        "  input {} index {}: analytic {:.10e}, numeric {:.10e}, difference {:.3e}",
+                        m.input,
+                        m.index,
+                        m.analytic,
+                        m.numeric,
+                        (m.analytic - m.numeric).abs()
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for GradcheckError {}
+
+/// Checks the tape's gradients of `f` at `inputs` against central
+/// differences. `f` builds a scalar from one Var per input, on the tape
+/// it is given; it is called once for the analytic gradients and twice per
+/// input element for the numeric ones.
+///
+/// ```
+/// use tapegrad::{Tensor, check::{gradcheck, GradcheckOptions}};
+/// let a = Tensor::from_vec(vec![0.3, -0.7, 1.1, 0.2], &[2, 2]);
+/// let b = Tensor::from_vec(vec![0.5, 0.1], &[2]);
+/// let report = gradcheck(
+///     |_, v| (v[0].matmul(v[0]) + v[1]).tanh().sum(),
+///     &[a, b],
+///     &GradcheckOptions::default(),
+/// ).unwrap();
+/// assert_eq!(report.checked, 6);
+/// ```
+pub fn gradcheck<F>(f: F, inputs: &[Tensor], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    let analytic = analytic_gradients(&f, inputs)?;
+    let mut tape = Tape::new();
+    let mut eval = |xs: &[Tensor]| {
+        tape.clear();
+        let vars: Vec<Var<'_>> = xs.iter().map(|x| tape.var(x)).collect();
+        f(&tape, &vars).item()
+    };
+    let mut work = inputs.to_vec();
+    let mut report = Report { checked: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
+    let mut mismatches = Vec::new();
+    for input in 0..inputs.len() {
+        for index in 0..inputs[input].len() {
+            let saved = work[input].data()[index];
+            work[input].data_mut()[index] = saved + options.eps;
+            let plus = eval(&work);
+            work[input].data_mut()[index] = saved - options.eps;
+            let minus = eval(&work);
+            work[input].data_mut()[index] = saved;
+            let numeric = (plus - minus) / (2.0 * options.eps);
+            let a = analytic[input].data()[index];
+            let err = (a - numeric).abs();
+            report.checked += 1;
+            report.max_abs_error = report.max_abs_error.max(err);
+            if numeric != 0.0 {
+                report.max_rel_error = report.max_rel_error.max(err / numeric.abs());
+            }
+            // NaN on either side fails: only a real comparison passes.
+            let passes = err <= options.atol + options.rtol * numeric.abs();
+            if !passes {
+                mismatches.push(Mismatch { input, index, analytic: a, numeric });
+            }
+        }
+    }
+    if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::Mismatch(mismatches)) }
+}
+
+fn analytic_gradients<F>(f: &F, inputs: &[Tensor]) -> Result<Vec<Tensor>, GradcheckError>
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    let tape = Tape::new();
+    let vars: Vec<Var<'_>> = inputs.iter().map(|x| tape.var(x)).collect();
+    let out = f(&tape, &vars);
+    if out.len() != 1 {
+        return Err(GradcheckError::NotScalar(out.shape()));
+    }
+    let grads = out.backward();
+    Ok(vars.iter().map(|v| grads.wrt(*v)).collect())
+}

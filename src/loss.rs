@@ -1,0 +1,149 @@
+//! Loss functions, each written with the tape's ops so its gradient comes
+//! from the same backward rules as everything else.
+//!
+//! | loss | formula | used in |
+//! |---|---|---|
+//! | [`mse`] | `mean((p - t)^2)` | PyTorch's `MSELoss` |
+//! | [`mse_half`] | `sum((p - t)^2) / (2N)` | the notes' linear regression (chapter 1) |
+//! | [`sse_half`] | `0.5 * sum((p - t)^2)` | the notes' per-sample error (chapter 4) |
+//! | [`cross_entropy`] | `-mean(log_softmax(z)[i, t_i])` | classification from logits |
+//! | [`hinge`] | `mean(relu(1 - y * s))` | micrograd's max-margin demo |
+//! | [`l2`] | `sum of w^2` over parameters | regularization |
+
+use crate::tape::{Tape, Var};
+use crate::tensor::ShapeError;
+
+/// Mean squared error, `mean((pred - target)^2)`.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::from_vec(vec![1.0, 3.0], &[2]));
+/// let t = tape.constant(Tensor::from_vec(vec![0.0, 1.0], &[2]));
+/// assert_eq!(loss::mse(p, t).item(), 2.5);
+/// ```
+pub fn mse<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
+    (pred - target).square().mean()
+}
+
+/// The notes' regression loss, `sum((pred - target)^2) / (2N)`: the 1/2
+/// cancels the 2 of the derivative, and does not move the minimiser.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::from_vec(vec![1.0, 3.0], &[2]));
+/// let t = tape.constant(Tensor::from_vec(vec![0.0, 1.0], &[2]));
+/// assert_eq!(loss::mse_half(p, t).item(), 1.25);
+/// ```
+pub fn mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
+    0.5 * (pred - target).square().mean()
+}
+
+/// The notes' per-sample error, `0.5 * sum((pred - target)^2)`, whose
+/// gradient with respect to `pred` is `pred - target` (the output delta).
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::from_vec(vec![1.0, 3.0], &[2]));
+/// let t = tape.constant(Tensor::from_vec(vec![0.0, 1.0], &[2]));
+/// let e = loss::sse_half(p, t);
+/// assert_eq!(e.item(), 2.5);
+/// assert_eq!(e.backward().wrt(p).data(), &[1.0, 2.0]);
+/// ```
+pub fn sse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
+    0.5 * (pred - target).square().sum()
+}
+
+/// Cross-entropy of `[n, c]` logits against class indices, through a stable
+/// log-softmax: `-mean_i log_softmax(logits)[i, targets[i]]` (PyTorch's
+/// `CrossEntropyLoss` with mean reduction).
+///
+/// # Panics
+/// If `logits` is not 2-D, `targets` has the wrong length, or a class is
+/// out of range (see [`try_cross_entropy`]).
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let z = tape.var(Tensor::zeros(&[2, 4]));
+/// let l = loss::cross_entropy(z, &[1, 3]);
+/// assert!((l.item() - 4f64.ln()).abs() < 1e-12);
+/// ```
+pub fn cross_entropy<'t>(logits: Var<'t>, targets: &[usize]) -> Var<'t> {
+    try_cross_entropy(logits, targets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`cross_entropy`], but bad shapes or classes are an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let z = tape.var(Tensor::zeros(&[2, 4]));
+/// let e = loss::try_cross_entropy(z, &[1, 4]).unwrap_err();
+/// assert!(e.to_string().contains("class 4"));
+/// ```
+pub fn try_cross_entropy<'t>(logits: Var<'t>, targets: &[usize]) -> Result<Var<'t>, ShapeError> {
+    let shape = logits.shape();
+    let err = |reason: String| ShapeError::new("cross_entropy", &[&shape, &[targets.len()]], reason);
+    if shape.len() != 2 {
+        return Err(err("logits must be 2-D [batch, classes]".into()));
+    }
+    let (n, c) = (shape[0], shape[1]);
+    if targets.len() != n {
+        return Err(err(format!("{} targets for a batch of {n}", targets.len())));
+    }
+    if let Some(&bad) = targets.iter().find(|&&t| t >= c) {
+        return Err(err(format!("class {bad} is out of range for {c} classes")));
+    }
+    let tape = logits.tape();
+    let onehot = one_hot(tape, targets, c);
+    Ok(-(onehot * logits.log_softmax()).sum() / n as f64)
+}
+
+/// A constant `[n, classes]` one-hot matrix, written straight into the
+/// tape's arena.
+fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
+    tape.record(crate::ops::Op::Constant, 0.0, &[], &[targets.len(), classes], |_, out| {
+        out.fill(0.0);
+        for (row, &t) in targets.iter().enumerate() {
+            out[row * classes + t] = 1.0;
+        }
+    })
+}
+
+/// Max-margin (hinge) loss for labels `y` in {-1, +1}:
+/// `mean(relu(1 - y * score))`, as in micrograd's demo.
+///
+/// # Panics
+/// If the shapes do not broadcast.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let s = tape.var(Tensor::from_vec(vec![2.0, 0.5], &[2]));
+/// let y = tape.constant(Tensor::from_vec(vec![1.0, 1.0], &[2]));
+/// assert_eq!(loss::hinge(s, y).item(), 0.25); // (0 + 0.5) / 2
+/// ```
+pub fn hinge<'t>(scores: Var<'t>, labels: Var<'t>) -> Var<'t> {
+    (1.0 - labels * scores).relu().mean()
+}
+
+/// The L2 penalty `sum over params of sum(w^2)`; multiply by lambda (or
+/// lambda / 2) and add it to a loss.
+///
+/// # Panics
+/// If `params` is empty.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let w = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+/// let b = tape.scalar(3.0);
+/// assert_eq!(loss::l2(&[w, b]).item(), 14.0);
+/// ```
+pub fn l2<'t>(params: &[Var<'t>]) -> Var<'t> {
+    let (first, rest) = params.split_first().expect("l2: needs at least one parameter");
+    rest.iter().fold(first.square().sum(), |acc, p| acc + p.square().sum())
+}

@@ -1,0 +1,114 @@
+//! Ops defined outside the crate: a forward rule and a backward rule (a
+//! custom vector-Jacobian product) supplied by the user.
+//!
+//! ```
+//! use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+//!
+//! /// softplus(x) = ln(1 + e^x), with derivative sigmoid(x), written by hand.
+//! struct Softplus;
+//! impl CustomOp for Softplus {
+//!     fn name(&self) -> &'static str { "softplus" }
+//!     fn forward(&self, inputs: &[Tensor]) -> Tensor {
+//!         inputs[0].map(|x| x.max(0.0) + (-x.abs()).exp().ln_1p())
+//!     }
+//!     fn backward(&self, inputs: &[Tensor], _output: &Tensor, grad: &Tensor) -> Vec<Tensor> {
+//!         let s = inputs[0].map(|x| 1.0 / (1.0 + (-x).exp()));
+//!         vec![grad.mul(&s)]
+//!     }
+//! }
+//!
+//! let tape = Tape::new();
+//! let x = tape.var(Tensor::from_vec(vec![0.0, 1.0], &[2]));
+//! let y = tape.custom(Softplus, &[x]).sum();
+//! let g = y.backward().wrt(x);
+//! assert_eq!(g.data()[0], 0.5);
+//! ```
+
+use super::Op;
+use crate::tape::{Arena, Tape, Var};
+use crate::tensor::Tensor;
+use smallvec::SmallVec;
+use std::rc::Rc;
+
+/// A user-defined op: how to compute its value, and how to turn the
+/// gradient of its output into gradients of its inputs.
+pub trait CustomOp {
+    /// Name shown in errors and in the tape's table.
+    fn name(&self) -> &'static str;
+
+    /// The output, computed from the inputs' values.
+    fn forward(&self, inputs: &[Tensor]) -> Tensor;
+
+    /// The vector-Jacobian product: given the inputs, the output and the
+    /// gradient of the loss with respect to the output, return the gradient
+    /// with respect to each input, shaped like that input.
+    fn backward(&self, inputs: &[Tensor], output: &Tensor, grad_output: &Tensor) -> Vec<Tensor>;
+}
+
+/// A custom op recorded on a tape, with the nodes it read.
+pub(crate) struct CustomEntry {
+    pub op: Rc<dyn CustomOp>,
+    pub args: SmallVec<[u32; 4]>,
+}
+
+impl Tape {
+    /// Records a user-defined op on `inputs`.
+    ///
+    /// # Panics
+    /// If an input belongs to another tape.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+    /// struct Double;
+    /// impl CustomOp for Double {
+    ///     fn name(&self) -> &'static str { "double" }
+    ///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].scale(2.0) }
+    ///     fn backward(&self, _: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> { vec![g.scale(2.0)] }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(3.0);
+    /// let y = tape.custom(Double, &[x]);
+    /// assert_eq!((y.item(), y.backward().wrt(x).item()), (6.0, 2.0));
+    /// ```
+    pub fn custom<'t>(&'t self, op: impl CustomOp + 'static, inputs: &[Var<'t>]) -> Var<'t> {
+        let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
+        let output = op.forward(&values);
+        let entry = CustomEntry { op: Rc::new(op), args: inputs.iter().map(|v| v.idx).collect() };
+        let index = {
+            let mut inner = self.inner.borrow_mut();
+            inner.customs.push(entry);
+            inner.customs.len() as u32 - 1
+        };
+        self.record(Op::Custom(index), 0.0, inputs, output.shape(), |_, out| out.copy_from_slice(output.data()))
+    }
+}
+
+/// Backward: call the user's rule and add what it returns into the inputs'
+/// gradients, checking each gradient's shape first.
+pub(crate) fn backward(entry: &CustomEntry, me: u32, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
+    let tensor_of = |idx: u32, data: &[f64]| Tensor::from_vec(data.to_vec(), arena.shape(idx));
+    let inputs: Vec<Tensor> = entry.args.iter().map(|&i| tensor_of(i, arena.value(i))).collect();
+    let output = tensor_of(me, arena.value(me));
+    let grad = tensor_of(me, upstream);
+    let grads = entry.op.backward(&inputs, &output, &grad);
+    let name = entry.op.name();
+    assert_eq!(
+        grads.len(),
+        inputs.len(),
+        "{name}: backward returned {} gradients for {} inputs",
+        grads.len(),
+        inputs.len()
+    );
+    for (k, (&idx, g)) in entry.args.iter().zip(&grads).enumerate() {
+        assert_eq!(
+            g.shape(),
+            inputs[k].shape(),
+            "{name}: backward returned a gradient of shape {:?} for input {k} of shape {:?}",
+            g.shape(),
+            inputs[k].shape()
+        );
+        if let Some(gx) = super::input_grad(arena, below, idx) {
+            gx.iter_mut().zip(g.data()).for_each(|(d, s)| *d += s);
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Elementwise functions of one input, `y = f(x; p)`.
+//!
+//! Each op is one [`UnaryRule`]: its forward function and its local
+//! derivative `dy/dx`, written next to each other. The backward rule is the
+//! same for all of them: `grad_x += grad_y * dy/dx`, element by element.
+//! `p` is a scalar parameter (the `c` in `x + c`, the exponent in `x^p`).
+
+use super::Op;
+use crate::tape::{Arena, Node, Var};
+
+/// An elementwise op: the forward function and its derivative, side by side.
+///
+/// A rule is plain data, so a user can define a new elementwise op as a
+/// `static` and record it with [`Var::apply`].
+///
+/// ```
+/// use tapegrad::{Tape, ops::unary::UnaryRule};
+/// // softplus(x) = ln(1 + e^x), whose derivative is sigmoid(x)
+/// static SOFTPLUS: UnaryRule = UnaryRule {
+///     name: "softplus",
+///     forward: |x, _| x.max(0.0) + (-x.abs()).exp().ln_1p(),
+///     local: |x, _, _| 1.0 / (1.0 + (-x).exp()),
+///     local_text: "sigmoid(x)",
+/// };
+/// let tape = Tape::new();
+/// let x = tape.scalar(0.0);
+/// let y = x.apply(&SOFTPLUS, 0.0);
+/// assert!((y.item() - 2f64.ln()).abs() < 1e-15);
+/// assert_eq!(y.backward().wrt(x).item(), 0.5);
+/// ```
+#[derive(Debug)]
+pub struct UnaryRule {
+    /// Name shown in errors and in the tape's table.
+    pub name: &'static str,
+    /// `y = forward(x, p)`.
+    pub forward: fn(x: f64, p: f64) -> f64,
+    /// `dy/dx = local(x, y, p)`; gets `y` too, since many derivatives are
+    /// cheapest in terms of the output (sigmoid: `y (1 - y)`).
+    pub local: fn(x: f64, y: f64, p: f64) -> f64,
+    /// The derivative in words, for the backward trace (`"s(1-s)"`).
+    pub local_text: &'static str,
+}
+
+impl UnaryRule {
+    /// True for the rules whose parameter `p` matters (`x + c`, `x^n`, ...),
+    /// so tables print it.
+    ///
+    /// ```
+    /// use tapegrad::ops::unary::{POWI, SIN};
+    /// assert!(POWI.takes_param() && !SIN.takes_param());
+    /// ```
+    pub fn takes_param(&self) -> bool {
+        // A rule whose output moves with p at some x depends on it.
+        (self.forward)(0.5, 2.0) != (self.forward)(0.5, 3.0)
+    }
+}
+
+/// Numerically stable logistic function: never evaluates `exp` of a large
+/// positive number, so it is finite at +-1000.
+///
+/// ```
+/// assert_eq!(tapegrad::ops::unary::stable_sigmoid(-1000.0), 0.0);
+/// assert_eq!(tapegrad::ops::unary::stable_sigmoid(0.0), 0.5);
+/// ```
+pub fn stable_sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `e^x`; `d/dx = e^x = y`.
+pub static EXP: UnaryRule =
+    UnaryRule { name: "exp", forward: |x, _| x.exp(), local: |_, y, _| y, local_text: "exp(x)" };
+/// `ln x`; `d/dx = 1/x`.
+pub static LN: UnaryRule =
+    UnaryRule { name: "ln", forward: |x, _| x.ln(), local: |x, _, _| 1.0 / x, local_text: "1/x" };
+/// `sqrt x`; `d/dx = 1/(2 sqrt x)`, +inf at 0 (as PyTorch).
+pub static SQRT: UnaryRule =
+    UnaryRule { name: "sqrt", forward: |x, _| x.sqrt(), local: |_, y, _| 0.5 / y, local_text: "1/(2 sqrt(x))" };
+/// `|x|`; `d/dx = sign x`, and 0 at 0 (the subgradient PyTorch picks).
+pub static ABS: UnaryRule = UnaryRule {
+    name: "abs",
+    forward: |x, _| x.abs(),
+    local: |x, _, _| {
+        if x > 0.0 {
+            1.0
+        } else if x < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    },
+    local_text: "sign(x)",
+};
+/// `sin x`; `d/dx = cos x`.
+pub static SIN: UnaryRule =
+    UnaryRule { name: "sin", forward: |x, _| x.sin(), local: |x, _, _| x.cos(), local_text: "cos(x)" };
+/// `cos x`; `d/dx = -sin x`.
+pub static COS: UnaryRule =
+    UnaryRule { name: "cos", forward: |x, _| x.cos(), local: |x, _, _| -x.sin(), local_text: "-sin(x)" };
+/// `tanh x`; `d/dx = 1 - tanh^2 x = 1 - y^2`.
+pub static TANH: UnaryRule =
+    UnaryRule { name: "tanh", forward: |x, _| x.tanh(), local: |_, y, _| 1.0 - y * y, local_text: "1-t^2" };
+/// `s = 1/(1 + e^-x)`; `d/dx = s (1 - s)`.
+pub static SIGMOID: UnaryRule = UnaryRule {
+    name: "sigmoid",
+    forward: |x, _| stable_sigmoid(x),
+    local: |_, y, _| y * (1.0 - y),
+    local_text: "s(1-s)",
+};
+/// `max(x, 0)`; `d/dx = 1` for x > 0, else 0 (0 at the kink, as PyTorch).
+pub static RELU: UnaryRule = UnaryRule {
+    name: "relu",
+    forward: |x, _| x.max(0.0),
+    local: |x, _, _| if x > 0.0 { 1.0 } else { 0.0 },
+    local_text: "[x>0]",
+};
+/// `x^2`; `d/dx = 2x`.
+pub static SQUARE: UnaryRule =
+    UnaryRule { name: "square", forward: |x, _| x * x, local: |x, _, _| 2.0 * x, local_text: "2x" };
+/// `x^n` for an integer `n = p`; `d/dx = n x^(n-1)`.
+pub static POWI: UnaryRule = UnaryRule {
+    name: "powi",
+    forward: |x, p| x.powi(p as i32),
+    local: |x, _, p| if p == 0.0 { 0.0 } else { p * x.powi(p as i32 - 1) },
+    local_text: "n x^(n-1)",
+};
+/// `x^p` for a real `p`; `d/dx = p x^(p-1)`.
+pub static POWF: UnaryRule = UnaryRule {
+    name: "powf",
+    forward: |x, p| x.powf(p),
+    local: |x, _, p| p * x.powf(p - 1.0),
+    local_text: "p x^(p-1)",
+};
+/// `-x`; `d/dx = -1`.
+pub static NEG: UnaryRule = UnaryRule { name: "neg", forward: |x, _| -x, local: |_, _, _| -1.0, local_text: "-1" };
+/// `x + c`; `d/dx = 1`.
+pub static ADD_SCALAR: UnaryRule =
+    UnaryRule { name: "add_scalar", forward: |x, c| x + c, local: |_, _, _| 1.0, local_text: "1" };
+/// `c - x`; `d/dx = -1`.
+pub static RSUB_SCALAR: UnaryRule =
+    UnaryRule { name: "rsub_scalar", forward: |x, c| c - x, local: |_, _, _| -1.0, local_text: "-1" };
+/// `c x`; `d/dx = c`.
+pub static MUL_SCALAR: UnaryRule =
+    UnaryRule { name: "mul_scalar", forward: |x, c| x * c, local: |_, _, c| c, local_text: "c" };
+/// `x / c`; `d/dx = 1/c`.
+pub static DIV_SCALAR: UnaryRule =
+    UnaryRule { name: "div_scalar", forward: |x, c| x / c, local: |_, _, c| 1.0 / c, local_text: "1/c" };
+/// `c / x`; `d/dx = -c / x^2`.
+pub static RDIV_SCALAR: UnaryRule =
+    UnaryRule { name: "rdiv_scalar", forward: |x, c| c / x, local: |x, _, c| -c / (x * x), local_text: "-c/x^2" };
+
+/// Forward: `y[i] = f(x[i]; p)`.
+fn forward<'t>(rule: &'static UnaryRule, x: Var<'t>, p: f64) -> Var<'t> {
+    let shape = x.shape();
+    x.tape.record(Op::Unary(rule), p, &[x], &shape, |arena, out| {
+        let xs = arena.value(x.idx);
+        out.iter_mut().zip(xs).for_each(|(o, &v)| *o = (rule.forward)(v, p));
+    })
+}
+
+/// Backward: `grad_x[i] += grad_y[i] * f'(x[i])`.
+pub(crate) fn backward(rule: &UnaryRule, me: u32, node: &Node, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
+    let x = node.args[0];
+    let (xs, ys) = (arena.value(x), arena.value(me));
+    if let Some(gx) = super::input_grad(arena, below, x) {
+        for i in 0..gx.len() {
+            gx[i] += upstream[i] * (rule.local)(xs[i], ys[i], node.param);
+        }
+    }
+}
+
+/// One method per rule, each a one-line call of `forward`.
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $rule:ident;)*) => {
+        impl<'t> Var<'t> {
+            $(
+                $(#[$doc])*
+                pub fn $name(self) -> Var<'t> {
+                    forward(&$rule, self, 0.0)
+                }
+            )*
+        }
+    };
+}
+
+unary_methods! {
+    /// `e^x`, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(1.0);
+    /// assert_eq!(x.exp().backward().wrt(x).item(), 1f64.exp());
+    /// ```
+    exp => EXP;
+    /// Natural logarithm, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.ln().backward().wrt(x).item(), 0.25);
+    /// ```
+    ln => LN;
+    /// Square root, elementwise (derivative +inf at 0).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.sqrt().backward().wrt(x).item(), 0.25);
+    /// ```
+    sqrt => SQRT;
+    /// Absolute value, elementwise (derivative 0 at 0).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(-3.0);
+    /// assert_eq!(x.abs().backward().wrt(x).item(), -1.0);
+    /// ```
+    abs => ABS;
+    /// Sine, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.sin().backward().wrt(x).item(), 1.0);
+    /// ```
+    sin => SIN;
+    /// Cosine, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.cos().backward().wrt(x).item(), 0.0);
+    /// ```
+    cos => COS;
+    /// Hyperbolic tangent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.tanh().backward().wrt(x).item(), 1.0);
+    /// ```
+    tanh => TANH;
+    /// Logistic sigmoid `1/(1+e^-x)`, elementwise, stable at +-1000.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.sigmoid().backward().wrt(x).item(), 0.25); // s(1-s)
+    /// ```
+    sigmoid => SIGMOID;
+    /// `max(x, 0)`, elementwise (derivative 0 at 0).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.relu().backward().wrt(x).item(), 1.0);
+    /// ```
+    relu => RELU;
+    /// `x^2`, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(3.0);
+    /// assert_eq!(x.square().backward().wrt(x).item(), 6.0);
+    /// ```
+    square => SQUARE;
+}
+
+impl<'t> Var<'t> {
+    /// `x^n` for an integer exponent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.powi(3).backward().wrt(x).item(), 12.0);
+    /// ```
+    pub fn powi(self, n: i32) -> Var<'t> {
+        forward(&POWI, self, n as f64)
+    }
+
+    /// `x^p` for a real exponent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.powf(0.5).backward().wrt(x).item(), 0.25);
+    /// ```
+    pub fn powf(self, p: f64) -> Var<'t> {
+        forward(&POWF, self, p)
+    }
+
+    /// Records any elementwise [`UnaryRule`] with parameter `p`: the way to
+    /// add an elementwise op of your own.
+    ///
+    /// ```
+    /// use tapegrad::ops::unary::MUL_SCALAR;
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.apply(&MUL_SCALAR, 5.0).item(), 10.0);
+    /// ```
+    pub fn apply(self, rule: &'static UnaryRule, p: f64) -> Var<'t> {
+        forward(rule, self, p)
+    }
+}
+
+/// The Var-f64 and f64-Var operators, each one unary rule.
+macro_rules! scalar_operator {
+    ($trait:ident, $method:ident, $var_c:ident, $c_var:ident) => {
+        impl<'t> std::ops::$trait<f64> for Var<'t> {
+            type Output = Var<'t>;
+            fn $method(self, c: f64) -> Var<'t> {
+                forward(&$var_c, self, c)
+            }
+        }
+        impl<'t> std::ops::$trait<Var<'t>> for f64 {
+            type Output = Var<'t>;
+            fn $method(self, x: Var<'t>) -> Var<'t> {
+                forward(&$c_var, x, self)
+            }
+        }
+    };
+}
+scalar_operator!(Add, add, ADD_SCALAR, ADD_SCALAR);
+scalar_operator!(Mul, mul, MUL_SCALAR, MUL_SCALAR);
+scalar_operator!(Div, div, DIV_SCALAR, RDIV_SCALAR);
+
+impl<'t> std::ops::Sub<f64> for Var<'t> {
+    type Output = Var<'t>;
+    fn sub(self, c: f64) -> Var<'t> {
+        forward(&ADD_SCALAR, self, -c)
+    }
+}
+impl<'t> std::ops::Sub<Var<'t>> for f64 {
+    type Output = Var<'t>;
+    fn sub(self, x: Var<'t>) -> Var<'t> {
+        forward(&RSUB_SCALAR, x, self)
+    }
+}
+impl<'t> std::ops::Neg for Var<'t> {
+    type Output = Var<'t>;
+    fn neg(self) -> Var<'t> {
+        forward(&NEG, self, 0.0)
+    }
+}

@@ -1,0 +1,69 @@
+//! A stable text form of gradients (or any tensors), for snapshot tests.
+//!
+//! The format is part of the public API, so that you can snapshot your own
+//! models' gradients with [insta](https://insta.rs) and a refactor cannot
+//! silently change a derivative:
+//!
+//! ```text
+//! hidden.w: shape [1, 3]
+//!   -1.234567890e-2 5.000000000e-1 0.000000000e0
+//! ```
+//!
+//! - entries in the order given (for `Gradients::snapshot`, tape order);
+//! - one header line `name: shape [..]`, then one line per row of the last
+//!   dimension, indented two spaces;
+//! - every value in scientific notation with 10 significant digits, `-0`
+//!   written as `0`, and `NaN`, `inf`, `-inf` spelled out.
+//!
+//! Ten digits keep the last few bits of rounding noise (which can differ
+//! between summation orders or CPUs) out of the snapshot while catching any
+//! real change of a derivative.
+//!
+//! ```
+//! use tapegrad::{Tape, Tensor};
+//! let tape = Tape::new();
+//! let w = tape.var(Tensor::from_vec(vec![1.0, -2.0], &[1, 2])).named("w");
+//! let loss = w.square().sum();
+//! let text = loss.backward().snapshot();
+//! assert_eq!(text, "w: shape [1, 2]\n  2.000000000e0 -4.000000000e0\n");
+//! // in a test: insta::assert_snapshot!(text);
+//! ```
+
+use crate::tensor::Tensor;
+use std::fmt::Write;
+
+/// Renders named tensors in the snapshot format.
+///
+/// ```
+/// use tapegrad::{Tensor, snapshot::render};
+/// let t = Tensor::from_vec(vec![0.1, -0.0], &[2]);
+/// assert_eq!(render([("g", &t)]), "g: shape [2]\n  1.000000000e-1 0.000000000e0\n");
+/// ```
+pub fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Tensor)>) -> String {
+    let mut out = String::new();
+    for (name, t) in entries {
+        let _ = writeln!(out, "{name}: shape {:?}", t.shape());
+        let row = t.shape().last().copied().unwrap_or(1).max(1);
+        for chunk in t.data().chunks(row) {
+            let cells: Vec<String> = chunk.iter().map(|&v| format_value(v)).collect();
+            let _ = writeln!(out, "  {}", cells.join(" "));
+        }
+    }
+    out
+}
+
+/// One value with 10 significant digits (`-0` as `0`).
+///
+/// ```
+/// assert_eq!(tapegrad::snapshot::format_value(-0.0), "0.000000000e0");
+/// assert_eq!(tapegrad::snapshot::format_value(12.0), "1.200000000e1");
+/// ```
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == 0.0 {
+        "0.000000000e0".into()
+    } else {
+        format!("{v:.9e}")
+    }
+}

@@ -1,0 +1,307 @@
+//! The reverse sweep and the gradients it produces.
+//!
+//! `backward` walks the tape once, from the output back to the first node.
+//! Each node hands its adjoint (dOutput/dNode) to its inputs through its
+//! op's vector-Jacobian product, which *adds* into the inputs' adjoints, so
+//! a Var used several times receives the sum of its contributions. Every
+//! node gets an adjoint, intermediates included.
+
+use super::{Tape, Var};
+use crate::ops;
+use crate::tensor::{Shape, Tensor, numel};
+use std::fmt;
+
+/// Why a backward sweep could not start.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.var(Tensor::ones(&[3]));
+/// let err = (x * 2.0).try_backward().unwrap_err();
+/// assert!(err.to_string().contains("backward_with"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackwardError {
+    /// `backward()` needs a one-element output; this one has `shape`.
+    NotScalar {
+        /// The output's node index.
+        node: usize,
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// The seed given to `backward_with` does not have the output's shape.
+    SeedShape {
+        /// The output's shape.
+        expected: Shape,
+        /// The seed's shape.
+        got: Shape,
+    },
+}
+
+impl fmt::Display for BackwardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackwardError::NotScalar { node, shape } => write!(
+                f,
+                "backward: node {node} has shape {:?}, not a single element; reduce it first \
+                 (e.g. .sum() or .mean()) or call backward_with(seed) with a seed of that shape",
+                shape.as_slice()
+            ),
+            BackwardError::SeedShape { expected, got } => write!(
+                f,
+                "backward_with: the seed has shape {:?} but the output has shape {:?}",
+                got.as_slice(),
+                expected.as_slice()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BackwardError {}
+
+impl<'t> Var<'t> {
+    /// Gradients of this one-element output with respect to every node.
+    ///
+    /// # Panics
+    /// If the output has more than one element (see [`Var::try_backward`]).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// let y = x.powi(3);
+    /// assert_eq!(y.backward().wrt(x).item(), 12.0); // 3 x^2
+    /// ```
+    pub fn backward(self) -> Gradients<'t> {
+        self.try_backward().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::backward`], but a non-scalar output is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tape.scalar(1.0).exp().try_backward().is_ok());
+    /// ```
+    pub fn try_backward(self) -> Result<Gradients<'t>, BackwardError> {
+        let len = self.len();
+        if len != 1 {
+            return Err(BackwardError::NotScalar { node: self.index(), shape: self.shape() });
+        }
+        Ok(sweep(self, |g| g[0] = 1.0))
+    }
+
+    /// Vector-Jacobian product: gradients of `sum(seed * self)`, for an
+    /// output of any shape.
+    ///
+    /// # Panics
+    /// If `seed` does not have the output's shape.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+    /// let g = (x * x).backward_with(&Tensor::from_vec(vec![1.0, 10.0], &[2]));
+    /// assert_eq!(g.wrt(x).data(), &[2.0, 40.0]);
+    /// ```
+    pub fn backward_with(self, seed: &Tensor) -> Gradients<'t> {
+        self.try_backward_with(seed).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::backward_with`], but a seed of the wrong shape is an error.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::ones(&[2]));
+    /// assert!(x.try_backward_with(&Tensor::ones(&[3])).is_err());
+    /// ```
+    pub fn try_backward_with(self, seed: &Tensor) -> Result<Gradients<'t>, BackwardError> {
+        let shape = self.shape();
+        if shape.as_slice() != seed.shape() {
+            return Err(BackwardError::SeedShape { expected: shape, got: Shape::from_slice(seed.shape()) });
+        }
+        Ok(sweep(self, |g| g.copy_from_slice(seed.data())))
+    }
+}
+
+/// The reverse sweep: seed the output's adjoint, then visit every node from
+/// the output back to the first, each passing its adjoint to its inputs.
+fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
+    let tape = output.tape;
+    let inner = tape.inner.borrow();
+    let arena = inner.arena();
+    // One adjoint per value, laid out exactly like the value arena. The
+    // buffer is the one the last dropped `Gradients` gave back, if any.
+    let mut adj = tape.spare.take();
+    adj.clear();
+    adj.resize(inner.values.len(), 0.0);
+    let out = inner.nodes[output.index()];
+    seed(&mut adj[out.range()]);
+    for i in (0..=output.idx).rev() {
+        let node = &inner.nodes[i as usize];
+        if !node.needs_grad {
+            continue; // nothing upstream of it needs a gradient
+        }
+        // Inputs were recorded earlier, so their adjoints all lie below this
+        // node's: split there to read this node's adjoint while writing theirs.
+        let (below, this_and_above) = adj.split_at_mut(node.start as usize);
+        let upstream = &this_and_above[..node.len as usize];
+        ops::backward(i, node, &arena, &inner.customs, upstream, below);
+    }
+    Gradients { tape, adj, covered: output.idx + 1 }
+}
+
+/// The result of a backward sweep: the adjoint of every node recorded up to
+/// the output, i.e. d(output)/d(node).
+///
+/// Dropping it hands its buffer back to the tape, so the next sweep reuses
+/// it instead of allocating.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.var(Tensor::from_vec(vec![1.0, -2.0], &[2]));
+/// let h = x * 3.0;              // an intermediate
+/// let y = h.square().sum();
+/// let g = y.backward();
+/// assert_eq!(g.wrt(h).data(), &[6.0, -12.0]);  // 2h
+/// assert_eq!(g.wrt(x).data(), &[18.0, -36.0]); // 2h * 3
+/// ```
+pub struct Gradients<'t> {
+    tape: &'t Tape,
+    adj: Vec<f64>,
+    covered: u32,
+}
+
+impl<'t> Gradients<'t> {
+    /// The gradient with respect to `v`, shaped like `v`. Zero for nodes the
+    /// output does not depend on, constants, and nodes recorded after it.
+    ///
+    /// # Panics
+    /// If `v` belongs to another tape.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(1.0);
+    /// let b = tape.scalar(5.0);
+    /// let g = (a * 2.0).backward();
+    /// assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (2.0, 0.0));
+    /// ```
+    pub fn wrt(&self, v: Var<'t>) -> Tensor {
+        let shape = v.shape();
+        match self.slice(v) {
+            Some(g) => Tensor::from_vec(g.to_vec(), &shape),
+            None => Tensor::zeros(&shape),
+        }
+    }
+
+    /// Calls `f` with the gradient with respect to `v` as a slice (no copy);
+    /// `None` when the output does not reach `v` (recorded after it).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(tapegrad::Tensor::ones(&[2]));
+    /// let g = (a * 3.0).sum().backward();
+    /// assert_eq!(g.with_grad(a, |d| d.unwrap().to_vec()), vec![3.0, 3.0]);
+    /// ```
+    pub fn with_grad<R>(&self, v: Var<'t>, f: impl FnOnce(Option<&[f64]>) -> R) -> R {
+        f(self.slice(v))
+    }
+
+    fn slice(&self, v: Var<'t>) -> Option<&[f64]> {
+        assert!(std::ptr::eq(self.tape, v.tape), "wrt: node {} belongs to another tape than these gradients", v.idx);
+        if v.idx >= self.covered {
+            return None;
+        }
+        let range = self.tape.inner.borrow().nodes[v.index()].range();
+        Some(&self.adj[range])
+    }
+
+    /// The tape these gradients were computed on.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let g = tape.scalar(1.0).backward();
+    /// assert!(std::ptr::eq(g.tape(), &tape));
+    /// ```
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+
+    /// Number of nodes that have an adjoint (the output and everything
+    /// recorded before it).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(1.0);
+    /// let g = a.sin().backward();
+    /// let _later = a.cos();
+    /// assert_eq!(g.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.covered as usize
+    }
+
+    /// True when no node has an adjoint (never, in practice).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(!tape.scalar(1.0).backward().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.covered == 0
+    }
+
+    /// The gradients of the given named Vars in snapshot format (see
+    /// [`crate::snapshot`]), for `insta::assert_snapshot!`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(2.0);
+    /// let g = (a * a).backward();
+    /// assert_eq!(g.snapshot_of(&[("a", a)]), "a: shape []\n  4.000000000e0\n");
+    /// ```
+    pub fn snapshot_of(&self, vars: &[(&str, Var<'t>)]) -> String {
+        let grads: Vec<(String, Tensor)> = vars.iter().map(|(n, v)| (n.to_string(), self.wrt(*v))).collect();
+        crate::snapshot::render(grads.iter().map(|(n, t)| (n.as_str(), t)))
+    }
+
+    /// The gradients of every named node (see [`Var::named`]), in tape
+    /// order, in snapshot format; nodes without a name are left out.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let w = tape.scalar(3.0).named("w");
+    /// let g = w.square().backward();
+    /// assert_eq!(g.snapshot(), "w: shape []\n  6.000000000e0\n");
+    /// ```
+    pub fn snapshot(&self) -> String {
+        let named: Vec<(String, Tensor)> = {
+            let inner = self.tape.inner.borrow();
+            (0..self.covered)
+                .filter_map(|i| inner.name(i).map(|n| (n.to_string(), i)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|(n, i)| {
+                    let node = inner.nodes[i as usize];
+                    (n, Tensor::from_vec(self.adj[node.range()].to_vec(), inner.shape(i)))
+                })
+                .collect()
+        };
+        crate::snapshot::render(named.iter().map(|(n, t)| (n.as_str(), t)))
+    }
+}
+
+impl Drop for Gradients<'_> {
+    fn drop(&mut self) {
+        let mut spare = self.tape.spare.borrow_mut();
+        if self.adj.capacity() > spare.capacity() {
+            std::mem::swap(&mut *spare, &mut self.adj);
+        }
+    }
+}
+
+impl fmt::Debug for Gradients<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Gradients({} nodes, {} values)", self.covered, numel(&[self.adj.len()]))
+    }
+}

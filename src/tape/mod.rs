@@ -1,0 +1,370 @@
+//! The tape: a list of nodes in the order the program computed them (a
+//! Wengert list), and the arena their values live in.
+//!
+//! A node records which op made it, which earlier nodes it read, and where
+//! its value lives in the arena. Because a node can only read nodes recorded
+//! before it, the list is already in topological order, and `backward` is a
+//! single sweep from the last node to the first (see [`backward`](self::Gradients)).
+//!
+//! Values live in one growable `Vec<f64>` owned by the tape; a node holds a
+//! range into it. [`Tape::clear`] forgets the nodes but keeps the capacity,
+//! so a training loop that reuses its tape allocates nothing after its first
+//! step.
+
+mod backward;
+mod var;
+
+pub use backward::{BackwardError, Gradients};
+pub use var::Var;
+
+use crate::ops::Op;
+use crate::tensor::{Shape, Tensor, numel};
+use std::borrow::Borrow;
+use std::cell::RefCell;
+
+/// One recorded step: the op, the nodes it read, and where its value and
+/// shape live in the tape's arenas. Six machine words.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    /// The op that produced this node (`Leaf` and `Constant` for inputs).
+    pub op: Op,
+    /// A scalar the op is parameterised by (the `c` of `x + c`, the `p` of `x^p`).
+    pub param: f64,
+    /// Indices of the input nodes; only the first `op.arity()` are used.
+    pub args: [u32; 2],
+    /// First element of the value in `TapeInner::values`.
+    pub start: u32,
+    /// Number of elements of the value.
+    pub len: u32,
+    /// First extent of the shape in `TapeInner::dims`.
+    pub dims: u32,
+    /// Number of dimensions.
+    pub ndim: u8,
+    /// True when some leaf variable flows into this node, so it has a
+    /// gradient worth computing. Constants and anything built only from
+    /// constants are skipped by the backward sweep.
+    pub needs_grad: bool,
+}
+
+impl Node {
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// Everything the tape records. Kept behind one `RefCell` so that `Var`s can
+/// be `Copy` handles holding only `&Tape`.
+#[derive(Default)]
+pub(crate) struct TapeInner {
+    /// The steps, in the order they were recorded.
+    pub nodes: Vec<Node>,
+    /// Every node's value, back to back.
+    pub values: Vec<f64>,
+    /// Every node's shape, back to back.
+    pub dims: Vec<usize>,
+    /// User-defined ops recorded on this tape and the inputs of each.
+    pub customs: Vec<crate::ops::custom::CustomEntry>,
+    /// Names given with `Var::named`: (node, range into `name_text`).
+    pub names: Vec<(u32, std::ops::Range<usize>)>,
+    /// All names' text back to back, so naming allocates nothing in steady state.
+    pub name_text: String,
+}
+
+impl TapeInner {
+    pub fn arena(&self) -> Arena<'_> {
+        Arena { nodes: &self.nodes, dims: &self.dims, values: &self.values }
+    }
+
+    pub fn shape(&self, idx: u32) -> &[usize] {
+        let n = &self.nodes[idx as usize];
+        &self.dims[n.dims as usize..n.dims as usize + n.ndim as usize]
+    }
+
+    pub fn name(&self, idx: u32) -> Option<&str> {
+        // Latest name wins; names are few, so a reverse scan is enough.
+        self.names.iter().rev().find(|(n, _)| *n == idx).map(|(_, r)| &self.name_text[r.clone()])
+    }
+}
+
+/// A recording of a computation, for reverse-mode differentiation.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+/// let y = (x * x).sum();            // y = sum x_i^2
+/// let g = y.backward();
+/// assert_eq!(g.wrt(x).data(), &[2.0, 4.0, 6.0]); // dy/dx = 2x
+/// ```
+#[derive(Default)]
+pub struct Tape {
+    pub(crate) inner: RefCell<TapeInner>,
+    /// The adjoint buffer of the last dropped `Gradients`, kept for reuse.
+    pub(crate) spare: RefCell<Vec<f64>>,
+}
+
+impl Tape {
+    /// An empty tape.
+    ///
+    /// ```
+    /// assert!(tapegrad::Tape::new().is_empty());
+    /// ```
+    pub fn new() -> Tape {
+        Tape::default()
+    }
+
+    /// Records a leaf variable: an input that gets a gradient.
+    /// Takes a `Tensor` or a `&Tensor` (copied into the tape's arena).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let w = tape.var(Tensor::ones(&[2, 2]));
+    /// assert_eq!(w.shape().as_slice(), &[2, 2]);
+    /// ```
+    pub fn var(&self, value: impl Borrow<Tensor>) -> Var<'_> {
+        let t = value.borrow();
+        self.leaf(Op::Leaf, t.shape(), t.data())
+    }
+
+    /// Records a constant: an input with no gradient (data, targets).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::scalar(3.0));
+    /// let c = tape.constant(Tensor::scalar(2.0));
+    /// let g = (x * c).backward();
+    /// assert_eq!((g.wrt(x).item(), g.wrt(c).item()), (2.0, 0.0));
+    /// ```
+    pub fn constant(&self, value: impl Borrow<Tensor>) -> Var<'_> {
+        let t = value.borrow();
+        self.leaf(Op::Constant, t.shape(), t.data())
+    }
+
+    /// Records a scalar leaf variable, micrograd style.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(3.0);
+    /// assert_eq!((a * a).backward().wrt(a).item(), 6.0);
+    /// ```
+    pub fn scalar(&self, value: f64) -> Var<'_> {
+        self.leaf(Op::Leaf, &[], &[value])
+    }
+
+    /// Records a leaf variable from a slice and a shape, without building a
+    /// `Tensor` first.
+    ///
+    /// # Panics
+    /// If `data.len()` does not fit `shape`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var_from_slice(&[1.0, 2.0], &[2, 1]);
+    /// assert_eq!(x.value().shape(), &[2, 1]);
+    /// ```
+    pub fn var_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
+        assert_eq!(
+            data.len(),
+            numel(shape),
+            "var_from_slice: shape {shape:?}: {} values cannot fill {} elements",
+            data.len(),
+            numel(shape)
+        );
+        self.leaf(Op::Leaf, shape, data)
+    }
+
+    /// Records a constant from a slice and a shape.
+    ///
+    /// # Panics
+    /// If `data.len()` does not fit `shape`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let t = tape.constant_from_slice(&[0.5], &[1, 1]);
+    /// assert_eq!(t.item(), 0.5);
+    /// ```
+    pub fn constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
+        assert_eq!(
+            data.len(),
+            numel(shape),
+            "constant_from_slice: shape {shape:?}: {} values cannot fill {} elements",
+            data.len(),
+            numel(shape)
+        );
+        self.leaf(Op::Constant, shape, data)
+    }
+
+    fn leaf(&self, op: Op, shape: &[usize], data: &[f64]) -> Var<'_> {
+        self.record(op, 0.0, &[], shape, |_, out| out.copy_from_slice(data))
+    }
+
+    /// Forgets every node but keeps the arenas' capacity, so the next
+    /// recording of the same size allocates nothing. Needs `&mut self`:
+    /// the borrow checker proves no `Var` of the old recording survives.
+    ///
+    /// ```
+    /// let mut tape = tapegrad::Tape::new();
+    /// for step in 0..3 {
+    ///     tape.clear();
+    ///     let x = tape.scalar(step as f64);
+    ///     assert_eq!((x * x).backward().wrt(x).item(), 2.0 * step as f64);
+    /// }
+    /// assert_eq!(tape.len(), 2);
+    /// ```
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.nodes.clear();
+        inner.values.clear();
+        inner.dims.clear();
+        inner.customs.clear();
+        inner.names.clear();
+        inner.name_text.clear();
+    }
+
+    /// Number of recorded nodes.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(1.0);
+    /// let _ = a.sin();
+    /// assert_eq!(tape.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// True when nothing is recorded.
+    ///
+    /// ```
+    /// assert!(tapegrad::Tape::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of `f64` values held in the arena (all nodes' values).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let _ = tape.var(tapegrad::Tensor::zeros(&[2, 3]));
+    /// assert_eq!(tape.value_count(), 6);
+    /// ```
+    pub fn value_count(&self) -> usize {
+        self.inner.borrow().values.len()
+    }
+
+    /// Bytes of bookkeeping per node, not counting its value: the size of
+    /// one node record plus its shape's extents.
+    ///
+    /// ```
+    /// assert!(tapegrad::Tape::node_overhead_bytes(0) <= 48);
+    /// ```
+    pub fn node_overhead_bytes(ndim: usize) -> usize {
+        std::mem::size_of::<Node>() + ndim * std::mem::size_of::<usize>()
+    }
+
+    /// The `Var` handle of node `index`, for tools that walk the tape.
+    ///
+    /// # Panics
+    /// If there is no such node.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(4.0);
+    /// assert_eq!(tape.node(0).item(), a.item());
+    /// ```
+    pub fn node(&self, index: usize) -> Var<'_> {
+        let n = self.len();
+        assert!(index < n, "node: index {index} is past the tape's {n} nodes");
+        Var { tape: self, idx: index as u32 }
+    }
+
+    /// Appends a node: reserves its value in the arena, lets `fill` compute
+    /// it from the values recorded before it, and returns its handle.
+    ///
+    /// Every op goes through here, which is what makes "the tape is the list
+    /// of steps" literally true.
+    pub(crate) fn record(
+        &self,
+        op: Op,
+        param: f64,
+        args: &[Var<'_>],
+        shape: &[usize],
+        fill: impl FnOnce(&Arena<'_>, &mut [f64]),
+    ) -> Var<'_> {
+        for a in args {
+            self.check_same_tape(op, *a);
+        }
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        let start = inner.values.len();
+        let len = numel(shape);
+        let idx = inner.nodes.len();
+        assert!(
+            start + len <= u32::MAX as usize && idx < u32::MAX as usize && inner.dims.len() < u32::MAX as usize,
+            "{}: the tape is full (more than 2^32 values or nodes)",
+            op.name()
+        );
+        let needs_grad = matches!(op, Op::Leaf) || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad);
+        let mut arg_idx = [0u32; 2];
+        for (slot, a) in arg_idx.iter_mut().zip(args) {
+            *slot = a.idx;
+        }
+        // Compute into a fresh slot at the end of the arena. The op reads
+        // only earlier values, which sit below `start`, so the arena splits
+        // into a read-only past and the new node's slot. `resize` allocates
+        // only while the arena is still growing to its working size.
+        inner.values.resize(start + len, 0.0);
+        let (before, out) = inner.values.split_at_mut(start);
+        fill(&Arena { nodes: &inner.nodes, dims: &inner.dims, values: before }, out);
+        let dims = inner.dims.len() as u32;
+        inner.dims.extend_from_slice(shape);
+        inner.nodes.push(Node {
+            op,
+            param,
+            args: arg_idx,
+            start: start as u32,
+            len: len as u32,
+            dims,
+            ndim: shape.len() as u8,
+            needs_grad,
+        });
+        Var { tape: self, idx: idx as u32 }
+    }
+
+    fn check_same_tape(&self, op: Op, v: Var<'_>) {
+        assert!(
+            std::ptr::eq(self, v.tape),
+            "{}: an operand belongs to another tape (node {} of a different Tape); \
+             Vars can only be combined with Vars recorded on the same tape",
+            op.name(),
+            v.idx
+        );
+    }
+
+    /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).
+    pub(crate) fn shape_of(&self, idx: u32) -> Shape {
+        Shape::from_slice(self.inner.borrow().shape(idx))
+    }
+}
+
+/// A read-only view of the recorded nodes, for ops computing a value or a
+/// gradient: the shape and value of any node recorded so far.
+pub(crate) struct Arena<'a> {
+    pub nodes: &'a [Node],
+    pub dims: &'a [usize],
+    pub values: &'a [f64],
+}
+
+impl Arena<'_> {
+    pub fn shape(&self, idx: u32) -> &[usize] {
+        let n = &self.nodes[idx as usize];
+        &self.dims[n.dims as usize..n.dims as usize + n.ndim as usize]
+    }
+
+    pub fn value(&self, idx: u32) -> &[f64] {
+        &self.values[self.nodes[idx as usize].range()]
+    }
+}

@@ -1,0 +1,258 @@
+//! Shapes, the shape error, and NumPy broadcasting.
+//!
+//! A shape is a `SmallVec<[usize; 4]>`: tensors of up to four dimensions keep
+//! their shape inline, so creating one allocates nothing beyond its data.
+
+use smallvec::SmallVec;
+use std::fmt;
+
+/// The shape of a tensor: one extent per dimension, outermost first.
+///
+/// ```
+/// use tapegrad::Shape;
+/// let s: Shape = Shape::from_slice(&[2, 3]);
+/// assert_eq!(s.iter().product::<usize>(), 6);
+/// ```
+pub type Shape = SmallVec<[usize; 4]>;
+
+/// An operation was given operands whose shapes do not fit it.
+///
+/// The message names the op and every shape involved, e.g.
+/// `matmul: shapes [2, 3] and [4, 5] do not fit (inner dimensions 3 and 4 differ)`.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let err = Tensor::try_from_vec(vec![1.0, 2.0, 3.0], &[2, 2]).unwrap_err();
+/// assert!(err.to_string().contains("from_vec"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    /// The op that refused its operands (`"add"`, `"matmul"`, ...).
+    pub op: &'static str,
+    /// The shapes of the operands, in argument order.
+    pub shapes: Vec<Shape>,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+impl ShapeError {
+    /// Builds an error for `op` with the operand shapes and a reason.
+    ///
+    /// ```
+    /// use tapegrad::ShapeError;
+    /// let e = ShapeError::new("add", &[&[2, 3], &[4]], "cannot broadcast");
+    /// assert_eq!(e.to_string(), "add: shapes [2, 3] and [4]: cannot broadcast");
+    /// ```
+    pub fn new(op: &'static str, shapes: &[&[usize]], reason: impl Into<String>) -> Self {
+        ShapeError { op, shapes: shapes.iter().map(|s| Shape::from_slice(s)).collect(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = if self.shapes.len() == 1 { "shape" } else { "shapes" };
+        write!(f, "{}: {} ", self.op, word)?;
+        for (i, s) in self.shapes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" and ")?;
+            }
+            write!(f, "{:?}", s.as_slice())?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+/// The number of elements of a shape (1 for a scalar, whose shape is `[]`).
+///
+/// ```
+/// assert_eq!(tapegrad::tensor::numel(&[]), 1);
+/// assert_eq!(tapegrad::tensor::numel(&[2, 0, 3]), 0);
+/// ```
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// The shape NumPy broadcasting gives two operands of `op`.
+///
+/// Shapes are aligned at their last dimension; two extents fit when they are
+/// equal or one of them is 1.
+///
+/// ```
+/// use tapegrad::tensor::broadcast_shape;
+/// assert_eq!(broadcast_shape("add", &[3, 1], &[1, 4]).unwrap().as_slice(), &[3, 4]);
+/// assert_eq!(broadcast_shape("add", &[2, 4], &[4]).unwrap().as_slice(), &[2, 4]);
+/// assert!(broadcast_shape("add", &[2, 3], &[4]).is_err());
+/// ```
+pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape, ShapeError> {
+    if a == b {
+        return Ok(Shape::from_slice(a));
+    }
+    let n = a.len().max(b.len());
+    let mut out = Shape::with_capacity(n);
+    for i in 0..n {
+        // Extent i counted from the left of the longer shape; a missing
+        // leading dimension acts as 1.
+        let da = extent_from_right(a, n - 1 - i);
+        let db = extent_from_right(b, n - 1 - i);
+        let d = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            (x, y) => {
+                return Err(ShapeError::new(
+                    op,
+                    &[a, b],
+                    format!("cannot broadcast (dimension {i} is {x} in one and {y} in the other)"),
+                ));
+            }
+        };
+        out.push(d);
+    }
+    Ok(out)
+}
+
+fn extent_from_right(shape: &[usize], k: usize) -> usize {
+    if k < shape.len() { shape[shape.len() - 1 - k] } else { 1 }
+}
+
+/// Row-major strides of `input` read as if it had shape `out`: a broadcast
+/// dimension (extent 1, or missing) gets stride 0 so the same element is
+/// read again along it.
+fn broadcast_strides(input: &[usize], out: &[usize]) -> Shape {
+    let mut strides: Shape = smallvec::smallvec![0; out.len()];
+    let offset = out.len() - input.len();
+    let mut step = 1;
+    for k in (0..input.len()).rev() {
+        strides[offset + k] = if input[k] == 1 { 0 } else { step };
+        step *= input[k];
+    }
+    strides
+}
+
+/// Calls `f(i, ia, ib)` for every element `i` of the broadcast output, with
+/// `ia` and `ib` the elements of `a` and `b` that element reads.
+///
+/// Forward kernels use it to compute, and backward rules use it to send each
+/// output's gradient back to the input element it came from, which is
+/// exactly "sum the gradient over the broadcast dimensions".
+///
+/// ```
+/// use tapegrad::tensor::for_each_broadcast;
+/// let mut pairs = vec![];
+/// for_each_broadcast(&[2, 2], &[2, 1], &[2], |i, ia, ib| pairs.push((i, ia, ib)));
+/// assert_eq!(pairs, vec![(0, 0, 0), (1, 0, 1), (2, 1, 0), (3, 1, 1)]);
+/// ```
+#[inline]
+pub fn for_each_broadcast(out: &[usize], a: &[usize], b: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+    let n = numel(out);
+    let (na, nb) = (numel(a), numel(b));
+    // Fast paths cover nearly every real use: equal shapes, a scalar on one
+    // side, and a trailing-dimension bias such as [batch, m] + [m].
+    if na == n && nb == n {
+        (0..n).for_each(|i| f(i, i, i));
+    } else if nb == 1 && na == n {
+        (0..n).for_each(|i| f(i, i, 0));
+    } else if na == 1 && nb == n {
+        (0..n).for_each(|i| f(i, 0, i));
+    } else if na == n && is_trailing(b, out) {
+        (0..n).for_each(|i| f(i, i, i % nb));
+    } else if nb == n && is_trailing(a, out) {
+        (0..n).for_each(|i| f(i, i % na, i));
+    } else {
+        general_broadcast(out, a, b, f);
+    }
+}
+
+/// True when `small` equals the last dimensions of `out` (ignoring leading 1s),
+/// so element i of the output reads element i % numel(small).
+fn is_trailing(small: &[usize], out: &[usize]) -> bool {
+    let s = strip_leading_ones(small);
+    s.len() <= out.len() && !s.is_empty() && out[out.len() - s.len()..] == *s
+}
+
+fn strip_leading_ones(s: &[usize]) -> &[usize] {
+    let k = s.iter().take_while(|&&d| d == 1).count();
+    &s[k..]
+}
+
+fn general_broadcast(out: &[usize], a: &[usize], b: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+    let sa = broadcast_strides(a, out);
+    let sb = broadcast_strides(b, out);
+    let nd = out.len();
+    let mut idx: Shape = smallvec::smallvec![0; nd];
+    let (mut ia, mut ib) = (0usize, 0usize);
+    for i in 0..numel(out) {
+        f(i, ia, ib);
+        // Odometer increment of the multi-index, keeping ia and ib in step.
+        for d in (0..nd).rev() {
+            idx[d] += 1;
+            ia += sa[d];
+            ib += sb[d];
+            if idx[d] < out[d] {
+                break;
+            }
+            ia -= sa[d] * out[d];
+            ib -= sb[d] * out[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Splits `shape` around `axis` into (outer, extent, inner) element counts,
+/// the three loops every axis reduction runs.
+pub(crate) fn split_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    let outer = numel(&shape[..axis]);
+    let inner = numel(&shape[axis + 1..]);
+    (outer, shape[axis], inner)
+}
+
+/// The shape of a reduction of `shape` over `axis`.
+pub(crate) fn reduced_shape(shape: &[usize], axis: usize, keepdim: bool) -> Shape {
+    let mut out = Shape::from_slice(shape);
+    if keepdim {
+        out[axis] = 1;
+    } else {
+        out.remove(axis);
+    }
+    out
+}
+
+/// Checks that `axis` names a dimension of `shape`.
+pub(crate) fn check_axis(op: &'static str, shape: &[usize], axis: usize) -> Result<(), ShapeError> {
+    if axis < shape.len() {
+        Ok(())
+    } else {
+        Err(ShapeError::new(op, &[shape], format!("axis {axis} is out of range for {} dimensions", shape.len())))
+    }
+}
+
+/// Checks that a matmul of `a` by `b` fits and returns (m, k, n).
+pub(crate) fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usize), ShapeError> {
+    if a.len() != 2 || b.len() != 2 {
+        return Err(ShapeError::new("matmul", &[a, b], "both operands must be 2-D"));
+    }
+    if a[1] != b[0] {
+        return Err(ShapeError::new("matmul", &[a, b], format!("inner dimensions {} and {} differ", a[1], b[0])));
+    }
+    Ok((a[0], a[1], b[1]))
+}
+
+/// Checks that `from` can be reshaped to `to` (same number of elements).
+pub(crate) fn check_reshape(from: &[usize], to: &[usize]) -> Result<(), ShapeError> {
+    if numel(from) == numel(to) {
+        Ok(())
+    } else {
+        Err(ShapeError::new("reshape", &[from, to], format!("{} elements cannot become {}", numel(from), numel(to))))
+    }
+}
+
+/// Checks that `shape` is 2-D, for transpose and row selection.
+pub(crate) fn check_2d(op: &'static str, shape: &[usize]) -> Result<(usize, usize), ShapeError> {
+    if shape.len() == 2 {
+        Ok((shape[0], shape[1]))
+    } else {
+        Err(ShapeError::new(op, &[shape], "expected a 2-D tensor"))
+    }
+}

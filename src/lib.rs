@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod inspect;
 pub mod loss;
 pub mod ops;
 pub mod snapshot;

@@ -167,9 +167,11 @@ fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
 /// assert_eq!(g.wrt(x).data(), &[18.0, -36.0]); // 2h * 3
 /// ```
 pub struct Gradients<'t> {
-    tape: &'t Tape,
-    adj: Vec<f64>,
-    covered: u32,
+    pub(crate) tape: &'t Tape,
+    /// One adjoint per value, laid out like the tape's value arena.
+    pub(crate) adj: Vec<f64>,
+    /// Nodes `0..covered` have an adjoint.
+    pub(crate) covered: u32,
 }
 
 impl<'t> Gradients<'t> {

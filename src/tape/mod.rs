@@ -68,6 +68,11 @@ pub(crate) struct TapeInner {
     pub names: Vec<(u32, std::ops::Range<usize>)>,
     /// All names' text back to back, so naming allocates nothing in steady state.
     pub name_text: String,
+    /// Checked mode (see `crate::inspect::anomaly`): note the first node
+    /// whose value is not finite. Off by default.
+    pub checked: bool,
+    /// The first node recorded in checked mode with a non-finite value.
+    pub first_anomaly: Option<u32>,
 }
 
 impl TapeInner {
@@ -221,6 +226,7 @@ impl Tape {
         inner.customs.clear();
         inner.names.clear();
         inner.name_text.clear();
+        inner.first_anomaly = None;
     }
 
     /// Number of recorded nodes.
@@ -319,6 +325,10 @@ impl Tape {
         inner.values.resize(start + len, 0.0);
         let (before, out) = inner.values.split_at_mut(start);
         fill(&Arena { nodes: &inner.nodes, dims: &inner.dims, values: before }, out);
+        // Checked mode costs this one bool test when it is off.
+        if inner.checked && inner.first_anomaly.is_none() && out.iter().any(|v| !v.is_finite()) {
+            inner.first_anomaly = Some(idx as u32);
+        }
         let dims = inner.dims.len() as u32;
         inner.dims.extend_from_slice(shape);
         inner.nodes.push(Node {

@@ -1,0 +1,79 @@
+//! Draws two computation graphs in the style of micrograd's `draw_dot`:
+//! micrograd's neuron (`o = tanh(x1 w1 + x2 w2 + b)`) and the loss of the
+//! notes' sine network (1 input, 3 sigmoid hidden units, 1 linear output,
+//! one sample). Prints each tape as a table, writes its DOT file, and
+//! renders an SVG when Graphviz's `dot` program is installed.
+//!
+//! Run with `cargo run --example graph -- --out target/graph`.
+
+use clap::Parser;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tapegrad::{Tape, Tensor};
+
+#[derive(Parser)]
+#[command(about = "Write the DOT (and SVG) graphs of a neuron and of the sine network's loss")]
+struct Args {
+    /// Directory for the .dot and .svg files.
+    #[arg(long, default_value = "target/graph")]
+    out: PathBuf,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.out)?;
+
+    // micrograd's neuron, with the same numbers and labels.
+    let tape = Tape::new();
+    let x1 = tape.scalar(2.0).named("x1");
+    let x2 = tape.scalar(0.0).named("x2");
+    let w1 = tape.scalar(-3.0).named("w1");
+    let w2 = tape.scalar(1.0).named("w2");
+    let b = tape.scalar(6.881_373_587_019_543_2).named("b");
+    let x1w1 = (x1 * w1).named("x1w1");
+    let x2w2 = (x2 * w2).named("x2w2");
+    let sum = (x1w1 + x2w2).named("x1w1+x2w2");
+    let n = (sum + b).named("n");
+    let o = n.tanh().named("o");
+    let grads = o.backward();
+    println!("micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), after o.backward():\n");
+    print!("{}", grads.table());
+    write_graph(&args.out, "neuron", &grads.to_dot())?;
+
+    // The notes' sine network on one sample (x = 1, t = sin 1), loss 0.5 (y - t)^2.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::from_vec(vec![1.0], &[1, 1])).named("x");
+    let t = tape.constant(Tensor::from_vec(vec![1f64.sin()], &[1, 1])).named("t");
+    let w1 = tape.var(Tensor::randn(&[1, 3], &mut rng)).named("hidden.w");
+    let b1 = tape.var(Tensor::randn(&[3], &mut rng)).named("hidden.b");
+    let w2 = tape.var(Tensor::randn(&[3, 1], &mut rng)).named("output.w");
+    let b2 = tape.var(Tensor::randn(&[1], &mut rng)).named("output.b");
+    let h = (x.matmul(w1) + b1).sigmoid().named("hidden.y");
+    let y = (h.matmul(w2) + b2).named("output.y");
+    let loss = ((y - t).square() * 0.5).sum().named("loss");
+    let grads = loss.backward();
+    println!("\nthe sine network's loss on one sample, after loss.backward():\n");
+    print!("{}", grads.table());
+    write_graph(&args.out, "sine_loss", &grads.to_dot())
+}
+
+/// Writes `name.dot`, and `name.svg` when `dot` is on the PATH.
+fn write_graph(dir: &Path, name: &str, dot: &str) -> std::io::Result<()> {
+    let dot_path = dir.join(format!("{name}.dot"));
+    std::fs::write(&dot_path, dot)?;
+    println!("\nwrote {}", dot_path.display());
+    let svg_path = dir.join(format!("{name}.svg"));
+    match Command::new("dot").arg("-Tsvg").arg(&dot_path).arg("-o").arg(&svg_path).status() {
+        Ok(status) if status.success() => println!("wrote {} (rendered by Graphviz)", svg_path.display()),
+        Ok(status) => println!("Graphviz `dot` failed ({status}); the DOT file is still there"),
+        Err(_) => println!(
+            "Graphviz's `dot` is not installed, so no SVG. Install it (`apt-get install graphviz`, \
+             `brew install graphviz`) and run `dot -Tsvg {} -o {}`, or paste the DOT into an online viewer.",
+            dot_path.display(),
+            svg_path.display()
+        ),
+    }
+    Ok(())
+}

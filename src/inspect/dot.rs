@@ -1,0 +1,93 @@
+//! The tape as a Graphviz graph, in the style of micrograd's `draw_dot`:
+//! one record per node (`{ #index name | data value | grad gradient }`), a
+//! small oval for the op that made it, and edges from inputs to outputs.
+//!
+//! Render it with `dot -Tsvg tape.dot -o tape.svg` (Graphviz: `apt-get
+//! install graphviz`, `brew install graphviz`).
+
+use super::table::grad_preview;
+use super::{fmt_shape, op_label, preview};
+use crate::Gradients;
+use crate::ops::{Op, input_indices};
+use crate::tape::{Tape, TapeInner};
+use std::fmt::Write;
+
+impl Tape {
+    /// The recorded graph in Graphviz DOT: a record per node with its
+    /// index, name, shape and value, an oval per op, edges input -> op -> output.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(2.0).named("a");
+    /// let _ = a.exp();
+    /// let dot = tape.to_dot();
+    /// assert!(dot.starts_with("digraph tape {"));
+    /// assert!(dot.contains(r#"n0 [shape=record, label="{ #0 a | data 2 }"];"#));
+    /// assert!(dot.contains("n0 -> n1_op;"));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        render(&self.inner.borrow(), None)
+    }
+}
+
+impl Gradients<'_> {
+    /// Like [`Tape::to_dot`], with each node's gradient in its record.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(3.0).named("a");
+    /// let g = a.square().backward();
+    /// assert!(g.to_dot().contains(r#"label="{ #0 a | data 3 | grad 6 }""#));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        render(&self.tape.inner.borrow(), Some(self))
+    }
+}
+
+fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
+    let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n");
+    for i in 0..inner.nodes.len() as u32 {
+        let node = &inner.nodes[i as usize];
+        let shape = inner.shape(i);
+        let mut title = format!("#{i}");
+        if let Some(name) = inner.name(i) {
+            title.push(' ');
+            title.push_str(name);
+        }
+        if !shape.is_empty() {
+            title.push(' ');
+            title.push_str(&fmt_shape(shape));
+        }
+        if matches!(node.op, Op::Constant) {
+            title.push_str(" (constant)");
+        }
+        let mut label = format!("{{ {} | data {}", escape(&title), escape(&preview(&inner.values[node.range()], shape)));
+        if let Some(g) = grads {
+            let grad = grad_preview(inner, g, i).unwrap_or_else(|| "-".into());
+            let _ = write!(label, " | grad {}", escape(&grad));
+        }
+        label.push_str(" }");
+        let _ = writeln!(out, "  n{i} [shape=record, label=\"{label}\"];");
+        if !matches!(node.op, Op::Leaf | Op::Constant) {
+            let _ = writeln!(out, "  n{i}_op [label=\"{}\"];", escape(&op_label(inner, i)));
+            let _ = writeln!(out, "  n{i}_op -> n{i};");
+            for input in input_indices(inner, i) {
+                let _ = writeln!(out, "  n{input} -> n{i}_op;");
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Escapes the characters that are special in a quoted DOT record label.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '{' | '}' | '|' | '<' | '>' | '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -229,10 +229,14 @@ pub(crate) fn observed_sweep<'t, B>(
         if !node.needs_grad {
             continue;
         }
-        let mut inputs = input_indices(&inner, i);
-        inputs.sort_unstable();
-        inputs.dedup(); // `x * x` sends both contributions to one adjoint
-        inputs.retain(|&k| inner.nodes[k as usize].needs_grad);
+        // Each input once, in argument order: `x * x` sends both of its
+        // contributions into one adjoint, read as one.
+        let mut inputs: Vec<u32> = Vec::new();
+        for k in input_indices(&inner, i) {
+            if inner.nodes[k as usize].needs_grad && !inputs.contains(&k) {
+                inputs.push(k);
+            }
+        }
         let (below, this_and_above) = adj.split_at_mut(node.start as usize);
         let upstream = &this_and_above[..node.len as usize];
         let earlier: Vec<Vec<f64>> = inputs
@@ -273,7 +277,7 @@ fn local_derivatives(inner: &TapeInner, arena: &Arena<'_>, me: u32) -> Vec<Local
         Op::Unary(rule) => {
             let (xs, ys) = (arena.value(node.args[0]), arena.value(me));
             let d: Vec<f64> = xs.iter().zip(ys).map(|(&x, &y)| (rule.local)(x, y, node.param)).collect();
-            vec![Local { text: rule.local_text.to_string(), value: Some(Tensor::from_vec(d, out_shape)) }]
+            vec![numeric(rule.local_text.to_string(), rule.local_text, Tensor::from_vec(d, out_shape))]
         }
         Op::Binary(rule) => {
             let [a, b] = node.args;
@@ -285,8 +289,8 @@ fn local_derivatives(inner: &TapeInner, arena: &Arena<'_>, me: u32) -> Vec<Local
                 db[i] = (rule.d_b)(av[ia], bv[ib], yv[i]);
             });
             vec![
-                Local { text: format!("d/da = {}", rule.local_text[0]), value: Some(Tensor::from_vec(da, out_shape)) },
-                Local { text: format!("d/db = {}", rule.local_text[1]), value: Some(Tensor::from_vec(db, out_shape)) },
+                numeric(format!("d/da = {}", rule.local_text[0]), rule.local_text[0], Tensor::from_vec(da, out_shape)),
+                numeric(format!("d/db = {}", rule.local_text[1]), rule.local_text[1], Tensor::from_vec(db, out_shape)),
             ]
         }
         Op::MatMul => vec![text("dA = dC B^T"), text("dB = A^T dC")],
@@ -305,4 +309,11 @@ fn local_derivatives(inner: &TapeInner, arena: &Arena<'_>, me: u32) -> Vec<Local
         Op::LogSoftmax => vec![text("dX = dY - softmax(X) sum(dY)")],
         Op::Custom(c) => vec![text(&format!("the custom backward of {}", inner.customs[c as usize].op.name()))],
     }
+}
+
+/// A local derivative with its values, left out when the formula is
+/// already a number (`1`, `-1`): printing `1 = [[1 1 1]]` says nothing.
+fn numeric(text: String, formula: &str, value: Tensor) -> Local {
+    let value = if formula.parse::<f64>().is_ok() { None } else { Some(value) };
+    Local { text, value }
 }

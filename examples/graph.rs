@@ -30,7 +30,7 @@ fn main() -> std::io::Result<()> {
     let x2 = tape.scalar(0.0).named("x2");
     let w1 = tape.scalar(-3.0).named("w1");
     let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543_2).named("b");
+    let b = tape.scalar(6.881_373_587_019_543).named("b");
     let x1w1 = (x1 * w1).named("x1w1");
     let x2w2 = (x2 * w2).named("x2w2");
     let sum = (x1w1 + x2w2).named("x1w1+x2w2");

@@ -196,7 +196,7 @@ pub enum CheckedBackwardError {
     /// The output is not a single element.
     NotScalar(BackwardError),
     /// A value or gradient was not finite.
-    Anomaly(Anomaly),
+    Anomaly(Box<Anomaly>),
 }
 
 impl fmt::Display for CheckedBackwardError {
@@ -261,7 +261,8 @@ impl Tape {
         self.inner.borrow().checked
     }
 
-    /// The first node whose value is not finite, as an error. In checked
+    /// The first node whose value is not finite, as an error (boxed: the
+    /// report is large and the `Ok` path should stay one word). In checked
     /// mode the tape noted it while recording, so this is free; otherwise
     /// it scans every value recorded so far.
     ///
@@ -273,10 +274,10 @@ impl Tape {
     /// let _ = (-x).sqrt(); // NaN
     /// assert_eq!(tape.check().unwrap_err().node, 3);
     /// ```
-    pub fn check(&self) -> Result<(), Anomaly> {
+    pub fn check(&self) -> Result<(), Box<Anomaly>> {
         let inner = self.inner.borrow();
         match first_bad_value(&inner, inner.nodes.len() as u32) {
-            Some(i) => Err(forward_anomaly(&inner, i)),
+            Some(i) => Err(Box::new(forward_anomaly(&inner, i))),
             None => Ok(()),
         }
     }
@@ -317,7 +318,7 @@ impl<'t> Var<'t> {
         {
             let inner = self.tape.inner.borrow();
             if let Some(i) = first_bad_value(&inner, self.idx + 1) {
-                return Err(CheckedBackwardError::Anomaly(forward_anomaly(&inner, i)));
+                return Err(CheckedBackwardError::Anomaly(Box::new(forward_anomaly(&inner, i))));
             }
         }
         observed_sweep(self, |visit| {
@@ -328,10 +329,16 @@ impl<'t> Var<'t> {
                     let inner = visit.inner;
                     let upstream = Summary::of(visit.upstream, inner.shape(visit.node));
                     let sent = Summary::of(g, inner.shape(*to));
-                    ControlFlow::Break(Anomaly::new(inner, Phase::Backward, visit.node, upstream, Some((*to as usize, sent))))
+                    ControlFlow::Break(Anomaly::new(
+                        inner,
+                        Phase::Backward,
+                        visit.node,
+                        upstream,
+                        Some((*to as usize, sent)),
+                    ))
                 }
             }
         })
-        .map_err(CheckedBackwardError::Anomaly)
+        .map_err(|a| CheckedBackwardError::Anomaly(Box::new(a)))
     }
 }

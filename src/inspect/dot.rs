@@ -61,7 +61,8 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
         if matches!(node.op, Op::Constant) {
             title.push_str(" (constant)");
         }
-        let mut label = format!("{{ {} | data {}", escape(&title), escape(&preview(&inner.values[node.range()], shape)));
+        let mut label =
+            format!("{{ {} | data {}", escape(&title), escape(&preview(&inner.values[node.range()], shape)));
         if let Some(g) = grads {
             let grad = grad_preview(inner, g, i).unwrap_or_else(|| "-".into());
             let _ = write!(label, " | grad {}", escape(&grad));

@@ -239,10 +239,7 @@ pub(crate) fn observed_sweep<'t, B>(
         }
         let (below, this_and_above) = adj.split_at_mut(node.start as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let earlier: Vec<Vec<f64>> = inputs
-            .iter()
-            .map(|&k| below[inner.nodes[k as usize].range()].to_vec())
-            .collect();
+        let earlier: Vec<Vec<f64>> = inputs.iter().map(|&k| below[inner.nodes[k as usize].range()].to_vec()).collect();
         for &k in &inputs {
             below[inner.nodes[k as usize].range()].fill(0.0);
         }

@@ -16,6 +16,12 @@
 //! let y = x.ln() * 2.0;               // ln(0) = -inf, then -inf * 2
 //! let err = tape.check().unwrap_err();
 //! assert_eq!((err.node, err.op.as_str()), (1, "ln"));  // the first bad op, not the last
+//! assert_eq!(
+//!     err.to_string(),
+//!     "checked mode: node 1 `ln` computed a value that is not finite in the forward pass\n  \
+//!      value: shape [], min -inf, max -inf, 0 NaN, 1 inf\n  \
+//!      input node 0 \"x\": shape [], min 0, max 0, all finite"
+//! );
 //! assert!(y.try_backward_checked().is_err());
 //! ```
 

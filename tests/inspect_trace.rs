@@ -4,7 +4,7 @@
 
 use rand::SeedableRng;
 use tapegrad::inspect::Trace;
-use tapegrad::{Tape, Tensor, Var};
+use tapegrad::{Gradients, Tape, Tensor, Var};
 
 /// The notes' 1-3-1 network's parameters and one batch of samples.
 struct Setup {
@@ -58,6 +58,7 @@ fn by_hand(s: &Setup) -> Deltas {
 /// The same network on a tape, traced; returns the trace and the Vars that
 /// the notes' deltas flow along.
 struct Traced<'t> {
+    grads: Gradients<'t>,
     trace: Trace,
     v: [Var<'t>; 11], // w1 b1 w2 b2 xw1 u1 h hw2 y diff loss
 }
@@ -76,8 +77,8 @@ fn traced<'t>(tape: &'t Tape, s: &Setup) -> Traced<'t> {
     let y = (hw2 + b2).named("output.y");
     let diff = y - t;
     let loss = (diff.square() * 0.5).sum().named("loss");
-    let (_, trace) = loss.backward_traced();
-    Traced { trace, v: [w1, b1, w2, b2, xw1, u1, h, hw2, y, diff, loss] }
+    let (grads, trace) = loss.backward_traced();
+    Traced { grads, trace, v: [w1, b1, w2, b2, xw1, u1, h, hw2, y, diff, loss] }
 }
 
 fn assert_close(what: &str, hand: &Tensor, tape: &Tensor) {
@@ -107,7 +108,8 @@ fn check_against_hand(batch: usize, seed: u64) {
     assert_close("sigmoid's local", &h.value().map(|v| v * (1.0 - v)), &local);
     // Each leaf's final gradient is the notes' gradient.
     for (leaf, want) in [(w1, &d.grad_w1), (b1, &d.grad_b1), (w2, &d.grad_w2), (b2, &d.grad_b2)] {
-        assert_close("leaf gradient", want, &tr.trace.step(leaf).unwrap().upstream);
+        assert_close("leaf gradient in the trace", want, &tr.trace.step(leaf).unwrap().upstream);
+        assert_close("leaf gradient returned", want, &tr.grads.wrt(leaf));
     }
 }
 

@@ -87,11 +87,8 @@ fn numerical_gradient_matches_a_closed_form() {
     let x = [0.3, -1.2, 2.5];
     let f = |x: &[f64]| x.iter().map(|v| v * v.sin()).sum::<f64>() + x[0] * x[1];
     let g = numerical_gradient(f, &x, 1e-5);
-    let want = [
-        x[0].sin() + x[0] * x[0].cos() + x[1],
-        x[1].sin() + x[1] * x[1].cos() + x[0],
-        x[2].sin() + x[2] * x[2].cos(),
-    ];
+    let want =
+        [x[0].sin() + x[0] * x[0].cos() + x[1], x[1].sin() + x[1] * x[1].cos() + x[0], x[2].sin() + x[2] * x[2].cos()];
     for (g, w) in g.iter().zip(want) {
         assert!((g - w).abs() < 1e-8, "{g} vs {w}");
     }

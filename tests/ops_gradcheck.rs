@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{assert_gradcheck, away_from_zero, any_tensor, positive, small_shape, tensor_of, weighted_sum};
+use common::{any_tensor, assert_gradcheck, away_from_zero, positive, small_shape, tensor_of, weighted_sum};
 use proptest::prelude::*;
 use tapegrad::{Tape, Tensor, Var, loss};
 

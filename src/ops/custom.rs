@@ -92,17 +92,15 @@ pub(crate) fn backward(entry: &CustomEntry, me: u32, arena: &Arena<'_>, upstream
     let grad = tensor_of(me, upstream);
     let grads = entry.op.backward(&inputs, &output, &grad);
     let name = entry.op.name();
-    assert_eq!(
-        grads.len(),
-        inputs.len(),
+    assert!(
+        grads.len() == inputs.len(),
         "{name}: backward returned {} gradients for {} inputs",
         grads.len(),
         inputs.len()
     );
     for (k, (&idx, g)) in entry.args.iter().zip(&grads).enumerate() {
-        assert_eq!(
-            g.shape(),
-            inputs[k].shape(),
+        assert!(
+            g.shape() == inputs[k].shape(),
             "{name}: backward returned a gradient of shape {:?} for input {k} of shape {:?}",
             g.shape(),
             inputs[k].shape()

@@ -165,9 +165,8 @@ impl Tape {
     /// assert_eq!(x.value().shape(), &[2, 1]);
     /// ```
     pub fn var_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert_eq!(
-            data.len(),
-            numel(shape),
+        assert!(
+            data.len() == numel(shape),
             "var_from_slice: shape {shape:?}: {} values cannot fill {} elements",
             data.len(),
             numel(shape)
@@ -186,9 +185,8 @@ impl Tape {
     /// assert_eq!(t.item(), 0.5);
     /// ```
     pub fn constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert_eq!(
-            data.len(),
-            numel(shape),
+        assert!(
+            data.len() == numel(shape),
             "constant_from_slice: shape {shape:?}: {} values cannot fill {} elements",
             data.len(),
             numel(shape)
@@ -307,6 +305,7 @@ impl Tape {
             "{}: the tape is full (more than 2^32 values or nodes)",
             op.name()
         );
+        assert!(shape.len() <= u8::MAX as usize, "{}: shape {shape:?} has more than 255 dimensions", op.name());
         let needs_grad = matches!(op, Op::Leaf) || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad);
         let mut arg_idx = [0u32; 2];
         for (slot, a) in arg_idx.iter_mut().zip(args) {

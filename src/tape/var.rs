@@ -83,9 +83,8 @@ impl<'t> Var<'t> {
         let inner = self.tape.inner.borrow();
         let arena = inner.arena();
         let v = arena.value(self.idx);
-        assert_eq!(
-            v.len(),
-            1,
+        assert!(
+            v.len() == 1,
             "item: node {} has shape {:?} ({} elements), not one element",
             self.idx,
             inner.shape(self.idx),

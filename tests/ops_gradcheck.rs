@@ -9,6 +9,7 @@ mod common;
 
 use common::{any_tensor, assert_gradcheck, away_from_zero, positive, small_shape, tensor_of, weighted_sum};
 use proptest::prelude::*;
+use std::slice::from_ref;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// A unary Var method, as a plain function so the tests can loop over them.
@@ -59,7 +60,7 @@ proptest! {
     fn unary_ops_on_the_real_line(x in any_tensor(away_from_zero())) {
         for (name, op) in UNARY_ANYWHERE {
             eprintln!("op {name}");
-            assert_gradcheck(|tape, v| weighted_sum(tape, op(v[0])), std::slice::from_ref(&x));
+            assert_gradcheck(|tape, v| weighted_sum(tape, op(v[0])), from_ref(&x));
         }
     }
 
@@ -67,27 +68,27 @@ proptest! {
     fn unary_ops_on_positive_inputs(x in any_tensor(positive())) {
         for (name, op) in UNARY_POSITIVE {
             eprintln!("op {name}");
-            assert_gradcheck(|tape, v| weighted_sum(tape, op(v[0])), std::slice::from_ref(&x));
+            assert_gradcheck(|tape, v| weighted_sum(tape, op(v[0])), from_ref(&x));
         }
     }
 
     #[test]
     fn integer_and_real_powers(x in any_tensor(away_from_zero()), n in -3i32..5,
                                base in any_tensor(positive()), p in -2.5f64..2.5) {
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].powi(n)), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].powf(p)), std::slice::from_ref(&base));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].powi(n)), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].powf(p)), from_ref(&base));
     }
 
     #[test]
     fn var_with_f64_on_either_side(x in any_tensor(away_from_zero()), c in away_from_zero()) {
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] + c), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, c + v[0]), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] - c), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, c - v[0]), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] * c), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, c * v[0]), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] / c), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, c / v[0]), std::slice::from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] + c), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, c + v[0]), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] - c), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, c - v[0]), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] * c), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, c * v[0]), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0] / c), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, c / v[0]), from_ref(&x));
     }
 
     #[test]
@@ -111,7 +112,7 @@ proptest! {
         let (m, k, n) = dims;
         let (a, b) = seeded_pair(seed, &[m, k], &[k, n]);
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].matmul(v[1])), &[a.clone(), b]);
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].t()), &[a.clone()]);
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].t()), from_ref(&a));
         // A^T A reads the same Var through both operands and a transpose.
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].t().matmul(v[0])), &[a]);
     }
@@ -119,16 +120,16 @@ proptest! {
     #[test]
     fn reshape_keeps_gradient_order(x in any_tensor(away_from_zero())) {
         let n = x.len();
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].reshape(&[n])), std::slice::from_ref(&x));
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].reshape(&[1, n, 1]).sin()), std::slice::from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].reshape(&[n])), from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].reshape(&[1, n, 1]).sin()), from_ref(&x));
     }
 
     #[test]
     fn sum_and_mean(x in any_tensor(away_from_zero())) {
-        assert_gradcheck(|_, v| v[0].sin().sum(), std::slice::from_ref(&x));
-        assert_gradcheck(|_, v| v[0].sin().mean(), std::slice::from_ref(&x));
-        assert_gradcheck(|_, v| v[0].sum().square(), std::slice::from_ref(&x));
-        assert_gradcheck(|_, v| v[0].mean().exp(), std::slice::from_ref(&x));
+        assert_gradcheck(|_, v| v[0].sin().sum(), from_ref(&x));
+        assert_gradcheck(|_, v| v[0].sin().mean(), from_ref(&x));
+        assert_gradcheck(|_, v| v[0].sum().square(), from_ref(&x));
+        assert_gradcheck(|_, v| v[0].mean().exp(), from_ref(&x));
     }
 
     #[test]
@@ -139,9 +140,9 @@ proptest! {
             for keepdim in [false, true] {
                 eprintln!("axis {axis} keepdim {keepdim}");
                 assert_gradcheck(|tape, v| weighted_sum(tape, v[0].sum_axis(axis, keepdim).sin()),
-                                 std::slice::from_ref(&x));
+                                 from_ref(&x));
                 assert_gradcheck(|tape, v| weighted_sum(tape, v[0].mean_axis(axis, keepdim).sin()),
-                                 std::slice::from_ref(&x));
+                                 from_ref(&x));
             }
         }
     }
@@ -149,7 +150,7 @@ proptest! {
     #[test]
     fn log_softmax_rows(x in (1usize..4, 1usize..6)
             .prop_flat_map(|(r, c)| tensor_of(vec![r, c], -3.0f64..3.0))) {
-        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].log_softmax()), std::slice::from_ref(&x));
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].log_softmax()), from_ref(&x));
         let row = x.reshape(&[x.len()]);
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].log_softmax()), &[row]);
     }
@@ -185,15 +186,15 @@ proptest! {
     #[test]
     fn var_used_several_times(x in any_tensor(away_from_zero())) {
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0] * v[0] * v[0] + v[0].sin() * v[0]),
-                         std::slice::from_ref(&x));
+                         from_ref(&x));
         assert_gradcheck(|tape, v| { let h = v[0].tanh(); weighted_sum(tape, h * h + h / (h * h + 1.0)) },
-                         std::slice::from_ref(&x));
+                         from_ref(&x));
     }
 
     #[test]
     fn custom_ops(a in (1usize..4, 1usize..4).prop_flat_map(|(r, c)| tensor_of(vec![r, c], -2.0f64..2.0)), seed in any::<u64>()) {
         let (b, _) = seeded_pair(seed, a.shape(), &[]);
-        assert_gradcheck(|tape, v| weighted_sum(tape, tape.custom(Softplus, &[v[0]])), &[a.clone()]);
+        assert_gradcheck(|tape, v| weighted_sum(tape, tape.custom(Softplus, &[v[0]])), from_ref(&a));
         assert_gradcheck(|tape, v| weighted_sum(tape, tape.custom(MulSin, &[v[0], v[1]])), &[a, b]);
     }
 }

@@ -101,10 +101,7 @@ fn display_matches_numpy() {
         (t(&[1.0, 2500.0, -3.0], &[3]), "[ 1.0e+00  2.5e+03 -3.0e+00]"),
         (t(&[f64::NAN, 1.5, f64::NEG_INFINITY], &[3]), "[ nan  1.5 -inf]"),
         (Tensor::zeros(&[2, 0]), "[]"),
-        (
-            Tensor::arange(0.0, 8.0, 1.0).reshape(&[2, 2, 2]),
-            "[[[0. 1.]\n  [2. 3.]]\n\n [[4. 5.]\n  [6. 7.]]]",
-        ),
+        (Tensor::arange(0.0, 8.0, 1.0).reshape(&[2, 2, 2]), "[[[0. 1.]\n  [2. 3.]]\n\n [[4. 5.]\n  [6. 7.]]]"),
         // Rows wrap at 75 characters.
         (
             Tensor::arange(0.0, 2.0, 0.1),

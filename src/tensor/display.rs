@@ -151,7 +151,8 @@ impl Style {
         let scientific = min.is_finite() && (max >= 1e8 || min < 1e-4 || max / min > 1e3);
         let mut style = Style { scientific, pad_left: 0, frac: 0, exp_digits: 0 };
         for &v in &finite {
-            let (int, frac, exp) = if scientific { split_scientific(&shortest_scientific(v)) } else { split_positional(v) };
+            let (int, frac, exp) =
+                if scientific { split_scientific(&shortest_scientific(v)) } else { split_positional(v) };
             style.pad_left = style.pad_left.max(int.len());
             style.frac = style.frac.max(frac.len());
             // NumPy writes at least two exponent digits: e+03.
@@ -159,7 +160,7 @@ impl Style {
         }
         if finite.len() < vals.len() {
             // Room for nan / inf / -inf in the same width.
-            let neg_inf = vals.iter().any(|&v| v == f64::NEG_INFINITY) as usize;
+            let neg_inf = vals.contains(&f64::NEG_INFINITY) as usize;
             let right = style.right_width() + 1;
             style.pad_left = style.pad_left.max((3 + neg_inf).saturating_sub(right));
         }
@@ -174,7 +175,13 @@ impl Style {
     fn format(&self, v: f64) -> String {
         let width = self.pad_left + 1 + self.right_width();
         if !v.is_finite() {
-            let s = if v.is_nan() { "nan" } else if v > 0.0 { "inf" } else { "-inf" };
+            let s = if v.is_nan() {
+                "nan"
+            } else if v > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
             return format!("{s:>width$}");
         }
         let (int, frac, exp) = if self.scientific {

@@ -84,3 +84,24 @@ fn constants_and_later_nodes_get_zero_gradients() {
     assert_eq!(g.wrt(later).data(), &[0.0, 0.0]);
     assert!(g.with_grad(later, |d| d.is_none()));
 }
+
+#[test]
+fn a_long_chain_does_not_recurse() {
+    // 200k nodes: a recursive backward (micrograd's topological sort) would
+    // overflow the stack; the tape's sweep is a loop.
+    let tape = Tape::new();
+    let x = tape.scalar(1.0);
+    let mut y = x;
+    for _ in 0..100_000 {
+        y = (y * 1.00001).sin() + 0.0;
+    }
+    let g = y.backward().wrt(x).item();
+    // By hand, the same chain rule as a plain loop: prod of 1.00001 cos(1.00001 y_k).
+    let (mut v, mut want) = (1.0f64, 1.0f64);
+    for _ in 0..100_000 {
+        want *= 1.00001 * (v * 1.00001).cos();
+        v = (v * 1.00001).sin();
+    }
+    assert_eq!(y.item(), v);
+    assert!((g - want).abs() <= 1e-12 * want.abs(), "{g} vs {want}");
+}

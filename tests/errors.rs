@@ -296,3 +296,16 @@ fn custom_op_returning_wrong_gradients() {
     let y = tape.custom(Identity, &[x]).sum();
     assert_eq!(y.backward().wrt(x).data(), &[1.0; 6]);
 }
+
+#[test]
+fn recording_inside_with_value_is_a_clear_error() {
+    let tape = Tape::new();
+    let x = tape.var(Tensor::ones(&[2]));
+    let want = "mul_scalar: cannot record on the tape while its values are borrowed (inside Var::with_value?)";
+    assert_eq!(panic_message(|| x.with_value(|_| x * 2.0)), want);
+    assert!(panic_message(|| x.with_value(|_| x.named("x"))).starts_with("named: cannot record"));
+    assert!(panic_message(|| x.with_value(|_| tape.custom(Identity, &[x]))).starts_with("identity: cannot record"));
+    // Reading inside is fine, and so is recording afterwards.
+    assert_eq!(x.with_value(|v| v.len() + x.shape().len()), 3);
+    assert_eq!((x * 2.0).sum().item(), 4.0);
+}

@@ -73,9 +73,10 @@ impl Tape {
     pub fn custom<'t>(&'t self, op: impl CustomOp + 'static, inputs: &[Var<'t>]) -> Var<'t> {
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         let output = op.forward(&values);
+        let name = op.name();
         let entry = CustomEntry { op: Rc::new(op), args: inputs.iter().map(|v| v.idx).collect() };
         let index = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner_mut(name);
             inner.customs.push(entry);
             inner.customs.len() as u32 - 1
         };

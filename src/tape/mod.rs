@@ -295,7 +295,7 @@ impl Tape {
         for a in args {
             self.check_same_tape(op, *a);
         }
-        let mut guard = self.inner.borrow_mut();
+        let mut guard = self.inner_mut(op.name());
         let inner = &mut *guard;
         let start = inner.values.len();
         let len = numel(shape);
@@ -331,6 +331,15 @@ impl Tape {
             needs_grad,
         });
         Var { tape: self, idx: idx as u32 }
+    }
+
+    /// The recording, mutably. Recording inside a [`Var::with_value`]
+    /// closure (which holds the values) is a usage error: say so, rather
+    /// than RefCell's bare "already borrowed".
+    pub(crate) fn inner_mut(&self, what: &str) -> std::cell::RefMut<'_, TapeInner> {
+        self.inner.try_borrow_mut().unwrap_or_else(|_| {
+            panic!("{what}: cannot record on the tape while its values are borrowed (inside Var::with_value?)")
+        })
     }
 
     fn check_same_tape(&self, op: Op, v: Var<'_>) {

@@ -309,3 +309,23 @@ fn recording_inside_with_value_is_a_clear_error() {
     assert_eq!(x.with_value(|v| v.len() + x.shape().len()), 3);
     assert_eq!((x * 2.0).sum().item(), 4.0);
 }
+
+#[test]
+fn a_target_that_would_enlarge_the_prediction_is_refused() {
+    let tape = Tape::new();
+    let p = tape.var(Tensor::zeros(&[3, 1]));
+    let t = tape.constant(Tensor::zeros(&[3]));
+    let msg = |op: &str| {
+        format!("{op}: shapes [3, 1] and [3]: the target would broadcast the prediction to [3, 3]; reshape one of them")
+    };
+    assert_eq!(panic_message(|| loss::mse(p, t)), msg("mse"));
+    assert_eq!(panic_message(|| loss::mse_half(p, t)), msg("mse_half"));
+    assert_eq!(panic_message(|| loss::sse_half(p, t)), msg("sse_half"));
+    assert_eq!(panic_message(|| loss::hinge(p, t)), msg("hinge"));
+    assert!(
+        panic_message(|| loss::mse(p, tape.constant(Tensor::zeros(&[2])))).starts_with("mse: shapes [3, 1] and [2]")
+    );
+    // A target that broadcasts without enlarging is fine: a scalar, or [1].
+    assert_eq!(loss::mse(p, tape.constant(Tensor::scalar(1.0))).item(), 1.0);
+    assert_eq!(loss::sse_half(p, tape.constant(Tensor::ones(&[1]))).item(), 1.5);
+}

@@ -113,8 +113,11 @@ proptest! {
         let (a, b) = seeded_pair(seed, &[m, k], &[k, n]);
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].matmul(v[1])), &[a.clone(), b]);
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].t()), from_ref(&a));
-        // A^T A reads the same Var through both operands and a transpose.
+        // A^T A reads the same Var through both operands and a transpose;
+        // S S (a square S) sends both gradients into one adjoint.
         assert_gradcheck(|tape, v| weighted_sum(tape, v[0].t().matmul(v[0])), &[a]);
+        let (s, _) = seeded_pair(seed ^ 1, &[k, k], &[]);
+        assert_gradcheck(|tape, v| weighted_sum(tape, v[0].matmul(v[0])), &[s]);
     }
 
     #[test]

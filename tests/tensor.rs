@@ -120,3 +120,28 @@ fn display_matches_numpy() {
         assert_eq!(tensor.to_string(), want, "shape {:?}", tensor.shape());
     }
 }
+
+mod display_properties {
+    use proptest::prelude::*;
+    use tapegrad::Tensor;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any shape (abbreviated or not) prints without panicking, with
+        /// balanced brackets, rows no wider than NumPy's 75 columns, and
+        /// "..." exactly when the tensor is abbreviated.
+        #[test]
+        fn display_is_well_formed(shape in proptest::collection::vec(1usize..40, 1..4), scale in -3i32..4) {
+            let n: usize = shape.iter().product();
+            let data = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) * 10f64.powi(scale)).collect();
+            let t = Tensor::from_vec(data, &shape);
+            let s = t.to_string();
+            prop_assert_eq!(s.matches('[').count(), s.matches(']').count());
+            prop_assert!(s.starts_with(&"[".repeat(shape.len())), "{}", s);
+            prop_assert!(s.lines().all(|l| l.len() <= 75), "{}", s);
+            let abbreviated = n > 1000 && shape.iter().any(|&d| d > 6);
+            prop_assert_eq!(s.contains("..."), abbreviated, "{}", s);
+        }
+    }
+}

@@ -172,3 +172,18 @@ fn regression_losses_have_their_textbook_gradients() {
     let g = loss::l2(&[w, b]).backward();
     assert_eq!((g.wrt(w).data(), g.wrt(b).item()), (&[2.0, -6.0][..], 1.0));
 }
+
+#[test]
+fn kinks_take_pytorchs_subgradients() {
+    let tape = Tape::new();
+    let z = tape.scalar(0.0);
+    assert_eq!(z.relu().backward().wrt(z).item(), 0.0);
+    assert_eq!(z.abs().backward().wrt(z).item(), 0.0);
+    assert_eq!(z.sqrt().backward().wrt(z).item(), f64::INFINITY);
+    // A tie in maximum sends the gradient to the first operand only.
+    let (a, b) = (tape.scalar(1.0), tape.scalar(1.0));
+    let g = a.maximum(b).backward();
+    assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (1.0, 0.0));
+    // powi(0) is the constant 1, with derivative 0 even at 0.
+    assert_eq!(z.powi(0).backward().wrt(z).item(), 0.0);
+}

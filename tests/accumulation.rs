@@ -105,3 +105,18 @@ fn a_long_chain_does_not_recurse() {
     assert_eq!(y.item(), v);
     assert!((g - want).abs() <= 1e-12 * want.abs(), "{g} vs {want}");
 }
+
+#[test]
+fn nodes_the_output_does_not_depend_on_leave_gradients_alone() {
+    // sqrt and ln at 0 have infinite derivatives; their zero adjoint times
+    // that is NaN. Nodes off the output's path must not pass it on.
+    let tape = Tape::new();
+    let x = tape.scalar(0.0);
+    let _metric = x.sqrt() + x.ln();
+    assert_eq!((x * 3.0).backward().wrt(x).item(), 3.0);
+    // Nor may a node reached only through detach.
+    let y = x.sqrt().detach() * 2.0 + x;
+    assert_eq!(y.backward().wrt(x).item(), 1.0);
+    // On the path, 0 * inf stays NaN, as in PyTorch: the engine does not hide it.
+    assert!((x.sqrt() * 0.0).backward().wrt(x).item().is_nan());
+}

@@ -101,6 +101,8 @@ pub struct Tape {
     pub(crate) inner: RefCell<TapeInner>,
     /// The adjoint buffer of the last dropped `Gradients`, kept for reuse.
     pub(crate) spare: RefCell<Vec<f64>>,
+    /// The sweep's "does the output depend on this node" flags, kept for reuse.
+    pub(crate) spare_reached: RefCell<Vec<bool>>,
 }
 
 impl Tape {

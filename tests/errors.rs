@@ -327,3 +327,18 @@ fn a_target_that_would_enlarge_the_prediction_is_refused() {
     assert_eq!(loss::mse(p, tape.constant(Tensor::scalar(1.0))).item(), 1.0);
     assert_eq!(loss::sse_half(p, tape.constant(Tensor::ones(&[1]))).item(), 1.5);
 }
+
+#[test]
+fn empty_tensors_flow_through_every_op() {
+    let tape = Tape::new();
+    let a = tape.var(Tensor::zeros(&[2, 0]));
+    let b = tape.var(Tensor::zeros(&[0, 3]));
+    let c = a.matmul(b); // [2, 3] of zeros: an empty inner sum
+    assert_eq!(c.value(), Tensor::zeros(&[2, 3]));
+    let e = (a.exp() * a + 1.0).log_softmax().t().reshape(&[0]).sum() + c.sum() + a.sum_axis(1, true).sum();
+    let g = e.backward();
+    assert_eq!((g.wrt(a).shape(), g.wrt(b).shape()), (&[2, 0][..], &[0, 3][..]));
+    assert_eq!(a.sum_axis(0, false).shape().as_slice(), &[0]);
+    assert!(Tensor::zeros(&[0]).mean().is_nan());
+    assert_eq!(Tensor::zeros(&[3, 0]).select_rows(&[2, 1]).shape(), &[2, 0]);
+}

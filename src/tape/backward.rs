@@ -123,8 +123,9 @@ impl<'t> Var<'t> {
     }
 }
 
-/// The reverse sweep: seed the output's adjoint, then visit every node from
-/// the output back to the first, each passing its adjoint to its inputs.
+/// The reverse sweep: seed the output's adjoint, then walk from the output
+/// back to the first node; every node the output depends on passes its
+/// adjoint to its inputs.
 fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();

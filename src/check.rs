@@ -101,6 +101,8 @@ pub struct Mismatch {
 pub enum GradcheckError {
     /// The function did not return a one-element value.
     NotScalar(Shape),
+    /// The inputs hold no elements, so a pass would prove nothing.
+    NoElements,
     /// These elements disagree beyond tolerance.
     Mismatch(Vec<Mismatch>),
 }
@@ -110,6 +112,9 @@ impl fmt::Display for GradcheckError {
         match self {
             GradcheckError::NotScalar(s) => {
                 write!(f, "gradcheck: the function returned shape {:?}, not a scalar", s.as_slice())
+            }
+            GradcheckError::NoElements => {
+                write!(f, "gradcheck: the inputs hold no elements, so nothing can be checked")
             }
             GradcheckError::Mismatch(ms) => {
                 writeln!(f, "gradcheck: {} element(s) disagree with central differences:", ms.len())?;
@@ -137,6 +142,9 @@ impl std::error::Error for GradcheckError {}
 /// it is given; it is called once for the analytic gradients and twice per
 /// input element for the numeric ones.
 ///
+/// Inputs with no elements at all are an error ([`GradcheckError::NoElements`]),
+/// not a vacuous pass.
+///
 /// ```
 /// use tapegrad::{Tensor, check::{gradcheck, GradcheckOptions}};
 /// let a = Tensor::from_vec(vec![0.3, -0.7, 1.1, 0.2], &[2, 2]);
@@ -152,6 +160,10 @@ pub fn gradcheck<F>(f: F, inputs: &[Tensor], options: &GradcheckOptions) -> Resu
 where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
+    // Checked before `f` runs: with no inputs it would likely index an empty slice.
+    if inputs.iter().all(|x| x.is_empty()) {
+        return Err(GradcheckError::NoElements);
+    }
     let analytic = analytic_gradients(&f, inputs)?;
     let mut tape = Tape::new();
     let mut eval = |xs: &[Tensor]| {

@@ -15,6 +15,9 @@ use crate::tensor::ShapeError;
 
 /// Mean squared error, `mean((pred - target)^2)`.
 ///
+/// # Panics
+/// If `target` does not broadcast to the shape of `pred` (without enlarging it).
+///
 /// ```
 /// use tapegrad::{Tape, Tensor, loss};
 /// let tape = Tape::new();
@@ -23,11 +26,12 @@ use crate::tensor::ShapeError;
 /// assert_eq!(loss::mse(p, t).item(), 2.5);
 /// ```
 pub fn mse<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    (pred - target).square().mean()
+    residual("mse", pred, target).square().mean()
 }
 
 /// The notes' regression loss, `sum((pred - target)^2) / (2N)`: the 1/2
 /// cancels the 2 of the derivative, and does not move the minimiser.
+/// Shapes are checked as in [`mse`].
 ///
 /// ```
 /// use tapegrad::{Tape, Tensor, loss};
@@ -37,11 +41,12 @@ pub fn mse<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
 /// assert_eq!(loss::mse_half(p, t).item(), 1.25);
 /// ```
 pub fn mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    0.5 * (pred - target).square().mean()
+    0.5 * residual("mse_half", pred, target).square().mean()
 }
 
 /// The notes' per-sample error, `0.5 * sum((pred - target)^2)`, whose
 /// gradient with respect to `pred` is `pred - target` (the output delta).
+/// Shapes are checked as in [`mse`].
 ///
 /// ```
 /// use tapegrad::{Tape, Tensor, loss};
@@ -53,7 +58,25 @@ pub fn mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
 /// assert_eq!(e.backward().wrt(p).data(), &[1.0, 2.0]);
 /// ```
 pub fn sse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    0.5 * (pred - target).square().sum()
+    0.5 * residual("sse_half", pred, target).square().sum()
+}
+
+/// `pred - target`, after [`check_target`].
+fn residual<'t>(op: &'static str, pred: Var<'t>, target: Var<'t>) -> Var<'t> {
+    check_target(op, pred, target);
+    pred - target
+}
+
+/// A target may broadcast to the prediction's shape (a scalar, say) but
+/// must not enlarge it: `[n, 1]` predictions against `[n]` targets would
+/// silently compare every prediction with every target (an `[n, n]` loss).
+fn check_target(op: &'static str, pred: Var<'_>, target: Var<'_>) {
+    let (p, t) = (pred.shape(), target.shape());
+    let out = crate::tensor::broadcast_shape(op, &p, &t).unwrap_or_else(|e| panic!("{e}"));
+    if out != p {
+        let reason = format!("the target would broadcast the prediction to {:?}; reshape one of them", out.as_slice());
+        panic!("{}", ShapeError::new(op, &[&p, &t], reason));
+    }
 }
 
 /// Cross-entropy of `[n, c]` logits against class indices, through a stable
@@ -117,7 +140,7 @@ fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
 /// `mean(relu(1 - y * score))`, as in micrograd's demo.
 ///
 /// # Panics
-/// If the shapes do not broadcast.
+/// If `labels` does not broadcast to the shape of `scores` (without enlarging it).
 ///
 /// ```
 /// use tapegrad::{Tape, Tensor, loss};
@@ -127,6 +150,7 @@ fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
 /// assert_eq!(loss::hinge(s, y).item(), 0.25); // (0 + 0.5) / 2
 /// ```
 pub fn hinge<'t>(scores: Var<'t>, labels: Var<'t>) -> Var<'t> {
+    check_target("hinge", scores, labels);
     (1.0 - labels * scores).relu().mean()
 }
 

@@ -28,6 +28,13 @@
 //! assert_eq!(text, "w: shape [1, 2]\n  2.000000000e0 -4.000000000e0\n");
 //! // in a test: insta::assert_snapshot!(text);
 //! ```
+//!
+//! In a test of your own model: seed every random input (the same seed
+//! gives bit-identical gradients), name the Vars you care about with
+//! [`Var::named`](crate::Var::named), and call
+//! `insta::assert_snapshot!(loss.backward().snapshot())`. Create or accept
+//! the `.snap` files with `INSTA_UPDATE=always cargo test` and commit them.
+//! The README section "Snapshot-testing gradients" has a full example.
 
 use crate::tensor::Tensor;
 use std::fmt::Write;

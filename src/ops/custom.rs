@@ -73,9 +73,10 @@ impl Tape {
     pub fn custom<'t>(&'t self, op: impl CustomOp + 'static, inputs: &[Var<'t>]) -> Var<'t> {
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         let output = op.forward(&values);
+        let name = op.name();
         let entry = CustomEntry { op: Rc::new(op), args: inputs.iter().map(|v| v.idx).collect() };
         let index = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner_mut(name);
             inner.customs.push(entry);
             inner.customs.len() as u32 - 1
         };
@@ -92,17 +93,15 @@ pub(crate) fn backward(entry: &CustomEntry, me: u32, arena: &Arena<'_>, upstream
     let grad = tensor_of(me, upstream);
     let grads = entry.op.backward(&inputs, &output, &grad);
     let name = entry.op.name();
-    assert_eq!(
-        grads.len(),
-        inputs.len(),
+    assert!(
+        grads.len() == inputs.len(),
         "{name}: backward returned {} gradients for {} inputs",
         grads.len(),
         inputs.len()
     );
     for (k, (&idx, g)) in entry.args.iter().zip(&grads).enumerate() {
-        assert_eq!(
-            g.shape(),
-            inputs[k].shape(),
+        assert!(
+            g.shape() == inputs[k].shape(),
             "{name}: backward returned a gradient of shape {:?} for input {k} of shape {:?}",
             g.shape(),
             inputs[k].shape()

@@ -110,6 +110,17 @@ pub(crate) fn input_indices(inner: &TapeInner, idx: u32) -> Vec<u32> {
     }
 }
 
+/// Calls `f` with each input a gradient flows to from `node` (none through
+/// `detach`), for the sweep's bookkeeping of which nodes the output reaches.
+#[inline]
+pub(crate) fn for_each_input(node: &Node, customs: &[custom::CustomEntry], mut f: impl FnMut(u32)) {
+    match node.op {
+        Op::Detach => {}
+        Op::Custom(c) => customs[c as usize].args.iter().for_each(|&a| f(a)),
+        op => node.args[..op.arity()].iter().for_each(|&a| f(a)),
+    }
+}
+
 /// The adjoint slice of input node `idx` inside `below` (the adjoints of
 /// every node recorded before the one being swept), or `None` when that
 /// input needs no gradient, so its backward work can be skipped.

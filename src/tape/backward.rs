@@ -123,8 +123,9 @@ impl<'t> Var<'t> {
     }
 }
 
-/// The reverse sweep: seed the output's adjoint, then visit every node from
-/// the output back to the first, each passing its adjoint to its inputs.
+/// The reverse sweep: seed the output's adjoint, then walk from the output
+/// back to the first node; every node the output depends on passes its
+/// adjoint to its inputs.
 fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();
@@ -136,17 +137,26 @@ fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
     adj.resize(inner.values.len(), 0.0);
     let out = inner.nodes[output.index()];
     seed(&mut adj[out.range()]);
+    // Only nodes the output depends on pass gradients on. A node off that
+    // path has a zero adjoint, but its rule could still turn 0 into NaN
+    // (0 * inf from an earlier `sqrt` of 0) and spoil its inputs' gradients.
+    let mut reached = tape.spare_reached.take();
+    reached.clear();
+    reached.resize(output.index() + 1, false);
+    reached[output.index()] = true;
     for i in (0..=output.idx).rev() {
         let node = &inner.nodes[i as usize];
-        if !node.needs_grad {
-            continue; // nothing upstream of it needs a gradient
+        if !node.needs_grad || !reached[i as usize] {
+            continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
+        ops::for_each_input(node, &inner.customs, |a| reached[a as usize] = true);
         // Inputs were recorded earlier, so their adjoints all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.start as usize);
         let upstream = &this_and_above[..node.len as usize];
         ops::backward(i, node, &arena, &inner.customs, upstream, below);
     }
+    *tape.spare_reached.borrow_mut() = reached;
     Gradients { tape, adj, covered: output.idx + 1 }
 }
 

@@ -106,6 +106,8 @@ pub struct Tape {
     pub(crate) inner: RefCell<TapeInner>,
     /// The adjoint buffer of the last dropped `Gradients`, kept for reuse.
     pub(crate) spare: RefCell<Vec<f64>>,
+    /// The sweep's "does the output depend on this node" flags, kept for reuse.
+    pub(crate) spare_reached: RefCell<Vec<bool>>,
 }
 
 impl Tape {
@@ -170,9 +172,8 @@ impl Tape {
     /// assert_eq!(x.value().shape(), &[2, 1]);
     /// ```
     pub fn var_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert_eq!(
-            data.len(),
-            numel(shape),
+        assert!(
+            data.len() == numel(shape),
             "var_from_slice: shape {shape:?}: {} values cannot fill {} elements",
             data.len(),
             numel(shape)
@@ -191,9 +192,8 @@ impl Tape {
     /// assert_eq!(t.item(), 0.5);
     /// ```
     pub fn constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert_eq!(
-            data.len(),
-            numel(shape),
+        assert!(
+            data.len() == numel(shape),
             "constant_from_slice: shape {shape:?}: {} values cannot fill {} elements",
             data.len(),
             numel(shape)
@@ -303,7 +303,7 @@ impl Tape {
         for a in args {
             self.check_same_tape(op, *a);
         }
-        let mut guard = self.inner.borrow_mut();
+        let mut guard = self.inner_mut(op.name());
         let inner = &mut *guard;
         let start = inner.values.len();
         let len = numel(shape);
@@ -313,6 +313,7 @@ impl Tape {
             "{}: the tape is full (more than 2^32 values or nodes)",
             op.name()
         );
+        assert!(shape.len() <= u8::MAX as usize, "{}: shape {shape:?} has more than 255 dimensions", op.name());
         let needs_grad = matches!(op, Op::Leaf) || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad);
         let mut arg_idx = [0u32; 2];
         for (slot, a) in arg_idx.iter_mut().zip(args) {
@@ -342,6 +343,15 @@ impl Tape {
             needs_grad,
         });
         Var { tape: self, idx: idx as u32 }
+    }
+
+    /// The recording, mutably. Recording inside a [`Var::with_value`]
+    /// closure (which holds the values) is a usage error: say so, rather
+    /// than RefCell's bare "already borrowed".
+    pub(crate) fn inner_mut(&self, what: &str) -> std::cell::RefMut<'_, TapeInner> {
+        self.inner.try_borrow_mut().unwrap_or_else(|_| {
+            panic!("{what}: cannot record on the tape while its values are borrowed (inside Var::with_value?)")
+        })
     }
 
     fn check_same_tape(&self, op: Op, v: Var<'_>) {

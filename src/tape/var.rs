@@ -61,6 +61,10 @@ impl<'t> Var<'t> {
 
     /// Calls `f` with the node's value as a slice, without copying it.
     ///
+    /// # Panics
+    /// If `f` records on the same tape (the values are borrowed meanwhile);
+    /// copy the value out with [`Var::value`] for that.
+    ///
     /// ```
     /// let tape = tapegrad::Tape::new();
     /// let a = tape.var(tapegrad::Tensor::ones(&[3]));
@@ -83,9 +87,8 @@ impl<'t> Var<'t> {
         let inner = self.tape.inner.borrow();
         let arena = inner.arena();
         let v = arena.value(self.idx);
-        assert_eq!(
-            v.len(),
-            1,
+        assert!(
+            v.len() == 1,
             "item: node {} has shape {:?} ({} elements), not one element",
             self.idx,
             inner.shape(self.idx),
@@ -146,7 +149,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(w.name().as_deref(), Some("w"));
     /// ```
     pub fn named(self, name: &str) -> Var<'t> {
-        let mut inner = self.tape.inner.borrow_mut();
+        let mut inner = self.tape.inner_mut("named");
         let start = inner.name_text.len();
         inner.name_text.push_str(name);
         let end = inner.name_text.len();

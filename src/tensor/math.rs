@@ -184,9 +184,8 @@ impl Tensor {
     /// assert_eq!(w.data(), &[0.0, 0.0]);
     /// ```
     pub fn axpy(&mut self, alpha: f64, other: &Tensor) {
-        assert_eq!(
-            self.shape,
-            other.shape,
+        assert!(
+            self.shape == other.shape,
             "axpy: shapes {:?} and {:?} differ",
             self.shape.as_slice(),
             other.shape.as_slice()
@@ -323,7 +322,8 @@ impl Tensor {
     /// assert_eq!(a.mean_axis(0, false).data(), &[1.5, 2.5, 3.5]);
     /// ```
     pub fn mean_axis(&self, axis: usize, keepdim: bool) -> Tensor {
-        let n = self.shape.get(axis).copied().unwrap_or(1) as f64;
+        check_axis("mean_axis", &self.shape, axis).unwrap_or_else(|e| panic!("{e}"));
+        let n = self.shape[axis] as f64;
         self.sum_axis(axis, keepdim).scale(1.0 / n)
     }
 
@@ -369,9 +369,8 @@ impl Tensor {
     /// assert_eq!(Tensor::ones(&[2]).max_abs_diff(&Tensor::zeros(&[2])), 1.0);
     /// ```
     pub fn max_abs_diff(&self, other: &Tensor) -> f64 {
-        assert_eq!(
-            self.shape,
-            other.shape,
+        assert!(
+            self.shape == other.shape,
             "max_abs_diff: shapes {:?} and {:?} differ",
             self.shape.as_slice(),
             other.shape.as_slice()

@@ -106,7 +106,8 @@ impl Tensor {
     /// rounding does not accumulate.
     ///
     /// # Panics
-    /// If `step` is zero or not finite.
+    /// If `step` is zero, a bound or the step is not finite, or the range
+    /// has too many elements to allocate.
     ///
     /// ```
     /// let x = tapegrad::Tensor::arange(0.0, 2.0 * std::f64::consts::PI, 0.1);
@@ -114,7 +115,11 @@ impl Tensor {
     /// ```
     pub fn arange(start: f64, end: f64, step: f64) -> Tensor {
         assert!(step != 0.0 && step.is_finite(), "arange: step must be finite and non-zero, got {step}");
-        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        assert!(start.is_finite() && end.is_finite(), "arange: bounds must be finite, got {start} to {end}");
+        let count = ((end - start) / step).ceil().max(0.0);
+        // Checked here, or `as usize` saturates and the allocation fails deep inside.
+        assert!(count <= (isize::MAX as usize / 8) as f64, "arange: {start} to {end} by {step} is {count} elements");
+        let n = count as usize;
         let data: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
         Tensor::from_vec(data, &[n])
     }
@@ -236,9 +241,8 @@ impl Tensor {
     /// assert_eq!(tapegrad::Tensor::full(&[1, 1], 2.5).item(), 2.5);
     /// ```
     pub fn item(&self) -> f64 {
-        assert_eq!(
-            self.data.len(),
-            1,
+        assert!(
+            self.data.len() == 1,
             "item: shape {:?} holds {} elements, not one",
             self.shape.as_slice(),
             self.data.len()

@@ -144,8 +144,16 @@ fn broadcast_strides(input: &[usize], out: &[usize]) -> Shape {
 /// for_each_broadcast(&[2, 2], &[2, 1], &[2], |i, ia, ib| pairs.push((i, ia, ib)));
 /// assert_eq!(pairs, vec![(0, 0, 0), (1, 0, 1), (2, 1, 0), (3, 1, 1)]);
 /// ```
+///
+/// # Panics
+/// If `a` or `b` does not broadcast to `out` (a cheap check on the extents,
+/// so a misuse is a clear message rather than an index error in `f`).
 #[inline]
 pub fn for_each_broadcast(out: &[usize], a: &[usize], b: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+    assert!(
+        broadcasts_to(a, out) && broadcasts_to(b, out),
+        "for_each_broadcast: shapes {a:?} and {b:?} do not broadcast to {out:?}"
+    );
     let n = numel(out);
     let (na, nb) = (numel(a), numel(b));
     // Fast paths cover nearly every real use: equal shapes, a scalar on one
@@ -163,6 +171,12 @@ pub fn for_each_broadcast(out: &[usize], a: &[usize], b: &[usize], mut f: impl F
     } else {
         general_broadcast(out, a, b, f);
     }
+}
+
+/// True when every extent of `input` is 1 or the matching (right-aligned)
+/// extent of `out`.
+fn broadcasts_to(input: &[usize], out: &[usize]) -> bool {
+    input.len() <= out.len() && input.iter().rev().zip(out.iter().rev()).all(|(&i, &o)| i == o || i == 1)
 }
 
 /// True when `small` equals the last dimensions of `out` (ignoring leading 1s),

@@ -1,0 +1,56 @@
+//! Helpers shared by the integration tests: input strategies for proptest
+//! and a gradcheck that panics with the full mismatch report.
+#![allow(dead_code)] // each test file uses a different subset
+
+use proptest::prelude::*;
+use tapegrad::check::{GradcheckOptions, gradcheck};
+use tapegrad::{Tape, Tensor, Var};
+
+/// Runs `gradcheck` with PyTorch's default tolerances and panics with its
+/// report (input, index, analytic, numeric) on a mismatch.
+pub fn assert_gradcheck(f: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>, inputs: &[Tensor]) {
+    if let Err(e) = gradcheck(f, inputs, &GradcheckOptions::default()) {
+        panic!("{e}\ninputs: {inputs:?}");
+    }
+}
+
+/// `sum(y * c)` for a fixed, non-uniform constant `c` shaped like `y`, so
+/// every element of `y` gets a different upstream gradient (a plain sum
+/// would hand every element the same 1 and hide transposed indices).
+pub fn weighted_sum<'t>(tape: &'t Tape, y: Var<'t>) -> Var<'t> {
+    let shape = y.shape();
+    let c: Vec<f64> = (0..y.len()).map(|i| 0.5 + ((i * 7 + 3) % 11) as f64 / 10.0).collect();
+    (y * tape.constant(Tensor::from_vec(c, &shape))).sum()
+}
+
+/// A value at least 0.2 away from zero (clear of relu/abs kinks and of
+/// poles), magnitude at most 2.
+pub fn away_from_zero() -> impl Strategy<Value = f64> + Clone {
+    (0.2f64..2.0, any::<bool>()).prop_map(|(m, neg)| if neg { -m } else { m })
+}
+
+/// A value in [0.3, 3): inside the domain of ln, sqrt and real powers.
+pub fn positive() -> impl Strategy<Value = f64> + Clone {
+    0.3f64..3.0
+}
+
+/// Shapes of rank 0 to 3 with small extents.
+pub fn small_shape() -> impl Strategy<Value = Vec<usize>> {
+    prop_oneof![
+        Just(vec![]),
+        (1usize..5).prop_map(|n| vec![n]),
+        (1usize..4, 1usize..4).prop_map(|(a, b)| vec![a, b]),
+        (1usize..3, 1usize..4, 1usize..4).prop_map(|(a, b, c)| vec![a, b, c]),
+    ]
+}
+
+/// A tensor of `shape` with elements drawn from `values`.
+pub fn tensor_of(shape: Vec<usize>, values: impl Strategy<Value = f64> + Clone) -> impl Strategy<Value = Tensor> {
+    let n = shape.iter().product::<usize>();
+    proptest::collection::vec(values, n).prop_map(move |d| Tensor::from_vec(d, &shape))
+}
+
+/// A tensor of a random small shape with elements drawn from `values`.
+pub fn any_tensor(values: impl Strategy<Value = f64> + Clone + 'static) -> impl Strategy<Value = Tensor> {
+    small_shape().prop_flat_map(move |s| tensor_of(s, values.clone()))
+}

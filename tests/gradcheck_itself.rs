@@ -1,0 +1,98 @@
+//! The checker has to be checked too: gradcheck must fail on a wrong
+//! backward rule and say where, and numerical_gradient must agree with a
+//! closed form.
+
+use tapegrad::check::{GradcheckError, GradcheckOptions, Mismatch, gradcheck, numerical_gradient};
+use tapegrad::ops::custom::CustomOp;
+use tapegrad::{Tensor, Var};
+
+/// y = x^2 elementwise, with a deliberately wrong VJP: `g * x` instead of
+/// `g * 2x`, except at element 0 where it is right.
+struct WrongSquare;
+impl CustomOp for WrongSquare {
+    fn name(&self) -> &'static str {
+        "wrong_square"
+    }
+    fn forward(&self, x: &[Tensor]) -> Tensor {
+        x[0].map(|v| v * v)
+    }
+    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+        let mut d = x[0].clone();
+        d.data_mut()[0] *= 2.0;
+        vec![g.mul(&d)]
+    }
+}
+
+#[test]
+fn gradcheck_fails_on_a_wrong_vjp_and_lists_each_element() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, -3.0], &[3]);
+    let keep = Tensor::scalar(0.5); // a second input whose gradient is right
+    let err = gradcheck(
+        |tape, v: &[Var<'_>]| (tape.custom(WrongSquare, &[v[1]]) * 1.0).sum() + v[0].square(),
+        &[keep, x],
+        &GradcheckOptions::default(),
+    )
+    .unwrap_err();
+    let GradcheckError::Mismatch(ms) = &err else { panic!("expected a mismatch, got {err}") };
+    // Elements 1 and 2 of input 1: analytic x, numeric 2x.
+    assert_eq!(ms.len(), 2, "{err}");
+    let want = [(1, 1, 2.0, 4.0), (1, 2, -3.0, -6.0)];
+    for (m, (input, index, analytic, numeric)) in ms.iter().zip(want) {
+        let Mismatch { input: i, index: k, analytic: a, numeric: n } = *m;
+        assert_eq!((i, k), (input, index));
+        assert_eq!(a, analytic);
+        assert!((n - numeric).abs() < 1e-6, "numeric {n} vs {numeric}");
+    }
+    let text = err.to_string();
+    assert!(text.starts_with("gradcheck: 2 element(s) disagree with central differences:"), "{text}");
+    // One line per element: input, index, analytic, numeric, difference.
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, (prefix, numeric, diff)) in lines.iter().zip([
+        ("  input 1 index 1: analytic 2.0000000000e0, numeric ", 4.0, "difference 2.000e0"),
+        ("  input 1 index 2: analytic -3.0000000000e0, numeric ", -6.0, "difference 3.000e0"),
+    ]) {
+        let rest = line.strip_prefix(prefix).unwrap_or_else(|| panic!("{line:?} lacks {prefix:?}"));
+        let shown: f64 = rest.split(',').next().unwrap().parse().unwrap();
+        assert!((shown - numeric).abs() < 1e-6, "{line}");
+        assert!(line.ends_with(diff), "{line}");
+    }
+}
+
+#[test]
+fn gradcheck_reports_what_it_checked() {
+    let x = Tensor::from_vec(vec![0.5, 1.5, -0.25, 2.0], &[2, 2]);
+    let r = gradcheck(|_, v| v[0].exp().sum(), &[x], &GradcheckOptions::default()).unwrap();
+    assert_eq!(r.checked, 4);
+    assert!(r.max_abs_error < 1e-8 && r.max_rel_error < 1e-8, "{r:?}");
+}
+
+#[test]
+fn gradcheck_rejects_a_non_scalar_function() {
+    let err = gradcheck(|_, v| v[0].exp(), &[Tensor::ones(&[2])], &GradcheckOptions::default()).unwrap_err();
+    assert_eq!(err, GradcheckError::NotScalar([2].into_iter().collect()));
+    assert_eq!(err.to_string(), "gradcheck: the function returned shape [2], not a scalar");
+}
+
+#[test]
+fn gradcheck_fails_on_nan_gradients() {
+    // sqrt at 0 has an infinite derivative: no real comparison, so no pass.
+    let err = gradcheck(|_, v| v[0].sqrt().sum(), &[Tensor::zeros(&[1])], &GradcheckOptions::default());
+    assert!(err.is_err());
+}
+
+#[test]
+fn numerical_gradient_matches_a_closed_form() {
+    // f(x) = sum x_i sin x_i + x_0 x_1, so df/dx_i = sin x_i + x_i cos x_i (+ the other x).
+    let x = [0.3, -1.2, 2.5];
+    let f = |x: &[f64]| x.iter().map(|v| v * v.sin()).sum::<f64>() + x[0] * x[1];
+    let g = numerical_gradient(f, &x, 1e-5);
+    let want =
+        [x[0].sin() + x[0] * x[0].cos() + x[1], x[1].sin() + x[1] * x[1].cos() + x[0], x[2].sin() + x[2] * x[2].cos()];
+    for (g, w) in g.iter().zip(want) {
+        assert!((g - w).abs() < 1e-8, "{g} vs {w}");
+    }
+    // The notes' step h = 1e-4 on a quadratic is exact up to rounding.
+    let g = numerical_gradient(|x| 3.0 * x[0] * x[0], &[2.0], 1e-4);
+    assert!((g[0] - 12.0).abs() < 1e-8);
+}

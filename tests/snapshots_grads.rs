@@ -1,0 +1,85 @@
+//! Gradients of a fixed set of expressions on seeded inputs, in the public
+//! snapshot format (`Gradients::snapshot`, `snapshot::render`), pinned with
+//! insta under tests/snapshots/. A change to any backward rule that moves a
+//! derivative in its first ten significant digits shows up here as a diff.
+//!
+//! To accept an intended change: `INSTA_UPDATE=always cargo test --test
+//! snapshots_grads`, then review and commit the .snap files.
+
+use rand::SeedableRng;
+use tapegrad::{Tape, Tensor, loss, snapshot};
+
+fn rng(seed: u64) -> rand::rngs::StdRng {
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
+
+#[test]
+fn micrograd_scalar_expression() {
+    let tape = Tape::new();
+    let a = tape.scalar(-4.0).named("a");
+    let b = tape.scalar(2.0).named("b");
+    let c = (a + b).named("c");
+    let d = (a * b + b.powi(3)).named("d");
+    let e = (c - d).relu().named("e") + (c * d).tanh() + 3.0 / a + a.sin() * b.exp();
+    let f = (e.square() / 2.0).named("f");
+    insta::assert_snapshot!(f.backward().snapshot());
+}
+
+#[test]
+fn two_layer_tanh_network_with_mse() {
+    let mut r = rng(42);
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::randn(&[5, 3], &mut r));
+    let y = tape.constant(Tensor::randn(&[5, 2], &mut r));
+    let w1 = tape.var(Tensor::randn(&[3, 4], &mut r).scale(0.5)).named("w1");
+    let b1 = tape.var(Tensor::randn(&[4], &mut r).scale(0.1)).named("b1");
+    let w2 = tape.var(Tensor::randn(&[4, 2], &mut r).scale(0.5)).named("w2");
+    let b2 = tape.var(Tensor::zeros(&[2])).named("b2");
+    let h = (x.matmul(w1) + b1).tanh().named("hidden");
+    let out = h.matmul(w2) + b2;
+    let l = loss::mse(out, y) + 1e-3 * loss::l2(&[w1, w2]);
+    // Leaves and the intermediate, in tape order.
+    insta::assert_snapshot!(l.backward().snapshot());
+}
+
+#[test]
+fn classifier_cross_entropy() {
+    let mut r = rng(7);
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::randn(&[4, 3], &mut r));
+    let w = tape.var(Tensor::randn(&[3, 5], &mut r));
+    let b = tape.var(Tensor::randn(&[5], &mut r));
+    let logits = (x.matmul(w) + b).relu() * 2.0 - 1.0;
+    let l = loss::cross_entropy(logits, &[0, 4, 2, 2]);
+    let g = l.backward();
+    // Only the Vars you pass, in the order you pass them.
+    insta::assert_snapshot!(g.snapshot_of(&[("w", w), ("b", b), ("logits", logits)]));
+}
+
+#[test]
+fn broadcasting_and_reductions() {
+    let mut r = rng(3);
+    let tape = Tape::new();
+    let col = tape.var(Tensor::randn(&[3, 1], &mut r));
+    let row = tape.var(Tensor::randn(&[1, 4], &mut r));
+    let cube = tape.var(Tensor::randn(&[2, 3, 4], &mut r));
+    let s = tape.var(Tensor::scalar(0.7));
+    let grid = (col * row).sigmoid() + s; // [3, 4]
+    let mixed = (cube * grid).sum_axis(0, false).mean_axis(1, true).log_softmax(); // [3, 1]
+    let l = (mixed.sum() + (cube / (grid.abs() + 1.0)).maximum(grid).mean_axis(2, false).sum()) * s;
+    let g = l.backward();
+    let grads = [("col", g.wrt(col)), ("row", g.wrt(row)), ("cube", g.wrt(cube)), ("s", g.wrt(s))];
+    insta::assert_snapshot!(snapshot::render(grads.iter().map(|(n, t)| (*n, t))));
+}
+
+#[test]
+fn snapshots_are_bit_for_bit_repeatable() {
+    // Same seed, fresh tape: the same text, so the snapshots above are stable.
+    let run = || {
+        let tape = Tape::new();
+        let w = tape.var(Tensor::randn(&[3, 3], &mut rng(11))).named("w");
+        let l = w.matmul(w).sin().sum();
+        l.backward().snapshot()
+    };
+    assert_eq!(run(), run());
+}

@@ -38,6 +38,8 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod data;
+pub mod gd;
 pub mod loss;
 pub mod optim;
 pub mod ops;

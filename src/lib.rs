@@ -40,6 +40,7 @@
 pub mod check;
 pub mod data;
 pub mod gd;
+pub mod linreg;
 pub mod loss;
 pub mod optim;
 pub mod ops;

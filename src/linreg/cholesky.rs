@@ -13,9 +13,12 @@ pub(crate) struct NotPositiveDefinite {
     pub scale: f64,
 }
 
-/// Pivots below `RELATIVE_TOL * max diagonal` count as zero: the column is
-/// (numerically) a combination of the ones before it.
-const RELATIVE_TOL: f64 = 1e-12;
+/// Pivots below `m * RELATIVE_TOL * max diagonal` count as zero: the column
+/// is (numerically) a combination of the ones before it. An exactly
+/// dependent column leaves a pivot of a few rounding errors, about
+/// `m * eps * max diagonal`; the safety factor 10 keeps those out while
+/// merely ill-conditioned systems are still solved.
+const RELATIVE_TOL: f64 = 10.0 * f64::EPSILON;
 
 /// Solves `A x = b` for a symmetric positive-definite `m x m` matrix `a`
 /// (row-major) by `A = L L^T`, then `L z = b`, then `L^T x = z`.
@@ -25,7 +28,7 @@ pub(crate) fn cholesky_solve(a: &[f64], m: usize, b: &[f64]) -> Result<Vec<f64>,
     for k in 0..m {
         let pivot = a[k * m + k] - (0..k).map(|j| l[k * m + j] * l[k * m + j]).sum::<f64>();
         // `!(pivot > tol)` also catches NaN
-        if !(pivot > RELATIVE_TOL * scale) {
+        if !(pivot > m as f64 * RELATIVE_TOL * scale) {
             return Err(NotPositiveDefinite { column: k, pivot, scale });
         }
         let d = pivot.sqrt();

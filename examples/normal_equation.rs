@@ -90,7 +90,11 @@ fn half_mse(x: &Tensor, y: &Tensor, theta: &[f64]) -> f64 {
     r.data().iter().map(|v| v * v).sum::<f64>() / (2.0 * y.len() as f64)
 }
 
-fn plot_losses(path: &PathBuf, fits: &[(Batching, f64, GdFit)], minimum: f64) -> Result<(), Box<dyn std::error::Error>> {
+fn plot_losses(
+    path: &PathBuf,
+    fits: &[(Batching, f64, GdFit)],
+    minimum: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let epochs = fits[0].2.losses.len() - 1;

@@ -120,8 +120,18 @@ fn best_run(problem: &Problem, make: Make, steps: usize, tol: f64) -> Run {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let problems = [
-        Problem { name: "Rosenbrock (1-a)^2 + 100(b-a^2)^2", f: rosenbrock, window: ([-2.0, 2.0], [-1.0, 3.0]), minimum: [1.0, 1.0] },
-        Problem { name: "quadratic (a^2 + 50 b^2)/2", f: quadratic, window: ([-1.5, 1.5], [-1.0, 1.5]), minimum: [0.0, 0.0] },
+        Problem {
+            name: "Rosenbrock (1-a)^2 + 100(b-a^2)^2",
+            f: rosenbrock,
+            window: ([-2.0, 2.0], [-1.0, 3.0]),
+            minimum: [1.0, 1.0],
+        },
+        Problem {
+            name: "quadratic (a^2 + 50 b^2)/2",
+            f: quadratic,
+            window: ([-1.5, 1.5], [-1.0, 1.5]),
+            minimum: [0.0, 0.0],
+        },
     ];
     println!("start {START:?}, at most {} steps, tolerance: loss < {:e}", args.steps, args.tol);
     println!("each optimizer gets its best learning rate from {LRS:?}\n");
@@ -203,14 +213,18 @@ fn plot(path: &PathBuf, problems: &[Problem], all: &[Vec<(&str, Run)>]) -> Resul
         for ((name, r), color) in runs.iter().zip(colors) {
             // at most ~400 points per trajectory keep the SVG small
             let stride = (r.path.len() / 400).max(1);
-            let points = r.path.iter().step_by(stride).chain(r.path.last()).map(|p| (p[0].clamp(x0, x1), p[1].clamp(y0, y1)));
+            let points =
+                r.path.iter().step_by(stride).chain(r.path.last()).map(|p| (p[0].clamp(x0, x1), p[1].clamp(y0, y1)));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                 .label(format!("{name} (lr {})", r.lr))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         }
         let [mx, my] = problem.minimum;
-        chart.draw_series([Cross::new((mx, my), 6, BLACK.stroke_width(2)), Cross::new((START[0], START[1]), 6, RED.stroke_width(2))])?;
+        chart.draw_series([
+            Cross::new((mx, my), 6, BLACK.stroke_width(2)),
+            Cross::new((START[0], START[1]), 6, RED.stroke_width(2)),
+        ])?;
         chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.85)).draw()?;
     }
     root.present()?;

@@ -87,7 +87,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (by_tape, steps) = fit_on_tape(&x, &y, lambda);
     let gap = by_tape.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     println!("lambda = {lambda}: Adam on the tape (mse_half + lambda/2 * l2, {steps} steps) vs the closed form:");
-    println!("  largest coefficient gap {gap:.2e}; held-out MSE {:.4} vs {:.4}", mse(&by_tape, &test_x, &test_y), mse(&exact, &test_x, &test_y));
+    println!(
+        "  largest coefficient gap {gap:.2e}; held-out MSE {:.4} vs {:.4}",
+        mse(&by_tape, &test_x, &test_y),
+        mse(&exact, &test_x, &test_y)
+    );
 
     std::fs::create_dir_all(&args.out)?;
     let path = args.out.join("regularization_fits.svg");
@@ -111,7 +115,8 @@ fn fit_on_tape(x: &Tensor, y: &Tensor, lambda: f64) -> (Vec<f64>, usize) {
         let weights = tape.var_from_slice(&theta[1..], &[DEGREE, 1]);
         let (ones, powers) = (tape.constant(&ones), tape.constant(&powers));
         let pred = ones.matmul(bias) + powers.matmul(weights);
-        let l = loss::mse_half(pred, tape.constant_from_slice(y.data(), &[10, 1])) + 0.5 * lambda * loss::l2(&[weights]);
+        let l =
+            loss::mse_half(pred, tape.constant_from_slice(y.data(), &[10, 1])) + 0.5 * lambda * loss::l2(&[weights]);
         let grads = l.backward();
         let (g0, gw) = (grads.wrt(bias), grads.wrt(weights));
         let (b, w) = theta.split_at_mut(1);

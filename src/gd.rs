@@ -38,12 +38,7 @@ pub fn gradient_descent(mut f: impl FnMut(&[f64]) -> f64, init: &[f64], lr: f64,
 /// let x = gradient_descent_tape(|x| x.square().sum(), &[-3.0, 4.0], 0.1, 100);
 /// assert!((x[0] - (-3.0 * 0.8f64.powi(100))).abs() < 1e-20);
 /// ```
-pub fn gradient_descent_tape(
-    f: impl for<'t> Fn(Var<'t>) -> Var<'t>,
-    init: &[f64],
-    lr: f64,
-    steps: usize,
-) -> Vec<f64> {
+pub fn gradient_descent_tape(f: impl for<'t> Fn(Var<'t>) -> Var<'t>, init: &[f64], lr: f64, steps: usize) -> Vec<f64> {
     let mut x = init.to_vec();
     let mut tape = Tape::new();
     for _ in 0..steps {

@@ -106,7 +106,9 @@ pub fn design_matrix(x: &Tensor) -> Result<Tensor, LinRegError> {
 
 /// Checks `x` is `[n, m]` and `y` holds `n` targets (`[n]` or `[n, 1]`).
 fn check_xy(op: &str, x: &Tensor, y: &Tensor) -> Result<(usize, usize), LinRegError> {
-    let bad = || LinRegError::Shape(format!("{op}: X has shape {:?} and y {:?}; expected [n, m] and [n]", x.shape(), y.shape()));
+    let bad = || {
+        LinRegError::Shape(format!("{op}: X has shape {:?} and y {:?}; expected [n, m] and [n]", x.shape(), y.shape()))
+    };
     match x.shape() {
         [n, m] if y.len() == *n && y.shape().iter().filter(|&&s| s != 1).count() <= 1 => Ok((*n, *m)),
         _ => Err(bad()),
@@ -238,7 +240,8 @@ pub fn fit_gd(x: &Tensor, y: &Tensor, options: &GdOptions) -> Result<GdFit, LinR
             let yv = tape.constant_from_slice(&yb, &[batch.len(), 1]);
             let tv = tape.var_from_slice(&theta, &[m, 1]);
             let grads = loss::mse_half(xv.matmul(tv), yv).backward();
-            grads.with_grad(tv, |g| opt.update("theta", &mut theta, g.unwrap_or(&[])))
+            grads
+                .with_grad(tv, |g| opt.update("theta", &mut theta, g.unwrap_or(&[])))
                 .map_err(|e| LinRegError::Shape(format!("fit_gd: {e}")))?;
         }
         losses.push(full_loss(&mut tape, x, y, &theta));

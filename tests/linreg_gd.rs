@@ -75,7 +75,12 @@ fn batches_reshuffle_each_epoch_and_cover_every_sample() {
 }
 
 /// The tape's gradient of `f(pred, y)` at theta.
-fn gradient(x: &Tensor, y: &Tensor, theta: &[f64], f: impl for<'t> Fn(tapegrad::Var<'t>, tapegrad::Var<'t>) -> tapegrad::Var<'t>) -> Vec<f64> {
+fn gradient(
+    x: &Tensor,
+    y: &Tensor,
+    theta: &[f64],
+    f: impl for<'t> Fn(tapegrad::Var<'t>, tapegrad::Var<'t>) -> tapegrad::Var<'t>,
+) -> Vec<f64> {
     let tape = Tape::new();
     let tv = tape.var_from_slice(theta, &[theta.len(), 1]);
     let pred = tape.constant(x).matmul(tv);

@@ -80,8 +80,8 @@ fn ridge_solution_zeroes_the_penalised_gradient() {
     let theta = ridge(&x, &y, lambda).unwrap();
     let r = &x.matmul(&Tensor::from_vec(theta.clone(), &[4, 1])) - &y;
     let g = x.t().matmul(&r).scale(1.0 / 30.0);
-    for j in 0..4 {
-        let penalty = if j == 0 { 0.0 } else { lambda * theta[j] };
-        assert!((g.data()[j] + penalty).abs() < 1e-13, "coordinate {j}");
+    for (j, (&gj, &tj)) in g.data().iter().zip(&theta).enumerate() {
+        let penalty = if j == 0 { 0.0 } else { lambda * tj };
+        assert!((gj + penalty).abs() < 1e-13, "coordinate {j}");
     }
 }

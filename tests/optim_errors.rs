@@ -83,7 +83,8 @@ fn a_gradient_without_a_parameter_is_an_error_and_changes_nothing() {
 
 #[test]
 fn a_parameter_without_a_gradient_is_left_alone() {
-    let mut params = IndexMap::from([("w".to_string(), Tensor::ones(&[2])), ("frozen".to_string(), Tensor::ones(&[1]))]);
+    let mut params =
+        IndexMap::from([("w".to_string(), Tensor::ones(&[2])), ("frozen".to_string(), Tensor::ones(&[1]))]);
     let grads = IndexMap::from([("w".to_string(), Tensor::ones(&[2]))]);
     let mut opt = Sgd::new(SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
     opt.step(&mut params, &grads).unwrap();

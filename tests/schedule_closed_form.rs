@@ -67,7 +67,8 @@ fn cosine_annealing() {
 
 #[test]
 fn linear_warmup_then_cosine() {
-    let s = LinearWarmup { warmup_steps: 5, start_factor: 0.2, then: CosineAnnealing { lr: 1.0, t_max: 10, eta_min: 0.0 } };
+    let s =
+        LinearWarmup { warmup_steps: 5, start_factor: 0.2, then: CosineAnnealing { lr: 1.0, t_max: 10, eta_min: 0.0 } };
     // ramp: 1.0 * (0.2 + 0.8 * t / 5) for t < 5
     for (t, want) in [(0, 0.2), (1, 0.36), (4, 0.84)] {
         assert!((s.lr(t) - want).abs() < 1e-15, "t = {t}: {} vs {want}", s.lr(t));

@@ -27,8 +27,8 @@ pub(crate) fn cholesky_solve(a: &[f64], m: usize, b: &[f64]) -> Result<Vec<f64>,
     let mut l = vec![0.0; m * m];
     for k in 0..m {
         let pivot = a[k * m + k] - (0..k).map(|j| l[k * m + j] * l[k * m + j]).sum::<f64>();
-        // `!(pivot > tol)` also catches NaN
-        if !(pivot > m as f64 * RELATIVE_TOL * scale) {
+        // written so that a NaN pivot fails too
+        if pivot.is_nan() || pivot <= m as f64 * RELATIVE_TOL * scale {
             return Err(NotPositiveDefinite { column: k, pivot, scale });
         }
         let d = pivot.sqrt();

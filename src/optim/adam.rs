@@ -161,7 +161,12 @@ fn adam_step(
 }
 
 fn new_state(len: usize, amsgrad: bool) -> AdamState {
-    AdamState { m: vec![0.0; len], v: vec![0.0; len], v_max: if amsgrad { vec![0.0; len] } else { Vec::new() }, step: 0 }
+    AdamState {
+        m: vec![0.0; len],
+        v: vec![0.0; len],
+        v_max: if amsgrad { vec![0.0; len] } else { Vec::new() },
+        step: 0,
+    }
 }
 
 impl Adam {

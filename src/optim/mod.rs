@@ -100,7 +100,10 @@ impl fmt::Display for OptimError {
                 write!(f, "{optimizer}: invalid {name} = {value} ({expected})")
             }
             OptimError::LengthMismatch { param, param_len, grad_len } => {
-                write!(f, "optimizer step: parameter \"{param}\" has {param_len} elements but its gradient has {grad_len}")
+                write!(
+                    f,
+                    "optimizer step: parameter \"{param}\" has {param_len} elements but its gradient has {grad_len}"
+                )
             }
             OptimError::StateMismatch { param, state_len, param_len } => write!(
                 f,
@@ -149,7 +152,11 @@ pub trait Optimizer {
     /// Parameters without a gradient are left alone (as PyTorch skips
     /// parameters whose `.grad` is `None`); a gradient without a parameter
     /// is an error.
-    fn step(&mut self, params: &mut IndexMap<String, Tensor>, grads: &IndexMap<String, Tensor>) -> Result<(), OptimError> {
+    fn step(
+        &mut self,
+        params: &mut IndexMap<String, Tensor>,
+        grads: &IndexMap<String, Tensor>,
+    ) -> Result<(), OptimError> {
         if let Some(name) = grads.keys().find(|k| !params.contains_key(k.as_str())) {
             return Err(OptimError::UnknownGradient { name: name.clone() });
         }
@@ -217,7 +224,11 @@ pub(crate) fn check(
     ok: bool,
     expected: &'static str,
 ) -> Result<(), OptimError> {
-    if ok && !value.is_nan() { Ok(()) } else { Err(OptimError::InvalidHyperparameter { optimizer, name, value, expected }) }
+    if ok && !value.is_nan() {
+        Ok(())
+    } else {
+        Err(OptimError::InvalidHyperparameter { optimizer, name, value, expected })
+    }
 }
 
 /// `value >= 0` (and finite).

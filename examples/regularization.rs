@@ -147,7 +147,7 @@ fn plot(path: &PathBuf, xs: &[f64], ys: &[f64], fits: &[(f64, Vec<f64>)]) -> Res
         let points = grid.iter().map(|&x| (x, predict(theta, x).clamp(-2.0, 2.0)));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(format!("lambda = {lambda:.0e}"))
+            .label(if *lambda == 0.0 { "no penalty".to_string() } else { format!("lambda = {lambda:.0e}") })
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
     chart.draw_series(xs.iter().zip(ys).map(|(&x, &y)| Circle::new((x, y), 4, BLACK.filled())))?;

@@ -205,17 +205,7 @@ impl Optimizer for Adam {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.config.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
-    }
-
-    fn reset(&mut self) {
-        self.state.clear();
-    }
+    lr_and_reset!();
 }
 
 impl Optimizer for AdamW {
@@ -228,15 +218,5 @@ impl Optimizer for AdamW {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.config.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
-    }
-
-    fn reset(&mut self) {
-        self.state.clear();
-    }
+    lr_and_reset!();
 }

@@ -33,6 +33,24 @@
 pub mod clip;
 pub mod schedule;
 
+/// The learning-rate accessors and `reset` every optimizer shares: each
+/// keeps its rate in `self.config.lr` and its state in `self.state`.
+macro_rules! lr_and_reset {
+    () => {
+        fn lr(&self) -> f64 {
+            self.config.lr
+        }
+
+        fn set_lr(&mut self, lr: f64) {
+            self.config.lr = lr;
+        }
+
+        fn reset(&mut self) {
+            self.state.clear();
+        }
+    };
+}
+
 mod adagrad;
 mod adam;
 mod rmsprop;

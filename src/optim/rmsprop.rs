@@ -122,15 +122,5 @@ impl Optimizer for RmsProp {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.config.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
-    }
-
-    fn reset(&mut self) {
-        self.state.clear();
-    }
+    lr_and_reset!();
 }

@@ -67,8 +67,11 @@ impl Default for AdamWConfig {
 /// theta <- theta - lr * (m / (1 - beta1^t)) / (sqrt(v_used / (1 - beta2^t)) + eps)
 /// ```
 ///
-/// For AMSGrad this follows PyTorch's implementation, which keeps the
-/// maximum of the raw `v` and bias-corrects it afterwards.
+/// For AMSGrad this follows PyTorch's code (`torch.maximum(max_exp_avg_sqs,
+/// exp_avg_sq)`, then division by `sqrt(1 - beta2^t)`): the maximum is kept
+/// of the raw `v` and bias-corrected afterwards. PyTorch's documentation
+/// pseudo-code writes the maximum over the bias-corrected `v`, a slightly
+/// different rule; the code is what sets the trajectory users see.
 ///
 /// **The notes' form** (SEED.md ch. 3: `s`, `r`, `rho1`, `rho2`) is the same
 /// rule with two slips mended: the notes' first moment averages `g*g`

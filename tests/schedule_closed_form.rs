@@ -5,7 +5,9 @@ use std::f64::consts::PI;
 use tapegrad::optim::schedule::{
     Constant, CosineAnnealing, ExponentialLr, LinearWarmup, MultiStepLr, ReduceOnPlateau, Schedule, StepLr,
 };
-use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
+use tapegrad::optim::{
+    AdaGrad, AdaGradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-15 * b.abs().max(1.0)
@@ -117,4 +119,27 @@ fn exponential_schedule_drives_sgd_to_the_geometric_sum() {
     }
     let want = 5.0 - 2.0 * 0.1 * (1.0 - 0.8f64.powi(20)) / (1.0 - 0.8);
     assert!((x[0] - want).abs() < 1e-14, "{} vs {want}", x[0]);
+}
+
+#[test]
+fn every_optimizer_takes_its_rate_from_set_lr() {
+    let optimizers: Vec<Box<dyn Optimizer>> = vec![
+        Box::new(Sgd::new(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap()),
+        Box::new(AdaGrad::new(AdaGradConfig::default()).unwrap()),
+        Box::new(RmsProp::new(RmsPropConfig::default()).unwrap()),
+        Box::new(Adam::new(AdamConfig::default()).unwrap()),
+        Box::new(AdamW::new(AdamWConfig::default()).unwrap()),
+    ];
+    let s = MultiStepLr { lr: 0.05, milestones: vec![2], gamma: 0.0 };
+    for mut opt in optimizers {
+        let mut x = [1.0, -1.0];
+        for t in 0..4 {
+            opt.set_lr(s.lr(t));
+            assert_eq!(opt.lr(), s.lr(t));
+            let before = x;
+            opt.update("x", &mut x, &[0.5, 0.5]).unwrap();
+            // a rate of 0 (from step 2 on) freezes every optimizer, AdamW's decay included
+            assert_eq!(x == before, t >= 2, "step {t}: {before:?} -> {x:?}");
+        }
+    }
 }

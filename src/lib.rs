@@ -34,13 +34,24 @@
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
 //! - [`check`]: numerical gradients and `gradcheck`.
 //! - [`snapshot`]: a stable text form of gradients for snapshot tests.
+//! - [`gd`]: gradient descent on a plain function, numerical or tape
+//!   gradients (SEED.md chapter 2).
+//! - [`linreg`] and [`data`]: the normal equation by Cholesky, and batch /
+//!   mini-batch / stochastic gradient descent on seeded batches (chapter 1).
+//! - [`optim`]: SGD (momentum, Nesterov), AdaGrad, RMSProp, Adam, AdamW with
+//!   PyTorch's update rules; [`optim::schedule`] and [`optim::clip`]
+//!   (chapter 3).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod data;
+pub mod gd;
 pub mod inspect;
+pub mod linreg;
 pub mod loss;
 pub mod ops;
+pub mod optim;
 pub mod snapshot;
 pub mod tape;
 pub mod tensor;

@@ -39,6 +39,7 @@
 
 pub mod check;
 pub mod loss;
+pub mod nn;
 pub mod ops;
 pub mod snapshot;
 pub mod tape;

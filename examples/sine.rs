@@ -97,9 +97,11 @@ fn plot(path: &PathBuf, run: &Run) -> Result<(), Box<dyn std::error::Error>> {
         .build_cartesian_2d(0.0..6.4, -1.3..1.3)?;
     fit.configure_mesh().x_desc("x").draw()?;
     let target = xs.iter().zip(&ts).map(|(&x, &t)| (x, t));
-    fit.draw_series(DashedLineSeries::new(target, 6, 4, BLUE.stroke_width(2)))?.label("target sin(x)");
+    fit.draw_series(DashedLineSeries::new(target, 6, 4, BLUE.stroke_width(2)))?        .label("target sin(x)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     let preds = xs.iter().zip(ys.data()).map(|(&x, &y)| Circle::new((x, y), 3, RED.filled()));
     fit.draw_series(preds)?.label("prediction").legend(|(x, y)| Circle::new((x, y), 3, RED.filled()));
+    fit.configure_series_labels().border_style(BLACK).background_style(WHITE).draw()?;
 
     let errors = &run.errors;
     let lo = errors.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-12);

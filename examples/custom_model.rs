@@ -40,8 +40,12 @@ impl CustomOp for Softplus {
 }
 
 /// The same op as a `UnaryRule`: value and local derivative side by side.
-static SOFTPLUS: UnaryRule =
-    UnaryRule { name: "softplus", forward: |x, _| softplus(x), local: |x, _, _| stable_sigmoid(x), local_text: "sigmoid(x)" };
+static SOFTPLUS: UnaryRule = UnaryRule {
+    name: "softplus",
+    forward: |x, _| softplus(x),
+    local: |x, _, _| stable_sigmoid(x),
+    local_text: "sigmoid(x)",
+};
 
 /// A VJP with a classic slip (the derivative of softplus taken as softplus
 /// itself), to show that gradcheck catches it.
@@ -86,9 +90,15 @@ fn main() {
     // 1. The op alone, over negative, zero and large inputs.
     let xs = Tensor::from_vec(vec![-30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0], &[7]);
     let r = gradcheck(|tape, v| tape.custom(Softplus, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts).unwrap();
-    println!("gradcheck softplus (CustomOp):  {} elements, max |analytic - numeric| = {:.1e}", r.checked, r.max_abs_error);
+    println!(
+        "gradcheck softplus (CustomOp):  {} elements, max |analytic - numeric| = {:.1e}",
+        r.checked, r.max_abs_error
+    );
     let r = gradcheck(|_, v| v[0].apply(&SOFTPLUS, 0.0).sum(), std::slice::from_ref(&xs), &opts).unwrap();
-    println!("gradcheck softplus (UnaryRule): {} elements, max |analytic - numeric| = {:.1e}", r.checked, r.max_abs_error);
+    println!(
+        "gradcheck softplus (UnaryRule): {} elements, max |analytic - numeric| = {:.1e}",
+        r.checked, r.max_abs_error
+    );
     match gradcheck(|tape, v| tape.custom(WrongSoftplus, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts) {
         Ok(_) => panic!("a wrong VJP passed gradcheck"),
         Err(e) => println!("gradcheck wrong_softplus: caught, as it must be:\n{e}"),

@@ -59,7 +59,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         largest = largest.max((loss_s - loss_t).abs());
         accuracy = acc_t;
         if k % 10 == 0 || k + 1 == args.steps {
-            println!("{k:>4}  {loss_s:>14.10}  {loss_t:>14.10}  {:>9.2e}  {:>7.1}%", (loss_s - loss_t).abs(), 100.0 * acc_t);
+            println!(
+                "{k:>4}  {loss_s:>14.10}  {loss_t:>14.10}  {:>9.2e}  {:>7.1}%",
+                (loss_s - loss_t).abs(),
+                100.0 * acc_t
+            );
         }
     }
     println!("largest loss difference, scalar vs tensor level, over all steps: {largest:.2e}");
@@ -102,7 +106,8 @@ fn accuracy(scores: impl Iterator<Item = f64>, y: &[f64]) -> f64 {
 fn scalar_step(params: &mut Params, x: &[[f64; 2]], y: &[f64], lr: f64) -> (f64, f64) {
     let tape = Tape::new();
     // Scalars of W (n_in x n_out, row-major: w[i][j] at i * n_out + j) and b.
-    let weights: Vec<Vec<Var>> = params.iter().map(|(_, t)| t.data().iter().map(|&v| tape.scalar(v)).collect()).collect();
+    let weights: Vec<Vec<Var>> =
+        params.iter().map(|(_, t)| t.data().iter().map(|&v| tape.scalar(v)).collect()).collect();
     let layers: Vec<(&[Var], &[Var])> = weights.chunks(2).map(|wb| (&wb[0][..], &wb[1][..])).collect();
     let scores: Vec<Var> = x
         .iter()

@@ -52,7 +52,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut runs = Vec::new();
     for &engine in engines {
         println!("== engine: {engine:?} ==");
-        let started = std::time::Instant::now();
         let run = sine::train(engine, args.hidden, args.epochs, args.lr, args.seed);
         for (i, e) in run.errors.iter().enumerate() {
             let epoch = i + 1;
@@ -60,11 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("Epoch: {epoch}, Error: {e}");
             }
         }
-        println!("({} epochs in {:.2?})", args.epochs, started.elapsed());
         runs.push(run);
     }
     if let [tape, manual] = &runs[..] {
-        println!("largest difference between the final weights, tape vs hand-written: {:.3e}", tape.params.max_abs_diff(&manual.params));
+        println!(
+            "largest difference between the final weights, tape vs hand-written: {:.3e}",
+            tape.params.max_abs_diff(&manual.params)
+        );
     }
     let run = &runs[0];
     for (name, t) in run.params.iter() {
@@ -97,7 +98,8 @@ fn plot(path: &PathBuf, run: &Run) -> Result<(), Box<dyn std::error::Error>> {
         .build_cartesian_2d(0.0..6.4, -1.3..1.3)?;
     fit.configure_mesh().x_desc("x").draw()?;
     let target = xs.iter().zip(&ts).map(|(&x, &t)| (x, t));
-    fit.draw_series(DashedLineSeries::new(target, 6, 4, BLUE.stroke_width(2)))?        .label("target sin(x)")
+    fit.draw_series(DashedLineSeries::new(target, 6, 4, BLUE.stroke_width(2)))?
+        .label("target sin(x)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     let preds = xs.iter().zip(ys.data()).map(|(&x, &y)| Circle::new((x, y), 3, RED.filled()));
     fit.draw_series(preds)?.label("prediction").legend(|(x, y)| Circle::new((x, y), 3, RED.filled()));

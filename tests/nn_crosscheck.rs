@@ -138,5 +138,8 @@ fn sine_network_gradients_snapshot() {
     for (name, g) in manual.iter() {
         assert!(rel_diff(&tape[name], g) <= 1e-12, "{name}");
     }
-    insta::assert_snapshot!("sine_gradients_seed0_x05", tapegrad::snapshot::render(tape.iter().map(|(n, t)| (n.as_str(), t))));
+    insta::assert_snapshot!(
+        "sine_gradients_seed0_x05",
+        tapegrad::snapshot::render(tape.iter().map(|(n, t)| (n.as_str(), t)))
+    );
 }

@@ -55,8 +55,12 @@ impl CustomOp for MulSquareWrong {
     }
 }
 
-static SOFTPLUS: UnaryRule =
-    UnaryRule { name: "softplus", forward: |x, _| softplus(x), local: |x, _, _| stable_sigmoid(x), local_text: "sigmoid(x)" };
+static SOFTPLUS: UnaryRule = UnaryRule {
+    name: "softplus",
+    forward: |x, _| softplus(x),
+    local: |x, _, _| stable_sigmoid(x),
+    local_text: "sigmoid(x)",
+};
 
 fn inputs(seed: u64, shape: &[usize]) -> Tensor {
     Tensor::randn(shape, &mut StdRng::seed_from_u64(seed)).scale(3.0)
@@ -67,8 +71,12 @@ fn custom_softplus_passes_gradcheck() {
     let x = inputs(1, &[4, 5]);
     // weights make the upstream gradient non-uniform, so a VJP that ignores it would fail
     let wts = inputs(2, &[4, 5]);
-    let r = gradcheck(|tape, v| (tape.custom(Softplus, &[v[0]]) * tape.constant(&wts)).sum(), &[x], &GradcheckOptions::default())
-        .unwrap();
+    let r = gradcheck(
+        |tape, v| (tape.custom(Softplus, &[v[0]]) * tape.constant(&wts)).sum(),
+        &[x],
+        &GradcheckOptions::default(),
+    )
+    .unwrap();
     assert_eq!(r.checked, 20);
 }
 

@@ -43,7 +43,7 @@ fn sgd_step_equals_the_hand_written_update() {
     mlp.params_mut().sgd_step(vars, &grads, 0.3);
     let d = mlp.params().max_abs_diff(&net.params());
     assert!(d < 1e-13, "{d:e}");
-    assert!(mlp.params().max_abs_diff(&MlpSpec::new(&[3, 5, 2]).build(&mut StdRng::seed_from_u64(4)).params()) > 1e-3);
+    assert!(mlp.params().max_abs_diff(MlpSpec::new(&[3, 5, 2]).build(&mut StdRng::seed_from_u64(4)).params()) > 1e-3);
 }
 
 #[test]
@@ -100,7 +100,8 @@ fn manual_and_declarative_networks_draw_the_same_weights() {
 #[test]
 fn output_layer_backward_is_the_gradient_of_half_squared_error() {
     // closed form for one linear unit: y = x w + b, E = 0.5 sum (y - t)^2
-    let mut out = OutputLayer::from_weights(Tensor::from_vec(vec![2.0, -1.0], &[2, 1]), Tensor::from_vec(vec![0.5], &[1]));
+    let mut out =
+        OutputLayer::from_weights(Tensor::from_vec(vec![2.0, -1.0], &[2, 1]), Tensor::from_vec(vec![0.5], &[1]));
     let x = Tensor::from_vec(vec![1.0, 3.0, -2.0, 0.5], &[2, 2]);
     let t = Tensor::from_vec(vec![0.0, 1.0], &[2, 1]);
     out.forward(&x); // y = [2 - 3 + 0.5, -4 - 0.5 + 0.5] = [-0.5, -4]
@@ -115,7 +116,8 @@ fn activations_on_tape_and_on_tensors_agree_with_their_definitions() {
     let xs = [-3.0, -0.5, 0.0, 0.7, 4.0];
     let tape = Tape::new();
     let v = tape.constant(Tensor::from_vec(xs.to_vec(), &[5]));
-    let cases: [(Activation, fn(f64) -> f64); 4] = [
+    type Definition = fn(f64) -> f64;
+    let cases: [(Activation, Definition); 4] = [
         (Activation::Identity, |x| x),
         (Activation::Sigmoid, |x| 1.0 / (1.0 + (-x).exp())),
         (Activation::Tanh, |x| (x.exp() - (-x).exp()) / (x.exp() + (-x).exp())),

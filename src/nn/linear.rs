@@ -141,12 +141,26 @@ impl Linear {
         &self.name
     }
 
-    /// Number of inputs.
+    /// Number of inputs (rows of `W`).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tapegrad::nn::{Init, Linear, Params};
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// assert_eq!(l.n_in(), 4);
+    /// ```
     pub fn n_in(&self) -> usize {
         self.n_in
     }
 
-    /// Number of outputs.
+    /// Number of outputs (columns of `W`, length of `b`).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tapegrad::nn::{Init, Linear, Params};
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// assert_eq!(l.n_out(), 2);
+    /// ```
     pub fn n_out(&self) -> usize {
         self.n_out
     }

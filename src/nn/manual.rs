@@ -61,8 +61,7 @@ impl HiddenLayer {
     /// assert_eq!((layer.w.shape(), layer.b.shape()), (&[1, 3][..], &[3][..]));
     /// ```
     pub fn new(n_upper: usize, n: usize, rng: &mut impl Rng) -> HiddenLayer {
-        let w = Tensor::randn(&[n_upper, n], rng);
-        let b = Tensor::randn(&[n], rng);
+        let (w, b) = draw(n_upper, n, rng);
         HiddenLayer::from_weights(w, b)
     }
 
@@ -105,9 +104,9 @@ impl HiddenLayer {
     pub fn backward(&mut self, grad_y: &Tensor) -> Tensor {
         let one_minus_y = self.y.map(|y| 1.0 - y);
         let delta = grad_y.mul(&one_minus_y).mul(&self.y);
-        self.grad_w = self.x.t().matmul(&delta);
-        self.grad_b = delta.sum_axis(0, false);
-        delta.matmul(&self.w.t())
+        let grad_x;
+        (self.grad_w, self.grad_b, grad_x) = from_delta(&self.x, &self.w, &delta);
+        grad_x
     }
 
     /// `w -= eta grad_w; b -= eta grad_b`.
@@ -121,8 +120,7 @@ impl HiddenLayer {
     /// assert_eq!(l.b.item(), -0.25);
     /// ```
     pub fn update(&mut self, eta: f64) {
-        self.w.axpy(-eta, &self.grad_w);
-        self.b.axpy(-eta, &self.grad_b);
+        sgd(&mut self.w, &mut self.b, &self.grad_w, &self.grad_b, eta);
     }
 }
 
@@ -162,8 +160,7 @@ impl OutputLayer {
     /// assert_eq!(out.w.shape(), &[3, 1]);
     /// ```
     pub fn new(n_upper: usize, n: usize, rng: &mut impl Rng) -> OutputLayer {
-        let w = Tensor::randn(&[n_upper, n], rng);
-        let b = Tensor::randn(&[n], rng);
+        let (w, b) = draw(n_upper, n, rng);
         OutputLayer::from_weights(w, b)
     }
 
@@ -206,9 +203,9 @@ impl OutputLayer {
     /// ```
     pub fn backward(&mut self, t: &Tensor) -> Tensor {
         let delta = self.y.sub(t);
-        self.grad_w = self.x.t().matmul(&delta);
-        self.grad_b = delta.sum_axis(0, false);
-        delta.matmul(&self.w.t())
+        let grad_x;
+        (self.grad_w, self.grad_b, grad_x) = from_delta(&self.x, &self.w, &delta);
+        grad_x
     }
 
     /// `w -= eta grad_w; b -= eta grad_b`.
@@ -222,8 +219,7 @@ impl OutputLayer {
     /// assert_eq!(l.w.item(), 0.5);
     /// ```
     pub fn update(&mut self, eta: f64) {
-        self.w.axpy(-eta, &self.grad_w);
-        self.b.axpy(-eta, &self.grad_b);
+        sgd(&mut self.w, &mut self.b, &self.grad_w, &self.grad_b, eta);
     }
 }
 
@@ -284,7 +280,7 @@ impl ManualMlp {
     /// ```
     pub fn from_params(params: &Params) -> ManualMlp {
         let n = params.len();
-        assert!(n >= 2 && n % 2 == 0, "ManualMlp::from_params: need (w, b) pairs, got {n} tensors");
+        assert!(n >= 2 && n.is_multiple_of(2), "ManualMlp::from_params: need (w, b) pairs, got {n} tensors");
         let all: Vec<(&str, &Tensor)> = params.iter().collect();
         let pair = |k: usize| (all[2 * k].1.clone(), all[2 * k + 1].1.clone());
         let layer_name = |k: usize| all[2 * k].0.trim_end_matches(".w").to_string();
@@ -378,6 +374,24 @@ impl ManualMlp {
         }
         p
     }
+}
+
+/// `w` (`n_upper x n`) then `b` (`n`) from a standard normal, in that order.
+fn draw(n_upper: usize, n: usize, rng: &mut impl Rng) -> (Tensor, Tensor) {
+    let w = Tensor::randn(&[n_upper, n], rng);
+    (w, Tensor::randn(&[n], rng))
+}
+
+/// What both layers do with their delta: `grad_w = x^T delta`,
+/// `grad_b = sum(delta, axis 0)`, `grad_x = delta w^T`.
+fn from_delta(x: &Tensor, w: &Tensor, delta: &Tensor) -> (Tensor, Tensor, Tensor) {
+    (x.t().matmul(delta), delta.sum_axis(0, false), delta.matmul(&w.t()))
+}
+
+/// `w -= eta grad_w; b -= eta grad_b`.
+fn sgd(w: &mut Tensor, b: &mut Tensor, grad_w: &Tensor, grad_b: &Tensor, eta: f64) {
+    w.axpy(-eta, grad_w);
+    b.axpy(-eta, grad_b);
 }
 
 fn check_weights(layer: &str, w: &Tensor, b: &Tensor) {

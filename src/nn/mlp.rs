@@ -118,7 +118,15 @@ impl MlpSpec {
         let layers = (0..n_layers)
             .map(|k| {
                 let last = k + 1 == n_layers;
-                let linear = Linear::new(&mut params, &layer_name(k, n_layers), sizes[k], sizes[k + 1], self.weights, self.biases, rng);
+                let linear = Linear::new(
+                    &mut params,
+                    &layer_name(k, n_layers),
+                    sizes[k],
+                    sizes[k + 1],
+                    self.weights,
+                    self.biases,
+                    rng,
+                );
                 (linear, if last { self.output } else { self.hidden })
             })
             .collect();
@@ -185,7 +193,9 @@ impl Mlp {
     /// assert_eq!(mlp.predict(&x), on_tape);
     /// ```
     pub fn predict(&self, x: &Tensor) -> Tensor {
-        self.layers.iter().fold(x.clone(), |h, (linear, act)| act.apply_tensor(&linear.forward_tensor(&self.params, &h)))
+        self.layers
+            .iter()
+            .fold(x.clone(), |h, (linear, act)| act.apply_tensor(&linear.forward_tensor(&self.params, &h)))
     }
 
     /// The parameters, named and ordered.

@@ -273,9 +273,8 @@ impl std::ops::Index<&str> for Params {
 
     /// The parameter called `name`; panics with the known names if missing.
     fn index(&self, name: &str) -> &Tensor {
-        self.get(name).unwrap_or_else(|| {
-            panic!("Params: no parameter {name:?}; have {:?}", self.names().collect::<Vec<_>>())
-        })
+        self.get(name)
+            .unwrap_or_else(|| panic!("Params: no parameter {name:?}; have {:?}", self.names().collect::<Vec<_>>()))
     }
 }
 

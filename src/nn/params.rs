@@ -16,8 +16,9 @@
 //!   not a `Vec`: parameter `i` is node `first + i`;
 //! - [`Params::sgd_step`] reads each gradient as a slice with
 //!   `Gradients::with_grad` and updates the tensor in place, building no
-//!   `Tensor`. An optimizer does the same through [`Params::iter_mut`] and
-//!   [`ParamVars::get`].
+//!   `Tensor`. An optimizer does the same through
+//!   [`Params::for_each_grad`] (`name, &mut param, &[grad]`), or through
+//!   [`Params::iter_mut`] and [`ParamVars::get`].
 //!
 //! The allocating conveniences ([`ParamVars::grads`], [`Params::get`] into
 //! a clone, ...) are for tests and printing.
@@ -205,6 +206,44 @@ impl Params {
         ParamVars { tape, first, count: self.map.len() }
     }
 
+    /// Calls `f(name, param, grad)` for every parameter the loss reaches,
+    /// in order, with the gradient as a slice read straight from `grads`:
+    /// the hook an optimizer steps through, allocating nothing. A parameter
+    /// the loss does not reach (recorded after it) is skipped.
+    ///
+    /// # Panics
+    /// If `vars` was not made from these parameters (different count).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::from_vec(vec![1.0, -2.0], &[2]));
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// let g = vars.get(0).abs().sum().backward(); // d|w|/dw = sign(w)
+    /// // sign-SGD: w -= 0.5 * sign(grad)
+    /// p.for_each_grad(vars, &g, |_name, w, grad| {
+    ///     w.data_mut().iter_mut().zip(grad).for_each(|(w, g)| *w -= 0.5 * g.signum());
+    /// });
+    /// assert_eq!(p["w"].data(), &[0.5, -1.5]);
+    /// ```
+    pub fn for_each_grad<'t>(
+        &mut self,
+        vars: ParamVars<'t>,
+        grads: &Gradients<'t>,
+        mut f: impl FnMut(&str, &mut Tensor, &[f64]),
+    ) {
+        self.check_vars("for_each_grad", vars);
+        for (i, (name, value)) in self.map.iter_mut().enumerate() {
+            // `with_grad` checks that the Var and the gradients share a tape.
+            grads.with_grad(vars.get(i), |g| {
+                if let Some(g) = g {
+                    f(name, value, g);
+                }
+            });
+        }
+    }
+
     /// Plain SGD in place, `p -= lr * grad`, reading each gradient as a
     /// slice from `grads` (no `Tensor` is built, nothing is allocated).
     /// A parameter the loss does not reach is left alone.
@@ -223,15 +262,9 @@ impl Params {
     /// assert_eq!(p["w"].item(), 0.0);
     /// ```
     pub fn sgd_step<'t>(&mut self, vars: ParamVars<'t>, grads: &Gradients<'t>, lr: f64) {
-        self.check_vars("sgd_step", vars);
-        for (i, value) in self.map.values_mut().enumerate() {
-            // `with_grad` checks that the Var and the gradients share a tape.
-            grads.with_grad(vars.get(i), |g| {
-                if let Some(g) = g {
-                    value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
-                }
-            });
-        }
+        self.for_each_grad(vars, grads, |_, value, g| {
+            value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+        });
     }
 
     /// Largest absolute difference between matching parameters, by name.

@@ -155,7 +155,7 @@ fn plot(path: &PathBuf, mlp: &Mlp, x: &[[f64; 2]], y: &[f64]) -> Result<(), Box<
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let (x0, x1, y0, y1, n) = (-2.0, 3.0, -1.5, 2.0, 100);
+    let (x0, x1, y0, y1, n) = (-2.0, 3.0, -1.5, 2.0, 60);
     let cell = ((x1 - x0) / n as f64, (y1 - y0) / n as f64);
     let grid: Vec<f64> = (0..n * n)
         .flat_map(|k| [x0 + (k % n) as f64 * cell.0 + cell.0 / 2.0, y0 + (k / n) as f64 * cell.1 + cell.1 / 2.0])

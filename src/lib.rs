@@ -32,6 +32,7 @@
 //! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and [`Gradients`].
 //! - [`ops`]: every op's forward rule and backward rule, side by side.
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
+//! - [`nn`]: named parameters, layers, the MLP, and the notes' hand-written layers.
 //! - [`check`]: numerical gradients and `gradcheck`.
 //! - [`snapshot`]: a stable text form of gradients for snapshot tests.
 #![deny(unsafe_code)]

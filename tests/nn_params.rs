@@ -185,3 +185,20 @@ fn sine_engines_agree_and_learn() {
     // a different seed is a different run
     assert!(sine::train(Engine::Tape, 3, 5, 0.1, 1).errors[0] != tape.errors[0]);
 }
+
+#[test]
+#[should_panic(expected = "need at least an input and an output size, got [3]")]
+fn an_mlp_needs_two_sizes() {
+    MlpSpec::new(&[3]).build(&mut StdRng::seed_from_u64(0));
+}
+
+#[test]
+fn a_batch_of_the_wrong_width_names_the_op_and_the_shapes() {
+    let mlp = MlpSpec::new(&[3, 4, 1]).build(&mut StdRng::seed_from_u64(0));
+    let tape = Tape::new();
+    let vars = mlp.params().on_tape(&tape);
+    let x = tape.constant(Tensor::ones(&[5, 2])); // 2 features, the network wants 3
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mlp.forward(vars, x).len()));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("matmul") && msg.contains("[5, 2]") && msg.contains("[3, 4]"), "{msg}");
+}

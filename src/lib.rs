@@ -32,6 +32,7 @@
 //! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and [`Gradients`].
 //! - [`ops`]: every op's forward rule and backward rule, side by side.
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
+//! - [`nn`]: named parameters, layers, the MLP, and the notes' hand-written layers.
 //! - [`check`]: numerical gradients and `gradcheck`.
 //! - [`snapshot`]: a stable text form of gradients for snapshot tests.
 //! - [`gd`]: gradient descent on a plain function, numerical or tape
@@ -50,6 +51,7 @@ pub mod gd;
 pub mod inspect;
 pub mod linreg;
 pub mod loss;
+pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod snapshot;

@@ -1,0 +1,38 @@
+//! The notes' sine network, tape vs the hand-written layers, in the same
+//! run: one per-sample SGD step, and the whole 3000-epoch program.
+//!
+//! `cargo bench --bench sine -- --warm-up-time 1 --measurement-time 3`
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::SeedableRng;
+use std::hint::black_box;
+use tapegrad::nn::manual::ManualMlp;
+use tapegrad::nn::sine::{self, Engine, TapeSgd};
+
+fn one_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sine_step");
+    let mlp = sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    let (x, t) = (1.0, 1f64.sin());
+    // A tiny learning rate keeps the weights (and so the work) steady
+    // over millions of iterations.
+    let lr = 1e-9;
+    let mut tape = TapeSgd::new(mlp.clone());
+    group.bench_function("tape", |b| b.iter(|| tape.step(black_box(x), black_box(t), lr)));
+    let mut net = ManualMlp::from_params(mlp.params());
+    group.bench_function("manual", |b| b.iter(|| sine::manual_step(&mut net, black_box(x), black_box(t), lr)));
+    group.finish();
+}
+
+fn full_run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sine_3000_epochs");
+    group.sample_size(10);
+    for (name, engine) in [("tape", Engine::Tape), ("manual", Engine::Manual)] {
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| sine::train(engine, 3, 3000, 0.1, black_box(0)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_step, full_run);
+criterion_main!(benches);

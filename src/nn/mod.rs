@@ -1,0 +1,41 @@
+//! Models: named parameters, layers, activations, initialisation, the MLP
+//! built declaratively, and the notes' hand-written layers as the reference.
+//!
+//! - [`Params`] / [`ParamVars`]: named, ordered parameters and their Vars on
+//!   a tape for one step; gradients back by name.
+//! - [`Linear`], [`Activation`], [`Init`]: the pieces.
+//! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
+//! - [`manual`]: `HiddenLayer` and `OutputLayer` exactly as the notes
+//!   write them, backward by hand, no tape: the independent truth the
+//!   tape's gradients are tested against.
+//! - [`sine`]: the notes' worked example (fitting `sin x`), one SGD step
+//!   for each engine.
+//!
+//! A model need not be an `Mlp`: any function of Vars is a model.
+//!
+//! ```
+//! use tapegrad::{Tape, Tensor};
+//! // a cubic, y = a + b x + c x^3, as a plain function of Vars
+//! fn cubic<'t>(p: [tapegrad::Var<'t>; 3], x: tapegrad::Var<'t>) -> tapegrad::Var<'t> {
+//!     p[0] + p[1] * x + p[2] * x.powi(3)
+//! }
+//! let tape = Tape::new();
+//! let p = [tape.scalar(1.0), tape.scalar(2.0), tape.scalar(3.0)];
+//! let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+//! let g = cubic(p, x).sum().backward();
+//! assert_eq!(g.wrt(p[2]).item(), 1.0 + 8.0); // sum of x^3
+//! ```
+
+mod activation;
+mod init;
+mod linear;
+pub mod manual;
+mod mlp;
+pub mod params;
+pub mod sine;
+
+pub use activation::Activation;
+pub use init::Init;
+pub use linear::Linear;
+pub use mlp::{Mlp, MlpSpec};
+pub use params::{ParamGrads, ParamVars, Params};

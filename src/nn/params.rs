@@ -1,0 +1,461 @@
+//! Named, ordered parameters, and their Vars on a tape for one step.
+//!
+//! A model's parameters live in [`Params`] (an `IndexMap<String, Tensor>`:
+//! `"hidden.w"`, `"hidden.b"`, ...), outside any tape. Each training step
+//! copies them onto a tape as leaf Vars ([`Params::on_tape`]), runs the
+//! forward pass and the backward sweep, then reads the gradients back by
+//! name ([`ParamVars::grads`]) or applies them in place
+//! ([`Params::sgd_step`]).
+//!
+//! # The zero-allocation path
+//! A loop that reuses one tape allocates nothing after its first step:
+//! - `tape.clear()` keeps the arenas' capacity;
+//! - [`Params::on_tape`] records each parameter with `tape.var(&tensor)`
+//!   (a copy into the arena) and names it through the tape's name arena;
+//!   it returns a [`ParamVars`], a `Copy` handle (tape, first node, count),
+//!   not a `Vec`: parameter `i` is node `first + i`;
+//! - [`Params::sgd_step`] reads each gradient as a slice with
+//!   `Gradients::with_grad` and updates the tensor in place, building no
+//!   `Tensor`. An optimizer does the same through
+//!   [`Params::for_each_grad`] (`name, &mut param, &[grad]`), or through
+//!   [`Params::iter_mut`] and [`ParamVars::get`].
+//!
+//! The allocating conveniences ([`ParamVars::grads`], [`Params::get`] into
+//! a clone, ...) are for tests and printing.
+//!
+//! ```
+//! use tapegrad::{Tape, Tensor, nn::Params};
+//! let mut params = Params::new();
+//! params.insert("w", Tensor::from_vec(vec![1.0, 2.0], &[2]));
+//! let mut tape = Tape::new();
+//! for _ in 0..3 {
+//!     tape.clear();                           // keeps the arena: no allocation
+//!     let vars = params.on_tape(&tape);       // Copy handle, no Vec
+//!     let loss = vars.by_name(&params, "w").square().sum();
+//!     let grads = loss.backward();
+//!     params.sgd_step(vars, &grads, 0.25);    // w -= 0.25 * 2w, in place
+//! }
+//! assert_eq!(params["w"].data(), &[0.125, 0.25]); // halved three times
+//! ```
+
+use crate::tape::{Gradients, Tape, Var};
+use crate::tensor::Tensor;
+use indexmap::IndexMap;
+
+/// Gradients of the parameters by name, in the parameters' order.
+pub type ParamGrads = IndexMap<String, Tensor>;
+
+/// Named, ordered parameters: an `IndexMap<String, Tensor>` with the
+/// operations a training step needs.
+///
+/// ```
+/// use tapegrad::{Tensor, nn::Params};
+/// let mut p = Params::new();
+/// p.insert("out.w", Tensor::zeros(&[3, 1]));
+/// p.insert("out.b", Tensor::zeros(&[1]));
+/// assert_eq!(p.names().collect::<Vec<_>>(), ["out.w", "out.b"]);
+/// assert_eq!(p.numel(), 4);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Params {
+    map: IndexMap<String, Tensor>,
+}
+
+impl Params {
+    /// No parameters.
+    ///
+    /// ```
+    /// assert!(tapegrad::nn::Params::new().is_empty());
+    /// ```
+    pub fn new() -> Params {
+        Params::default()
+    }
+
+    /// Adds (or replaces) a parameter and returns its position.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// assert_eq!(p.insert("a", tapegrad::Tensor::scalar(1.0)), 0);
+    /// assert_eq!(p.insert("b", tapegrad::Tensor::scalar(2.0)), 1);
+    /// ```
+    pub fn insert(&mut self, name: impl Into<String>, value: Tensor) -> usize {
+        self.map.insert_full(name.into(), value).0
+    }
+
+    /// The parameter called `name`.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("a", tapegrad::Tensor::scalar(1.5));
+    /// assert_eq!(p.get("a").map(|t| t.item()), Some(1.5));
+    /// assert!(p.get("z").is_none());
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&Tensor> {
+        self.map.get(name)
+    }
+
+    /// The parameter called `name`, mutably.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("a", tapegrad::Tensor::scalar(1.0));
+    /// p.get_mut("a").unwrap().data_mut()[0] = 4.0;
+    /// assert_eq!(p["a"].item(), 4.0);
+    /// ```
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Tensor> {
+        self.map.get_mut(name)
+    }
+
+    /// Position of `name` in the order, which is also its node's offset in
+    /// a [`ParamVars`].
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("a", tapegrad::Tensor::scalar(1.0));
+    /// p.insert("b", tapegrad::Tensor::scalar(1.0));
+    /// assert_eq!(p.index_of("b"), Some(1));
+    /// ```
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.map.get_index_of(name)
+    }
+
+    /// Number of parameter tensors.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::nn::Params::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when there are no parameters.
+    ///
+    /// ```
+    /// assert!(tapegrad::nn::Params::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Total number of scalars over all parameters.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("w", tapegrad::Tensor::zeros(&[2, 3]));
+    /// assert_eq!(p.numel(), 6);
+    /// ```
+    pub fn numel(&self) -> usize {
+        self.map.values().map(Tensor::len).sum()
+    }
+
+    /// The names, in order.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("x", tapegrad::Tensor::scalar(0.0));
+    /// assert_eq!(p.names().next(), Some("x"));
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+
+    /// `(name, tensor)` pairs, in order.
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("x", tapegrad::Tensor::scalar(2.0));
+    /// let total: f64 = p.iter().map(|(_, t)| t.sum()).sum();
+    /// assert_eq!(total, 2.0);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tensor)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// `(name, tensor)` pairs with the tensors mutable, in order: what an
+    /// optimizer steps ("named params with named grads").
+    ///
+    /// ```
+    /// let mut p = tapegrad::nn::Params::new();
+    /// p.insert("x", tapegrad::Tensor::scalar(2.0));
+    /// for (_, t) in p.iter_mut() {
+    ///     t.map_inplace(|v| v * 10.0);
+    /// }
+    /// assert_eq!(p["x"].item(), 20.0);
+    /// ```
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Tensor)> {
+        self.map.iter_mut().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Records every parameter on `tape` as a named leaf Var, in order, and
+    /// returns a handle to them. Allocates nothing once the tape's arenas
+    /// have grown (see the module docs).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::ones(&[2]));
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// assert_eq!(vars.get(0).name().as_deref(), Some("w"));
+    /// ```
+    pub fn on_tape<'t>(&self, tape: &'t Tape) -> ParamVars<'t> {
+        let first = tape.len();
+        for (name, value) in &self.map {
+            tape.var(value).named(name);
+        }
+        ParamVars { tape, first, count: self.map.len() }
+    }
+
+    /// Calls `f(name, param, grad)` for every parameter the loss reaches,
+    /// in order, with the gradient as a slice read straight from `grads`:
+    /// the hook an optimizer steps through, allocating nothing. A parameter
+    /// the loss does not reach (recorded after it) is skipped.
+    ///
+    /// # Panics
+    /// If `vars` was not made from these parameters (different count).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::from_vec(vec![1.0, -2.0], &[2]));
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// let g = vars.get(0).abs().sum().backward(); // d|w|/dw = sign(w)
+    /// // sign-SGD: w -= 0.5 * sign(grad)
+    /// p.for_each_grad(vars, &g, |_name, w, grad| {
+    ///     w.data_mut().iter_mut().zip(grad).for_each(|(w, g)| *w -= 0.5 * g.signum());
+    /// });
+    /// assert_eq!(p["w"].data(), &[0.5, -1.5]);
+    /// ```
+    pub fn for_each_grad<'t>(
+        &mut self,
+        vars: ParamVars<'t>,
+        grads: &Gradients<'t>,
+        mut f: impl FnMut(&str, &mut Tensor, &[f64]),
+    ) {
+        self.check_vars("for_each_grad", vars);
+        for (i, (name, value)) in self.map.iter_mut().enumerate() {
+            // `with_grad` checks that the Var and the gradients share a tape.
+            grads.with_grad(vars.get(i), |g| {
+                if let Some(g) = g {
+                    f(name, value, g);
+                }
+            });
+        }
+    }
+
+    /// Plain SGD in place, `p -= lr * grad`, reading each gradient as a
+    /// slice from `grads` (no `Tensor` is built, nothing is allocated).
+    /// A parameter the loss does not reach is left alone.
+    ///
+    /// # Panics
+    /// If `vars` was not made from these parameters (different count).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::scalar(3.0));
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// let g = vars.get(0).square().backward(); // d/dw = 2w = 6
+    /// p.sgd_step(vars, &g, 0.5);
+    /// assert_eq!(p["w"].item(), 0.0);
+    /// ```
+    pub fn sgd_step<'t>(&mut self, vars: ParamVars<'t>, grads: &Gradients<'t>, lr: f64) {
+        self.for_each_grad(vars, grads, |_, value, g| {
+            value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+        });
+    }
+
+    /// Largest absolute difference between matching parameters, by name.
+    ///
+    /// # Panics
+    /// If the two do not hold the same names with the same shapes.
+    ///
+    /// ```
+    /// use tapegrad::{Tensor, nn::Params};
+    /// let mut a = Params::new();
+    /// a.insert("w", Tensor::from_vec(vec![1.0, 2.0], &[2]));
+    /// let mut b = a.clone();
+    /// b.get_mut("w").unwrap().data_mut()[1] = 2.5;
+    /// assert_eq!(a.max_abs_diff(&b), 0.5);
+    /// ```
+    pub fn max_abs_diff(&self, other: &Params) -> f64 {
+        assert_eq!(self.len(), other.len(), "max_abs_diff: {} parameters vs {}", self.len(), other.len());
+        self.iter()
+            .map(|(name, a)| {
+                let b = other.get(name).unwrap_or_else(|| panic!("max_abs_diff: the other has no parameter {name:?}"));
+                a.max_abs_diff(b)
+            })
+            .fold(0.0, f64::max)
+    }
+
+    fn check_vars(&self, op: &str, vars: ParamVars<'_>) {
+        assert_eq!(
+            vars.count,
+            self.len(),
+            "{op}: these Vars hold {} parameters but the Params hold {}; use the ParamVars made by on_tape",
+            vars.count,
+            self.len()
+        );
+    }
+}
+
+impl std::ops::Index<&str> for Params {
+    type Output = Tensor;
+
+    /// The parameter called `name`; panics with the known names if missing.
+    fn index(&self, name: &str) -> &Tensor {
+        self.get(name)
+            .unwrap_or_else(|| panic!("Params: no parameter {name:?}; have {:?}", self.names().collect::<Vec<_>>()))
+    }
+}
+
+impl FromIterator<(String, Tensor)> for Params {
+    fn from_iter<I: IntoIterator<Item = (String, Tensor)>>(iter: I) -> Params {
+        Params { map: iter.into_iter().collect() }
+    }
+}
+
+/// The parameters' Vars on one tape: parameter `i` is node `first + i`.
+/// A `Copy` handle, so getting it allocates nothing.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, nn::Params};
+/// let mut p = Params::new();
+/// p.insert("a", Tensor::scalar(2.0));
+/// p.insert("b", Tensor::scalar(5.0));
+/// let tape = Tape::new();
+/// let v = p.on_tape(&tape);
+/// let f = v.by_name(&p, "a") * v.by_name(&p, "b");
+/// let g = v.grads(&p, &f.backward());
+/// assert_eq!((g["a"].item(), g["b"].item()), (5.0, 2.0));
+/// ```
+#[derive(Clone, Copy)]
+pub struct ParamVars<'t> {
+    tape: &'t Tape,
+    first: usize,
+    count: usize,
+}
+
+impl<'t> ParamVars<'t> {
+    /// The handle for Vars that sit on consecutive nodes of one tape, in
+    /// the parameters' order: e.g. the Vars `check::gradcheck` records for
+    /// `params.iter()` tensors, so a model's `forward` can run under gradcheck.
+    ///
+    /// # Panics
+    /// If the Vars are not consecutive nodes.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, nn::ParamVars};
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.scalar(1.0), tape.scalar(2.0));
+    /// assert_eq!(ParamVars::from_vars(&tape, &[a, b]).get(1).item(), 2.0);
+    /// ```
+    pub fn from_vars(tape: &'t Tape, vars: &[Var<'t>]) -> ParamVars<'t> {
+        let first = vars.first().map_or(tape.len(), |v| v.index());
+        for (i, v) in vars.iter().enumerate() {
+            assert!(
+                std::ptr::eq(v.tape(), tape) && v.index() == first + i,
+                "ParamVars::from_vars: Var {i} is node {} but must be node {} of the given tape (consecutive Vars)",
+                v.index(),
+                first + i
+            );
+        }
+        ParamVars { tape, first, count: vars.len() }
+    }
+
+    /// The Var of parameter `i` (in the parameters' order).
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::scalar(2.0));
+    /// let tape = Tape::new();
+    /// assert_eq!(p.on_tape(&tape).get(0).item(), 2.0);
+    /// ```
+    pub fn get(self, i: usize) -> Var<'t> {
+        assert!(i < self.count, "ParamVars::get: index {i} but there are {} parameters", self.count);
+        self.tape.node(self.first + i)
+    }
+
+    /// The Var of the parameter called `name`.
+    ///
+    /// # Panics
+    /// If `params` has no such parameter.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::scalar(2.0));
+    /// let tape = Tape::new();
+    /// assert_eq!(p.on_tape(&tape).by_name(&p, "w").item(), 2.0);
+    /// ```
+    pub fn by_name(self, params: &Params, name: &str) -> Var<'t> {
+        let i = params.index_of(name).unwrap_or_else(|| {
+            panic!("ParamVars::by_name: no parameter {name:?}; have {:?}", params.names().collect::<Vec<_>>())
+        });
+        self.get(i)
+    }
+
+    /// Number of parameters.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert_eq!(tapegrad::nn::Params::new().on_tape(&tape).len(), 0);
+    /// ```
+    pub fn len(self) -> usize {
+        self.count
+    }
+
+    /// True when there are no parameters.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tapegrad::nn::Params::new().on_tape(&tape).is_empty());
+    /// ```
+    pub fn is_empty(self) -> bool {
+        self.count == 0
+    }
+
+    /// The Vars, in the parameters' order.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("a", Tensor::scalar(1.0));
+    /// p.insert("b", Tensor::scalar(2.0));
+    /// let tape = Tape::new();
+    /// let sum: f64 = p.on_tape(&tape).iter().map(|v| v.item()).sum();
+    /// assert_eq!(sum, 3.0);
+    /// ```
+    pub fn iter(self) -> impl Iterator<Item = Var<'t>> {
+        (0..self.count).map(move |i| self.get(i))
+    }
+
+    /// The gradients of every parameter, by name (copies: for tests,
+    /// printing and optimizers that want tensors).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::from_vec(vec![1.0, -1.0], &[2]));
+    /// let tape = Tape::new();
+    /// let v = p.on_tape(&tape);
+    /// let g = v.grads(&p, &(v.get(0) * 3.0).sum().backward());
+    /// assert_eq!(g["w"].data(), &[3.0, 3.0]);
+    /// ```
+    pub fn grads(self, params: &Params, grads: &Gradients<'t>) -> ParamGrads {
+        params.check_vars("grads", self);
+        params.names().enumerate().map(|(i, name)| (name.to_string(), grads.wrt(self.get(i)))).collect()
+    }
+}
+
+impl std::fmt::Debug for ParamVars<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParamVars(nodes {}..{})", self.first, self.first + self.count)
+    }
+}

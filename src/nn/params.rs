@@ -38,6 +38,7 @@
 //! assert_eq!(params["w"].data(), &[0.125, 0.25]); // halved three times
 //! ```
 
+use crate::optim::{OptimError, Optimizer};
 use crate::tape::{Gradients, Tape, Var};
 use crate::tensor::Tensor;
 use indexmap::IndexMap;
@@ -265,6 +266,42 @@ impl Params {
         self.for_each_grad(vars, grads, |_, value, g| {
             value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
         });
+    }
+
+    /// One step of any [`Optimizer`] over these parameters, by name: the
+    /// glue between a model and `tapegrad::optim`. Reads each gradient as a
+    /// slice (no `Tensor` is built); once the optimizer has its state,
+    /// nothing is allocated. A parameter the loss does not reach is left
+    /// alone, as PyTorch skips parameters whose `.grad` is `None`.
+    ///
+    /// # Panics
+    /// If `vars` was not made from these parameters (different count).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params, optim::{Adam, AdamConfig}};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::from_vec(vec![3.0, -1.0], &[2]));
+    /// let mut adam = Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// let g = vars.get(0).square().sum().backward();
+    /// p.optimizer_step(&mut adam, vars, &g).unwrap();
+    /// // Adam's first step moves each coordinate by lr against its gradient
+    /// assert!((p["w"].data()[0] - 2.9).abs() < 1e-9 && (p["w"].data()[1] + 0.9).abs() < 1e-9);
+    /// ```
+    pub fn optimizer_step<'t>(
+        &mut self,
+        optimizer: &mut impl Optimizer,
+        vars: ParamVars<'t>,
+        grads: &Gradients<'t>,
+    ) -> Result<(), OptimError> {
+        let mut result = Ok(());
+        self.for_each_grad(vars, grads, |name, value, g| {
+            if result.is_ok() {
+                result = optimizer.update(name, value.data_mut(), g);
+            }
+        });
+        result
     }
 
     /// Largest absolute difference between matching parameters, by name.

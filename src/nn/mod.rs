@@ -8,6 +8,7 @@
 //! - [`manual`]: `HiddenLayer` and `OutputLayer` exactly as the notes
 //!   write them, backward by hand, no tape: the independent truth the
 //!   tape's gradients are tested against.
+//! - [`moons`]: micrograd's two-moons demo at the scalar and tensor level.
 //! - [`sine`]: the notes' worked example (fitting `sin x`), one SGD step
 //!   for each engine.
 //!
@@ -31,6 +32,7 @@ mod init;
 mod linear;
 pub mod manual;
 mod mlp;
+pub mod moons;
 pub mod params;
 pub mod sine;
 

@@ -27,6 +27,107 @@
 //! assert!((df_da - (4.0 + 3.0 * 2f64.cos() - 0.25)).abs() < 1e-12);
 //! ```
 //!
+//! ## A guided tour, chapter by chapter
+//!
+//! tapegrad grows out of study notes on optimization and backpropagation.
+//! Each chapter below is library code, an example you can run, and tests.
+//!
+//! ### 1. Linear regression: the normal equation vs gradient descent
+//! A design matrix with a leading column of ones carries the bias. The
+//! normal equation `X^T X theta = X^T y` is solved by Cholesky (never by an
+//! inverse) in [`linreg`]; [`linreg::fit_gd`] reaches the same `theta` by
+//! batch, mini-batch or stochastic gradient descent ([`data`]), with the
+//! gradients taken from the tape on the notes' `1/(2N)` loss
+//! ([`loss::mse_half`]). Example: `cargo run --release --example normal_equation`.
+//!
+//! ```
+//! use tapegrad::{Tensor, linreg::normal_equation};
+//! // y = 1 + 2x, exactly, at x = 0, 1, 2: the design matrix is [1, x]
+//! let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0], &[3, 2]);
+//! let y = Tensor::from_vec(vec![1.0, 3.0, 5.0], &[3]);
+//! let theta = normal_equation(&x, &y).unwrap();
+//! assert!((theta[0] - 1.0).abs() < 1e-12 && (theta[1] - 2.0).abs() < 1e-12);
+//! ```
+//!
+//! ### 2. The numerical gradient, and gradient descent on a function
+//! [`check::numerical_gradient`] is the notes' central difference;
+//! [`gd::gradient_descent`] steps `x -= lr * grad`. On `f = x0^2 + x1^2`
+//! from `(-3, 4)` with `lr = 0.1` for 100 steps, each step multiplies `x`
+//! by `1 - 2 lr = 0.8`. Example: `cargo run --release --example numerical_gd`.
+//!
+//! ```
+//! use tapegrad::gd::gradient_descent;
+//! let x = gradient_descent(|x| x[0] * x[0] + x[1] * x[1], &[-3.0, 4.0], 0.1, 100);
+//! assert!((x[0] - -3.0 * 0.8f64.powi(100)).abs() < 1e-12); // about -6.11e-10
+//! ```
+//!
+//! ### 3. Optimizers, schedules, regularization
+//! [`optim`] has SGD (momentum, Nesterov, weight decay), AdaGrad, RMSProp,
+//! Adam and AdamW with PyTorch's update rules and defaults, one
+//! [`optim::Optimizer`] trait stepping named parameters, learning-rate
+//! [`optim::schedule`]s and gradient [`optim::clip`]ping; [`loss::l2`] is
+//! the penalty. Examples: `optimizers` (Rosenbrock and an ill-conditioned
+//! quadratic) and `regularization` (a degree-9 polynomial, over-fitted and
+//! cured).
+//!
+//! ```
+//! use tapegrad::{Tape, optim::{Optimizer, Sgd, SgdConfig}};
+//! let mut opt = Sgd::new(SgdConfig { lr: 0.1, momentum: 0.5, ..Default::default() }).unwrap();
+//! let mut theta = [3.0];
+//! for _ in 0..200 {
+//!     let tape = Tape::new();
+//!     let t = tape.var_from_slice(&theta, &[1]);
+//!     let g = (t - 1.0).square().sum().backward().wrt(t); // minimum at 1
+//!     opt.update("theta", &mut theta, g.data()).unwrap();
+//! }
+//! assert!((theta[0] - 1.0).abs() < 1e-6);
+//! ```
+//!
+//! ### 4. Backpropagation through a sigmoid MLP
+//! [`nn`] builds the notes' network declaratively ([`nn::MlpSpec`]) with
+//! named parameters ([`nn::Params`]), and keeps the notes' hand-written
+//! `HiddenLayer` / `OutputLayer` in [`nn::manual`] as the independent truth
+//! the tape is tested against. The main example, `cargo run --release
+//! --example sine`, trains both side by side on `sin x` and prints how far
+//! apart their weights end (rounding level). `trace` prints the tape's
+//! backward sweep next to the notes' deltas; `graph` draws the graph.
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use tapegrad::{Tape, Tensor, loss, nn::{Activation, MlpSpec}};
+//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut mlp = MlpSpec::new(&[1, 3, 1]).hidden(Activation::Sigmoid).build(&mut rng);
+//! let tape = Tape::new();
+//! let vars = mlp.params().on_tape(&tape);           // named "hidden.w", "hidden.b", ...
+//! let x = tape.constant(Tensor::from_vec(vec![0.5], &[1, 1]));
+//! let t = tape.constant(Tensor::from_vec(vec![0.5f64.sin()], &[1, 1]));
+//! let e = loss::sse_half(mlp.forward(vars, x), t);  // 0.5 (y - t)^2
+//! let grads = e.backward();
+//! assert_eq!(vars.grads(mlp.params(), &grads)["hidden.w"].shape(), &[1, 3]);
+//! mlp.params_mut().sgd_step(vars, &grads, 0.1);
+//! ```
+//!
+//! ### Beyond the notes
+//! - Custom models are plain functions of [`Var`]s; custom ops bring their
+//!   own backward rule ([`ops::custom::CustomOp`], or an elementwise
+//!   [`ops::unary::UnaryRule`]). Examples: `moons` (micrograd's demo, at the
+//!   scalar and the tensor level) and `custom_model`.
+//! - Seeing inside: [`inspect`] prints the tape as a table, exports
+//!   Graphviz, traces the backward sweep step by step, and stops at the
+//!   first op that makes a NaN or an infinity.
+//! - Proving gradients: [`check::gradcheck`] (PyTorch's tolerances) and
+//!   [`snapshot`] (a stable text form for insta snapshot tests).
+//!
+//! ```
+//! use tapegrad::Tape;
+//! let tape = Tape::new();
+//! let x = tape.scalar(3.0).named("x");
+//! let y = (x * x).sin().named("y");
+//! let grads = y.backward();
+//! println!("{}", grads.table()); // one row per step: op, inputs, value, gradient
+//! assert!((grads.wrt(x).item() - 2.0 * 3.0 * 9f64.cos()).abs() < 1e-12);
+//! ```
+//!
 //! ## Where things are
 //! - [`tensor`]: plain values ([`Tensor`]), broadcasting, matmul.
 //! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and [`Gradients`].

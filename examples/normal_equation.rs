@@ -98,26 +98,37 @@ fn plot_losses(
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let epochs = fits[0].2.losses.len() - 1;
-    let top = fits.iter().map(|f| f.2.losses[0]).fold(0.0, f64::max) * 1.5;
+    // Plot the excess over the minimum, loss - min, on a log scale: near the
+    // minimum that is where batch GD's smooth descent and SGD's jitter show.
+    let excess = |l: f64| (l - minimum).max(1e-12);
+    let top = fits.iter().map(|f| excess(f.2.losses[0])).fold(0.0, f64::max) * 2.0;
+    let bottom = fits.iter().flat_map(|f| f.2.losses.iter().map(|&l| excess(l))).fold(top, f64::min) * 0.5;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Loss per epoch: batch, mini-batch and stochastic GD", ("sans-serif", 22))
+        .caption("Loss above the minimum per epoch: batch, mini-batch and stochastic GD", ("sans-serif", 20))
         .margin(15)
         .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0..epochs, (minimum * 0.9..top).log_scale())?;
-    chart.configure_mesh().x_desc("epoch").y_desc("loss (log scale)").draw()?;
+        .y_label_area_size(70)
+        .build_cartesian_2d(0..epochs, (bottom..top).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("loss - minimum (log scale)")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()?;
     let colors = [BLUE, GREEN, RED];
     for ((batching, lr, fit), color) in fits.iter().zip(colors) {
+        let points = fit.losses.iter().enumerate().map(|(e, &l)| (e, excess(l)));
         chart
-            .draw_series(LineSeries::new(fit.losses.iter().enumerate().map(|(e, &l)| (e, l)), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
             .label(format!("{} (lr {lr})", batching.label()))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
     chart
-        .draw_series(LineSeries::new((0..=epochs).map(|e| (e, minimum)), BLACK.stroke_width(1)))?
-        .label("normal equation (minimum)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw()?;
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()?;
     root.present()?;
     Ok(())
 }

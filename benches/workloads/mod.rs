@@ -1,0 +1,13 @@
+//! The workloads the benches time, each written twice: once on the tape and
+//! once as the hand-written Rust a careful engineer would write for that one
+//! network (loops over `f64` arrays, buffers allocated once, derivatives by
+//! hand). The hand-written versions are the physical limit the tape is
+//! measured against.
+//!
+//! Shared by the benches (`mod workloads;`) and by `tests/alloc.rs`, which
+//! counts the allocations of the tape versions; each binary uses a part.
+#![allow(dead_code)]
+
+pub mod mlp;
+pub mod scalar;
+pub mod sine;

@@ -10,7 +10,7 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{ShapeError, binary_into, broadcast_shape, for_each_broadcast};
+use crate::tensor::{ShapeError, binary_into, broadcast_shape, for_each_broadcast, repeats_over_rows};
 
 /// A broadcasting elementwise op: forward and both partials, side by side.
 #[derive(Debug)]
@@ -55,6 +55,17 @@ pub static MAXIMUM: BinaryRule = BinaryRule {
 
 /// Forward: checks that the shapes broadcast, then `y[i] = f(a[ia], b[ib])`.
 fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    let tape = a.tape;
+    tape.check_same_tape(Op::Binary(rule), b);
+    if let Some(like) = tape.elementwise_like(a.idx, b.idx) {
+        // The common case, and the whole of scalar code: element i of each
+        // input makes element i, so no shape leaves the arena and no index
+        // is mapped.
+        return Ok(tape.record_like(Op::Binary(rule), 0.0, &[a, b], like, |arena, out| {
+            let (av, bv) = (arena.value(a.idx), arena.value(b.idx));
+            out.iter_mut().zip(av).zip(bv).for_each(|((o, &x), &y)| *o = (rule.forward)(x, y));
+        }));
+    }
     let (sa, sb) = (a.shape(), b.shape());
     let shape = broadcast_shape(rule.name, &sa, &sb)?;
     Ok(a.tape.record(Op::Binary(rule), 0.0, &[a, b], &shape, |arena, out| {
@@ -73,7 +84,28 @@ pub(crate) fn backward(
 ) {
     let [a, b] = node.args;
     let (av, bv, yv) = (arena.value(a), arena.value(b), arena.value(me));
+    let n = yv.len();
+    if n == 0 {
+        return; // nothing flowed through (an input with a 0 extent)
+    }
+    if av.len() == n && bv.len() == n {
+        // No broadcasting: element i of each input made element i.
+        same_shape_backward(rule, node.args, yv, arena, upstream, below);
+        return;
+    }
     let (out, sa, sb) = (arena.shape(me), arena.shape(a), arena.shape(b));
+    // A bias over a batch or a scalar with a tensor: walk the output row by
+    // row instead of mapping every index.
+    if av.len() == n && repeats_over_rows(sb, out) {
+        let rows = Rows { up: upstream, y: yv, full: av, small: bv };
+        rows.backward(arena, below, a, b, |f, s, y| (rule.d_a)(f, s, y), |f, s, y| (rule.d_b)(f, s, y));
+        return;
+    }
+    if bv.len() == n && repeats_over_rows(sa, out) {
+        let rows = Rows { up: upstream, y: yv, full: bv, small: av };
+        rows.backward(arena, below, b, a, |f, s, y| (rule.d_b)(s, f, y), |f, s, y| (rule.d_a)(s, f, y));
+        return;
+    }
     // Two passes, so that `x * x` (both inputs the same node) adds both
     // contributions into the one gradient without aliasing.
     if let Some(ga) = super::input_grad(arena, below, a) {
@@ -81,6 +113,71 @@ pub(crate) fn backward(
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
         for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * (rule.d_b)(av[ia], bv[ib], yv[i]));
+    }
+}
+
+/// One full-size input and one small input repeated over the output's rows.
+struct Rows<'a> {
+    up: &'a [f64],
+    y: &'a [f64],
+    full: &'a [f64],
+    small: &'a [f64],
+}
+
+impl Rows<'_> {
+    /// `grad_full[i] += up[i] * d_full`, `grad_small[i % k] += up[i] * d_small`,
+    /// with both partials taking (full element, small element, output).
+    fn backward(
+        &self,
+        arena: &Arena<'_>,
+        below: &mut [f64],
+        full: u32,
+        small: u32,
+        d_full: impl Fn(f64, f64, f64) -> f64,
+        d_small: impl Fn(f64, f64, f64) -> f64,
+    ) {
+        let k = self.small.len();
+        let rows = || self.up.chunks_exact(k).zip(self.y.chunks_exact(k)).zip(self.full.chunks_exact(k));
+        if let Some(g) = super::input_grad(arena, below, full) {
+            for (g, ((up, y), f)) in g.chunks_exact_mut(k).zip(rows()) {
+                for j in 0..k {
+                    g[j] += up[j] * d_full(f[j], self.small[j], y[j]);
+                }
+            }
+        }
+        if let Some(g) = super::input_grad(arena, below, small) {
+            for ((up, y), f) in rows() {
+                for j in 0..k {
+                    g[j] += up[j] * d_small(f[j], self.small[j], y[j]);
+                }
+            }
+        }
+    }
+}
+
+/// [`backward`] when neither input was broadcast: plain zipped loops.
+fn same_shape_backward(rule: &BinaryRule, args: [u32; 2], yv: &[f64], arena: &Arena<'_>, up: &[f64], below: &mut [f64]) {
+    let [a, b] = args;
+    let (av, bv) = (arena.value(a), arena.value(b));
+    if let ([x], [y], [z], [u]) = (av, bv, yv, up) {
+        // Scalars (micrograd-style code): no loop to set up.
+        if let Some([g]) = super::input_grad(arena, below, a) {
+            *g += u * (rule.d_a)(*x, *y, *z);
+        }
+        if let Some([g]) = super::input_grad(arena, below, b) {
+            *g += u * (rule.d_b)(*x, *y, *z);
+        }
+        return;
+    }
+    if let Some(ga) = super::input_grad(arena, below, a) {
+        for ((((g, &u), &x), &y), &z) in ga.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
+            *g += u * (rule.d_a)(x, y, z);
+        }
+    }
+    if let Some(gb) = super::input_grad(arena, below, b) {
+        for ((((g, &u), &x), &y), &z) in gb.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
+            *g += u * (rule.d_b)(x, y, z);
+        }
     }
 }
 

@@ -155,8 +155,7 @@ pub static RDIV_SCALAR: UnaryRule =
 
 /// Forward: `y[i] = f(x[i]; p)`.
 fn forward<'t>(rule: &'static UnaryRule, x: Var<'t>, p: f64) -> Var<'t> {
-    let shape = x.shape();
-    x.tape.record(Op::Unary(rule), p, &[x], &shape, |arena, out| {
+    x.tape.record_like(Op::Unary(rule), p, &[x], x.idx, |arena, out| {
         let xs = arena.value(x.idx);
         out.iter_mut().zip(xs).for_each(|(o, &v)| *o = (rule.forward)(v, p));
     })
@@ -167,8 +166,12 @@ pub(crate) fn backward(rule: &UnaryRule, me: u32, node: &Node, arena: &Arena<'_>
     let x = node.args[0];
     let (xs, ys) = (arena.value(x), arena.value(me));
     if let Some(gx) = super::input_grad(arena, below, x) {
-        for i in 0..gx.len() {
-            gx[i] += upstream[i] * (rule.local)(xs[i], ys[i], node.param);
+        if let ([g], [u], [x], [y]) = (&mut *gx, upstream, xs, ys) {
+            *g += u * (rule.local)(*x, *y, node.param); // a scalar: no loop to set up
+            return;
+        }
+        for (((g, &u), &x), &y) in gx.iter_mut().zip(upstream).zip(xs).zip(ys) {
+            *g += u * (rule.local)(x, y, node.param);
         }
     }
 }

@@ -165,6 +165,13 @@ pub fn for_each_broadcast(out: &[usize], a: &[usize], b: &[usize], mut f: impl F
     }
 }
 
+/// True when an output of shape `out` is whole rows of `numel(small)`
+/// elements, each row combined with all of `small` (a bias over a batch, a
+/// scalar with anything): output element i reads `small[i % numel(small)]`.
+pub(crate) fn repeats_over_rows(small: &[usize], out: &[usize]) -> bool {
+    numel(small) == 1 || is_trailing(small, out)
+}
+
 /// True when `small` equals the last dimensions of `out` (ignoring leading 1s),
 /// so element i of the output reads element i % numel(small).
 fn is_trailing(small: &[usize], out: &[usize]) -> bool {

@@ -1,0 +1,68 @@
+//! The speed work added fast paths to the elementwise ops (no broadcasting,
+//! or only leading 1s: `[3]` with `[1, 3]`) and to small matrix products.
+//! These tests check each fast path against central differences and
+//! against the general path, on shapes that take it and shapes that don't.
+
+use rand::SeedableRng;
+use tapegrad::check::{GradcheckOptions, gradcheck};
+use tapegrad::tensor::{MatRef, gemm};
+use tapegrad::{Tape, Tensor, Var};
+
+/// Every binary op, with the divisor kept away from 0.
+fn all_binary<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
+    let d = b * b + 1.0;
+    ((a + b) * (a - b) + a / d + a.maximum(b)).sum()
+}
+
+#[test]
+fn binary_ops_gradcheck_on_shapes_with_and_without_broadcasting() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let pairs: [(&[usize], &[usize]); 8] = [
+        (&[], &[]),
+        (&[3], &[3]),
+        (&[3], &[1, 3]),
+        (&[1, 3], &[3]),
+        (&[1, 1], &[1]),
+        (&[1], &[1, 1]),
+        (&[2, 3], &[3]),   // real broadcasting: bias over rows
+        (&[3, 1], &[1, 3]), // equal element counts, but broadcasts to [3, 3]
+    ];
+    for (sa, sb) in pairs {
+        let a = Tensor::randn(sa, &mut rng);
+        let b = Tensor::randn(sb, &mut rng);
+        gradcheck(|_, v| all_binary(v[0], v[1]), &[a, b], &GradcheckOptions::default())
+            .unwrap_or_else(|e| panic!("shapes {sa:?} and {sb:?}: {e}"));
+    }
+}
+
+#[test]
+fn leading_ones_broadcast_gives_numpy_shapes() {
+    let tape = Tape::new();
+    let cases: [(&[usize], &[usize], &[usize]); 5] =
+        [(&[3], &[1, 3], &[1, 3]), (&[1, 3], &[3], &[1, 3]), (&[1, 1], &[1], &[1, 1]), (&[], &[1], &[1]), (&[3, 1], &[1, 3], &[3, 3])];
+    for (sa, sb, out) in cases {
+        let a = tape.var(Tensor::ones(sa));
+        let b = tape.var(Tensor::ones(sb));
+        assert_eq!((a + b).shape().as_slice(), out, "{sa:?} + {sb:?}");
+        assert_eq!((a * b).value().data(), vec![1.0; out.iter().product()].as_slice());
+    }
+}
+
+#[test]
+fn small_gemm_matches_a_naive_product_with_transposes_and_beta() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    for (m, k, n) in [(1, 1, 3), (3, 1, 1), (1, 3, 1), (4, 5, 6), (2, 7, 3)] {
+        let a = Tensor::randn(&[k, m], &mut rng); // stored transposed, read through .t()
+        let b = Tensor::randn(&[k, n], &mut rng);
+        let c0 = Tensor::randn(&[m, n], &mut rng);
+        let mut c = c0.data().to_vec();
+        gemm(0.5, MatRef::row_major(a.data(), k, m).t(), MatRef::row_major(b.data(), k, n), 2.0, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let dot: f64 = (0..k).map(|p| a.data()[p * m + i] * b.data()[p * n + j]).sum();
+                let want = 0.5 * dot + 2.0 * c0.data()[i * n + j];
+                assert!((c[i * n + j] - want).abs() < 1e-12, "({m},{k},{n}) at ({i},{j})");
+            }
+        }
+    }
+}

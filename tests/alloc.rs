@@ -13,7 +13,7 @@ mod workloads;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use tapegrad::Tape;
-use workloads::{mlp, scalar, sine};
+use workloads::{mlp, moons, scalar, sine};
 
 /// The system allocator, counting allocations per thread (tests run on
 /// several threads; each counts only its own).
@@ -171,4 +171,22 @@ fn scalar_tape_chain_equals_the_hand_written_chain() {
         let (hv, hda, hdb) = scalar::hand_chain(&mut partials, ops);
         assert_close(&[v, da, db], &[hv, hda, hdb], "scalar chain");
     }
+}
+
+#[test]
+fn moons_scalar_tensor_and_hand_written_steps_agree() {
+    let (start, data) = moons::setup(2);
+    let (mut s, mut t, mut h) = (start.clone(), start.clone(), start.clone());
+    let (mut tape, mut buf) = (Tape::new(), moons::HandBuffers::new());
+    for _ in 0..3 {
+        let ls = moons::scalar_step(&mut tape, &mut s, &data);
+        let lt = moons::tensor_step(&mut tape, &mut t, &data);
+        let lh = moons::hand_step(&mut buf, &mut h, &data);
+        assert_close(&[ls, lt], &[lh, lh], "moons loss");
+    }
+    for l in 0..3 {
+        assert_close(&[&s.w[l][..], &s.b[l]].concat(), &[&h.w[l][..], &h.b[l]].concat(), "scalar-level params");
+        assert_close(&[&t.w[l][..], &t.b[l]].concat(), &[&h.w[l][..], &h.b[l]].concat(), "tensor-level params");
+    }
+    assert_ne!(h, start, "the steps moved the weights");
 }

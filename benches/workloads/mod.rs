@@ -9,5 +9,6 @@
 #![allow(dead_code)]
 
 pub mod mlp;
+pub mod moons;
 pub mod scalar;
 pub mod sine;

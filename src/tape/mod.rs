@@ -337,8 +337,12 @@ impl Tape {
             }
             OutShape::Like(i) => {
                 let n = inner.nodes[i as usize];
-                let from = n.dims as usize;
-                inner.dims.extend_from_within(from..from + n.ndim as usize);
+                // One extent at a time: shapes are short (none, for
+                // scalars), too short to pay for a `memcpy` call.
+                for d in n.dims..n.dims + n.ndim as u32 {
+                    let extent = inner.dims[d as usize];
+                    inner.dims.push(extent);
+                }
                 (n.len as usize, n.ndim as usize)
             }
         };

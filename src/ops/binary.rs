@@ -82,6 +82,34 @@ pub(crate) fn backward(
     upstream: &[f64],
     below: &mut [f64],
 ) {
+    // The hottest rules get their own copy of the loops, in which their
+    // partials inline instead of being called through a pointer per element.
+    macro_rules! inlined {
+        ($r:ident) => {
+            backward_with(|a, b, y| ($r.d_a)(a, b, y), |a, b, y| ($r.d_b)(a, b, y), me, node, arena, upstream, below)
+        };
+    }
+    if std::ptr::eq(rule, &ADD) {
+        inlined!(ADD)
+    } else if std::ptr::eq(rule, &SUB) {
+        inlined!(SUB)
+    } else if std::ptr::eq(rule, &MUL) {
+        inlined!(MUL)
+    } else {
+        backward_with(rule.d_a, rule.d_b, me, node, arena, upstream, below)
+    }
+}
+
+/// [`backward`] with the rule's partials `d_a` and `d_b` passed in.
+fn backward_with(
+    d_a: impl Fn(f64, f64, f64) -> f64 + Copy,
+    d_b: impl Fn(f64, f64, f64) -> f64 + Copy,
+    me: u32,
+    node: &Node,
+    arena: &Arena<'_>,
+    upstream: &[f64],
+    below: &mut [f64],
+) {
     let [a, b] = node.args;
     let (av, bv, yv) = (arena.value(a), arena.value(b), arena.value(me));
     let n = yv.len();
@@ -90,7 +118,7 @@ pub(crate) fn backward(
     }
     if av.len() == n && bv.len() == n {
         // No broadcasting: element i of each input made element i.
-        same_shape_backward(rule, node.args, yv, arena, upstream, below);
+        same_shape_backward(d_a, d_b, node.args, yv, arena, upstream, below);
         return;
     }
     let (out, sa, sb) = (arena.shape(me), arena.shape(a), arena.shape(b));
@@ -98,21 +126,21 @@ pub(crate) fn backward(
     // row instead of mapping every index.
     if av.len() == n && repeats_over_rows(sb, out) {
         let rows = Rows { up: upstream, y: yv, full: av, small: bv };
-        rows.backward(arena, below, a, b, |f, s, y| (rule.d_a)(f, s, y), |f, s, y| (rule.d_b)(f, s, y));
+        rows.backward(arena, below, a, b, d_a, d_b);
         return;
     }
     if bv.len() == n && repeats_over_rows(sa, out) {
         let rows = Rows { up: upstream, y: yv, full: bv, small: av };
-        rows.backward(arena, below, b, a, |f, s, y| (rule.d_b)(s, f, y), |f, s, y| (rule.d_a)(s, f, y));
+        rows.backward(arena, below, b, a, |f, s, y| d_b(s, f, y), |f, s, y| d_a(s, f, y));
         return;
     }
     // Two passes, so that `x * x` (both inputs the same node) adds both
     // contributions into the one gradient without aliasing.
     if let Some(ga) = super::input_grad(arena, below, a) {
-        for_each_broadcast(out, sa, sb, |i, ia, ib| ga[ia] += upstream[i] * (rule.d_a)(av[ia], bv[ib], yv[i]));
+        for_each_broadcast(out, sa, sb, |i, ia, ib| ga[ia] += upstream[i] * d_a(av[ia], bv[ib], yv[i]));
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
-        for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * (rule.d_b)(av[ia], bv[ib], yv[i]));
+        for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * d_b(av[ia], bv[ib], yv[i]));
     }
 }
 
@@ -156,27 +184,35 @@ impl Rows<'_> {
 }
 
 /// [`backward`] when neither input was broadcast: plain zipped loops.
-fn same_shape_backward(rule: &BinaryRule, args: [u32; 2], yv: &[f64], arena: &Arena<'_>, up: &[f64], below: &mut [f64]) {
+fn same_shape_backward(
+    d_a: impl Fn(f64, f64, f64) -> f64,
+    d_b: impl Fn(f64, f64, f64) -> f64,
+    args: [u32; 2],
+    yv: &[f64],
+    arena: &Arena<'_>,
+    up: &[f64],
+    below: &mut [f64],
+) {
     let [a, b] = args;
     let (av, bv) = (arena.value(a), arena.value(b));
     if let ([x], [y], [z], [u]) = (av, bv, yv, up) {
         // Scalars (micrograd-style code): no loop to set up.
         if let Some([g]) = super::input_grad(arena, below, a) {
-            *g += u * (rule.d_a)(*x, *y, *z);
+            *g += u * d_a(*x, *y, *z);
         }
         if let Some([g]) = super::input_grad(arena, below, b) {
-            *g += u * (rule.d_b)(*x, *y, *z);
+            *g += u * d_b(*x, *y, *z);
         }
         return;
     }
     if let Some(ga) = super::input_grad(arena, below, a) {
         for ((((g, &u), &x), &y), &z) in ga.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
-            *g += u * (rule.d_a)(x, y, z);
+            *g += u * d_a(x, y, z);
         }
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
         for ((((g, &u), &x), &y), &z) in gb.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
-            *g += u * (rule.d_b)(x, y, z);
+            *g += u * d_b(x, y, z);
         }
     }
 }

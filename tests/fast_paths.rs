@@ -24,7 +24,7 @@ fn binary_ops_gradcheck_on_shapes_with_and_without_broadcasting() {
         (&[1, 3], &[3]),
         (&[1, 1], &[1]),
         (&[1], &[1, 1]),
-        (&[2, 3], &[3]),   // real broadcasting: bias over rows
+        (&[2, 3], &[3]),    // real broadcasting: bias over rows
         (&[3, 1], &[1, 3]), // equal element counts, but broadcasts to [3, 3]
     ];
     for (sa, sb) in pairs {
@@ -38,8 +38,13 @@ fn binary_ops_gradcheck_on_shapes_with_and_without_broadcasting() {
 #[test]
 fn leading_ones_broadcast_gives_numpy_shapes() {
     let tape = Tape::new();
-    let cases: [(&[usize], &[usize], &[usize]); 5] =
-        [(&[3], &[1, 3], &[1, 3]), (&[1, 3], &[3], &[1, 3]), (&[1, 1], &[1], &[1, 1]), (&[], &[1], &[1]), (&[3, 1], &[1, 3], &[3, 3])];
+    let cases: [(&[usize], &[usize], &[usize]); 5] = [
+        (&[3], &[1, 3], &[1, 3]),
+        (&[1, 3], &[3], &[1, 3]),
+        (&[1, 1], &[1], &[1, 1]),
+        (&[], &[1], &[1]),
+        (&[3, 1], &[1, 3], &[3, 3]),
+    ];
     for (sa, sb, out) in cases {
         let a = tape.var(Tensor::ones(sa));
         let b = tape.var(Tensor::ones(sb));

@@ -13,7 +13,9 @@ mod shape;
 pub use gemm::{MatRef, gemm};
 pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel};
-pub(crate) use shape::{check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis};
+pub(crate) use shape::{
+    check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis,
+};
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};

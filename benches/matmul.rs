@@ -6,8 +6,9 @@
 //! The machine's peak is estimated from /proc/cpuinfo and printed first:
 //! cores x clock x FLOPs per cycle, where a core with AVX2 and FMA does two
 //! 4-wide f64 FMAs per cycle = 16 double-precision FLOPs per cycle (8 with
-//! AVX only, 4 with SSE2). matrixmultiply runs on one thread here, so the
-//! one-core peak is the fair comparison.
+//! AVX only, 4 with SSE2), halved on AMD Zen 1, whose FMA units are 128 bits
+//! wide. matrixmultiply runs on one thread here, so the one-core peak is
+//! the fair comparison.
 //!
 //! `cargo bench --bench matmul`
 
@@ -23,7 +24,7 @@ fn peak_estimate() -> Option<(usize, f64, f64)> {
     let mhz: f64 = info.lines().find(|l| l.starts_with("cpu MHz"))?.split(':').nth(1)?.trim().parse().ok()?;
     let flags = info.lines().find(|l| l.starts_with("flags"))?;
     let has = |f: &str| flags.split_whitespace().any(|x| x == f);
-    let per_cycle = if has("avx512f") {
+    let mut per_cycle = if has("avx512f") {
         32.0
     } else if has("avx2") && has("fma") {
         16.0
@@ -32,6 +33,13 @@ fn peak_estimate() -> Option<(usize, f64, f64)> {
     } else {
         4.0
     };
+    // AMD Zen 1 / Zen+ (family 23, models below 0x30) split every 256-bit
+    // operation into two 128-bit halves: half the flags' rate.
+    let field = |name: &str| info.lines().find(|l| l.starts_with(name))?.split(':').nth(1).map(str::trim);
+    let (family, model) = (field("cpu family")?.parse::<u32>().ok()?, field("model\t")?.parse::<u32>().ok()?);
+    if field("vendor_id") == Some("AuthenticAMD") && family == 23 && model < 0x30 {
+        per_cycle /= 2.0;
+    }
     Some((cores, mhz, per_cycle))
 }
 

@@ -56,6 +56,9 @@ pub static MAXIMUM: BinaryRule = BinaryRule {
 /// Forward: checks that the shapes broadcast, then `y[i] = f(a[ia], b[ib])`.
 fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
     let tape = a.tape;
+    if let Some(y) = tape.record_scalar(Op::Binary(rule), 0.0, [a, b], |[x, y]| (rule.forward)(x, y)) {
+        return Ok(y);
+    }
     tape.check_same_tape(Op::Binary(rule), b);
     if let Some(like) = tape.elementwise_like(a.idx, b.idx) {
         // The common case, and the whole of scalar code: element i of each
@@ -141,6 +144,20 @@ fn backward_with(
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
         for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * d_b(av[ia], bv[ib], yv[i]));
+    }
+}
+
+/// [`backward`] for a 0-d node (whose inputs are 0-d too): one
+/// multiply-add per input that needs a gradient. Both are computed before
+/// either is added, so `x * x` (one node twice) gets both contributions.
+pub(crate) fn scalar_backward(rule: &BinaryRule, node: &Node, arena: &Arena<'_>, up: f64, below: &mut [f64]) {
+    let [a, b] = node.args.map(|i| &arena.nodes[i as usize]);
+    let (x, y, z) = (arena.values[a.start as usize], arena.values[b.start as usize], arena.values[node.start as usize]);
+    if a.needs_grad {
+        below[a.start as usize] += up * (rule.d_a)(x, y, z);
+    }
+    if b.needs_grad {
+        below[b.start as usize] += up * (rule.d_b)(x, y, z);
     }
 }
 

@@ -155,6 +155,9 @@ pub static RDIV_SCALAR: UnaryRule =
 
 /// Forward: `y[i] = f(x[i]; p)`.
 fn forward<'t>(rule: &'static UnaryRule, x: Var<'t>, p: f64) -> Var<'t> {
+    if let Some(y) = x.tape.record_scalar(Op::Unary(rule), p, [x], |[v]| (rule.forward)(v, p)) {
+        return y;
+    }
     x.tape.record_like(Op::Unary(rule), p, &[x], x.idx, |arena, out| {
         let xs = arena.value(x.idx);
         out.iter_mut().zip(xs).for_each(|(o, &v)| *o = (rule.forward)(v, p));
@@ -174,6 +177,15 @@ pub(crate) fn backward(rule: &UnaryRule, me: u32, node: &Node, arena: &Arena<'_>
     }
     inlined!(SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS);
     backward_with(rule.local, me, node, arena, upstream, below)
+}
+
+/// [`backward`] for a 0-d node (whose input is 0-d too): `g_x += g_y * f'(x)`.
+pub(crate) fn scalar_backward(rule: &UnaryRule, node: &Node, arena: &Arena<'_>, up: f64, below: &mut [f64]) {
+    let x = &arena.nodes[node.args[0] as usize];
+    if x.needs_grad {
+        let (xv, yv) = (arena.values[x.start as usize], arena.values[node.start as usize]);
+        below[x.start as usize] += up * (rule.local)(xv, yv, node.param);
+    }
 }
 
 /// [`backward`] with the rule's derivative `local` passed in.

@@ -310,6 +310,47 @@ impl Tape {
         self.record_shaped(op, param, args, OutShape::Like(like), Fill::Compute(fill))
     }
 
+    /// The scalar lane of [`Tape::record`]: an elementwise op whose inputs
+    /// are all 0-d scalars (micrograd-style code) gets a 0-d output, computed
+    /// as `f(input values)` with one borrow and no shape or slice handling.
+    /// `None` (nothing recorded) when some input is not a 0-d scalar.
+    #[inline]
+    pub(crate) fn record_scalar<const N: usize>(
+        &self,
+        op: Op,
+        param: f64,
+        args: [Var<'_>; N],
+        f: impl FnOnce([f64; N]) -> f64,
+    ) -> Option<Var<'_>> {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        let mut xs = [0.0; N];
+        let mut needs_grad = false;
+        for (x, a) in xs.iter_mut().zip(&args) {
+            self.check_same_tape(op, *a);
+            let n = &inner.nodes[a.idx as usize];
+            if n.ndim != 0 {
+                return None;
+            }
+            *x = inner.values[n.start as usize];
+            needs_grad |= n.needs_grad;
+        }
+        let (start, idx) = (inner.values.len(), inner.nodes.len());
+        assert!(
+            start < u32::MAX as usize && idx < u32::MAX as usize,
+            "{}: the tape is full (more than 2^32 values or nodes)",
+            op.name()
+        );
+        let mut arg_idx = [0u32; 2];
+        for (slot, a) in arg_idx.iter_mut().zip(&args) {
+            *slot = a.idx;
+        }
+        inner.values.push(f(xs));
+        let dims = inner.dims.len() as u32; // 0-d: no extents to store
+        inner.nodes.push(Node { op, param, args: arg_idx, start: start as u32, len: 1, dims, ndim: 0, needs_grad });
+        Some(Var { tape: self, idx: idx as u32 })
+    }
+
     /// The one place nodes are appended (see [`Tape::record`]).
     ///
     /// This is the hottest code of the crate: a scalar op spends most of its

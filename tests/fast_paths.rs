@@ -71,3 +71,66 @@ fn small_gemm_matches_a_naive_product_with_transposes_and_beta() {
         }
     }
 }
+
+/// Every unary op the backward inlines, plus a few it doesn't (exp, ln,
+/// abs, powi through their fn pointers), kept away from kinks.
+fn all_unary<'t>(x: Var<'t>) -> Var<'t> {
+    let parts = [
+        x.sigmoid(),
+        x.tanh(),
+        (x + 3.0).relu(),
+        x.square(),
+        x * 0.7,
+        x + 1.5,
+        x.sin(),
+        x.cos(),
+        x.exp(),
+        (x * x + 1.0).ln(),
+        (x + 5.0).abs(),
+        x.powi(3),
+        -x,
+        2.0 - x,
+        1.0 / (x * x + 1.0),
+    ];
+    parts.into_iter().reduce(|a, b| a + b).expect("non-empty").sum()
+}
+
+#[test]
+fn unary_ops_gradcheck_on_scalars_and_tensors() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    for shape in [&[][..], &[1], &[3], &[2, 3]] {
+        let x = Tensor::uniform(shape, -2.0, 2.0, &mut rng);
+        gradcheck(|_, v| all_unary(v[0]), &[x], &GradcheckOptions::default())
+            .unwrap_or_else(|e| panic!("shape {shape:?}: {e}"));
+    }
+}
+
+#[test]
+fn scalar_lane_sums_both_contributions_of_a_node_used_twice() {
+    let tape = Tape::new();
+    let x = tape.scalar(3.0);
+    let g = (x * x + x / x).backward(); // d/dx (x^2 + 1) = 2x
+    assert_eq!(g.wrt(x).item(), 6.0);
+}
+
+#[test]
+fn scalar_lane_gives_constants_no_gradient_and_mixes_with_tensors() {
+    let tape = Tape::new();
+    let x = tape.scalar(2.0);
+    let c = tape.constant(Tensor::scalar(5.0));
+    let v = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+    let y = x * c + (v * x).sum(); // dy/dx = c + sum(v) = 11, dy/dv = x
+    assert_eq!(y.shape().as_slice(), &[] as &[usize]);
+    let g = y.backward();
+    assert_eq!(g.wrt(x).item(), 11.0);
+    assert_eq!(g.wrt(c).item(), 0.0);
+    assert_eq!(g.wrt(v).data(), &[2.0, 2.0, 2.0]);
+    assert!(!(c * c).requires_grad());
+}
+
+#[test]
+#[should_panic(expected = "belongs to another tape")]
+fn scalar_lane_still_catches_a_var_from_another_tape() {
+    let (t1, t2) = (Tape::new(), Tape::new());
+    let _ = t1.scalar(1.0) + t2.scalar(2.0);
+}

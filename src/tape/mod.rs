@@ -444,6 +444,12 @@ impl Tape {
         );
     }
 
+    /// Calls `f` with the shapes of nodes `a` and `b`, read in place.
+    pub(crate) fn with_shapes<R>(&self, a: u32, b: u32, f: impl FnOnce(&[usize], &[usize]) -> R) -> R {
+        let inner = self.inner.borrow();
+        f(inner.shape(a), inner.shape(b))
+    }
+
     /// For an elementwise op of nodes `a` and `b`: when neither needs
     /// broadcasting beyond leading 1s (`[3]` with `[1, 3]`, or equal shapes),
     /// the node whose shape the result has; `None` when real broadcasting is

@@ -121,17 +121,16 @@ pub fn gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) 
 
 /// The plain triple loop for tiny products, walking the strides directly
 /// (the sine network's products have 1 to 3 elements, so the loop's setup
-/// is most of its cost).
+/// is most of its cost: plain index loops, no `chunks` and its division).
 fn small_gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64], n: usize) {
-    let k = a.cols;
-    for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
-        let a_row = &a.data[i * a.row_stride..];
-        for (j, cij) in c_row.iter_mut().enumerate() {
-            let b_col = &b.data[j * b.col_stride..];
+    let (m, k) = (a.rows, a.cols);
+    for i in 0..m {
+        for j in 0..n {
             let mut acc = 0.0;
             for p in 0..k {
-                acc += a_row[p * a.col_stride] * b_col[p * b.row_stride];
+                acc += a.get(i, p) * b.get(p, j);
             }
+            let cij = &mut c[i * n + j];
             *cij = if beta == 0.0 { alpha * acc } else { alpha * acc + beta * *cij };
         }
     }

@@ -190,3 +190,16 @@ fn moons_scalar_tensor_and_hand_written_steps_agree() {
     }
     assert_ne!(h, start, "the steps moved the weights");
 }
+
+#[test]
+fn a_recorded_scalar_costs_a_48_byte_node_and_its_value() {
+    // The node record: op (16 bytes), param (8), two input indices (8),
+    // value start and length (8), shape start (4), ndim and needs_grad (2),
+    // padded to 48. A 0-d scalar stores no extents; its value is 8 bytes.
+    assert_eq!(Tape::node_overhead_bytes(0), 48);
+    assert_eq!(Tape::node_overhead_bytes(2), 48 + 2 * 8);
+    let mut tape = Tape::new();
+    scalar::tape_chain(&mut tape, 1000);
+    assert_eq!(tape.len(), 1002);
+    assert_eq!(tape.value_count(), 1002, "one f64 per scalar node");
+}

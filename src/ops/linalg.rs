@@ -2,7 +2,9 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{MatRef, ShapeError, check_2d, check_reshape, gemm, matmul_dims, transpose_into};
+use crate::tensor::{
+    MatRef, ShapeError, check_2d, check_reshape, gemm_of_checked_shapes as gemm, matmul_dims, transpose_into,
+};
 
 impl<'t> Var<'t> {
     /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.

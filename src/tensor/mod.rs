@@ -10,6 +10,7 @@ mod gemm;
 mod math;
 mod shape;
 
+pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{MatRef, gemm};
 pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel};

@@ -131,23 +131,31 @@ fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
     let arena = inner.arena();
     // One adjoint per value, laid out exactly like the value arena. The
     // buffer is the one the last dropped `Gradients` gave back, if any.
-    let mut adj = tape.spare.take();
-    adj.clear();
-    adj.resize(inner.values.len(), 0.0);
+    // Only its part past `clean_below` can hold old adjoints; zero that.
+    let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
+    let n = inner.values.len();
+    adj.truncate(n);
+    let dirty_from = clean_below.min(adj.len());
+    adj[dirty_from..].fill(0.0);
+    adj.resize(n, 0.0);
     let out = inner.nodes[output.index()];
     seed(&mut adj[out.range()]);
+    // The lowest adjoint this sweep may write: the seed's, or that of a
+    // node that needs a gradient (the only ones the rules write to).
+    let mut lowest_written = out.start as usize;
     for i in (0..=output.idx).rev() {
         let node = &inner.nodes[i as usize];
         if !node.needs_grad {
             continue; // nothing upstream of it needs a gradient
         }
+        lowest_written = lowest_written.min(node.start as usize);
         // Inputs were recorded earlier, so their adjoints all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.start as usize);
         let upstream = &this_and_above[..node.len as usize];
         ops::backward(i, node, &arena, &inner.customs, upstream, below);
     }
-    Gradients { tape, adj, covered: output.idx + 1 }
+    Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }
 }
 
 /// The result of a backward sweep: the adjoint of every node recorded up to
@@ -170,6 +178,8 @@ pub struct Gradients<'t> {
     tape: &'t Tape,
     adj: Vec<f64>,
     covered: u32,
+    /// `adj[..clean_below]` is still all zeros (handed on with the buffer).
+    clean_below: usize,
 }
 
 impl<'t> Gradients<'t> {
@@ -294,8 +304,9 @@ impl<'t> Gradients<'t> {
 impl Drop for Gradients<'_> {
     fn drop(&mut self) {
         let mut spare = self.tape.spare.borrow_mut();
-        if self.adj.capacity() > spare.capacity() {
-            std::mem::swap(&mut *spare, &mut self.adj);
+        if self.adj.capacity() > spare.buf.capacity() {
+            spare.buf = std::mem::take(&mut self.adj);
+            spare.clean_below = self.clean_below;
         }
     }
 }

@@ -100,7 +100,18 @@ impl TapeInner {
 pub struct Tape {
     pub(crate) inner: RefCell<TapeInner>,
     /// The adjoint buffer of the last dropped `Gradients`, kept for reuse.
-    pub(crate) spare: RefCell<Vec<f64>>,
+    pub(crate) spare: RefCell<SpareAdjoints>,
+}
+
+/// An adjoint buffer kept for the next sweep, and how much of it is known
+/// to be zero already, so that sweep re-zeroes only the rest.
+#[derive(Default)]
+pub(crate) struct SpareAdjoints {
+    pub buf: Vec<f64>,
+    /// `buf[..clean_below]` is all zeros: a sweep writes only the adjoints
+    /// of nodes that need a gradient and the output's seed, and the inputs
+    /// recorded first (a batch of data, targets) are usually constants.
+    pub clean_below: usize,
 }
 
 impl Tape {

@@ -13,8 +13,8 @@
 //! earlier total back.
 
 use super::{fmt_num, op_label, preview};
-use crate::ops::{self, Op, input_indices};
-use crate::tape::{Arena, BackwardError, Gradients, TapeInner, Var};
+use crate::ops::{Op, input_indices};
+use crate::tape::{Arena, BackwardError, Gradients, SweepObserver, TapeInner, Var, sweep_observed};
 use crate::tensor::{Tensor, for_each_broadcast};
 use std::fmt;
 use std::ops::ControlFlow;
@@ -205,60 +205,71 @@ impl Visit<'_> {
     }
 }
 
-/// The reverse sweep of a scalar output, calling `visit` after each node
-/// that needs a gradient has sent its contributions; `visit` can stop the
-/// sweep early with `Break`.
+/// The reverse sweep of a scalar output (the crate's one sweep, in
+/// `tape::backward`), calling `visit` after each node that needs a gradient
+/// has sent its contributions; `visit` can stop the sweep early with `Break`.
 ///
-/// The same backward rules as the plain sweep run in the same order; each
-/// input's adjoint is set aside and zeroed first, so the rule's contribution
-/// can be read on its own, then added to the earlier total.
+/// The same backward rules run in the same order; each input's adjoint is
+/// set aside and zeroed first, so the rule's contribution can be read on its
+/// own, then added to the earlier total.
 pub(crate) fn observed_sweep<'t, B>(
     output: Var<'t>,
-    mut visit: impl FnMut(&Visit<'_>) -> ControlFlow<B>,
+    visit: impl FnMut(&Visit<'_>) -> ControlFlow<B>,
 ) -> Result<Gradients<'t>, B> {
-    let tape = output.tape;
-    let inner = tape.inner.borrow();
-    let arena = inner.arena();
-    let mut adj = tape.spare.take();
-    adj.clear();
-    adj.resize(inner.values.len(), 0.0);
-    adj[inner.nodes[output.index()].range()].fill(1.0);
-    let mut flow = ControlFlow::Continue(());
-    for i in (0..=output.idx).rev() {
-        let node = &inner.nodes[i as usize];
-        if !node.needs_grad {
-            continue;
-        }
+    let mut watch = Watch { visit, stopped: None };
+    let (grads, _) = sweep_observed(output, |g| g.fill(1.0), &mut watch);
+    match watch.stopped {
+        None => Ok(grads),
+        Some(b) => Err(b), // dropping `grads` hands its buffer back
+    }
+}
+
+/// The observer behind [`observed_sweep`]: isolates each rule's
+/// contributions and shows them to `visit`.
+struct Watch<F, B> {
+    visit: F,
+    stopped: Option<B>,
+}
+
+impl<F, B> SweepObserver for Watch<F, B>
+where
+    F: FnMut(&Visit<'_>) -> ControlFlow<B>,
+{
+    fn visit(
+        &mut self,
+        i: u32,
+        inner: &TapeInner,
+        upstream: &[f64],
+        below: &mut [f64],
+        rule: impl FnOnce(&mut [f64]),
+    ) -> ControlFlow<()> {
         // Each input once, in argument order: `x * x` sends both of its
         // contributions into one adjoint, read as one.
         let mut inputs: Vec<u32> = Vec::new();
-        for k in input_indices(&inner, i) {
+        for k in input_indices(inner, i) {
             if inner.nodes[k as usize].needs_grad && !inputs.contains(&k) {
                 inputs.push(k);
             }
         }
-        let (below, this_and_above) = adj.split_at_mut(node.start as usize);
-        let upstream = &this_and_above[..node.len as usize];
         let earlier: Vec<Vec<f64>> = inputs.iter().map(|&k| below[inner.nodes[k as usize].range()].to_vec()).collect();
         for &k in &inputs {
             below[inner.nodes[k as usize].range()].fill(0.0);
         }
-        ops::backward(i, node, &arena, &inner.customs, upstream, below);
+        rule(below);
         let mut sent = Vec::with_capacity(inputs.len());
         for (&k, before) in inputs.iter().zip(&earlier) {
             let slot = &mut below[inner.nodes[k as usize].range()];
             sent.push((k, slot.to_vec()));
             slot.iter_mut().zip(before).for_each(|(g, b)| *g += b);
         }
-        flow = visit(&Visit { inner: &inner, arena: &arena, node: i, upstream, sent: &sent });
-        if flow.is_break() {
-            break;
+        let arena = inner.arena();
+        match (self.visit)(&Visit { inner, arena: &arena, node: i, upstream, sent: &sent }) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(b) => {
+                self.stopped = Some(b);
+                ControlFlow::Break(())
+            }
         }
-    }
-    let grads = Gradients { tape, adj, covered: output.idx + 1 };
-    match flow {
-        ControlFlow::Continue(()) => Ok(grads),
-        ControlFlow::Break(b) => Err(b), // dropping `grads` hands its buffer back
     }
 }
 

@@ -10,7 +10,7 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{ShapeError, binary_into, broadcast_shape, for_each_broadcast};
+use crate::tensor::{ShapeError, binary_into, broadcast_shape, for_each_broadcast, repeats_over_rows};
 
 /// A broadcasting elementwise op: forward and both partials, side by side.
 #[derive(Debug)]
@@ -55,10 +55,44 @@ pub static MAXIMUM: BinaryRule = BinaryRule {
 
 /// Forward: checks that the shapes broadcast, then `y[i] = f(a[ia], b[ib])`.
 fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    let tape = a.tape;
+    if let Some(y) = tape.record_scalar(Op::Binary(rule), 0.0, [a, b], |[x, y]| (rule.forward)(x, y)) {
+        return Ok(y);
+    }
+    tape.check_same_tape(Op::Binary(rule), b);
+    // As in `backward`: the hottest rules get their own loops, with the
+    // function inlined rather than called through a pointer per element.
+    if std::ptr::eq(rule, &ADD) {
+        forward_with(rule, |x, y| (ADD.forward)(x, y), a, b)
+    } else if std::ptr::eq(rule, &SUB) {
+        forward_with(rule, |x, y| (SUB.forward)(x, y), a, b)
+    } else if std::ptr::eq(rule, &MUL) {
+        forward_with(rule, |x, y| (MUL.forward)(x, y), a, b)
+    } else {
+        forward_with(rule, rule.forward, a, b)
+    }
+}
+
+/// [`forward`] for tensors, with the rule's function `f` passed in.
+fn forward_with<'t>(
+    rule: &'static BinaryRule,
+    f: impl Fn(f64, f64) -> f64 + Copy,
+    a: Var<'t>,
+    b: Var<'t>,
+) -> Result<Var<'t>, ShapeError> {
+    let tape = a.tape;
+    if let Some(like) = tape.elementwise_like(a.idx, b.idx) {
+        // The common case: element i of each input makes element i, so no
+        // shape leaves the arena and no index is mapped.
+        return Ok(tape.record_like(Op::Binary(rule), 0.0, &[a, b], like, |arena, out| {
+            let (av, bv) = (arena.value(a.idx), arena.value(b.idx));
+            out.iter_mut().zip(av).zip(bv).for_each(|((o, &x), &y)| *o = f(x, y));
+        }));
+    }
     let (sa, sb) = (a.shape(), b.shape());
     let shape = broadcast_shape(rule.name, &sa, &sb)?;
-    Ok(a.tape.record(Op::Binary(rule), 0.0, &[a, b], &shape, |arena, out| {
-        binary_into(out, &shape, arena.value(a.idx), &sa, arena.value(b.idx), &sb, rule.forward);
+    Ok(tape.record(Op::Binary(rule), 0.0, &[a, b], &shape, |arena, out| {
+        binary_into(out, &shape, arena.value(a.idx), &sa, arena.value(b.idx), &sb, f);
     }))
 }
 
@@ -71,16 +105,171 @@ pub(crate) fn backward(
     upstream: &[f64],
     below: &mut [f64],
 ) {
+    // The hottest rules get their own copy of the loops, in which their
+    // partials inline instead of being called through a pointer per element.
+    macro_rules! inlined {
+        ($r:ident) => {
+            backward_with(|a, b, y| ($r.d_a)(a, b, y), |a, b, y| ($r.d_b)(a, b, y), me, node, arena, upstream, below)
+        };
+    }
+    if std::ptr::eq(rule, &ADD) {
+        inlined!(ADD)
+    } else if std::ptr::eq(rule, &SUB) {
+        inlined!(SUB)
+    } else if std::ptr::eq(rule, &MUL) {
+        inlined!(MUL)
+    } else {
+        backward_with(rule.d_a, rule.d_b, me, node, arena, upstream, below)
+    }
+}
+
+/// [`backward`] with the rule's partials `d_a` and `d_b` passed in.
+fn backward_with(
+    d_a: impl Fn(f64, f64, f64) -> f64 + Copy,
+    d_b: impl Fn(f64, f64, f64) -> f64 + Copy,
+    me: u32,
+    node: &Node,
+    arena: &Arena<'_>,
+    upstream: &[f64],
+    below: &mut [f64],
+) {
     let [a, b] = node.args;
     let (av, bv, yv) = (arena.value(a), arena.value(b), arena.value(me));
+    let n = yv.len();
+    if n == 0 {
+        return; // nothing flowed through (an input with a 0 extent)
+    }
+    if av.len() == n && bv.len() == n {
+        // No broadcasting: element i of each input made element i.
+        same_shape_backward(d_a, d_b, node.args, yv, arena, upstream, below);
+        return;
+    }
     let (out, sa, sb) = (arena.shape(me), arena.shape(a), arena.shape(b));
+    // A bias over a batch or a scalar with a tensor: walk the output row by
+    // row instead of mapping every index.
+    if av.len() == n && repeats_over_rows(sb, out) {
+        let rows = Rows { up: upstream, y: yv, full: av, small: bv };
+        rows.backward(arena, below, a, b, d_a, d_b);
+        return;
+    }
+    if bv.len() == n && repeats_over_rows(sa, out) {
+        let rows = Rows { up: upstream, y: yv, full: bv, small: av };
+        rows.backward(arena, below, b, a, |f, s, y| d_b(s, f, y), |f, s, y| d_a(s, f, y));
+        return;
+    }
     // Two passes, so that `x * x` (both inputs the same node) adds both
     // contributions into the one gradient without aliasing.
     if let Some(ga) = super::input_grad(arena, below, a) {
-        for_each_broadcast(out, sa, sb, |i, ia, ib| ga[ia] += upstream[i] * (rule.d_a)(av[ia], bv[ib], yv[i]));
+        for_each_broadcast(out, sa, sb, |i, ia, ib| ga[ia] += upstream[i] * d_a(av[ia], bv[ib], yv[i]));
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
-        for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * (rule.d_b)(av[ia], bv[ib], yv[i]));
+        for_each_broadcast(out, sa, sb, |i, ia, ib| gb[ib] += upstream[i] * d_b(av[ia], bv[ib], yv[i]));
+    }
+}
+
+/// [`backward`] for a 0-d node (whose inputs are 0-d too): one
+/// multiply-add per input that needs a gradient. Both are computed before
+/// either is added, so `x * x` (one node twice) gets both contributions.
+pub(crate) fn scalar_backward(rule: &BinaryRule, node: &Node, arena: &Arena<'_>, up: f64, below: &mut [f64]) {
+    // Add and multiply, the bulk of scalar code, with their partials inlined.
+    if std::ptr::eq(rule, &ADD) {
+        scalar_backward_with(|a, b, y| (ADD.d_a)(a, b, y), |a, b, y| (ADD.d_b)(a, b, y), node, arena, up, below)
+    } else if std::ptr::eq(rule, &MUL) {
+        scalar_backward_with(|a, b, y| (MUL.d_a)(a, b, y), |a, b, y| (MUL.d_b)(a, b, y), node, arena, up, below)
+    } else {
+        scalar_backward_with(rule.d_a, rule.d_b, node, arena, up, below)
+    }
+}
+
+/// [`scalar_backward`] with the rule's partials passed in.
+fn scalar_backward_with(
+    d_a: impl Fn(f64, f64, f64) -> f64,
+    d_b: impl Fn(f64, f64, f64) -> f64,
+    node: &Node,
+    arena: &Arena<'_>,
+    up: f64,
+    below: &mut [f64],
+) {
+    let [a, b] = node.args.map(|i| &arena.nodes[i as usize]);
+    let (x, y, z) = (arena.values[a.start as usize], arena.values[b.start as usize], arena.values[node.start as usize]);
+    if a.needs_grad {
+        below[a.start as usize] += up * d_a(x, y, z);
+    }
+    if b.needs_grad {
+        below[b.start as usize] += up * d_b(x, y, z);
+    }
+}
+
+/// One full-size input and one small input repeated over the output's rows.
+struct Rows<'a> {
+    up: &'a [f64],
+    y: &'a [f64],
+    full: &'a [f64],
+    small: &'a [f64],
+}
+
+impl Rows<'_> {
+    /// `grad_full[i] += up[i] * d_full`, `grad_small[i % k] += up[i] * d_small`,
+    /// with both partials taking (full element, small element, output).
+    fn backward(
+        &self,
+        arena: &Arena<'_>,
+        below: &mut [f64],
+        full: u32,
+        small: u32,
+        d_full: impl Fn(f64, f64, f64) -> f64,
+        d_small: impl Fn(f64, f64, f64) -> f64,
+    ) {
+        let k = self.small.len();
+        let rows = || self.up.chunks_exact(k).zip(self.y.chunks_exact(k)).zip(self.full.chunks_exact(k));
+        if let Some(g) = super::input_grad(arena, below, full) {
+            for (g, ((up, y), f)) in g.chunks_exact_mut(k).zip(rows()) {
+                for j in 0..k {
+                    g[j] += up[j] * d_full(f[j], self.small[j], y[j]);
+                }
+            }
+        }
+        if let Some(g) = super::input_grad(arena, below, small) {
+            for ((up, y), f) in rows() {
+                for j in 0..k {
+                    g[j] += up[j] * d_small(f[j], self.small[j], y[j]);
+                }
+            }
+        }
+    }
+}
+
+/// [`backward`] when neither input was broadcast: plain zipped loops.
+fn same_shape_backward(
+    d_a: impl Fn(f64, f64, f64) -> f64,
+    d_b: impl Fn(f64, f64, f64) -> f64,
+    args: [u32; 2],
+    yv: &[f64],
+    arena: &Arena<'_>,
+    up: &[f64],
+    below: &mut [f64],
+) {
+    let [a, b] = args;
+    let (av, bv) = (arena.value(a), arena.value(b));
+    if let ([x], [y], [z], [u]) = (av, bv, yv, up) {
+        // Scalars (micrograd-style code): no loop to set up.
+        if let Some([g]) = super::input_grad(arena, below, a) {
+            *g += u * d_a(*x, *y, *z);
+        }
+        if let Some([g]) = super::input_grad(arena, below, b) {
+            *g += u * d_b(*x, *y, *z);
+        }
+        return;
+    }
+    if let Some(ga) = super::input_grad(arena, below, a) {
+        for ((((g, &u), &x), &y), &z) in ga.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
+            *g += u * d_a(x, y, z);
+        }
+    }
+    if let Some(gb) = super::input_grad(arena, below, b) {
+        for ((((g, &u), &x), &y), &z) in gb.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
+            *g += u * d_b(x, y, z);
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{MatRef, ShapeError, check_2d, check_reshape, gemm, matmul_dims, transpose_into};
+use crate::tensor::{
+    MatRef, ShapeError, check_2d, check_reshape, gemm_of_checked_shapes as gemm, matmul_dims, transpose_into,
+};
 
 impl<'t> Var<'t> {
     /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
@@ -32,7 +34,8 @@ impl<'t> Var<'t> {
     /// assert_eq!(e.to_string(), "matmul: shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ");
     /// ```
     pub fn try_matmul(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
-        let (m, k, n) = matmul_dims(&self.shape(), &other.shape())?;
+        self.tape.check_same_tape(Op::MatMul, other);
+        let (m, k, n) = self.tape.with_shapes(self.idx, other.idx, matmul_dims)?;
         Ok(self.tape.record(Op::MatMul, 0.0, &[self, other], &[m, n], |arena, out| {
             let a = MatRef::row_major(arena.value(self.idx), m, k);
             let b = MatRef::row_major(arena.value(other.idx), k, n);

@@ -132,7 +132,29 @@ pub(crate) fn input_grad<'a>(arena: &Arena<'_>, below: &'a mut [f64], idx: u32) 
 
 /// Sends the adjoint `upstream` of node `me` to its inputs' adjoints in
 /// `below`: the one dispatch of the backward sweep.
+///
+/// 0-d nodes (micrograd-style scalar code) have 0-d inputs: one
+/// multiply-add per input, without the slice handling of the general rules.
+/// That lane is kept small enough to inline into the sweep's loop.
+#[inline]
 pub(crate) fn backward(
+    me: u32,
+    node: &Node,
+    arena: &Arena<'_>,
+    customs: &[custom::CustomEntry],
+    upstream: &[f64],
+    below: &mut [f64],
+) {
+    match node.op {
+        Op::Unary(rule) if node.ndim == 0 => unary::scalar_backward(rule, node, arena, upstream[0], below),
+        Op::Binary(rule) if node.ndim == 0 => binary::scalar_backward(rule, node, arena, upstream[0], below),
+        _ => tensor_backward(me, node, arena, customs, upstream, below),
+    }
+}
+
+/// [`backward`] for every other node.
+#[inline(never)]
+fn tensor_backward(
     me: u32,
     node: &Node,
     arena: &Arena<'_>,

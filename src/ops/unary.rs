@@ -155,20 +155,72 @@ pub static RDIV_SCALAR: UnaryRule =
 
 /// Forward: `y[i] = f(x[i]; p)`.
 fn forward<'t>(rule: &'static UnaryRule, x: Var<'t>, p: f64) -> Var<'t> {
-    let shape = x.shape();
-    x.tape.record(Op::Unary(rule), p, &[x], &shape, |arena, out| {
+    if let Some(y) = x.tape.record_scalar(Op::Unary(rule), p, [x], |[v]| (rule.forward)(v, p)) {
+        return y;
+    }
+    // As in `backward`: the hottest rules get their own loop, with the
+    // function inlined rather than called through a pointer per element.
+    macro_rules! inlined {
+        ($($r:ident),*) => {
+            $(if std::ptr::eq(rule, &$r) {
+                return forward_with(rule, |v, p| ($r.forward)(v, p), x, p);
+            })*
+        };
+    }
+    inlined!(SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS);
+    forward_with(rule, rule.forward, x, p)
+}
+
+/// [`forward`] with the rule's function `f` passed in.
+fn forward_with<'t>(rule: &'static UnaryRule, f: impl Fn(f64, f64) -> f64, x: Var<'t>, p: f64) -> Var<'t> {
+    x.tape.record_like(Op::Unary(rule), p, &[x], x.idx, |arena, out| {
         let xs = arena.value(x.idx);
-        out.iter_mut().zip(xs).for_each(|(o, &v)| *o = (rule.forward)(v, p));
+        out.iter_mut().zip(xs).for_each(|(o, &v)| *o = f(v, p));
     })
 }
 
 /// Backward: `grad_x[i] += grad_y[i] * f'(x[i])`.
 pub(crate) fn backward(rule: &UnaryRule, me: u32, node: &Node, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
+    // The hottest rules get their own copy of the loop, in which the
+    // derivative inlines instead of being called through a pointer per element.
+    macro_rules! inlined {
+        ($($r:ident),*) => {
+            $(if std::ptr::eq(rule, &$r) {
+                return backward_with(|x, y, p| ($r.local)(x, y, p), me, node, arena, upstream, below);
+            })*
+        };
+    }
+    inlined!(SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS);
+    backward_with(rule.local, me, node, arena, upstream, below)
+}
+
+/// [`backward`] for a 0-d node (whose input is 0-d too): `g_x += g_y * f'(x)`.
+pub(crate) fn scalar_backward(rule: &UnaryRule, node: &Node, arena: &Arena<'_>, up: f64, below: &mut [f64]) {
+    let x = &arena.nodes[node.args[0] as usize];
+    if x.needs_grad {
+        let (xv, yv) = (arena.values[x.start as usize], arena.values[node.start as usize]);
+        below[x.start as usize] += up * (rule.local)(xv, yv, node.param);
+    }
+}
+
+/// [`backward`] with the rule's derivative `local` passed in.
+fn backward_with(
+    local: impl Fn(f64, f64, f64) -> f64,
+    me: u32,
+    node: &Node,
+    arena: &Arena<'_>,
+    upstream: &[f64],
+    below: &mut [f64],
+) {
     let x = node.args[0];
     let (xs, ys) = (arena.value(x), arena.value(me));
     if let Some(gx) = super::input_grad(arena, below, x) {
-        for i in 0..gx.len() {
-            gx[i] += upstream[i] * (rule.local)(xs[i], ys[i], node.param);
+        if let ([g], [u], [x], [y]) = (&mut *gx, upstream, xs, ys) {
+            *g += u * local(*x, *y, node.param); // a scalar: no loop to set up
+            return;
+        }
+        for (((g, &u), &x), &y) in gx.iter_mut().zip(upstream).zip(xs).zip(ys) {
+            *g += u * local(x, y, node.param);
         }
     }
 }

@@ -6,10 +6,11 @@
 //! a Var used several times receives the sum of its contributions. Every
 //! node gets an adjoint, intermediates included.
 
-use super::{Tape, Var};
+use super::{Tape, TapeInner, Var};
 use crate::ops;
 use crate::tensor::{Shape, Tensor, numel};
 use std::fmt;
+use std::ops::ControlFlow;
 
 /// Why a backward sweep could not start.
 ///
@@ -127,14 +128,63 @@ impl<'t> Var<'t> {
 /// back to the first node; every node the output depends on passes its
 /// adjoint to its inputs.
 fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
+    sweep_observed(output, seed, &mut RunRule).0
+}
+
+/// A watcher of the reverse sweep (the backward trace, checked mode). It
+/// runs each node's backward rule itself, so it can look before and after
+/// the rule writes into the inputs' adjoints, and it may stop the sweep.
+pub(crate) trait SweepObserver {
+    /// Node `i` is about to pass `upstream` (its adjoint) on: run `rule`,
+    /// which adds its contributions into `below` (the adjoints of every
+    /// earlier node).
+    fn visit(
+        &mut self,
+        i: u32,
+        inner: &TapeInner,
+        upstream: &[f64],
+        below: &mut [f64],
+        rule: impl FnOnce(&mut [f64]),
+    ) -> ControlFlow<()>;
+}
+
+/// The plain sweep's observer: just run the rule (inlined away).
+struct RunRule;
+
+impl SweepObserver for RunRule {
+    #[inline(always)]
+    fn visit(
+        &mut self,
+        _: u32,
+        _: &TapeInner,
+        _: &[f64],
+        below: &mut [f64],
+        rule: impl FnOnce(&mut [f64]),
+    ) -> ControlFlow<()> {
+        rule(below);
+        ControlFlow::Continue(())
+    }
+}
+
+/// The one reverse sweep, with an observer around each node's rule.
+/// Returns the gradients and whether the sweep ran to the first node.
+pub(crate) fn sweep_observed<'t>(
+    output: Var<'t>,
+    seed: impl FnOnce(&mut [f64]),
+    observer: &mut impl SweepObserver,
+) -> (Gradients<'t>, bool) {
     let tape = output.tape;
     let inner = tape.inner.borrow();
     let arena = inner.arena();
     // One adjoint per value, laid out exactly like the value arena. The
     // buffer is the one the last dropped `Gradients` gave back, if any.
-    let mut adj = tape.spare.take();
-    adj.clear();
-    adj.resize(inner.values.len(), 0.0);
+    // Only its part past `clean_below` can hold old adjoints; zero that.
+    let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
+    let n = inner.values.len();
+    adj.truncate(n);
+    let dirty_from = clean_below.min(adj.len());
+    adj[dirty_from..].fill(0.0);
+    adj.resize(n, 0.0);
     let out = inner.nodes[output.index()];
     seed(&mut adj[out.range()]);
     // Only nodes the output depends on pass gradients on. A node off that
@@ -144,20 +194,29 @@ fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
     reached.clear();
     reached.resize(output.index() + 1, false);
     reached[output.index()] = true;
+    // The lowest adjoint this sweep may write: the seed's, or that of a
+    // node that needs a gradient (the only ones the rules write to).
+    let mut lowest_written = out.start as usize;
+    let mut completed = true;
     for i in (0..=output.idx).rev() {
         let node = &inner.nodes[i as usize];
         if !node.needs_grad || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
         ops::for_each_input(node, &inner.customs, |a| reached[a as usize] = true);
+        lowest_written = lowest_written.min(node.start as usize);
         // Inputs were recorded earlier, so their adjoints all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.start as usize);
         let upstream = &this_and_above[..node.len as usize];
-        ops::backward(i, node, &arena, &inner.customs, upstream, below);
+        let rule = |below: &mut [f64]| ops::backward(i, node, &arena, &inner.customs, upstream, below);
+        if observer.visit(i, &inner, upstream, below, rule).is_break() {
+            completed = false;
+            break;
+        }
     }
     *tape.spare_reached.borrow_mut() = reached;
-    Gradients { tape, adj, covered: output.idx + 1 }
+    (Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }, completed)
 }
 
 /// The result of a backward sweep: the adjoint of every node recorded up to
@@ -182,6 +241,8 @@ pub struct Gradients<'t> {
     pub(crate) adj: Vec<f64>,
     /// Nodes `0..covered` have an adjoint.
     pub(crate) covered: u32,
+    /// `adj[..clean_below]` is still all zeros (handed on with the buffer).
+    pub(crate) clean_below: usize,
 }
 
 impl<'t> Gradients<'t> {
@@ -306,8 +367,9 @@ impl<'t> Gradients<'t> {
 impl Drop for Gradients<'_> {
     fn drop(&mut self) {
         let mut spare = self.tape.spare.borrow_mut();
-        if self.adj.capacity() > spare.capacity() {
-            std::mem::swap(&mut *spare, &mut self.adj);
+        if self.adj.capacity() > spare.buf.capacity() {
+            spare.buf = std::mem::take(&mut self.adj);
+            spare.clean_below = self.clean_below;
         }
     }
 }

@@ -15,6 +15,7 @@ mod backward;
 mod var;
 
 pub use backward::{BackwardError, Gradients};
+pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use var::Var;
 
 use crate::ops::Op;
@@ -105,9 +106,20 @@ impl TapeInner {
 pub struct Tape {
     pub(crate) inner: RefCell<TapeInner>,
     /// The adjoint buffer of the last dropped `Gradients`, kept for reuse.
-    pub(crate) spare: RefCell<Vec<f64>>,
+    pub(crate) spare: RefCell<SpareAdjoints>,
     /// The sweep's "does the output depend on this node" flags, kept for reuse.
     pub(crate) spare_reached: RefCell<Vec<bool>>,
+}
+
+/// An adjoint buffer kept for the next sweep, and how much of it is known
+/// to be zero already, so that sweep re-zeroes only the rest.
+#[derive(Default)]
+pub(crate) struct SpareAdjoints {
+    pub buf: Vec<f64>,
+    /// `buf[..clean_below]` is all zeros: a sweep writes only the adjoints
+    /// of nodes that need a gradient and the output's seed, and the inputs
+    /// recorded first (a batch of data, targets) are usually constants.
+    pub clean_below: usize,
 }
 
 impl Tape {
@@ -202,7 +214,7 @@ impl Tape {
     }
 
     fn leaf(&self, op: Op, shape: &[usize], data: &[f64]) -> Var<'_> {
-        self.record(op, 0.0, &[], shape, |_, out| out.copy_from_slice(data))
+        self.record_shaped(op, 0.0, &[], OutShape::Given(shape), Fill::<fn(&Arena<'_>, &mut [f64])>::Copy(data))
     }
 
     /// Forgets every node but keeps the arenas' capacity, so the next
@@ -300,46 +312,156 @@ impl Tape {
         shape: &[usize],
         fill: impl FnOnce(&Arena<'_>, &mut [f64]),
     ) -> Var<'_> {
+        self.record_shaped(op, param, args, OutShape::Given(shape), Fill::Compute(fill))
+    }
+
+    /// [`Tape::record`] for a node shaped like node `like` (elementwise ops):
+    /// the shape is copied inside the arena, never out of it and back.
+    pub(crate) fn record_like(
+        &self,
+        op: Op,
+        param: f64,
+        args: &[Var<'_>],
+        like: u32,
+        fill: impl FnOnce(&Arena<'_>, &mut [f64]),
+    ) -> Var<'_> {
+        self.record_shaped(op, param, args, OutShape::Like(like), Fill::Compute(fill))
+    }
+
+    /// The scalar lane of [`Tape::record`]: an elementwise op whose inputs
+    /// are all 0-d scalars (micrograd-style code) gets a 0-d output, computed
+    /// as `f(input values)` with one borrow and no shape or slice handling.
+    /// `None` (nothing recorded) when some input is not a 0-d scalar.
+    #[inline]
+    pub(crate) fn record_scalar<const N: usize>(
+        &self,
+        op: Op,
+        param: f64,
+        args: [Var<'_>; N],
+        f: impl FnOnce([f64; N]) -> f64,
+    ) -> Option<Var<'_>> {
+        let mut guard = self.inner_mut(op.name());
+        let inner = &mut *guard;
+        let mut xs = [0.0; N];
+        let mut needs_grad = false;
+        for (x, a) in xs.iter_mut().zip(&args) {
+            self.check_same_tape(op, *a);
+            let n = &inner.nodes[a.idx as usize];
+            if n.ndim != 0 {
+                return None;
+            }
+            *x = inner.values[n.start as usize];
+            needs_grad |= n.needs_grad;
+        }
+        let (start, idx) = (inner.values.len(), inner.nodes.len());
+        assert!(
+            start < u32::MAX as usize && idx < u32::MAX as usize,
+            "{}: the tape is full (more than 2^32 values or nodes)",
+            op.name()
+        );
+        let mut arg_idx = [0u32; 2];
+        for (slot, a) in arg_idx.iter_mut().zip(&args) {
+            *slot = a.idx;
+        }
+        let y = f(xs);
+        inner.values.push(y);
+        // Checked mode costs this one bool test when it is off.
+        if inner.checked && inner.first_anomaly.is_none() && !y.is_finite() {
+            inner.first_anomaly = Some(idx as u32);
+        }
+        let dims = inner.dims.len() as u32; // 0-d: no extents to store
+        inner.nodes.push(Node { op, param, args: arg_idx, start: start as u32, len: 1, dims, ndim: 0, needs_grad });
+        Some(Var { tape: self, idx: idx as u32 })
+    }
+
+    /// The one place nodes are appended (see [`Tape::record`]).
+    ///
+    /// This is the hottest code of the crate: a scalar op spends most of its
+    /// recording time here, so it touches each arena once and calls nothing
+    /// it does not need.
+    #[inline]
+    fn record_shaped(
+        &self,
+        op: Op,
+        param: f64,
+        args: &[Var<'_>],
+        shape: OutShape<'_>,
+        fill: Fill<'_, impl FnOnce(&Arena<'_>, &mut [f64])>,
+    ) -> Var<'_> {
         for a in args {
             self.check_same_tape(op, *a);
         }
         let mut guard = self.inner_mut(op.name());
         let inner = &mut *guard;
+        let dims = inner.dims.len();
+        let (len, ndim) = match shape {
+            OutShape::Given(s) => {
+                assert!(
+                    s.len() <= u8::MAX as usize,
+                    "{}: shape of {} dimensions: more than 255 dimensions",
+                    op.name(),
+                    s.len()
+                );
+                inner.dims.extend(s.iter().copied());
+                (numel(s), s.len())
+            }
+            OutShape::Like(i) => {
+                let n = inner.nodes[i as usize];
+                // One extent at a time: shapes are short (none, for
+                // scalars), too short to pay for a `memcpy` call.
+                for d in n.dims..n.dims + n.ndim as u32 {
+                    let extent = inner.dims[d as usize];
+                    inner.dims.push(extent);
+                }
+                (n.len as usize, n.ndim as usize)
+            }
+        };
         let start = inner.values.len();
-        let len = numel(shape);
         let idx = inner.nodes.len();
         assert!(
-            start + len <= u32::MAX as usize && idx < u32::MAX as usize && inner.dims.len() < u32::MAX as usize,
+            start + len <= u32::MAX as usize && idx < u32::MAX as usize && dims < u32::MAX as usize,
             "{}: the tape is full (more than 2^32 values or nodes)",
             op.name()
         );
-        assert!(shape.len() <= u8::MAX as usize, "{}: shape {shape:?} has more than 255 dimensions", op.name());
-        let needs_grad = matches!(op, Op::Leaf) || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad);
+        let mut needs_grad = matches!(op, Op::Leaf);
         let mut arg_idx = [0u32; 2];
         for (slot, a) in arg_idx.iter_mut().zip(args) {
             *slot = a.idx;
         }
+        for a in args {
+            needs_grad |= inner.nodes[a.idx as usize].needs_grad;
+        }
         // Compute into a fresh slot at the end of the arena. The op reads
         // only earlier values, which sit below `start`, so the arena splits
-        // into a read-only past and the new node's slot. `resize` allocates
-        // only while the arena is still growing to its working size.
-        inner.values.resize(start + len, 0.0);
-        let (before, out) = inner.values.split_at_mut(start);
-        fill(&Arena { nodes: &inner.nodes, dims: &inner.dims, values: before }, out);
+        // into a read-only past and the new node's slot. Growing the arena
+        // allocates only while it is still growing to its working size.
+        match fill {
+            Fill::Copy(data) => {
+                assert_eq!(data.len(), len, "{}: {} values for {len} elements", op.name(), data.len());
+                inner.values.extend_from_slice(data); // no zeroing first: inputs can be large
+            }
+            Fill::Compute(fill) => {
+                if len == 1 {
+                    inner.values.push(0.0); // scalars: skip `resize`'s general loop
+                } else {
+                    inner.values.resize(start + len, 0.0);
+                }
+                let (before, out) = inner.values.split_at_mut(start);
+                fill(&Arena { nodes: &inner.nodes, dims: &inner.dims, values: before }, out);
+            }
+        }
         // Checked mode costs this one bool test when it is off.
-        if inner.checked && inner.first_anomaly.is_none() && out.iter().any(|v| !v.is_finite()) {
+        if inner.checked && inner.first_anomaly.is_none() && inner.values[start..].iter().any(|v| !v.is_finite()) {
             inner.first_anomaly = Some(idx as u32);
         }
-        let dims = inner.dims.len() as u32;
-        inner.dims.extend_from_slice(shape);
         inner.nodes.push(Node {
             op,
             param,
             args: arg_idx,
             start: start as u32,
             len: len as u32,
-            dims,
-            ndim: shape.len() as u8,
+            dims: dims as u32,
+            ndim: ndim as u8,
             needs_grad,
         });
         Var { tape: self, idx: idx as u32 }
@@ -354,7 +476,7 @@ impl Tape {
         })
     }
 
-    fn check_same_tape(&self, op: Op, v: Var<'_>) {
+    pub(crate) fn check_same_tape(&self, op: Op, v: Var<'_>) {
         assert!(
             std::ptr::eq(self, v.tape),
             "{}: an operand belongs to another tape (node {} of a different Tape); \
@@ -364,10 +486,49 @@ impl Tape {
         );
     }
 
+    /// Calls `f` with the shapes of nodes `a` and `b`, read in place.
+    pub(crate) fn with_shapes<R>(&self, a: u32, b: u32, f: impl FnOnce(&[usize], &[usize]) -> R) -> R {
+        let inner = self.inner.borrow();
+        f(inner.shape(a), inner.shape(b))
+    }
+
+    /// For an elementwise op of nodes `a` and `b`: when neither needs
+    /// broadcasting beyond leading 1s (`[3]` with `[1, 3]`, or equal shapes),
+    /// the node whose shape the result has; `None` when real broadcasting is
+    /// needed. Reads the shapes in place, without copying them out.
+    pub(crate) fn elementwise_like(&self, a: u32, b: u32) -> Option<u32> {
+        let inner = self.inner.borrow();
+        let (sa, sb) = (inner.shape(a), inner.shape(b));
+        // Compared by hand: shapes are a few extents (none, for scalars), too
+        // short for the `memcmp` call that `==` on slices makes.
+        if sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y) {
+            return Some(a);
+        }
+        let strip = |s: &[usize]| s.len() - s.iter().take_while(|&&d| d == 1).count();
+        let (ka, kb) = (strip(sa), strip(sb));
+        if sa[sa.len() - ka..] == sb[sb.len() - kb..] { Some(if sa.len() >= sb.len() { a } else { b }) } else { None }
+    }
+
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).
     pub(crate) fn shape_of(&self, idx: u32) -> Shape {
         Shape::from_slice(self.inner.borrow().shape(idx))
     }
+}
+
+/// How a new node's value is made: copied in (inputs) or computed by the op
+/// from the values recorded before it.
+pub(crate) enum Fill<'d, F> {
+    Copy(&'d [f64]),
+    Compute(F),
+}
+
+/// Where a new node's shape comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum OutShape<'s> {
+    /// These extents.
+    Given(&'s [usize]),
+    /// The shape of an earlier node.
+    Like(u32),
 }
 
 /// A read-only view of the recorded nodes, for ops computing a value or a

@@ -119,15 +119,37 @@ pub fn gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) 
     }
 }
 
-/// The plain triple loop for tiny products.
+/// [`gemm`] for the tape's matmul, whose views come from arena slices of
+/// checked shapes: a tiny product goes straight to the loop, skipping view
+/// checks that cost more than a 3-element product (the loop's indexing is
+/// still bounds-checked); larger ones take the checked path to the unsafe call.
+pub(crate) fn gemm_of_checked_shapes(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
+    if a.rows * b.cols * a.cols <= SMALL_GEMM && a.cols == b.rows && c.len() == a.rows * b.cols {
+        small_gemm(alpha, a, b, beta, c, b.cols);
+    } else {
+        gemm(alpha, a, b, beta, c);
+    }
+}
+
+/// The plain triple loop for tiny products, walking the strides directly
+/// (the sine network's products have 1 to 3 elements, so the loop's setup
+/// is most of its cost: plain index loops, no `chunks` and its division).
 fn small_gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64], n: usize) {
-    for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
-        for (j, cij) in c_row.iter_mut().enumerate() {
+    let (m, k) = (a.rows, a.cols);
+    let (ad, bd) = (a.data, b.data);
+    let mut ic = 0;
+    for i in 0..m {
+        for j in 0..n {
+            // Walk row i of a and column j of b by their strides.
+            let (mut ia, mut ib) = (i * a.row_stride, j * b.col_stride);
             let mut acc = 0.0;
-            for p in 0..a.cols {
-                acc += a.get(i, p) * b.get(p, j);
+            for _ in 0..k {
+                acc += ad[ia] * bd[ib];
+                ia += a.col_stride;
+                ib += b.row_stride;
             }
-            *cij = if beta == 0.0 { alpha * acc } else { alpha * acc + beta * *cij };
+            c[ic] = if beta == 0.0 { alpha * acc } else { alpha * acc + beta * c[ic] };
+            ic += 1;
         }
     }
 }

@@ -3,7 +3,7 @@
 //! method that wraps it.
 
 use super::{MatRef, Shape, ShapeError, Tensor, broadcast_shape, for_each_broadcast, gemm, numel};
-use super::{check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, split_axis};
+use super::{check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis};
 
 /// `out[i] = f(a[ia], b[ib])` over the broadcast of `a` and `b`.
 pub(crate) fn binary_into(
@@ -15,7 +15,19 @@ pub(crate) fn binary_into(
     b_shape: &[usize],
     f: impl Fn(f64, f64) -> f64,
 ) {
-    for_each_broadcast(out_shape, a_shape, b_shape, |i, ia, ib| out[i] = f(a[ia], b[ib]));
+    let n = out.len();
+    // A bias over a batch, or a scalar with a tensor: row by row, no index map.
+    if n > 0 && a.len() == n && repeats_over_rows(b_shape, out_shape) {
+        for (o, a) in out.chunks_exact_mut(b.len()).zip(a.chunks_exact(b.len())) {
+            o.iter_mut().zip(a).zip(b).for_each(|((o, &x), &y)| *o = f(x, y));
+        }
+    } else if n > 0 && b.len() == n && repeats_over_rows(a_shape, out_shape) {
+        for (o, b) in out.chunks_exact_mut(a.len()).zip(b.chunks_exact(a.len())) {
+            o.iter_mut().zip(a).zip(b).for_each(|((o, &x), &y)| *o = f(x, y));
+        }
+    } else {
+        for_each_broadcast(out_shape, a_shape, b_shape, |i, ia, ib| out[i] = f(a[ia], b[ib]));
+    }
 }
 
 /// `out[o, i] = sum_k x[o, k, i]`: the sum over one axis.

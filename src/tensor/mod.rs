@@ -10,10 +10,13 @@ mod gemm;
 mod math;
 mod shape;
 
+pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{MatRef, gemm};
 pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel};
-pub(crate) use shape::{check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, split_axis};
+pub(crate) use shape::{
+    check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis,
+};
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};

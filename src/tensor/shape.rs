@@ -179,6 +179,13 @@ fn broadcasts_to(input: &[usize], out: &[usize]) -> bool {
     input.len() <= out.len() && input.iter().rev().zip(out.iter().rev()).all(|(&i, &o)| i == o || i == 1)
 }
 
+/// True when an output of shape `out` is whole rows of `numel(small)`
+/// elements, each row combined with all of `small` (a bias over a batch, a
+/// scalar with anything): output element i reads `small[i % numel(small)]`.
+pub(crate) fn repeats_over_rows(small: &[usize], out: &[usize]) -> bool {
+    numel(small) == 1 || is_trailing(small, out)
+}
+
 /// True when `small` equals the last dimensions of `out` (ignoring leading 1s),
 /// so element i of the output reads element i % numel(small).
 fn is_trailing(small: &[usize], out: &[usize]) -> bool {

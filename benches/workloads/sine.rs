@@ -1,0 +1,71 @@
+//! One per-sample SGD step of the notes' 1-3-1 sine network:
+//! `h = sigmoid(x w1 + b1)`, `y = h w2 + b2`, error `0.5 (y - t)^2`.
+
+use tapegrad::{Tape, loss};
+
+/// The network's parameters, as plain arrays (`w1` is 1x3, `w2` is 3x1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SineNet {
+    pub w1: [f64; 3],
+    pub b1: [f64; 3],
+    pub w2: [f64; 3],
+    pub b2: [f64; 1],
+}
+
+impl SineNet {
+    /// Fixed small weights (the bench needs a typical step, not a trained net).
+    pub fn new() -> SineNet {
+        SineNet { w1: [0.3, -0.5, 0.8], b1: [0.1, 0.0, -0.2], w2: [0.7, -0.4, 0.2], b2: [0.05] }
+    }
+}
+
+/// The sample the step trains on.
+pub const X: f64 = 1.2;
+pub const T: f64 = 0.932039085967; // sin(1.2)
+pub const LR: f64 = 0.1;
+
+fn sgd(p: &mut [f64], g: Option<&[f64]>, lr: f64) {
+    let g = g.expect("every parameter reaches the loss");
+    p.iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+}
+
+/// The step on a reused tape: record, backward, update through
+/// `with_grad` (no `Tensor` is built). Returns the error before the update.
+pub fn tape_step(tape: &mut Tape, net: &mut SineNet, x: f64, t: f64, lr: f64) -> f64 {
+    tape.clear();
+    let tape = &*tape;
+    let xv = tape.constant_from_slice(&[x], &[1, 1]);
+    let w1 = tape.var_from_slice(&net.w1, &[1, 3]);
+    let b1 = tape.var_from_slice(&net.b1, &[3]);
+    let w2 = tape.var_from_slice(&net.w2, &[3, 1]);
+    let b2 = tape.var_from_slice(&net.b2, &[1]);
+    let tv = tape.constant_from_slice(&[t], &[1, 1]);
+    let h = (xv.matmul(w1) + b1).sigmoid();
+    let y = h.matmul(w2) + b2;
+    let err = loss::sse_half(y, tv);
+    let g = err.backward();
+    g.with_grad(w1, |d| sgd(&mut net.w1, d, lr));
+    g.with_grad(b1, |d| sgd(&mut net.b1, d, lr));
+    g.with_grad(w2, |d| sgd(&mut net.w2, d, lr));
+    g.with_grad(b2, |d| sgd(&mut net.b2, d, lr));
+    err.item()
+}
+
+/// The same step by hand: forward, the deltas of the notes, update.
+pub fn hand_step(net: &mut SineNet, x: f64, t: f64, lr: f64) -> f64 {
+    let mut h = [0.0; 3];
+    let mut y = net.b2[0];
+    for j in 0..3 {
+        h[j] = tapegrad::ops::unary::stable_sigmoid(x * net.w1[j] + net.b1[j]);
+        y += h[j] * net.w2[j];
+    }
+    let dy = y - t; // d(0.5 (y - t)^2)/dy
+    for j in 0..3 {
+        let dz = dy * net.w2[j] * h[j] * (1.0 - h[j]); // through w2 (old value) and the sigmoid
+        net.w2[j] -= lr * dy * h[j];
+        net.w1[j] -= lr * dz * x;
+        net.b1[j] -= lr * dz;
+    }
+    net.b2[0] -= lr * dy;
+    0.5 * dy * dy
+}

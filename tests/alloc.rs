@@ -1,0 +1,205 @@
+//! Zero allocations per training step after the first, when the tape is
+//! reused with `tape.clear()`: the sine step and the MLP step, counted by a
+//! global allocator that counts every `alloc` and `realloc` made by the
+//! current thread. This is a test of a count, not of time.
+//!
+//! The same file checks that the tape steps and the hand-written steps the
+//! benches compare them with compute the same thing, so the benches time
+//! equal work.
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use tapegrad::Tape;
+use workloads::{mlp, moons, scalar, sine};
+
+/// The system allocator, counting allocations per thread (tests run on
+/// several threads; each counts only its own).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    // `try_with`: the counter may already be gone while the thread exits.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// The one unsafe impl of the test suite: `GlobalAlloc` is an unsafe trait.
+// Every call is forwarded unchanged to `System`, which upholds the contract.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: same layout, forwarded to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Number of allocations `f` makes on this thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Guards the tests below against a counter that counts nothing.
+    let n = allocations_in(|| drop(std::hint::black_box(vec![1.0f64; 10])));
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn sine_step_allocates_nothing_after_the_first() {
+    let mut tape = Tape::new();
+    let mut net = sine::SineNet::new();
+    let first = allocations_in(|| {
+        sine::tape_step(&mut tape, &mut net, sine::X, sine::T, sine::LR);
+    });
+    assert!(first > 0, "the first step grows the tape's arenas");
+    let later = allocations_in(|| {
+        for i in 0..100 {
+            let x = i as f64 * 0.06;
+            sine::tape_step(&mut tape, &mut net, x, x.sin(), sine::LR);
+        }
+    });
+    assert_eq!(later, 0, "100 sine steps on a reused tape allocated {later} times");
+}
+
+/// GEMM calls per MLP step that go to `matrixmultiply`: 3 forward products
+/// and 5 backward ones (dX of the first layer is skipped: X is a constant).
+const LARGE_PRODUCTS_PER_MLP_STEP: usize = 8;
+
+#[test]
+fn mlp_step_allocates_only_what_the_gemm_allocates_inside() {
+    // `matrixmultiply::dgemm` allocates its packing buffer inside every call
+    // and takes no workspace, so any MLP step that uses it allocates once per
+    // large product. The hand-written step with the same GEMM is the floor;
+    // the tape must add nothing to it.
+    let (mut net, batch) = mlp::setup(3);
+    let mut tape = Tape::new();
+    mlp::tape_step(&mut tape, &mut net, &batch);
+    let tape_allocs = allocations_in(|| {
+        for _ in 0..3 {
+            mlp::tape_step(&mut tape, &mut net, &batch);
+        }
+    });
+    let mut buf = mlp::HandBuffers::new();
+    mlp::hand_step(&mut buf, &mut net, &batch);
+    let hand_allocs = allocations_in(|| {
+        for _ in 0..3 {
+            mlp::hand_step(&mut buf, &mut net, &batch);
+        }
+    });
+    assert_eq!(hand_allocs, 3 * LARGE_PRODUCTS_PER_MLP_STEP, "the GEMM's own allocations changed");
+    assert_eq!(tape_allocs, hand_allocs, "3 tape steps allocated {tape_allocs} times, the GEMM alone {hand_allocs}");
+}
+
+#[test]
+fn scalar_chain_allocates_nothing_after_the_first() {
+    let mut tape = Tape::new();
+    scalar::tape_chain(&mut tape, 1000);
+    let later = allocations_in(|| {
+        scalar::tape_chain(&mut tape, 1000);
+    });
+    assert_eq!(later, 0);
+}
+
+fn assert_close(a: &[f64], b: &[f64], what: &str) {
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs() / (1.0 + y.abs())).fold(0.0, f64::max);
+    assert!(worst < 1e-12, "{what}: tape and hand-written differ by {worst:e}");
+}
+
+#[test]
+fn sine_tape_step_equals_the_hand_written_step() {
+    let (mut tape, mut a, mut b) = (Tape::new(), sine::SineNet::new(), sine::SineNet::new());
+    for i in 0..50 {
+        let x = i as f64 * 0.12;
+        let ea = sine::tape_step(&mut tape, &mut a, x, x.sin(), sine::LR);
+        let eb = sine::hand_step(&mut b, x, x.sin(), sine::LR);
+        assert_close(&[ea], &[eb], "error");
+    }
+    assert_close(&[a.w1, a.b1, a.w2].concat(), &[b.w1, b.b1, b.w2].concat(), "weights after 50 steps");
+    assert_close(&a.b2, &b.b2, "b2 after 50 steps");
+    assert_ne!(a, sine::SineNet::new(), "the steps moved the weights");
+}
+
+#[test]
+fn mlp_tape_step_equals_the_hand_written_step() {
+    let (start, batch) = mlp::setup(5);
+    let (mut a, mut b) = (start.clone(), start.clone());
+    let mut tape = Tape::new();
+    let mut buf = mlp::HandBuffers::new();
+    for _ in 0..2 {
+        let la = mlp::tape_step(&mut tape, &mut a, &batch);
+        let lb = mlp::hand_step(&mut buf, &mut b, &batch);
+        assert_close(&[la], &[lb], "loss");
+    }
+    for l in 0..3 {
+        assert_close(&a.w[l], &b.w[l], "weights");
+        assert_close(&a.b[l], &b.b[l], "biases");
+    }
+    assert_ne!(a, start, "the steps moved the weights");
+}
+
+#[test]
+fn scalar_tape_chain_equals_the_hand_written_chain() {
+    let mut partials = Vec::new();
+    for ops in [1, 2, 3, 4, 5, 99, 1000] {
+        let (v, da, db) = scalar::tape_chain(&mut Tape::new(), ops);
+        let (hv, hda, hdb) = scalar::hand_chain(&mut partials, ops);
+        assert_close(&[v, da, db], &[hv, hda, hdb], "scalar chain");
+    }
+}
+
+#[test]
+fn moons_scalar_tensor_and_hand_written_steps_agree() {
+    let (start, data) = moons::setup(2);
+    let (mut s, mut t, mut h) = (start.clone(), start.clone(), start.clone());
+    let (mut tape, mut buf) = (Tape::new(), moons::HandBuffers::new());
+    for _ in 0..3 {
+        let ls = moons::scalar_step(&mut tape, &mut s, &data);
+        let lt = moons::tensor_step(&mut tape, &mut t, &data);
+        let lh = moons::hand_step(&mut buf, &mut h, &data);
+        assert_close(&[ls, lt], &[lh, lh], "moons loss");
+    }
+    for l in 0..3 {
+        assert_close(&[&s.w[l][..], &s.b[l]].concat(), &[&h.w[l][..], &h.b[l]].concat(), "scalar-level params");
+        assert_close(&[&t.w[l][..], &t.b[l]].concat(), &[&h.w[l][..], &h.b[l]].concat(), "tensor-level params");
+    }
+    assert_ne!(h, start, "the steps moved the weights");
+}
+
+#[test]
+fn a_recorded_scalar_costs_a_48_byte_node_and_its_value() {
+    // The node record: op (16 bytes), param (8), two input indices (8),
+    // value start and length (8), shape start (4), ndim and needs_grad (2),
+    // padded to 48. A 0-d scalar stores no extents; its value is 8 bytes.
+    assert_eq!(Tape::node_overhead_bytes(0), 48);
+    assert_eq!(Tape::node_overhead_bytes(2), 48 + 2 * 8);
+    let mut tape = Tape::new();
+    scalar::tape_chain(&mut tape, 1000);
+    assert_eq!(tape.len(), 1002);
+    assert_eq!(tape.value_count(), 1002, "one f64 per scalar node");
+}

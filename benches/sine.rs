@@ -1,5 +1,8 @@
-//! The notes' sine network, tape vs the hand-written layers, in the same
-//! run: one per-sample SGD step, and the whole 3000-epoch program.
+//! The notes' sine network in the same run with three engines: the tape
+//! (`nn::Mlp` on a reused tape), plain hand-written loops over `f64` arrays
+//! (the yardstick), and the notes' `HiddenLayer`/`OutputLayer` (tensor
+//! math that allocates per step, as the notes' NumPy code does). One
+//! per-sample SGD step, and the whole 3000-epoch program (189,000 steps).
 //!
 //! `cargo bench --bench sine -- --warm-up-time 1 --measurement-time 3`
 
@@ -7,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
 use tapegrad::nn::manual::ManualMlp;
-use tapegrad::nn::sine::{self, Engine, TapeSgd};
+use tapegrad::nn::sine::{self, Engine, LoopsNet, TapeSgd};
 
 fn one_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_step");
@@ -18,6 +21,8 @@ fn one_step(c: &mut Criterion) {
     let lr = 1e-9;
     let mut tape = TapeSgd::new(mlp.clone());
     group.bench_function("tape", |b| b.iter(|| tape.step(black_box(x), black_box(t), lr)));
+    let mut loops = LoopsNet::from_params(mlp.params());
+    group.bench_function("loops", |b| b.iter(|| loops.step(black_box(x), black_box(t), lr)));
     let mut net = ManualMlp::from_params(mlp.params());
     group.bench_function("manual", |b| b.iter(|| sine::manual_step(&mut net, black_box(x), black_box(t), lr)));
     group.finish();
@@ -26,7 +31,7 @@ fn one_step(c: &mut Criterion) {
 fn full_run(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_3000_epochs");
     group.sample_size(10);
-    for (name, engine) in [("tape", Engine::Tape), ("manual", Engine::Manual)] {
+    for (name, engine) in [("tape", Engine::Tape), ("loops", Engine::Loops), ("manual", Engine::Manual)] {
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter(|| sine::train(engine, 3, 3000, 0.1, black_box(0)))
         });

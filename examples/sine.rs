@@ -26,8 +26,9 @@ struct Args {
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Which engine computes the gradients; `both` trains each from the same
-    /// seed and compares their final weights.
+    /// Which engine computes the gradients: the tape, the notes' hand-written
+    /// layers, plain loops; `both` trains the tape and the notes' layers from
+    /// the same seed and compares their final weights, `all` adds the loops.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     engine: Which,
     /// Where to write the SVG plot.
@@ -39,7 +40,9 @@ struct Args {
 enum Which {
     Tape,
     Manual,
+    Loops,
     Both,
+    All,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,7 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engines: &[Engine] = match args.engine {
         Which::Tape => &[Engine::Tape],
         Which::Manual => &[Engine::Manual],
+        Which::Loops => &[Engine::Loops],
         Which::Both => &[Engine::Tape, Engine::Manual],
+        Which::All => &[Engine::Tape, Engine::Manual, Engine::Loops],
     };
     let mut runs = Vec::new();
     for &engine in engines {
@@ -61,10 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         runs.push(run);
     }
-    if let [tape, manual] = &runs[..] {
+    for (other, run) in engines.iter().zip(&runs).skip(1) {
         println!(
-            "largest difference between the final weights, tape vs hand-written: {:.3e}",
-            tape.params.max_abs_diff(&manual.params)
+            "largest difference between the final weights, {:?} vs {other:?}: {:.3e}",
+            engines[0],
+            runs[0].params.max_abs_diff(&run.params)
         );
     }
     let run = &runs[0];

@@ -52,6 +52,9 @@ pub enum Engine {
     Tape,
     /// The notes' hand-written layers ([`ManualMlp`]).
     Manual,
+    /// Plain loops over `f64` arrays ([`LoopsNet`]): the fastest code for
+    /// this one network, the yardstick for the tape's speed.
+    Loops,
 }
 
 /// The tape engine's training state: the network and one tape reused for
@@ -124,6 +127,104 @@ pub fn manual_step(net: &mut ManualMlp, x: f64, t: f64, lr: f64) -> f64 {
     0.5 * (y.item() - t.item()).powi(2)
 }
 
+/// The notes' 1-n-1 network as the fastest plain Rust a careful engineer
+/// would write for it: weights in flat arrays allocated once, the forward
+/// pass and the notes' deltas as loops, derivatives by hand. It computes
+/// exactly what [`TapeSgd`] and [`manual_step`] compute; the benches time
+/// the tape against it.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tapegrad::nn::sine::{LoopsNet, TapeSgd, network};
+/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mut loops = LoopsNet::from_params(mlp.params());
+/// let mut tape = TapeSgd::new(mlp);
+/// for k in 0..10 {
+///     let x = 0.5 * k as f64;
+///     assert!((loops.step(x, x.sin(), 0.1) - tape.step(x, x.sin(), 0.1)).abs() < 1e-14);
+/// }
+/// assert!(loops.params().max_abs_diff(tape.mlp.params()) < 1e-14);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LoopsNet {
+    w1: Vec<f64>,
+    b1: Vec<f64>,
+    w2: Vec<f64>,
+    b2: f64,
+    hidden: Vec<f64>,
+}
+
+impl LoopsNet {
+    /// Copies the weights of a 1-n-1 network named as [`network`] names them.
+    ///
+    /// # Panics
+    /// If a parameter is missing or has the wrong size.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mlp = tapegrad::nn::sine::network(4, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// assert_eq!(net.params().numel(), 13);
+    /// ```
+    pub fn from_params(params: &Params) -> LoopsNet {
+        let get = |name: &str| params.get(name).unwrap_or_else(|| panic!("LoopsNet: no parameter {name:?}")).data();
+        let (w1, b1, w2, b2) = (get("hidden.w"), get("hidden.b"), get("out.w"), get("out.b"));
+        let n = w1.len();
+        assert!(b1.len() == n && w2.len() == n && b2.len() == 1, "LoopsNet: sizes do not make a 1-{n}-1 network");
+        LoopsNet { w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: b2[0], hidden: vec![0.0; n] }
+    }
+
+    /// One SGD step on `(x, t)`; returns the error `0.5 (y - t)^2` before
+    /// the update.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mut net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// let first = net.step(1.0, 1f64.sin(), 0.1);
+    /// assert!(net.step(1.0, 1f64.sin(), 0.1) < first);
+    /// ```
+    pub fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        // forward: h = sigmoid(x w1 + b1), y = h w2 + b2
+        let mut y = self.b2;
+        for j in 0..self.hidden.len() {
+            let h = crate::ops::unary::stable_sigmoid(x * self.w1[j] + self.b1[j]);
+            self.hidden[j] = h;
+            y += h * self.w2[j];
+        }
+        // backward: the output delta y - t, then each hidden unit's delta
+        // through the old w2 and the sigmoid's s(1 - s); update in place
+        let delta = y - t;
+        for j in 0..self.hidden.len() {
+            let h = self.hidden[j];
+            let delta_h = delta * self.w2[j] * h * (1.0 - h);
+            self.w2[j] -= lr * delta * h;
+            self.w1[j] -= lr * delta_h * x;
+            self.b1[j] -= lr * delta_h;
+        }
+        self.b2 -= lr * delta;
+        0.5 * delta * delta
+    }
+
+    /// The weights as named parameters (`hidden.w`, `hidden.b`, `out.w`, `out.b`).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// assert_eq!(net.params().max_abs_diff(mlp.params()), 0.0);
+    /// ```
+    pub fn params(&self) -> Params {
+        let n = self.hidden.len();
+        let mut p = Params::new();
+        p.insert("hidden.w", crate::Tensor::from_vec(self.w1.clone(), &[1, n]));
+        p.insert("hidden.b", crate::Tensor::from_vec(self.b1.clone(), &[n]));
+        p.insert("out.w", crate::Tensor::from_vec(self.w2.clone(), &[n, 1]));
+        p.insert("out.b", crate::Tensor::from_vec(vec![self.b2], &[1]));
+        p
+    }
+}
+
 /// What a training run leaves: the final weights and the error of every
 /// epoch (the mean of `0.5 (y - t)^2` over the epoch's samples).
 #[derive(Clone, Debug)]
@@ -166,6 +267,11 @@ pub fn train(engine: Engine, hidden: usize, epochs: usize, lr: f64, seed: u64) -
         Engine::Manual => {
             let mut net = ManualMlp::from_params(mlp.params());
             run_epochs(&mut |x, t| manual_step(&mut net, x, t, lr));
+            net.params()
+        }
+        Engine::Loops => {
+            let mut net = LoopsNet::from_params(mlp.params());
+            run_epochs(&mut |x, t| net.step(x, t, lr));
             net.params()
         }
     };

@@ -203,7 +203,15 @@ pub(crate) fn sweep_observed<'t>(
         if !node.needs_grad || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
-        ops::for_each_input(node, &inner.customs, |a| reached[a as usize] = true);
+        match node.grad_args {
+            0 => {}
+            1 => reached[node.args[0] as usize] = true,
+            2 => {
+                reached[node.args[0] as usize] = true;
+                reached[node.args[1] as usize] = true;
+            }
+            _ => ops::for_each_input(node, &inner.customs, |a| reached[a as usize] = true),
+        }
         lowest_written = lowest_written.min(node.start as usize);
         // Inputs were recorded earlier, so their adjoints all lie below this
         // node's: split there to read this node's adjoint while writing theirs.

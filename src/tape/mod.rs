@@ -45,9 +45,26 @@ pub(crate) struct Node {
     /// gradient worth computing. Constants and anything built only from
     /// constants are skipped by the backward sweep.
     pub needs_grad: bool,
+    /// How many of `args` gradients flow back to (0 for constants and
+    /// `detach`), or [`Node::CUSTOM_ARGS`] for a custom op, whose inputs
+    /// live in the tape's custom-op table. Lets the sweep mark the nodes
+    /// the output depends on without a dispatch on the op.
+    pub grad_args: u8,
 }
 
 impl Node {
+    /// `grad_args` of a custom op: its inputs are in `TapeInner::customs`.
+    pub const CUSTOM_ARGS: u8 = u8::MAX;
+
+    /// `grad_args` for a node of `op` recorded with `n` arguments.
+    pub fn grad_args(op: Op, n: usize) -> u8 {
+        match op {
+            Op::Detach => 0,
+            Op::Custom(_) => Node::CUSTOM_ARGS,
+            _ => n.min(2) as u8,
+        }
+    }
+
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..(self.start + self.len) as usize
     }
@@ -370,7 +387,18 @@ impl Tape {
             inner.first_anomaly = Some(idx as u32);
         }
         let dims = inner.dims.len() as u32; // 0-d: no extents to store
-        inner.nodes.push(Node { op, param, args: arg_idx, start: start as u32, len: 1, dims, ndim: 0, needs_grad });
+        let grad_args = N as u8; // the scalar lane records elementwise ops of 1 or 2 inputs
+        inner.nodes.push(Node {
+            op,
+            param,
+            args: arg_idx,
+            start: start as u32,
+            len: 1,
+            dims,
+            ndim: 0,
+            needs_grad,
+            grad_args,
+        });
         Some(Var { tape: self, idx: idx as u32 })
     }
 
@@ -463,6 +491,7 @@ impl Tape {
             dims: dims as u32,
             ndim: ndim as u8,
             needs_grad,
+            grad_args: Node::grad_args(op, args.len()),
         });
         Var { tape: self, idx: idx as u32 }
     }

@@ -161,3 +161,9 @@ pub mod tensor;
 
 pub use tape::{BackwardError, Gradients, Tape, Var};
 pub use tensor::{Shape, ShapeError, Tensor};
+
+/// The README's Rust blocks, compiled and run as doctests so the quickstart
+/// and every other snippet there stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -73,6 +73,16 @@ pub struct Report {
 }
 
 /// One element whose analytic gradient disagrees with the numeric one.
+///
+/// ```
+/// use tapegrad::{Tensor, check::{gradcheck, GradcheckError, GradcheckOptions}};
+/// // detach hides the second factor of x * x, so the tape says 3 at x = 3, not 6
+/// let x = [Tensor::full(&[1], 3.0)];
+/// let err = gradcheck(|_, x| (x[0] * x[0].detach()).sum(), &x, &GradcheckOptions::default()).unwrap_err();
+/// let GradcheckError::Mismatch(m) = err else { panic!("{err}") };
+/// assert_eq!((m[0].input, m[0].index, m[0].analytic), (0, 0, 3.0));
+/// assert!((m[0].numeric - 6.0).abs() < 1e-6);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mismatch {
     /// Which input (position in the `inputs` slice).

@@ -5,6 +5,13 @@ use crate::check::numerical_gradient;
 use crate::tape::{Tape, Var};
 
 /// The notes' central-difference step, `h = 1e-4`.
+///
+/// ```
+/// use tapegrad::{check::numerical_gradient, gd::NOTES_H};
+/// assert_eq!(NOTES_H, 1e-4);
+/// let g = numerical_gradient(|x| x[0] * x[0], &[3.0], NOTES_H); // d(x^2)/dx = 6 at 3
+/// assert!((g[0] - 6.0).abs() < 1e-9);
+/// ```
 pub const NOTES_H: f64 = 1e-4;
 
 /// The notes' `gradient_descent(f, init_x, lr, step_num)`: `x -= lr *

@@ -33,6 +33,14 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 /// Where the bad number appeared.
+///
+/// ```
+/// use tapegrad::inspect::Phase;
+/// let tape = tapegrad::Tape::new();
+/// let x = tape.scalar(0.0);
+/// let err = x.sqrt().try_backward_checked().unwrap_err(); // sqrt(0) = 0 is fine, its gradient is not
+/// assert_eq!(err.anomaly().unwrap().phase, Phase::Backward);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// An op computed a value that is not finite.
@@ -107,6 +115,14 @@ impl fmt::Display for Summary {
 }
 
 /// One input of the op that went wrong.
+///
+/// ```
+/// let tape = tapegrad::Tape::checked();
+/// let _ = tape.scalar(-1.0).named("x").ln(); // ln(-1) = NaN
+/// let err = tape.check().unwrap_err();
+/// let input = &err.inputs[0]; // the op's one input
+/// assert_eq!((input.node, input.name.as_deref(), input.value.min), (0, Some("x"), -1.0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputSummary {
     /// The input's node index.
@@ -197,6 +213,15 @@ impl fmt::Display for Anomaly {
 impl std::error::Error for Anomaly {}
 
 /// Why [`Var::try_backward_checked`] gave no gradients.
+///
+/// ```
+/// use tapegrad::{Tensor, inspect::CheckedBackwardError};
+/// let tape = tapegrad::Tape::checked();
+/// let x = tape.var(Tensor::ones(&[2]));
+/// let err = x.exp().try_backward_checked().unwrap_err(); // two elements: not a scalar
+/// assert!(matches!(err, CheckedBackwardError::NotScalar(_)));
+/// assert!(err.anomaly().is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum CheckedBackwardError {
     /// The output is not a single element.

@@ -20,6 +20,15 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 /// One node's step of the reverse sweep.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let x = tape.scalar(3.0);
+/// let y = x * 2.0;
+/// let step = y.backward_traced().1.steps.remove(0); // the output's step comes first
+/// assert_eq!((step.node, step.op.as_str(), step.upstream.item()), (1, "mul_scalar(2)", 1.0));
+/// assert_eq!((step.sends[0].0, step.sends[0].1.item()), (0, 2.0));
+/// ```
 #[derive(Clone, Debug)]
 pub struct TraceStep {
     /// The node's index on the tape.
@@ -37,6 +46,14 @@ pub struct TraceStep {
 }
 
 /// The local derivative of an op with respect to one input.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let (a, b) = (tape.scalar(2.0), tape.scalar(5.0));
+/// let (_, trace) = (a * b).backward_traced();
+/// let local = &trace.steps[0].local[0]; // d(a b)/da, at the recorded a and b
+/// assert_eq!((local.text.as_str(), local.value.as_ref().unwrap().item()), ("d/da = b", 5.0));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Local {
     /// The derivative in words: `s(1-s)`, `d/da = b`, `dA = dC B^T`.

@@ -26,6 +26,13 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};
 
 /// micrograd's L2 coefficient.
+///
+/// ```
+/// use tapegrad::{Tape, nn::moons::{ALPHA, svm_loss}};
+/// let tape = Tape::new();
+/// let (s, w) = (tape.scalar(2.0), tape.scalar(3.0)); // margin met: the hinge is 0
+/// assert_eq!(svm_loss(&[s], &[1.0], [w].into_iter()).item(), ALPHA * 9.0);
+/// ```
 pub const ALPHA: f64 = 1e-4;
 
 /// micrograd's network: 2-16-16-1, ReLU hidden, linear output, weights

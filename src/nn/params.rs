@@ -44,6 +44,16 @@ use crate::tensor::Tensor;
 use indexmap::IndexMap;
 
 /// Gradients of the parameters by name, in the parameters' order.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, nn::{ParamGrads, Params}};
+/// let mut p = Params::new();
+/// p.insert("w", Tensor::from_vec(vec![1.0, 2.0], &[2]));
+/// let tape = Tape::new();
+/// let v = p.on_tape(&tape);
+/// let g: ParamGrads = v.grads(&p, &v.get(0).square().sum().backward());
+/// assert_eq!(g["w"].data(), &[2.0, 4.0]); // 2w
+/// ```
 pub type ParamGrads = IndexMap<String, Tensor>;
 
 /// Named, ordered parameters: an `IndexMap<String, Tensor>` with the

@@ -13,6 +13,16 @@ use crate::tape::{Arena, Node, Var};
 use crate::tensor::{ShapeError, binary_into, broadcast_shape, for_each_broadcast, repeats_over_rows};
 
 /// A broadcasting elementwise op: forward and both partials, side by side.
+///
+/// ```
+/// use tapegrad::ops::binary::{BinaryRule, MUL};
+/// // hypot(a, b) = sqrt(a^2 + b^2), with partials a/y and b/y
+/// static HYPOT: BinaryRule = BinaryRule {
+///     name: "hypot", forward: f64::hypot, d_a: |a, _, y| a / y, d_b: |_, b, y| b / y, local_text: ["a/y", "b/y"],
+/// };
+/// assert_eq!(((HYPOT.forward)(3.0, 4.0), (HYPOT.d_a)(3.0, 4.0, 5.0), (HYPOT.d_b)(3.0, 4.0, 5.0)), (5.0, 0.6, 0.8));
+/// assert_eq!((MUL.name, MUL.local_text), ("mul", ["b", "a"]));
+/// ```
 #[derive(Debug)]
 pub struct BinaryRule {
     /// Name shown in errors and in the tape's table.
@@ -28,15 +38,39 @@ pub struct BinaryRule {
 }
 
 /// `a + b`; `dy/da = 1`, `dy/db = 1`.
+///
+/// ```
+/// use tapegrad::ops::binary::ADD;
+/// assert_eq!((ADD.forward)(2.0, 3.0), 5.0);
+/// assert_eq!(((ADD.d_a)(2.0, 3.0, 5.0), (ADD.d_b)(2.0, 3.0, 5.0)), (1.0, 1.0));
+/// ```
 pub static ADD: BinaryRule =
     BinaryRule { name: "add", forward: |a, b| a + b, d_a: |_, _, _| 1.0, d_b: |_, _, _| 1.0, local_text: ["1", "1"] };
 /// `a - b`; `dy/da = 1`, `dy/db = -1`.
+///
+/// ```
+/// use tapegrad::ops::binary::SUB;
+/// assert_eq!((SUB.forward)(2.0, 3.0), -1.0);
+/// assert_eq!(((SUB.d_a)(2.0, 3.0, -1.0), (SUB.d_b)(2.0, 3.0, -1.0)), (1.0, -1.0));
+/// ```
 pub static SUB: BinaryRule =
     BinaryRule { name: "sub", forward: |a, b| a - b, d_a: |_, _, _| 1.0, d_b: |_, _, _| -1.0, local_text: ["1", "-1"] };
 /// `a * b`; `dy/da = b`, `dy/db = a`.
+///
+/// ```
+/// use tapegrad::ops::binary::MUL;
+/// assert_eq!((MUL.forward)(2.0, 3.0), 6.0);
+/// assert_eq!(((MUL.d_a)(2.0, 3.0, 6.0), (MUL.d_b)(2.0, 3.0, 6.0)), (3.0, 2.0)); // (b, a)
+/// ```
 pub static MUL: BinaryRule =
     BinaryRule { name: "mul", forward: |a, b| a * b, d_a: |_, b, _| b, d_b: |a, _, _| a, local_text: ["b", "a"] };
 /// `a / b`; `dy/da = 1/b`, `dy/db = -a/b^2`.
+///
+/// ```
+/// use tapegrad::ops::binary::DIV;
+/// assert_eq!((DIV.forward)(3.0, 2.0), 1.5);
+/// assert_eq!(((DIV.d_a)(3.0, 2.0, 1.5), (DIV.d_b)(3.0, 2.0, 1.5)), (0.5, -0.75)); // (1/b, -a/b^2)
+/// ```
 pub static DIV: BinaryRule = BinaryRule {
     name: "div",
     forward: |a, b| a / b,
@@ -45,6 +79,13 @@ pub static DIV: BinaryRule = BinaryRule {
     local_text: ["1/b", "-a/b^2"],
 };
 /// `max(a, b)`; the gradient goes to the larger input (to `a` on a tie).
+///
+/// ```
+/// use tapegrad::ops::binary::MAXIMUM;
+/// assert_eq!((MAXIMUM.forward)(1.0, 3.0), 3.0);
+/// assert_eq!(((MAXIMUM.d_a)(1.0, 3.0, 3.0), (MAXIMUM.d_b)(1.0, 3.0, 3.0)), (0.0, 1.0));
+/// assert_eq!(((MAXIMUM.d_a)(2.0, 2.0, 2.0), (MAXIMUM.d_b)(2.0, 2.0, 2.0)), (1.0, 0.0)); // a tie goes to a
+/// ```
 pub static MAXIMUM: BinaryRule = BinaryRule {
     name: "maximum",
     forward: f64::max,

@@ -32,6 +32,22 @@ use std::rc::Rc;
 
 /// A user-defined op: how to compute its value, and how to turn the
 /// gradient of its output into gradients of its inputs.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+/// struct Cube; // x^3, with derivative 3x^2
+/// impl CustomOp for Cube {
+///     fn name(&self) -> &'static str { "cube" }
+///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].map(|v| v * v * v) }
+///     fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+///         vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
+///     }
+/// }
+/// let tape = Tape::new();
+/// let x = tape.scalar(2.0);
+/// let y = tape.custom(Cube, &[x]);
+/// assert_eq!((y.item(), y.backward().wrt(x).item()), (8.0, 12.0));
+/// ```
 pub trait CustomOp {
     /// Name shown in errors and in the tape's table.
     fn name(&self) -> &'static str;

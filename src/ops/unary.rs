@@ -72,15 +72,41 @@ pub fn stable_sigmoid(x: f64) -> f64 {
 }
 
 /// `e^x`; `d/dx = e^x = y`.
+///
+/// ```
+/// use tapegrad::ops::unary::EXP;
+/// assert_eq!((EXP.forward)(0.0, 0.0), 1.0);
+/// assert_eq!((EXP.local)(0.0, 1.0, 0.0), 1.0); // e^0
+/// ```
 pub static EXP: UnaryRule =
     UnaryRule { name: "exp", forward: |x, _| x.exp(), local: |_, y, _| y, local_text: "exp(x)" };
 /// `ln x`; `d/dx = 1/x`.
+///
+/// ```
+/// use tapegrad::ops::unary::LN;
+/// assert_eq!((LN.forward)(1.0, 0.0), 0.0);
+/// assert_eq!((LN.local)(2.0, 2f64.ln(), 0.0), 0.5); // 1/x
+/// ```
 pub static LN: UnaryRule =
     UnaryRule { name: "ln", forward: |x, _| x.ln(), local: |x, _, _| 1.0 / x, local_text: "1/x" };
 /// `sqrt x`; `d/dx = 1/(2 sqrt x)`, +inf at 0 (as PyTorch).
+///
+/// ```
+/// use tapegrad::ops::unary::SQRT;
+/// assert_eq!((SQRT.forward)(4.0, 0.0), 2.0);
+/// assert_eq!((SQRT.local)(4.0, 2.0, 0.0), 0.25); // 1/(2 sqrt 4)
+/// assert_eq!((SQRT.local)(0.0, 0.0, 0.0), f64::INFINITY);
+/// ```
 pub static SQRT: UnaryRule =
     UnaryRule { name: "sqrt", forward: |x, _| x.sqrt(), local: |_, y, _| 0.5 / y, local_text: "1/(2 sqrt(x))" };
 /// `|x|`; `d/dx = sign x`, and 0 at 0 (the subgradient PyTorch picks).
+///
+/// ```
+/// use tapegrad::ops::unary::ABS;
+/// assert_eq!((ABS.forward)(-3.0, 0.0), 3.0);
+/// assert_eq!((ABS.local)(-3.0, 3.0, 0.0), -1.0);
+/// assert_eq!((ABS.local)(0.0, 0.0, 0.0), 0.0);
+/// ```
 pub static ABS: UnaryRule = UnaryRule {
     name: "abs",
     forward: |x, _| x.abs(),
@@ -96,15 +122,41 @@ pub static ABS: UnaryRule = UnaryRule {
     local_text: "sign(x)",
 };
 /// `sin x`; `d/dx = cos x`.
+///
+/// ```
+/// use tapegrad::ops::unary::SIN;
+/// assert_eq!((SIN.forward)(0.0, 0.0), 0.0);
+/// assert_eq!((SIN.local)(0.0, 0.0, 0.0), 1.0); // cos 0
+/// ```
 pub static SIN: UnaryRule =
     UnaryRule { name: "sin", forward: |x, _| x.sin(), local: |x, _, _| x.cos(), local_text: "cos(x)" };
 /// `cos x`; `d/dx = -sin x`.
+///
+/// ```
+/// use tapegrad::ops::unary::COS;
+/// use std::f64::consts::FRAC_PI_2;
+/// assert_eq!((COS.forward)(0.0, 0.0), 1.0);
+/// assert_eq!((COS.local)(FRAC_PI_2, FRAC_PI_2.cos(), 0.0), -1.0); // -sin(pi/2)
+/// ```
 pub static COS: UnaryRule =
     UnaryRule { name: "cos", forward: |x, _| x.cos(), local: |x, _, _| -x.sin(), local_text: "-sin(x)" };
 /// `tanh x`; `d/dx = 1 - tanh^2 x = 1 - y^2`.
+///
+/// ```
+/// use tapegrad::ops::unary::TANH;
+/// assert_eq!((TANH.forward)(0.0, 0.0), 0.0);
+/// assert_eq!((TANH.local)(0.0, 0.0, 0.0), 1.0); // 1 - 0^2
+/// assert_eq!((TANH.local)(0.5f64.atanh(), 0.5, 0.0), 0.75); // 1 - 0.5^2
+/// ```
 pub static TANH: UnaryRule =
     UnaryRule { name: "tanh", forward: |x, _| x.tanh(), local: |_, y, _| 1.0 - y * y, local_text: "1-t^2" };
 /// `s = 1/(1 + e^-x)`; `d/dx = s (1 - s)`.
+///
+/// ```
+/// use tapegrad::ops::unary::SIGMOID;
+/// assert_eq!((SIGMOID.forward)(0.0, 0.0), 0.5);
+/// assert_eq!((SIGMOID.local)(0.0, 0.5, 0.0), 0.25); // s (1 - s)
+/// ```
 pub static SIGMOID: UnaryRule = UnaryRule {
     name: "sigmoid",
     forward: |x, _| stable_sigmoid(x),
@@ -112,6 +164,13 @@ pub static SIGMOID: UnaryRule = UnaryRule {
     local_text: "s(1-s)",
 };
 /// `max(x, 0)`; `d/dx = 1` for x > 0, else 0 (0 at the kink, as PyTorch).
+///
+/// ```
+/// use tapegrad::ops::unary::RELU;
+/// assert_eq!(((RELU.forward)(-2.0, 0.0), (RELU.forward)(3.0, 0.0)), (0.0, 3.0));
+/// assert_eq!(((RELU.local)(-2.0, 0.0, 0.0), (RELU.local)(3.0, 3.0, 0.0)), (0.0, 1.0));
+/// assert_eq!((RELU.local)(0.0, 0.0, 0.0), 0.0); // at the kink
+/// ```
 pub static RELU: UnaryRule = UnaryRule {
     name: "relu",
     forward: |x, _| x.max(0.0),
@@ -119,9 +178,21 @@ pub static RELU: UnaryRule = UnaryRule {
     local_text: "[x>0]",
 };
 /// `x^2`; `d/dx = 2x`.
+///
+/// ```
+/// use tapegrad::ops::unary::SQUARE;
+/// assert_eq!((SQUARE.forward)(3.0, 0.0), 9.0);
+/// assert_eq!((SQUARE.local)(3.0, 9.0, 0.0), 6.0); // 2x
+/// ```
 pub static SQUARE: UnaryRule =
     UnaryRule { name: "square", forward: |x, _| x * x, local: |x, _, _| 2.0 * x, local_text: "2x" };
 /// `x^n` for an integer `n = p`; `d/dx = n x^(n-1)`.
+///
+/// ```
+/// use tapegrad::ops::unary::POWI;
+/// assert_eq!((POWI.forward)(2.0, 3.0), 8.0); // 2^3
+/// assert_eq!((POWI.local)(2.0, 8.0, 3.0), 12.0); // 3 * 2^2
+/// ```
 pub static POWI: UnaryRule = UnaryRule {
     name: "powi",
     forward: |x, p| x.powi(p as i32),
@@ -129,6 +200,12 @@ pub static POWI: UnaryRule = UnaryRule {
     local_text: "n x^(n-1)",
 };
 /// `x^p` for a real `p`; `d/dx = p x^(p-1)`.
+///
+/// ```
+/// use tapegrad::ops::unary::POWF;
+/// assert_eq!((POWF.forward)(4.0, 0.5), 2.0); // 4^0.5
+/// assert_eq!((POWF.local)(4.0, 2.0, 0.5), 0.25); // 0.5 * 4^-0.5
+/// ```
 pub static POWF: UnaryRule = UnaryRule {
     name: "powf",
     forward: |x, p| x.powf(p),
@@ -136,20 +213,56 @@ pub static POWF: UnaryRule = UnaryRule {
     local_text: "p x^(p-1)",
 };
 /// `-x`; `d/dx = -1`.
+///
+/// ```
+/// use tapegrad::ops::unary::NEG;
+/// assert_eq!((NEG.forward)(2.0, 0.0), -2.0);
+/// assert_eq!((NEG.local)(2.0, -2.0, 0.0), -1.0);
+/// ```
 pub static NEG: UnaryRule = UnaryRule { name: "neg", forward: |x, _| -x, local: |_, _, _| -1.0, local_text: "-1" };
 /// `x + c`; `d/dx = 1`.
+///
+/// ```
+/// use tapegrad::ops::unary::ADD_SCALAR;
+/// assert_eq!((ADD_SCALAR.forward)(2.0, 3.0), 5.0); // x + c with c = 3
+/// assert_eq!((ADD_SCALAR.local)(2.0, 5.0, 3.0), 1.0);
+/// ```
 pub static ADD_SCALAR: UnaryRule =
     UnaryRule { name: "add_scalar", forward: |x, c| x + c, local: |_, _, _| 1.0, local_text: "1" };
 /// `c - x`; `d/dx = -1`.
+///
+/// ```
+/// use tapegrad::ops::unary::RSUB_SCALAR;
+/// assert_eq!((RSUB_SCALAR.forward)(2.0, 3.0), 1.0); // c - x with c = 3
+/// assert_eq!((RSUB_SCALAR.local)(2.0, 1.0, 3.0), -1.0);
+/// ```
 pub static RSUB_SCALAR: UnaryRule =
     UnaryRule { name: "rsub_scalar", forward: |x, c| c - x, local: |_, _, _| -1.0, local_text: "-1" };
 /// `c x`; `d/dx = c`.
+///
+/// ```
+/// use tapegrad::ops::unary::MUL_SCALAR;
+/// assert_eq!((MUL_SCALAR.forward)(2.0, 3.0), 6.0); // c x with c = 3
+/// assert_eq!((MUL_SCALAR.local)(2.0, 6.0, 3.0), 3.0); // c
+/// ```
 pub static MUL_SCALAR: UnaryRule =
     UnaryRule { name: "mul_scalar", forward: |x, c| x * c, local: |_, _, c| c, local_text: "c" };
 /// `x / c`; `d/dx = 1/c`.
+///
+/// ```
+/// use tapegrad::ops::unary::DIV_SCALAR;
+/// assert_eq!((DIV_SCALAR.forward)(6.0, 4.0), 1.5); // x / c with c = 4
+/// assert_eq!((DIV_SCALAR.local)(6.0, 1.5, 4.0), 0.25); // 1/c
+/// ```
 pub static DIV_SCALAR: UnaryRule =
     UnaryRule { name: "div_scalar", forward: |x, c| x / c, local: |_, _, c| 1.0 / c, local_text: "1/c" };
 /// `c / x`; `d/dx = -c / x^2`.
+///
+/// ```
+/// use tapegrad::ops::unary::RDIV_SCALAR;
+/// assert_eq!((RDIV_SCALAR.forward)(2.0, 6.0), 3.0); // c / x with c = 6
+/// assert_eq!((RDIV_SCALAR.local)(2.0, 3.0, 6.0), -1.5); // -c/x^2
+/// ```
 pub static RDIV_SCALAR: UnaryRule =
     UnaryRule { name: "rdiv_scalar", forward: |x, c| c / x, local: |x, _, c| -c / (x * x), local_text: "-c/x^2" };
 

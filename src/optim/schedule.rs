@@ -27,6 +27,15 @@
 use super::{OptimError, check, non_negative};
 
 /// A learning rate as a function of the step (or epoch) count `t`, from 0.
+///
+/// ```
+/// use tapegrad::optim::schedule::Schedule;
+/// struct Halving; // 1, 1/2, 1/4, ...
+/// impl Schedule for Halving {
+///     fn lr(&self, t: usize) -> f64 { 0.5f64.powi(t as i32) }
+/// }
+/// assert_eq!((Halving.lr(0), Halving.lr(3)), (1.0, 0.125));
+/// ```
 pub trait Schedule {
     /// The learning rate to use at step `t`.
     fn lr(&self, t: usize) -> f64;

@@ -148,3 +148,16 @@ fn checked_backward_of_a_vector_is_a_shape_error() {
     assert!(err.anomaly().is_none());
     assert!(err.to_string().contains("shape [3]"), "{err}");
 }
+
+#[test]
+fn a_stopped_checked_backward_leaves_no_stale_gradient_for_the_next_sweep() {
+    // sqrt at 0 sends an infinite gradient to x, and the checked sweep stops
+    // there, before visiting x. The next sweep on the same tape reuses the
+    // adjoint buffer and must not find that infinity still in x's slot.
+    let tape = Tape::checked();
+    let x = tape.scalar(0.0);
+    let y = x.sqrt();
+    assert!(y.try_backward_checked().is_err());
+    let z = x * 3.0;
+    assert_eq!(z.backward().wrt(x).item(), 3.0); // d(3x)/dx, by hand
+}

@@ -234,7 +234,7 @@ pub(crate) fn observed_sweep<'t, B>(
     visit: impl FnMut(&Visit<'_>) -> ControlFlow<B>,
 ) -> Result<Gradients<'t>, B> {
     let mut watch = Watch { visit, stopped: None };
-    let (grads, _) = sweep_observed(output, |g| g.fill(1.0), &mut watch);
+    let grads = sweep_observed(output, |g| g.fill(1.0), &mut watch);
     match watch.stopped {
         None => Ok(grads),
         Some(b) => Err(b), // dropping `grads` hands its buffer back

@@ -128,7 +128,7 @@ impl<'t> Var<'t> {
 /// back to the first node; every node the output depends on passes its
 /// adjoint to its inputs.
 fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
-    sweep_observed(output, seed, &mut RunRule).0
+    sweep_observed(output, seed, &mut RunRule)
 }
 
 /// A watcher of the reverse sweep (the backward trace, checked mode). It
@@ -166,13 +166,13 @@ impl SweepObserver for RunRule {
     }
 }
 
-/// The one reverse sweep, with an observer around each node's rule.
-/// Returns the gradients and whether the sweep ran to the first node.
+/// The one reverse sweep, with an observer around each node's rule (the
+/// observer keeps its own record of why it stopped, if it did).
 pub(crate) fn sweep_observed<'t>(
     output: Var<'t>,
     seed: impl FnOnce(&mut [f64]),
     observer: &mut impl SweepObserver,
-) -> (Gradients<'t>, bool) {
+) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();
     let arena = inner.arena();
@@ -197,7 +197,6 @@ pub(crate) fn sweep_observed<'t>(
     // The lowest adjoint this sweep may write: the seed's, or that of a
     // node that needs a gradient (the only ones the rules write to).
     let mut lowest_written = out.start as usize;
-    let mut completed = true;
     for i in (0..=output.idx).rev() {
         let node = &inner.nodes[i as usize];
         if !node.needs_grad || !reached[i as usize] {
@@ -219,12 +218,15 @@ pub(crate) fn sweep_observed<'t>(
         let upstream = &this_and_above[..node.len as usize];
         let rule = |below: &mut [f64]| ops::backward(i, node, &arena, &inner.customs, upstream, below);
         if observer.visit(i, &inner, upstream, below, rule).is_break() {
-            completed = false;
+            // The rule has written into inputs the loop will not visit, so
+            // `lowest_written` no longer bounds the dirty part: the next
+            // sweep must zero the whole buffer.
+            lowest_written = 0;
             break;
         }
     }
     *tape.spare_reached.borrow_mut() = reached;
-    (Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }, completed)
+    Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }
 }
 
 /// The result of a backward sweep: the adjoint of every node recorded up to

@@ -94,6 +94,25 @@ pub static MAXIMUM: BinaryRule = BinaryRule {
     local_text: ["[a>=b]", "[a<b]"],
 };
 
+/// Runs `$body` with `$r` naming the rule statically when `$rule` is one of
+/// the hottest rules (add, sub, mul), else `$fallback`. Compiled once per
+/// hot rule, the body's loop inlines that rule's functions instead of
+/// calling them through a pointer per element. The one list of hot rules.
+macro_rules! with_hot_rule {
+    ($rule:expr, |$r:ident| $body:expr, else $fallback:expr) => {
+        with_hot_rule!(@each $rule, $r, $body, $fallback, ADD, SUB, MUL)
+    };
+    (@each $rule:expr, $r:ident, $body:expr, $fallback:expr, $($hot:ident),*) => {
+        'hot: {
+            $(if std::ptr::eq($rule, &$hot) {
+                let $r = &$hot;
+                break 'hot $body;
+            })*
+            $fallback
+        }
+    };
+}
+
 /// Forward: checks that the shapes broadcast, then `y[i] = f(a[ia], b[ib])`.
 fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
     let tape = a.tape;
@@ -101,17 +120,7 @@ fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<
         return Ok(y);
     }
     tape.check_same_tape(Op::Binary(rule), b);
-    // As in `backward`: the hottest rules get their own loops, with the
-    // function inlined rather than called through a pointer per element.
-    if std::ptr::eq(rule, &ADD) {
-        forward_with(rule, |x, y| (ADD.forward)(x, y), a, b)
-    } else if std::ptr::eq(rule, &SUB) {
-        forward_with(rule, |x, y| (SUB.forward)(x, y), a, b)
-    } else if std::ptr::eq(rule, &MUL) {
-        forward_with(rule, |x, y| (MUL.forward)(x, y), a, b)
-    } else {
-        forward_with(rule, rule.forward, a, b)
-    }
+    with_hot_rule!(rule, |r| forward_with(rule, |x, y| (r.forward)(x, y), a, b), else forward_with(rule, rule.forward, a, b))
 }
 
 /// [`forward`] for tensors, with the rule's function `f` passed in.
@@ -146,22 +155,11 @@ pub(crate) fn backward(
     upstream: &[f64],
     below: &mut [f64],
 ) {
-    // The hottest rules get their own copy of the loops, in which their
-    // partials inline instead of being called through a pointer per element.
-    macro_rules! inlined {
-        ($r:ident) => {
-            backward_with(|a, b, y| ($r.d_a)(a, b, y), |a, b, y| ($r.d_b)(a, b, y), me, node, arena, upstream, below)
-        };
-    }
-    if std::ptr::eq(rule, &ADD) {
-        inlined!(ADD)
-    } else if std::ptr::eq(rule, &SUB) {
-        inlined!(SUB)
-    } else if std::ptr::eq(rule, &MUL) {
-        inlined!(MUL)
-    } else {
-        backward_with(rule.d_a, rule.d_b, me, node, arena, upstream, below)
-    }
+    with_hot_rule!(
+        rule,
+        |r| backward_with(|a, b, y| (r.d_a)(a, b, y), |a, b, y| (r.d_b)(a, b, y), me, node, arena, upstream, below),
+        else backward_with(rule.d_a, rule.d_b, me, node, arena, upstream, below)
+    )
 }
 
 /// [`backward`] with the rule's partials `d_a` and `d_b` passed in.
@@ -212,14 +210,11 @@ fn backward_with(
 /// multiply-add per input that needs a gradient. Both are computed before
 /// either is added, so `x * x` (one node twice) gets both contributions.
 pub(crate) fn scalar_backward(rule: &BinaryRule, node: &Node, arena: &Arena<'_>, up: f64, below: &mut [f64]) {
-    // Add and multiply, the bulk of scalar code, with their partials inlined.
-    if std::ptr::eq(rule, &ADD) {
-        scalar_backward_with(|a, b, y| (ADD.d_a)(a, b, y), |a, b, y| (ADD.d_b)(a, b, y), node, arena, up, below)
-    } else if std::ptr::eq(rule, &MUL) {
-        scalar_backward_with(|a, b, y| (MUL.d_a)(a, b, y), |a, b, y| (MUL.d_b)(a, b, y), node, arena, up, below)
-    } else {
-        scalar_backward_with(rule.d_a, rule.d_b, node, arena, up, below)
-    }
+    with_hot_rule!(
+        rule,
+        |r| scalar_backward_with(|a, b, y| (r.d_a)(a, b, y), |a, b, y| (r.d_b)(a, b, y), node, arena, up, below),
+        else scalar_backward_with(rule.d_a, rule.d_b, node, arena, up, below)
+    )
 }
 
 /// [`scalar_backward`] with the rule's partials passed in.
@@ -292,16 +287,6 @@ fn same_shape_backward(
 ) {
     let [a, b] = args;
     let (av, bv) = (arena.value(a), arena.value(b));
-    if let ([x], [y], [z], [u]) = (av, bv, yv, up) {
-        // Scalars (micrograd-style code): no loop to set up.
-        if let Some([g]) = super::input_grad(arena, below, a) {
-            *g += u * d_a(*x, *y, *z);
-        }
-        if let Some([g]) = super::input_grad(arena, below, b) {
-            *g += u * d_b(*x, *y, *z);
-        }
-        return;
-    }
     if let Some(ga) = super::input_grad(arena, below, a) {
         for ((((g, &u), &x), &y), &z) in ga.iter_mut().zip(up).zip(av).zip(bv).zip(yv) {
             *g += u * d_a(x, y, z);

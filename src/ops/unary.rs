@@ -266,22 +266,31 @@ pub static DIV_SCALAR: UnaryRule =
 pub static RDIV_SCALAR: UnaryRule =
     UnaryRule { name: "rdiv_scalar", forward: |x, c| c / x, local: |x, _, c| -c / (x * x), local_text: "-c/x^2" };
 
+/// Runs `$body` with `$r` naming the rule statically when `$rule` is one of
+/// the hottest rules (sigmoid, tanh, relu, square, c x, x + c, sin, cos), else `$fallback`. Compiled once per
+/// hot rule, the body's loop inlines that rule's functions instead of
+/// calling them through a pointer per element. The one list of hot rules.
+macro_rules! with_hot_rule {
+    ($rule:expr, |$r:ident| $body:expr, else $fallback:expr) => {
+        with_hot_rule!(@each $rule, $r, $body, $fallback, SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS)
+    };
+    (@each $rule:expr, $r:ident, $body:expr, $fallback:expr, $($hot:ident),*) => {
+        'hot: {
+            $(if std::ptr::eq($rule, &$hot) {
+                let $r = &$hot;
+                break 'hot $body;
+            })*
+            $fallback
+        }
+    };
+}
+
 /// Forward: `y[i] = f(x[i]; p)`.
 fn forward<'t>(rule: &'static UnaryRule, x: Var<'t>, p: f64) -> Var<'t> {
     if let Some(y) = x.tape.record_scalar(Op::Unary(rule), p, [x], |[v]| (rule.forward)(v, p)) {
         return y;
     }
-    // As in `backward`: the hottest rules get their own loop, with the
-    // function inlined rather than called through a pointer per element.
-    macro_rules! inlined {
-        ($($r:ident),*) => {
-            $(if std::ptr::eq(rule, &$r) {
-                return forward_with(rule, |v, p| ($r.forward)(v, p), x, p);
-            })*
-        };
-    }
-    inlined!(SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS);
-    forward_with(rule, rule.forward, x, p)
+    with_hot_rule!(rule, |r| forward_with(rule, |v, p| (r.forward)(v, p), x, p), else forward_with(rule, rule.forward, x, p))
 }
 
 /// [`forward`] with the rule's function `f` passed in.
@@ -294,17 +303,11 @@ fn forward_with<'t>(rule: &'static UnaryRule, f: impl Fn(f64, f64) -> f64, x: Va
 
 /// Backward: `grad_x[i] += grad_y[i] * f'(x[i])`.
 pub(crate) fn backward(rule: &UnaryRule, me: u32, node: &Node, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
-    // The hottest rules get their own copy of the loop, in which the
-    // derivative inlines instead of being called through a pointer per element.
-    macro_rules! inlined {
-        ($($r:ident),*) => {
-            $(if std::ptr::eq(rule, &$r) {
-                return backward_with(|x, y, p| ($r.local)(x, y, p), me, node, arena, upstream, below);
-            })*
-        };
-    }
-    inlined!(SIGMOID, TANH, RELU, SQUARE, MUL_SCALAR, ADD_SCALAR, SIN, COS);
-    backward_with(rule.local, me, node, arena, upstream, below)
+    with_hot_rule!(
+        rule,
+        |r| backward_with(|x, y, p| (r.local)(x, y, p), me, node, arena, upstream, below),
+        else backward_with(rule.local, me, node, arena, upstream, below)
+    )
 }
 
 /// [`backward`] for a 0-d node (whose input is 0-d too): `g_x += g_y * f'(x)`.
@@ -328,10 +331,6 @@ fn backward_with(
     let x = node.args[0];
     let (xs, ys) = (arena.value(x), arena.value(me));
     if let Some(gx) = super::input_grad(arena, below, x) {
-        if let ([g], [u], [x], [y]) = (&mut *gx, upstream, xs, ys) {
-            *g += u * local(*x, *y, node.param); // a scalar: no loop to set up
-            return;
-        }
         for (((g, &u), &x), &y) in gx.iter_mut().zip(upstream).zip(xs).zip(ys) {
             *g += u * local(x, y, node.param);
         }

@@ -319,8 +319,10 @@ impl Tape {
     /// Appends a node: reserves its value in the arena, lets `fill` compute
     /// it from the values recorded before it, and returns its handle.
     ///
-    /// Every op goes through here, which is what makes "the tape is the list
-    /// of steps" literally true.
+    /// Every op records through here or through one of its two shortcuts,
+    /// [`Tape::record_like`] (output shaped like an input) and
+    /// `record_scalar` (0-d elementwise ops); all of them append exactly one
+    /// node, which is what makes "the tape is the list of steps" true.
     pub(crate) fn record(
         &self,
         op: Op,
@@ -402,7 +404,8 @@ impl Tape {
         Some(Var { tape: self, idx: idx as u32 })
     }
 
-    /// The one place nodes are appended (see [`Tape::record`]).
+    /// Appends a node of any shape (see [`Tape::record`]); `record_scalar`
+    /// is the other place nodes are appended, for 0-d elementwise ops.
     ///
     /// This is the hottest code of the crate: a scalar op spends most of its
     /// recording time here, so it touches each arena once and calls nothing

@@ -87,6 +87,41 @@ fn sine_step_allocates_nothing_after_the_first() {
     assert_eq!(later, 0, "100 sine steps on a reused tape allocated {later} times");
 }
 
+#[test]
+fn nn_model_steps_allocate_nothing_after_the_first() {
+    use rand::SeedableRng;
+    use tapegrad::nn::sine::{TapeSgd, network};
+    use tapegrad::optim::{Adam, AdamConfig};
+    // The README's training step: `nn::Mlp` on a reused tape, `sgd_step`.
+    let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    let mut sgd = TapeSgd::new(mlp.clone());
+    sgd.step(0.5, 0.5f64.sin(), 0.1);
+    let later = allocations_in(|| {
+        for i in 0..100 {
+            let x = i as f64 * 0.06;
+            sgd.step(x, x.sin(), 0.1);
+        }
+    });
+    assert_eq!(later, 0, "100 nn::Mlp SGD steps on a reused tape allocated {later} times");
+
+    // The same model stepped by Adam through `Params::optimizer_step`: its
+    // state is created on the first step, then nothing more is allocated.
+    let mut mlp = mlp;
+    let mut adam = Adam::new(AdamConfig::default()).unwrap();
+    let mut tape = Tape::new();
+    let mut step = |mlp: &mut tapegrad::nn::Mlp, tape: &mut Tape, x: f64| {
+        tape.clear();
+        let vars = mlp.params().on_tape(tape);
+        let xv = tape.constant_from_slice(&[x], &[1, 1]);
+        let t = tape.constant_from_slice(&[x.sin()], &[1, 1]);
+        let grads = tapegrad::loss::sse_half(mlp.forward(vars, xv), t).backward();
+        mlp.params_mut().optimizer_step(&mut adam, vars, &grads).unwrap();
+    };
+    step(&mut mlp, &mut tape, 0.5);
+    let later = allocations_in(|| (0..100).for_each(|i| step(&mut mlp, &mut tape, i as f64 * 0.06)));
+    assert_eq!(later, 0, "100 Adam steps through optimizer_step allocated {later} times");
+}
+
 /// GEMM calls per MLP step that go to `matrixmultiply`: 3 forward products
 /// and 5 backward ones (dX of the first layer is skipped: X is a constant).
 const LARGE_PRODUCTS_PER_MLP_STEP: usize = 8;

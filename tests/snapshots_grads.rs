@@ -6,11 +6,23 @@
 //! To accept an intended change: `INSTA_UPDATE=always cargo test --test
 //! snapshots_grads`, then review and commit the .snap files.
 
+mod common;
+
+use common::assert_gradcheck;
 use rand::SeedableRng;
-use tapegrad::{Tape, Tensor, loss, snapshot};
+use tapegrad::{Tape, Tensor, Var, loss, snapshot};
 
 fn rng(seed: u64) -> rand::rngs::StdRng {
     rand::rngs::StdRng::seed_from_u64(seed)
+}
+
+/// The snapshotted scalar expression, over `v = [a, b]`.
+fn scalar_expression<'t>(v: &[Var<'t>]) -> Var<'t> {
+    let (a, b) = (v[0], v[1]);
+    let c = (a + b).named("c");
+    let d = (a * b + b.powi(3)).named("d");
+    let e = (c - d).relu().named("e") + (c * d).tanh() + 3.0 / a + a.sin() * b.exp();
+    (e.square() / 2.0).named("f")
 }
 
 #[test]
@@ -18,28 +30,58 @@ fn micrograd_scalar_expression() {
     let tape = Tape::new();
     let a = tape.scalar(-4.0).named("a");
     let b = tape.scalar(2.0).named("b");
-    let c = (a + b).named("c");
-    let d = (a * b + b.powi(3)).named("d");
-    let e = (c - d).relu().named("e") + (c * d).tanh() + 3.0 / a + a.sin() * b.exp();
-    let f = (e.square() / 2.0).named("f");
-    insta::assert_snapshot!(f.backward().snapshot());
+    insta::assert_snapshot!(scalar_expression(&[a, b]).backward().snapshot());
+    // The snapshot pins what central differences agree with.
+    assert_gradcheck(|_, v| scalar_expression(v), &[Tensor::scalar(-4.0), Tensor::scalar(2.0)]);
+}
+
+#[test]
+fn micrograd_readme_expression_matches_its_published_values() {
+    // micrograd's README example; it prints g = 24.7041, a.grad = 138.8338,
+    // b.grad = 645.5773 (4 decimals).
+    let tape = Tape::new();
+    let a = tape.scalar(-4.0);
+    let b = tape.scalar(2.0);
+    let mut c = a + b;
+    let mut d = a * b + b.powi(3);
+    c = c + (c + 1.0);
+    c = c + (1.0 + c + (-a));
+    d = d + (d * 2.0 + (b + a).relu());
+    d = d + (3.0 * d + (b - a).relu());
+    let e = c - d;
+    let f = e.powi(2);
+    let g = f / 2.0 + 10.0 / f;
+    let grads = g.backward();
+    let round4 = |v: f64| (v * 1e4).round() / 1e4;
+    assert_eq!(round4(g.item()), 24.7041);
+    assert_eq!(round4(grads.wrt(a).item()), 138.8338);
+    assert_eq!(round4(grads.wrt(b).item()), 645.5773);
+}
+
+/// The snapshotted two-layer network's loss over `v = [w1, b1, w2, b2]`.
+fn two_layer_loss<'t>(tape: &'t Tape, x: &Tensor, y: &Tensor, v: &[Var<'t>]) -> Var<'t> {
+    let (w1, b1, w2, b2) = (v[0], v[1], v[2], v[3]);
+    let h = (tape.constant(x).matmul(w1) + b1).tanh().named("hidden");
+    let out = h.matmul(w2) + b2;
+    loss::mse(out, tape.constant(y)) + 1e-3 * loss::l2(&[w1, w2])
 }
 
 #[test]
 fn two_layer_tanh_network_with_mse() {
     let mut r = rng(42);
+    let x = Tensor::randn(&[5, 3], &mut r);
+    let y = Tensor::randn(&[5, 2], &mut r);
+    let weights = [
+        Tensor::randn(&[3, 4], &mut r).scale(0.5),
+        Tensor::randn(&[4], &mut r).scale(0.1),
+        Tensor::randn(&[4, 2], &mut r).scale(0.5),
+        Tensor::zeros(&[2]),
+    ];
     let tape = Tape::new();
-    let x = tape.constant(Tensor::randn(&[5, 3], &mut r));
-    let y = tape.constant(Tensor::randn(&[5, 2], &mut r));
-    let w1 = tape.var(Tensor::randn(&[3, 4], &mut r).scale(0.5)).named("w1");
-    let b1 = tape.var(Tensor::randn(&[4], &mut r).scale(0.1)).named("b1");
-    let w2 = tape.var(Tensor::randn(&[4, 2], &mut r).scale(0.5)).named("w2");
-    let b2 = tape.var(Tensor::zeros(&[2])).named("b2");
-    let h = (x.matmul(w1) + b1).tanh().named("hidden");
-    let out = h.matmul(w2) + b2;
-    let l = loss::mse(out, y) + 1e-3 * loss::l2(&[w1, w2]);
+    let vars: Vec<Var> = weights.iter().zip(["w1", "b1", "w2", "b2"]).map(|(w, n)| tape.var(w).named(n)).collect();
     // Leaves and the intermediate, in tape order.
-    insta::assert_snapshot!(l.backward().snapshot());
+    insta::assert_snapshot!(two_layer_loss(&tape, &x, &y, &vars).backward().snapshot());
+    assert_gradcheck(|tape, v| two_layer_loss(tape, &x, &y, v), &weights);
 }
 
 #[test]

@@ -174,13 +174,15 @@ fn regression_losses_have_their_textbook_gradients() {
 }
 
 #[test]
-fn kinks_take_pytorchs_subgradients() {
+fn kinks_take_the_documented_subgradients() {
     let tape = Tape::new();
     let z = tape.scalar(0.0);
     assert_eq!(z.relu().backward().wrt(z).item(), 0.0);
     assert_eq!(z.abs().backward().wrt(z).item(), 0.0);
     assert_eq!(z.sqrt().backward().wrt(z).item(), f64::INFINITY);
-    // A tie in maximum sends the gradient to the first operand only.
+    // relu, abs and sqrt at 0 match PyTorch. A tie in maximum is
+    // tapegrad's own rule (documented on `ops::binary::MAXIMUM`): the whole
+    // gradient goes to the first operand (PyTorch splits it in half).
     let (a, b) = (tape.scalar(1.0), tape.scalar(1.0));
     let g = a.maximum(b).backward();
     assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (1.0, 0.0));

@@ -78,7 +78,13 @@ fn gradcheck_rejects_a_non_scalar_function() {
 fn gradcheck_fails_on_nan_gradients() {
     // sqrt at 0 has an infinite derivative: no real comparison, so no pass.
     let err = gradcheck(|_, v| v[0].sqrt().sum(), &[Tensor::zeros(&[1])], &GradcheckOptions::default());
-    assert!(err.is_err());
+    match err {
+        Err(GradcheckError::Mismatch(m)) => {
+            assert_eq!((m.len(), m[0].input, m[0].index), (1, 0, 0));
+            assert!(!m[0].analytic.is_finite(), "analytic {}", m[0].analytic);
+        }
+        other => panic!("expected a mismatch at input 0, index 0, got {other:?}"),
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! One per-sample SGD step of the notes' 1-3-1 sine network written directly
-//! with tape ops (no `nn` module), against hand-written loops over `f64`
-//! arrays. Every op here works on 1 to 3 numbers, so this measures the
+//! with tape ops (no `nn` model), against hand-written loops over `f64`
+//! arrays (`nn::sine::LoopsNet`). Every op here works on 1 to 3 numbers, so this measures the
 //! tape's cost per node. (`benches/sine.rs` times the `nn` models.)
 //!
 //! `cargo bench --bench sine_raw`
@@ -10,6 +10,7 @@ mod workloads;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tapegrad::Tape;
+use tapegrad::nn::sine::LoopsNet;
 use workloads::sine::{self, SineNet};
 
 fn sine_step(c: &mut Criterion) {
@@ -19,8 +20,8 @@ fn sine_step(c: &mut Criterion) {
     group.bench_function("tape", |b| {
         b.iter(|| sine::tape_step(&mut tape, &mut net, black_box(sine::X), sine::T, sine::LR))
     });
-    let mut net = SineNet::new();
-    group.bench_function("hand", |b| b.iter(|| sine::hand_step(&mut net, black_box(sine::X), sine::T, sine::LR)));
+    let mut net = LoopsNet::from_params(&SineNet::new().params());
+    group.bench_function("hand", |b| b.iter(|| net.step(black_box(sine::X), sine::T, sine::LR)));
     group.finish();
 }
 

@@ -1,7 +1,10 @@
-//! One per-sample SGD step of the notes' 1-3-1 sine network:
-//! `h = sigmoid(x w1 + b1)`, `y = h w2 + b2`, error `0.5 (y - t)^2`.
+//! One per-sample SGD step of the notes' 1-3-1 sine network, written
+//! directly with tape ops: `h = sigmoid(x w1 + b1)`, `y = h w2 + b2`, error
+//! `0.5 (y - t)^2`. The hand-written side is the library's
+//! `nn::sine::LoopsNet`.
 
-use tapegrad::{Tape, loss};
+use tapegrad::nn::Params;
+use tapegrad::{Tape, Tensor, loss};
 
 /// The network's parameters, as plain arrays (`w1` is 1x3, `w2` is 3x1).
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +19,17 @@ impl SineNet {
     /// Fixed small weights (the bench needs a typical step, not a trained net).
     pub fn new() -> SineNet {
         SineNet { w1: [0.3, -0.5, 0.8], b1: [0.1, 0.0, -0.2], w2: [0.7, -0.4, 0.2], b2: [0.05] }
+    }
+
+    /// The weights under the names `nn` uses, e.g. to start the library's
+    /// hand-written `nn::sine::LoopsNet` from the same point.
+    pub fn params(&self) -> Params {
+        let mut p = Params::new();
+        p.insert("hidden.w", Tensor::from_vec(self.w1.to_vec(), &[1, 3]));
+        p.insert("hidden.b", Tensor::from_vec(self.b1.to_vec(), &[3]));
+        p.insert("out.w", Tensor::from_vec(self.w2.to_vec(), &[3, 1]));
+        p.insert("out.b", Tensor::from_vec(self.b2.to_vec(), &[1]));
+        p
     }
 }
 
@@ -49,23 +63,4 @@ pub fn tape_step(tape: &mut Tape, net: &mut SineNet, x: f64, t: f64, lr: f64) ->
     g.with_grad(w2, |d| sgd(&mut net.w2, d, lr));
     g.with_grad(b2, |d| sgd(&mut net.b2, d, lr));
     err.item()
-}
-
-/// The same step by hand: forward, the deltas of the notes, update.
-pub fn hand_step(net: &mut SineNet, x: f64, t: f64, lr: f64) -> f64 {
-    let mut h = [0.0; 3];
-    let mut y = net.b2[0];
-    for j in 0..3 {
-        h[j] = tapegrad::ops::unary::stable_sigmoid(x * net.w1[j] + net.b1[j]);
-        y += h[j] * net.w2[j];
-    }
-    let dy = y - t; // d(0.5 (y - t)^2)/dy
-    for j in 0..3 {
-        let dz = dy * net.w2[j] * h[j] * (1.0 - h[j]); // through w2 (old value) and the sigmoid
-        net.w2[j] -= lr * dy * h[j];
-        net.w1[j] -= lr * dz * x;
-        net.b1[j] -= lr * dz;
-    }
-    net.b2[0] -= lr * dy;
-    0.5 * dy * dy
 }

@@ -10,6 +10,7 @@
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
+use rand::SeedableRng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use tapegrad::Tape;
@@ -227,6 +228,31 @@ fn moons_scalar_tensor_and_hand_written_steps_agree() {
         assert_close(&[&t.w[l][..], &t.b[l]].concat(), &[&h.w[l][..], &h.b[l]].concat(), "tensor-level params");
     }
     assert_ne!(h, start, "the steps moved the weights");
+}
+
+#[test]
+fn the_librarys_moons_steps_equal_the_hand_written_step() {
+    // `nn::moons` (what the example and tests/nn_moons.rs run) against the
+    // independent hand-written backward, from the same weights and data.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    let (points, labels) = tapegrad::nn::moons::make_moons(moons::POINTS, 0.1, &mut rng);
+    let mut mlp = tapegrad::nn::moons::network(&mut rng);
+    let mut scalar = mlp.params().clone();
+    let mut hand = moons::Net::from_params(mlp.params());
+    let data = moons::Moons { x: points.as_flattened().to_vec(), y: labels.clone() };
+    let mut buf = moons::HandBuffers::new();
+    for _ in 0..3 {
+        let (lt, _) = tapegrad::nn::moons::tensor_step(&mut mlp, &points, &labels, moons::LR);
+        let (ls, _) = tapegrad::nn::moons::scalar_step(&mut scalar, &points, &labels, moons::LR);
+        let lh = moons::hand_step(&mut buf, &mut hand, &data);
+        assert_close(&[lt, ls], &[lh, lh], "moons loss");
+    }
+    let (t, s) = (moons::Net::from_params(mlp.params()), moons::Net::from_params(&scalar));
+    for l in 0..3 {
+        let h = [&hand.w[l][..], &hand.b[l]].concat();
+        assert_close(&[&t.w[l][..], &t.b[l]].concat(), &h, "nn::moons tensor-level params");
+        assert_close(&[&s.w[l][..], &s.b[l]].concat(), &h, "nn::moons scalar-level params");
+    }
 }
 
 #[test]

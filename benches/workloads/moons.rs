@@ -4,14 +4,15 @@
 //! the tape with one scalar node per multiply (micrograd style), on the tape
 //! with tensors, and by hand.
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use tapegrad::{Tape, Tensor, Var};
+use tapegrad::nn::{Params, moons};
+use tapegrad::{Tape, Var};
 
 pub const SIZES: [usize; 4] = [2, 16, 16, 1];
 pub const POINTS: usize = 100;
 pub const LR: f64 = 0.1;
-const ALPHA: f64 = 1e-4;
+use tapegrad::nn::moons::ALPHA;
 
 /// Weights `[fan_in, fan_out]` row-major and biases of each layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,30 +21,27 @@ pub struct Net {
     pub b: Vec<Vec<f64>>,
 }
 
-/// Points `[POINTS, 2]` and labels +-1, sklearn's `make_moons` with noise 0.1.
+/// Points `[POINTS, 2]` and labels +-1 (`nn::moons::make_moons`, noise 0.1).
 pub struct Moons {
     pub x: Vec<f64>,
     pub y: Vec<f64>,
 }
 
+/// The library's demo data and network (`nn::moons`), unpacked into plain
+/// arrays for the hand-written step.
 pub fn setup(seed: u64) -> (Net, Moons) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut net = Net { w: vec![], b: vec![] };
-    for l in 0..3 {
-        let (i, o) = (SIZES[l], SIZES[l + 1]);
-        net.w.push(Tensor::uniform(&[i, o], -1.0, 1.0, &mut rng).data().to_vec());
-        net.b.push(vec![0.0; o]);
+    let (points, labels) = moons::make_moons(POINTS, 0.1, &mut rng);
+    let net = Net::from_params(moons::network(&mut rng).params());
+    (net, Moons { x: points.as_flattened().to_vec(), y: labels })
+}
+
+impl Net {
+    /// The layers of a `nn::Mlp`'s parameters (`w`, `b` alternating, in order).
+    pub fn from_params(params: &Params) -> Net {
+        let data: Vec<Vec<f64>> = params.iter().map(|(_, t)| t.data().to_vec()).collect();
+        Net { w: data.iter().step_by(2).cloned().collect(), b: data.iter().skip(1).step_by(2).cloned().collect() }
     }
-    let (mut x, mut y) = (vec![], vec![]);
-    for p in 0..POINTS {
-        let upper = p < POINTS / 2;
-        let t = std::f64::consts::PI * (p % (POINTS / 2)) as f64 / (POINTS / 2 - 1) as f64;
-        let (px, py) = if upper { (t.cos(), t.sin()) } else { (1.0 - t.cos(), 0.5 - t.sin()) };
-        x.push(px + 0.1 * rng.random_range(-1.0..1.0));
-        x.push(py + 0.1 * rng.random_range(-1.0..1.0));
-        y.push(if upper { -1.0 } else { 1.0 });
-    }
-    (net, Moons { x, y })
 }
 
 fn sgd(p: &mut [f64], g: Option<&[f64]>) {

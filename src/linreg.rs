@@ -22,7 +22,7 @@ mod cholesky;
 
 use crate::data::{Batches, Batching};
 use crate::loss;
-use crate::optim::{Optimizer, Sgd, SgdConfig};
+use crate::optim::{OptimError, Optimizer, Sgd, SgdConfig};
 use crate::tape::Tape;
 use crate::tensor::{MatRef, Tensor, gemm};
 use std::fmt;
@@ -55,12 +55,21 @@ pub enum LinRegError {
         /// The largest diagonal entry of `X^T X`.
         scale: f64,
     },
+    /// The optimizer refused its hyperparameters (e.g. a negative `lr`).
+    Optim(OptimError),
+}
+
+impl From<OptimError> for LinRegError {
+    fn from(e: OptimError) -> Self {
+        LinRegError::Optim(e)
+    }
 }
 
 impl fmt::Display for LinRegError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LinRegError::Shape(s) => write!(f, "{s}"),
+            LinRegError::Optim(e) => write!(f, "fit_gd: {e}"),
             LinRegError::RankDeficient { column, rows, cols, pivot, scale } => {
                 write!(
                     f,
@@ -220,29 +229,20 @@ pub struct GdFit {
 /// ```
 pub fn fit_gd(x: &Tensor, y: &Tensor, options: &GdOptions) -> Result<GdFit, LinRegError> {
     let (n, m) = check_xy("fit_gd", x, y)?;
-    let mut opt = Sgd::new(SgdConfig { lr: options.lr, ..Default::default() })
-        .map_err(|e| LinRegError::Shape(format!("fit_gd: {e}")))?;
+    let mut opt = Sgd::new(SgdConfig { lr: options.lr, ..Default::default() })?;
     let mut theta = vec![0.0; m];
     let mut batches = Batches::new(n, options.batching, options.seed);
     let mut tape = Tape::new();
     let mut losses = vec![full_loss(&mut tape, x, y, &theta)];
-    let (mut xb, mut yb) = (Vec::new(), Vec::new());
+    let y_column = y.reshape(&[n, 1]);
     for _ in 0..options.epochs {
         for batch in batches.epoch() {
-            xb.clear();
-            yb.clear();
-            for &i in batch {
-                xb.extend_from_slice(&x.data()[i * m..(i + 1) * m]);
-                yb.push(y.data()[i]);
-            }
             tape.clear();
-            let xv = tape.constant_from_slice(&xb, &[batch.len(), m]);
-            let yv = tape.constant_from_slice(&yb, &[batch.len(), 1]);
+            let xv = tape.constant(x.select_rows(batch));
+            let yv = tape.constant(y_column.select_rows(batch));
             let tv = tape.var_from_slice(&theta, &[m, 1]);
             let grads = loss::mse_half(xv.matmul(tv), yv).backward();
-            grads
-                .with_grad(tv, |g| opt.update("theta", &mut theta, g.unwrap_or(&[])))
-                .map_err(|e| LinRegError::Shape(format!("fit_gd: {e}")))?;
+            grads.with_grad(tv, |g| opt.update("theta", &mut theta, g.expect("theta reaches the loss")))?;
         }
         losses.push(full_loss(&mut tape, x, y, &theta));
     }

@@ -138,3 +138,13 @@ fn half_and_full_mse_share_the_minimiser() {
     let g_full = gradient(&x, &y, &theta, loss::mse);
     assert!(g_half.iter().zip(&g_full).all(|(h, f)| (2.0 * h - f).abs() < 1e-12));
 }
+
+#[test]
+fn a_bad_learning_rate_is_an_optimizer_error_not_a_shape_error() {
+    let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0], &[2, 2]);
+    let y = Tensor::from_vec(vec![1.0, 2.0], &[2]);
+    let options = GdOptions { batching: Batching::Full, lr: -0.1, epochs: 1, seed: 0 };
+    let err = fit_gd(&x, &y, &options).unwrap_err();
+    assert!(matches!(err, tapegrad::linreg::LinRegError::Optim(_)), "{err:?}");
+    assert_eq!(err.to_string(), "fit_gd: Sgd: invalid lr = -0.1 (must be >= 0)");
+}

@@ -9,6 +9,7 @@
 
 use clap::Parser;
 use rand::SeedableRng;
+use tapegrad::nn::manual::{HiddenLayer, OutputLayer};
 use tapegrad::{Tape, Tensor};
 
 #[derive(Parser)]
@@ -52,19 +53,17 @@ fn main() {
     println!("The tape, after the forward pass:\n\n{tape}");
     println!("The backward sweep, from the loss back to the first node:\n\n{trace}");
 
-    // The notes' hand-written layers, with plain tensors (no tape).
-    let hand_u1 = &x.matmul(&w1) + &b1;
-    let hand_h = hand_u1.map(|u| 1.0 / (1.0 + (-u).exp()));
-    let hand_y = &hand_h.matmul(&w2) + &b2;
-    // OutputLayer.backward(t)
+    // The notes' hand-written layers (`nn::manual`, plain tensors, no tape).
+    let mut hidden = HiddenLayer::from_weights(w1.clone(), b1.clone());
+    let mut output = OutputLayer::from_weights(w2.clone(), b2.clone());
+    let hand_y = output.forward(&hidden.forward(&x));
+    let grad_h = output.backward(&t); // the output layer's grad_x = delta_out w2^T
+    hidden.backward(&grad_h);
+    // The two deltas are internal to the layers' backward; spelled out here.
     let delta_out = &hand_y - &t; // the gradient of 0.5 (y - t)^2
-    let grad_w2 = hand_h.t().matmul(&delta_out);
-    let grad_b2 = delta_out.sum_axis(0, false);
-    let grad_h = delta_out.matmul(&w2.t()); // the output layer's grad_x
-    // HiddenLayer.backward(grad_y)
-    let delta_hidden = grad_h.mul(&hand_h.map(|s| (1.0 - s) * s));
-    let grad_w1 = x.t().matmul(&delta_hidden);
-    let grad_b1 = delta_hidden.sum_axis(0, false);
+    let delta_hidden = grad_h.mul(&hidden.y.map(|s| (1.0 - s) * s));
+    let (grad_w2, grad_b2) = (output.grad_w.clone(), output.grad_b.clone());
+    let (grad_w1, grad_b1) = (hidden.grad_w.clone(), hidden.grad_b.clone());
 
     // Each delta of the notes is what one node of the tape sent to one input.
     let rows = [

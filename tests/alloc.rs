@@ -258,7 +258,7 @@ fn the_librarys_moons_steps_equal_the_hand_written_step() {
 #[test]
 fn a_recorded_scalar_costs_a_48_byte_node_and_its_value() {
     // The node record: op (16 bytes), param (8), two input indices (8),
-    // value start and length (8), shape start (4), ndim and needs_grad (2),
+    // value start and length (8), shape start (4), ndim, needs_grad and grad_args (3),
     // padded to 48. A 0-d scalar stores no extents; its value is 8 bytes.
     assert_eq!(Tape::node_overhead_bytes(0), 48);
     assert_eq!(Tape::node_overhead_bytes(2), 48 + 2 * 8);

@@ -1,6 +1,7 @@
 //! The notes' chapter 4 program: fit sin(x) with a 1-3-1 network (sigmoid
 //! hidden layer, linear output) by per-sample SGD, with the gradients from
-//! the tape, from the hand-written layers, or both side by side.
+//! the tape, from the notes' hand-written layers, or from plain loops
+//! (`nn::sine::LoopsNet`), alone or several side by side.
 //!
 //! Run with `cargo run --release --example sine` (see `--help`).
 

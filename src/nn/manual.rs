@@ -283,11 +283,11 @@ impl ManualMlp {
         assert!(n >= 2 && n.is_multiple_of(2), "ManualMlp::from_params: need (w, b) pairs, got {n} tensors");
         let all: Vec<(&str, &Tensor)> = params.iter().collect();
         let pair = |k: usize| (all[2 * k].1.clone(), all[2 * k + 1].1.clone());
-        let layer_name = |k: usize| all[2 * k].0.trim_end_matches(".w").to_string();
+        let name_of = |k: usize| all[2 * k].0.trim_end_matches(".w").to_string();
         let hidden = (0..n / 2 - 1)
             .map(|k| {
                 let (w, b) = pair(k);
-                (layer_name(k), HiddenLayer::from_weights(w, b))
+                (name_of(k), HiddenLayer::from_weights(w, b))
             })
             .collect();
         let (w, b) = pair(n / 2 - 1);

@@ -2,9 +2,7 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{
-    MatRef, ShapeError, check_2d, check_reshape, gemm_of_checked_shapes as gemm, matmul_dims, transpose_into,
-};
+use crate::tensor::{MatRef, ShapeError, check_2d, check_reshape, gemm_of_checked_shapes, matmul_dims, transpose_into};
 
 impl<'t> Var<'t> {
     /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
@@ -39,7 +37,7 @@ impl<'t> Var<'t> {
         Ok(self.tape.record(Op::MatMul, 0.0, &[self, other], &[m, n], |arena, out| {
             let a = MatRef::row_major(arena.value(self.idx), m, k);
             let b = MatRef::row_major(arena.value(other.idx), k, n);
-            gemm(1.0, a, b, 0.0, out);
+            gemm_of_checked_shapes(1.0, a, b, 0.0, out);
         }))
     }
 
@@ -98,10 +96,10 @@ pub(crate) fn matmul_backward(node: &Node, arena: &Arena<'_>, upstream: &[f64], 
     let a_mat = MatRef::row_major(arena.value(a), m, k);
     let b_mat = MatRef::row_major(arena.value(b), k, n);
     if let Some(ga) = super::input_grad(arena, below, a) {
-        gemm(1.0, dc, b_mat.t(), 1.0, ga);
+        gemm_of_checked_shapes(1.0, dc, b_mat.t(), 1.0, ga);
     }
     if let Some(gb) = super::input_grad(arena, below, b) {
-        gemm(1.0, a_mat.t(), dc, 1.0, gb);
+        gemm_of_checked_shapes(1.0, a_mat.t(), dc, 1.0, gb);
     }
 }
 

@@ -24,7 +24,7 @@
 //! assert_eq!(opt.lr(), 0.025);
 //! ```
 
-use super::{OptimError, check, non_negative};
+use super::{OptimError, non_negative, unit_interval};
 
 /// A learning rate as a function of the step (or epoch) count `t`, from 0.
 ///
@@ -229,7 +229,7 @@ impl ReduceOnPlateau {
     /// ```
     pub fn new(lr: f64, factor: f64, patience: usize) -> Result<ReduceOnPlateau, OptimError> {
         non_negative("ReduceOnPlateau", "lr", lr)?;
-        check("ReduceOnPlateau", "factor", factor, (0.0..1.0).contains(&factor), "must be in [0, 1)")?;
+        unit_interval("ReduceOnPlateau", "factor", factor)?;
         Ok(ReduceOnPlateau {
             lr,
             factor,

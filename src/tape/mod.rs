@@ -19,7 +19,7 @@ pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use var::Var;
 
 use crate::ops::Op;
-use crate::tensor::{Shape, Tensor, numel};
+use crate::tensor::{Shape, Tensor, numel, strip_leading_ones};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 
@@ -536,9 +536,11 @@ impl Tape {
         if sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y) {
             return Some(a);
         }
-        let strip = |s: &[usize]| s.len() - s.iter().take_while(|&&d| d == 1).count();
-        let (ka, kb) = (strip(sa), strip(sb));
-        if sa[sa.len() - ka..] == sb[sb.len() - kb..] { Some(if sa.len() >= sb.len() { a } else { b }) } else { None }
+        if strip_leading_ones(sa) == strip_leading_ones(sb) {
+            Some(if sa.len() >= sb.len() { a } else { b })
+        } else {
+            None
+        }
     }
 
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).

@@ -193,7 +193,7 @@ fn is_trailing(small: &[usize], out: &[usize]) -> bool {
     s.len() <= out.len() && !s.is_empty() && out[out.len() - s.len()..] == *s
 }
 
-fn strip_leading_ones(s: &[usize]) -> &[usize] {
+pub(crate) fn strip_leading_ones(s: &[usize]) -> &[usize] {
     let k = s.iter().take_while(|&&d| d == 1).count();
     &s[k..]
 }

@@ -15,7 +15,8 @@ use rand::rngs::StdRng;
 use std::f64::consts::PI;
 use std::path::PathBuf;
 use tapegrad::linreg::ridge;
-use tapegrad::optim::{Adam, AdamConfig, Optimizer};
+use tapegrad::nn::Params;
+use tapegrad::optim::{Adam, AdamConfig};
 use tapegrad::{Tape, Tensor, loss};
 
 const DEGREE: usize = 9;
@@ -100,29 +101,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Minimises the same penalised loss with Adam, gradients from the tape.
+/// Minimises the same penalised loss with Adam, gradients from the tape:
+/// the bias and the weights as named parameters, so only the weights are
+/// penalised and one `optimizer_step` moves both.
 fn fit_on_tape(x: &Tensor, y: &Tensor, lambda: f64) -> (Vec<f64>, usize) {
     let steps = 20_000;
-    let mut theta = vec![0.0; DEGREE + 1];
+    let n = x.shape()[0];
     let mut opt = Adam::new(AdamConfig { lr: 0.01, ..Default::default() }).expect("valid hyperparameters");
-    // split X into its ones column and the powers, so only the weights are penalised
-    let powers = Tensor::from_vec(x.data().chunks(DEGREE + 1).flat_map(|r| r[1..].to_vec()).collect(), &[10, DEGREE]);
-    let ones = Tensor::ones(&[10, 1]);
+    let mut params = Params::new();
+    params.insert("bias", Tensor::zeros(&[1, 1]));
+    params.insert("weights", Tensor::zeros(&[DEGREE, 1]));
+    // X without its ones column: the bias is its own parameter
+    let powers = Tensor::from_vec(x.data().chunks(DEGREE + 1).flat_map(|r| r[1..].to_vec()).collect(), &[n, DEGREE]);
+    let target = y.reshape(&[n, 1]);
     let mut tape = Tape::new();
     for _ in 0..steps {
         tape.clear();
-        let bias = tape.var_from_slice(&theta[..1], &[1, 1]);
-        let weights = tape.var_from_slice(&theta[1..], &[DEGREE, 1]);
-        let (ones, powers) = (tape.constant(&ones), tape.constant(&powers));
-        let pred = ones.matmul(bias) + powers.matmul(weights);
-        let l =
-            loss::mse_half(pred, tape.constant_from_slice(y.data(), &[10, 1])) + 0.5 * lambda * loss::l2(&[weights]);
+        let vars = params.on_tape(&tape);
+        let (bias, weights) = (vars.get(0), vars.get(1));
+        let pred = tape.constant(&powers).matmul(weights) + bias;
+        let l = loss::mse_half(pred, tape.constant(&target)) + 0.5 * lambda * loss::l2(&[weights]);
         let grads = l.backward();
-        let (g0, gw) = (grads.wrt(bias), grads.wrt(weights));
-        let (b, w) = theta.split_at_mut(1);
-        opt.update("bias", b, g0.data()).expect("lengths match");
-        opt.update("weights", w, gw.data()).expect("lengths match");
+        params.optimizer_step(&mut opt, vars, &grads).expect("lengths match");
     }
+    let theta = params.iter().flat_map(|(_, t)| t.data().to_vec()).collect();
     (theta, steps)
 }
 

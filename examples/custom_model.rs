@@ -3,7 +3,7 @@
 //! - The op: softplus(x) = ln(1 + e^x), added from outside the crate with
 //!   its own forward and its own hand-written backward rule (VJP):
 //!   d softplus / dx = sigmoid(x). Once as a `CustomOp` (whole tensors),
-//!   once as a `UnaryRule` (one number at a time, the cheaper path).
+//!   once as a `UnaryFn` rule (one number at a time, the cheaper path).
 //! - The model: a residual block, `h = x + softplus(x W1 + b1) W2`, then a
 //!   linear head `y = h w + c`: a plain Rust function of Vars.
 //!
@@ -15,7 +15,8 @@ use rand::rngs::StdRng;
 use tapegrad::check::{GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
-use tapegrad::ops::unary::{UnaryRule, stable_sigmoid};
+use tapegrad::ops::elementwise::UnaryFn;
+use tapegrad::tensor::stable_sigmoid;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// softplus without overflow: max(x, 0) + ln(1 + e^-|x|).
@@ -39,13 +40,19 @@ impl CustomOp for Softplus {
     }
 }
 
-/// The same op as a `UnaryRule`: value and local derivative side by side.
-static SOFTPLUS: UnaryRule = UnaryRule {
-    name: "softplus",
-    forward: |x, _| softplus(x),
-    local: |x, _, _| stable_sigmoid(x),
-    local_text: "sigmoid(x)",
-};
+/// The same op as a `UnaryFn` rule: value and local derivative side by side.
+struct SoftplusRule;
+
+impl UnaryFn for SoftplusRule {
+    const NAME: &'static str = "softplus";
+    const TEXT: &'static str = "sigmoid(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        softplus(x)
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        stable_sigmoid(x)
+    }
+}
 
 /// A VJP with a classic slip (the derivative of softplus taken as softplus
 /// itself), to show that gradcheck catches it.
@@ -94,9 +101,9 @@ fn main() {
         "gradcheck softplus (CustomOp):  {} elements, max |analytic - numeric| = {:.1e}",
         r.checked, r.max_abs_error
     );
-    let r = gradcheck(|_, v| v[0].apply(&SOFTPLUS, 0.0).sum(), std::slice::from_ref(&xs), &opts).unwrap();
+    let r = gradcheck(|_, v| v[0].apply(SoftplusRule, 0.0).sum(), std::slice::from_ref(&xs), &opts).unwrap();
     println!(
-        "gradcheck softplus (UnaryRule): {} elements, max |analytic - numeric| = {:.1e}",
+        "gradcheck softplus (UnaryFn):   {} elements, max |analytic - numeric| = {:.1e}",
         r.checked, r.max_abs_error
     );
     match gradcheck(|tape, v| tape.custom(WrongSoftplus, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts) {

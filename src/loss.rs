@@ -128,8 +128,7 @@ pub fn try_cross_entropy<'t>(logits: Var<'t>, targets: &[usize]) -> Result<Var<'
 /// A constant `[n, classes]` one-hot matrix, written straight into the
 /// tape's arena.
 fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
-    tape.record(crate::ops::Op::Constant, 0.0, &[], &[targets.len(), classes], |_, out| {
-        out.fill(0.0);
+    tape.constant_with(&[targets.len(), classes], |out| {
         for (row, &t) in targets.iter().enumerate() {
             out[row * classes + t] = 1.0;
         }

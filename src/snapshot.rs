@@ -36,8 +36,44 @@
 //! the `.snap` files with `INSTA_UPDATE=always cargo test` and commit them.
 //! The README section "Snapshot-testing gradients" has a full example.
 
+use crate::tape::{Gradients, Var};
 use crate::tensor::Tensor;
 use std::fmt::Write;
+
+impl<'t> Gradients<'t> {
+    /// The gradients of the given named Vars in snapshot format (see
+    /// [`crate::snapshot`]), for `insta::assert_snapshot!`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(2.0);
+    /// let g = (a * a).backward();
+    /// assert_eq!(g.snapshot_of(&[("a", a)]), "a: shape []\n  4.000000000e0\n");
+    /// ```
+    pub fn snapshot_of(&self, vars: &[(&str, Var<'t>)]) -> String {
+        let grads: Vec<(String, Tensor)> = vars.iter().map(|(n, v)| (n.to_string(), self.wrt(*v))).collect();
+        render(grads.iter().map(|(n, t)| (n.as_str(), t)))
+    }
+
+    /// The gradients of every named node (see [`Var::named`]), in tape
+    /// order, in snapshot format; nodes without a name are left out.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let w = tape.scalar(3.0).named("w");
+    /// let g = w.square().backward();
+    /// assert_eq!(g.snapshot(), "w: shape []\n  6.000000000e0\n");
+    /// ```
+    pub fn snapshot(&self) -> String {
+        let tape = self.tape();
+        let named: Vec<(String, Var<'t>)> = {
+            let inner = tape.inner.borrow();
+            (0..self.covered).filter_map(|i| inner.name(i).map(|n| (n.to_string(), tape.node(i as usize)))).collect()
+        };
+        let grads: Vec<(String, Tensor)> = named.into_iter().map(|(n, v)| (n, self.wrt(v))).collect();
+        render(grads.iter().map(|(n, t)| (n.as_str(), t)))
+    }
+}
 
 /// Renders named tensors in the snapshot format.
 ///

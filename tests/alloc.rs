@@ -267,3 +267,26 @@ fn a_recorded_scalar_costs_a_48_byte_node_and_its_value() {
     assert_eq!(tape.len(), 1002);
     assert_eq!(tape.value_count(), 1002, "one f64 per scalar node");
 }
+
+#[test]
+fn a_large_constant_costs_no_adjoint_memory() {
+    // 2 million data values (16 MB) as a constant, a 3-value weight: the
+    // adjoint buffer holds only what needs a gradient (the weight, the
+    // product, the loss), not a second copy of the data.
+    let n = 2_000_000;
+    let tape = Tape::new();
+    let data = tape.constant(tapegrad::Tensor::ones(&[n / 4, 4]));
+    let w = tape.var(tapegrad::Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[4]));
+    let loss = (data * w).sum();
+    let g = loss.backward();
+    assert_eq!(g.adjoint_len(), 4 + n + 1);
+    assert_eq!(g.wrt(w).data(), &[(n / 4) as f64; 4]);
+    drop(g);
+    // A data set reduced before it meets a weight costs nothing either.
+    let s = data.sum_axis(0, false); // constant, [4]
+    let loss = (s * w).sum();
+    let g = loss.backward();
+    assert_eq!(g.adjoint_len(), 4 + n + 1 + 4 + 1); // slots are handed out in recording order
+    assert_eq!(g.wrt(data).data().len(), n); // zeros, without a slot
+    assert!(g.with_grad(data, |d| d.is_none()));
+}

@@ -181,7 +181,7 @@ fn kinks_take_the_documented_subgradients() {
     assert_eq!(z.abs().backward().wrt(z).item(), 0.0);
     assert_eq!(z.sqrt().backward().wrt(z).item(), f64::INFINITY);
     // relu, abs and sqrt at 0 match PyTorch. A tie in maximum is
-    // tapegrad's own rule (documented on `ops::binary::MAXIMUM`): the whole
+    // tapegrad's own rule (documented on `Var::maximum`): the whole
     // gradient goes to the first operand (PyTorch splits it in half).
     let (a, b) = (tape.scalar(1.0), tape.scalar(1.0));
     let g = a.maximum(b).backward();

@@ -6,7 +6,8 @@ use rand::rngs::StdRng;
 use tapegrad::check::{GradcheckError, GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
-use tapegrad::ops::unary::{UnaryRule, stable_sigmoid};
+use tapegrad::ops::elementwise::UnaryFn;
+use tapegrad::tensor::stable_sigmoid;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 fn softplus(x: f64) -> f64 {
@@ -55,12 +56,19 @@ impl CustomOp for MulSquareWrong {
     }
 }
 
-static SOFTPLUS: UnaryRule = UnaryRule {
-    name: "softplus",
-    forward: |x, _| softplus(x),
-    local: |x, _, _| stable_sigmoid(x),
-    local_text: "sigmoid(x)",
-};
+/// The same op as a `UnaryFn` rule: value and local derivative side by side.
+struct SoftplusRule;
+
+impl UnaryFn for SoftplusRule {
+    const NAME: &'static str = "softplus";
+    const TEXT: &'static str = "sigmoid(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        softplus(x)
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        stable_sigmoid(x)
+    }
+}
 
 fn inputs(seed: u64, shape: &[usize]) -> Tensor {
     Tensor::randn(shape, &mut StdRng::seed_from_u64(seed)).scale(3.0)
@@ -85,7 +93,7 @@ fn custom_softplus_matches_the_closed_form_and_the_unary_rule() {
     let tape = Tape::new();
     let x = tape.var(inputs(3, &[6]));
     let a = tape.custom(Softplus, &[x]);
-    let b = x.apply(&SOFTPLUS, 0.0);
+    let b = x.apply(SoftplusRule, 0.0);
     let ga = a.sum().backward().wrt(x);
     let gb = b.sum().backward().wrt(x);
     x.with_value(|xs| {

@@ -88,7 +88,7 @@ impl HandBuffers {
 }
 
 fn sigmoid(x: f64) -> f64 {
-    tapegrad::ops::unary::stable_sigmoid(x)
+    tapegrad::tensor::stable_sigmoid(x)
 }
 
 /// The same step by hand, with the same GEMM: `Z = A W + b`, `A' = s(Z)`;

@@ -165,12 +165,14 @@ pub struct Anomaly {
 
 impl Anomaly {
     fn new(inner: &TapeInner, phase: Phase, node: u32, output: Summary, sent: Option<(usize, Summary)>) -> Anomaly {
-        let inputs = crate::ops::input_indices(inner, node)
+        let inputs = inner
+            .args(node)
+            .to_vec()
             .into_iter()
             .map(|i| InputSummary {
                 node: i as usize,
                 name: inner.name(i).map(str::to_owned),
-                value: Summary::of(&inner.values[inner.nodes[i as usize].range()], inner.shape(i)),
+                value: Summary::of(inner.value(i), inner.shape(i)),
             })
             .collect();
         Anomaly {
@@ -319,12 +321,12 @@ fn first_bad_value(inner: &TapeInner, end: u32) -> Option<u32> {
     if inner.checked {
         inner.first_anomaly.filter(|&i| i < end)
     } else {
-        (0..end).find(|&i| inner.values[inner.nodes[i as usize].range()].iter().any(|v| !v.is_finite()))
+        (0..end).find(|&i| inner.value(i).iter().any(|v| !v.is_finite()))
     }
 }
 
 fn forward_anomaly(inner: &TapeInner, i: u32) -> Anomaly {
-    let value = Summary::of(&inner.values[inner.nodes[i as usize].range()], inner.shape(i));
+    let value = Summary::of(inner.value(i), inner.shape(i));
     Anomaly::new(inner, Phase::Forward, i, value, None)
 }
 

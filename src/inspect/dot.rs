@@ -8,7 +8,6 @@
 use super::table::grad_preview;
 use super::{fmt_shape, op_label, preview};
 use crate::Gradients;
-use crate::ops::{Op, input_indices};
 use crate::tape::{Tape, TapeInner};
 use std::fmt::Write;
 
@@ -58,7 +57,7 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
             title.push(' ');
             title.push_str(&fmt_shape(shape));
         }
-        if matches!(node.op, Op::Constant) {
+        if is_input(inner, i) && !node.needs_grad() {
             title.push_str(" (constant)");
         }
         let mut label =
@@ -69,10 +68,10 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
         }
         label.push_str(" }");
         let _ = writeln!(out, "  n{i} [shape=record, label=\"{label}\"];");
-        if !matches!(node.op, Op::Leaf | Op::Constant) {
+        if !is_input(inner, i) {
             let _ = writeln!(out, "  n{i}_op [label=\"{}\"];", escape(&op_label(inner, i)));
             let _ = writeln!(out, "  n{i}_op -> n{i};");
-            for input in input_indices(inner, i) {
+            for &input in inner.args(i) {
                 let _ = writeln!(out, "  n{input} -> n{i}_op;");
             }
         }
@@ -82,6 +81,12 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
 }
 
 /// Escapes the characters that are special in a quoted DOT record label.
+/// True for the tape's inputs (leaf variables and constants): nodes no op
+/// computed, drawn without an op box.
+fn is_input(inner: &TapeInner, i: u32) -> bool {
+    inner.args(i).is_empty()
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -27,7 +27,6 @@ pub mod trace;
 pub use anomaly::{Anomaly, CheckedBackwardError, InputSummary, Phase, Summary};
 pub use trace::{Local, Trace, TraceStep};
 
-use crate::ops::Op;
 use crate::tape::TapeInner;
 
 /// Tensors with more elements than this are abbreviated in previews.
@@ -94,11 +93,7 @@ pub(crate) fn fmt_num(v: f64) -> String {
 
 /// The op's label as tables print it; custom ops by their own name.
 pub(crate) fn op_label(inner: &TapeInner, idx: u32) -> String {
-    let node = &inner.nodes[idx as usize];
-    match node.op {
-        Op::Custom(c) => inner.customs[c as usize].op.name().to_string(),
-        op => op.label(node.param),
-    }
+    inner.label(idx)
 }
 
 /// A node's shape as `[2, 3]` (`[]` for a scalar).

@@ -11,7 +11,6 @@
 
 use super::{fmt_shape, op_label, preview};
 use crate::Gradients;
-use crate::ops::{Op, input_indices};
 use crate::tape::{Tape, TapeInner};
 use std::fmt;
 
@@ -77,7 +76,10 @@ impl fmt::Display for Gradients<'_> {
 /// The gradient preview of node `i`, or `-` when it has none worth showing.
 pub(crate) fn grad_preview(inner: &TapeInner, grads: &Gradients<'_>, i: u32) -> Option<String> {
     let node = &inner.nodes[i as usize];
-    (i < grads.covered && node.needs_grad).then(|| preview(&grads.adj[node.range()], inner.shape(i)))
+    if i >= grads.covered {
+        return None;
+    }
+    grads.of_node(node).map(|g| preview(g, inner.shape(i)))
 }
 
 fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
@@ -88,16 +90,13 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
     let mut rows: Vec<Vec<String>> = vec![header.into_iter().map(String::from).collect()];
     for i in 0..inner.nodes.len() as u32 {
         let node = &inner.nodes[i as usize];
-        let inputs = input_indices(inner, i);
+        let inputs = inner.args(i);
         let inputs = if inputs.is_empty() {
             "-".to_string()
         } else {
             inputs.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
         };
-        let op = match node.op {
-            Op::Constant => "constant".to_string(),
-            _ => op_label(inner, i),
-        };
+        let op = op_label(inner, i);
         let mut row = vec![
             i.to_string(),
             inner.name(i).unwrap_or("").to_string(),

@@ -12,10 +12,9 @@
 //! before the node's rule runs, reads what the rule added, and adds the
 //! earlier total back.
 
-use super::{fmt_num, op_label, preview};
-use crate::ops::{Op, input_indices};
-use crate::tape::{Arena, BackwardError, Gradients, SweepObserver, TapeInner, Var, sweep_observed};
-use crate::tensor::{Tensor, for_each_broadcast};
+use super::{op_label, preview};
+use crate::tape::{BackwardError, Gradients, SweepObserver, TapeInner, Var, sweep_observed};
+use crate::tensor::Tensor;
 use std::fmt;
 use std::ops::ControlFlow;
 
@@ -197,7 +196,6 @@ pub(crate) fn check_scalar(v: Var<'_>) -> Result<(), BackwardError> {
 /// What the observed sweep shows its visitor about one node.
 pub(crate) struct Visit<'a> {
     pub inner: &'a TapeInner,
-    pub arena: &'a Arena<'a>,
     pub node: u32,
     pub upstream: &'a [f64],
     /// (input node, what this node's rule added to its adjoint).
@@ -216,7 +214,7 @@ impl Visit<'_> {
             op: op_label(self.inner, self.node),
             name: self.inner.name(self.node).map(str::to_owned),
             upstream: self.tensor(self.node, self.upstream),
-            local: local_derivatives(self.inner, self.arena, self.node),
+            local: local_derivatives(self.inner, self.node),
             sends: self.sent.iter().map(|(i, g)| (*i as usize, self.tensor(*i, g))).collect(),
         }
     }
@@ -263,24 +261,23 @@ where
         // Each input once, in argument order: `x * x` sends both of its
         // contributions into one adjoint, read as one.
         let mut inputs: Vec<u32> = Vec::new();
-        for k in input_indices(inner, i) {
-            if inner.nodes[k as usize].needs_grad && !inputs.contains(&k) {
+        for &k in inner.args(i) {
+            if inner.nodes[k as usize].needs_grad() && !inputs.contains(&k) {
                 inputs.push(k);
             }
         }
-        let earlier: Vec<Vec<f64>> = inputs.iter().map(|&k| below[inner.nodes[k as usize].range()].to_vec()).collect();
+        let earlier: Vec<Vec<f64>> = inputs.iter().map(|&k| below[grad_range(inner, k)].to_vec()).collect();
         for &k in &inputs {
-            below[inner.nodes[k as usize].range()].fill(0.0);
+            below[grad_range(inner, k)].fill(0.0);
         }
         rule(below);
         let mut sent = Vec::with_capacity(inputs.len());
         for (&k, before) in inputs.iter().zip(&earlier) {
-            let slot = &mut below[inner.nodes[k as usize].range()];
+            let slot = &mut below[grad_range(inner, k)];
             sent.push((k, slot.to_vec()));
             slot.iter_mut().zip(before).for_each(|(g, b)| *g += b);
         }
-        let arena = inner.arena();
-        match (self.visit)(&Visit { inner, arena: &arena, node: i, upstream, sent: &sent }) {
+        match (self.visit)(&Visit { inner, node: i, upstream, sent: &sent }) {
             ControlFlow::Continue(()) => ControlFlow::Continue(()),
             ControlFlow::Break(b) => {
                 self.stopped = Some(b);
@@ -290,55 +287,19 @@ where
     }
 }
 
-/// The local derivative(s) of node `me`'s op, in words and, for elementwise
-/// ops, in numbers.
-fn local_derivatives(inner: &TapeInner, arena: &Arena<'_>, me: u32) -> Vec<Local> {
-    let node = &inner.nodes[me as usize];
-    let text = |t: &str| Local { text: t.to_string(), value: None };
-    let out_shape = arena.shape(me);
-    match node.op {
-        Op::Leaf | Op::Constant => vec![],
-        Op::Detach => vec![text("0 (detached)")],
-        Op::Unary(rule) => {
-            let (xs, ys) = (arena.value(node.args[0]), arena.value(me));
-            let d: Vec<f64> = xs.iter().zip(ys).map(|(&x, &y)| (rule.local)(x, y, node.param)).collect();
-            vec![numeric(rule.local_text.to_string(), rule.local_text, Tensor::from_vec(d, out_shape))]
-        }
-        Op::Binary(rule) => {
-            let [a, b] = node.args;
-            let (av, bv, yv) = (arena.value(a), arena.value(b), arena.value(me));
-            let (sa, sb) = (arena.shape(a), arena.shape(b));
-            let (mut da, mut db) = (vec![0.0; yv.len()], vec![0.0; yv.len()]);
-            for_each_broadcast(out_shape, sa, sb, |i, ia, ib| {
-                da[i] = (rule.d_a)(av[ia], bv[ib], yv[i]);
-                db[i] = (rule.d_b)(av[ia], bv[ib], yv[i]);
-            });
-            vec![
-                numeric(format!("d/da = {}", rule.local_text[0]), rule.local_text[0], Tensor::from_vec(da, out_shape)),
-                numeric(format!("d/db = {}", rule.local_text[1]), rule.local_text[1], Tensor::from_vec(db, out_shape)),
-            ]
-        }
-        Op::MatMul => vec![text("dA = dC B^T"), text("dB = A^T dC")],
-        Op::Transpose => vec![text("dX = dY^T")],
-        Op::Reshape => vec![text("dX = dY reshaped")],
-        Op::Sum => vec![text("1 to every element")],
-        Op::Mean => {
-            let n = arena.nodes[node.args[0] as usize].len;
-            vec![text(&format!("1/n = 1/{n} = {} to every element", fmt_num(1.0 / n as f64)))]
-        }
-        Op::SumAxis { axis, .. } => vec![text(&format!("1, spread back along axis {axis}"))],
-        Op::MeanAxis { axis, .. } => {
-            let n = arena.shape(node.args[0])[axis as usize];
-            vec![text(&format!("1/{n}, spread back along axis {axis}"))]
-        }
-        Op::LogSoftmax => vec![text("dX = dY - softmax(X) sum(dY)")],
-        Op::Custom(c) => vec![text(&format!("the custom backward of {}", inner.customs[c as usize].op.name()))],
-    }
+/// The adjoint slot of node `k`, which needs a gradient.
+fn grad_range(inner: &TapeInner, k: u32) -> std::ops::Range<usize> {
+    inner.nodes[k as usize].grad_range().expect("an input that needs a gradient has a slot")
 }
 
-/// A local derivative with its values, left out when the formula is
-/// already a number (`1`, `-1`): printing `1 = [[1 1 1]]` says nothing.
-fn numeric(text: String, formula: &str, value: Tensor) -> Local {
-    let value = if formula.parse::<f64>().is_ok() { None } else { Some(value) };
-    Local { text, value }
+/// The local derivative(s) of node `me`'s op, in words and, for elementwise
+/// ops, in numbers: whatever the op says about each of its inputs.
+fn local_derivatives(inner: &TapeInner, me: u32) -> Vec<Local> {
+    let (op, cx, output) = (inner.op(me), inner.forward_cx(me), inner.value(me));
+    (0..cx.arity())
+        .filter_map(|k| {
+            let text = op.local_text(&cx, k)?;
+            Some(Local { text: text.into_owned(), value: op.local_value(&cx, output, k) })
+        })
+        .collect()
 }

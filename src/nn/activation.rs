@@ -1,8 +1,8 @@
 //! Activation functions, for the tape and for plain tensors.
 
-use crate::ops::unary::stable_sigmoid;
 use crate::tape::Var;
 use crate::tensor::Tensor;
+use crate::tensor::stable_sigmoid;
 
 /// An elementwise activation applied after a layer's `x W + b`.
 ///

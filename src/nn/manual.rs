@@ -19,8 +19,8 @@
 
 use super::Params;
 use super::mlp::layer_name;
-use crate::ops::unary::stable_sigmoid;
 use crate::tensor::Tensor;
+use crate::tensor::stable_sigmoid;
 use rand::Rng;
 
 /// A sigmoid layer with its backward pass written by hand.

@@ -195,7 +195,7 @@ impl LoopsNet {
         // forward: h = sigmoid(x w1 + b1), y = h w2 + b2
         let mut y = self.b2;
         for j in 0..self.hidden.len() {
-            let h = crate::ops::unary::stable_sigmoid(x * self.w1[j] + self.b1[j]);
+            let h = crate::tensor::stable_sigmoid(x * self.w1[j] + self.b1[j]);
             self.hidden[j] = h;
             y += h * self.w2[j];
         }

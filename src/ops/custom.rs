@@ -24,11 +24,9 @@
 //! assert_eq!(g.data()[0], 0.5);
 //! ```
 
-use super::Op;
-use crate::tape::{Arena, Tape, Var};
+use crate::tape::{BackwardCx, ForwardCx, Op, Tape, Var};
 use crate::tensor::Tensor;
-use smallvec::SmallVec;
-use std::rc::Rc;
+use std::borrow::Cow;
 
 /// A user-defined op: how to compute its value, and how to turn the
 /// gradient of its output into gradients of its inputs.
@@ -48,7 +46,8 @@ use std::rc::Rc;
 /// let y = tape.custom(Cube, &[x]);
 /// assert_eq!((y.item(), y.backward().wrt(x).item()), (8.0, 12.0));
 /// ```
-pub trait CustomOp {
+/// `Send + Sync`, so a tape holding one can move to another thread.
+pub trait CustomOp: Send + Sync + 'static {
     /// Name shown in errors and in the tape's table.
     fn name(&self) -> &'static str;
 
@@ -61,10 +60,60 @@ pub trait CustomOp {
     fn backward(&self, inputs: &[Tensor], output: &Tensor, grad_output: &Tensor) -> Vec<Tensor>;
 }
 
-/// A custom op recorded on a tape, with the nodes it read.
-pub(crate) struct CustomEntry {
-    pub op: Rc<dyn CustomOp>,
-    pub args: SmallVec<[u32; 4]>,
+/// A [`CustomOp`] as an op the tape owns.
+struct Custom<C>(C);
+
+impl<C: CustomOp> Op for Custom<C> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let inputs: Vec<Tensor> =
+            (0..cx.arity()).map(|k| Tensor::from_vec(cx.input(k).to_vec(), cx.shape(k))).collect();
+        let y = self.0.forward(&inputs);
+        assert!(
+            y.shape() == cx.out_shape(),
+            "{}: forward returned shape {:?}, recorded as {:?}",
+            self.name(),
+            y.shape(),
+            cx.out_shape()
+        );
+        out.copy_from_slice(y.data());
+    }
+
+    /// Calls the user's rule and adds what it returns into the inputs'
+    /// gradients, checking each gradient's shape first.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let fwd = *cx.fwd();
+        let inputs: Vec<Tensor> =
+            (0..fwd.arity()).map(|k| Tensor::from_vec(fwd.input(k).to_vec(), fwd.shape(k))).collect();
+        let output = Tensor::from_vec(cx.output().to_vec(), fwd.out_shape());
+        let grad = Tensor::from_vec(cx.upstream().to_vec(), fwd.out_shape());
+        let grads = self.0.backward(&inputs, &output, &grad);
+        let name = self.name();
+        assert!(
+            grads.len() == inputs.len(),
+            "{name}: backward returned {} gradients for {} inputs",
+            grads.len(),
+            inputs.len()
+        );
+        for (k, g) in grads.iter().enumerate() {
+            assert!(
+                g.shape() == inputs[k].shape(),
+                "{name}: backward returned a gradient of shape {:?} for input {k} of shape {:?}",
+                g.shape(),
+                inputs[k].shape()
+            );
+            if let Some(gx) = cx.grad_mut(k) {
+                gx.iter_mut().zip(g.data()).for_each(|(d, s)| *d += s);
+            }
+        }
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {
+        (k == 0).then(|| format!("the custom backward of {}", self.name()).into())
+    }
 }
 
 impl Tape {
@@ -86,44 +135,13 @@ impl Tape {
     /// let y = tape.custom(Double, &[x]);
     /// assert_eq!((y.item(), y.backward().wrt(x).item()), (6.0, 2.0));
     /// ```
-    pub fn custom<'t>(&'t self, op: impl CustomOp + 'static, inputs: &[Var<'t>]) -> Var<'t> {
-        let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
-        let output = op.forward(&values);
-        let name = op.name();
-        let entry = CustomEntry { op: Rc::new(op), args: inputs.iter().map(|v| v.idx).collect() };
-        let index = {
-            let mut inner = self.inner_mut(name);
-            inner.customs.push(entry);
-            inner.customs.len() as u32 - 1
-        };
-        self.record(Op::Custom(index), 0.0, inputs, output.shape(), |_, out| out.copy_from_slice(output.data()))
-    }
-}
-
-/// Backward: call the user's rule and add what it returns into the inputs'
-/// gradients, checking each gradient's shape first.
-pub(crate) fn backward(entry: &CustomEntry, me: u32, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
-    let tensor_of = |idx: u32, data: &[f64]| Tensor::from_vec(data.to_vec(), arena.shape(idx));
-    let inputs: Vec<Tensor> = entry.args.iter().map(|&i| tensor_of(i, arena.value(i))).collect();
-    let output = tensor_of(me, arena.value(me));
-    let grad = tensor_of(me, upstream);
-    let grads = entry.op.backward(&inputs, &output, &grad);
-    let name = entry.op.name();
-    assert!(
-        grads.len() == inputs.len(),
-        "{name}: backward returned {} gradients for {} inputs",
-        grads.len(),
-        inputs.len()
-    );
-    for (k, (&idx, g)) in entry.args.iter().zip(&grads).enumerate() {
-        assert!(
-            g.shape() == inputs[k].shape(),
-            "{name}: backward returned a gradient of shape {:?} for input {k} of shape {:?}",
-            g.shape(),
-            inputs[k].shape()
-        );
-        if let Some(gx) = super::input_grad(arena, below, idx) {
-            gx.iter_mut().zip(g.data()).for_each(|(d, s)| *d += s);
+    pub fn custom<'t>(&'t self, op: impl CustomOp, inputs: &[Var<'t>]) -> Var<'t> {
+        for v in inputs {
+            self.check_same_tape("custom", *v);
         }
+        let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
+        // Run once here: the output's shape is only known by running it.
+        let output = op.forward(&values);
+        self.push_owned(Box::new(Custom(op)), inputs, &output)
     }
 }

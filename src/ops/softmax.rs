@@ -5,9 +5,48 @@
 //! Backward: with `p = softmax(x) = exp(y)`,
 //! `grad_x = grad_y - p * sum(grad_y)`, row by row.
 
-use super::Op;
-use crate::tape::{Arena, Node, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
 use crate::tensor::log_softmax_into;
+use std::borrow::Cow;
+
+/// The op.
+pub(crate) struct LogSoftmax;
+
+impl StaticOp for LogSoftmax {
+    const THIS: &'static Self = &LogSoftmax;
+}
+
+impl Op for LogSoftmax {
+    fn name(&self) -> &'static str {
+        "log_softmax"
+    }
+
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let n = cx.shape(0).last().copied().unwrap_or(1);
+        log_softmax_into(cx.input(0), n, out);
+    }
+
+    /// `grad_x = grad_y - softmax(x) * sum(grad_y)`, per row.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let n = cx.fwd().out_shape().last().copied().unwrap_or(1);
+        let (y, upstream) = (cx.output(), cx.upstream());
+        if n == 0 {
+            return;
+        }
+        if let Some(gx) = cx.grad_mut(0) {
+            for ((gx, g), y) in gx.chunks_exact_mut(n).zip(upstream.chunks_exact(n)).zip(y.chunks_exact(n)) {
+                let total: f64 = g.iter().sum();
+                for i in 0..n {
+                    gx[i] += g[i] - y[i].exp() * total;
+                }
+            }
+        }
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("dX = dY - softmax(X) sum(dY)".into())
+    }
+}
 
 impl<'t> Var<'t> {
     /// Log-softmax over the last axis (each row of a 2-D Var), finite and
@@ -21,26 +60,30 @@ impl<'t> Var<'t> {
     /// assert_eq!(y.value().data(), &[0.0, -2000.0]);
     /// ```
     pub fn log_softmax(self) -> Var<'t> {
-        let shape = self.shape();
-        let n = shape.last().copied().unwrap_or(1);
-        self.tape
-            .record(Op::LogSoftmax, 0.0, &[self], &shape, |arena, out| log_softmax_into(arena.value(self.idx), n, out))
+        self.tape.push::<LogSoftmax>(NodeParams::default(), &[self], OutShape::Like(0))
     }
 }
 
-/// Backward: `grad_x = grad_y - softmax(x) * sum(grad_y)`, per row.
-pub(crate) fn log_softmax_backward(me: u32, node: &Node, arena: &Arena<'_>, upstream: &[f64], below: &mut [f64]) {
-    let n = arena.shape(me).last().copied().unwrap_or(1);
-    let y = arena.value(me);
-    if n == 0 {
-        return;
-    }
-    if let Some(gx) = super::input_grad(arena, below, node.args[0]) {
-        for ((gx, g), y) in gx.chunks_exact_mut(n).zip(upstream.chunks_exact(n)).zip(y.chunks_exact(n)) {
-            let total: f64 = g.iter().sum();
-            for i in 0..n {
-                gx[i] += g[i] - y[i].exp() * total;
-            }
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn log_softmax_matches_its_closed_form() {
+        // y_i = x_i - ln(sum e^x); d sum(w * y)/dx_j = w_j - softmax_j * sum(w).
+        let xs = [0.5, -1.0, 2.0];
+        let ws = [1.0, 2.0, -0.5];
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(xs.to_vec(), &[1, 3]));
+        let w = tape.constant(Tensor::from_vec(ws.to_vec(), &[1, 3]));
+        let y = x.log_softmax();
+        let lse = xs.iter().map(|v| v.exp()).sum::<f64>().ln();
+        let g = (y * w).sum().backward().wrt(x);
+        let total: f64 = ws.iter().sum();
+        for j in 0..3 {
+            assert!((y.value().data()[j] - (xs[j] - lse)).abs() < 1e-15);
+            let want = ws[j] - (xs[j] - lse).exp() * total;
+            assert!((g.data()[j] - want).abs() < 1e-15);
         }
     }
 }

@@ -4,11 +4,13 @@
 //! Each node hands its adjoint (dOutput/dNode) to its inputs through its
 //! op's vector-Jacobian product, which *adds* into the inputs' adjoints, so
 //! a Var used several times receives the sum of its contributions. Every
-//! node gets an adjoint, intermediates included.
+//! node that needs a gradient gets an adjoint, intermediates included;
+//! constants (a batch of data, targets) get none, so the adjoint buffer is
+//! only as large as the part of the tape that leaf variables flow into.
 
-use super::{Tape, TapeInner, Var};
-use crate::ops;
-use crate::tensor::{Shape, Tensor, numel};
+use super::op::{BackwardCx, ForwardCx};
+use super::{Node, Tape, TapeInner, Var, args_of, op_of};
+use crate::tensor::{Shape, Tensor};
 use std::fmt;
 use std::ops::ControlFlow;
 
@@ -136,8 +138,8 @@ fn sweep<'t>(output: Var<'t>, seed: impl FnOnce(&mut [f64])) -> Gradients<'t> {
 /// the rule writes into the inputs' adjoints, and it may stop the sweep.
 pub(crate) trait SweepObserver {
     /// Node `i` is about to pass `upstream` (its adjoint) on: run `rule`,
-    /// which adds its contributions into `below` (the adjoints of every
-    /// earlier node).
+    /// which adds its contributions into `below` (the adjoint slots of every
+    /// node recorded before it; see [`Node::grad_range`]).
     fn visit(
         &mut self,
         i: u32,
@@ -175,18 +177,24 @@ pub(crate) fn sweep_observed<'t>(
 ) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();
-    let arena = inner.arena();
-    // One adjoint per value, laid out exactly like the value arena. The
-    // buffer is the one the last dropped `Gradients` gave back, if any.
-    // Only its part past `clean_below` can hold old adjoints; zero that.
+    // One adjoint per value of a node that needs a gradient, in the order
+    // the slots were handed out. The buffer is the one the last dropped
+    // `Gradients` gave back, if any; only its part past `clean_below` can
+    // hold old adjoints: zero that.
     let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
-    let n = inner.values.len();
+    let out = inner.nodes[output.index()];
+    let n = match out.grad_range() {
+        Some(r) => r.end,
+        None => 0, // a constant output: nothing flows anywhere
+    };
     adj.truncate(n);
     let dirty_from = clean_below.min(adj.len());
     adj[dirty_from..].fill(0.0);
     adj.resize(n, 0.0);
-    let out = inner.nodes[output.index()];
-    seed(&mut adj[out.range()]);
+    let Some(out_range) = out.grad_range() else {
+        return Gradients { tape, adj, covered: output.idx + 1, clean_below: 0 };
+    };
+    seed(&mut adj[out_range]);
     // Only nodes the output depends on pass gradients on. A node off that
     // path has a zero adjoint, but its rule could still turn 0 into NaN
     // (0 * inf from an earlier `sqrt` of 0) and spoil its inputs' gradients.
@@ -194,29 +202,38 @@ pub(crate) fn sweep_observed<'t>(
     reached.clear();
     reached.resize(output.index() + 1, false);
     reached[output.index()] = true;
+    let mut scratch = tape.spare_scratch.take();
     // The lowest adjoint this sweep may write: the seed's, or that of a
-    // node that needs a gradient (the only ones the rules write to).
-    let mut lowest_written = out.start as usize;
+    // node it visits (the only ones the rules write to).
+    let mut lowest_written = out.grad as usize;
     for i in (0..=output.idx).rev() {
-        let node = &inner.nodes[i as usize];
-        if !node.needs_grad || !reached[i as usize] {
+        let node: &Node = &inner.nodes[i as usize];
+        if !node.needs_grad() || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
-        match node.grad_args {
-            0 => {}
-            1 => reached[node.args[0] as usize] = true,
-            2 => {
-                reached[node.args[0] as usize] = true;
-                reached[node.args[1] as usize] = true;
-            }
-            _ => ops::for_each_input(node, &inner.customs, |a| reached[a as usize] = true),
+        let args = args_of(node, &inner.spill);
+        for &a in args {
+            reached[a as usize] = true;
         }
-        lowest_written = lowest_written.min(node.start as usize);
-        // Inputs were recorded earlier, so their adjoints all lie below this
+        lowest_written = lowest_written.min(node.grad as usize);
+        // Inputs were recorded earlier, so their slots all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
-        let (below, this_and_above) = adj.split_at_mut(node.start as usize);
+        let (below, this_and_above) = adj.split_at_mut(node.grad as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let rule = |below: &mut [f64]| ops::backward(i, node, &arena, &inner.customs, upstream, below);
+        let op = op_of(node, &inner.owned);
+        let scratch = &mut scratch;
+        let rule = |grads: &mut [f64]| {
+            let fwd = ForwardCx {
+                nodes: &inner.nodes,
+                dims: &inner.dims,
+                values: &inner.values,
+                args,
+                params: node.params(),
+                out_shape: node.shape_in(&inner.dims),
+            };
+            let output = &inner.values[node.range()];
+            op.backward(&mut BackwardCx { fwd, output, upstream, grads, scratch });
+        };
         if observer.visit(i, &inner, upstream, below, rule).is_break() {
             // The rule has written into inputs the loop will not visit, so
             // `lowest_written` no longer bounds the dirty part: the next
@@ -226,11 +243,13 @@ pub(crate) fn sweep_observed<'t>(
         }
     }
     *tape.spare_reached.borrow_mut() = reached;
+    *tape.spare_scratch.borrow_mut() = scratch;
     Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }
 }
 
 /// The result of a backward sweep: the adjoint of every node recorded up to
-/// the output, i.e. d(output)/d(node).
+/// the output, i.e. d(output)/d(node). Only nodes a leaf variable flows
+/// into hold one; every other node's gradient is zero, and costs nothing.
 ///
 /// Dropping it hands its buffer back to the tape, so the next sweep reuses
 /// it instead of allocating.
@@ -247,7 +266,7 @@ pub(crate) fn sweep_observed<'t>(
 /// ```
 pub struct Gradients<'t> {
     pub(crate) tape: &'t Tape,
-    /// One adjoint per value, laid out like the tape's value arena.
+    /// The adjoint slots (see [`Node::grad_range`]), back to back.
     pub(crate) adj: Vec<f64>,
     /// Nodes `0..covered` have an adjoint.
     pub(crate) covered: u32,
@@ -278,7 +297,8 @@ impl<'t> Gradients<'t> {
     }
 
     /// Calls `f` with the gradient with respect to `v` as a slice (no copy);
-    /// `None` when the output does not reach `v` (recorded after it).
+    /// `None` when `v` has no gradient slot: recorded after the output, or a
+    /// constant (or built from constants only), whose gradient is zero.
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -295,8 +315,29 @@ impl<'t> Gradients<'t> {
         if v.idx >= self.covered {
             return None;
         }
-        let range = self.tape.inner.borrow().nodes[v.index()].range();
-        Some(&self.adj[range])
+        let range = self.tape.inner.borrow().nodes[v.index()].grad_range()?;
+        self.adj.get(range)
+    }
+
+    /// The adjoint of node `i` as a slice, if it has one.
+    pub(crate) fn of_node(&self, node: &Node) -> Option<&[f64]> {
+        self.adj.get(node.grad_range()?)
+    }
+
+    /// Number of `f64` adjoints held: one per value of every node that
+    /// needs a gradient, up to the output. Constants cost none, however
+    /// large.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let data = tape.constant(Tensor::ones(&[1000]));
+    /// let w = tape.scalar(2.0);
+    /// let g = (data.sum() * w).backward();
+    /// assert_eq!(g.adjoint_len(), 2); // w and the product; none for the 1000 data values or their sum
+    /// ```
+    pub fn adjoint_len(&self) -> usize {
+        self.adj.len()
     }
 
     /// The tape these gradients were computed on.
@@ -333,45 +374,6 @@ impl<'t> Gradients<'t> {
     pub fn is_empty(&self) -> bool {
         self.covered == 0
     }
-
-    /// The gradients of the given named Vars in snapshot format (see
-    /// [`crate::snapshot`]), for `insta::assert_snapshot!`.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let a = tape.scalar(2.0);
-    /// let g = (a * a).backward();
-    /// assert_eq!(g.snapshot_of(&[("a", a)]), "a: shape []\n  4.000000000e0\n");
-    /// ```
-    pub fn snapshot_of(&self, vars: &[(&str, Var<'t>)]) -> String {
-        let grads: Vec<(String, Tensor)> = vars.iter().map(|(n, v)| (n.to_string(), self.wrt(*v))).collect();
-        crate::snapshot::render(grads.iter().map(|(n, t)| (n.as_str(), t)))
-    }
-
-    /// The gradients of every named node (see [`Var::named`]), in tape
-    /// order, in snapshot format; nodes without a name are left out.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let w = tape.scalar(3.0).named("w");
-    /// let g = w.square().backward();
-    /// assert_eq!(g.snapshot(), "w: shape []\n  6.000000000e0\n");
-    /// ```
-    pub fn snapshot(&self) -> String {
-        let named: Vec<(String, Tensor)> = {
-            let inner = self.tape.inner.borrow();
-            (0..self.covered)
-                .filter_map(|i| inner.name(i).map(|n| (n.to_string(), i)))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|(n, i)| {
-                    let node = inner.nodes[i as usize];
-                    (n, Tensor::from_vec(self.adj[node.range()].to_vec(), inner.shape(i)))
-                })
-                .collect()
-        };
-        crate::snapshot::render(named.iter().map(|(n, t)| (n.as_str(), t)))
-    }
 }
 
 impl Drop for Gradients<'_> {
@@ -386,6 +388,6 @@ impl Drop for Gradients<'_> {
 
 impl fmt::Debug for Gradients<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Gradients({} nodes, {} values)", self.covered, numel(&[self.adj.len()]))
+        write!(f, "Gradients({} nodes, {} values)", self.covered, self.adj.len())
     }
 }

@@ -12,61 +12,82 @@
 //! step.
 
 mod backward;
+pub(crate) mod op;
 mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
+pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp};
 pub use var::Var;
 
-use crate::ops::Op;
-use crate::tensor::{Shape, Tensor, numel, strip_leading_ones};
+use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, numel, strip_leading_ones};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 
-/// One recorded step: the op, the nodes it read, and where its value and
-/// shape live in the tape's arenas. Six machine words.
-#[derive(Clone, Copy, Debug)]
+/// One recorded step: a handle to the op, its parameters, the nodes it
+/// read, and where its value, gradient and shape live in the tape's
+/// arenas. 48 bytes.
+#[derive(Clone, Copy)]
 pub(crate) struct Node {
-    /// The op that produced this node (`Leaf` and `Constant` for inputs).
-    pub op: Op,
+    /// The op that produced this node ([`op::Leaf`] and [`op::Constant`]
+    /// for inputs; [`op::Owned`] for an op the tape owns, see `owned`).
+    pub op: OpRef,
     /// A scalar the op is parameterised by (the `c` of `x + c`, the `p` of `x^p`).
     pub param: f64,
-    /// Indices of the input nodes; only the first `op.arity()` are used.
+    /// The input nodes, when there are at most two; else `args[0]` is where
+    /// they start in `TapeInner::spill`.
     pub args: [u32; 2],
     /// First element of the value in `TapeInner::values`.
     pub start: u32,
     /// Number of elements of the value.
     pub len: u32,
+    /// First element of the gradient in the adjoint buffer, or
+    /// [`Node::NO_GRAD`]. Only nodes some leaf variable flows into get one,
+    /// in recording order, so inputs' slots lie below their users'.
+    pub grad: u32,
     /// First extent of the shape in `TapeInner::dims`.
     pub dims: u32,
+    /// Index into `TapeInner::owned` when `op` is [`op::Owned`], else
+    /// [`Node::NOT_OWNED`].
+    pub owned: u32,
     /// Number of dimensions.
     pub ndim: u8,
-    /// True when some leaf variable flows into this node, so it has a
-    /// gradient worth computing. Constants and anything built only from
-    /// constants are skipped by the backward sweep.
-    pub needs_grad: bool,
-    /// How many of `args` gradients flow back to (0 for constants and
-    /// `detach`), or [`Node::CUSTOM_ARGS`] for a custom op, whose inputs
-    /// live in the tape's custom-op table. Lets the sweep mark the nodes
-    /// the output depends on without a dispatch on the op.
-    pub grad_args: u8,
+    /// Number of inputs.
+    pub nargs: u8,
+    /// The axis an op works along (reductions).
+    pub axis: u8,
+    /// Whether a reduced axis is kept (reductions).
+    pub keepdim: bool,
 }
 
 impl Node {
-    /// `grad_args` of a custom op: its inputs are in `TapeInner::customs`.
-    pub const CUSTOM_ARGS: u8 = u8::MAX;
+    /// `grad` of a node that needs no gradient: constants and everything
+    /// computed from constants only.
+    pub const NO_GRAD: u32 = u32::MAX;
 
-    /// `grad_args` for a node of `op` recorded with `n` arguments.
-    pub fn grad_args(op: Op, n: usize) -> u8 {
-        match op {
-            Op::Detach => 0,
-            Op::Custom(_) => Node::CUSTOM_ARGS,
-            _ => n.min(2) as u8,
-        }
-    }
+    /// `owned` of a node whose op is a shared `'static` one.
+    pub const NOT_OWNED: u32 = u32::MAX;
 
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..(self.start + self.len) as usize
+    }
+
+    /// The node's slot in the adjoint buffer, if it needs a gradient.
+    #[inline]
+    pub fn grad_range(&self) -> Option<std::ops::Range<usize>> {
+        (self.grad != Node::NO_GRAD).then(|| self.grad as usize..self.grad as usize + self.len as usize)
+    }
+
+    pub fn needs_grad(&self) -> bool {
+        self.grad != Node::NO_GRAD
+    }
+
+    pub fn shape_in<'d>(&self, dims: &'d [usize]) -> &'d [usize] {
+        &dims[self.dims as usize..self.dims as usize + self.ndim as usize]
+    }
+
+    pub fn params(&self) -> NodeParams {
+        NodeParams { p: self.param, axis: self.axis, keepdim: self.keepdim }
     }
 }
 
@@ -80,8 +101,12 @@ pub(crate) struct TapeInner {
     pub values: Vec<f64>,
     /// Every node's shape, back to back.
     pub dims: Vec<usize>,
-    /// User-defined ops recorded on this tape and the inputs of each.
-    pub customs: Vec<crate::ops::custom::CustomEntry>,
+    /// Inputs of the nodes that read more than two.
+    pub spill: Vec<u32>,
+    /// Total length of the gradient slots handed out so far.
+    pub grad_len: usize,
+    /// Ops owned by this tape (user ops), which `Node::owned` indexes.
+    pub owned: Vec<Box<dyn Op>>,
     /// Names given with `Var::named`: (node, range into `name_text`).
     pub names: Vec<(u32, std::ops::Range<usize>)>,
     /// All names' text back to back, so naming allocates nothing in steady state.
@@ -94,19 +119,60 @@ pub(crate) struct TapeInner {
 }
 
 impl TapeInner {
-    pub fn arena(&self) -> Arena<'_> {
-        Arena { nodes: &self.nodes, dims: &self.dims, values: &self.values }
+    pub fn shape(&self, idx: u32) -> &[usize] {
+        self.nodes[idx as usize].shape_in(&self.dims)
     }
 
-    pub fn shape(&self, idx: u32) -> &[usize] {
-        let n = &self.nodes[idx as usize];
-        &self.dims[n.dims as usize..n.dims as usize + n.ndim as usize]
+    pub fn value(&self, idx: u32) -> &[f64] {
+        &self.values[self.nodes[idx as usize].range()]
+    }
+
+    /// The nodes node `idx` read, in argument order.
+    #[inline]
+    pub fn args(&self, idx: u32) -> &[u32] {
+        args_of(&self.nodes[idx as usize], &self.spill)
+    }
+
+    /// The op of node `idx`.
+    #[inline]
+    pub fn op(&self, idx: u32) -> &dyn Op {
+        op_of(&self.nodes[idx as usize], &self.owned)
+    }
+
+    /// The op's label with the node's parameters (`powi(3)`).
+    pub fn label(&self, idx: u32) -> String {
+        self.op(idx).label(self.nodes[idx as usize].params())
+    }
+
+    /// What node `idx`'s op saw when it computed its value (read again
+    /// after the fact: the trace, replay).
+    pub fn forward_cx(&self, idx: u32) -> ForwardCx<'_> {
+        let node = &self.nodes[idx as usize];
+        ForwardCx {
+            nodes: &self.nodes,
+            dims: &self.dims,
+            values: &self.values,
+            args: self.args(idx),
+            params: node.params(),
+            out_shape: self.shape(idx),
+        }
     }
 
     pub fn name(&self, idx: u32) -> Option<&str> {
         // Latest name wins; names are few, so a reverse scan is enough.
         self.names.iter().rev().find(|(n, _)| *n == idx).map(|(_, r)| &self.name_text[r.clone()])
     }
+}
+
+#[inline]
+fn args_of<'a>(node: &'a Node, spill: &'a [u32]) -> &'a [u32] {
+    let n = node.nargs as usize;
+    if n <= 2 { &node.args[..n] } else { &spill[node.args[0] as usize..][..n] }
+}
+
+#[inline]
+fn op_of<'a>(node: &Node, owned: &'a [Box<dyn Op>]) -> &'a dyn Op {
+    if node.owned == Node::NOT_OWNED { *node.op.0 } else { &*owned[node.owned as usize] }
 }
 
 /// A recording of a computation, for reverse-mode differentiation.
@@ -126,6 +192,8 @@ pub struct Tape {
     pub(crate) spare: RefCell<SpareAdjoints>,
     /// The sweep's "does the output depend on this node" flags, kept for reuse.
     pub(crate) spare_reached: RefCell<Vec<bool>>,
+    /// Room for backward rules that need some (broadcasting), kept for reuse.
+    pub(crate) spare_scratch: RefCell<Vec<f64>>,
 }
 
 /// An adjoint buffer kept for the next sweep, and how much of it is known
@@ -133,9 +201,9 @@ pub struct Tape {
 #[derive(Default)]
 pub(crate) struct SpareAdjoints {
     pub buf: Vec<f64>,
-    /// `buf[..clean_below]` is all zeros: a sweep writes only the adjoints
-    /// of nodes that need a gradient and the output's seed, and the inputs
-    /// recorded first (a batch of data, targets) are usually constants.
+    /// `buf[..clean_below]` is all zeros: a sweep writes only the slots of
+    /// the nodes it visits, and the parameters recorded first are often
+    /// not reached again (a frozen layer, an unused input).
     pub clean_below: usize,
 }
 
@@ -160,7 +228,7 @@ impl Tape {
     /// ```
     pub fn var(&self, value: impl Borrow<Tensor>) -> Var<'_> {
         let t = value.borrow();
-        self.leaf(Op::Leaf, t.shape(), t.data())
+        self.input::<op::Leaf>(t.shape(), t.data(), true)
     }
 
     /// Records a constant: an input with no gradient (data, targets).
@@ -175,7 +243,7 @@ impl Tape {
     /// ```
     pub fn constant(&self, value: impl Borrow<Tensor>) -> Var<'_> {
         let t = value.borrow();
-        self.leaf(Op::Constant, t.shape(), t.data())
+        self.input::<op::Constant>(t.shape(), t.data(), false)
     }
 
     /// Records a scalar leaf variable, micrograd style.
@@ -186,7 +254,7 @@ impl Tape {
     /// assert_eq!((a * a).backward().wrt(a).item(), 6.0);
     /// ```
     pub fn scalar(&self, value: f64) -> Var<'_> {
-        self.leaf(Op::Leaf, &[], &[value])
+        self.input::<op::Leaf>(&[], &[value], true)
     }
 
     /// Records a leaf variable from a slice and a shape, without building a
@@ -207,7 +275,7 @@ impl Tape {
             data.len(),
             numel(shape)
         );
-        self.leaf(Op::Leaf, shape, data)
+        self.input::<op::Leaf>(shape, data, true)
     }
 
     /// Records a constant from a slice and a shape.
@@ -227,11 +295,22 @@ impl Tape {
             data.len(),
             numel(shape)
         );
-        self.leaf(Op::Constant, shape, data)
+        self.input::<op::Constant>(shape, data, false)
     }
 
-    fn leaf(&self, op: Op, shape: &[usize], data: &[f64]) -> Var<'_> {
-        self.record_shaped(op, 0.0, &[], OutShape::Given(shape), Fill::<fn(&Arena<'_>, &mut [f64])>::Copy(data))
+    /// Records an input: its value copied in, a gradient slot if it is a
+    /// leaf variable.
+    fn input<O: StaticOp>(&self, shape: &[usize], data: &[f64], leaf: bool) -> Var<'_> {
+        self.record::<O>(None, NodeParams::default(), &[], OutShape::Given(shape), Source::Copy(data), leaf)
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// Records a constant of `shape` written straight into the arena by
+    /// `fill` (which gets a zeroed slot), with no tensor built first.
+    pub(crate) fn constant_with(&self, shape: &[usize], mut fill: impl FnMut(&mut [f64])) -> Var<'_> {
+        let source = Source::Fill(&mut fill);
+        self.record::<op::Constant>(None, NodeParams::default(), &[], OutShape::Given(shape), source, false)
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     /// Forgets every node but keeps the arenas' capacity, so the next
@@ -252,7 +331,9 @@ impl Tape {
         inner.nodes.clear();
         inner.values.clear();
         inner.dims.clear();
-        inner.customs.clear();
+        inner.spill.clear();
+        inner.grad_len = 0;
+        inner.owned.clear();
         inner.names.clear();
         inner.name_text.clear();
         inner.first_anomaly = None;
@@ -316,190 +397,175 @@ impl Tape {
         Var { tape: self, idx: index as u32 }
     }
 
-    /// Appends a node: reserves its value in the arena, lets `fill` compute
-    /// it from the values recorded before it, and returns its handle.
-    ///
-    /// Every op records through here or through one of its two shortcuts,
-    /// [`Tape::record_like`] (output shaped like an input) and
-    /// `record_scalar` (0-d elementwise ops); all of them append exactly one
-    /// node, which is what makes "the tape is the list of steps" true.
-    pub(crate) fn record(
-        &self,
-        op: Op,
-        param: f64,
-        args: &[Var<'_>],
-        shape: &[usize],
-        fill: impl FnOnce(&Arena<'_>, &mut [f64]),
-    ) -> Var<'_> {
-        self.record_shaped(op, param, args, OutShape::Given(shape), Fill::Compute(fill))
-    }
-
-    /// [`Tape::record`] for a node shaped like node `like` (elementwise ops):
-    /// the shape is copied inside the arena, never out of it and back.
-    pub(crate) fn record_like(
-        &self,
-        op: Op,
-        param: f64,
-        args: &[Var<'_>],
-        like: u32,
-        fill: impl FnOnce(&Arena<'_>, &mut [f64]),
-    ) -> Var<'_> {
-        self.record_shaped(op, param, args, OutShape::Like(like), Fill::Compute(fill))
-    }
-
-    /// The scalar lane of [`Tape::record`]: an elementwise op whose inputs
-    /// are all 0-d scalars (micrograd-style code) gets a 0-d output, computed
-    /// as `f(input values)` with one borrow and no shape or slice handling.
-    /// `None` (nothing recorded) when some input is not a 0-d scalar.
+    /// Appends a node of op `O`: checks its inputs, reserves its value
+    /// (shaped by `shape`) in the arena, lets `O`'s forward compute it, and
+    /// returns its handle. The one entry every built-in op records through.
     #[inline]
-    pub(crate) fn record_scalar<const N: usize>(
-        &self,
-        op: Op,
-        param: f64,
-        args: [Var<'_>; N],
-        f: impl FnOnce([f64; N]) -> f64,
-    ) -> Option<Var<'_>> {
-        let mut guard = self.inner_mut(op.name());
-        let inner = &mut *guard;
-        let mut xs = [0.0; N];
-        let mut needs_grad = false;
-        for (x, a) in xs.iter_mut().zip(&args) {
-            self.check_same_tape(op, *a);
-            let n = &inner.nodes[a.idx as usize];
-            if n.ndim != 0 {
-                return None;
-            }
-            *x = inner.values[n.start as usize];
-            needs_grad |= n.needs_grad;
-        }
-        // The same bookkeeping as `record_shaped`, written again on purpose:
-        // sharing one `push_node` measured 10-15% slower on the scalar chain
-        // (`cargo bench --bench scalar`), this lane's reason to exist.
-        let (start, idx) = (inner.values.len(), inner.nodes.len());
-        assert!(
-            start < u32::MAX as usize && idx < u32::MAX as usize,
-            "{}: the tape is full (more than 2^32 values or nodes)",
-            op.name()
-        );
-        let mut arg_idx = [0u32; 2];
-        for (slot, a) in arg_idx.iter_mut().zip(&args) {
-            *slot = a.idx;
-        }
-        let y = f(xs);
-        inner.values.push(y);
-        // Checked mode costs this one bool test when it is off.
-        if inner.checked && inner.first_anomaly.is_none() && !y.is_finite() {
-            inner.first_anomaly = Some(idx as u32);
-        }
-        let dims = inner.dims.len() as u32; // 0-d: no extents to store
-        let grad_args = N as u8; // the scalar lane records elementwise ops of 1 or 2 inputs
-        inner.nodes.push(Node {
-            op,
-            param,
-            args: arg_idx,
-            start: start as u32,
-            len: 1,
-            dims,
-            ndim: 0,
-            needs_grad,
-            grad_args,
-        });
-        Some(Var { tape: self, idx: idx as u32 })
+    pub(crate) fn push<'t, O: StaticOp>(
+        &'t self,
+        params: NodeParams,
+        args: &[Var<'t>],
+        shape: OutShape<'_>,
+    ) -> Var<'t> {
+        self.record::<O>(None, params, args, shape, Source::Forward, false).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
-    /// Appends a node of any shape (see [`Tape::record`]); `record_scalar`
-    /// is the other place nodes are appended, for 0-d elementwise ops.
+    /// [`Tape::push`] for an elementwise op of two inputs with NumPy
+    /// broadcasting: the shape check and the output's shape happen under
+    /// the same borrow as the recording.
+    #[inline]
+    pub(crate) fn push_broadcast<'t, O: StaticOp>(
+        &'t self,
+        params: NodeParams,
+        a: Var<'t>,
+        b: Var<'t>,
+    ) -> Result<Var<'t>, ShapeError> {
+        self.record::<O>(None, params, &[a, b], OutShape::Broadcast, Source::Forward, false)
+    }
+
+    /// Appends a node of an op the tape owns (a user op) whose value the
+    /// caller already computed (its shape is only known by running it).
+    pub(crate) fn push_owned<'t>(&'t self, op: Box<dyn Op>, args: &[Var<'t>], value: &Tensor) -> Var<'t> {
+        let index = {
+            let mut inner = self.inner_mut(op.name());
+            inner.owned.push(op);
+            inner.owned.len() as u32 - 1
+        };
+        let shape = OutShape::Given(value.shape());
+        self.record::<op::Owned>(Some(index), NodeParams::default(), args, shape, Source::Copy(value.data()), false)
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// Appends one node (see [`Tape::push`]); every node is appended here,
+    /// which is what makes "the tape is the list of steps" true.
     ///
     /// This is the hottest code of the crate: a scalar op spends most of its
-    /// recording time here, so it touches each arena once and calls nothing
-    /// it does not need.
+    /// recording time here, so it borrows the tape once, touches each arena
+    /// once and calls nothing it does not need. `O` is known statically, so
+    /// its forward inlines here.
     #[inline]
-    fn record_shaped(
-        &self,
-        op: Op,
-        param: f64,
-        args: &[Var<'_>],
+    fn record<'t, O: StaticOp>(
+        &'t self,
+        owned: Option<u32>,
+        params: NodeParams,
+        args: &[Var<'t>],
         shape: OutShape<'_>,
-        fill: Fill<'_, impl FnOnce(&Arena<'_>, &mut [f64])>,
-    ) -> Var<'_> {
+        source: Source<'_>,
+        leaf: bool,
+    ) -> Result<Var<'t>, ShapeError> {
         for a in args {
-            self.check_same_tape(op, *a);
+            self.check_same_tape(O::THIS.name(), *a);
         }
-        let mut guard = self.inner_mut(op.name());
+        let mut guard = self.inner_mut(O::THIS.name());
         let inner = &mut *guard;
         let dims = inner.dims.len();
         let (len, ndim) = match shape {
-            OutShape::Given(s) => {
-                assert!(
-                    s.len() <= u8::MAX as usize,
-                    "{}: shape of {} dimensions: more than 255 dimensions",
-                    op.name(),
-                    s.len()
-                );
-                inner.dims.extend(s.iter().copied());
-                (numel(s), s.len())
-            }
-            OutShape::Like(i) => {
-                let n = inner.nodes[i as usize];
-                // One extent at a time: shapes are short (none, for
-                // scalars), too short to pay for a `memcpy` call.
-                for d in n.dims..n.dims + n.ndim as u32 {
-                    let extent = inner.dims[d as usize];
-                    inner.dims.push(extent);
+            OutShape::Given(s) => push_dims(inner, s, O::THIS.name()),
+            OutShape::Like(k) => copy_dims(inner, args[k].idx),
+            OutShape::Broadcast => {
+                let (a, b) = (args[0].idx, args[1].idx);
+                let (sa, sb) = (inner.shape(a), inner.shape(b));
+                // Compared by hand: shapes are a few extents (none, for
+                // scalars), too short for the `memcmp` call of `==` on slices.
+                if sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y) {
+                    copy_dims(inner, a)
+                } else if strip_leading_ones(sa) == strip_leading_ones(sb) {
+                    copy_dims(inner, if sa.len() >= sb.len() { a } else { b })
+                } else {
+                    let s: Shape = broadcast_shape(O::THIS.name(), sa, sb)?;
+                    push_dims(inner, &s, O::THIS.name())
                 }
-                (n.len as usize, n.ndim as usize)
             }
         };
         let start = inner.values.len();
         let idx = inner.nodes.len();
-        assert!(
-            start + len <= u32::MAX as usize && idx < u32::MAX as usize && dims < u32::MAX as usize,
-            "{}: the tape is full (more than 2^32 values or nodes)",
-            op.name()
-        );
-        let mut needs_grad = matches!(op, Op::Leaf);
-        let mut arg_idx = [0u32; 2];
-        for (slot, a) in arg_idx.iter_mut().zip(args) {
-            *slot = a.idx;
-        }
+        let mut needs_grad = leaf;
         for a in args {
-            needs_grad |= inner.nodes[a.idx as usize].needs_grad;
+            needs_grad |= inner.nodes[a.idx as usize].needs_grad();
         }
+        let name = match owned {
+            Some(i) => inner.owned[i as usize].name(),
+            None => O::THIS.name(),
+        };
+        needs_grad &= match owned {
+            Some(i) => inner.owned[i as usize].passes_gradient(),
+            None => O::THIS.passes_gradient(),
+        };
+        let grad = if needs_grad { inner.grad_len } else { 0 };
+        assert!(
+            start + len <= u32::MAX as usize
+                && idx < u32::MAX as usize
+                && dims < u32::MAX as usize
+                && grad + len < u32::MAX as usize,
+            "{}: the tape is full (more than 2^32 values or nodes)",
+            O::THIS.name()
+        );
+        let mut arg_words = [0u32; 2];
+        if args.len() <= 2 {
+            for (slot, a) in arg_words.iter_mut().zip(args) {
+                *slot = a.idx;
+            }
+        } else {
+            arg_words[0] = inner.spill.len() as u32;
+            inner.spill.extend(args.iter().map(|a| a.idx));
+        }
+        let grad = if needs_grad {
+            inner.grad_len += len;
+            grad as u32
+        } else {
+            Node::NO_GRAD
+        };
+        inner.nodes.push(Node {
+            op: O::REF,
+            param: params.p,
+            args: arg_words,
+            start: start as u32,
+            len: len as u32,
+            grad,
+            dims: dims as u32,
+            owned: owned.unwrap_or(Node::NOT_OWNED),
+            ndim: ndim as u8,
+            nargs: args.len() as u8,
+            axis: params.axis,
+            keepdim: params.keepdim,
+        });
         // Compute into a fresh slot at the end of the arena. The op reads
         // only earlier values, which sit below `start`, so the arena splits
         // into a read-only past and the new node's slot. Growing the arena
         // allocates only while it is still growing to its working size.
-        match fill {
-            Fill::Copy(data) => {
-                assert_eq!(data.len(), len, "{}: {} values for {len} elements", op.name(), data.len());
+        match source {
+            Source::Copy(data) => {
+                assert_eq!(data.len(), len, "{name}: {} values for {len} elements", data.len());
                 inner.values.extend_from_slice(data); // no zeroing first: inputs can be large
             }
-            Fill::Compute(fill) => {
+            Source::Fill(fill) => {
+                inner.values.resize(start + len, 0.0);
+                fill(&mut inner.values[start..]);
+            }
+            Source::Forward => {
                 if len == 1 {
                     inner.values.push(0.0); // scalars: skip `resize`'s general loop
                 } else {
                     inner.values.resize(start + len, 0.0);
                 }
                 let (before, out) = inner.values.split_at_mut(start);
-                fill(&Arena { nodes: &inner.nodes, dims: &inner.dims, values: before }, out);
+                let node = &inner.nodes[idx];
+                let cx = ForwardCx {
+                    nodes: &inner.nodes,
+                    dims: &inner.dims,
+                    values: before,
+                    args: args_of(node, &inner.spill),
+                    params,
+                    out_shape: node.shape_in(&inner.dims),
+                };
+                O::THIS.forward(&cx, out);
             }
         }
         // Checked mode costs this one bool test when it is off.
         if inner.checked && inner.first_anomaly.is_none() && inner.values[start..].iter().any(|v| !v.is_finite()) {
             inner.first_anomaly = Some(idx as u32);
         }
-        inner.nodes.push(Node {
-            op,
-            param,
-            args: arg_idx,
-            start: start as u32,
-            len: len as u32,
-            dims: dims as u32,
-            ndim: ndim as u8,
-            needs_grad,
-            grad_args: Node::grad_args(op, args.len()),
-        });
-        Var { tape: self, idx: idx as u32 }
+        Ok(Var { tape: self, idx: idx as u32 })
     }
 
     /// The recording, mutably. Recording inside a [`Var::with_value`]
@@ -511,12 +577,11 @@ impl Tape {
         })
     }
 
-    pub(crate) fn check_same_tape(&self, op: Op, v: Var<'_>) {
+    pub(crate) fn check_same_tape(&self, op: &str, v: Var<'_>) {
         assert!(
             std::ptr::eq(self, v.tape),
-            "{}: an operand belongs to another tape (node {} of a different Tape); \
+            "{op}: an operand belongs to another tape (node {} of a different Tape); \
              Vars can only be combined with Vars recorded on the same tape",
-            op.name(),
             v.idx
         );
     }
@@ -527,36 +592,41 @@ impl Tape {
         f(inner.shape(a), inner.shape(b))
     }
 
-    /// For an elementwise op of nodes `a` and `b`: when neither needs
-    /// broadcasting beyond leading 1s (`[3]` with `[1, 3]`, or equal shapes),
-    /// the node whose shape the result has; `None` when real broadcasting is
-    /// needed. Reads the shapes in place, without copying them out.
-    pub(crate) fn elementwise_like(&self, a: u32, b: u32) -> Option<u32> {
-        let inner = self.inner.borrow();
-        let (sa, sb) = (inner.shape(a), inner.shape(b));
-        // Compared by hand: shapes are a few extents (none, for scalars), too
-        // short for the `memcmp` call that `==` on slices makes.
-        if sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y) {
-            return Some(a);
-        }
-        if strip_leading_ones(sa) == strip_leading_ones(sb) {
-            Some(if sa.len() >= sb.len() { a } else { b })
-        } else {
-            None
-        }
-    }
-
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).
     pub(crate) fn shape_of(&self, idx: u32) -> Shape {
         Shape::from_slice(self.inner.borrow().shape(idx))
     }
 }
 
-/// How a new node's value is made: copied in (inputs) or computed by the op
-/// from the values recorded before it.
-pub(crate) enum Fill<'d, F> {
+/// Appends the extents `s` to the shape arena: (element count, rank).
+fn push_dims(inner: &mut TapeInner, s: &[usize], name: &str) -> (usize, usize) {
+    assert!(s.len() <= u8::MAX as usize, "{name}: shape of {} dimensions: more than 255 dimensions", s.len());
+    inner.dims.extend(s.iter().copied());
+    (numel(s), s.len())
+}
+
+/// Appends the shape of node `i` again, copied inside the arena, never out
+/// of it and back: (element count, rank).
+#[inline]
+fn copy_dims(inner: &mut TapeInner, i: u32) -> (usize, usize) {
+    let n = inner.nodes[i as usize];
+    // One extent at a time: shapes are short (none, for scalars), too
+    // short to pay for a `memcpy` call.
+    for d in n.dims..n.dims + n.ndim as u32 {
+        let extent = inner.dims[d as usize];
+        inner.dims.push(extent);
+    }
+    (n.len as usize, n.ndim as usize)
+}
+
+/// Where a new node's value comes from.
+enum Source<'d> {
+    /// Its op's forward, from its inputs' values.
+    Forward,
+    /// Copied in (inputs, user ops run before recording).
     Copy(&'d [f64]),
-    Compute(F),
+    /// Written in place by the caller (constants built in the arena).
+    Fill(&'d mut dyn FnMut(&mut [f64])),
 }
 
 /// Where a new node's shape comes from.
@@ -564,25 +634,27 @@ pub(crate) enum Fill<'d, F> {
 pub(crate) enum OutShape<'s> {
     /// These extents.
     Given(&'s [usize]),
-    /// The shape of an earlier node.
-    Like(u32),
+    /// The shape of input `k` (elementwise ops).
+    Like(usize),
+    /// The two inputs' shapes broadcast together (NumPy rules).
+    Broadcast,
 }
 
-/// A read-only view of the recorded nodes, for ops computing a value or a
-/// gradient: the shape and value of any node recorded so far.
-pub(crate) struct Arena<'a> {
-    pub nodes: &'a [Node],
-    pub dims: &'a [usize],
-    pub values: &'a [f64],
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Arena<'_> {
-    pub fn shape(&self, idx: u32) -> &[usize] {
-        let n = &self.nodes[idx as usize];
-        &self.dims[n.dims as usize..n.dims as usize + n.ndim as usize]
+    /// A tape moves to another thread with its recording (no `Rc` inside,
+    /// user ops held as `Send`).
+    #[test]
+    fn tape_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Tape>();
+        assert_send::<TapeInner>();
     }
 
-    pub fn value(&self, idx: u32) -> &[f64] {
-        &self.values[self.nodes[idx as usize].range()]
+    #[test]
+    fn a_node_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Node>(), 48);
     }
 }

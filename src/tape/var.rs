@@ -1,7 +1,6 @@
 //! `Var`: a `Copy` handle to one node of a tape.
 
 use super::Tape;
-use crate::ops::Op;
 use crate::tensor::{Shape, Tensor};
 use std::fmt;
 
@@ -56,7 +55,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn value(self) -> Tensor {
         let inner = self.tape.inner.borrow();
-        Tensor::from_vec(inner.arena().value(self.idx).to_vec(), inner.shape(self.idx))
+        Tensor::from_vec(inner.value(self.idx).to_vec(), inner.shape(self.idx))
     }
 
     /// Calls `f` with the node's value as a slice, without copying it.
@@ -71,7 +70,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(a.with_value(|v| v.iter().sum::<f64>()), 3.0);
     /// ```
     pub fn with_value<R>(self, f: impl FnOnce(&[f64]) -> R) -> R {
-        f(self.tape.inner.borrow().arena().value(self.idx))
+        f(self.tape.inner.borrow().value(self.idx))
     }
 
     /// The value of a one-element node.
@@ -85,8 +84,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn item(self) -> f64 {
         let inner = self.tape.inner.borrow();
-        let arena = inner.arena();
-        let v = arena.value(self.idx);
+        let v = inner.value(self.idx);
         assert!(
             v.len() == 1,
             "item: node {} has shape {:?} ({} elements), not one element",
@@ -127,19 +125,6 @@ impl<'t> Var<'t> {
         self.len() == 0
     }
 
-    /// The same value as a constant: gradients do not flow through it.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let a = tape.scalar(3.0);
-    /// let f = a * a.detach(); // d/da = a.detach() = 3, not 2a
-    /// assert_eq!(f.backward().wrt(a).item(), 3.0);
-    /// ```
-    pub fn detach(self) -> Var<'t> {
-        let shape = self.shape();
-        self.tape.record(Op::Detach, 0.0, &[self], &shape, |arena, out| out.copy_from_slice(arena.value(self.idx)))
-    }
-
     /// Labels the node, for printing the tape and reading gradients by name.
     /// Returns the same Var, so it chains: `tape.var(w).named("hidden.w")`.
     ///
@@ -174,12 +159,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(tape.scalar(1.0).sigmoid().op_name(), "sigmoid");
     /// ```
     pub fn op_name(self) -> &'static str {
-        let inner = self.tape.inner.borrow();
-        let node = &inner.nodes[self.idx as usize];
-        match node.op {
-            Op::Custom(i) => inner.customs[i as usize].op.name(),
-            op => op.name(),
-        }
+        self.tape.inner.borrow().op(self.idx).name()
     }
 
     /// Indices of the nodes this node read, in argument order.
@@ -192,7 +172,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn inputs(self) -> Vec<usize> {
         let inner = self.tape.inner.borrow();
-        crate::ops::input_indices(&inner, self.idx).into_iter().map(|i| i as usize).collect()
+        inner.args(self.idx).iter().map(|&i| i as usize).collect()
     }
 
     /// True when a leaf variable flows into this node, so it has a gradient.
@@ -204,20 +184,13 @@ impl<'t> Var<'t> {
     /// assert!((x * c).requires_grad() && !(c * c).requires_grad());
     /// ```
     pub fn requires_grad(self) -> bool {
-        self.tape.inner.borrow().nodes[self.idx as usize].needs_grad
+        self.tape.inner.borrow().nodes[self.idx as usize].needs_grad()
     }
 }
 
 impl fmt::Debug for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let label = {
-            let inner = self.tape.inner.borrow();
-            let node = &inner.nodes[self.idx as usize];
-            match node.op {
-                Op::Custom(i) => inner.customs[i as usize].op.name().to_string(),
-                op => op.label(node.param),
-            }
-        };
+        let label = self.tape.inner.borrow().label(self.idx);
         write!(f, "Var(node {}, {label}, shape {:?})", self.idx, self.shape().as_slice())
     }
 }

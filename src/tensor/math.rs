@@ -30,6 +30,60 @@ pub(crate) fn binary_into(
     }
 }
 
+/// Reduce-to-shape, the backward of broadcasting: adds `from` (shaped
+/// `from_shape`, the broadcast output) into `to` (shaped `to_shape`, an
+/// input that was broadcast to `from_shape`), summing over every extent
+/// the broadcast repeated. Elements are added in `from`'s order, so the
+/// result does not depend on which lane below runs.
+///
+/// Every broadcasting backward goes through here.
+pub(crate) fn unbroadcast_add(from: &[f64], from_shape: &[usize], to: &mut [f64], to_shape: &[usize]) {
+    let (n, k) = (from.len(), to.len());
+    if n == 0 {
+        return;
+    }
+    if k == n {
+        to.iter_mut().zip(from).for_each(|(t, f)| *t += f);
+    } else if repeats_over_rows(to_shape, from_shape) {
+        // A bias over a batch, a scalar with anything: whole rows of `to`.
+        for row in from.chunks_exact(k) {
+            to.iter_mut().zip(row).for_each(|(t, f)| *t += f);
+        }
+    } else {
+        for_each_broadcast(from_shape, to_shape, from_shape, |i, it, _| to[it] += from[i]);
+    }
+}
+
+/// Numerically stable logistic function `1/(1 + e^-x)`: never evaluates
+/// `exp` of a large positive number, so it is finite at +-1000.
+///
+/// ```
+/// use tapegrad::tensor::stable_sigmoid;
+/// assert_eq!(stable_sigmoid(-1000.0), 0.0);
+/// assert_eq!(stable_sigmoid(0.0), 0.5);
+/// ```
+pub fn stable_sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Numerically stable softplus `ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)`:
+/// no overflow at +1e300, no loss of the tiny value at -40.
+///
+/// ```
+/// use tapegrad::tensor::stable_softplus;
+/// assert_eq!(stable_softplus(0.0), 2f64.ln());
+/// assert_eq!(stable_softplus(1e300), 1e300);
+/// assert_eq!(stable_softplus(-1e300), 0.0);
+/// ```
+pub fn stable_softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
 /// `out[o, i] = sum_k x[o, k, i]`: the sum over one axis.
 pub(crate) fn sum_axis_into(x: &[f64], shape: &[usize], axis: usize, out: &mut [f64]) {
     let (outer, n, inner) = split_axis(shape, axis);

@@ -12,7 +12,8 @@ mod shape;
 
 pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{MatRef, gemm};
-pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into};
+pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into, unbroadcast_add};
+pub use math::{stable_sigmoid, stable_softplus};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel};
 pub(crate) use shape::{
     check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis, strip_leading_ones,

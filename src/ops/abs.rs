@@ -1,0 +1,47 @@
+//! `|x|`, elementwise; `d/dx = sign x`, and 0 at 0 (the subgradient PyTorch picks).
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `abs` rule: forward and local derivative side by side.
+pub(crate) struct Abs;
+
+impl UnaryFn for Abs {
+    const NAME: &'static str = "abs";
+    const TEXT: &'static str = "sign(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        x.abs()
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        if x > 0.0 {
+            1.0
+        } else if x < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Absolute value, elementwise (derivative 0 at 0).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(-3.0);
+    /// assert_eq!(x.abs().backward().wrt(x).item(), -1.0);
+    /// ```
+    pub fn abs(self) -> Var<'t> {
+        unary::<Abs>(self, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn abs_matches_its_closed_form() {
+        let sign = |x: f64| if x == 0.0 { 0.0 } else { x.signum() };
+        unary(|v| v.abs(), &[-2.0, 0.0, 3.0], f64::abs, sign, 0.0);
+    }
+}

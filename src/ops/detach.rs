@@ -1,0 +1,56 @@
+//! `detach`: the same value, as a constant. No gradient flows through it,
+//! so its node needs none even when its input does.
+
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use std::borrow::Cow;
+
+/// The op.
+pub(crate) struct Detach;
+
+impl StaticOp for Detach {
+    const THIS: &'static Self = &Detach;
+}
+
+impl Op for Detach {
+    fn name(&self) -> &'static str {
+        "detach"
+    }
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        out.copy_from_slice(cx.input(0));
+    }
+    fn backward(&self, _: &mut BackwardCx<'_>) {}
+    fn passes_gradient(&self) -> bool {
+        false
+    }
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("0 (detached)".into())
+    }
+}
+
+impl<'t> Var<'t> {
+    /// The same value as a constant: gradients do not flow through it.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.scalar(3.0);
+    /// let f = a * a.detach(); // d/da = a.detach() = 3, not 2a
+    /// assert_eq!(f.backward().wrt(a).item(), 3.0);
+    /// assert!(!a.detach().requires_grad());
+    /// ```
+    pub fn detach(self) -> Var<'t> {
+        self.tape.push::<Detach>(NodeParams::default(), &[self], OutShape::Like(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn detach_keeps_the_value_and_blocks_the_gradient() {
+        let tape = crate::Tape::new();
+        let x = tape.scalar(2.0);
+        let y = x.detach();
+        assert_eq!(y.item(), 2.0);
+        // f = x^2 * detach(x): df/dx = 2x * 2 = 8, not 3x^2 = 12.
+        assert_eq!((x * x * y).backward().wrt(x).item(), 8.0);
+    }
+}

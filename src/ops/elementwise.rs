@@ -1,0 +1,311 @@
+//! The machinery every elementwise op shares.
+//!
+//! An elementwise op is a *rule*: its function and its local derivative,
+//! written side by side as a [`UnaryFn`] (`y = f(x; p)`) or a [`BinaryFn`]
+//! (`y = f(a, b)`, with NumPy broadcasting). One generic op, `Unary<R>` or
+//! `Binary<R>`, turns any rule into an op the tape knows: its loops are
+//! compiled once per rule, so every rule (built-in or yours) gets the
+//! rule's functions inlined into the loop, and a 0-d scalar takes a short
+//! lane without slice handling.
+//!
+//! Backward is the chain rule, element by element:
+//! `grad_x[i] += grad_y[i] * dy/dx`. When a binary op broadcast an input,
+//! the per-element products are summed back to the input's shape by the
+//! one reduce-to-shape step of the crate ([`crate::tensor`]'s
+//! `unbroadcast_add`).
+
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, unbroadcast_add};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+/// An elementwise function of one input and its derivative, side by side:
+/// the way to define an elementwise op of your own (record it with
+/// [`Var::apply`]).
+///
+/// ```
+/// use tapegrad::{Tape, ops::elementwise::UnaryFn};
+/// /// x^3, whose derivative is 3x^2.
+/// struct Cube;
+/// impl UnaryFn for Cube {
+///     const NAME: &'static str = "cube";
+///     const TEXT: &'static str = "3x^2";
+///     fn f(x: f64, _p: f64) -> f64 { x * x * x }
+///     fn df(x: f64, _y: f64, _p: f64) -> f64 { 3.0 * x * x }
+/// }
+/// let tape = Tape::new();
+/// let x = tape.scalar(2.0);
+/// let y = x.apply(Cube, 0.0);
+/// assert_eq!((y.item(), y.backward().wrt(x).item()), (8.0, 12.0));
+/// assert_eq!(y.op_name(), "cube");
+/// ```
+pub trait UnaryFn: Send + Sync + 'static {
+    /// Name shown in errors and in the tape's table.
+    const NAME: &'static str;
+    /// The derivative in words, for the backward trace (`"s(1-s)"`).
+    const TEXT: &'static str;
+    /// `y = f(x; p)`.
+    fn f(x: f64, p: f64) -> f64;
+    /// `dy/dx` at `x`; gets `y` too, since many derivatives are cheapest in
+    /// terms of the output (sigmoid: `y (1 - y)`).
+    fn df(x: f64, y: f64, p: f64) -> f64;
+    /// True when the parameter `p` matters (`x + c`, `x^n`), so tables
+    /// print it. By default: when the output moves with `p`.
+    ///
+    /// ```
+    /// use tapegrad::ops::elementwise::UnaryFn;
+    /// struct Shift;
+    /// impl UnaryFn for Shift {
+    ///     const NAME: &'static str = "shift";
+    ///     const TEXT: &'static str = "1";
+    ///     fn f(x: f64, p: f64) -> f64 { x + p }
+    ///     fn df(_: f64, _: f64, _: f64) -> f64 { 1.0 }
+    /// }
+    /// assert!(Shift::takes_param());
+    /// ```
+    fn takes_param() -> bool {
+        Self::f(0.5, 2.0) != Self::f(0.5, 3.0)
+    }
+}
+
+/// An elementwise function of two inputs and its two partial derivatives,
+/// side by side; recorded with [`Var::try_apply2`], broadcasting as NumPy.
+///
+/// ```
+/// use tapegrad::{Tape, ops::elementwise::BinaryFn};
+/// /// hypot(a, b) = sqrt(a^2 + b^2), with partials a/y and b/y.
+/// struct Hypot;
+/// impl BinaryFn for Hypot {
+///     const NAME: &'static str = "hypot";
+///     const TEXT: [&'static str; 2] = ["a/y", "b/y"];
+///     fn f(a: f64, b: f64) -> f64 { a.hypot(b) }
+///     fn da(a: f64, _b: f64, y: f64) -> f64 { a / y }
+///     fn db(_a: f64, b: f64, y: f64) -> f64 { b / y }
+/// }
+/// let tape = Tape::new();
+/// let (a, b) = (tape.scalar(3.0), tape.scalar(4.0));
+/// let y = a.try_apply2(Hypot, b).unwrap();
+/// let g = y.backward();
+/// assert_eq!((y.item(), g.wrt(a).item(), g.wrt(b).item()), (5.0, 0.6, 0.8));
+/// ```
+pub trait BinaryFn: Send + Sync + 'static {
+    /// Name shown in errors and in the tape's table.
+    const NAME: &'static str;
+    /// The two partials in words, for the backward trace.
+    const TEXT: [&'static str; 2];
+    /// `y = f(a, b)`.
+    fn f(a: f64, b: f64) -> f64;
+    /// `dy/da` at `(a, b)`, with the output `y`.
+    fn da(a: f64, b: f64, y: f64) -> f64;
+    /// `dy/db` at `(a, b)`, with the output `y`.
+    fn db(a: f64, b: f64, y: f64) -> f64;
+}
+
+/// The op of a [`UnaryFn`] rule.
+pub(crate) struct Unary<R>(PhantomData<fn() -> R>);
+
+impl<R: UnaryFn> StaticOp for Unary<R> {
+    const THIS: &'static Self = &Unary(PhantomData);
+}
+
+/// Records `R` applied to `x` with parameter `p`: the one recording path of
+/// every unary rule.
+#[inline]
+pub(crate) fn unary<R: UnaryFn>(x: Var<'_>, p: f64) -> Var<'_> {
+    x.tape.push::<Unary<R>>(NodeParams::scalar(p), &[x], OutShape::Like(0))
+}
+
+impl<R: UnaryFn> Op for Unary<R> {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+
+    fn label(&self, params: NodeParams) -> String {
+        if R::takes_param() { format!("{}({})", R::NAME, params.p) } else { R::NAME.to_string() }
+    }
+
+    /// `y[i] = f(x[i]; p)`.
+    #[inline]
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let (x, p) = (cx.input(0), cx.params().p);
+        if let ([o], [x]) = (&mut *out, x) {
+            *o = R::f(*x, p); // 0-d scalars: no loop
+            return;
+        }
+        out.iter_mut().zip(x).for_each(|(o, &v)| *o = R::f(v, p));
+    }
+
+    /// `grad_x[i] += grad_y[i] * f'(x[i])`.
+    #[inline]
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let (x, y, up, p) = (cx.input(0), cx.output(), cx.upstream(), cx.fwd().params().p);
+        let Some(g) = cx.grad_mut(0) else { return };
+        if let ([g], [x], [y], [u]) = (&mut *g, x, y, up) {
+            *g += u * R::df(*x, *y, p); // 0-d scalars: one multiply-add
+            return;
+        }
+        for (((g, &u), &x), &y) in g.iter_mut().zip(up).zip(x).zip(y) {
+            *g += u * R::df(x, y, p);
+        }
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(R::TEXT))
+    }
+
+    fn local_value(&self, cx: &ForwardCx<'_>, y: &[f64], _: usize) -> Option<Tensor> {
+        let (x, p) = (cx.input(0), cx.params().p);
+        numeric(R::TEXT, || x.iter().zip(y).map(|(&x, &y)| R::df(x, y, p)).collect(), cx.out_shape())
+    }
+}
+
+/// The op of a [`BinaryFn`] rule.
+pub(crate) struct Binary<R>(PhantomData<fn() -> R>);
+
+impl<R: BinaryFn> StaticOp for Binary<R> {
+    const THIS: &'static Self = &Binary(PhantomData);
+}
+
+/// Records `R` applied to `a` and `b`, broadcasting; an error names the op
+/// and both shapes when they do not broadcast.
+#[inline]
+pub(crate) fn binary<'t, R: BinaryFn>(a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    a.tape.push_broadcast::<Binary<R>>(NodeParams::default(), a, b)
+}
+
+impl<R: BinaryFn> Op for Binary<R> {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+
+    /// `y[i] = f(a[ia], b[ib])`, where `ia`, `ib` are the elements of the
+    /// inputs that output element `i` reads after broadcasting.
+    #[inline]
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let (a, b) = (cx.input(0), cx.input(1));
+        let n = out.len();
+        if let ([o], [a], [b]) = (&mut *out, a, b) {
+            *o = R::f(*a, *b); // 0-d scalars: no loop
+        } else if a.len() == n && b.len() == n {
+            // No broadcasting: element i of each input makes element i.
+            out.iter_mut().zip(a).zip(b).for_each(|((o, &x), &y)| *o = R::f(x, y));
+        } else {
+            binary_into(out, cx.out_shape(), a, cx.shape(0), b, cx.shape(1), R::f);
+        }
+    }
+
+    /// `grad_a[ia] += grad_y[i] * dy/da`, `grad_b[ib] += grad_y[i] * dy/db`.
+    /// Input by input, so that `x * x` (one node twice) adds both
+    /// contributions into its one slot.
+    #[inline]
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let (a, b, y, up) = (cx.input(0), cx.input(1), cx.output(), cx.upstream());
+        let n = y.len();
+        if let ([a], [b], [y], [u]) = (a, b, y, up) {
+            // 0-d scalars: one multiply-add per input.
+            if let Some([g]) = cx.grad_mut(0) {
+                *g += u * R::da(*a, *b, *y);
+            }
+            if let Some([g]) = cx.grad_mut(1) {
+                *g += u * R::db(*a, *b, *y);
+            }
+            return;
+        }
+        if a.len() == n && b.len() == n {
+            // No broadcasting: plain zipped loops.
+            if let Some(g) = cx.grad_mut(0) {
+                for ((((g, &u), &a), &b), &y) in g.iter_mut().zip(up).zip(a).zip(b).zip(y) {
+                    *g += u * R::da(a, b, y);
+                }
+            }
+            if let Some(g) = cx.grad_mut(1) {
+                for ((((g, &u), &a), &b), &y) in g.iter_mut().zip(up).zip(a).zip(b).zip(y) {
+                    *g += u * R::db(a, b, y);
+                }
+            }
+            return;
+        }
+        let (out, sa, sb) = (cx.fwd().out_shape(), cx.fwd().shape(0), cx.fwd().shape(1));
+        // Broadcasting: the products in the output's shape, then summed
+        // back to each input's shape.
+        if let Some((g, tmp)) = cx.grad_and_scratch(0, n) {
+            for_each_broadcast(out, sa, sb, |i, ia, ib| tmp[i] = up[i] * R::da(a[ia], b[ib], y[i]));
+            unbroadcast_add(tmp, out, g, sa);
+        }
+        if let Some((g, tmp)) = cx.grad_and_scratch(1, n) {
+            for_each_broadcast(out, sa, sb, |i, ia, ib| tmp[i] = up[i] * R::db(a[ia], b[ib], y[i]));
+            unbroadcast_add(tmp, out, g, sb);
+        }
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {
+        Some(Cow::Owned(format!("d/d{} = {}", ["a", "b"][k], R::TEXT[k])))
+    }
+
+    fn local_value(&self, cx: &ForwardCx<'_>, y: &[f64], k: usize) -> Option<Tensor> {
+        let (a, b) = (cx.input(0), cx.input(1));
+        let (out, sa, sb) = (cx.out_shape(), cx.shape(0), cx.shape(1));
+        numeric(
+            R::TEXT[k],
+            || {
+                let mut d = vec![0.0; y.len()];
+                for_each_broadcast(out, sa, sb, |i, ia, ib| {
+                    d[i] = if k == 0 { R::da(a[ia], b[ib], y[i]) } else { R::db(a[ia], b[ib], y[i]) };
+                });
+                d
+            },
+            out,
+        )
+    }
+}
+
+/// A local derivative's values, left out when the formula is already a
+/// number (`1`, `-1`): printing `1 = [[1 1 1]]` says nothing.
+fn numeric(formula: &str, values: impl FnOnce() -> Vec<f64>, shape: &[usize]) -> Option<Tensor> {
+    if formula.parse::<f64>().is_ok() { None } else { Some(Tensor::from_vec(values(), shape)) }
+}
+
+impl<'t> Var<'t> {
+    /// Records any elementwise [`UnaryFn`] rule with parameter `p`: the way
+    /// to add an elementwise op of your own. It runs as fast as a built-in
+    /// one (the same generic code).
+    ///
+    /// ```
+    /// use tapegrad::ops::elementwise::UnaryFn;
+    /// struct Twice;
+    /// impl UnaryFn for Twice {
+    ///     const NAME: &'static str = "twice";
+    ///     const TEXT: &'static str = "2";
+    ///     fn f(x: f64, _: f64) -> f64 { 2.0 * x }
+    ///     fn df(_: f64, _: f64, _: f64) -> f64 { 2.0 }
+    /// }
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.apply(Twice, 0.0).item(), 4.0);
+    /// ```
+    pub fn apply<R: UnaryFn>(self, _rule: R, p: f64) -> Var<'t> {
+        unary::<R>(self, p)
+    }
+
+    /// Records any elementwise [`BinaryFn`] rule on `self` and `other`, with
+    /// NumPy broadcasting; shapes that do not broadcast are an error naming
+    /// the rule and both shapes.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, ops::elementwise::BinaryFn};
+    /// struct Avg;
+    /// impl BinaryFn for Avg {
+    ///     const NAME: &'static str = "avg";
+    ///     const TEXT: [&'static str; 2] = ["1/2", "1/2"];
+    ///     fn f(a: f64, b: f64) -> f64 { (a + b) / 2.0 }
+    ///     fn da(_: f64, _: f64, _: f64) -> f64 { 0.5 }
+    ///     fn db(_: f64, _: f64, _: f64) -> f64 { 0.5 }
+    /// }
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.var(Tensor::ones(&[2, 3])), tape.var(Tensor::ones(&[4])));
+    /// assert!(a.try_apply2(Avg, b).unwrap_err().to_string().starts_with("avg: shapes [2, 3] and [4]"));
+    /// ```
+    pub fn try_apply2<R: BinaryFn>(self, _rule: R, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
+        binary::<R>(self, other)
+    }
+}

@@ -1,0 +1,66 @@
+//! `exp` and `ln`, elementwise: `d/dx e^x = e^x`, `d/dx ln x = 1/x`.
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `exp` rule: forward and local derivative side by side.
+pub(crate) struct Exp;
+
+impl UnaryFn for Exp {
+    const NAME: &'static str = "exp";
+    const TEXT: &'static str = "exp(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        x.exp()
+    }
+    fn df(_: f64, y: f64, _: f64) -> f64 {
+        y
+    }
+}
+
+/// The `ln` rule: forward and local derivative side by side.
+pub(crate) struct Ln;
+
+impl UnaryFn for Ln {
+    const NAME: &'static str = "ln";
+    const TEXT: &'static str = "1/x";
+    fn f(x: f64, _: f64) -> f64 {
+        x.ln()
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        1.0 / x
+    }
+}
+
+impl<'t> Var<'t> {
+    /// `e^x`, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(1.0);
+    /// assert_eq!(x.exp().backward().wrt(x).item(), 1f64.exp());
+    /// ```
+    pub fn exp(self) -> Var<'t> {
+        unary::<Exp>(self, 0.0)
+    }
+
+    /// Natural logarithm, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.ln().backward().wrt(x).item(), 0.25);
+    /// ```
+    pub fn ln(self) -> Var<'t> {
+        unary::<Ln>(self, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn exp_and_ln_match_their_closed_forms() {
+        unary(|v| v.exp(), &[-2.0, 0.0, 0.5, 3.0], f64::exp, f64::exp, 1e-15);
+        unary(|v| v.ln(), &[0.1, 1.0, 2.5, 100.0], f64::ln, |x| 1.0 / x, 1e-15);
+    }
+}

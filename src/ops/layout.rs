@@ -1,0 +1,124 @@
+//! Layout: `t` (transpose of a 2-D Var) and `reshape`. They move elements
+//! and do no arithmetic, so backward moves the gradient back.
+
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tensor::{ShapeError, check_2d, check_reshape, transpose_into};
+use std::borrow::Cow;
+
+/// `t`: `Y = X^T`.
+pub(crate) struct Transpose;
+/// `reshape`: the same elements under a new shape.
+pub(crate) struct Reshape;
+
+impl StaticOp for Transpose {
+    const THIS: &'static Self = &Transpose;
+}
+impl StaticOp for Reshape {
+    const THIS: &'static Self = &Reshape;
+}
+
+impl Op for Transpose {
+    fn name(&self) -> &'static str {
+        "t"
+    }
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let s = cx.shape(0);
+        transpose_into(cx.input(0), s[0], s[1], out);
+    }
+    /// `dX += dY^T`.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let (s, upstream) = (cx.fwd().shape(0), cx.upstream());
+        let (r, c) = (s[0], s[1]);
+        if let Some(gx) = cx.grad_mut(0) {
+            // upstream is c x r; element (j, i) goes to (i, j).
+            for i in 0..r {
+                for j in 0..c {
+                    gx[i * c + j] += upstream[j * r + i];
+                }
+            }
+        }
+    }
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("dX = dY^T".into())
+    }
+}
+
+impl Op for Reshape {
+    fn name(&self) -> &'static str {
+        "reshape"
+    }
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        out.copy_from_slice(cx.input(0));
+    }
+    /// The gradient keeps its order, only the shape changes.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let upstream = cx.upstream();
+        if let Some(gx) = cx.grad_mut(0) {
+            gx.iter_mut().zip(upstream).for_each(|(g, u)| *g += u);
+        }
+    }
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("dX = dY reshaped".into())
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Transpose of a 2-D Var.
+    ///
+    /// # Panics
+    /// If the Var is not 2-D.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(tapegrad::Tensor::zeros(&[2, 3]));
+    /// assert_eq!(a.t().shape().as_slice(), &[3, 2]);
+    /// ```
+    pub fn t(self) -> Var<'t> {
+        let (r, c) = check_2d("t", &self.shape()).unwrap_or_else(|e| panic!("{e}"));
+        self.tape.push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r]))
+    }
+
+    /// The same elements under a new shape.
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(tapegrad::Tensor::zeros(&[6]));
+    /// assert_eq!(a.reshape(&[2, 3]).shape().as_slice(), &[2, 3]);
+    /// ```
+    pub fn reshape(self, shape: &[usize]) -> Var<'t> {
+        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::reshape`], but a wrong element count is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(tapegrad::Tensor::zeros(&[6]));
+    /// assert!(a.try_reshape(&[4]).is_err());
+    /// ```
+    pub fn try_reshape(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
+        check_reshape(&self.shape(), shape)?;
+        Ok(self.tape.push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn transpose_and_reshape_move_gradients_back() {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]));
+        let w = tape.constant(Tensor::arange(1.0, 7.0, 1.0).reshape(&[3, 2]));
+        let xt = x.t();
+        assert_eq!(xt.value().data(), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        // d sum(W * X^T)/dX = W^T.
+        assert_eq!((xt * w).sum().backward().wrt(x).data(), &[1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
+        let r = x.reshape(&[3, 2]);
+        assert_eq!((r * w).sum().backward().wrt(x).data(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+}

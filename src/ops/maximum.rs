@@ -1,0 +1,57 @@
+//! `maximum(a, b)`, elementwise with broadcasting; the gradient goes to the
+//! larger input (to `a` on a tie).
+
+use super::elementwise::{BinaryFn, binary};
+use crate::tape::Var;
+
+/// The rule: forward and both partials side by side.
+pub(crate) struct Maximum;
+
+impl BinaryFn for Maximum {
+    const NAME: &'static str = "maximum";
+    const TEXT: [&'static str; 2] = ["[a>=b]", "[a<b]"];
+    fn f(a: f64, b: f64) -> f64 {
+        a.max(b)
+    }
+    fn da(a: f64, b: f64, _: f64) -> f64 {
+        if a >= b { 1.0 } else { 0.0 }
+    }
+    fn db(a: f64, b: f64, _: f64) -> f64 {
+        if a >= b { 0.0 } else { 1.0 }
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Elementwise maximum with broadcasting; the gradient goes to the
+    /// larger input.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.scalar(1.0), tape.scalar(3.0));
+    /// let g = a.maximum(b).backward();
+    /// assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (0.0, 1.0));
+    /// ```
+    pub fn maximum(self, other: Var<'t>) -> Var<'t> {
+        binary::<Maximum>(self, other).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn maximum_sends_the_gradient_to_the_larger_input() {
+        let tape = Tape::new();
+        let a = tape.var(Tensor::from_vec(vec![1.0, 5.0, 2.0], &[3]));
+        let b = tape.var(Tensor::from_vec(vec![3.0, 4.0, 2.0], &[3]));
+        let y = a.maximum(b);
+        assert_eq!(y.value().data(), &[3.0, 5.0, 2.0]);
+        let g = y.sum().backward();
+        assert_eq!(g.wrt(a).data(), &[0.0, 1.0, 1.0]); // a tie goes to a
+        assert_eq!(g.wrt(b).data(), &[1.0, 0.0, 0.0]);
+    }
+}

@@ -1,0 +1,119 @@
+//! Powers, elementwise: `sqrt`, `square`, `powi`, `powf`.
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `sqrt` rule: forward and local derivative side by side.
+pub(crate) struct Sqrt;
+
+impl UnaryFn for Sqrt {
+    const NAME: &'static str = "sqrt";
+    const TEXT: &'static str = "1/(2 sqrt(x))";
+    fn f(x: f64, _: f64) -> f64 {
+        x.sqrt()
+    }
+    fn df(_: f64, y: f64, _: f64) -> f64 {
+        0.5 / y
+    }
+}
+
+/// The `square` rule: forward and local derivative side by side.
+pub(crate) struct Square;
+
+impl UnaryFn for Square {
+    const NAME: &'static str = "square";
+    const TEXT: &'static str = "2x";
+    fn f(x: f64, _: f64) -> f64 {
+        x * x
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        2.0 * x
+    }
+}
+
+/// The `powi` rule: forward and local derivative side by side.
+pub(crate) struct Powi;
+
+impl UnaryFn for Powi {
+    const NAME: &'static str = "powi";
+    const TEXT: &'static str = "n x^(n-1)";
+    fn f(x: f64, p: f64) -> f64 {
+        x.powi(p as i32)
+    }
+    fn df(x: f64, _: f64, p: f64) -> f64 {
+        if p == 0.0 { 0.0 } else { p * x.powi(p as i32 - 1) }
+    }
+}
+
+/// The `powf` rule: forward and local derivative side by side.
+pub(crate) struct Powf;
+
+impl UnaryFn for Powf {
+    const NAME: &'static str = "powf";
+    const TEXT: &'static str = "p x^(p-1)";
+    fn f(x: f64, p: f64) -> f64 {
+        x.powf(p)
+    }
+    fn df(x: f64, _: f64, p: f64) -> f64 {
+        p * x.powf(p - 1.0)
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Square root, elementwise (derivative +inf at 0, as PyTorch).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.sqrt().backward().wrt(x).item(), 0.25);
+    /// ```
+    pub fn sqrt(self) -> Var<'t> {
+        unary::<Sqrt>(self, 0.0)
+    }
+
+    /// `x^2`, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(3.0);
+    /// assert_eq!(x.square().backward().wrt(x).item(), 6.0);
+    /// ```
+    pub fn square(self) -> Var<'t> {
+        unary::<Square>(self, 0.0)
+    }
+
+    /// `x^n` for an integer exponent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.powi(3).backward().wrt(x).item(), 12.0);
+    /// ```
+    pub fn powi(self, n: i32) -> Var<'t> {
+        unary::<Powi>(self, n as f64)
+    }
+
+    /// `x^p` for a real exponent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(4.0);
+    /// assert_eq!(x.powf(0.5).backward().wrt(x).item(), 0.25);
+    /// ```
+    pub fn powf(self, p: f64) -> Var<'t> {
+        unary::<Powf>(self, p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn powers_match_their_closed_forms() {
+        unary(|v| v.sqrt(), &[0.25, 1.0, 9.0], f64::sqrt, |x| 0.5 / x.sqrt(), 1e-15);
+        unary(|v| v.square(), &[-3.0, 0.0, 1.5], |x| x * x, |x| 2.0 * x, 0.0);
+        unary(|v| v.powi(3), &[-2.0, 0.5, 3.0], |x| x * x * x, |x| 3.0 * x * x, 1e-15);
+        unary(|v| v.powi(0), &[-2.0, 0.0, 3.0], |_| 1.0, |_| 0.0, 0.0);
+        unary(|v| v.powf(1.5), &[0.5, 2.0, 4.0], |x| x.powf(1.5), |x| 1.5 * x.sqrt(), 1e-15);
+    }
+}

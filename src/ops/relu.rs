@@ -1,0 +1,41 @@
+//! `relu(x) = max(x, 0)`, elementwise; `d/dx = 1` for x > 0, else 0 (0 at the kink, as PyTorch).
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `relu` rule: forward and local derivative side by side.
+pub(crate) struct Relu;
+
+impl UnaryFn for Relu {
+    const NAME: &'static str = "relu";
+    const TEXT: &'static str = "[x>0]";
+    fn f(x: f64, _: f64) -> f64 {
+        x.max(0.0)
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        if x > 0.0 { 1.0 } else { 0.0 }
+    }
+}
+
+impl<'t> Var<'t> {
+    /// `max(x, 0)`, elementwise (derivative 0 at 0).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.relu().backward().wrt(x).item(), 1.0);
+    /// ```
+    pub fn relu(self) -> Var<'t> {
+        unary::<Relu>(self, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn relu_matches_its_closed_form() {
+        let step = |x: f64| if x > 0.0 { 1.0 } else { 0.0 };
+        unary(|v| v.relu(), &[-2.0, 0.0, 3.0], |x| x.max(0.0), step, 0.0);
+    }
+}

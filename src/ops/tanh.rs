@@ -1,0 +1,40 @@
+//! `tanh`, elementwise; `d/dx = 1 - tanh^2 x = 1 - t^2`.
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `tanh` rule: forward and local derivative side by side.
+pub(crate) struct Tanh;
+
+impl UnaryFn for Tanh {
+    const NAME: &'static str = "tanh";
+    const TEXT: &'static str = "1-t^2";
+    fn f(x: f64, _: f64) -> f64 {
+        x.tanh()
+    }
+    fn df(_: f64, t: f64, _: f64) -> f64 {
+        1.0 - t * t
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Hyperbolic tangent, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.tanh().backward().wrt(x).item(), 1.0);
+    /// ```
+    pub fn tanh(self) -> Var<'t> {
+        unary::<Tanh>(self, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn tanh_matches_its_closed_form() {
+        unary(|v| v.tanh(), &[-3.0, -0.2, 0.0, 1.0, 800.0], f64::tanh, |x| 1.0 / x.cosh().powi(2), 1e-14);
+    }
+}

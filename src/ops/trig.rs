@@ -1,0 +1,67 @@
+//! `sin` and `cos`, elementwise: `d/dx sin x = cos x`, `d/dx cos x = -sin x`.
+
+use super::elementwise::{UnaryFn, unary};
+use crate::tape::Var;
+
+/// The `sin` rule: forward and local derivative side by side.
+pub(crate) struct Sin;
+
+impl UnaryFn for Sin {
+    const NAME: &'static str = "sin";
+    const TEXT: &'static str = "cos(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        x.sin()
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        x.cos()
+    }
+}
+
+/// The `cos` rule: forward and local derivative side by side.
+pub(crate) struct Cos;
+
+impl UnaryFn for Cos {
+    const NAME: &'static str = "cos";
+    const TEXT: &'static str = "-sin(x)";
+    fn f(x: f64, _: f64) -> f64 {
+        x.cos()
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        -x.sin()
+    }
+}
+
+impl<'t> Var<'t> {
+    /// Sine, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.sin().backward().wrt(x).item(), 1.0);
+    /// ```
+    pub fn sin(self) -> Var<'t> {
+        unary::<Sin>(self, 0.0)
+    }
+
+    /// Cosine, elementwise.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.scalar(0.0);
+    /// assert_eq!(x.cos().backward().wrt(x).item(), 0.0);
+    /// ```
+    pub fn cos(self) -> Var<'t> {
+        unary::<Cos>(self, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::unary;
+    #[test]
+    fn sin_and_cos_match_their_closed_forms() {
+        let xs = [-2.0, 0.0, 0.5, std::f64::consts::PI];
+        unary(|v| v.sin(), &xs, f64::sin, f64::cos, 0.0);
+        unary(|v| v.cos(), &xs, f64::cos, |x| -x.sin(), 0.0);
+    }
+}

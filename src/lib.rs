@@ -110,7 +110,7 @@
 //! ### Beyond the notes
 //! - Custom models are plain functions of [`Var`]s; custom ops bring their
 //!   own backward rule ([`ops::custom::CustomOp`], or an elementwise
-//!   [`ops::unary::UnaryRule`]). Examples: `moons` (micrograd's demo, at the
+//!   [`ops::elementwise::UnaryFn`] rule, as fast as a built-in one). Examples: `moons` (micrograd's demo, at the
 //!   scalar and the tensor level) and `custom_model`.
 //! - Seeing inside: [`inspect`] prints the tape as a table, exports
 //!   Graphviz, traces the backward sweep step by step, and stops at the
@@ -130,8 +130,12 @@
 //!
 //! ## Where things are
 //! - [`tensor`]: plain values ([`Tensor`]), broadcasting, matmul.
-//! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and [`Gradients`].
-//! - [`ops`]: every op's forward rule and backward rule, side by side.
+//! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and
+//!   [`Gradients`]; `tape/op.rs` is the op interface the tape knows every
+//!   op by (docs/DESIGN.md, "The op interface").
+//! - [`ops`]: one file per op or small op family, each op whole: its `Var`
+//!   method, forward rule, backward rule, trace words and its own test
+//!   (sigmoid's are in `src/ops/sigmoid.rs`).
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
 //! - [`nn`]: named parameters, layers, the MLP, and the notes' hand-written layers.
 //! - [`check`]: numerical gradients and `gradcheck`.

@@ -125,7 +125,7 @@ impl<R: UnaryFn> Op for Unary<R> {
     }
 
     /// `y[i] = f(x[i]; p)`.
-    #[inline]
+    #[inline(always)]
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         let (x, p) = (cx.input(0), cx.params().p);
         if let ([o], [x]) = (&mut *out, x) {
@@ -180,7 +180,7 @@ impl<R: BinaryFn> Op for Binary<R> {
 
     /// `y[i] = f(a[ia], b[ib])`, where `ia`, `ib` are the elements of the
     /// inputs that output element `i` reads after broadcasting.
-    #[inline]
+    #[inline(always)]
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         let (a, b) = (cx.input(0), cx.input(1));
         let n = out.len();

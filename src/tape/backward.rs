@@ -223,14 +223,7 @@ pub(crate) fn sweep_observed<'t>(
         let op = op_of(node, &inner.owned);
         let scratch = &mut scratch;
         let rule = |grads: &mut [f64]| {
-            let fwd = ForwardCx {
-                nodes: &inner.nodes,
-                dims: &inner.dims,
-                values: &inner.values,
-                args,
-                params: node.params(),
-                out_shape: node.shape_in(&inner.dims),
-            };
+            let fwd = ForwardCx { nodes: &inner.nodes, dims: &inner.dims, values: &inner.values, args, me: node };
             let output = &inner.values[node.range()];
             op.backward(&mut BackwardCx { fwd, output, upstream, grads, scratch });
         };

@@ -148,14 +148,7 @@ impl TapeInner {
     /// after the fact: the trace, replay).
     pub fn forward_cx(&self, idx: u32) -> ForwardCx<'_> {
         let node = &self.nodes[idx as usize];
-        ForwardCx {
-            nodes: &self.nodes,
-            dims: &self.dims,
-            values: &self.values,
-            args: self.args(idx),
-            params: node.params(),
-            out_shape: self.shape(idx),
-        }
+        ForwardCx { nodes: &self.nodes, dims: &self.dims, values: &self.values, args: self.args(idx), me: node }
     }
 
     pub fn name(&self, idx: u32) -> Option<&str> {
@@ -555,8 +548,7 @@ impl Tape {
                     dims: &inner.dims,
                     values: before,
                     args: args_of(node, &inner.spill),
-                    params,
-                    out_shape: node.shape_in(&inner.dims),
+                    me: node,
                 };
                 O::THIS.forward(&cx, out);
             }

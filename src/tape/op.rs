@@ -112,8 +112,9 @@ pub(crate) struct ForwardCx<'a> {
     /// Values of (at least) every node recorded before this one.
     pub(super) values: &'a [f64],
     pub(super) args: &'a [u32],
-    pub(super) params: NodeParams,
-    pub(super) out_shape: &'a [usize],
+    /// The node itself (its parameters and shape are read on demand, so a
+    /// context costs nothing to build).
+    pub(super) me: &'a Node,
 }
 
 impl<'a> ForwardCx<'a> {
@@ -123,7 +124,7 @@ impl<'a> ForwardCx<'a> {
     }
 
     /// The value of input `k`.
-    #[inline]
+    #[inline(always)]
     pub fn input(&self, k: usize) -> &'a [f64] {
         &self.values[self.nodes[self.args[k] as usize].range()]
     }
@@ -135,15 +136,15 @@ impl<'a> ForwardCx<'a> {
     }
 
     /// The node's parameters.
-    #[inline]
+    #[inline(always)]
     pub fn params(&self) -> NodeParams {
-        self.params
+        self.me.params()
     }
 
     /// The shape of the node's output.
-    #[inline]
+    #[inline(always)]
     pub fn out_shape(&self) -> &'a [usize] {
-        self.out_shape
+        self.me.shape_in(self.dims)
     }
 }
 

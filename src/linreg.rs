@@ -57,6 +57,10 @@ pub enum LinRegError {
     },
     /// The optimizer refused its hyperparameters (e.g. a negative `lr`).
     Optim(OptimError),
+    /// A value that no regression can use: a NaN or infinity in X or y, or
+    /// a ridge `lambda` that is negative or not finite. Named before any
+    /// solving, so it is not misreported as a rank-deficient X.
+    InvalidInput(String),
 }
 
 impl From<OptimError> for LinRegError {
@@ -70,6 +74,7 @@ impl fmt::Display for LinRegError {
         match self {
             LinRegError::Shape(s) => write!(f, "{s}"),
             LinRegError::Optim(e) => write!(f, "fit_gd: {e}"),
+            LinRegError::InvalidInput(s) => write!(f, "{s}"),
             LinRegError::RankDeficient { column, rows, cols, pivot, scale } => {
                 write!(
                     f,
@@ -113,14 +118,33 @@ pub fn design_matrix(x: &Tensor) -> Result<Tensor, LinRegError> {
     Ok(Tensor::from_vec(data, &[n, d + 1]))
 }
 
-/// Checks `x` is `[n, m]` and `y` holds `n` targets (`[n]` or `[n, 1]`).
+/// Checks `x` is `[n, m]` and `y` holds `n` targets (`[n]` or `[n, 1]`),
+/// with at least one sample: with none, the normal equation is `0 = 0` and
+/// gradient descent's mean loss is `0 / 0`, so every regression refuses it
+/// with the same message.
 fn check_xy(op: &str, x: &Tensor, y: &Tensor) -> Result<(usize, usize), LinRegError> {
     let bad = || {
         LinRegError::Shape(format!("{op}: X has shape {:?} and y {:?}; expected [n, m] and [n]", x.shape(), y.shape()))
     };
     match x.shape() {
+        [0, _] if y.is_empty() => {
+            Err(LinRegError::Shape(format!("{op}: X has shape {:?}: no samples to fit", x.shape())))
+        }
         [n, m] if y.len() == *n && y.shape().iter().filter(|&&s| s != 1).count() <= 1 => Ok((*n, *m)),
         _ => Err(bad()),
+    }
+}
+
+/// The first element of `t` that is NaN or infinite, as an error naming
+/// `what` and its position.
+fn check_finite(op: &str, what: &str, t: &Tensor) -> Result<(), LinRegError> {
+    match t.data().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(LinRegError::InvalidInput(format!(
+            "{op}: {what} holds {} at element {i} (shape {:?}); a regression needs finite data",
+            t.data()[i],
+            t.shape()
+        ))),
     }
 }
 
@@ -128,6 +152,8 @@ fn check_xy(op: &str, x: &Tensor, y: &Tensor) -> Result<(usize, usize), LinRegEr
 /// added to the diagonal.
 fn solve_normal(op: &str, x: &Tensor, y: &Tensor, diag_add: impl Fn(usize) -> f64) -> Result<Vec<f64>, LinRegError> {
     let (n, m) = check_xy(op, x, y)?;
+    check_finite(op, "X", x)?;
+    check_finite(op, "y", y)?;
     let mut xtx = vec![0.0; m * m];
     gemm(1.0, x.as_mat().t(), x.as_mat(), 0.0, &mut xtx);
     let mut xty = vec![0.0; m];
@@ -147,7 +173,8 @@ fn solve_normal(op: &str, x: &Tensor, y: &Tensor, diag_add: impl Fn(usize) -> f6
 /// The least-squares `theta` (`[m]`) of the design matrix `x` (`[n, m]`)
 /// against targets `y`: the normal equation `X^T X theta = X^T y`, solved
 /// by Cholesky. A rank-deficient `X` is an error naming the first dependent
-/// column, not a NaN.
+/// column, not a NaN; so are no samples (`n = 0`) and a NaN or infinity in
+/// `X` or `y` ([`LinRegError::InvalidInput`], named as such).
 ///
 /// ```
 /// use tapegrad::{Tensor, linreg::normal_equation};
@@ -164,7 +191,8 @@ pub fn normal_equation(x: &Tensor, y: &Tensor) -> Result<Vec<f64>, LinRegError> 
 /// every weight but the bias (column 0),
 /// `sum((X theta - y)^2) / (2N) + lambda / 2 * sum_{j >= 1} theta_j^2`,
 /// i.e. `(X^T X + N lambda I') theta = X^T y` with `I'` the identity
-/// without its first entry. `lambda = 0` is [`normal_equation`].
+/// without its first entry. `lambda = 0` is [`normal_equation`]; a
+/// negative or non-finite `lambda` is [`LinRegError::InvalidInput`].
 ///
 /// ```
 /// use tapegrad::{Tensor, linreg::ridge};
@@ -175,6 +203,11 @@ pub fn normal_equation(x: &Tensor, y: &Tensor) -> Result<Vec<f64>, LinRegError> 
 /// assert!((theta[0] - 1.0).abs() < 1e-12 && (theta[1] - 0.5).abs() < 1e-12);
 /// ```
 pub fn ridge(x: &Tensor, y: &Tensor, lambda: f64) -> Result<Vec<f64>, LinRegError> {
+    // A negative lambda can make the system indefinite and a NaN poisons
+    // it; either would surface as a misleading "rank-deficient X".
+    if !(lambda.is_finite() && lambda >= 0.0) {
+        return Err(LinRegError::InvalidInput(format!("ridge: lambda must be finite and >= 0, got {lambda}")));
+    }
     let n = x.shape().first().copied().unwrap_or(0) as f64;
     solve_normal("ridge", x, y, |j| if j == 0 { 0.0 } else { n * lambda })
 }
@@ -219,6 +252,8 @@ pub struct GdFit {
 /// `theta = 0`: each batch's loss is recorded on a tape
 /// (`loss::mse_half`), its gradient comes from `backward`, and [`Sgd`]
 /// takes the step. One tape is reused (cleared) for every update.
+/// No samples is an error, the same as [`normal_equation`]'s; a NaN in the
+/// data is not checked here and shows in `losses` and `theta`.
 ///
 /// ```
 /// use tapegrad::{Tensor, data::Batching, linreg::{fit_gd, GdOptions}};

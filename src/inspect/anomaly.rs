@@ -27,6 +27,7 @@
 
 use super::fmt_num;
 use super::trace::{check_scalar, observed_sweep};
+use crate::ops::Op;
 use crate::tape::{BackwardError, Gradients, Tape, TapeInner, Var};
 use crate::tensor::Shape;
 use std::fmt;
@@ -323,6 +324,27 @@ fn first_bad_value(inner: &TapeInner, end: u32) -> Option<u32> {
     }
 }
 
+/// The first node whose value is not finite among the nodes node `out`
+/// reads, directly or through others (through `detach` too: its value is
+/// still read). A NaN elsewhere on the tape is not the output's problem.
+fn first_bad_value_read_by(inner: &TapeInner, out: u32) -> Option<u32> {
+    let first = first_bad_value(inner, out + 1)?; // nothing bad at all: no walk
+    let mut read = vec![false; out as usize + 1];
+    read[out as usize] = true;
+    for i in (first..=out).rev() {
+        if !read[i as usize] {
+            continue;
+        }
+        let node = &inner.nodes[i as usize];
+        match node.op {
+            Op::Custom(c) => inner.customs[c as usize].args.iter().for_each(|&a| read[a as usize] = true),
+            op => node.args[..op.arity()].iter().for_each(|&a| read[a as usize] = true),
+        }
+    }
+    let bad = |i: u32| inner.values[inner.nodes[i as usize].range()].iter().any(|v| !v.is_finite());
+    (first..=out).find(|&i| read[i as usize] && (i == first || bad(i)))
+}
+
 fn forward_anomaly(inner: &TapeInner, i: u32) -> Anomaly {
     let value = Summary::of(&inner.values[inner.nodes[i as usize].range()], inner.shape(i));
     Anomaly::new(inner, Phase::Forward, i, value, None)
@@ -330,7 +352,8 @@ fn forward_anomaly(inner: &TapeInner, i: u32) -> Anomaly {
 
 impl<'t> Var<'t> {
     /// A backward sweep that checks every number: first that no value the
-    /// output depends on is NaN or infinite, then that every gradient the
+    /// output depends on is NaN or infinite (a bad value in a node the
+    /// output does not read is not reported: it cannot reach the output), then that every gradient the
     /// sweep sends is finite, stopping at the first that is not.
     ///
     /// ```
@@ -348,7 +371,7 @@ impl<'t> Var<'t> {
         check_scalar(self).map_err(CheckedBackwardError::NotScalar)?;
         {
             let inner = self.tape.inner.borrow();
-            if let Some(i) = first_bad_value(&inner, self.idx + 1) {
+            if let Some(i) = first_bad_value_read_by(&inner, self.idx) {
                 return Err(CheckedBackwardError::Anomaly(Box::new(forward_anomaly(&inner, i))));
             }
         }

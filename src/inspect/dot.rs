@@ -46,11 +46,12 @@ impl Gradients<'_> {
 
 fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
     let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n");
+    let names = inner.names_by_node(); // one pass: linear in the names
     for i in 0..inner.nodes.len() as u32 {
         let node = &inner.nodes[i as usize];
         let shape = inner.shape(i);
         let mut title = format!("#{i}");
-        if let Some(name) = inner.name(i) {
+        if let Some(name) = names[i as usize] {
             title.push(' ');
             title.push_str(name);
         }

@@ -332,6 +332,7 @@ fn local_derivatives(inner: &TapeInner, arena: &Arena<'_>, me: u32) -> Vec<Local
             vec![text(&format!("1/{n}, spread back along axis {axis}"))]
         }
         Op::LogSoftmax => vec![text("dX = dY - softmax(X) sum(dY)")],
+        Op::Pick => vec![text("dY[r] to the picked X[r, idx[r]], 0 elsewhere")],
         Op::Custom(c) => vec![text(&format!("the custom backward of {}", inner.customs[c as usize].op.name()))],
     }
 }

@@ -67,9 +67,46 @@ pub type ParamGrads = IndexMap<String, Tensor>;
 /// assert_eq!(p.names().collect::<Vec<_>>(), ["out.w", "out.b"]);
 /// assert_eq!(p.numel(), 4);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Params {
     map: IndexMap<String, Tensor>,
+    /// Which set of parameters this is, so that the [`ParamVars`] of one
+    /// `Params` cannot step another of the same size (they would silently
+    /// update the wrong tensors). Unique per value: a clone gets its own.
+    id: u64,
+}
+
+/// A fresh [`Params`] id.
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params { map: IndexMap::new(), id: next_id() }
+    }
+}
+
+/// A clone holds the same tensors but is another set of parameters: it
+/// gets its own id, so the original's [`ParamVars`] cannot step it.
+impl Clone for Params {
+    fn clone(&self) -> Params {
+        Params { map: self.map.clone(), id: next_id() }
+    }
+}
+
+/// Equal when the names, order and tensors are equal (the id is identity, not value).
+impl PartialEq for Params {
+    fn eq(&self, other: &Params) -> bool {
+        self.map == other.map
+    }
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Params").field("map", &self.map).finish()
+    }
 }
 
 impl Params {
@@ -214,7 +251,7 @@ impl Params {
         for (name, value) in &self.map {
             tape.var(value).named(name);
         }
-        ParamVars { tape, first, count: self.map.len() }
+        ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
     }
 
     /// Calls `f(name, param, grad)` for every parameter the loss reaches,
@@ -223,7 +260,10 @@ impl Params {
     /// the loss does not reach (recorded after it) is skipped.
     ///
     /// # Panics
-    /// If `vars` was not made from these parameters (different count).
+    /// If `vars` was not made by these parameters' [`Params::on_tape`] (the
+    /// handle of another `Params` of the same size, or of a clone, is
+    /// refused rather than silently stepping the wrong tensors), or a
+    /// parameter's shape no longer matches its Var.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor, nn::Params};
@@ -242,9 +282,20 @@ impl Params {
         &mut self,
         vars: ParamVars<'t>,
         grads: &Gradients<'t>,
+        f: impl FnMut(&str, &mut Tensor, &[f64]),
+    ) {
+        self.for_each_grad_as("for_each_grad", vars, grads, f);
+    }
+
+    /// [`Params::for_each_grad`], with errors naming `op`.
+    fn for_each_grad_as<'t>(
+        &mut self,
+        op: &str,
+        vars: ParamVars<'t>,
+        grads: &Gradients<'t>,
         mut f: impl FnMut(&str, &mut Tensor, &[f64]),
     ) {
-        self.check_vars("for_each_grad", vars);
+        self.check_vars(op, vars);
         for (i, (name, value)) in self.map.iter_mut().enumerate() {
             // `with_grad` checks that the Var and the gradients share a tape.
             grads.with_grad(vars.get(i), |g| {
@@ -260,7 +311,10 @@ impl Params {
     /// A parameter the loss does not reach is left alone.
     ///
     /// # Panics
-    /// If `vars` was not made from these parameters (different count).
+    /// If `vars` was not made by these parameters' [`Params::on_tape`] (the
+    /// handle of another `Params` of the same size, or of a clone, is
+    /// refused rather than silently stepping the wrong tensors), or a
+    /// parameter's shape no longer matches its Var.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor, nn::Params};
@@ -273,7 +327,7 @@ impl Params {
     /// assert_eq!(p["w"].item(), 0.0);
     /// ```
     pub fn sgd_step<'t>(&mut self, vars: ParamVars<'t>, grads: &Gradients<'t>, lr: f64) {
-        self.for_each_grad(vars, grads, |_, value, g| {
+        self.for_each_grad_as("sgd_step", vars, grads, |_, value, g| {
             value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
         });
     }
@@ -285,7 +339,10 @@ impl Params {
     /// alone, as PyTorch skips parameters whose `.grad` is `None`.
     ///
     /// # Panics
-    /// If `vars` was not made from these parameters (different count).
+    /// If `vars` was not made by these parameters' [`Params::on_tape`] (the
+    /// handle of another `Params` of the same size, or of a clone, is
+    /// refused rather than silently stepping the wrong tensors), or a
+    /// parameter's shape no longer matches its Var.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor, nn::Params, optim::{Adam, AdamConfig}};
@@ -306,7 +363,7 @@ impl Params {
         grads: &Gradients<'t>,
     ) -> Result<(), OptimError> {
         let mut result = Ok(());
-        self.for_each_grad(vars, grads, |name, value, g| {
+        self.for_each_grad_as("optimizer_step", vars, grads, |name, value, g| {
             if result.is_ok() {
                 result = optimizer.update(name, value.data_mut(), g);
             }
@@ -334,10 +391,21 @@ impl Params {
                 let b = other.get(name).unwrap_or_else(|| panic!("max_abs_diff: the other has no parameter {name:?}"));
                 a.max_abs_diff(b)
             })
-            .fold(0.0, f64::max)
+            .fold(0.0, crate::tensor::max_keep_nan) // a NaN difference is not "no difference"
     }
 
+    /// Refuses `vars` made from other parameters: by id when `on_tape` made
+    /// them, and always by count and by each parameter's shape (so
+    /// `ParamVars::from_vars` handles are checked as far as they can be).
+    /// Allocates nothing: it runs at every training step.
     fn check_vars(&self, op: &str, vars: ParamVars<'_>) {
+        if let Some(owner) = vars.owner {
+            assert!(
+                owner == self.id,
+                "{op}: these ParamVars were made by on_tape of other Params (a different model, or a clone); \
+                 use the ParamVars these Params' on_tape returned"
+            );
+        }
         assert_eq!(
             vars.count,
             self.len(),
@@ -345,6 +413,17 @@ impl Params {
             vars.count,
             self.len()
         );
+        for (i, (name, value)) in self.map.iter().enumerate() {
+            let node = vars.first + i;
+            vars.tape.with_shape(node, |shape| {
+                assert!(
+                    shape == value.shape(),
+                    "{op}: parameter {name:?} has shape {:?} but its Var (node {node}) has shape {shape:?}; \
+                     was it replaced after on_tape?",
+                    value.shape()
+                )
+            });
+        }
     }
 }
 
@@ -360,7 +439,7 @@ impl std::ops::Index<&str> for Params {
 
 impl FromIterator<(String, Tensor)> for Params {
     fn from_iter<I: IntoIterator<Item = (String, Tensor)>>(iter: I) -> Params {
-        Params { map: iter.into_iter().collect() }
+        Params { map: iter.into_iter().collect(), id: next_id() }
     }
 }
 
@@ -383,6 +462,9 @@ pub struct ParamVars<'t> {
     tape: &'t Tape,
     first: usize,
     count: usize,
+    /// The id of the [`Params`] whose `on_tape` made this handle; `None`
+    /// for [`ParamVars::from_vars`], which any Params of that layout may use.
+    owner: Option<u64>,
 }
 
 impl<'t> ParamVars<'t> {
@@ -409,7 +491,7 @@ impl<'t> ParamVars<'t> {
                 first + i
             );
         }
-        ParamVars { tape, first, count: vars.len() }
+        ParamVars { tape, first, count: vars.len(), owner: None }
     }
 
     /// The Var of parameter `i` (in the parameters' order).

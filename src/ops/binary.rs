@@ -79,6 +79,13 @@ pub static DIV: BinaryRule = BinaryRule {
     local_text: ["1/b", "-a/b^2"],
 };
 /// `max(a, b)`; the gradient goes to the larger input (to `a` on a tie).
+/// A NaN in either input gives NaN, as PyTorch's `maximum` (`f64::max`
+/// would return the other input and hide the NaN).
+///
+/// ```
+/// use tapegrad::ops::binary::MAXIMUM;
+/// assert!((MAXIMUM.forward)(f64::NAN, 1.0).is_nan() && (MAXIMUM.forward)(1.0, f64::NAN).is_nan());
+/// ```
 ///
 /// ```
 /// use tapegrad::ops::binary::MAXIMUM;
@@ -88,7 +95,7 @@ pub static DIV: BinaryRule = BinaryRule {
 /// ```
 pub static MAXIMUM: BinaryRule = BinaryRule {
     name: "maximum",
-    forward: f64::max,
+    forward: |a, b| if a.is_nan() || b.is_nan() { a + b } else { a.max(b) },
     d_a: |a, b, _| if a >= b { 1.0 } else { 0.0 },
     d_b: |a, b, _| if a >= b { 0.0 } else { 1.0 },
     local_text: ["[a>=b]", "[a<b]"],
@@ -116,10 +123,10 @@ macro_rules! with_hot_rule {
 /// Forward: checks that the shapes broadcast, then `y[i] = f(a[ia], b[ib])`.
 fn forward<'t>(rule: &'static BinaryRule, a: Var<'t>, b: Var<'t>) -> Result<Var<'t>, ShapeError> {
     let tape = a.tape;
+    tape.try_same_tape(rule.name, &[a, b])?; // an error, not a panic, for the try_ forms
     if let Some(y) = tape.record_scalar(Op::Binary(rule), 0.0, [a, b], |[x, y]| (rule.forward)(x, y)) {
         return Ok(y);
     }
-    tape.check_same_tape(Op::Binary(rule), b);
     with_hot_rule!(rule, |r| forward_with(rule, |x, y| (r.forward)(x, y), a, b), else forward_with(rule, rule.forward, a, b))
 }
 
@@ -305,7 +312,7 @@ macro_rules! binary_ops {
     ($($rule:ident, $name:literal, $try_name:ident, $trait:ident, $method:ident;)*) => {
         impl<'t> Var<'t> {
             $(
-                #[doc = concat!("`", $name, "` with NumPy broadcasting; a shape mismatch is an error (the operator panics instead).")]
+                #[doc = concat!("`", $name, "` with NumPy broadcasting; a shape mismatch, or an operand from another tape, is an error (the operator panics instead).")]
                 ///
                 /// ```
                 /// use tapegrad::{Tape, Tensor};
@@ -342,10 +349,11 @@ binary_ops! {
 
 impl<'t> Var<'t> {
     /// Elementwise maximum with broadcasting; the gradient goes to the
-    /// larger input.
+    /// larger input (to `self` on a tie). A NaN in either input gives NaN.
     ///
     /// # Panics
-    /// If the shapes do not broadcast.
+    /// If the shapes do not broadcast or `other` is from another tape (see
+    /// [`Var::try_maximum`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -354,6 +362,20 @@ impl<'t> Var<'t> {
     /// assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (0.0, 1.0));
     /// ```
     pub fn maximum(self, other: Var<'t>) -> Var<'t> {
-        forward(&MAXIMUM, self, other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_maximum(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::maximum`], but shapes that do not broadcast, or an
+    /// operand from another tape, are an error.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let a = tape.var(Tensor::zeros(&[2]));
+    /// let e = a.try_maximum(tape.var(Tensor::zeros(&[3]))).unwrap_err();
+    /// assert!(e.to_string().starts_with("maximum: shapes [2] and [3]"));
+    /// ```
+    pub fn try_maximum(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
+        forward(&MAXIMUM, self, other)
     }
 }

@@ -71,7 +71,7 @@ impl Tape {
     /// Records a user-defined op on `inputs`.
     ///
     /// # Panics
-    /// If an input belongs to another tape.
+    /// If an input belongs to another tape (see [`Tape::try_custom`]).
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
@@ -87,6 +87,32 @@ impl Tape {
     /// assert_eq!((y.item(), y.backward().wrt(x).item()), (6.0, 2.0));
     /// ```
     pub fn custom<'t>(&'t self, op: impl CustomOp + 'static, inputs: &[Var<'t>]) -> Var<'t> {
+        self.try_custom(op, inputs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::custom`], but an input from another tape is an error
+    /// naming the op (checked before the op's `forward` runs). What the
+    /// user's own `forward` does is up to it.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+    /// struct Double;
+    /// impl CustomOp for Double {
+    ///     fn name(&self) -> &'static str { "double" }
+    ///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].scale(2.0) }
+    ///     fn backward(&self, _: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> { vec![g.scale(2.0)] }
+    /// }
+    /// let (tape, other) = (Tape::new(), Tape::new());
+    /// let x = other.scalar(3.0);
+    /// let e = tape.try_custom(Double, &[x]).unwrap_err();
+    /// assert!(e.to_string().starts_with("double: shape []: an operand belongs to another tape"));
+    /// ```
+    pub fn try_custom<'t>(
+        &'t self,
+        op: impl CustomOp + 'static,
+        inputs: &[Var<'t>],
+    ) -> Result<Var<'t>, crate::tensor::ShapeError> {
+        self.try_same_tape(op.name(), inputs)?;
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         let output = op.forward(&values);
         let name = op.name();
@@ -96,7 +122,7 @@ impl Tape {
             inner.customs.push(entry);
             inner.customs.len() as u32 - 1
         };
-        self.record(Op::Custom(index), 0.0, inputs, output.shape(), |_, out| out.copy_from_slice(output.data()))
+        Ok(self.record(Op::Custom(index), 0.0, inputs, output.shape(), |_, out| out.copy_from_slice(output.data())))
     }
 }
 

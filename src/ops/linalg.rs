@@ -8,8 +8,8 @@ impl<'t> Var<'t> {
     /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
     ///
     /// # Panics
-    /// If an operand is not 2-D or the inner dimensions differ; the message
-    /// names `matmul` and both shapes.
+    /// If an operand is not 2-D, the inner dimensions differ or `other` is
+    /// from another tape; the message names `matmul` and both shapes.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -22,7 +22,8 @@ impl<'t> Var<'t> {
         self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Like [`Var::matmul`], but a shape mismatch is an error.
+    /// Like [`Var::matmul`], but a shape mismatch (or an operand from
+    /// another tape) is an error.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -32,7 +33,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(e.to_string(), "matmul: shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ");
     /// ```
     pub fn try_matmul(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
-        self.tape.check_same_tape(Op::MatMul, other);
+        self.tape.try_same_tape("matmul", &[self, other])?;
         let (m, k, n) = self.tape.with_shapes(self.idx, other.idx, matmul_dims)?;
         Ok(self.tape.record(Op::MatMul, 0.0, &[self, other], &[m, n], |arena, out| {
             let a = MatRef::row_major(arena.value(self.idx), m, k);
@@ -52,9 +53,21 @@ impl<'t> Var<'t> {
     /// assert_eq!(a.t().shape().as_slice(), &[3, 2]);
     /// ```
     pub fn t(self) -> Var<'t> {
-        let (r, c) = check_2d("t", &self.shape()).unwrap_or_else(|e| panic!("{e}"));
-        self.tape
-            .record(Op::Transpose, 0.0, &[self], &[c, r], |arena, out| transpose_into(arena.value(self.idx), r, c, out))
+        self.try_t().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::t`], but a Var that is not 2-D is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.var(tapegrad::Tensor::zeros(&[3])).try_t().unwrap_err();
+    /// assert_eq!(e.to_string(), "t: shape [3]: expected a 2-D tensor");
+    /// ```
+    pub fn try_t(self) -> Result<Var<'t>, ShapeError> {
+        let (r, c) = check_2d("t", &self.shape())?;
+        Ok(self.tape.record(Op::Transpose, 0.0, &[self], &[c, r], |arena, out| {
+            transpose_into(arena.value(self.idx), r, c, out)
+        }))
     }
 
     /// The same elements under a new shape.

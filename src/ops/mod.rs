@@ -10,6 +10,7 @@
 //! | [`reduce`] | `sum mean sum_axis mean_axis` |
 //! | [`linalg`] | `matmul t reshape` |
 //! | [`softmax`] | `log_softmax` |
+//! | [`pick`] | `pick`: one element per row by constant indices |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
 //!
 //! The backward rules *add* into their inputs' gradients: that is how a Var
@@ -18,6 +19,7 @@
 pub mod binary;
 pub mod custom;
 pub mod linalg;
+pub mod pick;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;
@@ -54,6 +56,8 @@ pub(crate) enum Op {
         keepdim: bool,
     },
     LogSoftmax,
+    /// One element per row; `args[1]` is the constant node of indices.
+    Pick,
     /// A user-defined op: index into the tape's custom-op table.
     Custom(u32),
 }
@@ -75,6 +79,7 @@ impl Op {
             Op::SumAxis { .. } => "sum_axis",
             Op::MeanAxis { .. } => "mean_axis",
             Op::LogSoftmax => "log_softmax",
+            Op::Pick => "pick",
             Op::Custom(_) => "custom",
         }
     }
@@ -95,7 +100,7 @@ impl Op {
     pub(crate) fn arity(self) -> usize {
         match self {
             Op::Leaf | Op::Constant | Op::Custom(_) => 0,
-            Op::Binary(_) | Op::MatMul => 2,
+            Op::Binary(_) | Op::MatMul | Op::Pick => 2,
             _ => 1,
         }
     }
@@ -174,6 +179,7 @@ fn tensor_backward(
         Op::SumAxis { axis, .. } => reduce::sum_axis_backward(node, arena, axis as usize, upstream, below, false),
         Op::MeanAxis { axis, .. } => reduce::sum_axis_backward(node, arena, axis as usize, upstream, below, true),
         Op::LogSoftmax => softmax::log_softmax_backward(me, node, arena, upstream, below),
+        Op::Pick => pick::pick_backward(node, arena, upstream, below),
         Op::Custom(c) => custom::backward(&customs[c as usize], me, arena, upstream, below),
     }
 }

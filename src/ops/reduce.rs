@@ -87,7 +87,7 @@ fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var
     let in_shape = x.shape();
     let name = if mean { "mean_axis" } else { "sum_axis" };
     check_axis(name, &in_shape, axis)?;
-    let shape = reduced_shape(&in_shape, axis, keepdim);
+    let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let a = axis as u8;
     let op = if mean { Op::MeanAxis { axis: a, keepdim } } else { Op::SumAxis { axis: a, keepdim } };
     let scale = if mean { 1.0 / in_shape[axis] as f64 } else { 1.0 };

@@ -71,6 +71,17 @@ pub fn stable_sigmoid(x: f64) -> f64 {
     }
 }
 
+/// `max(x, 0)` that keeps a NaN (`f64::max` returns the other operand).
+///
+/// ```
+/// use tapegrad::ops::unary::relu;
+/// assert_eq!((relu(-1.0), relu(2.0)), (0.0, 2.0));
+/// assert!(relu(f64::NAN).is_nan());
+/// ```
+pub fn relu(x: f64) -> f64 {
+    if x > 0.0 || x.is_nan() { x } else { 0.0 }
+}
+
 /// `e^x`; `d/dx = e^x = y`.
 ///
 /// ```
@@ -164,16 +175,19 @@ pub static SIGMOID: UnaryRule = UnaryRule {
     local_text: "s(1-s)",
 };
 /// `max(x, 0)`; `d/dx = 1` for x > 0, else 0 (0 at the kink, as PyTorch).
+/// A NaN input gives NaN, as in PyTorch: `f64::max` would drop it and hide
+/// the NaN from the rest of the program.
 ///
 /// ```
 /// use tapegrad::ops::unary::RELU;
 /// assert_eq!(((RELU.forward)(-2.0, 0.0), (RELU.forward)(3.0, 0.0)), (0.0, 3.0));
 /// assert_eq!(((RELU.local)(-2.0, 0.0, 0.0), (RELU.local)(3.0, 3.0, 0.0)), (0.0, 1.0));
 /// assert_eq!((RELU.local)(0.0, 0.0, 0.0), 0.0); // at the kink
+/// assert!((RELU.forward)(f64::NAN, 0.0).is_nan());
 /// ```
 pub static RELU: UnaryRule = UnaryRule {
     name: "relu",
-    forward: |x, _| x.max(0.0),
+    forward: |x, _| relu(x),
     local: |x, _, _| if x > 0.0 { 1.0 } else { 0.0 },
     local_text: "[x>0]",
 };
@@ -188,28 +202,43 @@ pub static SQUARE: UnaryRule =
     UnaryRule { name: "square", forward: |x, _| x * x, local: |x, _, _| 2.0 * x, local_text: "2x" };
 /// `x^n` for an integer `n = p`; `d/dx = n x^(n-1)`.
 ///
+/// Edges: `n = 0` has derivative 0 everywhere, also at `x = 0` (where
+/// `0 * 0^-1` would be NaN); for `n = i32::MIN`, `n - 1` does not fit an
+/// `i32`, so `x^(n-1)` is taken as a real power (exact: the exponent is a
+/// whole number, so negative `x` keeps its sign rule).
+///
 /// ```
 /// use tapegrad::ops::unary::POWI;
 /// assert_eq!((POWI.forward)(2.0, 3.0), 8.0); // 2^3
 /// assert_eq!((POWI.local)(2.0, 8.0, 3.0), 12.0); // 3 * 2^2
+/// assert_eq!((POWI.local)(0.0, 1.0, 0.0), 0.0); // d/dx x^0 = 0, even at 0
+/// assert_eq!((POWI.local)(1.0, 1.0, i32::MIN as f64), i32::MIN as f64);
 /// ```
 pub static POWI: UnaryRule = UnaryRule {
     name: "powi",
     forward: |x, p| x.powi(p as i32),
-    local: |x, _, p| if p == 0.0 { 0.0 } else { p * x.powi(p as i32 - 1) },
+    local: |x, _, p| match (p as i32).checked_sub(1) {
+        _ if p == 0.0 => 0.0,
+        Some(m) => p * x.powi(m),
+        None => p * x.powf(p - 1.0),
+    },
     local_text: "n x^(n-1)",
 };
 /// `x^p` for a real `p`; `d/dx = p x^(p-1)`.
+///
+/// Edge: `p = 0` has derivative 0 everywhere, also at `x = 0` (where
+/// `0 * 0^-1` would be NaN), as for [`POWI`].
 ///
 /// ```
 /// use tapegrad::ops::unary::POWF;
 /// assert_eq!((POWF.forward)(4.0, 0.5), 2.0); // 4^0.5
 /// assert_eq!((POWF.local)(4.0, 2.0, 0.5), 0.25); // 0.5 * 4^-0.5
+/// assert_eq!((POWF.local)(0.0, 1.0, 0.0), 0.0);
 /// ```
 pub static POWF: UnaryRule = UnaryRule {
     name: "powf",
     forward: |x, p| x.powf(p),
-    local: |x, _, p| p * x.powf(p - 1.0),
+    local: |x, _, p| if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) },
     local_text: "p x^(p-1)",
 };
 /// `-x`; `d/dx = -1`.
@@ -416,7 +445,7 @@ unary_methods! {
     /// assert_eq!(x.sigmoid().backward().wrt(x).item(), 0.25); // s(1-s)
     /// ```
     sigmoid => SIGMOID;
-    /// `max(x, 0)`, elementwise (derivative 0 at 0).
+    /// `max(x, 0)`, elementwise (derivative 0 at 0); NaN stays NaN.
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();

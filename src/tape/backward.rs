@@ -360,8 +360,9 @@ impl<'t> Gradients<'t> {
     pub fn snapshot(&self) -> String {
         let named: Vec<(String, Tensor)> = {
             let inner = self.tape.inner.borrow();
+            let names = inner.names_by_node(); // one pass: linear in the names
             (0..self.covered)
-                .filter_map(|i| inner.name(i).map(|n| (n.to_string(), i)))
+                .filter_map(|i| names[i as usize].map(|n| (n.to_string(), i)))
                 .collect::<Vec<_>>()
                 .into_iter()
                 .map(|(n, i)| {

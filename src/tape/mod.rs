@@ -19,7 +19,7 @@ pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use var::Var;
 
 use crate::ops::Op;
-use crate::tensor::{Shape, Tensor, numel, strip_leading_ones};
+use crate::tensor::{Shape, ShapeError, Tensor, checked_numel, numel, strip_leading_ones};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 
@@ -104,8 +104,20 @@ impl TapeInner {
     }
 
     pub fn name(&self, idx: u32) -> Option<&str> {
-        // Latest name wins; names are few, so a reverse scan is enough.
+        // Latest name wins; one look-up scans the names once. Code that
+        // wants many nodes' names uses `names_by_node` instead, which is
+        // linear where a scan per node would be quadratic.
         self.names.iter().rev().find(|(n, _)| *n == idx).map(|(_, r)| &self.name_text[r.clone()])
+    }
+
+    /// Every node's name (`None` for the unnamed), indexed by node, built in
+    /// one pass over the names; the latest name given to a node wins.
+    pub fn names_by_node(&self) -> Vec<Option<&str>> {
+        let mut by_node = vec![None; self.nodes.len()];
+        for (n, r) in &self.names {
+            by_node[*n as usize] = Some(&self.name_text[r.clone()]);
+        }
+        by_node
     }
 }
 
@@ -193,7 +205,7 @@ impl Tape {
     /// `Tensor` first.
     ///
     /// # Panics
-    /// If `data.len()` does not fit `shape`.
+    /// If `data.len()` does not fit `shape` (see [`Tape::try_var_from_slice`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -201,19 +213,26 @@ impl Tape {
     /// assert_eq!(x.value().shape(), &[2, 1]);
     /// ```
     pub fn var_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert!(
-            data.len() == numel(shape),
-            "var_from_slice: shape {shape:?}: {} values cannot fill {} elements",
-            data.len(),
-            numel(shape)
-        );
-        self.leaf(Op::Leaf, shape, data)
+        self.try_var_from_slice(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::var_from_slice`], but a length that does not fit the
+    /// shape (or a shape whose element count overflows) is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.try_var_from_slice(&[1.0], &[2]).unwrap_err();
+    /// assert_eq!(e.to_string(), "var_from_slice: shape [2]: 1 values cannot fill 2 elements");
+    /// ```
+    pub fn try_var_from_slice(&self, data: &[f64], shape: &[usize]) -> Result<Var<'_>, ShapeError> {
+        check_fill("var_from_slice", data, shape)?;
+        Ok(self.leaf(Op::Leaf, shape, data))
     }
 
     /// Records a constant from a slice and a shape.
     ///
     /// # Panics
-    /// If `data.len()` does not fit `shape`.
+    /// If `data.len()` does not fit `shape` (see [`Tape::try_constant_from_slice`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -221,13 +240,19 @@ impl Tape {
     /// assert_eq!(t.item(), 0.5);
     /// ```
     pub fn constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert!(
-            data.len() == numel(shape),
-            "constant_from_slice: shape {shape:?}: {} values cannot fill {} elements",
-            data.len(),
-            numel(shape)
-        );
-        self.leaf(Op::Constant, shape, data)
+        self.try_constant_from_slice(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::constant_from_slice`], but a length that does not fit the
+    /// shape (or a shape whose element count overflows) is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tape.try_constant_from_slice(&[], &[1 << 32, 1 << 32]).is_err());
+    /// ```
+    pub fn try_constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Result<Var<'_>, ShapeError> {
+        check_fill("constant_from_slice", data, shape)?;
+        Ok(self.leaf(Op::Constant, shape, data))
     }
 
     fn leaf(&self, op: Op, shape: &[usize], data: &[f64]) -> Var<'_> {
@@ -453,7 +478,9 @@ impl Tape {
         let start = inner.values.len();
         let idx = inner.nodes.len();
         assert!(
-            start + len <= u32::MAX as usize && idx < u32::MAX as usize && dims < u32::MAX as usize,
+            start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
+                && idx < u32::MAX as usize
+                && dims < u32::MAX as usize,
             "{}: the tape is full (more than 2^32 values or nodes)",
             op.name()
         );
@@ -462,8 +489,11 @@ impl Tape {
         for (slot, a) in arg_idx.iter_mut().zip(args) {
             *slot = a.idx;
         }
-        for a in args {
-            needs_grad |= inner.nodes[a.idx as usize].needs_grad;
+        // `detach` blocks gradients, so it needs none whatever it reads.
+        if !matches!(op, Op::Detach) {
+            for a in args {
+                needs_grad |= inner.nodes[a.idx as usize].needs_grad;
+            }
         }
         // Compute into a fresh slot at the end of the arena. The op reads
         // only earlier values, which sit below `start`, so the arena splits
@@ -511,6 +541,23 @@ impl Tape {
         })
     }
 
+    /// The `try_` forms' check that every operand was recorded on `self`:
+    /// an error naming the op and the shapes each operand has on its own
+    /// tape (read there, so a foreign node index is never looked up here).
+    pub(crate) fn try_same_tape(&self, op: &'static str, operands: &[Var<'_>]) -> Result<(), ShapeError> {
+        let Some(foreign) = operands.iter().find(|v| !std::ptr::eq(self, v.tape)) else {
+            return Ok(());
+        };
+        let shapes: Vec<Shape> = operands.iter().map(|v| v.shape()).collect();
+        let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let reason = format!(
+            "an operand belongs to another tape (node {} of a different Tape); \
+             Vars can only be combined with Vars recorded on the same tape",
+            foreign.idx
+        );
+        Err(ShapeError::new(op, &refs, reason))
+    }
+
     pub(crate) fn check_same_tape(&self, op: Op, v: Var<'_>) {
         assert!(
             std::ptr::eq(self, v.tape),
@@ -546,9 +593,24 @@ impl Tape {
         }
     }
 
+    /// Calls `f` with the shape of node `idx`, read in place (no copy).
+    pub(crate) fn with_shape<R>(&self, idx: usize, f: impl FnOnce(&[usize]) -> R) -> R {
+        f(self.inner.borrow().shape(idx as u32))
+    }
+
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).
     pub(crate) fn shape_of(&self, idx: u32) -> Shape {
         Shape::from_slice(self.inner.borrow().shape(idx))
+    }
+}
+
+/// Checks that `data` fills `shape` exactly, with the count checked.
+fn check_fill(op: &'static str, data: &[f64], shape: &[usize]) -> Result<(), ShapeError> {
+    let n = checked_numel(op, shape)?;
+    if data.len() == n {
+        Ok(())
+    } else {
+        Err(ShapeError::new(op, &[shape], format!("{} values cannot fill {n} elements", data.len())))
     }
 }
 

@@ -13,7 +13,7 @@
 
 use super::Op;
 use crate::tape::{Arena, Node, Var};
-use crate::tensor::{ShapeError, numel};
+use crate::tensor::{ShapeError, checked_numel};
 
 impl<'t> Var<'t> {
     /// Picks element `indices[r]` of each row `r` over the last axis: a
@@ -53,8 +53,10 @@ impl<'t> Var<'t> {
         let Some((&c, rows_shape)) = shape.split_last() else {
             return Err(err("a 0-d value has no axis to pick along".into()));
         };
-        // The rows' count divides the (already allocated) element count, so it cannot overflow.
-        let rows = numel(rows_shape);
+        // Counted with checks: an empty last axis leaves the rows uncountable
+        // in `[1 << 40, 1 << 40, 0]`.
+        let rows =
+            checked_numel("pick", rows_shape).map_err(|_| err(format!("{rows_shape:?} rows are too many to count")))?;
         if indices.len() != rows {
             return Err(err(format!("{} indices for {rows} rows", indices.len())));
         }

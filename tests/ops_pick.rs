@@ -14,7 +14,7 @@ fn pick_gradchecks_for_2d_and_3d_inputs() {
     assert_gradcheck(|tape, v| weighted_sum(tape, v[0].pick(&[1, 0, 0, 1, 1, 0]).exp()), &[y]);
     // a 1-D input picks one element: a scalar
     let z = Tensor::from_vec(vec![0.5, -1.5, 2.0], &[3]);
-    assert_gradcheck(|_, v| (v[0].pick(&[1]) * v[0].sum()), &[z]);
+    assert_gradcheck(|_, v| v[0].pick(&[1]) * v[0].sum(), &[z]);
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
             5 => (x * 0.5).exp(),
             6 if x.shape().len() == 2 => x.sum_axis(0, false), // [2, 3] -> [3]
             7 if x.shape().len() == 2 => x.mean_axis(1, true) * y.tanh(), // [2, 1] broadcasts
-            8 if !x.is_empty() => x.mean() + y, // the mean of nothing is NaN
+            8 if !x.is_empty() => x.mean() + y,                // the mean of nothing is NaN
             _ => x * x.cos(),
         };
         vals.push(v);

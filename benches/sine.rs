@@ -9,8 +9,8 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
-use tapegrad::nn::manual::ManualMlp;
-use tapegrad::nn::sine::{self, Engine, LoopsNet, TapeSgd};
+use tapegrad::notes::manual::ManualMlp;
+use tapegrad::notes::sine::{self, Engine, LoopsNet, TapeSgd};
 
 fn one_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_step");

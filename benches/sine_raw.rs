@@ -1,6 +1,6 @@
 //! One per-sample SGD step of the notes' 1-3-1 sine network written directly
 //! with tape ops (no `nn` model), against hand-written loops over `f64`
-//! arrays (`nn::sine::LoopsNet`). Every op here works on 1 to 3 numbers, so this measures the
+//! arrays (`notes::sine::LoopsNet`). Every op here works on 1 to 3 numbers, so this measures the
 //! tape's cost per node. (`benches/sine.rs` times the `nn` models.)
 //!
 //! `cargo bench --bench sine_raw`
@@ -10,7 +10,7 @@ mod workloads;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tapegrad::Tape;
-use tapegrad::nn::sine::LoopsNet;
+use tapegrad::notes::sine::LoopsNet;
 use workloads::sine::{self, SineNet};
 
 fn sine_step(c: &mut Criterion) {

@@ -14,8 +14,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::f64::consts::PI;
 use std::path::PathBuf;
-use tapegrad::linreg::ridge;
 use tapegrad::nn::Params;
+use tapegrad::notes::linreg::ridge;
 use tapegrad::optim::{Adam, AdamConfig};
 use tapegrad::{Tape, Tensor, loss};
 

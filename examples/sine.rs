@@ -1,7 +1,7 @@
 //! The notes' chapter 4 program: fit sin(x) with a 1-3-1 network (sigmoid
 //! hidden layer, linear output) by per-sample SGD, with the gradients from
 //! the tape, from the notes' hand-written layers, or from plain loops
-//! (`nn::sine::LoopsNet`), alone or several side by side.
+//! (`notes::sine::LoopsNet`), alone or several side by side.
 //!
 //! Run with `cargo run --release --example sine` (see `--help`).
 
@@ -9,8 +9,8 @@ use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use std::path::PathBuf;
 use tapegrad::Tensor;
-use tapegrad::nn::manual::ManualMlp;
-use tapegrad::nn::sine::{self, Engine, Run};
+use tapegrad::notes::manual::ManualMlp;
+use tapegrad::notes::sine::{self, Engine, Run};
 
 #[derive(Parser)]
 #[command(about = "Fit sin(x) with the notes' 1-3-1 sigmoid network, per-sample SGD")]

@@ -3,9 +3,9 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tapegrad::nn::manual::{HiddenLayer, ManualMlp, OutputLayer};
-use tapegrad::nn::sine::{self, Engine};
 use tapegrad::nn::{Activation, Init, MlpSpec, ParamVars, Params};
+use tapegrad::notes::manual::{HiddenLayer, ManualMlp, OutputLayer};
+use tapegrad::notes::sine::{self, Engine};
 use tapegrad::{Tape, Tensor};
 
 #[test]

@@ -240,7 +240,7 @@ impl Mlp {
 
 /// The name of layer `k` out of `n_layers`: `"out"` for the last, `"hidden"`
 /// for the only hidden layer, `"hidden1"`, `"hidden2"`, ... for several.
-pub(super) fn layer_name(k: usize, n_layers: usize) -> String {
+pub(crate) fn layer_name(k: usize, n_layers: usize) -> String {
     match (k + 1 == n_layers, n_layers) {
         (true, _) => "out".to_string(),
         (false, 2) => "hidden".to_string(),

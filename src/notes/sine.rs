@@ -5,15 +5,15 @@
 //! `examples/sine.rs`, the tests and `benches/sine.rs`.
 //!
 //! ```
-//! use tapegrad::nn::sine::{Engine, train};
+//! use tapegrad::notes::sine::{Engine, train};
 //! let tape = train(Engine::Tape, 3, 20, 0.1, 0);
 //! let manual = train(Engine::Manual, 3, 20, 0.1, 0);
 //! assert!(tape.params.max_abs_diff(&manual.params) < 1e-12); // same run, two engines
 //! ```
 
 use super::manual::ManualMlp;
-use super::{Mlp, MlpSpec, Params};
 use crate::loss;
+use crate::nn::{Mlp, MlpSpec, Params};
 use crate::tape::Tape;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -22,7 +22,7 @@ use rand::seq::SliceRandom;
 /// The inputs `0, 0.1, 0.2, ... < 2 pi` (63 points) and the targets `sin x`.
 ///
 /// ```
-/// let (x, t) = tapegrad::nn::sine::data();
+/// let (x, t) = tapegrad::notes::sine::data();
 /// assert_eq!(x.len(), 63);
 /// assert_eq!(t[10], 1f64.sin());
 /// ```
@@ -38,7 +38,7 @@ pub fn data() -> (Vec<f64>, Vec<f64>) {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
 /// assert_eq!(mlp.params().numel(), 10);
 /// ```
 pub fn network(hidden: usize, rng: &mut StdRng) -> Mlp {
@@ -48,7 +48,7 @@ pub fn network(hidden: usize, rng: &mut StdRng) -> Mlp {
 /// Which engine computes the gradients.
 ///
 /// ```
-/// use tapegrad::nn::sine::{Engine, train};
+/// use tapegrad::notes::sine::{Engine, train};
 /// // the same seed draws the same weights and shuffles for every engine
 /// let (tape, manual) = (train(Engine::Tape, 3, 5, 0.1, 7), train(Engine::Manual, 3, 5, 0.1, 7));
 /// assert!(tape.params.max_abs_diff(&manual.params) < 1e-12);
@@ -69,7 +69,7 @@ pub enum Engine {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::nn::sine::{TapeSgd, network};
+/// use tapegrad::notes::sine::{TapeSgd, network};
 /// let mut sgd = TapeSgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0)));
 /// let first = sgd.step(1.0, 1f64.sin(), 0.1);
 /// for _ in 0..100 { sgd.step(1.0, 1f64.sin(), 0.1); }
@@ -86,8 +86,8 @@ impl TapeSgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let _ = tapegrad::nn::sine::TapeSgd::new(mlp);
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let _ = tapegrad::notes::sine::TapeSgd::new(mlp);
     /// ```
     pub fn new(mlp: Mlp) -> TapeSgd {
         TapeSgd { mlp, tape: Tape::new() }
@@ -99,8 +99,8 @@ impl TapeSgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let e = tapegrad::nn::sine::TapeSgd::new(mlp).step(0.0, 0.0, 0.1);
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let e = tapegrad::notes::sine::TapeSgd::new(mlp).step(0.0, 0.0, 0.1);
     /// assert!(e >= 0.0);
     /// ```
     pub fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
@@ -121,7 +121,7 @@ impl TapeSgd {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::nn::{manual::ManualMlp, sine::manual_step};
+/// use tapegrad::notes::{manual::ManualMlp, sine::manual_step};
 /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
 /// assert!(manual_step(&mut net, 0.0, 0.0, 0.1) >= 0.0);
 /// ```
@@ -142,7 +142,7 @@ pub fn manual_step(net: &mut ManualMlp, x: f64, t: f64, lr: f64) -> f64 {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::nn::sine::{LoopsNet, TapeSgd, network};
+/// use tapegrad::notes::sine::{LoopsNet, TapeSgd, network};
 /// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
 /// let mut loops = LoopsNet::from_params(mlp.params());
 /// let mut tape = TapeSgd::new(mlp);
@@ -169,8 +169,8 @@ impl LoopsNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::nn::sine::network(4, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// let mlp = tapegrad::notes::sine::network(4, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
     /// assert_eq!(net.params().numel(), 13);
     /// ```
     pub fn from_params(params: &Params) -> LoopsNet {
@@ -186,8 +186,8 @@ impl LoopsNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let mut net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mut net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
     /// let first = net.step(1.0, 1f64.sin(), 0.1);
     /// assert!(net.step(1.0, 1f64.sin(), 0.1) < first);
     /// ```
@@ -217,8 +217,8 @@ impl LoopsNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::nn::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let net = tapegrad::nn::sine::LoopsNet::from_params(mlp.params());
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
     /// assert_eq!(net.params().max_abs_diff(mlp.params()), 0.0);
     /// ```
     pub fn params(&self) -> Params {
@@ -236,7 +236,7 @@ impl LoopsNet {
 /// epoch (the mean of `0.5 (y - t)^2` over the epoch's samples).
 ///
 /// ```
-/// use tapegrad::nn::sine::{Engine, Run, train};
+/// use tapegrad::notes::sine::{Engine, Run, train};
 /// let Run { params, errors } = train(Engine::Loops, 4, 50, 0.1, 0);
 /// assert_eq!(errors.len(), 50);
 /// assert_eq!(params.names().collect::<Vec<_>>(), ["hidden.w", "hidden.b", "out.w", "out.b"]);
@@ -255,7 +255,7 @@ pub struct Run {
 /// identical shuffles for the same seed.
 ///
 /// ```
-/// let run = tapegrad::nn::sine::train(tapegrad::nn::sine::Engine::Manual, 3, 200, 0.1, 1);
+/// let run = tapegrad::notes::sine::train(tapegrad::notes::sine::Engine::Manual, 3, 200, 0.1, 1);
 /// assert_eq!(run.errors.len(), 200);
 /// assert!(run.errors[199] < run.errors[0]);
 /// ```

@@ -170,7 +170,7 @@ fn assert_close(a: &[f64], b: &[f64], what: &str) {
 #[test]
 fn sine_tape_step_equals_the_hand_written_step() {
     let (mut tape, mut a) = (Tape::new(), sine::SineNet::new());
-    let mut b = tapegrad::notes::sine::LoopsNet::from_params(&a.params());
+    let mut b = workloads::sine_loops::LoopsNet::from_params(&a.params());
     for i in 0..50 {
         let x = i as f64 * 0.12;
         let ea = sine::tape_step(&mut tape, &mut a, x, x.sin(), sine::LR);

@@ -5,8 +5,13 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tapegrad::nn::{Activation, Init, MlpSpec, ParamVars, Params};
 use tapegrad::notes::manual::{HiddenLayer, ManualMlp, OutputLayer};
-use tapegrad::notes::sine::{self, Engine};
+use tapegrad::notes::sine::{self, Engine, TapeSgd};
 use tapegrad::{Tape, Tensor};
+
+// The benches' plain-loops yardstick: a third, independent backward pass.
+#[path = "../benches/workloads/sine_loops.rs"]
+mod sine_loops;
+use sine_loops::LoopsNet;
 
 #[test]
 fn params_go_on_the_tape_named_and_in_order() {
@@ -173,20 +178,36 @@ fn sine_data_is_the_notes_grid() {
 
 #[test]
 fn sine_engines_agree_and_learn() {
-    let tape = sine::train(Engine::Tape, 3, 600, 0.1, 0);
+    let tape = sine::train::<TapeSgd>(3, 600, 0.1, 0);
     // two independent hand-written backward passes: the notes' layers and plain loops
-    for other in [Engine::Manual, Engine::Loops] {
-        let run = sine::train(other, 3, 600, 0.1, 0);
+    for (other, run) in [
+        (ManualMlp::NAME, sine::train::<ManualMlp>(3, 600, 0.1, 0)),
+        (LoopsNet::NAME, sine::train::<LoopsNet>(3, 600, 0.1, 0)),
+    ] {
         let d = tape.params.max_abs_diff(&run.params);
-        assert!(d < 1e-10, "{other:?}: weights differ by {d:e}");
+        assert!(d < 1e-10, "{other}: weights differ by {d:e}");
         for (a, b) in tape.errors.iter().zip(&run.errors) {
-            assert!((a - b).abs() <= 1e-12 * b.abs(), "{other:?}: errors {a} vs {b}");
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{other}: errors {a} vs {b}");
         }
     }
     // the error falls well below its first value (it starts near 0.22)
     assert!(tape.errors[599] < 0.25 * tape.errors[0], "{} vs {}", tape.errors[599], tape.errors[0]);
     // a different seed is a different run
-    assert!(sine::train(Engine::Tape, 3, 5, 0.1, 1).errors[0] != tape.errors[0]);
+    assert!(sine::train::<TapeSgd>(3, 5, 0.1, 1).errors[0] != tape.errors[0]);
+}
+
+#[test]
+fn the_loops_yardstick_starts_from_the_given_weights_and_steps_like_the_tape() {
+    let mlp = sine::network(3, &mut StdRng::seed_from_u64(0));
+    let mut loops = LoopsNet::start(mlp.clone());
+    assert_eq!(loops.params().max_abs_diff(mlp.params()), 0.0, "from_params / params round trip");
+    let mut tape = TapeSgd::start(mlp);
+    for k in 0..10 {
+        let x = 0.5 * k as f64;
+        let (a, b) = (loops.step(x, x.sin(), 0.1), tape.step(x, x.sin(), 0.1));
+        assert!((a - b).abs() < 1e-14, "step {k}: error {a} vs {b}");
+    }
+    assert!(loops.params().max_abs_diff(tape.mlp.params()) < 1e-14);
 }
 
 #[test]

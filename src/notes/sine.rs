@@ -1,13 +1,19 @@
 //! The notes' worked example (SEED.md chapter 4): fit `sin x` on
 //! `x = 0, 0.1, ... < 2 pi` (63 points) with a 1-n-1 network, sigmoid
 //! hidden layer, linear output, per-sample SGD over a freshly shuffled
-//! order every epoch. One step and one run for each engine, shared by
+//! order every epoch. One step for each [`Engine`] (the tape, the notes'
+//! hand-written layers) and one run ([`train`]), shared by
 //! `examples/sine.rs`, the tests and `benches/sine.rs`.
 //!
+//! The third engine, plain loops over `f64` arrays (the speed yardstick),
+//! is not library code: it lives with the benches
+//! (`benches/workloads/sine_loops.rs`) and implements [`Engine`] from
+//! there.
+//!
 //! ```
-//! use tapegrad::notes::sine::{Engine, train};
-//! let tape = train(Engine::Tape, 3, 20, 0.1, 0);
-//! let manual = train(Engine::Manual, 3, 20, 0.1, 0);
+//! use tapegrad::notes::{manual::ManualMlp, sine::{TapeSgd, train}};
+//! let tape = train::<TapeSgd>(3, 20, 0.1, 0);
+//! let manual = train::<ManualMlp>(3, 20, 0.1, 0);
 //! assert!(tape.params.max_abs_diff(&manual.params) < 1e-12); // same run, two engines
 //! ```
 
@@ -45,23 +51,34 @@ pub fn network(hidden: usize, rng: &mut StdRng) -> Mlp {
     MlpSpec::new(&[1, hidden, 1]).build(rng)
 }
 
-/// Which engine computes the gradients.
+/// A way to train the notes' network one sample at a time: what [`train`]
+/// runs. [`TapeSgd`] (the tape) and [`ManualMlp`] (the notes' layers)
+/// implement it here; the benches' plain-loops yardstick implements it
+/// from `benches/workloads/sine_loops.rs`.
 ///
 /// ```
-/// use tapegrad::notes::sine::{Engine, train};
-/// // the same seed draws the same weights and shuffles for every engine
-/// let (tape, manual) = (train(Engine::Tape, 3, 5, 0.1, 7), train(Engine::Manual, 3, 5, 0.1, 7));
-/// assert!(tape.params.max_abs_diff(&manual.params) < 1e-12);
+/// use rand::SeedableRng;
+/// use tapegrad::notes::{manual::ManualMlp, sine::{Engine, TapeSgd, network}};
+/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(7));
+/// let (mut tape, mut manual) = (TapeSgd::start(mlp.clone()), ManualMlp::start(mlp));
+/// for k in 0..5 {
+///     let x = 0.5 * k as f64;
+///     let (a, b) = (Engine::step(&mut tape, x, x.sin(), 0.1), Engine::step(&mut manual, x, x.sin(), 0.1));
+///     assert!((a - b).abs() < 1e-14);
+/// }
+/// assert_eq!(TapeSgd::NAME, "Tape");
+/// assert!(Engine::params(&tape).max_abs_diff(&Engine::params(&manual)) < 1e-14);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    /// The tape: forward recorded, backward derived.
-    Tape,
-    /// The notes' hand-written layers ([`ManualMlp`]).
-    Manual,
-    /// Plain loops over `f64` arrays ([`LoopsNet`]): the fastest code for
-    /// this one network, the yardstick for the tape's speed.
-    Loops,
+pub trait Engine {
+    /// The name runs are printed under.
+    const NAME: &'static str;
+    /// Starts from the weights of `mlp` (as [`network`] draws them).
+    fn start(mlp: Mlp) -> Self;
+    /// One SGD step on the sample `(x, t)`; returns the error
+    /// `0.5 (y - t)^2` before the update.
+    fn step(&mut self, x: f64, t: f64, lr: f64) -> f64;
+    /// The weights, named `hidden.w`, `hidden.b`, `out.w`, `out.b`.
+    fn params(&self) -> Params;
 }
 
 /// The tape engine's training state: the network and one tape reused for
@@ -134,101 +151,35 @@ pub fn manual_step(net: &mut ManualMlp, x: f64, t: f64, lr: f64) -> f64 {
     0.5 * (y.item() - t.item()).powi(2)
 }
 
-/// The notes' 1-n-1 network as the fastest plain Rust a careful engineer
-/// would write for it: weights in flat arrays allocated once, the forward
-/// pass and the notes' deltas as loops, derivatives by hand. It computes
-/// exactly what [`TapeSgd`] and [`manual_step`] compute; the benches time
-/// the tape against it.
-///
-/// ```
-/// use rand::SeedableRng;
-/// use tapegrad::notes::sine::{LoopsNet, TapeSgd, network};
-/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-/// let mut loops = LoopsNet::from_params(mlp.params());
-/// let mut tape = TapeSgd::new(mlp);
-/// for k in 0..10 {
-///     let x = 0.5 * k as f64;
-///     assert!((loops.step(x, x.sin(), 0.1) - tape.step(x, x.sin(), 0.1)).abs() < 1e-14);
-/// }
-/// assert!(loops.params().max_abs_diff(tape.mlp.params()) < 1e-14);
-/// ```
-#[derive(Clone, Debug)]
-pub struct LoopsNet {
-    w1: Vec<f64>,
-    b1: Vec<f64>,
-    w2: Vec<f64>,
-    b2: f64,
-    hidden: Vec<f64>,
+impl Engine for TapeSgd {
+    const NAME: &'static str = "Tape";
+
+    fn start(mlp: Mlp) -> TapeSgd {
+        TapeSgd::new(mlp)
+    }
+
+    fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        TapeSgd::step(self, x, t, lr)
+    }
+
+    fn params(&self) -> Params {
+        self.mlp.params().clone()
+    }
 }
 
-impl LoopsNet {
-    /// Copies the weights of a 1-n-1 network named as [`network`] names them.
-    ///
-    /// # Panics
-    /// If a parameter is missing or has the wrong size.
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(4, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
-    /// assert_eq!(net.params().numel(), 13);
-    /// ```
-    pub fn from_params(params: &Params) -> LoopsNet {
-        let get = |name: &str| params.get(name).unwrap_or_else(|| panic!("LoopsNet: no parameter {name:?}")).data();
-        let (w1, b1, w2, b2) = (get("hidden.w"), get("hidden.b"), get("out.w"), get("out.b"));
-        let n = w1.len();
-        assert!(b1.len() == n && w2.len() == n && b2.len() == 1, "LoopsNet: sizes do not make a 1-{n}-1 network");
-        LoopsNet { w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: b2[0], hidden: vec![0.0; n] }
+impl Engine for ManualMlp {
+    const NAME: &'static str = "Manual";
+
+    fn start(mlp: Mlp) -> ManualMlp {
+        ManualMlp::from_params(mlp.params())
     }
 
-    /// One SGD step on `(x, t)`; returns the error `0.5 (y - t)^2` before
-    /// the update.
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let mut net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
-    /// let first = net.step(1.0, 1f64.sin(), 0.1);
-    /// assert!(net.step(1.0, 1f64.sin(), 0.1) < first);
-    /// ```
-    pub fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
-        // forward: h = sigmoid(x w1 + b1), y = h w2 + b2
-        let mut y = self.b2;
-        for j in 0..self.hidden.len() {
-            let h = crate::ops::unary::stable_sigmoid(x * self.w1[j] + self.b1[j]);
-            self.hidden[j] = h;
-            y += h * self.w2[j];
-        }
-        // backward: the output delta y - t, then each hidden unit's delta
-        // through the old w2 and the sigmoid's s(1 - s); update in place
-        let delta = y - t;
-        for j in 0..self.hidden.len() {
-            let h = self.hidden[j];
-            let delta_h = delta * self.w2[j] * h * (1.0 - h);
-            self.w2[j] -= lr * delta * h;
-            self.w1[j] -= lr * delta_h * x;
-            self.b1[j] -= lr * delta_h;
-        }
-        self.b2 -= lr * delta;
-        0.5 * delta * delta
+    fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        manual_step(self, x, t, lr)
     }
 
-    /// The weights as named parameters (`hidden.w`, `hidden.b`, `out.w`, `out.b`).
-    ///
-    /// ```
-    /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    /// let net = tapegrad::notes::sine::LoopsNet::from_params(mlp.params());
-    /// assert_eq!(net.params().max_abs_diff(mlp.params()), 0.0);
-    /// ```
-    pub fn params(&self) -> Params {
-        let n = self.hidden.len();
-        let mut p = Params::new();
-        p.insert("hidden.w", crate::Tensor::from_vec(self.w1.clone(), &[1, n]));
-        p.insert("hidden.b", crate::Tensor::from_vec(self.b1.clone(), &[n]));
-        p.insert("out.w", crate::Tensor::from_vec(self.w2.clone(), &[n, 1]));
-        p.insert("out.b", crate::Tensor::from_vec(vec![self.b2], &[1]));
-        p
+    fn params(&self) -> Params {
+        ManualMlp::params(self)
     }
 }
 
@@ -236,8 +187,8 @@ impl LoopsNet {
 /// epoch (the mean of `0.5 (y - t)^2` over the epoch's samples).
 ///
 /// ```
-/// use tapegrad::notes::sine::{Engine, Run, train};
-/// let Run { params, errors } = train(Engine::Loops, 4, 50, 0.1, 0);
+/// use tapegrad::notes::sine::{Run, TapeSgd, train};
+/// let Run { params, errors } = train::<TapeSgd>(4, 50, 0.1, 0);
 /// assert_eq!(errors.len(), 50);
 /// assert_eq!(params.names().collect::<Vec<_>>(), ["hidden.w", "hidden.b", "out.w", "out.b"]);
 /// ```
@@ -251,43 +202,25 @@ pub struct Run {
 
 /// The notes' program: `epochs` epochs of per-sample SGD with rate `lr`,
 /// a 1-`hidden`-1 network drawn from `seed`, the sample order reshuffled
-/// from the same RNG every epoch. Both engines draw identical weights and
+/// from the same RNG every epoch. Every engine draws identical weights and
 /// identical shuffles for the same seed.
 ///
 /// ```
-/// let run = tapegrad::notes::sine::train(tapegrad::notes::sine::Engine::Manual, 3, 200, 0.1, 1);
+/// use tapegrad::notes::{manual::ManualMlp, sine::train};
+/// let run = train::<ManualMlp>(3, 200, 0.1, 1);
 /// assert_eq!(run.errors.len(), 200);
 /// assert!(run.errors[199] < run.errors[0]);
 /// ```
-pub fn train(engine: Engine, hidden: usize, epochs: usize, lr: f64, seed: u64) -> Run {
+pub fn train<E: Engine>(hidden: usize, epochs: usize, lr: f64, seed: u64) -> Run {
     let (xs, ts) = data();
     let mut rng = StdRng::seed_from_u64(seed);
-    let mlp = network(hidden, &mut rng);
+    let mut engine = E::start(network(hidden, &mut rng));
     let mut order: Vec<usize> = (0..xs.len()).collect();
     let mut errors = Vec::with_capacity(epochs);
-    let mut run_epochs = |step: &mut dyn FnMut(f64, f64) -> f64| {
-        for _ in 0..epochs {
-            order.shuffle(&mut rng);
-            let total: f64 = order.iter().map(|&i| step(xs[i], ts[i])).sum();
-            errors.push(total / xs.len() as f64);
-        }
-    };
-    let params = match engine {
-        Engine::Tape => {
-            let mut sgd = TapeSgd::new(mlp);
-            run_epochs(&mut |x, t| sgd.step(x, t, lr));
-            sgd.mlp.params().clone()
-        }
-        Engine::Manual => {
-            let mut net = ManualMlp::from_params(mlp.params());
-            run_epochs(&mut |x, t| manual_step(&mut net, x, t, lr));
-            net.params()
-        }
-        Engine::Loops => {
-            let mut net = LoopsNet::from_params(mlp.params());
-            run_epochs(&mut |x, t| net.step(x, t, lr));
-            net.params()
-        }
-    };
-    Run { params, errors }
+    for _ in 0..epochs {
+        order.shuffle(&mut rng);
+        let total: f64 = order.iter().map(|&i| engine.step(xs[i], ts[i], lr)).sum();
+        errors.push(total / xs.len() as f64);
+    }
+    Run { params: engine.params(), errors }
 }

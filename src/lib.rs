@@ -67,7 +67,9 @@
 //! ### 3. Optimizers, schedules, regularization
 //! [`optim`] has SGD (momentum, Nesterov, weight decay), AdaGrad, RMSProp,
 //! Adam and AdamW with PyTorch's update rules and defaults, one
-//! [`optim::Optimizer`] trait stepping named parameters, learning-rate
+//! [`optim::Optimizer`] trait with one way to step a model,
+//! `opt.step(&mut params, vars, &grads)` (plain SGD is just `Sgd` with its
+//! defaults), learning-rate
 //! [`optim::schedule`]s and gradient [`optim::clip`]ping; [`loss::l2`] is
 //! the penalty. Examples: `optimizers` (Rosenbrock and an ill-conditioned
 //! quadratic) and `regularization` (a degree-9 polynomial, over-fitted and
@@ -97,9 +99,10 @@
 //!
 //! ```
 //! use rand::SeedableRng;
-//! use tapegrad::{Tape, Tensor, loss, nn::{Activation, MlpSpec}};
+//! use tapegrad::{Tape, Tensor, loss, nn::{Activation, MlpSpec}, optim::{Optimizer, Sgd, SgdConfig}};
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 //! let mut mlp = MlpSpec::new(&[1, 3, 1]).hidden(Activation::Sigmoid).build(&mut rng);
+//! let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap(); // plain SGD
 //! let tape = Tape::new();
 //! let vars = mlp.params().on_tape(&tape);           // named "hidden.w", "hidden.b", ...
 //! let x = tape.constant(Tensor::from_vec(vec![0.5], &[1, 1]));
@@ -107,7 +110,7 @@
 //! let e = loss::sse_half(mlp.forward(vars, x), t);  // 0.5 (y - t)^2
 //! let grads = e.backward();
 //! assert_eq!(vars.grads(mlp.params(), &grads)["hidden.w"].shape(), &[1, 3]);
-//! mlp.params_mut().sgd_step(vars, &grads, 0.1);
+//! opt.step(mlp.params_mut(), vars, &grads).unwrap(); // p -= 0.1 * grad, by name
 //! ```
 //!
 //! ### Beyond the notes

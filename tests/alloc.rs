@@ -92,8 +92,9 @@ fn sine_step_allocates_nothing_after_the_first() {
 fn nn_model_steps_allocate_nothing_after_the_first() {
     use rand::SeedableRng;
     use tapegrad::notes::sine::{TapeSgd, network};
-    use tapegrad::optim::{Adam, AdamConfig};
-    // The README's training step: `nn::Mlp` on a reused tape, `sgd_step`.
+    use tapegrad::optim::{Adam, AdamConfig, Optimizer};
+    // The README's training step: `nn::Mlp` on a reused tape, stepped by
+    // plain `Sgd` through `Optimizer::step` (`TapeSgd`).
     let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
     let mut sgd = TapeSgd::new(mlp.clone());
     sgd.step(0.5, 0.5f64.sin(), 0.1);
@@ -105,7 +106,7 @@ fn nn_model_steps_allocate_nothing_after_the_first() {
     });
     assert_eq!(later, 0, "100 nn::Mlp SGD steps on a reused tape allocated {later} times");
 
-    // The same model stepped by Adam through `Params::optimizer_step`: its
+    // The same model stepped by Adam through `Optimizer::step`: its
     // state is created on the first step, then nothing more is allocated.
     let mut mlp = mlp;
     let mut adam = Adam::new(AdamConfig::default()).unwrap();
@@ -116,11 +117,11 @@ fn nn_model_steps_allocate_nothing_after_the_first() {
         let xv = tape.constant_from_slice(&[x], &[1, 1]);
         let t = tape.constant_from_slice(&[x.sin()], &[1, 1]);
         let grads = tapegrad::loss::sse_half(mlp.forward(vars, xv), t).backward();
-        mlp.params_mut().optimizer_step(&mut adam, vars, &grads).unwrap();
+        adam.step(mlp.params_mut(), vars, &grads).unwrap();
     };
     step(&mut mlp, &mut tape, 0.5);
     let later = allocations_in(|| (0..100).for_each(|i| step(&mut mlp, &mut tape, i as f64 * 0.06)));
-    assert_eq!(later, 0, "100 Adam steps through optimizer_step allocated {later} times");
+    assert_eq!(later, 0, "100 Adam steps through Optimizer::step allocated {later} times");
 }
 
 /// GEMM calls per MLP step that go to `matrixmultiply`: 3 forward products

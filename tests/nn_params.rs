@@ -6,6 +6,7 @@ use rand::rngs::StdRng;
 use tapegrad::nn::{Activation, Init, MlpSpec, ParamVars, Params};
 use tapegrad::notes::manual::{HiddenLayer, ManualMlp, OutputLayer};
 use tapegrad::notes::sine::{self, Engine, TapeSgd};
+use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 use tapegrad::{Tape, Tensor};
 
 // The benches' plain-loops yardstick: a third, independent backward pass.
@@ -31,7 +32,7 @@ fn params_go_on_the_tape_named_and_in_order() {
 }
 
 #[test]
-fn sgd_step_equals_the_hand_written_update() {
+fn plain_sgd_step_equals_the_hand_written_update() {
     let mut rng = StdRng::seed_from_u64(4);
     let mut mlp = MlpSpec::new(&[3, 5, 2]).build(&mut rng);
     let x = Tensor::randn(&[6, 3], &mut rng);
@@ -45,7 +46,7 @@ fn sgd_step_equals_the_hand_written_update() {
     let vars = mlp.params().on_tape(&tape);
     let e = tapegrad::loss::sse_half(mlp.forward(vars, tape.constant(&x)), tape.constant(&t));
     let grads = e.backward();
-    mlp.params_mut().sgd_step(vars, &grads, 0.3);
+    Sgd::new(SgdConfig { lr: 0.3, ..Default::default() }).unwrap().step(mlp.params_mut(), vars, &grads).unwrap();
     let d = mlp.params().max_abs_diff(&net.params());
     assert!(d < 1e-13, "{d:e}");
     assert!(mlp.params().max_abs_diff(MlpSpec::new(&[3, 5, 2]).build(&mut StdRng::seed_from_u64(4)).params()) > 1e-3);
@@ -56,6 +57,7 @@ fn a_tape_reused_for_many_steps_stays_the_same_size() {
     // The zero-allocation path: after the first step the arena has its
     // working size and the parameters' Vars sit at the same nodes.
     let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut StdRng::seed_from_u64(1));
+    let mut sgd = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
     let mut tape = Tape::new();
     let mut sizes = Vec::new();
     for step in 0..5 {
@@ -65,7 +67,7 @@ fn a_tape_reused_for_many_steps_stays_the_same_size() {
         let t = tape.constant_from_slice(&[0.3], &[1, 1]);
         let e = tapegrad::loss::sse_half(mlp.forward(vars, x), t);
         let grads = e.backward();
-        mlp.params_mut().sgd_step(vars, &grads, 0.1);
+        sgd.step(mlp.params_mut(), vars, &grads).unwrap();
         sizes.push((tape.len(), tape.value_count(), vars.get(0).index()));
     }
     assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");

@@ -4,8 +4,9 @@
 //! `"hidden.w"`, `"hidden.b"`, ...), outside any tape. Each training step
 //! copies them onto a tape as leaf Vars ([`Params::on_tape`]), runs the
 //! forward pass and the backward sweep, then reads the gradients back by
-//! name ([`ParamVars::grads`]) or applies them in place
-//! ([`Params::sgd_step`]).
+//! name ([`ParamVars::grads`]) or has an optimizer apply them in place
+//! ([`Optimizer::step`](crate::optim::Optimizer::step), the one way to step
+//! a model; plain SGD is [`Sgd`](crate::optim::Sgd) with its defaults).
 //!
 //! # The zero-allocation path
 //! A loop that reuses one tape allocates nothing after its first step:
@@ -14,31 +15,30 @@
 //!   (a copy into the arena) and names it through the tape's name arena;
 //!   it returns a [`ParamVars`], a `Copy` handle (tape, first node, count),
 //!   not a `Vec`: parameter `i` is node `first + i`;
-//! - [`Params::sgd_step`] reads each gradient as a slice with
-//!   `Gradients::with_grad` and updates the tensor in place, building no
-//!   `Tensor`. An optimizer does the same through
-//!   [`Params::for_each_grad`] (`name, &mut param, &[grad]`), or through
-//!   [`Params::iter_mut`] and [`ParamVars::get`].
+//! - `opt.step(&mut params, vars, &grads)` reads each gradient as a slice
+//!   with `Gradients::with_grad` and updates the tensor in place, building
+//!   no `Tensor`; the optimizer's per-parameter state, made on the first
+//!   step, is found by name without allocating.
 //!
 //! The allocating conveniences ([`ParamVars::grads`], [`Params::get`] into
 //! a clone, ...) are for tests and printing.
 //!
 //! ```
-//! use tapegrad::{Tape, Tensor, nn::Params};
+//! use tapegrad::{Tape, Tensor, nn::Params, optim::{Optimizer, Sgd, SgdConfig}};
 //! let mut params = Params::new();
 //! params.insert("w", Tensor::from_vec(vec![1.0, 2.0], &[2]));
+//! let mut opt = Sgd::new(SgdConfig { lr: 0.25, ..Default::default() }).unwrap();
 //! let mut tape = Tape::new();
 //! for _ in 0..3 {
 //!     tape.clear();                           // keeps the arena: no allocation
 //!     let vars = params.on_tape(&tape);       // Copy handle, no Vec
 //!     let loss = vars.by_name(&params, "w").square().sum();
 //!     let grads = loss.backward();
-//!     params.sgd_step(vars, &grads, 0.25);    // w -= 0.25 * 2w, in place
+//!     opt.step(&mut params, vars, &grads).unwrap(); // w -= 0.25 * 2w, in place
 //! }
 //! assert_eq!(params["w"].data(), &[0.125, 0.25]); // halved three times
 //! ```
 
-use crate::optim::{OptimError, Optimizer};
 use crate::tape::{Gradients, Tape, Var};
 use crate::tensor::Tensor;
 use indexmap::IndexMap;
@@ -218,27 +218,13 @@ impl Params {
     }
 
     /// Calls `f(name, param, grad)` for every parameter the loss reaches,
-    /// in order, with the gradient as a slice read straight from `grads`:
-    /// the hook an optimizer steps through, allocating nothing. A parameter
-    /// the loss does not reach (recorded after it) is skipped.
+    /// in order, with the gradient as a slice read straight from `grads`,
+    /// allocating nothing: what `Optimizer::step` steps through. A
+    /// parameter the loss does not reach (recorded after it) is skipped.
     ///
     /// # Panics
     /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::from_vec(vec![1.0, -2.0], &[2]));
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).abs().sum().backward(); // d|w|/dw = sign(w)
-    /// // sign-SGD: w -= 0.5 * sign(grad)
-    /// p.for_each_grad(vars, &g, |_name, w, grad| {
-    ///     w.data_mut().iter_mut().zip(grad).for_each(|(w, g)| *w -= 0.5 * g.signum());
-    /// });
-    /// assert_eq!(p["w"].data(), &[0.5, -1.5]);
-    /// ```
-    pub fn for_each_grad<'t>(
+    pub(crate) fn for_each_grad<'t>(
         &mut self,
         vars: ParamVars<'t>,
         grads: &Gradients<'t>,
@@ -253,65 +239,6 @@ impl Params {
                 }
             });
         }
-    }
-
-    /// Plain SGD in place, `p -= lr * grad`, reading each gradient as a
-    /// slice from `grads` (no `Tensor` is built, nothing is allocated).
-    /// A parameter the loss does not reach is left alone.
-    ///
-    /// # Panics
-    /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::scalar(3.0));
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).square().backward(); // d/dw = 2w = 6
-    /// p.sgd_step(vars, &g, 0.5);
-    /// assert_eq!(p["w"].item(), 0.0);
-    /// ```
-    pub fn sgd_step<'t>(&mut self, vars: ParamVars<'t>, grads: &Gradients<'t>, lr: f64) {
-        self.for_each_grad(vars, grads, |_, value, g| {
-            value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
-        });
-    }
-
-    /// One step of any [`Optimizer`] over these parameters, by name: the
-    /// glue between a model and `tapegrad::optim`. Reads each gradient as a
-    /// slice (no `Tensor` is built); once the optimizer has its state,
-    /// nothing is allocated. A parameter the loss does not reach is left
-    /// alone, as PyTorch skips parameters whose `.grad` is `None`.
-    ///
-    /// # Panics
-    /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params, optim::{Adam, AdamConfig}};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::from_vec(vec![3.0, -1.0], &[2]));
-    /// let mut adam = Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).square().sum().backward();
-    /// p.optimizer_step(&mut adam, vars, &g).unwrap();
-    /// // Adam's first step moves each coordinate by lr against its gradient
-    /// assert!((p["w"].data()[0] - 2.9).abs() < 1e-9 && (p["w"].data()[1] + 0.9).abs() < 1e-9);
-    /// ```
-    pub fn optimizer_step<'t>(
-        &mut self,
-        optimizer: &mut impl Optimizer,
-        vars: ParamVars<'t>,
-        grads: &Gradients<'t>,
-    ) -> Result<(), OptimError> {
-        let mut result = Ok(());
-        self.for_each_grad(vars, grads, |name, value, g| {
-            if result.is_ok() {
-                result = optimizer.update(name, value.data_mut(), g);
-            }
-        });
-        result
     }
 
     /// Largest absolute difference between matching parameters, by name.

@@ -20,6 +20,7 @@
 //! ```
 
 use crate::nn::{Activation, Init, Mlp, MlpSpec, Params};
+use crate::optim::{Optimizer, Sgd, SgdConfig};
 use crate::{Tape, Tensor, Var, loss};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -168,7 +169,12 @@ pub fn scalar_step(params: &mut Params, x: &[[f64; 2]], y: &[f64], lr: f64) -> (
 /// assert!(moons::tensor_step(&mut mlp, &x, &y, 0.1).0 < first);
 /// ```
 ///
-/// Details: the same step at the tensor level: one `Mlp`, one matmul per layer.
+/// Details: the same step at the tensor level: one `Mlp`, one matmul per
+/// layer, stepped by plain [`Sgd`] at rate `lr` (`p -= lr * grad`, the
+/// arithmetic of `scalar_step`'s micrograd-style loop).
+///
+/// # Panics
+/// If `lr` is negative or NaN (the optimizer refuses it).
 pub fn tensor_step(mlp: &mut Mlp, x: &[[f64; 2]], y: &[f64], lr: f64) -> (f64, f64) {
     let tape = Tape::new();
     let vars = mlp.params().on_tape(&tape);
@@ -178,7 +184,9 @@ pub fn tensor_step(mlp: &mut Mlp, x: &[[f64; 2]], y: &[f64], lr: f64) -> (f64, f
     let params: Vec<Var> = vars.iter().collect();
     let total = loss::hinge(scores, ys) + ALPHA * loss::l2(&params);
     let grads = total.backward();
-    mlp.params_mut().sgd_step(vars, &grads, lr);
+    let mut sgd = Sgd::new(SgdConfig { lr, ..Default::default() }).expect("a learning rate >= 0");
+    sgd.step(mlp.params_mut(), vars, &grads)
+        .expect("plain SGD keeps no state and every gradient has its parameter's shape");
     let acc = scores.with_value(|s| accuracy(s.iter().copied(), y));
     (total.item(), acc)
 }

@@ -20,6 +20,7 @@
 use super::manual::ManualMlp;
 use crate::loss;
 use crate::nn::{Mlp, MlpSpec, Params};
+use crate::optim::{Optimizer, Sgd, SgdConfig};
 use crate::tape::Tape;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -81,8 +82,9 @@ pub trait Engine {
     fn params(&self) -> Params;
 }
 
-/// The tape engine's training state: the network and one tape reused for
-/// every step, so steps after the first allocate nothing.
+/// The tape engine's training state: the network, plain [`Sgd`] stepping
+/// it, and one tape reused for every step, so steps after the first
+/// allocate nothing.
 ///
 /// ```
 /// use rand::SeedableRng;
@@ -95,6 +97,7 @@ pub trait Engine {
 pub struct TapeSgd {
     /// The network being trained.
     pub mlp: Mlp,
+    opt: Sgd,
     tape: Tape,
 }
 
@@ -107,12 +110,15 @@ impl TapeSgd {
     /// let _ = tapegrad::notes::sine::TapeSgd::new(mlp);
     /// ```
     pub fn new(mlp: Mlp) -> TapeSgd {
-        TapeSgd { mlp, tape: Tape::new() }
+        // The default config is plain SGD (no momentum, no weight decay);
+        // `step` sets the rate.
+        let opt = Sgd::new(SgdConfig::default()).expect("the default SGD config is valid");
+        TapeSgd { mlp, opt, tape: Tape::new() }
     }
 
     /// One SGD step on the sample `(x, t)`: the error `0.5 (y - t)^2` on
-    /// the tape, its backward sweep, `p -= lr * grad` in place. Returns the
-    /// error before the update.
+    /// the tape, its backward sweep, then plain [`Sgd`] at rate `lr`
+    /// (`p -= lr * grad`, in place). Returns the error before the update.
     ///
     /// ```
     /// use rand::SeedableRng;
@@ -128,7 +134,10 @@ impl TapeSgd {
         let t = tape.constant_from_slice(&[t], &[1, 1]);
         let error = loss::sse_half(self.mlp.forward(vars, x), t);
         let grads = error.backward();
-        self.mlp.params_mut().sgd_step(vars, &grads, lr);
+        self.opt.set_lr(lr);
+        self.opt
+            .step(self.mlp.params_mut(), vars, &grads)
+            .expect("plain SGD keeps no state and every gradient has its parameter's shape");
         error.item()
     }
 }

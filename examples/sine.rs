@@ -1,7 +1,7 @@
 //! The notes' chapter 4 program: fit sin(x) with a 1-3-1 network (sigmoid
 //! hidden layer, linear output) by per-sample SGD, with the gradients from
 //! the tape, from the notes' hand-written layers, or from plain loops
-//! (`nn::sine::LoopsNet`), alone or several side by side.
+//! (`LoopsNet`, the benches' yardstick), alone or several side by side.
 //!
 //! Run with `cargo run --release --example sine` (see `--help`).
 
@@ -9,8 +9,20 @@ use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use std::path::PathBuf;
 use tapegrad::Tensor;
-use tapegrad::nn::manual::ManualMlp;
-use tapegrad::nn::sine::{self, Engine, Run};
+use tapegrad::notes::manual::ManualMlp;
+use tapegrad::notes::sine::{self, Engine, Run, TapeSgd};
+
+// The plain-loops engine is the benches' yardstick, not library code: one
+// file shared with the benches and the tests.
+#[path = "../benches/workloads/sine_loops.rs"]
+mod sine_loops;
+use sine_loops::LoopsNet;
+
+/// An engine's name and its whole run: `sine::train` for that engine.
+type Train = (&'static str, fn(usize, usize, f64, u64) -> Run);
+const TAPE: Train = (TapeSgd::NAME, sine::train::<TapeSgd>);
+const MANUAL: Train = (ManualMlp::NAME, sine::train::<ManualMlp>);
+const LOOPS: Train = (LoopsNet::NAME, sine::train::<LoopsNet>);
 
 #[derive(Parser)]
 #[command(about = "Fit sin(x) with the notes' 1-3-1 sigmoid network, per-sample SGD")]
@@ -48,17 +60,17 @@ enum Which {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let engines: &[Engine] = match args.engine {
-        Which::Tape => &[Engine::Tape],
-        Which::Manual => &[Engine::Manual],
-        Which::Loops => &[Engine::Loops],
-        Which::Both => &[Engine::Tape, Engine::Manual],
-        Which::All => &[Engine::Tape, Engine::Manual, Engine::Loops],
+    let engines: &[Train] = match args.engine {
+        Which::Tape => &[TAPE],
+        Which::Manual => &[MANUAL],
+        Which::Loops => &[LOOPS],
+        Which::Both => &[TAPE, MANUAL],
+        Which::All => &[TAPE, MANUAL, LOOPS],
     };
     let mut runs = Vec::new();
-    for &engine in engines {
-        println!("== engine: {engine:?} ==");
-        let run = sine::train(engine, args.hidden, args.epochs, args.lr, args.seed);
+    for &(engine, train) in engines {
+        println!("== engine: {engine} ==");
+        let run = train(args.hidden, args.epochs, args.lr, args.seed);
         for (i, e) in run.errors.iter().enumerate() {
             let epoch = i + 1;
             if epoch == 1 || epoch % 500 == 0 {
@@ -67,10 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         runs.push(run);
     }
-    for (other, run) in engines.iter().zip(&runs).skip(1) {
+    for ((other, _), run) in engines.iter().zip(&runs).skip(1) {
         println!(
-            "largest difference between the final weights, {:?} vs {other:?}: {:.3e}",
-            engines[0],
+            "largest difference between the final weights, {} vs {other}: {:.3e}",
+            engines[0].0,
             runs[0].params.max_abs_diff(&run.params)
         );
     }

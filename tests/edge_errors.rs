@@ -3,7 +3,7 @@
 //! panic, regression inputs named for what is wrong with them, `detach`,
 //! and name look-ups.
 
-use tapegrad::linreg::{LinRegError, normal_equation, ridge};
+use tapegrad::notes::linreg::{LinRegError, normal_equation, ridge};
 use tapegrad::tensor::{broadcast_shape, try_numel};
 use tapegrad::{Tape, Tensor, loss};
 

@@ -4,6 +4,7 @@
 
 use tapegrad::nn::{Activation, Params};
 use tapegrad::optim::clip::clip_grad_norm;
+use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 use tapegrad::{Tape, Tensor, loss};
 
 /// Cross-entropy picks the target's log-probability: a non-target class at
@@ -105,9 +106,11 @@ fn powi_of_i32_min_has_the_right_gradient() {
     assert_eq!(x.powi(i32::MIN).backward().wrt(x).item(), -(i32::MIN as f64));
 }
 
-/// The ParamVars of one Params cannot step another Params of the same size.
+/// The ParamVars of one Params cannot step another Params of the same size:
+/// the step is an error and changes nothing.
 #[test]
-fn sgd_step_refuses_the_vars_of_other_params() {
+fn step_refuses_the_vars_of_other_params() {
+    let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
     let mut a = Params::new();
     a.insert("w", Tensor::scalar(1.0));
     let mut b = Params::new();
@@ -115,15 +118,15 @@ fn sgd_step_refuses_the_vars_of_other_params() {
     let tape = Tape::new();
     let va = a.on_tape(&tape);
     let g = va.get(0).square().backward();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.sgd_step(va, &g, 0.1)));
-    let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.contains("sgd_step") && msg.contains("other Params"), "{msg}");
+    let msg = opt.step(&mut b, va, &g).unwrap_err().to_string();
+    assert!(msg.contains("step") && msg.contains("other Params"), "{msg}");
     assert_eq!(b["w"].item(), 5.0); // untouched
     // a clone is a different set of parameters too
     let mut c = a.clone();
-    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.sgd_step(va, &g, 0.1))).is_err());
+    assert!(opt.step(&mut c, va, &g).is_err());
+    assert_eq!(c["w"].item(), 1.0);
     // the owner steps fine: w -= 0.1 * 2w
-    a.sgd_step(va, &g, 0.1);
+    opt.step(&mut a, va, &g).unwrap();
     assert_eq!(a["w"].item(), 0.8);
 }
 
@@ -154,7 +157,7 @@ fn clip_grad_norm_neither_overflows_nor_underflows() {
 #[test]
 fn fit_gd_and_normal_equation_agree_on_empty_data() {
     use tapegrad::data::Batching;
-    use tapegrad::linreg::{GdOptions, fit_gd, normal_equation};
+    use tapegrad::notes::linreg::{GdOptions, fit_gd, normal_equation};
     let (x, y) = (Tensor::zeros(&[0, 2]), Tensor::zeros(&[0]));
     let e_ne = normal_equation(&x, &y).unwrap_err().to_string();
     let opts = GdOptions { batching: Batching::Full, lr: 0.1, epochs: 3, seed: 0 };

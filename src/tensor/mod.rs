@@ -2,7 +2,7 @@
 //! contiguous, with its shape in a [`Shape`].
 //!
 //! Everything the tape records is computed with the kernels in this module,
-//! and the hand-written reference layers (`nn::manual`) use the same
+//! and the hand-written reference layers (`notes::manual`) use the same
 //! `Tensor` math without a tape.
 
 mod display;

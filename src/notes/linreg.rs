@@ -6,7 +6,7 @@
 //! ```
 //! use tapegrad::Tensor;
 //! use tapegrad::data::Batching;
-//! use tapegrad::linreg::{design_matrix, fit_gd, normal_equation, GdOptions};
+//! use tapegrad::notes::linreg::{design_matrix, fit_gd, normal_equation, GdOptions};
 //!
 //! // y = 1 + 2x exactly
 //! let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4]);
@@ -31,7 +31,7 @@ use std::fmt;
 ///
 /// ```
 /// use tapegrad::Tensor;
-/// use tapegrad::linreg::normal_equation;
+/// use tapegrad::notes::linreg::normal_equation;
 /// // the third column is the sum of the first two
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 2.0, 3.0], &[3, 3]);
 /// let e = normal_equation(&x, &Tensor::ones(&[3])).unwrap_err();
@@ -97,7 +97,7 @@ impl std::error::Error for LinRegError {}
 /// leading column of ones, `[n, d + 1]`, so that `theta[0]` is the bias.
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::design_matrix};
+/// use tapegrad::{Tensor, notes::linreg::design_matrix};
 /// let xd = design_matrix(&Tensor::from_vec(vec![2.0, 3.0], &[2])).unwrap();
 /// assert_eq!((xd.shape(), xd.data()), (&[2, 2][..], &[1.0, 2.0, 1.0, 3.0][..]));
 /// ```
@@ -177,7 +177,7 @@ fn solve_normal(op: &str, x: &Tensor, y: &Tensor, diag_add: impl Fn(usize) -> f6
 /// `X` or `y` ([`LinRegError::InvalidInput`], named as such).
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::normal_equation};
+/// use tapegrad::{Tensor, notes::linreg::normal_equation};
 /// // an exactly determined system: theta = [2, -1]
 /// let x = Tensor::from_vec(vec![1.0, 1.0, 1.0, 3.0], &[2, 2]);
 /// let theta = normal_equation(&x, &Tensor::from_vec(vec![1.0, -1.0], &[2])).unwrap();
@@ -195,7 +195,7 @@ pub fn normal_equation(x: &Tensor, y: &Tensor) -> Result<Vec<f64>, LinRegError> 
 /// negative or non-finite `lambda` is [`LinRegError::InvalidInput`].
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::ridge};
+/// use tapegrad::{Tensor, notes::linreg::ridge};
 /// let x = Tensor::from_vec(vec![1.0, -1.0, 1.0, 1.0], &[2, 2]);
 /// let y = Tensor::from_vec(vec![0.0, 2.0], &[2]);
 /// // without penalty theta = [1, 1]; with it the slope shrinks: (2 + 2 * 1) w = 2
@@ -215,7 +215,7 @@ pub fn ridge(x: &Tensor, y: &Tensor, lambda: f64) -> Result<Vec<f64>, LinRegErro
 /// Settings of [`fit_gd`].
 ///
 /// ```
-/// use tapegrad::{data::Batching, linreg::GdOptions};
+/// use tapegrad::{data::Batching, notes::linreg::GdOptions};
 /// let o = GdOptions { batching: Batching::MiniBatch(16), lr: 0.05, epochs: 100, seed: 42 };
 /// assert_eq!(o.epochs, 100);
 /// ```
@@ -234,7 +234,7 @@ pub struct GdOptions {
 /// What [`fit_gd`] found.
 ///
 /// ```
-/// use tapegrad::{Tensor, data::Batching, linreg::{fit_gd, GdOptions}};
+/// use tapegrad::{Tensor, data::Batching, notes::linreg::{fit_gd, GdOptions}};
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0], &[2, 2]);
 /// let fit = fit_gd(&x, &Tensor::ones(&[2]), &GdOptions { batching: Batching::Full, lr: 0.5, epochs: 3, seed: 0 }).unwrap();
 /// assert_eq!(fit.losses.len(), 4); // before training, then after each epoch
@@ -256,7 +256,7 @@ pub struct GdFit {
 /// data is not checked here and shows in `losses` and `theta`.
 ///
 /// ```
-/// use tapegrad::{Tensor, data::Batching, linreg::{fit_gd, GdOptions}};
+/// use tapegrad::{Tensor, data::Batching, notes::linreg::{fit_gd, GdOptions}};
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0], &[3, 2]);
 /// let y = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]);
 /// let fit = fit_gd(&x, &y, &GdOptions { batching: Batching::Stochastic, lr: 0.1, epochs: 300, seed: 1 }).unwrap();

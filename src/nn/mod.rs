@@ -3,6 +3,7 @@
 //!
 //! - [`Params`] / [`ParamVars`]: named, ordered parameters and their Vars on
 //!   a tape for one step; gradients back by name.
+//! - [`safetensors`]: `Params` saved to and loaded from safetensors files.
 //! - [`Linear`], [`Activation`], [`Init`]: the pieces.
 //! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
 //! - [`manual`]: `HiddenLayer` and `OutputLayer` exactly as the notes
@@ -34,6 +35,7 @@ pub mod manual;
 mod mlp;
 pub mod moons;
 pub mod params;
+pub mod safetensors;
 pub mod sine;
 
 pub use activation::Activation;

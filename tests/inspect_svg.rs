@@ -89,7 +89,13 @@ fn neuron_svg_has_one_element_per_node_op_and_edge() {
     assert_eq!(edges, 5 + 4 * 2 + 1); // op -> output, plus two inputs per binary op, one for tanh
     // micrograd's published gradient of x1 is -1.5
     let doc = Document::parse(&svg).unwrap();
-    let x1: Vec<&str> = doc.descendants().filter(|n| n.attribute("id") == Some("n0")).flat_map(|g| g.descendants()).filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    let x1: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("id") == Some("n0"))
+        .flat_map(|g| g.descendants())
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
     assert_eq!(x1, ["#0 x1", "data 2", "grad -1.5"]);
 }
 

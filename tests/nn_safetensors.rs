@@ -168,7 +168,8 @@ fn saved_files_follow_the_published_format() {
         assert_eq!(info.len(), 3, "{name}: dtype, shape, data_offsets only");
         assert_eq!(info["dtype"], "F64", "{name}");
         assert_eq!(json_shape(&info["shape"]), t.shape(), "{name}");
-        let (start, end) = (info["data_offsets"][0].as_u64().unwrap() as usize, info["data_offsets"][1].as_u64().unwrap() as usize);
+        let (start, end) =
+            (info["data_offsets"][0].as_u64().unwrap() as usize, info["data_offsets"][1].as_u64().unwrap() as usize);
         assert_eq!(end - start, 8 * t.len(), "{name}");
         let want: Vec<u8> = t.data().iter().flat_map(|v| v.to_le_bytes()).collect();
         assert_eq!(&data[start..end], want.as_slice(), "{name}");

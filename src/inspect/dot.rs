@@ -77,8 +77,8 @@ pub(crate) fn describe(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> Vec<
             }
             let data = preview(&inner.values[node.range()], shape);
             let grad = grads.map(|g| grad_preview(inner, g, i).unwrap_or_else(|| "-".into()));
-            let op = (!matches!(node.op, Op::Leaf | Op::Constant))
-                .then(|| (op_label(inner, i), input_indices(inner, i)));
+            let op =
+                (!matches!(node.op, Op::Leaf | Op::Constant)).then(|| (op_label(inner, i), input_indices(inner, i)));
             DrawnNode { index: i, title, data, grad, op }
         })
         .collect()

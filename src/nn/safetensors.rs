@@ -338,7 +338,8 @@ impl Params {
         let mut values = Vec::with_capacity(self.len());
         for (name, param) in self.iter() {
             let expected = param.shape().to_vec();
-            let info = file.header.info(name).ok_or_else(|| SafetensorsError::Missing { name: name.into(), expected })?;
+            let info =
+                file.header.info(name).ok_or_else(|| SafetensorsError::Missing { name: name.into(), expected })?;
             values.push(file.tensor(name, info, Some(param.shape()), &mut notes)?);
         }
         if let Some(name) = file.order.iter().find(|name| self.get(name).is_none()) {
@@ -395,10 +396,14 @@ impl<'a> File<'a> {
         let order = match metadata.remove(ORDER_KEY) {
             None => by_offset,
             Some(json) => {
-                let order: Vec<String> = serde_json::from_str(&json)
-                    .map_err(|e| SafetensorsError::Metadata(format!("{ORDER_KEY:?} is not a JSON list of names: {e}")))?;
+                let order: Vec<String> = serde_json::from_str(&json).map_err(|e| {
+                    SafetensorsError::Metadata(format!("{ORDER_KEY:?} is not a JSON list of names: {e}"))
+                })?;
                 let listed: HashSet<&String> = order.iter().collect();
-                if listed.len() != order.len() || order.len() != by_offset.len() || by_offset.iter().any(|n| !listed.contains(n)) {
+                if listed.len() != order.len()
+                    || order.len() != by_offset.len()
+                    || by_offset.iter().any(|n| !listed.contains(n))
+                {
                     return Err(SafetensorsError::Metadata(format!(
                         "{ORDER_KEY:?} lists {order:?} but the file holds {by_offset:?}"
                     )));

@@ -118,9 +118,9 @@
 //!   own backward rule ([`ops::custom::CustomOp`], or an elementwise
 //!   [`ops::unary::UnaryRule`]). Examples: `moons` (micrograd's demo, at the
 //!   scalar and the tensor level) and `custom_model`.
-//! - Seeing inside: [`inspect`] prints the tape as a table, exports
-//!   Graphviz, traces the backward sweep step by step, and stops at the
-//!   first op that makes a NaN or an infinity.
+//! - Seeing inside: [`inspect`] prints the tape as a table, draws it as
+//!   an SVG picture (or exports Graphviz DOT), traces the backward sweep
+//!   step by step, and stops at the first op that makes a NaN or an infinity.
 //! - Proving gradients: [`check::gradcheck`] (PyTorch's tolerances) and
 //!   [`snapshot`] (a stable text form for insta snapshot tests).
 //!

@@ -4,6 +4,7 @@
 //!
 //! - [`Params`] / [`ParamVars`]: named, ordered parameters and their Vars on
 //!   a tape for one step; gradients back by name.
+//! - [`safetensors`]: `Params` saved to and loaded from safetensors files.
 //! - [`Linear`], [`Activation`], [`Init`]: the pieces.
 //! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
 //!
@@ -27,6 +28,7 @@ mod init;
 mod linear;
 mod mlp;
 pub mod params;
+pub mod safetensors;
 
 pub use activation::Activation;
 pub use init::Init;

@@ -221,13 +221,30 @@ pub struct Run {
 /// assert!(run.errors[199] < run.errors[0]);
 /// ```
 pub fn train<E: Engine>(hidden: usize, epochs: usize, lr: f64, seed: u64) -> Run {
-    let (xs, ts) = data();
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut engine = E::start(network(hidden, &mut rng));
+    let mlp = network(hidden, &mut rng);
+    train_from::<E>(mlp, epochs, lr, &mut rng)
+}
+
+/// [`train`] from given starting weights (loaded from a file, say), the
+/// sample order shuffled from `rng`. `train` is this after drawing the
+/// network from its seeded RNG.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tapegrad::notes::{manual::ManualMlp, sine::{network, train, train_from}};
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let mlp = network(3, &mut rng);
+/// let run = train_from::<ManualMlp>(mlp, 20, 0.1, &mut rng);
+/// assert_eq!(run.errors, train::<ManualMlp>(3, 20, 0.1, 1).errors);
+/// ```
+pub fn train_from<E: Engine>(mlp: Mlp, epochs: usize, lr: f64, rng: &mut StdRng) -> Run {
+    let (xs, ts) = data();
+    let mut engine = E::start(mlp);
     let mut order: Vec<usize> = (0..xs.len()).collect();
     let mut errors = Vec::with_capacity(epochs);
     for _ in 0..epochs {
-        order.shuffle(&mut rng);
+        order.shuffle(rng);
         let total: f64 = order.iter().map(|&i| engine.step(xs[i], ts[i], lr)).sum();
         errors.push(total / xs.len() as f64);
     }

@@ -17,7 +17,9 @@ use workloads::pendulum::{self, DQN_DQ0, OPS_PER_STEP, STEPS};
 fn pendulum_chain(c: &mut Criterion) {
     let mut tape = Tape::new();
     let mut cos_q = Vec::with_capacity(STEPS);
-    for (name, (_, d)) in [("tape", pendulum::tape_chain(&mut tape, STEPS)), ("hand", pendulum::hand_chain(&mut cos_q, STEPS))] {
+    for (name, (_, d)) in
+        [("tape", pendulum::tape_chain(&mut tape, STEPS)), ("hand", pendulum::hand_chain(&mut cos_q, STEPS))]
+    {
         assert!((d - DQN_DQ0).abs() < 1e-12, "{name}: d q_N / d q_0 = {d}, expected {DQN_DQ0}");
     }
     let mut group = c.benchmark_group("pendulum_20k");

@@ -44,7 +44,9 @@ fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool, ws:
 #[test]
 fn blocked_gemm_equals_the_definition_across_block_edges() {
     let mut ws = GemmWorkspace::new();
-    for (m, k, n) in [(17, 17, 17), (64, 784, 128), (65, 257, 9), (3, 600, 50), (130, 40, 33), (5, 7, 1030), (1, 300, 40)] {
+    for (m, k, n) in
+        [(17, 17, 17), (64, 784, 128), (65, 257, 9), (3, 600, 50), (130, 40, 33), (5, 7, 1030), (1, 300, 40)]
+    {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             check(m, k, n, ta, tb, &mut ws);
         }

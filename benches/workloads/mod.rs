@@ -11,7 +11,7 @@
 #![allow(dead_code, clippy::needless_range_loop)]
 
 pub mod mlp;
-pub mod pendulum;
 pub mod moons;
+pub mod pendulum;
 pub mod scalar;
 pub mod sine;

@@ -160,7 +160,7 @@ impl GemmWorkspace {
     /// let mut c = vec![0.0; 64 * 64];
     /// gemm_with(&mut ws, 1.0, MatRef::row_major(&x, 64, 64), MatRef::row_major(&x, 64, 64), 0.0, &mut c);
     /// // A's 64 rows in 11 panels of 6, B's 64 columns in 8 panels of 8, 64 deep
-/// assert_eq!(ws.capacity(), 66 * 64 + 64 * 64);
+    /// assert_eq!(ws.capacity(), 66 * 64 + 64 * 64);
     /// ```
     pub fn capacity(&self) -> usize {
         self.a.len() * MR + self.b.len() * NR
@@ -312,7 +312,14 @@ fn blocked_avx2_fma(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef
 /// pair of panels into a tile of C. `FMA` selects fused multiply-adds (only
 /// where the CPU has them: without hardware FMA, `mul_add` is a slow call).
 #[inline(always)]
-fn blocked<const FMA: bool>(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
+fn blocked<const FMA: bool>(
+    ws: &mut GemmWorkspace,
+    alpha: f64,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    beta: f64,
+    c: &mut [f64],
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if k == 0 {
         // An empty sum: C = beta C (or 0), as BLAS does.
@@ -398,7 +405,16 @@ fn pack_b(dst: &mut [[f64; NR]], b: MatRef<'_>, pc: usize, kc: usize, jc: usize,
 /// even NaN, is ignored).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store(c: &mut [f64], n: usize, i0: usize, j0: usize, (rows, cols): (usize, usize), tile: &[[f64; NR]; MR], alpha: f64, beta: f64) {
+fn store(
+    c: &mut [f64],
+    n: usize,
+    i0: usize,
+    j0: usize,
+    (rows, cols): (usize, usize),
+    tile: &[[f64; NR]; MR],
+    alpha: f64,
+    beta: f64,
+) {
     for (i, t) in tile.iter().enumerate().take(rows) {
         let row = &mut c[(i0 + i) * n + j0..][..cols];
         for (x, &t) in row.iter_mut().zip(t) {

@@ -1,5 +1,6 @@
 //! Zero allocations per training step after the first, when the tape is
-//! reused with `tape.clear()`: the sine step and the MLP step, counted by a
+//! reused with `tape.clear()`: the sine step and the MLP step (whose GEMM
+//! packs into a reused workspace), counted by a
 //! global allocator that counts every `alloc` and `realloc` made by the
 //! current thread. This is a test of a count, not of time.
 //!
@@ -124,33 +125,32 @@ fn nn_model_steps_allocate_nothing_after_the_first() {
     assert_eq!(later, 0, "100 Adam steps through Optimizer::step allocated {later} times");
 }
 
-/// GEMM calls per MLP step that go to `matrixmultiply`: 3 forward products
-/// and 5 backward ones (dX of the first layer is skipped: X is a constant).
-const LARGE_PRODUCTS_PER_MLP_STEP: usize = 8;
-
 #[test]
-fn mlp_step_allocates_only_what_the_gemm_allocates_inside() {
-    // `matrixmultiply::dgemm` allocates its packing buffer inside every call
-    // and takes no workspace, so any MLP step that uses it allocates once per
-    // large product. The hand-written step with the same GEMM is the floor;
-    // the tape must add nothing to it.
+fn mlp_step_allocates_nothing_after_the_first() {
+    // 784-128-64-10, batch 64: 8 large products per step (3 forward, 5
+    // backward), all packed into the GEMM's reused workspace. The first step
+    // grows the tape's arenas and the workspace; later steps allocate nothing,
+    // on the tape and by hand alike.
     let (mut net, batch) = mlp::setup(3);
     let mut tape = Tape::new();
-    mlp::tape_step(&mut tape, &mut net, &batch);
+    let first = allocations_in(|| {
+        mlp::tape_step(&mut tape, &mut net, &batch);
+    });
+    assert!(first > 0, "the first step grows the tape's arenas");
     let tape_allocs = allocations_in(|| {
-        for _ in 0..3 {
+        for _ in 0..5 {
             mlp::tape_step(&mut tape, &mut net, &batch);
         }
     });
+    assert_eq!(tape_allocs, 0, "5 MLP steps on a reused tape allocated {tape_allocs} times");
     let mut buf = mlp::HandBuffers::new();
     mlp::hand_step(&mut buf, &mut net, &batch);
     let hand_allocs = allocations_in(|| {
-        for _ in 0..3 {
+        for _ in 0..5 {
             mlp::hand_step(&mut buf, &mut net, &batch);
         }
     });
-    assert_eq!(hand_allocs, 3 * LARGE_PRODUCTS_PER_MLP_STEP, "the GEMM's own allocations changed");
-    assert_eq!(tape_allocs, hand_allocs, "3 tape steps allocated {tape_allocs} times, the GEMM alone {hand_allocs}");
+    assert_eq!(hand_allocs, 0, "5 hand-written MLP steps allocated {hand_allocs} times");
 }
 
 #[test]

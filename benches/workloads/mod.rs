@@ -14,6 +14,7 @@
 
 pub mod mlp;
 pub mod moons;
+pub mod pendulum;
 pub mod scalar;
 pub mod sine;
 pub mod sine_loops;

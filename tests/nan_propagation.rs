@@ -6,26 +6,15 @@
 //! `x^0` is the one documented exception: IEEE 754 and PyTorch define
 //! `NaN^0 = 1`, so the exponents here are non-zero.
 
+mod common;
+
+use common::Cube;
 use proptest::prelude::*;
 use tapegrad::nn::Activation;
-use tapegrad::ops::custom::CustomOp;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// The number of ops `apply` knows.
 const OPS: u8 = 34;
-
-struct Cube;
-impl CustomOp for Cube {
-    fn name(&self) -> &'static str {
-        "cube"
-    }
-    fn forward(&self, x: &[Tensor]) -> Tensor {
-        x[0].map(|v| v * v * v)
-    }
-    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
-        vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
-    }
-}
 
 /// Op `op` applied to the `[2, 3]` Var `x` (with finite partners `y`, `[2, 3]`,
 /// and `v`, `[3]`), reduced to a scalar loss that reads every output

@@ -14,10 +14,10 @@
 //! empty tensors.
 
 mod common;
+use common::Cube;
 
 use common::{assert_gradcheck, away_from_zero, tensor_of, weighted_sum};
 use proptest::prelude::*;
-use tapegrad::ops::custom::CustomOp;
 use tapegrad::{Tape, Tensor, Var};
 
 /// One step: an op code and two operand picks (indices into the values
@@ -51,20 +51,6 @@ fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
 fn finish<'t>(tape: &'t Tape, vals: &[Var<'t>]) -> Var<'t> {
     let terms: Vec<Var<'t>> = vals.iter().map(|v| weighted_sum(tape, v.tanh())).collect();
     terms[1..].iter().fold(terms[0], |acc, t| acc + *t)
-}
-
-/// x^3 as a user-defined op, with its hand-written backward 3x^2.
-struct Cube;
-impl CustomOp for Cube {
-    fn name(&self) -> &'static str {
-        "cube"
-    }
-    fn forward(&self, x: &[Tensor]) -> Tensor {
-        x[0].map(|v| v * v * v)
-    }
-    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
-        vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
-    }
 }
 
 /// Runs a program over every op; a binary op whose shapes do not

@@ -16,8 +16,8 @@ use tapegrad::check::{GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
 use tapegrad::ops::elementwise::UnaryFn;
-use tapegrad::tensor::stable_sigmoid;
 use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
+use tapegrad::tensor::stable_sigmoid;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// softplus without overflow: max(x, 0) + ln(1 + e^-|x|).

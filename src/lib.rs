@@ -116,8 +116,9 @@
 //! ### Beyond the notes
 //! - Custom models are plain functions of [`Var`]s; custom ops bring their
 //!   own backward rule ([`ops::custom::CustomOp`], or an elementwise
-//!   [`ops::elementwise::UnaryFn`] rule, as fast as a built-in one). Examples: `moons` (micrograd's demo, at the
-//!   scalar and the tensor level) and `custom_model`.
+//!   [`ops::elementwise::UnaryFn`] rule, as fast as a built-in one).
+//!   Examples: `moons` (micrograd's demo, at the scalar and the tensor
+//!   level) and `custom_model`.
 //! - Seeing inside: [`inspect`] prints the tape as a table, draws it as
 //!   an SVG picture (or exports Graphviz DOT), traces the backward sweep
 //!   step by step, and stops at the first op that makes a NaN or an infinity.
@@ -135,15 +136,21 @@
 //! ```
 //!
 //! ## Where things are
-//! - [`tensor`]: plain values ([`Tensor`]), broadcasting, matmul.
+//! - [`tensor`]: plain values ([`Tensor`]), broadcasting, pure math
+//!   (`tensor/math.rs`: stable sigmoid, softplus, the reduce-to-shape of
+//!   broadcasting) and the packed GEMM with a reused workspace
+//!   (`tensor/gemm.rs`).
 //! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and
 //!   [`Gradients`]; `tape/op.rs` is the op interface the tape knows every
 //!   op by (docs/DESIGN.md, "The op interface").
 //! - [`ops`]: one file per op or small op family, each op whole: its `Var`
 //!   method, forward rule, backward rule, trace words and its own test
-//!   (sigmoid's are in `src/ops/sigmoid.rs`).
+//!   (sigmoid's are in `src/ops/sigmoid.rs`, `pick`'s in `src/ops/pick.rs`).
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
-//! - [`nn`]: named parameters, layers, activations, initialisation, the MLP.
+//! - [`nn`]: named parameters, layers, activations, initialisation, the MLP,
+//!   parameters saved and loaded as safetensors ([`nn::safetensors`]).
+//! - [`inspect`]: the tape as a table, Graphviz DOT, an SVG picture
+//!   (`inspect/svg.rs`), the backward trace, checked mode.
 //! - [`check`]: numerical gradients and `gradcheck`.
 //! - [`snapshot`]: a stable text form of gradients for snapshot tests.
 //! - [`data`]: full-batch, mini-batch and stochastic iteration over seeded

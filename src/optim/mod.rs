@@ -20,7 +20,7 @@
 //! plain `&mut [f64]` and its gradient): what each optimizer implements,
 //! with its state kept under that name, so nothing is allocated once the
 //! state exists. Call it directly only for values that are not a model's
-//! [`Params`](crate::nn::Params) (a point on a test function, a solver's
+//! [`Params`] (a point on a test function, a solver's
 //! `theta`).
 //!
 //! | type | PyTorch | notes (SEED.md ch. 3) |

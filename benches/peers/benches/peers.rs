@@ -6,7 +6,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
 use tapegrad::Tape;
-use tapegrad::nn::sine::{self, LoopsNet, TapeSgd};
+use tapegrad::notes::sine::{self, TapeSgd};
+use tapegrad_peers::workloads::sine_loops::LoopsNet;
 use tapegrad_peers::workloads::{mlp, pendulum};
 use tapegrad_peers::{candle_nets, check, echidna_nets};
 

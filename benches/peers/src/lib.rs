@@ -7,7 +7,7 @@
 //!   a pooled tape re-recorded every call) and on its bytecode tape
 //!   (recorded once, re-evaluated by `gradient_with_buf`).
 //! - the notes' sine step: 1-3-1, sigmoid hidden, linear output, error
-//!   `0.5 (y - t)^2`, one per-sample SGD step; tapegrad's `nn::sine` engines
+//!   `0.5 (y - t)^2`, one per-sample SGD step; tapegrad's `notes::sine` engines
 //!   beside echidna written with scalars and candle with tensors.
 //! - the MLP step: 784-128-64-10 sigmoid, batch 64, MSE, SGD; hand-written,
 //!   tapegrad, candle.

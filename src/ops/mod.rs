@@ -70,6 +70,9 @@ pub(crate) mod testing {
             assert!(close(y.item(), f(x)), "value at {x}: {} vs {}", y.item(), f(x));
             let g = y.backward().wrt(v).item();
             assert!(close(g, df(x)), "derivative at {x}: {g} vs {}", df(x));
+            // Forward mode, through the op's tangent rule: dy = f'(x) * 1.
+            let t = y.jvp(&[(v, &Tensor::scalar(1.0))]).unwrap().item();
+            assert!(close(t, df(x)), "tangent at {x}: {t} vs {}", df(x));
         }
         let tape = Tape::new();
         let v = tape.var(Tensor::from_vec(xs.to_vec(), &[xs.len()]));
@@ -77,6 +80,10 @@ pub(crate) mod testing {
         let g = y.sum().backward().wrt(v);
         for ((&x, &yv), &gv) in xs.iter().zip(y.value().data()).zip(g.data()) {
             assert!(close(yv, f(x)) && close(gv, df(x)), "tensor lane at {x}: ({yv}, {gv})");
+        }
+        let t = y.jvp(&[(v, &Tensor::ones(&[xs.len()]))]).unwrap();
+        for (&x, &tv) in xs.iter().zip(t.data()) {
+            assert!(close(tv, df(x)), "tensor lane tangent at {x}: {tv}");
         }
     }
 }

@@ -152,6 +152,7 @@
 
 pub mod check;
 pub mod data;
+pub mod func;
 pub mod gd;
 pub mod inspect;
 pub mod linreg;

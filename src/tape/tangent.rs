@@ -51,6 +51,14 @@ pub enum TangentError {
         /// The node.
         node: usize,
     },
+    /// [`func::jvp`](crate::func::jvp) got a different number of tangents
+    /// than of primals.
+    Count {
+        /// Number of primals.
+        primals: usize,
+        /// Number of tangents.
+        tangents: usize,
+    },
     /// A user op a tangent flows into has no tangent rule
     /// ([`CustomOp::jvp`](crate::ops::custom::CustomOp::jvp)).
     NoRule {
@@ -83,6 +91,9 @@ impl fmt::Display for TangentError {
                  output's tape"
             ),
             TangentError::Repeated { node } => write!(f, "jvp: node {node} was given two tangents"),
+            TangentError::Count { primals, tangents } => {
+                write!(f, "jvp: {tangents} tangent(s) for {primals} primal(s); give one tangent per primal")
+            }
             TangentError::NoRule { op } => {
                 write!(f, "custom op {op} has no tangent rule: implement CustomOp::jvp to use forward mode through it")
             }

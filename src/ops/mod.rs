@@ -1,6 +1,7 @@
 //! Every op the tape can record, one file per op or small op family. Each
 //! file holds the op whole: its `Var` method(s), its forward rule (how its
-//! value is computed), its backward rule (its vector-Jacobian product: how
+//! value is computed), its tangent rule (forward mode: how its inputs'
+//! tangents become its output's, a Jacobian-vector product), its backward rule (its vector-Jacobian product: how
 //! the gradient of its output becomes the gradients of its inputs), the
 //! words the backward trace prints for its local derivative, and a test of
 //! its values and gradients against a closed form.

@@ -25,7 +25,7 @@ fn partner<'t>(x: Var<'t>, y: Var<'t>) -> Var<'t> {
 
 /// A random program over every op: elementwise (unary, binary with
 /// broadcasting, scalar), reductions, matmul, transpose, reshape,
-/// log_softmax, maximum, detach. Its output has the last step's shape and
+/// log_softmax, maximum, pick, detach. Its output has the last step's shape and
 /// depends on every intermediate (their weighted sums are added on), so
 /// every rule is on the path.
 fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
@@ -34,7 +34,7 @@ fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
         let x = vals[i % vals.len()];
         let y = partner(x, vals[j % vals.len()]);
         let two_d = x.shape().len() == 2;
-        let v = match op % 21 {
+        let v = match op % 22 {
             0 => x.sin(),
             1 => x.tanh() * y,
             2 => x + y,
@@ -56,6 +56,11 @@ fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
             18 => (x.square() + 1.0).powf(1.5) * 0.1 + x.powi(3) * 0.05,
             19 => x.detach() * y + x,
             20 => 2.0 - x / 3.0 + 1.0 / (y.square() + 1.0),
+            21 if !x.shape().is_empty() => {
+                // one element per row, cycling through the last axis
+                let (c, rows) = (x.shape()[x.shape().len() - 1], x.len() / x.shape()[x.shape().len() - 1]);
+                x.pick(&(0..rows).map(|r| (r + j) % c).collect::<Vec<_>>())
+            }
             _ => x * x.cos(),
         };
         vals.push(v);

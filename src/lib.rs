@@ -168,6 +168,7 @@
 
 pub mod check;
 pub mod data;
+pub mod func;
 pub mod inspect;
 pub mod loss;
 pub mod nn;
@@ -178,7 +179,7 @@ pub mod snapshot;
 pub mod tape;
 pub mod tensor;
 
-pub use tape::{BackwardError, Gradients, Tape, Var};
+pub use tape::{BackwardError, Gradients, TangentError, Tangents, Tape, Var};
 pub use tensor::{Shape, ShapeError, Tensor};
 
 /// The README's Rust blocks, compiled and run as doctests so the quickstart

@@ -104,6 +104,16 @@ mod tests {
             let want = da_rows(db, &av, bj, j);
             assert!((gb.data()[j] - want).abs() < 1e-15, "db[{j}]: {} vs {want}", gb.data()[j]);
         }
+        // Forward mode: dy[i] = da * ta[i] + db * tb[i % 3], the `[3]`
+        // tangent broadcast over the rows as its value was.
+        let ta = [0.5, 1.0, -1.0, 2.0, 0.25, 3.0];
+        let tb = [-1.0, 0.75, 2.0];
+        let t = out.jvp(&[(a, &Tensor::from_vec(ta.to_vec(), &[2, 3])), (b, &Tensor::from_vec(tb.to_vec(), &[3]))]);
+        for (i, &got) in t.unwrap().data().iter().enumerate() {
+            let (x, z) = (av[i], bv[i % 3]);
+            let want = da(x, z) * ta[i] + db(x, z) * tb[i % 3];
+            assert!((got - want).abs() < 1e-15, "tangent[{i}]: {got} vs {want}");
+        }
     }
 
     fn da_rows(db: fn(f64, f64) -> f64, av: &[f64], b: f64, j: usize) -> f64 {
@@ -125,5 +135,7 @@ mod tests {
         assert_eq!((x * x).backward().wrt(x).item(), 6.0); // 2x
         let v = tape.var(Tensor::from_vec(vec![1.0, -2.0], &[2]));
         assert_eq!((v * v).sum().backward().wrt(v).data(), &[2.0, -4.0]);
+        // Forward mode too: d(x x) = 2 x dx, both tangents read from one node.
+        assert_eq!((x * x).jvp(&[(x, &Tensor::scalar(1.0))]).unwrap().item(), 6.0);
     }
 }

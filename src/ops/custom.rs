@@ -24,7 +24,7 @@
 //! assert_eq!(g.data()[0], 0.5);
 //! ```
 
-use crate::tape::{BackwardCx, ForwardCx, Op, Tape, Var};
+use crate::tape::{BackwardCx, ForwardCx, Op, TangentCx, TangentError, Tape, Var};
 use crate::tensor::{ShapeError, Tensor};
 use std::borrow::Cow;
 
@@ -54,6 +54,32 @@ pub trait CustomOp: Send + Sync + 'static {
     /// The output, computed from the inputs' values.
     fn forward(&self, inputs: &[Tensor]) -> Tensor;
 
+    /// The Jacobian-vector product (forward mode), optional: given the
+    /// inputs, the output and one tangent per input (shaped like it; zeros
+    /// for inputs nothing seeded flows into), return the output's tangent.
+    /// Without it, forward mode through this op is an error naming it
+    /// ([`TangentError::NoRule`]), never a silent zero.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+    /// struct Cube;
+    /// impl CustomOp for Cube {
+    ///     fn name(&self) -> &'static str { "cube" }
+    ///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].map(|v| v * v * v) }
+    ///     fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+    ///         vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
+    ///     }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// let err = tape.custom(Cube, &[x]).jvp(&[(x, &Tensor::scalar(1.0))]).unwrap_err();
+    /// assert_eq!(err.to_string(), "custom op cube has no tangent rule: implement CustomOp::jvp to use forward mode through it");
+    /// ```
+    fn jvp(&self, inputs: &[Tensor], output: &Tensor, tangents: &[Tensor]) -> Result<Tensor, TangentError> {
+        let _ = (inputs, output, tangents);
+        Err(TangentError::NoRule { op: self.name() })
+    }
+
     /// The vector-Jacobian product: given the inputs, the output and the
     /// gradient of the loss with respect to the output, return the gradient
     /// with respect to each input, shaped like that input.
@@ -80,6 +106,26 @@ impl<C: CustomOp> Op for Custom<C> {
             cx.out_shape()
         );
         out.copy_from_slice(y.data());
+    }
+
+    /// Calls the user's rule (an error when there is none) and checks the
+    /// tangent it returns has the output's shape.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let fwd = *cx.fwd();
+        let tensor = |k: usize, v: &[f64]| Tensor::from_vec(v.to_vec(), fwd.shape(k));
+        let inputs: Vec<Tensor> = (0..fwd.arity()).map(|k| tensor(k, fwd.input(k))).collect();
+        let tangents: Vec<Tensor> = (0..fwd.arity())
+            .map(|k| cx.tangent(k).map_or_else(|| Tensor::zeros(fwd.shape(k)), |t| tensor(k, t)))
+            .collect();
+        let output = Tensor::from_vec(cx.output().to_vec(), fwd.out_shape());
+        let t = self.0.jvp(&inputs, &output, &tangents)?;
+        if t.shape() != fwd.out_shape() {
+            use crate::tensor::Shape;
+            let (expected, got) = (Shape::from_slice(fwd.out_shape()), Shape::from_slice(t.shape()));
+            return Err(TangentError::RuleShape { op: self.name(), expected, got });
+        }
+        out.copy_from_slice(t.data());
+        Ok(())
     }
 
     /// Calls the user's rule and adds what it returns into the inputs'
@@ -162,5 +208,59 @@ impl Tape {
         // Run once here: the output's shape is only known by running it.
         let output = op.forward(&values);
         Ok(self.push_owned(Box::new(Custom(op)), inputs, &output))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CustomOp;
+    use crate::{TangentError, Tape, Tensor};
+
+    /// `a * b^2`, with both rules written by hand.
+    struct MulSquare;
+    impl CustomOp for MulSquare {
+        fn name(&self) -> &'static str {
+            "mul_square"
+        }
+        fn forward(&self, x: &[Tensor]) -> Tensor {
+            x[0].mul(&x[1]).mul(&x[1])
+        }
+        fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+            vec![g.mul(&x[1]).mul(&x[1]), g.mul(&x[0]).mul(&x[1]).scale(2.0)]
+        }
+        fn jvp(&self, x: &[Tensor], _: &Tensor, t: &[Tensor]) -> Result<Tensor, TangentError> {
+            // d(a b^2) = b^2 da + 2 a b db
+            Ok(t[0].mul(&x[1]).mul(&x[1]).add(&x[0].mul(&x[1]).scale(2.0).mul(&t[1])))
+        }
+    }
+
+    /// No tangent rule.
+    struct Twice;
+    impl CustomOp for Twice {
+        fn name(&self) -> &'static str {
+            "twice"
+        }
+        fn forward(&self, x: &[Tensor]) -> Tensor {
+            x[0].scale(2.0)
+        }
+        fn backward(&self, _: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+            vec![g.scale(2.0)]
+        }
+    }
+
+    #[test]
+    fn a_custom_tangent_rule_is_used_and_a_missing_one_is_an_error() {
+        let tape = Tape::new();
+        let (a, b) = (tape.scalar(3.0), tape.scalar(2.0));
+        let y = tape.custom(MulSquare, &[a, b]);
+        // b^2 * 1 + 2ab * 10 = 4 + 120; and with only b moving, a's tangent arrives as zero.
+        assert_eq!(y.jvp(&[(a, &Tensor::scalar(1.0)), (b, &Tensor::scalar(10.0))]).unwrap().item(), 124.0);
+        assert_eq!(y.jvp(&[(b, &Tensor::scalar(1.0))]).unwrap().item(), 12.0);
+        let z = tape.custom(Twice, &[a]);
+        let err = z.jvp(&[(a, &Tensor::scalar(1.0))]).unwrap_err();
+        assert_eq!(err, TangentError::NoRule { op: "twice" });
+        // Off the seeded path, a missing rule is no error: nothing flows through it.
+        let w = z + b;
+        assert_eq!(w.jvp(&[(b, &Tensor::scalar(1.0))]).unwrap().item(), 1.0);
     }
 }

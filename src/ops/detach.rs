@@ -1,7 +1,7 @@
 //! `detach`: the same value, as a constant. No gradient flows through it,
 //! so its node needs none even when its input does.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use std::borrow::Cow;
 
 /// The op.
@@ -17,6 +17,11 @@ impl Op for Detach {
     }
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         out.copy_from_slice(cx.input(0));
+    }
+    /// A constant: its tangent is zero (the sweep does not even call this,
+    /// as `passes_gradient` is false; the rule says the same).
+    fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
+        Ok(())
     }
     fn backward(&self, _: &mut BackwardCx<'_>) {}
     fn passes_gradient(&self) -> bool {
@@ -52,5 +57,9 @@ mod tests {
         assert_eq!(y.item(), 2.0);
         // f = x^2 * detach(x): df/dx = 2x * 2 = 8, not 3x^2 = 12.
         assert_eq!((x * x * y).backward().wrt(x).item(), 8.0);
+        // Forward mode agrees: d(x^2 detach(x)) = 2x * 2 dx, detach's tangent is 0.
+        let one = crate::Tensor::scalar(1.0);
+        assert_eq!((x * x * y).jvp(&[(x, &one)]).unwrap().item(), 8.0);
+        assert_eq!(y.jvp(&[(x, &one)]).unwrap().item(), 0.0);
     }
 }

@@ -14,7 +14,7 @@
 //! one reduce-to-shape step of the crate ([`crate::tensor`]'s
 //! `unbroadcast_add`).
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, unbroadcast_add};
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -135,6 +135,18 @@ impl<R: UnaryFn> Op for Unary<R> {
         out.iter_mut().zip(x).for_each(|(o, &v)| *o = R::f(v, p));
     }
 
+    /// `dy[i] = f'(x[i]) dx[i]`: the same local derivative as backward,
+    /// so every rule (a user's too) has forward mode for free.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let (x, y, p) = (cx.input(0), cx.output(), cx.fwd().params().p);
+        if let Some(dx) = cx.tangent(0) {
+            for (((o, &d), &x), &y) in out.iter_mut().zip(dx).zip(x).zip(y) {
+                *o += R::df(x, y, p) * d;
+            }
+        }
+        Ok(())
+    }
+
     /// `grad_x[i] += grad_y[i] * f'(x[i])`.
     #[inline]
     fn backward(&self, cx: &mut BackwardCx<'_>) {
@@ -192,6 +204,21 @@ impl<R: BinaryFn> Op for Binary<R> {
         } else {
             binary_into(out, cx.out_shape(), a, cx.shape(0), b, cx.shape(1), R::f);
         }
+    }
+
+    /// `dy[i] = dy/da da[ia] + dy/db db[ib]`, reading each input's tangent
+    /// where broadcasting read its value (no reduce-to-shape: forward mode
+    /// broadcasts the tangent as the forward broadcast the value).
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let (a, b, y) = (cx.input(0), cx.input(1), cx.output());
+        let (shape, sa, sb) = (cx.fwd().out_shape(), cx.fwd().shape(0), cx.fwd().shape(1));
+        if let Some(da) = cx.tangent(0) {
+            for_each_broadcast(shape, sa, sb, |i, ia, ib| out[i] += R::da(a[ia], b[ib], y[i]) * da[ia]);
+        }
+        if let Some(db) = cx.tangent(1) {
+            for_each_broadcast(shape, sa, sb, |i, ia, ib| out[i] += R::db(a[ia], b[ib], y[i]) * db[ib]);
+        }
+        Ok(())
     }
 
     /// `grad_a[ia] += grad_y[i] * dy/da`, `grad_b[ib] += grad_y[i] * dy/db`.

@@ -1,7 +1,7 @@
 //! Layout: `t` (transpose of a 2-D Var) and `reshape`. They move elements
 //! and do no arithmetic, so backward moves the gradient back.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::{ShapeError, check_2d, check_reshape, transpose_into};
 use std::borrow::Cow;
 
@@ -24,6 +24,14 @@ impl Op for Transpose {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         let s = cx.shape(0);
         transpose_into(cx.input(0), s[0], s[1], out);
+    }
+    /// Linear: `dY = dX^T`.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let s = cx.fwd().shape(0);
+        if let Some(t) = cx.tangent(0) {
+            transpose_into(t, s[0], s[1], out);
+        }
+        Ok(())
     }
     /// `dX += dY^T`.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
@@ -49,6 +57,13 @@ impl Op for Reshape {
     }
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         out.copy_from_slice(cx.input(0));
+    }
+    /// Linear: the tangent keeps its order under the new shape.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        if let Some(t) = cx.tangent(0) {
+            out.copy_from_slice(t);
+        }
+        Ok(())
     }
     /// The gradient keeps its order, only the shape changes.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
@@ -131,5 +146,10 @@ mod tests {
         assert_eq!((xt * w).sum().backward().wrt(x).data(), &[1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
         let r = x.reshape(&[3, 2]);
         assert_eq!((r * w).sum().backward().wrt(x).data(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        // Forward mode moves the tangent as the forward moved the value.
+        let dx = Tensor::arange(10.0, 16.0, 1.0).reshape(&[2, 3]);
+        assert_eq!(xt.jvp(&[(x, &dx)]).unwrap().data(), &[10.0, 13.0, 11.0, 14.0, 12.0, 15.0]);
+        let tr = r.jvp(&[(x, &dx)]).unwrap();
+        assert_eq!((tr.shape(), tr.data()), (&[3usize, 2][..], dx.data()));
     }
 }

@@ -4,7 +4,7 @@
 //! are read in place through strides (no copies), and the products
 //! accumulate straight into the gradient slots (`beta = 1`).
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::{MatRef, ShapeError, gemm_of_checked_shapes, matmul_dims};
 use std::borrow::Cow;
 
@@ -25,6 +25,21 @@ impl Op for MatMul {
         let a = MatRef::row_major(cx.input(0), m, k);
         let b = MatRef::row_major(cx.input(1), k, n);
         gemm_of_checked_shapes(1.0, a, b, 0.0, out);
+    }
+
+    /// Product rule: `dC = dA B + A dB`, accumulated into the (zeroed)
+    /// tangent by two products with `beta = 1`.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let (m, k, n) = (cx.fwd().shape(0)[0], cx.fwd().shape(0)[1], cx.fwd().shape(1)[1]);
+        let a = MatRef::row_major(cx.input(0), m, k);
+        let b = MatRef::row_major(cx.input(1), k, n);
+        if let Some(da) = cx.tangent(0) {
+            gemm_of_checked_shapes(1.0, MatRef::row_major(da, m, k), b, 1.0, out);
+        }
+        if let Some(db) = cx.tangent(1) {
+            gemm_of_checked_shapes(1.0, a, MatRef::row_major(db, k, n), 1.0, out);
+        }
+        Ok(())
     }
 
     fn backward(&self, cx: &mut BackwardCx<'_>) {
@@ -97,5 +112,10 @@ mod tests {
         let g = (c * w).sum().backward();
         assert_eq!(g.wrt(a).data(), &[5.0, 7.0, 12.0, 16.0]);
         assert_eq!(g.wrt(b).data(), &[1.0, 6.0, 2.0, 8.0]);
+        // Forward mode: dC = dA B + A dB, written out by hand.
+        let da = Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0], &[2, 2]); // moves A[0][0]
+        let db = Tensor::from_vec(vec![0.0, 0.0, 0.0, 1.0], &[2, 2]); // moves B[1][1]
+        // dA B = [[5, 6], [0, 0]]; A dB = [[0, 2], [0, 4]].
+        assert_eq!(c.jvp(&[(a, &da), (b, &db)]).unwrap().data(), &[5.0, 8.0, 0.0, 4.0]);
     }
 }

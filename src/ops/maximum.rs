@@ -71,6 +71,9 @@ mod tests {
         let g = y.sum().backward();
         assert_eq!(g.wrt(a).data(), &[0.0, 1.0, 1.0]); // a tie goes to a
         assert_eq!(g.wrt(b).data(), &[1.0, 0.0, 0.0]);
+        // Forward mode picks the same input: dy = da where a wins (ties too), else db.
+        let (da, db) = (Tensor::from_vec(vec![10.0, 20.0, 30.0], &[3]), Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+        assert_eq!(y.jvp(&[(a, &da), (b, &db)]).unwrap().data(), &[1.0, 20.0, 30.0]);
     }
 
     #[test]

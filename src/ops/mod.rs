@@ -1,6 +1,7 @@
 //! Every op the tape can record, one file per op or small op family. Each
 //! file holds the op whole: its `Var` method(s), its forward rule (how its
-//! value is computed), its backward rule (its vector-Jacobian product: how
+//! value is computed), its tangent rule (forward mode: how its inputs'
+//! tangents become its output's, a Jacobian-vector product), its backward rule (its vector-Jacobian product: how
 //! the gradient of its output becomes the gradients of its inputs), the
 //! words the backward trace prints for its local derivative, and a test of
 //! its values and gradients against a closed form.
@@ -72,6 +73,9 @@ pub(crate) mod testing {
             assert!(close(y.item(), f(x)), "value at {x}: {} vs {}", y.item(), f(x));
             let g = y.backward().wrt(v).item();
             assert!(close(g, df(x)), "derivative at {x}: {g} vs {}", df(x));
+            // Forward mode, through the op's tangent rule: dy = f'(x) * 1.
+            let t = y.jvp(&[(v, &Tensor::scalar(1.0))]).unwrap().item();
+            assert!(close(t, df(x)), "tangent at {x}: {t} vs {}", df(x));
         }
         let tape = Tape::new();
         let v = tape.var(Tensor::from_vec(xs.to_vec(), &[xs.len()]));
@@ -79,6 +83,10 @@ pub(crate) mod testing {
         let g = y.sum().backward().wrt(v);
         for ((&x, &yv), &gv) in xs.iter().zip(y.value().data()).zip(g.data()) {
             assert!(close(yv, f(x)) && close(gv, df(x)), "tensor lane at {x}: ({yv}, {gv})");
+        }
+        let t = y.jvp(&[(v, &Tensor::ones(&[xs.len()]))]).unwrap();
+        for (&x, &tv) in xs.iter().zip(t.data()) {
+            assert!(close(tv, df(x)), "tensor lane tangent at {x}: {tv}");
         }
     }
 }

@@ -11,7 +11,7 @@
 //! below 2^53) and passed as the op's second input, so the node needs no
 //! storage of its own and the tape's table shows them.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::{ShapeError, checked_numel};
 use std::borrow::Cow;
 
@@ -34,6 +34,18 @@ impl Op for Pick {
         for (r, (o, &i)) in out.iter_mut().zip(cx.input(1)).enumerate() {
             *o = x[r * c + i as usize];
         }
+    }
+
+    /// Linear in `x`: `dy[r] = dx[r, idx[r]]`. The indices are a constant
+    /// (no tangent ever reaches them).
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let c = row_len(cx.fwd());
+        if let Some(dx) = cx.tangent(0) {
+            for (r, (o, &i)) in out.iter_mut().zip(cx.input(1)).enumerate() {
+                *o = dx[r * c + i as usize];
+            }
+        }
+        Ok(())
     }
 
     /// `grad_x[r, idx[r]] += grad_y[r]`; the indices get no gradient.
@@ -127,6 +139,9 @@ mod tests {
         assert_eq!(y.value().data(), &[2.0, 6.0]);
         let g = (y * w).sum().backward();
         assert_eq!(g.wrt(x).data(), &[0.0, 10.0, 0.0, 0.0, 0.0, -1.0]);
+        // Forward mode picks the tangent's elements the same way.
+        let dx = Tensor::from_vec(vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6], &[2, 3]);
+        assert_eq!(y.jvp(&[(x, &dx)]).unwrap().data(), &[0.2, 0.6]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Forward adds elements together; backward hands the output's gradient
 //! back to every element that was added (divided by the count, for mean).
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::{ShapeError, check_axis, reduced_shape, split_axis, sum_axis_into};
 use std::borrow::Cow;
 
@@ -36,6 +36,11 @@ impl Op for Sum {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         out[0] = cx.input(0).iter().sum();
     }
+    /// Linear: the tangent is the sum of the input's tangent.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum());
+        Ok(())
+    }
     /// Every input element receives the output's gradient.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         let g = cx.upstream()[0];
@@ -55,6 +60,11 @@ impl Op for Mean {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         let v = cx.input(0);
         out[0] = v.iter().sum::<f64>() / v.len() as f64;
+    }
+    /// Linear: the tangent is the mean of the input's tangent.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum::<f64>() / t.len() as f64);
+        Ok(())
     }
     /// Every input element receives the output's gradient over n.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
@@ -77,6 +87,19 @@ fn axis_forward(cx: &ForwardCx<'_>, out: &mut [f64], mean: bool) {
         let scale = 1.0 / shape[axis] as f64;
         out.iter_mut().for_each(|v| *v *= scale);
     }
+}
+
+/// Linear: the tangent is reduced exactly as the value was.
+fn axis_jvp(cx: &TangentCx<'_>, out: &mut [f64], mean: bool) -> Result<(), TangentError> {
+    let (shape, axis) = (cx.fwd().shape(0), cx.fwd().params().axis as usize);
+    if let Some(t) = cx.tangent(0) {
+        sum_axis_into(t, shape, axis, out);
+        if mean {
+            let scale = 1.0 / shape[axis] as f64;
+            out.iter_mut().for_each(|v| *v *= scale);
+        }
+    }
+    Ok(())
 }
 
 /// `grad_x[o, k, i] += grad_y[o, i]` (divided by the axis length, for mean).
@@ -109,6 +132,9 @@ impl Op for SumAxis {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         axis_forward(cx, out, false)
     }
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        axis_jvp(cx, out, false)
+    }
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         axis_backward(cx, false)
     }
@@ -126,6 +152,9 @@ impl Op for MeanAxis {
     }
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         axis_forward(cx, out, true)
+    }
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        axis_jvp(cx, out, true)
     }
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         axis_backward(cx, true)
@@ -239,6 +268,21 @@ mod tests {
         assert_eq!(g.wrt(x).data(), &[1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
         let g = (x.mean_axis(1, false) * tape.constant(Tensor::from_vec(vec![3.0, 6.0], &[2]))).sum().backward();
         assert_eq!(g.wrt(x).data(), &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    }
+
+    #[test]
+    fn reduction_tangents_are_the_reduced_tangents() {
+        // Reductions are linear, so the tangent of each is the same reduction of dx.
+        let tape = Tape::new();
+        let x = tape.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]));
+        let dx = Tensor::from_vec(vec![1.0, 2.0, 3.0, 10.0, 20.0, 30.0], &[2, 3]);
+        let t = |y: crate::Var<'_>| y.jvp(&[(x, &dx)]).unwrap().data().to_vec();
+        assert_eq!(t(x.sum()), [66.0]);
+        assert_eq!(t(x.mean()), [11.0]);
+        assert_eq!(t(x.sum_axis(0, false)), [11.0, 22.0, 33.0]);
+        assert_eq!(t(x.sum_axis(1, true)), [6.0, 60.0]);
+        assert_eq!(t(x.mean_axis(1, false)), [2.0, 20.0]);
+        assert_eq!(t(x.mean_axis(0, true)), [5.5, 11.0, 16.5]);
     }
 
     #[test]

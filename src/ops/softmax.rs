@@ -7,7 +7,7 @@
 //! Backward: with `p = softmax(x) = exp(y)`,
 //! `grad_x = grad_y - p * sum(grad_y)`, row by row.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
 use crate::tensor::log_softmax_into;
 use std::borrow::Cow;
 
@@ -26,6 +26,20 @@ impl Op for LogSoftmax {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         let n = cx.shape(0).last().copied().unwrap_or(1);
         log_softmax_into(cx.input(0), n, out);
+    }
+
+    /// `dy = dx - sum(softmax(x) * dx)`, per row (the Jacobian
+    /// `I - 1 p^T` applied to the tangent; backward applies its transpose).
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let n = cx.fwd().out_shape().last().copied().unwrap_or(1);
+        let (Some(dx), true) = (cx.tangent(0), n > 0) else { return Ok(()) };
+        for ((o, t), y) in out.chunks_exact_mut(n).zip(dx.chunks_exact(n)).zip(cx.output().chunks_exact(n)) {
+            let mean: f64 = t.iter().zip(y).map(|(t, y)| y.exp() * t).sum();
+            for i in 0..n {
+                o[i] = t[i] - mean;
+            }
+        }
+        Ok(())
     }
 
     /// `grad_x = grad_y - softmax(x) * sum(grad_y)`, per row.
@@ -86,6 +100,13 @@ mod tests {
             assert!((y.value().data()[j] - (xs[j] - lse)).abs() < 1e-15);
             let want = ws[j] - (xs[j] - lse).exp() * total;
             assert!((g.data()[j] - want).abs() < 1e-15);
+        }
+        // Forward mode: dy_i = dx_i - sum_j softmax_j dx_j.
+        let dxs = [1.0, -2.0, 0.5];
+        let t = y.jvp(&[(x, &Tensor::from_vec(dxs.to_vec(), &[1, 3]))]).unwrap();
+        let p_dx: f64 = (0..3).map(|j| (xs[j] - lse).exp() * dxs[j]).sum();
+        for (i, (&got, &dx)) in t.data().iter().zip(&dxs).enumerate() {
+            assert!((got - (dx - p_dx)).abs() < 1e-15, "tangent[{i}]");
         }
     }
 }

@@ -13,11 +13,13 @@
 
 mod backward;
 pub(crate) mod op;
+mod tangent;
 mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
-pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp};
+pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx};
+pub use tangent::{TangentError, Tangents};
 pub use var::Var;
 
 use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, checked_numel, numel, strip_leading_ones};
@@ -199,6 +201,10 @@ pub struct Tape {
     pub(crate) spare_reached: RefCell<Vec<bool>>,
     /// Room for backward rules that need some (broadcasting), kept for reuse.
     pub(crate) spare_scratch: RefCell<Vec<f64>>,
+    /// The tangent buffer of the last dropped `Tangents`, kept for reuse.
+    pub(crate) spare_tangents: RefCell<Vec<f64>>,
+    /// The forward sweep's "carries a tangent" flags, kept for reuse.
+    pub(crate) spare_live: RefCell<Vec<bool>>,
 }
 
 /// An adjoint buffer kept for the next sweep, and how much of it is known

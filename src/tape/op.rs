@@ -12,14 +12,15 @@
 //! plus the output, the upstream gradient and `grad_mut(k)`, the gradient
 //! slot of input `k` when it needs one). No op touches a node's fields.
 //!
-//! Room for what comes next, on the same trait (not implemented yet; see
-//! docs/DESIGN.md): a forward-mode rule
-//! `fn jvp(&self, cx: &TangentCx<'_>, out_tangent: &mut [f64])`, and a
+//! Forward mode rides on the same trait: [`Op::jvp`] pushes input tangents
+//! to the output's through a [`TangentCx`] (the forward sweep is in
+//! `tangent.rs`). Room for what comes next (see docs/DESIGN.md): a
 //! differentiable backward written with tape ops,
 //! `fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> SmallVec<[Option<Var<'t>>; 4]>`,
 //! each with a default that says "this op has none yet".
 
 use super::Node;
+use super::tangent::TangentError;
 use crate::tensor::Tensor;
 use std::borrow::Cow;
 
@@ -41,6 +42,14 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// slot, already sized by its shape). Recording calls it once; a replay
     /// of the tape would call it again with new input values.
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]);
+
+    /// The Jacobian-vector product (forward mode): *adds*
+    /// `sum_k d(output)/d(input k) * tangent_k` into `out` (the node's
+    /// tangent, zeroed before the call). Inputs with no tangent
+    /// ([`TangentCx::tangent`] is `None`: nothing seeded flows into them)
+    /// contribute nothing and are skipped, as `backward` skips constants.
+    /// Only user ops without a tangent rule return an error.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError>;
 
     /// The vector-Jacobian product: *adds* `upstream * d(output)/d(input k)`
     /// into each input's gradient slot ([`BackwardCx::grad_mut`]).
@@ -208,6 +217,46 @@ impl<'a> BackwardCx<'a> {
     }
 }
 
+/// What an op's tangent rule may read: everything [`ForwardCx`] shows, the
+/// node's output, and the tangents of its inputs.
+pub(crate) struct TangentCx<'a> {
+    pub(super) fwd: ForwardCx<'a>,
+    pub(super) output: &'a [f64],
+    /// Tangents of every node recorded before this one, laid out like the
+    /// values (a node's tangent sits at its value's range).
+    pub(super) tangents: &'a [f64],
+    /// Which of those nodes carry a tangent (seeded, or fed by a seed).
+    pub(super) live: &'a [bool],
+}
+
+impl<'a> TangentCx<'a> {
+    /// The inputs, shapes and parameters, as the forward saw them.
+    #[inline]
+    pub fn fwd(&self) -> &ForwardCx<'a> {
+        &self.fwd
+    }
+
+    /// The value of input `k`.
+    #[inline]
+    pub fn input(&self, k: usize) -> &'a [f64] {
+        self.fwd.input(k)
+    }
+
+    /// The node's value.
+    #[inline]
+    pub fn output(&self) -> &'a [f64] {
+        self.output
+    }
+
+    /// The tangent of input `k`, shaped like it; `None` when no seeded
+    /// tangent flows into it (its tangent is zero and the rule skips it).
+    #[inline]
+    pub fn tangent(&self, k: usize) -> Option<&'a [f64]> {
+        let i = self.fwd.args[k] as usize;
+        self.live[i].then(|| &self.tangents[self.fwd.nodes[i].range()])
+    }
+}
+
 /// The tape's own ops: its inputs. Their values are copied in, not
 /// computed, and they have no inputs, so forward and backward do nothing.
 pub(crate) struct Leaf;
@@ -223,6 +272,10 @@ macro_rules! input_op {
                 $name
             }
             fn forward(&self, _: &ForwardCx<'_>, _: &mut [f64]) {}
+            /// Inputs have no inputs: their tangent is the seed, if any.
+            fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
+                Ok(())
+            }
             fn backward(&self, _: &mut BackwardCx<'_>) {}
             fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
                 None

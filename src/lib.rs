@@ -152,6 +152,7 @@
 
 pub mod check;
 pub mod data;
+pub mod func;
 pub mod gd;
 pub mod inspect;
 pub mod linreg;
@@ -163,7 +164,7 @@ pub mod snapshot;
 pub mod tape;
 pub mod tensor;
 
-pub use tape::{BackwardError, Gradients, Tape, Var};
+pub use tape::{BackwardError, GradGraph, Gradients, HigherOrderError, Tape, Var};
 pub use tensor::{Shape, ShapeError, Tensor};
 
 /// The README's Rust blocks, compiled and run as doctests so the quickstart

@@ -1,7 +1,8 @@
 //! `detach`: the same value, as a constant. No gradient flows through it,
 //! so its node needs none even when its input does.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var, VarCx, VarGrads};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op.
@@ -19,6 +20,9 @@ impl Op for Detach {
         out.copy_from_slice(cx.input(0));
     }
     fn backward(&self, _: &mut BackwardCx<'_>) {}
+    fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![None])
+    }
     fn passes_gradient(&self) -> bool {
         false
     }

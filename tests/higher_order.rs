@@ -81,6 +81,9 @@ fn cross_entropy_hessian_wrt_logits_is_diag_p_minus_p_p_transpose() {
         &[Tensor::from_vec(z.to_vec(), &[1, 4])],
     )
     .unwrap();
+    // The same loss through `pick` (how `loss::cross_entropy` reads the target).
+    let h_pick =
+        hessian(|_, v| -v[0].log_softmax().pick(&[2]).sum(), &[Tensor::from_vec(z.to_vec(), &[1, 4])]).unwrap();
     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
     let p: Vec<f64> = e.iter().map(|v| v / e.iter().sum::<f64>()).collect();
@@ -88,6 +91,7 @@ fn cross_entropy_hessian_wrt_logits_is_diag_p_minus_p_p_transpose() {
         for j in 0..4 {
             let want = if i == j { p[i] } else { 0.0 } - p[i] * p[j];
             assert!(close(h.data()[i * 4 + j], want, 1e-15), "H[{i}][{j}] = {} vs {want}", h.data()[i * 4 + j]);
+            assert!(close(h_pick.data()[i * 4 + j], want, 1e-15), "pick: H[{i}][{j}] = {}", h_pick.data()[i * 4 + j]);
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
 //! | `softmax.rs` | `log_softmax` |
+//! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `detach.rs` | `detach` |
 //! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
@@ -38,6 +39,7 @@ mod log1p;
 mod mask;
 mod matmul;
 mod maximum;
+mod pick;
 mod power;
 mod reduce;
 mod relu;

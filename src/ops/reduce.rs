@@ -108,7 +108,7 @@ fn axis_backward(cx: &mut BackwardCx<'_>, mean: bool) {
 fn axis_backward_var<'t>(cx: &VarCx<'t>, upstream: Var<'t>, mean: bool) -> Option<VarGrads<'t>> {
     let (x, axis) = (cx.input(0), cx.params().axis as usize);
     let shape = x.shape();
-    let kept = reduced_shape(&shape, axis, true);
+    let kept = reduced_shape("sum_axis", &shape, axis, true).unwrap_or_else(|e| unreachable!("{e}")); // x exists: it fits
     let mut g = if cx.params().keepdim { upstream } else { upstream.reshape(&kept) };
     if mean {
         g = g * (1.0 / shape[axis] as f64);
@@ -241,7 +241,7 @@ fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var
     let in_shape = x.shape();
     let name = if mean { "mean_axis" } else { "sum_axis" };
     check_axis(name, &in_shape, axis)?;
-    let shape = reduced_shape(&in_shape, axis, keepdim);
+    let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);
     Ok(if mean { x.tape.push::<MeanAxis>(params, &[x], out) } else { x.tape.push::<SumAxis>(params, &[x], out) })

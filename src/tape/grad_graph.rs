@@ -12,7 +12,7 @@
 
 use super::op::{Op, VarCx};
 use super::{BackwardError, Node, Tape, Var, args_of};
-use crate::tensor::{Shape, Tensor};
+use crate::tensor::{Shape, ShapeError, Tensor};
 use smallvec::SmallVec;
 use std::fmt;
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub enum HigherOrderError {
         /// True for a user's [`CustomOp`](crate::ops::custom::CustomOp).
         custom: bool,
     },
+    /// The seed belongs to another tape.
+    Operand(ShapeError),
     /// A direction (`hvp`'s `v`) or cotangent does not have its input's shape.
     Shape {
         /// Which input (or output, for a cotangent).
@@ -61,6 +63,7 @@ impl fmt::Display for HigherOrderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HigherOrderError::Backward(e) => e.fmt(f),
+            HigherOrderError::Operand(e) => e.fmt(f),
             HigherOrderError::NotTwiceDifferentiable { node, op, custom: true } => write!(
                 f,
                 "custom op {op} is not twice differentiable (node {node}): implement \
@@ -187,7 +190,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(g.value().data(), &[2.0, 40.0]);
     /// ```
     pub fn grad_graph_with(self, seed: Var<'t>) -> Result<GradGraph<'t>, HigherOrderError> {
-        self.tape.check_same_tape("grad_graph_with", seed);
+        self.tape.try_same_tape("grad_graph_with", &[self, seed]).map_err(HigherOrderError::Operand)?;
         let (shape, got) = (self.shape(), seed.shape());
         if shape != got {
             return Err(BackwardError::SeedShape { expected: shape, got }.into());

@@ -5,6 +5,13 @@
 //!   differences, with PyTorch's defaults and pass rule
 //!   (`|analytic - numeric| <= atol + rtol * |numeric|`).
 //! - [`gradcheck_forward`]: the same gradients against forward mode.
+//! - [`hvpcheck`]: second derivatives. The tape's Hessian-vector product
+//!   (reverse over reverse, [`crate::func::hvp`]) against central
+//!   differences of the tape's *gradient* along the direction,
+//!   `(g(x + h v) - g(x - h v)) / 2h`. Use it for anything you
+//!   differentiate twice (a new op's `df_var`, a custom op's
+//!   `backward_var`, a gradient penalty); check first order with
+//!   [`gradcheck`] first, since this one trusts the gradient it differences.
 //!
 //! Which to use: central differences are an independent truth (they know
 //! nothing of the rules), but only to about 1e-6, so a rule that is wrong by
@@ -134,6 +141,9 @@ pub enum GradcheckError {
     /// Forward mode could not run ([`gradcheck_forward`] through a user op
     /// with no tangent rule).
     Tangent(crate::tape::TangentError),
+    /// [`hvpcheck`]: the differentiable backward could not run (the message
+    /// names the op).
+    HigherOrder(String),
 }
 
 impl fmt::Display for GradcheckError {
@@ -165,6 +175,7 @@ impl fmt::Display for GradcheckError {
                 Ok(())
             }
             GradcheckError::Tangent(e) => write!(f, "gradcheck: {e}"),
+            GradcheckError::HigherOrder(e) => write!(f, "hvpcheck: {e}"),
         }
     }
 }
@@ -303,4 +314,61 @@ where
         }
     }
     if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::ForwardMismatch(mismatches)) }
+}
+
+/// Checks the tape's Hessian-vector products of `f` at `inputs` along `v`
+/// (one direction tensor per input) against central differences of the
+/// tape's first-order gradient: `(grad f(x + eps v) - grad f(x - eps v)) /
+/// (2 eps)`, with [`gradcheck`]'s pass rule on every element. The
+/// differentiable backward must support every op `f` uses (else
+/// [`GradcheckError::HigherOrder`]).
+///
+/// ```
+/// use tapegrad::{Tensor, check::{hvpcheck, GradcheckOptions}};
+/// let x = Tensor::from_vec(vec![0.3, -0.7, 1.1, 0.2], &[2, 2]);
+/// let v = Tensor::from_vec(vec![1.0, 0.5, -0.25, 2.0], &[2, 2]);
+/// let r = hvpcheck(|_, x| x[0].matmul(x[0]).tanh().sum(), &[x], &[v], &GradcheckOptions::default()).unwrap();
+/// assert_eq!(r.checked, 4);
+/// ```
+pub fn hvpcheck<F>(f: F, inputs: &[Tensor], v: &[Tensor], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    if inputs.iter().all(|x| x.is_empty()) {
+        return Err(GradcheckError::NoElements);
+    }
+    let analytic = crate::func::hvp(&f, inputs, v).map_err(|e| GradcheckError::HigherOrder(e.to_string()))?;
+    let shifted = |sign: f64| -> Result<Vec<Tensor>, GradcheckError> {
+        let xs: Vec<Tensor> = inputs
+            .iter()
+            .zip(v)
+            .map(|(x, d)| {
+                let mut x = x.clone();
+                x.axpy(sign * options.eps, d);
+                x
+            })
+            .collect();
+        analytic_gradients(&f, &xs)
+    };
+    let (plus, minus) = (shifted(1.0)?, shifted(-1.0)?);
+    let mut report = Report { checked: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
+    let mut mismatches = Vec::new();
+    for input in 0..inputs.len() {
+        for index in 0..inputs[input].len() {
+            let numeric = (plus[input].data()[index] - minus[input].data()[index]) / (2.0 * options.eps);
+            let a = analytic[input].data()[index];
+            let err = (a - numeric).abs();
+            report.checked += 1;
+            report.max_abs_error = report.max_abs_error.max(err);
+            if numeric != 0.0 {
+                report.max_rel_error = report.max_rel_error.max(err / numeric.abs());
+            }
+            // NaN on either side fails: only a real comparison passes.
+            let passes = err <= options.atol + options.rtol * numeric.abs();
+            if !passes {
+                mismatches.push(Mismatch { input, index, analytic: a, numeric });
+            }
+        }
+    }
+    if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::Mismatch(mismatches)) }
 }

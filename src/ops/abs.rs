@@ -21,6 +21,10 @@ impl UnaryFn for Abs {
             0.0
         }
     }
+    /// A mask, whose own derivative is zero.
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(x.sign())
+    }
 }
 
 impl<'t> Var<'t> {

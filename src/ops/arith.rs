@@ -8,9 +8,12 @@ use crate::tape::Var;
 use crate::tensor::ShapeError;
 
 /// Defines a binary rule in one line: name, words, `f`, `da`, `db`.
+/// The last closure is the VJP as tape ops for input `k` (`upstream *
+/// da` or `upstream * db`, multiplies skipped where a partial is 1 or -1).
 macro_rules! rule {
     ($ty:ident, $name:literal, $text:expr, |$a:pat_param, $b:pat_param| $f:expr,
-     |$a1:pat_param, $b1:pat_param, $y1:pat_param| $da:expr, |$a2:pat_param, $b2:pat_param, $y2:pat_param| $db:expr) => {
+     |$a1:pat_param, $b1:pat_param, $y1:pat_param| $da:expr, |$a2:pat_param, $b2:pat_param, $y2:pat_param| $db:expr,
+     |$vk:pat_param, $va:pat_param, $vb:pat_param, $vu:pat_param| $vjp:expr) => {
         #[doc = concat!("The `", $name, "` rule.")]
         pub(crate) struct $ty;
         impl BinaryFn for $ty {
@@ -25,14 +28,18 @@ macro_rules! rule {
             fn db($a2: f64, $b2: f64, $y2: f64) -> f64 {
                 $db
             }
+            fn vjp_var<'t>($vk: usize, $va: Var<'t>, $vb: Var<'t>, _: Var<'t>, $vu: Var<'t>) -> Option<Var<'t>> {
+                Some($vjp)
+            }
         }
     };
 }
 
-rule!(Add, "add", ["1", "1"], |a, b| a + b, |_, _, _| 1.0, |_, _, _| 1.0);
-rule!(Sub, "sub", ["1", "-1"], |a, b| a - b, |_, _, _| 1.0, |_, _, _| -1.0);
-rule!(Mul, "mul", ["b", "a"], |a, b| a * b, |_, b, _| b, |a, _, _| a);
-rule!(Div, "div", ["1/b", "-a/b^2"], |a, b| a / b, |_, b, _| 1.0 / b, |a, b, _| -a / (b * b));
+rule!(Add, "add", ["1", "1"], |a, b| a + b, |_, _, _| 1.0, |_, _, _| 1.0, |_, _, _, u| u);
+rule!(Sub, "sub", ["1", "-1"], |a, b| a - b, |_, _, _| 1.0, |_, _, _| -1.0, |k, _, _, u| if k == 0 { u } else { -u });
+rule!(Mul, "mul", ["b", "a"], |a, b| a * b, |_, b, _| b, |a, _, _| a, |k, a, b, u| u * if k == 0 { b } else { a });
+rule!(Div, "div", ["1/b", "-a/b^2"], |a, b| a / b, |_, b, _| 1.0 / b, |a, b, _| -a / (b * b), |k, a, b, u| u
+    * if k == 0 { 1.0 / b } else { -a / b.square() });
 
 /// For each rule: a `try_` method returning `Result`, and the operator,
 /// which panics with the op and both shapes when they do not broadcast.

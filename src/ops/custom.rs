@@ -24,7 +24,7 @@
 //! assert_eq!(g.data()[0], 0.5);
 //! ```
 
-use crate::tape::{BackwardCx, ForwardCx, Op, TangentCx, TangentError, Tape, Var};
+use crate::tape::{BackwardCx, ForwardCx, Op, TangentCx, TangentError, Tape, Var, VarCx, VarGrads};
 use crate::tensor::{ShapeError, Tensor};
 use std::borrow::Cow;
 
@@ -84,6 +84,40 @@ pub trait CustomOp: Send + Sync + 'static {
     /// gradient of the loss with respect to the output, return the gradient
     /// with respect to each input, shaped like that input.
     fn backward(&self, inputs: &[Tensor], output: &Tensor, grad_output: &Tensor) -> Vec<Tensor>;
+
+    /// The same vector-Jacobian product written with tape ops, for the
+    /// differentiable backward (`Var::grad_graph`): return each input's
+    /// gradient as a `Var` shaped like that input (`None` for none). The
+    /// default, `None`, means the op is not twice differentiable, and
+    /// `grad_graph` stops with "custom op NAME is not twice differentiable".
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, Var, ops::custom::CustomOp};
+    /// struct Cube;
+    /// impl CustomOp for Cube {
+    ///     fn name(&self) -> &'static str { "cube" }
+    ///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].map(|v| v * v * v) }
+    ///     fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+    ///         vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
+    ///     }
+    ///     fn backward_var<'t>(&self, x: &[Var<'t>], _: Var<'t>, g: Var<'t>) -> Option<Vec<Option<Var<'t>>>> {
+    ///         Some(vec![Some(g * 3.0 * x[0].square())])
+    ///     }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// let dx = tape.custom(Cube, &[x]).grad_graph().unwrap().wrt(x);
+    /// assert_eq!(dx.backward().wrt(x).item(), 12.0); // 6x
+    /// ```
+    fn backward_var<'t>(
+        &self,
+        inputs: &[Var<'t>],
+        output: Var<'t>,
+        grad_output: Var<'t>,
+    ) -> Option<Vec<Option<Var<'t>>>> {
+        let _ = (inputs, output, grad_output);
+        None
+    }
 }
 
 /// A [`CustomOp`] as an op the tape owns.
@@ -155,6 +189,20 @@ impl<C: CustomOp> Op for Custom<C> {
                 gx.iter_mut().zip(g.data()).for_each(|(d, s)| *d += s);
             }
         }
+    }
+
+    /// Calls the user's differentiable rule; the sweep checks the shapes.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let inputs: Vec<Var<'t>> = (0..cx.arity()).map(|k| cx.input(k)).collect();
+        let grads = self.0.backward_var(&inputs, cx.output(), upstream)?;
+        assert!(
+            grads.len() == inputs.len(),
+            "{}: backward_var returned {} gradients for {} inputs",
+            self.name(),
+            grads.len(),
+            inputs.len()
+        );
+        Some(grads.into_iter().collect())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {

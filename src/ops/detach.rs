@@ -1,7 +1,10 @@
 //! `detach`: the same value, as a constant. No gradient flows through it,
 //! so its node needs none even when its input does.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op.
@@ -24,6 +27,9 @@ impl Op for Detach {
         Ok(())
     }
     fn backward(&self, _: &mut BackwardCx<'_>) {}
+    fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![None])
+    }
     fn passes_gradient(&self) -> bool {
         false
     }

@@ -13,9 +13,21 @@
 //! the per-element products are summed back to the input's shape by the
 //! one reduce-to-shape step of the crate ([`crate::tensor`]'s
 //! `unbroadcast_add`).
+//!
+//! **Higher order.** The differentiable backward (`Var::grad_graph`) needs
+//! the derivative as tape ops, so it can be differentiated again: a rule
+//! provides [`UnaryFn::df_var`] (or [`BinaryFn::da_var`] and
+//! [`BinaryFn::db_var`]), the same formula as `df` written with `Var`s.
+//! Without it the rule works for everything first-order, and
+//! `grad_graph` stops with "op NAME is not twice differentiable" when
+//! it meets it. Write `df_var` with the same arithmetic as `df`, in the
+//! same order, and the two backwards give the same bits.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, unbroadcast_add};
+use smallvec::smallvec;
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
@@ -49,6 +61,51 @@ pub trait UnaryFn: Send + Sync + 'static {
     /// `dy/dx` at `x`; gets `y` too, since many derivatives are cheapest in
     /// terms of the output (sigmoid: `y (1 - y)`).
     fn df(x: f64, y: f64, p: f64) -> f64;
+    /// `dy/dx` as tape ops, for the differentiable backward
+    /// ([`Var::grad_graph`]): the same formula as [`UnaryFn::df`] with
+    /// `Var`s, so it can be differentiated again. `None` (the default):
+    /// the rule is not twice differentiable, and `grad_graph` says so.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var, ops::elementwise::UnaryFn};
+    /// struct Cube;
+    /// impl UnaryFn for Cube {
+    ///     const NAME: &'static str = "cube";
+    ///     const TEXT: &'static str = "3x^2";
+    ///     fn f(x: f64, _: f64) -> f64 { x * x * x }
+    ///     fn df(x: f64, _: f64, _: f64) -> f64 { 3.0 * x * x }
+    ///     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> { Some(3.0 * x * x) }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// let dx = x.apply(Cube, 0.0).grad_graph().unwrap().wrt(x);
+    /// assert_eq!(dx.backward().wrt(x).item(), 12.0); // 6x
+    /// ```
+    fn df_var<'t>(x: Var<'t>, y: Var<'t>, p: f64) -> Option<Var<'t>> {
+        let _ = (x, y, p);
+        None
+    }
+    /// The whole product `upstream * dy/dx` as tape ops. The default
+    /// multiplies by [`UnaryFn::df_var`]; rules with a constant derivative
+    /// override it to skip the multiply (`x + c` passes `upstream` on).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var, ops::elementwise::UnaryFn};
+    /// struct Shift;
+    /// impl UnaryFn for Shift {
+    ///     const NAME: &'static str = "shift";
+    ///     const TEXT: &'static str = "1";
+    ///     fn f(x: f64, p: f64) -> f64 { x + p }
+    ///     fn df(_: f64, _: f64, _: f64) -> f64 { 1.0 }
+    ///     fn vjp_var<'t>(_: Var<'t>, _: Var<'t>, _: f64, up: Var<'t>) -> Option<Var<'t>> { Some(up) }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(2.0);
+    /// assert_eq!(x.apply(Shift, 1.0).grad_graph().unwrap().wrt(x).item(), 1.0);
+    /// ```
+    fn vjp_var<'t>(x: Var<'t>, y: Var<'t>, p: f64, upstream: Var<'t>) -> Option<Var<'t>> {
+        Self::df_var(x, y, p).map(|d| upstream * d)
+    }
     /// True when the parameter `p` matters (`x + c`, `x^n`), so tables
     /// print it. By default: when the output moves with `p`.
     ///
@@ -99,6 +156,74 @@ pub trait BinaryFn: Send + Sync + 'static {
     fn da(a: f64, b: f64, y: f64) -> f64;
     /// `dy/db` at `(a, b)`, with the output `y`.
     fn db(a: f64, b: f64, y: f64) -> f64;
+    /// `dy/da` as tape ops (see [`UnaryFn::df_var`]); `None` (the default):
+    /// not twice differentiable.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var, ops::elementwise::BinaryFn};
+    /// struct Prod; // a * b, written as a rule
+    /// impl BinaryFn for Prod {
+    ///     const NAME: &'static str = "prod";
+    ///     const TEXT: [&'static str; 2] = ["b", "a"];
+    ///     fn f(a: f64, b: f64) -> f64 { a * b }
+    ///     fn da(_: f64, b: f64, _: f64) -> f64 { b }
+    ///     fn db(a: f64, _: f64, _: f64) -> f64 { a }
+    ///     fn da_var<'t>(_: Var<'t>, b: Var<'t>, _: Var<'t>) -> Option<Var<'t>> { Some(b) }
+    ///     fn db_var<'t>(a: Var<'t>, _: Var<'t>, _: Var<'t>) -> Option<Var<'t>> { Some(a) }
+    /// }
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.scalar(2.0), tape.scalar(5.0));
+    /// let da = a.try_apply2(Prod, b).unwrap().grad_graph().unwrap().wrt(a); // b
+    /// assert_eq!(da.backward().wrt(b).item(), 1.0); // d2/dadb
+    /// ```
+    fn da_var<'t>(a: Var<'t>, b: Var<'t>, y: Var<'t>) -> Option<Var<'t>> {
+        let _ = (a, b, y);
+        None
+    }
+    /// `dy/db` as tape ops; see [`BinaryFn::da_var`].
+    ///
+    /// ```
+    /// use tapegrad::{Var, ops::elementwise::BinaryFn};
+    /// struct First;
+    /// impl BinaryFn for First {
+    ///     const NAME: &'static str = "first";
+    ///     const TEXT: [&'static str; 2] = ["1", "0"];
+    ///     fn f(a: f64, _: f64) -> f64 { a }
+    ///     fn da(_: f64, _: f64, _: f64) -> f64 { 1.0 }
+    ///     fn db(_: f64, _: f64, _: f64) -> f64 { 0.0 }
+    /// }
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.scalar(1.0), tape.scalar(2.0));
+    /// assert!(First::db_var(a, b, a).is_none()); // not given: not twice differentiable
+    /// ```
+    fn db_var<'t>(a: Var<'t>, b: Var<'t>, y: Var<'t>) -> Option<Var<'t>> {
+        let _ = (a, b, y);
+        None
+    }
+    /// `upstream * dy/d(input k)` as tape ops, in the output's shape (the
+    /// generic op sums it back to the input's shape). The default
+    /// multiplies by `da_var` / `db_var`; `+` and `-` override it to pass
+    /// `upstream` on.
+    ///
+    /// ```
+    /// use tapegrad::{Var, ops::elementwise::BinaryFn};
+    /// struct Plus;
+    /// impl BinaryFn for Plus {
+    ///     const NAME: &'static str = "plus";
+    ///     const TEXT: [&'static str; 2] = ["1", "1"];
+    ///     fn f(a: f64, b: f64) -> f64 { a + b }
+    ///     fn da(_: f64, _: f64, _: f64) -> f64 { 1.0 }
+    ///     fn db(_: f64, _: f64, _: f64) -> f64 { 1.0 }
+    ///     fn vjp_var<'t>(_: usize, _: Var<'t>, _: Var<'t>, _: Var<'t>, up: Var<'t>) -> Option<Var<'t>> { Some(up) }
+    /// }
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.scalar(1.0), tape.scalar(2.0));
+    /// assert_eq!(a.try_apply2(Plus, b).unwrap().grad_graph().unwrap().wrt(b).item(), 1.0);
+    /// ```
+    fn vjp_var<'t>(k: usize, a: Var<'t>, b: Var<'t>, y: Var<'t>, upstream: Var<'t>) -> Option<Var<'t>> {
+        let d = if k == 0 { Self::da_var(a, b, y) } else { Self::db_var(a, b, y) };
+        d.map(|d| upstream * d)
+    }
 }
 
 /// The op of a [`UnaryFn`] rule.
@@ -159,6 +284,11 @@ impl<R: UnaryFn> Op for Unary<R> {
         for (((g, &u), &x), &y) in g.iter_mut().zip(up).zip(x).zip(y) {
             *g += u * R::df(x, y, p);
         }
+    }
+
+    /// `grad_x = upstream * df_var(x, y)`, recorded.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![Some(R::vjp_var(cx.input(0), cx.output(), cx.params().p, upstream)?)])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
@@ -263,6 +393,23 @@ impl<R: BinaryFn> Op for Binary<R> {
             for_each_broadcast(out, sa, sb, |i, ia, ib| tmp[i] = up[i] * R::db(a[ia], b[ib], y[i]));
             unbroadcast_add(tmp, out, g, sb);
         }
+    }
+
+    /// `grad_a = sum_to(upstream * da_var, shape a)`, the same for `b`,
+    /// recorded; the sum only where broadcasting repeated the input.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let (a, b, y) = (cx.input(0), cx.input(1), cx.output());
+        let mut grads = VarGrads::new();
+        for k in 0..2 {
+            if !cx.needs_grad(k) {
+                grads.push(None);
+                continue;
+            }
+            let g = R::vjp_var(k, a, b, y, upstream)?;
+            let shape = cx.input(k).shape();
+            grads.push(Some(if g.shape() == shape { g } else { g.sum_to(&shape) }));
+        }
+        Some(grads)
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {

@@ -15,6 +15,9 @@ impl UnaryFn for Exp {
     fn df(_: f64, y: f64, _: f64) -> f64 {
         y
     }
+    fn df_var<'t>(_: Var<'t>, y: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(y)
+    }
 }
 
 /// The `ln` rule: forward and local derivative side by side.
@@ -28,6 +31,9 @@ impl UnaryFn for Ln {
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
         1.0 / x
+    }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(1.0 / x)
     }
 }
 

@@ -1,8 +1,11 @@
 //! Layout: `t` (transpose of a 2-D Var) and `reshape`. They move elements
 //! and do no arithmetic, so backward moves the gradient back.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::{ShapeError, check_2d, check_reshape, transpose_into};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// `t`: `Y = X^T`.
@@ -46,6 +49,9 @@ impl Op for Transpose {
             }
         }
     }
+    fn backward_var<'t>(&self, _: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![Some(upstream.t())])
+    }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY^T".into())
     }
@@ -71,6 +77,9 @@ impl Op for Reshape {
         if let Some(gx) = cx.grad_mut(0) {
             gx.iter_mut().zip(upstream).for_each(|(g, u)| *g += u);
         }
+    }
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![Some(upstream.reshape(&cx.input(0).shape()))])
     }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY reshaped".into())

@@ -15,6 +15,9 @@ impl UnaryFn for Log1p {
     fn df(x: f64, _: f64, _: f64) -> f64 {
         1.0 / (1.0 + x)
     }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(1.0 / (x + 1.0))
+    }
 }
 
 impl<'t> Var<'t> {

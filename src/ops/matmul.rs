@@ -4,8 +4,11 @@
 //! are read in place through strides (no copies), and the products
 //! accumulate straight into the gradient slots (`beta = 1`).
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::{MatRef, ShapeError, gemm_of_checked_shapes, matmul_dims};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op.
@@ -53,6 +56,14 @@ impl Op for MatMul {
         if let Some(gb) = cx.grad_mut(1) {
             gemm_of_checked_shapes(1.0, a.t(), dc, 1.0, gb);
         }
+    }
+
+    /// `dA = dC B^T`, `dB = A^T dC`, recorded as `matmul` and `t` nodes.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let (a, b) = (cx.input(0), cx.input(1));
+        let ga = cx.needs_grad(0).then(|| upstream.matmul(b.t()));
+        let gb = cx.needs_grad(1).then(|| a.t().matmul(upstream));
+        Some(smallvec![ga, gb])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {

@@ -22,6 +22,13 @@ impl BinaryFn for Maximum {
     fn db(a: f64, b: f64, _: f64) -> f64 {
         if a >= b { 0.0 } else { 1.0 }
     }
+    /// Masks, whose own derivatives are zero.
+    fn da_var<'t>(a: Var<'t>, b: Var<'t>, _: Var<'t>) -> Option<Var<'t>> {
+        Some(a.ge_mask(b))
+    }
+    fn db_var<'t>(a: Var<'t>, b: Var<'t>, _: Var<'t>) -> Option<Var<'t>> {
+        Some(1.0 - a.ge_mask(b))
+    }
 }
 
 impl<'t> Var<'t> {

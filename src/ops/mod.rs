@@ -18,6 +18,7 @@
 //! | `softmax.rs` | `log_softmax` |
 //! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `detach.rs` | `detach` |
+//! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
 //!
 //! Adding an op is one new file here plus its `mod` line below: the file
@@ -31,10 +32,12 @@ pub mod elementwise;
 
 mod abs;
 mod arith;
+mod broadcast;
 mod detach;
 mod exp;
 mod layout;
 mod log1p;
+mod mask;
 mod matmul;
 mod maximum;
 mod pick;

@@ -11,8 +11,11 @@
 //! below 2^53) and passed as the op's second input, so the node needs no
 //! storage of its own and the tape's table shows them.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::{ShapeError, checked_numel};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op: input 0 is the Var picked from, input 1 the constant indices.
@@ -57,6 +60,24 @@ impl Op for Pick {
                 gx[r * c + i as usize] += u;
             }
         }
+    }
+
+    /// `grad_x = onehot(idx) * dY[r]` broadcast along each row, the one-hot
+    /// a constant mask. (Where `dY[r]` is infinite or NaN, the other
+    /// elements of row r get `0 * dY[r]` = NaN rather than the plain
+    /// backward's 0: a non-finite upstream is spread, not hidden.)
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let (x, indices) = (cx.input(0), cx.input(1).value());
+        let shape = x.shape();
+        let c = shape.last().copied().unwrap_or(1);
+        let onehot = x.tape().constant_with(&shape, |m| {
+            for (r, &i) in indices.data().iter().enumerate() {
+                m[r * c + i as usize] = 1.0;
+            }
+        });
+        let mut rows = upstream.shape();
+        rows.push(1);
+        Some(smallvec![Some(onehot * upstream.reshape(&rows)), None])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {

@@ -15,6 +15,9 @@ impl UnaryFn for Sqrt {
     fn df(_: f64, y: f64, _: f64) -> f64 {
         0.5 / y
     }
+    fn df_var<'t>(_: Var<'t>, y: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(0.5 / y)
+    }
 }
 
 /// The `square` rule: forward and local derivative side by side.
@@ -28,6 +31,9 @@ impl UnaryFn for Square {
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
         2.0 * x
+    }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(2.0 * x)
     }
 }
 
@@ -52,6 +58,11 @@ impl UnaryFn for Powi {
             None => p * x.powf(p - 1.0),
         }
     }
+    /// `x^0` is constant: its derivative is a zero constant (not `0 * x`,
+    /// which is NaN at infinite `x`).
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {
+        Some(if p == 0.0 { x.tape().constant(crate::Tensor::zeros(&x.shape())) } else { p * x.powi(p as i32 - 1) })
+    }
 }
 
 /// The `powf` rule: forward and local derivative side by side.
@@ -68,6 +79,9 @@ impl UnaryFn for Powf {
     }
     fn df(x: f64, _: f64, p: f64) -> f64 {
         if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }
+    }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {
+        Some(p * x.powf(p - 1.0))
     }
 }
 

@@ -3,8 +3,11 @@
 //! Forward adds elements together; backward hands the output's gradient
 //! back to every element that was added (divided by the count, for mean).
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::{ShapeError, check_axis, reduced_shape, split_axis, sum_axis_into};
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// `sum`: all elements to one.
@@ -48,6 +51,9 @@ impl Op for Sum {
             gx.iter_mut().for_each(|v| *v += g);
         }
     }
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![Some(upstream.broadcast_to(&cx.input(0).shape()))])
+    }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("1 to every element".into())
     }
@@ -72,6 +78,10 @@ impl Op for Mean {
         if let Some(gx) = cx.grad_mut(0) {
             gx.iter_mut().for_each(|v| *v += g);
         }
+    }
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let x = cx.input(0);
+        Some(smallvec![Some((upstream * (1.0 / x.len() as f64)).broadcast_to(&x.shape()))])
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let n = cx.input(0).len();
@@ -118,6 +128,19 @@ fn axis_backward(cx: &mut BackwardCx<'_>, mean: bool) {
     }
 }
 
+/// The differentiable form of [`axis_backward`]: the upstream gradient
+/// with the reduced axis put back (extent 1), scaled, then broadcast along it.
+fn axis_backward_var<'t>(cx: &VarCx<'t>, upstream: Var<'t>, mean: bool) -> Option<VarGrads<'t>> {
+    let (x, axis) = (cx.input(0), cx.params().axis as usize);
+    let shape = x.shape();
+    let kept = reduced_shape("sum_axis", &shape, axis, true).unwrap_or_else(|e| unreachable!("{e}")); // x exists: it fits
+    let mut g = if cx.params().keepdim { upstream } else { upstream.reshape(&kept) };
+    if mean {
+        g = g * (1.0 / shape[axis] as f64);
+    }
+    Some(smallvec![Some(g.broadcast_to(&shape))])
+}
+
 fn axis_label(name: &str, p: NodeParams) -> String {
     format!("{name}(axis={}, keepdim={})", p.axis, p.keepdim)
 }
@@ -137,6 +160,9 @@ impl Op for SumAxis {
     }
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         axis_backward(cx, false)
+    }
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        axis_backward_var(cx, upstream, false)
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some(format!("1, spread back along axis {}", cx.params().axis).into())
@@ -158,6 +184,9 @@ impl Op for MeanAxis {
     }
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         axis_backward(cx, true)
+    }
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        axis_backward_var(cx, upstream, true)
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let axis = cx.params().axis;

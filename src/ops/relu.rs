@@ -17,6 +17,10 @@ impl UnaryFn for Relu {
     fn df(x: f64, _: f64, _: f64) -> f64 {
         if x > 0.0 { 1.0 } else { 0.0 }
     }
+    /// A mask, whose own derivative is zero.
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(x.step())
+    }
 }
 
 impl<'t> Var<'t> {

@@ -6,8 +6,11 @@ use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
 
 /// Defines a unary rule in one line: name, words, `f(x, p)`, `df(x, y, p)`.
+/// The last closure is the VJP as tape ops (`upstream * df`, with the
+/// multiply skipped where `df` is 1 or -1), for the differentiable backward.
 macro_rules! rule {
-    ($ty:ident, $name:literal, $text:literal, |$x:pat_param, $p:pat_param| $f:expr, |$dx:pat_param, $dy:pat_param, $dp:pat_param| $df:expr) => {
+    ($ty:ident, $name:literal, $text:literal, |$x:pat_param, $p:pat_param| $f:expr, |$dx:pat_param, $dy:pat_param, $dp:pat_param| $df:expr,
+     |$vx:pat_param, $vp:pat_param, $vu:pat_param| $vjp:expr) => {
         #[doc = concat!("The `", $name, "` rule.")]
         pub(crate) struct $ty;
         impl UnaryFn for $ty {
@@ -19,16 +22,19 @@ macro_rules! rule {
             fn df($dx: f64, $dy: f64, $dp: f64) -> f64 {
                 $df
             }
+            fn vjp_var<'t>($vx: Var<'t>, _: Var<'t>, $vp: f64, $vu: Var<'t>) -> Option<Var<'t>> {
+                Some($vjp)
+            }
         }
     };
 }
 
-rule!(Neg, "neg", "-1", |x, _| -x, |_, _, _| -1.0);
-rule!(AddScalar, "add_scalar", "1", |x, c| x + c, |_, _, _| 1.0);
-rule!(RsubScalar, "rsub_scalar", "-1", |x, c| c - x, |_, _, _| -1.0);
-rule!(MulScalar, "mul_scalar", "c", |x, c| x * c, |_, _, c| c);
-rule!(DivScalar, "div_scalar", "1/c", |x, c| x / c, |_, _, c| 1.0 / c);
-rule!(RdivScalar, "rdiv_scalar", "-c/x^2", |x, c| c / x, |x, _, c| -c / (x * x));
+rule!(Neg, "neg", "-1", |x, _| -x, |_, _, _| -1.0, |_, _, u| -u);
+rule!(AddScalar, "add_scalar", "1", |x, c| x + c, |_, _, _| 1.0, |_, _, u| u);
+rule!(RsubScalar, "rsub_scalar", "-1", |x, c| c - x, |_, _, _| -1.0, |_, _, u| -u);
+rule!(MulScalar, "mul_scalar", "c", |x, c| x * c, |_, _, c| c, |_, c, u| u * c);
+rule!(DivScalar, "div_scalar", "1/c", |x, c| x / c, |_, _, c| 1.0 / c, |_, c, u| u * (1.0 / c));
+rule!(RdivScalar, "rdiv_scalar", "-c/x^2", |x, c| c / x, |x, _, c| -c / (x * x), |x, c, u| u * (-c / x.square()));
 
 /// The Var-f64 and f64-Var operators, each one unary rule.
 macro_rules! scalar_operator {

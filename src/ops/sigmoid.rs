@@ -18,6 +18,9 @@ impl UnaryFn for Sigmoid {
     fn df(_: f64, s: f64, _: f64) -> f64 {
         s * (1.0 - s)
     }
+    fn df_var<'t>(_: Var<'t>, s: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(s * (1.0 - s))
+    }
 }
 
 impl<'t> Var<'t> {

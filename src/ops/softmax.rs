@@ -7,8 +7,11 @@
 //! Backward: with `p = softmax(x) = exp(y)`,
 //! `grad_x = grad_y - p * sum(grad_y)`, row by row.
 
-use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
 use crate::tensor::log_softmax_into;
+use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op.
@@ -57,6 +60,16 @@ impl Op for LogSoftmax {
                 }
             }
         }
+    }
+
+    /// The same formula recorded: `dY - exp(Y) * sum_last_axis(dY)`,
+    /// where `exp(Y)` depends on `X` through `Y`, so it differentiates again.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let y = cx.output();
+        let ndim = y.shape().len();
+        // A 0-d input is a row of one element: the sum is the element.
+        let total = if ndim == 0 { upstream } else { upstream.sum_axis(ndim - 1, true) };
+        Some(smallvec![Some(upstream - y.exp() * total)])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

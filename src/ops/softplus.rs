@@ -17,6 +17,9 @@ impl UnaryFn for Softplus {
     fn df(x: f64, _: f64, _: f64) -> f64 {
         stable_sigmoid(x)
     }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(x.sigmoid())
+    }
 }
 
 impl<'t> Var<'t> {

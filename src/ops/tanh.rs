@@ -15,6 +15,9 @@ impl UnaryFn for Tanh {
     fn df(_: f64, t: f64, _: f64) -> f64 {
         1.0 - t * t
     }
+    fn df_var<'t>(_: Var<'t>, t: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(1.0 - t.square())
+    }
 }
 
 impl<'t> Var<'t> {

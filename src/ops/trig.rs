@@ -15,6 +15,9 @@ impl UnaryFn for Sin {
     fn df(x: f64, _: f64, _: f64) -> f64 {
         x.cos()
     }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(x.cos())
+    }
 }
 
 /// The `cos` rule: forward and local derivative side by side.
@@ -28,6 +31,9 @@ impl UnaryFn for Cos {
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
         -x.sin()
+    }
+    fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
+        Some(-x.sin())
     }
 }
 

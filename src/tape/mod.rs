@@ -12,13 +12,15 @@
 //! step.
 
 mod backward;
+mod grad_graph;
 pub(crate) mod op;
 mod tangent;
 mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
-pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx};
+pub use grad_graph::{GradGraph, HigherOrderError};
+pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx, VarCx, VarGrads};
 pub use tangent::{TangentError, Tangents};
 pub use var::Var;
 
@@ -108,7 +110,9 @@ pub(crate) struct TapeInner {
     /// Total length of the gradient slots handed out so far.
     pub grad_len: usize,
     /// Ops owned by this tape (user ops), which `Node::owned` indexes.
-    pub owned: Vec<Box<dyn Op>>,
+    /// Shared (`Arc`), so the differentiable backward can hold one while it
+    /// records new nodes.
+    pub owned: Vec<std::sync::Arc<dyn Op>>,
     /// Names given with `Var::named`: (node, range into `name_text`).
     pub names: Vec<(u32, std::ops::Range<usize>)>,
     /// All names' text back to back, so naming allocates nothing in steady state.
@@ -178,7 +182,7 @@ fn args_of<'a>(node: &'a Node, spill: &'a [u32]) -> &'a [u32] {
 }
 
 #[inline]
-fn op_of<'a>(node: &Node, owned: &'a [Box<dyn Op>]) -> &'a dyn Op {
+fn op_of<'a>(node: &Node, owned: &'a [std::sync::Arc<dyn Op>]) -> &'a dyn Op {
     if node.owned == Node::NOT_OWNED { *node.op.0 } else { &*owned[node.owned as usize] }
 }
 
@@ -454,7 +458,7 @@ impl Tape {
     pub(crate) fn push_owned<'t>(&'t self, op: Box<dyn Op>, args: &[Var<'t>], value: &Tensor) -> Var<'t> {
         let index = {
             let mut inner = self.inner_mut(op.name());
-            inner.owned.push(op);
+            inner.owned.push(op.into());
             inner.owned.len() as u32 - 1
         };
         let shape = OutShape::Given(value.shape());

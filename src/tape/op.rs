@@ -14,15 +14,21 @@
 //!
 //! Forward mode rides on the same trait: [`Op::jvp`] pushes input tangents
 //! to the output's through a [`TangentCx`] (the forward sweep is in
-//! `tangent.rs`). Room for what comes next (see docs/DESIGN.md): a
-//! differentiable backward written with tape ops,
-//! `fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> SmallVec<[Option<Var<'t>>; 4]>`,
-//! each with a default that says "this op has none yet".
+//! `tangent.rs`). The differentiable backward ([`Op::backward_var`]) is the
+//! same VJP written with tape ops, so that the backward pass is itself
+//! recorded and can be differentiated again (`Var::grad_graph`); it sees the
+//! tape through [`VarCx`] (the inputs and output as `Var`s).
 
-use super::Node;
 use super::tangent::TangentError;
+use super::{Node, Var};
 use crate::tensor::Tensor;
+use smallvec::SmallVec;
 use std::borrow::Cow;
+
+/// The inputs' gradients a differentiable backward returns, one per input:
+/// `None` for an input that gets nothing (it needs no gradient, or the op
+/// passes none, as `detach`).
+pub(crate) type VarGrads<'t> = SmallVec<[Option<Var<'t>>; 4]>;
 
 /// Everything the tape knows an op by.
 ///
@@ -54,6 +60,16 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// The vector-Jacobian product: *adds* `upstream * d(output)/d(input k)`
     /// into each input's gradient slot ([`BackwardCx::grad_mut`]).
     fn backward(&self, cx: &mut BackwardCx<'_>);
+
+    /// The same vector-Jacobian product written with tape ops (PyTorch's
+    /// `create_graph=True`): returns each input's gradient as a `Var`
+    /// shaped like that input, recorded on the tape, so it can be
+    /// differentiated again. `None` means "this op cannot": the
+    /// differentiable backward stops with an error naming the op. Inputs
+    /// that need no gradient ([`VarCx::needs_grad`]) may get `None`.
+    fn backward_var<'t>(&self, _cx: &VarCx<'t>, _upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        None
+    }
 
     /// False for ops no gradient flows through (`detach`): their nodes need
     /// no gradient even when their inputs do.
@@ -257,6 +273,43 @@ impl<'a> TangentCx<'a> {
     }
 }
 
+/// What an op's differentiable backward may use: its inputs and output as
+/// `Var`s (to record new ops on), its parameters, and which inputs need a
+/// gradient. Built while the tape is not borrowed, so a rule records freely.
+pub(crate) struct VarCx<'t> {
+    pub(super) inputs: SmallVec<[Var<'t>; 4]>,
+    pub(super) needs: SmallVec<[bool; 4]>,
+    pub(super) output: Var<'t>,
+    pub(super) params: NodeParams,
+}
+
+impl<'t> VarCx<'t> {
+    /// Input `k`.
+    pub fn input(&self, k: usize) -> Var<'t> {
+        self.inputs[k]
+    }
+
+    /// Number of inputs.
+    pub fn arity(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// The node itself.
+    pub fn output(&self) -> Var<'t> {
+        self.output
+    }
+
+    /// The node's parameters.
+    pub fn params(&self) -> NodeParams {
+        self.params
+    }
+
+    /// True when input `k` needs a gradient.
+    pub fn needs_grad(&self, k: usize) -> bool {
+        self.needs[k]
+    }
+}
+
 /// The tape's own ops: its inputs. Their values are copied in, not
 /// computed, and they have no inputs, so forward and backward do nothing.
 pub(crate) struct Leaf;
@@ -277,6 +330,9 @@ macro_rules! input_op {
                 Ok(())
             }
             fn backward(&self, _: &mut BackwardCx<'_>) {}
+            fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
+                Some(VarGrads::new()) // no inputs
+            }
             fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
                 None
             }

@@ -178,4 +178,19 @@ mod tests {
         let v = tape.constant(Tensor::from_vec(vec![7.0, -1.0], &[2]));
         assert_eq!((x.sum_to(&[2]) * v).sum().backward().wrt(x).data(), &[7.0, -1.0, 7.0, -1.0, 7.0, -1.0]);
     }
+
+    #[test]
+    fn tangents_repeat_and_sum_like_the_values() {
+        // broadcast_to [2] -> [3, 2] repeats the tangent per row; sum_to
+        // [3, 2] -> [2] sums it over the rows; sign/step masks have none.
+        let tape = Tape::new();
+        let b = tape.var(Tensor::from_vec(vec![1.5, -2.0], &[2]));
+        let tb = Tensor::from_vec(vec![0.25, 4.0], &[2]);
+        let y = b.broadcast_to(&[3, 2]);
+        assert_eq!(y.jvp(&[(b, &tb)]).unwrap().data(), &[0.25, 4.0, 0.25, 4.0, 0.25, 4.0]);
+        let x = tape.var(Tensor::ones(&[3, 2]));
+        let tx = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+        assert_eq!(x.sum_to(&[2]).jvp(&[(x, &tx)]).unwrap().data(), &[9.0, 12.0]);
+        assert_eq!(b.sign().jvp(&[(b, &tb)]).unwrap().data(), &[0.0, 0.0]);
+    }
 }

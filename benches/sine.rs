@@ -1,16 +1,19 @@
 //! The notes' sine network in the same run with three engines: the tape
 //! (`nn::Mlp` on a reused tape), plain hand-written loops over `f64` arrays
-//! (the yardstick), and the notes' `HiddenLayer`/`OutputLayer` (tensor
+//! (the yardstick, `workloads::sine_loops::LoopsNet`), and the notes' `HiddenLayer`/`OutputLayer` (tensor
 //! math that allocates per step, as the notes' NumPy code does). One
 //! per-sample SGD step, and the whole 3000-epoch program (189,000 steps).
 //!
 //! `cargo bench --bench sine -- --warm-up-time 1 --measurement-time 3`
 
+mod workloads;
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
-use tapegrad::nn::manual::ManualMlp;
-use tapegrad::nn::sine::{self, Engine, LoopsNet, TapeSgd};
+use tapegrad::notes::manual::ManualMlp;
+use tapegrad::notes::sine::{self, Run, TapeSgd};
+use workloads::sine_loops::LoopsNet;
 
 fn one_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_step");
@@ -28,13 +31,16 @@ fn one_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// One engine's whole run, `sine::train::<Engine>`.
+type Train = fn(usize, usize, f64, u64) -> Run;
+
 fn full_run(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_3000_epochs");
     group.sample_size(10);
-    for (name, engine) in [("tape", Engine::Tape), ("loops", Engine::Loops), ("manual", Engine::Manual)] {
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| sine::train(engine, 3, 3000, 0.1, black_box(0)))
-        });
+    let engines: [(&str, Train); 3] =
+        [("tape", sine::train::<TapeSgd>), ("loops", sine::train::<LoopsNet>), ("manual", sine::train::<ManualMlp>)];
+    for (name, train) in engines {
+        group.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| train(3, 3000, 0.1, black_box(0))));
     }
     group.finish();
 }

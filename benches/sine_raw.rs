@@ -1,7 +1,7 @@
 //! One per-sample SGD step of the notes' 1-3-1 sine network written directly
 //! with tape ops (no `nn` model), against hand-written loops over `f64`
-//! arrays (`nn::sine::LoopsNet`). Every op here works on 1 to 3 numbers, so this measures the
-//! tape's cost per node. (`benches/sine.rs` times the `nn` models.)
+//! arrays (`workloads::sine_loops::LoopsNet`). Every op here works on 1 to 3 numbers, so this
+//! measures the tape's cost per node. (`benches/sine.rs` times the `nn` models.)
 //!
 //! `cargo bench --bench sine_raw`
 
@@ -10,8 +10,8 @@ mod workloads;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tapegrad::Tape;
-use tapegrad::nn::sine::LoopsNet;
 use workloads::sine::{self, SineNet};
+use workloads::sine_loops::LoopsNet;
 
 fn sine_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_1_3_1_step");

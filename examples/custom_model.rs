@@ -16,6 +16,7 @@ use tapegrad::check::{GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
 use tapegrad::ops::elementwise::UnaryFn;
+use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 use tapegrad::tensor::stable_sigmoid;
 use tapegrad::{Tape, Tensor, Var, loss};
 
@@ -126,6 +127,7 @@ fn main() {
 
     // 3. Train it: full-batch gradient descent on y = sin(2 x0) x1.
     let mut params = params;
+    let mut opt = Sgd::new(SgdConfig { lr: 0.02, ..Default::default() }).expect("a valid rate"); // p -= 0.02 grad
     let mut tape = Tape::new();
     for step in 0..=3000 {
         tape.clear();
@@ -135,7 +137,7 @@ fn main() {
             println!("step {step:>4}: mse {:.6}", l.item());
         }
         let grads = l.backward();
-        params.sgd_step(vars, &grads, 0.02);
+        opt.step(&mut params, vars, &grads).expect("plain SGD keeps no state");
     }
     let tape = Tape::new();
     let _out = model(params.on_tape(&tape), tape.constant(&x));

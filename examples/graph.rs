@@ -1,19 +1,19 @@
 //! Draws two computation graphs in the style of micrograd's `draw_dot`:
 //! micrograd's neuron (`o = tanh(x1 w1 + x2 w2 + b)`) and the loss of the
 //! notes' sine network (1 input, 3 sigmoid hidden units, 1 linear output,
-//! one sample). Prints each tape as a table, writes its DOT file, and
-//! renders an SVG when Graphviz's `dot` program is installed.
+//! one sample). Prints each tape as a table and writes each graph twice:
+//! as an SVG picture drawn by tapegrad itself (no Graphviz needed) and as
+//! Graphviz DOT.
 //!
 //! Run with `cargo run --example graph -- --out target/graph`.
 
 use clap::Parser;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use tapegrad::{Tape, Tensor};
+use tapegrad::{Gradients, Tape, Tensor};
 
 #[derive(Parser)]
-#[command(about = "Write the DOT (and SVG) graphs of a neuron and of the sine network's loss")]
+#[command(about = "Draw the graphs of a neuron and of the sine network's loss as SVG and DOT")]
 struct Args {
     /// Directory for the .dot and .svg files.
     #[arg(long, default_value = "target/graph")]
@@ -39,7 +39,7 @@ fn main() -> std::io::Result<()> {
     let grads = o.backward();
     println!("micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), after o.backward():\n");
     print!("{}", grads.table());
-    write_graph(&args.out, "neuron", &grads.to_dot())?;
+    write_graph(&args.out, "neuron", &grads)?;
 
     // The notes' sine network on one sample (x = 1, t = sin 1), loss 0.5 (y - t)^2.
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
@@ -56,24 +56,15 @@ fn main() -> std::io::Result<()> {
     let grads = loss.backward();
     println!("\nthe sine network's loss on one sample, after loss.backward():\n");
     print!("{}", grads.table());
-    write_graph(&args.out, "sine_loss", &grads.to_dot())
+    write_graph(&args.out, "sine_loss", &grads)
 }
 
-/// Writes `name.dot`, and `name.svg` when `dot` is on the PATH.
-fn write_graph(dir: &Path, name: &str, dot: &str) -> std::io::Result<()> {
-    let dot_path = dir.join(format!("{name}.dot"));
-    std::fs::write(&dot_path, dot)?;
-    println!("\nwrote {}", dot_path.display());
+/// Writes `name.svg` (drawn by tapegrad) and `name.dot` (for Graphviz).
+fn write_graph(dir: &Path, name: &str, grads: &Gradients<'_>) -> std::io::Result<()> {
     let svg_path = dir.join(format!("{name}.svg"));
-    match Command::new("dot").arg("-Tsvg").arg(&dot_path).arg("-o").arg(&svg_path).status() {
-        Ok(status) if status.success() => println!("wrote {} (rendered by Graphviz)", svg_path.display()),
-        Ok(status) => println!("Graphviz `dot` failed ({status}); the DOT file is still there"),
-        Err(_) => println!(
-            "Graphviz's `dot` is not installed, so no SVG. Install it (`apt-get install graphviz`, \
-             `brew install graphviz`) and run `dot -Tsvg {} -o {}`, or paste the DOT into an online viewer.",
-            dot_path.display(),
-            svg_path.display()
-        ),
-    }
+    std::fs::write(&svg_path, grads.to_svg())?;
+    let dot_path = dir.join(format!("{name}.dot"));
+    std::fs::write(&dot_path, grads.to_dot())?;
+    println!("\nwrote {} and {}", svg_path.display(), dot_path.display());
     Ok(())
 }

@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use std::path::PathBuf;
 use tapegrad::Tensor;
 use tapegrad::nn::Mlp;
-use tapegrad::nn::moons::{learning_rate, make_moons, network, scalar_step, tensor_step};
+use tapegrad::notes::moons::{learning_rate, make_moons, network, scalar_step, tensor_step};
 
 #[derive(Parser)]
 #[command(about = "micrograd's two-moons demo: scalar-level and tensor-level, same loss")]

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tapegrad::Tensor;
 use tapegrad::data::Batching;
-use tapegrad::linreg::{GdFit, GdOptions, design_matrix, fit_gd, normal_equation};
+use tapegrad::notes::linreg::{GdFit, GdOptions, design_matrix, fit_gd, normal_equation};
 
 /// Normal equation vs gradient descent.
 #[derive(Parser)]

@@ -6,7 +6,7 @@
 
 use clap::Parser;
 use tapegrad::check::numerical_gradient;
-use tapegrad::gd::{NOTES_H, gradient_descent, gradient_descent_tape};
+use tapegrad::notes::gd::{NOTES_H, gradient_descent, gradient_descent_tape};
 
 /// Gradient descent with numerical and with tape gradients.
 #[derive(Parser)]

@@ -14,9 +14,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::f64::consts::PI;
 use std::path::PathBuf;
-use tapegrad::linreg::ridge;
 use tapegrad::nn::Params;
-use tapegrad::optim::{Adam, AdamConfig};
+use tapegrad::notes::linreg::ridge;
+use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 use tapegrad::{Tape, Tensor, loss};
 
 const DEGREE: usize = 9;
@@ -103,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Minimises the same penalised loss with Adam, gradients from the tape:
 /// the bias and the weights as named parameters, so only the weights are
-/// penalised and one `optimizer_step` moves both.
+/// penalised and one `opt.step` moves both.
 fn fit_on_tape(x: &Tensor, y: &Tensor, lambda: f64) -> (Vec<f64>, usize) {
     let steps = 20_000;
     let n = x.shape()[0];
@@ -122,7 +122,7 @@ fn fit_on_tape(x: &Tensor, y: &Tensor, lambda: f64) -> (Vec<f64>, usize) {
         let pred = tape.constant(&powers).matmul(weights) + bias;
         let l = loss::mse_half(pred, tape.constant(&target)) + 0.5 * lambda * loss::l2(&[weights]);
         let grads = l.backward();
-        params.optimizer_step(&mut opt, vars, &grads).expect("lengths match");
+        opt.step(&mut params, vars, &grads).expect("lengths match");
     }
     let theta = params.iter().flat_map(|(_, t)| t.data().to_vec()).collect();
     (theta, steps)

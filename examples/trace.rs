@@ -9,7 +9,7 @@
 
 use clap::Parser;
 use rand::SeedableRng;
-use tapegrad::nn::manual::{HiddenLayer, OutputLayer};
+use tapegrad::notes::manual::{HiddenLayer, OutputLayer};
 use tapegrad::{Tape, Tensor};
 
 #[derive(Parser)]
@@ -53,7 +53,7 @@ fn main() {
     println!("The tape, after the forward pass:\n\n{tape}");
     println!("The backward sweep, from the loss back to the first node:\n\n{trace}");
 
-    // The notes' hand-written layers (`nn::manual`, plain tensors, no tape).
+    // The notes' hand-written layers (`notes::manual`, plain tensors, no tape).
     let mut hidden = HiddenLayer::from_weights(w1.clone(), b1.clone());
     let mut output = OutputLayer::from_weights(w2.clone(), b2.clone());
     let hand_y = output.forward(&hidden.forward(&x));

@@ -196,9 +196,9 @@ where
             let a = analytic[input].data()[index];
             let err = (a - numeric).abs();
             report.checked += 1;
-            report.max_abs_error = report.max_abs_error.max(err);
+            report.max_abs_error = crate::tensor::max_keep_nan(report.max_abs_error, err);
             if numeric != 0.0 {
-                report.max_rel_error = report.max_rel_error.max(err / numeric.abs());
+                report.max_rel_error = crate::tensor::max_keep_nan(report.max_rel_error, err / numeric.abs());
             }
             // NaN on either side fails: only a real comparison passes.
             let passes = err <= options.atol + options.rtol * numeric.abs();

@@ -10,7 +10,7 @@
 //! | [`hinge`] | `mean(relu(1 - y * s))` | micrograd's max-margin demo |
 //! | [`l2`] | `sum of w^2` over parameters | regularization |
 
-use crate::tape::{Tape, Var};
+use crate::tape::Var;
 use crate::tensor::ShapeError;
 
 /// Mean squared error, `mean((pred - target)^2)`.
@@ -26,7 +26,21 @@ use crate::tensor::ShapeError;
 /// assert_eq!(loss::mse(p, t).item(), 2.5);
 /// ```
 pub fn mse<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    residual("mse", pred, target).square().mean()
+    try_mse(pred, target).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`mse`], but a target that does not fit (or is on another tape) is
+/// an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::zeros(&[2]));
+/// let e = loss::try_mse(p, tape.constant(Tensor::zeros(&[3]))).unwrap_err();
+/// assert!(e.to_string().starts_with("mse: shapes [2] and [3]"));
+/// ```
+pub fn try_mse<'t>(pred: Var<'t>, target: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    Ok(residual("mse", pred, target)?.square().mean())
 }
 
 /// The notes' regression loss, `sum((pred - target)^2) / (2N)`: the 1/2
@@ -41,7 +55,19 @@ pub fn mse<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
 /// assert_eq!(loss::mse_half(p, t).item(), 1.25);
 /// ```
 pub fn mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    0.5 * residual("mse_half", pred, target).square().mean()
+    try_mse_half(pred, target).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`mse_half`], but a target that does not fit is an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::zeros(&[2, 1]));
+/// assert!(loss::try_mse_half(p, tape.constant(Tensor::zeros(&[2]))).is_err()); // would be [2, 2]
+/// ```
+pub fn try_mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    Ok(0.5 * residual("mse_half", pred, target)?.square().mean())
 }
 
 /// The notes' per-sample error, `0.5 * sum((pred - target)^2)`, whose
@@ -58,25 +84,40 @@ pub fn mse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
 /// assert_eq!(e.backward().wrt(p).data(), &[1.0, 2.0]);
 /// ```
 pub fn sse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    0.5 * residual("sse_half", pred, target).square().sum()
+    try_sse_half(pred, target).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`sse_half`], but a target that does not fit is an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::zeros(&[2]));
+/// assert!(loss::try_sse_half(p, tape.constant(Tensor::zeros(&[3]))).is_err());
+/// ```
+pub fn try_sse_half<'t>(pred: Var<'t>, target: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    Ok(0.5 * residual("sse_half", pred, target)?.square().sum())
 }
 
 /// `pred - target`, after [`check_target`].
-fn residual<'t>(op: &'static str, pred: Var<'t>, target: Var<'t>) -> Var<'t> {
-    check_target(op, pred, target);
-    pred - target
+fn residual<'t>(op: &'static str, pred: Var<'t>, target: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    check_target(op, pred, target)?;
+    Ok(pred - target)
 }
 
 /// A target may broadcast to the prediction's shape (a scalar, say) but
 /// must not enlarge it: `[n, 1]` predictions against `[n]` targets would
 /// silently compare every prediction with every target (an `[n, n]` loss).
-fn check_target(op: &'static str, pred: Var<'_>, target: Var<'_>) {
+/// Both must be on one tape.
+fn check_target(op: &'static str, pred: Var<'_>, target: Var<'_>) -> Result<(), ShapeError> {
+    pred.tape().try_same_tape(op, &[pred, target])?;
     let (p, t) = (pred.shape(), target.shape());
-    let out = crate::tensor::broadcast_shape(op, &p, &t).unwrap_or_else(|e| panic!("{e}"));
+    let out = crate::tensor::broadcast_shape(op, &p, &t)?;
     if out != p {
         let reason = format!("the target would broadcast the prediction to {:?}; reshape one of them", out.as_slice());
-        panic!("{}", ShapeError::new(op, &[&p, &t], reason));
+        return Err(ShapeError::new(op, &[&p, &t], reason));
     }
+    Ok(())
 }
 
 /// Cross-entropy of `[n, c]` logits against class indices, through a stable
@@ -100,6 +141,10 @@ pub fn cross_entropy<'t>(logits: Var<'t>, targets: &[usize]) -> Var<'t> {
 
 /// Like [`cross_entropy`], but bad shapes or classes are an error.
 ///
+/// Edges: a non-target class at -inf (or so far below the rest that its
+/// probability is 0) costs nothing, and a target at -inf costs +inf; an
+/// empty batch gives NaN (the mean of nothing, as PyTorch's).
+///
 /// ```
 /// use tapegrad::{Tape, Tensor, loss};
 /// let tape = Tape::new();
@@ -120,19 +165,9 @@ pub fn try_cross_entropy<'t>(logits: Var<'t>, targets: &[usize]) -> Result<Var<'
     if let Some(&bad) = targets.iter().find(|&&t| t >= c) {
         return Err(err(format!("class {bad} is out of range for {c} classes")));
     }
-    let tape = logits.tape();
-    let onehot = one_hot(tape, targets, c);
-    Ok(-(onehot * logits.log_softmax()).sum() / n as f64)
-}
-
-/// A constant `[n, classes]` one-hot matrix, written straight into the
-/// tape's arena.
-fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
-    tape.constant_with(&[targets.len(), classes], |out| {
-        for (row, &t) in targets.iter().enumerate() {
-            out[row * classes + t] = 1.0;
-        }
-    })
+    // Pick the target's log-probability; multiplying by a one-hot instead
+    // would make a non-target class at -inf cost `0 * -inf = NaN`.
+    Ok(-logits.log_softmax().pick(targets).sum() / n as f64)
 }
 
 /// Max-margin (hinge) loss for labels `y` in {-1, +1}:
@@ -149,8 +184,20 @@ fn one_hot<'t>(tape: &'t Tape, targets: &[usize], classes: usize) -> Var<'t> {
 /// assert_eq!(loss::hinge(s, y).item(), 0.25); // (0 + 0.5) / 2
 /// ```
 pub fn hinge<'t>(scores: Var<'t>, labels: Var<'t>) -> Var<'t> {
-    check_target("hinge", scores, labels);
-    (1.0 - labels * scores).relu().mean()
+    try_hinge(scores, labels).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`hinge`], but labels that do not fit are an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss};
+/// let tape = Tape::new();
+/// let s = tape.var(Tensor::zeros(&[2]));
+/// assert!(loss::try_hinge(s, tape.constant(Tensor::ones(&[3]))).is_err());
+/// ```
+pub fn try_hinge<'t>(scores: Var<'t>, labels: Var<'t>) -> Result<Var<'t>, ShapeError> {
+    check_target("hinge", scores, labels)?;
+    Ok((1.0 - labels * scores).relu().mean())
 }
 
 /// The L2 penalty `sum over params of sum(w^2)`; multiply by lambda (or
@@ -167,6 +214,20 @@ pub fn hinge<'t>(scores: Var<'t>, labels: Var<'t>) -> Var<'t> {
 /// assert_eq!(loss::l2(&[w, b]).item(), 14.0);
 /// ```
 pub fn l2<'t>(params: &[Var<'t>]) -> Var<'t> {
-    let (first, rest) = params.split_first().expect("l2: needs at least one parameter");
-    rest.iter().fold(first.square().sum(), |acc, p| acc + p.square().sum())
+    try_l2(params).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`l2`], but no parameters, or parameters on different tapes, are
+/// an error.
+///
+/// ```
+/// let e = tapegrad::loss::try_l2(&[]).unwrap_err();
+/// assert_eq!(e.to_string(), "l2: needs at least one parameter");
+/// ```
+pub fn try_l2<'t>(params: &[Var<'t>]) -> Result<Var<'t>, ShapeError> {
+    let Some((first, rest)) = params.split_first() else {
+        return Err(ShapeError::new("l2", &[], "needs at least one parameter"));
+    };
+    first.tape().try_same_tape("l2", params)?;
+    Ok(rest.iter().fold(first.square().sum(), |acc, p| acc + p.square().sum()))
 }

@@ -68,7 +68,10 @@ impl<'t> Gradients<'t> {
         let tape = self.tape();
         let named: Vec<(String, Var<'t>)> = {
             let inner = tape.inner.borrow();
-            (0..self.covered).filter_map(|i| inner.name(i).map(|n| (n.to_string(), tape.node(i as usize)))).collect()
+            let names = inner.names_by_node(); // one pass: linear in the names
+            (0..self.covered)
+                .filter_map(|i| names[i as usize].map(|n| (n.to_string(), tape.node(i as usize))))
+                .collect()
         };
         let grads: Vec<(String, Tensor)> = named.into_iter().map(|(n, v)| (n, self.wrt(v))).collect();
         render(grads.iter().map(|(n, t)| (n.as_str(), t)))

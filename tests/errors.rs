@@ -133,15 +133,25 @@ fn a_var_from_another_tape_is_caught_in_ops_and_in_wrt() {
     let b = t2.scalar(2.0);
     let op_msg = |op: &str| {
         format!(
-            "{op}: an operand belongs to another tape (node 1 of a different Tape); \
+            "{op}: shapes [] and []: an operand belongs to another tape (node 1 of a different Tape); \
              Vars can only be combined with Vars recorded on the same tape"
         )
     };
     assert_eq!(panic_message(|| a + b), op_msg("add"));
-    assert_eq!(panic_message(|| a.try_mul(b)), op_msg("mul"));
+    // The try_ forms return the same message as an error, without panicking.
+    assert_eq!(a.try_mul(b).unwrap_err().to_string(), op_msg("mul"));
+    assert_eq!(a.try_maximum(b).unwrap_err().to_string(), op_msg("maximum"));
     let (m1, m2) = (t1.var(Tensor::ones(&[1, 1])), t2.var(Tensor::ones(&[1, 1])));
-    assert!(panic_message(|| m1.matmul(m2)).starts_with("matmul: an operand belongs to another tape"));
-    assert!(panic_message(|| t1.custom(Identity, &[b])).starts_with("custom: an operand belongs to another tape"));
+    let want = "matmul: shapes [1, 1] and [1, 1]: an operand belongs to another tape (node 2 of a different Tape)";
+    assert!(panic_message(|| m1.matmul(m2)).starts_with(want));
+    assert!(m1.try_matmul(m2).unwrap_err().to_string().starts_with(want));
+    let want = "identity: shape []: an operand belongs to another tape (node 1 of a different Tape)";
+    assert!(panic_message(|| t1.custom(Identity, &[b])).starts_with(want));
+    assert!(t1.try_custom(Identity, &[b]).unwrap_err().to_string().starts_with(want));
+    let (p1, p2) = (t1.var(Tensor::ones(&[2])), t2.var(Tensor::ones(&[2])));
+    for e in [loss::try_mse(p1, p2), loss::try_hinge(p1, p2), loss::try_l2(&[p1, p2])] {
+        assert!(e.unwrap_err().to_string().contains("an operand belongs to another tape"));
+    }
     let g = (a * a).backward();
     assert_eq!(panic_message(|| g.wrt(b)), "wrt: node 1 belongs to another tape than these gradients");
     assert!(panic_message(|| g.with_grad(b, |_| ())).starts_with("wrt: node 1 belongs to another tape"));

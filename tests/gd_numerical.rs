@@ -1,7 +1,7 @@
 //! The notes' chapter 2: gradient descent with numerical gradients, against
 //! the closed form and the notes' printed numbers, and with tape gradients.
 
-use tapegrad::gd::{gradient_descent, gradient_descent_tape};
+use tapegrad::notes::gd::{gradient_descent, gradient_descent_tape};
 
 fn f(x: &[f64]) -> f64 {
     x[0] * x[0] + x[1] * x[1]

@@ -2,21 +2,13 @@
 //! checked against micrograd's published neuron numbers, and fed to
 //! Graphviz when it is installed.
 
+mod common;
+
+use common::neuron;
 use rand::SeedableRng;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use tapegrad::{Gradients, Tape, Tensor, Var};
-
-/// micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b), with its numbers and labels.
-fn neuron(tape: &Tape) -> Var<'_> {
-    let x1 = tape.scalar(2.0).named("x1");
-    let x2 = tape.scalar(0.0).named("x2");
-    let w1 = tape.scalar(-3.0).named("w1");
-    let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543).named("b");
-    let n = ((x1 * w1).named("x1w1") + (x2 * w2).named("x2w2")).named("x1w1+x2w2") + b;
-    n.named("n").tanh().named("o")
-}
 
 /// The notes' 1-3-1 sine network on `batch` samples, loss 0.5 sum (y - t)^2.
 fn sine_loss(tape: &Tape, batch: usize) -> Var<'_> {

@@ -4,8 +4,8 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tapegrad::data::{Batches, Batching};
-use tapegrad::gd::gradient_descent_tape;
-use tapegrad::linreg::{GdOptions, design_matrix, fit_gd, normal_equation};
+use tapegrad::notes::gd::gradient_descent_tape;
+use tapegrad::notes::linreg::{GdOptions, design_matrix, fit_gd, normal_equation};
 use tapegrad::{Tape, Tensor, loss};
 
 /// y = 2 - x1 + 0.5 x2 + 3 x3 + noise(0.1), 200 samples.
@@ -145,6 +145,6 @@ fn a_bad_learning_rate_is_an_optimizer_error_not_a_shape_error() {
     let y = Tensor::from_vec(vec![1.0, 2.0], &[2]);
     let options = GdOptions { batching: Batching::Full, lr: -0.1, epochs: 1, seed: 0 };
     let err = fit_gd(&x, &y, &options).unwrap_err();
-    assert!(matches!(err, tapegrad::linreg::LinRegError::Optim(_)), "{err:?}");
+    assert!(matches!(err, tapegrad::notes::linreg::LinRegError::Optim(_)), "{err:?}");
     assert_eq!(err.to_string(), "fit_gd: Sgd: invalid lr = -0.1 (must be >= 0)");
 }

@@ -3,7 +3,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tapegrad::Tensor;
-use tapegrad::linreg::{LinRegError, design_matrix, normal_equation, ridge};
+use tapegrad::notes::linreg::{LinRegError, design_matrix, normal_equation, ridge};
 
 #[test]
 fn three_points_by_hand() {

@@ -4,8 +4,8 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tapegrad::check::{GradcheckOptions, gradcheck, numerical_gradient};
-use tapegrad::nn::manual::ManualMlp;
 use tapegrad::nn::{Mlp, MlpSpec, ParamGrads, ParamVars, Params};
+use tapegrad::notes::manual::ManualMlp;
 use tapegrad::{Tape, Tensor, loss};
 
 /// Networks of several shapes (one and two hidden layers, several outputs)
@@ -131,7 +131,7 @@ fn deliberately_wrong_backward_is_caught() {
 fn sine_network_gradients_snapshot() {
     // The notes' 1-3-1 network at seed 0, on the sample x = 0.5 (the 6th
     // point), target sin(0.5). (At x = 1 the w and b gradients would coincide.)
-    let mlp = tapegrad::nn::sine::network(3, &mut StdRng::seed_from_u64(0));
+    let mlp = tapegrad::notes::sine::network(3, &mut StdRng::seed_from_u64(0));
     let c = Case { mlp, x: Tensor::from_vec(vec![0.5], &[1, 1]), t: Tensor::from_vec(vec![0.5f64.sin()], &[1, 1]) };
     let (_, tape) = tape_grads(&c);
     let (_, manual) = manual_grads(&c);

@@ -4,7 +4,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tapegrad::nn::moons::{learning_rate, make_moons, network, scalar_step, tensor_step};
+use tapegrad::notes::moons::{learning_rate, make_moons, network, scalar_step, tensor_step};
 
 #[test]
 fn scalar_and_tensor_levels_agree_and_reach_full_accuracy() {

@@ -3,10 +3,16 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tapegrad::nn::manual::{HiddenLayer, ManualMlp, OutputLayer};
-use tapegrad::nn::sine::{self, Engine};
 use tapegrad::nn::{Activation, Init, MlpSpec, ParamVars, Params};
+use tapegrad::notes::manual::{HiddenLayer, ManualMlp, OutputLayer};
+use tapegrad::notes::sine::{self, Engine, TapeSgd};
+use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 use tapegrad::{Tape, Tensor};
+
+// The benches' plain-loops yardstick: a third, independent backward pass.
+#[path = "../benches/workloads/sine_loops.rs"]
+mod sine_loops;
+use sine_loops::LoopsNet;
 
 #[test]
 fn params_go_on_the_tape_named_and_in_order() {
@@ -26,7 +32,7 @@ fn params_go_on_the_tape_named_and_in_order() {
 }
 
 #[test]
-fn sgd_step_equals_the_hand_written_update() {
+fn plain_sgd_step_equals_the_hand_written_update() {
     let mut rng = StdRng::seed_from_u64(4);
     let mut mlp = MlpSpec::new(&[3, 5, 2]).build(&mut rng);
     let x = Tensor::randn(&[6, 3], &mut rng);
@@ -40,7 +46,7 @@ fn sgd_step_equals_the_hand_written_update() {
     let vars = mlp.params().on_tape(&tape);
     let e = tapegrad::loss::sse_half(mlp.forward(vars, tape.constant(&x)), tape.constant(&t));
     let grads = e.backward();
-    mlp.params_mut().sgd_step(vars, &grads, 0.3);
+    Sgd::new(SgdConfig { lr: 0.3, ..Default::default() }).unwrap().step(mlp.params_mut(), vars, &grads).unwrap();
     let d = mlp.params().max_abs_diff(&net.params());
     assert!(d < 1e-13, "{d:e}");
     assert!(mlp.params().max_abs_diff(MlpSpec::new(&[3, 5, 2]).build(&mut StdRng::seed_from_u64(4)).params()) > 1e-3);
@@ -51,6 +57,7 @@ fn a_tape_reused_for_many_steps_stays_the_same_size() {
     // The zero-allocation path: after the first step the arena has its
     // working size and the parameters' Vars sit at the same nodes.
     let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut StdRng::seed_from_u64(1));
+    let mut sgd = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
     let mut tape = Tape::new();
     let mut sizes = Vec::new();
     for step in 0..5 {
@@ -60,7 +67,7 @@ fn a_tape_reused_for_many_steps_stays_the_same_size() {
         let t = tape.constant_from_slice(&[0.3], &[1, 1]);
         let e = tapegrad::loss::sse_half(mlp.forward(vars, x), t);
         let grads = e.backward();
-        mlp.params_mut().sgd_step(vars, &grads, 0.1);
+        sgd.step(mlp.params_mut(), vars, &grads).unwrap();
         sizes.push((tape.len(), tape.value_count(), vars.get(0).index()));
     }
     assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
@@ -173,20 +180,36 @@ fn sine_data_is_the_notes_grid() {
 
 #[test]
 fn sine_engines_agree_and_learn() {
-    let tape = sine::train(Engine::Tape, 3, 600, 0.1, 0);
+    let tape = sine::train::<TapeSgd>(3, 600, 0.1, 0);
     // two independent hand-written backward passes: the notes' layers and plain loops
-    for other in [Engine::Manual, Engine::Loops] {
-        let run = sine::train(other, 3, 600, 0.1, 0);
+    for (other, run) in [
+        (ManualMlp::NAME, sine::train::<ManualMlp>(3, 600, 0.1, 0)),
+        (LoopsNet::NAME, sine::train::<LoopsNet>(3, 600, 0.1, 0)),
+    ] {
         let d = tape.params.max_abs_diff(&run.params);
-        assert!(d < 1e-10, "{other:?}: weights differ by {d:e}");
+        assert!(d < 1e-10, "{other}: weights differ by {d:e}");
         for (a, b) in tape.errors.iter().zip(&run.errors) {
-            assert!((a - b).abs() <= 1e-12 * b.abs(), "{other:?}: errors {a} vs {b}");
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{other}: errors {a} vs {b}");
         }
     }
     // the error falls well below its first value (it starts near 0.22)
     assert!(tape.errors[599] < 0.25 * tape.errors[0], "{} vs {}", tape.errors[599], tape.errors[0]);
     // a different seed is a different run
-    assert!(sine::train(Engine::Tape, 3, 5, 0.1, 1).errors[0] != tape.errors[0]);
+    assert!(sine::train::<TapeSgd>(3, 5, 0.1, 1).errors[0] != tape.errors[0]);
+}
+
+#[test]
+fn the_loops_yardstick_starts_from_the_given_weights_and_steps_like_the_tape() {
+    let mlp = sine::network(3, &mut StdRng::seed_from_u64(0));
+    let mut loops = LoopsNet::start(mlp.clone());
+    assert_eq!(loops.params().max_abs_diff(mlp.params()), 0.0, "from_params / params round trip");
+    let mut tape = TapeSgd::start(mlp);
+    for k in 0..10 {
+        let x = 0.5 * k as f64;
+        let (a, b) = (loops.step(x, x.sin(), 0.1), tape.step(x, x.sin(), 0.1));
+        assert!((a - b).abs() < 1e-14, "step {k}: error {a} vs {b}");
+    }
+    assert!(loops.params().max_abs_diff(tape.mlp.params()) < 1e-14);
 }
 
 #[test]

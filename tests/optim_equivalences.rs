@@ -1,7 +1,7 @@
 //! The optimizers against the notes' forms of the same rules, and weight
 //! decay against an L2 penalty (whose gradient comes from the tape).
 
-use indexmap::IndexMap;
+use tapegrad::nn::Params;
 use tapegrad::optim::{Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, Sgd, SgdConfig};
 use tapegrad::{Tape, Tensor, loss};
 
@@ -131,26 +131,70 @@ fn adamw_without_decay_is_adam() {
     assert_eq!(a, w);
 }
 
+/// Parameters `hidden.w` and `hidden.b` on a tape, with a loss whose
+/// gradients are known exactly: `sum(w * gw) + sum(b * gb)` has gradient
+/// `gw` for `w` and `gb` for `b`.
+fn model_step(opt: &mut impl Optimizer, params: &mut Params, gw: &[f64], gb: &[f64]) {
+    let tape = Tape::new();
+    let vars = params.on_tape(&tape);
+    let (w, b) = (vars.by_name(params, "hidden.w"), vars.by_name(params, "hidden.b"));
+    let l = (w * tape.constant_from_slice(gw, &[2, 2])).sum() + (b * tape.constant_from_slice(gb, &[2])).sum();
+    let grads = l.backward();
+    opt.step(params, vars, &grads).unwrap();
+}
+
+fn two_params() -> Params {
+    let mut p = Params::new();
+    p.insert("hidden.w", Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]));
+    p.insert("hidden.b", Tensor::from_vec(vec![0.5, -0.5], &[2]));
+    p
+}
+
 #[test]
-fn step_over_named_maps_matches_update_per_parameter() {
-    let mut params = IndexMap::from([
-        ("hidden.w".to_string(), Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2])),
-        ("hidden.b".to_string(), Tensor::from_vec(vec![0.5, -0.5], &[2])),
-    ]);
-    let grads = IndexMap::from([
-        ("hidden.b".to_string(), Tensor::from_vec(vec![1.0, 1.0], &[2])),
-        ("hidden.w".to_string(), Tensor::from_vec(vec![0.1, -0.2, 0.3, -0.4], &[2, 2])),
-    ]);
+fn a_model_step_is_update_per_parameter_by_name() {
+    let (gw, gb) = ([0.1, -0.2, 0.3, -0.4], [1.0, 1.0]);
     let cfg = AdamConfig { lr: 0.01, ..Default::default() };
-    let mut by_map = Adam::new(cfg).unwrap();
-    let mut by_name = Adam::new(cfg).unwrap();
+    let (mut by_model, mut by_name) = (Adam::new(cfg).unwrap(), Adam::new(cfg).unwrap());
+    let mut params = two_params();
     let mut w = params["hidden.w"].data().to_vec();
     let mut b = params["hidden.b"].data().to_vec();
     for _ in 0..3 {
-        by_map.step(&mut params, &grads).unwrap();
-        by_name.update("hidden.w", &mut w, grads["hidden.w"].data()).unwrap();
-        by_name.update("hidden.b", &mut b, grads["hidden.b"].data()).unwrap();
+        model_step(&mut by_model, &mut params, &gw, &gb);
+        by_name.update("hidden.w", &mut w, &gw).unwrap();
+        by_name.update("hidden.b", &mut b, &gb).unwrap();
     }
     assert_eq!(params["hidden.w"].data(), w.as_slice());
     assert_eq!(params["hidden.b"].data(), b.as_slice());
+}
+
+#[test]
+fn plain_sgd_is_p_minus_lr_g_bit_for_bit() {
+    // The default Sgd must do exactly the arithmetic of the hand-written
+    // loop `p -= lr * g` on the tape's gradients (no `+ 0 * p`): checked
+    // with `==` on every bit, including a negative-zero parameter and an
+    // infinite one (which `g + 0 * p` would turn into NaN).
+    let lr = 0.1;
+    let mut params = two_params();
+    params.insert("edge", Tensor::from_vec(vec![-0.0, f64::INFINITY], &[2]));
+    let mut hand: Vec<Vec<f64>> = params.iter().map(|(_, t)| t.data().to_vec()).collect();
+    let mut opt = Sgd::new(SgdConfig { lr, ..Default::default() }).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for _ in 0..4 {
+        let tape = Tape::new();
+        let vars = params.on_tape(&tape);
+        let c = |v: &[f64], shape: &[usize]| tape.constant_from_slice(v, shape);
+        let l = (vars.get(0) * c(&[0.1, -0.2, 0.3, -0.4], &[2, 2])).sum()
+            + (vars.get(1) * c(&[1.0 / 3.0, 7.0], &[2])).sum()
+            + (vars.get(2) * c(&[-0.0, 1.0], &[2])).sum();
+        let grads = l.backward();
+        for (i, p) in hand.iter_mut().enumerate() {
+            let g = grads.wrt(vars.get(i));
+            p.iter_mut().zip(g.data()).for_each(|(p, g)| *p -= lr * g);
+        }
+        opt.step(&mut params, vars, &grads).unwrap();
+        for ((name, t), want) in params.iter().zip(&hand) {
+            assert_eq!(bits(t.data()), bits(want), "{name}: {:?} vs {want:?}", t.data());
+        }
+    }
+    assert_eq!(params["edge"].data()[1], f64::INFINITY);
 }

@@ -6,13 +6,14 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tapegrad::nn::{Params, moons};
+use tapegrad::nn::Params;
+use tapegrad::notes::moons;
 use tapegrad::{Tape, Var};
 
 pub const SIZES: [usize; 4] = [2, 16, 16, 1];
 pub const POINTS: usize = 100;
 pub const LR: f64 = 0.1;
-use tapegrad::nn::moons::ALPHA;
+use tapegrad::notes::moons::ALPHA;
 
 /// Weights `[fan_in, fan_out]` row-major and biases of each layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,13 +22,13 @@ pub struct Net {
     pub b: Vec<Vec<f64>>,
 }
 
-/// Points `[POINTS, 2]` and labels +-1 (`nn::moons::make_moons`, noise 0.1).
+/// Points `[POINTS, 2]` and labels +-1 (`notes::moons::make_moons`, noise 0.1).
 pub struct Moons {
     pub x: Vec<f64>,
     pub y: Vec<f64>,
 }
 
-/// The library's demo data and network (`nn::moons`), unpacked into plain
+/// The library's demo data and network (`notes::moons`), unpacked into plain
 /// arrays for the hand-written step.
 pub fn setup(seed: u64) -> (Net, Moons) {
     let mut rng = StdRng::seed_from_u64(seed);

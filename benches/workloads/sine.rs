@@ -1,7 +1,7 @@
 //! One per-sample SGD step of the notes' 1-3-1 sine network, written
 //! directly with tape ops: `h = sigmoid(x w1 + b1)`, `y = h w2 + b2`, error
-//! `0.5 (y - t)^2`. The hand-written side is the library's
-//! `nn::sine::LoopsNet`.
+//! `0.5 (y - t)^2`. The hand-written side is
+//! `sine_loops::LoopsNet`.
 
 use tapegrad::nn::Params;
 use tapegrad::{Tape, Tensor, loss};
@@ -21,8 +21,8 @@ impl SineNet {
         SineNet { w1: [0.3, -0.5, 0.8], b1: [0.1, 0.0, -0.2], w2: [0.7, -0.4, 0.2], b2: [0.05] }
     }
 
-    /// The weights under the names `nn` uses, e.g. to start the library's
-    /// hand-written `nn::sine::LoopsNet` from the same point.
+    /// The weights under the names `nn` uses, e.g. to start the
+    /// hand-written `sine_loops::LoopsNet` from the same point.
     pub fn params(&self) -> Params {
         let mut p = Params::new();
         p.insert("hidden.w", Tensor::from_vec(self.w1.to_vec(), &[1, 3]));

@@ -325,6 +325,23 @@ fn first_bad_value(inner: &TapeInner, end: u32) -> Option<u32> {
     }
 }
 
+/// The first node whose value is not finite among the nodes node `out`
+/// reads, directly or through others (through `detach` too: its value is
+/// still read). A NaN elsewhere on the tape is not the output's problem.
+fn first_bad_value_read_by(inner: &TapeInner, out: u32) -> Option<u32> {
+    let first = first_bad_value(inner, out + 1)?; // nothing bad at all: no walk
+    let mut read = vec![false; out as usize + 1];
+    read[out as usize] = true;
+    for i in (first..=out).rev() {
+        if !read[i as usize] {
+            continue;
+        }
+        inner.args(i).iter().for_each(|&a| read[a as usize] = true);
+    }
+    let bad = |i: u32| inner.value(i).iter().any(|v| !v.is_finite());
+    (first..=out).find(|&i| read[i as usize] && (i == first || bad(i)))
+}
+
 fn forward_anomaly(inner: &TapeInner, i: u32) -> Anomaly {
     let value = Summary::of(inner.value(i), inner.shape(i));
     Anomaly::new(inner, Phase::Forward, i, value, None)
@@ -332,7 +349,8 @@ fn forward_anomaly(inner: &TapeInner, i: u32) -> Anomaly {
 
 impl<'t> Var<'t> {
     /// A backward sweep that checks every number: first that no value the
-    /// output depends on is NaN or infinite, then that every gradient the
+    /// output depends on is NaN or infinite (a bad value in a node the
+    /// output does not read is not reported: it cannot reach the output), then that every gradient the
     /// sweep sends is finite, stopping at the first that is not.
     ///
     /// ```
@@ -350,7 +368,7 @@ impl<'t> Var<'t> {
         check_scalar(self).map_err(CheckedBackwardError::NotScalar)?;
         {
             let inner = self.tape.inner.borrow();
-            if let Some(i) = first_bad_value(&inner, self.idx + 1) {
+            if let Some(i) = first_bad_value_read_by(&inner, self.idx) {
                 return Err(CheckedBackwardError::Anomaly(Box::new(forward_anomaly(&inner, i))));
             }
         }

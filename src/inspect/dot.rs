@@ -3,7 +3,8 @@
 //! small oval for the op that made it, and edges from inputs to outputs.
 //!
 //! Render it with `dot -Tsvg tape.dot -o tape.svg` (Graphviz: `apt-get
-//! install graphviz`, `brew install graphviz`).
+//! install graphviz`, `brew install graphviz`), or skip Graphviz: the
+//! [`svg`](super::svg) writer draws the same node description.
 
 use super::table::grad_preview;
 use super::{fmt_shape, op_label, preview};
@@ -43,35 +44,59 @@ impl Gradients<'_> {
     }
 }
 
+/// One tape node as the pictures draw it: a record (`title`, `data`,
+/// `grad` when gradients are given) and, unless it is a leaf or a
+/// constant, the oval of the op that made it, fed by `inputs`. The DOT
+/// and the SVG writers both draw from this.
+pub(crate) struct DrawnNode {
+    pub(crate) index: u32,
+    pub(crate) title: String,
+    pub(crate) data: String,
+    pub(crate) grad: Option<String>,
+    pub(crate) op: Option<(String, Vec<u32>)>,
+}
+
+/// Every node of the tape, in recording order (inputs before outputs).
+pub(crate) fn describe(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> Vec<DrawnNode> {
+    let names = inner.names_by_node(); // one pass: linear in the names
+    (0..inner.nodes.len() as u32)
+        .map(|i| {
+            let node = &inner.nodes[i as usize];
+            let shape = inner.shape(i);
+            let mut title = format!("#{i}");
+            if let Some(name) = names[i as usize] {
+                title.push(' ');
+                title.push_str(name);
+            }
+            if !shape.is_empty() {
+                title.push(' ');
+                title.push_str(&fmt_shape(shape));
+            }
+            if is_input(inner, i) && !node.needs_grad() {
+                title.push_str(" (constant)");
+            }
+            let data = preview(&inner.values[node.range()], shape);
+            let grad = grads.map(|g| grad_preview(inner, g, i).unwrap_or_else(|| "-".into()));
+            let op = (!is_input(inner, i)).then(|| (op_label(inner, i), inner.args(i).to_vec()));
+            DrawnNode { index: i, title, data, grad, op }
+        })
+        .collect()
+}
+
 fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
     let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n");
-    for i in 0..inner.nodes.len() as u32 {
-        let node = &inner.nodes[i as usize];
-        let shape = inner.shape(i);
-        let mut title = format!("#{i}");
-        if let Some(name) = inner.name(i) {
-            title.push(' ');
-            title.push_str(name);
-        }
-        if !shape.is_empty() {
-            title.push(' ');
-            title.push_str(&fmt_shape(shape));
-        }
-        if is_input(inner, i) && !node.needs_grad() {
-            title.push_str(" (constant)");
-        }
-        let mut label =
-            format!("{{ {} | data {}", escape(&title), escape(&preview(&inner.values[node.range()], shape)));
-        if let Some(g) = grads {
-            let grad = grad_preview(inner, g, i).unwrap_or_else(|| "-".into());
-            let _ = write!(label, " | grad {}", escape(&grad));
+    for node in describe(inner, grads) {
+        let i = node.index;
+        let mut label = format!("{{ {} | data {}", escape(&node.title), escape(&node.data));
+        if let Some(grad) = &node.grad {
+            let _ = write!(label, " | grad {}", escape(grad));
         }
         label.push_str(" }");
         let _ = writeln!(out, "  n{i} [shape=record, label=\"{label}\"];");
-        if !is_input(inner, i) {
-            let _ = writeln!(out, "  n{i}_op [label=\"{}\"];", escape(&op_label(inner, i)));
+        if let Some((op, inputs)) = &node.op {
+            let _ = writeln!(out, "  n{i}_op [label=\"{}\"];", escape(op));
             let _ = writeln!(out, "  n{i}_op -> n{i};");
-            for &input in inner.args(i) {
+            for input in inputs {
                 let _ = writeln!(out, "  n{input} -> n{i}_op;");
             }
         }

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`table`] | the tape as a table, one row per node ([`Tape::table`](crate::Tape::table), [`Gradients::table`](crate::Gradients::table)) |
 //! | [`dot`] | the graph in Graphviz DOT, micrograd's `draw_dot` style ([`Tape::to_dot`](crate::Tape::to_dot)) |
+//! | [`svg`] | the same graph drawn as SVG by a small layered layout, no Graphviz needed ([`Tape::to_svg`](crate::Tape::to_svg)) |
 //! | [`trace`] | the reverse sweep as a chain-rule walk ([`Var::backward_traced`](crate::Var::backward_traced)) |
 //! | [`anomaly`] | checked mode: the first op whose value or gradient is NaN or infinite ([`Tape::check`](crate::Tape::check)) |
 //!
@@ -21,6 +22,7 @@
 
 pub mod anomaly;
 pub mod dot;
+pub mod svg;
 pub mod table;
 pub mod trace;
 

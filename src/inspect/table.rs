@@ -88,6 +88,7 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
         header.push("grad");
     }
     let mut rows: Vec<Vec<String>> = vec![header.into_iter().map(String::from).collect()];
+    let names = inner.names_by_node(); // one pass: linear in the names
     for i in 0..inner.nodes.len() as u32 {
         let node = &inner.nodes[i as usize];
         let inputs = inner.args(i);
@@ -99,7 +100,7 @@ fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
         let op = op_label(inner, i);
         let mut row = vec![
             i.to_string(),
-            inner.name(i).unwrap_or("").to_string(),
+            names[i as usize].unwrap_or("").to_string(),
             op,
             inputs,
             fmt_shape(inner.shape(i)),

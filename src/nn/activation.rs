@@ -56,7 +56,7 @@ impl Activation {
             Activation::Identity => x.clone(),
             Activation::Sigmoid => x.map(stable_sigmoid),
             Activation::Tanh => x.map(f64::tanh),
-            Activation::Relu => x.map(|v| v.max(0.0)),
+            Activation::Relu => x.map(crate::tensor::relu), // keeps a NaN, as the tape's relu
         }
     }
 }

@@ -141,9 +141,10 @@ impl MlpSpec {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::{Tape, loss, nn::MlpSpec};
+/// use tapegrad::{Tape, loss, nn::MlpSpec, optim::{Optimizer, Sgd, SgdConfig}};
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rng);
+/// let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap(); // plain SGD
 /// let mut tape = Tape::new();
 /// let mut errors = Vec::new();
 /// for _ in 0..50 {
@@ -154,7 +155,7 @@ impl MlpSpec {
 ///     let e = loss::sse_half(mlp.forward(vars, x), t);   // 0.5 (y - t)^2
 ///     errors.push(e.item());
 ///     let grads = e.backward();
-///     mlp.params_mut().sgd_step(vars, &grads, 0.1);
+///     opt.step(mlp.params_mut(), vars, &grads).unwrap();
 /// }
 /// assert!(errors[49] < errors[0]);
 /// ```
@@ -240,7 +241,7 @@ impl Mlp {
 
 /// The name of layer `k` out of `n_layers`: `"out"` for the last, `"hidden"`
 /// for the only hidden layer, `"hidden1"`, `"hidden2"`, ... for several.
-pub(super) fn layer_name(k: usize, n_layers: usize) -> String {
+pub(crate) fn layer_name(k: usize, n_layers: usize) -> String {
     match (k + 1 == n_layers, n_layers) {
         (true, _) => "out".to_string(),
         (false, 2) => "hidden".to_string(),

@@ -1,16 +1,12 @@
-//! Models: named parameters, layers, activations, initialisation, the MLP
-//! built declaratively, and the notes' hand-written layers as the reference.
+//! Models: named parameters, layers, activations, initialisation and the
+//! MLP built declaratively. (The notes' hand-written layers, the reference
+//! the tape is tested against, are in [`crate::notes::manual`].)
 //!
 //! - [`Params`] / [`ParamVars`]: named, ordered parameters and their Vars on
 //!   a tape for one step; gradients back by name.
+//! - [`safetensors`]: `Params` saved to and loaded from safetensors files.
 //! - [`Linear`], [`Activation`], [`Init`]: the pieces.
 //! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
-//! - [`manual`]: `HiddenLayer` and `OutputLayer` exactly as the notes
-//!   write them, backward by hand, no tape: the independent truth the
-//!   tape's gradients are tested against.
-//! - [`moons`]: micrograd's two-moons demo at the scalar and tensor level.
-//! - [`sine`]: the notes' worked example (fitting `sin x`), one SGD step
-//!   for each engine.
 //!
 //! A model need not be an `Mlp`: any function of Vars is a model.
 //!
@@ -30,14 +26,13 @@
 mod activation;
 mod init;
 mod linear;
-pub mod manual;
 mod mlp;
-pub mod moons;
 pub mod params;
-pub mod sine;
+pub mod safetensors;
 
 pub use activation::Activation;
 pub use init::Init;
 pub use linear::Linear;
+pub(crate) use mlp::layer_name;
 pub use mlp::{Mlp, MlpSpec};
 pub use params::{ParamGrads, ParamVars, Params};

@@ -4,8 +4,9 @@
 //! `"hidden.w"`, `"hidden.b"`, ...), outside any tape. Each training step
 //! copies them onto a tape as leaf Vars ([`Params::on_tape`]), runs the
 //! forward pass and the backward sweep, then reads the gradients back by
-//! name ([`ParamVars::grads`]) or applies them in place
-//! ([`Params::sgd_step`]).
+//! name ([`ParamVars::grads`]) or has an optimizer apply them in place
+//! ([`Optimizer::step`](crate::optim::Optimizer::step), the one way to step
+//! a model; plain SGD is [`Sgd`](crate::optim::Sgd) with its defaults).
 //!
 //! # The zero-allocation path
 //! A loop that reuses one tape allocates nothing after its first step:
@@ -14,31 +15,30 @@
 //!   (a copy into the arena) and names it through the tape's name arena;
 //!   it returns a [`ParamVars`], a `Copy` handle (tape, first node, count),
 //!   not a `Vec`: parameter `i` is node `first + i`;
-//! - [`Params::sgd_step`] reads each gradient as a slice with
-//!   `Gradients::with_grad` and updates the tensor in place, building no
-//!   `Tensor`. An optimizer does the same through
-//!   [`Params::for_each_grad`] (`name, &mut param, &[grad]`), or through
-//!   [`Params::iter_mut`] and [`ParamVars::get`].
+//! - `opt.step(&mut params, vars, &grads)` reads each gradient as a slice
+//!   with `Gradients::with_grad` and updates the tensor in place, building
+//!   no `Tensor`; the optimizer's per-parameter state, made on the first
+//!   step, is found by name without allocating.
 //!
 //! The allocating conveniences ([`ParamVars::grads`], [`Params::get`] into
 //! a clone, ...) are for tests and printing.
 //!
 //! ```
-//! use tapegrad::{Tape, Tensor, nn::Params};
+//! use tapegrad::{Tape, Tensor, nn::Params, optim::{Optimizer, Sgd, SgdConfig}};
 //! let mut params = Params::new();
 //! params.insert("w", Tensor::from_vec(vec![1.0, 2.0], &[2]));
+//! let mut opt = Sgd::new(SgdConfig { lr: 0.25, ..Default::default() }).unwrap();
 //! let mut tape = Tape::new();
 //! for _ in 0..3 {
 //!     tape.clear();                           // keeps the arena: no allocation
 //!     let vars = params.on_tape(&tape);       // Copy handle, no Vec
 //!     let loss = vars.by_name(&params, "w").square().sum();
 //!     let grads = loss.backward();
-//!     params.sgd_step(vars, &grads, 0.25);    // w -= 0.25 * 2w, in place
+//!     opt.step(&mut params, vars, &grads).unwrap(); // w -= 0.25 * 2w, in place
 //! }
 //! assert_eq!(params["w"].data(), &[0.125, 0.25]); // halved three times
 //! ```
 
-use crate::optim::{OptimError, Optimizer};
 use crate::tape::{Gradients, Tape, Var};
 use crate::tensor::Tensor;
 use indexmap::IndexMap;
@@ -67,9 +67,46 @@ pub type ParamGrads = IndexMap<String, Tensor>;
 /// assert_eq!(p.names().collect::<Vec<_>>(), ["out.w", "out.b"]);
 /// assert_eq!(p.numel(), 4);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Params {
     map: IndexMap<String, Tensor>,
+    /// Which set of parameters this is, so that the [`ParamVars`] of one
+    /// `Params` cannot step another of the same size (they would silently
+    /// update the wrong tensors). Unique per value: a clone gets its own.
+    id: u64,
+}
+
+/// A fresh [`Params`] id.
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params { map: IndexMap::new(), id: next_id() }
+    }
+}
+
+/// A clone holds the same tensors but is another set of parameters: it
+/// gets its own id, so the original's [`ParamVars`] cannot step it.
+impl Clone for Params {
+    fn clone(&self) -> Params {
+        Params { map: self.map.clone(), id: next_id() }
+    }
+}
+
+/// Equal when the names, order and tensors are equal (the id is identity, not value).
+impl PartialEq for Params {
+    fn eq(&self, other: &Params) -> bool {
+        self.map == other.map
+    }
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Params").field("map", &self.map).finish()
+    }
 }
 
 impl Params {
@@ -214,37 +251,26 @@ impl Params {
         for (name, value) in &self.map {
             tape.var(value).named(name);
         }
-        ParamVars { tape, first, count: self.map.len() }
+        ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
     }
 
     /// Calls `f(name, param, grad)` for every parameter the loss reaches,
-    /// in order, with the gradient as a slice read straight from `grads`:
-    /// the hook an optimizer steps through, allocating nothing. A parameter
-    /// the loss does not reach (recorded after it) is skipped.
+    /// in order, with the gradient as a slice read straight from `grads`,
+    /// allocating nothing: what `Optimizer::step` steps through. A
+    /// parameter the loss does not reach (recorded after it) is skipped.
     ///
-    /// # Panics
-    /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::from_vec(vec![1.0, -2.0], &[2]));
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).abs().sum().backward(); // d|w|/dw = sign(w)
-    /// // sign-SGD: w -= 0.5 * sign(grad)
-    /// p.for_each_grad(vars, &g, |_name, w, grad| {
-    ///     w.data_mut().iter_mut().zip(grad).for_each(|(w, g)| *w -= 0.5 * g.signum());
-    /// });
-    /// assert_eq!(p["w"].data(), &[0.5, -1.5]);
-    /// ```
-    pub fn for_each_grad<'t>(
+    /// An error (nothing stepped) if `vars` was not made by these
+    /// parameters' [`Params::on_tape`] (the handle of another `Params` of
+    /// the same size, or of a clone, is refused rather than silently
+    /// stepping the wrong tensors), or a parameter's shape no longer matches
+    /// its Var.
+    pub(crate) fn for_each_grad<'t>(
         &mut self,
         vars: ParamVars<'t>,
         grads: &Gradients<'t>,
         mut f: impl FnMut(&str, &mut Tensor, &[f64]),
-    ) {
-        self.check_vars("for_each_grad", vars);
+    ) -> Result<(), String> {
+        self.try_check_vars("step", vars)?;
         for (i, (name, value)) in self.map.iter_mut().enumerate() {
             // `with_grad` checks that the Var and the gradients share a tape.
             grads.with_grad(vars.get(i), |g| {
@@ -253,65 +279,7 @@ impl Params {
                 }
             });
         }
-    }
-
-    /// Plain SGD in place, `p -= lr * grad`, reading each gradient as a
-    /// slice from `grads` (no `Tensor` is built, nothing is allocated).
-    /// A parameter the loss does not reach is left alone.
-    ///
-    /// # Panics
-    /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::scalar(3.0));
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).square().backward(); // d/dw = 2w = 6
-    /// p.sgd_step(vars, &g, 0.5);
-    /// assert_eq!(p["w"].item(), 0.0);
-    /// ```
-    pub fn sgd_step<'t>(&mut self, vars: ParamVars<'t>, grads: &Gradients<'t>, lr: f64) {
-        self.for_each_grad(vars, grads, |_, value, g| {
-            value.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
-        });
-    }
-
-    /// One step of any [`Optimizer`] over these parameters, by name: the
-    /// glue between a model and `tapegrad::optim`. Reads each gradient as a
-    /// slice (no `Tensor` is built); once the optimizer has its state,
-    /// nothing is allocated. A parameter the loss does not reach is left
-    /// alone, as PyTorch skips parameters whose `.grad` is `None`.
-    ///
-    /// # Panics
-    /// If `vars` was not made from these parameters (different count).
-    ///
-    /// ```
-    /// use tapegrad::{Tape, Tensor, nn::Params, optim::{Adam, AdamConfig}};
-    /// let mut p = Params::new();
-    /// p.insert("w", Tensor::from_vec(vec![3.0, -1.0], &[2]));
-    /// let mut adam = Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
-    /// let tape = Tape::new();
-    /// let vars = p.on_tape(&tape);
-    /// let g = vars.get(0).square().sum().backward();
-    /// p.optimizer_step(&mut adam, vars, &g).unwrap();
-    /// // Adam's first step moves each coordinate by lr against its gradient
-    /// assert!((p["w"].data()[0] - 2.9).abs() < 1e-9 && (p["w"].data()[1] + 0.9).abs() < 1e-9);
-    /// ```
-    pub fn optimizer_step<'t>(
-        &mut self,
-        optimizer: &mut impl Optimizer,
-        vars: ParamVars<'t>,
-        grads: &Gradients<'t>,
-    ) -> Result<(), OptimError> {
-        let mut result = Ok(());
-        self.for_each_grad(vars, grads, |name, value, g| {
-            if result.is_ok() {
-                result = optimizer.update(name, value.data_mut(), g);
-            }
-        });
-        result
+        Ok(())
     }
 
     /// Largest absolute difference between matching parameters, by name.
@@ -334,17 +302,47 @@ impl Params {
                 let b = other.get(name).unwrap_or_else(|| panic!("max_abs_diff: the other has no parameter {name:?}"));
                 a.max_abs_diff(b)
             })
-            .fold(0.0, f64::max)
+            .fold(0.0, crate::tensor::max_keep_nan) // a NaN difference is not "no difference"
     }
 
+    /// Refuses `vars` made from other parameters: by id when `on_tape` made
+    /// them, and always by count and by each parameter's shape (so
+    /// `ParamVars::from_vars` handles are checked as far as they can be).
+    /// Allocates nothing: it runs at every training step.
     fn check_vars(&self, op: &str, vars: ParamVars<'_>) {
-        assert_eq!(
-            vars.count,
-            self.len(),
-            "{op}: these Vars hold {} parameters but the Params hold {}; use the ParamVars made by on_tape",
-            vars.count,
-            self.len()
-        );
+        if let Err(e) = self.try_check_vars(op, vars) {
+            panic!("{e}");
+        }
+    }
+
+    /// Why `vars` cannot stand for these parameters, if it cannot.
+    pub(crate) fn try_check_vars(&self, op: &str, vars: ParamVars<'_>) -> Result<(), String> {
+        if vars.owner.is_some_and(|owner| owner != self.id) {
+            return Err(format!(
+                "{op}: these ParamVars were made by on_tape of other Params (a different model, or a clone); \
+                 use the ParamVars these Params' on_tape returned"
+            ));
+        }
+        if vars.count != self.len() {
+            return Err(format!(
+                "{op}: these Vars hold {} parameters but the Params hold {}; use the ParamVars made by on_tape",
+                vars.count,
+                self.len()
+            ));
+        }
+        for (i, (name, value)) in self.map.iter().enumerate() {
+            let node = vars.first + i;
+            let ok = vars.tape.with_shape(node, |shape| shape == value.shape());
+            if !ok {
+                let shape = vars.tape.with_shape(node, |shape| shape.to_vec());
+                return Err(format!(
+                    "{op}: parameter {name:?} has shape {:?} but its Var (node {node}) has shape {shape:?}; \
+                     was it replaced after on_tape?",
+                    value.shape()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -360,7 +358,7 @@ impl std::ops::Index<&str> for Params {
 
 impl FromIterator<(String, Tensor)> for Params {
     fn from_iter<I: IntoIterator<Item = (String, Tensor)>>(iter: I) -> Params {
-        Params { map: iter.into_iter().collect() }
+        Params { map: iter.into_iter().collect(), id: next_id() }
     }
 }
 
@@ -383,6 +381,9 @@ pub struct ParamVars<'t> {
     tape: &'t Tape,
     first: usize,
     count: usize,
+    /// The id of the [`Params`] whose `on_tape` made this handle; `None`
+    /// for [`ParamVars::from_vars`], which any Params of that layout may use.
+    owner: Option<u64>,
 }
 
 impl<'t> ParamVars<'t> {
@@ -409,7 +410,7 @@ impl<'t> ParamVars<'t> {
                 first + i
             );
         }
-        ParamVars { tape, first, count: vars.len() }
+        ParamVars { tape, first, count: vars.len(), owner: None }
     }
 
     /// The Var of parameter `i` (in the parameters' order).

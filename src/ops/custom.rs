@@ -25,7 +25,7 @@
 //! ```
 
 use crate::tape::{BackwardCx, ForwardCx, Op, Tape, Var};
-use crate::tensor::Tensor;
+use crate::tensor::{ShapeError, Tensor};
 use std::borrow::Cow;
 
 /// A user-defined op: how to compute its value, and how to turn the
@@ -120,7 +120,7 @@ impl Tape {
     /// Records a user-defined op on `inputs`.
     ///
     /// # Panics
-    /// If an input belongs to another tape.
+    /// If an input belongs to another tape (see [`Tape::try_custom`]).
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
@@ -136,12 +136,31 @@ impl Tape {
     /// assert_eq!((y.item(), y.backward().wrt(x).item()), (6.0, 2.0));
     /// ```
     pub fn custom<'t>(&'t self, op: impl CustomOp, inputs: &[Var<'t>]) -> Var<'t> {
-        for v in inputs {
-            self.check_same_tape("custom", *v);
-        }
+        self.try_custom(op, inputs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::custom`], but an input from another tape is an error
+    /// naming the op (checked before the op's `forward` runs). What the
+    /// user's own `forward` does is up to it.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, ops::custom::CustomOp};
+    /// struct Double;
+    /// impl CustomOp for Double {
+    ///     fn name(&self) -> &'static str { "double" }
+    ///     fn forward(&self, x: &[Tensor]) -> Tensor { x[0].scale(2.0) }
+    ///     fn backward(&self, _: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> { vec![g.scale(2.0)] }
+    /// }
+    /// let (tape, other) = (Tape::new(), Tape::new());
+    /// let x = other.scalar(3.0);
+    /// let e = tape.try_custom(Double, &[x]).unwrap_err();
+    /// assert!(e.to_string().starts_with("double: shape []: an operand belongs to another tape"));
+    /// ```
+    pub fn try_custom<'t>(&'t self, op: impl CustomOp, inputs: &[Var<'t>]) -> Result<Var<'t>, ShapeError> {
+        self.try_same_tape(op.name(), inputs)?;
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         // Run once here: the output's shape is only known by running it.
         let output = op.forward(&values);
-        self.push_owned(Box::new(Custom(op)), inputs, &output)
+        Ok(self.push_owned(Box::new(Custom(op)), inputs, &output))
     }
 }

@@ -35,7 +35,7 @@ impl<'t> Var<'t> {
     /// let a = tape.scalar(3.0);
     /// let f = a * a.detach(); // d/da = a.detach() = 3, not 2a
     /// assert_eq!(f.backward().wrt(a).item(), 3.0);
-    /// assert!(!a.detach().requires_grad());
+    /// assert!(!a.detach().requires_grad()); // a constant, as far as gradients go
     /// ```
     pub fn detach(self) -> Var<'t> {
         self.tape.push::<Detach>(NodeParams::default(), &[self], OutShape::Like(0))

@@ -66,7 +66,7 @@ impl<'t> Var<'t> {
     /// Transpose of a 2-D Var.
     ///
     /// # Panics
-    /// If the Var is not 2-D.
+    /// If the Var is not 2-D (see [`Var::try_t`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -74,8 +74,19 @@ impl<'t> Var<'t> {
     /// assert_eq!(a.t().shape().as_slice(), &[3, 2]);
     /// ```
     pub fn t(self) -> Var<'t> {
-        let (r, c) = check_2d("t", &self.shape()).unwrap_or_else(|e| panic!("{e}"));
-        self.tape.push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r]))
+        self.try_t().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::t`], but a Var that is not 2-D is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.var(tapegrad::Tensor::zeros(&[3])).try_t().unwrap_err();
+    /// assert_eq!(e.to_string(), "t: shape [3]: expected a 2-D tensor");
+    /// ```
+    pub fn try_t(self) -> Result<Var<'t>, ShapeError> {
+        let (r, c) = check_2d("t", &self.shape())?;
+        Ok(self.tape.push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r])))
     }
 
     /// The same elements under a new shape.

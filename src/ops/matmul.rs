@@ -49,8 +49,8 @@ impl<'t> Var<'t> {
     /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
     ///
     /// # Panics
-    /// If an operand is not 2-D or the inner dimensions differ; the message
-    /// names `matmul` and both shapes.
+    /// If an operand is not 2-D, the inner dimensions differ or `other` is
+    /// from another tape; the message names `matmul` and both shapes.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -63,7 +63,8 @@ impl<'t> Var<'t> {
         self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Like [`Var::matmul`], but a shape mismatch is an error.
+    /// Like [`Var::matmul`], but a shape mismatch (or an operand from
+    /// another tape) is an error.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -73,7 +74,8 @@ impl<'t> Var<'t> {
     /// assert_eq!(e.to_string(), "matmul: shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ");
     /// ```
     pub fn try_matmul(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
-        self.tape.check_same_tape("matmul", other);
+        // Before the shapes: `other`'s index means nothing on this tape.
+        self.tape.try_same_tape("matmul", &[self, other])?;
         let (m, _, n) = self.tape.with_shapes(self.idx, other.idx, matmul_dims)?;
         Ok(self.tape.push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
     }

@@ -1,8 +1,11 @@
 //! `maximum(a, b)`, elementwise with broadcasting; the gradient goes to the
-//! larger input (to `a` on a tie).
+//! larger input (to `a` on a tie). A NaN in either input gives NaN, as
+//! PyTorch's `maximum` (`f64::max` would return the other input and hide
+//! the NaN).
 
 use super::elementwise::{BinaryFn, binary};
 use crate::tape::Var;
+use crate::tensor::ShapeError;
 
 /// The rule: forward and both partials side by side.
 pub(crate) struct Maximum;
@@ -11,7 +14,7 @@ impl BinaryFn for Maximum {
     const NAME: &'static str = "maximum";
     const TEXT: [&'static str; 2] = ["[a>=b]", "[a<b]"];
     fn f(a: f64, b: f64) -> f64 {
-        a.max(b)
+        crate::tensor::max_keep_nan(a, b)
     }
     fn da(a: f64, b: f64, _: f64) -> f64 {
         if a >= b { 1.0 } else { 0.0 }
@@ -23,10 +26,11 @@ impl BinaryFn for Maximum {
 
 impl<'t> Var<'t> {
     /// Elementwise maximum with broadcasting; the gradient goes to the
-    /// larger input.
+    /// larger input (to `self` on a tie). A NaN in either input gives NaN.
     ///
     /// # Panics
-    /// If the shapes do not broadcast.
+    /// If the shapes do not broadcast or `other` is from another tape (see
+    /// [`Var::try_maximum`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -35,7 +39,21 @@ impl<'t> Var<'t> {
     /// assert_eq!((g.wrt(a).item(), g.wrt(b).item()), (0.0, 1.0));
     /// ```
     pub fn maximum(self, other: Var<'t>) -> Var<'t> {
-        binary::<Maximum>(self, other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_maximum(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::maximum`], but shapes that do not broadcast, or an
+    /// operand from another tape, are an error.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let a = tape.var(Tensor::zeros(&[2]));
+    /// let e = a.try_maximum(tape.var(Tensor::zeros(&[3]))).unwrap_err();
+    /// assert!(e.to_string().starts_with("maximum: shapes [2] and [3]"));
+    /// ```
+    pub fn try_maximum(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
+        binary::<Maximum>(self, other)
     }
 }
 
@@ -53,5 +71,12 @@ mod tests {
         let g = y.sum().backward();
         assert_eq!(g.wrt(a).data(), &[0.0, 1.0, 1.0]); // a tie goes to a
         assert_eq!(g.wrt(b).data(), &[1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn maximum_keeps_a_nan_on_either_side() {
+        let tape = Tape::new();
+        let (n, one) = (tape.scalar(f64::NAN), tape.scalar(1.0));
+        assert!(n.maximum(one).item().is_nan() && one.maximum(n).item().is_nan());
     }
 }

@@ -15,6 +15,7 @@
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
 //! | `softmax.rs` | `log_softmax` |
+//! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `detach.rs` | `detach` |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
 //!
@@ -35,6 +36,7 @@ mod layout;
 mod log1p;
 mod matmul;
 mod maximum;
+mod pick;
 mod power;
 mod reduce;
 mod relu;

@@ -32,6 +32,11 @@ impl UnaryFn for Square {
 }
 
 /// The `powi` rule: forward and local derivative side by side.
+///
+/// Edges: `n = 0` has derivative 0 everywhere, also at `x = 0` (where
+/// `0 * 0^-1` would be NaN); for `n = i32::MIN`, `n - 1` does not fit an
+/// `i32`, so `x^(n-1)` is taken as a real power (exact: the exponent is a
+/// whole number, so negative `x` keeps its sign rule).
 pub(crate) struct Powi;
 
 impl UnaryFn for Powi {
@@ -41,11 +46,18 @@ impl UnaryFn for Powi {
         x.powi(p as i32)
     }
     fn df(x: f64, _: f64, p: f64) -> f64 {
-        if p == 0.0 { 0.0 } else { p * x.powi(p as i32 - 1) }
+        match (p as i32).checked_sub(1) {
+            _ if p == 0.0 => 0.0,
+            Some(m) => p * x.powi(m),
+            None => p * x.powf(p - 1.0),
+        }
     }
 }
 
 /// The `powf` rule: forward and local derivative side by side.
+///
+/// Edge: `p = 0` has derivative 0 everywhere, also at `x = 0` (where
+/// `0 * 0^-1` would be NaN), as for `powi`.
 pub(crate) struct Powf;
 
 impl UnaryFn for Powf {
@@ -55,7 +67,7 @@ impl UnaryFn for Powf {
         x.powf(p)
     }
     fn df(x: f64, _: f64, p: f64) -> f64 {
-        p * x.powf(p - 1.0)
+        if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }
     }
 }
 
@@ -115,5 +127,14 @@ mod tests {
         unary(|v| v.powi(3), &[-2.0, 0.5, 3.0], |x| x * x * x, |x| 3.0 * x * x, 1e-15);
         unary(|v| v.powi(0), &[-2.0, 0.0, 3.0], |_| 1.0, |_| 0.0, 0.0);
         unary(|v| v.powf(1.5), &[0.5, 2.0, 4.0], |x| x.powf(1.5), |x| 1.5 * x.sqrt(), 1e-15);
+        unary(|v| v.powf(0.0), &[-2.0, 0.0, 3.0], |_| 1.0, |_| 0.0, 0.0); // 0 at 0, not 0 * inf
+    }
+
+    #[test]
+    fn powi_of_i32_min_has_a_finite_gradient_at_one() {
+        // d/dx x^n at 1 is n, also when n - 1 does not fit an i32.
+        let tape = crate::Tape::new();
+        let x = tape.scalar(1.0);
+        assert_eq!(x.powi(i32::MIN).backward().wrt(x).item(), i32::MIN as f64);
     }
 }

@@ -214,7 +214,7 @@ fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var
     let in_shape = x.shape();
     let name = if mean { "mean_axis" } else { "sum_axis" };
     check_axis(name, &in_shape, axis)?;
-    let shape = reduced_shape(&in_shape, axis, keepdim);
+    let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);
     Ok(if mean { x.tape.push::<MeanAxis>(params, &[x], out) } else { x.tape.push::<SumAxis>(params, &[x], out) })

@@ -1,4 +1,6 @@
 //! `relu(x) = max(x, 0)`, elementwise; `d/dx = 1` for x > 0, else 0 (0 at the kink, as PyTorch).
+//! A NaN input gives NaN, as in PyTorch: `f64::max` would drop it and hide
+//! the NaN from the rest of the program.
 
 use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
@@ -10,7 +12,7 @@ impl UnaryFn for Relu {
     const NAME: &'static str = "relu";
     const TEXT: &'static str = "[x>0]";
     fn f(x: f64, _: f64) -> f64 {
-        x.max(0.0)
+        crate::tensor::relu(x)
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
         if x > 0.0 { 1.0 } else { 0.0 }
@@ -18,7 +20,7 @@ impl UnaryFn for Relu {
 }
 
 impl<'t> Var<'t> {
-    /// `max(x, 0)`, elementwise (derivative 0 at 0).
+    /// `max(x, 0)`, elementwise (derivative 0 at 0); NaN stays NaN.
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -37,5 +39,11 @@ mod tests {
     fn relu_matches_its_closed_form() {
         let step = |x: f64| if x > 0.0 { 1.0 } else { 0.0 };
         unary(|v| v.relu(), &[-2.0, 0.0, 3.0], |x| x.max(0.0), step, 0.0);
+    }
+
+    #[test]
+    fn relu_keeps_a_nan() {
+        let tape = crate::Tape::new();
+        assert!(tape.scalar(f64::NAN).relu().item().is_nan());
     }
 }

@@ -1,7 +1,9 @@
 //! `log_softmax` over the last axis.
 //!
-//! Forward: `y = x - max(x) - ln(sum(exp(x - max(x))))`, row by row; the
-//! shift by the row's maximum keeps it finite at any magnitude.
+//! Forward: `y = (x - max(x)) - ln(sum(exp(x - max(x))))`, row by row; the
+//! shift by the row's maximum keeps it finite at any magnitude, and it is
+//! subtracted before the log-sum so nothing rounds away past 2^53 (see
+//! `tensor::log_softmax_into` for the edges: -inf, +inf, NaN).
 //! Backward: with `p = softmax(x) = exp(y)`,
 //! `grad_x = grad_y - p * sum(grad_y)`, row by row.
 

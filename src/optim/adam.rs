@@ -154,7 +154,7 @@ fn adam_step(
         let v = &mut state.v[i];
         *v = beta2 * *v + (1.0 - beta2) * g * g;
         let v_used = if amsgrad {
-            state.v_max[i] = state.v_max[i].max(*v);
+            state.v_max[i] = crate::tensor::max_keep_nan(state.v_max[i], *v); // keeps a NaN
             state.v_max[i]
         } else {
             *v

@@ -10,6 +10,14 @@ use indexmap::IndexMap;
 /// `max_norm / (norm + 1e-6)`, applied only when it is below 1; the
 /// direction of the whole gradient is kept.
 ///
+/// The norm is accumulated scaled, as BLAS's `dnrm2`: squares of the
+/// elements divided by the largest magnitude seen so far, so `[1e200, 1e200]`
+/// measures `1.41e200` (not an overflow to inf, which zeroed every gradient)
+/// and `[1e-200, 1e-200]` measures `1.41e-200` (not an underflow to 0).
+/// Edges: a NaN anywhere gives a NaN norm and the gradients are left as
+/// they are (the NaN stays visible); an infinite element gives an infinite
+/// norm and scales every gradient by 0, as PyTorch does.
+///
 /// ```
 /// use indexmap::IndexMap;
 /// use tapegrad::{Tensor, optim::clip::clip_grad_norm};
@@ -22,12 +30,39 @@ use indexmap::IndexMap;
 /// assert!((g["w"].item() - 0.6).abs() < 1e-6 && (g["b"].item() - 0.8).abs() < 1e-6);
 /// ```
 pub fn clip_grad_norm(grads: &mut IndexMap<String, Tensor>, max_norm: f64) -> f64 {
-    let norm = grads.values().flat_map(|g| g.data()).map(|x| x * x).sum::<f64>().sqrt();
+    let norm = scaled_norm(grads.values().flat_map(|g| g.data()).copied());
     let scale = max_norm / (norm + 1e-6);
     if scale < 1.0 {
         grads.values_mut().for_each(|g| g.map_inplace(|x| x * scale));
     }
     norm
+}
+
+/// The L2 norm of `values` without overflow or underflow: `scale * sqrt(ssq)`
+/// with `scale` the largest magnitude so far and `ssq` the sum of
+/// `(x / scale)^2`, rescaled whenever a larger element arrives (the
+/// algorithm of BLAS's `dnrm2`, one pass).
+fn scaled_norm(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut scale, mut ssq) = (0.0f64, 1.0f64);
+    for x in values {
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        let a = x.abs();
+        if a == 0.0 {
+            continue;
+        }
+        if a.is_infinite() {
+            return f64::INFINITY; // the rescale below would compute inf / inf
+        }
+        if scale < a {
+            ssq = 1.0 + ssq * (scale / a) * (scale / a);
+            scale = a;
+        } else {
+            ssq += (a / scale) * (a / scale);
+        }
+    }
+    scale * ssq.sqrt()
 }
 
 /// Clamps every gradient element into `[-clip_value, clip_value]`; each

@@ -1,11 +1,27 @@
 //! Optimizers: the update rules of the notes' chapter 3, written so that a
 //! user switching from `torch.optim` gets the same trajectory.
 //!
-//! Every optimizer implements [`Optimizer`]: [`Optimizer::update`] moves one
-//! named parameter (a plain `&mut [f64]`) by its gradient and keeps its state
-//! (momentum, running averages, step count) under that name, so it works
-//! with any container and allocates nothing once the state exists.
-//! [`Optimizer::step`] does the same over a whole map of named parameters.
+//! # One way to step a model
+//! After `loss.backward()`, a model's parameters move with
+//! [`Optimizer::step`]: `opt.step(&mut params, vars, &grads)`, the
+//! `optimizer.step()` a PyTorch user writes after `loss.backward()`. Plain
+//! SGD is just another optimizer: [`Sgd`] with its default momentum,
+//! dampening and weight decay (all 0) computes `p -= lr * g`, the same
+//! arithmetic as a hand-written loop, bit for bit.
+//!
+//! Why the optimizer steps the parameters (`opt.step(&mut params, ..)`)
+//! rather than the parameters stepping themselves (`params.step(&mut opt,
+//! ..)`): the update rule and its state (momentum, running averages, step
+//! counts) belong to the optimizer, as in `torch.optim`; `Params` only
+//! holds values. A schedule drives the same object (`opt.set_lr`), and
+//! swapping SGD for Adam changes one constructor, not the training loop.
+//!
+//! Underneath, [`Optimizer::update`] is the rule for one named tensor (a
+//! plain `&mut [f64]` and its gradient): what each optimizer implements,
+//! with its state kept under that name, so nothing is allocated once the
+//! state exists. Call it directly only for values that are not a model's
+//! [`Params`] (a point on a test function, a solver's
+//! `theta`).
 //!
 //! | type | PyTorch | notes (SEED.md ch. 3) |
 //! |---|---|---|
@@ -19,14 +35,16 @@
 //! [`clip`].
 //!
 //! ```
-//! use indexmap::IndexMap;
-//! use tapegrad::Tensor;
+//! use tapegrad::{Tape, Tensor, nn::Params};
 //! use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 //!
-//! let mut params = IndexMap::from([("w".to_string(), Tensor::from_vec(vec![1.0, -2.0], &[2]))]);
-//! let grads = IndexMap::from([("w".to_string(), Tensor::from_vec(vec![0.5, 0.5], &[2]))]);
+//! let mut params = Params::new();
+//! params.insert("w", Tensor::from_vec(vec![1.0, -2.0], &[2]));
 //! let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
-//! opt.step(&mut params, &grads).unwrap();
+//! let tape = Tape::new();
+//! let vars = params.on_tape(&tape);
+//! let grads = (vars.get(0) * 0.5).sum().backward(); // d/dw = [0.5, 0.5]
+//! opt.step(&mut params, vars, &grads).unwrap();     // w -= 0.1 * 0.5
 //! assert_eq!(params["w"].data(), &[1.0 - 0.05, -2.0 - 0.05]);
 //! ```
 
@@ -61,7 +79,8 @@ pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use sgd::{Sgd, SgdConfig};
 
-use crate::tensor::Tensor;
+use crate::nn::{ParamVars, Params};
+use crate::tape::Gradients;
 use indexmap::IndexMap;
 use std::fmt;
 
@@ -94,6 +113,13 @@ pub enum OptimError {
         /// Length of the gradient.
         grad_len: usize,
     },
+    /// The `ParamVars` handed to `step` were not made by these `Params`'
+    /// `on_tape` (another model's, a clone's, or stale after a parameter
+    /// was replaced): nothing was stepped.
+    ForeignVars {
+        /// What does not match, naming the parameter where one is at fault.
+        detail: String,
+    },
     /// A parameter's length changed since the optimizer first saw it, so its
     /// state no longer fits.
     StateMismatch {
@@ -104,11 +130,6 @@ pub enum OptimError {
         /// Length of the parameter now.
         param_len: usize,
     },
-    /// A gradient names no parameter.
-    UnknownGradient {
-        /// The gradient's name.
-        name: String,
-    },
 }
 
 impl fmt::Display for OptimError {
@@ -117,6 +138,7 @@ impl fmt::Display for OptimError {
             OptimError::InvalidHyperparameter { optimizer, name, value, expected } => {
                 write!(f, "{optimizer}: invalid {name} = {value} ({expected})")
             }
+            OptimError::ForeignVars { detail } => f.write_str(detail),
             OptimError::LengthMismatch { param, param_len, grad_len } => {
                 write!(
                     f,
@@ -127,9 +149,6 @@ impl fmt::Display for OptimError {
                 f,
                 "optimizer step: parameter \"{param}\" now has {param_len} elements but its optimizer state was built for {state_len}"
             ),
-            OptimError::UnknownGradient { name } => {
-                write!(f, "optimizer step: gradient \"{name}\" matches no parameter")
-            }
         }
     }
 }
@@ -138,8 +157,9 @@ impl std::error::Error for OptimError {}
 
 /// A first-order optimizer that moves named parameters by their gradients.
 ///
-/// Implementors write [`Optimizer::update`] (one parameter) and the
-/// learning-rate accessors; [`Optimizer::step`] is provided.
+/// Implementors write [`Optimizer::update`] (the rule for one named
+/// tensor) and the learning-rate accessors; [`Optimizer::step`], the one
+/// way to step a model, is provided.
 ///
 /// ```
 /// use tapegrad::optim::{Adam, AdamConfig, Optimizer};
@@ -166,24 +186,45 @@ pub trait Optimizer {
     /// Forgets all state (momentum buffers, averages, step counts).
     fn reset(&mut self);
 
-    /// Updates every parameter that has a gradient of the same name.
-    /// Parameters without a gradient are left alone (as PyTorch skips
-    /// parameters whose `.grad` is `None`); a gradient without a parameter
-    /// is an error.
-    fn step(
-        &mut self,
-        params: &mut IndexMap<String, Tensor>,
-        grads: &IndexMap<String, Tensor>,
-    ) -> Result<(), OptimError> {
-        if let Some(name) = grads.keys().find(|k| !params.contains_key(k.as_str())) {
-            return Err(OptimError::UnknownGradient { name: name.clone() });
-        }
-        for (name, param) in params.iter_mut() {
-            if let Some(grad) = grads.get(name) {
-                self.update(name, param.data_mut(), grad.data())?;
-            }
-        }
-        Ok(())
+    /// One step over a model's parameters: every parameter the loss
+    /// reaches moves by its gradient, by name, in the parameters' order
+    /// (`vars` are the Vars [`Params::on_tape`] made from `params` for this
+    /// step, `grads` the sweep of the loss). This is PyTorch's
+    /// `optimizer.step()` after `loss.backward()`.
+    ///
+    /// Each gradient is read as a slice straight from `grads` (no `Tensor`
+    /// is built), so once the optimizer has its state nothing is allocated:
+    /// a training loop on a reused tape allocates nothing per step. A
+    /// parameter the loss does not reach is left alone, as PyTorch skips
+    /// parameters whose `.grad` is `None`. On an error (a parameter whose
+    /// length changed under its name since the state was made) the step
+    /// stops there and returns it.
+    ///
+    /// # Panics
+    /// If `vars` was not made from these parameters.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params, optim::{Adam, AdamConfig, Optimizer}};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::from_vec(vec![3.0, -1.0], &[2]));
+    /// let mut adam = Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
+    /// let tape = Tape::new();
+    /// let vars = p.on_tape(&tape);
+    /// let grads = vars.get(0).square().sum().backward();
+    /// adam.step(&mut p, vars, &grads).unwrap();
+    /// // Adam's first step moves each coordinate by lr against its gradient
+    /// assert!((p["w"].data()[0] - 2.9).abs() < 1e-9 && (p["w"].data()[1] + 0.9).abs() < 1e-9);
+    /// ```
+    fn step<'t>(&mut self, params: &mut Params, vars: ParamVars<'t>, grads: &Gradients<'t>) -> Result<(), OptimError> {
+        let mut result = Ok(());
+        params
+            .for_each_grad(vars, grads, |name, value, g| {
+                if result.is_ok() {
+                    result = self.update(name, value.data_mut(), g);
+                }
+            })
+            .map_err(|detail| OptimError::ForeignVars { detail })?;
+        result
     }
 }
 
@@ -215,9 +256,7 @@ impl<S: ParamState> StateMap<S> {
         grad_len: usize,
         init: impl FnOnce(usize) -> S,
     ) -> Result<&mut S, OptimError> {
-        if param_len != grad_len {
-            return Err(OptimError::LengthMismatch { param: name.to_string(), param_len, grad_len });
-        }
+        same_length(name, param_len, grad_len)?;
         let index = match self.states.get_index_of(name) {
             Some(i) => i,
             None => self.states.insert_full(name.to_string(), init(param_len)).0,
@@ -231,6 +270,15 @@ impl<S: ParamState> StateMap<S> {
 
     pub(crate) fn clear(&mut self) {
         self.states.clear();
+    }
+}
+
+/// A parameter and its gradient must have the same length.
+pub(crate) fn same_length(name: &str, param_len: usize, grad_len: usize) -> Result<(), OptimError> {
+    if param_len == grad_len {
+        Ok(())
+    } else {
+        Err(OptimError::LengthMismatch { param: name.to_string(), param_len, grad_len })
     }
 }
 

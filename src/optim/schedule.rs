@@ -19,7 +19,7 @@
 //! let schedule = StepLr { lr: 0.1, step_size: 10, gamma: 0.5 };
 //! for epoch in 0..30 {
 //!     opt.set_lr(schedule.lr(epoch));
-//!     // ... one epoch of opt.step(..) ...
+//!     // ... one epoch of opt.step(&mut params, vars, &grads) ...
 //! }
 //! assert_eq!(opt.lr(), 0.025);
 //! ```

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and
 //! weight decay: `torch.optim.SGD`.
 
-use super::{OptimError, Optimizer, ParamState, StateMap, check, non_negative};
+use super::{OptimError, Optimizer, ParamState, StateMap, check, non_negative, same_length};
 
 /// Hyperparameters of [`Sgd`]; the defaults are PyTorch's.
 ///
@@ -29,7 +29,10 @@ impl Default for SgdConfig {
     }
 }
 
-/// SGD as `torch.optim.SGD` computes it. Per step, with gradient `g`:
+/// SGD as `torch.optim.SGD` computes it. With the default config (no
+/// momentum, no weight decay) it is plain SGD, `theta <- theta - lr * g`,
+/// keeps no state, and does exactly the arithmetic of a hand-written loop.
+/// Per step, with gradient `g`:
 ///
 /// ```text
 /// g <- g + weight_decay * theta                 (if weight_decay != 0)
@@ -69,7 +72,7 @@ pub struct Sgd {
 #[derive(Clone, Debug)]
 struct SgdState {
     len: usize,
-    /// Momentum buffer `b`; empty when momentum is 0.
+    /// Momentum buffer `b` (plain SGD keeps no state at all).
     buf: Vec<f64>,
     started: bool,
 }
@@ -116,22 +119,35 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn update(&mut self, name: &str, param: &mut [f64], grad: &[f64]) -> Result<(), OptimError> {
         let SgdConfig { lr, momentum, dampening, weight_decay, nesterov } = self.config;
-        let with_momentum = momentum != 0.0;
-        let state = self.state.get(name, param.len(), grad.len(), |len| SgdState {
-            len,
-            buf: if with_momentum { vec![0.0; len] } else { Vec::new() },
-            started: false,
-        })?;
+        same_length(name, param.len(), grad.len())?;
+        // Only momentum needs a buffer; plain SGD keeps no state (nor does
+        // PyTorch's), so it looks nothing up by name.
+        let mut state = if momentum != 0.0 {
+            Some(self.state.get(name, param.len(), grad.len(), |len| SgdState {
+                len,
+                buf: vec![0.0; len],
+                started: false,
+            })?)
+        } else {
+            None
+        };
         for i in 0..param.len() {
-            let mut g = grad[i] + weight_decay * param[i];
-            if with_momentum {
+            let mut g = grad[i];
+            // Skipped at 0, as PyTorch does: `g + 0 * theta` would turn an
+            // infinite theta into NaN and flip the sign of a zero gradient.
+            if weight_decay != 0.0 {
+                g += weight_decay * param[i];
+            }
+            if let Some(state) = state.as_deref_mut() {
                 let b = &mut state.buf[i];
                 *b = if state.started { momentum * *b + (1.0 - dampening) * g } else { g };
                 g = if nesterov { g + momentum * *b } else { *b };
             }
             param[i] -= lr * g;
         }
-        state.started = true;
+        if let Some(state) = state {
+            state.started = true;
+        }
         Ok(())
     }
 

@@ -20,7 +20,7 @@ pub(crate) use backward::{SweepObserver, sweep_observed};
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp};
 pub use var::Var;
 
-use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, numel, strip_leading_ones};
+use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, checked_numel, numel, strip_leading_ones};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 
@@ -172,8 +172,20 @@ impl TapeInner {
     }
 
     pub fn name(&self, idx: u32) -> Option<&str> {
-        // Latest name wins; names are few, so a reverse scan is enough.
+        // Latest name wins; one look-up scans the names once. Code that
+        // wants many nodes' names uses `names_by_node` instead, which is
+        // linear where a scan per node would be quadratic.
         self.names.iter().rev().find(|(n, _)| *n == idx).map(|(_, r)| &self.name_text[r.clone()])
+    }
+
+    /// Every node's name (`None` for the unnamed), indexed by node, built in
+    /// one pass over the names; the latest name given to a node wins.
+    pub fn names_by_node(&self) -> Vec<Option<&str>> {
+        let mut by_node = vec![None; self.nodes.len()];
+        for (n, r) in &self.names {
+            by_node[*n as usize] = Some(&self.name_text[r.clone()]);
+        }
+        by_node
     }
 }
 
@@ -274,7 +286,7 @@ impl Tape {
     /// `Tensor` first.
     ///
     /// # Panics
-    /// If `data.len()` does not fit `shape`.
+    /// If `data.len()` does not fit `shape` (see [`Tape::try_var_from_slice`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -282,19 +294,26 @@ impl Tape {
     /// assert_eq!(x.value().shape(), &[2, 1]);
     /// ```
     pub fn var_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert!(
-            data.len() == numel(shape),
-            "var_from_slice: shape {shape:?}: {} values cannot fill {} elements",
-            data.len(),
-            numel(shape)
-        );
-        self.input::<op::Leaf>(shape, data, true)
+        self.try_var_from_slice(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::var_from_slice`], but a length that does not fit the
+    /// shape (or a shape whose element count overflows) is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.try_var_from_slice(&[1.0], &[2]).unwrap_err();
+    /// assert_eq!(e.to_string(), "var_from_slice: shape [2]: 1 values cannot fill 2 elements");
+    /// ```
+    pub fn try_var_from_slice(&self, data: &[f64], shape: &[usize]) -> Result<Var<'_>, ShapeError> {
+        check_fill("var_from_slice", data, shape)?;
+        Ok(self.input::<op::Leaf>(shape, data, true))
     }
 
     /// Records a constant from a slice and a shape.
     ///
     /// # Panics
-    /// If `data.len()` does not fit `shape`.
+    /// If `data.len()` does not fit `shape` (see [`Tape::try_constant_from_slice`]).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -302,13 +321,19 @@ impl Tape {
     /// assert_eq!(t.item(), 0.5);
     /// ```
     pub fn constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Var<'_> {
-        assert!(
-            data.len() == numel(shape),
-            "constant_from_slice: shape {shape:?}: {} values cannot fill {} elements",
-            data.len(),
-            numel(shape)
-        );
-        self.input::<op::Constant>(shape, data, false)
+        self.try_constant_from_slice(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tape::constant_from_slice`], but a length that does not fit the
+    /// shape (or a shape whose element count overflows) is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tape.try_constant_from_slice(&[], &[1 << 32, 1 << 32]).is_err());
+    /// ```
+    pub fn try_constant_from_slice(&self, data: &[f64], shape: &[usize]) -> Result<Var<'_>, ShapeError> {
+        check_fill("constant_from_slice", data, shape)?;
+        Ok(self.input::<op::Constant>(shape, data, false))
     }
 
     /// Records an input: its value copied in, a gradient slot if it is a
@@ -421,9 +446,9 @@ impl Tape {
         args: &[Var<'t>],
         shape: OutShape<'_>,
     ) -> Var<'t> {
-        for a in args {
-            self.check_same_tape(O::THIS.name(), *a);
-        }
+        // The only error left here is an operand from another tape: the
+        // op's `try_` form has checked the shapes.
+        self.try_same_tape(O::THIS.name(), args).unwrap_or_else(|e| panic!("{e}"));
         let mut inner = self.inner_mut(O::THIS.name());
         if let (OutShape::Like(0), [x]) = (shape, args)
             && let Some(v) = self.push_scalar::<O, 1>(&mut inner, params.p, [*x])
@@ -431,7 +456,7 @@ impl Tape {
             return v;
         }
         self.record_in::<O>(&mut inner, None, params, args, shape, Source::Forward, false)
-            .unwrap_or_else(|e| unreachable!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// [`Tape::push`] for an elementwise op of two inputs with NumPy
@@ -444,8 +469,7 @@ impl Tape {
         a: Var<'t>,
         b: Var<'t>,
     ) -> Result<Var<'t>, ShapeError> {
-        self.check_same_tape(O::THIS.name(), a);
-        self.check_same_tape(O::THIS.name(), b);
+        self.try_same_tape(O::THIS.name(), &[a, b])?;
         let mut inner = self.inner_mut(O::THIS.name());
         if let Some(v) = self.push_scalar::<O, 2>(&mut inner, params.p, [a, b]) {
             return Ok(v);
@@ -523,7 +547,7 @@ impl Tape {
         };
         let shape = OutShape::Given(value.shape());
         self.record::<op::Owned>(Some(index), NodeParams::default(), args, shape, Source::Copy(value.data()), false)
-            .unwrap_or_else(|e| unreachable!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Appends one node (see [`Tape::push`]); every node is appended here,
@@ -543,9 +567,9 @@ impl Tape {
         source: Source<'_>,
         leaf: bool,
     ) -> Result<Var<'t>, ShapeError> {
-        for a in args {
-            self.check_same_tape(O::THIS.name(), *a);
-        }
+        // Checked before borrowing: the error reads each operand's shape on
+        // its own tape.
+        self.try_same_tape(O::THIS.name(), args)?;
         self.record_in::<O>(&mut self.inner_mut(O::THIS.name()), owned, params, args, shape, source, leaf)
     }
 
@@ -597,10 +621,10 @@ impl Tape {
         };
         let grad = if needs_grad { inner.grad_len } else { 0 };
         assert!(
-            start + len <= u32::MAX as usize
+            start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
                 && idx < u32::MAX as usize
                 && dims < u32::MAX as usize
-                && grad + len < u32::MAX as usize,
+                && grad.checked_add(len).is_some_and(|end| end < u32::MAX as usize),
             "{}: the tape is full (more than 2^32 values or nodes)",
             O::THIS.name()
         );
@@ -680,19 +704,45 @@ impl Tape {
         })
     }
 
-    pub(crate) fn check_same_tape(&self, op: &str, v: Var<'_>) {
-        assert!(
-            std::ptr::eq(self, v.tape),
-            "{op}: an operand belongs to another tape (node {} of a different Tape); \
-             Vars can only be combined with Vars recorded on the same tape",
-            v.idx
-        );
+    /// The `try_` forms' check that every operand was recorded on `self`:
+    /// an error naming the op and the shapes each operand has on its own
+    /// tape (read there, so a foreign node index is never looked up here).
+    /// Every node is recorded through it too, so no op can mix tapes.
+    #[inline]
+    pub(crate) fn try_same_tape(&self, op: &'static str, operands: &[Var<'_>]) -> Result<(), ShapeError> {
+        match operands.iter().find(|v| !std::ptr::eq(self, v.tape)) {
+            None => Ok(()),
+            Some(foreign) => Err(foreign_operand(op, operands, *foreign)),
+        }
     }
+}
 
+/// The error for `foreign`, an operand of `op` recorded on another tape
+/// (kept out of line: recording is hot, this is not).
+#[cold]
+fn foreign_operand(op: &'static str, operands: &[Var<'_>], foreign: Var<'_>) -> ShapeError {
+    {
+        let shapes: Vec<Shape> = operands.iter().map(|v| v.shape()).collect();
+        let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let reason = format!(
+            "an operand belongs to another tape (node {} of a different Tape); \
+             Vars can only be combined with Vars recorded on the same tape",
+            foreign.idx
+        );
+        ShapeError::new(op, &refs, reason)
+    }
+}
+
+impl Tape {
     /// Calls `f` with the shapes of nodes `a` and `b`, read in place.
     pub(crate) fn with_shapes<R>(&self, a: u32, b: u32, f: impl FnOnce(&[usize], &[usize]) -> R) -> R {
         let inner = self.inner.borrow();
         f(inner.shape(a), inner.shape(b))
+    }
+
+    /// Calls `f` with the shape of node `idx`, read in place (no copy).
+    pub(crate) fn with_shape<R>(&self, idx: usize, f: impl FnOnce(&[usize]) -> R) -> R {
+        f(self.inner.borrow().shape(idx as u32))
     }
 
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).
@@ -720,6 +770,16 @@ fn copy_dims(inner: &mut TapeInner, i: u32) -> (usize, usize) {
         inner.dims.push(extent);
     }
     (n.len as usize, n.ndim as usize)
+}
+
+/// Checks that `data` fills `shape` exactly, with the count checked.
+fn check_fill(op: &'static str, data: &[f64], shape: &[usize]) -> Result<(), ShapeError> {
+    let n = checked_numel(op, shape)?;
+    if data.len() == n {
+        Ok(())
+    } else {
+        Err(ShapeError::new(op, &[shape], format!("{} values cannot fill {n} elements", data.len())))
+    }
 }
 
 /// Where a new node's value comes from.

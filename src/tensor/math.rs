@@ -3,7 +3,9 @@
 //! method that wraps it.
 
 use super::{MatRef, Shape, ShapeError, Tensor, broadcast_shape, for_each_broadcast, gemm, numel};
-use super::{check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis};
+use super::{
+    check_2d, check_axis, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, split_axis,
+};
 
 /// `out[i] = f(a[ia], b[ib])` over the broadcast of `a` and `b`.
 pub(crate) fn binary_into(
@@ -84,6 +86,23 @@ pub fn stable_softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// `max(x, 0)` that keeps a NaN (`f64::max` returns the other operand).
+///
+/// ```
+/// use tapegrad::tensor::relu;
+/// assert_eq!((relu(-1.0), relu(2.0)), (0.0, 2.0));
+/// assert!(relu(f64::NAN).is_nan());
+/// ```
+pub fn relu(x: f64) -> f64 {
+    if x > 0.0 || x.is_nan() { x } else { 0.0 }
+}
+
+/// `max(a, b)`, but NaN when either is NaN (`f64::max` returns the other
+/// operand, which silently hides a NaN).
+pub(crate) fn max_keep_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { a + b } else { a.max(b) }
+}
+
 /// `out[o, i] = sum_k x[o, k, i]`: the sum over one axis.
 pub(crate) fn sum_axis_into(x: &[f64], shape: &[usize], axis: usize, out: &mut [f64]) {
     let (outer, n, inner) = split_axis(shape, axis);
@@ -107,18 +126,28 @@ pub(crate) fn transpose_into(x: &[f64], rows: usize, cols: usize, out: &mut [f64
 }
 
 /// Row-wise `log_softmax` over the last axis of length `n`, stable at any
-/// magnitude: `y = x - max - ln(sum(exp(x - max)))`.
+/// magnitude: `y = (x - max) - ln(sum(exp(x - max)))`.
+///
+/// The shift is subtracted first and the log-sum second: `ln sum` is in
+/// `[0, ln n]`, so nothing is lost, while `x - (max + ln sum)` rounds
+/// `max + ln sum` back to `max` once `max` is past 2^53 (`[1e16, 1e16]`
+/// gave `[0, 0]` instead of `-ln 2` each).
+///
+/// Edges: an element at -inf gets -inf and takes no probability; a row
+/// that is all -inf, or holds +inf or NaN, has no finite shift and comes
+/// out NaN (the honest answer, as PyTorch's).
 pub(crate) fn log_softmax_into(x: &[f64], n: usize, out: &mut [f64]) {
     if n == 0 {
         return;
     }
     for (row, dst) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
+        // `f64::max` skips a NaN here, but the NaN still reaches `ln_sum`.
         let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // A row of -inf (or +inf) has no finite shift; fall back to 0 so the
         // result is the honest -inf / NaN rather than a shifted artefact.
         let shift = if max.is_finite() { max } else { 0.0 };
-        let lse = row.iter().map(|v| (v - shift).exp()).sum::<f64>().ln() + shift;
-        dst.iter_mut().zip(row).for_each(|(d, v)| *d = v - lse);
+        let ln_sum = row.iter().map(|v| (v - shift).exp()).sum::<f64>().ln();
+        dst.iter_mut().zip(row).for_each(|(d, v)| *d = (v - shift) - ln_sum);
     }
 }
 
@@ -314,10 +343,20 @@ impl Tensor {
     /// assert_eq!(a.t().get(&[2, 1]), 5.0);
     /// ```
     pub fn t(&self) -> Tensor {
-        let (r, c) = check_2d("t", &self.shape).unwrap_or_else(|e| panic!("{e}"));
-        let mut out = vec![0.0; r * c];
+        self.try_t().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tensor::t`], but a tensor that is not 2-D is an error.
+    ///
+    /// ```
+    /// let e = tapegrad::Tensor::zeros(&[3]).try_t().unwrap_err();
+    /// assert_eq!(e.to_string(), "t: shape [3]: expected a 2-D tensor");
+    /// ```
+    pub fn try_t(&self) -> Result<Tensor, ShapeError> {
+        let (r, c) = check_2d("t", &self.shape)?;
+        let mut out = vec![0.0; self.data.len()];
         transpose_into(&self.data, r, c, &mut out);
-        Tensor { shape: Shape::from_slice(&[c, r]), data: out }
+        Ok(Tensor { shape: Shape::from_slice(&[c, r]), data: out })
     }
 
     /// The same elements under a new shape with as many elements.
@@ -371,11 +410,29 @@ impl Tensor {
     /// assert_eq!(a.sum_axis(1, true).shape(), &[2, 1]);
     /// ```
     pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Tensor {
-        check_axis("sum_axis", &self.shape, axis).unwrap_or_else(|e| panic!("{e}"));
-        let shape = reduced_shape(&self.shape, axis, keepdim);
+        self.try_sum_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tensor::sum_axis`], but a bad axis is an error (as is a result
+    /// too large to count: an empty axis of a huge tensor).
+    ///
+    /// ```
+    /// let a = tapegrad::Tensor::ones(&[2, 3]);
+    /// assert_eq!(a.try_sum_axis(0, false).unwrap().data(), &[2.0, 2.0, 2.0]);
+    /// let e = a.try_sum_axis(2, false).unwrap_err();
+    /// assert_eq!(e.to_string(), "sum_axis: shape [2, 3]: axis 2 is out of range for 2 dimensions");
+    /// ```
+    pub fn try_sum_axis(&self, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
+        self.axis_sum("sum_axis", axis, keepdim)
+    }
+
+    /// The sum over `axis`, with errors naming `op`.
+    fn axis_sum(&self, op: &'static str, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
+        check_axis(op, &self.shape, axis)?;
+        let shape = reduced_shape(op, &self.shape, axis, keepdim)?;
         let mut out = vec![0.0; numel(&shape)];
         sum_axis_into(&self.data, &self.shape, axis, &mut out);
-        Tensor { shape, data: out }
+        Ok(Tensor { shape, data: out })
     }
 
     /// Mean over one axis; with `keepdim` the axis stays with extent 1.
@@ -388,9 +445,20 @@ impl Tensor {
     /// assert_eq!(a.mean_axis(0, false).data(), &[1.5, 2.5, 3.5]);
     /// ```
     pub fn mean_axis(&self, axis: usize, keepdim: bool) -> Tensor {
-        check_axis("mean_axis", &self.shape, axis).unwrap_or_else(|e| panic!("{e}"));
-        let n = self.shape[axis] as f64;
-        self.sum_axis(axis, keepdim).scale(1.0 / n)
+        self.try_mean_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Tensor::mean_axis`], but a bad axis is an error. The mean over
+    /// an empty axis is NaN (0 / 0), as PyTorch's.
+    ///
+    /// ```
+    /// let a = tapegrad::Tensor::ones(&[2, 3]);
+    /// assert_eq!(a.try_mean_axis(1, false).unwrap().data(), &[1.0, 1.0]);
+    /// assert!(a.try_mean_axis(2, true).is_err());
+    /// ```
+    pub fn try_mean_axis(&self, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
+        let sum = self.axis_sum("mean_axis", axis, keepdim)?;
+        Ok(sum.scale(1.0 / self.shape[axis] as f64))
     }
 
     /// The rows of a 2-D tensor at `rows`, in that order (a mini-batch).
@@ -404,7 +472,8 @@ impl Tensor {
     /// ```
     pub fn select_rows(&self, rows: &[usize]) -> Tensor {
         let (r, c) = check_2d("select_rows", &self.shape).unwrap_or_else(|e| panic!("{e}"));
-        let mut data = Vec::with_capacity(rows.len() * c);
+        let n = checked_numel("select_rows", &[rows.len(), c]).unwrap_or_else(|e| panic!("{e}"));
+        let mut data = Vec::with_capacity(n);
         for &i in rows {
             assert!(i < r, "select_rows: row {i} is out of range for shape {:?}", self.shape.as_slice());
             data.extend_from_slice(&self.data[i * c..(i + 1) * c]);
@@ -427,12 +496,16 @@ impl Tensor {
 
     /// The largest absolute elementwise difference to a same-shaped tensor.
     ///
+    /// NaN when some pair differs by NaN (a NaN on either side): a NaN is
+    /// never "no difference". 0 for empty tensors.
+    ///
     /// # Panics
     /// If the shapes differ.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// assert_eq!(Tensor::ones(&[2]).max_abs_diff(&Tensor::zeros(&[2])), 1.0);
+    /// assert!(Tensor::full(&[1], f64::NAN).max_abs_diff(&Tensor::zeros(&[1])).is_nan());
     /// ```
     pub fn max_abs_diff(&self, other: &Tensor) -> f64 {
         assert!(
@@ -441,7 +514,7 @@ impl Tensor {
             self.shape.as_slice(),
             other.shape.as_slice()
         );
-        self.data.iter().zip(&other.data).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+        self.data.iter().zip(&other.data).map(|(a, b)| (a - b).abs()).fold(0.0, max_keep_nan)
     }
 }
 

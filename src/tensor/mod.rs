@@ -2,7 +2,7 @@
 //! contiguous, with its shape in a [`Shape`].
 //!
 //! Everything the tape records is computed with the kernels in this module,
-//! and the hand-written reference layers (`nn::manual`) use the same
+//! and the hand-written reference layers (`notes::manual`) use the same
 //! `Tensor` math without a tape.
 
 mod display;
@@ -11,12 +11,13 @@ mod math;
 mod shape;
 
 pub(crate) use gemm::gemm_of_checked_shapes;
-pub use gemm::{MatRef, gemm};
-pub(crate) use math::{binary_into, log_softmax_into, sum_axis_into, transpose_into, unbroadcast_add};
-pub use math::{stable_sigmoid, stable_softplus};
-pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel};
+pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_with};
+pub(crate) use math::{binary_into, log_softmax_into, max_keep_nan, sum_axis_into, transpose_into, unbroadcast_add};
+pub use math::{relu, stable_sigmoid, stable_softplus};
+pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel, try_numel};
 pub(crate) use shape::{
-    check_2d, check_axis, check_reshape, matmul_dims, reduced_shape, repeats_over_rows, split_axis, strip_leading_ones,
+    check_2d, check_axis, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, split_axis,
+    strip_leading_ones,
 };
 
 use rand::Rng;
@@ -51,18 +52,21 @@ impl Tensor {
         Tensor::try_from_vec(data, shape).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Like [`Tensor::from_vec`], but a length that does not fit is an error.
+    /// Like [`Tensor::from_vec`], but a length that does not fit is an
+    /// error, and so is a shape whose element count overflows a `usize`.
     ///
     /// ```
     /// let e = tapegrad::Tensor::try_from_vec(vec![1.0; 5], &[2, 3]).unwrap_err();
     /// assert_eq!(e.to_string(), "from_vec: shape [2, 3]: 5 values cannot fill 6 elements");
+    /// assert!(tapegrad::Tensor::try_from_vec(vec![], &[1 << 32, 1 << 32]).is_err());
     /// ```
     pub fn try_from_vec(data: Vec<f64>, shape: &[usize]) -> Result<Tensor, ShapeError> {
-        if data.len() != numel(shape) {
+        let n = checked_numel("from_vec", shape)?;
+        if data.len() != n {
             return Err(ShapeError::new(
                 "from_vec",
                 &[shape],
-                format!("{} values cannot fill {} elements", data.len(), numel(shape)),
+                format!("{} values cannot fill {n} elements", data.len()),
             ));
         }
         Ok(Tensor { shape: Shape::from_slice(shape), data })

@@ -50,6 +50,9 @@ impl ShapeError {
 
 impl fmt::Display for ShapeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.shapes.is_empty() {
+            return write!(f, "{}: {}", self.op, self.reason); // nothing to show (`l2` of no parameters)
+        }
         let word = if self.shapes.len() == 1 { "shape" } else { "shapes" };
         write!(f, "{}: {} ", self.op, word)?;
         for (i, s) in self.shapes.iter().enumerate() {
@@ -66,12 +69,42 @@ impl std::error::Error for ShapeError {}
 
 /// The number of elements of a shape (1 for a scalar, whose shape is `[]`).
 ///
+/// # Panics
+/// If the count does not fit a `usize` (see [`try_numel`]); a plain product
+/// would wrap in release builds and claim, say, 0 elements for
+/// `[1 << 32, 1 << 32]`.
+///
 /// ```
 /// assert_eq!(tapegrad::tensor::numel(&[]), 1);
 /// assert_eq!(tapegrad::tensor::numel(&[2, 0, 3]), 0);
 /// ```
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    try_numel(shape).unwrap_or_else(|| panic!("numel: shape {shape:?}: {TOO_MANY}"))
+}
+
+/// The number of elements of a shape, counted with checked multiplication:
+/// `None` when it does not fit a `usize`. A shape with a 0 extent has 0
+/// elements however large its other extents are.
+///
+/// Every place that multiplies a shape out goes through here (or through
+/// [`numel`], which panics on `None`), so no count wraps around silently.
+///
+/// ```
+/// use tapegrad::tensor::try_numel;
+/// assert_eq!(try_numel(&[2, 3]), Some(6));
+/// assert_eq!(try_numel(&[1 << 32, 1 << 32]), None);
+/// assert_eq!(try_numel(&[1 << 32, 1 << 32, 0]), Some(0));
+/// ```
+pub fn try_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).or_else(|| shape.contains(&0).then_some(0))
+}
+
+/// The reason given when a shape's element count overflows.
+const TOO_MANY: &str = "more elements than a usize can count (the product of the extents overflows)";
+
+/// [`try_numel`] as a `Result` whose error names `op` and the shape.
+pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize, ShapeError> {
+    try_numel(shape).ok_or_else(|| ShapeError::new(op, &[shape], TOO_MANY))
 }
 
 /// The shape NumPy broadcasting gives two operands of `op`.
@@ -109,6 +142,11 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Sha
             }
         };
         out.push(d);
+    }
+    // Two operands of countable size can still broadcast to an uncountable
+    // one (`[n, 1]` with `[1, n]`, or empty inputs).
+    if try_numel(&out).is_none() {
+        return Err(ShapeError::new(op, &[a, b], format!("the result {:?} has {TOO_MANY}", out.as_slice())));
     }
     Ok(out)
 }
@@ -229,15 +267,25 @@ pub(crate) fn split_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) 
     (outer, shape[axis], inner)
 }
 
-/// The shape of a reduction of `shape` over `axis`.
-pub(crate) fn reduced_shape(shape: &[usize], axis: usize, keepdim: bool) -> Shape {
+/// The shape of a reduction of `shape` over `axis`, by `op`. An error when
+/// reducing an empty axis leaves more elements than a `usize` counts
+/// (`[1 << 40, 1 << 40, 0]` over axis 2).
+pub(crate) fn reduced_shape(
+    op: &'static str,
+    shape: &[usize],
+    axis: usize,
+    keepdim: bool,
+) -> Result<Shape, ShapeError> {
     let mut out = Shape::from_slice(shape);
     if keepdim {
         out[axis] = 1;
     } else {
         out.remove(axis);
     }
-    out
+    if try_numel(&out).is_none() {
+        return Err(ShapeError::new(op, &[shape], format!("the result {:?} has {TOO_MANY}", out.as_slice())));
+    }
+    Ok(out)
 }
 
 /// Checks that `axis` names a dimension of `shape`.
@@ -257,15 +305,20 @@ pub(crate) fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usi
     if a[1] != b[0] {
         return Err(ShapeError::new("matmul", &[a, b], format!("inner dimensions {} and {} differ", a[1], b[0])));
     }
+    // Empty operands (`[m, 0] x [0, n]`) can make an uncountable result.
+    if try_numel(&[a[0], b[1]]).is_none() {
+        return Err(ShapeError::new("matmul", &[a, b], format!("the result [{}, {}] has {TOO_MANY}", a[0], b[1])));
+    }
     Ok((a[0], a[1], b[1]))
 }
 
 /// Checks that `from` can be reshaped to `to` (same number of elements).
 pub(crate) fn check_reshape(from: &[usize], to: &[usize]) -> Result<(), ShapeError> {
-    if numel(from) == numel(to) {
-        Ok(())
-    } else {
-        Err(ShapeError::new("reshape", &[from, to], format!("{} elements cannot become {}", numel(from), numel(to))))
+    let n = numel(from); // an existing value's shape: countable
+    match try_numel(to) {
+        Some(m) if m == n => Ok(()),
+        Some(m) => Err(ShapeError::new("reshape", &[from, to], format!("{n} elements cannot become {m}"))),
+        None => Err(ShapeError::new("reshape", &[from, to], format!("{n} elements cannot become {TOO_MANY}"))),
     }
 }
 

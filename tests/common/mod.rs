@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use tapegrad::check::{GradcheckOptions, gradcheck};
+use tapegrad::ops::custom::CustomOp;
 use tapegrad::{Tape, Tensor, Var};
 
 /// Runs `gradcheck` with PyTorch's default tolerances and panics with its
@@ -53,4 +54,29 @@ pub fn tensor_of(shape: Vec<usize>, values: impl Strategy<Value = f64> + Clone) 
 /// A tensor of a random small shape with elements drawn from `values`.
 pub fn any_tensor(values: impl Strategy<Value = f64> + Clone + 'static) -> impl Strategy<Value = Tensor> {
     small_shape().prop_flat_map(move |s| tensor_of(s, values.clone()))
+}
+
+/// x^3 as a user-defined op, with its hand-written backward 3x^2.
+pub struct Cube;
+impl CustomOp for Cube {
+    fn name(&self) -> &'static str {
+        "cube"
+    }
+    fn forward(&self, x: &[Tensor]) -> Tensor {
+        x[0].map(|v| v * v * v)
+    }
+    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+        vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
+    }
+}
+
+/// micrograd's neuron, `o = tanh(x1 w1 + x2 w2 + b)`, with its numbers and labels.
+pub fn neuron(tape: &Tape) -> Var<'_> {
+    let x1 = tape.scalar(2.0).named("x1");
+    let x2 = tape.scalar(0.0).named("x2");
+    let w1 = tape.scalar(-3.0).named("w1");
+    let w2 = tape.scalar(1.0).named("w2");
+    let b = tape.scalar(6.881_373_587_019_543).named("b");
+    let n = ((x1 * w1).named("x1w1") + (x2 * w2).named("x2w2")).named("x1w1+x2w2") + b;
+    n.named("n").tanh().named("o")
 }

@@ -17,8 +17,7 @@
 //! Summing `delta` over axis 0 (the batch), not over everything, is what
 //! keeps it right for batches larger than one.
 
-use super::Params;
-use super::mlp::layer_name;
+use crate::nn::{Params, layer_name};
 use crate::tensor::Tensor;
 use crate::tensor::stable_sigmoid;
 use rand::Rng;
@@ -26,7 +25,7 @@ use rand::Rng;
 /// A sigmoid layer with its backward pass written by hand.
 ///
 /// ```
-/// use tapegrad::{Tensor, nn::manual::HiddenLayer};
+/// use tapegrad::{Tensor, notes::manual::HiddenLayer};
 /// let mut layer = HiddenLayer::from_weights(Tensor::zeros(&[2, 3]), Tensor::zeros(&[3]));
 /// let y = layer.forward(&Tensor::ones(&[1, 2]));
 /// assert_eq!(y.data(), &[0.5, 0.5, 0.5]);      // sigmoid(0)
@@ -57,7 +56,7 @@ impl HiddenLayer {
     /// ```
     /// use rand::SeedableRng;
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let layer = tapegrad::nn::manual::HiddenLayer::new(1, 3, &mut rng);
+    /// let layer = tapegrad::notes::manual::HiddenLayer::new(1, 3, &mut rng);
     /// assert_eq!((layer.w.shape(), layer.b.shape()), (&[1, 3][..], &[3][..]));
     /// ```
     pub fn new(n_upper: usize, n: usize, rng: &mut impl Rng) -> HiddenLayer {
@@ -68,7 +67,7 @@ impl HiddenLayer {
     /// A layer with the given weights and biases.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::HiddenLayer};
+    /// use tapegrad::{Tensor, notes::manual::HiddenLayer};
     /// let l = HiddenLayer::from_weights(Tensor::zeros(&[2, 3]), Tensor::zeros(&[3]));
     /// assert_eq!(l.grad_w.shape(), &[2, 3]);
     /// ```
@@ -81,7 +80,7 @@ impl HiddenLayer {
     /// `u = x w + b; y = sigmoid(u)`.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::HiddenLayer};
+    /// use tapegrad::{Tensor, notes::manual::HiddenLayer};
     /// let mut l = HiddenLayer::from_weights(Tensor::zeros(&[1, 1]), Tensor::zeros(&[1]));
     /// assert_eq!(l.forward(&Tensor::ones(&[1, 1])).item(), 0.5);
     /// ```
@@ -96,7 +95,7 @@ impl HiddenLayer {
     /// grad_b = sum(delta, axis 0)`; returns `grad_x = delta w^T`.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::HiddenLayer};
+    /// use tapegrad::{Tensor, notes::manual::HiddenLayer};
     /// let mut l = HiddenLayer::from_weights(Tensor::ones(&[1, 1]), Tensor::zeros(&[1]));
     /// l.forward(&Tensor::zeros(&[1, 1]));
     /// assert_eq!(l.backward(&Tensor::ones(&[1, 1])).item(), 0.25); // s(1-s) w
@@ -112,7 +111,7 @@ impl HiddenLayer {
     /// `w -= eta grad_w; b -= eta grad_b`.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::HiddenLayer};
+    /// use tapegrad::{Tensor, notes::manual::HiddenLayer};
     /// let mut l = HiddenLayer::from_weights(Tensor::zeros(&[1, 1]), Tensor::zeros(&[1]));
     /// l.forward(&Tensor::ones(&[1, 1]));
     /// l.backward(&Tensor::ones(&[1, 1]));
@@ -127,7 +126,7 @@ impl HiddenLayer {
 /// The identity output layer; its backward pass starts from the target.
 ///
 /// ```
-/// use tapegrad::{Tensor, nn::manual::OutputLayer};
+/// use tapegrad::{Tensor, notes::manual::OutputLayer};
 /// let mut out = OutputLayer::from_weights(Tensor::ones(&[1, 1]), Tensor::zeros(&[1]));
 /// let y = out.forward(&Tensor::from_vec(vec![2.0], &[1, 1]));
 /// assert_eq!(y.item(), 2.0);
@@ -156,7 +155,7 @@ impl OutputLayer {
     /// ```
     /// use rand::SeedableRng;
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let out = tapegrad::nn::manual::OutputLayer::new(3, 1, &mut rng);
+    /// let out = tapegrad::notes::manual::OutputLayer::new(3, 1, &mut rng);
     /// assert_eq!(out.w.shape(), &[3, 1]);
     /// ```
     pub fn new(n_upper: usize, n: usize, rng: &mut impl Rng) -> OutputLayer {
@@ -167,7 +166,7 @@ impl OutputLayer {
     /// A layer with the given weights and biases.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::OutputLayer};
+    /// use tapegrad::{Tensor, notes::manual::OutputLayer};
     /// let l = OutputLayer::from_weights(Tensor::zeros(&[3, 1]), Tensor::zeros(&[1]));
     /// assert_eq!(l.b.shape(), &[1]);
     /// ```
@@ -180,7 +179,7 @@ impl OutputLayer {
     /// `u = x w + b; y = u`.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::OutputLayer};
+    /// use tapegrad::{Tensor, notes::manual::OutputLayer};
     /// let mut l = OutputLayer::from_weights(Tensor::ones(&[2, 1]), Tensor::ones(&[1]));
     /// assert_eq!(l.forward(&Tensor::ones(&[1, 2])).item(), 3.0);
     /// ```
@@ -195,7 +194,7 @@ impl OutputLayer {
     /// `0.5 * sum((y - t)^2)` and of the layer together.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::OutputLayer};
+    /// use tapegrad::{Tensor, notes::manual::OutputLayer};
     /// let mut l = OutputLayer::from_weights(Tensor::ones(&[1, 1]), Tensor::zeros(&[1]));
     /// l.forward(&Tensor::from_vec(vec![1.0, 2.0], &[2, 1]));  // a batch of two
     /// l.backward(&Tensor::zeros(&[2, 1]));
@@ -211,7 +210,7 @@ impl OutputLayer {
     /// `w -= eta grad_w; b -= eta grad_b`.
     ///
     /// ```
-    /// use tapegrad::{Tensor, nn::manual::OutputLayer};
+    /// use tapegrad::{Tensor, notes::manual::OutputLayer};
     /// let mut l = OutputLayer::from_weights(Tensor::ones(&[1, 1]), Tensor::zeros(&[1]));
     /// l.forward(&Tensor::ones(&[1, 1]));
     /// l.backward(&Tensor::zeros(&[1, 1]));
@@ -225,12 +224,12 @@ impl OutputLayer {
 
 /// A stack of [`HiddenLayer`]s and an [`OutputLayer`]: the notes' network
 /// of any depth, trained by hand. Its parameters carry the same names as
-/// an [`super::Mlp`] of the same sizes (`"hidden.w"`, ..., `"out.b"`), so the
+/// an [`Mlp`](crate::nn::Mlp) of the same sizes (`"hidden.w"`, ..., `"out.b"`), so the
 /// two compare name by name.
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::{Tensor, nn::{MlpSpec, manual::ManualMlp}};
+/// use tapegrad::{Tensor, nn::MlpSpec, notes::manual::ManualMlp};
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
 /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rng);
 /// let mut net = ManualMlp::from_params(mlp.params());
@@ -254,7 +253,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad::nn::{MlpSpec, manual::ManualMlp};
+    /// use tapegrad::{nn::MlpSpec, notes::manual::ManualMlp};
     /// let net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(5));
     /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(5));
     /// assert_eq!(&net.params(), mlp.params());
@@ -274,7 +273,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad::nn::{MlpSpec, manual::ManualMlp};
+    /// use tapegrad::{nn::MlpSpec, notes::manual::ManualMlp};
     /// let mlp = MlpSpec::new(&[2, 4, 4, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(0));
     /// assert_eq!(ManualMlp::from_params(mlp.params()).hidden.len(), 2);
     /// ```
@@ -298,7 +297,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad::{Tensor, nn::manual::ManualMlp};
+    /// use tapegrad::{Tensor, notes::manual::ManualMlp};
     /// let mut net = ManualMlp::new(&[2, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
     /// assert_eq!(net.forward(&Tensor::ones(&[5, 2])).shape(), &[5, 1]);
     /// ```
@@ -312,7 +311,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad::{Tensor, nn::manual::ManualMlp};
+    /// use tapegrad::{Tensor, notes::manual::ManualMlp};
     /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
     /// net.forward(&Tensor::ones(&[1, 1]));
     /// net.backward(&Tensor::zeros(&[1, 1]));
@@ -327,7 +326,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad::{Tensor, nn::manual::ManualMlp};
+    /// use tapegrad::{Tensor, notes::manual::ManualMlp};
     /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
     /// let before = net.params();
     /// net.forward(&Tensor::ones(&[1, 1]));
@@ -344,7 +343,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let net = tapegrad::nn::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
     /// assert_eq!(net.params().names().last(), Some("out.b"));
     /// ```
     pub fn params(&self) -> Params {
@@ -355,7 +354,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let net = tapegrad::nn::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
     /// assert_eq!(net.grads()["out.w"].data(), &[0.0, 0.0, 0.0]); // no backward yet
     /// ```
     pub fn grads(&self) -> Params {

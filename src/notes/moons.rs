@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use rand::{SeedableRng, rngs::StdRng};
-//! use tapegrad::nn::moons;
+//! use tapegrad::notes::moons;
 //! let mut rng = StdRng::seed_from_u64(0);
 //! let (x, y) = moons::make_moons(20, 0.1, &mut rng);
 //! let mut mlp = moons::network(&mut rng);
@@ -20,6 +20,7 @@
 //! ```
 
 use crate::nn::{Activation, Init, Mlp, MlpSpec, Params};
+use crate::optim::{Optimizer, Sgd, SgdConfig};
 use crate::{Tape, Tensor, Var, loss};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -28,7 +29,7 @@ use rand_distr::{Distribution, Normal};
 /// micrograd's L2 coefficient.
 ///
 /// ```
-/// use tapegrad::{Tape, nn::moons::{ALPHA, svm_loss}};
+/// use tapegrad::{Tape, notes::moons::{ALPHA, svm_loss}};
 /// let tape = Tape::new();
 /// let (s, w) = (tape.scalar(2.0), tape.scalar(3.0)); // margin met: the hinge is 0
 /// assert_eq!(svm_loss(&[s], &[1.0], [w].into_iter()).item(), ALPHA * 9.0);
@@ -40,7 +41,7 @@ pub const ALPHA: f64 = 1e-4;
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let mlp = tapegrad::nn::moons::network(&mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mlp = tapegrad::notes::moons::network(&mut rand::rngs::StdRng::seed_from_u64(0));
 /// assert_eq!(mlp.params().numel(), 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1);
 /// ```
 pub fn network(rng: &mut impl Rng) -> Mlp {
@@ -54,7 +55,7 @@ pub fn network(rng: &mut impl Rng) -> Mlp {
 /// micrograd's learning rate at step `k` of 100: `1.0 - 0.9 k / 100`.
 ///
 /// ```
-/// assert_eq!(tapegrad::nn::moons::learning_rate(0), 1.0);
+/// assert_eq!(tapegrad::notes::moons::learning_rate(0), 1.0);
 /// ```
 pub fn learning_rate(k: usize) -> f64 {
     1.0 - 0.9 * k as f64 / 100.0
@@ -66,7 +67,7 @@ pub fn learning_rate(k: usize) -> f64 {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let (x, y) = tapegrad::nn::moons::make_moons(100, 0.1, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let (x, y) = tapegrad::notes::moons::make_moons(100, 0.1, &mut rand::rngs::StdRng::seed_from_u64(0));
 /// assert_eq!((x.len(), y.iter().filter(|&&l| l > 0.0).count()), (100, 50));
 /// ```
 pub fn make_moons(n: usize, noise: f64, rng: &mut impl Rng) -> (Vec<[f64; 2]>, Vec<f64>) {
@@ -88,7 +89,7 @@ pub fn make_moons(n: usize, noise: f64, rng: &mut impl Rng) -> (Vec<[f64; 2]>, V
 /// ```
 /// let tape = tapegrad::Tape::new();
 /// let (s, w) = (tape.scalar(0.5), tape.scalar(2.0));
-/// let l = tapegrad::nn::moons::svm_loss(&[s], &[1.0], [w].into_iter());
+/// let l = tapegrad::notes::moons::svm_loss(&[s], &[1.0], [w].into_iter());
 /// assert!((l.item() - (0.5 + 1e-4 * 4.0)).abs() < 1e-15);
 /// ```
 pub fn svm_loss<'t>(scores: &[Var<'t>], y: &[f64], params: impl Iterator<Item = Var<'t>>) -> Var<'t> {
@@ -100,7 +101,7 @@ pub fn svm_loss<'t>(scores: &[Var<'t>], y: &[f64], params: impl Iterator<Item = 
 /// Fraction of points whose score has the sign of their label.
 ///
 /// ```
-/// let acc = tapegrad::nn::moons::accuracy([0.5, -2.0, 1.0].into_iter(), &[1.0, -1.0, -1.0]);
+/// let acc = tapegrad::notes::moons::accuracy([0.5, -2.0, 1.0].into_iter(), &[1.0, -1.0, -1.0]);
 /// assert!((acc - 2.0 / 3.0).abs() < 1e-15);
 /// ```
 pub fn accuracy(scores: impl Iterator<Item = f64>, y: &[f64]) -> f64 {
@@ -112,7 +113,7 @@ pub fn accuracy(scores: impl Iterator<Item = f64>, y: &[f64]) -> f64 {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::nn::moons;
+/// use tapegrad::notes::moons;
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
 /// let (x, y) = moons::make_moons(8, 0.1, &mut rng);
 /// let mut p = moons::network(&mut rng).params().clone();
@@ -160,7 +161,7 @@ pub fn scalar_step(params: &mut Params, x: &[[f64; 2]], y: &[f64], lr: f64) -> (
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad::nn::moons;
+/// use tapegrad::notes::moons;
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
 /// let (x, y) = moons::make_moons(8, 0.1, &mut rng);
 /// let mut mlp = moons::network(&mut rng);
@@ -168,7 +169,12 @@ pub fn scalar_step(params: &mut Params, x: &[[f64; 2]], y: &[f64], lr: f64) -> (
 /// assert!(moons::tensor_step(&mut mlp, &x, &y, 0.1).0 < first);
 /// ```
 ///
-/// Details: the same step at the tensor level: one `Mlp`, one matmul per layer.
+/// Details: the same step at the tensor level: one `Mlp`, one matmul per
+/// layer, stepped by plain [`Sgd`] at rate `lr` (`p -= lr * grad`, the
+/// arithmetic of `scalar_step`'s micrograd-style loop).
+///
+/// # Panics
+/// If `lr` is negative or NaN (the optimizer refuses it).
 pub fn tensor_step(mlp: &mut Mlp, x: &[[f64; 2]], y: &[f64], lr: f64) -> (f64, f64) {
     let tape = Tape::new();
     let vars = mlp.params().on_tape(&tape);
@@ -178,7 +184,9 @@ pub fn tensor_step(mlp: &mut Mlp, x: &[[f64; 2]], y: &[f64], lr: f64) -> (f64, f
     let params: Vec<Var> = vars.iter().collect();
     let total = loss::hinge(scores, ys) + ALPHA * loss::l2(&params);
     let grads = total.backward();
-    mlp.params_mut().sgd_step(vars, &grads, lr);
+    let mut sgd = Sgd::new(SgdConfig { lr, ..Default::default() }).expect("a learning rate >= 0");
+    sgd.step(mlp.params_mut(), vars, &grads)
+        .expect("plain SGD keeps no state and every gradient has its parameter's shape");
     let acc = scores.with_value(|s| accuracy(s.iter().copied(), y));
     (total.item(), acc)
 }

@@ -6,7 +6,7 @@
 //! ```
 //! use tapegrad::Tensor;
 //! use tapegrad::data::Batching;
-//! use tapegrad::linreg::{design_matrix, fit_gd, normal_equation, GdOptions};
+//! use tapegrad::notes::linreg::{design_matrix, fit_gd, normal_equation, GdOptions};
 //!
 //! // y = 1 + 2x exactly
 //! let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4]);
@@ -31,7 +31,7 @@ use std::fmt;
 ///
 /// ```
 /// use tapegrad::Tensor;
-/// use tapegrad::linreg::normal_equation;
+/// use tapegrad::notes::linreg::normal_equation;
 /// // the third column is the sum of the first two
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 2.0, 3.0], &[3, 3]);
 /// let e = normal_equation(&x, &Tensor::ones(&[3])).unwrap_err();
@@ -57,6 +57,10 @@ pub enum LinRegError {
     },
     /// The optimizer refused its hyperparameters (e.g. a negative `lr`).
     Optim(OptimError),
+    /// A value that no regression can use: a NaN or infinity in X or y, or
+    /// a ridge `lambda` that is negative or not finite. Named before any
+    /// solving, so it is not misreported as a rank-deficient X.
+    InvalidInput(String),
 }
 
 impl From<OptimError> for LinRegError {
@@ -70,6 +74,7 @@ impl fmt::Display for LinRegError {
         match self {
             LinRegError::Shape(s) => write!(f, "{s}"),
             LinRegError::Optim(e) => write!(f, "fit_gd: {e}"),
+            LinRegError::InvalidInput(s) => write!(f, "{s}"),
             LinRegError::RankDeficient { column, rows, cols, pivot, scale } => {
                 write!(
                     f,
@@ -92,7 +97,7 @@ impl std::error::Error for LinRegError {}
 /// leading column of ones, `[n, d + 1]`, so that `theta[0]` is the bias.
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::design_matrix};
+/// use tapegrad::{Tensor, notes::linreg::design_matrix};
 /// let xd = design_matrix(&Tensor::from_vec(vec![2.0, 3.0], &[2])).unwrap();
 /// assert_eq!((xd.shape(), xd.data()), (&[2, 2][..], &[1.0, 2.0, 1.0, 3.0][..]));
 /// ```
@@ -113,14 +118,33 @@ pub fn design_matrix(x: &Tensor) -> Result<Tensor, LinRegError> {
     Ok(Tensor::from_vec(data, &[n, d + 1]))
 }
 
-/// Checks `x` is `[n, m]` and `y` holds `n` targets (`[n]` or `[n, 1]`).
+/// Checks `x` is `[n, m]` and `y` holds `n` targets (`[n]` or `[n, 1]`),
+/// with at least one sample: with none, the normal equation is `0 = 0` and
+/// gradient descent's mean loss is `0 / 0`, so every regression refuses it
+/// with the same message.
 fn check_xy(op: &str, x: &Tensor, y: &Tensor) -> Result<(usize, usize), LinRegError> {
     let bad = || {
         LinRegError::Shape(format!("{op}: X has shape {:?} and y {:?}; expected [n, m] and [n]", x.shape(), y.shape()))
     };
     match x.shape() {
+        [0, _] if y.is_empty() => {
+            Err(LinRegError::Shape(format!("{op}: X has shape {:?}: no samples to fit", x.shape())))
+        }
         [n, m] if y.len() == *n && y.shape().iter().filter(|&&s| s != 1).count() <= 1 => Ok((*n, *m)),
         _ => Err(bad()),
+    }
+}
+
+/// The first element of `t` that is NaN or infinite, as an error naming
+/// `what` and its position.
+fn check_finite(op: &str, what: &str, t: &Tensor) -> Result<(), LinRegError> {
+    match t.data().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(LinRegError::InvalidInput(format!(
+            "{op}: {what} holds {} at element {i} (shape {:?}); a regression needs finite data",
+            t.data()[i],
+            t.shape()
+        ))),
     }
 }
 
@@ -128,6 +152,8 @@ fn check_xy(op: &str, x: &Tensor, y: &Tensor) -> Result<(usize, usize), LinRegEr
 /// added to the diagonal.
 fn solve_normal(op: &str, x: &Tensor, y: &Tensor, diag_add: impl Fn(usize) -> f64) -> Result<Vec<f64>, LinRegError> {
     let (n, m) = check_xy(op, x, y)?;
+    check_finite(op, "X", x)?;
+    check_finite(op, "y", y)?;
     let mut xtx = vec![0.0; m * m];
     gemm(1.0, x.as_mat().t(), x.as_mat(), 0.0, &mut xtx);
     let mut xty = vec![0.0; m];
@@ -147,10 +173,11 @@ fn solve_normal(op: &str, x: &Tensor, y: &Tensor, diag_add: impl Fn(usize) -> f6
 /// The least-squares `theta` (`[m]`) of the design matrix `x` (`[n, m]`)
 /// against targets `y`: the normal equation `X^T X theta = X^T y`, solved
 /// by Cholesky. A rank-deficient `X` is an error naming the first dependent
-/// column, not a NaN.
+/// column, not a NaN; so are no samples (`n = 0`) and a NaN or infinity in
+/// `X` or `y` ([`LinRegError::InvalidInput`], named as such).
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::normal_equation};
+/// use tapegrad::{Tensor, notes::linreg::normal_equation};
 /// // an exactly determined system: theta = [2, -1]
 /// let x = Tensor::from_vec(vec![1.0, 1.0, 1.0, 3.0], &[2, 2]);
 /// let theta = normal_equation(&x, &Tensor::from_vec(vec![1.0, -1.0], &[2])).unwrap();
@@ -164,10 +191,11 @@ pub fn normal_equation(x: &Tensor, y: &Tensor) -> Result<Vec<f64>, LinRegError> 
 /// every weight but the bias (column 0),
 /// `sum((X theta - y)^2) / (2N) + lambda / 2 * sum_{j >= 1} theta_j^2`,
 /// i.e. `(X^T X + N lambda I') theta = X^T y` with `I'` the identity
-/// without its first entry. `lambda = 0` is [`normal_equation`].
+/// without its first entry. `lambda = 0` is [`normal_equation`]; a
+/// negative or non-finite `lambda` is [`LinRegError::InvalidInput`].
 ///
 /// ```
-/// use tapegrad::{Tensor, linreg::ridge};
+/// use tapegrad::{Tensor, notes::linreg::ridge};
 /// let x = Tensor::from_vec(vec![1.0, -1.0, 1.0, 1.0], &[2, 2]);
 /// let y = Tensor::from_vec(vec![0.0, 2.0], &[2]);
 /// // without penalty theta = [1, 1]; with it the slope shrinks: (2 + 2 * 1) w = 2
@@ -175,6 +203,11 @@ pub fn normal_equation(x: &Tensor, y: &Tensor) -> Result<Vec<f64>, LinRegError> 
 /// assert!((theta[0] - 1.0).abs() < 1e-12 && (theta[1] - 0.5).abs() < 1e-12);
 /// ```
 pub fn ridge(x: &Tensor, y: &Tensor, lambda: f64) -> Result<Vec<f64>, LinRegError> {
+    // A negative lambda can make the system indefinite and a NaN poisons
+    // it; either would surface as a misleading "rank-deficient X".
+    if !(lambda.is_finite() && lambda >= 0.0) {
+        return Err(LinRegError::InvalidInput(format!("ridge: lambda must be finite and >= 0, got {lambda}")));
+    }
     let n = x.shape().first().copied().unwrap_or(0) as f64;
     solve_normal("ridge", x, y, |j| if j == 0 { 0.0 } else { n * lambda })
 }
@@ -182,7 +215,7 @@ pub fn ridge(x: &Tensor, y: &Tensor, lambda: f64) -> Result<Vec<f64>, LinRegErro
 /// Settings of [`fit_gd`].
 ///
 /// ```
-/// use tapegrad::{data::Batching, linreg::GdOptions};
+/// use tapegrad::{data::Batching, notes::linreg::GdOptions};
 /// let o = GdOptions { batching: Batching::MiniBatch(16), lr: 0.05, epochs: 100, seed: 42 };
 /// assert_eq!(o.epochs, 100);
 /// ```
@@ -201,7 +234,7 @@ pub struct GdOptions {
 /// What [`fit_gd`] found.
 ///
 /// ```
-/// use tapegrad::{Tensor, data::Batching, linreg::{fit_gd, GdOptions}};
+/// use tapegrad::{Tensor, data::Batching, notes::linreg::{fit_gd, GdOptions}};
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0], &[2, 2]);
 /// let fit = fit_gd(&x, &Tensor::ones(&[2]), &GdOptions { batching: Batching::Full, lr: 0.5, epochs: 3, seed: 0 }).unwrap();
 /// assert_eq!(fit.losses.len(), 4); // before training, then after each epoch
@@ -219,9 +252,11 @@ pub struct GdFit {
 /// `theta = 0`: each batch's loss is recorded on a tape
 /// (`loss::mse_half`), its gradient comes from `backward`, and [`Sgd`]
 /// takes the step. One tape is reused (cleared) for every update.
+/// No samples is an error, the same as [`normal_equation`]'s; a NaN in the
+/// data is not checked here and shows in `losses` and `theta`.
 ///
 /// ```
-/// use tapegrad::{Tensor, data::Batching, linreg::{fit_gd, GdOptions}};
+/// use tapegrad::{Tensor, data::Batching, notes::linreg::{fit_gd, GdOptions}};
 /// let x = Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0], &[3, 2]);
 /// let y = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]);
 /// let fit = fit_gd(&x, &y, &GdOptions { batching: Batching::Stochastic, lr: 0.1, epochs: 300, seed: 1 }).unwrap();

@@ -7,7 +7,7 @@ use crate::tape::{Tape, Var};
 /// The notes' central-difference step, `h = 1e-4`.
 ///
 /// ```
-/// use tapegrad::{check::numerical_gradient, gd::NOTES_H};
+/// use tapegrad::{check::numerical_gradient, notes::gd::NOTES_H};
 /// assert_eq!(NOTES_H, 1e-4);
 /// let g = numerical_gradient(|x| x[0] * x[0], &[3.0], NOTES_H); // d(x^2)/dx = 6 at 3
 /// assert!((g[0] - 6.0).abs() < 1e-9);
@@ -23,7 +23,7 @@ pub const NOTES_H: f64 = 1e-4;
 /// multiplies `x` by `1 - 2 lr = 0.8`.
 ///
 /// ```
-/// use tapegrad::gd::gradient_descent;
+/// use tapegrad::notes::gd::gradient_descent;
 /// let x = gradient_descent(|x| x[0] * x[0] + x[1] * x[1], &[-3.0, 4.0], 0.1, 100);
 /// assert!((x[0] + 6.111e-10).abs() < 1e-13 && (x[1] - 8.148e-10).abs() < 1e-13);
 /// ```
@@ -41,7 +41,7 @@ pub fn gradient_descent(mut f: impl FnMut(&[f64]) -> f64, init: &[f64], lr: f64,
 /// across steps (cleared each step), so memory does not grow.
 ///
 /// ```
-/// use tapegrad::gd::gradient_descent_tape;
+/// use tapegrad::notes::gd::gradient_descent_tape;
 /// let x = gradient_descent_tape(|x| x.square().sum(), &[-3.0, 4.0], 0.1, 100);
 /// assert!((x[0] - (-3.0 * 0.8f64.powi(100))).abs() < 1e-20);
 /// ```

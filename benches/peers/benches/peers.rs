@@ -1,0 +1,99 @@
+//! tapegrad beside echidna and candle in one run (see `run.sh`). Every
+//! peer's gradients are checked against tapegrad's before anything is
+//! timed; a mismatch panics and stops the run.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::SeedableRng;
+use std::hint::black_box;
+use tapegrad::Tape;
+use tapegrad::notes::sine::{self, TapeSgd};
+use tapegrad_peers::workloads::sine_loops::LoopsNet;
+use tapegrad_peers::workloads::{mlp, pendulum};
+use tapegrad_peers::{candle_nets, check, echidna_nets};
+
+fn pendulum_chain(c: &mut Criterion) {
+    let (mut tape, mut cos_q) = (Tape::new(), Vec::new());
+    let mut bytecode = echidna_nets::pendulum_bytecode();
+    let mut buf = Vec::new();
+    let (_, want) = pendulum::tape_chain(&mut tape, pendulum::STEPS);
+    check("pendulum, tapegrad vs the stated value", &[want], &[pendulum::DQN_DQ0], 1e-12);
+    check("pendulum, hand-written", &[pendulum::hand_chain(&mut cos_q, pendulum::STEPS).1], &[want], 1e-12);
+    check("pendulum, echidna tape", &[echidna_nets::pendulum_tape()], &[want], 1e-12);
+    check("pendulum, echidna bytecode", &[echidna_nets::pendulum_replay(&mut bytecode, &mut buf)], &[want], 1e-12);
+
+    let mut group = c.benchmark_group("pendulum_20k");
+    group.throughput(Throughput::Elements((pendulum::STEPS * pendulum::OPS_PER_STEP) as u64));
+    group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(pendulum::STEPS))));
+    group.bench_function("tapegrad", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(pendulum::STEPS))));
+    group.bench_function("echidna_tape", |b| b.iter(echidna_nets::pendulum_tape));
+    group.bench_function("echidna_bytecode", |b| b.iter(|| echidna_nets::pendulum_replay(&mut bytecode, &mut buf)));
+    group.finish();
+}
+
+fn sine_step(c: &mut Criterion) {
+    let mlp = sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    // Five steps on every engine from the same weights: same parameters after.
+    let mut tape = TapeSgd::new(mlp.clone());
+    let mut loops = LoopsNet::from_params(mlp.params());
+    let mut ech_tape = echidna_nets::SineState::from_params(mlp.params());
+    let mut ech_replay = echidna_nets::SineState::from_params(mlp.params());
+    let mut recorded = ech_replay.record();
+    let mut buf = Vec::new();
+    let mut cand = candle_nets::SineNet::from_params(mlp.params()).expect("candle sine net");
+    for k in 0..5 {
+        let (x, lr) = (0.7 * k as f64, 0.1);
+        let e = tape.step(x, x.sin(), lr);
+        loops.step(x, x.sin(), lr);
+        ech_tape.step_tape(x, x.sin(), lr);
+        let er = ech_replay.step_replay(&mut recorded, &mut buf, x, x.sin(), lr);
+        let ec = cand.step(x, x.sin(), lr).expect("candle step");
+        check("sine error, echidna bytecode", &[er], &[e], 1e-12);
+        check("sine error, candle", &[ec], &[e], 1e-12);
+    }
+    let want = echidna_nets::SineState::from_params(tape.mlp.params()).inputs;
+    let want = &want[..echidna_nets::PARAMS];
+    check("sine params, loops", &echidna_nets::SineState::from_params(&loops.params()).inputs[..10], want, 1e-12);
+    check("sine params, echidna tape", &ech_tape.inputs[..10], want, 1e-12);
+    check("sine params, echidna bytecode", &ech_replay.inputs[..10], want, 1e-12);
+    check("sine params, candle", &cand.flat().expect("candle params"), want, 1e-12);
+
+    let (x, t) = (1.0, 1f64.sin());
+    // A tiny learning rate keeps the weights (and so the work) steady.
+    let lr = 1e-9;
+    let mut group = c.benchmark_group("sine_step");
+    group.bench_function("hand", |b| b.iter(|| loops.step(black_box(x), black_box(t), lr)));
+    group.bench_function("tapegrad", |b| b.iter(|| tape.step(black_box(x), black_box(t), lr)));
+    group.bench_function("echidna_tape", |b| b.iter(|| ech_tape.step_tape(black_box(x), black_box(t), lr)));
+    group.bench_function("echidna_bytecode", |b| {
+        b.iter(|| ech_replay.step_replay(&mut recorded, &mut buf, black_box(x), black_box(t), lr))
+    });
+    group.bench_function("candle", |b| b.iter(|| cand.step(black_box(x), black_box(t), lr).unwrap()));
+    group.finish();
+}
+
+fn mlp_step(c: &mut Criterion) {
+    let (start, batch) = mlp::setup(3);
+    let (mut on_tape, mut by_hand) = (start.clone(), start.clone());
+    let (mut tape, mut buf) = (Tape::new(), mlp::HandBuffers::new());
+    let mut cand = candle_nets::MlpNet::new(&start, &batch).expect("candle MLP");
+    for _ in 0..2 {
+        let want = mlp::tape_step(&mut tape, &mut on_tape, &batch);
+        check("MLP loss, hand-written", &[mlp::hand_step(&mut buf, &mut by_hand, &batch)], &[want], 1e-12);
+        check("MLP loss, candle", &[cand.step().expect("candle step")], &[want], 1e-12);
+    }
+    for l in 0..3 {
+        let (w, b) = cand.layer(l).expect("candle params");
+        check("MLP weights, candle", &w, &on_tape.w[l], 1e-12);
+        check("MLP biases, candle", &b, &on_tape.b[l], 1e-12);
+        check("MLP weights, hand-written", &by_hand.w[l], &on_tape.w[l], 1e-12);
+    }
+
+    let mut group = c.benchmark_group("mlp_step");
+    group.bench_function("hand", |b| b.iter(|| mlp::hand_step(&mut buf, &mut by_hand, &batch)));
+    group.bench_function("tapegrad", |b| b.iter(|| mlp::tape_step(&mut tape, &mut on_tape, &batch)));
+    group.bench_function("candle", |b| b.iter(|| cand.step().unwrap()));
+    group.finish();
+}
+
+criterion_group!(benches, pendulum_chain, sine_step, mlp_step);
+criterion_main!(benches);

@@ -1,0 +1,142 @@
+//! `pick`: one element per row, chosen by constant indices (a gather along
+//! the last axis). Cross-entropy uses it to read the target's
+//! log-probability without multiplying by a one-hot, which would turn a
+//! non-target log-probability of -inf into `0 * -inf = NaN`.
+//!
+//! Forward: `y[r] = x[r, idx[r]]`. Backward: the upstream goes back to
+//! exactly those positions, `grad_x[r, idx[r]] += grad_y[r]`; every other
+//! element gets nothing.
+//!
+//! The indices are recorded as a constant node (one `f64` per row, exact
+//! below 2^53) and passed as the op's second input, so the node needs no
+//! storage of its own and the tape's table shows them.
+
+use crate::tape::{BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, Var};
+use crate::tensor::{ShapeError, checked_numel};
+use std::borrow::Cow;
+
+/// The op: input 0 is the Var picked from, input 1 the constant indices.
+pub(crate) struct Pick;
+
+impl StaticOp for Pick {
+    const THIS: &'static Self = &Pick;
+}
+
+impl Op for Pick {
+    fn name(&self) -> &'static str {
+        "pick"
+    }
+
+    /// `y[r] = x[r, idx[r]]`.
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let c = row_len(cx);
+        let x = cx.input(0);
+        for (r, (o, &i)) in out.iter_mut().zip(cx.input(1)).enumerate() {
+            *o = x[r * c + i as usize];
+        }
+    }
+
+    /// `grad_x[r, idx[r]] += grad_y[r]`; the indices get no gradient.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let c = row_len(cx.fwd());
+        let (indices, upstream) = (cx.input(1), cx.upstream());
+        if let Some(gx) = cx.grad_mut(0) {
+            for (r, (&u, &i)) in upstream.iter().zip(indices).enumerate() {
+                gx[r * c + i as usize] += u;
+            }
+        }
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {
+        (input == 0).then_some("dY[r] to the picked X[r, idx[r]], 0 elsewhere".into())
+    }
+}
+
+/// The length of the last axis of the input (the row picked from).
+fn row_len(cx: &ForwardCx<'_>) -> usize {
+    cx.shape(0).last().copied().unwrap_or(1)
+}
+
+impl<'t> Var<'t> {
+    /// Picks element `indices[r]` of each row `r` over the last axis: a
+    /// `[n, c]` Var gives `[n]`, a `[c]` Var gives a scalar.
+    ///
+    /// # Panics
+    /// As [`Var::try_pick`] errs.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]));
+    /// let y = x.pick(&[2, 0]);
+    /// assert_eq!(y.value().data(), &[3.0, 4.0]);
+    /// // the gradient lands only on the picked elements
+    /// assert_eq!(y.sum().backward().wrt(x).data(), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn pick(self, indices: &[usize]) -> Var<'t> {
+        self.try_pick(indices).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::pick`], but bad input is an error: a 0-d Var (no axis to
+    /// pick along), a number of indices other than the number of rows, or
+    /// an index past the last axis.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::zeros(&[2, 3]));
+    /// let e = x.try_pick(&[0, 3]).unwrap_err();
+    /// assert_eq!(e.to_string(), "pick: shapes [2, 3] and [2]: index 3 is out of range for an axis of 3");
+    /// assert!(x.try_pick(&[0]).is_err());
+    /// ```
+    pub fn try_pick(self, indices: &[usize]) -> Result<Var<'t>, ShapeError> {
+        let shape = self.shape();
+        let err = |reason: String| ShapeError::new("pick", &[&shape, &[indices.len()]], reason);
+        let Some((&c, rows_shape)) = shape.split_last() else {
+            return Err(err("a 0-d value has no axis to pick along".into()));
+        };
+        // Counted with checks: an empty last axis leaves the rows uncountable
+        // in `[1 << 40, 1 << 40, 0]`.
+        let rows =
+            checked_numel("pick", rows_shape).map_err(|_| err(format!("{rows_shape:?} rows are too many to count")))?;
+        if indices.len() != rows {
+            return Err(err(format!("{} indices for {rows} rows", indices.len())));
+        }
+        if let Some(&bad) = indices.iter().find(|&&i| i >= c) {
+            return Err(err(format!("index {bad} is out of range for an axis of {c}")));
+        }
+        let tape = self.tape;
+        let idx = tape.constant_with(&[rows], |out| {
+            out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
+        });
+        Ok(tape.push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn pick_matches_its_closed_form() {
+        // y = x[r, idx[r]]; d sum(w * y)/dx[r, j] = w[r] when j = idx[r], else 0.
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]));
+        let w = tape.constant(Tensor::from_vec(vec![10.0, -1.0], &[2]));
+        let y = x.pick(&[1, 2]);
+        assert_eq!(y.value().data(), &[2.0, 6.0]);
+        let g = (y * w).sum().backward();
+        assert_eq!(g.wrt(x).data(), &[0.0, 10.0, 0.0, 0.0, 0.0, -1.0]);
+    }
+
+    #[test]
+    fn a_picked_index_twice_over_rows_and_a_1d_pick() {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(vec![7.0, 8.0, 9.0], &[3]));
+        let y = x.pick(&[2]);
+        assert_eq!((y.shape().as_slice(), y.item()), (&[][..], 9.0));
+        // picked twice through two nodes: the contributions add up
+        let g = (y + x.pick(&[2])).backward();
+        assert_eq!(g.wrt(x).data(), &[0.0, 0.0, 2.0]);
+    }
+}

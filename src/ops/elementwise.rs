@@ -26,7 +26,7 @@
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, unbroadcast_add};
+use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, repeats_over_rows, unbroadcast_add};
 use smallvec::smallvec;
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -271,6 +271,12 @@ impl<R: UnaryFn> Op for Unary<R> {
         }
         Ok(())
     }
+    /// `y = f(x; p)` and `f'(x)`, for the 0-d lane.
+    #[inline(always)]
+    fn scalar(&self, x: [f64; 2], p: f64) -> Option<(f64, [f64; 2])> {
+        let y = R::f(x[0], p);
+        Some((y, [R::df(x[0], y, p), 0.0]))
+    }
 
     /// `grad_x[i] += grad_y[i] * f'(x[i])`.
     #[inline]
@@ -350,6 +356,13 @@ impl<R: BinaryFn> Op for Binary<R> {
         }
         Ok(())
     }
+    /// `y = f(a, b)` and its two partials, for the 0-d lane.
+    #[inline(always)]
+    fn scalar(&self, x: [f64; 2], _: f64) -> Option<(f64, [f64; 2])> {
+        let [a, b] = x;
+        let y = R::f(a, b);
+        Some((y, [R::da(a, b, y), R::db(a, b, y)]))
+    }
 
     /// `grad_a[ia] += grad_y[i] * dy/da`, `grad_b[ib] += grad_y[i] * dy/db`.
     /// Input by input, so that `x * x` (one node twice) adds both
@@ -383,8 +396,17 @@ impl<R: BinaryFn> Op for Binary<R> {
             return;
         }
         let (out, sa, sb) = (cx.fwd().out_shape(), cx.fwd().shape(0), cx.fwd().shape(1));
-        // Broadcasting: the products in the output's shape, then summed
-        // back to each input's shape.
+        // A bias over a batch, or a scalar with a tensor: row by row,
+        // adding straight into both slots (the small input's in row order,
+        // as `unbroadcast_add` would).
+        if n > 0 && a.len() == n && repeats_over_rows(sb, out) {
+            return rows_backward(cx, 0, [a, b, y, up], R::da, R::db);
+        }
+        if n > 0 && b.len() == n && repeats_over_rows(sa, out) {
+            return rows_backward(cx, 1, [b, a, y, up], |f, s, y| R::db(s, f, y), |f, s, y| R::da(s, f, y));
+        }
+        // Any other broadcasting: the products in the output's shape, then
+        // summed back to each input's shape.
         if let Some((g, tmp)) = cx.grad_and_scratch(0, n) {
             for_each_broadcast(out, sa, sb, |i, ia, ib| tmp[i] = up[i] * R::da(a[ia], b[ib], y[i]));
             unbroadcast_add(tmp, out, g, sa);
@@ -437,6 +459,36 @@ impl<R: BinaryFn> Op for Binary<R> {
 /// number (`1`, `-1`): printing `1 = [[1 1 1]]` says nothing.
 fn numeric(formula: &str, values: impl FnOnce() -> Vec<f64>, shape: &[usize]) -> Option<Tensor> {
     if formula.parse::<f64>().is_ok() { None } else { Some(Tensor::from_vec(values(), shape)) }
+}
+
+/// The backward of a binary op whose input `full` (0 or 1) is shaped like
+/// the output and whose other input repeats over the output's rows:
+/// `[full, small, y, upstream]`, with the partials taking
+/// (full element, small element, output).
+#[inline]
+fn rows_backward(
+    cx: &mut BackwardCx<'_>,
+    full: usize,
+    [f, s, y, up]: [&[f64]; 4],
+    d_full: impl Fn(f64, f64, f64) -> f64,
+    d_small: impl Fn(f64, f64, f64) -> f64,
+) {
+    let k = s.len();
+    let rows = || up.chunks_exact(k).zip(y.chunks_exact(k)).zip(f.chunks_exact(k));
+    if let Some(g) = cx.grad_mut(full) {
+        for (g, ((up, y), f)) in g.chunks_exact_mut(k).zip(rows()) {
+            for j in 0..k {
+                g[j] += up[j] * d_full(f[j], s[j], y[j]);
+            }
+        }
+    }
+    if let Some(g) = cx.grad_mut(1 - full) {
+        for ((up, y), f) in rows() {
+            for j in 0..k {
+                g[j] += up[j] * d_small(f[j], s[j], y[j]);
+            }
+        }
+    }
 }
 
 impl<'t> Var<'t> {

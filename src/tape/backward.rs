@@ -148,12 +148,18 @@ pub(crate) trait SweepObserver {
         below: &mut [f64],
         rule: impl FnOnce(&mut [f64]),
     ) -> ControlFlow<()>;
+
+    /// False when the observer does not need to see the tape's inputs
+    /// (leaves pass nothing on, so the plain sweep skips them).
+    const SEES_INPUTS: bool = true;
 }
 
 /// The plain sweep's observer: just run the rule (inlined away).
 struct RunRule;
 
 impl SweepObserver for RunRule {
+    const SEES_INPUTS: bool = false;
+
     #[inline(always)]
     fn visit(
         &mut self,
@@ -170,10 +176,10 @@ impl SweepObserver for RunRule {
 
 /// The one reverse sweep, with an observer around each node's rule (the
 /// observer keeps its own record of why it stopped, if it did).
-pub(crate) fn sweep_observed<'t>(
+pub(crate) fn sweep_observed<'t, O: SweepObserver>(
     output: Var<'t>,
     seed: impl FnOnce(&mut [f64]),
-    observer: &mut impl SweepObserver,
+    observer: &mut O,
 ) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();
@@ -211,23 +217,38 @@ pub(crate) fn sweep_observed<'t>(
         if !node.needs_grad() || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
+        lowest_written = lowest_written.min(node.grad as usize);
+        if node.nargs == 0 && !O::SEES_INPUTS {
+            continue; // an input: no rule to run
+        }
         let args = args_of(node, &inner.spill);
         for &a in args {
             reached[a as usize] = true;
         }
-        lowest_written = lowest_written.min(node.grad as usize);
         // Inputs were recorded earlier, so their slots all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.grad as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let op = op_of(node, &inner.owned);
         let scratch = &mut scratch;
+        let inner = &*inner;
         let rule = |grads: &mut [f64]| {
+            if node.has_partials() {
+                // The 0-d lane: local partials stored at recording.
+                let u = upstream[0];
+                for (&a, d) in args.iter().zip(inner.partials[node.aux as usize]) {
+                    let g = inner.nodes[a as usize].grad;
+                    if g != Node::NO_GRAD {
+                        grads[g as usize] += u * d;
+                    }
+                }
+                return;
+            }
+            let op = op_of(node, &inner.owned);
             let fwd = ForwardCx { nodes: &inner.nodes, dims: &inner.dims, values: &inner.values, args, me: node };
             let output = &inner.values[node.range()];
             op.backward(&mut BackwardCx { fwd, output, upstream, grads, scratch });
         };
-        if observer.visit(i, &inner, upstream, below, rule).is_break() {
+        if observer.visit(i, inner, upstream, below, rule).is_break() {
             // The rule has written into inputs the loop will not visit, so
             // `lowest_written` no longer bounds the dirty part: the next
             // sweep must zero the whole buffer.

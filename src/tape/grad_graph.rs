@@ -226,9 +226,9 @@ fn sweep_var<'t>(output: Var<'t>, seed: Var<'t>) -> Result<GradGraph<'t>, Higher
             let args = args_of(node, &inner.spill);
             let inputs: SmallVec<[Var<'t>; 4]> = args.iter().map(|&a| Var { tape, idx: a }).collect();
             let needs = args.iter().map(|&a| inner.nodes[a as usize].needs_grad()).collect();
-            let custom = node.owned != Node::NOT_OWNED;
+            let custom = node.flags & Node::OWNED != 0;
             let op = if custom {
-                Held::Owned(Arc::clone(&inner.owned[node.owned as usize]))
+                Held::Owned(Arc::clone(&inner.owned[node.aux as usize]))
             } else {
                 Held::Static(*node.op.0)
             };

@@ -51,17 +51,18 @@ pub(crate) struct Node {
     pub grad: u32,
     /// First extent of the shape in `TapeInner::dims`.
     pub dims: u32,
-    /// Index into `TapeInner::owned` when `op` is [`op::Owned`], else
-    /// [`Node::NOT_OWNED`].
-    pub owned: u32,
+    /// Where the node's extra data sits, by its flags: with [`Node::OWNED`]
+    /// its op, in `TapeInner::owned`; with [`Node::PARTIALS`] its local
+    /// partials, in `TapeInner::partials`; else 0, unused.
+    pub aux: u32,
     /// Number of dimensions.
     pub ndim: u8,
     /// Number of inputs.
     pub nargs: u8,
     /// The axis an op works along (reductions).
     pub axis: u8,
-    /// Whether a reduced axis is kept (reductions).
-    pub keepdim: bool,
+    /// [`Node::KEEPDIM`], [`Node::PARTIALS`], [`Node::OWNED`].
+    pub flags: u8,
 }
 
 impl Node {
@@ -69,8 +70,23 @@ impl Node {
     /// computed from constants only.
     pub const NO_GRAD: u32 = u32::MAX;
 
-    /// `owned` of a node whose op is a shared `'static` one.
-    pub const NOT_OWNED: u32 = u32::MAX;
+    /// Flag: the node's op is owned by the tape (a user op; `op` is
+    /// [`op::Owned`] and `aux` indexes `TapeInner::owned`).
+    pub const OWNED: u8 = 4;
+
+    /// Flag: a reduced axis stays with extent 1 (reductions).
+    pub const KEEPDIM: u8 = 1;
+
+    /// Flag: the node came through the 0-d lane and its local partials sit
+    /// in `TapeInner::partials` at `aux` (see [`Op::scalar`]).
+    pub const PARTIALS: u8 = 2;
+
+    /// True when the sweep reads this node's stored partials instead of
+    /// calling its op's backward.
+    #[inline]
+    pub fn has_partials(&self) -> bool {
+        self.flags & Node::PARTIALS != 0
+    }
 
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..(self.start + self.len) as usize
@@ -91,7 +107,7 @@ impl Node {
     }
 
     pub fn params(&self) -> NodeParams {
-        NodeParams { p: self.param, axis: self.axis, keepdim: self.keepdim }
+        NodeParams { p: self.param, axis: self.axis, keepdim: self.flags & Node::KEEPDIM != 0 }
     }
 }
 
@@ -107,9 +123,13 @@ pub(crate) struct TapeInner {
     pub dims: Vec<usize>,
     /// Inputs of the nodes that read more than two.
     pub spill: Vec<u32>,
+    /// d(node)/d(input k) of the nodes with [`Node::PARTIALS`], which
+    /// `Node::aux` indexes: stored when a 0-d elementwise op is recorded,
+    /// so that its backward is one multiply-add per input.
+    pub partials: Vec<[f64; 2]>,
     /// Total length of the gradient slots handed out so far.
     pub grad_len: usize,
-    /// Ops owned by this tape (user ops), which `Node::owned` indexes.
+    /// Ops owned by this tape (user ops), which `Node::aux` indexes when `Node::OWNED` is set.
     /// Shared (`Arc`), so the differentiable backward can hold one while it
     /// records new nodes.
     pub owned: Vec<std::sync::Arc<dyn Op>>,
@@ -183,7 +203,7 @@ fn args_of<'a>(node: &'a Node, spill: &'a [u32]) -> &'a [u32] {
 
 #[inline]
 fn op_of<'a>(node: &Node, owned: &'a [std::sync::Arc<dyn Op>]) -> &'a dyn Op {
-    if node.owned == Node::NOT_OWNED { *node.op.0 } else { &*owned[node.owned as usize] }
+    if node.flags & Node::OWNED == 0 { *node.op.0 } else { &*owned[node.aux as usize] }
 }
 
 /// A recording of a computation, for reverse-mode differentiation.
@@ -360,6 +380,7 @@ impl Tape {
         inner.values.clear();
         inner.dims.clear();
         inner.spill.clear();
+        inner.partials.clear();
         inner.grad_len = 0;
         inner.owned.clear();
         inner.names.clear();
@@ -437,7 +458,15 @@ impl Tape {
     ) -> Var<'t> {
         // The only error left here is an operand from another tape: the
         // op's `try_` form has checked the shapes.
-        self.record::<O>(None, params, args, shape, Source::Forward, false).unwrap_or_else(|e| panic!("{e}"))
+        self.try_same_tape(O::THIS.name(), args).unwrap_or_else(|e| panic!("{e}"));
+        let mut inner = self.inner_mut(O::THIS.name());
+        if let (OutShape::Like(0), [x]) = (shape, args)
+            && let Some(v) = self.push_scalar::<O, 1>(&mut inner, params.p, [*x])
+        {
+            return v;
+        }
+        self.record_in::<O>(&mut inner, None, params, args, shape, Source::Forward, false)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// [`Tape::push`] for an elementwise op of two inputs with NumPy
@@ -450,7 +479,72 @@ impl Tape {
         a: Var<'t>,
         b: Var<'t>,
     ) -> Result<Var<'t>, ShapeError> {
-        self.record::<O>(None, params, &[a, b], OutShape::Broadcast, Source::Forward, false)
+        self.try_same_tape(O::THIS.name(), &[a, b])?;
+        let mut inner = self.inner_mut(O::THIS.name());
+        if let Some(v) = self.push_scalar::<O, 2>(&mut inner, params.p, [a, b]) {
+            return Ok(v);
+        }
+        self.record_in::<O>(&mut inner, None, params, &[a, b], OutShape::Broadcast, Source::Forward, false)
+    }
+
+    /// The 0-d lane of [`Tape::push`]: when every input is a 0-d scalar and
+    /// the op has a scalar rule ([`Op::scalar`], every elementwise op), the
+    /// node is appended with its value and its local partials, with no
+    /// shape work and no context. `None` sends the caller down the general
+    /// path (other shapes, ops without a scalar rule).
+    #[inline(always)]
+    fn push_scalar<'t, O: StaticOp, const N: usize>(
+        &'t self,
+        inner: &mut TapeInner,
+        p: f64,
+        args: [Var<'t>; N],
+    ) -> Option<Var<'t>> {
+        let mut xs = [0.0; 2];
+        let mut needs_grad = false;
+        for (x, a) in xs.iter_mut().zip(&args) {
+            let n = &inner.nodes[a.idx as usize];
+            if n.ndim != 0 {
+                return None;
+            }
+            *x = inner.values[n.start as usize];
+            needs_grad |= n.needs_grad();
+        }
+        let (y, partials) = O::THIS.scalar(xs, p)?;
+        let (start, idx) = (inner.values.len(), inner.nodes.len());
+        let grad = if needs_grad && O::THIS.passes_gradient() { inner.grad_len } else { Node::NO_GRAD as usize };
+        assert!(
+            start < u32::MAX as usize && idx < u32::MAX as usize && inner.grad_len < u32::MAX as usize - 1,
+            "{}: the tape is full (more than 2^32 values or nodes)",
+            O::THIS.name()
+        );
+        if grad != Node::NO_GRAD as usize {
+            inner.grad_len += 1;
+        }
+        let mut arg_words = [0u32; 2];
+        for (slot, a) in arg_words.iter_mut().zip(&args) {
+            *slot = a.idx;
+        }
+        inner.nodes.push(Node {
+            op: O::REF,
+            param: p,
+            args: arg_words,
+            start: start as u32,
+            len: 1,
+            grad: grad as u32,
+            dims: inner.dims.len() as u32, // 0-d: no extents to store
+            aux: inner.partials.len() as u32,
+            ndim: 0,
+            nargs: N as u8,
+            axis: 0,
+            flags: Node::PARTIALS,
+        });
+        inner.values.push(y);
+        inner.partials.push(partials);
+        // Checked mode costs this one bool test when it is off.
+        if inner.checked && inner.first_anomaly.is_none() && !y.is_finite() {
+            inner.first_anomaly = Some(idx as u32);
+        }
+        Some(Var { tape: self, idx: idx as u32 })
     }
 
     /// Appends a node of an op the tape owns (a user op) whose value the
@@ -486,8 +580,22 @@ impl Tape {
         // Checked before borrowing: the error reads each operand's shape on
         // its own tape.
         self.try_same_tape(O::THIS.name(), args)?;
-        let mut guard = self.inner_mut(O::THIS.name());
-        let inner = &mut *guard;
+        self.record_in::<O>(&mut self.inner_mut(O::THIS.name()), owned, params, args, shape, source, leaf)
+    }
+
+    /// [`Tape::record`] under a borrow the caller holds.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn record_in<'t, O: StaticOp>(
+        &'t self,
+        inner: &mut TapeInner,
+        owned: Option<u32>,
+        params: NodeParams,
+        args: &[Var<'t>],
+        shape: OutShape<'_>,
+        source: Source<'_>,
+        leaf: bool,
+    ) -> Result<Var<'t>, ShapeError> {
         let dims = inner.dims.len();
         let (len, ndim) = match shape {
             OutShape::Given(s) => push_dims(inner, s, O::THIS.name()),
@@ -553,11 +661,11 @@ impl Tape {
             len: len as u32,
             grad,
             dims: dims as u32,
-            owned: owned.unwrap_or(Node::NOT_OWNED),
+            aux: owned.unwrap_or(0),
             ndim: ndim as u8,
             nargs: args.len() as u8,
             axis: params.axis,
-            keepdim: params.keepdim,
+            flags: if params.keepdim { Node::KEEPDIM } else { 0 } | if owned.is_some() { Node::OWNED } else { 0 },
         });
         // Compute into a fresh slot at the end of the arena. The op reads
         // only earlier values, which sit below `start`, so the arena splits

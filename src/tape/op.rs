@@ -57,6 +57,19 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// Only user ops without a tangent rule return an error.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError>;
 
+    /// The 0-d lane: for a node whose inputs are all 0-d scalars (`x[k]` is
+    /// input `k`'s value, unused entries 0), its value and its local
+    /// partials `d y / d x[k]`, or `None` when the op has no such rule (the
+    /// default). Elementwise ops have one: the tape then stores the partials
+    /// at recording (as Adept and echidna do), and the reverse sweep adds
+    /// `upstream * partial` into each input's slot without calling
+    /// [`Op::backward`]. Must agree bit for bit with `forward` and
+    /// `backward`: gradients do not depend on which path a node took.
+    #[inline(always)]
+    fn scalar(&self, _x: [f64; 2], _p: f64) -> Option<(f64, [f64; 2])> {
+        None
+    }
+
     /// The vector-Jacobian product: *adds* `upstream * d(output)/d(input k)`
     /// into each input's gradient slot ([`BackwardCx::grad_mut`]).
     fn backward(&self, cx: &mut BackwardCx<'_>);

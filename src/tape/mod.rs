@@ -15,13 +15,15 @@ mod backward;
 mod grad_graph;
 pub(crate) mod op;
 mod tangent;
+mod tangent_error;
 mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use grad_graph::{GradGraph, HigherOrderError};
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx, VarCx, VarGrads};
-pub use tangent::{TangentError, Tangents};
+pub use tangent::Tangents;
+pub use tangent_error::TangentError;
 pub use var::Var;
 
 use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, checked_numel, numel, strip_leading_ones};

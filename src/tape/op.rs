@@ -19,7 +19,7 @@
 //! recorded and can be differentiated again (`Var::grad_graph`); it sees the
 //! tape through [`VarCx`] (the inputs and output as `Var`s).
 
-use super::tangent::TangentError;
+use super::tangent_error::TangentError;
 use super::{Node, Var};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;

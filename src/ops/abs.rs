@@ -2,6 +2,7 @@
 
 use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
+use crate::tensor::sign;
 
 /// The `abs` rule: forward and local derivative side by side.
 pub(crate) struct Abs;
@@ -13,13 +14,7 @@ impl UnaryFn for Abs {
         x.abs()
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
-        if x > 0.0 {
-            1.0
-        } else if x < 0.0 {
-            -1.0
-        } else {
-            0.0
-        }
+        sign(x)
     }
     /// A mask, whose own derivative is zero.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {

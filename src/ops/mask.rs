@@ -6,7 +6,7 @@
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::binary_into;
+use crate::tensor::{binary_into, sign};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -25,16 +25,6 @@ impl StaticOp for Step {
 }
 impl StaticOp for GeMask {
     const THIS: &'static Self = &GeMask;
-}
-
-fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
 }
 
 /// The parts every mask shares: no gradient, in either backward.

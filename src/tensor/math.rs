@@ -86,6 +86,18 @@ pub fn stable_softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// The sign of `x` as -1, 0 or 1: 0 at 0 (the subgradient of `|x|` PyTorch
+/// picks) and, unlike `f64::signum`, 0 at -0.0 too. NaN gives 0.
+pub(crate) fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
 /// `max(x, 0)` that keeps a NaN (`f64::max` returns the other operand).
 ///
 /// ```

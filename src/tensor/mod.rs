@@ -12,7 +12,9 @@ mod shape;
 
 pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_with};
-pub(crate) use math::{binary_into, log_softmax_into, max_keep_nan, sum_axis_into, transpose_into, unbroadcast_add};
+pub(crate) use math::{
+    binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into, unbroadcast_add,
+};
 pub use math::{relu, stable_sigmoid, stable_softplus};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel, try_numel};
 pub(crate) use shape::{

@@ -1,10 +1,11 @@
 //! A model that is not an MLP, and an op the crate does not have.
 //!
-//! - The op: softplus(x) = ln(1 + e^x), added from outside the crate with
-//!   its own forward and its own hand-written backward rule (VJP):
-//!   d softplus / dx = sigmoid(x). Once as a `CustomOp` (whole tensors),
-//!   once as a `UnaryFn` rule (one number at a time, the cheaper path).
-//! - The model: a residual block, `h = x + softplus(x W1 + b1) W2`, then a
+//! - The op: SiLU (swish), silu(x) = x sigmoid(x), added from outside the
+//!   crate with its own forward and its own hand-written backward rule
+//!   (VJP): d silu / dx = s + x s (1 - s), with s = sigmoid(x). Once as a
+//!   `CustomOp` (whole tensors), once as a `UnaryFn` rule (one number at a
+//!   time, the cheaper path).
+//! - The model: a residual block, `h = x + silu(x W1 + b1) W2`, then a
 //!   linear head `y = h w + c`: a plain Rust function of Vars.
 //!
 //! Both are gradchecked here against central differences before training.
@@ -20,54 +21,60 @@ use tapegrad::optim::{Optimizer, Sgd, SgdConfig};
 use tapegrad::tensor::stable_sigmoid;
 use tapegrad::{Tape, Tensor, Var, loss};
 
-/// softplus without overflow: max(x, 0) + ln(1 + e^-|x|).
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+/// silu(x) = x sigmoid(x), with the sigmoid that never overflows.
+fn silu(x: f64) -> f64 {
+    x * stable_sigmoid(x)
 }
 
-/// softplus as a `CustomOp`: forward on the whole input tensor, backward
-/// `grad_x = grad_y * sigmoid(x)` written by hand.
-struct Softplus;
+/// Its derivative by the product rule: s + x s (1 - s).
+fn silu_derivative(x: f64) -> f64 {
+    let s = stable_sigmoid(x);
+    s + x * s * (1.0 - s)
+}
 
-impl CustomOp for Softplus {
+/// SiLU as a `CustomOp`: forward on the whole input tensor, backward
+/// `grad_x = grad_y * silu'(x)` written by hand.
+struct Silu;
+
+impl CustomOp for Silu {
     fn name(&self) -> &'static str {
-        "softplus"
+        "silu"
     }
     fn forward(&self, inputs: &[Tensor]) -> Tensor {
-        inputs[0].map(softplus)
+        inputs[0].map(silu)
     }
     fn backward(&self, inputs: &[Tensor], _output: &Tensor, grad_output: &Tensor) -> Vec<Tensor> {
-        vec![grad_output.mul(&inputs[0].map(stable_sigmoid))]
+        vec![grad_output.mul(&inputs[0].map(silu_derivative))]
     }
 }
 
 /// The same op as a `UnaryFn` rule: value and local derivative side by side.
-struct SoftplusRule;
+struct SiluRule;
 
-impl UnaryFn for SoftplusRule {
-    const NAME: &'static str = "softplus";
-    const TEXT: &'static str = "sigmoid(x)";
+impl UnaryFn for SiluRule {
+    const NAME: &'static str = "silu";
+    const TEXT: &'static str = "s + x s(1-s)";
     fn f(x: f64, _: f64) -> f64 {
-        softplus(x)
+        silu(x)
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
-        stable_sigmoid(x)
+        silu_derivative(x)
     }
 }
 
-/// A VJP with a classic slip (the derivative of softplus taken as softplus
-/// itself), to show that gradcheck catches it.
-struct WrongSoftplus;
+/// A VJP with a classic slip (the product rule forgotten: sigmoid(x) taken
+/// as the whole derivative), to show that gradcheck catches it.
+struct WrongSilu;
 
-impl CustomOp for WrongSoftplus {
+impl CustomOp for WrongSilu {
     fn name(&self) -> &'static str {
-        "wrong_softplus"
+        "wrong_silu"
     }
     fn forward(&self, inputs: &[Tensor]) -> Tensor {
-        inputs[0].map(softplus)
+        inputs[0].map(silu)
     }
     fn backward(&self, inputs: &[Tensor], _output: &Tensor, grad_output: &Tensor) -> Vec<Tensor> {
-        vec![grad_output.mul(&inputs[0].map(softplus))]
+        vec![grad_output.mul(&inputs[0].map(stable_sigmoid))]
     }
 }
 
@@ -86,7 +93,7 @@ fn init(width: usize, hidden: usize, rng: &mut StdRng) -> Params {
 /// `p` holds the Vars in the order `init` inserts them.
 fn model<'t>(p: ParamVars<'t>, x: Var<'t>) -> Var<'t> {
     let [w1, b1, w2, w, c] = [0, 1, 2, 3, 4].map(|i| p.get(i));
-    let inner = x.tape().custom(Softplus, &[x.matmul(w1) + b1]);
+    let inner = x.tape().custom(Silu, &[x.matmul(w1) + b1]);
     let h = x + inner.matmul(w2); // the skip connection
     h.matmul(w) + c
 }
@@ -97,19 +104,13 @@ fn main() {
 
     // 1. The op alone, over negative, zero and large inputs.
     let xs = Tensor::from_vec(vec![-30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0], &[7]);
-    let r = gradcheck(|tape, v| tape.custom(Softplus, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts).unwrap();
-    println!(
-        "gradcheck softplus (CustomOp):  {} elements, max |analytic - numeric| = {:.1e}",
-        r.checked, r.max_abs_error
-    );
-    let r = gradcheck(|_, v| v[0].apply(SoftplusRule, 0.0).sum(), std::slice::from_ref(&xs), &opts).unwrap();
-    println!(
-        "gradcheck softplus (UnaryFn):   {} elements, max |analytic - numeric| = {:.1e}",
-        r.checked, r.max_abs_error
-    );
-    match gradcheck(|tape, v| tape.custom(WrongSoftplus, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts) {
+    let r = gradcheck(|tape, v| tape.custom(Silu, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts).unwrap();
+    println!("gradcheck silu (CustomOp):  {} elements, max |analytic - numeric| = {:.1e}", r.checked, r.max_abs_error);
+    let r = gradcheck(|_, v| v[0].apply(SiluRule, 0.0).sum(), std::slice::from_ref(&xs), &opts).unwrap();
+    println!("gradcheck silu (UnaryFn):   {} elements, max |analytic - numeric| = {:.1e}", r.checked, r.max_abs_error);
+    match gradcheck(|tape, v| tape.custom(WrongSilu, &[v[0]]).sum(), std::slice::from_ref(&xs), &opts) {
         Ok(_) => panic!("a wrong VJP passed gradcheck"),
-        Err(e) => println!("gradcheck wrong_softplus: caught, as it must be:\n{e}"),
+        Err(e) => println!("gradcheck wrong_silu: caught, as it must be:\n{e}"),
     }
 
     // 2. The whole model, at a random point, with respect to every parameter.

@@ -81,7 +81,7 @@ impl Default for GradcheckOptions {
 /// assert_eq!(r.checked, 3);
 /// assert!(r.max_abs_error < 1e-8);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
     /// Number of input elements compared.
     pub checked: usize,
@@ -217,8 +217,7 @@ where
         f(&tape, &vars).item()
     };
     let mut work = inputs.to_vec();
-    let mut report = Report { checked: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
-    let mut mismatches = Vec::new();
+    let mut tally = Tally::default();
     for input in 0..inputs.len() {
         for index in 0..inputs[input].len() {
             let saved = work[input].data()[index];
@@ -228,21 +227,43 @@ where
             let minus = eval(&work);
             work[input].data_mut()[index] = saved;
             let numeric = (plus - minus) / (2.0 * options.eps);
-            let a = analytic[input].data()[index];
-            let err = (a - numeric).abs();
-            report.checked += 1;
-            report.max_abs_error = crate::tensor::max_keep_nan(report.max_abs_error, err);
-            if numeric != 0.0 {
-                report.max_rel_error = crate::tensor::max_keep_nan(report.max_rel_error, err / numeric.abs());
-            }
-            // NaN on either side fails: only a real comparison passes.
-            let passes = err <= options.atol + options.rtol * numeric.abs();
-            if !passes {
-                mismatches.push(Mismatch { input, index, analytic: a, numeric });
-            }
+            let allowed = options.atol + options.rtol * numeric.abs();
+            tally.compare(input, index, analytic[input].data()[index], numeric, allowed);
         }
     }
-    if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::Mismatch(mismatches)) }
+    tally.finish(GradcheckError::Mismatch)
+}
+
+/// The comparison every check makes, element by element: the report's
+/// counts and largest errors, and the elements that fail.
+#[derive(Default)]
+struct Tally {
+    report: Report,
+    mismatches: Vec<Mismatch>,
+}
+
+impl Tally {
+    /// Compares the tape's `analytic` value with the `reference` one; the
+    /// element passes when they differ by at most `allowed`. NaN on either
+    /// side fails (only a real comparison passes) and shows in the report.
+    fn compare(&mut self, input: usize, index: usize, analytic: f64, reference: f64, allowed: f64) {
+        let err = (analytic - reference).abs();
+        let r = &mut self.report;
+        r.checked += 1;
+        r.max_abs_error = crate::tensor::max_keep_nan(r.max_abs_error, err);
+        if reference != 0.0 {
+            r.max_rel_error = crate::tensor::max_keep_nan(r.max_rel_error, err / reference.abs());
+        }
+        let passes = err <= allowed;
+        if !passes {
+            self.mismatches.push(Mismatch { input, index, analytic, numeric: reference });
+        }
+    }
+
+    /// The report, or the failing elements wrapped as `error`.
+    fn finish(self, error: fn(Vec<Mismatch>) -> GradcheckError) -> Result<Report, GradcheckError> {
+        if self.mismatches.is_empty() { Ok(self.report) } else { Err(error(self.mismatches)) }
+    }
 }
 
 fn analytic_gradients<F>(f: &F, inputs: &[Tensor]) -> Result<Vec<Tensor>, GradcheckError>
@@ -291,29 +312,17 @@ where
         let grads = out.backward();
         vars.iter().map(|v| grads.wrt(*v)).collect()
     };
-    let mut report = Report { checked: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
-    let mut mismatches = Vec::new();
+    let mut tally = Tally::default();
     for (input, (x, v)) in inputs.iter().zip(&vars).enumerate() {
         let mut e = Tensor::zeros(x.shape());
         for index in 0..x.len() {
             e.data_mut()[index] = 1.0;
             let forward = out.jvp(&[(*v, &e)]).map_err(GradcheckError::Tangent)?.item();
             e.data_mut()[index] = 0.0;
-            let analytic = reverse[input].data()[index];
-            let err = (analytic - forward).abs();
-            report.checked += 1;
-            report.max_abs_error = report.max_abs_error.max(err);
-            if forward != 0.0 {
-                report.max_rel_error = report.max_rel_error.max(err / forward.abs());
-            }
-            // NaN on either side fails: only a real comparison passes.
-            let passes = err <= rtol * forward.abs().max(1.0);
-            if !passes {
-                mismatches.push(Mismatch { input, index, analytic, numeric: forward });
-            }
+            tally.compare(input, index, reverse[input].data()[index], forward, rtol * forward.abs().max(1.0));
         }
     }
-    if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::ForwardMismatch(mismatches)) }
+    tally.finish(GradcheckError::ForwardMismatch)
 }
 
 /// Checks the tape's Hessian-vector products of `f` at `inputs` along `v`
@@ -351,24 +360,13 @@ where
         analytic_gradients(&f, &xs)
     };
     let (plus, minus) = (shifted(1.0)?, shifted(-1.0)?);
-    let mut report = Report { checked: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
-    let mut mismatches = Vec::new();
+    let mut tally = Tally::default();
     for input in 0..inputs.len() {
         for index in 0..inputs[input].len() {
             let numeric = (plus[input].data()[index] - minus[input].data()[index]) / (2.0 * options.eps);
-            let a = analytic[input].data()[index];
-            let err = (a - numeric).abs();
-            report.checked += 1;
-            report.max_abs_error = report.max_abs_error.max(err);
-            if numeric != 0.0 {
-                report.max_rel_error = report.max_rel_error.max(err / numeric.abs());
-            }
-            // NaN on either side fails: only a real comparison passes.
-            let passes = err <= options.atol + options.rtol * numeric.abs();
-            if !passes {
-                mismatches.push(Mismatch { input, index, analytic: a, numeric });
-            }
+            let allowed = options.atol + options.rtol * numeric.abs();
+            tally.compare(input, index, analytic[input].data()[index], numeric, allowed);
         }
     }
-    if mismatches.is_empty() { Ok(report) } else { Err(GradcheckError::Mismatch(mismatches)) }
+    tally.finish(GradcheckError::Mismatch)
 }

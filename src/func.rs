@@ -30,6 +30,16 @@
 use crate::tape::{HigherOrderError, TangentError, Tape, Var};
 use crate::tensor::{Shape, Tensor};
 
+/// Records `f` on `tape` with one leaf per input.
+fn record<'t, F>(tape: &'t Tape, f: &F, inputs: &[Tensor]) -> (Vec<Var<'t>>, Var<'t>)
+where
+    F: for<'a> Fn(&'a Tape, &[Var<'a>]) -> Var<'a>,
+{
+    let vars: Vec<Var<'t>> = inputs.iter().map(|x| tape.var(x)).collect();
+    let out = f(tape, &vars);
+    (vars, out)
+}
+
 // ---------------------------------------------------------------------------
 // Forward mode: jvp, jacobian_fwd; and jacobian_rev, its reverse-mode twin.
 // ---------------------------------------------------------------------------
@@ -56,8 +66,7 @@ where
         return Err(TangentError::Count { primals: primals.len(), tangents: tangents.len() });
     }
     let tape = Tape::new();
-    let vars: Vec<Var<'_>> = primals.iter().map(|x| tape.var(x)).collect();
-    let out = f(&tape, &vars);
+    let (vars, out) = record(&tape, &f, primals);
     let seeds: Vec<(Var<'_>, &Tensor)> = vars.iter().copied().zip(tangents).collect();
     let t = out.jvp(&seeds)?;
     Ok((out.value(), t))
@@ -81,8 +90,7 @@ where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
     let tape = Tape::new();
-    let vars: Vec<Var<'_>> = inputs.iter().map(|x| tape.var(x)).collect();
-    let out = f(&tape, &vars);
+    let (vars, out) = record(&tape, &f, inputs);
     let (out_shape, m) = (out.shape(), out.len());
     let mut jacobians = Vec::with_capacity(inputs.len());
     for (x, v) in inputs.iter().zip(&vars) {
@@ -119,8 +127,7 @@ where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
     let tape = Tape::new();
-    let vars: Vec<Var<'_>> = inputs.iter().map(|x| tape.var(x)).collect();
-    let out = f(&tape, &vars);
+    let (vars, out) = record(&tape, &f, inputs);
     let (out_shape, m) = (out.shape(), out.len());
     let mut rows: Vec<Vec<f64>> = inputs.iter().map(|x| vec![0.0; m * x.len()]).collect();
     let mut seed = Tensor::zeros(&out_shape);
@@ -148,16 +155,6 @@ fn jacobian_shape(out: &[usize], input: &[usize]) -> Vec<usize> {
 // ---------------------------------------------------------------------------
 // Reverse mode and higher order: grad, vjp, hvp, hessian.
 // ---------------------------------------------------------------------------
-
-/// Records `f` on `tape` with one leaf per input.
-fn record<'t, F>(tape: &'t Tape, f: &F, inputs: &[Tensor]) -> (Vec<Var<'t>>, Var<'t>)
-where
-    F: for<'a> Fn(&'a Tape, &[Var<'a>]) -> Var<'a>,
-{
-    let vars: Vec<Var<'t>> = inputs.iter().map(|x| tape.var(x)).collect();
-    let out = f(tape, &vars);
-    (vars, out)
-}
 
 /// Checks each direction has its input's shape.
 fn check_shapes(inputs: &[Tensor], dirs: &[Tensor]) -> Result<(), HigherOrderError> {

@@ -14,10 +14,13 @@ use std::borrow::Cow;
 pub(crate) struct Sum;
 /// `mean`: all elements to their average.
 pub(crate) struct Mean;
+/// `sum_axis` (`MEAN = false`) and `mean_axis` (`MEAN = true`): the sum or
+/// the average along one axis. One op, since they differ only by a scale.
+pub(crate) struct AxisReduce<const MEAN: bool>;
 /// `sum_axis`: the sum along one axis.
-pub(crate) struct SumAxis;
+pub(crate) type SumAxis = AxisReduce<false>;
 /// `mean_axis`: the average along one axis.
-pub(crate) struct MeanAxis;
+pub(crate) type MeanAxis = AxisReduce<true>;
 
 impl StaticOp for Sum {
     const THIS: &'static Self = &Sum;
@@ -25,11 +28,8 @@ impl StaticOp for Sum {
 impl StaticOp for Mean {
     const THIS: &'static Self = &Mean;
 }
-impl StaticOp for SumAxis {
-    const THIS: &'static Self = &SumAxis;
-}
-impl StaticOp for MeanAxis {
-    const THIS: &'static Self = &MeanAxis;
+impl<const MEAN: bool> StaticOp for AxisReduce<MEAN> {
+    const THIS: &'static Self = &AxisReduce;
 }
 
 impl Op for Sum {
@@ -145,53 +145,29 @@ fn axis_label(name: &str, p: NodeParams) -> String {
     format!("{name}(axis={}, keepdim={})", p.axis, p.keepdim)
 }
 
-impl Op for SumAxis {
+impl<const MEAN: bool> Op for AxisReduce<MEAN> {
     fn name(&self) -> &'static str {
-        "sum_axis"
+        if MEAN { "mean_axis" } else { "sum_axis" }
     }
     fn label(&self, p: NodeParams) -> String {
         axis_label(self.name(), p)
     }
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
-        axis_forward(cx, out, false)
+        axis_forward(cx, out, MEAN)
     }
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        axis_jvp(cx, out, false)
+        axis_jvp(cx, out, MEAN)
     }
     fn backward(&self, cx: &mut BackwardCx<'_>) {
-        axis_backward(cx, false)
+        axis_backward(cx, MEAN)
     }
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        axis_backward_var(cx, upstream, false)
-    }
-    fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
-        Some(format!("1, spread back along axis {}", cx.params().axis).into())
-    }
-}
-
-impl Op for MeanAxis {
-    fn name(&self) -> &'static str {
-        "mean_axis"
-    }
-    fn label(&self, p: NodeParams) -> String {
-        axis_label(self.name(), p)
-    }
-    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
-        axis_forward(cx, out, true)
-    }
-    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        axis_jvp(cx, out, true)
-    }
-    fn backward(&self, cx: &mut BackwardCx<'_>) {
-        axis_backward(cx, true)
-    }
-    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        axis_backward_var(cx, upstream, true)
+        axis_backward_var(cx, upstream, MEAN)
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let axis = cx.params().axis;
-        let n = cx.shape(0)[axis as usize];
-        Some(format!("1/{n}, spread back along axis {axis}").into())
+        let scale = if MEAN { format!("1/{}", cx.shape(0)[axis as usize]) } else { "1".to_string() };
+        Some(format!("{scale}, spread back along axis {axis}").into())
     }
 }
 

@@ -123,15 +123,19 @@ pub trait CustomOp: Send + Sync + 'static {
 /// A [`CustomOp`] as an op the tape owns.
 struct Custom<C>(C);
 
+/// The inputs' values as the tensors a [`CustomOp`] takes (copied out of
+/// the arena: a user's rule works on whole tensors).
+fn input_tensors(fwd: &ForwardCx<'_>) -> Vec<Tensor> {
+    (0..fwd.arity()).map(|k| Tensor::from_vec(fwd.input(k).to_vec(), fwd.shape(k))).collect()
+}
+
 impl<C: CustomOp> Op for Custom<C> {
     fn name(&self) -> &'static str {
         self.0.name()
     }
 
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
-        let inputs: Vec<Tensor> =
-            (0..cx.arity()).map(|k| Tensor::from_vec(cx.input(k).to_vec(), cx.shape(k))).collect();
-        let y = self.0.forward(&inputs);
+        let y = self.0.forward(&input_tensors(cx));
         assert!(
             y.shape() == cx.out_shape(),
             "{}: forward returned shape {:?}, recorded as {:?}",
@@ -146,10 +150,14 @@ impl<C: CustomOp> Op for Custom<C> {
     /// tangent it returns has the output's shape.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         let fwd = *cx.fwd();
-        let tensor = |k: usize, v: &[f64]| Tensor::from_vec(v.to_vec(), fwd.shape(k));
-        let inputs: Vec<Tensor> = (0..fwd.arity()).map(|k| tensor(k, fwd.input(k))).collect();
+        let inputs = input_tensors(&fwd);
         let tangents: Vec<Tensor> = (0..fwd.arity())
-            .map(|k| cx.tangent(k).map_or_else(|| Tensor::zeros(fwd.shape(k)), |t| tensor(k, t)))
+            .map(|k| {
+                Tensor::from_vec(
+                    cx.tangent(k).map_or_else(|| vec![0.0; fwd.input(k).len()], <[f64]>::to_vec),
+                    fwd.shape(k),
+                )
+            })
             .collect();
         let output = Tensor::from_vec(cx.output().to_vec(), fwd.out_shape());
         let t = self.0.jvp(&inputs, &output, &tangents)?;
@@ -166,8 +174,7 @@ impl<C: CustomOp> Op for Custom<C> {
     /// gradients, checking each gradient's shape first.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         let fwd = *cx.fwd();
-        let inputs: Vec<Tensor> =
-            (0..fwd.arity()).map(|k| Tensor::from_vec(fwd.input(k).to_vec(), fwd.shape(k))).collect();
+        let inputs = input_tensors(&fwd);
         let output = Tensor::from_vec(cx.output().to_vec(), fwd.out_shape());
         let grad = Tensor::from_vec(cx.upstream().to_vec(), fwd.out_shape());
         let grads = self.0.backward(&inputs, &output, &grad);

@@ -335,12 +335,12 @@ fn blocked<const FMA: bool>(
             let beta = if pc == 0 { beta } else { 1.0 };
             let b_panels = nc.div_ceil(NR);
             let bp = &mut ws.b[..b_panels * kc];
-            pack_b(bp, b, pc, kc, jc, nc);
+            pack::<NR>(bp, b.t(), jc, nc, pc, kc);
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 let a_panels = mc.div_ceil(MR);
                 let ap = &mut ws.a[..a_panels * kc];
-                pack_a(ap, a, ic, mc, pc, kc);
+                pack::<MR>(ap, a, ic, mc, pc, kc);
                 for (jp, bpanel) in bp.chunks_exact(kc).enumerate() {
                     let j0 = jc + jp * NR;
                     for (ip, apanel) in ap.chunks_exact(kc).enumerate() {
@@ -369,32 +369,19 @@ fn microkernel<const FMA: bool>(a: &[[f64; MR]], b: &[[f64; NR]]) -> [[f64; NR];
     acc
 }
 
-/// Copies rows `ic..ic + mc`, columns `pc..pc + kc` of `a` into panels of
-/// `MR` rows, column by column; rows past the end of `a` are zeros, so the
+/// Copies rows `i0..i0 + m`, columns `k0..k0 + kc` of `a` into panels of
+/// `R` rows, column by column; rows past the end of `a` are zeros, so the
 /// kernel never needs an edge case (the zeros' products are not stored).
+/// A's panels are `pack::<MR>` of A; B's are `pack::<NR>` of B's transpose
+/// (its columns become the panels' rows), a view, so nothing is copied twice.
 #[inline(always)]
-fn pack_a(dst: &mut [[f64; MR]], a: MatRef<'_>, ic: usize, mc: usize, pc: usize, kc: usize) {
+fn pack<const R: usize>(dst: &mut [[f64; R]], a: MatRef<'_>, i0: usize, m: usize, k0: usize, kc: usize) {
     for (p, panel) in dst.chunks_exact_mut(kc).enumerate() {
-        let rows = MR.min(mc - p * MR);
+        let rows = R.min(m - p * R);
         for (kk, col) in panel.iter_mut().enumerate() {
-            let base = (pc + kk) * a.col_stride;
+            let base = (k0 + kk) * a.col_stride;
             for (i, x) in col.iter_mut().enumerate() {
-                *x = if i < rows { a.data[(ic + p * MR + i) * a.row_stride + base] } else { 0.0 };
-            }
-        }
-    }
-}
-
-/// Copies rows `pc..pc + kc`, columns `jc..jc + nc` of `b` into panels of
-/// `NR` columns, row by row; columns past the end are zeros.
-#[inline(always)]
-fn pack_b(dst: &mut [[f64; NR]], b: MatRef<'_>, pc: usize, kc: usize, jc: usize, nc: usize) {
-    for (p, panel) in dst.chunks_exact_mut(kc).enumerate() {
-        let cols = NR.min(nc - p * NR);
-        for (kk, row) in panel.iter_mut().enumerate() {
-            let base = (pc + kk) * b.row_stride;
-            for (j, x) in row.iter_mut().enumerate() {
-                *x = if j < cols { b.data[base + (jc + p * NR + j) * b.col_stride] } else { 0.0 };
+                *x = if i < rows { a.data[(i0 + p * R + i) * a.row_stride + base] } else { 0.0 };
             }
         }
     }

@@ -83,7 +83,7 @@ pub fn stable_sigmoid(x: f64) -> f64 {
 /// assert_eq!(stable_softplus(-1e300), 0.0);
 /// ```
 pub fn stable_softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+    relu(x) + (-x.abs()).exp().ln_1p()
 }
 
 /// The sign of `x` as -1, 0 or 1: 0 at 0 (the subgradient of `|x|` PyTorch

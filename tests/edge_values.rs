@@ -130,6 +130,21 @@ fn step_refuses_the_vars_of_other_params() {
     assert_eq!(a["w"].item(), 0.8);
 }
 
+/// Gradients swept on another tape cannot step the parameters, even when
+/// that tape holds a recording of the same parameters.
+#[test]
+fn step_refuses_gradients_of_another_tape() {
+    let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+    let mut p = Params::new();
+    p.insert("w", Tensor::scalar(1.0));
+    let (one, other) = (Tape::new(), Tape::new());
+    let vars = p.on_tape(&one);
+    let g_other = p.on_tape(&other).get(0).square().backward();
+    let msg = opt.step(&mut p, vars, &g_other).unwrap_err().to_string();
+    assert!(msg.contains("step") && msg.contains("another tape"), "{msg}");
+    assert_eq!(p["w"].item(), 1.0); // untouched
+}
+
 /// The global norm is computed scaled, as BLAS's dnrm2: no overflow at
 /// 1e200, no underflow at 1e-200.
 #[test]

@@ -262,8 +262,8 @@ impl Params {
     /// An error (nothing stepped) if `vars` was not made by these
     /// parameters' [`Params::on_tape`] (the handle of another `Params` of
     /// the same size, or of a clone, is refused rather than silently
-    /// stepping the wrong tensors), or a parameter's shape no longer matches
-    /// its Var.
+    /// stepping the wrong tensors), a parameter's shape no longer matches
+    /// its Var, or `grads` were swept on another tape.
     pub(crate) fn for_each_grad<'t>(
         &mut self,
         vars: ParamVars<'t>,
@@ -271,14 +271,14 @@ impl Params {
         mut f: impl FnMut(&str, &mut Tensor, &[f64]),
     ) -> Result<(), String> {
         self.try_check_vars("step", vars)?;
-        for (i, (name, value)) in self.map.iter_mut().enumerate() {
-            // `with_grad` checks that the Var and the gradients share a tape.
-            grads.with_grad(vars.get(i), |g| {
-                if let Some(g) = g {
-                    f(name, value, g);
-                }
-            });
+        if !std::ptr::eq(vars.tape, grads.tape) {
+            return Err("step: the gradients were swept on another tape than these ParamVars".to_string());
         }
+        grads.for_each_in(vars.first, vars.count, |k, g| {
+            if let (Some(g), Some((name, value))) = (g, self.map.get_index_mut(k)) {
+                f(name, value, g);
+            }
+        });
         Ok(())
     }
 
@@ -330,19 +330,19 @@ impl Params {
                 self.len()
             ));
         }
-        for (i, (name, value)) in self.map.iter().enumerate() {
-            let node = vars.first + i;
-            let ok = vars.tape.with_shape(node, |shape| shape == value.shape());
-            if !ok {
-                let shape = vars.tape.with_shape(node, |shape| shape.to_vec());
-                return Err(format!(
-                    "{op}: parameter {name:?} has shape {:?} but its Var (node {node}) has shape {shape:?}; \
-                     was it replaced after on_tape?",
-                    value.shape()
-                ));
+        // One borrow of the tape for all the shapes: this runs every step.
+        vars.tape.try_for_each_shape(vars.first, vars.count, |k, shape| {
+            let (name, value) = self.map.get_index(k).expect("the counts were compared above");
+            if crate::tensor::same_shape(shape, value.shape()) {
+                return Ok(());
             }
-        }
-        Ok(())
+            Err(format!(
+                "{op}: parameter {name:?} has shape {:?} but its Var (node {}) has shape {shape:?}; \
+                 was it replaced after on_tape?",
+                value.shape(),
+                vars.first + k
+            ))
+        })
     }
 }
 

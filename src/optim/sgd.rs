@@ -120,6 +120,12 @@ impl Optimizer for Sgd {
     fn update(&mut self, name: &str, param: &mut [f64], grad: &[f64]) -> Result<(), OptimError> {
         let SgdConfig { lr, momentum, dampening, weight_decay, nesterov } = self.config;
         same_length(name, param.len(), grad.len())?;
+        if momentum == 0.0 && weight_decay == 0.0 {
+            // Plain SGD, the notes' update: `p -= lr g` and nothing else (the
+            // loop below does the same arithmetic with a branch per element).
+            param.iter_mut().zip(grad).for_each(|(p, g)| *p -= lr * g);
+            return Ok(());
+        }
         // Only momentum needs a buffer; plain SGD keeps no state (nor does
         // PyTorch's), so it looks nothing up by name.
         let mut state = if momentum != 0.0 {

@@ -324,6 +324,20 @@ impl<'t> Gradients<'t> {
         f(self.slice(v))
     }
 
+    /// Calls `f(k, grad)` for the `count` nodes from `first` on (`k`
+    /// counts from 0), with each gradient as a slice, `None` where a node
+    /// has no adjoint: [`Gradients::with_grad`] over a run of nodes, in one
+    /// borrow of the tape. Stepping a model's parameters reads them so at
+    /// every training step.
+    pub(crate) fn for_each_in(&self, first: usize, count: usize, mut f: impl FnMut(usize, Option<&[f64]>)) {
+        let inner = self.tape.inner.borrow();
+        for k in 0..count {
+            let i = first + k;
+            let range = if i < self.covered as usize { inner.nodes[i].grad_range() } else { None };
+            f(k, range.and_then(|r| self.adj.get(r)));
+        }
+    }
+
     fn slice(&self, v: Var<'t>) -> Option<&[f64]> {
         assert!(std::ptr::eq(self.tape, v.tape), "wrt: node {} belongs to another tape than these gradients", v.idx);
         if v.idx >= self.covered {

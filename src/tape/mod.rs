@@ -26,7 +26,7 @@ pub use tangent::Tangents;
 pub use tangent_error::TangentError;
 pub use var::Var;
 
-use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, checked_numel, numel, strip_leading_ones};
+use crate::tensor::{Shape, ShapeError, Tensor, broadcast_shape, checked_numel, numel, same_shape, strip_leading_ones};
 use std::borrow::Borrow;
 use std::cell::RefCell;
 
@@ -605,9 +605,7 @@ impl Tape {
             OutShape::Broadcast => {
                 let (a, b) = (args[0].idx, args[1].idx);
                 let (sa, sb) = (inner.shape(a), inner.shape(b));
-                // Compared by hand: shapes are a few extents (none, for
-                // scalars), too short for the `memcmp` call of `==` on slices.
-                if sa.len() == sb.len() && sa.iter().zip(sb).all(|(x, y)| x == y) {
+                if same_shape(sa, sb) {
                     copy_dims(inner, a)
                 } else if strip_leading_ones(sa) == strip_leading_ones(sb) {
                     copy_dims(inner, if sa.len() >= sb.len() { a } else { b })
@@ -752,9 +750,16 @@ impl Tape {
         f(inner.shape(a), inner.shape(b))
     }
 
-    /// Calls `f` with the shape of node `idx`, read in place (no copy).
-    pub(crate) fn with_shape<R>(&self, idx: usize, f: impl FnOnce(&[usize]) -> R) -> R {
-        f(self.inner.borrow().shape(idx as u32))
+    /// Calls `f(k, shape)` for the `count` nodes from `first` on (`k`
+    /// counts from 0), in one borrow, stopping at the first error.
+    pub(crate) fn try_for_each_shape<E>(
+        &self,
+        first: usize,
+        count: usize,
+        mut f: impl FnMut(usize, &[usize]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let inner = self.inner.borrow();
+        (0..count).try_for_each(|k| f(k, inner.shape((first + k) as u32)))
     }
 
     /// Shape of node `idx`, copied out (inline, no allocation up to 4-D).

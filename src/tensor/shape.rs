@@ -231,6 +231,13 @@ fn is_trailing(small: &[usize], out: &[usize]) -> bool {
     s.len() <= out.len() && !s.is_empty() && out[out.len() - s.len()..] == *s
 }
 
+/// `a == b`, compared by hand: shapes are a few extents (none, for
+/// scalars), too short to pay for the `memcmp` call `==` on slices makes.
+#[inline]
+pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 pub(crate) fn strip_leading_ones(s: &[usize]) -> &[usize] {
     let k = s.iter().take_while(|&&d| d == 1).count();
     &s[k..]

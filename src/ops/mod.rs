@@ -35,6 +35,8 @@ mod arith;
 mod broadcast;
 mod detach;
 mod exp;
+mod extremum;
+mod lanes;
 mod layout;
 mod log1p;
 mod mask;

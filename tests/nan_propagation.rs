@@ -14,7 +14,7 @@ use tapegrad::nn::Activation;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// The number of ops `apply` knows.
-const OPS: u8 = 34;
+const OPS: u8 = 44;
 
 /// Op `op` applied to the `[2, 3]` Var `x` (with finite partners `y`, `[2, 3]`,
 /// and `v`, `[3]`), reduced to a scalar loss that reads every output
@@ -59,7 +59,17 @@ fn apply<'t>(tape: &'t Tape, op: u8, x: Var<'t>, y: Var<'t>, v: Var<'t>, nan_at:
         30 => x.detach() + y,
         31 => tape.custom(Cube, &[x]),
         32 => x.maximum(v) + v.maximum(x), // broadcast lanes
-        _ => x + v,                        // broadcast
+        34 => x.softmax(0),
+        35 => x.softmax(1) + x.log_softmax_axis(0),
+        36 => x.max_axis(0, false).sum() + x.max_axis(1, true).sum(),
+        37 => x.min_axis(0, true).sum() + x.min_axis(1, false).sum(),
+        38 => Var::concat(&[y, x, v.reshape(&[1, 3])], 0),
+        39 => Var::stack(&[x, y], 2),
+        40 => x.narrow(0, nan_at / 3, 1) + x.narrow(1, nan_at % 3, 1).sum(),
+        41 => x.index_select(1, &[2, 0, 1, 2]),
+        42 => x.index_select(0, &[1, 1, 0]),
+        43 => x.gather(1, &[nan_at % 3, 0, 1, nan_at % 3], &[2, 2]),
+        _ => x + v, // broadcast
     };
     out.sum()
 }

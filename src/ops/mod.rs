@@ -15,8 +15,12 @@
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
-//! | `softmax.rs` | `log_softmax` |
+//! | `softmax.rs` | `softmax(axis) log_softmax_axis(axis)`; `log_softmax()` on the last axis |
+//! | `extremum.rs` | `max_axis min_axis` (first extremum or first NaN gets the gradient); `argmax argmin` |
+//! | `concat.rs`, `narrow.rs` | `concat stack` (n-ary); `narrow`: a block along an axis |
+//! | `gather.rs` | `index_select gather` by constant indices, and their adjoints `index_add scatter_add` |
 //! | `pick.rs` | `pick`: one element per row by constant indices |
+//! | `lanes.rs` | the lanes along an axis the axis ops loop over |
 //! | `detach.rs` | `detach` |
 //! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
@@ -33,13 +37,18 @@ pub mod elementwise;
 mod abs;
 mod arith;
 mod broadcast;
+mod concat;
 mod detach;
 mod exp;
+mod extremum;
+mod gather;
+mod lanes;
 mod layout;
 mod log1p;
 mod mask;
 mod matmul;
 mod maximum;
+mod narrow;
 mod pick;
 mod power;
 mod reduce;

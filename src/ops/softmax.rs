@@ -1,24 +1,53 @@
-//! `log_softmax` over the last axis.
+//! `softmax` and `log_softmax` along any axis (`log_softmax()` with no
+//! axis is the last-axis shorthand cross-entropy uses).
 //!
-//! Forward: `y = (x - max(x)) - ln(sum(exp(x - max(x))))`, row by row; the
-//! shift by the row's maximum keeps it finite at any magnitude, and it is
+//! Both work lane by lane: a lane is the `n` elements along the axis with
+//! every other index fixed (a row, for the last axis of a matrix).
+//!
+//! Forward: `y = (x - max(x)) - ln(sum(exp(x - max(x))))` for log-softmax,
+//! `y = exp(x - max(x)) / sum(exp(x - max(x)))` for softmax. The shift by
+//! the lane's maximum keeps both finite at any magnitude (+-1e300), and it is
 //! subtracted before the log-sum so nothing rounds away past 2^53 (see
-//! `tensor::log_softmax_into` for the edges: -inf, +inf, NaN).
-//! Backward: with `p = softmax(x) = exp(y)`,
-//! `grad_x = grad_y - p * sum(grad_y)`, row by row.
+//! `tensor::log_softmax_into` for the edges: an element at -inf takes no
+//! probability; a lane that is all -inf, or holds +inf or NaN, is NaN, as
+//! PyTorch's).
+//!
+//! Backward, with `p = softmax(x)`: log-softmax `grad_x = grad_y - p *
+//! sum(grad_y)`, softmax `grad_x = p * (grad_y - sum(grad_y * p))`, each sum
+//! along the lane.
 
+use super::lanes::for_each_lane;
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::log_softmax_into;
+use crate::tensor::{ShapeError, check_axis, log_softmax_into};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
-/// The op.
+/// `log_softmax` along the axis in the node's parameters.
 pub(crate) struct LogSoftmax;
+/// `softmax` along the axis in the node's parameters.
+pub(crate) struct Softmax;
 
 impl StaticOp for LogSoftmax {
     const THIS: &'static Self = &LogSoftmax;
+}
+impl StaticOp for Softmax {
+    const THIS: &'static Self = &Softmax;
+}
+
+/// The lanes of the node's input around its axis.
+fn lanes(cx: &ForwardCx<'_>) -> (usize, usize, usize) {
+    super::lanes::lanes(cx.shape(0), cx.params().axis as usize)
+}
+
+/// The shift a lane is normalised by: its maximum, or 0 when that is not
+/// finite (all -inf, or a +inf / NaN inside), so the result is the honest
+/// -inf / NaN rather than a shifted artefact (`log_softmax_into`'s rule).
+fn lane_shift(x: &[f64], start: usize, n: usize, inner: usize) -> f64 {
+    // `f64::max` skips a NaN here, but the NaN still reaches the sum.
+    let max = (0..n).map(|k| x[start + k * inner]).fold(f64::NEG_INFINITY, f64::max);
+    if max.is_finite() { max } else { 0.0 }
 }
 
 impl Op for LogSoftmax {
@@ -26,49 +55,53 @@ impl Op for LogSoftmax {
         "log_softmax"
     }
 
-    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
-        let n = cx.shape(0).last().copied().unwrap_or(1);
-        log_softmax_into(cx.input(0), n, out);
+    fn label(&self, p: NodeParams) -> String {
+        format!("log_softmax(axis={})", p.axis)
     }
 
-    /// `dy = dx - sum(softmax(x) * dx)`, per row (the Jacobian
-    /// `I - 1 p^T` applied to the tangent; backward applies its transpose).
-    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        let n = cx.fwd().out_shape().last().copied().unwrap_or(1);
-        let (Some(dx), true) = (cx.tangent(0), n > 0) else { return Ok(()) };
-        for ((o, t), y) in out.chunks_exact_mut(n).zip(dx.chunks_exact(n)).zip(cx.output().chunks_exact(n)) {
-            let mean: f64 = t.iter().zip(y).map(|(t, y)| y.exp() * t).sum();
-            for i in 0..n {
-                o[i] = t[i] - mean;
-            }
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let (outer, n, inner) = lanes(cx);
+        let x = cx.input(0);
+        if inner == 1 {
+            return log_softmax_into(x, n, out); // contiguous rows
         }
+        for_each_lane((outer, n, inner), |_, s| {
+            let shift = lane_shift(x, s, n, inner);
+            let ln_sum = (0..n).map(|k| (x[s + k * inner] - shift).exp()).sum::<f64>().ln();
+            (0..n).for_each(|k| out[s + k * inner] = (x[s + k * inner] - shift) - ln_sum);
+        });
+    }
+
+    /// `dy = dx - sum(softmax(x) * dx)`, per lane (the Jacobian `I - 1 p^T`
+    /// applied to the tangent; backward applies its transpose).
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let (outer, n, inner) = lanes(cx.fwd());
+        let (Some(dx), y) = (cx.tangent(0), cx.output()) else { return Ok(()) };
+        for_each_lane((outer, n, inner), |_, s| {
+            let mean: f64 = (0..n).map(|k| y[s + k * inner].exp() * dx[s + k * inner]).sum();
+            (0..n).for_each(|k| out[s + k * inner] = dx[s + k * inner] - mean);
+        });
         Ok(())
     }
 
-    /// `grad_x = grad_y - softmax(x) * sum(grad_y)`, per row.
+    /// `grad_x = grad_y - softmax(x) * sum(grad_y)`, per lane.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
-        let n = cx.fwd().out_shape().last().copied().unwrap_or(1);
-        let (y, upstream) = (cx.output(), cx.upstream());
-        if n == 0 {
-            return;
-        }
+        let (outer, n, inner) = lanes(cx.fwd());
+        let (y, g) = (cx.output(), cx.upstream());
         if let Some(gx) = cx.grad_mut(0) {
-            for ((gx, g), y) in gx.chunks_exact_mut(n).zip(upstream.chunks_exact(n)).zip(y.chunks_exact(n)) {
-                let total: f64 = g.iter().sum();
-                for i in 0..n {
-                    gx[i] += g[i] - y[i].exp() * total;
-                }
-            }
+            for_each_lane((outer, n, inner), |_, s| {
+                let total: f64 = (0..n).map(|k| g[s + k * inner]).sum();
+                (0..n).for_each(|k| gx[s + k * inner] += g[s + k * inner] - y[s + k * inner].exp() * total);
+            });
         }
     }
 
-    /// The same formula recorded: `dY - exp(Y) * sum_last_axis(dY)`,
-    /// where `exp(Y)` depends on `X` through `Y`, so it differentiates again.
+    /// The same formula recorded: `dY - exp(Y) * sum_axis(dY)`, where
+    /// `exp(Y)` depends on `X` through `Y`, so it differentiates again.
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         let y = cx.output();
-        let ndim = y.shape().len();
-        // A 0-d input is a row of one element: the sum is the element.
-        let total = if ndim == 0 { upstream } else { upstream.sum_axis(ndim - 1, true) };
+        // A 0-d input is a lane of one element: the sum is the element.
+        let total = if y.shape().is_empty() { upstream } else { upstream.sum_axis(cx.params().axis as usize, true) };
         Some(smallvec![Some(upstream - y.exp() * total)])
     }
 
@@ -77,9 +110,80 @@ impl Op for LogSoftmax {
     }
 }
 
+impl Op for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax"
+    }
+
+    fn label(&self, p: NodeParams) -> String {
+        format!("softmax(axis={})", p.axis)
+    }
+
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let (outer, n, inner) = lanes(cx);
+        let x = cx.input(0);
+        for_each_lane((outer, n, inner), |_, s| {
+            let shift = lane_shift(x, s, n, inner);
+            let mut total = 0.0;
+            for k in 0..n {
+                let e = (x[s + k * inner] - shift).exp();
+                out[s + k * inner] = e;
+                total += e;
+            }
+            (0..n).for_each(|k| out[s + k * inner] /= total);
+        });
+    }
+
+    /// `dy = p * (dx - sum(p * dx))`, per lane.
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        let (outer, n, inner) = lanes(cx.fwd());
+        let (Some(dx), p) = (cx.tangent(0), cx.output()) else { return Ok(()) };
+        for_each_lane((outer, n, inner), |_, s| {
+            let mean: f64 = (0..n).map(|k| p[s + k * inner] * dx[s + k * inner]).sum();
+            (0..n).for_each(|k| out[s + k * inner] = p[s + k * inner] * (dx[s + k * inner] - mean));
+        });
+        Ok(())
+    }
+
+    /// `grad_x = p * (grad_y - sum(grad_y * p))`, per lane (the Jacobian
+    /// `diag(p) - p p^T` is symmetric, so the tangent rule's transpose is itself).
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let (outer, n, inner) = lanes(cx.fwd());
+        let (p, g) = (cx.output(), cx.upstream());
+        if let Some(gx) = cx.grad_mut(0) {
+            for_each_lane((outer, n, inner), |_, s| {
+                let mean: f64 = (0..n).map(|k| g[s + k * inner] * p[s + k * inner]).sum();
+                (0..n).for_each(|k| gx[s + k * inner] += p[s + k * inner] * (g[s + k * inner] - mean));
+            });
+        }
+    }
+
+    /// `P * (dY - sum_axis(dY * P))` with `P` the output, recorded.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let p = cx.output();
+        let mean = (upstream * p).sum_axis(cx.params().axis as usize, true);
+        Some(smallvec![Some(p * (upstream - mean))])
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("dX = P (dY - sum(dY P))".into())
+    }
+}
+
+/// Records `O` (softmax or log-softmax) along `axis` after checking it.
+fn along<'t, O: StaticOp>(x: Var<'t>, axis: usize) -> Result<Var<'t>, ShapeError> {
+    x.tape.try_same_tape(O::THIS.name(), &[x])?;
+    check_axis(O::THIS.name(), &x.shape(), axis)?;
+    let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
+    Ok(x.tape.push::<O>(params, &[x], OutShape::Like(0)))
+}
+
 impl<'t> Var<'t> {
-    /// Log-softmax over the last axis (each row of a 2-D Var), finite and
-    /// with finite gradients even at inputs of +-1000.
+    /// Log-softmax over the last axis (each row of a 2-D Var): the
+    /// shorthand for [`Var::log_softmax_axis`]`(ndim - 1)`, kept because it
+    /// is what classification over rows wants (cross-entropy uses it). A
+    /// 0-d Var is a row of one element (its log-softmax is 0). Finite and
+    /// with finite gradients even at inputs of +-1e300.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -89,7 +193,68 @@ impl<'t> Var<'t> {
     /// assert_eq!(y.value().data(), &[0.0, -2000.0]);
     /// ```
     pub fn log_softmax(self) -> Var<'t> {
-        self.tape.push::<LogSoftmax>(NodeParams::default(), &[self], OutShape::Like(0))
+        let axis = self.shape().len().saturating_sub(1);
+        let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
+        self.tape.push::<LogSoftmax>(params, &[self], OutShape::Like(0))
+    }
+
+    /// Log-softmax along `axis`: `x - ln(sum(exp(x)))` over each lane of
+    /// elements along it, computed after subtracting the lane's maximum.
+    ///
+    /// # Panics
+    /// If `axis` is out of range (see [`Var::try_log_softmax_axis`]).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![0.0, 5.0, 0.0, 5.0], &[2, 2]));
+    /// let y = x.log_softmax_axis(0); // down each column
+    /// assert_eq!(y.value().data(), &[-2f64.ln(); 4]);
+    /// ```
+    pub fn log_softmax_axis(self, axis: usize) -> Var<'t> {
+        self.try_log_softmax_axis(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::log_softmax_axis`], but an axis out of range is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.var(tapegrad::Tensor::zeros(&[2, 3])).try_log_softmax_axis(2).unwrap_err();
+    /// assert_eq!(e.to_string(), "log_softmax: shape [2, 3]: axis 2 is out of range for 2 dimensions");
+    /// ```
+    pub fn try_log_softmax_axis(self, axis: usize) -> Result<Var<'t>, ShapeError> {
+        along::<LogSoftmax>(self, axis)
+    }
+
+    /// Softmax along `axis` (PyTorch's `softmax(dim)`): `exp(x) / sum(exp(x))`
+    /// over each lane of elements along it, after subtracting the lane's
+    /// maximum, so it is finite at +-1e300; an element at -inf gets 0. A
+    /// lane that is all -inf has no distribution and comes out NaN.
+    ///
+    /// # Panics
+    /// If `axis` is out of range (see [`Var::try_softmax`]).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![0.0, 0.0, 1e300, -1e300], &[2, 2]));
+    /// let p = x.softmax(1);
+    /// assert_eq!(p.value().data(), &[0.5, 0.5, 1.0, 0.0]);
+    /// ```
+    pub fn softmax(self, axis: usize) -> Var<'t> {
+        self.try_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::softmax`], but an axis out of range is an error (a 0-d
+    /// Var has no axis).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.scalar(1.0).try_softmax(0).unwrap_err();
+    /// assert_eq!(e.to_string(), "softmax: shape []: axis 0 is out of range for 0 dimensions");
+    /// ```
+    pub fn try_softmax(self, axis: usize) -> Result<Var<'t>, ShapeError> {
+        along::<Softmax>(self, axis)
     }
 }
 
@@ -121,5 +286,52 @@ mod tests {
         for (i, (&got, &dx)) in t.data().iter().zip(&dxs).enumerate() {
             assert!((got - (dx - p_dx)).abs() < 1e-15, "tangent[{i}]");
         }
+    }
+
+    /// Along axis 0 of a `[3, 2]` matrix, each column is a lane: the
+    /// strided path against the closed form on each column.
+    #[test]
+    fn softmax_and_log_softmax_down_columns() {
+        let xs = [0.5, 3.0, -1.0, 0.0, 2.0, -2.0]; // columns [0.5, -1, 2] and [3, 0, -2]
+        let ws = [1.0, -1.0, 2.0, 0.5, -0.5, 3.0];
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(xs.to_vec(), &[3, 2]));
+        let w = tape.constant(Tensor::from_vec(ws.to_vec(), &[3, 2]));
+        let (p, ly) = (x.softmax(0), x.log_softmax_axis(0));
+        let (gp, gl) = ((p * w).sum().backward().wrt(x), (ly * w).sum().backward().wrt(x));
+        for c in 0..2 {
+            let col: Vec<f64> = (0..3).map(|r| xs[r * 2 + c]).collect();
+            let wc: Vec<f64> = (0..3).map(|r| ws[r * 2 + c]).collect();
+            let z: f64 = col.iter().map(|v| v.exp()).sum();
+            let pc: Vec<f64> = col.iter().map(|v| v.exp() / z).collect();
+            let wp: f64 = (0..3).map(|r| wc[r] * pc[r]).sum();
+            let wsum: f64 = wc.iter().sum();
+            for r in 0..3 {
+                let i = r * 2 + c;
+                assert!((p.value().data()[i] - pc[r]).abs() < 1e-15);
+                assert!((ly.value().data()[i] - (col[r] - z.ln())).abs() < 1e-15);
+                // d sum(w p)/dx_r = p_r (w_r - sum w p); d sum(w ln p)/dx_r = w_r - p_r sum w
+                assert!((gp.data()[i] - pc[r] * (wc[r] - wp)).abs() < 1e-15, "softmax grad {i}");
+                assert!((gl.data()[i] - (wc[r] - pc[r] * wsum)).abs() < 1e-15, "log_softmax grad {i}");
+            }
+        }
+        // Forward mode on softmax: dp = p (dx - sum p dx), a tangent along x[0, 0].
+        let dx = Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[3, 2]);
+        let t = p.jvp(&[(x, &dx)]).unwrap();
+        let pv = p.value();
+        let p00 = pv.data()[0];
+        for (i, &got) in t.data().iter().enumerate() {
+            let want = if i % 2 == 1 { 0.0 } else { pv.data()[i] * ((i == 0) as u8 as f64 - p00) };
+            assert!((got - want).abs() < 1e-15, "tangent[{i}]");
+        }
+    }
+
+    #[test]
+    fn the_shorthand_is_the_last_axis() {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec((0..12).map(|i| (i as f64).sin() * 3.0).collect(), &[2, 3, 2]));
+        assert_eq!(x.log_softmax().value(), x.log_softmax_axis(2).value());
+        assert!(format!("{:?}", x.log_softmax()).contains("log_softmax(axis=2)"));
+        assert!(format!("{:?}", x.softmax(1)).contains("softmax(axis=1)"));
     }
 }

@@ -1,0 +1,311 @@
+//! `max_axis` / `min_axis` (the largest or smallest element along an axis)
+//! and `argmax` / `argmin` (where it is).
+//!
+//! Forward: `y[lane] = x[lane, w]`, `w` the winning index of the lane.
+//! Backward: the upstream goes to that one element, `grad_x[lane, w] +=
+//! grad_y[lane]`; every other element of the lane gets nothing.
+//!
+//! Which element wins, as PyTorch's `torch.max(x, dim)` / `torch.min`:
+//! - **ties**: the *first* extremal element (lowest index). Only it gets
+//!   the gradient, so `max_axis([2, 2])` sends `[1, 0]`, not `[0.5, 0.5]`
+//!   (that split is what `torch.amax` does; a subgradient either way).
+//! - **NaN**: a lane holding a NaN has maximum (and minimum) NaN, and the
+//!   first NaN wins: it receives the gradient and `argmax` names it. No NaN
+//!   is skipped (`f64::max` would).
+//!
+//! The winner is found again from the input when needed (backward,
+//! tangent), so the node stores nothing beyond its axis and keepdim flag.
+
+use super::lanes::{for_each_lane, lanes};
+use crate::tape::{
+    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+};
+use crate::tensor::{ShapeError, check_axis, reduced_shape};
+use smallvec::smallvec;
+use std::borrow::Cow;
+
+/// `max_axis` (`MIN = false`) and `min_axis` (`MIN = true`).
+pub(crate) struct AxisExtremum<const MIN: bool>;
+
+impl<const MIN: bool> StaticOp for AxisExtremum<MIN> {
+    const THIS: &'static Self = &AxisExtremum;
+}
+
+/// The index of the winning element of the lane starting at `start`: the
+/// first NaN if there is one, else the first largest (smallest, with
+/// `min`) element. `n` is at least 1 (checked when recording).
+fn winner(x: &[f64], start: usize, n: usize, inner: usize, min: bool) -> usize {
+    let mut best = 0;
+    let mut best_v = x[start];
+    if best_v.is_nan() {
+        return 0;
+    }
+    for k in 1..n {
+        let v = x[start + k * inner];
+        if v.is_nan() {
+            return k;
+        }
+        // Strict comparisons: a tie keeps the earlier index.
+        if if min { v < best_v } else { v > best_v } {
+            (best, best_v) = (k, v);
+        }
+    }
+    best
+}
+
+/// Calls `f(lane, position of the winner in x)` for every lane of input 0.
+fn for_each_winner(cx: &ForwardCx<'_>, min: bool, mut f: impl FnMut(usize, usize)) {
+    let (outer, n, inner) = lanes(cx.shape(0), cx.params().axis as usize);
+    let x = cx.input(0);
+    for_each_lane((outer, n, inner), |lane, s| f(lane, s + winner(x, s, n, inner, min) * inner));
+}
+
+impl<const MIN: bool> Op for AxisExtremum<MIN> {
+    fn name(&self) -> &'static str {
+        if MIN { "min_axis" } else { "max_axis" }
+    }
+
+    fn label(&self, p: NodeParams) -> String {
+        format!("{}(axis={}, keepdim={})", self.name(), p.axis, p.keepdim)
+    }
+
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let x = cx.input(0);
+        for_each_winner(cx, MIN, |lane, at| out[lane] = x[at]);
+    }
+
+    /// `dy[lane] = dx[lane, w]` (the winner does not move under an
+    /// infinitesimal change, away from ties).
+    fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
+        if let Some(dx) = cx.tangent(0) {
+            for_each_winner(cx.fwd(), MIN, |lane, at| out[lane] = dx[at]);
+        }
+        Ok(())
+    }
+
+    /// `grad_x[lane, w] += grad_y[lane]`.
+    fn backward(&self, cx: &mut BackwardCx<'_>) {
+        let (fwd, g) = (*cx.fwd(), cx.upstream());
+        if let Some(gx) = cx.grad_mut(0) {
+            for_each_winner(&fwd, MIN, |lane, at| gx[at] += g[lane]);
+        }
+    }
+
+    /// `onehot(w) * dY` with `dY` broadcast along the axis, the one-hot a
+    /// constant (its derivative is zero). Where `dY` is infinite or NaN,
+    /// the lane's other elements get `0 * dY` = NaN rather than the plain
+    /// backward's 0: a non-finite upstream is spread, not hidden.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let (x, axis) = (cx.input(0), cx.params().axis as usize);
+        let (shape, xv) = (x.shape(), x.value());
+        let (outer, n, inner) = lanes(&shape, axis);
+        let onehot = x.tape().constant_with(&shape, |m| {
+            for_each_lane((outer, n, inner), |_, s| m[s + winner(xv.data(), s, n, inner, MIN) * inner] = 1.0);
+        });
+        let kept = reduced_shape(self.name(), &shape, axis, true).ok()?; // x exists: it fits
+        Some(smallvec![Some(onehot * upstream.reshape(&kept))])
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some(
+            if MIN {
+                "dY to the first minimum (or NaN), 0 elsewhere"
+            } else {
+                "dY to the first maximum (or NaN), 0 elsewhere"
+            }
+            .into(),
+        )
+    }
+}
+
+/// The checks every op here makes: the axis exists and is not empty.
+fn check_lanes(op: &'static str, shape: &[usize], axis: usize) -> Result<(), ShapeError> {
+    check_axis(op, shape, axis)?;
+    if shape[axis] == 0 {
+        return Err(ShapeError::new(op, &[shape], format!("axis {axis} is empty: no element to choose")));
+    }
+    Ok(())
+}
+
+fn extremum<'t, const MIN: bool>(x: Var<'t>, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    let op = AxisExtremum::<MIN>::THIS.name();
+    let shape = x.shape();
+    check_lanes(op, &shape, axis)?;
+    let out = reduced_shape(op, &shape, axis, keepdim)?;
+    let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
+    Ok(x.tape.push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out)))
+}
+
+fn arg_extremum(x: Var<'_>, axis: usize, min: bool) -> Result<Vec<usize>, ShapeError> {
+    let shape = x.shape();
+    check_lanes(if min { "argmin" } else { "argmax" }, &shape, axis)?;
+    let (outer, n, inner) = lanes(&shape, axis);
+    let mut out = vec![0; outer * inner];
+    x.with_value(|v| for_each_lane((outer, n, inner), |lane, s| out[lane] = winner(v, s, n, inner, min)));
+    Ok(out)
+}
+
+impl<'t> Var<'t> {
+    /// The largest element along `axis` (PyTorch's `torch.max(x, dim).values`);
+    /// with `keepdim` the axis stays with extent 1. The gradient goes to
+    /// one element per lane: the first maximum, or the first NaN when the
+    /// lane holds one (the maximum is then NaN), as PyTorch's.
+    ///
+    /// # Panics
+    /// As [`Var::try_max_axis`] errs.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 5.0, 5.0, 7.0, 0.0, -1.0], &[2, 3]));
+    /// let m = x.max_axis(1, false);
+    /// assert_eq!(m.value().data(), &[5.0, 7.0]);
+    /// // a tie: only the first 5 gets the gradient
+    /// assert_eq!(m.sum().backward().wrt(x).data(), &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn max_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+        self.try_max_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::max_axis`], but an axis out of range, or of extent 0
+    /// (no element to choose), is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(tapegrad::Tensor::zeros(&[2, 0]));
+    /// assert_eq!(x.try_max_axis(1, false).unwrap_err().to_string(),
+    ///            "max_axis: shape [2, 0]: axis 1 is empty: no element to choose");
+    /// assert!(x.try_max_axis(2, false).is_err());
+    /// ```
+    pub fn try_max_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+        extremum::<false>(self, axis, keepdim)
+    }
+
+    /// The smallest element along `axis` (`torch.min(x, dim).values`), with
+    /// [`Var::max_axis`]'s rules: the first minimum (or first NaN) gets the gradient.
+    ///
+    /// # Panics
+    /// As [`Var::try_min_axis`] errs.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::from_vec(vec![3.0, 1.0, 2.0, 0.5], &[2, 2]));
+    /// let m = x.min_axis(0, true); // down each column
+    /// assert_eq!((m.shape().as_slice(), m.value().data()), (&[1, 2][..], &[2.0, 0.5][..]));
+    /// ```
+    pub fn min_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+        self.try_min_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::min_axis`], but an axis out of range or empty is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tape.scalar(1.0).try_min_axis(0, false).is_err());
+    /// ```
+    pub fn try_min_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+        extremum::<true>(self, axis, keepdim)
+    }
+
+    /// Where the maximum along `axis` is: one index per lane, in row-major
+    /// order of the other axes (the shape of `max_axis(axis, false)`,
+    /// flattened), as `usize`s so they index directly (`pick`,
+    /// `index_select`, comparing with class labels). Records nothing: an
+    /// index has no gradient. The same winner `max_axis` picks: the first
+    /// maximum, or the first NaN.
+    ///
+    /// # Panics
+    /// As [`Var::try_argmax`] errs.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let logits = tape.var(Tensor::from_vec(vec![0.1, 2.0, -1.0, 3.0, 3.0, 0.0], &[2, 3]));
+    /// assert_eq!(logits.argmax(1), vec![1, 0]); // a tie goes to the first
+    /// ```
+    pub fn argmax(self, axis: usize) -> Vec<usize> {
+        self.try_argmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::argmax`], but an axis out of range or empty is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let e = tape.var(tapegrad::Tensor::zeros(&[3])).try_argmax(1).unwrap_err();
+    /// assert_eq!(e.to_string(), "argmax: shape [3]: axis 1 is out of range for 1 dimensions");
+    /// ```
+    pub fn try_argmax(self, axis: usize) -> Result<Vec<usize>, ShapeError> {
+        arg_extremum(self, axis, false)
+    }
+
+    /// Where the minimum along `axis` is, as [`Var::argmax`].
+    ///
+    /// # Panics
+    /// As [`Var::try_argmin`] errs.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(tapegrad::Tensor::from_vec(vec![2.0, -1.0, -1.0], &[3]));
+    /// assert_eq!(x.argmin(0), vec![1]);
+    /// ```
+    pub fn argmin(self, axis: usize) -> Vec<usize> {
+        self.try_argmin(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Var::argmin`], but an axis out of range or empty is an error.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// assert!(tape.var(tapegrad::Tensor::zeros(&[0])).try_argmin(0).is_err());
+    /// ```
+    pub fn try_argmin(self, axis: usize) -> Result<Vec<usize>, ShapeError> {
+        arg_extremum(self, axis, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn max_and_min_along_each_axis_in_closed_form() {
+        // x = [[1, 6, 3], [4, 2, 5]]
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(vec![1.0, 6.0, 3.0, 4.0, 2.0, 5.0], &[2, 3]));
+        let w = tape.constant(Tensor::from_vec(vec![10.0, 20.0, 30.0], &[3]));
+        let m0 = x.max_axis(0, false);
+        assert_eq!(m0.value().data(), &[4.0, 6.0, 5.0]);
+        // d sum(w * max)/dx puts w_j on the winner of column j
+        assert_eq!((m0 * w).sum().backward().wrt(x).data(), &[0.0, 20.0, 0.0, 10.0, 0.0, 30.0]);
+        let m1 = x.min_axis(1, true);
+        assert_eq!((m1.shape().as_slice(), m1.value().data()), (&[2, 1][..], &[1.0, 2.0][..]));
+        assert_eq!(m1.sum().backward().wrt(x).data(), &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(
+            (x.argmax(0), x.argmax(1), x.argmin(0), x.argmin(1)),
+            (vec![1, 0, 1], vec![1, 2], vec![0, 1, 0], vec![0, 1])
+        );
+        // Forward mode reads the winner's tangent.
+        let dx = Tensor::from_vec(vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6], &[2, 3]);
+        assert_eq!(m0.jvp(&[(x, &dx)]).unwrap().data(), &[0.4, 0.2, 0.6]);
+        assert!(format!("{m1:?}").contains("min_axis(axis=1, keepdim=true)"));
+    }
+
+    /// Ties go to the first index; a NaN wins wherever it is.
+    #[test]
+    fn ties_go_to_the_first_and_nan_wins() {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(vec![2.0, 2.0, 1.0, 1.0, f64::NAN, 9.0, f64::NAN, f64::NAN], &[4, 2]));
+        let m = x.max_axis(1, false);
+        let v = m.value();
+        assert_eq!(v.data()[..2], [2.0, 1.0]);
+        assert!(v.data()[2].is_nan() && v.data()[3].is_nan());
+        assert_eq!(x.argmax(1), vec![0, 0, 0, 0]);
+        assert_eq!(x.argmin(1), vec![0, 0, 0, 0]);
+        let g = m.sum().backward().wrt(x);
+        assert_eq!(g.data(), &[1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        let y = tape.var(Tensor::from_vec(vec![9.0, f64::NAN], &[2]));
+        assert!(y.min_axis(0, false).item().is_nan());
+        assert_eq!(y.min_axis(0, false).backward().wrt(y).data(), &[0.0, 1.0]);
+    }
+}

@@ -10,6 +10,9 @@
 //! |---|---|
 //! | [`elementwise`] | the machinery every elementwise rule shares; [`Var::apply`](crate::Var::apply) for your own |
 //! | `sigmoid.rs`, `tanh.rs`, `relu.rs`, `softplus.rs`, `abs.rs` | activations |
+//! | `leaky_relu.rs`, `gelu.rs` | `leaky_relu(slope)`; `gelu` (tanh form, PyTorch's `approximate='tanh'`) |
+//! | `clamp.rs` | `clamp(lo, hi)`, as `clamp_min` and `clamp_max` nodes (gradient 1 on the bounds) |
+//! | `where_.rs` | `a.where_(mask, b)`: `a` where a constant 0/1 mask is 1, else `b` |
 //! | `exp.rs`, `log1p.rs`, `power.rs`, `trig.rs` | `exp ln`, `log1p`, `sqrt square powi powf`, `sin cos` |
 //! | `scalar.rs` | `x + c`, `c - x`, `c * x`, `x / c`, `c / x`, `-x` |
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
@@ -33,9 +36,12 @@ pub mod elementwise;
 mod abs;
 mod arith;
 mod broadcast;
+mod clamp;
 mod detach;
 mod exp;
+mod gelu;
 mod layout;
+mod leaky_relu;
 mod log1p;
 mod mask;
 mod matmul;
@@ -50,6 +56,7 @@ mod softmax;
 mod softplus;
 mod tanh;
 mod trig;
+mod where_;
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -18,6 +18,7 @@
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
+//! | `batched_matmul.rs` | `matmul` with a 3-D operand: batches of products, broadcast as PyTorch |
 //! | `softmax.rs` | `log_softmax` |
 //! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `detach.rs` | `detach` |
@@ -35,6 +36,7 @@ pub mod elementwise;
 
 mod abs;
 mod arith;
+mod batched_matmul;
 mod broadcast;
 mod clamp;
 mod detach;

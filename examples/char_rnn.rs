@@ -139,7 +139,10 @@ fn main() {
         clipped += usize::from(norm > args.clip);
         if step == 0 || (step + 1) % report_every == 0 {
             let mean = sum / count as f64; // the mean over the steps since the last report
-            println!("step {:>4}: loss {mean:.4}  gradient norm {norm:>6.3}, clipped in {clipped} of {count} steps", step + 1);
+            println!(
+                "step {:>4}: loss {mean:.4}  gradient norm {norm:>6.3}, clipped in {clipped} of {count} steps",
+                step + 1
+            );
             first.get_or_insert(mean);
             last = mean;
             (sum, count, clipped) = (0.0, 0, 0);

@@ -46,7 +46,8 @@ fn unrolled_loss<'t>(params: &Params, h0: &Tensor, v: &[tapegrad::Var<'t>]) -> t
 fn bptt_gradients_match_central_differences_and_forward_mode() {
     let (params, h0) = setup();
     let values: Vec<Tensor> = params.iter().map(|(_, t)| t.clone()).collect();
-    let r = gradcheck(|_, v| unrolled_loss(&params, &h0, v), &values, &GradcheckOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let r = gradcheck(|_, v| unrolled_loss(&params, &h0, v), &values, &GradcheckOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.checked, params.numel());
     let r = gradcheck_forward(|_, v| unrolled_loss(&params, &h0, v), &values, 1e-12).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.checked, params.numel());
@@ -70,7 +71,9 @@ fn one_step_matches_the_gru_equations() {
         let x: Vec<f64> = (0..e).map(|k| w("embed", c, k)).collect();
         let h: Vec<f64> = (0..hd).map(|k| h0.get(&[row, k])).collect();
         let affine = |wx: &str, wh: &str, bias: &str, j: usize, hin: &[f64]| {
-            b(bias, j) + (0..e).map(|k| x[k] * w(wx, k, j)).sum::<f64>() + (0..hd).map(|k| hin[k] * w(wh, k, j)).sum::<f64>()
+            b(bias, j)
+                + (0..e).map(|k| x[k] * w(wx, k, j)).sum::<f64>()
+                + (0..hd).map(|k| hin[k] * w(wh, k, j)).sum::<f64>()
         };
         let z: Vec<f64> = (0..hd).map(|j| sigmoid(affine("w_xz", "w_hz", "b_z", j, &h))).collect();
         let r: Vec<f64> = (0..hd).map(|j| sigmoid(affine("w_xr", "w_hr", "b_r", j, &h))).collect();

@@ -38,7 +38,8 @@ fn check_all(name: &str, op: Unary, x: &Tensor, v: &Tensor) {
 /// A tensor and a direction of the same random shape, clear of the kinks
 /// at 0, -0.5 and 1.
 fn point_and_direction() -> impl Strategy<Value = (Tensor, Tensor)> {
-    let clear = away_from_zero().prop_filter("off the clamp bounds", |x| (x + 0.5).abs() > 0.05 && (x - 1.0).abs() > 0.05);
+    let clear =
+        away_from_zero().prop_filter("off the clamp bounds", |x| (x + 0.5).abs() > 0.05 && (x - 1.0).abs() > 0.05);
     small_shape().prop_flat_map(move |s| (tensor_of(s.clone(), clear.clone()), tensor_of(s, -1.0f64..1.0)))
 }
 

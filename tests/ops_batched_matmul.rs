@@ -93,7 +93,10 @@ fn batched_errors_name_both_shapes() {
     let tape = Tape::new();
     let v = |s: &[usize]| tape.var(Tensor::zeros(s));
     let e = |a: &[usize], b: &[usize]| v(a).try_matmul(v(b)).unwrap_err().to_string();
-    assert_eq!(e(&[2, 3, 4], &[3, 4, 5]), "matmul: shapes [2, 3, 4] and [3, 4, 5]: batch dimensions 2 and 3 do not broadcast");
+    assert_eq!(
+        e(&[2, 3, 4], &[3, 4, 5]),
+        "matmul: shapes [2, 3, 4] and [3, 4, 5]: batch dimensions 2 and 3 do not broadcast"
+    );
     assert_eq!(e(&[2, 3, 4], &[3, 5]), "matmul: shapes [2, 3, 4] and [3, 5]: inner dimensions 4 and 3 differ");
     assert_eq!(
         e(&[2, 2, 3, 4], &[4, 5]),

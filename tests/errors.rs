@@ -74,7 +74,9 @@ fn matmul_and_transpose_need_2d() {
     assert_eq!(v.try_matmul(&v).unwrap_err().to_string(), want);
     let tape = Tape::new();
     let x = tape.var(&v);
-    assert_eq!(x.try_matmul(x).unwrap_err().to_string(), want);
+    // A Var's matmul also takes batches (3-D), and says so.
+    let want_var = "matmul: shapes [3] and [3]: operands must be 2-D (a matrix) or 3-D (a batch of matrices)";
+    assert_eq!(x.try_matmul(x).unwrap_err().to_string(), want_var);
     assert_eq!(panic_message(|| x.t()), "t: shape [3]: expected a 2-D tensor");
     assert_eq!(panic_message(|| v.t()), "t: shape [3]: expected a 2-D tensor");
     assert_eq!(panic_message(|| v.as_mat()), "as_mat: shape [3]: expected a 2-D tensor");

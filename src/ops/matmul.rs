@@ -1,4 +1,5 @@
 //! `matmul`: the product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
+//! (Batches of matrices, 3-D operands, go to `batched_matmul.rs`.)
 //!
 //! Backward of `C = A B`: `dA += dC B^T` and `dB += A^T dC`. The transposes
 //! are read in place through strides (no copies), and the products
@@ -72,11 +73,26 @@ impl Op for MatMul {
 }
 
 impl<'t> Var<'t> {
-    /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`.
+    /// Matrix product of 2-D Vars, `[m, k] x [k, n] -> [m, n]`; with a
+    /// 3-D operand, a batch of products broadcast as PyTorch does:
+    /// `[b, m, k] x [k, n]`, `[m, k] x [b, k, n]` and `[b, m, k] x [b, k, n]`
+    /// give `[b, m, n]`, and a batch extent of 1 repeats (`[1, m, k] x
+    /// [b, k, n]`). The gradient of a repeated operand is summed over the batch.
     ///
     /// # Panics
-    /// If an operand is not 2-D, the inner dimensions differ or `other` is
-    /// from another tape; the message names `matmul` and both shapes.
+    /// If an operand is not 2-D or 3-D, the inner dimensions differ, the
+    /// batch extents do not broadcast or `other` is from another tape; the
+    /// message names `matmul` and both shapes.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Tensor::ones(&[5, 2, 3])); // 5 batches of [2, 3]
+    /// let w = tape.var(Tensor::ones(&[3, 4]));    // one shared weight
+    /// let y = x.matmul(w);
+    /// assert_eq!(y.shape().as_slice(), &[5, 2, 4]);
+    /// assert_eq!(y.sum().backward().wrt(w).data()[0], 10.0); // summed over 5 batches x 2 rows
+    /// ```
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -102,6 +118,11 @@ impl<'t> Var<'t> {
     pub fn try_matmul(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
         // Before the shapes: `other`'s index means nothing on this tape.
         self.tape.try_same_tape("matmul", &[self, other])?;
+        let ranks = self.tape.with_shapes(self.idx, other.idx, |a, b| (a.len(), b.len()));
+        if ranks != (2, 2) {
+            // Batches of matrices (or ranks no product takes): their own op.
+            return super::batched_matmul::try_batched(self, other, 0);
+        }
         let (m, _, n) = self.tape.with_shapes(self.idx, other.idx, matmul_dims)?;
         Ok(self.tape.push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
     }

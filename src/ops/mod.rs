@@ -10,11 +10,15 @@
 //! |---|---|
 //! | [`elementwise`] | the machinery every elementwise rule shares; [`Var::apply`](crate::Var::apply) for your own |
 //! | `sigmoid.rs`, `tanh.rs`, `relu.rs`, `softplus.rs`, `abs.rs` | activations |
+//! | `leaky_relu.rs`, `gelu.rs` | `leaky_relu(slope)`; `gelu` (tanh form, PyTorch's `approximate='tanh'`) |
+//! | `clamp.rs` | `clamp(lo, hi)`, as `clamp_min` and `clamp_max` nodes (gradient 1 on the bounds) |
+//! | `where_.rs` | `a.where_(mask, b)`: `a` where a constant 0/1 mask is 1, else `b` |
 //! | `exp.rs`, `log1p.rs`, `power.rs`, `trig.rs` | `exp ln`, `log1p`, `sqrt square powi powf`, `sin cos` |
 //! | `scalar.rs` | `x + c`, `c - x`, `c * x`, `x / c`, `c / x`, `-x` |
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
+//! | `batched_matmul.rs` | `matmul` with a 3-D operand: batches of products, broadcast as PyTorch |
 //! | `softmax.rs` | `softmax(axis) log_softmax_axis(axis)`; `log_softmax()` on the last axis |
 //! | `extremum.rs` | `max_axis min_axis` (first extremum or first NaN gets the gradient); `argmax argmin` |
 //! | `concat.rs`, `narrow.rs` | `concat stack` (n-ary); `narrow`: a block along an axis |
@@ -36,14 +40,18 @@ pub mod elementwise;
 
 mod abs;
 mod arith;
+mod batched_matmul;
 mod broadcast;
+mod clamp;
 mod concat;
 mod detach;
 mod exp;
 mod extremum;
 mod gather;
+mod gelu;
 mod lanes;
 mod layout;
+mod leaky_relu;
 mod log1p;
 mod mask;
 mod matmul;
@@ -59,6 +67,7 @@ mod softmax;
 mod softplus;
 mod tanh;
 mod trig;
+mod where_;
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -1,0 +1,175 @@
+//! A character-level recurrent network: a GRU reads a short text one
+//! character at a time and learns to predict the next one, trained with
+//! backpropagation through time (BPTT), Adam and gradient clipping; then it
+//! writes a continuation of its own, sampled from its predictions.
+//!
+//! The model is a plain function of Vars with named `Params`
+//! (`examples/char_rnn/gru.rs`, shared with `tests/char_rnn.rs`, which
+//! gradchecks it). Each training step:
+//!
+//! 1. picks `--batch` windows of `--seq-len + 1` characters from the text
+//!    (seeded), so row `b` of step `t` reads character `t` of window `b`
+//!    and must predict character `t + 1`;
+//! 2. unrolls the cell over the window on one tape, from a zero state,
+//!    summing the steps' cross-entropies (BPTT: see `Gru::loss`);
+//! 3. sweeps backward once, clips the gradients' global norm to `--clip`
+//!    (recurrent nets' gradients can grow geometrically with the window:
+//!    the same weights multiply the state at every step), and lets Adam
+//!    step every parameter by name.
+//!
+//! Run with `cargo run --release --example char_rnn` (see `--help`); the
+//! same `--seed` gives bit-identical output.
+
+use clap::Parser;
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tapegrad::optim::clip::clip_grad_norm;
+use tapegrad::optim::{Adam, AdamConfig, Optimizer};
+use tapegrad::{Tape, Tensor};
+
+#[path = "char_rnn/gru.rs"]
+mod gru;
+use gru::{Sizes, on_tape};
+
+/// The text the network learns (our own words, so free to use).
+const TEXT: &str = "the tape records every op in the order the program ran it. \
+the backward sweep reads the tape from the end to the start, and every op \
+hands the gradient of its output to its inputs. a recurrent net reads one \
+character at a time and keeps a hidden state; unrolled over a window of \
+characters it is one long program on one tape, and backpropagation through \
+time is the same sweep over the unrolled steps. the same weights are used at \
+every step, so their gradients add up over the steps. ";
+
+#[derive(Parser)]
+#[command(about = "Train a character-level GRU on a short text with BPTT, Adam and gradient clipping; then sample")]
+struct Args {
+    /// Seed of the initial weights, the training windows and the sampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training steps (each one batch of windows).
+    #[arg(long, default_value_t = 500)]
+    steps: usize,
+    /// Characters per window: the number of steps BPTT unrolls.
+    #[arg(long, default_value_t = 24)]
+    seq_len: usize,
+    /// Windows per batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Width of the hidden state.
+    #[arg(long, default_value_t = 64)]
+    hidden: usize,
+    /// Width of a character's embedding.
+    #[arg(long, default_value_t = 16)]
+    embed: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    /// Largest global norm of the gradients before a step.
+    #[arg(long, default_value_t = 5.0)]
+    clip: f64,
+    /// Characters to sample after training.
+    #[arg(long, default_value_t = 240)]
+    sample_len: usize,
+    /// Sampling temperature: the logits are divided by it (below 1: surer).
+    #[arg(long, default_value_t = 0.5)]
+    temperature: f64,
+}
+
+fn main() {
+    let args = Args::parse();
+    let mut rng = StdRng::seed_from_u64(args.seed);
+
+    // The vocabulary: the text's distinct characters, sorted, so a
+    // character's id does not depend on where it first appears.
+    let mut vocab: Vec<char> = TEXT.chars().collect();
+    vocab.sort_unstable();
+    vocab.dedup();
+    let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
+    let ids: Vec<usize> = TEXT.chars().map(id).collect();
+    let sizes = Sizes { vocab: vocab.len(), embed: args.embed, hidden: args.hidden };
+    let (t_len, batch) = (args.seq_len, args.batch);
+    assert!(ids.len() > t_len + 1, "--seq-len {t_len} leaves no window in a text of {} characters", ids.len());
+
+    let mut params = gru::init(sizes, &mut rng);
+    println!(
+        "text: {} characters, vocabulary {}; GRU embed {} hidden {}, {} parameters",
+        ids.len(),
+        sizes.vocab,
+        sizes.embed,
+        sizes.hidden,
+        params.numel()
+    );
+    println!(
+        "training: {} steps of {batch} windows x {t_len} characters, Adam lr {}, clip {}",
+        args.steps, args.lr, args.clip
+    );
+    println!("loss in nats per character (uniform guessing: ln {} = {:.3})", sizes.vocab, (sizes.vocab as f64).ln());
+
+    let mut opt = Adam::new(AdamConfig { lr: args.lr, ..Default::default() }).expect("a valid rate");
+    let mut tape = Tape::new();
+    let report_every = (args.steps / 10).max(1);
+    let (mut sum, mut count, mut clipped) = (0.0, 0, 0);
+    let (mut first, mut last) = (None, 0.0);
+    let mut inputs = vec![vec![0; batch]; t_len];
+    let mut targets = vec![vec![0; batch]; t_len];
+    for step in 0..args.steps {
+        for b in 0..batch {
+            let start = rng.random_range(0..ids.len() - t_len);
+            for t in 0..t_len {
+                inputs[t][b] = ids[start + t];
+                targets[t][b] = ids[start + t + 1];
+            }
+        }
+        tape.clear();
+        let vars = params.on_tape(&tape);
+        let model = gru::Gru::new(&params, vars);
+        let (loss, _) = model.loss(model.zero_state(batch), &inputs, &targets);
+        // One sweep from the last step's loss back to the first step's
+        // embedding: the gradient of every weight summed over all steps.
+        let mut grads = vars.grads(&params, &loss.backward());
+        let norm = clip_grad_norm(&mut grads, args.clip);
+        for (name, g) in &grads {
+            let p = params.get_mut(name).expect("a gradient per parameter");
+            opt.update(name, p.data_mut(), g.data()).expect("shapes kept");
+        }
+        sum += loss.item() / t_len as f64;
+        count += 1;
+        clipped += usize::from(norm > args.clip);
+        if step == 0 || (step + 1) % report_every == 0 {
+            let mean = sum / count as f64; // the mean over the steps since the last report
+            println!(
+                "step {:>4}: loss {mean:.4}  gradient norm {norm:>6.3}, clipped in {clipped} of {count} steps",
+                step + 1
+            );
+            first.get_or_insert(mean);
+            last = mean;
+            (sum, count, clipped) = (0.0, 0, 0);
+        }
+    }
+    let first = first.unwrap_or(f64::NAN);
+    println!("loss fell {:.1}x, from {first:.4} to {last:.4}", first / last);
+
+    // Sampling: feed a prompt through the cell to set its state, then
+    // draw each next character from softmax(logits / temperature) and
+    // feed it back in. Forward only, one character at a time.
+    let prompt: Vec<usize> = "the ".chars().map(id).collect();
+    let mut h = Tensor::zeros(&[1, sizes.hidden]);
+    let mut out: String = prompt.iter().map(|&c| vocab[c]).collect();
+    let mut c = prompt[0];
+    for i in 1..prompt.len() + args.sample_len {
+        tape.clear();
+        let model = on_tape(&params, &tape);
+        let state = model.step(model.embed(&[c]), tape.constant(&h));
+        h = state.value();
+        if i < prompt.len() {
+            c = prompt[i]; // still reading the prompt
+            continue;
+        }
+        let probs = (model.logits(state) / args.temperature).log_softmax().exp();
+        c = WeightedIndex::new(probs.value().data()).expect("finite probabilities").sample(&mut rng);
+        out.push(vocab[c]);
+    }
+    println!("sample (seed {}, temperature {}):\n{out}", args.seed, args.temperature);
+}

@@ -14,7 +14,7 @@ use tapegrad::nn::Activation;
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// The number of ops `apply` knows.
-const OPS: u8 = 44;
+const OPS: u8 = 50;
 
 /// Op `op` applied to the `[2, 3]` Var `x` (with finite partners `y`, `[2, 3]`,
 /// and `v`, `[3]`), reduced to a scalar loss that reads every output
@@ -69,6 +69,16 @@ fn apply<'t>(tape: &'t Tape, op: u8, x: Var<'t>, y: Var<'t>, v: Var<'t>, nan_at:
         41 => x.index_select(1, &[2, 0, 1, 2]),
         42 => x.index_select(0, &[1, 1, 0]),
         43 => x.gather(1, &[nan_at % 3, 0, 1, nan_at % 3], &[2, 2]),
+        44 => x.leaky_relu(0.01),
+        45 => x.gelu(),
+        46 => x.clamp(0.5, 1.5),
+        47 => {
+            // the mask chooses x where the NaN is, y elsewhere
+            let mask: Vec<f64> = (0..6).map(|i| if i == nan_at { 1.0 } else { 0.0 }).collect();
+            x.where_(&Tensor::from_vec(mask, &[2, 3]), y)
+        }
+        48 => x.reshape(&[1, 2, 3]).matmul(y.t()),
+        49 => y.matmul(x.t().reshape(&[1, 3, 2])),
         _ => x + v, // broadcast
     };
     out.sum()

@@ -7,7 +7,7 @@
 //! applied to the state before its product), for a batch of rows:
 //!
 //! ```text
-//! x   = onehot(c) embed                       the character's embedding
+//! x   = embed[c]                              the character's embedding (a row lookup)
 //! z   = sigmoid(x w_xz + h w_hz + b_z)        update gate: how much of h to keep
 //! r   = sigmoid(x w_xr + h w_hr + b_r)        reset gate: how much of h the candidate sees
 //! n   = tanh(x w_xh + (r * h) w_hh + b_h)     the candidate state
@@ -91,18 +91,13 @@ impl<'t> Gru<'t> {
         }
     }
 
-    /// The embeddings of a batch of characters, `[batch, embed]`: a
-    /// constant one-hot matrix `[batch, vocab]` times `embed`, which picks
-    /// row `c` of `embed` for each character `c` (and sends each row's
-    /// gradient back to that row only).
+    /// The embeddings of a batch of characters, `[batch, embed]`: row `c`
+    /// of `embed` for each character `c`, an embedding lookup. Its backward
+    /// adds each row's gradient back into row `c` only (a character seen
+    /// twice in the batch collects both). The same as a one-hot matrix
+    /// `[batch, vocab]` times `embed`, without the multiplications by 0.
     pub fn embed(self, chars: &[usize]) -> Var<'t> {
-        let vocab = self.embed.shape()[0];
-        let tape = self.embed.tape();
-        let mut onehot = vec![0.0; chars.len() * vocab];
-        for (row, &c) in chars.iter().enumerate() {
-            onehot[row * vocab + c] = 1.0;
-        }
-        tape.constant_from_slice(&onehot, &[chars.len(), vocab]).matmul(self.embed)
+        self.embed.index_select(0, chars)
     }
 
     /// One step of the cell: the next hidden state from the input `x`

@@ -30,8 +30,8 @@ use std::borrow::Cow;
 /// Inputs: the Var read from and the constant indices.
 pub(crate) struct Take<const GATHER: bool>;
 /// The adjoint of the read, `index_add` / `scatter_add`: the values of
-/// input 0 added into zeros shaped like the Var read from (its extent
-/// along the axis is the node's scalar parameter, its shape the node's).
+/// input 0 added into zeros shaped like the Var read from (the node's own
+/// shape).
 pub(crate) struct Put<const GATHER: bool>;
 
 impl<const GATHER: bool> StaticOp for Take<GATHER> {
@@ -103,9 +103,8 @@ impl<const GATHER: bool> Op for Take<GATHER> {
 
     /// `index_add` / `scatter_add` of the upstream, recorded.
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        let (x, axis) = (cx.input(0), cx.params().axis as usize);
-        let params = NodeParams { p: x.shape()[axis] as f64, ..cx.params() };
-        let g = x.tape().push::<Put<GATHER>>(params, &[upstream, cx.input(1)], OutShape::Given(&x.shape()));
+        let x = cx.input(0);
+        let g = x.tape().push::<Put<GATHER>>(cx.params(), &[upstream, cx.input(1)], OutShape::Given(&x.shape()));
         Some(smallvec![Some(g), None])
     }
 
@@ -148,8 +147,7 @@ impl<const GATHER: bool> Op for Put<GATHER> {
     /// `index_select` / `gather` of the upstream, recorded.
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         let g = cx.input(0);
-        let params = NodeParams { p: 0.0, ..cx.params() };
-        let read = g.tape().push::<Take<GATHER>>(params, &[upstream, cx.input(1)], OutShape::Given(&g.shape()));
+        let read = g.tape().push::<Take<GATHER>>(cx.params(), &[upstream, cx.input(1)], OutShape::Given(&g.shape()));
         Some(smallvec![Some(read), None])
     }
 

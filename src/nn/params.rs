@@ -413,6 +413,17 @@ impl<'t> ParamVars<'t> {
         ParamVars { tape, first, count: vars.len(), owner: None }
     }
 
+    /// The handle from its parts ([`ParamVars::parts`]), for a helper that
+    /// keeps a tape and its parameters' place on it (`nn::ReplayStep`).
+    pub(crate) fn from_parts(tape: &'t Tape, first: usize, count: usize, owner: Option<u64>) -> ParamVars<'t> {
+        ParamVars { tape, first, count, owner }
+    }
+
+    /// The first node, the number of parameters and the owner's id.
+    pub(crate) fn parts(self) -> (usize, usize, Option<u64>) {
+        (self.first, self.count, self.owner)
+    }
+
     /// The Var of parameter `i` (in the parameters' order).
     ///
     /// # Panics

@@ -179,7 +179,9 @@ pub mod snapshot;
 pub mod tape;
 pub mod tensor;
 
-pub use tape::{BackwardError, GradGraph, Gradients, HigherOrderError, ReplayMismatch, TangentError, Tangents, Tape, Var};
+pub use tape::{
+    BackwardError, GradGraph, Gradients, HigherOrderError, ReplayMismatch, TangentError, Tangents, Tape, Var,
+};
 pub use tensor::{Shape, ShapeError, Tensor};
 
 /// The README's Rust blocks, compiled and run as doctests so the quickstart

@@ -96,7 +96,11 @@ fn run_every_op<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var
 /// Records `build` on `first`, sets the inputs to `second` and replays;
 /// every node's value and every input's gradient must have the bits of a
 /// fresh recording on `second`.
-fn assert_replay_equals_fresh(build: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>, first: &[Tensor], second: &[Tensor]) {
+fn assert_replay_equals_fresh(
+    build: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+    first: &[Tensor],
+    second: &[Tensor],
+) {
     let tape = Tape::new();
     let inputs: Vec<Var<'_>> = first.iter().map(|t| tape.var(t)).collect();
     let y = build(&tape, &inputs);

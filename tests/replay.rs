@@ -155,14 +155,17 @@ fn the_replay_check_catches_a_branch_that_flips() {
     tape.set(w, &[-1.0]);
     tape.replay_checked(|t| {
         let _ = branchy(t, 5.0, -1.0);
-    }).unwrap();
+    })
+    .unwrap();
     assert_eq!(y.item(), -5.0);
     // The sign flips: the replay computes x * w = -3 * -1 = 3, but the
     // program is now |x| * w = -3. The check names the node that differs.
     tape.set(x, &[-3.0]);
-    let e = tape.replay_checked(|t| {
-        let _ = branchy(t, -3.0, -1.0);
-    }).unwrap_err();
+    let e = tape
+        .replay_checked(|t| {
+            let _ = branchy(t, -3.0, -1.0);
+        })
+        .unwrap_err();
     assert_eq!((e.node, e.replayed.as_str(), e.recorded.as_str()), (2, "mul", "neg"));
     assert_eq!((e.replayed_shape.as_slice(), e.recorded_shape.as_slice()), (&[][..], &[][..]));
     assert!(e.to_string().contains("must be recorded again"), "{e}");
@@ -174,9 +177,11 @@ fn the_replay_check_catches_an_input_not_set() {
     let tape = Tape::new();
     let _ = branchy(&tape, 2.0, 3.0);
     // The program now runs on w = 4, but the tape's w was never set.
-    let e = tape.replay_checked(|t| {
-        let _ = branchy(t, 2.0, 4.0);
-    }).unwrap_err();
+    let e = tape
+        .replay_checked(|t| {
+            let _ = branchy(t, 2.0, 4.0);
+        })
+        .unwrap_err();
     assert_eq!((e.node, e.replayed.as_str()), (1, "leaf"));
     assert!(e.reason.contains("4.0 in the program but 3.0 in the replay"), "{}", e.reason);
     assert!(e.reason.contains("an input not set"), "{}", e.reason);
@@ -227,6 +232,10 @@ fn a_replay_step_refuses_other_params_and_wrong_inputs() {
     let e = step.run(&p.clone(), &[&[1.0, 2.0]]).unwrap_err();
     assert!(e.to_string().contains("other Params"), "{e}");
     assert_eq!(step.run(&p, &[&[1.0, 2.0]]).unwrap().wrt(step.vars().get(0)).data(), &[1.0, 2.0]);
+    // A parameter replaced by one of the same size and another shape.
+    *p.get_mut("w").unwrap() = Tensor::ones(&[2, 1]);
+    let e = step.run(&p, &[&[1.0, 2.0]]).unwrap_err();
+    assert_eq!(e.to_string(), "set: shape [2]: node 0 was recorded with this shape, the new value has shape [2, 1]");
 }
 
 #[test]

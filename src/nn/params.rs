@@ -317,6 +317,26 @@ impl Params {
 
     /// Why `vars` cannot stand for these parameters, if it cannot.
     pub(crate) fn try_check_vars(&self, op: &str, vars: ParamVars<'_>) -> Result<(), String> {
+        self.try_check_owner(op, vars)?;
+        for (i, (name, value)) in self.map.iter().enumerate() {
+            let node = vars.first + i;
+            let ok = vars.tape.with_shape(node, |shape| shape == value.shape());
+            if !ok {
+                let shape = vars.tape.with_shape(node, |shape| shape.to_vec());
+                return Err(format!(
+                    "{op}: parameter {name:?} has shape {:?} but its Var (node {node}) has shape {shape:?}; \
+                     was it replaced after on_tape?",
+                    value.shape()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The part of [`Params::try_check_vars`] that needs no look at the
+    /// tape: the id and the count (a caller holding the tape's borrow
+    /// checks the shapes as it goes).
+    pub(crate) fn try_check_owner(&self, op: &str, vars: ParamVars<'_>) -> Result<(), String> {
         if vars.owner.is_some_and(|owner| owner != self.id) {
             return Err(format!(
                 "{op}: these ParamVars were made by on_tape of other Params (a different model, or a clone); \
@@ -329,18 +349,6 @@ impl Params {
                 vars.count,
                 self.len()
             ));
-        }
-        for (i, (name, value)) in self.map.iter().enumerate() {
-            let node = vars.first + i;
-            let ok = vars.tape.with_shape(node, |shape| shape == value.shape());
-            if !ok {
-                let shape = vars.tape.with_shape(node, |shape| shape.to_vec());
-                return Err(format!(
-                    "{op}: parameter {name:?} has shape {:?} but its Var (node {node}) has shape {shape:?}; \
-                     was it replaced after on_tape?",
-                    value.shape()
-                ));
-            }
         }
         Ok(())
     }

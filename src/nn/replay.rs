@@ -93,14 +93,15 @@ impl ReplayStep {
     /// Writes the parameters and the inputs, then replays (`run` without
     /// the backward sweep).
     fn set(&self, params: &Params, inputs: &[&[f64]]) -> Result<(), ShapeError> {
-        let vars = self.vars();
-        params.try_check_vars("replay", vars).map_err(|reason| ShapeError::new("replay", &[], reason))?;
+        // Which parameters, by id and count here; each one's shape under
+        // the tape's one borrow, as it is written in.
+        params.try_check_owner("replay", self.vars()).map_err(|reason| ShapeError::new("replay", &[], reason))?;
         if inputs.len() != self.inputs.len() {
             let reason = format!("{} inputs given, the step was recorded with {}", inputs.len(), self.inputs.len());
             return Err(ShapeError::new("replay", &[], reason));
         }
-        let params = params.iter().enumerate().map(|(i, (_, t))| ((self.first + i) as u32, t.data()));
-        let data = self.inputs.iter().zip(inputs).map(|(&idx, d)| (idx, *d));
+        let params = params.iter().enumerate().map(|(i, (_, t))| ((self.first + i) as u32, t.data(), Some(t.shape())));
+        let data = self.inputs.iter().zip(inputs).map(|(&idx, d)| (idx, *d, None));
         self.tape.set_all_and_replay(params.chain(data))
     }
 

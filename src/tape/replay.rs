@@ -76,7 +76,7 @@ impl Tape {
     pub fn try_set(&self, var: Var<'_>, data: &[f64]) -> Result<(), ShapeError> {
         self.try_same_tape("set", &[var])?;
         let mut inner = self.inner_mut("set");
-        set_in(&mut inner, var.idx, data)
+        set_in(&mut inner, var.idx, data, None)
     }
 
     /// Recomputes every node's value from the inputs' current values, in
@@ -106,14 +106,16 @@ impl Tape {
     }
 
     /// Writes several inputs and replays, under one borrow of the tape (the
-    /// training helpers' path): `inputs` are node indices, already checked.
+    /// training helpers' path): `(node, values, shape)`, where a shape, when
+    /// given, must be the node's too (a parameter replaced by one of the
+    /// same size but another shape is refused).
     pub(crate) fn set_all_and_replay<'d>(
         &self,
-        inputs: impl IntoIterator<Item = (u32, &'d [f64])>,
+        inputs: impl IntoIterator<Item = (u32, &'d [f64], Option<&'d [usize]>)>,
     ) -> Result<(), ShapeError> {
         let mut inner = self.inner_mut("replay");
-        for (idx, data) in inputs {
-            set_in(&mut inner, idx, data)?;
+        for (idx, data, shape) in inputs {
+            set_in(&mut inner, idx, data, shape)?;
         }
         replay_in(&mut inner);
         Ok(())
@@ -158,8 +160,9 @@ impl Tape {
     }
 }
 
-/// Writes `data` into input node `idx`.
-fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64]) -> Result<(), ShapeError> {
+/// Writes `data` into input node `idx`, after checking it fits (and has
+/// `shape`, when one is given).
+fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64], shape: Option<&[usize]>) -> Result<(), ShapeError> {
     let node = inner.nodes[idx as usize];
     if !is_input(&node) {
         let shape = node.shape_in(&inner.dims);
@@ -171,6 +174,10 @@ fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64]) -> Result<(), ShapeErro
     }
     if data.len() != node.len as usize {
         let reason = format!("{} values for an input of {} elements", data.len(), node.len);
+        return Err(ShapeError::new("set", &[node.shape_in(&inner.dims)], reason));
+    }
+    if let Some(shape) = shape.filter(|&s| s != node.shape_in(&inner.dims)) {
+        let reason = format!("node {idx} was recorded with this shape, the new value has shape {shape:?}");
         return Err(ShapeError::new("set", &[node.shape_in(&inner.dims)], reason));
     }
     inner.values[node.range()].copy_from_slice(data);

@@ -167,7 +167,7 @@ impl ReplayStep {
         params: &Params,
         inputs: &[&[f64]],
         build: impl for<'t> FnOnce(ParamVars<'t>, &[Var<'t>]) -> Var<'t>,
-    ) -> Result<(), crate::tape::ReplayMismatch> {
+    ) -> Result<(), Box<crate::tape::ReplayMismatch>> {
         self.set(params, inputs).unwrap_or_else(|e| panic!("{e}"));
         let shapes: Vec<_> = self.inputs.iter().map(|&i| self.tape.node(i as usize).shape()).collect();
         self.tape.replay_checked(|scratch| {

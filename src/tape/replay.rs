@@ -125,9 +125,10 @@ impl Tape {
     /// program: `build` records the program again on a scratch tape, from
     /// the current inputs, and every node is compared with the replayed
     /// tape's: the op and its parameters, the inputs, the shape and the
-    /// value, bit for bit. The first difference is the error: the program
-    /// took another branch (its control flow depends on values: record it
-    /// again), or an input was not [`Tape::set`].
+    /// value, bit for bit. The first difference is the error (boxed: it is
+    /// large, and rare): the program took another branch (its control flow
+    /// depends on values: record it again), or an input was not
+    /// [`Tape::set`].
     ///
     /// A debugging aid (it records the whole program once more); tests run
     /// it, training loops run [`Tape::replay`].
@@ -151,12 +152,12 @@ impl Tape {
     /// assert_eq!(e.node, 1);
     /// assert!(e.to_string().starts_with("replay check: node 1: the replay ran `mul_scalar(1)` [] but the program now records `mul_scalar(0)` []"));
     /// ```
-    pub fn replay_checked(&self, build: impl FnOnce(&Tape)) -> Result<(), ReplayMismatch> {
+    pub fn replay_checked(&self, build: impl FnOnce(&Tape)) -> Result<(), Box<ReplayMismatch>> {
         self.replay();
         let scratch = Tape::new();
         build(&scratch);
         let (replayed, recorded) = (self.inner.borrow(), scratch.inner.borrow());
-        first_difference(&replayed, &recorded).map_or(Ok(()), Err)
+        first_difference(&replayed, &recorded).map_or(Ok(()), |m| Err(Box::new(m)))
     }
 }
 

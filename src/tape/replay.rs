@@ -196,10 +196,7 @@ fn is_input(node: &Node) -> bool {
 /// The replay loop: every computed node's value again, in recording order.
 fn replay_in(inner: &mut TapeInner) {
     let TapeInner { nodes, values, dims, spill, partials, owned, checked, first_anomaly, .. } = inner;
-    if *checked {
-        *first_anomaly = None;
-    }
-    for (i, node) in nodes.iter().enumerate() {
+    for node in nodes.iter() {
         if !is_input(node) {
             let op = op_of(node, owned);
             if node.has_partials() {
@@ -221,9 +218,13 @@ fn replay_in(inner: &mut TapeInner) {
                 op.forward(&cx, out);
             }
         }
-        if *checked && first_anomaly.is_none() && values[node.range()].iter().any(|v| !v.is_finite()) {
-            *first_anomaly = Some(i as u32);
-        }
+    }
+    // Checked mode: the first non-finite value, looked for again after the
+    // loop (the first by index is the first the replay made), so the loop
+    // itself pays nothing for the mode.
+    if *checked {
+        let bad = nodes.iter().position(|n| values[n.range()].iter().any(|v| !v.is_finite()));
+        *first_anomaly = bad.map(|i| i as u32);
     }
 }
 

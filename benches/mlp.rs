@@ -1,5 +1,5 @@
 //! One SGD step of a 784-128-64-10 sigmoid MLP on a batch of 64 (f64, MSE):
-//! the tape (reused with `clear`) against a hand-written backward that uses
+//! the tape (reused with `clear`, or recorded once and replayed) against a hand-written backward that uses
 //! the same GEMM with transposes read through strides and buffers
 //! allocated once.
 //!
@@ -17,6 +17,10 @@ fn mlp_step(c: &mut Criterion) {
     let mut tape = Tape::new();
     let mut tape_net = net.clone();
     group.bench_function("tape", |b| b.iter(|| mlp::tape_step(&mut tape, &mut tape_net, &batch)));
+    // Recorded once, replayed per step (the weights and batch written in).
+    let mut replay_net = net.clone();
+    let replay = mlp::MlpReplay::record(&replay_net, &batch);
+    group.bench_function("replay", |b| b.iter(|| replay.step(&mut replay_net, &batch)));
     let mut buffers = mlp::HandBuffers::new();
     let mut hand_net = net;
     group.bench_function("hand", |b| b.iter(|| mlp::hand_step(&mut buffers, &mut hand_net, &batch)));

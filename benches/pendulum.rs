@@ -1,5 +1,5 @@
 //! The pendulum chain (20,000 x `p -= h sin q; q += h p`, then
-//! d q_N / d q_0): the tape against a hand-written forward that stores
+//! d q_N / d q_0): the tape (recorded every time, or once and replayed) against a hand-written forward that stores
 //! cos q per step and a reverse sweep over it. Both are checked against
 //! the stated d q_N / d q_0 = 4.853531040020061 before timing. Throughput is
 //! in elementary ops (5 per step, 100,000 per chain), so criterion's time
@@ -12,7 +12,7 @@ mod workloads;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use tapegrad::Tape;
-use workloads::pendulum::{self, DQN_DQ0, OPS_PER_STEP, STEPS};
+use workloads::pendulum::{self, DQN_DQ0, OPS_PER_STEP, P0, Q0, STEPS};
 
 fn pendulum_chain(c: &mut Criterion) {
     let mut tape = Tape::new();
@@ -22,9 +22,14 @@ fn pendulum_chain(c: &mut Criterion) {
     {
         assert!((d - DQN_DQ0).abs() < 1e-12, "{name}: d q_N / d q_0 = {d}, expected {DQN_DQ0}");
     }
+    // Recorded once; each iteration sets q_0 and p_0, replays, differentiates.
+    let chain = pendulum::ReplayChain::record(STEPS);
+    let (_, d) = chain.run(Q0, P0);
+    assert!((d - DQN_DQ0).abs() < 1e-12, "replay: d q_N / d q_0 = {d}, expected {DQN_DQ0}");
     let mut group = c.benchmark_group("pendulum_20k");
     group.throughput(Throughput::Elements((STEPS * OPS_PER_STEP) as u64));
     group.bench_function("tape", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(STEPS))));
+    group.bench_function("replay", |b| b.iter(|| chain.run(black_box(Q0), black_box(P0))));
     group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(STEPS))));
     group.finish();
 }

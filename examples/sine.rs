@@ -1,6 +1,7 @@
 //! The notes' chapter 4 program: fit sin(x) with a 1-3-1 network (sigmoid
 //! hidden layer, linear output) by per-sample SGD, with the gradients from
-//! the tape, from the notes' hand-written layers, or from plain loops
+//! the tape (recorded every step, or once and replayed), from the notes'
+//! hand-written layers, or from plain loops
 //! (`LoopsNet`, the benches' yardstick), alone or several side by side.
 //!
 //! The default seed is the first of 0..20 whose run fits well (the
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use tapegrad::Tensor;
 use tapegrad::nn::Mlp;
 use tapegrad::notes::manual::ManualMlp;
-use tapegrad::notes::sine::{self, Engine, Run, TapeSgd};
+use tapegrad::notes::sine::{self, Engine, ReplaySgd, Run, TapeSgd};
 
 // The plain-loops engine is the benches' yardstick, not library code: one
 // file shared with the benches and the tests.
@@ -33,6 +34,7 @@ use sine_loops::LoopsNet;
 /// An engine by name, trained from given starting weights.
 type Train = (&'static str, fn(Mlp, usize, f64, &mut StdRng) -> Run);
 const TAPE: Train = (TapeSgd::NAME, sine::train_from::<TapeSgd>);
+const REPLAY: Train = (ReplaySgd::NAME, sine::train_from::<ReplaySgd>);
 const MANUAL: Train = (ManualMlp::NAME, sine::train_from::<ManualMlp>);
 const LOOPS: Train = (LoopsNet::NAME, sine::train_from::<LoopsNet>);
 
@@ -65,8 +67,9 @@ struct Args {
     /// Write the final weights (of the first engine) to this safetensors file.
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Which engine computes the gradients: the tape, the notes' hand-written
-    /// layers, plain loops; `both` trains the tape and the notes' layers from
+    /// Which engine computes the gradients: the tape, the tape recorded once
+    /// and replayed for every sample (bit for bit the tape's numbers), the
+    /// notes' hand-written layers, plain loops; `both` trains the tape and the notes' layers from
     /// the same seed and compares their final weights, `all` adds the loops.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     engine: Which,
@@ -78,6 +81,7 @@ struct Args {
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Which {
     Tape,
+    Replay,
     Manual,
     Loops,
     Both,
@@ -96,6 +100,7 @@ fn main() {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let engines: &[Train] = match args.engine {
         Which::Tape => &[TAPE],
+        Which::Replay => &[REPLAY],
         Which::Manual => &[MANUAL],
         Which::Loops => &[LOOPS],
         Which::Both => &[TAPE, MANUAL],

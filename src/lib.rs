@@ -142,13 +142,15 @@
 //!   (`tensor/gemm.rs`).
 //! - [`tape`]: the [`Tape`], [`Var`] handles, the backward sweep and
 //!   [`Gradients`]; `tape/op.rs` is the op interface the tape knows every
-//!   op by (docs/DESIGN.md, "The op interface").
+//!   op by (docs/DESIGN.md, "The op interface"); [`tape::replay`] runs a
+//!   recorded tape again on new input values (record once, replay many).
 //! - [`ops`]: one file per op or small op family, each op whole: its `Var`
 //!   method, forward rule, backward rule, trace words and its own test
 //!   (sigmoid's are in `src/ops/sigmoid.rs`, `pick`'s in `src/ops/pick.rs`).
 //! - [`loss`]: MSE in the notes' forms, cross-entropy, hinge, L2.
 //! - [`nn`]: named parameters, layers, activations, initialisation, the MLP,
-//!   parameters saved and loaded as safetensors ([`nn::safetensors`]).
+//!   parameters saved and loaded as safetensors ([`nn::safetensors`]), a
+//!   training step recorded once and replayed per batch ([`nn::ReplayStep`]).
 //! - [`inspect`]: the tape as a table, Graphviz DOT, an SVG picture
 //!   (`inspect/svg.rs`), the backward trace, checked mode.
 //! - [`check`]: numerical gradients and `gradcheck`.
@@ -179,7 +181,9 @@ pub mod snapshot;
 pub mod tape;
 pub mod tensor;
 
-pub use tape::{BackwardError, GradGraph, Gradients, HigherOrderError, TangentError, Tangents, Tape, Var};
+pub use tape::{
+    BackwardError, GradGraph, Gradients, HigherOrderError, ReplayMismatch, TangentError, Tangents, Tape, Var,
+};
 pub use tensor::{Shape, ShapeError, Tensor};
 
 /// The README's Rust blocks, compiled and run as doctests so the quickstart

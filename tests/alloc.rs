@@ -154,6 +154,77 @@ fn mlp_step_allocates_nothing_after_the_first() {
 }
 
 #[test]
+fn replayed_steps_allocate_nothing_after_the_first() {
+    use rand::SeedableRng;
+    use tapegrad::notes::sine::{ReplaySgd, network};
+    // The sine step recorded once and replayed per sample: by hand on the
+    // tape (`Tape::set`, `Tape::replay`), and through `nn::ReplayStep`
+    // with `Optimizer::step` (the notes' `ReplaySgd`).
+    let mut net = sine::SineNet::new();
+    let replay = sine::SineReplay::record(&net);
+    replay.step(&mut net, sine::X, sine::T, sine::LR);
+    let later = allocations_in(|| {
+        for i in 0..100 {
+            let x = i as f64 * 0.06;
+            replay.step(&mut net, x, x.sin(), sine::LR);
+        }
+    });
+    assert_eq!(later, 0, "100 replayed sine steps allocated {later} times");
+    let mut sgd = ReplaySgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0)));
+    sgd.step(0.5, 0.5f64.sin(), 0.1);
+    let later = allocations_in(|| {
+        for i in 0..100 {
+            let x = i as f64 * 0.06;
+            sgd.step(x, x.sin(), 0.1);
+        }
+    });
+    assert_eq!(later, 0, "100 replayed nn::Mlp SGD steps allocated {later} times");
+    // The 784-128-64-10 MLP step, replayed.
+    let (mut mlp_net, batch) = mlp::setup(3);
+    let replay = mlp::MlpReplay::record(&mlp_net, &batch);
+    replay.step(&mut mlp_net, &batch);
+    let later = allocations_in(|| {
+        for _ in 0..5 {
+            replay.step(&mut mlp_net, &batch);
+        }
+    });
+    assert_eq!(later, 0, "5 replayed MLP steps allocated {later} times");
+    // The pendulum chain, replayed.
+    let chain = workloads::pendulum::ReplayChain::record(1000);
+    chain.run(0.5, 0.0);
+    let later = allocations_in(|| {
+        chain.run(0.4, 0.1);
+    });
+    assert_eq!(later, 0, "a replayed 1000-step chain allocated {later} times");
+}
+
+#[test]
+fn replayed_steps_equal_the_hand_written_steps() {
+    // The benches' replay workloads do the hand-written work too.
+    let mut a = sine::SineNet::new();
+    let replay = sine::SineReplay::record(&a);
+    let mut b = workloads::sine_loops::LoopsNet::from_params(&a.params());
+    for i in 0..50 {
+        let x = i as f64 * 0.12;
+        let ea = replay.step(&mut a, x, x.sin(), sine::LR);
+        let eb = b.step(x, x.sin(), sine::LR);
+        assert_close(&[ea], &[eb], "replayed sine error");
+    }
+    let (start, batch) = mlp::setup(5);
+    let (mut a, mut b) = (start.clone(), start);
+    let replay = mlp::MlpReplay::record(&a, &batch);
+    let mut buf = mlp::HandBuffers::new();
+    for _ in 0..2 {
+        let la = replay.step(&mut a, &batch);
+        let lb = mlp::hand_step(&mut buf, &mut b, &batch);
+        assert_close(&[la], &[lb], "replayed MLP loss");
+    }
+    for l in 0..3 {
+        assert_close(&a.w[l], &b.w[l], "replayed MLP weights");
+    }
+}
+
+#[test]
 fn scalar_chain_allocates_nothing_after_the_first() {
     let mut tape = Tape::new();
     scalar::tape_chain(&mut tape, 1000);

@@ -12,6 +12,10 @@
 //! unchanged, so central differences can agree), and a custom op; ops whose shapes do
 //! not fit fall back through their `try_` forms. Both families also run on
 //! empty tensors.
+//!
+//! The same programs check replay: recorded on one set of inputs, then
+//! replayed on another, they must give bit for bit the values and
+//! gradients of a fresh recording on the second set.
 
 mod common;
 use common::Cube;
@@ -89,6 +93,35 @@ fn run_every_op<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var
     finish(tape, &vals)
 }
 
+/// Records `build` on `first`, sets the inputs to `second` and replays;
+/// every node's value and every input's gradient must have the bits of a
+/// fresh recording on `second`.
+fn assert_replay_equals_fresh(
+    build: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+    first: &[Tensor],
+    second: &[Tensor],
+) {
+    let tape = Tape::new();
+    let inputs: Vec<Var<'_>> = first.iter().map(|t| tape.var(t)).collect();
+    let y = build(&tape, &inputs);
+    for (v, t) in inputs.iter().zip(second) {
+        tape.set(*v, t.data());
+    }
+    tape.replay();
+    let fresh = Tape::new();
+    let fresh_inputs: Vec<Var<'_>> = second.iter().map(|t| fresh.var(t)).collect();
+    let fy = build(&fresh, &fresh_inputs);
+    assert_eq!(tape.len(), fresh.len(), "the program is straight-line: same nodes");
+    let bits = |t: Tensor| t.data().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for i in 0..tape.len() {
+        assert_eq!(bits(tape.node(i).value()), bits(fresh.node(i).value()), "value of node {i}");
+    }
+    let (g, fg) = (y.backward(), fy.backward());
+    for (v, f) in inputs.iter().zip(&fresh_inputs) {
+        assert_eq!(bits(g.wrt(*v)), bits(fg.wrt(*f)), "gradient of input node {}", v.index());
+    }
+}
+
 fn program() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..10)
 }
@@ -115,6 +148,22 @@ proptest! {
         program in program(),
     ) {
         assert_gradcheck(|tape, v| run_every_op(tape, v, &program), &[a, b, c, d]);
+    }
+
+    #[test]
+    fn programs_over_every_op_replay_as_fresh_recordings(
+        a in tensor_of(vec![2, 3], away_from_zero()),
+        b in tensor_of(vec![3], away_from_zero()),
+        c in tensor_of(vec![], away_from_zero()),
+        d in tensor_of(vec![3, 3], away_from_zero()),
+        a2 in tensor_of(vec![2, 3], away_from_zero()),
+        b2 in tensor_of(vec![3], away_from_zero()),
+        c2 in tensor_of(vec![], away_from_zero()),
+        d2 in tensor_of(vec![3, 3], away_from_zero()),
+        program in program(),
+    ) {
+        assert_replay_equals_fresh(|tape, v| run(tape, v, &program), &[a.clone(), b.clone(), c.clone()], &[a2.clone(), b2.clone(), c2.clone()]);
+        assert_replay_equals_fresh(|tape, v| run_every_op(tape, v, &program), &[a, b, c, d], &[a2, b2, c2, d2]);
     }
 
     /// Empty tensors ([0, 3], [3, 0], [0]) next to a scalar: every op

@@ -4,7 +4,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tapegrad::tensor::{MatRef, gemm};
-use tapegrad::{Tape, Tensor, loss};
+use tapegrad::{Tape, Tensor, Var, loss};
 
 /// Layer widths, input first.
 pub const SIZES: [usize; 4] = [784, 128, 64, 10];
@@ -47,11 +47,11 @@ fn sgd(p: &mut [f64], g: Option<&[f64]>, lr: f64) {
     p.iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
 }
 
-/// The step on a reused tape; returns the loss before the update.
-pub fn tape_step(tape: &mut Tape, mlp: &mut Mlp, batch: &Batch) -> f64 {
-    tape.clear();
-    let tape = &*tape;
-    let mut a = tape.constant_from_slice(&batch.x, &[BATCH, SIZES[0]]);
+/// Records the step's forward pass on `tape`: the batch, each layer's
+/// `(w, b)`, the targets, the loss.
+fn record<'t>(tape: &'t Tape, mlp: &Mlp, batch: &Batch) -> (Var<'t>, [(Var<'t>, Var<'t>); 3], Var<'t>, Var<'t>) {
+    let x = tape.constant_from_slice(&batch.x, &[BATCH, SIZES[0]]);
+    let mut a = x;
     let mut params = [(a, a); 3];
     for l in 0..3 {
         let w = tape.var_from_slice(&mlp.w[l], &[SIZES[l], SIZES[l + 1]]);
@@ -60,13 +60,59 @@ pub fn tape_step(tape: &mut Tape, mlp: &mut Mlp, batch: &Batch) -> f64 {
         params[l] = (w, b);
     }
     let t = tape.constant_from_slice(&batch.t, &[BATCH, SIZES[3]]);
-    let err = loss::mse(a, t);
+    (x, params, t, loss::mse(a, t))
+}
+
+/// Backward from the loss, then SGD; returns the loss before the update.
+fn backward_and_update(params: [(Var<'_>, Var<'_>); 3], err: Var<'_>, mlp: &mut Mlp) -> f64 {
     let g = err.backward();
     for (l, (w, b)) in params.into_iter().enumerate() {
         g.with_grad(w, |d| sgd(&mut mlp.w[l], d, LR));
         g.with_grad(b, |d| sgd(&mut mlp.b[l], d, LR));
     }
     err.item()
+}
+
+/// The step on a reused tape; returns the loss before the update.
+pub fn tape_step(tape: &mut Tape, mlp: &mut Mlp, batch: &Batch) -> f64 {
+    tape.clear();
+    let (_, params, _, err) = record(tape, mlp, batch);
+    backward_and_update(params, err, mlp)
+}
+
+/// The step recorded once (`Tape::replay`): its tape and the nodes of the
+/// batch, the parameters (w, b per layer), the targets and the loss.
+pub struct MlpReplay {
+    tape: Tape,
+    x: usize,
+    params: [(usize, usize); 3],
+    t: usize,
+    err: usize,
+}
+
+impl MlpReplay {
+    pub fn record(mlp: &Mlp, batch: &Batch) -> MlpReplay {
+        let tape = Tape::new();
+        let (x, params, t, err) = record(&tape, mlp, batch);
+        let (x, t, err) = (x.index(), t.index(), err.index());
+        let params = params.map(|(w, b)| (w.index(), b.index()));
+        MlpReplay { tape, x, params, t, err }
+    }
+
+    /// The step by replay: weights and batch written in, replayed, then
+    /// backward and update as in `tape_step`.
+    pub fn step(&self, mlp: &mut Mlp, batch: &Batch) -> f64 {
+        let tape = &self.tape;
+        tape.set(tape.node(self.x), &batch.x);
+        tape.set(tape.node(self.t), &batch.t);
+        let params = self.params.map(|(w, b)| (tape.node(w), tape.node(b)));
+        for (l, (w, b)) in params.iter().enumerate() {
+            tape.set(*w, &mlp.w[l]);
+            tape.set(*b, &mlp.b[l]);
+        }
+        tape.replay();
+        backward_and_update(params, tape.node(self.err), mlp)
+    }
 }
 
 /// Buffers of the hand-written step, allocated once: activations, their

@@ -37,6 +37,43 @@ pub fn tape_chain(tape: &mut Tape, steps: usize) -> (f64, f64) {
     (q.item(), g.with_grad(q0, |d| d.expect("q_N depends on q_0")[0]))
 }
 
+/// The chain recorded once (`Tape::replay`): its tape and the nodes of
+/// q_0, p_0 and q_N.
+pub struct ReplayChain {
+    tape: Tape,
+    q0: usize,
+    p0: usize,
+    q: usize,
+}
+
+impl ReplayChain {
+    /// Records the chain of `steps` steps once.
+    pub fn record(steps: usize) -> ReplayChain {
+        let tape = Tape::new();
+        let q0 = tape.scalar(Q0);
+        let p0 = tape.scalar(P0);
+        let (mut q, mut p) = (q0, p0);
+        for _ in 0..steps {
+            p = p - q.sin() * H;
+            q = q + p * H;
+        }
+        let (q0, p0, q) = (q0.index(), p0.index(), q.index());
+        ReplayChain { tape, q0, p0, q }
+    }
+
+    /// The chain from `(q0, p0)` by replay, then differentiated: returns
+    /// (q_N, d q_N / d q_0), as `tape_chain`.
+    pub fn run(&self, q0: f64, p0: f64) -> (f64, f64) {
+        let tape = &self.tape;
+        let (q0v, q) = (tape.node(self.q0), tape.node(self.q));
+        tape.set(q0v, &[q0]);
+        tape.set(tape.node(self.p0), &[p0]);
+        tape.replay();
+        let g = q.backward();
+        (q.item(), g.with_grad(q0v, |d| d.expect("q_N depends on q_0")[0]))
+    }
+}
+
 /// The same chain by hand: the forward pass stores the one partial that is
 /// not a constant, cos q, per step; the reverse sweep carries the adjoints
 /// of q and p back through `q += h p` and `p -= h sin q`. `cos_q` is reused

@@ -7,6 +7,7 @@
 //! - [`safetensors`]: `Params` saved to and loaded from safetensors files.
 //! - [`Linear`], [`Activation`], [`Init`]: the pieces.
 //! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
+//! - [`ReplayStep`]: a training step recorded once, replayed per batch.
 //!
 //! A model need not be an `Mlp`: any function of Vars is a model.
 //!
@@ -28,6 +29,7 @@ mod init;
 mod linear;
 mod mlp;
 pub mod params;
+mod replay;
 pub mod safetensors;
 
 pub use activation::Activation;
@@ -36,3 +38,4 @@ pub use linear::Linear;
 pub(crate) use mlp::layer_name;
 pub use mlp::{Mlp, MlpSpec};
 pub use params::{ParamGrads, ParamVars, Params};
+pub use replay::ReplayStep;

@@ -317,19 +317,7 @@ impl Params {
 
     /// Why `vars` cannot stand for these parameters, if it cannot.
     pub(crate) fn try_check_vars(&self, op: &str, vars: ParamVars<'_>) -> Result<(), String> {
-        if vars.owner.is_some_and(|owner| owner != self.id) {
-            return Err(format!(
-                "{op}: these ParamVars were made by on_tape of other Params (a different model, or a clone); \
-                 use the ParamVars these Params' on_tape returned"
-            ));
-        }
-        if vars.count != self.len() {
-            return Err(format!(
-                "{op}: these Vars hold {} parameters but the Params hold {}; use the ParamVars made by on_tape",
-                vars.count,
-                self.len()
-            ));
-        }
+        self.try_check_owner(op, vars)?;
         // One borrow of the tape for all the shapes: this runs every step.
         vars.tape.try_for_each_shape(vars.first, vars.count, |k, shape| {
             let (name, value) = self.map.get_index(k).expect("the counts were compared above");
@@ -343,6 +331,26 @@ impl Params {
                 vars.first + k
             ))
         })
+    }
+
+    /// The part of [`Params::try_check_vars`] that needs no look at the
+    /// tape: the id and the count (a caller holding the tape's borrow
+    /// checks the shapes as it goes).
+    pub(crate) fn try_check_owner(&self, op: &str, vars: ParamVars<'_>) -> Result<(), String> {
+        if vars.owner.is_some_and(|owner| owner != self.id) {
+            return Err(format!(
+                "{op}: these ParamVars were made by on_tape of other Params (a different model, or a clone); \
+                 use the ParamVars these Params' on_tape returned"
+            ));
+        }
+        if vars.count != self.len() {
+            return Err(format!(
+                "{op}: these Vars hold {} parameters but the Params hold {}; use the ParamVars made by on_tape",
+                vars.count,
+                self.len()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -411,6 +419,17 @@ impl<'t> ParamVars<'t> {
             );
         }
         ParamVars { tape, first, count: vars.len(), owner: None }
+    }
+
+    /// The handle from its parts ([`ParamVars::parts`]), for a helper that
+    /// keeps a tape and its parameters' place on it (`nn::ReplayStep`).
+    pub(crate) fn from_parts(tape: &'t Tape, first: usize, count: usize, owner: Option<u64>) -> ParamVars<'t> {
+        ParamVars { tape, first, count, owner }
+    }
+
+    /// The first node, the number of parameters and the owner's id.
+    pub(crate) fn parts(self) -> (usize, usize, Option<u64>) {
+        (self.first, self.count, self.owner)
     }
 
     /// The Var of parameter `i` (in the parameters' order).

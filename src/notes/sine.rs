@@ -1,8 +1,9 @@
 //! The notes' worked example (SEED.md chapter 4): fit `sin x` on
 //! `x = 0, 0.1, ... < 2 pi` (63 points) with a 1-n-1 network, sigmoid
 //! hidden layer, linear output, per-sample SGD over a freshly shuffled
-//! order every epoch. One step for each [`Engine`] (the tape, the notes'
-//! hand-written layers) and one run ([`train`]), shared by
+//! order every epoch. One step for each [`Engine`] (the tape, the tape
+//! recorded once and replayed, the notes' hand-written layers) and one run
+//! ([`train`]), shared by
 //! `examples/sine.rs`, the tests and `benches/sine.rs`.
 //!
 //! The third engine, plain loops over `f64` arrays (the speed yardstick),
@@ -19,9 +20,10 @@
 
 use super::manual::ManualMlp;
 use crate::loss;
-use crate::nn::{Mlp, MlpSpec, Params};
+use crate::nn::{Mlp, MlpSpec, Params, ReplayStep};
 use crate::optim::{Optimizer, Sgd, SgdConfig};
 use crate::tape::Tape;
+use crate::tensor::Tensor;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -139,6 +141,83 @@ impl TapeSgd {
             .step(self.mlp.params_mut(), vars, &grads)
             .expect("plain SGD keeps no state and every gradient has its parameter's shape");
         error.item()
+    }
+}
+
+/// The tape engine, recorded once: the step's tape (the error of one
+/// sample, as [`TapeSgd`] records it) is recorded at the start and
+/// replayed for every sample ([`ReplayStep`]), the parameters and the
+/// sample written into it. The same ops on the same values: every error
+/// and every weight is bit for bit [`TapeSgd`]'s.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tapegrad::notes::sine::{ReplaySgd, TapeSgd, network};
+/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let (mut replay, mut tape) = (ReplaySgd::new(mlp.clone()), TapeSgd::new(mlp));
+/// for k in 0..10 {
+///     let x = 0.3 * k as f64;
+///     assert_eq!(replay.step(x, x.sin(), 0.1).to_bits(), tape.step(x, x.sin(), 0.1).to_bits());
+/// }
+/// assert_eq!(replay.mlp, tape.mlp);
+/// ```
+pub struct ReplaySgd {
+    /// The network being trained.
+    pub mlp: Mlp,
+    opt: Sgd,
+    step: ReplayStep,
+}
+
+impl ReplaySgd {
+    /// Records the step of `mlp` (on a sample of zeros: only the shapes
+    /// matter) for replaying.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let _ = tapegrad::notes::sine::ReplaySgd::new(mlp);
+    /// ```
+    pub fn new(mlp: Mlp) -> ReplaySgd {
+        let opt = Sgd::new(SgdConfig::default()).expect("the default SGD config is valid");
+        let sample = Tensor::zeros(&[1, 1]);
+        let step = ReplayStep::record(mlp.params(), &[&sample, &sample], |vars, io| {
+            loss::sse_half(mlp.forward(vars, io[0]), io[1])
+        });
+        ReplaySgd { mlp, opt, step }
+    }
+
+    /// One SGD step on the sample `(x, t)`, replayed: returns the error
+    /// `0.5 (y - t)^2` before the update, as [`TapeSgd::step`].
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let e = tapegrad::notes::sine::ReplaySgd::new(mlp).step(0.0, 0.0, 0.1);
+    /// assert!(e >= 0.0);
+    /// ```
+    pub fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        let grads = self.step.run(self.mlp.params(), &[&[x], &[t]]).expect("the recorded parameters and sample");
+        self.opt.set_lr(lr);
+        self.opt
+            .step(self.mlp.params_mut(), self.step.vars(), &grads)
+            .expect("plain SGD keeps no state and every gradient has its parameter's shape");
+        self.step.loss()
+    }
+}
+
+impl Engine for ReplaySgd {
+    const NAME: &'static str = "Replay";
+
+    fn start(mlp: Mlp) -> ReplaySgd {
+        ReplaySgd::new(mlp)
+    }
+
+    fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        ReplaySgd::step(self, x, t, lr)
+    }
+
+    fn params(&self) -> Params {
+        self.mlp.params().clone()
     }
 }
 

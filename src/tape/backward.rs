@@ -222,6 +222,21 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
             continue; // an input: no rule to run
         }
         let args = args_of(node, &inner.spill);
+        if !O::SEES_INPUTS && node.has_partials() {
+            // The plain sweep's 0-d lane, in one pass over the (at most
+            // two) inputs: mark each reached and add `upstream * partial`
+            // into its slot, with no closure, split or observer around it.
+            // Same arithmetic, same order as the rule below.
+            let u = adj[node.grad as usize];
+            for (&a, d) in args.iter().zip(inner.partials[node.aux as usize]) {
+                reached[a as usize] = true;
+                let g = inner.nodes[a as usize].grad;
+                if g != Node::NO_GRAD {
+                    adj[g as usize] += u * d;
+                }
+            }
+            continue;
+        }
         for &a in args {
             reached[a as usize] = true;
         }

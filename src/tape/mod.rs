@@ -14,6 +14,7 @@
 mod backward;
 mod grad_graph;
 pub(crate) mod op;
+pub mod replay;
 mod tangent;
 mod tangent_error;
 mod var;
@@ -22,6 +23,7 @@ pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use grad_graph::{GradGraph, HigherOrderError};
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx, VarCx, VarGrads};
+pub use replay::ReplayMismatch;
 pub use tangent::Tangents;
 pub use tangent_error::TangentError;
 pub use var::Var;

@@ -6,7 +6,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
 use tapegrad::Tape;
-use tapegrad::notes::sine::{self, TapeSgd};
+use tapegrad::notes::sine::{self, ReplaySgd, TapeSgd};
 use tapegrad_peers::workloads::sine_loops::LoopsNet;
 use tapegrad_peers::workloads::{mlp, pendulum};
 use tapegrad_peers::{candle_nets, check, echidna_nets};
@@ -20,11 +20,14 @@ fn pendulum_chain(c: &mut Criterion) {
     check("pendulum, hand-written", &[pendulum::hand_chain(&mut cos_q, pendulum::STEPS).1], &[want], 1e-12);
     check("pendulum, echidna tape", &[echidna_nets::pendulum_tape()], &[want], 1e-12);
     check("pendulum, echidna bytecode", &[echidna_nets::pendulum_replay(&mut bytecode, &mut buf)], &[want], 1e-12);
+    let chain = pendulum::ReplayChain::record(pendulum::STEPS);
+    check("pendulum, tapegrad replay", &[chain.run(pendulum::Q0, pendulum::P0).1], &[want], 1e-12);
 
     let mut group = c.benchmark_group("pendulum_20k");
     group.throughput(Throughput::Elements((pendulum::STEPS * pendulum::OPS_PER_STEP) as u64));
     group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(pendulum::STEPS))));
     group.bench_function("tapegrad", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(pendulum::STEPS))));
+    group.bench_function("tapegrad_replay", |b| b.iter(|| chain.run(black_box(pendulum::Q0), black_box(pendulum::P0))));
     group.bench_function("echidna_tape", |b| b.iter(echidna_nets::pendulum_tape));
     group.bench_function("echidna_bytecode", |b| b.iter(|| echidna_nets::pendulum_replay(&mut bytecode, &mut buf)));
     group.finish();
@@ -34,6 +37,7 @@ fn sine_step(c: &mut Criterion) {
     let mlp = sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
     // Five steps on every engine from the same weights: same parameters after.
     let mut tape = TapeSgd::new(mlp.clone());
+    let mut replay = ReplaySgd::new(mlp.clone());
     let mut loops = LoopsNet::from_params(mlp.params());
     let mut ech_tape = echidna_nets::SineState::from_params(mlp.params());
     let mut ech_replay = echidna_nets::SineState::from_params(mlp.params());
@@ -43,6 +47,8 @@ fn sine_step(c: &mut Criterion) {
     for k in 0..5 {
         let (x, lr) = (0.7 * k as f64, 0.1);
         let e = tape.step(x, x.sin(), lr);
+        let r = replay.step(x, x.sin(), lr);
+        check("sine error, tapegrad replay", &[r], &[e], 0.0);
         loops.step(x, x.sin(), lr);
         ech_tape.step_tape(x, x.sin(), lr);
         let er = ech_replay.step_replay(&mut recorded, &mut buf, x, x.sin(), lr);
@@ -63,6 +69,7 @@ fn sine_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_step");
     group.bench_function("hand", |b| b.iter(|| loops.step(black_box(x), black_box(t), lr)));
     group.bench_function("tapegrad", |b| b.iter(|| tape.step(black_box(x), black_box(t), lr)));
+    group.bench_function("tapegrad_replay", |b| b.iter(|| replay.step(black_box(x), black_box(t), lr)));
     group.bench_function("echidna_tape", |b| b.iter(|| ech_tape.step_tape(black_box(x), black_box(t), lr)));
     group.bench_function("echidna_bytecode", |b| {
         b.iter(|| ech_replay.step_replay(&mut recorded, &mut buf, black_box(x), black_box(t), lr))
@@ -73,13 +80,15 @@ fn sine_step(c: &mut Criterion) {
 
 fn mlp_step(c: &mut Criterion) {
     let (start, batch) = mlp::setup(3);
-    let (mut on_tape, mut by_hand) = (start.clone(), start.clone());
+    let (mut on_tape, mut by_hand, mut replayed) = (start.clone(), start.clone(), start.clone());
+    let replay = mlp::MlpReplay::record(&replayed, &batch);
     let (mut tape, mut buf) = (Tape::new(), mlp::HandBuffers::new());
     let mut cand = candle_nets::MlpNet::new(&start, &batch).expect("candle MLP");
     for _ in 0..2 {
         let want = mlp::tape_step(&mut tape, &mut on_tape, &batch);
         check("MLP loss, hand-written", &[mlp::hand_step(&mut buf, &mut by_hand, &batch)], &[want], 1e-12);
         check("MLP loss, candle", &[cand.step().expect("candle step")], &[want], 1e-12);
+        check("MLP loss, tapegrad replay", &[replay.step(&mut replayed, &batch)], &[want], 0.0);
     }
     for l in 0..3 {
         let (w, b) = cand.layer(l).expect("candle params");
@@ -91,6 +100,7 @@ fn mlp_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("mlp_step");
     group.bench_function("hand", |b| b.iter(|| mlp::hand_step(&mut buf, &mut by_hand, &batch)));
     group.bench_function("tapegrad", |b| b.iter(|| mlp::tape_step(&mut tape, &mut on_tape, &batch)));
+    group.bench_function("tapegrad_replay", |b| b.iter(|| replay.step(&mut replayed, &batch)));
     group.bench_function("candle", |b| b.iter(|| cand.step().unwrap()));
     group.finish();
 }

@@ -11,6 +11,9 @@
 //!   beside echidna written with scalars and candle with tensors.
 //! - the MLP step: 784-128-64-10 sigmoid, batch 64, MSE, SGD; hand-written,
 //!   tapegrad, candle.
+//!
+//! tapegrad runs each workload twice: eager (recorded every step on a reused
+//! tape) and replayed (recorded once, `Tape::replay` per step).
 
 #[path = "../../workloads/mod.rs"]
 pub mod workloads;

@@ -26,7 +26,7 @@ fn main() {
     println!("|---|---|---|---|---|");
     for (group, unit, div) in GROUPS {
         let hand = median_ns(&root.join(group).join("hand"));
-        for engine in ["hand", "tapegrad", "echidna_tape", "echidna_bytecode", "candle"] {
+        for engine in ["hand", "tapegrad", "tapegrad_replay", "echidna_tape", "echidna_bytecode", "candle"] {
             let Some(ns) = median_ns(&root.join(group).join(engine)) else { continue };
             let per = ns / div;
             let ratio = hand.map(|h| format!("{:.2}x", ns / h)).unwrap_or_else(|| "-".into());

@@ -259,6 +259,12 @@ impl Tape {
     /// ```
     pub fn try_custom<'t>(&'t self, op: impl CustomOp, inputs: &[Var<'t>]) -> Result<Var<'t>, ShapeError> {
         self.try_same_tape(op.name(), inputs)?;
+        // A node counts its inputs in one byte (it stays 48 bytes); more
+        // inputs would wrap that count, so they are refused here.
+        if inputs.len() > u8::MAX as usize {
+            let reason = format!("{} inputs: a node takes at most 255 (pass them as fewer, larger Vars)", inputs.len());
+            return Err(ShapeError::new(op.name(), &[], reason));
+        }
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         // Run once here: the output's shape is only known by running it.
         let output = op.forward(&values);
@@ -317,5 +323,31 @@ mod tests {
         // Off the seeded path, a missing rule is no error: nothing flows through it.
         let w = z + b;
         assert_eq!(w.jvp(&[(b, &Tensor::scalar(1.0))]).unwrap().item(), 1.0);
+    }
+
+    /// A node counts its inputs in a byte: 256 inputs are an error naming
+    /// the op, not a count that wraps to 0.
+    #[test]
+    fn more_than_255_inputs_are_an_error() {
+        struct SumAll;
+        impl CustomOp for SumAll {
+            fn name(&self) -> &'static str {
+                "sum_all"
+            }
+            fn forward(&self, x: &[Tensor]) -> Tensor {
+                Tensor::scalar(x.iter().map(|t| t.item()).sum())
+            }
+            fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+                vec![g.clone(); x.len()]
+            }
+        }
+        let tape = Tape::new();
+        let xs: Vec<_> = (0..256).map(|i| tape.scalar(i as f64)).collect();
+        let e = tape.try_custom(SumAll, &xs).unwrap_err().to_string();
+        assert!(e.starts_with("sum_all") && e.contains("256 inputs"), "{e}");
+        // 255 still work, and every input gets its gradient
+        let y = tape.custom(SumAll, &xs[..255]);
+        assert_eq!(y.item(), (0..255).sum::<i32>() as f64);
+        assert_eq!(y.backward().wrt(xs[254]).item(), 1.0);
     }
 }

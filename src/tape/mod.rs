@@ -517,6 +517,20 @@ impl Tape {
         // The only error left here is an operand from another tape: the
         // op's `try_` form has checked the shapes.
         self.try_same_tape(O::THIS.name(), args).unwrap_or_else(|e| panic!("{e}"));
+        self.push_same_tape::<O>(params, args, shape)
+    }
+
+    /// [`Tape::push`] for an op whose `try_` form has already checked that
+    /// every operand is on this tape (it had to, to read their shapes), so
+    /// the check is not paid twice.
+    #[inline]
+    pub(crate) fn push_same_tape<'t, O: StaticOp>(
+        &'t self,
+        params: NodeParams,
+        args: &[Var<'t>],
+        shape: OutShape<'_>,
+    ) -> Var<'t> {
+        debug_assert!(self.try_same_tape(O::THIS.name(), args).is_ok());
         let mut inner = self.inner_mut(O::THIS.name());
         if let (OutShape::Like(0), [x]) = (shape, args)
             && let Some(v) = self.push_scalar::<O, 1>(&mut inner, params.p, [*x])

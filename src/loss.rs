@@ -111,13 +111,20 @@ fn residual<'t>(op: &'static str, pred: Var<'t>, target: Var<'t>) -> Result<Var<
 /// Both must be on one tape.
 fn check_target(op: &'static str, pred: Var<'_>, target: Var<'_>) -> Result<(), ShapeError> {
     pred.tape().try_same_tape(op, &[pred, target])?;
-    let (p, t) = (pred.shape(), target.shape());
-    let out = crate::tensor::broadcast_shape(op, &p, &t)?;
-    if out != p {
-        let reason = format!("the target would broadcast the prediction to {:?}; reshape one of them", out.as_slice());
-        return Err(ShapeError::new(op, &[&p, &t], reason));
-    }
-    Ok(())
+    // Read in place, in one borrow: a loss is recorded every training step,
+    // and equal shapes (the usual case) need no broadcast worked out.
+    pred.tape().with_shapes(pred.idx, target.idx, |p, t| {
+        if crate::tensor::same_shape(p, t) {
+            return Ok(());
+        }
+        let out = crate::tensor::broadcast_shape(op, p, t)?;
+        if out.as_slice() != p {
+            let reason =
+                format!("the target would broadcast the prediction to {:?}; reshape one of them", out.as_slice());
+            return Err(ShapeError::new(op, &[p, t], reason));
+        }
+        Ok(())
+    })
 }
 
 /// Cross-entropy of `[n, c]` logits against class indices, through a stable

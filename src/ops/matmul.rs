@@ -118,13 +118,17 @@ impl<'t> Var<'t> {
     pub fn try_matmul(self, other: Var<'t>) -> Result<Var<'t>, ShapeError> {
         // Before the shapes: `other`'s index means nothing on this tape.
         self.tape.try_same_tape("matmul", &[self, other])?;
-        let ranks = self.tape.with_shapes(self.idx, other.idx, |a, b| (a.len(), b.len()));
-        if ranks != (2, 2) {
+        // One look at both shapes: the ranks pick the op, then the extents.
+        let dims = self
+            .tape
+            .with_shapes(self.idx, other.idx, |a, b| (a.len() == 2 && b.len() == 2).then(|| matmul_dims(a, b)));
+        let Some(dims) = dims else {
             // Batches of matrices (or ranks no product takes): their own op.
             return super::batched_matmul::try_batched(self, other, 0);
-        }
-        let (m, _, n) = self.tape.with_shapes(self.idx, other.idx, matmul_dims)?;
-        Ok(self.tape.push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
+        };
+        let (m, _, n) = dims?;
+        // The tape was checked above.
+        Ok(self.tape.push_same_tape::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
     }
 }
 

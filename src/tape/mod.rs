@@ -352,9 +352,63 @@ impl Tape {
 
     /// Records an input: its value copied in, a gradient slot if it is a
     /// leaf variable.
+    ///
+    /// Its own short path rather than [`Tape::record`]'s: an input has no
+    /// operands to check or read, and every caller has already made sure
+    /// `data` fills `shape` (a `Tensor` does by construction, the
+    /// `_from_slice` forms check it), so the element count is `data.len()`.
+    /// Training loops record every parameter and sample this way each step.
+    #[inline]
     fn input<O: StaticOp>(&self, shape: &[usize], data: &[f64], leaf: bool) -> Var<'_> {
-        self.record::<O>(None, NodeParams::default(), &[], OutShape::Given(shape), Source::Copy(data), leaf)
-            .unwrap_or_else(|e| unreachable!("{e}"))
+        debug_assert_eq!(Some(data.len()), crate::tensor::try_numel(shape));
+        let name = O::THIS.name();
+        assert!(
+            shape.len() <= u8::MAX as usize,
+            "{name}: shape of {} dimensions: more than 255 dimensions",
+            shape.len()
+        );
+        let mut inner = self.inner_mut(name);
+        let (len, start, idx, dims) = (data.len(), inner.values.len(), inner.nodes.len(), inner.dims.len());
+        let needs_grad = leaf && O::THIS.passes_gradient();
+        let grad = inner.grad_len;
+        assert!(
+            start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
+                && idx < u32::MAX as usize
+                && dims < u32::MAX as usize
+                && grad.checked_add(len).is_some_and(|end| end < u32::MAX as usize),
+            "{name}: the tape is full (more than 2^32 values or nodes)"
+        );
+        let grad = if needs_grad {
+            inner.grad_len += len;
+            grad as u32
+        } else {
+            Node::NO_GRAD
+        };
+        inner.nodes.push(Node {
+            op: O::REF,
+            param: 0.0,
+            args: [0; 2],
+            start: start as u32,
+            len: len as u32,
+            grad,
+            dims: dims as u32,
+            aux: 0,
+            ndim: shape.len() as u8,
+            nargs: 0,
+            axis: 0,
+            flags: 0,
+        });
+        inner.dims.extend_from_slice(shape);
+        if let [x] = data {
+            inner.values.push(*x); // one value: skip `memcpy`'s call
+        } else {
+            inner.values.extend_from_slice(data);
+        }
+        // Checked mode costs this one bool test when it is off.
+        if inner.checked && inner.first_anomaly.is_none() && data.iter().any(|v| !v.is_finite()) {
+            inner.first_anomaly = Some(idx as u32);
+        }
+        Var { tape: self, idx: idx as u32 }
     }
 
     /// Records a constant of `shape` written straight into the arena by
@@ -463,6 +517,20 @@ impl Tape {
         // The only error left here is an operand from another tape: the
         // op's `try_` form has checked the shapes.
         self.try_same_tape(O::THIS.name(), args).unwrap_or_else(|e| panic!("{e}"));
+        self.push_same_tape::<O>(params, args, shape)
+    }
+
+    /// [`Tape::push`] for an op whose `try_` form has already checked that
+    /// every operand is on this tape (it had to, to read their shapes), so
+    /// the check is not paid twice.
+    #[inline]
+    pub(crate) fn push_same_tape<'t, O: StaticOp>(
+        &'t self,
+        params: NodeParams,
+        args: &[Var<'t>],
+        shape: OutShape<'_>,
+    ) -> Var<'t> {
+        debug_assert!(self.try_same_tape(O::THIS.name(), args).is_ok());
         let mut inner = self.inner_mut(O::THIS.name());
         if let (OutShape::Like(0), [x]) = (shape, args)
             && let Some(v) = self.push_scalar::<O, 1>(&mut inner, params.p, [*x])

@@ -369,21 +369,7 @@ impl Tape {
         );
         let mut inner = self.inner_mut(name);
         let (len, start, idx, dims) = (data.len(), inner.values.len(), inner.nodes.len(), inner.dims.len());
-        let needs_grad = leaf && O::THIS.passes_gradient();
-        let grad = inner.grad_len;
-        assert!(
-            start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
-                && idx < u32::MAX as usize
-                && dims < u32::MAX as usize
-                && grad.checked_add(len).is_some_and(|end| end < u32::MAX as usize),
-            "{name}: the tape is full (more than 2^32 values or nodes)"
-        );
-        let grad = if needs_grad {
-            inner.grad_len += len;
-            grad as u32
-        } else {
-            Node::NO_GRAD
-        };
+        let grad = reserve_slot(&mut inner, name, start, len, dims, leaf && O::THIS.passes_gradient());
         inner.nodes.push(Node {
             op: O::REF,
             param: 0.0,
@@ -699,15 +685,7 @@ impl Tape {
             Some(i) => inner.owned[i as usize].passes_gradient(),
             None => O::THIS.passes_gradient(),
         };
-        let grad = if needs_grad { inner.grad_len } else { 0 };
-        assert!(
-            start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
-                && idx < u32::MAX as usize
-                && dims < u32::MAX as usize
-                && grad.checked_add(len).is_some_and(|end| end < u32::MAX as usize),
-            "{}: the tape is full (more than 2^32 values or nodes)",
-            O::THIS.name()
-        );
+        let grad = reserve_slot(inner, O::THIS.name(), start, len, dims, needs_grad);
         let mut arg_words = [0u32; 2];
         if args.len() <= 2 {
             for (slot, a) in arg_words.iter_mut().zip(args) {
@@ -717,12 +695,6 @@ impl Tape {
             arg_words[0] = inner.spill.len() as u32;
             inner.spill.extend(args.iter().map(|a| a.idx));
         }
-        let grad = if needs_grad {
-            inner.grad_len += len;
-            grad as u32
-        } else {
-            Node::NO_GRAD
-        };
         inner.nodes.push(Node {
             op: O::REF,
             param: params.p,
@@ -836,6 +808,27 @@ impl Tape {
     pub(crate) fn shape_of(&self, idx: u32) -> Shape {
         Shape::from_slice(self.inner.borrow().shape(idx))
     }
+}
+
+/// Reserves a new node's adjoint slot (the next `len` adjoints, or none if
+/// it needs no gradient) and returns its offset, after checking that the
+/// node fits the tape's 32-bit offsets: its values from `start`, its
+/// extents from `dims`, its index, its adjoints. A tape that full panics,
+/// naming the op (`name`).
+fn reserve_slot(inner: &mut TapeInner, name: &str, start: usize, len: usize, dims: usize, needs_grad: bool) -> u32 {
+    let grad = if needs_grad { inner.grad_len } else { 0 };
+    assert!(
+        start.checked_add(len).is_some_and(|end| end <= u32::MAX as usize)
+            && inner.nodes.len() < u32::MAX as usize
+            && dims < u32::MAX as usize
+            && grad.checked_add(len).is_some_and(|end| end < u32::MAX as usize),
+        "{name}: the tape is full (more than 2^32 values or nodes)"
+    );
+    if !needs_grad {
+        return Node::NO_GRAD;
+    }
+    inner.grad_len += len;
+    grad as u32
 }
 
 /// Appends the extents `s` to the shape arena: (element count, rank).

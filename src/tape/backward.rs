@@ -347,19 +347,22 @@ impl<'t> Gradients<'t> {
     pub(crate) fn for_each_in(&self, first: usize, count: usize, mut f: impl FnMut(usize, Option<&[f64]>)) {
         let inner = self.tape.inner.borrow();
         for k in 0..count {
-            let i = first + k;
-            let range = if i < self.covered as usize { inner.nodes[i].grad_range() } else { None };
-            f(k, range.and_then(|r| self.adj.get(r)));
+            f(k, self.slot(&inner.nodes, first + k));
         }
     }
 
     fn slice(&self, v: Var<'t>) -> Option<&[f64]> {
         assert!(std::ptr::eq(self.tape, v.tape), "wrt: node {} belongs to another tape than these gradients", v.idx);
-        if v.idx >= self.covered {
+        self.slot(&self.tape.inner.borrow().nodes, v.index())
+    }
+
+    /// The adjoint of node `i` of `nodes` (the tape's), if the sweep gave it
+    /// one: nodes recorded after the output have none.
+    fn slot(&self, nodes: &[Node], i: usize) -> Option<&[f64]> {
+        if i >= self.covered as usize {
             return None;
         }
-        let range = self.tape.inner.borrow().nodes[v.index()].grad_range()?;
-        self.adj.get(range)
+        self.of_node(&nodes[i])
     }
 
     /// The adjoint of node `i` as a slice, if it has one.

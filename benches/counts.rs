@@ -9,6 +9,8 @@
 //! ```
 //!
 //! Workloads: `sine_tape`, `sine_replay` (the notes' engines, `nn::Mlp`),
+//! `sine_train` (N epochs of the notes' whole program, `notes::sine::train`
+//! with the tape engine: 63 steps an epoch),
 //! `sine_loops` (the hand-written yardstick), `sine_raw_tape`,
 //! `sine_raw_replay` (the step written with tape ops), `pend_tape`,
 //! `pend_replay`, `pend_hand` (the pendulum chain of 2,000 steps, 10,000
@@ -33,6 +35,10 @@ fn main() {
             for _ in 0..n {
                 black_box(e.step(black_box(1.0), 0.84, lr));
             }
+        }
+        "sine_train" => {
+            // n epochs of the notes' whole program (63 steps each, reshuffled)
+            black_box(tapegrad::notes::sine::train::<TapeSgd>(3, n, 0.1, 0));
         }
         "sine_replay" => {
             let mut e = ReplaySgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0)));

@@ -65,6 +65,18 @@ fn allocations_in(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
+/// Allocations of 100 SGD steps of one of the notes' sine engines, after a
+/// first step that may size its buffers.
+fn steady_sine_allocations(engine: &mut impl tapegrad::notes::sine::Engine) -> usize {
+    engine.step(0.5, 0.5f64.sin(), 0.1);
+    allocations_in(|| {
+        for i in 0..100 {
+            let x = i as f64 * 0.06;
+            engine.step(x, x.sin(), 0.1);
+        }
+    })
+}
+
 #[test]
 fn the_counter_sees_allocations() {
     // Guards the tests below against a counter that counts nothing.
@@ -97,14 +109,7 @@ fn nn_model_steps_allocate_nothing_after_the_first() {
     // The README's training step: `nn::Mlp` on a reused tape, stepped by
     // plain `Sgd` through `Optimizer::step` (`TapeSgd`).
     let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
-    let mut sgd = TapeSgd::new(mlp.clone());
-    sgd.step(0.5, 0.5f64.sin(), 0.1);
-    let later = allocations_in(|| {
-        for i in 0..100 {
-            let x = i as f64 * 0.06;
-            sgd.step(x, x.sin(), 0.1);
-        }
-    });
+    let later = steady_sine_allocations(&mut TapeSgd::new(mlp.clone()));
     assert_eq!(later, 0, "100 nn::Mlp SGD steps on a reused tape allocated {later} times");
 
     // The same model stepped by Adam through `Optimizer::step`: its
@@ -170,14 +175,7 @@ fn replayed_steps_allocate_nothing_after_the_first() {
         }
     });
     assert_eq!(later, 0, "100 replayed sine steps allocated {later} times");
-    let mut sgd = ReplaySgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0)));
-    sgd.step(0.5, 0.5f64.sin(), 0.1);
-    let later = allocations_in(|| {
-        for i in 0..100 {
-            let x = i as f64 * 0.06;
-            sgd.step(x, x.sin(), 0.1);
-        }
-    });
+    let later = steady_sine_allocations(&mut ReplaySgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0))));
     assert_eq!(later, 0, "100 replayed nn::Mlp SGD steps allocated {later} times");
     // The 784-128-64-10 MLP step, replayed.
     let (mut mlp_net, batch) = mlp::setup(3);

@@ -7,6 +7,7 @@
 //! | [`dot`] | the graph in Graphviz DOT, micrograd's `draw_dot` style ([`Tape::to_dot`](crate::Tape::to_dot)) |
 //! | [`svg`] | the same graph drawn as SVG by a small layered layout, no Graphviz needed ([`Tape::to_svg`](crate::Tape::to_svg)) |
 //! | [`trace`] | the reverse sweep as a chain-rule walk ([`Var::backward_traced`](crate::Var::backward_traced)) |
+//! | [`html`] | the sweep played over the SVG picture, one node per step, as one HTML page ([`Var::to_html`](crate::Var::to_html), [`StepPage`]) |
 //! | [`anomaly`] | checked mode: the first op whose value or gradient is NaN or infinite ([`Tape::check`](crate::Tape::check)) |
 //!
 //! ```
@@ -22,11 +23,13 @@
 
 pub mod anomaly;
 pub mod dot;
+pub mod html;
 pub mod svg;
 pub mod table;
 pub mod trace;
 
 pub use anomaly::{Anomaly, CheckedBackwardError, InputSummary, Phase, Summary};
+pub use html::StepPage;
 pub use trace::{Local, Trace, TraceStep};
 
 use crate::tape::TapeInner;

@@ -112,7 +112,7 @@ struct Layout {
     columns: Vec<(f64, f64)>,
 }
 
-fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
+pub(crate) fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
     let mut g = build(&describe(inner, grads));
     let layers = g.order();
     g.place(&layers);
@@ -420,7 +420,7 @@ fn num(v: f64) -> String {
 }
 
 /// Escapes the characters that are special in XML text and attributes.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -16,6 +16,9 @@
 //!   tape's gradients are tested against.
 //! - [`sine`] (chapter 4): the notes' program fitting `sin x`, one step
 //!   for each engine and the whole run.
+//! - [`one_sample`] (chapter 4): the sine network on one sample, recorded
+//!   with the notes' names, and the edges its deltas flow along (the
+//!   `trace` and `stepper` examples).
 //! - [`moons`] (beyond the notes): micrograd's two-moons demo at the scalar
 //!   and the tensor level.
 //!
@@ -29,4 +32,5 @@ pub mod gd;
 pub mod linreg;
 pub mod manual;
 pub mod moons;
+pub mod one_sample;
 pub mod sine;

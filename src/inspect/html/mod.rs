@@ -16,7 +16,7 @@
 //! slider over every step, play / pause (space), and the step in the URL
 //! (`page.html#step=12` opens at step 12; a reload keeps it).
 //!
-//! Past [`StepPage::max_drawn`] nodes (500 unless set) the page shows the
+//! Past [`StepPage::max_drawn`] nodes (300 unless set) the page shows the
 //! nodes as a list, one row per node, instead of the picture: the layout
 //! and the browser would still work, but a graph that size is not read by
 //! eye. The steps and controls are the same.
@@ -31,6 +31,8 @@
 //! ```
 
 pub(crate) mod steps;
+#[cfg(test)]
+mod tests;
 
 use super::dot::describe;
 use super::svg;
@@ -70,7 +72,7 @@ impl Default for StepPage {
 }
 
 impl StepPage {
-    /// A page with this title, no notes, drawn up to 500 nodes.
+    /// A page with this title, no notes, drawn up to 300 nodes.
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -78,7 +80,7 @@ impl StepPage {
     /// assert!(tapegrad::inspect::StepPage::new("e^x").render(y).contains("<h1>e^x</h1>"));
     /// ```
     pub fn new(title: impl Into<String>) -> StepPage {
-        StepPage { title: title.into(), notes: Vec::new(), max_drawn: 500 }
+        StepPage { title: title.into(), notes: Vec::new(), max_drawn: 300 }
     }
 
     /// Says what the gradient `from` sends to its input `to` is called

@@ -109,7 +109,7 @@
       : ' \u00b7 backward ' + (step - F) + '/' + back.length));
     if (location.hash !== '#step=' + step) { location.replace('#step=' + step); }
     if (scroll && views[cur].box.scrollIntoView) {
-      views[cur].box.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: 'smooth' });
+      views[cur].box.scrollIntoView({ block: 'nearest', inline: 'center', behavior: scroll === 'jump' ? 'auto' : 'smooth' });
     }
   }
 
@@ -118,6 +118,7 @@
     $('phase').textContent = 'Forward pass';
     $('phase').className = 'forward';
     $('headline').textContent = n.title;
+    put($('lede'), 'The forward pass computes each node from its inputs, in the order the tape recorded them.');
     detail.textContent = '';
     if (n.kind === 'constant') {
       detail.appendChild(el('p', '', 'A constant: an input given to the tape. No gradient flows to it.'));
@@ -137,12 +138,15 @@
     $('phase').textContent = 'Backward sweep';
     $('phase').className = 'backward';
     $('headline').textContent = n.title + (n.op ? ' \u2190 ' + n.op : '');
+    put($('lede'), n.op
+      ? 'The chain rule at this node: the gradient that reached it (upstream) times its local derivative is what it sends to each input; each input adds it to the gradient it has so far.'
+      : 'The sweep reaches a leaf: everything that used it has sent its share.');
     detail.textContent = '';
     if (j === 0) {
       detail.appendChild(el('p', '', 'The sweep starts at the output: d(output)/d(output) = 1.'));
     }
     if (!n.op) {
-      detail.appendChild(el('p', '', 'A leaf: nothing to send on. Every node that uses it has sent its share; their sum is its gradient.'));
+      detail.appendChild(el('p', '', 'A leaf has no inputs: nothing to send on. The sum of the shares is its gradient.'));
       detail.appendChild(row('gradient d(output)/d(' + n.title + ')', b.upstream));
     } else {
       detail.appendChild(row('upstream: d(output)/d(this node), the sum of what later nodes sent', b.upstream));
@@ -210,8 +214,10 @@
     zoom.textContent = fit ? 'full size' : 'fit to window';
   }
   if (D.drawn) {
+    var svg = graph.querySelector('svg');
+    document.body.classList.toggle('wide', +svg.getAttribute('width') > 2.5 * +svg.getAttribute('height'));
     setFit(fitsReadably());
     zoom.onclick = function () { setFit(!graph.classList.contains('fit')); show(step, true); };
   }
-  show(fromHash(), true);
+  show(fromHash(), 'jump');
 })();

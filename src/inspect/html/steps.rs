@@ -79,11 +79,8 @@ pub(crate) fn backward_json(steps: &[BackStep], notes: &[(usize, usize, String)]
         .iter()
         .map(|s| {
             let t = &s.trace;
-            let local: Vec<Value> = t
-                .local
-                .iter()
-                .map(|l| json!({ "text": l.text, "value": l.value.as_ref().map(show) }))
-                .collect();
+            let local: Vec<Value> =
+                t.local.iter().map(|l| json!({ "text": l.text, "value": l.value.as_ref().map(show) })).collect();
             let sends: Vec<Value> = t
                 .sends
                 .iter()

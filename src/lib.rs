@@ -95,7 +95,9 @@
 //! the tape is tested against. The main example, `cargo run --release
 //! --example sine`, trains both side by side on `sin x` and prints how far
 //! apart their weights end (rounding level). `trace` prints the tape's
-//! backward sweep next to the notes' deltas; `graph` draws the graph.
+//! backward sweep next to the notes' deltas; `stepper` writes a page that
+//! plays the same sweep over the graph in the browser, one node per step;
+//! `graph` draws the graph.
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -121,7 +123,8 @@
 //!   level) and `custom_model`.
 //! - Seeing inside: [`inspect`] prints the tape as a table, draws it as
 //!   an SVG picture (or exports Graphviz DOT), traces the backward sweep
-//!   step by step, and stops at the first op that makes a NaN or an infinity.
+//!   step by step (in words, or played over the picture in an HTML page,
+//!   [`Var::to_html`]), and stops at the first op that makes a NaN or an infinity.
 //! - Proving gradients: [`check::gradcheck`] (PyTorch's tolerances) and
 //!   [`snapshot`] (a stable text form for insta snapshot tests).
 //!
@@ -152,7 +155,8 @@
 //!   parameters saved and loaded as safetensors ([`nn::safetensors`]), a
 //!   training step recorded once and replayed per batch ([`nn::ReplayStep`]).
 //! - [`inspect`]: the tape as a table, Graphviz DOT, an SVG picture
-//!   (`inspect/svg.rs`), the backward trace, checked mode.
+//!   (`inspect/svg.rs`), the backward trace, the step-through page
+//!   (`inspect/html/`), checked mode.
 //! - [`check`]: numerical gradients and `gradcheck`.
 //! - [`snapshot`]: a stable text form of gradients for snapshot tests.
 //! - [`data`]: full-batch, mini-batch and stochastic iteration over seeded

@@ -4,6 +4,7 @@
 
 use rand::SeedableRng;
 use tapegrad::inspect::Trace;
+use tapegrad::notes::one_sample::{OneSample, Weights};
 use tapegrad::{Gradients, Tape, Tensor, Var};
 
 /// The notes' 1-3-1 network's parameters and one batch of samples.
@@ -64,21 +65,10 @@ struct Traced<'t> {
 }
 
 fn traced<'t>(tape: &'t Tape, s: &Setup) -> Traced<'t> {
-    let x = tape.constant(&s.x).named("x");
-    let t = tape.constant(&s.t).named("t");
-    let w1 = tape.var(&s.w1).named("hidden.w");
-    let b1 = tape.var(&s.b1).named("hidden.b");
-    let w2 = tape.var(&s.w2).named("output.w");
-    let b2 = tape.var(&s.b2).named("output.b");
-    let xw1 = x.matmul(w1);
-    let u1 = (xw1 + b1).named("hidden.u");
-    let h = u1.sigmoid().named("hidden.y");
-    let hw2 = h.matmul(w2);
-    let y = (hw2 + b2).named("output.y");
-    let diff = y - t;
-    let loss = (diff.square() * 0.5).sum().named("loss");
-    let (grads, trace) = loss.backward_traced();
-    Traced { grads, trace, v: [w1, b1, w2, b2, xw1, u1, h, hw2, y, diff, loss] }
+    let w = Weights { w1: s.w1.clone(), b1: s.b1.clone(), w2: s.w2.clone(), b2: s.b2.clone() };
+    let n = OneSample::record(tape, &s.x, &s.t, &w);
+    let (grads, trace) = n.loss.backward_traced();
+    Traced { grads, trace, v: [n.w1, n.b1, n.w2, n.b2, n.xw1, n.u1, n.h, n.hw2, n.y, n.diff, n.loss] }
 }
 
 fn assert_close(what: &str, hand: &Tensor, tape: &Tensor) {

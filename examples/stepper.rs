@@ -43,6 +43,9 @@ struct Args {
     /// Seed of the sine network's standard-normal weights (as in `trace`).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Draw the graph up to this many nodes (a longer tape is listed, one row per node).
+    #[arg(long, default_value_t = 300)]
+    max_drawn: usize,
     /// Where to write the page (default: target/graph/<program>_step.html).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -51,12 +54,13 @@ struct Args {
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let tape = Tape::new();
-    let (name, page) = match args.program {
+    let (name, (page, output)) = match args.program {
         Program::Sine => ("sine", sine(&tape, args.x, args.seed)),
         Program::Neuron => ("neuron", neuron(&tape)),
         Program::Expr => ("expr", expr(&tape)),
         Program::Unrolled => ("unrolled", unrolled(&tape)),
     };
+    let page = page.max_drawn(args.max_drawn).render(output);
     let path = args.out.unwrap_or_else(|| PathBuf::from(format!("target/graph/{name}_step.html")));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -68,17 +72,17 @@ fn main() -> std::io::Result<()> {
 }
 
 /// The notes' network on the sample `(x, sin x)`, its deltas named.
-fn sine(tape: &Tape, x: f64, seed: u64) -> String {
+fn sine(tape: &Tape, x: f64, seed: u64) -> (StepPage, Var<'_>) {
     let t = Tensor::from_vec(vec![x.sin()], &[1, 1]);
     let x = Tensor::from_vec(vec![x], &[1, 1]);
     let net = OneSample::record(tape, &x, &t, &Weights::drawn(seed));
     let title = format!("The notes' 1-3-1 sine network at x = {}, seed {seed}: loss 0.5 (y - t)^2", x.item());
     let page = net.deltas().into_iter().fold(StepPage::new(title), |page, (what, from, to)| page.note(from, to, what));
-    page.render(net.loss)
+    (page, net.loss)
 }
 
 /// micrograd's neuron, with micrograd's numbers and names.
-fn neuron(tape: &Tape) -> String {
+fn neuron(tape: &Tape) -> (StepPage, Var<'_>) {
     let x1 = tape.scalar(2.0).named("x1");
     let x2 = tape.scalar(0.0).named("x2");
     let w1 = tape.scalar(-3.0).named("w1");
@@ -86,19 +90,19 @@ fn neuron(tape: &Tape) -> String {
     let b = tape.scalar(6.881_373_587_019_543).named("b");
     let n = ((x1 * w1).named("x1w1") + (x2 * w2).named("x2w2")).named("x1w1+x2w2") + b;
     let o = n.named("n").tanh().named("o");
-    StepPage::new("micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b)").render(o)
+    (StepPage::new("micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b)"), o)
 }
 
 /// `f = a b + sin(a) / b` at a = 2, b = -3.
-fn expr(tape: &Tape) -> String {
+fn expr(tape: &Tape) -> (StepPage, Var<'_>) {
     let a = tape.scalar(2.0).named("a");
     let b = tape.scalar(-3.0).named("b");
     let f = ((a * b).named("ab") + (a.sin().named("sin a") / b).named("sin(a)/b")).named("f");
-    StepPage::new("f = a b + sin(a) / b at a = 2, b = -3").render(f)
+    (StepPage::new("f = a b + sin(a) / b at a = 2, b = -3"), f)
 }
 
 /// A scalar recurrence unrolled 60 steps: a tape of a few hundred nodes.
-fn unrolled(tape: &Tape) -> String {
+fn unrolled(tape: &Tape) -> (StepPage, Var<'_>) {
     let w = tape.scalar(0.9).named("w");
     let u = tape.scalar(0.5).named("u");
     let c = tape.scalar(-0.1).named("c");
@@ -108,5 +112,5 @@ fn unrolled(tape: &Tape) -> String {
         h = (w * h + u * x + c).tanh().named(&format!("h{}", k + 1));
     }
     let loss = (h - 0.25).square().named("loss");
-    StepPage::new("h <- tanh(w h + u x_k + c), unrolled 60 times").render(loss)
+    (StepPage::new("h <- tanh(w h + u x_k + c), unrolled 60 times"), loss)
 }

@@ -129,8 +129,8 @@
       n.inputs.forEach(function (k) { detail.appendChild(row('input ' + nodeName(k), nodes[k].data)); });
     }
     detail.appendChild(row('value', n.data));
-    var words = 'node ' + i + ' ' + (n.op || n.kind) + ': data ' + n.data;
-    $('line').textContent = words;
+    put($('said'), 'In one line:');
+    $('line').textContent = 'node ' + i + ' ' + (n.op || n.kind) + ': data ' + n.data;
   }
 
   function explainBackward(i, j) {
@@ -163,6 +163,10 @@
         box.appendChild(row(nodeName(x.to) + "'s gradient so far", x.total));
         detail.appendChild(box);
       });
+    }
+    put($('said'), 'The trace prints (Var::backward_traced):');
+    if (j === back.length - 1) {
+      detail.appendChild(el('p', '', 'The sweep is done: every box now shows the gradient backward() returns.'));
     }
     $('line').textContent = b.line;
   }

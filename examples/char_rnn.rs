@@ -129,7 +129,7 @@ fn main() {
         // One sweep from the last step's loss back to the first step's
         // embedding: the gradient of every weight summed over all steps.
         let mut grads = vars.grads(&params, &loss.backward());
-        let norm = clip_grad_norm(&mut grads, args.clip);
+        let norm = clip_grad_norm(&mut grads, args.clip).expect("a valid bound");
         for (name, g) in &grads {
             let p = params.get_mut(name).expect("a gradient per parameter");
             opt.update(name, p.data_mut(), g.data()).expect("shapes kept");

@@ -23,8 +23,8 @@
 use clap::Parser;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use tapegrad::optim::clip::clip_grad_norm;
 use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 use tapegrad::{Tape, Tensor};
@@ -79,7 +79,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
 
     // The vocabulary: the text's distinct characters, sorted, so a
     // character's id does not depend on where it first appears.

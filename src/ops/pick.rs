@@ -9,9 +9,10 @@
 //!
 //! The indices are recorded as a constant node (one `f64` per row, exact
 //! below 2^53) and passed as the op's second input, so the node needs no
-//! storage of its own and the tape's table shows them.
+//! storage of its own and the tape's table shows them. A replay reads them
+//! as positions, so [`Tape::set`](crate::Tape::set) checks new indices.
 
-use super::gather::Put;
+use super::gather::{Put, check_indices};
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
@@ -61,6 +62,12 @@ impl Op for Pick {
                 gx[r * c + i as usize] += u;
             }
         }
+    }
+
+    /// A new value of the indices (a [`Tape::set`](crate::Tape::set)):
+    /// positions in a row.
+    fn check_input(&self, cx: &ForwardCx<'_>, k: usize, value: &[f64]) -> Result<(), String> {
+        if k == 1 { check_indices(value, row_len(cx)) } else { Ok(()) }
     }
 
     /// `scatter_add` of `dY` along the last axis at the index node (input
@@ -142,6 +149,7 @@ impl<'t> Var<'t> {
         let idx = tape.constant_with(&[rows], |out| {
             out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
         });
+        tape.guard(idx);
         Ok(tape.push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape)))
     }
 }

@@ -238,6 +238,18 @@ fn a_replay_step_refuses_other_params_and_wrong_inputs() {
     assert_eq!(e.to_string(), "set: shape [2]: node 0 was recorded with this shape, the new value has shape [2, 1]");
 }
 
+/// A loss of more than one element cannot be swept: `run` says so (it
+/// returns a Result) rather than panicking in the backward, and runs nothing.
+#[test]
+fn a_replay_step_with_a_non_scalar_loss_is_an_error_at_run() {
+    let mut p = Params::new();
+    p.insert("w", Tensor::ones(&[2]));
+    let step = ReplayStep::record(&p, &[&Tensor::zeros(&[2])], |v, io| v.get(0) * io[0]);
+    let e = step.run(&p, &[&[1.0, 2.0]]).unwrap_err();
+    assert!(e.to_string().starts_with("replay: shape [2]: the loss (node 2) has 2 elements"), "{e}");
+    assert_eq!(step.tape().node(2).value().data(), &[0.0, 0.0], "nothing was replayed");
+}
+
 #[test]
 fn checked_mode_finds_the_first_non_finite_value_again_after_a_replay() {
     let tape = Tape::checked();

@@ -10,7 +10,7 @@
 //! numbers, and what it sends to each input (those edges lit, the inputs'
 //! gradients so far updated in their boxes). The backward steps are the
 //! [`Trace`](super::Trace)'s steps, read from it, not computed again;
-//! [`steps`] adds only each input's running total.
+//! `steps.rs` adds only each input's running total.
 //!
 //! Controls: previous / next buttons, the left and right arrow keys, a
 //! slider over every step, play / pause (space), and the step in the URL
@@ -19,7 +19,9 @@
 //! Past [`StepPage::max_drawn`] nodes (300 unless set) the page shows the
 //! nodes as a list, one row per node, instead of the picture: the layout
 //! and the browser would still work, but a graph that size is not read by
-//! eye. The steps and controls are the same.
+//! eye (the `stepper` example's 366-node unrolled recurrence draws 62,000
+//! pixels wide). The steps and controls are the same; a step redraws only
+//! the text that changed, so a few hundred nodes step in well under 50 ms.
 //!
 //! ```
 //! let tape = tapegrad::Tape::new();
@@ -122,7 +124,7 @@ impl StepPage {
     /// let tape = tapegrad::Tape::new();
     /// let a = tape.scalar(2.0);
     /// let page = tapegrad::inspect::StepPage::default().render(a * a);
-    /// assert!(page.contains("\"sends\":[{\"to\":0"));
+    /// assert!(page.contains("sends 4 to node 0")); // d(a a)/da = 2a, in the trace's words
     /// ```
     pub fn render(&self, output: Var<'_>) -> String {
         self.try_render(output).unwrap_or_else(|e| panic!("{e}"))

@@ -187,3 +187,39 @@ fn chromium_shows_the_tapes_numbers_at_the_linked_step() {
     // a step past the end opens at the last step
     assert_eq!(lit_nodes(&dump_dom(browser, &path, total + 50)), lit_nodes(&dom));
 }
+
+/// The cells of table row `id` in the list view: node, computed by, data, grad.
+fn row_cells(dom: &str, id: &str) -> Vec<String> {
+    let (after, _) =
+        tags(dom).find(|(_, t)| t.starts_with("tr ") && attr(t, "id") == Some(id)).expect("the node's row");
+    let body = &dom[after..after + dom[after..].find("</tr>").unwrap()];
+    body.split("<td").skip(1).map(|t| text_of(&t[t.find('>').unwrap() + 1..t.find("</td>").unwrap()])).collect()
+}
+
+#[test]
+fn chromium_lists_a_tape_past_max_drawn_and_steps_through_it() {
+    let Some(browser) = browser() else { return };
+    // y = tanh(tanh(...tanh(x))), 40 deep: dy/dx is the product of 1 - tanh^2 along the chain
+    let tape = tapegrad::Tape::new();
+    let x = tape.scalar(0.8).named("x");
+    let mut h = x;
+    let mut chain = vec![x];
+    for _ in 0..40 {
+        h = h.tanh();
+        chain.push(h);
+    }
+    let path = page_path().with_file_name("chain_step.html");
+    std::fs::write(&path, StepPage::new("chain").max_drawn(20).render(h)).unwrap();
+    // backward step 31 of 41 visits node 10 (the sweep runs 40, 39, ..., 0)
+    let dom = dump_dom(browser, &path, 41 + 31);
+    assert!(!dom.contains("class=\"edge"), "listed, not drawn");
+    assert_eq!(lit_nodes(&dom), ["n10"]);
+    let upstream: f64 = chain[11..].iter().map(|v| 1.0 - v.value().item().powi(2)).product();
+    let row = row_cells(&dom, "n10");
+    assert_eq!(row[1], "tanh(#9)");
+    assert_shows("node 10's upstream, by the closed form", &row[3], &Tensor::scalar(upstream));
+    assert_shows("node 10's value", &row[2], &chain[10].value());
+    let sent = upstream * (1.0 - chain[10].value().item().powi(2));
+    assert_shows("what node 10 sent to node 9", &row_cells(&dom, "n9")[3], &Tensor::scalar(sent));
+    assert_eq!(row_cells(&dom, "n8")[3], "?", "the sweep has not reached node 8");
+}

@@ -98,7 +98,11 @@ fn model<'t>(p: ParamVars<'t>, x: Var<'t>) -> Var<'t> {
     h.matmul(w) + c
 }
 
+#[path = "common/args.rs"]
+mod args;
+
 fn main() {
+    args::no_options("A model with a custom op (SiLU), gradchecked, then trained");
     let mut rng = ChaCha12Rng::seed_from_u64(0);
     let opts = GradcheckOptions::default();
 

@@ -20,8 +20,16 @@ struct Args {
     out: PathBuf,
 }
 
-fn main() -> std::io::Result<()> {
-    let args = Args::parse();
+fn main() {
+    // errors printed with their messages, not in Debug form as returning
+    // them from main would
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
 
     // micrograd's neuron, with the same numbers and labels.

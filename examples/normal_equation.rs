@@ -17,16 +17,19 @@ use tapegrad::data::Batching;
 use tapegrad::notes::linreg::{GdFit, GdOptions, design_matrix, fit_gd, normal_equation};
 
 /// Normal equation vs gradient descent.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.
     #[arg(long, default_value = "target/examples-out")]
     out: PathBuf,
     /// Seed of the data and the shuffling.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, allow_hyphen_values = true)]
     seed: u64,
     /// Epochs of gradient descent.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = args::at_least_one, allow_hyphen_values = true)]
     epochs: usize,
 }
 
@@ -40,8 +43,16 @@ fn synthetic(n: usize, d: usize, rng: &mut ChaCha12Rng) -> (Tensor, Tensor) {
     (x, y)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() {
+    // errors printed with their messages, not in Debug form as returning
+    // them from main would
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (x, y) = synthetic(200, 3, &mut rng);
     println!("200 samples, y = 4 + 3 x1 - 2 x2 + 0.5 x3 + noise(sd 0.5); design matrix 200 x 4 (ones first)\n");

@@ -28,7 +28,7 @@ struct Args {
     #[arg(long, default_value = "target/examples-out")]
     out: PathBuf,
     /// Seed of the samples and their noise.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
     seed: u64,
 }
 
@@ -56,8 +56,16 @@ fn samples(n: usize, rng: &mut ChaCha12Rng) -> (Vec<f64>, Vec<f64>) {
     (xs, ys)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() {
+    // errors printed with their messages, not in Debug form as returning
+    // them from main would
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (train_x, train_y) = samples(10, &mut rng);
     let (test_x, test_y) = samples(201, &mut rng);

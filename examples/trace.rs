@@ -12,14 +12,17 @@ use tapegrad::notes::manual::{HiddenLayer, OutputLayer};
 use tapegrad::notes::one_sample::{OneSample, Weights};
 use tapegrad::{Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "Trace backward through the notes' 1-3-1 network and compare with the hand-written deltas")]
 struct Args {
     /// The input sample; the target is sin(x).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = args::finite, allow_hyphen_values = true)]
     x: f64,
     /// Seed of the standard-normal initial weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
 }
 

@@ -161,7 +161,7 @@ mod tests {
         file.extend(&header);
         let bytes = read_bounded(&mut io::Read::chain(file.as_slice(), io::repeat(1)), 0).unwrap();
         assert_eq!(bytes.len(), 8 + header.len() + 16 + 1);
-        let e = File::parse(&bytes).err().expect("one byte too many");
+        let Err(e) = File::parse(&bytes) else { panic!("one byte too many was accepted") };
         assert_eq!(e.to_string(), "safetensors: not a valid file: incomplete metadata, file not fully covered");
         // exactly the declared bytes parse
         assert!(File::parse(&bytes[..bytes.len() - 1]).is_ok());

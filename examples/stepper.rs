@@ -19,6 +19,9 @@ use tapegrad::inspect::StepPage;
 use tapegrad::notes::one_sample::{OneSample, Weights};
 use tapegrad::{Tape, Tensor, Var};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Program {
     /// The notes' 1-3-1 sine network on one sample (the `trace` example's tape).
@@ -38,13 +41,13 @@ struct Args {
     #[arg(long, value_enum, default_value = "sine")]
     program: Program,
     /// The sine network's input sample; the target is sin(x) (as in `trace`).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = args::finite, allow_hyphen_values = true)]
     x: f64,
     /// Seed of the sine network's standard-normal weights (as in `trace`).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
     /// Draw the graph up to this many nodes (a longer tape is listed, one row per node).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, allow_hyphen_values = true)]
     max_drawn: usize,
     /// Where to write the page (default: target/graph/<program>_step.html).
     #[arg(long)]

@@ -126,6 +126,7 @@ fn bad_values_are_refused_before_anything_runs() {
         ("optimizers", &["--steps", "0"], "error: invalid value '0' for '--steps <STEPS>': must be at least 1"),
         ("normal_equation", &["--epochs", "0"], "error: invalid value '0' for '--epochs <EPOCHS>': must be at least 1"),
         ("trace", &["--x", "inf"], "error: invalid value 'inf' for '--x <X>': must be a finite number"),
+        ("stepper", &["--x", "nan"], "error: invalid value 'nan' for '--x <X>': must be a finite number"),
         (
             "regularization",
             &["--seed", "x"],

@@ -80,10 +80,7 @@ struct Args {
 }
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

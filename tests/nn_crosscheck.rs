@@ -3,8 +3,8 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha12Rng;
-use tapegrad::check::{GradcheckOptions, gradcheck, numerical_gradient};
-use tapegrad::nn::{Mlp, MlpSpec, ParamGrads, ParamVars, Params};
+use tapegrad::check::{GradcheckOptions, numerical_gradient};
+use tapegrad::nn::{Mlp, MlpSpec, ParamGrads, Params};
 use tapegrad::notes::manual::ManualMlp;
 use tapegrad::{Tape, Tensor, loss};
 
@@ -80,16 +80,14 @@ fn tape_gradients_equal_the_hand_written_ones() {
 fn tape_gradients_pass_gradcheck() {
     for (k, &(sizes, batch)) in CASES.iter().enumerate() {
         let c = case(sizes, batch, 7 + k as u64);
-        let inputs: Vec<Tensor> = c.mlp.params().iter().map(|(_, t)| t.clone()).collect();
-        let report = gradcheck(
-            |tape, vars| {
-                let vars = ParamVars::from_vars(tape, vars);
-                loss::sse_half(c.mlp.forward(vars, tape.constant(&c.x)), tape.constant(&c.t))
-            },
-            &inputs,
-            &GradcheckOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{sizes:?} batch {batch}: {e}"));
+        let report = c
+            .mlp
+            .params()
+            .gradcheck(
+                |tape, vars| loss::sse_half(c.mlp.forward(vars, tape.constant(&c.x)), tape.constant(&c.t)),
+                &GradcheckOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{sizes:?} batch {batch}: {e}"));
         assert_eq!(report.checked, c.mlp.params().numel());
     }
 }

@@ -11,7 +11,7 @@ mod math;
 mod shape;
 
 pub(crate) use gemm::gemm_of_checked_shapes;
-pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_with};
+pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use math::{
     binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into, unbroadcast_add,
 };

@@ -10,7 +10,7 @@
 //! ```
 //! use rand::SeedableRng;
 //! use tapegrad::{Tensor, loss, nn::{MlpSpec, ReplayStep}, optim::{Optimizer, Sgd, SgdConfig}};
-//! let mut mlp = MlpSpec::new(&[2, 4, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(0));
+//! let mut mlp = MlpSpec::new(&[2, 4, 1]).build(&mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 //! let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
 //! let (x, t) = (Tensor::zeros(&[3, 2]), Tensor::zeros(&[3, 1])); // shapes of a batch
 //! let step = ReplayStep::record(mlp.params(), &[&x, &t], |vars, io| loss::mse(mlp.forward(vars, io[0]), io[1]));

@@ -94,7 +94,7 @@ pub(crate) fn try_batched<'t>(a: Var<'t>, b: Var<'t>, flags: u8) -> Result<Var<'
     a.tape.try_same_tape("matmul", &[a, b])?;
     let shape = a.tape.with_shapes(a.idx, b.idx, |sa, sb| out_shape(sa, sb, flags))?;
     let params = NodeParams { axis: flags, ..NodeParams::default() };
-    Ok(a.tape.push::<BatchedMatMul>(params, &[a, b], OutShape::Given(&shape)))
+    a.tape.try_push::<BatchedMatMul>(params, &[a, b], OutShape::Given(&shape))
 }
 
 /// [`try_batched`] for shapes the rules below know to fit.

@@ -125,7 +125,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check("broadcast_to", &self.shape(), shape)?;
-        Ok(self.tape.push::<BroadcastTo>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<BroadcastTo>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 
     /// The Var summed down to `shape`, the reverse of broadcasting: every
@@ -154,7 +154,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_sum_to(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check("sum_to", shape, &self.shape())?;
-        Ok(self.tape.push::<SumTo>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<SumTo>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 }
 

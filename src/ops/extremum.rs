@@ -133,7 +133,7 @@ fn extremum<'t, const MIN: bool>(x: Var<'t>, axis: usize, keepdim: bool) -> Resu
     check_lanes(op, &shape, axis)?;
     let out = reduced_shape(op, &shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
-    Ok(x.tape.push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out)))
+    x.tape.try_push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out))
 }
 
 fn arg_extremum(x: Var<'_>, axis: usize, min: bool) -> Result<Vec<usize>, ShapeError> {

@@ -208,7 +208,7 @@ impl<'t> Var<'t> {
         }
         let idx = self.tape.constant_with(&[ids.len()], |v| v.iter_mut().zip(ids).for_each(|(v, &i)| *v = i as f64));
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Take<false>>(params, &[self, idx], OutShape::Given(&out)))
+        self.tape.try_push::<Take<false>>(params, &[self, idx], OutShape::Given(&out))
     }
 
     /// One element per index (PyTorch's `torch.gather(x, dim, index)`,
@@ -264,7 +264,7 @@ impl<'t> Var<'t> {
         }
         let idx = self.tape.constant_with(index_shape, |v| v.iter_mut().zip(indices).for_each(|(v, &i)| *v = i as f64));
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape)))
+        self.tape.try_push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape))
     }
 }
 

@@ -110,7 +110,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_t(self) -> Result<Var<'t>, ShapeError> {
         let (r, c) = check_2d("t", &self.shape())?;
-        Ok(self.tape.push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r])))
+        self.tape.try_push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r]))
     }
 
     /// The same elements under a new shape.
@@ -136,7 +136,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_reshape(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check_reshape(&self.shape(), shape)?;
-        Ok(self.tape.push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 }
 

@@ -128,7 +128,7 @@ impl<'t> Var<'t> {
         };
         let (m, _, n) = dims?;
         // The tape was checked above.
-        Ok(self.tape.push_same_tape::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
+        self.tape.try_push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n]))
     }
 }
 

@@ -132,7 +132,7 @@ impl<'t> Var<'t> {
         out[axis] = len;
         // `start` <= an extent of an existing value, far below 2^53: exact as an f64.
         let params = NodeParams { p: start as f64, axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Narrow>(params, &[self], OutShape::Given(&out)))
+        self.tape.try_push::<Narrow>(params, &[self], OutShape::Given(&out))
     }
 }
 

@@ -142,7 +142,7 @@ impl<'t> Var<'t> {
         let idx = tape.constant_with(&[rows], |out| {
             out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
         });
-        Ok(tape.push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape)))
+        tape.try_push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape))
     }
 }
 

@@ -251,7 +251,7 @@ fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var
     let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);
-    Ok(if mean { x.tape.push::<MeanAxis>(params, &[x], out) } else { x.tape.push::<SumAxis>(params, &[x], out) })
+    if mean { x.tape.try_push::<MeanAxis>(params, &[x], out) } else { x.tape.try_push::<SumAxis>(params, &[x], out) }
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ fn along<'t, O: StaticOp>(x: Var<'t>, axis: usize) -> Result<Var<'t>, ShapeError
     x.tape.try_same_tape(O::THIS.name(), &[x])?;
     check_axis(O::THIS.name(), &x.shape(), axis)?;
     let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-    Ok(x.tape.push::<O>(params, &[x], OutShape::Like(0)))
+    x.tape.try_push::<O>(params, &[x], OutShape::Like(0))
 }
 
 impl<'t> Var<'t> {

@@ -156,6 +156,19 @@ pub(crate) struct ForwardCx<'a> {
 }
 
 impl<'a> ForwardCx<'a> {
+    /// What the op of `me` sees: the tape's arenas (`values` holds at least
+    /// every value recorded before `me`). The one place a context is built.
+    #[inline(always)]
+    pub(super) fn new(
+        nodes: &'a [Node],
+        dims: &'a [usize],
+        spill: &'a [u32],
+        values: &'a [f64],
+        me: &'a Node,
+    ) -> ForwardCx<'a> {
+        ForwardCx { nodes, dims, values, args: me.args_in(spill), me }
+    }
+
     /// Number of inputs.
     pub fn arity(&self) -> usize {
         self.args.len()
@@ -199,17 +212,22 @@ pub(crate) struct BackwardCx<'a> {
     pub(super) scratch: &'a mut Vec<f64>,
 }
 
+/// A backward rule reads the inputs, shapes and parameters as the forward
+/// saw them straight through its context (`cx.input(0)`, `cx.params()`).
+impl<'a> std::ops::Deref for BackwardCx<'a> {
+    type Target = ForwardCx<'a>;
+    #[inline(always)]
+    fn deref(&self) -> &ForwardCx<'a> {
+        &self.fwd
+    }
+}
+
 impl<'a> BackwardCx<'a> {
-    /// The inputs, shapes and parameters, as the forward saw them.
+    /// The inputs, shapes and parameters, as the forward saw them (also
+    /// reached through `Deref`: `cx.input(0)`).
     #[inline]
     pub fn fwd(&self) -> &ForwardCx<'a> {
         &self.fwd
-    }
-
-    /// The value of input `k`.
-    #[inline]
-    pub fn input(&self, k: usize) -> &'a [f64] {
-        self.fwd.input(k)
     }
 
     /// The node's value.
@@ -258,17 +276,22 @@ pub(crate) struct TangentCx<'a> {
     pub(super) live: &'a [bool],
 }
 
+/// A tangent rule reads the inputs, shapes and parameters as the forward
+/// saw them straight through its context (`cx.input(0)`, `cx.params()`).
+impl<'a> std::ops::Deref for TangentCx<'a> {
+    type Target = ForwardCx<'a>;
+    #[inline(always)]
+    fn deref(&self) -> &ForwardCx<'a> {
+        &self.fwd
+    }
+}
+
 impl<'a> TangentCx<'a> {
-    /// The inputs, shapes and parameters, as the forward saw them.
+    /// The inputs, shapes and parameters, as the forward saw them (also
+    /// reached through `Deref`: `cx.input(0)`).
     #[inline]
     pub fn fwd(&self) -> &ForwardCx<'a> {
         &self.fwd
-    }
-
-    /// The value of input `k`.
-    #[inline]
-    pub fn input(&self, k: usize) -> &'a [f64] {
-        self.fwd.input(k)
     }
 
     /// The node's value.
@@ -332,7 +355,7 @@ pub(crate) struct Constant;
 pub(crate) struct Owned;
 
 macro_rules! input_op {
-    ($ty:ident, $name:literal) => {
+    ($ty:ident, $name:literal, $passes:literal) => {
         impl Op for $ty {
             fn name(&self) -> &'static str {
                 $name
@@ -346,6 +369,9 @@ macro_rules! input_op {
             fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
                 Some(VarGrads::new()) // no inputs
             }
+            fn passes_gradient(&self) -> bool {
+                $passes
+            }
             fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
                 None
             }
@@ -355,6 +381,7 @@ macro_rules! input_op {
         }
     };
 }
-input_op!(Leaf, "leaf");
-input_op!(Constant, "constant");
-input_op!(Owned, "owned");
+// Whether an input gets a gradient slot is whether its op passes one.
+input_op!(Leaf, "leaf", true);
+input_op!(Constant, "constant", false);
+input_op!(Owned, "owned", true);

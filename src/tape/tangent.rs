@@ -16,7 +16,7 @@
 
 use super::op::{ForwardCx, TangentCx};
 use super::tangent_error::TangentError;
-use super::{Tape, Var, args_of, op_of};
+use super::{Tape, Var};
 use crate::tensor::{Shape, Tensor};
 use std::fmt;
 
@@ -110,16 +110,16 @@ fn tangent_sweep<'t>(output: Var<'t>, seeds: &[(Var<'t>, &Tensor)]) -> Result<Ta
     }
     for i in 0..=last {
         let node = &inner.nodes[i];
-        let args = args_of(node, &inner.spill);
+        let args = node.args_in(&inner.spill);
         if live[i] || !args.iter().any(|&a| live[a as usize]) {
             continue; // seeded, or nothing seeded flows in: keep it (zero unless seeded)
         }
-        let op = op_of(node, &inner.owned);
+        let op = node.op_in(&inner.owned);
         if !op.passes_gradient() {
             continue; // detach: a constant, whatever its input does
         }
         let (below, this_and_above) = buf.split_at_mut(node.start as usize);
-        let fwd = ForwardCx { nodes: &inner.nodes, dims: &inner.dims, values: &inner.values, args, me: node };
+        let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
         let cx = TangentCx { fwd, output: &inner.values[node.range()], tangents: below, live: &live };
         if let Err(e) = op.jvp(&cx, &mut this_and_above[..node.len as usize]) {
             give_back(buf, live);

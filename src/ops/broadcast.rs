@@ -158,6 +158,14 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("broadcast_to", |v| v[0].broadcast_to(&[2, 2, 3])).shapes(&[&[2, 1, 3]]),
+    OpCase::unary("sum_to", |v| v[0].sum_to(&[1, 3])),
+];
+
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};

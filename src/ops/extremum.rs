@@ -78,7 +78,7 @@ impl<const MIN: bool> Op for AxisExtremum<MIN> {
     /// infinitesimal change, away from ties).
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(dx) = cx.tangent(0) {
-            for_each_winner(cx.fwd(), MIN, |lane, at| out[lane] = dx[at]);
+            for_each_winner(cx.fwd(), MIN, |lane, at| out[lane] += dx[at]);
         }
         Ok(())
     }
@@ -263,6 +263,14 @@ impl<'t> Var<'t> {
         arg_extremum(self, axis, true)
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("max_axis", |v| v[0].max_axis(1, false)),
+    OpCase::unary("min_axis", |v| v[0].min_axis(0, true)),
+];
 
 #[cfg(test)]
 mod tests {

@@ -32,7 +32,8 @@ impl Op for Transpose {
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         let s = cx.fwd().shape(0);
         if let Some(t) = cx.tangent(0) {
-            transpose_into(t, s[0], s[1], out);
+            let (r, c) = (s[0], s[1]);
+            (0..r * c).for_each(|k| out[(k % c) * r + k / c] += t[k]);
         }
         Ok(())
     }
@@ -67,7 +68,7 @@ impl Op for Reshape {
     /// Linear: the tangent keeps its order under the new shape.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(t) = cx.tangent(0) {
-            out.copy_from_slice(t);
+            out.iter_mut().zip(t).for_each(|(o, t)| *o += t);
         }
         Ok(())
     }
@@ -139,6 +140,14 @@ impl<'t> Var<'t> {
         self.tape.try_push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("t", |v| v[0].t()),
+    OpCase::unary("reshape", |v| v[0].reshape(&[3, 1, 2])),
+];
 
 #[cfg(test)]
 mod tests {

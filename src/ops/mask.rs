@@ -106,3 +106,15 @@ impl<'t> Var<'t> {
         self.tape.push_broadcast::<GeMask>(NodeParams::default(), self, other).unwrap_or_else(|e| panic!("{e}"))
     }
 }
+
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    // Piecewise constant: a gradient of 0, which central differences away
+    // from the jumps agree with. A mask is 0 or 1 by definition, so `step`
+    // and `ge_mask` give no NaN for a NaN (`sign` does).
+    OpCase::unary("sign", |v| v[0].sign()),
+    OpCase::unary("step", |v| v[0].step()).checks(Checks { nan: false, ..Checks::ALL }),
+    OpCase::binary("ge_mask", |v| v[0].ge_mask(v[1])).checks(Checks { nan: false, ..Checks::ALL }),
+];

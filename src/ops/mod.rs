@@ -37,6 +37,7 @@
 
 pub mod custom;
 pub mod elementwise;
+pub mod registry;
 
 mod abs;
 mod arith;

@@ -36,6 +36,8 @@ pub use grad_graph::{GradGraph, HigherOrderError};
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, StaticOp, TangentCx, VarCx, VarGrads};
 pub use replay::ReplayMismatch;
 pub use tangent::Tangents;
+#[cfg(test)]
+pub(crate) use tangent::rerun_jvp;
 pub use tangent_error::TangentError;
 pub use var::Var;
 pub(crate) use node::Node;

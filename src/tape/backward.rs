@@ -214,7 +214,7 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
             // The plain sweep takes the 0-d lane with no closure, split or
             // observer around it, marking the inputs reached in the same pass.
             let (nodes, partials, u) = (&inner.nodes, &inner.partials, adj[node.grad as usize]);
-            lane::backward(node, args, nodes, partials, u, &mut adj, Some(&mut reached));
+            lane::backward(node, args, nodes, partials, u, &mut adj, &mut reached);
             continue;
         }
         args.iter().for_each(|&a| reached[a as usize] = true);
@@ -222,7 +222,7 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.grad as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let rule = |grads: &mut [f64]| run_rule(&inner, node, args, upstream, grads, &mut scratch);
+        let rule = |grads: &mut [f64]| run_rule(&inner, node, args, upstream, grads, &mut scratch, &mut reached);
         if observer.visit(i, &inner, upstream, below, rule).is_break() {
             lowest_written = 0; // the rule wrote into inputs the loop will not visit: all dirty
             break;
@@ -236,9 +236,17 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
 /// Node `node`'s backward rule: its op's vector-Jacobian product, or the
 /// 0-d lane's stored partials. Adds into `grads` (every slot below the node's).
 #[inline(always)]
-fn run_rule(inner: &TapeInner, node: &Node, args: &[u32], up: &[f64], grads: &mut [f64], scratch: &mut Vec<f64>) {
+fn run_rule(
+    inner: &TapeInner,
+    node: &Node,
+    args: &[u32],
+    up: &[f64],
+    grads: &mut [f64],
+    scratch: &mut Vec<f64>,
+    reached: &mut [bool],
+) {
     if node.has_partials() {
-        return lane::backward(node, args, &inner.nodes, &inner.partials, up[0], grads, None);
+        return lane::backward(node, args, &inner.nodes, &inner.partials, up[0], grads, reached);
     }
     let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
     let output = &inner.values[node.range()];

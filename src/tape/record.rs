@@ -88,9 +88,15 @@ impl Tape {
         // its own tape.
         self.try_same_tape(O::THIS.name(), args)?;
         let mut inner = self.inner_mut(O::THIS.name());
-        let elementwise = matches!(shape, OutShape::Like(_) | OutShape::Broadcast) && args.len() <= 2;
-        if elementwise
-            && let Some((xs, needs_grad)) = lane::inputs(&inner.nodes, &inner.values, args.iter().map(|a| a.idx))
+        // The 0-d lane, for elementwise ops (of inputs known by count, so
+        // the look at them unrolls).
+        let (nodes, values) = (&inner.nodes, &inner.values);
+        let lane = match (shape, args) {
+            (OutShape::Like(_) | OutShape::Broadcast, [a]) => lane::inputs(nodes, values, [a.idx]),
+            (OutShape::Like(_) | OutShape::Broadcast, [a, b]) => lane::inputs(nodes, values, [a.idx, b.idx]),
+            _ => None,
+        };
+        if let Some((xs, needs_grad)) = lane
             && let Some((y, partials)) = O::THIS.scalar(xs, params.p)
         {
             let value = Value::<fn(&ForwardCx<'_>, &mut [f64])>::Scalar(y, partials);
@@ -170,8 +176,8 @@ impl Tape {
         };
         let needs_grad = kind.needs_grad || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad());
         let grad = if needs_grad && kind.passes_gradient { inner.grad_len } else { 0 };
-        const MAX: usize = u32::MAX as usize;
-        if start.saturating_add(len) > MAX || grad.saturating_add(len) >= MAX || idx >= MAX || dims >= MAX {
+        const MAX: usize = u32::MAX as usize; // offsets are `u32`, and `u32::MAX` is `NO_GRAD`
+        if start.max(grad).saturating_add(len) >= MAX || idx.max(dims) >= MAX {
             let err = tape_full(kind.name, &inner.dims[dims..], len);
             inner.dims.truncate(dims);
             return Err(err);

@@ -3,7 +3,7 @@
 //! same [`Tape::append`](super::record) as every other node.
 
 use super::op::{Constant, ForwardCx, Leaf, NodeParams, StaticOp};
-use super::record::{Kind, OutShape, Value};
+use super::record::{Kind, Value, push_dims, tape_full};
 use super::{Tape, Var};
 use crate::tensor::{ShapeError, Tensor, checked_numel};
 use std::borrow::Borrow;
@@ -119,7 +119,12 @@ impl Tape {
         kind.needs_grad = true; // a gradient slot if `O` passes one: `Leaf` does, `Constant` does not
         let value = Value::<fn(&ForwardCx<'_>, &mut [f64])>::Copy(data);
         let mut inner = self.inner_mut(kind.name);
-        self.append(&mut inner, kind, &[], OutShape::Given(shape), value).unwrap_or_else(|e| panic!("{e}"))
+        let name = kind.name;
+        let (len, ndim) = push_dims(&mut inner, shape, name);
+        match self.append(&mut inner, kind, &[], (len, ndim), value) {
+            Some(v) => v,
+            None => panic!("{}", tape_full(&mut inner, name, ndim, len)),
+        }
     }
 
     /// Records a constant of `shape` written straight into the arena by
@@ -128,7 +133,12 @@ impl Tape {
         let kind = Kind::of::<Constant>(NodeParams::default());
         let value = Value::Computed(|_: &ForwardCx<'_>, out: &mut [f64]| fill(out));
         let mut inner = self.inner_mut(kind.name);
-        self.append(&mut inner, kind, &[], OutShape::Given(shape), value).unwrap_or_else(|e| panic!("{e}"))
+        let name = kind.name;
+        let (len, ndim) = push_dims(&mut inner, shape, name);
+        match self.append(&mut inner, kind, &[], (len, ndim), value) {
+            Some(v) => v,
+            None => panic!("{}", tape_full(&mut inner, name, ndim, len)),
+        }
     }
 }
 

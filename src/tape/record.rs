@@ -101,10 +101,13 @@ impl Tape {
         {
             let value = Value::<fn(&ForwardCx<'_>, &mut [f64])>::Scalar(y, partials);
             let kind = Kind { needs_grad, ..Kind::of::<O>(params) };
-            return self.append(&mut inner, kind, args, shape, value);
+            let v = self.append(&mut inner, kind, args, (1, 0), value); // 0-d: no extents to store
+            return v.ok_or_else(|| tape_full(&mut inner, O::THIS.name(), 0, 1));
         }
+        let (len, ndim) = resolve_shape(&mut inner, O::THIS.name(), args, shape)?;
         let forward = |cx: &ForwardCx<'_>, out: &mut [f64]| O::THIS.forward(cx, out);
-        self.append(&mut inner, Kind::of::<O>(params), args, shape, Value::Computed(forward))
+        let v = self.append(&mut inner, Kind::of::<O>(params), args, (len, ndim), Value::Computed(forward));
+        v.ok_or_else(|| tape_full(&mut inner, O::THIS.name(), ndim, len))
     }
 
     /// [`Tape::try_push`] for an elementwise op of two inputs with NumPy
@@ -142,16 +145,18 @@ impl Tape {
             passes_gradient,
         };
         let copy = Value::<fn(&ForwardCx<'_>, &mut [f64])>::Copy(value.data());
-        let v = self.append(&mut inner, kind, args, OutShape::Given(value.shape()), copy);
-        if v.is_err() {
+        let (len, ndim) = push_dims(&mut inner, value.shape(), name);
+        let v = self.append(&mut inner, kind, args, (len, ndim), copy);
+        v.ok_or_else(|| {
             inner.owned.pop();
-        }
-        v
+            tape_full(&mut inner, name, ndim, len)
+        })
     }
 
-    /// The one way into the tape. Resolves the node's shape into the shape
-    /// arena, checks the node fits the tape's 32-bit offsets (else an error,
-    /// naming the op, with nothing recorded), reserves its adjoint slot
+    /// The one way into the tape. Given the node's shape (`len` values,
+    /// `ndim` extents, already at the end of the shape arena), checks the
+    /// node fits the tape's 32-bit offsets (else `None`, nothing recorded:
+    /// the caller names the error, [`tape_full`]), reserves its adjoint slot
     /// (when a leaf variable flows in and the op passes gradients), builds
     /// the node, writes its value into a fresh slot at the end of the
     /// arena, and notes it if checked mode is on and it is not finite.
@@ -166,21 +171,17 @@ impl Tape {
         inner: &mut TapeInner,
         kind: Kind,
         args: &[Var<'t>],
-        shape: OutShape<'_>,
+        (len, ndim): (usize, usize),
         value: Value<'_, F>,
-    ) -> Result<Var<'t>, ShapeError> {
-        let (start, idx, dims) = (inner.values.len(), inner.nodes.len(), inner.dims.len());
-        let (len, ndim) = match value {
-            Value::Scalar(..) => (1, 0), // 0-d: no extents to store
-            _ => resolve_shape(inner, kind.name, args, shape)?,
-        };
+    ) -> Option<Var<'t>> {
+        let (start, idx, dims) = (inner.values.len(), inner.nodes.len(), inner.dims.len() - ndim);
         let needs_grad = kind.needs_grad || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad());
         let grad = if needs_grad && kind.passes_gradient { inner.grad_len } else { 0 };
-        const MAX: usize = u32::MAX as usize; // offsets are `u32`, and `u32::MAX` is `NO_GRAD`
+        // Offsets are `u32` (and `u32::MAX` is `NO_GRAD`): the values, the
+        // adjoints, the nodes and the extents must all stay below it.
+        const MAX: usize = u32::MAX as usize;
         if start.max(grad).saturating_add(len) >= MAX || idx.max(dims) >= MAX {
-            let err = tape_full(kind.name, &inner.dims[dims..], len);
-            inner.dims.truncate(dims);
-            return Err(err);
+            return None;
         }
         let grad = if needs_grad && kind.passes_gradient {
             inner.grad_len += len;
@@ -245,13 +246,13 @@ impl Tape {
         if inner.checked && inner.first_anomaly.is_none() && inner.values[start..].iter().any(|v| !v.is_finite()) {
             inner.first_anomaly = Some(idx as u32);
         }
-        Ok(Var { tape: self, idx: idx as u32 })
+        Some(Var { tape: self, idx: idx as u32 })
     }
 }
 
 /// Appends the new node's extents to the shape arena: (element count, rank).
 #[inline(always)]
-fn resolve_shape(
+pub(super) fn resolve_shape(
     inner: &mut TapeInner,
     name: &'static str,
     args: &[Var<'_>],
@@ -275,17 +276,21 @@ fn resolve_shape(
     })
 }
 
-/// The error for a node of `shape` and `len` values that does not fit the
-/// tape (kept out of line: recording is hot, this is not).
+/// The error for a node of `len` values that does not fit the tape, its
+/// `ndim` extents last in the shape arena, where they are dropped (kept out
+/// of line: recording is hot, this is not).
 #[cold]
-fn tape_full(name: &'static str, shape: &[usize], len: usize) -> ShapeError {
+pub(super) fn tape_full(inner: &mut TapeInner, name: &'static str, ndim: usize, len: usize) -> ShapeError {
+    let from = inner.dims.len() - ndim;
     let reason = format!("the tape is full: a node of {len} values does not fit (at most 2^32 values or nodes)");
-    ShapeError::new(name, &[shape], reason)
+    let err = ShapeError::new(name, &[&inner.dims[from..]], reason);
+    inner.dims.truncate(from);
+    err
 }
 
 /// Appends the extents `s` to the shape arena: (element count, rank).
 #[inline]
-fn push_dims(inner: &mut TapeInner, s: &[usize], name: &str) -> (usize, usize) {
+pub(super) fn push_dims(inner: &mut TapeInner, s: &[usize], name: &str) -> (usize, usize) {
     assert!(s.len() <= u8::MAX as usize, "{name}: shape of {} dimensions: more than 255 dimensions", s.len());
     inner.dims.extend(s.iter().copied());
     (numel(s), s.len())

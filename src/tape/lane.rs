@@ -5,9 +5,9 @@
 //! into the op. Recording, the reverse sweep and replay all go through the
 //! three functions here, so the lane is written once.
 //!
-//! Measured (`benches/counts.rs pend_tape`, valgrind): without the lane a
-//! scalar op costs about 470 instructions to record and sweep, with it
-//! about 225 (BENCHMARKS.md).
+//! Measured (valgrind, BENCHMARKS.md): a chain of scalar ops cost 473
+//! instructions per op to record and sweep through the general path, 301
+//! with the lane; that is why it is kept apart from `Unary`/`Binary`.
 
 use super::node::Node;
 use super::op::Op;

@@ -38,12 +38,6 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// The op's name, as errors and tables print it (`"sigmoid"`).
     fn name(&self) -> &'static str;
 
-    /// The name with the node's parameters, as the tape's table prints it:
-    /// `powi(3)`, `sum_axis(axis=0, keepdim=true)`.
-    fn label(&self, _params: NodeParams) -> String {
-        self.name().to_string()
-    }
-
     /// Computes the node's value from its inputs' into `out` (the node's
     /// slot, already sized by its shape). Recording calls it once; a replay
     /// of the tape would call it again with new input values.
@@ -51,7 +45,9 @@ pub(crate) trait Op: Send + Sync + 'static {
 
     /// The Jacobian-vector product (forward mode): *adds*
     /// `sum_k d(output)/d(input k) * tangent_k` into `out` (the node's
-    /// tangent, zeroed before the call). Inputs with no tangent
+    /// tangent, zeroed before the call). Every op adds, never assigns, as
+    /// `backward` adds into its inputs' slots: one contract for both, which
+    /// `ops::registry`'s test checks on every op. Inputs with no tangent
     /// ([`TangentCx::tangent`] is `None`: nothing seeded flows into them)
     /// contribute nothing and are skipped, as `backward` skips constants.
     /// Only user ops without a tangent rule return an error.
@@ -90,9 +86,22 @@ pub(crate) trait Op: Send + Sync + 'static {
         true
     }
 
+    // What the table and the backward trace print: each has a default, so
+    // an op writes its name, forward, jvp, backward (and backward_var) and
+    // describes itself only where it has more to say.
+
+    /// The name with the node's parameters, as the tape's table prints it:
+    /// `powi(3)`, `sum_axis(axis=0, keepdim=true)`. Default: the name.
+    fn label(&self, _params: NodeParams) -> String {
+        self.name().to_string()
+    }
+
     /// The local derivative with respect to input `k`, in words, for the
-    /// backward trace (`"s(1-s)"`, `"dA = dC B^T"`); `None` prints nothing.
-    fn local_text(&self, cx: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>>;
+    /// backward trace (`"s(1-s)"`, `"dA = dC B^T"`); `None` (the default)
+    /// prints nothing.
+    fn local_text(&self, _cx: &ForwardCx<'_>, _input: usize) -> Option<Cow<'static, str>> {
+        None
+    }
 
     /// The same derivative in numbers, shaped like the output, for ops where
     /// that is one number per output element (the elementwise ones).
@@ -371,9 +380,6 @@ macro_rules! input_op {
             }
             fn passes_gradient(&self) -> bool {
                 $passes
-            }
-            fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
-                None
             }
         }
         impl StaticOp for $ty {

@@ -102,7 +102,9 @@ fn defined_op_names() -> BTreeSet<String> {
         for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
             let literals = || line.split('"').skip(1).step_by(2).map(str::to_string);
             let is_macro_rule = line.split_once('!').is_some_and(|(m, rest)| {
-                !m.is_empty() && m.chars().all(|c| c.is_ascii_lowercase() || c == '_') && rest.starts_with('(')
+                !m.is_empty()
+                    && m.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    && rest.starts_with('(')
                     && rest[1..].split(',').nth(1).is_some_and(|a| a.trim().starts_with('"'))
             });
             if line.starts_with("const NAME: &'static str") {
@@ -133,7 +135,8 @@ fn every_op_the_crate_defines_has_a_case() {
     assert!(missing.is_empty(), "ops without a registry case (add one to their file's CASES): {missing:?}");
     let stale: Vec<&String> = registered.difference(&defined).collect();
     assert!(stale.is_empty(), "registry cases naming no op the crate defines: {stale:?}");
-    let checks = cases().map(|c| [c.checks.central, c.checks.forward, c.checks.second, c.checks.nan, c.checks.programs]);
+    let checks =
+        cases().map(|c| [c.checks.central, c.checks.forward, c.checks.second, c.checks.nan, c.checks.programs]);
     let count: usize = checks.map(|c| c.iter().filter(|&&b| b).count()).sum();
     eprintln!("{} ops, {} cases, {count} registered checks", registered.len(), cases().count());
 }

@@ -223,9 +223,7 @@ fn fit<'t>(g: Var<'t>, shape: &[usize]) -> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 2, 3], &[3, 2]]),
-];
+pub(crate) const CASES: &[OpCase] = &[OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 2, 3], &[3, 2]])];
 
 #[cfg(test)]
 mod tests {

@@ -297,9 +297,7 @@ impl CustomOp for Cube {
 }
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::unary("cube", |v| v[0].tape().custom(Cube, &[v[0]])),
-];
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("cube", |v| v[0].tape().custom(Cube, &[v[0]]))];
 
 #[cfg(test)]
 mod tests {

@@ -267,10 +267,8 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::unary("max_axis", |v| v[0].max_axis(1, false)),
-    OpCase::unary("min_axis", |v| v[0].min_axis(0, true)),
-];
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("max_axis", |v| v[0].max_axis(1, false)), OpCase::unary("min_axis", |v| v[0].min_axis(0, true))];
 
 #[cfg(test)]
 mod tests {

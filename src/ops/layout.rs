@@ -144,10 +144,8 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::unary("t", |v| v[0].t()),
-    OpCase::unary("reshape", |v| v[0].reshape(&[3, 1, 2])),
-];
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("t", |v| v[0].t()), OpCase::unary("reshape", |v| v[0].reshape(&[3, 1, 2]))];
 
 #[cfg(test)]
 mod tests {

@@ -135,9 +135,7 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 3], &[3, 4]]),
-];
+pub(crate) const CASES: &[OpCase] = &[OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 3], &[3, 4]])];
 
 #[cfg(test)]
 mod tests {

@@ -261,10 +261,8 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::unary("softmax", |v| v[0].softmax(0)),
-    OpCase::unary("log_softmax", |v| v[0].log_softmax()),
-];
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("softmax", |v| v[0].softmax(0)), OpCase::unary("log_softmax", |v| v[0].log_softmax())];
 
 #[cfg(test)]
 mod tests {

@@ -36,9 +36,7 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] = &[
-    OpCase::unary("tanh", |v| v[0].tanh()),
-];
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("tanh", |v| v[0].tanh())];
 
 #[cfg(test)]
 mod tests {

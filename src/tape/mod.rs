@@ -33,15 +33,15 @@ mod var;
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
 pub use grad_graph::{GradGraph, HigherOrderError};
+pub(crate) use node::Node;
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, StaticOp, TangentCx, VarCx, VarGrads};
+pub(crate) use record::OutShape;
 pub use replay::ReplayMismatch;
 pub use tangent::Tangents;
 #[cfg(test)]
 pub(crate) use tangent::rerun_jvp;
 pub use tangent_error::TangentError;
 pub use var::Var;
-pub(crate) use node::Node;
-pub(crate) use record::OutShape;
 
 use crate::tensor::{Shape, ShapeError};
 use std::cell::RefCell;

@@ -69,7 +69,12 @@ impl Tape {
     /// built-in op records through. Panics as [`Tape::try_push`] errs: use
     /// it where the op's `try_` form has checked the shapes.
     #[inline]
-    pub(crate) fn push<'t, O: StaticOp>(&'t self, params: NodeParams, args: &[Var<'t>], shape: OutShape<'_>) -> Var<'t> {
+    pub(crate) fn push<'t, O: StaticOp>(
+        &'t self,
+        params: NodeParams,
+        args: &[Var<'t>],
+        shape: OutShape<'_>,
+    ) -> Var<'t> {
         self.try_push::<O>(params, args, shape).unwrap_or_else(|e| panic!("{e}"))
     }
 

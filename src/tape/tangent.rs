@@ -210,6 +210,20 @@ impl fmt::Debug for Tangents<'_> {
     }
 }
 
+/// Test hook: node `i`'s tangent rule run again on the tangents of `t`
+/// (every earlier node read as carrying one), into `out` as given, not
+/// zeroed: the op registry's test of the "adds" contract of `Op::jvp`.
+#[cfg(test)]
+pub(crate) fn rerun_jvp(t: &Tangents<'_>, i: usize, out: &mut [f64]) -> Result<(), TangentError> {
+    let inner = t.tape.inner.borrow();
+    let node = &inner.nodes[i];
+    let live = vec![true; i];
+    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+    let cx =
+        TangentCx { fwd, output: &inner.values[node.range()], tangents: &t.buf[..node.start as usize], live: &live };
+    node.op_in(&inner.owned).jvp(&cx, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::TangentError;
@@ -257,17 +271,4 @@ mod tests {
         let y = x * c.sqrt() + x;
         assert_eq!(y.jvp(&[(x, &Tensor::scalar(1.0))]).unwrap().item(), 1.0);
     }
-}
-
-/// Test hook: node `i`'s tangent rule run again on the tangents of `t`
-/// (every earlier node read as carrying one), into `out` as given, not
-/// zeroed: the op registry's test of the "adds" contract of `Op::jvp`.
-#[cfg(test)]
-pub(crate) fn rerun_jvp(t: &Tangents<'_>, i: usize, out: &mut [f64]) -> Result<(), TangentError> {
-    let inner = t.tape.inner.borrow();
-    let node = &inner.nodes[i];
-    let live = vec![true; i];
-    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
-    let cx = TangentCx { fwd, output: &inner.values[node.range()], tangents: &t.buf[..node.start as usize], live: &live };
-    node.op_in(&inner.owned).jvp(&cx, out)
 }

@@ -62,7 +62,7 @@ impl Op for Concat {
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         for_each_block(cx.fwd(), |k, src, dst| {
             if let Some(t) = cx.tangent(k) {
-                out[dst].copy_from_slice(&t[src]);
+                out[dst].iter_mut().zip(&t[src]).for_each(|(o, t)| *o += t);
             }
         });
         Ok(())
@@ -243,6 +243,14 @@ impl<'t> Var<'t> {
         Var::try_concat(&parts, axis)
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::binary("concat", |v| Var::concat(&[v[0], v[1]], 0)).shapes(&[&[2, 3], &[1, 3]]),
+    OpCase::binary("concat", |v| Var::stack(&[v[0], v[1]], 2)),
+];
 
 #[cfg(test)]
 mod tests {

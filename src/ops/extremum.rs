@@ -79,7 +79,7 @@ impl<const MIN: bool> Op for AxisExtremum<MIN> {
     /// infinitesimal change, away from ties).
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(dx) = cx.tangent(0) {
-            for_each_winner(cx.fwd(), MIN, |lane, at| out[lane] = dx[at]);
+            for_each_winner(cx.fwd(), MIN, |lane, at| out[lane] += dx[at]);
         }
         Ok(())
     }
@@ -177,7 +177,7 @@ fn extremum<'t, const MIN: bool>(x: Var<'t>, axis: usize, keepdim: bool) -> Resu
     check_lanes(op, &shape, axis)?;
     let out = reduced_shape(op, &shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
-    Ok(x.tape.push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out)))
+    x.tape.try_push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out))
 }
 
 fn arg_extremum(x: Var<'_>, axis: usize, min: bool) -> Result<Vec<usize>, ShapeError> {
@@ -307,6 +307,12 @@ impl<'t> Var<'t> {
         arg_extremum(self, axis, true)
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("max_axis", |v| v[0].max_axis(1, false)), OpCase::unary("min_axis", |v| v[0].min_axis(0, true))];
 
 #[cfg(test)]
 mod tests {

@@ -90,7 +90,7 @@ impl<const GATHER: bool> Op for Take<GATHER> {
     /// constant: no tangent reaches them).
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(dx) = cx.tangent(0) {
-            take_reads(cx.fwd(), GATHER, |xp, yp| out[yp] = dx[xp]);
+            take_reads(cx.fwd(), GATHER, |xp, yp| out[yp] += dx[xp]);
         }
         Ok(())
     }
@@ -232,7 +232,7 @@ impl<'t> Var<'t> {
         let idx = self.tape.constant_with(&[ids.len()], |v| v.iter_mut().zip(ids).for_each(|(v, &i)| *v = i as f64));
         self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Take<false>>(params, &[self, idx], OutShape::Given(&out)))
+        self.tape.try_push::<Take<false>>(params, &[self, idx], OutShape::Given(&out))
     }
 
     /// One element per index (PyTorch's `torch.gather(x, dim, index)`,
@@ -289,9 +289,33 @@ impl<'t> Var<'t> {
         let idx = self.tape.constant_with(index_shape, |v| v.iter_mut().zip(indices).for_each(|(v, &i)| *v = i as f64));
         self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape)))
+        self.tape.try_push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape))
     }
 }
+
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("index_select", |v| v[0].index_select(1, &[2, 0, 1, 2])),
+    OpCase::unary("gather", |v| v[0].gather(1, &[2, 0, 1, 1, 0, 2, 2, 1], &[2, 4])),
+    // The adjoints, recorded by the differentiable backward: `index_add`
+    // (and `scatter_add`) of `v[1]`.
+    OpCase::binary("index_add", |v| {
+        let y = (v[0].index_select(1, &[2, 0, 0]) * v[1]).sum();
+        y.grad_graph().expect("every built-in op is twice differentiable").wrt(v[0])
+    })
+    .checks(NO_NAN_IN_INPUT_0),
+    OpCase::binary("scatter_add", |v| {
+        let y = (v[0].gather(1, &[1, 1, 0, 2, 0, 0], &[2, 3]) * v[1]).sum();
+        y.grad_graph().expect("every built-in op is twice differentiable").wrt(v[0])
+    })
+    .checks(NO_NAN_IN_INPUT_0),
+];
+
+/// `index_add` and `scatter_add` read input 0 for its shape only: a NaN
+/// in it rightly goes nowhere.
+const NO_NAN_IN_INPUT_0: Checks = Checks { nan: false, ..Checks::ALL };
 
 #[cfg(test)]
 mod tests {

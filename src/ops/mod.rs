@@ -29,14 +29,25 @@
 //! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
 //!
-//! Adding an op is one new file here plus its `mod` line below: the file
-//! implements the tape's op interface (`tape::op::Op`, see docs/DESIGN.md)
-//! and adds a `Var` method that checks shapes and calls `Tape::push`. The
-//! backward rules *add* into their inputs' gradients: that is how a Var used
-//! several times collects the sum of its contributions.
+//! Adding an op is three steps, and then every check of the crate covers it:
+//! 1. a new file here implementing the tape's op interface (`tape::op::Op`:
+//!    name, forward, jvp, backward, backward_var; see docs/DESIGN.md) and a
+//!    `Var` method that checks shapes and calls `Tape::push` (its `try_`
+//!    form calls `Tape::try_push`);
+//! 2. its `mod` line below;
+//! 3. its cases for the [`registry`], at the end of the file, next to its
+//!    tests: `pub(crate) const CASES: &[OpCase] = &[OpCase::unary("name",
+//!    |v| v[0].name())]` (`OpCase::binary` for two inputs; `.shapes(..)`,
+//!    `.domain(lo, hi)`, `.checks(..)` when the defaults do not fit, with a
+//!    comment saying why), and the file's line in [`registry::cases`].
+//!
+//! `tests/ops_registry.rs` fails until step 3 is done. The backward and
+//! tangent rules *add* into their buffers: that is how a Var used several
+//! times collects the sum of its contributions.
 
 pub mod custom;
 pub mod elementwise;
+pub mod registry;
 
 mod abs;
 mod arith;

@@ -54,7 +54,7 @@ impl Op for Narrow {
     /// Linear: the same block of the tangent.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(t) = cx.tangent(0) {
-            for_each_run(cx.fwd(), |src, dst| out[dst].copy_from_slice(&t[src]));
+            for_each_run(cx.fwd(), |src, dst| out[dst].iter_mut().zip(&t[src]).for_each(|(o, t)| *o += t));
         }
         Ok(())
     }
@@ -132,9 +132,17 @@ impl<'t> Var<'t> {
         out[axis] = len;
         // `start` <= an extent of an existing value, far below 2^53: exact as an f64.
         let params = NodeParams { p: start as f64, axis: axis as u8, ..NodeParams::default() };
-        Ok(self.tape.push::<Narrow>(params, &[self], OutShape::Given(&out)))
+        self.tape.try_push::<Narrow>(params, &[self], OutShape::Given(&out))
     }
 }
+
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    // Reads columns 1 and 2 only: a NaN in column 0 rightly goes nowhere.
+    OpCase::unary("narrow", |v| v[0].narrow(1, 1, 2)).checks(Checks { nan: false, ..Checks::ALL }),
+];
 
 #[cfg(test)]
 mod tests {

@@ -41,7 +41,7 @@ impl Op for Sum {
     }
     /// Linear: the tangent is the sum of the input's tangent.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum());
+        out[0] += cx.tangent(0).map_or(0.0, |t| t.iter().sum());
         Ok(())
     }
     /// Every input element receives the output's gradient.
@@ -69,7 +69,7 @@ impl Op for Mean {
     }
     /// Linear: the tangent is the mean of the input's tangent.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum::<f64>() / t.len() as f64);
+        out[0] += cx.tangent(0).map_or(0.0, |t| t.iter().sum::<f64>() / t.len() as f64);
         Ok(())
     }
     /// Every input element receives the output's gradient over n.
@@ -103,10 +103,14 @@ fn axis_forward(cx: &ForwardCx<'_>, out: &mut [f64], mean: bool) {
 fn axis_jvp(cx: &TangentCx<'_>, out: &mut [f64], mean: bool) -> Result<(), TangentError> {
     let (shape, axis) = (cx.fwd().shape(0), cx.fwd().params().axis as usize);
     if let Some(t) = cx.tangent(0) {
-        sum_axis_into(t, shape, axis, out);
-        if mean {
-            let scale = 1.0 / shape[axis] as f64;
-            out.iter_mut().for_each(|v| *v *= scale);
+        // Summed on its own first (as `forward` sums), then added in.
+        let (outer, n, inner) = split_axis(shape, axis);
+        let scale = 1.0 / shape[axis] as f64;
+        for o in 0..outer {
+            for i in 0..inner {
+                let s = (0..n).fold(0.0, |acc, k| acc + t[(o * n + k) * inner + i]);
+                out[o * inner + i] += if mean { s * scale } else { s };
+            }
         }
     }
     Ok(())
@@ -251,8 +255,18 @@ fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var
     let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);
-    Ok(if mean { x.tape.push::<MeanAxis>(params, &[x], out) } else { x.tape.push::<SumAxis>(params, &[x], out) })
+    if mean { x.tape.try_push::<MeanAxis>(params, &[x], out) } else { x.tape.try_push::<SumAxis>(params, &[x], out) }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("sum", |v| v[0].sum()),
+    OpCase::unary("mean", |v| v[0].mean()),
+    OpCase::unary("sum_axis", |v| v[0].sum_axis(0, false)),
+    OpCase::unary("mean_axis", |v| v[0].mean_axis(1, true)),
+];
 
 #[cfg(test)]
 mod tests {

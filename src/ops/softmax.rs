@@ -79,7 +79,7 @@ impl Op for LogSoftmax {
         let (Some(dx), y) = (cx.tangent(0), cx.output()) else { return Ok(()) };
         for_each_lane((outer, n, inner), |_, s| {
             let mean: f64 = (0..n).map(|k| y[s + k * inner].exp() * dx[s + k * inner]).sum();
-            (0..n).for_each(|k| out[s + k * inner] = dx[s + k * inner] - mean);
+            (0..n).for_each(|k| out[s + k * inner] += dx[s + k * inner] - mean);
         });
         Ok(())
     }
@@ -140,7 +140,7 @@ impl Op for Softmax {
         let (Some(dx), p) = (cx.tangent(0), cx.output()) else { return Ok(()) };
         for_each_lane((outer, n, inner), |_, s| {
             let mean: f64 = (0..n).map(|k| p[s + k * inner] * dx[s + k * inner]).sum();
-            (0..n).for_each(|k| out[s + k * inner] = p[s + k * inner] * (dx[s + k * inner] - mean));
+            (0..n).for_each(|k| out[s + k * inner] += p[s + k * inner] * (dx[s + k * inner] - mean));
         });
         Ok(())
     }
@@ -175,7 +175,7 @@ fn along<'t, O: StaticOp>(x: Var<'t>, axis: usize) -> Result<Var<'t>, ShapeError
     x.tape.try_same_tape(O::THIS.name(), &[x])?;
     check_axis(O::THIS.name(), &x.shape(), axis)?;
     let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-    Ok(x.tape.push::<O>(params, &[x], OutShape::Like(0)))
+    x.tape.try_push::<O>(params, &[x], OutShape::Like(0))
 }
 
 impl<'t> Var<'t> {
@@ -257,6 +257,12 @@ impl<'t> Var<'t> {
         along::<Softmax>(self, axis)
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("softmax", |v| v[0].softmax(0)), OpCase::unary("log_softmax", |v| v[0].log_softmax())];
 
 #[cfg(test)]
 mod tests {

@@ -217,7 +217,7 @@ impl Tape {
     /// checked by every op that reads it ([`Op::check_input`](super::Op::check_input)) before it is
     /// written. Ops that read indices call it when they record.
     pub(crate) fn guard(&self, v: Var<'_>) {
-        self.inner_mut("guard").nodes[v.idx as usize].flags |= Node::GUARDED;
+        self.inner_mut("guard").nodes[v.idx as usize].flags |= super::Node::GUARDED;
     }
 }
 

@@ -116,8 +116,7 @@ fn bce_gradients_against_differences_forward_mode_and_second_order() {
     let v = Tensor::from_vec(vec![1.0, -0.5, 0.25, 2.0], &[4]);
     // Both the prediction and the target as variables.
     type Loss = for<'t> fn(tapegrad::Var<'t>, tapegrad::Var<'t>, Reduction) -> tapegrad::Var<'t>;
-    let losses: [(Loss, &Tensor); 2] =
-        [(loss::binary_cross_entropy, &p), (loss::binary_cross_entropy_with_logits, &z)];
+    let losses: [(Loss, &Tensor); 2] = [(loss::binary_cross_entropy, &p), (loss::binary_cross_entropy_with_logits, &z)];
     for (f, x) in losses {
         let inputs = [x.clone(), y.clone()];
         assert_gradcheck(|_, v| f(v[0], v[1], Reduction::Mean), &inputs);

@@ -18,6 +18,7 @@
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
+//! | `permute.rs`, `squeeze.rs` | `permute transpose` on any rank; `unsqueeze squeeze` (recorded as `reshape`) |
 //! | `batched_matmul.rs` | `matmul` with a 3-D operand: batches of products, broadcast as PyTorch |
 //! | `softmax.rs` | `softmax(axis) log_softmax_axis(axis)`; `log_softmax()` on the last axis |
 //! | `extremum.rs` | `max_axis min_axis` (first extremum or first NaN gets the gradient); `argmax argmin` |
@@ -57,6 +58,7 @@ mod mask;
 mod matmul;
 mod maximum;
 mod narrow;
+mod permute;
 mod pick;
 mod power;
 mod reduce;
@@ -65,6 +67,7 @@ mod scalar;
 mod sigmoid;
 mod softmax;
 mod softplus;
+mod squeeze;
 mod tanh;
 mod trig;
 mod where_;

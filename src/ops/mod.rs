@@ -26,6 +26,8 @@
 //! | `gather.rs` | `index_select gather` by constant indices, and their adjoints `index_add scatter_add` |
 //! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `lanes.rs` | the lanes along an axis the axis ops loop over |
+//! | `layer_norm.rs` | `layer_norm(eps)` over the last axis (composed of reduce and arithmetic ops) |
+//! | `masked_fill.rs`, `dropout.rs` | `masked_fill(mask, value)` (on `where_`); `dropout(p, training, rng)` (`x * mask`) |
 //! | `detach.rs` | `detach` |
 //! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
@@ -39,6 +41,8 @@
 pub mod custom;
 pub mod elementwise;
 
+pub use layer_norm::LAYER_NORM_EPS;
+
 mod abs;
 mod arith;
 mod batched_matmul;
@@ -46,15 +50,18 @@ mod broadcast;
 mod clamp;
 mod concat;
 mod detach;
+mod dropout;
 mod exp;
 mod extremum;
 mod gather;
 mod gelu;
 mod lanes;
+mod layer_norm;
 mod layout;
 mod leaky_relu;
 mod log1p;
 mod mask;
+mod masked_fill;
 mod matmul;
 mod maximum;
 mod narrow;

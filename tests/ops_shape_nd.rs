@@ -1,4 +1,5 @@
-//! The shape ops on any rank (`permute transpose unsqueeze squeeze`) and
+//! The shape ops on any rank (`permute transpose unsqueeze squeeze`), the
+//! model ops (`layer_norm masked_fill dropout`) and
 //! negative axes: each op's gradient against central differences, forward
 //! mode and second order; every op that takes an axis gives the same
 //! result for `-1` as for the last axis, and the same error wording.
@@ -17,15 +18,25 @@ use tapegrad::{Tape, Tensor, Var};
 type Unary = for<'t> fn(Var<'t>) -> Var<'t>;
 
 /// (name, op, input shape). Each op is followed by `tanh` in the checks so
-/// the second derivative is not trivially zero (the ops are linear).
-const CASES: [(&str, Unary, &[usize]); 6] = [
+/// the second derivative is not trivially zero (most of the ops are linear).
+const CASES: [(&str, Unary, &[usize]); 10] = [
     ("permute", |x| x.permute(&[2, 0, 1]), &[2, 3, 4]),
     ("permute 4-D", |x| x.permute(&[0, 2, 1, 3]), &[2, 3, 2, 2]),
     ("transpose", |x| x.transpose(-2, -1), &[2, 3, 4]),
     ("transpose outer", |x| x.transpose(0, 2), &[2, 3, 4]),
     ("unsqueeze", |x| x.unsqueeze(-2), &[2, 3]),
     ("squeeze", |x| x.squeeze(1), &[3, 1, 2]),
+    // The model ops (a fresh seeded rng per call: the same mask every call).
+    ("layer_norm", |x| x.layer_norm(1e-5), &[2, 3, 4]),
+    ("masked_fill", |x| x.masked_fill(&Tensor::from_vec(vec![0., 1., 1., 0.], &[4]), 0.5), &[3, 4]),
+    ("masked_fill -inf", |x| x.masked_fill(&causal(), f64::NEG_INFINITY).softmax(-1), &[2, 3, 3]),
+    ("dropout", |x| x.dropout(0.3, true, &mut StdRng::seed_from_u64(1)), &[3, 4]),
 ];
+
+/// A `[3, 3]` causal mask: 1 above the diagonal.
+fn causal() -> Tensor {
+    Tensor::from_vec(vec![0., 1., 1., 0., 0., 1., 0., 0., 0.], &[3, 3])
+}
 
 fn input(shape: &[usize], seed: u64) -> Tensor {
     Tensor::randn(shape, &mut StdRng::seed_from_u64(seed))
@@ -129,4 +140,25 @@ fn an_axis_out_of_range_names_the_op_the_shape_and_the_rank() {
     let new = "shape [2, 3]: axis -4 is out of range for a new axis of 2 dimensions";
     assert_eq!(msg(Var::try_stack(&[x, x], -4)), format!("stack: {new}"));
     assert_eq!(msg(x.try_unsqueeze(-4)), format!("unsqueeze: {new}"));
+}
+
+#[test]
+fn model_ops_at_1e300() {
+    let tape = Tape::new();
+    let x = tape.var(Tensor::from_vec(vec![1e300, -1e300, 2.0, -1e300], &[2, 2]));
+    // masked_fill keeps the unmasked elements exactly, whatever their size.
+    let y = x.masked_fill(&Tensor::from_vec(vec![0.0, 1.0], &[2]), 7.0);
+    assert_eq!(y.value().data(), &[1e300, 7.0, 2.0, 7.0]);
+    // A row of scores at +-1e300 with the future masked: still a distribution.
+    let p = x.masked_fill(&causal_2(), f64::NEG_INFINITY).softmax(-1);
+    assert_eq!(p.value().data(), &[1.0, 0.0, 1.0, 0.0]);
+    let g = (p * tape.constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]))).sum().backward().wrt(x);
+    assert!(g.data().iter().all(|v| v.is_finite()), "{g:?}");
+    // dropout scales by 1 / (1 - p) = 2: 1e300 stays finite.
+    let d = x.dropout(0.5, true, &mut StdRng::seed_from_u64(0)).value();
+    assert!(d.data().iter().all(|v| v.is_finite() && (*v == 0.0 || v.abs() >= 4.0)), "{d:?}");
+}
+
+fn causal_2() -> Tensor {
+    Tensor::from_vec(vec![0.0, 1.0, 0.0, 0.0], &[2, 2])
 }

@@ -20,6 +20,7 @@ use rand::rngs::StdRng;
 use tapegrad::nn::{self, Params};
 
 #[path = "transformer/model.rs"]
+#[allow(dead_code)] // `blocks()` is for the tests
 mod model;
 #[path = "char_rnn/text.rs"]
 mod text;

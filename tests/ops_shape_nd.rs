@@ -45,12 +45,11 @@ fn input(shape: &[usize], seed: u64) -> Tensor {
 #[test]
 fn shape_ops_against_differences_forward_mode_and_second_order() {
     for (i, (name, op, shape)) in CASES.into_iter().enumerate() {
-        let x = input(shape, i as u64);
-        let v = input(shape, 100 + i as u64);
-        assert_gradcheck(|t, v| weighted_sum(t, op(v[0]).tanh()), std::slice::from_ref(&x));
-        gradcheck_forward(|t, v| weighted_sum(t, op(v[0]).tanh()), std::slice::from_ref(&x), 1e-12)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        hvpcheck(|t, v| weighted_sum(t, op(v[0]).tanh()), &[x.clone()], &[v], &GradcheckOptions::default())
+        let x = [input(shape, i as u64)];
+        let v = [input(shape, 100 + i as u64)];
+        assert_gradcheck(|t, v| weighted_sum(t, op(v[0]).tanh()), &x);
+        gradcheck_forward(|t, v| weighted_sum(t, op(v[0]).tanh()), &x, 1e-12).unwrap_or_else(|e| panic!("{name}: {e}"));
+        hvpcheck(|t, v| weighted_sum(t, op(v[0]).tanh()), &x, &v, &GradcheckOptions::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -66,7 +66,7 @@ pub struct Transformer {
 impl Transformer {
     /// Builds the layers into `params`, drawing their weights from `rng`.
     pub fn new(cfg: Config, params: &mut Params, rng: &mut impl Rng) -> Transformer {
-        assert!(cfg.d % cfg.heads == 0, "d = {} is not a multiple of {} heads", cfg.d, cfg.heads);
+        assert!(cfg.d.is_multiple_of(cfg.heads), "d = {} is not a multiple of {} heads", cfg.d, cfg.heads);
         let d = cfg.d;
         let emb = Init::Uniform(-0.1, 0.1);
         let tok = Embedding::new(params, "tok", cfg.vocab, d, emb, rng);

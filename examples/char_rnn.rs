@@ -23,8 +23,8 @@
 use clap::Parser;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use tapegrad::optim::clip::clip_grad_norm;
 use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 use tapegrad::{Tape, Tensor};
@@ -73,7 +73,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
 
     let (vocab, ids) = text::encode(TEXT);
     let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
@@ -118,7 +118,7 @@ fn main() {
         // One sweep from the last step's loss back to the first step's
         // embedding: the gradient of every weight summed over all steps.
         let mut grads = vars.grads(&params, &loss.backward());
-        let norm = clip_grad_norm(&mut grads, args.clip);
+        let norm = clip_grad_norm(&mut grads, args.clip).expect("a valid bound");
         for (name, g) in &grads {
             let p = params.get_mut(name).expect("a gradient per parameter");
             opt.update(name, p.data_mut(), g.data()).expect("shapes kept");

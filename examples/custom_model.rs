@@ -12,7 +12,7 @@
 //! Run with `cargo run --release --example custom_model`.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::check::{GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
@@ -79,7 +79,7 @@ impl CustomOp for WrongSilu {
 }
 
 /// The model's parameters, by name.
-fn init(width: usize, hidden: usize, rng: &mut StdRng) -> Params {
+fn init(width: usize, hidden: usize, rng: &mut ChaCha12Rng) -> Params {
     let mut p = Params::new();
     p.insert("block.w1", Init::XavierNormal.draw(&[width, hidden], width, hidden, rng));
     p.insert("block.b1", Tensor::zeros(&[hidden]));
@@ -99,7 +99,7 @@ fn model<'t>(p: ParamVars<'t>, x: Var<'t>) -> Var<'t> {
 }
 
 fn main() {
-    let mut rng = StdRng::seed_from_u64(0);
+    let mut rng = ChaCha12Rng::seed_from_u64(0);
     let opts = GradcheckOptions::default();
 
     // 1. The op alone, over negative, zero and large inputs.

@@ -12,7 +12,7 @@
 use clap::Parser;
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::path::PathBuf;
 use tapegrad::Tensor;
 use tapegrad::nn::Mlp;
@@ -34,7 +34,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (x, y) = make_moons(100, 0.1, &mut rng);
     // micrograd: Neuron weights uniform(-1, 1), biases 0; ReLU hidden, linear output
     let mut mlp = network(&mut rng);

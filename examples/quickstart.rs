@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use tapegrad::{Tape, Tensor};
 
 fn main() {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let tape = Tape::new();
     let x = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, 0.0, 3.0], &[2, 3]));
     let w = tape.var(Tensor::randn(&[3, 4], &mut rng));

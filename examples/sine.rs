@@ -16,7 +16,7 @@
 use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tapegrad::Tensor;
@@ -32,7 +32,7 @@ use sine_loops::LoopsNet;
 
 /// An engine's name and its whole run: `sine::train` for that engine.
 /// An engine by name, trained from given starting weights.
-type Train = (&'static str, fn(Mlp, usize, f64, &mut StdRng) -> Run);
+type Train = (&'static str, fn(Mlp, usize, f64, &mut ChaCha12Rng) -> Run);
 const TAPE: Train = (TapeSgd::NAME, sine::train_from::<TapeSgd>);
 const REPLAY: Train = (ReplaySgd::NAME, sine::train_from::<ReplaySgd>);
 const MANUAL: Train = (ManualMlp::NAME, sine::train_from::<ManualMlp>);
@@ -107,7 +107,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Which::All => &[TAPE, MANUAL, LOOPS],
     };
     // the seeded start, as `sine::train` draws it, or the loaded weights
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let mut start = sine::network(args.hidden, &mut rng);
     if let Some(path) = &args.load {
         let loaded = start.params_mut().load_safetensors(path)?;

@@ -25,7 +25,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(args.seed);
     let x = Tensor::from_vec(vec![args.x], &[1, 1]);
     let t = Tensor::from_vec(vec![args.x.sin()], &[1, 1]);
     // HiddenLayer(1, 3) and OutputLayer(3, 1): weights and biases drawn from a standard normal.

@@ -207,7 +207,7 @@ pub fn train(
         let vars = params.on_tape(&tape);
         let loss = model.loss(vars, &ids, &targets, b, t);
         let mut grads = vars.grads(params, &loss.backward());
-        let grad_norm = clip_grad_norm(&mut grads, cfg.clip);
+        let grad_norm = clip_grad_norm(&mut grads, cfg.clip).expect("a valid bound");
         let lr = schedule.lr(step);
         opt.set_lr(lr);
         for (name, g) in &grads {

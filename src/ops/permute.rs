@@ -88,6 +88,16 @@ impl Op for Permute {
         Ok(())
     }
 
+    /// The axes are read as positions and fix the output's shape, so a
+    /// replay may not change them ([`Tape::set`](crate::Tape::set) of the
+    /// axes node is refused unless it writes the same permutation).
+    fn check_input(&self, cx: &ForwardCx<'_>, k: usize, value: &[f64]) -> Result<(), String> {
+        if k == 1 && value != cx.input(1) {
+            return Err(format!("the axes of a permute are fixed when it is recorded ({:?})", cx.input(1)));
+        }
+        Ok(())
+    }
+
     /// `dX[i] += dY[j]` for every element `j` that read `i`.
     fn backward(&self, cx: &mut BackwardCx<'_>) {
         let (shape, dims, up) = (cx.fwd().shape(0), cx.input(1), cx.upstream());
@@ -160,6 +170,7 @@ impl<'t> Var<'t> {
         let dims = self.tape.constant_with(&[resolved.len()], |v| {
             v.iter_mut().zip(&resolved).for_each(|(v, &d)| *v = d as f64);
         });
+        self.tape.guard(dims);
         Ok(self.tape.push::<Permute>(NodeParams::default(), &[self, dims], OutShape::Given(&out)))
     }
 
@@ -245,6 +256,12 @@ mod tests {
         let m = tape.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]));
         assert_eq!(m.transpose(0, 1).value(), m.t().value());
         assert_eq!(m.transpose(1, 1).value(), m.value()); // the identity
+        // The axes node is guarded: a replay cannot swap in other axes.
+        let y = x.permute(&[2, 0, 1]);
+        let axes = tape.node(y.inputs()[1]);
+        let e = tape.try_set(axes, &[0.0, 2.0, 1.0]).unwrap_err();
+        assert!(e.to_string().contains("the axes of a permute are fixed"), "{e}");
+        assert!(tape.try_set(axes, &[2.0, 0.0, 1.0]).is_ok());
         // A 0-d Var has the empty permutation.
         assert_eq!(tape.scalar(2.0).permute::<usize>(&[]).item(), 2.0);
     }

@@ -16,7 +16,7 @@ use clap::Parser;
 use rand::SeedableRng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::nn::{self, Params};
 
 #[path = "transformer/model.rs"]
@@ -69,7 +69,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (vocab, ids) = text::encode(text::TEXT);
     let cfg = Config { vocab: vocab.len(), context: args.seq_len, d: args.d, heads: args.heads, blocks: args.blocks };
     let mut params = Params::new();

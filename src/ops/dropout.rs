@@ -25,7 +25,7 @@ impl<'t> Var<'t> {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let tape = Tape::new();
     /// let x = tape.var(Tensor::ones(&[1000]));
     /// let y = x.dropout(0.25, true, &mut rng).value();
@@ -42,7 +42,7 @@ impl<'t> Var<'t> {
     /// ```
     /// use rand::SeedableRng;
     /// let tape = tapegrad::Tape::new();
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let e = tape.scalar(1.0).try_dropout(1.5, true, &mut rng).unwrap_err();
     /// assert_eq!(e.to_string(), "dropout: shape []: p = 1.5 is not a probability in [0, 1]");
     /// ```
@@ -67,8 +67,8 @@ impl<'t> Var<'t> {
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};
-    use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha12Rng;
 
     #[test]
     fn dropout_draws_its_mask_from_the_seed_and_scales_the_survivors() {

@@ -75,9 +75,9 @@ mod tests {
         let p = 0.4;
         let tape = Tape::new();
         let x = tape.var(Tensor::arange(1.0, 13.0, 1.0).reshape(&[3, 4]));
-        let y = x.dropout(p, true, &mut StdRng::seed_from_u64(5));
+        let y = x.dropout(p, true, &mut ChaCha12Rng::seed_from_u64(5));
         // The same draws by hand: element i dropped when its uniform is < p.
-        let mut rng = StdRng::seed_from_u64(5);
+        let mut rng = ChaCha12Rng::seed_from_u64(5);
         let g = (y * 2.0).sum().backward().wrt(x);
         for (i, (&yv, &gv)) in y.value().data().iter().zip(g.data()).enumerate() {
             let kept = rng.random::<f64>() >= p;
@@ -86,13 +86,13 @@ mod tests {
             assert_eq!(gv, 2.0 * scale, "dx[{i}]");
         }
         // Reproducible: the same seed, the same output.
-        assert_eq!(x.dropout(p, true, &mut StdRng::seed_from_u64(5)).value(), y.value());
+        assert_eq!(x.dropout(p, true, &mut ChaCha12Rng::seed_from_u64(5)).value(), y.value());
     }
 
     #[test]
     fn dropout_edges() {
         let tape = Tape::new();
-        let mut rng = StdRng::seed_from_u64(0);
+        let mut rng = ChaCha12Rng::seed_from_u64(0);
         let x = tape.var(Tensor::from_vec(vec![1.0, f64::NAN, -2.0], &[3]));
         assert_eq!(x.dropout(0.0, true, &mut rng).index(), x.index());
         let z = x.dropout(1.0, true, &mut rng).value();

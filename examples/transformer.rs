@@ -74,7 +74,7 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    if args.d % args.heads != 0 {
+    if !args.d.is_multiple_of(args.heads) {
         return Err(format!("--d {} does not split into --heads {} heads of equal width", args.d, args.heads));
     }
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);

@@ -19,6 +19,8 @@ use rand::distr::weighted::WeightedIndex;
 use rand_chacha::ChaCha12Rng;
 use tapegrad::nn::{self, Params};
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "transformer/model.rs"]
 #[allow(dead_code)] // `blocks()` is for the tests
 mod model;
@@ -30,47 +32,56 @@ use model::{Config, Training, Transformer};
 #[command(about = "Train a small causal transformer on char_rnn's text with AdamW, warm-up and clipping; then sample")]
 struct Args {
     /// Seed of the initial weights, the training windows and the sampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
     /// Training steps (each one batch of windows); char_rnn's default.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// Characters per window (char_rnn's default).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = args::at_least_one, allow_hyphen_values = true)]
     seq_len: usize,
     /// Windows per batch (char_rnn's default).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
     batch: usize,
     /// Width of the residual stream.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = args::at_least_one, allow_hyphen_values = true)]
     d: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = args::at_least_one, allow_hyphen_values = true)]
     heads: usize,
     /// Transformer blocks.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = args::at_least_one, allow_hyphen_values = true)]
     blocks: usize,
     /// AdamW's peak learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = args::positive, allow_hyphen_values = true)]
     lr: f64,
     /// Steps of linear warm-up.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, allow_hyphen_values = true)]
     warmup: usize,
     /// Largest global norm of the gradients before a step.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = args::positive, allow_hyphen_values = true)]
     clip: f64,
     /// Characters to sample after training.
-    #[arg(long, default_value_t = 240)]
+    #[arg(long, default_value_t = 240, allow_hyphen_values = true)]
     sample_len: usize,
     /// Sampling temperature: the logits are divided by it (below 1: surer).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = args::positive, allow_hyphen_values = true)]
     temperature: f64,
 }
 
 fn main() {
-    let args = Args::parse();
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), String> {
+    if !args.d.is_multiple_of(args.heads) {
+        return Err(format!("--d {} does not split into --heads {} heads of equal width", args.d, args.heads));
+    }
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (vocab, ids) = text::encode(text::TEXT);
+    if args.seq_len >= ids.len() {
+        return Err(format!("--seq-len {} leaves no window in a text of {} characters", args.seq_len, ids.len()));
+    }
     let cfg = Config { vocab: vocab.len(), context: args.seq_len, d: args.d, heads: args.heads, blocks: args.blocks };
     let mut params = Params::new();
     let model = Transformer::new(cfg, &mut params, &mut rng);
@@ -134,9 +145,12 @@ fn main() {
             let last = logits.narrow(0, window.len() - 1, 1);
             (last / args.temperature).softmax(-1).value()
         });
-        let c = WeightedIndex::new(probs.data()).expect("finite probabilities").sample(&mut rng);
+        let c = WeightedIndex::new(probs.data())
+            .map_err(|e| format!("the trained model gives no distribution to sample from ({e}): the run diverged"))?
+            .sample(&mut rng);
         context.push(c);
         out.push(vocab[c]);
     }
     println!("sample (seed {}, temperature {}):\n{out}", args.seed, args.temperature);
+    Ok(())
 }

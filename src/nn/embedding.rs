@@ -13,7 +13,7 @@ use rand::Rng;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tape, nn::{Embedding, Init, Params}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let mut params = Params::new();
 /// let emb = Embedding::new(&mut params, "tok", 10, 4, Init::StandardNormal, &mut rng);
 /// let tape = Tape::new();
@@ -42,7 +42,7 @@ impl Embedding {
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Embedding, Init, Params};
     /// let mut p = Params::new();
-    /// Embedding::new(&mut p, "pos", 16, 8, Init::StandardNormal, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// Embedding::new(&mut p, "pos", 16, 8, Init::StandardNormal, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(p["pos.w"].shape(), &[16, 8]);
     /// ```
     pub fn new(params: &mut Params, name: &str, vocab: usize, dim: usize, init: Init, rng: &mut impl Rng) -> Embedding {
@@ -61,7 +61,7 @@ impl Embedding {
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, nn::{Embedding, Init, Params}};
     /// let mut p = Params::new();
-    /// let e = Embedding::new(&mut p, "e", 3, 2, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let e = Embedding::new(&mut p, "e", 3, 2, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let tape = Tape::new();
     /// assert_eq!(e.forward(p.on_tape(&tape), &[0, 2]).shape().as_slice(), &[2, 2]);
     /// ```
@@ -74,7 +74,7 @@ impl Embedding {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Embedding, Init, Params};
-    /// let e = Embedding::new(&mut Params::new(), "e", 5, 2, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let e = Embedding::new(&mut Params::new(), "e", 5, 2, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(e.size(), (5, 2));
     /// ```
     pub fn size(&self) -> (usize, usize) {

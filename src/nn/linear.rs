@@ -15,7 +15,7 @@ use rand::Rng;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let mut params = Params::new();
 /// let layer = Linear::new(&mut params, "fc", 3, 2, Init::XavierUniform, Init::Zeros, &mut rng);
 /// assert_eq!(params["fc.w"].shape(), &[3, 2]);
@@ -45,7 +45,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut params = Params::new();
     /// Linear::new(&mut params, "out", 3, 1, Init::StandardNormal, Init::Zeros, &mut rng);
     /// assert_eq!(params.names().collect::<Vec<_>>(), ["out.w", "out.b"]);
@@ -76,7 +76,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut params = Params::new();
     /// let q = Linear::without_bias(&mut params, "q", 4, 4, Init::XavierUniform, &mut rng);
     /// assert_eq!(params.names().collect::<Vec<_>>(), ["q.w"]);
@@ -107,7 +107,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut params = Params::new();
     /// let l = Linear::new(&mut params, "l", 2, 1, Init::Uniform(-1.0, 1.0), Init::Zeros, &mut rng);
     /// let tape = Tape::new();
@@ -124,7 +124,7 @@ impl Linear {
     /// ```
     /// use tapegrad::{Tensor, nn::{Init, Linear, Params}};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut p = Params::new();
     /// let l = Linear::new(&mut p, "l", 2, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!(l.forward_tensor(&p, &Tensor::ones(&[5, 2])).shape(), &[5, 3]);
@@ -147,7 +147,7 @@ impl Linear {
     /// ```
     /// use tapegrad::nn::{Init, Linear, Params};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut p = Params::new();
     /// let l = Linear::new(&mut p, "l", 2, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!(l.weights(&p).0.shape(), &[2, 3]);
@@ -173,7 +173,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let l = Linear::without_bias(&mut Params::new(), "l", 2, 2, Init::Zeros, &mut rng);
     /// assert!(!l.has_bias());
     /// ```
@@ -186,7 +186,7 @@ impl Linear {
     /// ```
     /// use tapegrad::nn::{Init, Linear, Params};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let l = Linear::new(&mut Params::new(), "hidden", 1, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!((l.name(), l.n_in(), l.n_out()), ("hidden", 1, 3));
     /// ```
@@ -199,7 +199,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(l.n_in(), 4);
     /// ```
     pub fn n_in(&self) -> usize {
@@ -211,7 +211,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(l.n_out(), 2);
     /// ```
     pub fn n_out(&self) -> usize {

@@ -24,7 +24,7 @@ use crate::tape::Tape;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tape, Tensor, nn::{self, Init, Linear, Params}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let mut params = Params::new();
 /// let layer = Linear::new(&mut params, "fc", 2, 3, Init::XavierUniform, Init::Zeros, &mut rng);
 /// let x = Tensor::ones(&[4, 2]);

@@ -311,8 +311,24 @@ impl<'t> Var<'t> {
 use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] =
-    &[OpCase::unary("max_axis", |v| v[0].max_axis(1, false)), OpCase::unary("min_axis", |v| v[0].min_axis(0, true))];
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("max_axis", |v| v[0].max_axis(1, false)),
+    OpCase::unary("min_axis", |v| v[0].min_axis(0, true)),
+    // `argmax` / `argmin` are recorded only by the differentiable backward
+    // of `max_axis` / `min_axis`: the case records one there and reads it
+    // through `one_hot(x) * x`, whose derivative is the one-hot itself
+    // (the winners stay put under a small step: the inputs have no ties).
+    OpCase::unary("argmax", |v| winners_times_x(v[0].max_axis(1, false), v[0])),
+    OpCase::unary("argmin", |v| winners_times_x(v[0].min_axis(0, true), v[0])),
+];
+
+/// `one_hot(winners) * x`, the one-hot being the recorded gradient of
+/// `extremum.sum()` with respect to `x` (an `argmax` or `argmin` node,
+/// then `scatter_add`).
+fn winners_times_x<'t>(extremum: Var<'t>, x: Var<'t>) -> Var<'t> {
+    let one_hot = extremum.sum().grad_graph().expect("max_axis and min_axis are twice differentiable").wrt(x);
+    one_hot * x
+}
 
 #[cfg(test)]
 mod tests {

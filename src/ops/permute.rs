@@ -209,6 +209,15 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]):
+/// `transpose` is a `permute` node too.
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("permute", |v| v[0].permute(&[2, 0, 1])).shapes(&[&[2, 3, 2]]),
+    OpCase::unary("permute", |v| v[0].transpose(0, -1)).shapes(&[&[3, 1, 2]]),
+];
+
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};

@@ -170,6 +170,7 @@
 
 pub mod check;
 pub mod data;
+pub mod emit;
 pub mod func;
 pub mod inspect;
 pub mod loss;

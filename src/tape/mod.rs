@@ -12,6 +12,7 @@
 //! step.
 
 mod backward;
+pub(crate) mod emit_cx;
 mod grad_graph;
 pub(crate) mod op;
 pub mod replay;
@@ -21,6 +22,7 @@ mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
+pub(crate) use emit_cx::{EmitCx, Operand};
 pub use grad_graph::{GradGraph, HigherOrderError};
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, OpRef, StaticOp, TangentCx, VarCx, VarGrads};
 pub use replay::ReplayMismatch;

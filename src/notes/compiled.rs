@@ -1,0 +1,102 @@
+//! The notes' sine step compiled to Rust by [`crate::emit`]: the fourth
+//! [`Engine`], with no tape at all. The step (the error of one sample and
+//! its gradient with respect to the four weight tensors) was recorded once
+//! by [`sine_step_module`] and written to `src/notes/compiled/sine_step.rs`,
+//! a checked-in file that `tests/emit_fresh.rs` regenerates and compares.
+//! It does the tape's float operations in the tape's order, so every error
+//! and every weight is bit for bit [`TapeSgd`](super::sine::TapeSgd)'s.
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use tapegrad::notes::{compiled::CompiledSgd, sine::{Engine, TapeSgd, network}};
+//! let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+//! let (mut c, mut t) = (CompiledSgd::start(mlp.clone()), TapeSgd::start(mlp));
+//! for k in 0..10 {
+//!     let x = 0.3 * k as f64;
+//!     assert_eq!(c.step(x, x.sin(), 0.1).to_bits(), Engine::step(&mut t, x, x.sin(), 0.1).to_bits());
+//! }
+//! assert_eq!(Engine::params(&c), Engine::params(&t));
+//! ```
+
+use super::sine::{Engine, network};
+use crate::emit::{EmitError, Module};
+use crate::loss;
+use crate::nn::{Mlp, Params};
+use crate::tape::Tape;
+use rand::SeedableRng;
+
+/// The generated code: `sine_step(hidden_w, hidden_b, out_w, out_b, x, t)`
+/// and `sine_step_grad(.., d_hidden_w, ..)`.
+#[allow(missing_docs)]
+pub mod step {
+    include!("compiled/sine_step.rs");
+}
+
+/// Hidden units of the compiled step (the notes' network: 1-3-1).
+pub const HIDDEN: usize = 3;
+
+/// Records the notes' step on a tape (the network's four weight tensors
+/// as arguments, the sample `x` and target `t` as inputs without
+/// gradient) and emits it as the module `sine_step.rs` holds.
+///
+/// ```
+/// let src = tapegrad::notes::compiled::sine_step_module().unwrap().to_source();
+/// assert!(src.contains("pub fn sine_step_grad("));
+/// ```
+pub fn sine_step_module() -> Result<Module, EmitError> {
+    let mlp = network(HIDDEN, &mut rand::rngs::StdRng::seed_from_u64(0));
+    let tape = Tape::new();
+    let vars = mlp.params().on_tape(&tape);
+    let x = tape.constant_from_slice(&[0.0], &[1, 1]).named("x");
+    let t = tape.constant_from_slice(&[0.0], &[1, 1]).named("t");
+    let error = loss::sse_half(mlp.forward(vars, x), t).named("error");
+    let args: Vec<_> = vars.iter().collect();
+    Module::new().function_with_inputs("sine_step", error, &args, &[x, t])
+}
+
+/// The compiled engine's training state: the network, whose weights the
+/// generated `sine_step_grad` reads and whose gradients it writes into
+/// four fixed arrays, stepped by plain SGD (`p -= lr g`, as `Sgd`).
+pub struct CompiledSgd {
+    /// The network being trained.
+    pub mlp: Mlp,
+    grads: ([f64; 3], [f64; 3], [f64; 3], [f64; 1]),
+}
+
+impl Engine for CompiledSgd {
+    const NAME: &'static str = "Compiled";
+
+    /// # Panics
+    /// If `mlp` is not 1-3-1: the step was compiled for that shape.
+    fn start(mlp: Mlp) -> CompiledSgd {
+        let shapes: Vec<&[usize]> = mlp.params().iter().map(|(_, t)| t.shape()).collect();
+        assert_eq!(
+            shapes,
+            [&[1, 3][..], &[3], &[3, 1], &[1]],
+            "the compiled sine step is for the 1-{HIDDEN}-1 network"
+        );
+        CompiledSgd { mlp, grads: ([0.0; 3], [0.0; 3], [0.0; 3], [0.0; 1]) }
+    }
+
+    fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
+        let p = self.mlp.params();
+        let w = |i: usize| p.iter().nth(i).expect("four weight tensors").1.data();
+        let (hw, hb, ow, ob) = (arr::<3>(w(0)), arr::<3>(w(1)), arr::<3>(w(2)), arr::<1>(w(3)));
+        let (g0, g1, g2, g3) = &mut self.grads;
+        let error = step::sine_step_grad(&hw, &hb, &ow, &ob, &[x], &[t], g0, g1, g2, g3);
+        let grads: [&[f64]; 4] = [g0, g1, g2, g3];
+        for ((_, p), g) in self.mlp.params_mut().iter_mut().zip(grads) {
+            p.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+        }
+        error
+    }
+
+    fn params(&self) -> Params {
+        self.mlp.params().clone()
+    }
+}
+
+/// A weight tensor's elements as the fixed array the generated code takes.
+fn arr<const N: usize>(data: &[f64]) -> [f64; N] {
+    data.try_into().expect("the shapes were checked at start")
+}

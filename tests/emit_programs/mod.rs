@@ -1,0 +1,1 @@
+//! The recordings behind the checked-in generated code of `examples/compiled/`.

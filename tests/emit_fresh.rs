@@ -37,3 +37,23 @@ fn check(path: &str, want: &str) {
 fn sine_step_is_fresh() {
     check("src/notes/compiled/sine_step.rs", &tapegrad::notes::compiled::sine_step_module().unwrap().to_source());
 }
+
+#[test]
+fn neuron_is_fresh() {
+    check("examples/compiled/neuron.rs", &emit_programs::neuron_module().to_source());
+}
+
+#[test]
+fn pendulum_is_fresh() {
+    check("examples/compiled/pendulum.rs", &emit_programs::pendulum_module().to_source());
+}
+
+#[test]
+fn mlp_is_fresh() {
+    check("examples/compiled/mlp.rs", &emit_programs::mlp_module().to_source());
+}
+
+#[test]
+fn random_programs_are_fresh() {
+    check("examples/compiled/random.rs", &emit_programs::random_module().to_source());
+}

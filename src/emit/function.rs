@@ -11,7 +11,7 @@ use std::fmt::Write;
 /// over fixed arrays, long literals, many parameters.
 const ALLOW: &str = "#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, \
 clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, \
-clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut)]";
+clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]";
 
 /// What the program is, read off the tape once.
 struct Program<'a> {

@@ -56,8 +56,9 @@ impl UnaryFn for Powi {
     const TEXT: &'static str = "n x^(n-1)";
     // The emitter's text of `f` and `df` below: the same operations.
     const F_SRC: Option<&'static str> = Some("|x, p| x.powi(p as i32)");
+    // A template binds no names of its own (they could shadow a node's).
     const DF_SRC: Option<&'static str> = Some(
-        "|x, _, p| match (p as i32).checked_sub(1) { _ if p == 0.0 => 0.0, Some(m) => p * x.powi(m), None => p * x.powf(p - 1.0) }",
+        "|x, _, p| match (p as i32).checked_sub(1) { _ if p == 0.0 => 0.0, Some(_) => p * x.powi(p as i32 - 1), None => p * x.powf(p - 1.0) }",
     );
     fn f(x: f64, p: f64) -> f64 {
         x.powi(p as i32)

@@ -9,7 +9,7 @@ fn stable_sigmoid(x: f64) -> f64 {
 /// `sine_step`: node 14 (`error`, mul_scalar(0.5)) of a tape of 15 nodes, 15 of which it depends on.
 /// Differentiated with respect to: `hidden_w` [1, 3], `hidden_b` [3], `out_w` [3, 1], `out_b` [1].
 /// Inputs without gradient: `x` [1, 1], `t` [1, 1].
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut)]
+#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
 pub fn sine_step(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out_b: &[f64; 1], x: &[f64; 1], t: &[f64; 1]) -> f64 {
     // 6: matmul(x, hidden_w)
     let mut v6 = [0.0f64; 3];
@@ -49,7 +49,7 @@ pub fn sine_step(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out
 }
 
 /// `sine_step` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut)]
+#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
 pub fn sine_step_grad(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out_b: &[f64; 1], x: &[f64; 1], t: &[f64; 1], d_hidden_w: &mut [f64; 3], d_hidden_b: &mut [f64; 3], d_out_w: &mut [f64; 3], d_out_b: &mut [f64; 1]) -> f64 {
     // 6: matmul(x, hidden_w)
     let mut v6 = [0.0f64; 3];

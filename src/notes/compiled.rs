@@ -20,7 +20,6 @@
 
 use super::sine::{Engine, network};
 use crate::emit::{EmitError, Module};
-use crate::loss;
 use crate::nn::{Mlp, Params};
 use crate::tape::Tape;
 use rand::SeedableRng;
@@ -49,8 +48,14 @@ pub fn sine_step_module() -> Result<Module, EmitError> {
     let vars = mlp.params().on_tape(&tape);
     let x = tape.constant_from_slice(&[0.0], &[1, 1]).named("x");
     let t = tape.constant_from_slice(&[0.0], &[1, 1]).named("t");
-    let error = loss::sse_half(mlp.forward(vars, x), t).named("error");
     let args: Vec<_> = vars.iter().collect();
+    // `mlp.forward` and `loss::sse_half`, op for op, with each node named
+    // so that the generated code reads like the notes.
+    let hidden_z = (x.matmul(args[0]).named("hidden_xw") + args[1]).named("hidden_z");
+    let hidden_y = hidden_z.sigmoid().named("hidden_y");
+    let y = (hidden_y.matmul(args[2]).named("out_xw") + args[3]).named("y");
+    let residual = (y - t).named("residual");
+    let error = (0.5 * residual.square().named("residual_sq").sum().named("sse")).named("error");
     Module::new().function_with_inputs("sine_step", error, &args, &[x, t])
 }
 

@@ -12,39 +12,39 @@ fn stable_sigmoid(x: f64) -> f64 {
 #[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
 pub fn sine_step(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out_b: &[f64; 1], x: &[f64; 1], t: &[f64; 1]) -> f64 {
     // 6: matmul(x, hidden_w)
-    let mut v6 = [0.0f64; 3];
+    let mut hidden_xw = [0.0f64; 3];
     for j in 0..3 {
         let mut acc = 0.0f64;
         acc += x[0] * hidden_w[j];
-        v6[j] = acc;
+        hidden_xw[j] = acc;
     }
-    // 7: add(v6, hidden_b)
-    let mut v7 = [0.0f64; 3];
+    // 7: add(hidden_xw, hidden_b)
+    let mut hidden_z = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v6[i] + hidden_b[i];
+        hidden_z[i] = hidden_xw[i] + hidden_b[i];
     }
-    // 8: sigmoid(v7)
-    let mut v8 = [0.0f64; 3];
+    // 8: sigmoid(hidden_z)
+    let mut hidden_y = [0.0f64; 3];
     for i in 0..3 {
-        v8[i] = stable_sigmoid(v7[i]);
+        hidden_y[i] = stable_sigmoid(hidden_z[i]);
     }
-    // 9: matmul(v8, out_w)
+    // 9: matmul(hidden_y, out_w)
     let mut acc = 0.0f64;
     for p in 0..3 {
-        acc += v8[p] * out_w[p];
+        acc += hidden_y[p] * out_w[p];
     }
-    let v9 = acc;
-    // 10: add(v9, out_b)
-    let v10 = v9 + out_b[0];
-    // 11: sub(v10, t)
-    let v11 = v10 - t[0];
-    // 12: square(v11)
-    let v12 = v11 * v11;
-    // 13: sum(v12)
-    let mut v13 = -0.0f64;
-    v13 += v12;
-    // 14: mul_scalar(0.5)(v13)
-    let error = v13 * 0.5;
+    let out_xw = acc;
+    // 10: add(out_xw, out_b)
+    let y = out_xw + out_b[0];
+    // 11: sub(y, t)
+    let residual = y - t[0];
+    // 12: square(residual)
+    let residual_sq = residual * residual;
+    // 13: sum(residual_sq)
+    let mut sse = -0.0f64;
+    sse += residual_sq;
+    // 14: mul_scalar(0.5)(sse)
+    let error = sse * 0.5;
     error
 }
 
@@ -52,90 +52,90 @@ pub fn sine_step(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out
 #[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
 pub fn sine_step_grad(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out_b: &[f64; 1], x: &[f64; 1], t: &[f64; 1], d_hidden_w: &mut [f64; 3], d_hidden_b: &mut [f64; 3], d_out_w: &mut [f64; 3], d_out_b: &mut [f64; 1]) -> f64 {
     // 6: matmul(x, hidden_w)
-    let mut v6 = [0.0f64; 3];
+    let mut hidden_xw = [0.0f64; 3];
     for j in 0..3 {
         let mut acc = 0.0f64;
         acc += x[0] * hidden_w[j];
-        v6[j] = acc;
+        hidden_xw[j] = acc;
     }
-    // 7: add(v6, hidden_b)
-    let mut v7 = [0.0f64; 3];
+    // 7: add(hidden_xw, hidden_b)
+    let mut hidden_z = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v6[i] + hidden_b[i];
+        hidden_z[i] = hidden_xw[i] + hidden_b[i];
     }
-    // 8: sigmoid(v7)
-    let mut v8 = [0.0f64; 3];
+    // 8: sigmoid(hidden_z)
+    let mut hidden_y = [0.0f64; 3];
     for i in 0..3 {
-        v8[i] = stable_sigmoid(v7[i]);
+        hidden_y[i] = stable_sigmoid(hidden_z[i]);
     }
-    // 9: matmul(v8, out_w)
+    // 9: matmul(hidden_y, out_w)
     let mut acc = 0.0f64;
     for p in 0..3 {
-        acc += v8[p] * out_w[p];
+        acc += hidden_y[p] * out_w[p];
     }
-    let v9 = acc;
-    // 10: add(v9, out_b)
-    let v10 = v9 + out_b[0];
-    // 11: sub(v10, t)
-    let v11 = v10 - t[0];
-    // 12: square(v11)
-    let v12 = v11 * v11;
-    // 13: sum(v12)
-    let mut v13 = -0.0f64;
-    v13 += v12;
-    // 14: mul_scalar(0.5)(v13)
-    let error = v13 * 0.5;
+    let out_xw = acc;
+    // 10: add(out_xw, out_b)
+    let y = out_xw + out_b[0];
+    // 11: sub(y, t)
+    let residual = y - t[0];
+    // 12: square(residual)
+    let residual_sq = residual * residual;
+    // 13: sum(residual_sq)
+    let mut sse = -0.0f64;
+    sse += residual_sq;
+    // 14: mul_scalar(0.5)(sse)
+    let error = sse * 0.5;
     // The reverse sweep: adjoints d_NAME = d(error)/d(NAME).
     *d_hidden_w = [0.0; 3];
     *d_hidden_b = [0.0; 3];
     *d_out_w = [0.0; 3];
     *d_out_b = [0.0; 1];
     let d_error = 1.0f64;
-    let mut d_v13 = 0.0f64;
-    // 14: mul_scalar(0.5)(v13), backward
-    d_v13 += d_error * (0.5);
-    let mut d_v12 = 0.0f64;
-    // 13: sum(v12), backward
-    d_v12 += d_v13;
-    let mut d_v11 = 0.0f64;
-    // 12: square(v11), backward
-    d_v11 += d_v12 * (2.0 * v11);
-    let mut d_v10 = 0.0f64;
-    // 11: sub(v10, t), backward
-    d_v10 += d_v11 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 10: add(v9, out_b), backward
-    d_v9 += d_v10 * (1.0);
-    d_out_b[0] += d_v10 * (1.0);
-    let mut d_v8 = [0.0f64; 3];
-    // 9: matmul(v8, out_w), backward
+    let mut d_sse = 0.0f64;
+    // 14: mul_scalar(0.5)(sse), backward
+    d_sse += d_error * (0.5);
+    let mut d_residual_sq = 0.0f64;
+    // 13: sum(residual_sq), backward
+    d_residual_sq += d_sse;
+    let mut d_residual = 0.0f64;
+    // 12: square(residual), backward
+    d_residual += d_residual_sq * (2.0 * residual);
+    let mut d_y = 0.0f64;
+    // 11: sub(y, t), backward
+    d_y += d_residual * (1.0);
+    let mut d_out_xw = 0.0f64;
+    // 10: add(out_xw, out_b), backward
+    d_out_xw += d_y * (1.0);
+    d_out_b[0] += d_y * (1.0);
+    let mut d_hidden_y = [0.0f64; 3];
+    // 9: matmul(hidden_y, out_w), backward
     for j in 0..3 {
         let mut acc = 0.0f64;
-        acc += d_v9 * out_w[j];
-        d_v8[j] = acc + d_v8[j];
+        acc += d_out_xw * out_w[j];
+        d_hidden_y[j] = acc + d_hidden_y[j];
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
-        acc += v8[i] * d_v9;
+        acc += hidden_y[i] * d_out_xw;
         d_out_w[i] = acc + d_out_w[i];
     }
-    let mut d_v7 = [0.0f64; 3];
-    // 8: sigmoid(v7), backward
+    let mut d_hidden_z = [0.0f64; 3];
+    // 8: sigmoid(hidden_z), backward
     for i in 0..3 {
-        d_v7[i] += d_v8[i] * (v8[i] * (1.0 - v8[i]));
+        d_hidden_z[i] += d_hidden_y[i] * (hidden_y[i] * (1.0 - hidden_y[i]));
     }
-    let mut d_v6 = [0.0f64; 3];
-    // 7: add(v6, hidden_b), backward
+    let mut d_hidden_xw = [0.0f64; 3];
+    // 7: add(hidden_xw, hidden_b), backward
     for i in 0..3 {
-        d_v6[i] += d_v7[i] * (1.0);
+        d_hidden_xw[i] += d_hidden_z[i] * (1.0);
     }
     for i in 0..3 {
-        d_hidden_b[i] += d_v7[i] * (1.0);
+        d_hidden_b[i] += d_hidden_z[i] * (1.0);
     }
     // 6: matmul(x, hidden_w), backward
     for j in 0..3 {
         let mut acc = 0.0f64;
-        acc += x[0] * d_v6[j];
+        acc += x[0] * d_hidden_xw[j];
         d_hidden_w[j] = acc + d_hidden_w[j];
     }
     error

@@ -59,14 +59,18 @@ pub fn sine_step_module() -> Result<Module, EmitError> {
     Module::new().function_with_inputs("sine_step", error, &args, &[x, t])
 }
 
-/// The compiled engine's training state: the network, whose weights the
-/// generated `sine_step_grad` reads and whose gradients it writes into
-/// four fixed arrays, stepped by plain SGD (`p -= lr g`, as `Sgd`).
+/// The compiled engine's training state: the four weight tensors as the
+/// fixed arrays the generated `sine_step_grad` reads, its four gradient
+/// arrays, stepped by plain SGD (`p -= lr g`, as `Sgd`). The network is
+/// kept only for its names and shapes ([`Engine::params`]).
 pub struct CompiledSgd {
-    /// The network being trained.
-    pub mlp: Mlp,
-    grads: ([f64; 3], [f64; 3], [f64; 3], [f64; 1]),
+    mlp: Mlp,
+    w: Weights,
+    grads: Weights,
 }
+
+/// `hidden.w`, `hidden.b`, `out.w`, `out.b` of the 1-3-1 network.
+type Weights = ([f64; 3], [f64; 3], [f64; 3], [f64; 1]);
 
 impl Engine for CompiledSgd {
     const NAME: &'static str = "Compiled";
@@ -80,24 +84,28 @@ impl Engine for CompiledSgd {
             [&[1, 3][..], &[3], &[3, 1], &[1]],
             "the compiled sine step is for the 1-{HIDDEN}-1 network"
         );
-        CompiledSgd { mlp, grads: ([0.0; 3], [0.0; 3], [0.0; 3], [0.0; 1]) }
+        let p: Vec<&[f64]> = mlp.params().iter().map(|(_, t)| t.data()).collect();
+        let w = (arr(p[0]), arr(p[1]), arr(p[2]), arr(p[3]));
+        CompiledSgd { mlp, w, grads: ([0.0; 3], [0.0; 3], [0.0; 3], [0.0; 1]) }
     }
 
     fn step(&mut self, x: f64, t: f64, lr: f64) -> f64 {
-        let p = self.mlp.params();
-        let w = |i: usize| p.iter().nth(i).expect("four weight tensors").1.data();
-        let (hw, hb, ow, ob) = (arr::<3>(w(0)), arr::<3>(w(1)), arr::<3>(w(2)), arr::<1>(w(3)));
-        let (g0, g1, g2, g3) = &mut self.grads;
-        let error = step::sine_step_grad(&hw, &hb, &ow, &ob, &[x], &[t], g0, g1, g2, g3);
-        let grads: [&[f64]; 4] = [g0, g1, g2, g3];
-        for ((_, p), g) in self.mlp.params_mut().iter_mut().zip(grads) {
-            p.data_mut().iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+        let (w, g) = (&mut self.w, &mut self.grads);
+        let error = step::sine_step_grad(&w.0, &w.1, &w.2, &w.3, &[x], &[t], &mut g.0, &mut g.1, &mut g.2, &mut g.3);
+        let pairs: [(&mut [f64], &[f64]); 4] = [(&mut w.0, &g.0), (&mut w.1, &g.1), (&mut w.2, &g.2), (&mut w.3, &g.3)];
+        for (p, g) in pairs {
+            p.iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
         }
         error
     }
 
     fn params(&self) -> Params {
-        self.mlp.params().clone()
+        let mut params = self.mlp.params().clone();
+        let w: [&[f64]; 4] = [&self.w.0, &self.w.1, &self.w.2, &self.w.3];
+        for ((_, p), w) in params.iter_mut().zip(w) {
+            p.data_mut().copy_from_slice(w);
+        }
+        params
     }
 }
 

@@ -41,7 +41,8 @@
 //!
 //! **Size.** The body is one function per program: rustc's time grows
 //! faster than linearly with a function's size (see BENCHMARKS.md), and
-//! past [`MAX_NODES`] live nodes emitting is an error.
+//! past [`MAX_NODES`] live nodes emitting is an error. (Splitting bodies
+//! into `#[inline(never)]` chunks is not done yet.)
 //!
 //! [`Op::emit_forward`]: crate::tape::op
 
@@ -52,11 +53,12 @@ use crate::tape::Var;
 pub use crate::tape::emit_cx::f64_literal;
 use std::fmt;
 
-/// Most live nodes one generated function may hold. Straight-line code of
-/// about 5 nodes a line-pair takes rustc about a second per thousand nodes
-/// at `-O`, superlinearly; past this it is minutes (measured in
-/// BENCHMARKS.md), so record a loop's body once instead.
-pub const MAX_NODES: usize = 20_000;
+/// Most live nodes one generated function may hold. rustc's time on one
+/// straight-line function grows faster than its size: at `-O`, 0.24 s for
+/// 100 nodes, 1.1 s for 1,000, 38 s for 10,000 (`tests/emit_cost.rs`,
+/// BENCHMARKS.md). Past this, record a loop's body once instead of its
+/// unrolling.
+pub const MAX_NODES: usize = 10_000;
 
 /// Why a program could not be emitted.
 ///

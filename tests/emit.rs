@@ -69,12 +69,15 @@ fn the_neuron_is_bit_identical_to_the_tape() {
         assert_eq!(neuron::neuron(v[0], v[1], v[2], v[3], v[4]).to_bits(), want.0);
         assert_eq!((y.to_bits(), d.iter().map(|x| vec![x.to_bits()]).collect::<Vec<_>>()), want, "at {v:?}");
     }
-    // micrograd's published numbers for this neuron: o = 0.7071, dw1 = 1.0, dx1 = -1.5.
+    // micrograd's published numbers for this neuron: o = 0.7071 (1/sqrt 2), dw1 = 1.0, dx1 = -1.5.
     let mut d = [0.0; 5];
     let [d0, d1, d2, d3, d4] = &mut d;
     let [x1, x2, w1, w2, b] = programs::NEURON_AT;
     let o = neuron::neuron_grad(x1, x2, w1, w2, b, d0, d1, d2, d3, d4);
-    assert!((o - 0.7071).abs() < 1e-4 && (d[2] - 1.0).abs() < 1e-4 && (d[0] + 1.5).abs() < 1e-4, "{o} {d:?}");
+    assert!(
+        (o - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-4 && (d[2] - 1.0).abs() < 1e-4 && (d[0] + 1.5).abs() < 1e-4,
+        "{o} {d:?}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 /// `neuron`: node 9 (`o`, tanh) of a tape of 10 nodes, 10 of which it depends on.
 /// Differentiated with respect to: `x1` [], `x2` [], `w1` [], `w2` [], `b` [].
 /// Inputs without gradient: none.
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn neuron(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> f64 {
     // 5: mul(x1, w1)
     let x1w1 = x1 * w1;
@@ -19,7 +19,7 @@ pub fn neuron(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> f64 {
 }
 
 /// `neuron` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn neuron_grad(x1: f64, x2: f64, w1: f64, w2: f64, b: f64, d_x1: &mut f64, d_x2: &mut f64, d_w1: &mut f64, d_w2: &mut f64, d_b: &mut f64) -> f64 {
     // 5: mul(x1, w1)
     let x1w1 = x1 * w1;

@@ -3,7 +3,7 @@
 /// `pendulum`: node 1001 (`q`, add) of a tape of 1002 nodes, 1002 of which it depends on.
 /// Differentiated with respect to: `q0` [], `p0` [].
 /// Inputs without gradient: none.
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn pendulum(q0: f64, p0: f64) -> f64 {
     // 2: sin(q0)
     let v2 = q0.sin();
@@ -2009,7 +2009,7 @@ pub fn pendulum(q0: f64, p0: f64) -> f64 {
 }
 
 /// `pendulum` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::needless_range_loop, clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments, clippy::approx_constant, clippy::assign_op_pattern, clippy::neg_multiply, clippy::identity_op, clippy::double_parens, clippy::manual_memcpy, unused_parens, unused_mut, unused_variables)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn pendulum_grad(q0: f64, p0: f64, d_q0: &mut f64, d_p0: &mut f64) -> f64 {
     // 2: sin(q0)
     let v2 = q0.sin();

@@ -64,7 +64,7 @@ macro_rules! with_source {
         $(#[$m])* $vis fn $name($($args)*) -> f64 $body
         #[doc = concat!("The source of `", stringify!($name), "`, for generated code (`crate::emit`).")]
         $vis const $src: &str = concat!(
-            "#[inline(always)]\nfn ", stringify!($name), "(", stringify!($($args)*), ") -> f64 ", stringify!($body)
+            "#[inline(always)]\n#[allow(clippy::all)]\nfn ", stringify!($name), "(", stringify!($($args)*), ") -> f64 ", stringify!($body)
         );
     };
 }

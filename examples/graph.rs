@@ -20,8 +20,16 @@ struct Args {
     out: PathBuf,
 }
 
-fn main() -> std::io::Result<()> {
-    let args = Args::parse();
+fn main() {
+    // errors printed with their messages, not in Debug form as returning
+    // them from main would
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
 
     // micrograd's neuron, with the same numbers and labels.
@@ -42,7 +50,7 @@ fn main() -> std::io::Result<()> {
     write_graph(&args.out, "neuron", &grads)?;
 
     // The notes' sine network on one sample (x = 1, t = sin 1), loss 0.5 (y - t)^2.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let tape = Tape::new();
     let x = tape.constant(Tensor::from_vec(vec![1.0], &[1, 1])).named("x");
     let t = tape.constant(Tensor::from_vec(vec![1f64.sin()], &[1, 1])).named("t");

@@ -9,7 +9,7 @@
 //! ```
 //! use rand::SeedableRng;
 //! use tapegrad::notes::{compiled::CompiledSgd, sine::{Engine, TapeSgd, network}};
-//! let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+//! let mlp = network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 //! let (mut c, mut t) = (CompiledSgd::start(mlp.clone()), TapeSgd::start(mlp));
 //! for k in 0..10 {
 //!     let x = 0.3 * k as f64;
@@ -43,7 +43,7 @@ pub const HIDDEN: usize = 3;
 /// assert!(src.contains("pub fn sine_step_grad("));
 /// ```
 pub fn sine_step_module() -> Result<Module, EmitError> {
-    let mlp = network(HIDDEN, &mut rand::rngs::StdRng::seed_from_u64(0));
+    let mlp = network(HIDDEN, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     let tape = Tape::new();
     let vars = mlp.params().on_tape(&tape);
     let x = tape.constant_from_slice(&[0.0], &[1, 1]).named("x");

@@ -10,7 +10,7 @@ mod gemm;
 mod math;
 mod shape;
 
-pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_with};
+pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use gemm::{gemm_is_small, gemm_of_checked_shapes};
 pub(crate) use math::{
     MAX_KEEP_NAN_SRC, SIGN_SRC, binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into,

@@ -171,6 +171,45 @@ fn axis_backward(cx: &mut BackwardCx<'_>, mean: bool) {
     }
 }
 
+/// The axis's (outer, n, inner) and the mean's scale, as the op computes them.
+fn emit_axis(cx: &EmitCx<'_>, mean: bool) -> ((usize, usize, usize), String) {
+    let (outer, n, inner) = split_axis(&cx.inputs[0].shape, cx.params.axis as usize);
+    ((outer, n, inner), crate::tape::emit_cx::f64_literal(if mean { 1.0 / n as f64 } else { 1.0 }))
+}
+
+/// [`axis_forward`] as code.
+fn emit_axis_forward(cx: &mut EmitCx<'_>, mean: bool) {
+    let ((outer, n, inner), scale) = emit_axis(cx, mean);
+    let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+    let zero = if y.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", y.len()) };
+    cx.line(format!("let mut {} = {zero};", y.name));
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for k in 0..{n} {{"));
+    cx.line(format!("        for i in 0..{inner} {{"));
+    let (yi, xi) = (y.at(&format!("o * {inner} + i")), x.at(&format!("(o * {n} + k) * {inner} + i")));
+    cx.line(format!("            {yi} += {xi};"));
+    cx.line("        }");
+    cx.line("    }");
+    cx.line("}");
+    if mean {
+        cx.each(y.len(), |i| format!("{} *= {scale};", y.at(i)));
+    }
+}
+
+/// [`axis_backward`] as code.
+fn emit_axis_backward(cx: &mut EmitCx<'_>, mean: bool) {
+    let ((outer, n, inner), scale) = emit_axis(cx, mean);
+    let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return };
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for k in 0..{n} {{"));
+    cx.line(format!("        for i in 0..{inner} {{"));
+    let (di, ui) = (dx.at(&format!("(o * {n} + k) * {inner} + i")), dy.at(&format!("o * {inner} + i")));
+    cx.line(format!("            {di} += {ui} * {scale};"));
+    cx.line("        }");
+    cx.line("    }");
+    cx.line("}");
+}
+
 /// The differentiable form of [`axis_backward`]: the upstream gradient
 /// with the reduced axis put back (extent 1), scaled, then broadcast along it.
 fn axis_backward_var<'t>(cx: &VarCx<'t>, upstream: Var<'t>, mean: bool) -> Option<VarGrads<'t>> {
@@ -206,6 +245,17 @@ impl<const MEAN: bool> Op for AxisReduce<MEAN> {
     }
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         axis_backward_var(cx, upstream, MEAN)
+    }
+
+    /// `sum_axis_into`'s loops (from 0.0, `k` order), then `*= 1/n` for mean.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        emit_axis_forward(cx, MEAN);
+        Some(())
+    }
+    /// `d_x[o, k, i] += d_y[o, i] * scale`, as `axis_backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        emit_axis_backward(cx, MEAN);
+        Some(())
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let axis = cx.params().axis;

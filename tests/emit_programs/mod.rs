@@ -97,6 +97,7 @@ const UNARY: &[(&str, Unary)] = &[
     ("neg", |x| -x),
     ("scalars", |x| 2.5 - x / 3.0 + 0.25 * x),
     ("rdiv", |x| 1.0 / (x.square() + 1.0)),
+    ("detach", |x| x.detach() * x),
 ];
 
 type Binary = for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>;
@@ -130,17 +131,19 @@ pub fn random_program<'t>(tape: &'t Tape, k: usize, args: [&[f64]; 4]) -> (Var<'
                 if rng.random_bool(0.5) { f(x, other) } else { f(other, x) }
             }
             8 => {
-                if rng.random_bool(0.5) {
-                    x.sum()
-                } else {
-                    x.mean()
+                let (axis, keep) = (x.shape().len().saturating_sub(1), rng.random_bool(0.5));
+                match (x.shape().is_empty(), rng.random_range(0..4)) {
+                    (false, 0) => x.sum_axis(axis, keep),
+                    (false, 1) => x.mean_axis(0, keep),
+                    (_, 2) => x.mean(),
+                    _ => x.sum(),
                 }
             }
             _ => {
-                // matmul: [2, 3] x [3] as [3, 1], or a row by the matrix's transpose.
+                // matmul: [2, 3] x [3] as [3, 1] (through `reshape`; `t` twice).
                 let m = vars[3];
                 let v = vars[2].reshape(&[3, 1]);
-                if x.shape().as_slice() == [2, 3] { x.matmul(v) } else { m.matmul(v) }
+                if x.shape().as_slice() == [2, 3] { x.matmul(v) } else { m.t().t().matmul(v) }
             }
         };
         pool.push(y);

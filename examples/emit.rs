@@ -16,14 +16,26 @@
 //! cargo run --example emit -- --all   # the whole generated module
 //! ```
 
+use clap::Parser;
 use tapegrad::notes::compiled::sine_step_module;
+
+#[derive(Parser)]
+#[command(
+    about = "Print the backward pass the tape derived for the notes' 1-3-1 network, as Rust, beside the notes' hand-written one"
+)]
+struct Args {
+    /// Print the whole generated module (helpers, value and gradient functions) instead.
+    #[arg(long)]
+    all: bool,
+}
 
 /// The hand-written layers, read from their source file.
 const MANUAL: &str = include_str!("../src/notes/manual.rs");
 
 fn main() {
+    let args = Args::parse();
     let src = sine_step_module().expect("every op of the notes' network has an emit rule").to_source();
-    if std::env::args().any(|a| a == "--all") {
+    if args.all {
         println!("{src}");
         return;
     }

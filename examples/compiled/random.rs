@@ -9,6 +9,10 @@ fn stable_sigmoid(x: f64) -> f64 {
 
 #[inline(always)]
 #[allow(clippy::all)]
+fn relu(x: f64) -> f64 { if x > 0.0 || x.is_nan() { x } else { 0.0 } }
+
+#[inline(always)]
+#[allow(clippy::all)]
 fn sign(x: f64) -> f64 { if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 } }
 
 #[inline(always)]
@@ -17,693 +21,618 @@ fn max_keep_nan(a: f64, b: f64) -> f64 { if a.is_nan() || b.is_nan() { a + b } e
 
 #[inline(always)]
 #[allow(clippy::all)]
-fn relu(x: f64) -> f64 { if x > 0.0 || x.is_nan() { x } else { 0.0 } }
-
-#[inline(always)]
-#[allow(clippy::all)]
 fn stable_softplus(x: f64) -> f64 { relu(x) + (-x.abs()).exp().ln_1p() }
 
-/// `prog_0`: node 55 (`out`, add) of a tape of 56 nodes, 56 of which it depends on.
+/// `prog_0`: node 50 (`out`, add) of a tape of 51 nodes, 51 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: square(m)
+    // 4: neg(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] * m[i];
+        v4[i] = -m[i];
     }
-    // 5: add_scalar(1)(v4)
+    // 5: neg(m)
     let mut v5 = [0.0f64; 6];
     for i in 0..6 {
-        v5[i] = v4[i] + 1.0;
+        v5[i] = -m[i];
     }
-    // 6: powf(1.5)(v5)
-    let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[i].powf(1.5);
-    }
-    // 7: square(m)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = m[i] * m[i];
-    }
-    // 8: add_scalar(1)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 1.0;
-    }
-    // 9: powf(1.5)(v8)
+    // 6: square(b)
+    let v6 = b * b;
+    // 7: add_scalar(1)(v6)
+    let v7 = v6 + 1.0;
+    // 8: rdiv_scalar(1)(v7)
+    let v8 = 1.0 / v7;
+    // 9: powi(3)(v5)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v8[i].powf(1.5);
+        v9[i] = v5[i].powi(3.0 as i32);
     }
-    // 10: div_scalar(3)(b)
-    let v10 = b / 3.0;
-    // 11: rsub_scalar(2.5)(v10)
-    let v11 = 2.5 - v10;
-    // 12: mul_scalar(0.25)(b)
-    let v12 = b * 0.25;
-    // 13: add(v11, v12)
-    let v13 = v11 + v12;
-    // 14: clamp_min(-0.5)(v9)
+    // 10: mul(v8, a)
+    let v10 = v8 * a;
+    // 11: tanh(v4)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v4[i].tanh();
+    }
+    // 12: square(v4)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v4[i] * v4[i];
+    }
+    // 13: add_scalar(1)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 1.0;
+    }
+    // 14: div(v4, v13)
     let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = if v9[i] < (-0.5) { (-0.5) } else { v9[i] };
+        v14[i] = v4[i] / v13[i];
     }
-    // 15: clamp_max(0.7)(v14)
+    // 15: sub(v5, v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = if v14[i] > 0.7 { 0.7 } else { v14[i] };
+        v15[i] = v5[i] - v14[i];
     }
-    // 16: mul(v13, a)
-    let v16 = v13 * a;
-    // 17: tanh(v6)
-    let mut v17 = [0.0f64; 6];
+    // 16: sin(v5)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v6[i].tanh();
+        v16[i] = v5[i].sin();
     }
-    // 18: square(v6)
+    // 17: constant [2, 3]
+    let v17: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+    // 18: where(v17, v5, v16)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v6[i] * v6[i];
+        v18[i] = if v17[i] != 0.0 { v5[i] } else { v16[i] };
     }
-    // 19: add_scalar(1)(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = v18[i] + 1.0;
-    }
-    // 20: div(v6, v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v6[i] / v19[i];
-    }
-    // 21: sub(v9, v20)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = v9[i] - v20[i];
-    }
-    // 22: detach(v9)
-    let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = v9[i];
-    }
-    // 23: mul(v22, v9)
-    let mut v23 = [0.0f64; 6];
-    for i in 0..6 {
-        v23[i] = v22[i] * v9[i];
-    }
-    // 24: add(v, v13)
-    let mut v24 = [0.0f64; 3];
+    // 19: add(v, v8)
+    let mut v19 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v24[r * 1 + j] = v[r * 1 + j] + v13;
+            v19[r * 1 + j] = v[r * 1 + j] + v8;
         }
     }
-    // 25: square(v20)
-    let mut v25 = [0.0f64; 6];
+    // 20: square(v14)
+    let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v20[i] * v20[i];
+        v20[i] = v14[i] * v14[i];
     }
-    // 26: sum_axis(axis=1, keepdim=true)(v21)
-    let mut v26 = [0.0f64; 2];
+    // 21: sum_axis(axis=1, keepdim=true)(v15)
+    let mut v21 = [0.0f64; 2];
     for o in 0..2 {
         for k in 0..3 {
             for i in 0..1 {
-                v26[o * 1 + i] += v21[(o * 3 + k) * 1 + i];
+                v21[o * 1 + i] += v15[(o * 3 + k) * 1 + i];
             }
         }
     }
-    // 27: tanh(v)
-    let mut v27 = [0.0f64; 3];
+    // 22: tanh(v)
+    let mut v22 = [0.0f64; 3];
     for i in 0..3 {
-        v27[i] = v[i].tanh();
+        v22[i] = v[i].tanh();
     }
-    // 28: sub(v25, v9)
-    let mut v28 = [0.0f64; 6];
+    // 23: sub(v20, v5)
+    let mut v23 = [0.0f64; 6];
     for i in 0..6 {
-        v28[i] = v25[i] - v9[i];
+        v23[i] = v20[i] - v5[i];
     }
-    // 29: sum(v6)
+    // 24: sum(v4)
+    let mut v24 = -0.0f64;
+    for i in 0..6 {
+        v24 += v4[i];
+    }
+    // 25: sum(v5)
+    let mut v25 = -0.0f64;
+    for i in 0..6 {
+        v25 += v5[i];
+    }
+    // 26: add(v24, v25)
+    let v26 = v24 + v25;
+    // 27: sum(v8)
+    let mut v27 = -0.0f64;
+    v27 += v8;
+    // 28: add(v26, v27)
+    let v28 = v26 + v27;
+    // 29: sum(v9)
     let mut v29 = -0.0f64;
     for i in 0..6 {
-        v29 += v6[i];
+        v29 += v9[i];
     }
-    // 30: sum(v9)
-    let mut v30 = -0.0f64;
+    // 30: add(v28, v29)
+    let v30 = v28 + v29;
+    // 31: sum(v10)
+    let mut v31 = -0.0f64;
+    v31 += v10;
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: sum(v11)
+    let mut v33 = -0.0f64;
     for i in 0..6 {
-        v30 += v9[i];
+        v33 += v11[i];
     }
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v13)
-    let mut v32 = -0.0f64;
-    v32 += v13;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v15)
-    let mut v34 = -0.0f64;
+    // 34: add(v32, v33)
+    let v34 = v32 + v33;
+    // 35: sum(v14)
+    let mut v35 = -0.0f64;
     for i in 0..6 {
-        v34 += v15[i];
+        v35 += v14[i];
     }
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v16)
-    let mut v36 = -0.0f64;
-    v36 += v16;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v17)
-    let mut v38 = -0.0f64;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v15)
+    let mut v37 = -0.0f64;
     for i in 0..6 {
-        v38 += v17[i];
+        v37 += v15[i];
     }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v20)
-    let mut v40 = -0.0f64;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v18)
+    let mut v39 = -0.0f64;
     for i in 0..6 {
-        v40 += v20[i];
+        v39 += v18[i];
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v21)
-    let mut v42 = -0.0f64;
-    for i in 0..6 {
-        v42 += v21[i];
-    }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v23)
-    let mut v44 = -0.0f64;
-    for i in 0..6 {
-        v44 += v23[i];
-    }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v24)
-    let mut v46 = -0.0f64;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v19)
+    let mut v41 = -0.0f64;
     for i in 0..3 {
-        v46 += v24[i];
+        v41 += v19[i];
     }
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v25)
-    let mut v48 = -0.0f64;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v20)
+    let mut v43 = -0.0f64;
     for i in 0..6 {
-        v48 += v25[i];
+        v43 += v20[i];
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v26)
-    let mut v50 = -0.0f64;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v21)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v50 += v26[i];
+        v45 += v21[i];
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v27)
-    let mut v52 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v22)
+    let mut v47 = -0.0f64;
     for i in 0..3 {
-        v52 += v27[i];
+        v47 += v22[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v23)
+    let mut v49 = -0.0f64;
     for i in 0..6 {
-        v54 += v28[i];
+        v49 += v23[i];
     }
-    // 55: add(v53, v54)
-    let out = v53 + v54;
+    // 50: add(v48, v49)
+    let out = v48 + v49;
     out
 }
 
 /// `prog_0` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: square(m)
+    // 4: neg(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] * m[i];
+        v4[i] = -m[i];
     }
-    // 5: add_scalar(1)(v4)
+    // 5: neg(m)
     let mut v5 = [0.0f64; 6];
     for i in 0..6 {
-        v5[i] = v4[i] + 1.0;
+        v5[i] = -m[i];
     }
-    // 6: powf(1.5)(v5)
-    let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[i].powf(1.5);
-    }
-    // 7: square(m)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = m[i] * m[i];
-    }
-    // 8: add_scalar(1)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 1.0;
-    }
-    // 9: powf(1.5)(v8)
+    // 6: square(b)
+    let v6 = b * b;
+    // 7: add_scalar(1)(v6)
+    let v7 = v6 + 1.0;
+    // 8: rdiv_scalar(1)(v7)
+    let v8 = 1.0 / v7;
+    // 9: powi(3)(v5)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v8[i].powf(1.5);
+        v9[i] = v5[i].powi(3.0 as i32);
     }
-    // 10: div_scalar(3)(b)
-    let v10 = b / 3.0;
-    // 11: rsub_scalar(2.5)(v10)
-    let v11 = 2.5 - v10;
-    // 12: mul_scalar(0.25)(b)
-    let v12 = b * 0.25;
-    // 13: add(v11, v12)
-    let v13 = v11 + v12;
-    // 14: clamp_min(-0.5)(v9)
+    // 10: mul(v8, a)
+    let v10 = v8 * a;
+    // 11: tanh(v4)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v4[i].tanh();
+    }
+    // 12: square(v4)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v4[i] * v4[i];
+    }
+    // 13: add_scalar(1)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 1.0;
+    }
+    // 14: div(v4, v13)
     let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = if v9[i] < (-0.5) { (-0.5) } else { v9[i] };
+        v14[i] = v4[i] / v13[i];
     }
-    // 15: clamp_max(0.7)(v14)
+    // 15: sub(v5, v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = if v14[i] > 0.7 { 0.7 } else { v14[i] };
+        v15[i] = v5[i] - v14[i];
     }
-    // 16: mul(v13, a)
-    let v16 = v13 * a;
-    // 17: tanh(v6)
-    let mut v17 = [0.0f64; 6];
+    // 16: sin(v5)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v6[i].tanh();
+        v16[i] = v5[i].sin();
     }
-    // 18: square(v6)
+    // 17: constant [2, 3]
+    let v17: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+    // 18: where(v17, v5, v16)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v6[i] * v6[i];
+        v18[i] = if v17[i] != 0.0 { v5[i] } else { v16[i] };
     }
-    // 19: add_scalar(1)(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = v18[i] + 1.0;
-    }
-    // 20: div(v6, v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v6[i] / v19[i];
-    }
-    // 21: sub(v9, v20)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = v9[i] - v20[i];
-    }
-    // 22: detach(v9)
-    let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = v9[i];
-    }
-    // 23: mul(v22, v9)
-    let mut v23 = [0.0f64; 6];
-    for i in 0..6 {
-        v23[i] = v22[i] * v9[i];
-    }
-    // 24: add(v, v13)
-    let mut v24 = [0.0f64; 3];
+    // 19: add(v, v8)
+    let mut v19 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v24[r * 1 + j] = v[r * 1 + j] + v13;
+            v19[r * 1 + j] = v[r * 1 + j] + v8;
         }
     }
-    // 25: square(v20)
-    let mut v25 = [0.0f64; 6];
+    // 20: square(v14)
+    let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v20[i] * v20[i];
+        v20[i] = v14[i] * v14[i];
     }
-    // 26: sum_axis(axis=1, keepdim=true)(v21)
-    let mut v26 = [0.0f64; 2];
+    // 21: sum_axis(axis=1, keepdim=true)(v15)
+    let mut v21 = [0.0f64; 2];
     for o in 0..2 {
         for k in 0..3 {
             for i in 0..1 {
-                v26[o * 1 + i] += v21[(o * 3 + k) * 1 + i];
+                v21[o * 1 + i] += v15[(o * 3 + k) * 1 + i];
             }
         }
     }
-    // 27: tanh(v)
-    let mut v27 = [0.0f64; 3];
+    // 22: tanh(v)
+    let mut v22 = [0.0f64; 3];
     for i in 0..3 {
-        v27[i] = v[i].tanh();
+        v22[i] = v[i].tanh();
     }
-    // 28: sub(v25, v9)
-    let mut v28 = [0.0f64; 6];
+    // 23: sub(v20, v5)
+    let mut v23 = [0.0f64; 6];
     for i in 0..6 {
-        v28[i] = v25[i] - v9[i];
+        v23[i] = v20[i] - v5[i];
     }
-    // 29: sum(v6)
+    // 24: sum(v4)
+    let mut v24 = -0.0f64;
+    for i in 0..6 {
+        v24 += v4[i];
+    }
+    // 25: sum(v5)
+    let mut v25 = -0.0f64;
+    for i in 0..6 {
+        v25 += v5[i];
+    }
+    // 26: add(v24, v25)
+    let v26 = v24 + v25;
+    // 27: sum(v8)
+    let mut v27 = -0.0f64;
+    v27 += v8;
+    // 28: add(v26, v27)
+    let v28 = v26 + v27;
+    // 29: sum(v9)
     let mut v29 = -0.0f64;
     for i in 0..6 {
-        v29 += v6[i];
+        v29 += v9[i];
     }
-    // 30: sum(v9)
-    let mut v30 = -0.0f64;
+    // 30: add(v28, v29)
+    let v30 = v28 + v29;
+    // 31: sum(v10)
+    let mut v31 = -0.0f64;
+    v31 += v10;
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: sum(v11)
+    let mut v33 = -0.0f64;
     for i in 0..6 {
-        v30 += v9[i];
+        v33 += v11[i];
     }
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v13)
-    let mut v32 = -0.0f64;
-    v32 += v13;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v15)
-    let mut v34 = -0.0f64;
+    // 34: add(v32, v33)
+    let v34 = v32 + v33;
+    // 35: sum(v14)
+    let mut v35 = -0.0f64;
     for i in 0..6 {
-        v34 += v15[i];
+        v35 += v14[i];
     }
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v16)
-    let mut v36 = -0.0f64;
-    v36 += v16;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v17)
-    let mut v38 = -0.0f64;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v15)
+    let mut v37 = -0.0f64;
     for i in 0..6 {
-        v38 += v17[i];
+        v37 += v15[i];
     }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v20)
-    let mut v40 = -0.0f64;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v18)
+    let mut v39 = -0.0f64;
     for i in 0..6 {
-        v40 += v20[i];
+        v39 += v18[i];
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v21)
-    let mut v42 = -0.0f64;
-    for i in 0..6 {
-        v42 += v21[i];
-    }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v23)
-    let mut v44 = -0.0f64;
-    for i in 0..6 {
-        v44 += v23[i];
-    }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v24)
-    let mut v46 = -0.0f64;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v19)
+    let mut v41 = -0.0f64;
     for i in 0..3 {
-        v46 += v24[i];
+        v41 += v19[i];
     }
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v25)
-    let mut v48 = -0.0f64;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v20)
+    let mut v43 = -0.0f64;
     for i in 0..6 {
-        v48 += v25[i];
+        v43 += v20[i];
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v26)
-    let mut v50 = -0.0f64;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v21)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v50 += v26[i];
+        v45 += v21[i];
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v27)
-    let mut v52 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v22)
+    let mut v47 = -0.0f64;
     for i in 0..3 {
-        v52 += v27[i];
+        v47 += v22[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v23)
+    let mut v49 = -0.0f64;
     for i in 0..6 {
-        v54 += v28[i];
+        v49 += v23[i];
     }
-    // 55: add(v53, v54)
-    let out = v53 + v54;
+    // 50: add(v48, v49)
+    let out = v48 + v49;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v53 = 0.0f64;
-    let mut d_v54 = 0.0f64;
-    // 55: add(v53, v54), backward
-    d_v53 += d_out * (1.0);
-    d_v54 += d_out * (1.0);
-    let mut d_v28 = [0.0f64; 6];
-    // 54: sum(v28), backward
-    for i in 0..6 {
-        d_v28[i] += d_v54;
-    }
-    let mut d_v51 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_v53 * (1.0);
-    d_v52 += d_v53 * (1.0);
-    let mut d_v27 = [0.0f64; 3];
-    // 52: sum(v27), backward
-    for i in 0..3 {
-        d_v27[i] += d_v52;
-    }
-    let mut d_v49 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v26 = [0.0f64; 2];
-    // 50: sum(v26), backward
-    for i in 0..2 {
-        d_v26[i] += d_v50;
-    }
-    let mut d_v47 = 0.0f64;
     let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v25 = [0.0f64; 6];
-    // 48: sum(v25), backward
-    for i in 0..6 {
-        d_v25[i] += d_v48;
-    }
-    let mut d_v45 = 0.0f64;
-    let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v24 = [0.0f64; 3];
-    // 46: sum(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v46;
-    }
-    let mut d_v43 = 0.0f64;
-    let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
+    let mut d_v49 = 0.0f64;
+    // 50: add(v48, v49), backward
+    d_v48 += d_out * (1.0);
+    d_v49 += d_out * (1.0);
     let mut d_v23 = [0.0f64; 6];
-    // 44: sum(v23), backward
+    // 49: sum(v23), backward
     for i in 0..6 {
-        d_v23[i] += d_v44;
+        d_v23[i] += d_v49;
     }
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v21 = [0.0f64; 6];
-    // 42: sum(v21), backward
-    for i in 0..6 {
-        d_v21[i] += d_v42;
-    }
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v20 = [0.0f64; 6];
-    // 40: sum(v20), backward
-    for i in 0..6 {
-        d_v20[i] += d_v40;
-    }
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v17 = [0.0f64; 6];
-    // 38: sum(v17), backward
-    for i in 0..6 {
-        d_v17[i] += d_v38;
-    }
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 36: sum(v16), backward
-    d_v16 += d_v36;
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v15 = [0.0f64; 6];
-    // 34: sum(v15), backward
-    for i in 0..6 {
-        d_v15[i] += d_v34;
-    }
-    let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 32: sum(v13), backward
-    d_v13 += d_v32;
-    let mut d_v29 = 0.0f64;
-    let mut d_v30 = 0.0f64;
-    // 31: add(v29, v30), backward
-    d_v29 += d_v31 * (1.0);
-    d_v30 += d_v31 * (1.0);
-    let mut d_v9 = [0.0f64; 6];
-    // 30: sum(v9), backward
-    for i in 0..6 {
-        d_v9[i] += d_v30;
-    }
-    let mut d_v6 = [0.0f64; 6];
-    // 29: sum(v6), backward
-    for i in 0..6 {
-        d_v6[i] += d_v29;
-    }
-    // 28: sub(v25, v9), backward
-    for i in 0..6 {
-        d_v25[i] += d_v28[i] * (1.0);
-    }
-    for i in 0..6 {
-        d_v9[i] += d_v28[i] * (-1.0);
-    }
-    // 27: tanh(v), backward
+    let mut d_v46 = 0.0f64;
+    let mut d_v47 = 0.0f64;
+    // 48: add(v46, v47), backward
+    d_v46 += d_v48 * (1.0);
+    d_v47 += d_v48 * (1.0);
+    let mut d_v22 = [0.0f64; 3];
+    // 47: sum(v22), backward
     for i in 0..3 {
-        d_v[i] += d_v27[i] * (1.0 - v27[i] * v27[i]);
+        d_v22[i] += d_v47;
     }
-    // 26: sum_axis(axis=1, keepdim=true)(v21), backward
+    let mut d_v44 = 0.0f64;
+    let mut d_v45 = 0.0f64;
+    // 46: add(v44, v45), backward
+    d_v44 += d_v46 * (1.0);
+    d_v45 += d_v46 * (1.0);
+    let mut d_v21 = [0.0f64; 2];
+    // 45: sum(v21), backward
+    for i in 0..2 {
+        d_v21[i] += d_v45;
+    }
+    let mut d_v42 = 0.0f64;
+    let mut d_v43 = 0.0f64;
+    // 44: add(v42, v43), backward
+    d_v42 += d_v44 * (1.0);
+    d_v43 += d_v44 * (1.0);
+    let mut d_v20 = [0.0f64; 6];
+    // 43: sum(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v43;
+    }
+    let mut d_v40 = 0.0f64;
+    let mut d_v41 = 0.0f64;
+    // 42: add(v40, v41), backward
+    d_v40 += d_v42 * (1.0);
+    d_v41 += d_v42 * (1.0);
+    let mut d_v19 = [0.0f64; 3];
+    // 41: sum(v19), backward
+    for i in 0..3 {
+        d_v19[i] += d_v41;
+    }
+    let mut d_v38 = 0.0f64;
+    let mut d_v39 = 0.0f64;
+    // 40: add(v38, v39), backward
+    d_v38 += d_v40 * (1.0);
+    d_v39 += d_v40 * (1.0);
+    let mut d_v18 = [0.0f64; 6];
+    // 39: sum(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v39;
+    }
+    let mut d_v36 = 0.0f64;
+    let mut d_v37 = 0.0f64;
+    // 38: add(v36, v37), backward
+    d_v36 += d_v38 * (1.0);
+    d_v37 += d_v38 * (1.0);
+    let mut d_v15 = [0.0f64; 6];
+    // 37: sum(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v37;
+    }
+    let mut d_v34 = 0.0f64;
+    let mut d_v35 = 0.0f64;
+    // 36: add(v34, v35), backward
+    d_v34 += d_v36 * (1.0);
+    d_v35 += d_v36 * (1.0);
+    let mut d_v14 = [0.0f64; 6];
+    // 35: sum(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v35;
+    }
+    let mut d_v32 = 0.0f64;
+    let mut d_v33 = 0.0f64;
+    // 34: add(v32, v33), backward
+    d_v32 += d_v34 * (1.0);
+    d_v33 += d_v34 * (1.0);
+    let mut d_v11 = [0.0f64; 6];
+    // 33: sum(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v33;
+    }
+    let mut d_v30 = 0.0f64;
+    let mut d_v31 = 0.0f64;
+    // 32: add(v30, v31), backward
+    d_v30 += d_v32 * (1.0);
+    d_v31 += d_v32 * (1.0);
+    let mut d_v10 = 0.0f64;
+    // 31: sum(v10), backward
+    d_v10 += d_v31;
+    let mut d_v28 = 0.0f64;
+    let mut d_v29 = 0.0f64;
+    // 30: add(v28, v29), backward
+    d_v28 += d_v30 * (1.0);
+    d_v29 += d_v30 * (1.0);
+    let mut d_v9 = [0.0f64; 6];
+    // 29: sum(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v29;
+    }
+    let mut d_v26 = 0.0f64;
+    let mut d_v27 = 0.0f64;
+    // 28: add(v26, v27), backward
+    d_v26 += d_v28 * (1.0);
+    d_v27 += d_v28 * (1.0);
+    let mut d_v8 = 0.0f64;
+    // 27: sum(v8), backward
+    d_v8 += d_v27;
+    let mut d_v24 = 0.0f64;
+    let mut d_v25 = 0.0f64;
+    // 26: add(v24, v25), backward
+    d_v24 += d_v26 * (1.0);
+    d_v25 += d_v26 * (1.0);
+    let mut d_v5 = [0.0f64; 6];
+    // 25: sum(v5), backward
+    for i in 0..6 {
+        d_v5[i] += d_v25;
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 24: sum(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v24;
+    }
+    // 23: sub(v20, v5), backward
+    for i in 0..6 {
+        d_v20[i] += d_v23[i] * (1.0);
+    }
+    for i in 0..6 {
+        d_v5[i] += d_v23[i] * (-1.0);
+    }
+    // 22: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v22[i] * (1.0 - v22[i] * v22[i]);
+    }
+    // 21: sum_axis(axis=1, keepdim=true)(v15), backward
     for o in 0..2 {
         for k in 0..3 {
             for i in 0..1 {
-                d_v21[(o * 3 + k) * 1 + i] += d_v26[o * 1 + i] * 1.0;
+                d_v15[(o * 3 + k) * 1 + i] += d_v21[o * 1 + i] * 1.0;
             }
         }
     }
-    // 25: square(v20), backward
+    // 20: square(v14), backward
     for i in 0..6 {
-        d_v20[i] += d_v25[i] * (2.0 * v20[i]);
+        d_v14[i] += d_v20[i] * (2.0 * v14[i]);
     }
-    // 24: add(v, v13), backward
+    // 19: add(v, v8), backward
     for r in 0..3 {
         for j in 0..1 {
-            d_v[r * 1 + j] += d_v24[r * 1 + j] * (1.0);
+            d_v[r * 1 + j] += d_v19[r * 1 + j] * (1.0);
         }
     }
     for r in 0..3 {
         for j in 0..1 {
-            d_v13 += d_v24[r * 1 + j] * (1.0);
+            d_v8 += d_v19[r * 1 + j] * (1.0);
         }
     }
-    // 23: mul(v22, v9), backward
+    let mut d_v16 = [0.0f64; 6];
+    // 18: where(v17, v5, v16), backward
     for i in 0..6 {
-        d_v9[i] += d_v23[i] * (v22[i]);
-    }
-    // 21: sub(v9, v20), backward
-    for i in 0..6 {
-        d_v9[i] += d_v21[i] * (1.0);
+        if v17[i] != 0.0 { d_v5[i] += d_v18[i]; }
     }
     for i in 0..6 {
-        d_v20[i] += d_v21[i] * (-1.0);
+        if v17[i] == 0.0 { d_v16[i] += d_v18[i]; }
     }
-    let mut d_v19 = [0.0f64; 6];
-    // 20: div(v6, v19), backward
+    // 16: sin(v5), backward
     for i in 0..6 {
-        d_v6[i] += d_v20[i] * (1.0 / v19[i]);
+        d_v5[i] += d_v16[i] * (v5[i].cos());
+    }
+    // 15: sub(v5, v14), backward
+    for i in 0..6 {
+        d_v5[i] += d_v15[i] * (1.0);
     }
     for i in 0..6 {
-        d_v19[i] += d_v20[i] * (-v6[i] / (v19[i] * v19[i]));
+        d_v14[i] += d_v15[i] * (-1.0);
     }
-    let mut d_v18 = [0.0f64; 6];
-    // 19: add_scalar(1)(v18), backward
+    let mut d_v13 = [0.0f64; 6];
+    // 14: div(v4, v13), backward
     for i in 0..6 {
-        d_v18[i] += d_v19[i] * (1.0);
+        d_v4[i] += d_v14[i] * (1.0 / v13[i]);
     }
-    // 18: square(v6), backward
     for i in 0..6 {
-        d_v6[i] += d_v18[i] * (2.0 * v6[i]);
+        d_v13[i] += d_v14[i] * (-v4[i] / (v13[i] * v13[i]));
     }
-    // 17: tanh(v6), backward
+    let mut d_v12 = [0.0f64; 6];
+    // 13: add_scalar(1)(v12), backward
     for i in 0..6 {
-        d_v6[i] += d_v17[i] * (1.0 - v17[i] * v17[i]);
+        d_v12[i] += d_v13[i] * (1.0);
     }
-    // 16: mul(v13, a), backward
-    d_v13 += d_v16 * (a);
-    *d_a += d_v16 * (v13);
-    let mut d_v14 = [0.0f64; 6];
-    // 15: clamp_max(0.7)(v14), backward
+    // 12: square(v4), backward
     for i in 0..6 {
-        d_v14[i] += d_v15[i] * (if v14[i] <= 0.7 { 1.0 } else { 0.0 });
+        d_v4[i] += d_v12[i] * (2.0 * v4[i]);
     }
-    // 14: clamp_min(-0.5)(v9), backward
+    // 11: tanh(v4), backward
     for i in 0..6 {
-        d_v9[i] += d_v14[i] * (if v9[i] >= (-0.5) { 1.0 } else { 0.0 });
+        d_v4[i] += d_v11[i] * (1.0 - v11[i] * v11[i]);
     }
-    let mut d_v11 = 0.0f64;
-    let mut d_v12 = 0.0f64;
-    // 13: add(v11, v12), backward
-    d_v11 += d_v13 * (1.0);
-    d_v12 += d_v13 * (1.0);
-    // 12: mul_scalar(0.25)(b), backward
-    *d_b += d_v12 * (0.25);
-    let mut d_v10 = 0.0f64;
-    // 11: rsub_scalar(2.5)(v10), backward
-    d_v10 += d_v11 * (-1.0);
-    // 10: div_scalar(3)(b), backward
-    *d_b += d_v10 * (1.0 / 3.0);
-    let mut d_v8 = [0.0f64; 6];
-    // 9: powf(1.5)(v8), backward
+    // 10: mul(v8, a), backward
+    d_v8 += d_v10 * (a);
+    *d_a += d_v10 * (v8);
+    // 9: powi(3)(v5), backward
     for i in 0..6 {
-        d_v8[i] += d_v9[i] * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v8[i].powf(1.5 - 1.0) });
+        d_v5[i] += d_v9[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v5[i].powi(3.0 as i32 - 1), None => 3.0 * v5[i].powf(3.0 - 1.0) });
     }
-    let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(1)(v7), backward
+    let mut d_v7 = 0.0f64;
+    // 8: rdiv_scalar(1)(v7), backward
+    d_v7 += d_v8 * (-1.0 / (v7 * v7));
+    let mut d_v6 = 0.0f64;
+    // 7: add_scalar(1)(v6), backward
+    d_v6 += d_v7 * (1.0);
+    // 6: square(b), backward
+    *d_b += d_v6 * (2.0 * b);
+    // 5: neg(m), backward
     for i in 0..6 {
-        d_v7[i] += d_v8[i] * (1.0);
+        d_m[i] += d_v5[i] * (-1.0);
     }
-    // 7: square(m), backward
+    // 4: neg(m), backward
     for i in 0..6 {
-        d_m[i] += d_v7[i] * (2.0 * m[i]);
-    }
-    let mut d_v5 = [0.0f64; 6];
-    // 6: powf(1.5)(v5), backward
-    for i in 0..6 {
-        d_v5[i] += d_v6[i] * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v5[i].powf(1.5 - 1.0) });
-    }
-    let mut d_v4 = [0.0f64; 6];
-    // 5: add_scalar(1)(v4), backward
-    for i in 0..6 {
-        d_v4[i] += d_v5[i] * (1.0);
-    }
-    // 4: square(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v4[i] * (2.0 * m[i]);
+        d_m[i] += d_v4[i] * (-1.0);
     }
     out
 }
@@ -776,10 +705,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     }
     // 18: tanh(v9)
     let v18 = v9.tanh();
-    // 19: sigmoid(v16)
+    // 19: relu(v16)
     let mut v19 = [0.0f64; 2];
     for i in 0..2 {
-        v19[i] = stable_sigmoid(v16[i]);
+        v19[i] = relu(v16[i]);
     }
     // 20: reshape(v)
     let mut v20 = [0.0f64; 3];
@@ -805,10 +734,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
         }
         v23[i] = acc;
     }
-    // 24: abs(v12)
+    // 24: square(v12)
     let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v12[i].abs();
+        v24[i] = v12[i] * v12[i];
     }
     // 25: add(v17, v17)
     let mut v25 = [0.0f64; 3];
@@ -968,10 +897,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     }
     // 18: tanh(v9)
     let v18 = v9.tanh();
-    // 19: sigmoid(v16)
+    // 19: relu(v16)
     let mut v19 = [0.0f64; 2];
     for i in 0..2 {
-        v19[i] = stable_sigmoid(v16[i]);
+        v19[i] = relu(v16[i]);
     }
     // 20: reshape(v)
     let mut v20 = [0.0f64; 3];
@@ -997,10 +926,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         }
         v23[i] = acc;
     }
-    // 24: abs(v12)
+    // 24: square(v12)
     let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v12[i].abs();
+        v24[i] = v12[i] * v12[i];
     }
     // 25: add(v17, v17)
     let mut v25 = [0.0f64; 3];
@@ -1227,9 +1156,9 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         d_v17[i] += d_v25[i] * (1.0);
     }
-    // 24: abs(v12), backward
+    // 24: square(v12), backward
     for i in 0..3 {
-        d_v12[i] += d_v24[i] * (sign(v12[i]));
+        d_v12[i] += d_v24[i] * (2.0 * v12[i]);
     }
     let mut d_v22 = [0.0f64; 6];
     let mut d_v20 = [0.0f64; 3];
@@ -1261,9 +1190,9 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         d_v[i] += d_v20[i];
     }
-    // 19: sigmoid(v16), backward
+    // 19: relu(v16), backward
     for i in 0..2 {
-        d_v16[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
+        d_v16[i] += d_v19[i] * (if v16[i] > 0.0 { 1.0 } else { 0.0 });
     }
     // 18: tanh(v9), backward
     d_v9 += d_v18 * (1.0 - v18 * v18);
@@ -1337,7 +1266,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_2`: node 52 (`out`, add) of a tape of 53 nodes, 53 of which it depends on.
+/// `prog_2`: node 53 (`out`, add) of a tape of 54 nodes, 54 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -1417,97 +1346,99 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     let v19 = v12 - a;
     // 20: mul(v13, v12)
     let v20 = v13 * v12;
-    // 21: detach(v10)
-    let v21 = v10;
-    // 22: mul(v21, v10)
-    let v22 = v21 * v10;
-    // 23: tanh(v11)
-    let v23 = v11.tanh();
-    // 24: abs(v18)
-    let mut v24 = [0.0f64; 3];
+    // 21: sin(v10)
+    let v21 = v10.sin();
+    // 22: constant []
+    let v22 = 0.0;
+    // 23: where(v22, v10, v21)
+    let v23 = if v22 != 0.0 { v10 } else { v21 };
+    // 24: tanh(v11)
+    let v24 = v11.tanh();
+    // 25: abs(v18)
+    let mut v25 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v18[i].abs();
+        v25[i] = v18[i].abs();
     }
-    // 25: sin(a)
-    let v25 = a.sin();
-    // 26: sum(v6)
-    let mut v26 = -0.0f64;
-    for i in 0..3 {
-        v26 += v6[i];
-    }
-    // 27: sum(v9)
+    // 26: sin(a)
+    let v26 = a.sin();
+    // 27: sum(v6)
     let mut v27 = -0.0f64;
     for i in 0..3 {
-        v27 += v9[i];
+        v27 += v6[i];
     }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v10)
-    let mut v29 = -0.0f64;
-    v29 += v10;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v11)
-    let mut v31 = -0.0f64;
-    v31 += v11;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v12)
-    let mut v33 = -0.0f64;
-    v33 += v12;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v13)
-    let mut v35 = -0.0f64;
-    v35 += v13;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v17)
-    let mut v37 = -0.0f64;
+    // 28: sum(v9)
+    let mut v28 = -0.0f64;
+    for i in 0..3 {
+        v28 += v9[i];
+    }
+    // 29: add(v27, v28)
+    let v29 = v27 + v28;
+    // 30: sum(v10)
+    let mut v30 = -0.0f64;
+    v30 += v10;
+    // 31: add(v29, v30)
+    let v31 = v29 + v30;
+    // 32: sum(v11)
+    let mut v32 = -0.0f64;
+    v32 += v11;
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v12)
+    let mut v34 = -0.0f64;
+    v34 += v12;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v13)
+    let mut v36 = -0.0f64;
+    v36 += v13;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v17)
+    let mut v38 = -0.0f64;
     for i in 0..2 {
-        v37 += v17[i];
+        v38 += v17[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v18)
-    let mut v39 = -0.0f64;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v18)
+    let mut v40 = -0.0f64;
     for i in 0..3 {
-        v39 += v18[i];
+        v40 += v18[i];
     }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v19)
-    let mut v41 = -0.0f64;
-    v41 += v19;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
-    v43 += v20;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v22)
-    let mut v45 = -0.0f64;
-    v45 += v22;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    v47 += v23;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v19)
+    let mut v42 = -0.0f64;
+    v42 += v19;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v20)
+    let mut v44 = -0.0f64;
+    v44 += v20;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v23)
+    let mut v46 = -0.0f64;
+    v46 += v23;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v24)
+    let mut v48 = -0.0f64;
+    v48 += v24;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v25)
+    let mut v50 = -0.0f64;
     for i in 0..3 {
-        v49 += v24[i];
+        v50 += v25[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    v51 += v25;
-    // 52: add(v50, v51)
-    let out = v50 + v51;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v26)
+    let mut v52 = -0.0f64;
+    v52 += v26;
+    // 53: add(v51, v52)
+    let out = v51 + v52;
     out
 }
 
@@ -1589,230 +1520,236 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let v19 = v12 - a;
     // 20: mul(v13, v12)
     let v20 = v13 * v12;
-    // 21: detach(v10)
-    let v21 = v10;
-    // 22: mul(v21, v10)
-    let v22 = v21 * v10;
-    // 23: tanh(v11)
-    let v23 = v11.tanh();
-    // 24: abs(v18)
-    let mut v24 = [0.0f64; 3];
+    // 21: sin(v10)
+    let v21 = v10.sin();
+    // 22: constant []
+    let v22 = 0.0;
+    // 23: where(v22, v10, v21)
+    let v23 = if v22 != 0.0 { v10 } else { v21 };
+    // 24: tanh(v11)
+    let v24 = v11.tanh();
+    // 25: abs(v18)
+    let mut v25 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v18[i].abs();
+        v25[i] = v18[i].abs();
     }
-    // 25: sin(a)
-    let v25 = a.sin();
-    // 26: sum(v6)
-    let mut v26 = -0.0f64;
-    for i in 0..3 {
-        v26 += v6[i];
-    }
-    // 27: sum(v9)
+    // 26: sin(a)
+    let v26 = a.sin();
+    // 27: sum(v6)
     let mut v27 = -0.0f64;
     for i in 0..3 {
-        v27 += v9[i];
+        v27 += v6[i];
     }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v10)
-    let mut v29 = -0.0f64;
-    v29 += v10;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v11)
-    let mut v31 = -0.0f64;
-    v31 += v11;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v12)
-    let mut v33 = -0.0f64;
-    v33 += v12;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v13)
-    let mut v35 = -0.0f64;
-    v35 += v13;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v17)
-    let mut v37 = -0.0f64;
+    // 28: sum(v9)
+    let mut v28 = -0.0f64;
+    for i in 0..3 {
+        v28 += v9[i];
+    }
+    // 29: add(v27, v28)
+    let v29 = v27 + v28;
+    // 30: sum(v10)
+    let mut v30 = -0.0f64;
+    v30 += v10;
+    // 31: add(v29, v30)
+    let v31 = v29 + v30;
+    // 32: sum(v11)
+    let mut v32 = -0.0f64;
+    v32 += v11;
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v12)
+    let mut v34 = -0.0f64;
+    v34 += v12;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v13)
+    let mut v36 = -0.0f64;
+    v36 += v13;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v17)
+    let mut v38 = -0.0f64;
     for i in 0..2 {
-        v37 += v17[i];
+        v38 += v17[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v18)
-    let mut v39 = -0.0f64;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v18)
+    let mut v40 = -0.0f64;
     for i in 0..3 {
-        v39 += v18[i];
+        v40 += v18[i];
     }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v19)
-    let mut v41 = -0.0f64;
-    v41 += v19;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
-    v43 += v20;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v22)
-    let mut v45 = -0.0f64;
-    v45 += v22;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    v47 += v23;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v19)
+    let mut v42 = -0.0f64;
+    v42 += v19;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v20)
+    let mut v44 = -0.0f64;
+    v44 += v20;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v23)
+    let mut v46 = -0.0f64;
+    v46 += v23;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v24)
+    let mut v48 = -0.0f64;
+    v48 += v24;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v25)
+    let mut v50 = -0.0f64;
     for i in 0..3 {
-        v49 += v24[i];
+        v50 += v25[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    v51 += v25;
-    // 52: add(v50, v51)
-    let out = v50 + v51;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v26)
+    let mut v52 = -0.0f64;
+    v52 += v26;
+    // 53: add(v51, v52)
+    let out = v51 + v52;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v50 = 0.0f64;
     let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_out * (1.0);
+    let mut d_v52 = 0.0f64;
+    // 53: add(v51, v52), backward
     d_v51 += d_out * (1.0);
-    let mut d_v25 = 0.0f64;
-    // 51: sum(v25), backward
-    d_v25 += d_v51;
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v24 = [0.0f64; 3];
-    // 49: sum(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v49;
-    }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v23 = 0.0f64;
-    // 47: sum(v23), backward
-    d_v23 += d_v47;
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 45: sum(v22), backward
-    d_v22 += d_v45;
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 43: sum(v20), backward
-    d_v20 += d_v43;
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 41: sum(v19), backward
-    d_v19 += d_v41;
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v18 = [0.0f64; 3];
-    // 39: sum(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v39;
-    }
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v17 = [0.0f64; 2];
-    // 37: sum(v17), backward
-    for i in 0..2 {
-        d_v17[i] += d_v37;
-    }
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 35: sum(v13), backward
-    d_v13 += d_v35;
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 33: sum(v12), backward
-    d_v12 += d_v33;
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 31: sum(v11), backward
-    d_v11 += d_v31;
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 29: sum(v10), backward
-    d_v10 += d_v29;
+    d_v52 += d_out * (1.0);
     let mut d_v26 = 0.0f64;
-    let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
-    let mut d_v9 = [0.0f64; 3];
-    // 27: sum(v9), backward
+    // 52: sum(v26), backward
+    d_v26 += d_v52;
+    let mut d_v49 = 0.0f64;
+    let mut d_v50 = 0.0f64;
+    // 51: add(v49, v50), backward
+    d_v49 += d_v51 * (1.0);
+    d_v50 += d_v51 * (1.0);
+    let mut d_v25 = [0.0f64; 3];
+    // 50: sum(v25), backward
     for i in 0..3 {
-        d_v9[i] += d_v27;
+        d_v25[i] += d_v50;
+    }
+    let mut d_v47 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 49: add(v47, v48), backward
+    d_v47 += d_v49 * (1.0);
+    d_v48 += d_v49 * (1.0);
+    let mut d_v24 = 0.0f64;
+    // 48: sum(v24), backward
+    d_v24 += d_v48;
+    let mut d_v45 = 0.0f64;
+    let mut d_v46 = 0.0f64;
+    // 47: add(v45, v46), backward
+    d_v45 += d_v47 * (1.0);
+    d_v46 += d_v47 * (1.0);
+    let mut d_v23 = 0.0f64;
+    // 46: sum(v23), backward
+    d_v23 += d_v46;
+    let mut d_v43 = 0.0f64;
+    let mut d_v44 = 0.0f64;
+    // 45: add(v43, v44), backward
+    d_v43 += d_v45 * (1.0);
+    d_v44 += d_v45 * (1.0);
+    let mut d_v20 = 0.0f64;
+    // 44: sum(v20), backward
+    d_v20 += d_v44;
+    let mut d_v41 = 0.0f64;
+    let mut d_v42 = 0.0f64;
+    // 43: add(v41, v42), backward
+    d_v41 += d_v43 * (1.0);
+    d_v42 += d_v43 * (1.0);
+    let mut d_v19 = 0.0f64;
+    // 42: sum(v19), backward
+    d_v19 += d_v42;
+    let mut d_v39 = 0.0f64;
+    let mut d_v40 = 0.0f64;
+    // 41: add(v39, v40), backward
+    d_v39 += d_v41 * (1.0);
+    d_v40 += d_v41 * (1.0);
+    let mut d_v18 = [0.0f64; 3];
+    // 40: sum(v18), backward
+    for i in 0..3 {
+        d_v18[i] += d_v40;
+    }
+    let mut d_v37 = 0.0f64;
+    let mut d_v38 = 0.0f64;
+    // 39: add(v37, v38), backward
+    d_v37 += d_v39 * (1.0);
+    d_v38 += d_v39 * (1.0);
+    let mut d_v17 = [0.0f64; 2];
+    // 38: sum(v17), backward
+    for i in 0..2 {
+        d_v17[i] += d_v38;
+    }
+    let mut d_v35 = 0.0f64;
+    let mut d_v36 = 0.0f64;
+    // 37: add(v35, v36), backward
+    d_v35 += d_v37 * (1.0);
+    d_v36 += d_v37 * (1.0);
+    let mut d_v13 = 0.0f64;
+    // 36: sum(v13), backward
+    d_v13 += d_v36;
+    let mut d_v33 = 0.0f64;
+    let mut d_v34 = 0.0f64;
+    // 35: add(v33, v34), backward
+    d_v33 += d_v35 * (1.0);
+    d_v34 += d_v35 * (1.0);
+    let mut d_v12 = 0.0f64;
+    // 34: sum(v12), backward
+    d_v12 += d_v34;
+    let mut d_v31 = 0.0f64;
+    let mut d_v32 = 0.0f64;
+    // 33: add(v31, v32), backward
+    d_v31 += d_v33 * (1.0);
+    d_v32 += d_v33 * (1.0);
+    let mut d_v11 = 0.0f64;
+    // 32: sum(v11), backward
+    d_v11 += d_v32;
+    let mut d_v29 = 0.0f64;
+    let mut d_v30 = 0.0f64;
+    // 31: add(v29, v30), backward
+    d_v29 += d_v31 * (1.0);
+    d_v30 += d_v31 * (1.0);
+    let mut d_v10 = 0.0f64;
+    // 30: sum(v10), backward
+    d_v10 += d_v30;
+    let mut d_v27 = 0.0f64;
+    let mut d_v28 = 0.0f64;
+    // 29: add(v27, v28), backward
+    d_v27 += d_v29 * (1.0);
+    d_v28 += d_v29 * (1.0);
+    let mut d_v9 = [0.0f64; 3];
+    // 28: sum(v9), backward
+    for i in 0..3 {
+        d_v9[i] += d_v28;
     }
     let mut d_v6 = [0.0f64; 3];
-    // 26: sum(v6), backward
+    // 27: sum(v6), backward
     for i in 0..3 {
-        d_v6[i] += d_v26;
+        d_v6[i] += d_v27;
     }
-    // 25: sin(a), backward
-    *d_a += d_v25 * (a.cos());
-    // 24: abs(v18), backward
+    // 26: sin(a), backward
+    *d_a += d_v26 * (a.cos());
+    // 25: abs(v18), backward
     for i in 0..3 {
-        d_v18[i] += d_v24[i] * (sign(v18[i]));
+        d_v18[i] += d_v25[i] * (sign(v18[i]));
     }
-    // 23: tanh(v11), backward
-    d_v11 += d_v23 * (1.0 - v23 * v23);
-    // 22: mul(v21, v10), backward
-    d_v10 += d_v22 * (v21);
+    // 24: tanh(v11), backward
+    d_v11 += d_v24 * (1.0 - v24 * v24);
+    let mut d_v21 = 0.0f64;
+    // 23: where(v22, v10, v21), backward
+    if v22 != 0.0 { d_v10 += d_v23; }
+    if v22 == 0.0 { d_v21 += d_v23; }
+    // 21: sin(v10), backward
+    d_v10 += d_v21 * (v10.cos());
     // 20: mul(v13, v12), backward
     d_v13 += d_v20 * (v12);
     d_v12 += d_v20 * (v13);
@@ -1916,7 +1853,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_3`: node 56 (`out`, add) of a tape of 57 nodes, 56 of which it depends on.
+/// `prog_3`: node 58 (`out`, add) of a tape of 59 nodes, 58 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -1982,160 +1919,173 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..2 {
         v15[i] = v7[i].sin();
     }
-    // 16: clamp_min(-0.5)(v9)
-    let v16 = if v9 < (-0.5) { (-0.5) } else { v9 };
-    // 17: clamp_max(0.7)(v16)
-    let v17 = if v16 > 0.7 { 0.7 } else { v16 };
-    // 18: maximum(v11, v11)
-    let mut v18 = [0.0f64; 3];
+    // 16: powi(3)(v9)
+    let v16 = v9.powi(3.0 as i32);
+    // 17: maximum(v11, v11)
+    let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = max_keep_nan(v11[i], v11[i]);
+        v17[i] = max_keep_nan(v11[i], v11[i]);
     }
-    // 19: sum(v9)
-    let mut v19 = -0.0f64;
-    v19 += v9;
-    // 20: neg(m)
+    // 18: sum(v9)
+    let mut v18 = -0.0f64;
+    v18 += v9;
+    // 19: div_scalar(3)(m)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = m[i] / 3.0;
+    }
+    // 20: rsub_scalar(2.5)(v19)
     let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = -m[i];
+        v20[i] = 2.5 - v19[i];
     }
-    // 21: reshape(v)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = v[i];
+    // 21: mul_scalar(0.25)(m)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = m[i] * 0.25;
     }
-    // 22: t(m)
+    // 22: add(v20, v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = m[(i % 2) * 3 + i / 2];
+        v22[i] = v20[i] + v21[i];
     }
-    // 23: t(v22)
-    let mut v23 = [0.0f64; 6];
+    // 23: reshape(v)
+    let mut v23 = [0.0f64; 3];
+    for i in 0..3 {
+        v23[i] = v[i];
+    }
+    // 24: t(m)
+    let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = v22[(i % 3) * 2 + i / 3];
+        v24[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 24: matmul(v23, v21)
-    let mut v24 = [0.0f64; 2];
+    // 25: t(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[(i % 3) * 2 + i / 3];
+    }
+    // 26: matmul(v25, v23)
+    let mut v26 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v23[i * 3 + p] * v21[p];
+            acc += v25[i * 3 + p] * v23[p];
         }
-        v24[i] = acc;
+        v26[i] = acc;
     }
-    // 25: softplus(v20)
-    let mut v25 = [0.0f64; 6];
+    // 27: leaky_relu(0.1)(v22)
+    let mut v27 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = stable_softplus(v20[i]);
+        v27[i] = if v22[i] > 0.0 { v22[i] } else { 0.1 * v22[i] };
     }
-    // 26: div_scalar(3)(v14)
-    let mut v26 = [0.0f64; 3];
-    for i in 0..3 {
-        v26[i] = v14[i] / 3.0;
-    }
-    // 27: rsub_scalar(2.5)(v26)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = 2.5 - v26[i];
-    }
-    // 28: mul_scalar(0.25)(v14)
+    // 28: div_scalar(3)(v14)
     let mut v28 = [0.0f64; 3];
     for i in 0..3 {
-        v28[i] = v14[i] * 0.25;
+        v28[i] = v14[i] / 3.0;
     }
-    // 29: add(v27, v28)
+    // 29: rsub_scalar(2.5)(v28)
     let mut v29 = [0.0f64; 3];
     for i in 0..3 {
-        v29[i] = v27[i] + v28[i];
+        v29[i] = 2.5 - v28[i];
     }
-    // 30: sum(v7)
-    let mut v30 = -0.0f64;
-    for i in 0..2 {
-        v30 += v7[i];
-    }
-    // 31: sum(v8)
-    let mut v31 = -0.0f64;
+    // 30: mul_scalar(0.25)(v14)
+    let mut v30 = [0.0f64; 3];
     for i in 0..3 {
-        v31 += v8[i];
+        v30[i] = v14[i] * 0.25;
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v9)
+    // 31: add(v29, v30)
+    let mut v31 = [0.0f64; 3];
+    for i in 0..3 {
+        v31[i] = v29[i] + v30[i];
+    }
+    // 32: sum(v7)
+    let mut v32 = -0.0f64;
+    for i in 0..2 {
+        v32 += v7[i];
+    }
+    // 33: sum(v8)
     let mut v33 = -0.0f64;
-    v33 += v9;
+    for i in 0..3 {
+        v33 += v8[i];
+    }
     // 34: add(v32, v33)
     let v34 = v32 + v33;
-    // 35: sum(v10)
+    // 35: sum(v9)
     let mut v35 = -0.0f64;
-    v35 += v10;
+    v35 += v9;
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v11)
+    // 37: sum(v10)
     let mut v37 = -0.0f64;
-    for i in 0..3 {
-        v37 += v11[i];
-    }
+    v37 += v10;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v14)
+    // 39: sum(v11)
     let mut v39 = -0.0f64;
     for i in 0..3 {
-        v39 += v14[i];
+        v39 += v11[i];
     }
     // 40: add(v38, v39)
     let v40 = v38 + v39;
-    // 41: sum(v15)
+    // 41: sum(v14)
     let mut v41 = -0.0f64;
-    for i in 0..2 {
-        v41 += v15[i];
+    for i in 0..3 {
+        v41 += v14[i];
     }
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v17)
+    // 43: sum(v15)
     let mut v43 = -0.0f64;
-    v43 += v17;
+    for i in 0..2 {
+        v43 += v15[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v18)
+    // 45: sum(v16)
     let mut v45 = -0.0f64;
-    for i in 0..3 {
-        v45 += v18[i];
-    }
+    v45 += v16;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v19)
+    // 47: sum(v17)
     let mut v47 = -0.0f64;
-    v47 += v19;
+    for i in 0..3 {
+        v47 += v17[i];
+    }
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v20)
+    // 49: sum(v18)
     let mut v49 = -0.0f64;
-    for i in 0..6 {
-        v49 += v20[i];
-    }
+    v49 += v18;
     // 50: add(v48, v49)
     let v50 = v48 + v49;
-    // 51: sum(v24)
+    // 51: sum(v22)
     let mut v51 = -0.0f64;
-    for i in 0..2 {
-        v51 += v24[i];
+    for i in 0..6 {
+        v51 += v22[i];
     }
     // 52: add(v50, v51)
     let v52 = v50 + v51;
-    // 53: sum(v25)
+    // 53: sum(v26)
     let mut v53 = -0.0f64;
-    for i in 0..6 {
-        v53 += v25[i];
+    for i in 0..2 {
+        v53 += v26[i];
     }
     // 54: add(v52, v53)
     let v54 = v52 + v53;
-    // 55: sum(v29)
+    // 55: sum(v27)
     let mut v55 = -0.0f64;
-    for i in 0..3 {
-        v55 += v29[i];
+    for i in 0..6 {
+        v55 += v27[i];
     }
     // 56: add(v54, v55)
-    let out = v54 + v55;
+    let v56 = v54 + v55;
+    // 57: sum(v31)
+    let mut v57 = -0.0f64;
+    for i in 0..3 {
+        v57 += v31[i];
+    }
+    // 58: add(v56, v57)
+    let out = v56 + v57;
     out
 }
 
@@ -2203,367 +2153,395 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..2 {
         v15[i] = v7[i].sin();
     }
-    // 16: clamp_min(-0.5)(v9)
-    let v16 = if v9 < (-0.5) { (-0.5) } else { v9 };
-    // 17: clamp_max(0.7)(v16)
-    let v17 = if v16 > 0.7 { 0.7 } else { v16 };
-    // 18: maximum(v11, v11)
-    let mut v18 = [0.0f64; 3];
+    // 16: powi(3)(v9)
+    let v16 = v9.powi(3.0 as i32);
+    // 17: maximum(v11, v11)
+    let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = max_keep_nan(v11[i], v11[i]);
+        v17[i] = max_keep_nan(v11[i], v11[i]);
     }
-    // 19: sum(v9)
-    let mut v19 = -0.0f64;
-    v19 += v9;
-    // 20: neg(m)
+    // 18: sum(v9)
+    let mut v18 = -0.0f64;
+    v18 += v9;
+    // 19: div_scalar(3)(m)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = m[i] / 3.0;
+    }
+    // 20: rsub_scalar(2.5)(v19)
     let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = -m[i];
+        v20[i] = 2.5 - v19[i];
     }
-    // 21: reshape(v)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = v[i];
+    // 21: mul_scalar(0.25)(m)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = m[i] * 0.25;
     }
-    // 22: t(m)
+    // 22: add(v20, v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = m[(i % 2) * 3 + i / 2];
+        v22[i] = v20[i] + v21[i];
     }
-    // 23: t(v22)
-    let mut v23 = [0.0f64; 6];
+    // 23: reshape(v)
+    let mut v23 = [0.0f64; 3];
+    for i in 0..3 {
+        v23[i] = v[i];
+    }
+    // 24: t(m)
+    let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = v22[(i % 3) * 2 + i / 3];
+        v24[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 24: matmul(v23, v21)
-    let mut v24 = [0.0f64; 2];
+    // 25: t(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[(i % 3) * 2 + i / 3];
+    }
+    // 26: matmul(v25, v23)
+    let mut v26 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v23[i * 3 + p] * v21[p];
+            acc += v25[i * 3 + p] * v23[p];
         }
-        v24[i] = acc;
+        v26[i] = acc;
     }
-    // 25: softplus(v20)
-    let mut v25 = [0.0f64; 6];
+    // 27: leaky_relu(0.1)(v22)
+    let mut v27 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = stable_softplus(v20[i]);
+        v27[i] = if v22[i] > 0.0 { v22[i] } else { 0.1 * v22[i] };
     }
-    // 26: div_scalar(3)(v14)
-    let mut v26 = [0.0f64; 3];
-    for i in 0..3 {
-        v26[i] = v14[i] / 3.0;
-    }
-    // 27: rsub_scalar(2.5)(v26)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = 2.5 - v26[i];
-    }
-    // 28: mul_scalar(0.25)(v14)
+    // 28: div_scalar(3)(v14)
     let mut v28 = [0.0f64; 3];
     for i in 0..3 {
-        v28[i] = v14[i] * 0.25;
+        v28[i] = v14[i] / 3.0;
     }
-    // 29: add(v27, v28)
+    // 29: rsub_scalar(2.5)(v28)
     let mut v29 = [0.0f64; 3];
     for i in 0..3 {
-        v29[i] = v27[i] + v28[i];
+        v29[i] = 2.5 - v28[i];
     }
-    // 30: sum(v7)
-    let mut v30 = -0.0f64;
-    for i in 0..2 {
-        v30 += v7[i];
-    }
-    // 31: sum(v8)
-    let mut v31 = -0.0f64;
+    // 30: mul_scalar(0.25)(v14)
+    let mut v30 = [0.0f64; 3];
     for i in 0..3 {
-        v31 += v8[i];
+        v30[i] = v14[i] * 0.25;
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v9)
+    // 31: add(v29, v30)
+    let mut v31 = [0.0f64; 3];
+    for i in 0..3 {
+        v31[i] = v29[i] + v30[i];
+    }
+    // 32: sum(v7)
+    let mut v32 = -0.0f64;
+    for i in 0..2 {
+        v32 += v7[i];
+    }
+    // 33: sum(v8)
     let mut v33 = -0.0f64;
-    v33 += v9;
+    for i in 0..3 {
+        v33 += v8[i];
+    }
     // 34: add(v32, v33)
     let v34 = v32 + v33;
-    // 35: sum(v10)
+    // 35: sum(v9)
     let mut v35 = -0.0f64;
-    v35 += v10;
+    v35 += v9;
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v11)
+    // 37: sum(v10)
     let mut v37 = -0.0f64;
-    for i in 0..3 {
-        v37 += v11[i];
-    }
+    v37 += v10;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v14)
+    // 39: sum(v11)
     let mut v39 = -0.0f64;
     for i in 0..3 {
-        v39 += v14[i];
+        v39 += v11[i];
     }
     // 40: add(v38, v39)
     let v40 = v38 + v39;
-    // 41: sum(v15)
+    // 41: sum(v14)
     let mut v41 = -0.0f64;
-    for i in 0..2 {
-        v41 += v15[i];
+    for i in 0..3 {
+        v41 += v14[i];
     }
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v17)
+    // 43: sum(v15)
     let mut v43 = -0.0f64;
-    v43 += v17;
+    for i in 0..2 {
+        v43 += v15[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v18)
+    // 45: sum(v16)
     let mut v45 = -0.0f64;
-    for i in 0..3 {
-        v45 += v18[i];
-    }
+    v45 += v16;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v19)
+    // 47: sum(v17)
     let mut v47 = -0.0f64;
-    v47 += v19;
+    for i in 0..3 {
+        v47 += v17[i];
+    }
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v20)
+    // 49: sum(v18)
     let mut v49 = -0.0f64;
-    for i in 0..6 {
-        v49 += v20[i];
-    }
+    v49 += v18;
     // 50: add(v48, v49)
     let v50 = v48 + v49;
-    // 51: sum(v24)
+    // 51: sum(v22)
     let mut v51 = -0.0f64;
-    for i in 0..2 {
-        v51 += v24[i];
+    for i in 0..6 {
+        v51 += v22[i];
     }
     // 52: add(v50, v51)
     let v52 = v50 + v51;
-    // 53: sum(v25)
+    // 53: sum(v26)
     let mut v53 = -0.0f64;
-    for i in 0..6 {
-        v53 += v25[i];
+    for i in 0..2 {
+        v53 += v26[i];
     }
     // 54: add(v52, v53)
     let v54 = v52 + v53;
-    // 55: sum(v29)
+    // 55: sum(v27)
     let mut v55 = -0.0f64;
-    for i in 0..3 {
-        v55 += v29[i];
+    for i in 0..6 {
+        v55 += v27[i];
     }
     // 56: add(v54, v55)
-    let out = v54 + v55;
+    let v56 = v54 + v55;
+    // 57: sum(v31)
+    let mut v57 = -0.0f64;
+    for i in 0..3 {
+        v57 += v31[i];
+    }
+    // 58: add(v56, v57)
+    let out = v56 + v57;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
+    let mut d_v56 = 0.0f64;
+    let mut d_v57 = 0.0f64;
+    // 58: add(v56, v57), backward
+    d_v56 += d_out * (1.0);
+    d_v57 += d_out * (1.0);
+    let mut d_v31 = [0.0f64; 3];
+    // 57: sum(v31), backward
+    for i in 0..3 {
+        d_v31[i] += d_v57;
+    }
     let mut d_v54 = 0.0f64;
     let mut d_v55 = 0.0f64;
     // 56: add(v54, v55), backward
-    d_v54 += d_out * (1.0);
-    d_v55 += d_out * (1.0);
-    let mut d_v29 = [0.0f64; 3];
-    // 55: sum(v29), backward
-    for i in 0..3 {
-        d_v29[i] += d_v55;
+    d_v54 += d_v56 * (1.0);
+    d_v55 += d_v56 * (1.0);
+    let mut d_v27 = [0.0f64; 6];
+    // 55: sum(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v55;
     }
     let mut d_v52 = 0.0f64;
     let mut d_v53 = 0.0f64;
     // 54: add(v52, v53), backward
     d_v52 += d_v54 * (1.0);
     d_v53 += d_v54 * (1.0);
-    let mut d_v25 = [0.0f64; 6];
-    // 53: sum(v25), backward
-    for i in 0..6 {
-        d_v25[i] += d_v53;
+    let mut d_v26 = [0.0f64; 2];
+    // 53: sum(v26), backward
+    for i in 0..2 {
+        d_v26[i] += d_v53;
     }
     let mut d_v50 = 0.0f64;
     let mut d_v51 = 0.0f64;
     // 52: add(v50, v51), backward
     d_v50 += d_v52 * (1.0);
     d_v51 += d_v52 * (1.0);
-    let mut d_v24 = [0.0f64; 2];
-    // 51: sum(v24), backward
-    for i in 0..2 {
-        d_v24[i] += d_v51;
+    let mut d_v22 = [0.0f64; 6];
+    // 51: sum(v22), backward
+    for i in 0..6 {
+        d_v22[i] += d_v51;
     }
     let mut d_v48 = 0.0f64;
     let mut d_v49 = 0.0f64;
     // 50: add(v48, v49), backward
     d_v48 += d_v50 * (1.0);
     d_v49 += d_v50 * (1.0);
-    let mut d_v20 = [0.0f64; 6];
-    // 49: sum(v20), backward
-    for i in 0..6 {
-        d_v20[i] += d_v49;
-    }
+    let mut d_v18 = 0.0f64;
+    // 49: sum(v18), backward
+    d_v18 += d_v49;
     let mut d_v46 = 0.0f64;
     let mut d_v47 = 0.0f64;
     // 48: add(v46, v47), backward
     d_v46 += d_v48 * (1.0);
     d_v47 += d_v48 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 47: sum(v19), backward
-    d_v19 += d_v47;
+    let mut d_v17 = [0.0f64; 3];
+    // 47: sum(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v47;
+    }
     let mut d_v44 = 0.0f64;
     let mut d_v45 = 0.0f64;
     // 46: add(v44, v45), backward
     d_v44 += d_v46 * (1.0);
     d_v45 += d_v46 * (1.0);
-    let mut d_v18 = [0.0f64; 3];
-    // 45: sum(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v45;
-    }
+    let mut d_v16 = 0.0f64;
+    // 45: sum(v16), backward
+    d_v16 += d_v45;
     let mut d_v42 = 0.0f64;
     let mut d_v43 = 0.0f64;
     // 44: add(v42, v43), backward
     d_v42 += d_v44 * (1.0);
     d_v43 += d_v44 * (1.0);
-    let mut d_v17 = 0.0f64;
-    // 43: sum(v17), backward
-    d_v17 += d_v43;
+    let mut d_v15 = [0.0f64; 2];
+    // 43: sum(v15), backward
+    for i in 0..2 {
+        d_v15[i] += d_v43;
+    }
     let mut d_v40 = 0.0f64;
     let mut d_v41 = 0.0f64;
     // 42: add(v40, v41), backward
     d_v40 += d_v42 * (1.0);
     d_v41 += d_v42 * (1.0);
-    let mut d_v15 = [0.0f64; 2];
-    // 41: sum(v15), backward
-    for i in 0..2 {
-        d_v15[i] += d_v41;
+    let mut d_v14 = [0.0f64; 3];
+    // 41: sum(v14), backward
+    for i in 0..3 {
+        d_v14[i] += d_v41;
     }
     let mut d_v38 = 0.0f64;
     let mut d_v39 = 0.0f64;
     // 40: add(v38, v39), backward
     d_v38 += d_v40 * (1.0);
     d_v39 += d_v40 * (1.0);
-    let mut d_v14 = [0.0f64; 3];
-    // 39: sum(v14), backward
+    let mut d_v11 = [0.0f64; 3];
+    // 39: sum(v11), backward
     for i in 0..3 {
-        d_v14[i] += d_v39;
+        d_v11[i] += d_v39;
     }
     let mut d_v36 = 0.0f64;
     let mut d_v37 = 0.0f64;
     // 38: add(v36, v37), backward
     d_v36 += d_v38 * (1.0);
     d_v37 += d_v38 * (1.0);
-    let mut d_v11 = [0.0f64; 3];
-    // 37: sum(v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v37;
-    }
+    let mut d_v10 = 0.0f64;
+    // 37: sum(v10), backward
+    d_v10 += d_v37;
     let mut d_v34 = 0.0f64;
     let mut d_v35 = 0.0f64;
     // 36: add(v34, v35), backward
     d_v34 += d_v36 * (1.0);
     d_v35 += d_v36 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 35: sum(v10), backward
-    d_v10 += d_v35;
+    let mut d_v9 = 0.0f64;
+    // 35: sum(v9), backward
+    d_v9 += d_v35;
     let mut d_v32 = 0.0f64;
     let mut d_v33 = 0.0f64;
     // 34: add(v32, v33), backward
     d_v32 += d_v34 * (1.0);
     d_v33 += d_v34 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 33: sum(v9), backward
-    d_v9 += d_v33;
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
     let mut d_v8 = [0.0f64; 3];
-    // 31: sum(v8), backward
+    // 33: sum(v8), backward
     for i in 0..3 {
-        d_v8[i] += d_v31;
+        d_v8[i] += d_v33;
     }
     let mut d_v7 = [0.0f64; 2];
-    // 30: sum(v7), backward
+    // 32: sum(v7), backward
     for i in 0..2 {
-        d_v7[i] += d_v30;
+        d_v7[i] += d_v32;
     }
-    let mut d_v27 = [0.0f64; 3];
+    let mut d_v29 = [0.0f64; 3];
+    let mut d_v30 = [0.0f64; 3];
+    // 31: add(v29, v30), backward
+    for i in 0..3 {
+        d_v29[i] += d_v31[i] * (1.0);
+    }
+    for i in 0..3 {
+        d_v30[i] += d_v31[i] * (1.0);
+    }
+    // 30: mul_scalar(0.25)(v14), backward
+    for i in 0..3 {
+        d_v14[i] += d_v30[i] * (0.25);
+    }
     let mut d_v28 = [0.0f64; 3];
-    // 29: add(v27, v28), backward
+    // 29: rsub_scalar(2.5)(v28), backward
     for i in 0..3 {
-        d_v27[i] += d_v29[i] * (1.0);
+        d_v28[i] += d_v29[i] * (-1.0);
     }
+    // 28: div_scalar(3)(v14), backward
     for i in 0..3 {
-        d_v28[i] += d_v29[i] * (1.0);
+        d_v14[i] += d_v28[i] * (1.0 / 3.0);
     }
-    // 28: mul_scalar(0.25)(v14), backward
-    for i in 0..3 {
-        d_v14[i] += d_v28[i] * (0.25);
-    }
-    let mut d_v26 = [0.0f64; 3];
-    // 27: rsub_scalar(2.5)(v26), backward
-    for i in 0..3 {
-        d_v26[i] += d_v27[i] * (-1.0);
-    }
-    // 26: div_scalar(3)(v14), backward
-    for i in 0..3 {
-        d_v14[i] += d_v26[i] * (1.0 / 3.0);
-    }
-    // 25: softplus(v20), backward
+    // 27: leaky_relu(0.1)(v22), backward
     for i in 0..6 {
-        d_v20[i] += d_v25[i] * (stable_sigmoid(v20[i]));
+        d_v22[i] += d_v27[i] * (if v22[i] > 0.0 { 1.0 } else { 0.1 });
     }
-    let mut d_v23 = [0.0f64; 6];
-    let mut d_v21 = [0.0f64; 3];
-    // 24: matmul(v23, v21), backward
+    let mut d_v25 = [0.0f64; 6];
+    let mut d_v23 = [0.0f64; 3];
+    // 26: matmul(v25, v23), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v24[i] * v21[j];
-            d_v23[i * 3 + j] = acc + d_v23[i * 3 + j];
+            acc += d_v26[i] * v23[j];
+            d_v25[i * 3 + j] = acc + d_v25[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v23[i + p * 3] * d_v24[p];
+            acc += v25[i + p * 3] * d_v26[p];
         }
-        d_v21[i] = acc + d_v21[i];
+        d_v23[i] = acc + d_v23[i];
     }
-    let mut d_v22 = [0.0f64; 6];
-    // 23: t(v22), backward
+    let mut d_v24 = [0.0f64; 6];
+    // 25: t(v24), backward
     for i in 0..6 {
-        d_v22[i] += d_v23[(i % 2) * 3 + i / 2];
+        d_v24[i] += d_v25[(i % 2) * 3 + i / 2];
     }
-    // 22: t(m), backward
+    // 24: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v22[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v24[(i % 3) * 2 + i / 3];
     }
-    // 21: reshape(v), backward
+    // 23: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v21[i];
+        d_v[i] += d_v23[i];
     }
-    // 20: neg(m), backward
+    let mut d_v20 = [0.0f64; 6];
+    let mut d_v21 = [0.0f64; 6];
+    // 22: add(v20, v21), backward
     for i in 0..6 {
-        d_m[i] += d_v20[i] * (-1.0);
+        d_v20[i] += d_v22[i] * (1.0);
     }
-    // 19: sum(v9), backward
-    d_v9 += d_v19;
-    // 18: maximum(v11, v11), backward
+    for i in 0..6 {
+        d_v21[i] += d_v22[i] * (1.0);
+    }
+    // 21: mul_scalar(0.25)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v21[i] * (0.25);
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: rsub_scalar(2.5)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (-1.0);
+    }
+    // 19: div_scalar(3)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v19[i] * (1.0 / 3.0);
+    }
+    // 18: sum(v9), backward
+    d_v9 += d_v18;
+    // 17: maximum(v11, v11), backward
     for i in 0..3 {
-        d_v11[i] += d_v18[i] * (if v11[i] >= v11[i] { 1.0 } else { 0.0 });
+        d_v11[i] += d_v17[i] * (if v11[i] >= v11[i] { 1.0 } else { 0.0 });
     }
     for i in 0..3 {
-        d_v11[i] += d_v18[i] * (if v11[i] >= v11[i] { 0.0 } else { 1.0 });
+        d_v11[i] += d_v17[i] * (if v11[i] >= v11[i] { 0.0 } else { 1.0 });
     }
-    let mut d_v16 = 0.0f64;
-    // 17: clamp_max(0.7)(v16), backward
-    d_v16 += d_v17 * (if v16 <= 0.7 { 1.0 } else { 0.0 });
-    // 16: clamp_min(-0.5)(v9), backward
-    d_v9 += d_v16 * (if v9 >= (-0.5) { 1.0 } else { 0.0 });
+    // 16: powi(3)(v9), backward
+    d_v9 += d_v16 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v9.powi(3.0 as i32 - 1), None => 3.0 * v9.powf(3.0 - 1.0) });
     // 15: sin(v7), backward
     for i in 0..2 {
         d_v7[i] += d_v15[i] * (v7[i].cos());
@@ -2633,7 +2611,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_4`: node 55 (`out`, add) of a tape of 56 nodes, 56 of which it depends on.
+/// `prog_4`: node 62 (`out`, add) of a tape of 63 nodes, 63 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -2656,179 +2634,202 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = m[i] / v6[i];
     }
-    // 8: leaky_relu(0.1)(v4)
-    let v8 = if v4 > 0.0 { v4 } else { 0.1 * v4 };
-    // 9: neg(v)
-    let mut v9 = [0.0f64; 3];
+    // 8: clamp_min(-0.5)(v4)
+    let v8 = if v4 < (-0.5) { (-0.5) } else { v4 };
+    // 9: clamp_max(0.7)(v8)
+    let v9 = if v8 > 0.7 { 0.7 } else { v8 };
+    // 10: div_scalar(3)(v)
+    let mut v10 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = -v[i];
+        v10[i] = v[i] / 3.0;
     }
-    // 10: add(v8, b)
-    let v10 = v8 + b;
-    // 11: reshape(v)
+    // 11: rsub_scalar(2.5)(v10)
     let mut v11 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v[i];
+        v11[i] = 2.5 - v10[i];
     }
-    // 12: t(m)
-    let mut v12 = [0.0f64; 6];
-    for i in 0..6 {
-        v12[i] = m[(i % 2) * 3 + i / 2];
+    // 12: mul_scalar(0.25)(v)
+    let mut v12 = [0.0f64; 3];
+    for i in 0..3 {
+        v12[i] = v[i] * 0.25;
     }
-    // 13: t(v12)
-    let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = v12[(i % 3) * 2 + i / 3];
+    // 13: add(v11, v12)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v11[i] + v12[i];
     }
-    // 14: matmul(v13, v11)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v13[i * 3 + p] * v11[p];
-        }
-        v14[i] = acc;
-    }
-    // 15: sigmoid(v9)
+    // 14: add(v9, b)
+    let v14 = v9 + b;
+    // 15: reshape(v)
     let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v15[i] = stable_sigmoid(v9[i]);
+        v15[i] = v[i];
     }
-    // 16: maximum(v10, b)
-    let v16 = max_keep_nan(v10, b);
-    // 17: square(v10)
-    let v17 = v10 * v10;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: div(m, v18)
-    let mut v19 = [0.0f64; 6];
-    for r in 0..6 {
-        for j in 0..1 {
-            v19[r * 1 + j] = m[r * 1 + j] / v18;
-        }
-    }
-    // 20: cos(v8)
-    let v20 = v8.cos();
-    // 21: softplus(v16)
-    let v21 = stable_softplus(v16);
-    // 22: abs(v14)
-    let mut v22 = [0.0f64; 2];
-    for i in 0..2 {
-        v22[i] = v14[i].abs();
-    }
-    // 23: log1p(v22)
-    let mut v23 = [0.0f64; 2];
-    for i in 0..2 {
-        v23[i] = v22[i].ln_1p();
-    }
-    // 24: neg(a)
-    let v24 = -a;
-    // 25: reshape(v)
-    let mut v25 = [0.0f64; 3];
-    for i in 0..3 {
-        v25[i] = v[i];
-    }
-    // 26: t(m)
-    let mut v26 = [0.0f64; 6];
+    // 16: t(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 27: t(v26)
-    let mut v27 = [0.0f64; 6];
+    // 17: t(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v27[i] = v26[(i % 3) * 2 + i / 3];
+        v17[i] = v16[(i % 3) * 2 + i / 3];
     }
-    // 28: matmul(v27, v25)
-    let mut v28 = [0.0f64; 2];
+    // 18: matmul(v17, v15)
+    let mut v18 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v27[i * 3 + p] * v25[p];
+            acc += v17[i * 3 + p] * v15[p];
         }
-        v28[i] = acc;
+        v18[i] = acc;
     }
-    // 29: sum(v4)
-    let mut v29 = -0.0f64;
-    v29 += v4;
-    // 30: sum(v7)
-    let mut v30 = -0.0f64;
-    for i in 0..6 {
-        v30 += v7[i];
+    // 19: relu(v13)
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
+        v19[i] = relu(v13[i]);
     }
+    // 20: maximum(v14, b)
+    let v20 = max_keep_nan(v14, b);
+    // 21: square(v14)
+    let v21 = v14 * v14;
+    // 22: add_scalar(1)(v21)
+    let v22 = v21 + 1.0;
+    // 23: div(m, v22)
+    let mut v23 = [0.0f64; 6];
+    for r in 0..6 {
+        for j in 0..1 {
+            v23[r * 1 + j] = m[r * 1 + j] / v22;
+        }
+    }
+    // 24: cos(v9)
+    let v24 = v9.cos();
+    // 25: softplus(v20)
+    let v25 = stable_softplus(v20);
+    // 26: abs(v18)
+    let mut v26 = [0.0f64; 2];
+    for i in 0..2 {
+        v26[i] = v18[i].abs();
+    }
+    // 27: log1p(v26)
+    let mut v27 = [0.0f64; 2];
+    for i in 0..2 {
+        v27[i] = v26[i].ln_1p();
+    }
+    // 28: div_scalar(3)(a)
+    let v28 = a / 3.0;
+    // 29: rsub_scalar(2.5)(v28)
+    let v29 = 2.5 - v28;
+    // 30: mul_scalar(0.25)(a)
+    let v30 = a * 0.25;
     // 31: add(v29, v30)
     let v31 = v29 + v30;
-    // 32: sum(v8)
-    let mut v32 = -0.0f64;
-    v32 += v8;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v9)
-    let mut v34 = -0.0f64;
+    // 32: reshape(v)
+    let mut v32 = [0.0f64; 3];
     for i in 0..3 {
-        v34 += v9[i];
+        v32[i] = v[i];
     }
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v10)
-    let mut v36 = -0.0f64;
-    v36 += v10;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v14)
-    let mut v38 = -0.0f64;
-    for i in 0..2 {
-        v38 += v14[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v15)
-    let mut v40 = -0.0f64;
-    for i in 0..3 {
-        v40 += v15[i];
-    }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v16)
-    let mut v42 = -0.0f64;
-    v42 += v16;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
-    let mut v44 = -0.0f64;
+    // 33: t(m)
+    let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v44 += v19[i];
+        v33[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
-    let mut v46 = -0.0f64;
-    v46 += v20;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v23)
-    let mut v50 = -0.0f64;
+    // 34: t(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[(i % 3) * 2 + i / 3];
+    }
+    // 35: matmul(v34, v32)
+    let mut v35 = [0.0f64; 2];
     for i in 0..2 {
-        v50 += v23[i];
+        let mut acc = 0.0f64;
+        for p in 0..3 {
+            acc += v34[i * 3 + p] * v32[p];
+        }
+        v35[i] = acc;
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v24)
-    let mut v52 = -0.0f64;
-    v52 += v24;
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
+    // 36: sum(v4)
+    let mut v36 = -0.0f64;
+    v36 += v4;
+    // 37: sum(v7)
+    let mut v37 = -0.0f64;
+    for i in 0..6 {
+        v37 += v7[i];
+    }
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v9)
+    let mut v39 = -0.0f64;
+    v39 += v9;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v13)
+    let mut v41 = -0.0f64;
+    for i in 0..3 {
+        v41 += v13[i];
+    }
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v14)
+    let mut v43 = -0.0f64;
+    v43 += v14;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v18)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v54 += v28[i];
+        v45 += v18[i];
     }
-    // 55: add(v53, v54)
-    let out = v53 + v54;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v19)
+    let mut v47 = -0.0f64;
+    for i in 0..3 {
+        v47 += v19[i];
+    }
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v20)
+    let mut v49 = -0.0f64;
+    v49 += v20;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v23)
+    let mut v51 = -0.0f64;
+    for i in 0..6 {
+        v51 += v23[i];
+    }
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v24)
+    let mut v53 = -0.0f64;
+    v53 += v24;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v25)
+    let mut v55 = -0.0f64;
+    v55 += v25;
+    // 56: add(v54, v55)
+    let v56 = v54 + v55;
+    // 57: sum(v27)
+    let mut v57 = -0.0f64;
+    for i in 0..2 {
+        v57 += v27[i];
+    }
+    // 58: add(v56, v57)
+    let v58 = v56 + v57;
+    // 59: sum(v31)
+    let mut v59 = -0.0f64;
+    v59 += v31;
+    // 60: add(v58, v59)
+    let v60 = v58 + v59;
+    // 61: sum(v35)
+    let mut v61 = -0.0f64;
+    for i in 0..2 {
+        v61 += v35[i];
+    }
+    // 62: add(v60, v61)
+    let out = v60 + v61;
     out
 }
 
@@ -2853,414 +2854,468 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = m[i] / v6[i];
     }
-    // 8: leaky_relu(0.1)(v4)
-    let v8 = if v4 > 0.0 { v4 } else { 0.1 * v4 };
-    // 9: neg(v)
-    let mut v9 = [0.0f64; 3];
+    // 8: clamp_min(-0.5)(v4)
+    let v8 = if v4 < (-0.5) { (-0.5) } else { v4 };
+    // 9: clamp_max(0.7)(v8)
+    let v9 = if v8 > 0.7 { 0.7 } else { v8 };
+    // 10: div_scalar(3)(v)
+    let mut v10 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = -v[i];
+        v10[i] = v[i] / 3.0;
     }
-    // 10: add(v8, b)
-    let v10 = v8 + b;
-    // 11: reshape(v)
+    // 11: rsub_scalar(2.5)(v10)
     let mut v11 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v[i];
+        v11[i] = 2.5 - v10[i];
     }
-    // 12: t(m)
-    let mut v12 = [0.0f64; 6];
-    for i in 0..6 {
-        v12[i] = m[(i % 2) * 3 + i / 2];
+    // 12: mul_scalar(0.25)(v)
+    let mut v12 = [0.0f64; 3];
+    for i in 0..3 {
+        v12[i] = v[i] * 0.25;
     }
-    // 13: t(v12)
-    let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = v12[(i % 3) * 2 + i / 3];
+    // 13: add(v11, v12)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v11[i] + v12[i];
     }
-    // 14: matmul(v13, v11)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v13[i * 3 + p] * v11[p];
-        }
-        v14[i] = acc;
-    }
-    // 15: sigmoid(v9)
+    // 14: add(v9, b)
+    let v14 = v9 + b;
+    // 15: reshape(v)
     let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v15[i] = stable_sigmoid(v9[i]);
+        v15[i] = v[i];
     }
-    // 16: maximum(v10, b)
-    let v16 = max_keep_nan(v10, b);
-    // 17: square(v10)
-    let v17 = v10 * v10;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: div(m, v18)
-    let mut v19 = [0.0f64; 6];
-    for r in 0..6 {
-        for j in 0..1 {
-            v19[r * 1 + j] = m[r * 1 + j] / v18;
-        }
-    }
-    // 20: cos(v8)
-    let v20 = v8.cos();
-    // 21: softplus(v16)
-    let v21 = stable_softplus(v16);
-    // 22: abs(v14)
-    let mut v22 = [0.0f64; 2];
-    for i in 0..2 {
-        v22[i] = v14[i].abs();
-    }
-    // 23: log1p(v22)
-    let mut v23 = [0.0f64; 2];
-    for i in 0..2 {
-        v23[i] = v22[i].ln_1p();
-    }
-    // 24: neg(a)
-    let v24 = -a;
-    // 25: reshape(v)
-    let mut v25 = [0.0f64; 3];
-    for i in 0..3 {
-        v25[i] = v[i];
-    }
-    // 26: t(m)
-    let mut v26 = [0.0f64; 6];
+    // 16: t(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 27: t(v26)
-    let mut v27 = [0.0f64; 6];
+    // 17: t(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v27[i] = v26[(i % 3) * 2 + i / 3];
+        v17[i] = v16[(i % 3) * 2 + i / 3];
     }
-    // 28: matmul(v27, v25)
-    let mut v28 = [0.0f64; 2];
+    // 18: matmul(v17, v15)
+    let mut v18 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v27[i * 3 + p] * v25[p];
+            acc += v17[i * 3 + p] * v15[p];
         }
-        v28[i] = acc;
+        v18[i] = acc;
     }
-    // 29: sum(v4)
-    let mut v29 = -0.0f64;
-    v29 += v4;
-    // 30: sum(v7)
-    let mut v30 = -0.0f64;
-    for i in 0..6 {
-        v30 += v7[i];
+    // 19: relu(v13)
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
+        v19[i] = relu(v13[i]);
     }
+    // 20: maximum(v14, b)
+    let v20 = max_keep_nan(v14, b);
+    // 21: square(v14)
+    let v21 = v14 * v14;
+    // 22: add_scalar(1)(v21)
+    let v22 = v21 + 1.0;
+    // 23: div(m, v22)
+    let mut v23 = [0.0f64; 6];
+    for r in 0..6 {
+        for j in 0..1 {
+            v23[r * 1 + j] = m[r * 1 + j] / v22;
+        }
+    }
+    // 24: cos(v9)
+    let v24 = v9.cos();
+    // 25: softplus(v20)
+    let v25 = stable_softplus(v20);
+    // 26: abs(v18)
+    let mut v26 = [0.0f64; 2];
+    for i in 0..2 {
+        v26[i] = v18[i].abs();
+    }
+    // 27: log1p(v26)
+    let mut v27 = [0.0f64; 2];
+    for i in 0..2 {
+        v27[i] = v26[i].ln_1p();
+    }
+    // 28: div_scalar(3)(a)
+    let v28 = a / 3.0;
+    // 29: rsub_scalar(2.5)(v28)
+    let v29 = 2.5 - v28;
+    // 30: mul_scalar(0.25)(a)
+    let v30 = a * 0.25;
     // 31: add(v29, v30)
     let v31 = v29 + v30;
-    // 32: sum(v8)
-    let mut v32 = -0.0f64;
-    v32 += v8;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v9)
-    let mut v34 = -0.0f64;
+    // 32: reshape(v)
+    let mut v32 = [0.0f64; 3];
     for i in 0..3 {
-        v34 += v9[i];
+        v32[i] = v[i];
     }
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v10)
-    let mut v36 = -0.0f64;
-    v36 += v10;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v14)
-    let mut v38 = -0.0f64;
-    for i in 0..2 {
-        v38 += v14[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v15)
-    let mut v40 = -0.0f64;
-    for i in 0..3 {
-        v40 += v15[i];
-    }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v16)
-    let mut v42 = -0.0f64;
-    v42 += v16;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
-    let mut v44 = -0.0f64;
+    // 33: t(m)
+    let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v44 += v19[i];
+        v33[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
-    let mut v46 = -0.0f64;
-    v46 += v20;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v23)
-    let mut v50 = -0.0f64;
+    // 34: t(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[(i % 3) * 2 + i / 3];
+    }
+    // 35: matmul(v34, v32)
+    let mut v35 = [0.0f64; 2];
     for i in 0..2 {
-        v50 += v23[i];
+        let mut acc = 0.0f64;
+        for p in 0..3 {
+            acc += v34[i * 3 + p] * v32[p];
+        }
+        v35[i] = acc;
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v24)
-    let mut v52 = -0.0f64;
-    v52 += v24;
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
+    // 36: sum(v4)
+    let mut v36 = -0.0f64;
+    v36 += v4;
+    // 37: sum(v7)
+    let mut v37 = -0.0f64;
+    for i in 0..6 {
+        v37 += v7[i];
+    }
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v9)
+    let mut v39 = -0.0f64;
+    v39 += v9;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v13)
+    let mut v41 = -0.0f64;
+    for i in 0..3 {
+        v41 += v13[i];
+    }
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v14)
+    let mut v43 = -0.0f64;
+    v43 += v14;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v18)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v54 += v28[i];
+        v45 += v18[i];
     }
-    // 55: add(v53, v54)
-    let out = v53 + v54;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v19)
+    let mut v47 = -0.0f64;
+    for i in 0..3 {
+        v47 += v19[i];
+    }
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v20)
+    let mut v49 = -0.0f64;
+    v49 += v20;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v23)
+    let mut v51 = -0.0f64;
+    for i in 0..6 {
+        v51 += v23[i];
+    }
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v24)
+    let mut v53 = -0.0f64;
+    v53 += v24;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v25)
+    let mut v55 = -0.0f64;
+    v55 += v25;
+    // 56: add(v54, v55)
+    let v56 = v54 + v55;
+    // 57: sum(v27)
+    let mut v57 = -0.0f64;
+    for i in 0..2 {
+        v57 += v27[i];
+    }
+    // 58: add(v56, v57)
+    let v58 = v56 + v57;
+    // 59: sum(v31)
+    let mut v59 = -0.0f64;
+    v59 += v31;
+    // 60: add(v58, v59)
+    let v60 = v58 + v59;
+    // 61: sum(v35)
+    let mut v61 = -0.0f64;
+    for i in 0..2 {
+        v61 += v35[i];
+    }
+    // 62: add(v60, v61)
+    let out = v60 + v61;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v53 = 0.0f64;
-    let mut d_v54 = 0.0f64;
-    // 55: add(v53, v54), backward
-    d_v53 += d_out * (1.0);
-    d_v54 += d_out * (1.0);
-    let mut d_v28 = [0.0f64; 2];
-    // 54: sum(v28), backward
+    let mut d_v60 = 0.0f64;
+    let mut d_v61 = 0.0f64;
+    // 62: add(v60, v61), backward
+    d_v60 += d_out * (1.0);
+    d_v61 += d_out * (1.0);
+    let mut d_v35 = [0.0f64; 2];
+    // 61: sum(v35), backward
     for i in 0..2 {
-        d_v28[i] += d_v54;
+        d_v35[i] += d_v61;
     }
-    let mut d_v51 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_v53 * (1.0);
-    d_v52 += d_v53 * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 52: sum(v24), backward
-    d_v24 += d_v52;
-    let mut d_v49 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v23 = [0.0f64; 2];
-    // 50: sum(v23), backward
-    for i in 0..2 {
-        d_v23[i] += d_v50;
-    }
-    let mut d_v47 = 0.0f64;
-    let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v21 = 0.0f64;
-    // 48: sum(v21), backward
-    d_v21 += d_v48;
-    let mut d_v45 = 0.0f64;
-    let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 46: sum(v20), backward
-    d_v20 += d_v46;
-    let mut d_v43 = 0.0f64;
-    let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v19 = [0.0f64; 6];
-    // 44: sum(v19), backward
-    for i in 0..6 {
-        d_v19[i] += d_v44;
-    }
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 42: sum(v16), backward
-    d_v16 += d_v42;
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v15 = [0.0f64; 3];
-    // 40: sum(v15), backward
-    for i in 0..3 {
-        d_v15[i] += d_v40;
-    }
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v14 = [0.0f64; 2];
-    // 38: sum(v14), backward
-    for i in 0..2 {
-        d_v14[i] += d_v38;
-    }
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 36: sum(v10), backward
-    d_v10 += d_v36;
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v9 = [0.0f64; 3];
-    // 34: sum(v9), backward
-    for i in 0..3 {
-        d_v9[i] += d_v34;
-    }
+    let mut d_v58 = 0.0f64;
+    let mut d_v59 = 0.0f64;
+    // 60: add(v58, v59), backward
+    d_v58 += d_v60 * (1.0);
+    d_v59 += d_v60 * (1.0);
     let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 32: sum(v8), backward
-    d_v8 += d_v32;
+    // 59: sum(v31), backward
+    d_v31 += d_v59;
+    let mut d_v56 = 0.0f64;
+    let mut d_v57 = 0.0f64;
+    // 58: add(v56, v57), backward
+    d_v56 += d_v58 * (1.0);
+    d_v57 += d_v58 * (1.0);
+    let mut d_v27 = [0.0f64; 2];
+    // 57: sum(v27), backward
+    for i in 0..2 {
+        d_v27[i] += d_v57;
+    }
+    let mut d_v54 = 0.0f64;
+    let mut d_v55 = 0.0f64;
+    // 56: add(v54, v55), backward
+    d_v54 += d_v56 * (1.0);
+    d_v55 += d_v56 * (1.0);
+    let mut d_v25 = 0.0f64;
+    // 55: sum(v25), backward
+    d_v25 += d_v55;
+    let mut d_v52 = 0.0f64;
+    let mut d_v53 = 0.0f64;
+    // 54: add(v52, v53), backward
+    d_v52 += d_v54 * (1.0);
+    d_v53 += d_v54 * (1.0);
+    let mut d_v24 = 0.0f64;
+    // 53: sum(v24), backward
+    d_v24 += d_v53;
+    let mut d_v50 = 0.0f64;
+    let mut d_v51 = 0.0f64;
+    // 52: add(v50, v51), backward
+    d_v50 += d_v52 * (1.0);
+    d_v51 += d_v52 * (1.0);
+    let mut d_v23 = [0.0f64; 6];
+    // 51: sum(v23), backward
+    for i in 0..6 {
+        d_v23[i] += d_v51;
+    }
+    let mut d_v48 = 0.0f64;
+    let mut d_v49 = 0.0f64;
+    // 50: add(v48, v49), backward
+    d_v48 += d_v50 * (1.0);
+    d_v49 += d_v50 * (1.0);
+    let mut d_v20 = 0.0f64;
+    // 49: sum(v20), backward
+    d_v20 += d_v49;
+    let mut d_v46 = 0.0f64;
+    let mut d_v47 = 0.0f64;
+    // 48: add(v46, v47), backward
+    d_v46 += d_v48 * (1.0);
+    d_v47 += d_v48 * (1.0);
+    let mut d_v19 = [0.0f64; 3];
+    // 47: sum(v19), backward
+    for i in 0..3 {
+        d_v19[i] += d_v47;
+    }
+    let mut d_v44 = 0.0f64;
+    let mut d_v45 = 0.0f64;
+    // 46: add(v44, v45), backward
+    d_v44 += d_v46 * (1.0);
+    d_v45 += d_v46 * (1.0);
+    let mut d_v18 = [0.0f64; 2];
+    // 45: sum(v18), backward
+    for i in 0..2 {
+        d_v18[i] += d_v45;
+    }
+    let mut d_v42 = 0.0f64;
+    let mut d_v43 = 0.0f64;
+    // 44: add(v42, v43), backward
+    d_v42 += d_v44 * (1.0);
+    d_v43 += d_v44 * (1.0);
+    let mut d_v14 = 0.0f64;
+    // 43: sum(v14), backward
+    d_v14 += d_v43;
+    let mut d_v40 = 0.0f64;
+    let mut d_v41 = 0.0f64;
+    // 42: add(v40, v41), backward
+    d_v40 += d_v42 * (1.0);
+    d_v41 += d_v42 * (1.0);
+    let mut d_v13 = [0.0f64; 3];
+    // 41: sum(v13), backward
+    for i in 0..3 {
+        d_v13[i] += d_v41;
+    }
+    let mut d_v38 = 0.0f64;
+    let mut d_v39 = 0.0f64;
+    // 40: add(v38, v39), backward
+    d_v38 += d_v40 * (1.0);
+    d_v39 += d_v40 * (1.0);
+    let mut d_v9 = 0.0f64;
+    // 39: sum(v9), backward
+    d_v9 += d_v39;
+    let mut d_v36 = 0.0f64;
+    let mut d_v37 = 0.0f64;
+    // 38: add(v36, v37), backward
+    d_v36 += d_v38 * (1.0);
+    d_v37 += d_v38 * (1.0);
+    let mut d_v7 = [0.0f64; 6];
+    // 37: sum(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v37;
+    }
+    let mut d_v4 = 0.0f64;
+    // 36: sum(v4), backward
+    d_v4 += d_v36;
+    let mut d_v34 = [0.0f64; 6];
+    let mut d_v32 = [0.0f64; 3];
+    // 35: matmul(v34, v32), backward
+    for i in 0..2 {
+        for j in 0..3 {
+            let mut acc = 0.0f64;
+            acc += d_v35[i] * v32[j];
+            d_v34[i * 3 + j] = acc + d_v34[i * 3 + j];
+        }
+    }
+    for i in 0..3 {
+        let mut acc = 0.0f64;
+        for p in 0..2 {
+            acc += v34[i + p * 3] * d_v35[p];
+        }
+        d_v32[i] = acc + d_v32[i];
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: t(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[(i % 2) * 3 + i / 2];
+    }
+    // 33: t(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v33[(i % 3) * 2 + i / 3];
+    }
+    // 32: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v32[i];
+    }
     let mut d_v29 = 0.0f64;
     let mut d_v30 = 0.0f64;
     // 31: add(v29, v30), backward
     d_v29 += d_v31 * (1.0);
     d_v30 += d_v31 * (1.0);
-    let mut d_v7 = [0.0f64; 6];
-    // 30: sum(v7), backward
-    for i in 0..6 {
-        d_v7[i] += d_v30;
+    // 30: mul_scalar(0.25)(a), backward
+    *d_a += d_v30 * (0.25);
+    let mut d_v28 = 0.0f64;
+    // 29: rsub_scalar(2.5)(v28), backward
+    d_v28 += d_v29 * (-1.0);
+    // 28: div_scalar(3)(a), backward
+    *d_a += d_v28 * (1.0 / 3.0);
+    let mut d_v26 = [0.0f64; 2];
+    // 27: log1p(v26), backward
+    for i in 0..2 {
+        d_v26[i] += d_v27[i] * (1.0 / (1.0 + v26[i]));
     }
-    let mut d_v4 = 0.0f64;
-    // 29: sum(v4), backward
-    d_v4 += d_v29;
-    let mut d_v27 = [0.0f64; 6];
-    let mut d_v25 = [0.0f64; 3];
-    // 28: matmul(v27, v25), backward
+    // 26: abs(v18), backward
+    for i in 0..2 {
+        d_v18[i] += d_v26[i] * (sign(v18[i]));
+    }
+    // 25: softplus(v20), backward
+    d_v20 += d_v25 * (stable_sigmoid(v20));
+    // 24: cos(v9), backward
+    d_v9 += d_v24 * (-v9.sin());
+    let mut d_v22 = 0.0f64;
+    // 23: div(m, v22), backward
+    for r in 0..6 {
+        for j in 0..1 {
+            d_m[r * 1 + j] += d_v23[r * 1 + j] * (1.0 / v22);
+        }
+    }
+    for r in 0..6 {
+        for j in 0..1 {
+            d_v22 += d_v23[r * 1 + j] * (-m[r * 1 + j] / (v22 * v22));
+        }
+    }
+    let mut d_v21 = 0.0f64;
+    // 22: add_scalar(1)(v21), backward
+    d_v21 += d_v22 * (1.0);
+    // 21: square(v14), backward
+    d_v14 += d_v21 * (2.0 * v14);
+    // 20: maximum(v14, b), backward
+    d_v14 += d_v20 * (if v14 >= b { 1.0 } else { 0.0 });
+    *d_b += d_v20 * (if v14 >= b { 0.0 } else { 1.0 });
+    // 19: relu(v13), backward
+    for i in 0..3 {
+        d_v13[i] += d_v19[i] * (if v13[i] > 0.0 { 1.0 } else { 0.0 });
+    }
+    let mut d_v17 = [0.0f64; 6];
+    let mut d_v15 = [0.0f64; 3];
+    // 18: matmul(v17, v15), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v28[i] * v25[j];
-            d_v27[i * 3 + j] = acc + d_v27[i * 3 + j];
+            acc += d_v18[i] * v15[j];
+            d_v17[i * 3 + j] = acc + d_v17[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v27[i + p * 3] * d_v28[p];
+            acc += v17[i + p * 3] * d_v18[p];
         }
-        d_v25[i] = acc + d_v25[i];
+        d_v15[i] = acc + d_v15[i];
     }
-    let mut d_v26 = [0.0f64; 6];
-    // 27: t(v26), backward
+    let mut d_v16 = [0.0f64; 6];
+    // 17: t(v16), backward
     for i in 0..6 {
-        d_v26[i] += d_v27[(i % 2) * 3 + i / 2];
+        d_v16[i] += d_v17[(i % 2) * 3 + i / 2];
     }
-    // 26: t(m), backward
+    // 16: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v26[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v16[(i % 3) * 2 + i / 3];
     }
-    // 25: reshape(v), backward
+    // 15: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v25[i];
+        d_v[i] += d_v15[i];
     }
-    // 24: neg(a), backward
-    *d_a += d_v24 * (-1.0);
-    let mut d_v22 = [0.0f64; 2];
-    // 23: log1p(v22), backward
-    for i in 0..2 {
-        d_v22[i] += d_v23[i] * (1.0 / (1.0 + v22[i]));
-    }
-    // 22: abs(v14), backward
-    for i in 0..2 {
-        d_v14[i] += d_v22[i] * (sign(v14[i]));
-    }
-    // 21: softplus(v16), backward
-    d_v16 += d_v21 * (stable_sigmoid(v16));
-    // 20: cos(v8), backward
-    d_v8 += d_v20 * (-v8.sin());
-    let mut d_v18 = 0.0f64;
-    // 19: div(m, v18), backward
-    for r in 0..6 {
-        for j in 0..1 {
-            d_m[r * 1 + j] += d_v19[r * 1 + j] * (1.0 / v18);
-        }
-    }
-    for r in 0..6 {
-        for j in 0..1 {
-            d_v18 += d_v19[r * 1 + j] * (-m[r * 1 + j] / (v18 * v18));
-        }
-    }
-    let mut d_v17 = 0.0f64;
-    // 18: add_scalar(1)(v17), backward
-    d_v17 += d_v18 * (1.0);
-    // 17: square(v10), backward
-    d_v10 += d_v17 * (2.0 * v10);
-    // 16: maximum(v10, b), backward
-    d_v10 += d_v16 * (if v10 >= b { 1.0 } else { 0.0 });
-    *d_b += d_v16 * (if v10 >= b { 0.0 } else { 1.0 });
-    // 15: sigmoid(v9), backward
-    for i in 0..3 {
-        d_v9[i] += d_v15[i] * (v15[i] * (1.0 - v15[i]));
-    }
-    let mut d_v13 = [0.0f64; 6];
+    // 14: add(v9, b), backward
+    d_v9 += d_v14 * (1.0);
+    *d_b += d_v14 * (1.0);
     let mut d_v11 = [0.0f64; 3];
-    // 14: matmul(v13, v11), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v14[i] * v11[j];
-            d_v13[i * 3 + j] = acc + d_v13[i * 3 + j];
-        }
+    let mut d_v12 = [0.0f64; 3];
+    // 13: add(v11, v12), backward
+    for i in 0..3 {
+        d_v11[i] += d_v13[i] * (1.0);
     }
     for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v13[i + p * 3] * d_v14[p];
-        }
-        d_v11[i] = acc + d_v11[i];
+        d_v12[i] += d_v13[i] * (1.0);
     }
-    let mut d_v12 = [0.0f64; 6];
-    // 13: t(v12), backward
-    for i in 0..6 {
-        d_v12[i] += d_v13[(i % 2) * 3 + i / 2];
-    }
-    // 12: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v12[(i % 3) * 2 + i / 3];
-    }
-    // 11: reshape(v), backward
+    // 12: mul_scalar(0.25)(v), backward
     for i in 0..3 {
-        d_v[i] += d_v11[i];
+        d_v[i] += d_v12[i] * (0.25);
     }
-    // 10: add(v8, b), backward
-    d_v8 += d_v10 * (1.0);
-    *d_b += d_v10 * (1.0);
-    // 9: neg(v), backward
+    let mut d_v10 = [0.0f64; 3];
+    // 11: rsub_scalar(2.5)(v10), backward
     for i in 0..3 {
-        d_v[i] += d_v9[i] * (-1.0);
+        d_v10[i] += d_v11[i] * (-1.0);
     }
-    // 8: leaky_relu(0.1)(v4), backward
-    d_v4 += d_v8 * (if v4 > 0.0 { 1.0 } else { 0.1 });
+    // 10: div_scalar(3)(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v10[i] * (1.0 / 3.0);
+    }
+    let mut d_v8 = 0.0f64;
+    // 9: clamp_max(0.7)(v8), backward
+    d_v8 += d_v9 * (if v8 <= 0.7 { 1.0 } else { 0.0 });
+    // 8: clamp_min(-0.5)(v4), backward
+    d_v4 += d_v8 * (if v4 >= (-0.5) { 1.0 } else { 0.0 });
     let mut d_v6 = [0.0f64; 6];
     // 7: div(m, v6), backward
     for i in 0..6 {
@@ -3318,14 +3373,14 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     let v14 = v14 / 1.0;
     // 15: maximum(v6, v5)
     let v15 = max_keep_nan(v6, v5);
-    // 16: tanh(v4)
-    let v16 = v4.tanh();
-    // 17: square(v15)
-    let v17 = v15 * v15;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: rdiv_scalar(1)(v18)
-    let v19 = 1.0 / v18;
+    // 16: mul_scalar(0.3)(v4)
+    let v16 = v4 * 0.3;
+    // 17: exp(v16)
+    let v17 = v16.exp();
+    // 18: detach(v15)
+    let v18 = v15;
+    // 19: mul(v18, v15)
+    let v19 = v18 * v15;
     // 20: add(v6, b)
     let v20 = v6 + b;
     // 21: leaky_relu(0.1)(v19)
@@ -3379,9 +3434,9 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     v40 += v15;
     // 41: add(v39, v40)
     let v41 = v39 + v40;
-    // 42: sum(v16)
+    // 42: sum(v17)
     let mut v42 = -0.0f64;
-    v42 += v16;
+    v42 += v17;
     // 43: add(v41, v42)
     let v43 = v41 + v42;
     // 44: sum(v19)
@@ -3440,14 +3495,14 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let v14 = v14 / 1.0;
     // 15: maximum(v6, v5)
     let v15 = max_keep_nan(v6, v5);
-    // 16: tanh(v4)
-    let v16 = v4.tanh();
-    // 17: square(v15)
-    let v17 = v15 * v15;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: rdiv_scalar(1)(v18)
-    let v19 = 1.0 / v18;
+    // 16: mul_scalar(0.3)(v4)
+    let v16 = v4 * 0.3;
+    // 17: exp(v16)
+    let v17 = v16.exp();
+    // 18: detach(v15)
+    let v18 = v15;
+    // 19: mul(v18, v15)
+    let v19 = v18 * v15;
     // 20: add(v6, b)
     let v20 = v6 + b;
     // 21: leaky_relu(0.1)(v19)
@@ -3501,9 +3556,9 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     v40 += v15;
     // 41: add(v39, v40)
     let v41 = v39 + v40;
-    // 42: sum(v16)
+    // 42: sum(v17)
     let mut v42 = -0.0f64;
-    v42 += v16;
+    v42 += v17;
     // 43: add(v41, v42)
     let v43 = v41 + v42;
     // 44: sum(v19)
@@ -3569,9 +3624,9 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 43: add(v41, v42), backward
     d_v41 += d_v43 * (1.0);
     d_v42 += d_v43 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 42: sum(v16), backward
-    d_v16 += d_v42;
+    let mut d_v17 = 0.0f64;
+    // 42: sum(v17), backward
+    d_v17 += d_v42;
     let mut d_v39 = 0.0f64;
     let mut d_v40 = 0.0f64;
     // 41: add(v39, v40), backward
@@ -3652,16 +3707,13 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 20: add(v6, b), backward
     d_v6 += d_v20 * (1.0);
     *d_b += d_v20 * (1.0);
-    let mut d_v18 = 0.0f64;
-    // 19: rdiv_scalar(1)(v18), backward
-    d_v18 += d_v19 * (-1.0 / (v18 * v18));
-    let mut d_v17 = 0.0f64;
-    // 18: add_scalar(1)(v17), backward
-    d_v17 += d_v18 * (1.0);
-    // 17: square(v15), backward
-    d_v15 += d_v17 * (2.0 * v15);
-    // 16: tanh(v4), backward
-    d_v4 += d_v16 * (1.0 - v16 * v16);
+    // 19: mul(v18, v15), backward
+    d_v15 += d_v19 * (v18);
+    let mut d_v16 = 0.0f64;
+    // 17: exp(v16), backward
+    d_v16 += d_v17 * (v17);
+    // 16: mul_scalar(0.3)(v4), backward
+    d_v4 += d_v16 * (0.3);
     // 15: maximum(v6, v5), backward
     d_v6 += d_v15 * (if v6 >= v5 { 1.0 } else { 0.0 });
     d_v5 += d_v15 * (if v6 >= v5 { 0.0 } else { 1.0 });
@@ -3704,7 +3756,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_6`: node 52 (`out`, add) of a tape of 53 nodes, 53 of which it depends on.
+/// `prog_6`: node 54 (`out`, add) of a tape of 55 nodes, 55 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -3720,89 +3772,88 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     let v6 = max_keep_nan(v4, v5);
     // 7: sigmoid(v4)
     let v7 = stable_sigmoid(v4);
-    // 8: powi(3)(v6)
-    let v8 = v6.powi(3.0 as i32);
-    // 9: clamp_min(-0.5)(a)
-    let v9 = if a < (-0.5) { (-0.5) } else { a };
-    // 10: clamp_max(0.7)(v9)
-    let v10 = if v9 > 0.7 { 0.7 } else { v9 };
-    // 11: sum(v5)
-    let mut v11 = -0.0f64;
-    v11 += v5;
-    // 12: add(v7, v6)
-    let v12 = v7 + v6;
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
+    // 8: square(v6)
+    let v8 = v6 * v6;
+    // 9: add_scalar(1)(v8)
+    let v9 = v8 + 1.0;
+    // 10: powf(1.5)(v9)
+    let v10 = v9.powf(1.5);
+    // 11: clamp_min(-0.5)(a)
+    let v11 = if a < (-0.5) { (-0.5) } else { a };
+    // 12: clamp_max(0.7)(v11)
+    let v12 = if v11 > 0.7 { 0.7 } else { v11 };
+    // 13: sum(v5)
+    let mut v13 = -0.0f64;
+    v13 += v5;
+    // 14: add(v7, v6)
+    let v14 = v7 + v6;
+    // 15: reshape(v)
+    let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v13[i] = v[i];
+        v15[i] = v[i];
     }
-    // 14: t(m)
-    let mut v14 = [0.0f64; 6];
+    // 16: t(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 15: t(v14)
-    let mut v15 = [0.0f64; 6];
+    // 17: t(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v17[i] = v16[(i % 3) * 2 + i / 3];
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
+    // 18: matmul(v17, v15)
+    let mut v18 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
+            acc += v17[i * 3 + p] * v15[p];
         }
-        v16[i] = acc;
+        v18[i] = acc;
     }
-    // 17: square(v5)
-    let v17 = v5 * v5;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: div(v10, v18)
-    let v19 = v10 / v18;
-    // 20: add(v10, b)
-    let v20 = v10 + b;
-    // 21: square(v5)
-    let v21 = v5 * v5;
-    // 22: add_scalar(1)(v21)
-    let v22 = v21 + 1.0;
-    // 23: div(v16, v22)
-    let mut v23 = [0.0f64; 2];
+    // 19: square(v5)
+    let v19 = v5 * v5;
+    // 20: add_scalar(1)(v19)
+    let v20 = v19 + 1.0;
+    // 21: div(v12, v20)
+    let v21 = v12 / v20;
+    // 22: add(v12, b)
+    let v22 = v12 + b;
+    // 23: square(v5)
+    let v23 = v5 * v5;
+    // 24: add_scalar(1)(v23)
+    let v24 = v23 + 1.0;
+    // 25: div(v18, v24)
+    let mut v25 = [0.0f64; 2];
     for r in 0..2 {
         for j in 0..1 {
-            v23[r * 1 + j] = v16[r * 1 + j] / v22;
+            v25[r * 1 + j] = v18[r * 1 + j] / v24;
         }
     }
-    // 24: add(v6, v7)
-    let v24 = v6 + v7;
-    // 25: mean(v16)
-    let mut v25 = -0.0f64;
-    for i in 0..2 {
-        v25 += v16[i];
-    }
-    let v25 = v25 / 2.0;
-    // 26: sum(v4)
-    let mut v26 = -0.0f64;
-    v26 += v4;
-    // 27: sum(v5)
+    // 26: add(v6, v7)
+    let v26 = v6 + v7;
+    // 27: mean(v18)
     let mut v27 = -0.0f64;
-    v27 += v5;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v6)
+    for i in 0..2 {
+        v27 += v18[i];
+    }
+    let v27 = v27 / 2.0;
+    // 28: sum(v4)
+    let mut v28 = -0.0f64;
+    v28 += v4;
+    // 29: sum(v5)
     let mut v29 = -0.0f64;
-    v29 += v6;
+    v29 += v5;
     // 30: add(v28, v29)
     let v30 = v28 + v29;
-    // 31: sum(v7)
+    // 31: sum(v6)
     let mut v31 = -0.0f64;
-    v31 += v7;
+    v31 += v6;
     // 32: add(v30, v31)
     let v32 = v30 + v31;
-    // 33: sum(v8)
+    // 33: sum(v7)
     let mut v33 = -0.0f64;
-    v33 += v8;
+    v33 += v7;
     // 34: add(v32, v33)
     let v34 = v32 + v33;
     // 35: sum(v10)
@@ -3810,50 +3861,55 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     v35 += v10;
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v11)
+    // 37: sum(v12)
     let mut v37 = -0.0f64;
-    v37 += v11;
+    v37 += v12;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v12)
+    // 39: sum(v13)
     let mut v39 = -0.0f64;
-    v39 += v12;
+    v39 += v13;
     // 40: add(v38, v39)
     let v40 = v38 + v39;
-    // 41: sum(v16)
+    // 41: sum(v14)
     let mut v41 = -0.0f64;
-    for i in 0..2 {
-        v41 += v16[i];
-    }
+    v41 += v14;
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v19)
+    // 43: sum(v18)
     let mut v43 = -0.0f64;
-    v43 += v19;
+    for i in 0..2 {
+        v43 += v18[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v20)
+    // 45: sum(v21)
     let mut v45 = -0.0f64;
-    v45 += v20;
+    v45 += v21;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v23)
+    // 47: sum(v22)
     let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v23[i];
-    }
+    v47 += v22;
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v24)
+    // 49: sum(v25)
     let mut v49 = -0.0f64;
-    v49 += v24;
+    for i in 0..2 {
+        v49 += v25[i];
+    }
     // 50: add(v48, v49)
     let v50 = v48 + v49;
-    // 51: sum(v25)
+    // 51: sum(v26)
     let mut v51 = -0.0f64;
-    v51 += v25;
+    v51 += v26;
     // 52: add(v50, v51)
-    let out = v50 + v51;
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
+    v53 += v27;
+    // 54: add(v52, v53)
+    let out = v52 + v53;
     out
 }
 
@@ -3871,89 +3927,88 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let v6 = max_keep_nan(v4, v5);
     // 7: sigmoid(v4)
     let v7 = stable_sigmoid(v4);
-    // 8: powi(3)(v6)
-    let v8 = v6.powi(3.0 as i32);
-    // 9: clamp_min(-0.5)(a)
-    let v9 = if a < (-0.5) { (-0.5) } else { a };
-    // 10: clamp_max(0.7)(v9)
-    let v10 = if v9 > 0.7 { 0.7 } else { v9 };
-    // 11: sum(v5)
-    let mut v11 = -0.0f64;
-    v11 += v5;
-    // 12: add(v7, v6)
-    let v12 = v7 + v6;
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
+    // 8: square(v6)
+    let v8 = v6 * v6;
+    // 9: add_scalar(1)(v8)
+    let v9 = v8 + 1.0;
+    // 10: powf(1.5)(v9)
+    let v10 = v9.powf(1.5);
+    // 11: clamp_min(-0.5)(a)
+    let v11 = if a < (-0.5) { (-0.5) } else { a };
+    // 12: clamp_max(0.7)(v11)
+    let v12 = if v11 > 0.7 { 0.7 } else { v11 };
+    // 13: sum(v5)
+    let mut v13 = -0.0f64;
+    v13 += v5;
+    // 14: add(v7, v6)
+    let v14 = v7 + v6;
+    // 15: reshape(v)
+    let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v13[i] = v[i];
+        v15[i] = v[i];
     }
-    // 14: t(m)
-    let mut v14 = [0.0f64; 6];
+    // 16: t(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 15: t(v14)
-    let mut v15 = [0.0f64; 6];
+    // 17: t(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v17[i] = v16[(i % 3) * 2 + i / 3];
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
+    // 18: matmul(v17, v15)
+    let mut v18 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
+            acc += v17[i * 3 + p] * v15[p];
         }
-        v16[i] = acc;
+        v18[i] = acc;
     }
-    // 17: square(v5)
-    let v17 = v5 * v5;
-    // 18: add_scalar(1)(v17)
-    let v18 = v17 + 1.0;
-    // 19: div(v10, v18)
-    let v19 = v10 / v18;
-    // 20: add(v10, b)
-    let v20 = v10 + b;
-    // 21: square(v5)
-    let v21 = v5 * v5;
-    // 22: add_scalar(1)(v21)
-    let v22 = v21 + 1.0;
-    // 23: div(v16, v22)
-    let mut v23 = [0.0f64; 2];
+    // 19: square(v5)
+    let v19 = v5 * v5;
+    // 20: add_scalar(1)(v19)
+    let v20 = v19 + 1.0;
+    // 21: div(v12, v20)
+    let v21 = v12 / v20;
+    // 22: add(v12, b)
+    let v22 = v12 + b;
+    // 23: square(v5)
+    let v23 = v5 * v5;
+    // 24: add_scalar(1)(v23)
+    let v24 = v23 + 1.0;
+    // 25: div(v18, v24)
+    let mut v25 = [0.0f64; 2];
     for r in 0..2 {
         for j in 0..1 {
-            v23[r * 1 + j] = v16[r * 1 + j] / v22;
+            v25[r * 1 + j] = v18[r * 1 + j] / v24;
         }
     }
-    // 24: add(v6, v7)
-    let v24 = v6 + v7;
-    // 25: mean(v16)
-    let mut v25 = -0.0f64;
-    for i in 0..2 {
-        v25 += v16[i];
-    }
-    let v25 = v25 / 2.0;
-    // 26: sum(v4)
-    let mut v26 = -0.0f64;
-    v26 += v4;
-    // 27: sum(v5)
+    // 26: add(v6, v7)
+    let v26 = v6 + v7;
+    // 27: mean(v18)
     let mut v27 = -0.0f64;
-    v27 += v5;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v6)
+    for i in 0..2 {
+        v27 += v18[i];
+    }
+    let v27 = v27 / 2.0;
+    // 28: sum(v4)
+    let mut v28 = -0.0f64;
+    v28 += v4;
+    // 29: sum(v5)
     let mut v29 = -0.0f64;
-    v29 += v6;
+    v29 += v5;
     // 30: add(v28, v29)
     let v30 = v28 + v29;
-    // 31: sum(v7)
+    // 31: sum(v6)
     let mut v31 = -0.0f64;
-    v31 += v7;
+    v31 += v6;
     // 32: add(v30, v31)
     let v32 = v30 + v31;
-    // 33: sum(v8)
+    // 33: sum(v7)
     let mut v33 = -0.0f64;
-    v33 += v8;
+    v33 += v7;
     // 34: add(v32, v33)
     let v34 = v32 + v33;
     // 35: sum(v10)
@@ -3961,124 +4016,137 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     v35 += v10;
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v11)
+    // 37: sum(v12)
     let mut v37 = -0.0f64;
-    v37 += v11;
+    v37 += v12;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v12)
+    // 39: sum(v13)
     let mut v39 = -0.0f64;
-    v39 += v12;
+    v39 += v13;
     // 40: add(v38, v39)
     let v40 = v38 + v39;
-    // 41: sum(v16)
+    // 41: sum(v14)
     let mut v41 = -0.0f64;
-    for i in 0..2 {
-        v41 += v16[i];
-    }
+    v41 += v14;
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v19)
+    // 43: sum(v18)
     let mut v43 = -0.0f64;
-    v43 += v19;
+    for i in 0..2 {
+        v43 += v18[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v20)
+    // 45: sum(v21)
     let mut v45 = -0.0f64;
-    v45 += v20;
+    v45 += v21;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v23)
+    // 47: sum(v22)
     let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v23[i];
-    }
+    v47 += v22;
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v24)
+    // 49: sum(v25)
     let mut v49 = -0.0f64;
-    v49 += v24;
+    for i in 0..2 {
+        v49 += v25[i];
+    }
     // 50: add(v48, v49)
     let v50 = v48 + v49;
-    // 51: sum(v25)
+    // 51: sum(v26)
     let mut v51 = -0.0f64;
-    v51 += v25;
+    v51 += v26;
     // 52: add(v50, v51)
-    let out = v50 + v51;
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
+    v53 += v27;
+    // 54: add(v52, v53)
+    let out = v52 + v53;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
+    let mut d_v52 = 0.0f64;
+    let mut d_v53 = 0.0f64;
+    // 54: add(v52, v53), backward
+    d_v52 += d_out * (1.0);
+    d_v53 += d_out * (1.0);
+    let mut d_v27 = 0.0f64;
+    // 53: sum(v27), backward
+    d_v27 += d_v53;
     let mut d_v50 = 0.0f64;
     let mut d_v51 = 0.0f64;
     // 52: add(v50, v51), backward
-    d_v50 += d_out * (1.0);
-    d_v51 += d_out * (1.0);
-    let mut d_v25 = 0.0f64;
-    // 51: sum(v25), backward
-    d_v25 += d_v51;
+    d_v50 += d_v52 * (1.0);
+    d_v51 += d_v52 * (1.0);
+    let mut d_v26 = 0.0f64;
+    // 51: sum(v26), backward
+    d_v26 += d_v51;
     let mut d_v48 = 0.0f64;
     let mut d_v49 = 0.0f64;
     // 50: add(v48, v49), backward
     d_v48 += d_v50 * (1.0);
     d_v49 += d_v50 * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 49: sum(v24), backward
-    d_v24 += d_v49;
+    let mut d_v25 = [0.0f64; 2];
+    // 49: sum(v25), backward
+    for i in 0..2 {
+        d_v25[i] += d_v49;
+    }
     let mut d_v46 = 0.0f64;
     let mut d_v47 = 0.0f64;
     // 48: add(v46, v47), backward
     d_v46 += d_v48 * (1.0);
     d_v47 += d_v48 * (1.0);
-    let mut d_v23 = [0.0f64; 2];
-    // 47: sum(v23), backward
-    for i in 0..2 {
-        d_v23[i] += d_v47;
-    }
+    let mut d_v22 = 0.0f64;
+    // 47: sum(v22), backward
+    d_v22 += d_v47;
     let mut d_v44 = 0.0f64;
     let mut d_v45 = 0.0f64;
     // 46: add(v44, v45), backward
     d_v44 += d_v46 * (1.0);
     d_v45 += d_v46 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 45: sum(v20), backward
-    d_v20 += d_v45;
+    let mut d_v21 = 0.0f64;
+    // 45: sum(v21), backward
+    d_v21 += d_v45;
     let mut d_v42 = 0.0f64;
     let mut d_v43 = 0.0f64;
     // 44: add(v42, v43), backward
     d_v42 += d_v44 * (1.0);
     d_v43 += d_v44 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 43: sum(v19), backward
-    d_v19 += d_v43;
+    let mut d_v18 = [0.0f64; 2];
+    // 43: sum(v18), backward
+    for i in 0..2 {
+        d_v18[i] += d_v43;
+    }
     let mut d_v40 = 0.0f64;
     let mut d_v41 = 0.0f64;
     // 42: add(v40, v41), backward
     d_v40 += d_v42 * (1.0);
     d_v41 += d_v42 * (1.0);
-    let mut d_v16 = [0.0f64; 2];
-    // 41: sum(v16), backward
-    for i in 0..2 {
-        d_v16[i] += d_v41;
-    }
+    let mut d_v14 = 0.0f64;
+    // 41: sum(v14), backward
+    d_v14 += d_v41;
     let mut d_v38 = 0.0f64;
     let mut d_v39 = 0.0f64;
     // 40: add(v38, v39), backward
     d_v38 += d_v40 * (1.0);
     d_v39 += d_v40 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 39: sum(v12), backward
-    d_v12 += d_v39;
+    let mut d_v13 = 0.0f64;
+    // 39: sum(v13), backward
+    d_v13 += d_v39;
     let mut d_v36 = 0.0f64;
     let mut d_v37 = 0.0f64;
     // 38: add(v36, v37), backward
     d_v36 += d_v38 * (1.0);
     d_v37 += d_v38 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 37: sum(v11), backward
-    d_v11 += d_v37;
+    let mut d_v12 = 0.0f64;
+    // 37: sum(v12), backward
+    d_v12 += d_v37;
     let mut d_v34 = 0.0f64;
     let mut d_v35 = 0.0f64;
     // 36: add(v34, v35), backward
@@ -4092,117 +4160,115 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 34: add(v32, v33), backward
     d_v32 += d_v34 * (1.0);
     d_v33 += d_v34 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 33: sum(v8), backward
-    d_v8 += d_v33;
+    let mut d_v7 = 0.0f64;
+    // 33: sum(v7), backward
+    d_v7 += d_v33;
     let mut d_v30 = 0.0f64;
     let mut d_v31 = 0.0f64;
     // 32: add(v30, v31), backward
     d_v30 += d_v32 * (1.0);
     d_v31 += d_v32 * (1.0);
-    let mut d_v7 = 0.0f64;
-    // 31: sum(v7), backward
-    d_v7 += d_v31;
+    let mut d_v6 = 0.0f64;
+    // 31: sum(v6), backward
+    d_v6 += d_v31;
     let mut d_v28 = 0.0f64;
     let mut d_v29 = 0.0f64;
     // 30: add(v28, v29), backward
     d_v28 += d_v30 * (1.0);
     d_v29 += d_v30 * (1.0);
-    let mut d_v6 = 0.0f64;
-    // 29: sum(v6), backward
-    d_v6 += d_v29;
-    let mut d_v26 = 0.0f64;
-    let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
     let mut d_v5 = 0.0f64;
-    // 27: sum(v5), backward
-    d_v5 += d_v27;
+    // 29: sum(v5), backward
+    d_v5 += d_v29;
     let mut d_v4 = 0.0f64;
-    // 26: sum(v4), backward
-    d_v4 += d_v26;
-    // 25: mean(v16), backward
+    // 28: sum(v4), backward
+    d_v4 += d_v28;
+    // 27: mean(v18), backward
     {
-        let g = d_v25 * (1.0 / 2.0);
+        let g = d_v27 * (1.0 / 2.0);
     for i in 0..2 {
-            d_v16[i] += g;
+            d_v18[i] += g;
     }
     }
-    // 24: add(v6, v7), backward
-    d_v6 += d_v24 * (1.0);
-    d_v7 += d_v24 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 23: div(v16, v22), backward
+    // 26: add(v6, v7), backward
+    d_v6 += d_v26 * (1.0);
+    d_v7 += d_v26 * (1.0);
+    let mut d_v24 = 0.0f64;
+    // 25: div(v18, v24), backward
     for r in 0..2 {
         for j in 0..1 {
-            d_v16[r * 1 + j] += d_v23[r * 1 + j] * (1.0 / v22);
+            d_v18[r * 1 + j] += d_v25[r * 1 + j] * (1.0 / v24);
         }
     }
     for r in 0..2 {
         for j in 0..1 {
-            d_v22 += d_v23[r * 1 + j] * (-v16[r * 1 + j] / (v22 * v22));
+            d_v24 += d_v25[r * 1 + j] * (-v18[r * 1 + j] / (v24 * v24));
         }
     }
-    let mut d_v21 = 0.0f64;
-    // 22: add_scalar(1)(v21), backward
-    d_v21 += d_v22 * (1.0);
-    // 21: square(v5), backward
-    d_v5 += d_v21 * (2.0 * v5);
-    // 20: add(v10, b), backward
-    d_v10 += d_v20 * (1.0);
-    *d_b += d_v20 * (1.0);
-    let mut d_v18 = 0.0f64;
-    // 19: div(v10, v18), backward
-    d_v10 += d_v19 * (1.0 / v18);
-    d_v18 += d_v19 * (-v10 / (v18 * v18));
-    let mut d_v17 = 0.0f64;
-    // 18: add_scalar(1)(v17), backward
-    d_v17 += d_v18 * (1.0);
-    // 17: square(v5), backward
-    d_v5 += d_v17 * (2.0 * v5);
-    let mut d_v15 = [0.0f64; 6];
-    let mut d_v13 = [0.0f64; 3];
-    // 16: matmul(v15, v13), backward
+    let mut d_v23 = 0.0f64;
+    // 24: add_scalar(1)(v23), backward
+    d_v23 += d_v24 * (1.0);
+    // 23: square(v5), backward
+    d_v5 += d_v23 * (2.0 * v5);
+    // 22: add(v12, b), backward
+    d_v12 += d_v22 * (1.0);
+    *d_b += d_v22 * (1.0);
+    let mut d_v20 = 0.0f64;
+    // 21: div(v12, v20), backward
+    d_v12 += d_v21 * (1.0 / v20);
+    d_v20 += d_v21 * (-v12 / (v20 * v20));
+    let mut d_v19 = 0.0f64;
+    // 20: add_scalar(1)(v19), backward
+    d_v19 += d_v20 * (1.0);
+    // 19: square(v5), backward
+    d_v5 += d_v19 * (2.0 * v5);
+    let mut d_v17 = [0.0f64; 6];
+    let mut d_v15 = [0.0f64; 3];
+    // 18: matmul(v17, v15), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v16[i] * v13[j];
-            d_v15[i * 3 + j] = acc + d_v15[i * 3 + j];
+            acc += d_v18[i] * v15[j];
+            d_v17[i * 3 + j] = acc + d_v17[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v15[i + p * 3] * d_v16[p];
+            acc += v17[i + p * 3] * d_v18[p];
         }
-        d_v13[i] = acc + d_v13[i];
+        d_v15[i] = acc + d_v15[i];
     }
-    let mut d_v14 = [0.0f64; 6];
-    // 15: t(v14), backward
+    let mut d_v16 = [0.0f64; 6];
+    // 17: t(v16), backward
     for i in 0..6 {
-        d_v14[i] += d_v15[(i % 2) * 3 + i / 2];
+        d_v16[i] += d_v17[(i % 2) * 3 + i / 2];
     }
-    // 14: t(m), backward
+    // 16: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v14[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v16[(i % 3) * 2 + i / 3];
     }
-    // 13: reshape(v), backward
+    // 15: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v13[i];
+        d_v[i] += d_v15[i];
     }
-    // 12: add(v7, v6), backward
-    d_v7 += d_v12 * (1.0);
-    d_v6 += d_v12 * (1.0);
-    // 11: sum(v5), backward
-    d_v5 += d_v11;
+    // 14: add(v7, v6), backward
+    d_v7 += d_v14 * (1.0);
+    d_v6 += d_v14 * (1.0);
+    // 13: sum(v5), backward
+    d_v5 += d_v13;
+    let mut d_v11 = 0.0f64;
+    // 12: clamp_max(0.7)(v11), backward
+    d_v11 += d_v12 * (if v11 <= 0.7 { 1.0 } else { 0.0 });
+    // 11: clamp_min(-0.5)(a), backward
+    *d_a += d_v11 * (if a >= (-0.5) { 1.0 } else { 0.0 });
     let mut d_v9 = 0.0f64;
-    // 10: clamp_max(0.7)(v9), backward
-    d_v9 += d_v10 * (if v9 <= 0.7 { 1.0 } else { 0.0 });
-    // 9: clamp_min(-0.5)(a), backward
-    *d_a += d_v9 * (if a >= (-0.5) { 1.0 } else { 0.0 });
-    // 8: powi(3)(v6), backward
-    d_v6 += d_v8 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v6.powi(3.0 as i32 - 1), None => 3.0 * v6.powf(3.0 - 1.0) });
+    // 10: powf(1.5)(v9), backward
+    d_v9 += d_v10 * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v9.powf(1.5 - 1.0) });
+    let mut d_v8 = 0.0f64;
+    // 9: add_scalar(1)(v8), backward
+    d_v8 += d_v9 * (1.0);
+    // 8: square(v6), backward
+    d_v6 += d_v8 * (2.0 * v6);
     // 7: sigmoid(v4), backward
     d_v4 += d_v7 * (v7 * (1.0 - v7));
     // 6: maximum(v4, v5), backward
@@ -4218,7 +4284,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_7`: node 54 (`out`, add) of a tape of 55 nodes, 55 of which it depends on.
+/// `prog_7`: node 53 (`out`, add) of a tape of 54 nodes, 54 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -4266,159 +4332,151 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     let v11 = max_keep_nan(b, v5);
     // 12: cos(v5)
     let v12 = v5.cos();
-    // 13: detach(a)
-    let v13 = a;
-    // 14: mul(v13, a)
-    let v14 = v13 * a;
-    // 15: sub(b, v11)
-    let v15 = b - v11;
-    // 16: maximum(b, v10)
-    let mut v16 = [0.0f64; 3];
+    // 13: sin(a)
+    let v13 = a.sin();
+    // 14: constant []
+    let v14 = 0.0;
+    // 15: where(v14, a, v13)
+    let v15 = if v14 != 0.0 { a } else { v13 };
+    // 16: sub(b, v11)
+    let v16 = b - v11;
+    // 17: maximum(b, v10)
+    let mut v17 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v16[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
+            v17[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
         }
     }
-    // 17: square(v4)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v4[i] * v4[i];
-    }
-    // 18: add_scalar(1)(v17)
+    // 18: neg(v4)
     let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v17[i] + 1.0;
+        v18[i] = -v4[i];
     }
-    // 19: powf(1.5)(v18)
+    // 19: mul_scalar(0.3)(v4)
     let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v19[i] = v18[i].powf(1.5);
+        v19[i] = v4[i] * 0.3;
     }
-    // 20: mul_scalar(0.3)(v4)
+    // 20: exp(v19)
     let mut v20 = [0.0f64; 3];
     for i in 0..3 {
-        v20[i] = v4[i] * 0.3;
+        v20[i] = v19[i].exp();
     }
-    // 21: exp(v20)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = v20[i].exp();
-    }
-    // 22: sigmoid(b)
-    let v22 = stable_sigmoid(b);
-    // 23: maximum(v6, v)
-    let mut v23 = [0.0f64; 3];
+    // 21: sigmoid(b)
+    let v21 = stable_sigmoid(b);
+    // 22: maximum(v6, v)
+    let mut v22 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v23[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
+            v22[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
         }
     }
-    // 24: reshape(v)
-    let mut v24 = [0.0f64; 3];
+    // 23: reshape(v)
+    let mut v23 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v[i];
+        v23[i] = v[i];
     }
-    // 25: t(m)
+    // 24: t(m)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = m[(i % 2) * 3 + i / 2];
+    }
+    // 25: t(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = m[(i % 2) * 3 + i / 2];
+        v25[i] = v24[(i % 3) * 2 + i / 3];
     }
-    // 26: t(v25)
-    let mut v26 = [0.0f64; 6];
-    for i in 0..6 {
-        v26[i] = v25[(i % 3) * 2 + i / 3];
-    }
-    // 27: matmul(v26, v24)
-    let mut v27 = [0.0f64; 2];
+    // 26: matmul(v25, v23)
+    let mut v26 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v26[i * 3 + p] * v24[p];
+            acc += v25[i * 3 + p] * v23[p];
         }
-        v27[i] = acc;
+        v26[i] = acc;
     }
-    // 28: sum(v4)
+    // 27: sum(v4)
+    let mut v27 = -0.0f64;
+    for i in 0..3 {
+        v27 += v4[i];
+    }
+    // 28: sum(v5)
     let mut v28 = -0.0f64;
+    v28 += v5;
+    // 29: add(v27, v28)
+    let v29 = v27 + v28;
+    // 30: sum(v6)
+    let mut v30 = -0.0f64;
+    v30 += v6;
+    // 31: add(v29, v30)
+    let v31 = v29 + v30;
+    // 32: sum(v10)
+    let mut v32 = -0.0f64;
     for i in 0..3 {
-        v28 += v4[i];
+        v32 += v10[i];
     }
-    // 29: sum(v5)
-    let mut v29 = -0.0f64;
-    v29 += v5;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v10)
-    let mut v33 = -0.0f64;
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v11)
+    let mut v34 = -0.0f64;
+    v34 += v11;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v12)
+    let mut v36 = -0.0f64;
+    v36 += v12;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v15)
+    let mut v38 = -0.0f64;
+    v38 += v15;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v16)
+    let mut v40 = -0.0f64;
+    v40 += v16;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v17)
+    let mut v42 = -0.0f64;
     for i in 0..3 {
-        v33 += v10[i];
+        v42 += v17[i];
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    v35 += v11;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    v37 += v12;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v14)
-    let mut v39 = -0.0f64;
-    v39 += v14;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v15)
-    let mut v41 = -0.0f64;
-    v41 += v15;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v16)
-    let mut v43 = -0.0f64;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v18)
+    let mut v44 = -0.0f64;
     for i in 0..3 {
-        v43 += v16[i];
+        v44 += v18[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v19)
-    let mut v45 = -0.0f64;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v20)
+    let mut v46 = -0.0f64;
     for i in 0..3 {
-        v45 += v19[i];
+        v46 += v20[i];
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v21)
-    let mut v47 = -0.0f64;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v21)
+    let mut v48 = -0.0f64;
+    v48 += v21;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v22)
+    let mut v50 = -0.0f64;
     for i in 0..3 {
-        v47 += v21[i];
+        v50 += v22[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v22)
-    let mut v49 = -0.0f64;
-    v49 += v22;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v23)
-    let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v23[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v26)
+    let mut v52 = -0.0f64;
     for i in 0..2 {
-        v53 += v27[i];
+        v52 += v26[i];
     }
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 53: add(v51, v52)
+    let out = v51 + v52;
     out
 }
 
@@ -4468,368 +4526,354 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let v11 = max_keep_nan(b, v5);
     // 12: cos(v5)
     let v12 = v5.cos();
-    // 13: detach(a)
-    let v13 = a;
-    // 14: mul(v13, a)
-    let v14 = v13 * a;
-    // 15: sub(b, v11)
-    let v15 = b - v11;
-    // 16: maximum(b, v10)
-    let mut v16 = [0.0f64; 3];
+    // 13: sin(a)
+    let v13 = a.sin();
+    // 14: constant []
+    let v14 = 0.0;
+    // 15: where(v14, a, v13)
+    let v15 = if v14 != 0.0 { a } else { v13 };
+    // 16: sub(b, v11)
+    let v16 = b - v11;
+    // 17: maximum(b, v10)
+    let mut v17 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v16[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
+            v17[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
         }
     }
-    // 17: square(v4)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v4[i] * v4[i];
-    }
-    // 18: add_scalar(1)(v17)
+    // 18: neg(v4)
     let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v17[i] + 1.0;
+        v18[i] = -v4[i];
     }
-    // 19: powf(1.5)(v18)
+    // 19: mul_scalar(0.3)(v4)
     let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v19[i] = v18[i].powf(1.5);
+        v19[i] = v4[i] * 0.3;
     }
-    // 20: mul_scalar(0.3)(v4)
+    // 20: exp(v19)
     let mut v20 = [0.0f64; 3];
     for i in 0..3 {
-        v20[i] = v4[i] * 0.3;
+        v20[i] = v19[i].exp();
     }
-    // 21: exp(v20)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = v20[i].exp();
-    }
-    // 22: sigmoid(b)
-    let v22 = stable_sigmoid(b);
-    // 23: maximum(v6, v)
-    let mut v23 = [0.0f64; 3];
+    // 21: sigmoid(b)
+    let v21 = stable_sigmoid(b);
+    // 22: maximum(v6, v)
+    let mut v22 = [0.0f64; 3];
     for r in 0..3 {
         for j in 0..1 {
-            v23[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
+            v22[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
         }
     }
-    // 24: reshape(v)
-    let mut v24 = [0.0f64; 3];
+    // 23: reshape(v)
+    let mut v23 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v[i];
+        v23[i] = v[i];
     }
-    // 25: t(m)
+    // 24: t(m)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = m[(i % 2) * 3 + i / 2];
+    }
+    // 25: t(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = m[(i % 2) * 3 + i / 2];
+        v25[i] = v24[(i % 3) * 2 + i / 3];
     }
-    // 26: t(v25)
-    let mut v26 = [0.0f64; 6];
-    for i in 0..6 {
-        v26[i] = v25[(i % 3) * 2 + i / 3];
-    }
-    // 27: matmul(v26, v24)
-    let mut v27 = [0.0f64; 2];
+    // 26: matmul(v25, v23)
+    let mut v26 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v26[i * 3 + p] * v24[p];
+            acc += v25[i * 3 + p] * v23[p];
         }
-        v27[i] = acc;
+        v26[i] = acc;
     }
-    // 28: sum(v4)
+    // 27: sum(v4)
+    let mut v27 = -0.0f64;
+    for i in 0..3 {
+        v27 += v4[i];
+    }
+    // 28: sum(v5)
     let mut v28 = -0.0f64;
+    v28 += v5;
+    // 29: add(v27, v28)
+    let v29 = v27 + v28;
+    // 30: sum(v6)
+    let mut v30 = -0.0f64;
+    v30 += v6;
+    // 31: add(v29, v30)
+    let v31 = v29 + v30;
+    // 32: sum(v10)
+    let mut v32 = -0.0f64;
     for i in 0..3 {
-        v28 += v4[i];
+        v32 += v10[i];
     }
-    // 29: sum(v5)
-    let mut v29 = -0.0f64;
-    v29 += v5;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v10)
-    let mut v33 = -0.0f64;
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v11)
+    let mut v34 = -0.0f64;
+    v34 += v11;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v12)
+    let mut v36 = -0.0f64;
+    v36 += v12;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v15)
+    let mut v38 = -0.0f64;
+    v38 += v15;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v16)
+    let mut v40 = -0.0f64;
+    v40 += v16;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v17)
+    let mut v42 = -0.0f64;
     for i in 0..3 {
-        v33 += v10[i];
+        v42 += v17[i];
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    v35 += v11;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    v37 += v12;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v14)
-    let mut v39 = -0.0f64;
-    v39 += v14;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v15)
-    let mut v41 = -0.0f64;
-    v41 += v15;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v16)
-    let mut v43 = -0.0f64;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v18)
+    let mut v44 = -0.0f64;
     for i in 0..3 {
-        v43 += v16[i];
+        v44 += v18[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v19)
-    let mut v45 = -0.0f64;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v20)
+    let mut v46 = -0.0f64;
     for i in 0..3 {
-        v45 += v19[i];
+        v46 += v20[i];
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v21)
-    let mut v47 = -0.0f64;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v21)
+    let mut v48 = -0.0f64;
+    v48 += v21;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v22)
+    let mut v50 = -0.0f64;
     for i in 0..3 {
-        v47 += v21[i];
+        v50 += v22[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v22)
-    let mut v49 = -0.0f64;
-    v49 += v22;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v23)
-    let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v23[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v26)
+    let mut v52 = -0.0f64;
     for i in 0..2 {
-        v53 += v27[i];
+        v52 += v26[i];
     }
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 53: add(v51, v52)
+    let out = v51 + v52;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_out * (1.0);
-    d_v53 += d_out * (1.0);
-    let mut d_v27 = [0.0f64; 2];
-    // 53: sum(v27), backward
-    for i in 0..2 {
-        d_v27[i] += d_v53;
-    }
-    let mut d_v50 = 0.0f64;
     let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v23 = [0.0f64; 3];
-    // 51: sum(v23), backward
-    for i in 0..3 {
-        d_v23[i] += d_v51;
+    let mut d_v52 = 0.0f64;
+    // 53: add(v51, v52), backward
+    d_v51 += d_out * (1.0);
+    d_v52 += d_out * (1.0);
+    let mut d_v26 = [0.0f64; 2];
+    // 52: sum(v26), backward
+    for i in 0..2 {
+        d_v26[i] += d_v52;
     }
-    let mut d_v48 = 0.0f64;
     let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 49: sum(v22), backward
-    d_v22 += d_v49;
-    let mut d_v46 = 0.0f64;
+    let mut d_v50 = 0.0f64;
+    // 51: add(v49, v50), backward
+    d_v49 += d_v51 * (1.0);
+    d_v50 += d_v51 * (1.0);
+    let mut d_v22 = [0.0f64; 3];
+    // 50: sum(v22), backward
+    for i in 0..3 {
+        d_v22[i] += d_v50;
+    }
     let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v21 = [0.0f64; 3];
-    // 47: sum(v21), backward
-    for i in 0..3 {
-        d_v21[i] += d_v47;
-    }
-    let mut d_v44 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 49: add(v47, v48), backward
+    d_v47 += d_v49 * (1.0);
+    d_v48 += d_v49 * (1.0);
+    let mut d_v21 = 0.0f64;
+    // 48: sum(v21), backward
+    d_v21 += d_v48;
     let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v19 = [0.0f64; 3];
-    // 45: sum(v19), backward
+    let mut d_v46 = 0.0f64;
+    // 47: add(v45, v46), backward
+    d_v45 += d_v47 * (1.0);
+    d_v46 += d_v47 * (1.0);
+    let mut d_v20 = [0.0f64; 3];
+    // 46: sum(v20), backward
     for i in 0..3 {
-        d_v19[i] += d_v45;
+        d_v20[i] += d_v46;
     }
-    let mut d_v42 = 0.0f64;
     let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v16 = [0.0f64; 3];
-    // 43: sum(v16), backward
+    let mut d_v44 = 0.0f64;
+    // 45: add(v43, v44), backward
+    d_v43 += d_v45 * (1.0);
+    d_v44 += d_v45 * (1.0);
+    let mut d_v18 = [0.0f64; 3];
+    // 44: sum(v18), backward
     for i in 0..3 {
-        d_v16[i] += d_v43;
+        d_v18[i] += d_v44;
     }
-    let mut d_v40 = 0.0f64;
     let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 41: sum(v15), backward
-    d_v15 += d_v41;
-    let mut d_v38 = 0.0f64;
+    let mut d_v42 = 0.0f64;
+    // 43: add(v41, v42), backward
+    d_v41 += d_v43 * (1.0);
+    d_v42 += d_v43 * (1.0);
+    let mut d_v17 = [0.0f64; 3];
+    // 42: sum(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v42;
+    }
     let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 39: sum(v14), backward
-    d_v14 += d_v39;
-    let mut d_v36 = 0.0f64;
+    let mut d_v40 = 0.0f64;
+    // 41: add(v39, v40), backward
+    d_v39 += d_v41 * (1.0);
+    d_v40 += d_v41 * (1.0);
+    let mut d_v16 = 0.0f64;
+    // 40: sum(v16), backward
+    d_v16 += d_v40;
     let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 37: sum(v12), backward
-    d_v12 += d_v37;
-    let mut d_v34 = 0.0f64;
+    let mut d_v38 = 0.0f64;
+    // 39: add(v37, v38), backward
+    d_v37 += d_v39 * (1.0);
+    d_v38 += d_v39 * (1.0);
+    let mut d_v15 = 0.0f64;
+    // 38: sum(v15), backward
+    d_v15 += d_v38;
     let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 35: sum(v11), backward
-    d_v11 += d_v35;
-    let mut d_v32 = 0.0f64;
+    let mut d_v36 = 0.0f64;
+    // 37: add(v35, v36), backward
+    d_v35 += d_v37 * (1.0);
+    d_v36 += d_v37 * (1.0);
+    let mut d_v12 = 0.0f64;
+    // 36: sum(v12), backward
+    d_v12 += d_v36;
     let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v10 = [0.0f64; 3];
-    // 33: sum(v10), backward
-    for i in 0..3 {
-        d_v10[i] += d_v33;
-    }
-    let mut d_v30 = 0.0f64;
+    let mut d_v34 = 0.0f64;
+    // 35: add(v33, v34), backward
+    d_v33 += d_v35 * (1.0);
+    d_v34 += d_v35 * (1.0);
+    let mut d_v11 = 0.0f64;
+    // 34: sum(v11), backward
+    d_v11 += d_v34;
     let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v6 = 0.0f64;
-    // 31: sum(v6), backward
-    d_v6 += d_v31;
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v5 = 0.0f64;
-    // 29: sum(v5), backward
-    d_v5 += d_v29;
-    let mut d_v4 = [0.0f64; 3];
-    // 28: sum(v4), backward
+    let mut d_v32 = 0.0f64;
+    // 33: add(v31, v32), backward
+    d_v31 += d_v33 * (1.0);
+    d_v32 += d_v33 * (1.0);
+    let mut d_v10 = [0.0f64; 3];
+    // 32: sum(v10), backward
     for i in 0..3 {
-        d_v4[i] += d_v28;
+        d_v10[i] += d_v32;
     }
-    let mut d_v26 = [0.0f64; 6];
-    let mut d_v24 = [0.0f64; 3];
-    // 27: matmul(v26, v24), backward
+    let mut d_v29 = 0.0f64;
+    let mut d_v30 = 0.0f64;
+    // 31: add(v29, v30), backward
+    d_v29 += d_v31 * (1.0);
+    d_v30 += d_v31 * (1.0);
+    let mut d_v6 = 0.0f64;
+    // 30: sum(v6), backward
+    d_v6 += d_v30;
+    let mut d_v27 = 0.0f64;
+    let mut d_v28 = 0.0f64;
+    // 29: add(v27, v28), backward
+    d_v27 += d_v29 * (1.0);
+    d_v28 += d_v29 * (1.0);
+    let mut d_v5 = 0.0f64;
+    // 28: sum(v5), backward
+    d_v5 += d_v28;
+    let mut d_v4 = [0.0f64; 3];
+    // 27: sum(v4), backward
+    for i in 0..3 {
+        d_v4[i] += d_v27;
+    }
+    let mut d_v25 = [0.0f64; 6];
+    let mut d_v23 = [0.0f64; 3];
+    // 26: matmul(v25, v23), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v27[i] * v24[j];
-            d_v26[i * 3 + j] = acc + d_v26[i * 3 + j];
+            acc += d_v26[i] * v23[j];
+            d_v25[i * 3 + j] = acc + d_v25[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v26[i + p * 3] * d_v27[p];
+            acc += v25[i + p * 3] * d_v26[p];
         }
-        d_v24[i] = acc + d_v24[i];
+        d_v23[i] = acc + d_v23[i];
     }
-    let mut d_v25 = [0.0f64; 6];
-    // 26: t(v25), backward
+    let mut d_v24 = [0.0f64; 6];
+    // 25: t(v24), backward
     for i in 0..6 {
-        d_v25[i] += d_v26[(i % 2) * 3 + i / 2];
+        d_v24[i] += d_v25[(i % 2) * 3 + i / 2];
     }
-    // 25: t(m), backward
+    // 24: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v25[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v24[(i % 3) * 2 + i / 3];
     }
-    // 24: reshape(v), backward
+    // 23: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v24[i];
+        d_v[i] += d_v23[i];
     }
-    // 23: maximum(v6, v), backward
+    // 22: maximum(v6, v), backward
     for r in 0..3 {
         for j in 0..1 {
-            d_v[r * 1 + j] += d_v23[r * 1 + j] * (if v6 >= v[r * 1 + j] { 0.0 } else { 1.0 });
+            d_v[r * 1 + j] += d_v22[r * 1 + j] * (if v6 >= v[r * 1 + j] { 0.0 } else { 1.0 });
         }
     }
     for r in 0..3 {
         for j in 0..1 {
-            d_v6 += d_v23[r * 1 + j] * (if v6 >= v[r * 1 + j] { 1.0 } else { 0.0 });
+            d_v6 += d_v22[r * 1 + j] * (if v6 >= v[r * 1 + j] { 1.0 } else { 0.0 });
         }
     }
-    // 22: sigmoid(b), backward
-    *d_b += d_v22 * (v22 * (1.0 - v22));
-    let mut d_v20 = [0.0f64; 3];
-    // 21: exp(v20), backward
+    // 21: sigmoid(b), backward
+    *d_b += d_v21 * (v21 * (1.0 - v21));
+    let mut d_v19 = [0.0f64; 3];
+    // 20: exp(v19), backward
     for i in 0..3 {
-        d_v20[i] += d_v21[i] * (v21[i]);
+        d_v19[i] += d_v20[i] * (v20[i]);
     }
-    // 20: mul_scalar(0.3)(v4), backward
+    // 19: mul_scalar(0.3)(v4), backward
     for i in 0..3 {
-        d_v4[i] += d_v20[i] * (0.3);
+        d_v4[i] += d_v19[i] * (0.3);
     }
-    let mut d_v18 = [0.0f64; 3];
-    // 19: powf(1.5)(v18), backward
+    // 18: neg(v4), backward
     for i in 0..3 {
-        d_v18[i] += d_v19[i] * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v18[i].powf(1.5 - 1.0) });
+        d_v4[i] += d_v18[i] * (-1.0);
     }
-    let mut d_v17 = [0.0f64; 3];
-    // 18: add_scalar(1)(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v18[i] * (1.0);
-    }
-    // 17: square(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v17[i] * (2.0 * v4[i]);
-    }
-    // 16: maximum(b, v10), backward
+    // 17: maximum(b, v10), backward
     for r in 0..3 {
         for j in 0..1 {
-            d_v10[r * 1 + j] += d_v16[r * 1 + j] * (if b >= v10[r * 1 + j] { 0.0 } else { 1.0 });
+            d_v10[r * 1 + j] += d_v17[r * 1 + j] * (if b >= v10[r * 1 + j] { 0.0 } else { 1.0 });
         }
     }
     for r in 0..3 {
         for j in 0..1 {
-            *d_b += d_v16[r * 1 + j] * (if b >= v10[r * 1 + j] { 1.0 } else { 0.0 });
+            *d_b += d_v17[r * 1 + j] * (if b >= v10[r * 1 + j] { 1.0 } else { 0.0 });
         }
     }
-    // 15: sub(b, v11), backward
-    *d_b += d_v15 * (1.0);
-    d_v11 += d_v15 * (-1.0);
-    // 14: mul(v13, a), backward
-    *d_a += d_v14 * (v13);
+    // 16: sub(b, v11), backward
+    *d_b += d_v16 * (1.0);
+    d_v11 += d_v16 * (-1.0);
+    let mut d_v13 = 0.0f64;
+    // 15: where(v14, a, v13), backward
+    if v14 != 0.0 { *d_a += d_v15; }
+    if v14 == 0.0 { d_v13 += d_v15; }
+    // 13: sin(a), backward
+    *d_a += d_v13 * (a.cos());
     // 12: cos(v5), backward
     d_v5 += d_v12 * (-v5.sin());
     // 11: maximum(b, v5), backward
@@ -4882,65 +4926,84 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_8`: node 63 (`out`, add) of a tape of 64 nodes, 64 of which it depends on.
+/// `prog_8`: node 60 (`out`, add) of a tape of 61 nodes, 61 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: square(b)
-    let v4 = b * b;
-    // 5: add_scalar(1)(v4)
-    let v5 = v4 + 1.0;
-    // 6: powf(1.5)(v5)
-    let v6 = v5.powf(1.5);
-    // 7: square(b)
-    let v7 = b * b;
-    // 8: add_scalar(0.5)(v7)
-    let v8 = v7 + 0.5;
-    // 9: ln(v8)
-    let v9 = v8.ln();
-    // 10: clamp_min(-0.5)(v9)
-    let v10 = if v9 < (-0.5) { (-0.5) } else { v9 };
-    // 11: clamp_max(0.7)(v10)
-    let v11 = if v10 > 0.7 { 0.7 } else { v10 };
-    // 12: sigmoid(v)
-    let mut v12 = [0.0f64; 3];
+    // 4: neg(b)
+    let v4 = -b;
+    // 5: square(b)
+    let v5 = b * b;
+    // 6: add_scalar(0.5)(v5)
+    let v6 = v5 + 0.5;
+    // 7: ln(v6)
+    let v7 = v6.ln();
+    // 8: powi(3)(v7)
+    let v8 = v7.powi(3.0 as i32);
+    // 9: sigmoid(v)
+    let mut v9 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = stable_sigmoid(v[i]);
+        v9[i] = stable_sigmoid(v[i]);
     }
-    // 13: square(a)
-    let v13 = a * a;
-    // 14: add_scalar(1)(v13)
-    let v14 = v13 + 1.0;
-    // 15: rdiv_scalar(1)(v14)
-    let v15 = 1.0 / v14;
-    // 16: clamp_min(-0.5)(v11)
-    let v16 = if v11 < (-0.5) { (-0.5) } else { v11 };
-    // 17: clamp_max(0.7)(v16)
-    let v17 = if v16 > 0.7 { 0.7 } else { v16 };
-    // 18: reshape(v)
-    let mut v18 = [0.0f64; 3];
+    // 10: detach(a)
+    let v10 = a;
+    // 11: mul(v10, a)
+    let v11 = v10 * a;
+    // 12: powi(3)(v8)
+    let v12 = v8.powi(3.0 as i32);
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v[i];
+        v13[i] = v[i];
     }
-    // 19: t(m)
-    let mut v19 = [0.0f64; 6];
+    // 14: t(m)
+    let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v19[i] = m[(i % 2) * 3 + i / 2];
+        v14[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 20: t(v19)
-    let mut v20 = [0.0f64; 6];
+    // 15: t(v14)
+    let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = v19[(i % 3) * 2 + i / 3];
+        v15[i] = v14[(i % 3) * 2 + i / 3];
     }
-    // 21: matmul(v20, v18)
-    let mut v21 = [0.0f64; 2];
+    // 16: matmul(v15, v13)
+    let mut v16 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v20[i * 3 + p] * v18[p];
+            acc += v15[i * 3 + p] * v13[p];
         }
-        v21[i] = acc;
+        v16[i] = acc;
+    }
+    // 17: reshape(v)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = v[i];
+    }
+    // 18: t(m)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = m[(i % 2) * 3 + i / 2];
+    }
+    // 19: t(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[(i % 3) * 2 + i / 3];
+    }
+    // 20: matmul(v19, v17)
+    let mut v20 = [0.0f64; 2];
+    for i in 0..2 {
+        let mut acc = 0.0f64;
+        for p in 0..3 {
+            acc += v19[i * 3 + p] * v17[p];
+        }
+        v20[i] = acc;
+    }
+    // 21: sin(v16)
+    let mut v21 = [0.0f64; 2];
+    for i in 0..2 {
+        v21[i] = v16[i].sin();
     }
     // 22: reshape(v)
     let mut v22 = [0.0f64; 3];
@@ -4966,201 +5029,192 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
         }
         v25[i] = acc;
     }
-    // 26: sin(v21)
+    // 26: add(v16, v20)
     let mut v26 = [0.0f64; 2];
     for i in 0..2 {
-        v26[i] = v21[i].sin();
+        v26[i] = v16[i] + v20[i];
     }
-    // 27: reshape(v)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = v[i];
-    }
-    // 28: t(m)
-    let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 29: t(v28)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = v28[(i % 3) * 2 + i / 3];
-    }
-    // 30: matmul(v29, v27)
-    let mut v30 = [0.0f64; 2];
+    // 27: abs(v16)
+    let mut v27 = [0.0f64; 2];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v29[i * 3 + p] * v27[p];
-        }
-        v30[i] = acc;
+        v27[i] = v16[i].abs();
     }
-    // 31: add(v21, v25)
-    let mut v31 = [0.0f64; 2];
+    // 28: log1p(v27)
+    let mut v28 = [0.0f64; 2];
     for i in 0..2 {
-        v31[i] = v21[i] + v25[i];
+        v28[i] = v27[i].ln_1p();
     }
-    // 32: square(v21)
-    let mut v32 = [0.0f64; 2];
-    for i in 0..2 {
-        v32[i] = v21[i] * v21[i];
-    }
-    // 33: add_scalar(0.5)(v32)
-    let mut v33 = [0.0f64; 2];
-    for i in 0..2 {
-        v33[i] = v32[i] + 0.5;
-    }
-    // 34: ln(v33)
-    let mut v34 = [0.0f64; 2];
-    for i in 0..2 {
-        v34[i] = v33[i].ln();
-    }
-    // 35: neg(a)
-    let v35 = -a;
-    // 36: mul(v17, v17)
-    let v36 = v17 * v17;
-    // 37: sum(v6)
+    // 29: div_scalar(3)(a)
+    let v29 = a / 3.0;
+    // 30: rsub_scalar(2.5)(v29)
+    let v30 = 2.5 - v29;
+    // 31: mul_scalar(0.25)(a)
+    let v31 = a * 0.25;
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: mul(v12, v12)
+    let v33 = v12 * v12;
+    // 34: sum(v4)
+    let mut v34 = -0.0f64;
+    v34 += v4;
+    // 35: sum(v7)
+    let mut v35 = -0.0f64;
+    v35 += v7;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v8)
     let mut v37 = -0.0f64;
-    v37 += v6;
-    // 38: sum(v9)
-    let mut v38 = -0.0f64;
-    v38 += v9;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v11)
-    let mut v40 = -0.0f64;
-    v40 += v11;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v12)
-    let mut v42 = -0.0f64;
+    v37 += v8;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v9)
+    let mut v39 = -0.0f64;
     for i in 0..3 {
-        v42 += v12[i];
+        v39 += v9[i];
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v15)
-    let mut v44 = -0.0f64;
-    v44 += v15;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v17)
-    let mut v46 = -0.0f64;
-    v46 += v17;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v11)
+    let mut v41 = -0.0f64;
+    v41 += v11;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v12)
+    let mut v43 = -0.0f64;
+    v43 += v12;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v16)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v48 += v21[i];
+        v45 += v16[i];
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v25)
-    let mut v50 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v20)
+    let mut v47 = -0.0f64;
     for i in 0..2 {
-        v50 += v25[i];
+        v47 += v20[i];
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v21)
+    let mut v49 = -0.0f64;
     for i in 0..2 {
-        v52 += v26[i];
+        v49 += v21[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v30)
-    let mut v54 = -0.0f64;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v25)
+    let mut v51 = -0.0f64;
     for i in 0..2 {
-        v54 += v30[i];
+        v51 += v25[i];
     }
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v31)
-    let mut v56 = -0.0f64;
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v26)
+    let mut v53 = -0.0f64;
     for i in 0..2 {
-        v56 += v31[i];
+        v53 += v26[i];
     }
-    // 57: add(v55, v56)
-    let v57 = v55 + v56;
-    // 58: sum(v34)
-    let mut v58 = -0.0f64;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v28)
+    let mut v55 = -0.0f64;
     for i in 0..2 {
-        v58 += v34[i];
+        v55 += v28[i];
     }
-    // 59: add(v57, v58)
-    let v59 = v57 + v58;
-    // 60: sum(v35)
-    let mut v60 = -0.0f64;
-    v60 += v35;
-    // 61: add(v59, v60)
-    let v61 = v59 + v60;
-    // 62: sum(v36)
-    let mut v62 = -0.0f64;
-    v62 += v36;
-    // 63: add(v61, v62)
-    let out = v61 + v62;
+    // 56: add(v54, v55)
+    let v56 = v54 + v55;
+    // 57: sum(v32)
+    let mut v57 = -0.0f64;
+    v57 += v32;
+    // 58: add(v56, v57)
+    let v58 = v56 + v57;
+    // 59: sum(v33)
+    let mut v59 = -0.0f64;
+    v59 += v33;
+    // 60: add(v58, v59)
+    let out = v58 + v59;
     out
 }
 
 /// `prog_8` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: square(b)
-    let v4 = b * b;
-    // 5: add_scalar(1)(v4)
-    let v5 = v4 + 1.0;
-    // 6: powf(1.5)(v5)
-    let v6 = v5.powf(1.5);
-    // 7: square(b)
-    let v7 = b * b;
-    // 8: add_scalar(0.5)(v7)
-    let v8 = v7 + 0.5;
-    // 9: ln(v8)
-    let v9 = v8.ln();
-    // 10: clamp_min(-0.5)(v9)
-    let v10 = if v9 < (-0.5) { (-0.5) } else { v9 };
-    // 11: clamp_max(0.7)(v10)
-    let v11 = if v10 > 0.7 { 0.7 } else { v10 };
-    // 12: sigmoid(v)
-    let mut v12 = [0.0f64; 3];
+    // 4: neg(b)
+    let v4 = -b;
+    // 5: square(b)
+    let v5 = b * b;
+    // 6: add_scalar(0.5)(v5)
+    let v6 = v5 + 0.5;
+    // 7: ln(v6)
+    let v7 = v6.ln();
+    // 8: powi(3)(v7)
+    let v8 = v7.powi(3.0 as i32);
+    // 9: sigmoid(v)
+    let mut v9 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = stable_sigmoid(v[i]);
+        v9[i] = stable_sigmoid(v[i]);
     }
-    // 13: square(a)
-    let v13 = a * a;
-    // 14: add_scalar(1)(v13)
-    let v14 = v13 + 1.0;
-    // 15: rdiv_scalar(1)(v14)
-    let v15 = 1.0 / v14;
-    // 16: clamp_min(-0.5)(v11)
-    let v16 = if v11 < (-0.5) { (-0.5) } else { v11 };
-    // 17: clamp_max(0.7)(v16)
-    let v17 = if v16 > 0.7 { 0.7 } else { v16 };
-    // 18: reshape(v)
-    let mut v18 = [0.0f64; 3];
+    // 10: detach(a)
+    let v10 = a;
+    // 11: mul(v10, a)
+    let v11 = v10 * a;
+    // 12: powi(3)(v8)
+    let v12 = v8.powi(3.0 as i32);
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v[i];
+        v13[i] = v[i];
     }
-    // 19: t(m)
-    let mut v19 = [0.0f64; 6];
+    // 14: t(m)
+    let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v19[i] = m[(i % 2) * 3 + i / 2];
+        v14[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 20: t(v19)
-    let mut v20 = [0.0f64; 6];
+    // 15: t(v14)
+    let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = v19[(i % 3) * 2 + i / 3];
+        v15[i] = v14[(i % 3) * 2 + i / 3];
     }
-    // 21: matmul(v20, v18)
-    let mut v21 = [0.0f64; 2];
+    // 16: matmul(v15, v13)
+    let mut v16 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v20[i * 3 + p] * v18[p];
+            acc += v15[i * 3 + p] * v13[p];
         }
-        v21[i] = acc;
+        v16[i] = acc;
+    }
+    // 17: reshape(v)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = v[i];
+    }
+    // 18: t(m)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = m[(i % 2) * 3 + i / 2];
+    }
+    // 19: t(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[(i % 3) * 2 + i / 3];
+    }
+    // 20: matmul(v19, v17)
+    let mut v20 = [0.0f64; 2];
+    for i in 0..2 {
+        let mut acc = 0.0f64;
+        for p in 0..3 {
+            acc += v19[i * 3 + p] * v17[p];
+        }
+        v20[i] = acc;
+    }
+    // 21: sin(v16)
+    let mut v21 = [0.0f64; 2];
+    for i in 0..2 {
+        v21[i] = v16[i].sin();
     }
     // 22: reshape(v)
     let mut v22 = [0.0f64; 3];
@@ -5186,327 +5240,270 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         }
         v25[i] = acc;
     }
-    // 26: sin(v21)
+    // 26: add(v16, v20)
     let mut v26 = [0.0f64; 2];
     for i in 0..2 {
-        v26[i] = v21[i].sin();
+        v26[i] = v16[i] + v20[i];
     }
-    // 27: reshape(v)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = v[i];
-    }
-    // 28: t(m)
-    let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 29: t(v28)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = v28[(i % 3) * 2 + i / 3];
-    }
-    // 30: matmul(v29, v27)
-    let mut v30 = [0.0f64; 2];
+    // 27: abs(v16)
+    let mut v27 = [0.0f64; 2];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v29[i * 3 + p] * v27[p];
-        }
-        v30[i] = acc;
+        v27[i] = v16[i].abs();
     }
-    // 31: add(v21, v25)
-    let mut v31 = [0.0f64; 2];
+    // 28: log1p(v27)
+    let mut v28 = [0.0f64; 2];
     for i in 0..2 {
-        v31[i] = v21[i] + v25[i];
+        v28[i] = v27[i].ln_1p();
     }
-    // 32: square(v21)
-    let mut v32 = [0.0f64; 2];
-    for i in 0..2 {
-        v32[i] = v21[i] * v21[i];
-    }
-    // 33: add_scalar(0.5)(v32)
-    let mut v33 = [0.0f64; 2];
-    for i in 0..2 {
-        v33[i] = v32[i] + 0.5;
-    }
-    // 34: ln(v33)
-    let mut v34 = [0.0f64; 2];
-    for i in 0..2 {
-        v34[i] = v33[i].ln();
-    }
-    // 35: neg(a)
-    let v35 = -a;
-    // 36: mul(v17, v17)
-    let v36 = v17 * v17;
-    // 37: sum(v6)
+    // 29: div_scalar(3)(a)
+    let v29 = a / 3.0;
+    // 30: rsub_scalar(2.5)(v29)
+    let v30 = 2.5 - v29;
+    // 31: mul_scalar(0.25)(a)
+    let v31 = a * 0.25;
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: mul(v12, v12)
+    let v33 = v12 * v12;
+    // 34: sum(v4)
+    let mut v34 = -0.0f64;
+    v34 += v4;
+    // 35: sum(v7)
+    let mut v35 = -0.0f64;
+    v35 += v7;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v8)
     let mut v37 = -0.0f64;
-    v37 += v6;
-    // 38: sum(v9)
-    let mut v38 = -0.0f64;
-    v38 += v9;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v11)
-    let mut v40 = -0.0f64;
-    v40 += v11;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v12)
-    let mut v42 = -0.0f64;
+    v37 += v8;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v9)
+    let mut v39 = -0.0f64;
     for i in 0..3 {
-        v42 += v12[i];
+        v39 += v9[i];
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v15)
-    let mut v44 = -0.0f64;
-    v44 += v15;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v17)
-    let mut v46 = -0.0f64;
-    v46 += v17;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v11)
+    let mut v41 = -0.0f64;
+    v41 += v11;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v12)
+    let mut v43 = -0.0f64;
+    v43 += v12;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v16)
+    let mut v45 = -0.0f64;
     for i in 0..2 {
-        v48 += v21[i];
+        v45 += v16[i];
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v25)
-    let mut v50 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v20)
+    let mut v47 = -0.0f64;
     for i in 0..2 {
-        v50 += v25[i];
+        v47 += v20[i];
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v21)
+    let mut v49 = -0.0f64;
     for i in 0..2 {
-        v52 += v26[i];
+        v49 += v21[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v30)
-    let mut v54 = -0.0f64;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v25)
+    let mut v51 = -0.0f64;
     for i in 0..2 {
-        v54 += v30[i];
+        v51 += v25[i];
     }
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v31)
-    let mut v56 = -0.0f64;
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v26)
+    let mut v53 = -0.0f64;
     for i in 0..2 {
-        v56 += v31[i];
+        v53 += v26[i];
     }
-    // 57: add(v55, v56)
-    let v57 = v55 + v56;
-    // 58: sum(v34)
-    let mut v58 = -0.0f64;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v28)
+    let mut v55 = -0.0f64;
     for i in 0..2 {
-        v58 += v34[i];
+        v55 += v28[i];
     }
-    // 59: add(v57, v58)
-    let v59 = v57 + v58;
-    // 60: sum(v35)
-    let mut v60 = -0.0f64;
-    v60 += v35;
-    // 61: add(v59, v60)
-    let v61 = v59 + v60;
-    // 62: sum(v36)
-    let mut v62 = -0.0f64;
-    v62 += v36;
-    // 63: add(v61, v62)
-    let out = v61 + v62;
+    // 56: add(v54, v55)
+    let v56 = v54 + v55;
+    // 57: sum(v32)
+    let mut v57 = -0.0f64;
+    v57 += v32;
+    // 58: add(v56, v57)
+    let v58 = v56 + v57;
+    // 59: sum(v33)
+    let mut v59 = -0.0f64;
+    v59 += v33;
+    // 60: add(v58, v59)
+    let out = v58 + v59;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v61 = 0.0f64;
-    let mut d_v62 = 0.0f64;
-    // 63: add(v61, v62), backward
-    d_v61 += d_out * (1.0);
-    d_v62 += d_out * (1.0);
-    let mut d_v36 = 0.0f64;
-    // 62: sum(v36), backward
-    d_v36 += d_v62;
-    let mut d_v59 = 0.0f64;
-    let mut d_v60 = 0.0f64;
-    // 61: add(v59, v60), backward
-    d_v59 += d_v61 * (1.0);
-    d_v60 += d_v61 * (1.0);
-    let mut d_v35 = 0.0f64;
-    // 60: sum(v35), backward
-    d_v35 += d_v60;
-    let mut d_v57 = 0.0f64;
     let mut d_v58 = 0.0f64;
-    // 59: add(v57, v58), backward
-    d_v57 += d_v59 * (1.0);
-    d_v58 += d_v59 * (1.0);
-    let mut d_v34 = [0.0f64; 2];
-    // 58: sum(v34), backward
-    for i in 0..2 {
-        d_v34[i] += d_v58;
-    }
-    let mut d_v55 = 0.0f64;
+    let mut d_v59 = 0.0f64;
+    // 60: add(v58, v59), backward
+    d_v58 += d_out * (1.0);
+    d_v59 += d_out * (1.0);
+    let mut d_v33 = 0.0f64;
+    // 59: sum(v33), backward
+    d_v33 += d_v59;
     let mut d_v56 = 0.0f64;
-    // 57: add(v55, v56), backward
-    d_v55 += d_v57 * (1.0);
-    d_v56 += d_v57 * (1.0);
-    let mut d_v31 = [0.0f64; 2];
-    // 56: sum(v31), backward
-    for i in 0..2 {
-        d_v31[i] += d_v56;
-    }
-    let mut d_v53 = 0.0f64;
+    let mut d_v57 = 0.0f64;
+    // 58: add(v56, v57), backward
+    d_v56 += d_v58 * (1.0);
+    d_v57 += d_v58 * (1.0);
+    let mut d_v32 = 0.0f64;
+    // 57: sum(v32), backward
+    d_v32 += d_v57;
     let mut d_v54 = 0.0f64;
-    // 55: add(v53, v54), backward
-    d_v53 += d_v55 * (1.0);
-    d_v54 += d_v55 * (1.0);
-    let mut d_v30 = [0.0f64; 2];
-    // 54: sum(v30), backward
+    let mut d_v55 = 0.0f64;
+    // 56: add(v54, v55), backward
+    d_v54 += d_v56 * (1.0);
+    d_v55 += d_v56 * (1.0);
+    let mut d_v28 = [0.0f64; 2];
+    // 55: sum(v28), backward
     for i in 0..2 {
-        d_v30[i] += d_v54;
+        d_v28[i] += d_v55;
     }
-    let mut d_v51 = 0.0f64;
     let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_v53 * (1.0);
-    d_v52 += d_v53 * (1.0);
+    let mut d_v53 = 0.0f64;
+    // 54: add(v52, v53), backward
+    d_v52 += d_v54 * (1.0);
+    d_v53 += d_v54 * (1.0);
     let mut d_v26 = [0.0f64; 2];
-    // 52: sum(v26), backward
+    // 53: sum(v26), backward
     for i in 0..2 {
-        d_v26[i] += d_v52;
+        d_v26[i] += d_v53;
     }
-    let mut d_v49 = 0.0f64;
     let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
+    let mut d_v51 = 0.0f64;
+    // 52: add(v50, v51), backward
+    d_v50 += d_v52 * (1.0);
+    d_v51 += d_v52 * (1.0);
     let mut d_v25 = [0.0f64; 2];
-    // 50: sum(v25), backward
+    // 51: sum(v25), backward
     for i in 0..2 {
-        d_v25[i] += d_v50;
+        d_v25[i] += d_v51;
     }
-    let mut d_v47 = 0.0f64;
     let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
+    let mut d_v49 = 0.0f64;
+    // 50: add(v48, v49), backward
+    d_v48 += d_v50 * (1.0);
+    d_v49 += d_v50 * (1.0);
     let mut d_v21 = [0.0f64; 2];
-    // 48: sum(v21), backward
+    // 49: sum(v21), backward
     for i in 0..2 {
-        d_v21[i] += d_v48;
+        d_v21[i] += d_v49;
     }
-    let mut d_v45 = 0.0f64;
     let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v17 = 0.0f64;
-    // 46: sum(v17), backward
-    d_v17 += d_v46;
-    let mut d_v43 = 0.0f64;
+    let mut d_v47 = 0.0f64;
+    // 48: add(v46, v47), backward
+    d_v46 += d_v48 * (1.0);
+    d_v47 += d_v48 * (1.0);
+    let mut d_v20 = [0.0f64; 2];
+    // 47: sum(v20), backward
+    for i in 0..2 {
+        d_v20[i] += d_v47;
+    }
     let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 44: sum(v15), backward
-    d_v15 += d_v44;
-    let mut d_v41 = 0.0f64;
+    let mut d_v45 = 0.0f64;
+    // 46: add(v44, v45), backward
+    d_v44 += d_v46 * (1.0);
+    d_v45 += d_v46 * (1.0);
+    let mut d_v16 = [0.0f64; 2];
+    // 45: sum(v16), backward
+    for i in 0..2 {
+        d_v16[i] += d_v45;
+    }
     let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v12 = [0.0f64; 3];
-    // 42: sum(v12), backward
-    for i in 0..3 {
-        d_v12[i] += d_v42;
-    }
-    let mut d_v39 = 0.0f64;
+    let mut d_v43 = 0.0f64;
+    // 44: add(v42, v43), backward
+    d_v42 += d_v44 * (1.0);
+    d_v43 += d_v44 * (1.0);
+    let mut d_v12 = 0.0f64;
+    // 43: sum(v12), backward
+    d_v12 += d_v43;
     let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
+    let mut d_v41 = 0.0f64;
+    // 42: add(v40, v41), backward
+    d_v40 += d_v42 * (1.0);
+    d_v41 += d_v42 * (1.0);
     let mut d_v11 = 0.0f64;
-    // 40: sum(v11), backward
-    d_v11 += d_v40;
-    let mut d_v37 = 0.0f64;
+    // 41: sum(v11), backward
+    d_v11 += d_v41;
     let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 38: sum(v9), backward
-    d_v9 += d_v38;
-    let mut d_v6 = 0.0f64;
-    // 37: sum(v6), backward
-    d_v6 += d_v37;
-    // 36: mul(v17, v17), backward
-    d_v17 += d_v36 * (v17);
-    d_v17 += d_v36 * (v17);
-    // 35: neg(a), backward
-    *d_a += d_v35 * (-1.0);
-    let mut d_v33 = [0.0f64; 2];
-    // 34: ln(v33), backward
-    for i in 0..2 {
-        d_v33[i] += d_v34[i] * (1.0 / v33[i]);
-    }
-    let mut d_v32 = [0.0f64; 2];
-    // 33: add_scalar(0.5)(v32), backward
-    for i in 0..2 {
-        d_v32[i] += d_v33[i] * (1.0);
-    }
-    // 32: square(v21), backward
-    for i in 0..2 {
-        d_v21[i] += d_v32[i] * (2.0 * v21[i]);
-    }
-    // 31: add(v21, v25), backward
-    for i in 0..2 {
-        d_v21[i] += d_v31[i] * (1.0);
-    }
-    for i in 0..2 {
-        d_v25[i] += d_v31[i] * (1.0);
-    }
-    let mut d_v29 = [0.0f64; 6];
-    let mut d_v27 = [0.0f64; 3];
-    // 30: matmul(v29, v27), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v30[i] * v27[j];
-            d_v29[i * 3 + j] = acc + d_v29[i * 3 + j];
-        }
-    }
+    let mut d_v39 = 0.0f64;
+    // 40: add(v38, v39), backward
+    d_v38 += d_v40 * (1.0);
+    d_v39 += d_v40 * (1.0);
+    let mut d_v9 = [0.0f64; 3];
+    // 39: sum(v9), backward
     for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v29[i + p * 3] * d_v30[p];
-        }
-        d_v27[i] = acc + d_v27[i];
+        d_v9[i] += d_v39;
     }
-    let mut d_v28 = [0.0f64; 6];
-    // 29: t(v28), backward
-    for i in 0..6 {
-        d_v28[i] += d_v29[(i % 2) * 3 + i / 2];
-    }
-    // 28: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v28[(i % 3) * 2 + i / 3];
-    }
-    // 27: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v27[i];
-    }
-    // 26: sin(v21), backward
+    let mut d_v36 = 0.0f64;
+    let mut d_v37 = 0.0f64;
+    // 38: add(v36, v37), backward
+    d_v36 += d_v38 * (1.0);
+    d_v37 += d_v38 * (1.0);
+    let mut d_v8 = 0.0f64;
+    // 37: sum(v8), backward
+    d_v8 += d_v37;
+    let mut d_v34 = 0.0f64;
+    let mut d_v35 = 0.0f64;
+    // 36: add(v34, v35), backward
+    d_v34 += d_v36 * (1.0);
+    d_v35 += d_v36 * (1.0);
+    let mut d_v7 = 0.0f64;
+    // 35: sum(v7), backward
+    d_v7 += d_v35;
+    let mut d_v4 = 0.0f64;
+    // 34: sum(v4), backward
+    d_v4 += d_v34;
+    // 33: mul(v12, v12), backward
+    d_v12 += d_v33 * (v12);
+    d_v12 += d_v33 * (v12);
+    let mut d_v30 = 0.0f64;
+    let mut d_v31 = 0.0f64;
+    // 32: add(v30, v31), backward
+    d_v30 += d_v32 * (1.0);
+    d_v31 += d_v32 * (1.0);
+    // 31: mul_scalar(0.25)(a), backward
+    *d_a += d_v31 * (0.25);
+    let mut d_v29 = 0.0f64;
+    // 30: rsub_scalar(2.5)(v29), backward
+    d_v29 += d_v30 * (-1.0);
+    // 29: div_scalar(3)(a), backward
+    *d_a += d_v29 * (1.0 / 3.0);
+    let mut d_v27 = [0.0f64; 2];
+    // 28: log1p(v27), backward
     for i in 0..2 {
-        d_v21[i] += d_v26[i] * (v21[i].cos());
+        d_v27[i] += d_v28[i] * (1.0 / (1.0 + v27[i]));
+    }
+    // 27: abs(v16), backward
+    for i in 0..2 {
+        d_v16[i] += d_v27[i] * (sign(v16[i]));
+    }
+    // 26: add(v16, v20), backward
+    for i in 0..2 {
+        d_v16[i] += d_v26[i] * (1.0);
+    }
+    for i in 0..2 {
+        d_v20[i] += d_v26[i] * (1.0);
     }
     let mut d_v24 = [0.0f64; 6];
     let mut d_v22 = [0.0f64; 3];
@@ -5538,78 +5535,94 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         d_v[i] += d_v22[i];
     }
-    let mut d_v20 = [0.0f64; 6];
-    let mut d_v18 = [0.0f64; 3];
-    // 21: matmul(v20, v18), backward
+    // 21: sin(v16), backward
+    for i in 0..2 {
+        d_v16[i] += d_v21[i] * (v16[i].cos());
+    }
+    let mut d_v19 = [0.0f64; 6];
+    let mut d_v17 = [0.0f64; 3];
+    // 20: matmul(v19, v17), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v21[i] * v18[j];
-            d_v20[i * 3 + j] = acc + d_v20[i * 3 + j];
+            acc += d_v20[i] * v17[j];
+            d_v19[i * 3 + j] = acc + d_v19[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v20[i + p * 3] * d_v21[p];
+            acc += v19[i + p * 3] * d_v20[p];
         }
-        d_v18[i] = acc + d_v18[i];
+        d_v17[i] = acc + d_v17[i];
     }
-    let mut d_v19 = [0.0f64; 6];
-    // 20: t(v19), backward
+    let mut d_v18 = [0.0f64; 6];
+    // 19: t(v18), backward
     for i in 0..6 {
-        d_v19[i] += d_v20[(i % 2) * 3 + i / 2];
+        d_v18[i] += d_v19[(i % 2) * 3 + i / 2];
     }
-    // 19: t(m), backward
+    // 18: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v19[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v18[(i % 3) * 2 + i / 3];
     }
-    // 18: reshape(v), backward
+    // 17: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v18[i];
+        d_v[i] += d_v17[i];
     }
-    let mut d_v16 = 0.0f64;
-    // 17: clamp_max(0.7)(v16), backward
-    d_v16 += d_v17 * (if v16 <= 0.7 { 1.0 } else { 0.0 });
-    // 16: clamp_min(-0.5)(v11), backward
-    d_v11 += d_v16 * (if v11 >= (-0.5) { 1.0 } else { 0.0 });
-    let mut d_v14 = 0.0f64;
-    // 15: rdiv_scalar(1)(v14), backward
-    d_v14 += d_v15 * (-1.0 / (v14 * v14));
-    let mut d_v13 = 0.0f64;
-    // 14: add_scalar(1)(v13), backward
-    d_v13 += d_v14 * (1.0);
-    // 13: square(a), backward
-    *d_a += d_v13 * (2.0 * a);
-    // 12: sigmoid(v), backward
+    let mut d_v15 = [0.0f64; 6];
+    let mut d_v13 = [0.0f64; 3];
+    // 16: matmul(v15, v13), backward
+    for i in 0..2 {
+        for j in 0..3 {
+            let mut acc = 0.0f64;
+            acc += d_v16[i] * v13[j];
+            d_v15[i * 3 + j] = acc + d_v15[i * 3 + j];
+        }
+    }
     for i in 0..3 {
-        d_v[i] += d_v12[i] * (v12[i] * (1.0 - v12[i]));
+        let mut acc = 0.0f64;
+        for p in 0..2 {
+            acc += v15[i + p * 3] * d_v16[p];
+        }
+        d_v13[i] = acc + d_v13[i];
     }
-    let mut d_v10 = 0.0f64;
-    // 11: clamp_max(0.7)(v10), backward
-    d_v10 += d_v11 * (if v10 <= 0.7 { 1.0 } else { 0.0 });
-    // 10: clamp_min(-0.5)(v9), backward
-    d_v9 += d_v10 * (if v9 >= (-0.5) { 1.0 } else { 0.0 });
-    let mut d_v8 = 0.0f64;
-    // 9: ln(v8), backward
-    d_v8 += d_v9 * (1.0 / v8);
-    let mut d_v7 = 0.0f64;
-    // 8: add_scalar(0.5)(v7), backward
-    d_v7 += d_v8 * (1.0);
-    // 7: square(b), backward
-    *d_b += d_v7 * (2.0 * b);
+    let mut d_v14 = [0.0f64; 6];
+    // 15: t(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[(i % 2) * 3 + i / 2];
+    }
+    // 14: t(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v14[(i % 3) * 2 + i / 3];
+    }
+    // 13: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v13[i];
+    }
+    // 12: powi(3)(v8), backward
+    d_v8 += d_v12 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v8.powi(3.0 as i32 - 1), None => 3.0 * v8.powf(3.0 - 1.0) });
+    // 11: mul(v10, a), backward
+    *d_a += d_v11 * (v10);
+    // 9: sigmoid(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
+    // 8: powi(3)(v7), backward
+    d_v7 += d_v8 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v7.powi(3.0 as i32 - 1), None => 3.0 * v7.powf(3.0 - 1.0) });
+    let mut d_v6 = 0.0f64;
+    // 7: ln(v6), backward
+    d_v6 += d_v7 * (1.0 / v6);
     let mut d_v5 = 0.0f64;
-    // 6: powf(1.5)(v5), backward
-    d_v5 += d_v6 * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v5.powf(1.5 - 1.0) });
-    let mut d_v4 = 0.0f64;
-    // 5: add_scalar(1)(v4), backward
-    d_v4 += d_v5 * (1.0);
-    // 4: square(b), backward
-    *d_b += d_v4 * (2.0 * b);
+    // 6: add_scalar(0.5)(v5), backward
+    d_v5 += d_v6 * (1.0);
+    // 5: square(b), backward
+    *d_b += d_v5 * (2.0 * b);
+    // 4: neg(b), backward
+    *d_b += d_v4 * (-1.0);
     out
 }
 
-/// `prog_9`: node 52 (`out`, add) of a tape of 53 nodes, 53 of which it depends on.
+/// `prog_9`: node 54 (`out`, add) of a tape of 55 nodes, 55 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -5618,99 +5631,99 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     let v4 = if b < (-0.5) { (-0.5) } else { b };
     // 5: clamp_max(0.7)(v4)
     let v5 = if v4 > 0.7 { 0.7 } else { v4 };
-    // 6: neg(m)
+    // 6: div_scalar(3)(m)
     let mut v6 = [0.0f64; 6];
     for i in 0..6 {
-        v6[i] = -m[i];
+        v6[i] = m[i] / 3.0;
     }
-    // 7: square(m)
+    // 7: rsub_scalar(2.5)(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = m[i] * m[i];
+        v7[i] = 2.5 - v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: mul_scalar(0.25)(m)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = m[i] * 0.25;
     }
-    // 9: ln(v8)
+    // 9: add(v7, v8)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v8[i].ln();
+        v9[i] = v7[i] + v8[i];
     }
-    // 10: sum(m)
-    let mut v10 = -0.0f64;
+    // 10: abs(m)
+    let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10 += m[i];
+        v10[i] = m[i].abs();
     }
-    // 11: reshape(v)
-    let mut v11 = [0.0f64; 3];
+    // 11: log1p(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i].ln_1p();
+    }
+    // 12: sum(m)
+    let mut v12 = -0.0f64;
+    for i in 0..6 {
+        v12 += m[i];
+    }
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v[i];
+        v13[i] = v[i];
     }
-    // 12: matmul(m, v11)
-    let mut v12 = [0.0f64; 2];
+    // 14: matmul(m, v13)
+    let mut v14 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += m[i * 3 + p] * v11[p];
+            acc += m[i * 3 + p] * v13[p];
         }
-        v12[i] = acc;
+        v14[i] = acc;
     }
-    // 13: sin(a)
-    let v13 = a.sin();
-    // 14: square(v13)
-    let v14 = v13 * v13;
-    // 15: square(b)
-    let v15 = b * b;
-    // 16: detach(v)
-    let mut v16 = [0.0f64; 3];
+    // 15: sin(a)
+    let v15 = a.sin();
+    // 16: square(v15)
+    let v16 = v15 * v15;
+    // 17: square(b)
+    let v17 = b * b;
+    // 18: sin(v)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v16[i] = v[i];
+        v18[i] = v[i].sin();
     }
-    // 17: mul(v16, v)
-    let mut v17 = [0.0f64; 3];
+    // 19: constant [3]
+    let v19: [f64; 3] = [0.0, 1.0, 0.0];
+    // 20: where(v19, v, v18)
+    let mut v20 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v16[i] * v[i];
+        v20[i] = if v19[i] != 0.0 { v[i] } else { v18[i] };
     }
-    // 18: clamp_min(-0.5)(v10)
-    let v18 = if v10 < (-0.5) { (-0.5) } else { v10 };
-    // 19: clamp_max(0.7)(v18)
-    let v19 = if v18 > 0.7 { 0.7 } else { v18 };
-    // 20: square(v14)
-    let v20 = v14 * v14;
-    // 21: softplus(v17)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = stable_softplus(v17[i]);
-    }
-    // 22: sub(v15, v5)
-    let v22 = v15 - v5;
-    // 23: square(v17)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v17[i] * v17[i];
-    }
-    // 24: add_scalar(1)(v23)
+    // 21: clamp_min(-0.5)(v12)
+    let v21 = if v12 < (-0.5) { (-0.5) } else { v12 };
+    // 22: clamp_max(0.7)(v21)
+    let v22 = if v21 > 0.7 { 0.7 } else { v21 };
+    // 23: square(v16)
+    let v23 = v16 * v16;
+    // 24: softplus(v20)
     let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v23[i] + 1.0;
+        v24[i] = stable_softplus(v20[i]);
     }
-    // 25: rdiv_scalar(1)(v24)
-    let mut v25 = [0.0f64; 3];
+    // 25: sub(v17, v5)
+    let v25 = v17 - v5;
+    // 26: detach(v20)
+    let mut v26 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = 1.0 / v24[i];
+        v26[i] = v20[i];
     }
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: sum(v6)
-    let mut v27 = -0.0f64;
-    for i in 0..6 {
-        v27 += v6[i];
+    // 27: mul(v26, v20)
+    let mut v27 = [0.0f64; 3];
+    for i in 0..3 {
+        v27[i] = v26[i] * v20[i];
     }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
+    // 28: sum(v5)
+    let mut v28 = -0.0f64;
+    v28 += v5;
     // 29: sum(v9)
     let mut v29 = -0.0f64;
     for i in 0..6 {
@@ -5718,69 +5731,76 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     }
     // 30: add(v28, v29)
     let v30 = v28 + v29;
-    // 31: sum(v10)
+    // 31: sum(v11)
     let mut v31 = -0.0f64;
-    v31 += v10;
+    for i in 0..6 {
+        v31 += v11[i];
+    }
     // 32: add(v30, v31)
     let v32 = v30 + v31;
     // 33: sum(v12)
     let mut v33 = -0.0f64;
-    for i in 0..2 {
-        v33 += v12[i];
-    }
+    v33 += v12;
     // 34: add(v32, v33)
     let v34 = v32 + v33;
-    // 35: sum(v13)
+    // 35: sum(v14)
     let mut v35 = -0.0f64;
-    v35 += v13;
+    for i in 0..2 {
+        v35 += v14[i];
+    }
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v14)
+    // 37: sum(v15)
     let mut v37 = -0.0f64;
-    v37 += v14;
+    v37 += v15;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v15)
+    // 39: sum(v16)
     let mut v39 = -0.0f64;
-    v39 += v15;
+    v39 += v16;
     // 40: add(v38, v39)
     let v40 = v38 + v39;
     // 41: sum(v17)
     let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v17[i];
-    }
+    v41 += v17;
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v19)
+    // 43: sum(v20)
     let mut v43 = -0.0f64;
-    v43 += v19;
+    for i in 0..3 {
+        v43 += v20[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v20)
+    // 45: sum(v22)
     let mut v45 = -0.0f64;
-    v45 += v20;
+    v45 += v22;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v21)
+    // 47: sum(v23)
     let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v21[i];
-    }
+    v47 += v23;
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v22)
+    // 49: sum(v24)
     let mut v49 = -0.0f64;
-    v49 += v22;
+    for i in 0..3 {
+        v49 += v24[i];
+    }
     // 50: add(v48, v49)
     let v50 = v48 + v49;
     // 51: sum(v25)
     let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v25[i];
-    }
+    v51 += v25;
     // 52: add(v50, v51)
-    let out = v50 + v51;
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
+    for i in 0..3 {
+        v53 += v27[i];
+    }
+    // 54: add(v52, v53)
+    let out = v52 + v53;
     out
 }
 
@@ -5791,99 +5811,99 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let v4 = if b < (-0.5) { (-0.5) } else { b };
     // 5: clamp_max(0.7)(v4)
     let v5 = if v4 > 0.7 { 0.7 } else { v4 };
-    // 6: neg(m)
+    // 6: div_scalar(3)(m)
     let mut v6 = [0.0f64; 6];
     for i in 0..6 {
-        v6[i] = -m[i];
+        v6[i] = m[i] / 3.0;
     }
-    // 7: square(m)
+    // 7: rsub_scalar(2.5)(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = m[i] * m[i];
+        v7[i] = 2.5 - v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: mul_scalar(0.25)(m)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = m[i] * 0.25;
     }
-    // 9: ln(v8)
+    // 9: add(v7, v8)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v8[i].ln();
+        v9[i] = v7[i] + v8[i];
     }
-    // 10: sum(m)
-    let mut v10 = -0.0f64;
+    // 10: abs(m)
+    let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10 += m[i];
+        v10[i] = m[i].abs();
     }
-    // 11: reshape(v)
-    let mut v11 = [0.0f64; 3];
+    // 11: log1p(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i].ln_1p();
+    }
+    // 12: sum(m)
+    let mut v12 = -0.0f64;
+    for i in 0..6 {
+        v12 += m[i];
+    }
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v[i];
+        v13[i] = v[i];
     }
-    // 12: matmul(m, v11)
-    let mut v12 = [0.0f64; 2];
+    // 14: matmul(m, v13)
+    let mut v14 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += m[i * 3 + p] * v11[p];
+            acc += m[i * 3 + p] * v13[p];
         }
-        v12[i] = acc;
+        v14[i] = acc;
     }
-    // 13: sin(a)
-    let v13 = a.sin();
-    // 14: square(v13)
-    let v14 = v13 * v13;
-    // 15: square(b)
-    let v15 = b * b;
-    // 16: detach(v)
-    let mut v16 = [0.0f64; 3];
+    // 15: sin(a)
+    let v15 = a.sin();
+    // 16: square(v15)
+    let v16 = v15 * v15;
+    // 17: square(b)
+    let v17 = b * b;
+    // 18: sin(v)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v16[i] = v[i];
+        v18[i] = v[i].sin();
     }
-    // 17: mul(v16, v)
-    let mut v17 = [0.0f64; 3];
+    // 19: constant [3]
+    let v19: [f64; 3] = [0.0, 1.0, 0.0];
+    // 20: where(v19, v, v18)
+    let mut v20 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v16[i] * v[i];
+        v20[i] = if v19[i] != 0.0 { v[i] } else { v18[i] };
     }
-    // 18: clamp_min(-0.5)(v10)
-    let v18 = if v10 < (-0.5) { (-0.5) } else { v10 };
-    // 19: clamp_max(0.7)(v18)
-    let v19 = if v18 > 0.7 { 0.7 } else { v18 };
-    // 20: square(v14)
-    let v20 = v14 * v14;
-    // 21: softplus(v17)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = stable_softplus(v17[i]);
-    }
-    // 22: sub(v15, v5)
-    let v22 = v15 - v5;
-    // 23: square(v17)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v17[i] * v17[i];
-    }
-    // 24: add_scalar(1)(v23)
+    // 21: clamp_min(-0.5)(v12)
+    let v21 = if v12 < (-0.5) { (-0.5) } else { v12 };
+    // 22: clamp_max(0.7)(v21)
+    let v22 = if v21 > 0.7 { 0.7 } else { v21 };
+    // 23: square(v16)
+    let v23 = v16 * v16;
+    // 24: softplus(v20)
     let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v23[i] + 1.0;
+        v24[i] = stable_softplus(v20[i]);
     }
-    // 25: rdiv_scalar(1)(v24)
-    let mut v25 = [0.0f64; 3];
+    // 25: sub(v17, v5)
+    let v25 = v17 - v5;
+    // 26: detach(v20)
+    let mut v26 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = 1.0 / v24[i];
+        v26[i] = v20[i];
     }
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: sum(v6)
-    let mut v27 = -0.0f64;
-    for i in 0..6 {
-        v27 += v6[i];
+    // 27: mul(v26, v20)
+    let mut v27 = [0.0f64; 3];
+    for i in 0..3 {
+        v27[i] = v26[i] * v20[i];
     }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
+    // 28: sum(v5)
+    let mut v28 = -0.0f64;
+    v28 += v5;
     // 29: sum(v9)
     let mut v29 = -0.0f64;
     for i in 0..6 {
@@ -5891,171 +5911,188 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     }
     // 30: add(v28, v29)
     let v30 = v28 + v29;
-    // 31: sum(v10)
+    // 31: sum(v11)
     let mut v31 = -0.0f64;
-    v31 += v10;
+    for i in 0..6 {
+        v31 += v11[i];
+    }
     // 32: add(v30, v31)
     let v32 = v30 + v31;
     // 33: sum(v12)
     let mut v33 = -0.0f64;
-    for i in 0..2 {
-        v33 += v12[i];
-    }
+    v33 += v12;
     // 34: add(v32, v33)
     let v34 = v32 + v33;
-    // 35: sum(v13)
+    // 35: sum(v14)
     let mut v35 = -0.0f64;
-    v35 += v13;
+    for i in 0..2 {
+        v35 += v14[i];
+    }
     // 36: add(v34, v35)
     let v36 = v34 + v35;
-    // 37: sum(v14)
+    // 37: sum(v15)
     let mut v37 = -0.0f64;
-    v37 += v14;
+    v37 += v15;
     // 38: add(v36, v37)
     let v38 = v36 + v37;
-    // 39: sum(v15)
+    // 39: sum(v16)
     let mut v39 = -0.0f64;
-    v39 += v15;
+    v39 += v16;
     // 40: add(v38, v39)
     let v40 = v38 + v39;
     // 41: sum(v17)
     let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v17[i];
-    }
+    v41 += v17;
     // 42: add(v40, v41)
     let v42 = v40 + v41;
-    // 43: sum(v19)
+    // 43: sum(v20)
     let mut v43 = -0.0f64;
-    v43 += v19;
+    for i in 0..3 {
+        v43 += v20[i];
+    }
     // 44: add(v42, v43)
     let v44 = v42 + v43;
-    // 45: sum(v20)
+    // 45: sum(v22)
     let mut v45 = -0.0f64;
-    v45 += v20;
+    v45 += v22;
     // 46: add(v44, v45)
     let v46 = v44 + v45;
-    // 47: sum(v21)
+    // 47: sum(v23)
     let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v21[i];
-    }
+    v47 += v23;
     // 48: add(v46, v47)
     let v48 = v46 + v47;
-    // 49: sum(v22)
+    // 49: sum(v24)
     let mut v49 = -0.0f64;
-    v49 += v22;
+    for i in 0..3 {
+        v49 += v24[i];
+    }
     // 50: add(v48, v49)
     let v50 = v48 + v49;
     // 51: sum(v25)
     let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v25[i];
-    }
+    v51 += v25;
     // 52: add(v50, v51)
-    let out = v50 + v51;
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
+    for i in 0..3 {
+        v53 += v27[i];
+    }
+    // 54: add(v52, v53)
+    let out = v52 + v53;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
+    let mut d_v52 = 0.0f64;
+    let mut d_v53 = 0.0f64;
+    // 54: add(v52, v53), backward
+    d_v52 += d_out * (1.0);
+    d_v53 += d_out * (1.0);
+    let mut d_v27 = [0.0f64; 3];
+    // 53: sum(v27), backward
+    for i in 0..3 {
+        d_v27[i] += d_v53;
+    }
     let mut d_v50 = 0.0f64;
     let mut d_v51 = 0.0f64;
     // 52: add(v50, v51), backward
-    d_v50 += d_out * (1.0);
-    d_v51 += d_out * (1.0);
-    let mut d_v25 = [0.0f64; 3];
+    d_v50 += d_v52 * (1.0);
+    d_v51 += d_v52 * (1.0);
+    let mut d_v25 = 0.0f64;
     // 51: sum(v25), backward
-    for i in 0..3 {
-        d_v25[i] += d_v51;
-    }
+    d_v25 += d_v51;
     let mut d_v48 = 0.0f64;
     let mut d_v49 = 0.0f64;
     // 50: add(v48, v49), backward
     d_v48 += d_v50 * (1.0);
     d_v49 += d_v50 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 49: sum(v22), backward
-    d_v22 += d_v49;
+    let mut d_v24 = [0.0f64; 3];
+    // 49: sum(v24), backward
+    for i in 0..3 {
+        d_v24[i] += d_v49;
+    }
     let mut d_v46 = 0.0f64;
     let mut d_v47 = 0.0f64;
     // 48: add(v46, v47), backward
     d_v46 += d_v48 * (1.0);
     d_v47 += d_v48 * (1.0);
-    let mut d_v21 = [0.0f64; 3];
-    // 47: sum(v21), backward
-    for i in 0..3 {
-        d_v21[i] += d_v47;
-    }
+    let mut d_v23 = 0.0f64;
+    // 47: sum(v23), backward
+    d_v23 += d_v47;
     let mut d_v44 = 0.0f64;
     let mut d_v45 = 0.0f64;
     // 46: add(v44, v45), backward
     d_v44 += d_v46 * (1.0);
     d_v45 += d_v46 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 45: sum(v20), backward
-    d_v20 += d_v45;
+    let mut d_v22 = 0.0f64;
+    // 45: sum(v22), backward
+    d_v22 += d_v45;
     let mut d_v42 = 0.0f64;
     let mut d_v43 = 0.0f64;
     // 44: add(v42, v43), backward
     d_v42 += d_v44 * (1.0);
     d_v43 += d_v44 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 43: sum(v19), backward
-    d_v19 += d_v43;
+    let mut d_v20 = [0.0f64; 3];
+    // 43: sum(v20), backward
+    for i in 0..3 {
+        d_v20[i] += d_v43;
+    }
     let mut d_v40 = 0.0f64;
     let mut d_v41 = 0.0f64;
     // 42: add(v40, v41), backward
     d_v40 += d_v42 * (1.0);
     d_v41 += d_v42 * (1.0);
-    let mut d_v17 = [0.0f64; 3];
+    let mut d_v17 = 0.0f64;
     // 41: sum(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v41;
-    }
+    d_v17 += d_v41;
     let mut d_v38 = 0.0f64;
     let mut d_v39 = 0.0f64;
     // 40: add(v38, v39), backward
     d_v38 += d_v40 * (1.0);
     d_v39 += d_v40 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 39: sum(v15), backward
-    d_v15 += d_v39;
+    let mut d_v16 = 0.0f64;
+    // 39: sum(v16), backward
+    d_v16 += d_v39;
     let mut d_v36 = 0.0f64;
     let mut d_v37 = 0.0f64;
     // 38: add(v36, v37), backward
     d_v36 += d_v38 * (1.0);
     d_v37 += d_v38 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 37: sum(v14), backward
-    d_v14 += d_v37;
+    let mut d_v15 = 0.0f64;
+    // 37: sum(v15), backward
+    d_v15 += d_v37;
     let mut d_v34 = 0.0f64;
     let mut d_v35 = 0.0f64;
     // 36: add(v34, v35), backward
     d_v34 += d_v36 * (1.0);
     d_v35 += d_v36 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 35: sum(v13), backward
-    d_v13 += d_v35;
+    let mut d_v14 = [0.0f64; 2];
+    // 35: sum(v14), backward
+    for i in 0..2 {
+        d_v14[i] += d_v35;
+    }
     let mut d_v32 = 0.0f64;
     let mut d_v33 = 0.0f64;
     // 34: add(v32, v33), backward
     d_v32 += d_v34 * (1.0);
     d_v33 += d_v34 * (1.0);
-    let mut d_v12 = [0.0f64; 2];
+    let mut d_v12 = 0.0f64;
     // 33: sum(v12), backward
-    for i in 0..2 {
-        d_v12[i] += d_v33;
-    }
+    d_v12 += d_v33;
     let mut d_v30 = 0.0f64;
     let mut d_v31 = 0.0f64;
     // 32: add(v30, v31), backward
     d_v30 += d_v32 * (1.0);
     d_v31 += d_v32 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 31: sum(v10), backward
-    d_v10 += d_v31;
+    let mut d_v11 = [0.0f64; 6];
+    // 31: sum(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v31;
+    }
     let mut d_v28 = 0.0f64;
     let mut d_v29 = 0.0f64;
     // 30: add(v28, v29), backward
@@ -6066,98 +6103,99 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v9[i] += d_v29;
     }
-    let mut d_v26 = 0.0f64;
-    let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
-    let mut d_v6 = [0.0f64; 6];
-    // 27: sum(v6), backward
-    for i in 0..6 {
-        d_v6[i] += d_v27;
-    }
     let mut d_v5 = 0.0f64;
-    // 26: sum(v5), backward
-    d_v5 += d_v26;
-    let mut d_v24 = [0.0f64; 3];
-    // 25: rdiv_scalar(1)(v24), backward
+    // 28: sum(v5), backward
+    d_v5 += d_v28;
+    // 27: mul(v26, v20), backward
     for i in 0..3 {
-        d_v24[i] += d_v25[i] * (-1.0 / (v24[i] * v24[i]));
+        d_v20[i] += d_v27[i] * (v26[i]);
     }
-    let mut d_v23 = [0.0f64; 3];
-    // 24: add_scalar(1)(v23), backward
+    // 25: sub(v17, v5), backward
+    d_v17 += d_v25 * (1.0);
+    d_v5 += d_v25 * (-1.0);
+    // 24: softplus(v20), backward
     for i in 0..3 {
-        d_v23[i] += d_v24[i] * (1.0);
+        d_v20[i] += d_v24[i] * (stable_sigmoid(v20[i]));
     }
-    // 23: square(v17), backward
+    // 23: square(v16), backward
+    d_v16 += d_v23 * (2.0 * v16);
+    let mut d_v21 = 0.0f64;
+    // 22: clamp_max(0.7)(v21), backward
+    d_v21 += d_v22 * (if v21 <= 0.7 { 1.0 } else { 0.0 });
+    // 21: clamp_min(-0.5)(v12), backward
+    d_v12 += d_v21 * (if v12 >= (-0.5) { 1.0 } else { 0.0 });
+    let mut d_v18 = [0.0f64; 3];
+    // 20: where(v19, v, v18), backward
     for i in 0..3 {
-        d_v17[i] += d_v23[i] * (2.0 * v17[i]);
+        if v19[i] != 0.0 { d_v[i] += d_v20[i]; }
     }
-    // 22: sub(v15, v5), backward
-    d_v15 += d_v22 * (1.0);
-    d_v5 += d_v22 * (-1.0);
-    // 21: softplus(v17), backward
     for i in 0..3 {
-        d_v17[i] += d_v21[i] * (stable_sigmoid(v17[i]));
+        if v19[i] == 0.0 { d_v18[i] += d_v20[i]; }
     }
-    // 20: square(v14), backward
-    d_v14 += d_v20 * (2.0 * v14);
-    let mut d_v18 = 0.0f64;
-    // 19: clamp_max(0.7)(v18), backward
-    d_v18 += d_v19 * (if v18 <= 0.7 { 1.0 } else { 0.0 });
-    // 18: clamp_min(-0.5)(v10), backward
-    d_v10 += d_v18 * (if v10 >= (-0.5) { 1.0 } else { 0.0 });
-    // 17: mul(v16, v), backward
+    // 18: sin(v), backward
     for i in 0..3 {
-        d_v[i] += d_v17[i] * (v16[i]);
+        d_v[i] += d_v18[i] * (v[i].cos());
     }
-    // 15: square(b), backward
-    *d_b += d_v15 * (2.0 * b);
-    // 14: square(v13), backward
-    d_v13 += d_v14 * (2.0 * v13);
-    // 13: sin(a), backward
-    *d_a += d_v13 * (a.cos());
-    let mut d_v11 = [0.0f64; 3];
-    // 12: matmul(m, v11), backward
+    // 17: square(b), backward
+    *d_b += d_v17 * (2.0 * b);
+    // 16: square(v15), backward
+    d_v15 += d_v16 * (2.0 * v15);
+    // 15: sin(a), backward
+    *d_a += d_v15 * (a.cos());
+    let mut d_v13 = [0.0f64; 3];
+    // 14: matmul(m, v13), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v12[i] * v11[j];
+            acc += d_v14[i] * v13[j];
             d_m[i * 3 + j] = acc + d_m[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += m[i + p * 3] * d_v12[p];
+            acc += m[i + p * 3] * d_v14[p];
         }
-        d_v11[i] = acc + d_v11[i];
+        d_v13[i] = acc + d_v13[i];
     }
-    // 11: reshape(v), backward
+    // 13: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v11[i];
+        d_v[i] += d_v13[i];
     }
-    // 10: sum(m), backward
+    // 12: sum(m), backward
     for i in 0..6 {
-        d_m[i] += d_v10;
+        d_m[i] += d_v12;
     }
-    let mut d_v8 = [0.0f64; 6];
-    // 9: ln(v8), backward
+    let mut d_v10 = [0.0f64; 6];
+    // 11: log1p(v10), backward
     for i in 0..6 {
-        d_v8[i] += d_v9[i] * (1.0 / v8[i]);
+        d_v10[i] += d_v11[i] * (1.0 / (1.0 + v10[i]));
+    }
+    // 10: abs(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v10[i] * (sign(m[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    let mut d_v8 = [0.0f64; 6];
+    // 9: add(v7, v8), backward
     for i in 0..6 {
-        d_v7[i] += d_v8[i] * (1.0);
+        d_v7[i] += d_v9[i] * (1.0);
     }
-    // 7: square(m), backward
     for i in 0..6 {
-        d_m[i] += d_v7[i] * (2.0 * m[i]);
+        d_v8[i] += d_v9[i] * (1.0);
     }
-    // 6: neg(m), backward
+    // 8: mul_scalar(0.25)(m), backward
     for i in 0..6 {
-        d_m[i] += d_v6[i] * (-1.0);
+        d_m[i] += d_v8[i] * (0.25);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: rsub_scalar(2.5)(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i] * (-1.0);
+    }
+    // 6: div_scalar(3)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v6[i] * (1.0 / 3.0);
     }
     let mut d_v4 = 0.0f64;
     // 5: clamp_max(0.7)(v4), backward
@@ -6167,7 +6205,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_10`: node 61 (`out`, add) of a tape of 62 nodes, 62 of which it depends on.
+/// `prog_10`: node 56 (`out`, add) of a tape of 57 nodes, 57 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -6199,212 +6237,190 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..3 {
         v8[i] = v5[i] / v7[i];
     }
-    // 9: detach(v8)
+    // 9: sin(v8)
     let mut v9 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = v8[i];
+        v9[i] = v8[i].sin();
     }
-    // 10: mul(v9, v8)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v9[i] * v8[i];
-    }
-    // 11: square(v5)
+    // 10: constant [3]
+    let v10: [f64; 3] = [0.0, 1.0, 0.0];
+    // 11: where(v10, v8, v9)
     let mut v11 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v5[i] * v5[i];
+        v11[i] = if v10[i] != 0.0 { v8[i] } else { v9[i] };
     }
-    // 12: add_scalar(1)(v11)
+    // 12: neg(v5)
     let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = v11[i] + 1.0;
+        v12[i] = -v5[i];
     }
-    // 13: powf(1.5)(v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v12[i].powf(1.5);
-    }
-    // 14: square(a)
-    let v14 = a * a;
-    // 15: add_scalar(1)(v14)
-    let v15 = v14 + 1.0;
-    // 16: rdiv_scalar(1)(v15)
-    let v16 = 1.0 / v15;
-    // 17: mean_axis(axis=0, keepdim=false)(v10)
-    let mut v17 = 0.0f64;
+    // 13: detach(a)
+    let v13 = a;
+    // 14: mul(v13, a)
+    let v14 = v13 * a;
+    // 15: mean_axis(axis=0, keepdim=false)(v11)
+    let mut v15 = 0.0f64;
     for o in 0..1 {
         for k in 0..3 {
             for i in 0..1 {
-                v17 += v10[(o * 3 + k) * 1 + i];
+                v15 += v11[(o * 3 + k) * 1 + i];
             }
         }
     }
-    v17 *= 0.3333333333333333;
-    // 18: square(v8)
+    v15 *= 0.3333333333333333;
+    // 16: abs(v8)
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
+        v16[i] = v8[i].abs();
+    }
+    // 17: log1p(v16)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = v16[i].ln_1p();
+    }
+    // 18: relu(v)
     let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v8[i] * v8[i];
+        v18[i] = relu(v[i]);
     }
-    // 19: add_scalar(0.5)(v18)
+    // 19: reshape(v)
     let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v19[i] = v18[i] + 0.5;
+        v19[i] = v[i];
     }
-    // 20: ln(v19)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v19[i].ln();
-    }
-    // 21: sigmoid(v)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = stable_sigmoid(v[i]);
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
-    for i in 0..3 {
-        v22[i] = v[i];
-    }
-    // 23: t(m)
-    let mut v23 = [0.0f64; 6];
+    // 20: t(m)
+    let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = m[(i % 2) * 3 + i / 2];
+        v20[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 24: t(v23)
-    let mut v24 = [0.0f64; 6];
+    // 21: t(v20)
+    let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v23[(i % 3) * 2 + i / 3];
+        v21[i] = v20[(i % 3) * 2 + i / 3];
     }
-    // 25: matmul(v24, v22)
-    let mut v25 = [0.0f64; 2];
+    // 22: matmul(v21, v19)
+    let mut v22 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v24[i * 3 + p] * v22[p];
+            acc += v21[i * 3 + p] * v19[p];
         }
-        v25[i] = acc;
+        v22[i] = acc;
     }
-    // 26: abs(v16)
-    let v26 = v16.abs();
-    // 27: square(v10)
+    // 23: abs(v14)
+    let v23 = v14.abs();
+    // 24: square(v11)
+    let mut v24 = [0.0f64; 3];
+    for i in 0..3 {
+        v24[i] = v11[i] * v11[i];
+    }
+    // 25: add_scalar(0.5)(v24)
+    let mut v25 = [0.0f64; 3];
+    for i in 0..3 {
+        v25[i] = v24[i] + 0.5;
+    }
+    // 26: ln(v25)
+    let mut v26 = [0.0f64; 3];
+    for i in 0..3 {
+        v26[i] = v25[i].ln();
+    }
+    // 27: softplus(v4)
     let mut v27 = [0.0f64; 3];
     for i in 0..3 {
-        v27[i] = v10[i] * v10[i];
+        v27[i] = stable_softplus(v4[i]);
     }
-    // 28: add_scalar(0.5)(v27)
-    let mut v28 = [0.0f64; 3];
+    // 28: detach(a)
+    let v28 = a;
+    // 29: mul(v28, a)
+    let v29 = v28 * a;
+    // 30: sum(v4)
+    let mut v30 = -0.0f64;
     for i in 0..3 {
-        v28[i] = v27[i] + 0.5;
+        v30 += v4[i];
     }
-    // 29: ln(v28)
-    let mut v29 = [0.0f64; 3];
+    // 31: sum(v5)
+    let mut v31 = -0.0f64;
     for i in 0..3 {
-        v29[i] = v28[i].ln();
+        v31 += v5[i];
     }
-    // 30: abs(v4)
-    let mut v30 = [0.0f64; 3];
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: sum(v8)
+    let mut v33 = -0.0f64;
     for i in 0..3 {
-        v30[i] = v4[i].abs();
+        v33 += v8[i];
     }
-    // 31: log1p(v30)
-    let mut v31 = [0.0f64; 3];
-    for i in 0..3 {
-        v31[i] = v30[i].ln_1p();
-    }
-    // 32: square(a)
-    let v32 = a * a;
-    // 33: add_scalar(1)(v32)
-    let v33 = v32 + 1.0;
-    // 34: rdiv_scalar(1)(v33)
-    let v34 = 1.0 / v33;
-    // 35: sum(v4)
+    // 34: add(v32, v33)
+    let v34 = v32 + v33;
+    // 35: sum(v11)
     let mut v35 = -0.0f64;
     for i in 0..3 {
-        v35 += v4[i];
+        v35 += v11[i];
     }
-    // 36: sum(v5)
-    let mut v36 = -0.0f64;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v12)
+    let mut v37 = -0.0f64;
     for i in 0..3 {
-        v36 += v5[i];
+        v37 += v12[i];
     }
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v8)
-    let mut v38 = -0.0f64;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v14)
+    let mut v39 = -0.0f64;
+    v39 += v14;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v15)
+    let mut v41 = -0.0f64;
+    v41 += v15;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v17)
+    let mut v43 = -0.0f64;
     for i in 0..3 {
-        v38 += v8[i];
+        v43 += v17[i];
     }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v10)
-    let mut v40 = -0.0f64;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v18)
+    let mut v45 = -0.0f64;
     for i in 0..3 {
-        v40 += v10[i];
+        v45 += v18[i];
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v13)
-    let mut v42 = -0.0f64;
-    for i in 0..3 {
-        v42 += v13[i];
-    }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v16)
-    let mut v44 = -0.0f64;
-    v44 += v16;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v17)
-    let mut v46 = -0.0f64;
-    v46 += v17;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v20)
-    let mut v48 = -0.0f64;
-    for i in 0..3 {
-        v48 += v20[i];
-    }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v21)
-    let mut v50 = -0.0f64;
-    for i in 0..3 {
-        v50 += v21[i];
-    }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v25)
-    let mut v52 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v22)
+    let mut v47 = -0.0f64;
     for i in 0..2 {
-        v52 += v25[i];
+        v47 += v22[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v26)
-    let mut v54 = -0.0f64;
-    v54 += v26;
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v29)
-    let mut v56 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v23)
+    let mut v49 = -0.0f64;
+    v49 += v23;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v26)
+    let mut v51 = -0.0f64;
     for i in 0..3 {
-        v56 += v29[i];
+        v51 += v26[i];
     }
-    // 57: add(v55, v56)
-    let v57 = v55 + v56;
-    // 58: sum(v31)
-    let mut v58 = -0.0f64;
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
     for i in 0..3 {
-        v58 += v31[i];
+        v53 += v27[i];
     }
-    // 59: add(v57, v58)
-    let v59 = v57 + v58;
-    // 60: sum(v34)
-    let mut v60 = -0.0f64;
-    v60 += v34;
-    // 61: add(v59, v60)
-    let out = v59 + v60;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v29)
+    let mut v55 = -0.0f64;
+    v55 += v29;
+    // 56: add(v54, v55)
+    let out = v54 + v55;
     out
 }
 
@@ -6438,459 +6454,413 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..3 {
         v8[i] = v5[i] / v7[i];
     }
-    // 9: detach(v8)
+    // 9: sin(v8)
     let mut v9 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = v8[i];
+        v9[i] = v8[i].sin();
     }
-    // 10: mul(v9, v8)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v9[i] * v8[i];
-    }
-    // 11: square(v5)
+    // 10: constant [3]
+    let v10: [f64; 3] = [0.0, 1.0, 0.0];
+    // 11: where(v10, v8, v9)
     let mut v11 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v5[i] * v5[i];
+        v11[i] = if v10[i] != 0.0 { v8[i] } else { v9[i] };
     }
-    // 12: add_scalar(1)(v11)
+    // 12: neg(v5)
     let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = v11[i] + 1.0;
+        v12[i] = -v5[i];
     }
-    // 13: powf(1.5)(v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v12[i].powf(1.5);
-    }
-    // 14: square(a)
-    let v14 = a * a;
-    // 15: add_scalar(1)(v14)
-    let v15 = v14 + 1.0;
-    // 16: rdiv_scalar(1)(v15)
-    let v16 = 1.0 / v15;
-    // 17: mean_axis(axis=0, keepdim=false)(v10)
-    let mut v17 = 0.0f64;
+    // 13: detach(a)
+    let v13 = a;
+    // 14: mul(v13, a)
+    let v14 = v13 * a;
+    // 15: mean_axis(axis=0, keepdim=false)(v11)
+    let mut v15 = 0.0f64;
     for o in 0..1 {
         for k in 0..3 {
             for i in 0..1 {
-                v17 += v10[(o * 3 + k) * 1 + i];
+                v15 += v11[(o * 3 + k) * 1 + i];
             }
         }
     }
-    v17 *= 0.3333333333333333;
-    // 18: square(v8)
+    v15 *= 0.3333333333333333;
+    // 16: abs(v8)
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
+        v16[i] = v8[i].abs();
+    }
+    // 17: log1p(v16)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = v16[i].ln_1p();
+    }
+    // 18: relu(v)
     let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v8[i] * v8[i];
+        v18[i] = relu(v[i]);
     }
-    // 19: add_scalar(0.5)(v18)
+    // 19: reshape(v)
     let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v19[i] = v18[i] + 0.5;
+        v19[i] = v[i];
     }
-    // 20: ln(v19)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v19[i].ln();
-    }
-    // 21: sigmoid(v)
-    let mut v21 = [0.0f64; 3];
-    for i in 0..3 {
-        v21[i] = stable_sigmoid(v[i]);
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
-    for i in 0..3 {
-        v22[i] = v[i];
-    }
-    // 23: t(m)
-    let mut v23 = [0.0f64; 6];
+    // 20: t(m)
+    let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = m[(i % 2) * 3 + i / 2];
+        v20[i] = m[(i % 2) * 3 + i / 2];
     }
-    // 24: t(v23)
-    let mut v24 = [0.0f64; 6];
+    // 21: t(v20)
+    let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v23[(i % 3) * 2 + i / 3];
+        v21[i] = v20[(i % 3) * 2 + i / 3];
     }
-    // 25: matmul(v24, v22)
-    let mut v25 = [0.0f64; 2];
+    // 22: matmul(v21, v19)
+    let mut v22 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += v24[i * 3 + p] * v22[p];
+            acc += v21[i * 3 + p] * v19[p];
         }
-        v25[i] = acc;
+        v22[i] = acc;
     }
-    // 26: abs(v16)
-    let v26 = v16.abs();
-    // 27: square(v10)
+    // 23: abs(v14)
+    let v23 = v14.abs();
+    // 24: square(v11)
+    let mut v24 = [0.0f64; 3];
+    for i in 0..3 {
+        v24[i] = v11[i] * v11[i];
+    }
+    // 25: add_scalar(0.5)(v24)
+    let mut v25 = [0.0f64; 3];
+    for i in 0..3 {
+        v25[i] = v24[i] + 0.5;
+    }
+    // 26: ln(v25)
+    let mut v26 = [0.0f64; 3];
+    for i in 0..3 {
+        v26[i] = v25[i].ln();
+    }
+    // 27: softplus(v4)
     let mut v27 = [0.0f64; 3];
     for i in 0..3 {
-        v27[i] = v10[i] * v10[i];
+        v27[i] = stable_softplus(v4[i]);
     }
-    // 28: add_scalar(0.5)(v27)
-    let mut v28 = [0.0f64; 3];
+    // 28: detach(a)
+    let v28 = a;
+    // 29: mul(v28, a)
+    let v29 = v28 * a;
+    // 30: sum(v4)
+    let mut v30 = -0.0f64;
     for i in 0..3 {
-        v28[i] = v27[i] + 0.5;
+        v30 += v4[i];
     }
-    // 29: ln(v28)
-    let mut v29 = [0.0f64; 3];
+    // 31: sum(v5)
+    let mut v31 = -0.0f64;
     for i in 0..3 {
-        v29[i] = v28[i].ln();
+        v31 += v5[i];
     }
-    // 30: abs(v4)
-    let mut v30 = [0.0f64; 3];
+    // 32: add(v30, v31)
+    let v32 = v30 + v31;
+    // 33: sum(v8)
+    let mut v33 = -0.0f64;
     for i in 0..3 {
-        v30[i] = v4[i].abs();
+        v33 += v8[i];
     }
-    // 31: log1p(v30)
-    let mut v31 = [0.0f64; 3];
-    for i in 0..3 {
-        v31[i] = v30[i].ln_1p();
-    }
-    // 32: square(a)
-    let v32 = a * a;
-    // 33: add_scalar(1)(v32)
-    let v33 = v32 + 1.0;
-    // 34: rdiv_scalar(1)(v33)
-    let v34 = 1.0 / v33;
-    // 35: sum(v4)
+    // 34: add(v32, v33)
+    let v34 = v32 + v33;
+    // 35: sum(v11)
     let mut v35 = -0.0f64;
     for i in 0..3 {
-        v35 += v4[i];
+        v35 += v11[i];
     }
-    // 36: sum(v5)
-    let mut v36 = -0.0f64;
+    // 36: add(v34, v35)
+    let v36 = v34 + v35;
+    // 37: sum(v12)
+    let mut v37 = -0.0f64;
     for i in 0..3 {
-        v36 += v5[i];
+        v37 += v12[i];
     }
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v8)
-    let mut v38 = -0.0f64;
+    // 38: add(v36, v37)
+    let v38 = v36 + v37;
+    // 39: sum(v14)
+    let mut v39 = -0.0f64;
+    v39 += v14;
+    // 40: add(v38, v39)
+    let v40 = v38 + v39;
+    // 41: sum(v15)
+    let mut v41 = -0.0f64;
+    v41 += v15;
+    // 42: add(v40, v41)
+    let v42 = v40 + v41;
+    // 43: sum(v17)
+    let mut v43 = -0.0f64;
     for i in 0..3 {
-        v38 += v8[i];
+        v43 += v17[i];
     }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v10)
-    let mut v40 = -0.0f64;
+    // 44: add(v42, v43)
+    let v44 = v42 + v43;
+    // 45: sum(v18)
+    let mut v45 = -0.0f64;
     for i in 0..3 {
-        v40 += v10[i];
+        v45 += v18[i];
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v13)
-    let mut v42 = -0.0f64;
-    for i in 0..3 {
-        v42 += v13[i];
-    }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v16)
-    let mut v44 = -0.0f64;
-    v44 += v16;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v17)
-    let mut v46 = -0.0f64;
-    v46 += v17;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v20)
-    let mut v48 = -0.0f64;
-    for i in 0..3 {
-        v48 += v20[i];
-    }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v21)
-    let mut v50 = -0.0f64;
-    for i in 0..3 {
-        v50 += v21[i];
-    }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v25)
-    let mut v52 = -0.0f64;
+    // 46: add(v44, v45)
+    let v46 = v44 + v45;
+    // 47: sum(v22)
+    let mut v47 = -0.0f64;
     for i in 0..2 {
-        v52 += v25[i];
+        v47 += v22[i];
     }
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v26)
-    let mut v54 = -0.0f64;
-    v54 += v26;
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v29)
-    let mut v56 = -0.0f64;
+    // 48: add(v46, v47)
+    let v48 = v46 + v47;
+    // 49: sum(v23)
+    let mut v49 = -0.0f64;
+    v49 += v23;
+    // 50: add(v48, v49)
+    let v50 = v48 + v49;
+    // 51: sum(v26)
+    let mut v51 = -0.0f64;
     for i in 0..3 {
-        v56 += v29[i];
+        v51 += v26[i];
     }
-    // 57: add(v55, v56)
-    let v57 = v55 + v56;
-    // 58: sum(v31)
-    let mut v58 = -0.0f64;
+    // 52: add(v50, v51)
+    let v52 = v50 + v51;
+    // 53: sum(v27)
+    let mut v53 = -0.0f64;
     for i in 0..3 {
-        v58 += v31[i];
+        v53 += v27[i];
     }
-    // 59: add(v57, v58)
-    let v59 = v57 + v58;
-    // 60: sum(v34)
-    let mut v60 = -0.0f64;
-    v60 += v34;
-    // 61: add(v59, v60)
-    let out = v59 + v60;
+    // 54: add(v52, v53)
+    let v54 = v52 + v53;
+    // 55: sum(v29)
+    let mut v55 = -0.0f64;
+    v55 += v29;
+    // 56: add(v54, v55)
+    let out = v54 + v55;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v59 = 0.0f64;
-    let mut d_v60 = 0.0f64;
-    // 61: add(v59, v60), backward
-    d_v59 += d_out * (1.0);
-    d_v60 += d_out * (1.0);
-    let mut d_v34 = 0.0f64;
-    // 60: sum(v34), backward
-    d_v34 += d_v60;
-    let mut d_v57 = 0.0f64;
-    let mut d_v58 = 0.0f64;
-    // 59: add(v57, v58), backward
-    d_v57 += d_v59 * (1.0);
-    d_v58 += d_v59 * (1.0);
-    let mut d_v31 = [0.0f64; 3];
-    // 58: sum(v31), backward
-    for i in 0..3 {
-        d_v31[i] += d_v58;
-    }
-    let mut d_v55 = 0.0f64;
-    let mut d_v56 = 0.0f64;
-    // 57: add(v55, v56), backward
-    d_v55 += d_v57 * (1.0);
-    d_v56 += d_v57 * (1.0);
-    let mut d_v29 = [0.0f64; 3];
-    // 56: sum(v29), backward
-    for i in 0..3 {
-        d_v29[i] += d_v56;
-    }
-    let mut d_v53 = 0.0f64;
     let mut d_v54 = 0.0f64;
-    // 55: add(v53, v54), backward
-    d_v53 += d_v55 * (1.0);
-    d_v54 += d_v55 * (1.0);
-    let mut d_v26 = 0.0f64;
-    // 54: sum(v26), backward
-    d_v26 += d_v54;
-    let mut d_v51 = 0.0f64;
+    let mut d_v55 = 0.0f64;
+    // 56: add(v54, v55), backward
+    d_v54 += d_out * (1.0);
+    d_v55 += d_out * (1.0);
+    let mut d_v29 = 0.0f64;
+    // 55: sum(v29), backward
+    d_v29 += d_v55;
     let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_v53 * (1.0);
-    d_v52 += d_v53 * (1.0);
-    let mut d_v25 = [0.0f64; 2];
-    // 52: sum(v25), backward
-    for i in 0..2 {
-        d_v25[i] += d_v52;
+    let mut d_v53 = 0.0f64;
+    // 54: add(v52, v53), backward
+    d_v52 += d_v54 * (1.0);
+    d_v53 += d_v54 * (1.0);
+    let mut d_v27 = [0.0f64; 3];
+    // 53: sum(v27), backward
+    for i in 0..3 {
+        d_v27[i] += d_v53;
     }
-    let mut d_v49 = 0.0f64;
     let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v21 = [0.0f64; 3];
-    // 50: sum(v21), backward
+    let mut d_v51 = 0.0f64;
+    // 52: add(v50, v51), backward
+    d_v50 += d_v52 * (1.0);
+    d_v51 += d_v52 * (1.0);
+    let mut d_v26 = [0.0f64; 3];
+    // 51: sum(v26), backward
     for i in 0..3 {
-        d_v21[i] += d_v50;
+        d_v26[i] += d_v51;
     }
-    let mut d_v47 = 0.0f64;
     let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v20 = [0.0f64; 3];
-    // 48: sum(v20), backward
-    for i in 0..3 {
-        d_v20[i] += d_v48;
-    }
-    let mut d_v45 = 0.0f64;
+    let mut d_v49 = 0.0f64;
+    // 50: add(v48, v49), backward
+    d_v48 += d_v50 * (1.0);
+    d_v49 += d_v50 * (1.0);
+    let mut d_v23 = 0.0f64;
+    // 49: sum(v23), backward
+    d_v23 += d_v49;
     let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v17 = 0.0f64;
-    // 46: sum(v17), backward
-    d_v17 += d_v46;
-    let mut d_v43 = 0.0f64;
+    let mut d_v47 = 0.0f64;
+    // 48: add(v46, v47), backward
+    d_v46 += d_v48 * (1.0);
+    d_v47 += d_v48 * (1.0);
+    let mut d_v22 = [0.0f64; 2];
+    // 47: sum(v22), backward
+    for i in 0..2 {
+        d_v22[i] += d_v47;
+    }
     let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 44: sum(v16), backward
-    d_v16 += d_v44;
-    let mut d_v41 = 0.0f64;
+    let mut d_v45 = 0.0f64;
+    // 46: add(v44, v45), backward
+    d_v44 += d_v46 * (1.0);
+    d_v45 += d_v46 * (1.0);
+    let mut d_v18 = [0.0f64; 3];
+    // 45: sum(v18), backward
+    for i in 0..3 {
+        d_v18[i] += d_v45;
+    }
     let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v13 = [0.0f64; 3];
-    // 42: sum(v13), backward
+    let mut d_v43 = 0.0f64;
+    // 44: add(v42, v43), backward
+    d_v42 += d_v44 * (1.0);
+    d_v43 += d_v44 * (1.0);
+    let mut d_v17 = [0.0f64; 3];
+    // 43: sum(v17), backward
     for i in 0..3 {
-        d_v13[i] += d_v42;
+        d_v17[i] += d_v43;
     }
-    let mut d_v39 = 0.0f64;
     let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v10 = [0.0f64; 3];
-    // 40: sum(v10), backward
-    for i in 0..3 {
-        d_v10[i] += d_v40;
-    }
-    let mut d_v37 = 0.0f64;
+    let mut d_v41 = 0.0f64;
+    // 42: add(v40, v41), backward
+    d_v40 += d_v42 * (1.0);
+    d_v41 += d_v42 * (1.0);
+    let mut d_v15 = 0.0f64;
+    // 41: sum(v15), backward
+    d_v15 += d_v41;
     let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v8 = [0.0f64; 3];
-    // 38: sum(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v38;
-    }
-    let mut d_v35 = 0.0f64;
+    let mut d_v39 = 0.0f64;
+    // 40: add(v38, v39), backward
+    d_v38 += d_v40 * (1.0);
+    d_v39 += d_v40 * (1.0);
+    let mut d_v14 = 0.0f64;
+    // 39: sum(v14), backward
+    d_v14 += d_v39;
     let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v5 = [0.0f64; 3];
-    // 36: sum(v5), backward
+    let mut d_v37 = 0.0f64;
+    // 38: add(v36, v37), backward
+    d_v36 += d_v38 * (1.0);
+    d_v37 += d_v38 * (1.0);
+    let mut d_v12 = [0.0f64; 3];
+    // 37: sum(v12), backward
     for i in 0..3 {
-        d_v5[i] += d_v36;
+        d_v12[i] += d_v37;
+    }
+    let mut d_v34 = 0.0f64;
+    let mut d_v35 = 0.0f64;
+    // 36: add(v34, v35), backward
+    d_v34 += d_v36 * (1.0);
+    d_v35 += d_v36 * (1.0);
+    let mut d_v11 = [0.0f64; 3];
+    // 35: sum(v11), backward
+    for i in 0..3 {
+        d_v11[i] += d_v35;
+    }
+    let mut d_v32 = 0.0f64;
+    let mut d_v33 = 0.0f64;
+    // 34: add(v32, v33), backward
+    d_v32 += d_v34 * (1.0);
+    d_v33 += d_v34 * (1.0);
+    let mut d_v8 = [0.0f64; 3];
+    // 33: sum(v8), backward
+    for i in 0..3 {
+        d_v8[i] += d_v33;
+    }
+    let mut d_v30 = 0.0f64;
+    let mut d_v31 = 0.0f64;
+    // 32: add(v30, v31), backward
+    d_v30 += d_v32 * (1.0);
+    d_v31 += d_v32 * (1.0);
+    let mut d_v5 = [0.0f64; 3];
+    // 31: sum(v5), backward
+    for i in 0..3 {
+        d_v5[i] += d_v31;
     }
     let mut d_v4 = [0.0f64; 3];
-    // 35: sum(v4), backward
+    // 30: sum(v4), backward
     for i in 0..3 {
-        d_v4[i] += d_v35;
+        d_v4[i] += d_v30;
     }
-    let mut d_v33 = 0.0f64;
-    // 34: rdiv_scalar(1)(v33), backward
-    d_v33 += d_v34 * (-1.0 / (v33 * v33));
-    let mut d_v32 = 0.0f64;
-    // 33: add_scalar(1)(v32), backward
-    d_v32 += d_v33 * (1.0);
-    // 32: square(a), backward
-    *d_a += d_v32 * (2.0 * a);
-    let mut d_v30 = [0.0f64; 3];
-    // 31: log1p(v30), backward
+    // 29: mul(v28, a), backward
+    *d_a += d_v29 * (v28);
+    // 27: softplus(v4), backward
     for i in 0..3 {
-        d_v30[i] += d_v31[i] * (1.0 / (1.0 + v30[i]));
+        d_v4[i] += d_v27[i] * (stable_sigmoid(v4[i]));
     }
-    // 30: abs(v4), backward
+    let mut d_v25 = [0.0f64; 3];
+    // 26: ln(v25), backward
     for i in 0..3 {
-        d_v4[i] += d_v30[i] * (sign(v4[i]));
+        d_v25[i] += d_v26[i] * (1.0 / v25[i]);
     }
-    let mut d_v28 = [0.0f64; 3];
-    // 29: ln(v28), backward
+    let mut d_v24 = [0.0f64; 3];
+    // 25: add_scalar(0.5)(v24), backward
     for i in 0..3 {
-        d_v28[i] += d_v29[i] * (1.0 / v28[i]);
+        d_v24[i] += d_v25[i] * (1.0);
     }
-    let mut d_v27 = [0.0f64; 3];
-    // 28: add_scalar(0.5)(v27), backward
+    // 24: square(v11), backward
     for i in 0..3 {
-        d_v27[i] += d_v28[i] * (1.0);
+        d_v11[i] += d_v24[i] * (2.0 * v11[i]);
     }
-    // 27: square(v10), backward
-    for i in 0..3 {
-        d_v10[i] += d_v27[i] * (2.0 * v10[i]);
-    }
-    // 26: abs(v16), backward
-    d_v16 += d_v26 * (sign(v16));
-    let mut d_v24 = [0.0f64; 6];
-    let mut d_v22 = [0.0f64; 3];
-    // 25: matmul(v24, v22), backward
+    // 23: abs(v14), backward
+    d_v14 += d_v23 * (sign(v14));
+    let mut d_v21 = [0.0f64; 6];
+    let mut d_v19 = [0.0f64; 3];
+    // 22: matmul(v21, v19), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v25[i] * v22[j];
-            d_v24[i * 3 + j] = acc + d_v24[i * 3 + j];
+            acc += d_v22[i] * v19[j];
+            d_v21[i * 3 + j] = acc + d_v21[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += v24[i + p * 3] * d_v25[p];
+            acc += v21[i + p * 3] * d_v22[p];
         }
-        d_v22[i] = acc + d_v22[i];
+        d_v19[i] = acc + d_v19[i];
     }
-    let mut d_v23 = [0.0f64; 6];
-    // 24: t(v23), backward
+    let mut d_v20 = [0.0f64; 6];
+    // 21: t(v20), backward
     for i in 0..6 {
-        d_v23[i] += d_v24[(i % 2) * 3 + i / 2];
+        d_v20[i] += d_v21[(i % 2) * 3 + i / 2];
     }
-    // 23: t(m), backward
+    // 20: t(m), backward
     for i in 0..6 {
-        d_m[i] += d_v23[(i % 3) * 2 + i / 3];
+        d_m[i] += d_v20[(i % 3) * 2 + i / 3];
     }
-    // 22: reshape(v), backward
+    // 19: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v22[i];
+        d_v[i] += d_v19[i];
     }
-    // 21: sigmoid(v), backward
+    // 18: relu(v), backward
     for i in 0..3 {
-        d_v[i] += d_v21[i] * (v21[i] * (1.0 - v21[i]));
+        d_v[i] += d_v18[i] * (if v[i] > 0.0 { 1.0 } else { 0.0 });
     }
-    let mut d_v19 = [0.0f64; 3];
-    // 20: ln(v19), backward
+    let mut d_v16 = [0.0f64; 3];
+    // 17: log1p(v16), backward
     for i in 0..3 {
-        d_v19[i] += d_v20[i] * (1.0 / v19[i]);
+        d_v16[i] += d_v17[i] * (1.0 / (1.0 + v16[i]));
     }
-    let mut d_v18 = [0.0f64; 3];
-    // 19: add_scalar(0.5)(v18), backward
+    // 16: abs(v8), backward
     for i in 0..3 {
-        d_v18[i] += d_v19[i] * (1.0);
+        d_v8[i] += d_v16[i] * (sign(v8[i]));
     }
-    // 18: square(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v18[i] * (2.0 * v8[i]);
-    }
-    // 17: mean_axis(axis=0, keepdim=false)(v10), backward
+    // 15: mean_axis(axis=0, keepdim=false)(v11), backward
     for o in 0..1 {
         for k in 0..3 {
             for i in 0..1 {
-                d_v10[(o * 3 + k) * 1 + i] += d_v17 * 0.3333333333333333;
+                d_v11[(o * 3 + k) * 1 + i] += d_v15 * 0.3333333333333333;
             }
         }
     }
-    let mut d_v15 = 0.0f64;
-    // 16: rdiv_scalar(1)(v15), backward
-    d_v15 += d_v16 * (-1.0 / (v15 * v15));
-    let mut d_v14 = 0.0f64;
-    // 15: add_scalar(1)(v14), backward
-    d_v14 += d_v15 * (1.0);
-    // 14: square(a), backward
-    *d_a += d_v14 * (2.0 * a);
-    let mut d_v12 = [0.0f64; 3];
-    // 13: powf(1.5)(v12), backward
+    // 14: mul(v13, a), backward
+    *d_a += d_v14 * (v13);
+    // 12: neg(v5), backward
     for i in 0..3 {
-        d_v12[i] += d_v13[i] * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v12[i].powf(1.5 - 1.0) });
+        d_v5[i] += d_v12[i] * (-1.0);
     }
-    let mut d_v11 = [0.0f64; 3];
-    // 12: add_scalar(1)(v11), backward
+    let mut d_v9 = [0.0f64; 3];
+    // 11: where(v10, v8, v9), backward
     for i in 0..3 {
-        d_v11[i] += d_v12[i] * (1.0);
+        if v10[i] != 0.0 { d_v8[i] += d_v11[i]; }
     }
-    // 11: square(v5), backward
     for i in 0..3 {
-        d_v5[i] += d_v11[i] * (2.0 * v5[i]);
+        if v10[i] == 0.0 { d_v9[i] += d_v11[i]; }
     }
-    // 10: mul(v9, v8), backward
+    // 9: sin(v8), backward
     for i in 0..3 {
-        d_v8[i] += d_v10[i] * (v9[i]);
+        d_v8[i] += d_v9[i] * (v8[i].cos());
     }
     let mut d_v7 = [0.0f64; 3];
     // 8: div(v5, v7), backward
@@ -6927,592 +6897,616 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     out
 }
 
-/// `prog_11`: node 52 (`out`, add) of a tape of 53 nodes, 53 of which it depends on.
+/// `prog_11`: node 57 (`out`, add) of a tape of 58 nodes, 58 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: detach(b)
-    let v4 = b;
-    // 5: mul(v4, b)
-    let v5 = v4 * b;
-    // 6: mul_scalar(0.3)(v)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v[i] * 0.3;
-    }
-    // 7: exp(v6)
+    // 4: sin(b)
+    let v4 = b.sin();
+    // 5: constant []
+    let v5 = 0.0;
+    // 6: where(v5, b, v4)
+    let v6 = if v5 != 0.0 { b } else { v4 };
+    // 7: mul_scalar(0.3)(v)
     let mut v7 = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v6[i].exp();
+        v7[i] = v[i] * 0.3;
     }
-    // 8: neg(a)
-    let v8 = -a;
-    // 9: reshape(v)
-    let mut v9 = [0.0f64; 3];
+    // 8: exp(v7)
+    let mut v8 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = v[i];
+        v8[i] = v7[i].exp();
     }
-    // 10: matmul(m, v9)
-    let mut v10 = [0.0f64; 2];
+    // 9: div_scalar(3)(a)
+    let v9 = a / 3.0;
+    // 10: rsub_scalar(2.5)(v9)
+    let v10 = 2.5 - v9;
+    // 11: mul_scalar(0.25)(a)
+    let v11 = a * 0.25;
+    // 12: add(v10, v11)
+    let v12 = v10 + v11;
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v[i];
+    }
+    // 14: matmul(m, v13)
+    let mut v14 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += m[i * 3 + p] * v9[p];
+            acc += m[i * 3 + p] * v13[p];
         }
-        v10[i] = acc;
+        v14[i] = acc;
     }
-    // 11: square(v7)
-    let mut v11 = [0.0f64; 3];
+    // 15: square(v8)
+    let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v7[i] * v7[i];
+        v15[i] = v8[i] * v8[i];
     }
-    // 12: relu(m)
-    let mut v12 = [0.0f64; 6];
+    // 16: abs(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = relu(m[i]);
+        v16[i] = m[i].abs();
     }
-    // 13: abs(v12)
-    let mut v13 = [0.0f64; 6];
+    // 17: abs(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i].abs();
+        v17[i] = v16[i].abs();
     }
-    // 14: log1p(v13)
-    let mut v14 = [0.0f64; 6];
+    // 18: log1p(v17)
+    let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = v13[i].ln_1p();
+        v18[i] = v17[i].ln_1p();
     }
-    // 15: mean_axis(axis=0, keepdim=false)(v10)
-    let mut v15 = 0.0f64;
+    // 19: mean_axis(axis=0, keepdim=false)(v14)
+    let mut v19 = 0.0f64;
     for o in 0..1 {
         for k in 0..2 {
             for i in 0..1 {
-                v15 += v10[(o * 2 + k) * 1 + i];
+                v19 += v14[(o * 2 + k) * 1 + i];
             }
         }
     }
-    v15 *= 0.5;
-    // 16: square(v5)
-    let v16 = v5 * v5;
-    // 17: square(v)
-    let mut v17 = [0.0f64; 3];
+    v19 *= 0.5;
+    // 20: square(v6)
+    let v20 = v6 * v6;
+    // 21: add_scalar(1)(v20)
+    let v21 = v20 + 1.0;
+    // 22: sqrt(v21)
+    let v22 = v21.sqrt();
+    // 23: detach(v)
+    let mut v23 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v[i] * v[i];
+        v23[i] = v[i];
     }
-    // 18: add_scalar(1)(v17)
-    let mut v18 = [0.0f64; 3];
+    // 24: mul(v23, v)
+    let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v17[i] + 1.0;
+        v24[i] = v23[i] * v[i];
     }
-    // 19: rdiv_scalar(1)(v18)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = 1.0 / v18[i];
-    }
-    // 20: mul_scalar(0.3)(b)
-    let v20 = b * 0.3;
-    // 21: exp(v20)
-    let v21 = v20.exp();
-    // 22: mul(v16, v8)
-    let v22 = v16 * v8;
-    // 23: sum(v22)
-    let mut v23 = -0.0f64;
-    v23 += v22;
-    // 24: mul_scalar(0.3)(v14)
-    let mut v24 = [0.0f64; 6];
+    // 25: mul_scalar(0.3)(b)
+    let v25 = b * 0.3;
+    // 26: exp(v25)
+    let v26 = v25.exp();
+    // 27: mul(v22, v12)
+    let v27 = v22 * v12;
+    // 28: sum(v27)
+    let mut v28 = -0.0f64;
+    v28 += v27;
+    // 29: mul_scalar(0.3)(v18)
+    let mut v29 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v14[i] * 0.3;
+        v29[i] = v18[i] * 0.3;
     }
-    // 25: exp(v24)
-    let mut v25 = [0.0f64; 6];
+    // 30: exp(v29)
+    let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i].exp();
+        v30[i] = v29[i].exp();
     }
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: sum(v7)
-    let mut v27 = -0.0f64;
-    for i in 0..3 {
-        v27 += v7[i];
-    }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v8)
-    let mut v29 = -0.0f64;
-    v29 += v8;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v10)
+    // 31: sum(v6)
     let mut v31 = -0.0f64;
+    v31 += v6;
+    // 32: sum(v8)
+    let mut v32 = -0.0f64;
+    for i in 0..3 {
+        v32 += v8[i];
+    }
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v12)
+    let mut v34 = -0.0f64;
+    v34 += v12;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v14)
+    let mut v36 = -0.0f64;
     for i in 0..2 {
-        v31 += v10[i];
+        v36 += v14[i];
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v11)
-    let mut v33 = -0.0f64;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v15)
+    let mut v38 = -0.0f64;
     for i in 0..3 {
-        v33 += v11[i];
+        v38 += v15[i];
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v12)
-    let mut v35 = -0.0f64;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v16)
+    let mut v40 = -0.0f64;
     for i in 0..6 {
-        v35 += v12[i];
+        v40 += v16[i];
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v14)
-    let mut v37 = -0.0f64;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v18)
+    let mut v42 = -0.0f64;
     for i in 0..6 {
-        v37 += v14[i];
+        v42 += v18[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v15)
-    let mut v39 = -0.0f64;
-    v39 += v15;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v16)
-    let mut v41 = -0.0f64;
-    v41 += v16;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v19)
-    let mut v43 = -0.0f64;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v19)
+    let mut v44 = -0.0f64;
+    v44 += v19;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v22)
+    let mut v46 = -0.0f64;
+    v46 += v22;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v24)
+    let mut v48 = -0.0f64;
     for i in 0..3 {
-        v43 += v19[i];
+        v48 += v24[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    v45 += v21;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    v47 += v22;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
-    v49 += v23;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v26)
+    let mut v50 = -0.0f64;
+    v50 += v26;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v27)
+    let mut v52 = -0.0f64;
+    v52 += v27;
+    // 53: add(v51, v52)
+    let v53 = v51 + v52;
+    // 54: sum(v28)
+    let mut v54 = -0.0f64;
+    v54 += v28;
+    // 55: add(v53, v54)
+    let v55 = v53 + v54;
+    // 56: sum(v30)
+    let mut v56 = -0.0f64;
     for i in 0..6 {
-        v51 += v25[i];
+        v56 += v30[i];
     }
-    // 52: add(v50, v51)
-    let out = v50 + v51;
+    // 57: add(v55, v56)
+    let out = v55 + v56;
     out
 }
 
 /// `prog_11` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: detach(b)
-    let v4 = b;
-    // 5: mul(v4, b)
-    let v5 = v4 * b;
-    // 6: mul_scalar(0.3)(v)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v[i] * 0.3;
-    }
-    // 7: exp(v6)
+    // 4: sin(b)
+    let v4 = b.sin();
+    // 5: constant []
+    let v5 = 0.0;
+    // 6: where(v5, b, v4)
+    let v6 = if v5 != 0.0 { b } else { v4 };
+    // 7: mul_scalar(0.3)(v)
     let mut v7 = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v6[i].exp();
+        v7[i] = v[i] * 0.3;
     }
-    // 8: neg(a)
-    let v8 = -a;
-    // 9: reshape(v)
-    let mut v9 = [0.0f64; 3];
+    // 8: exp(v7)
+    let mut v8 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = v[i];
+        v8[i] = v7[i].exp();
     }
-    // 10: matmul(m, v9)
-    let mut v10 = [0.0f64; 2];
+    // 9: div_scalar(3)(a)
+    let v9 = a / 3.0;
+    // 10: rsub_scalar(2.5)(v9)
+    let v10 = 2.5 - v9;
+    // 11: mul_scalar(0.25)(a)
+    let v11 = a * 0.25;
+    // 12: add(v10, v11)
+    let v12 = v10 + v11;
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v[i];
+    }
+    // 14: matmul(m, v13)
+    let mut v14 = [0.0f64; 2];
     for i in 0..2 {
         let mut acc = 0.0f64;
         for p in 0..3 {
-            acc += m[i * 3 + p] * v9[p];
+            acc += m[i * 3 + p] * v13[p];
         }
-        v10[i] = acc;
+        v14[i] = acc;
     }
-    // 11: square(v7)
-    let mut v11 = [0.0f64; 3];
+    // 15: square(v8)
+    let mut v15 = [0.0f64; 3];
     for i in 0..3 {
-        v11[i] = v7[i] * v7[i];
+        v15[i] = v8[i] * v8[i];
     }
-    // 12: relu(m)
-    let mut v12 = [0.0f64; 6];
+    // 16: abs(m)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = relu(m[i]);
+        v16[i] = m[i].abs();
     }
-    // 13: abs(v12)
-    let mut v13 = [0.0f64; 6];
+    // 17: abs(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i].abs();
+        v17[i] = v16[i].abs();
     }
-    // 14: log1p(v13)
-    let mut v14 = [0.0f64; 6];
+    // 18: log1p(v17)
+    let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = v13[i].ln_1p();
+        v18[i] = v17[i].ln_1p();
     }
-    // 15: mean_axis(axis=0, keepdim=false)(v10)
-    let mut v15 = 0.0f64;
+    // 19: mean_axis(axis=0, keepdim=false)(v14)
+    let mut v19 = 0.0f64;
     for o in 0..1 {
         for k in 0..2 {
             for i in 0..1 {
-                v15 += v10[(o * 2 + k) * 1 + i];
+                v19 += v14[(o * 2 + k) * 1 + i];
             }
         }
     }
-    v15 *= 0.5;
-    // 16: square(v5)
-    let v16 = v5 * v5;
-    // 17: square(v)
-    let mut v17 = [0.0f64; 3];
+    v19 *= 0.5;
+    // 20: square(v6)
+    let v20 = v6 * v6;
+    // 21: add_scalar(1)(v20)
+    let v21 = v20 + 1.0;
+    // 22: sqrt(v21)
+    let v22 = v21.sqrt();
+    // 23: detach(v)
+    let mut v23 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v[i] * v[i];
+        v23[i] = v[i];
     }
-    // 18: add_scalar(1)(v17)
-    let mut v18 = [0.0f64; 3];
+    // 24: mul(v23, v)
+    let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v18[i] = v17[i] + 1.0;
+        v24[i] = v23[i] * v[i];
     }
-    // 19: rdiv_scalar(1)(v18)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = 1.0 / v18[i];
-    }
-    // 20: mul_scalar(0.3)(b)
-    let v20 = b * 0.3;
-    // 21: exp(v20)
-    let v21 = v20.exp();
-    // 22: mul(v16, v8)
-    let v22 = v16 * v8;
-    // 23: sum(v22)
-    let mut v23 = -0.0f64;
-    v23 += v22;
-    // 24: mul_scalar(0.3)(v14)
-    let mut v24 = [0.0f64; 6];
+    // 25: mul_scalar(0.3)(b)
+    let v25 = b * 0.3;
+    // 26: exp(v25)
+    let v26 = v25.exp();
+    // 27: mul(v22, v12)
+    let v27 = v22 * v12;
+    // 28: sum(v27)
+    let mut v28 = -0.0f64;
+    v28 += v27;
+    // 29: mul_scalar(0.3)(v18)
+    let mut v29 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v14[i] * 0.3;
+        v29[i] = v18[i] * 0.3;
     }
-    // 25: exp(v24)
-    let mut v25 = [0.0f64; 6];
+    // 30: exp(v29)
+    let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i].exp();
+        v30[i] = v29[i].exp();
     }
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: sum(v7)
-    let mut v27 = -0.0f64;
-    for i in 0..3 {
-        v27 += v7[i];
-    }
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v8)
-    let mut v29 = -0.0f64;
-    v29 += v8;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v10)
+    // 31: sum(v6)
     let mut v31 = -0.0f64;
+    v31 += v6;
+    // 32: sum(v8)
+    let mut v32 = -0.0f64;
+    for i in 0..3 {
+        v32 += v8[i];
+    }
+    // 33: add(v31, v32)
+    let v33 = v31 + v32;
+    // 34: sum(v12)
+    let mut v34 = -0.0f64;
+    v34 += v12;
+    // 35: add(v33, v34)
+    let v35 = v33 + v34;
+    // 36: sum(v14)
+    let mut v36 = -0.0f64;
     for i in 0..2 {
-        v31 += v10[i];
+        v36 += v14[i];
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v11)
-    let mut v33 = -0.0f64;
+    // 37: add(v35, v36)
+    let v37 = v35 + v36;
+    // 38: sum(v15)
+    let mut v38 = -0.0f64;
     for i in 0..3 {
-        v33 += v11[i];
+        v38 += v15[i];
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v12)
-    let mut v35 = -0.0f64;
+    // 39: add(v37, v38)
+    let v39 = v37 + v38;
+    // 40: sum(v16)
+    let mut v40 = -0.0f64;
     for i in 0..6 {
-        v35 += v12[i];
+        v40 += v16[i];
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v14)
-    let mut v37 = -0.0f64;
+    // 41: add(v39, v40)
+    let v41 = v39 + v40;
+    // 42: sum(v18)
+    let mut v42 = -0.0f64;
     for i in 0..6 {
-        v37 += v14[i];
+        v42 += v18[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v15)
-    let mut v39 = -0.0f64;
-    v39 += v15;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v16)
-    let mut v41 = -0.0f64;
-    v41 += v16;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v19)
-    let mut v43 = -0.0f64;
+    // 43: add(v41, v42)
+    let v43 = v41 + v42;
+    // 44: sum(v19)
+    let mut v44 = -0.0f64;
+    v44 += v19;
+    // 45: add(v43, v44)
+    let v45 = v43 + v44;
+    // 46: sum(v22)
+    let mut v46 = -0.0f64;
+    v46 += v22;
+    // 47: add(v45, v46)
+    let v47 = v45 + v46;
+    // 48: sum(v24)
+    let mut v48 = -0.0f64;
     for i in 0..3 {
-        v43 += v19[i];
+        v48 += v24[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    v45 += v21;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    v47 += v22;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
-    v49 += v23;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
+    // 49: add(v47, v48)
+    let v49 = v47 + v48;
+    // 50: sum(v26)
+    let mut v50 = -0.0f64;
+    v50 += v26;
+    // 51: add(v49, v50)
+    let v51 = v49 + v50;
+    // 52: sum(v27)
+    let mut v52 = -0.0f64;
+    v52 += v27;
+    // 53: add(v51, v52)
+    let v53 = v51 + v52;
+    // 54: sum(v28)
+    let mut v54 = -0.0f64;
+    v54 += v28;
+    // 55: add(v53, v54)
+    let v55 = v53 + v54;
+    // 56: sum(v30)
+    let mut v56 = -0.0f64;
     for i in 0..6 {
-        v51 += v25[i];
+        v56 += v30[i];
     }
-    // 52: add(v50, v51)
-    let out = v50 + v51;
+    // 57: add(v55, v56)
+    let out = v55 + v56;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_out * (1.0);
-    d_v51 += d_out * (1.0);
-    let mut d_v25 = [0.0f64; 6];
-    // 51: sum(v25), backward
+    let mut d_v55 = 0.0f64;
+    let mut d_v56 = 0.0f64;
+    // 57: add(v55, v56), backward
+    d_v55 += d_out * (1.0);
+    d_v56 += d_out * (1.0);
+    let mut d_v30 = [0.0f64; 6];
+    // 56: sum(v30), backward
     for i in 0..6 {
-        d_v25[i] += d_v51;
+        d_v30[i] += d_v56;
     }
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v23 = 0.0f64;
-    // 49: sum(v23), backward
-    d_v23 += d_v49;
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 47: sum(v22), backward
-    d_v22 += d_v47;
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v21 = 0.0f64;
-    // 45: sum(v21), backward
-    d_v21 += d_v45;
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v19 = [0.0f64; 3];
-    // 43: sum(v19), backward
-    for i in 0..3 {
-        d_v19[i] += d_v43;
-    }
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 41: sum(v16), backward
-    d_v16 += d_v41;
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 39: sum(v15), backward
-    d_v15 += d_v39;
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v14 = [0.0f64; 6];
-    // 37: sum(v14), backward
-    for i in 0..6 {
-        d_v14[i] += d_v37;
-    }
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v12 = [0.0f64; 6];
-    // 35: sum(v12), backward
-    for i in 0..6 {
-        d_v12[i] += d_v35;
-    }
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v11 = [0.0f64; 3];
-    // 33: sum(v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v33;
-    }
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v10 = [0.0f64; 2];
-    // 31: sum(v10), backward
-    for i in 0..2 {
-        d_v10[i] += d_v31;
-    }
+    let mut d_v53 = 0.0f64;
+    let mut d_v54 = 0.0f64;
+    // 55: add(v53, v54), backward
+    d_v53 += d_v55 * (1.0);
+    d_v54 += d_v55 * (1.0);
     let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 29: sum(v8), backward
-    d_v8 += d_v29;
-    let mut d_v26 = 0.0f64;
+    // 54: sum(v28), backward
+    d_v28 += d_v54;
+    let mut d_v51 = 0.0f64;
+    let mut d_v52 = 0.0f64;
+    // 53: add(v51, v52), backward
+    d_v51 += d_v53 * (1.0);
+    d_v52 += d_v53 * (1.0);
     let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
-    let mut d_v7 = [0.0f64; 3];
-    // 27: sum(v7), backward
+    // 52: sum(v27), backward
+    d_v27 += d_v52;
+    let mut d_v49 = 0.0f64;
+    let mut d_v50 = 0.0f64;
+    // 51: add(v49, v50), backward
+    d_v49 += d_v51 * (1.0);
+    d_v50 += d_v51 * (1.0);
+    let mut d_v26 = 0.0f64;
+    // 50: sum(v26), backward
+    d_v26 += d_v50;
+    let mut d_v47 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 49: add(v47, v48), backward
+    d_v47 += d_v49 * (1.0);
+    d_v48 += d_v49 * (1.0);
+    let mut d_v24 = [0.0f64; 3];
+    // 48: sum(v24), backward
     for i in 0..3 {
-        d_v7[i] += d_v27;
+        d_v24[i] += d_v48;
     }
-    let mut d_v5 = 0.0f64;
-    // 26: sum(v5), backward
-    d_v5 += d_v26;
-    let mut d_v24 = [0.0f64; 6];
-    // 25: exp(v24), backward
+    let mut d_v45 = 0.0f64;
+    let mut d_v46 = 0.0f64;
+    // 47: add(v45, v46), backward
+    d_v45 += d_v47 * (1.0);
+    d_v46 += d_v47 * (1.0);
+    let mut d_v22 = 0.0f64;
+    // 46: sum(v22), backward
+    d_v22 += d_v46;
+    let mut d_v43 = 0.0f64;
+    let mut d_v44 = 0.0f64;
+    // 45: add(v43, v44), backward
+    d_v43 += d_v45 * (1.0);
+    d_v44 += d_v45 * (1.0);
+    let mut d_v19 = 0.0f64;
+    // 44: sum(v19), backward
+    d_v19 += d_v44;
+    let mut d_v41 = 0.0f64;
+    let mut d_v42 = 0.0f64;
+    // 43: add(v41, v42), backward
+    d_v41 += d_v43 * (1.0);
+    d_v42 += d_v43 * (1.0);
+    let mut d_v18 = [0.0f64; 6];
+    // 42: sum(v18), backward
     for i in 0..6 {
-        d_v24[i] += d_v25[i] * (v25[i]);
+        d_v18[i] += d_v42;
     }
-    // 24: mul_scalar(0.3)(v14), backward
+    let mut d_v39 = 0.0f64;
+    let mut d_v40 = 0.0f64;
+    // 41: add(v39, v40), backward
+    d_v39 += d_v41 * (1.0);
+    d_v40 += d_v41 * (1.0);
+    let mut d_v16 = [0.0f64; 6];
+    // 40: sum(v16), backward
     for i in 0..6 {
-        d_v14[i] += d_v24[i] * (0.3);
+        d_v16[i] += d_v40;
     }
-    // 23: sum(v22), backward
-    d_v22 += d_v23;
-    // 22: mul(v16, v8), backward
-    d_v16 += d_v22 * (v8);
-    d_v8 += d_v22 * (v16);
+    let mut d_v37 = 0.0f64;
+    let mut d_v38 = 0.0f64;
+    // 39: add(v37, v38), backward
+    d_v37 += d_v39 * (1.0);
+    d_v38 += d_v39 * (1.0);
+    let mut d_v15 = [0.0f64; 3];
+    // 38: sum(v15), backward
+    for i in 0..3 {
+        d_v15[i] += d_v38;
+    }
+    let mut d_v35 = 0.0f64;
+    let mut d_v36 = 0.0f64;
+    // 37: add(v35, v36), backward
+    d_v35 += d_v37 * (1.0);
+    d_v36 += d_v37 * (1.0);
+    let mut d_v14 = [0.0f64; 2];
+    // 36: sum(v14), backward
+    for i in 0..2 {
+        d_v14[i] += d_v36;
+    }
+    let mut d_v33 = 0.0f64;
+    let mut d_v34 = 0.0f64;
+    // 35: add(v33, v34), backward
+    d_v33 += d_v35 * (1.0);
+    d_v34 += d_v35 * (1.0);
+    let mut d_v12 = 0.0f64;
+    // 34: sum(v12), backward
+    d_v12 += d_v34;
+    let mut d_v31 = 0.0f64;
+    let mut d_v32 = 0.0f64;
+    // 33: add(v31, v32), backward
+    d_v31 += d_v33 * (1.0);
+    d_v32 += d_v33 * (1.0);
+    let mut d_v8 = [0.0f64; 3];
+    // 32: sum(v8), backward
+    for i in 0..3 {
+        d_v8[i] += d_v32;
+    }
+    let mut d_v6 = 0.0f64;
+    // 31: sum(v6), backward
+    d_v6 += d_v31;
+    let mut d_v29 = [0.0f64; 6];
+    // 30: exp(v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v30[i] * (v30[i]);
+    }
+    // 29: mul_scalar(0.3)(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v29[i] * (0.3);
+    }
+    // 28: sum(v27), backward
+    d_v27 += d_v28;
+    // 27: mul(v22, v12), backward
+    d_v22 += d_v27 * (v12);
+    d_v12 += d_v27 * (v22);
+    let mut d_v25 = 0.0f64;
+    // 26: exp(v25), backward
+    d_v25 += d_v26 * (v26);
+    // 25: mul_scalar(0.3)(b), backward
+    *d_b += d_v25 * (0.3);
+    // 24: mul(v23, v), backward
+    for i in 0..3 {
+        d_v[i] += d_v24[i] * (v23[i]);
+    }
+    let mut d_v21 = 0.0f64;
+    // 22: sqrt(v21), backward
+    d_v21 += d_v22 * (0.5 / v22);
     let mut d_v20 = 0.0f64;
-    // 21: exp(v20), backward
-    d_v20 += d_v21 * (v21);
-    // 20: mul_scalar(0.3)(b), backward
-    *d_b += d_v20 * (0.3);
-    let mut d_v18 = [0.0f64; 3];
-    // 19: rdiv_scalar(1)(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v19[i] * (-1.0 / (v18[i] * v18[i]));
-    }
-    let mut d_v17 = [0.0f64; 3];
-    // 18: add_scalar(1)(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v18[i] * (1.0);
-    }
-    // 17: square(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v17[i] * (2.0 * v[i]);
-    }
-    // 16: square(v5), backward
-    d_v5 += d_v16 * (2.0 * v5);
-    // 15: mean_axis(axis=0, keepdim=false)(v10), backward
+    // 21: add_scalar(1)(v20), backward
+    d_v20 += d_v21 * (1.0);
+    // 20: square(v6), backward
+    d_v6 += d_v20 * (2.0 * v6);
+    // 19: mean_axis(axis=0, keepdim=false)(v14), backward
     for o in 0..1 {
         for k in 0..2 {
             for i in 0..1 {
-                d_v10[(o * 2 + k) * 1 + i] += d_v15 * 0.5;
+                d_v14[(o * 2 + k) * 1 + i] += d_v19 * 0.5;
             }
         }
     }
-    let mut d_v13 = [0.0f64; 6];
-    // 14: log1p(v13), backward
+    let mut d_v17 = [0.0f64; 6];
+    // 18: log1p(v17), backward
     for i in 0..6 {
-        d_v13[i] += d_v14[i] * (1.0 / (1.0 + v13[i]));
+        d_v17[i] += d_v18[i] * (1.0 / (1.0 + v17[i]));
     }
-    // 13: abs(v12), backward
+    // 17: abs(v16), backward
     for i in 0..6 {
-        d_v12[i] += d_v13[i] * (sign(v12[i]));
+        d_v16[i] += d_v17[i] * (sign(v16[i]));
     }
-    // 12: relu(m), backward
+    // 16: abs(m), backward
     for i in 0..6 {
-        d_m[i] += d_v12[i] * (if m[i] > 0.0 { 1.0 } else { 0.0 });
+        d_m[i] += d_v16[i] * (sign(m[i]));
     }
-    // 11: square(v7), backward
+    // 15: square(v8), backward
     for i in 0..3 {
-        d_v7[i] += d_v11[i] * (2.0 * v7[i]);
+        d_v8[i] += d_v15[i] * (2.0 * v8[i]);
     }
-    let mut d_v9 = [0.0f64; 3];
-    // 10: matmul(m, v9), backward
+    let mut d_v13 = [0.0f64; 3];
+    // 14: matmul(m, v13), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v10[i] * v9[j];
+            acc += d_v14[i] * v13[j];
             d_m[i * 3 + j] = acc + d_m[i * 3 + j];
         }
     }
     for i in 0..3 {
         let mut acc = 0.0f64;
         for p in 0..2 {
-            acc += m[i + p * 3] * d_v10[p];
+            acc += m[i + p * 3] * d_v14[p];
         }
-        d_v9[i] = acc + d_v9[i];
+        d_v13[i] = acc + d_v13[i];
     }
-    // 9: reshape(v), backward
+    // 13: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v9[i];
+        d_v[i] += d_v13[i];
     }
-    // 8: neg(a), backward
-    *d_a += d_v8 * (-1.0);
-    let mut d_v6 = [0.0f64; 3];
-    // 7: exp(v6), backward
+    let mut d_v10 = 0.0f64;
+    let mut d_v11 = 0.0f64;
+    // 12: add(v10, v11), backward
+    d_v10 += d_v12 * (1.0);
+    d_v11 += d_v12 * (1.0);
+    // 11: mul_scalar(0.25)(a), backward
+    *d_a += d_v11 * (0.25);
+    let mut d_v9 = 0.0f64;
+    // 10: rsub_scalar(2.5)(v9), backward
+    d_v9 += d_v10 * (-1.0);
+    // 9: div_scalar(3)(a), backward
+    *d_a += d_v9 * (1.0 / 3.0);
+    let mut d_v7 = [0.0f64; 3];
+    // 8: exp(v7), backward
     for i in 0..3 {
-        d_v6[i] += d_v7[i] * (v7[i]);
+        d_v7[i] += d_v8[i] * (v8[i]);
     }
-    // 6: mul_scalar(0.3)(v), backward
+    // 7: mul_scalar(0.3)(v), backward
     for i in 0..3 {
-        d_v[i] += d_v6[i] * (0.3);
+        d_v[i] += d_v7[i] * (0.3);
     }
-    // 5: mul(v4, b), backward
-    *d_b += d_v5 * (v4);
+    let mut d_v4 = 0.0f64;
+    // 6: where(v5, b, v4), backward
+    if v5 != 0.0 { *d_b += d_v6; }
+    if v5 == 0.0 { d_v4 += d_v6; }
+    // 4: sin(b), backward
+    *d_b += d_v4 * (b.cos());
     out
 }

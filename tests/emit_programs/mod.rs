@@ -98,6 +98,11 @@ const UNARY: &[(&str, Unary)] = &[
     ("scalars", |x| 2.5 - x / 3.0 + 0.25 * x),
     ("rdiv", |x| 1.0 / (x.square() + 1.0)),
     ("detach", |x| x.detach() * x),
+    ("where", |x| {
+        // Every other element from x, the rest from sin x (a constant mask).
+        let mask: Vec<f64> = (0..x.len()).map(|i| (i % 2) as f64).collect();
+        x.where_(&Tensor::from_vec(mask, &x.shape()), x.sin())
+    }),
 ];
 
 type Binary = for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>;

@@ -12,6 +12,9 @@ use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use tapegrad::{Gradients, Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "Draw the graphs of a neuron and of the sine network's loss as SVG and DOT")]
 struct Args {
@@ -21,16 +24,11 @@ struct Args {
 }
 
 fn main() {
-    // errors printed with their messages, not in Debug form as returning
-    // them from main would
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
-fn run(args: Args) -> std::io::Result<()> {
-    std::fs::create_dir_all(&args.out)?;
+fn run(args: Args) -> Result<(), String> {
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
 
     // micrograd's neuron, with the same numbers and labels.
     let tape = Tape::new();
@@ -68,11 +66,11 @@ fn run(args: Args) -> std::io::Result<()> {
 }
 
 /// Writes `name.svg` (drawn by tapegrad) and `name.dot` (for Graphviz).
-fn write_graph(dir: &Path, name: &str, grads: &Gradients<'_>) -> std::io::Result<()> {
+fn write_graph(dir: &Path, name: &str, grads: &Gradients<'_>) -> Result<(), String> {
     let svg_path = dir.join(format!("{name}.svg"));
-    std::fs::write(&svg_path, grads.to_svg())?;
+    std::fs::write(&svg_path, grads.to_svg()).map_err(|e| format!("{}: {e}", svg_path.display()))?;
     let dot_path = dir.join(format!("{name}.dot"));
-    std::fs::write(&dot_path, grads.to_dot())?;
+    std::fs::write(&dot_path, grads.to_dot()).map_err(|e| format!("{}: {e}", dot_path.display()))?;
     println!("\nwrote {} and {}", svg_path.display(), dot_path.display());
     Ok(())
 }

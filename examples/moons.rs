@@ -36,12 +36,7 @@ struct Args {
 }
 
 fn main() {
-    // errors printed with their messages, not in Debug form as returning
-    // them from main would
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

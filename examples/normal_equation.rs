@@ -44,12 +44,7 @@ fn synthetic(n: usize, d: usize, rng: &mut ChaCha12Rng) -> (Tensor, Tensor) {
 }
 
 fn main() {
-    // errors printed with their messages, not in Debug form as returning
-    // them from main would
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -121,12 +121,7 @@ fn best_run(problem: &Problem, make: Make, steps: usize, tol: f64) -> Run {
 }
 
 fn main() {
-    // errors printed with their messages, not in Debug form as returning
-    // them from main would
-    if let Err(e) = compare_all(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(compare_all(Args::parse()));
 }
 
 fn compare_all(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -22,6 +22,9 @@ use tapegrad::{Tape, Tensor, loss};
 const DEGREE: usize = 9;
 
 /// Polynomial regression with and without an L2 penalty.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.
@@ -57,12 +60,7 @@ fn samples(n: usize, rng: &mut ChaCha12Rng) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn main() {
-    // errors printed with their messages, not in Debug form as returning
-    // them from main would
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

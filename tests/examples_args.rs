@@ -50,13 +50,15 @@ fn run(name: &str, args: &[&str], limit: Duration) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Asserts a clean refusal and returns its one `error:` line.
+/// Asserts a clean refusal (exit code 2 from clap, 1 from the run) and
+/// returns its one `error:` line.
 fn refused(name: &str, args: &[&str]) -> String {
     let out = run(name, args, Duration::from_secs(60));
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let code = out.status.code();
     assert!(!out.status.success(), "{name} {args:?} succeeded; stdout:\n{stdout}");
     assert_ne!(code, Some(101), "{name} {args:?} panicked:\n{stderr}");
+    assert!(matches!(code, Some(1 | 2)), "{name} {args:?}: exit code {code:?}:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{name} {args:?}:\n{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{name} {args:?}: one error line, got:\n{stderr}");
@@ -107,6 +109,24 @@ fn bad_values_are_refused_before_anything_runs() {
         ("sine", &["--seed", "-1"], "error: invalid value '-1' for '--seed <SEED>': invalid digit found in string"),
         ("sine_seeds", &["--epochs", "0"], "error: invalid value '0' for '--epochs <EPOCHS>': must be at least 1"),
         ("sine_seeds", &["--count", "0"], "error: invalid value '0' for '--count <COUNT>': must be at least 1"),
+        ("transformer", &["--heads", "0"], "error: invalid value '0' for '--heads <HEADS>': must be at least 1"),
+        ("transformer", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
+        ("transformer", &["--clip=-1"], "error: invalid value '-1' for '--clip <CLIP>': must be a finite number > 0"),
+        (
+            "transformer",
+            &["--temperature", "0"],
+            "error: invalid value '0' for '--temperature <TEMPERATURE>': must be a finite number > 0",
+        ),
+        (
+            "transformer",
+            &["--d", "30", "--heads", "4"],
+            "error: --d 30 does not split into --heads 4 heads of equal width",
+        ),
+        (
+            "transformer",
+            &["--seq-len", "100000"],
+            "error: --seq-len 100000 leaves no window in a text of 485 characters",
+        ),
         ("char_rnn", &["--seq-len", "0"], "error: invalid value '0' for '--seq-len <SEQ_LEN>': must be at least 1"),
         ("char_rnn", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
         (
@@ -141,12 +161,25 @@ fn bad_values_are_refused_before_anything_runs() {
     }
 }
 
-/// A window longer than the text is known only once the text is: an error
-/// from the run itself, in the same one-line form.
+/// Errors found while running (a window longer than the text, a file that
+/// does not load, a directory that cannot be made) are one line naming the
+/// flag or the file too, with exit code 1.
 #[test]
-fn a_window_longer_than_the_text_is_an_error() {
+fn errors_found_while_running_are_one_line_too() {
     let line = refused("char_rnn", &["--seq-len", "100000"]);
     assert_eq!(line, "error: --seq-len 100000 leaves no window in a text of 485 characters");
+
+    let dir = std::env::temp_dir().join(format!("tapegrad_examples_args_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.safetensors");
+    let line = refused("sine", &["--load", missing.to_str().unwrap(), "--epochs", "1"]);
+    assert!(line.starts_with(&format!("error: safetensors: {}: ", missing.display())), "{line}");
+    let file = dir.join("a_file");
+    std::fs::write(&file, b"").unwrap();
+    let under_file = file.join("graphs");
+    let line = refused("graph", &["--out", under_file.to_str().unwrap()]);
+    assert!(line.starts_with(&format!("error: {}: ", under_file.display())), "{line}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Issue 18 item 10: `sine --lr 1e308` diverges to NaN errors, and plotting

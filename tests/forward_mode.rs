@@ -5,70 +5,19 @@
 
 mod common;
 
-use common::{any_tensor, away_from_zero, tensor_of, weighted_sum};
+use common::{away_from_zero, tensor_of, weighted_sum};
 use proptest::prelude::*;
 use tapegrad::check::{GradcheckError, GradcheckOptions, gradcheck, gradcheck_forward};
 use tapegrad::func::{jacobian_fwd, jacobian_rev, jvp};
 use tapegrad::ops::custom::CustomOp;
-use tapegrad::tensor::broadcast_shape;
+use tapegrad::ops::registry::{Step, cases, program};
 use tapegrad::{TangentError, Tape, Tensor, Var};
 
-/// One step: an op code and two operand picks (indices into the values
-/// computed so far, taken modulo their count).
-type Step = (u8, usize, usize);
-
-/// `y` when it broadcasts with `x`, else `x` itself (so a binary step
-/// always records something).
-fn partner<'t>(x: Var<'t>, y: Var<'t>) -> Var<'t> {
-    if broadcast_shape("pick", &x.shape(), &y.shape()).is_ok() { y } else { x }
-}
-
-/// A random program over every op: elementwise (unary, binary with
-/// broadcasting, scalar), reductions, matmul, transpose, reshape,
-/// log_softmax, maximum, pick, detach. Its output has the last step's shape and
-/// depends on every intermediate (their weighted sums are added on), so
-/// every rule is on the path.
-fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
-    let mut vals: Vec<Var<'t>> = inputs.to_vec();
-    for &(op, i, j) in program {
-        let x = vals[i % vals.len()];
-        let y = partner(x, vals[j % vals.len()]);
-        let two_d = x.shape().len() == 2;
-        let v = match op % 22 {
-            0 => x.sin(),
-            1 => x.tanh() * y,
-            2 => x + y,
-            3 => x - y.sigmoid(),
-            4 => x / (y.square() + 1.0),
-            5 => (x * 0.5).exp(),
-            6 if two_d => x.sum_axis(0, false),
-            7 if two_d => x.mean_axis(1, true) * y.tanh(),
-            8 => x.mean() + y,
-            9 => x.log_softmax(),
-            10 if two_d => x.matmul(x.t()).tanh(),
-            11 if two_d => x.t() * 2.0,
-            12 => x.reshape(&[x.len()]),
-            13 => x.maximum(y * 0.5),
-            14 => x.softplus() * y,
-            15 => (x.square() + 0.5).sqrt(),
-            16 => (x.abs() + 0.5).ln() + x.relu(),
-            17 => x.square().log1p() - x.cos(),
-            18 => (x.square() + 1.0).powf(1.5) * 0.1 + x.powi(3) * 0.05,
-            19 => x.detach() * y + x,
-            20 => 2.0 - x / 3.0 + 1.0 / (y.square() + 1.0),
-            21 if !x.shape().is_empty() => {
-                // one element per row, cycling through the last axis
-                let (c, rows) = (x.shape()[x.shape().len() - 1], x.len() / x.shape()[x.shape().len() - 1]);
-                x.pick(&(0..rows).map(|r| (r + j) % c).collect::<Vec<_>>())
-            }
-            _ => x * x.cos(),
-        };
-        vals.push(v);
-    }
-    let last = *vals.last().unwrap();
-    let terms: Vec<Var<'t>> = vals.iter().map(|v| weighted_sum(tape, v.tanh())).collect();
-    let extra = terms[1..].iter().fold(terms[0], |acc, t| acc + *t);
-    last + extra
+/// A random program over every op of the registry that takes part in
+/// forward mode (`tapegrad::ops::registry::program`).
+fn run<'t>(inputs: &[Var<'t>], steps: &[Step]) -> Var<'t> {
+    let cases: Vec<_> = cases().filter(|c| c.checks.programs && c.checks.forward).collect();
+    program(inputs, steps, &cases)
 }
 
 /// `|a - b| <= 1e-12 * max(1, max |b|)`, element by element: the two
@@ -93,8 +42,8 @@ proptest! {
         program in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..10),
     ) {
         let inputs = [a, b, c];
-        let fwd = jacobian_fwd(|tape, v| run(tape, v, &program), &inputs).unwrap();
-        let rev = jacobian_rev(|tape, v| run(tape, v, &program), &inputs);
+        let fwd = jacobian_fwd(|_, v| run(v, &program), &inputs).unwrap();
+        let rev = jacobian_rev(|_, v| run(v, &program), &inputs);
         for (k, (f, r)) in fwd.iter().zip(&rev).enumerate() {
             assert_same(f, r, &format!("input {k}"));
         }
@@ -106,7 +55,7 @@ proptest! {
         b in tensor_of(vec![3], away_from_zero()),
         program in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..8),
     ) {
-        gradcheck_forward(|tape, v| weighted_sum(tape, run(tape, v, &program)), &[a, b], 1e-12).unwrap();
+        gradcheck_forward(|tape, v| weighted_sum(tape, run(v, &program).sin()), &[a, b], 1e-12).unwrap();
     }
 }
 
@@ -129,55 +78,17 @@ fn tangent_vs_central(f: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>, x: &[
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
-
-    #[test]
-    fn each_unary_ops_tangent_matches_central_differences(
-        x in any_tensor(away_from_zero()),
-        seed in any::<u64>(),
-    ) {
-        let t = Tensor::from_vec((0..x.len()).map(|i| ((seed as usize + i * 7) % 13) as f64 / 6.0 - 1.0).collect(), x.shape());
-        let ops: [fn(Var<'_>) -> Var<'_>; 17] = [
-            |x| x.sin(), |x| x.cos(), |x| x.tanh(), |x| x.sigmoid(), |x| x.exp(), |x| x.abs().ln(),
-            |x| x.abs().sqrt(), |x| x.square(), |x| x.powi(3), |x| x.abs().powf(1.7), |x| x.relu(),
-            |x| x.abs(), |x| x.softplus(), |x| x.abs().log1p(), |x| x.log_softmax(), |x| 3.0 / x - x * 2.0 + 1.0,
-            |x| -x,
-        ];
-        for op in ops {
-            tangent_vs_central(|_, v| op(v[0]), std::slice::from_ref(&x), std::slice::from_ref(&t));
+/// Every registered op's tangent against central differences along a
+/// direction with a different value per element.
+#[test]
+fn each_ops_tangent_matches_central_differences() {
+    for case in cases().filter(|c| c.checks.forward && c.checks.central) {
+        for seed in 0..2 {
+            let x = case.inputs(seed);
+            let t: Vec<Tensor> = x.iter().map(|x| x.map(|v| (v * 3.7 + seed as f64).sin())).collect();
+            eprintln!("op {}", case.name);
+            tangent_vs_central(|_, v| (case.run)(v), &x, &t);
         }
-        let reductions: [fn(Var<'_>) -> Var<'_>; 2] = [|x| x.sum(), |x| x.mean()];
-        for op in reductions {
-            tangent_vs_central(|_, v| op(v[0]), std::slice::from_ref(&x), std::slice::from_ref(&t));
-        }
-        if !x.shape().is_empty() {
-            let last = x.shape().len() - 1;
-            tangent_vs_central(move |_, v| v[0].sum_axis(last, false), std::slice::from_ref(&x), std::slice::from_ref(&t));
-            tangent_vs_central(move |_, v| v[0].mean_axis(0, true), std::slice::from_ref(&x), std::slice::from_ref(&t));
-            tangent_vs_central(|_, v| v[0].reshape(&[v[0].len()]), std::slice::from_ref(&x), std::slice::from_ref(&t));
-        }
-        if x.shape().len() == 2 {
-            tangent_vs_central(|_, v| v[0].t(), std::slice::from_ref(&x), std::slice::from_ref(&t));
-            tangent_vs_central(|_, v| v[0].t().matmul(v[0]), std::slice::from_ref(&x), std::slice::from_ref(&t));
-        }
-    }
-
-    #[test]
-    fn each_binary_ops_tangent_matches_central_differences_with_broadcasting(
-        a in tensor_of(vec![2, 3], away_from_zero()),
-        b in tensor_of(vec![3], away_from_zero()),
-        ta in tensor_of(vec![2, 3], -1.0f64..1.0),
-        tb in tensor_of(vec![3], -1.0f64..1.0),
-    ) {
-        let ops: [for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>; 5] =
-            [|a, b| a + b, |a, b| a - b, |a, b| a * b, |a, b| a / b, |a, b| a.maximum(b)];
-        for op in ops {
-            tangent_vs_central(|_, v| op(v[0], v[1]), &[a.clone(), b.clone()], &[ta.clone(), tb.clone()]);
-            tangent_vs_central(|_, v| op(v[1], v[0]), &[a.clone(), b.clone()], &[ta.clone(), tb.clone()]);
-        }
-        // matmul of [2, 3] x [3, 1].
-        tangent_vs_central(|_, v| v[0].matmul(v[1].reshape(&[3, 1])), &[a.clone(), b.clone()], &[ta.clone(), tb.clone()]);
     }
 }
 

@@ -114,7 +114,7 @@ fn a_view_past_its_slice_is_refused_before_the_kernel() {
 fn the_vectorised_and_portable_kernels_agree_bit_for_bit() {
     use rand::SeedableRng;
     use tapegrad::tensor::gemm_portable;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(11);
     for (m, k, n) in [(17, 17, 17), (65, 257, 9), (64, 784, 128), (7, 300, 1030)] {
         let a = tapegrad::Tensor::randn(&[m, k], &mut rng);
         let b = tapegrad::Tensor::randn(&[k, n], &mut rng);

@@ -1,96 +1,38 @@
 //! Whole programs, not single ops: proptest writes random straight-line
-//! programs over three inputs of different shapes ([2, 3], [3] and a
-//! scalar), mixing broadcasting, reductions and reuse of earlier results,
+//! programs over inputs of different shapes ([2, 3], [3], a scalar, [3, 3])
+//! from every op of the registry (`tapegrad::ops::registry::program`: each
+//! step applies a registered op to earlier results, moved into its domain
+//! and fitted to its shapes, mixing broadcasting, reductions and reuse),
 //! and gradcheck compares the tape's gradients of the program with central
 //! differences. This is what catches a sweep that visits nodes in the
 //! wrong order or loses a contribution when a node has many consumers.
-//!
-//! The second program family uses every op the tape has: matmul, t,
-//! reshape, log_softmax, pick, relu / abs / maximum (on random inputs,
-//! which sit at a kink with probability ~0), ln / sqrt / powf on values
-//! moved into their domains, detach (where it leaves the function
-//! unchanged, so central differences can agree), and a custom op; ops whose shapes do
-//! not fit fall back through their `try_` forms. Both families also run on
-//! empty tensors.
+//! Ops whose check excludes central differences (`detach`) sit out the
+//! gradcheck and take part in the rest.
 //!
 //! The same programs check replay: recorded on one set of inputs, then
 //! replayed on another, they must give bit for bit the values and
 //! gradients of a fresh recording on the second set.
 
 mod common;
-use common::Cube;
 
-use common::{assert_gradcheck, away_from_zero, tensor_of, weighted_sum};
+use common::{assert_gradcheck, away_from_zero, tensor_of};
 use proptest::prelude::*;
+use tapegrad::ops::registry::{OpCase, Step, cases, program};
 use tapegrad::{Tape, Tensor, Var};
 
-/// One step: an op code and two operand picks (indices into the values
-/// computed so far, taken modulo their count).
-type Step = (u8, usize, usize);
-
-/// Runs `program` on the inputs and returns a scalar that depends on every
-/// intermediate, so each one's gradient is checked.
-fn run<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
-    let mut vals: Vec<Var<'t>> = inputs.to_vec();
-    for &(op, i, j) in program {
-        let (x, y) = (vals[i % vals.len()], vals[j % vals.len()]);
-        let v = match op % 10 {
-            0 => x.sin(),
-            1 => x.tanh() * y,
-            2 => x + y,
-            3 => x - y.sigmoid(),
-            4 => x / (y.square() + 1.0),
-            5 => (x * 0.5).exp(),
-            6 if x.shape().len() == 2 => x.sum_axis(0, false), // [2, 3] -> [3]
-            7 if x.shape().len() == 2 => x.mean_axis(1, true) * y.tanh(), // [2, 1] broadcasts
-            8 if !x.is_empty() => x.mean() + y,                // the mean of nothing is NaN
-            _ => x * x.cos(),
-        };
-        vals.push(v);
-    }
-    finish(tape, &vals)
+/// The cases the programs use, and of them those central differences can check.
+fn program_cases(central_only: bool) -> Vec<&'static OpCase> {
+    cases().filter(|c| c.checks.programs && (c.checks.central || !central_only)).collect()
 }
 
-/// `sum_k weighted_sum(tanh(v_k))`: every value reaches the output.
-fn finish<'t>(tape: &'t Tape, vals: &[Var<'t>]) -> Var<'t> {
-    let terms: Vec<Var<'t>> = vals.iter().map(|v| weighted_sum(tape, v.tanh())).collect();
-    terms[1..].iter().fold(terms[0], |acc, t| acc + *t)
+/// The program over the cases central differences can check.
+fn run<'t>(_: &'t Tape, inputs: &[Var<'t>], steps: &[Step]) -> Var<'t> {
+    program(inputs, steps, &program_cases(true))
 }
 
-/// Runs a program over every op; a binary op whose shapes do not
-/// broadcast keeps its first operand.
-fn run_every_op<'t>(tape: &'t Tape, inputs: &[Var<'t>], program: &[Step]) -> Var<'t> {
-    let mut vals: Vec<Var<'t>> = inputs.to_vec();
-    for &(op, i, j) in program {
-        let (x, y) = (vals[i % vals.len()], vals[j % vals.len()]);
-        let two_d = x.shape().len() == 2;
-        let v = match op % 16 {
-            0 if two_d => x.matmul(x.t()).matmul(x) * 0.3, // [m, n] -> [m, n]
-            1 if two_d => x.t().reshape(&x.shape()),       // a permutation of the elements
-            2 if two_d => x.log_softmax(),
-            3 if two_d && x.shape()[1] > 0 => {
-                let rows: Vec<usize> = (0..x.shape()[0]).map(|r| (r + j) % x.shape()[1]).collect();
-                x.pick(&rows).reshape(&[x.shape()[0], 1]) // [m, 1] broadcasts back
-            }
-            4 => x.relu() + x.abs() * 0.5,
-            5 => x.try_maximum(y).unwrap_or(x),
-            6 => (x.square() + 0.5).ln(),
-            7 => (x.square() + 0.5).sqrt(),
-            8 => (x.square() + 0.5).powf(1.5) * 0.2,
-            9 => x.powi(3) * 0.1,
-            // detach at a point where it does not change the function (a
-            // detached 0 times y), so central differences can agree: the
-            // gradient through the detached copies must be exactly 0.
-            10 => x.try_add((y.detach() - y.detach()) * y).unwrap_or(x),
-            11 => tape.custom(Cube, &[x.tanh()]),
-            12 => x.try_sub(y).unwrap_or(x),
-            13 => x.try_div(y.square() + 1.0).unwrap_or(x),
-            14 => x.reshape(&[x.len()]).sum() * 0.1 + x,
-            _ => x.sigmoid().try_mul(y.cos()).unwrap_or(x),
-        };
-        vals.push(v);
-    }
-    finish(tape, &vals)
+/// The program over every case of the programs.
+fn run_every_op<'t>(_: &'t Tape, inputs: &[Var<'t>], steps: &[Step]) -> Var<'t> {
+    program(inputs, steps, &program_cases(false))
 }
 
 /// Records `build` on `first`, sets the inputs to `second` and replays;
@@ -122,7 +64,7 @@ fn assert_replay_equals_fresh(
     }
 }
 
-fn program() -> impl Strategy<Value = Vec<Step>> {
+fn steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..10)
 }
 
@@ -134,20 +76,10 @@ proptest! {
         a in tensor_of(vec![2, 3], away_from_zero()),
         b in tensor_of(vec![3], away_from_zero()),
         c in tensor_of(vec![], away_from_zero()),
-        program in program(),
-    ) {
-        assert_gradcheck(|tape, v| run(tape, v, &program), &[a, b, c]);
-    }
-
-    #[test]
-    fn programs_over_every_op_gradcheck(
-        a in tensor_of(vec![2, 3], away_from_zero()),
-        b in tensor_of(vec![3], away_from_zero()),
-        c in tensor_of(vec![], away_from_zero()),
         d in tensor_of(vec![3, 3], away_from_zero()),
-        program in program(),
+        steps in steps(),
     ) {
-        assert_gradcheck(|tape, v| run_every_op(tape, v, &program), &[a, b, c, d]);
+        assert_gradcheck(|tape, v| run(tape, v, &steps), &[a, b, c, d]);
     }
 
     #[test]
@@ -160,22 +92,20 @@ proptest! {
         b2 in tensor_of(vec![3], away_from_zero()),
         c2 in tensor_of(vec![], away_from_zero()),
         d2 in tensor_of(vec![3, 3], away_from_zero()),
-        program in program(),
+        steps in steps(),
     ) {
-        assert_replay_equals_fresh(|tape, v| run(tape, v, &program), &[a.clone(), b.clone(), c.clone()], &[a2.clone(), b2.clone(), c2.clone()]);
-        assert_replay_equals_fresh(|tape, v| run_every_op(tape, v, &program), &[a, b, c, d], &[a2, b2, c2, d2]);
+        assert_replay_equals_fresh(|tape, v| run_every_op(tape, v, &steps), &[a, b, c, d], &[a2, b2, c2, d2]);
     }
 
-    /// Empty tensors ([0, 3], [3, 0], [0]) next to a scalar: every op
-    /// handles them, and the scalar's gradient still checks.
+    /// Empty tensors ([0, 3], [3, 0], [0]) next to a scalar and a vector:
+    /// the programs run, and the non-empty inputs' gradients still check.
     #[test]
-    fn programs_on_empty_tensors_gradcheck(
+    fn programs_with_empty_inputs_gradcheck(
         c in tensor_of(vec![], away_from_zero()),
         b in tensor_of(vec![3], away_from_zero()),
-        program in program(),
+        steps in steps(),
     ) {
         let (e1, e2, e3) = (Tensor::zeros(&[0, 3]), Tensor::zeros(&[3, 0]), Tensor::zeros(&[0]));
-        assert_gradcheck(|tape, v| run(tape, v, &program), &[e1.clone(), b.clone(), c.clone()]);
-        assert_gradcheck(|tape, v| run_every_op(tape, v, &program), &[e1, e2, e3, b, c]);
+        assert_gradcheck(|tape, v| run(tape, v, &steps), &[e1, e2, e3, b, c]);
     }
 }

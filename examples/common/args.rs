@@ -1,5 +1,6 @@
-//! Checks for the examples' numeric flags, shared by every example (each
-//! includes this file with `#[path]`). clap runs them while it parses, so a
+//! The examples' command line, shared by every example (each includes
+//! this file with `#[path]`): checks for numeric flags, and the exit on an
+//! error. clap runs them while it parses, so a
 //! bad value stops the example before anything is trained, with one
 //! `error:` line naming the flag, the value and the valid range, and exit
 //! code 2 (clap's usage error) instead of a panic or a NaN run:
@@ -42,6 +43,16 @@ pub fn finite(s: &str) -> Result<f64, String> {
 fn number(s: &str, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, String> {
     let x: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if x.is_finite() && ok(x) { Ok(x) } else { Err(rule.into()) }
+}
+
+/// Ends an example whose run failed: the error's message (which names the
+/// file, the tensor or the flag) as one `error:` line, exit code 1. Not
+/// `main() -> Result`, which prints the error's Debug form.
+pub fn exit_on_error<E: std::fmt::Display>(result: Result<(), E>) {
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// For an example without options: `--help` says what it does, and any

@@ -18,7 +18,7 @@ impl Params {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tensor, loss, nn::MlpSpec};
-    /// let mlp = MlpSpec::new(&[2, 3, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = MlpSpec::new(&[2, 3, 1]).build(&mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let (x, t) = (Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25], &[2, 2]), Tensor::zeros(&[2, 1]));
     /// let report = mlp.params()
     ///     .gradcheck(|tape, vars| loss::mse(mlp.forward(vars, tape.constant(&x)), tape.constant(&t)), &Default::default())

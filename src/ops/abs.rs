@@ -39,6 +39,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("abs", |v| v[0].abs())];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

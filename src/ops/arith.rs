@@ -105,6 +105,16 @@ binary_ops! {
     Div, "div", try_div, Div, div;
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::binary("add", |v| v[0] + v[1]).shapes(&[&[2, 3], &[3]]),
+    OpCase::binary("sub", |v| v[0] - v[1]).shapes(&[&[3], &[2, 3]]),
+    OpCase::binary("mul", |v| v[0] * v[1]).shapes(&[&[3, 1], &[1, 4]]),
+    OpCase::binary("div", |v| v[0] / v[1]),
+];
+
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};

@@ -94,7 +94,7 @@ pub(crate) fn try_batched<'t>(a: Var<'t>, b: Var<'t>, flags: u8) -> Result<Var<'
     a.tape.try_same_tape("matmul", &[a, b])?;
     let shape = a.tape.with_shapes(a.idx, b.idx, |sa, sb| out_shape(sa, sb, flags))?;
     let params = NodeParams { axis: flags, ..NodeParams::default() };
-    Ok(a.tape.push::<BatchedMatMul>(params, &[a, b], OutShape::Given(&shape)))
+    a.tape.try_push::<BatchedMatMul>(params, &[a, b], OutShape::Given(&shape))
 }
 
 /// [`try_batched`] for shapes the rules below know to fit.
@@ -219,6 +219,11 @@ impl Op for BatchedMatMul {
 fn fit<'t>(g: Var<'t>, shape: &[usize]) -> Var<'t> {
     if g.shape().as_slice() == shape { g } else { g.sum_to(shape) }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 2, 3], &[3, 2]])];
 
 #[cfg(test)]
 mod tests {

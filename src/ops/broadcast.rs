@@ -125,7 +125,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check("broadcast_to", &self.shape(), shape)?;
-        Ok(self.tape.push::<BroadcastTo>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<BroadcastTo>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 
     /// The Var summed down to `shape`, the reverse of broadcasting: every
@@ -154,9 +154,17 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_sum_to(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check("sum_to", shape, &self.shape())?;
-        Ok(self.tape.push::<SumTo>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<SumTo>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("broadcast_to", |v| v[0].broadcast_to(&[2, 2, 3])).shapes(&[&[2, 1, 3]]),
+    OpCase::unary("sum_to", |v| v[0].sum_to(&[1, 3])),
+];
 
 #[cfg(test)]
 mod tests {

@@ -101,6 +101,12 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("clamp_min", |v| v[0].clamp(-0.5, 1.0)), OpCase::unary("clamp_max", |v| v[0].clamp(-0.5, 1.0))];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

@@ -166,7 +166,7 @@ impl<C: CustomOp> Op for Custom<C> {
             let (expected, got) = (Shape::from_slice(fwd.out_shape()), Shape::from_slice(t.shape()));
             return Err(TangentError::RuleShape { op: self.name(), expected, got });
         }
-        out.copy_from_slice(t.data());
+        out.iter_mut().zip(t.data()).for_each(|(o, t)| *o += t);
         Ok(())
     }
 
@@ -268,9 +268,36 @@ impl Tape {
         let values: Vec<Tensor> = inputs.iter().map(|v| v.value()).collect();
         // Run once here: the output's shape is only known by running it.
         let output = op.forward(&values);
-        Ok(self.push_owned(Box::new(Custom(op)), inputs, &output))
+        self.push_owned(Box::new(Custom(op)), inputs, &output)
     }
 }
+
+use super::registry::OpCase;
+
+/// x^3 as a user op with every rule written by hand (backward `3x^2 g`,
+/// tangent `3x^2 t`, and the backward as tape ops): the registry's case
+/// for the path user ops take through the tape.
+pub(crate) struct Cube;
+impl CustomOp for Cube {
+    fn name(&self) -> &'static str {
+        "cube"
+    }
+    fn forward(&self, x: &[Tensor]) -> Tensor {
+        x[0].map(|v| v * v * v)
+    }
+    fn jvp(&self, x: &[Tensor], _: &Tensor, t: &[Tensor]) -> Result<Tensor, TangentError> {
+        Ok(t[0].mul(&x[0].map(|v| 3.0 * v * v)))
+    }
+    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+        vec![g.mul(&x[0].map(|v| 3.0 * v * v))]
+    }
+    fn backward_var<'t>(&self, x: &[Var<'t>], _: Var<'t>, g: Var<'t>) -> Option<Vec<Option<Var<'t>>>> {
+        Some(vec![Some(g * (3.0 * x[0].square()))])
+    }
+}
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("cube", |v| v[0].tape().custom(Cube, &[v[0]]))];
 
 #[cfg(test)]
 mod tests {

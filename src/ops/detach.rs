@@ -63,6 +63,15 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    // Central differences see the derivative of the value, which the
+    // gradient of `detach` is by design not (it is 0).
+    OpCase::unary("detach", |v| v[0].detach() * v[0]).checks(Checks { central: false, ..Checks::ALL }),
+];
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -67,6 +67,12 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("exp", |v| v[0].exp()), OpCase::unary("ln", |v| v[0].ln()).domain(0.2, 3.0)];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

@@ -80,6 +80,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("gelu", |v| v[0].gelu())];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

@@ -32,7 +32,8 @@ impl Op for Transpose {
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         let s = cx.fwd().shape(0);
         if let Some(t) = cx.tangent(0) {
-            transpose_into(t, s[0], s[1], out);
+            let (r, c) = (s[0], s[1]);
+            (0..r * c).for_each(|k| out[(k % c) * r + k / c] += t[k]);
         }
         Ok(())
     }
@@ -82,7 +83,7 @@ impl Op for Reshape {
     /// Linear: the tangent keeps its order under the new shape.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(t) = cx.tangent(0) {
-            out.copy_from_slice(t);
+            out.iter_mut().zip(t).for_each(|(o, t)| *o += t);
         }
         Ok(())
     }
@@ -138,7 +139,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_t(self) -> Result<Var<'t>, ShapeError> {
         let (r, c) = check_2d("t", &self.shape())?;
-        Ok(self.tape.push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r])))
+        self.tape.try_push::<Transpose>(NodeParams::default(), &[self], OutShape::Given(&[c, r]))
     }
 
     /// The same elements under a new shape.
@@ -164,9 +165,15 @@ impl<'t> Var<'t> {
     /// ```
     pub fn try_reshape(self, shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         check_reshape(&self.shape(), shape)?;
-        Ok(self.tape.push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape)))
+        self.tape.try_push::<Reshape>(NodeParams::default(), &[self], OutShape::Given(shape))
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] =
+    &[OpCase::unary("t", |v| v[0].t()), OpCase::unary("reshape", |v| v[0].reshape(&[3, 1, 2]))];
 
 #[cfg(test)]
 mod tests {

@@ -73,6 +73,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("leaky_relu", |v| v[0].leaky_relu(0.1))];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

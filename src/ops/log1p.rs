@@ -40,6 +40,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("log1p", |v| v[0].log1p()).domain(-0.8, 2.0)];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

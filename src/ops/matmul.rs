@@ -246,9 +246,14 @@ impl<'t> Var<'t> {
         };
         let (m, _, n) = dims?;
         // The tape was checked above.
-        Ok(self.tape.push_same_tape::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n])))
+        self.tape.try_push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n]))
     }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::binary("matmul", |v| v[0].matmul(v[1])).shapes(&[&[2, 3], &[3, 4]])];
 
 #[cfg(test)]
 mod tests {

@@ -69,6 +69,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::binary("maximum", |v| v[0].maximum(v[1])).shapes(&[&[2, 3], &[3]])];
+
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};

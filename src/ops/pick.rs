@@ -47,7 +47,7 @@ impl Op for Pick {
         let c = row_len(cx.fwd());
         if let Some(dx) = cx.tangent(0) {
             for (r, (o, &i)) in out.iter_mut().zip(cx.input(1)).enumerate() {
-                *o = dx[r * c + i as usize];
+                *o += dx[r * c + i as usize];
             }
         }
         Ok(())
@@ -150,9 +150,17 @@ impl<'t> Var<'t> {
             out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
         });
         tape.guard(idx);
-        Ok(tape.push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape)))
+        tape.try_push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape))
     }
 }
+
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    // One element per row: a NaN elsewhere rightly goes nowhere.
+    OpCase::unary("pick", |v| v[0].pick(&[2, 0])).checks(Checks { nan: false, ..Checks::ALL }),
+];
 
 #[cfg(test)]
 mod tests {

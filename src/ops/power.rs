@@ -157,6 +157,16 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("sqrt", |v| v[0].sqrt()).domain(0.2, 3.0),
+    OpCase::unary("square", |v| v[0].square()),
+    OpCase::unary("powi", |v| v[0].powi(3)),
+    OpCase::unary("powf", |v| v[0].powf(1.7)).domain(0.2, 3.0),
+];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

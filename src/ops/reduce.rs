@@ -6,7 +6,7 @@
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, reduced_shape, split_axis, sum_axis_into};
+use crate::tensor::{Axis, ShapeError, reduced_shape, resolve_axis, split_axis, sum_axis_into};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -41,7 +41,7 @@ impl Op for Sum {
     }
     /// Linear: the tangent is the sum of the input's tangent.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum());
+        out[0] += cx.tangent(0).map_or(0.0, |t| t.iter().sum());
         Ok(())
     }
     /// Every input element receives the output's gradient.
@@ -81,7 +81,7 @@ impl Op for Mean {
     }
     /// Linear: the tangent is the mean of the input's tangent.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
-        out[0] = cx.tangent(0).map_or(0.0, |t| t.iter().sum::<f64>() / t.len() as f64);
+        out[0] += cx.tangent(0).map_or(0.0, |t| t.iter().sum::<f64>() / t.len() as f64);
         Ok(())
     }
     /// Every input element receives the output's gradient over n.
@@ -146,10 +146,14 @@ fn axis_forward(cx: &ForwardCx<'_>, out: &mut [f64], mean: bool) {
 fn axis_jvp(cx: &TangentCx<'_>, out: &mut [f64], mean: bool) -> Result<(), TangentError> {
     let (shape, axis) = (cx.fwd().shape(0), cx.fwd().params().axis as usize);
     if let Some(t) = cx.tangent(0) {
-        sum_axis_into(t, shape, axis, out);
-        if mean {
-            let scale = 1.0 / shape[axis] as f64;
-            out.iter_mut().for_each(|v| *v *= scale);
+        // Summed on its own first (as `forward` sums), then added in.
+        let (outer, n, inner) = split_axis(shape, axis);
+        let scale = 1.0 / shape[axis] as f64;
+        for o in 0..outer {
+            for i in 0..inner {
+                let s = (0..n).fold(0.0, |acc, k| acc + t[(o * n + k) * inner + i]);
+                out[o * inner + i] += if mean { s * scale } else { s };
+            }
         }
     }
     Ok(())
@@ -298,7 +302,7 @@ impl<'t> Var<'t> {
     /// let x = tape.var(tapegrad::Tensor::ones(&[2, 3]));
     /// assert_eq!(x.sum_axis(0, false).value().data(), &[2.0, 2.0, 2.0]);
     /// ```
-    pub fn sum_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn sum_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_sum_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -308,7 +312,7 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.var(tapegrad::Tensor::ones(&[2])).try_sum_axis(1, false).is_err());
     /// ```
-    pub fn try_sum_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_sum_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         axis_reduce(self, axis, keepdim, false)
     }
 
@@ -322,7 +326,7 @@ impl<'t> Var<'t> {
     /// let x = tape.var(tapegrad::Tensor::arange(0.0, 4.0, 1.0).reshape(&[2, 2]));
     /// assert_eq!(x.mean_axis(1, true).value().data(), &[0.5, 2.5]);
     /// ```
-    pub fn mean_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn mean_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_mean_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -332,20 +336,30 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.scalar(1.0).try_mean_axis(0, false).is_err());
     /// ```
-    pub fn try_mean_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_mean_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         axis_reduce(self, axis, keepdim, true)
     }
 }
 
-fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var<'_>, ShapeError> {
+fn axis_reduce(x: Var<'_>, axis: impl Axis, keepdim: bool, mean: bool) -> Result<Var<'_>, ShapeError> {
     let in_shape = x.shape();
     let name = if mean { "mean_axis" } else { "sum_axis" };
-    check_axis(name, &in_shape, axis)?;
+    let axis = resolve_axis(name, &in_shape, axis)?;
     let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);
-    Ok(if mean { x.tape.push::<MeanAxis>(params, &[x], out) } else { x.tape.push::<SumAxis>(params, &[x], out) })
+    if mean { x.tape.try_push::<MeanAxis>(params, &[x], out) } else { x.tape.try_push::<SumAxis>(params, &[x], out) }
 }
+
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("sum", |v| v[0].sum()),
+    OpCase::unary("mean", |v| v[0].mean()),
+    OpCase::unary("sum_axis", |v| v[0].sum_axis(0, false)),
+    OpCase::unary("mean_axis", |v| v[0].mean_axis(1, true)),
+];
 
 #[cfg(test)]
 mod tests {

@@ -89,6 +89,18 @@ impl<'t> std::ops::Neg for Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("neg", |v| -v[0]),
+    OpCase::unary("add_scalar", |v| v[0] + 1.5),
+    OpCase::unary("rsub_scalar", |v| 2.0 - v[0]),
+    OpCase::unary("mul_scalar", |v| v[0] * 1.5),
+    OpCase::unary("div_scalar", |v| v[0] / 2.0),
+    OpCase::unary("rdiv_scalar", |v| 2.0 / v[0]),
+];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

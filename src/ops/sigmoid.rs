@@ -40,6 +40,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("sigmoid", |v| v[0].sigmoid())];
+
 #[cfg(test)]
 mod tests {
     #[test]

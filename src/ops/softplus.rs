@@ -43,6 +43,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("softplus", |v| v[0].softplus())];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

@@ -67,6 +67,11 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::OpCase;
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[OpCase::unary("sin", |v| v[0].sin()), OpCase::unary("cos", |v| v[0].cos())];
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::unary;

@@ -161,6 +161,16 @@ impl<'t> Var<'t> {
     }
 }
 
+use super::registry::{Checks, OpCase};
+
+/// This file's cases in the op registry (see [`super::registry`]).
+pub(crate) const CASES: &[OpCase] = &[
+    // `v[0]` where the mask is 1, `v[1]` elsewhere: a NaN in the branch not
+    // chosen rightly goes nowhere.
+    OpCase::binary("where", |v| v[0].where_(&Tensor::from_vec(vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0], &[2, 3]), v[1]))
+        .checks(Checks { nan: false, ..Checks::ALL }),
+];
+
 #[cfg(test)]
 mod tests {
     use crate::{Tape, Tensor};

@@ -9,7 +9,7 @@
 //! only as large as the part of the tape that leaf variables flow into.
 
 use super::op::{BackwardCx, ForwardCx};
-use super::{Node, Tape, TapeInner, Var, args_of, op_of};
+use super::{Node, Tape, TapeInner, Var, lane};
 use crate::tensor::{Shape, Tensor};
 use std::fmt;
 use std::ops::ControlFlow;
@@ -183,22 +183,10 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
 ) -> Gradients<'t> {
     let tape = output.tape;
     let inner = tape.inner.borrow();
-    // One adjoint per value of a node that needs a gradient, in the order
-    // the slots were handed out. The buffer is the one the last dropped
-    // `Gradients` gave back, if any; only its part past `clean_below` can
-    // hold old adjoints: zero that.
-    let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
     let out = inner.nodes[output.index()];
-    let n = match out.grad_range() {
-        Some(r) => r.end,
-        None => 0, // a constant output: nothing flows anywhere
-    };
-    adj.truncate(n);
-    let dirty_from = clean_below.min(adj.len());
-    adj[dirty_from..].fill(0.0);
-    adj.resize(n, 0.0);
+    let mut adj = zeroed_adjoints(tape, &out);
     let Some(out_range) = out.grad_range() else {
-        return Gradients { tape, adj, covered: output.idx + 1, clean_below: 0 };
+        return Gradients { tape, adj, covered: output.idx + 1, clean_below: 0 }; // a constant output
     };
     seed(&mut adj[out_range]);
     // Only nodes the output depends on pass gradients on. A node off that
@@ -209,71 +197,74 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
     reached.resize(output.index() + 1, false);
     reached[output.index()] = true;
     let mut scratch = tape.spare_scratch.take();
-    // The lowest adjoint this sweep may write: the seed's, or that of a
-    // node it visits (the only ones the rules write to).
+    // The lowest adjoint this sweep writes: the seed's, or that of a node
+    // it visits (the only ones the rules write to).
     let mut lowest_written = out.grad as usize;
     for i in (0..=output.idx).rev() {
-        let node: &Node = &inner.nodes[i as usize];
+        let node = &inner.nodes[i as usize];
         if !node.needs_grad() || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
-        lowest_written = lowest_written.min(node.grad as usize);
+        lowest_written = lowest_written.min(node.grad as usize); // its users wrote its slot
         if node.nargs == 0 && !O::SEES_INPUTS {
             continue; // an input: no rule to run
         }
-        let args = args_of(node, &inner.spill);
-        if !O::SEES_INPUTS && node.has_partials() {
-            // The plain sweep's 0-d lane, in one pass over the (at most
-            // two) inputs: mark each reached and add `upstream * partial`
-            // into its slot, with no closure, split or observer around it.
-            // Same arithmetic, same order as the rule below.
-            let u = adj[node.grad as usize];
-            for (&a, d) in args.iter().zip(inner.partials[node.aux as usize]) {
-                reached[a as usize] = true;
-                let g = inner.nodes[a as usize].grad;
-                if g != Node::NO_GRAD {
-                    adj[g as usize] += u * d;
-                }
-            }
+        let args = node.args_in(&inner.spill);
+        if node.has_partials() && !O::SEES_INPUTS {
+            // The plain sweep takes the 0-d lane with no closure, split or
+            // observer around it, marking the inputs reached in the same pass.
+            let (nodes, partials, u) = (&inner.nodes, &inner.partials, adj[node.grad as usize]);
+            lane::backward(node, args, nodes, partials, u, &mut adj, &mut reached);
             continue;
         }
-        for &a in args {
-            reached[a as usize] = true;
-        }
+        args.iter().for_each(|&a| reached[a as usize] = true);
         // Inputs were recorded earlier, so their slots all lie below this
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.grad as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let scratch = &mut scratch;
-        let inner = &*inner;
-        let rule = |grads: &mut [f64]| {
-            if node.has_partials() {
-                // The 0-d lane: local partials stored at recording.
-                let u = upstream[0];
-                for (&a, d) in args.iter().zip(inner.partials[node.aux as usize]) {
-                    let g = inner.nodes[a as usize].grad;
-                    if g != Node::NO_GRAD {
-                        grads[g as usize] += u * d;
-                    }
-                }
-                return;
-            }
-            let op = op_of(node, &inner.owned);
-            let fwd = ForwardCx { nodes: &inner.nodes, dims: &inner.dims, values: &inner.values, args, me: node };
-            let output = &inner.values[node.range()];
-            op.backward(&mut BackwardCx { fwd, output, upstream, grads, scratch });
-        };
-        if observer.visit(i, inner, upstream, below, rule).is_break() {
-            // The rule has written into inputs the loop will not visit, so
-            // `lowest_written` no longer bounds the dirty part: the next
-            // sweep must zero the whole buffer.
-            lowest_written = 0;
+        let rule = |grads: &mut [f64]| run_rule(&inner, node, args, upstream, grads, &mut scratch, &mut reached);
+        if observer.visit(i, &inner, upstream, below, rule).is_break() {
+            lowest_written = 0; // the rule wrote into inputs the loop will not visit: all dirty
             break;
         }
     }
     *tape.spare_reached.borrow_mut() = reached;
     *tape.spare_scratch.borrow_mut() = scratch;
     Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }
+}
+
+/// Node `node`'s backward rule: its op's vector-Jacobian product, or the
+/// 0-d lane's stored partials. Adds into `grads` (every slot below the node's).
+#[inline(always)]
+fn run_rule(
+    inner: &TapeInner,
+    node: &Node,
+    args: &[u32],
+    up: &[f64],
+    grads: &mut [f64],
+    scratch: &mut Vec<f64>,
+    reached: &mut [bool],
+) {
+    if node.has_partials() {
+        return lane::backward(node, args, &inner.nodes, &inner.partials, up[0], grads, reached);
+    }
+    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+    let output = &inner.values[node.range()];
+    node.op_in(&inner.owned).backward(&mut BackwardCx { fwd, output, upstream: up, grads, scratch });
+}
+
+/// The adjoint buffer for a sweep from `out`: one adjoint per value of a
+/// node that needs a gradient, up to `out`'s, all zero. It is the buffer
+/// the last dropped `Gradients` gave back, if any; only its part past
+/// `clean_below` can hold old adjoints, and only that is zeroed.
+fn zeroed_adjoints(tape: &Tape, out: &Node) -> Vec<f64> {
+    let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
+    let n = out.grad_range().map_or(0, |r| r.end);
+    adj.truncate(n);
+    let dirty_from = clean_below.min(adj.len());
+    adj[dirty_from..].fill(0.0);
+    adj.resize(n, 0.0);
+    adj
 }
 
 /// The result of a backward sweep: the adjoint of every node recorded up to
@@ -387,12 +378,6 @@ impl<'t> Gradients<'t> {
     }
 
     /// The tape these gradients were computed on.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let g = tape.scalar(1.0).backward();
-    /// assert!(std::ptr::eq(g.tape(), &tape));
-    /// ```
     pub fn tape(&self) -> &'t Tape {
         self.tape
     }
@@ -412,11 +397,6 @@ impl<'t> Gradients<'t> {
     }
 
     /// True when no node has an adjoint (never, in practice).
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// assert!(!tape.scalar(1.0).backward().is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.covered == 0
     }

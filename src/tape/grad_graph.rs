@@ -11,7 +11,7 @@
 //! The plain [`Var::backward`] is untouched by this: it never records.
 
 use super::op::{Op, VarCx};
-use super::{BackwardError, Node, Tape, Var, args_of};
+use super::{BackwardError, Node, Tape, Var};
 use crate::tensor::{Shape, ShapeError, Tensor};
 use smallvec::SmallVec;
 use std::fmt;
@@ -223,10 +223,10 @@ fn sweep_var<'t>(output: Var<'t>, seed: Var<'t>) -> Result<GradGraph<'t>, Higher
             if !node.needs_grad() {
                 continue;
             }
-            let args = args_of(node, &inner.spill);
+            let args = node.args_in(&inner.spill);
             let inputs: SmallVec<[Var<'t>; 4]> = args.iter().map(|&a| Var { tape, idx: a }).collect();
             let needs = args.iter().map(|&a| inner.nodes[a as usize].needs_grad()).collect();
-            let custom = node.flags & Node::OWNED != 0;
+            let custom = node.is_owned();
             let op = if custom {
                 Held::Owned(Arc::clone(&inner.owned[node.aux as usize]))
             } else {

@@ -39,12 +39,6 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// The op's name, as errors and tables print it (`"sigmoid"`).
     fn name(&self) -> &'static str;
 
-    /// The name with the node's parameters, as the tape's table prints it:
-    /// `powi(3)`, `sum_axis(axis=0, keepdim=true)`.
-    fn label(&self, _params: NodeParams) -> String {
-        self.name().to_string()
-    }
-
     /// Computes the node's value from its inputs' into `out` (the node's
     /// slot, already sized by its shape). Recording calls it once; a replay
     /// of the tape would call it again with new input values.
@@ -52,7 +46,9 @@ pub(crate) trait Op: Send + Sync + 'static {
 
     /// The Jacobian-vector product (forward mode): *adds*
     /// `sum_k d(output)/d(input k) * tangent_k` into `out` (the node's
-    /// tangent, zeroed before the call). Inputs with no tangent
+    /// tangent, zeroed before the call). Every op adds, never assigns, as
+    /// `backward` adds into its inputs' slots: one contract for both, which
+    /// `ops::registry`'s test checks on every op. Inputs with no tangent
     /// ([`TangentCx::tangent`] is `None`: nothing seeded flows into them)
     /// contribute nothing and are skipped, as `backward` skips constants.
     /// Only user ops without a tangent rule return an error.
@@ -117,9 +113,22 @@ pub(crate) trait Op: Send + Sync + 'static {
         true
     }
 
+    // What the table and the backward trace print: each has a default, so
+    // an op writes its name, forward, jvp, backward (and backward_var) and
+    // describes itself only where it has more to say.
+
+    /// The name with the node's parameters, as the tape's table prints it:
+    /// `powi(3)`, `sum_axis(axis=0, keepdim=true)`. Default: the name.
+    fn label(&self, _params: NodeParams) -> String {
+        self.name().to_string()
+    }
+
     /// The local derivative with respect to input `k`, in words, for the
-    /// backward trace (`"s(1-s)"`, `"dA = dC B^T"`); `None` prints nothing.
-    fn local_text(&self, cx: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>>;
+    /// backward trace (`"s(1-s)"`, `"dA = dC B^T"`); `None` (the default)
+    /// prints nothing.
+    fn local_text(&self, _cx: &ForwardCx<'_>, _input: usize) -> Option<Cow<'static, str>> {
+        None
+    }
 
     /// The same derivative in numbers, shaped like the output, for ops where
     /// that is one number per output element (the elementwise ones).
@@ -183,6 +192,19 @@ pub(crate) struct ForwardCx<'a> {
 }
 
 impl<'a> ForwardCx<'a> {
+    /// What the op of `me` sees: the tape's arenas (`values` holds at least
+    /// every value recorded before `me`). The one place a context is built.
+    #[inline(always)]
+    pub(super) fn new(
+        nodes: &'a [Node],
+        dims: &'a [usize],
+        spill: &'a [u32],
+        values: &'a [f64],
+        me: &'a Node,
+    ) -> ForwardCx<'a> {
+        ForwardCx { nodes, dims, values, args: me.args_in(spill), me }
+    }
+
     /// Number of inputs.
     pub fn arity(&self) -> usize {
         self.args.len()
@@ -226,17 +248,22 @@ pub(crate) struct BackwardCx<'a> {
     pub(super) scratch: &'a mut Vec<f64>,
 }
 
+/// A backward rule reads the inputs, shapes and parameters as the forward
+/// saw them straight through its context (`cx.input(0)`, `cx.params()`).
+impl<'a> std::ops::Deref for BackwardCx<'a> {
+    type Target = ForwardCx<'a>;
+    #[inline(always)]
+    fn deref(&self) -> &ForwardCx<'a> {
+        &self.fwd
+    }
+}
+
 impl<'a> BackwardCx<'a> {
-    /// The inputs, shapes and parameters, as the forward saw them.
+    /// The inputs, shapes and parameters, as the forward saw them (also
+    /// reached through `Deref`: `cx.input(0)`).
     #[inline]
     pub fn fwd(&self) -> &ForwardCx<'a> {
         &self.fwd
-    }
-
-    /// The value of input `k`.
-    #[inline]
-    pub fn input(&self, k: usize) -> &'a [f64] {
-        self.fwd.input(k)
     }
 
     /// The node's value.
@@ -285,17 +312,22 @@ pub(crate) struct TangentCx<'a> {
     pub(super) live: &'a [bool],
 }
 
+/// A tangent rule reads the inputs, shapes and parameters as the forward
+/// saw them straight through its context (`cx.input(0)`, `cx.params()`).
+impl<'a> std::ops::Deref for TangentCx<'a> {
+    type Target = ForwardCx<'a>;
+    #[inline(always)]
+    fn deref(&self) -> &ForwardCx<'a> {
+        &self.fwd
+    }
+}
+
 impl<'a> TangentCx<'a> {
-    /// The inputs, shapes and parameters, as the forward saw them.
+    /// The inputs, shapes and parameters, as the forward saw them (also
+    /// reached through `Deref`: `cx.input(0)`).
     #[inline]
     pub fn fwd(&self) -> &ForwardCx<'a> {
         &self.fwd
-    }
-
-    /// The value of input `k`.
-    #[inline]
-    pub fn input(&self, k: usize) -> &'a [f64] {
-        self.fwd.input(k)
     }
 
     /// The node's value.
@@ -359,7 +391,7 @@ pub(crate) struct Constant;
 pub(crate) struct Owned;
 
 macro_rules! input_op {
-    ($ty:ident, $name:literal) => {
+    ($ty:ident, $name:literal, $passes:literal) => {
         impl Op for $ty {
             fn name(&self) -> &'static str {
                 $name
@@ -373,8 +405,8 @@ macro_rules! input_op {
             fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
                 Some(VarGrads::new()) // no inputs
             }
-            fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
-                None
+            fn passes_gradient(&self) -> bool {
+                $passes
             }
         }
         impl StaticOp for $ty {
@@ -382,6 +414,7 @@ macro_rules! input_op {
         }
     };
 }
-input_op!(Leaf, "leaf");
-input_op!(Constant, "constant");
-input_op!(Owned, "owned");
+// Whether an input gets a gradient slot is whether its op passes one.
+input_op!(Leaf, "leaf", true);
+input_op!(Constant, "constant", false);
+input_op!(Owned, "owned", true);

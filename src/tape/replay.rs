@@ -34,7 +34,7 @@
 //! ```
 
 use super::op::ForwardCx;
-use super::{Node, Tape, TapeInner, Var, args_of, op_of};
+use super::{Tape, TapeInner, Var, lane};
 use crate::tensor::{Shape, ShapeError};
 use std::fmt;
 
@@ -172,7 +172,7 @@ impl Tape {
 /// `shape`, when one is given).
 fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64], shape: Option<&[usize]>) -> Result<(), ShapeError> {
     let node = inner.nodes[idx as usize];
-    if !is_input(&node) {
+    if !node.is_input() {
         let shape = node.shape_in(&inner.dims);
         let reason = format!(
             "node {idx} is computed by `{}`, not an input (a var or a constant): a replay computes it from its inputs",
@@ -188,7 +188,7 @@ fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64], shape: Option<&[usize]>
         let reason = format!("node {idx} was recorded with this shape, the new value has shape {shape:?}");
         return Err(ShapeError::new("set", &[node.shape_in(&inner.dims)], reason));
     }
-    if node.flags & Node::GUARDED != 0 {
+    if node.is_guarded() {
         check_readers(inner, idx, data)?;
     }
     inner.values[node.range()].copy_from_slice(data);
@@ -217,42 +217,24 @@ impl Tape {
     /// checked by every op that reads it ([`Op::check_input`](super::Op::check_input)) before it is
     /// written. Ops that read indices call it when they record.
     pub(crate) fn guard(&self, v: Var<'_>) {
-        self.inner_mut("guard").nodes[v.idx as usize].flags |= Node::GUARDED;
+        self.inner_mut("guard").nodes[v.idx as usize].flags |= super::Node::GUARDED;
     }
-}
-
-/// True for the tape's inputs (leaf variables and constants): the nodes a
-/// replay leaves alone. Every other node has inputs, or is a user op (which
-/// may have none and still computes its value).
-#[inline]
-fn is_input(node: &Node) -> bool {
-    node.nargs == 0 && node.flags & Node::OWNED == 0
 }
 
 /// The replay loop: every computed node's value again, in recording order.
 fn replay_in(inner: &mut TapeInner) {
     let TapeInner { nodes, values, dims, spill, partials, owned, checked, first_anomaly, .. } = inner;
-    for node in nodes.iter() {
-        if !is_input(node) {
-            let op = op_of(node, owned);
-            if node.has_partials() {
-                // The 0-d lane: inputs are scalars (at most two, inline).
-                let mut xs = [0.0; 2];
-                for (x, &a) in xs.iter_mut().zip(&node.args[..node.nargs as usize]) {
-                    *x = values[nodes[a as usize].start as usize];
-                }
-                let (y, d) = op.scalar(xs, node.param).expect("a node of the 0-d lane has a scalar rule");
-                values[node.start as usize] = y;
-                partials[node.aux as usize] = d;
-            } else {
-                // As at recording: the op reads only the values below its
-                // slot, and writes into a zeroed slot.
-                let (before, rest) = values.split_at_mut(node.start as usize);
-                let out = &mut rest[..node.len as usize];
-                out.fill(0.0);
-                let cx = ForwardCx { nodes, dims, values: before, args: args_of(node, spill), me: node };
-                op.forward(&cx, out);
-            }
+    for node in nodes.iter().filter(|n| !n.is_input()) {
+        let op = node.op_in(owned);
+        if node.has_partials() {
+            lane::replay(op, node, nodes, values, partials);
+        } else {
+            // As at recording: the op reads only the values below its
+            // slot, and writes into a zeroed slot.
+            let (before, rest) = values.split_at_mut(node.start as usize);
+            let out = &mut rest[..node.len as usize];
+            out.fill(0.0);
+            op.forward(&ForwardCx::new(nodes, dims, spill, before, node), out);
         }
     }
     // Checked mode: the first non-finite value, looked for again after the
@@ -277,7 +259,7 @@ fn first_difference(replayed: &TapeInner, recorded: &TapeInner) -> Option<Replay
             "another shape".to_string()
         } else if let Some(k) = differing_element(replayed.value(i), recorded.value(i)) {
             let (x, y) = (replayed.value(i)[k], recorded.value(i)[k]);
-            let hint = if is_input(a) { " (an input not set before the replay?)" } else { "" };
+            let hint = if a.is_input() { " (an input not set before the replay?)" } else { "" };
             format!("element {k} of its value is {y:?} in the program but {x:?} in the replay{hint}")
         } else {
             continue;

@@ -16,7 +16,7 @@
 
 use super::op::{ForwardCx, TangentCx};
 use super::tangent_error::TangentError;
-use super::{Tape, Var, args_of, op_of};
+use super::{Tape, Var};
 use crate::tensor::{Shape, Tensor};
 use std::fmt;
 
@@ -110,16 +110,16 @@ fn tangent_sweep<'t>(output: Var<'t>, seeds: &[(Var<'t>, &Tensor)]) -> Result<Ta
     }
     for i in 0..=last {
         let node = &inner.nodes[i];
-        let args = args_of(node, &inner.spill);
+        let args = node.args_in(&inner.spill);
         if live[i] || !args.iter().any(|&a| live[a as usize]) {
             continue; // seeded, or nothing seeded flows in: keep it (zero unless seeded)
         }
-        let op = op_of(node, &inner.owned);
+        let op = node.op_in(&inner.owned);
         if !op.passes_gradient() {
             continue; // detach: a constant, whatever its input does
         }
         let (below, this_and_above) = buf.split_at_mut(node.start as usize);
-        let fwd = ForwardCx { nodes: &inner.nodes, dims: &inner.dims, values: &inner.values, args, me: node };
+        let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
         let cx = TangentCx { fwd, output: &inner.values[node.range()], tangents: below, live: &live };
         if let Err(e) = op.jvp(&cx, &mut this_and_above[..node.len as usize]) {
             give_back(buf, live);
@@ -190,12 +190,6 @@ impl<'t> Tangents<'t> {
     }
 
     /// True when no node has a tangent (never, in practice).
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let x = tape.scalar(1.0);
-    /// assert!(!x.tangents(&[]).unwrap().is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.covered == 0
     }
@@ -214,6 +208,20 @@ impl fmt::Debug for Tangents<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tangents({} nodes, {} values)", self.covered, self.buf.len())
     }
+}
+
+/// Test hook: node `i`'s tangent rule run again on the tangents of `t`
+/// (every earlier node read as carrying one), into `out` as given, not
+/// zeroed: the op registry's test of the "adds" contract of `Op::jvp`.
+#[cfg(test)]
+pub(crate) fn rerun_jvp(t: &Tangents<'_>, i: usize, out: &mut [f64]) -> Result<(), TangentError> {
+    let inner = t.tape.inner.borrow();
+    let node = &inner.nodes[i];
+    let live = vec![true; i];
+    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+    let cx =
+        TangentCx { fwd, output: &inner.values[node.range()], tangents: &t.buf[..node.start as usize], live: &live };
+    node.op_in(&inner.owned).jvp(&cx, out)
 }
 
 #[cfg(test)]

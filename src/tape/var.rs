@@ -24,12 +24,6 @@ pub struct Var<'t> {
 
 impl<'t> Var<'t> {
     /// The tape this Var lives on.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let a = tape.scalar(1.0);
-    /// assert!(std::ptr::eq(a.tape(), &tape));
-    /// ```
     pub fn tape(self) -> &'t Tape {
         self.tape
     }
@@ -116,11 +110,6 @@ impl<'t> Var<'t> {
     }
 
     /// True when the node has no elements.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// assert!(!tape.scalar(1.0).is_empty());
-    /// ```
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }

@@ -5,11 +5,14 @@
 //! and the hand-written reference layers (`notes::manual`) use the same
 //! `Tensor` math without a tape.
 
+mod axis;
 mod display;
 mod gemm;
 mod math;
 mod shape;
 
+pub use axis::Axis;
+pub(crate) use axis::{resolve_axis, resolve_new_axis};
 pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use gemm::{gemm_is_small, gemm_of_checked_shapes};
 pub(crate) use math::{
@@ -139,9 +142,9 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let a = tapegrad::Tensor::randn(&[2, 2], &mut rng);
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// assert_eq!(a, tapegrad::Tensor::randn(&[2, 2], &mut rng));
     /// ```
     pub fn randn(shape: &[usize], rng: &mut impl Rng) -> Tensor {
@@ -153,7 +156,7 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
     /// let u = tapegrad::Tensor::rand(&[100], &mut rng);
     /// assert!(u.data().iter().all(|&v| (0.0..1.0).contains(&v)));
     /// ```
@@ -168,7 +171,7 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
     /// let u = tapegrad::Tensor::uniform(&[10], -1.0, 1.0, &mut rng);
     /// assert!(u.data().iter().all(|&v| (-1.0..1.0).contains(&v)));
     /// ```

@@ -35,11 +35,9 @@ pub(super) fn header(params: &Params, metadata: &BTreeMap<String, String>) -> Re
     metadata.insert(ORDER_KEY.to_string(), serde_json::to_string(&order).expect("a list of strings is JSON"));
     let metadata = serde_json::to_string(&metadata).expect("a map of strings is JSON");
 
-    let mut by_name: Vec<_> = params.iter().collect();
-    by_name.sort_unstable_by_key(|(name, _)| *name); // names are unique
     let mut header = format!("{{\"{METADATA_KEY}\":{metadata}");
     let mut offset = 0;
-    for (name, t) in by_name {
+    for (name, t) in by_name(params) {
         let end = offset + 8 * t.len();
         let name = serde_json::to_string(name).expect("a string is JSON");
         let shape = serde_json::to_string(t.shape()).expect("a list of numbers is JSON");
@@ -60,14 +58,20 @@ pub(super) fn header(params: &Params, metadata: &BTreeMap<String, String>) -> Re
 pub(super) fn write_file(out: &mut impl Write, header: &[u8], params: &Params) -> io::Result<()> {
     out.write_all(&(header.len() as u64).to_le_bytes())?;
     out.write_all(header)?;
-    let mut by_name: Vec<_> = params.iter().collect();
-    by_name.sort_unstable_by_key(|(name, _)| *name);
-    for (_, t) in by_name {
+    for (_, t) in by_name(params) {
         for v in t.data() {
             out.write_all(&v.to_le_bytes())?;
         }
     }
     Ok(())
+}
+
+/// The tensors in file order, sorted by name: one function, so the
+/// header's offsets and the data written after it cannot disagree.
+fn by_name(params: &Params) -> Vec<(&str, &crate::tensor::Tensor)> {
+    let mut by_name: Vec<_> = params.iter().collect();
+    by_name.sort_unstable_by_key(|(name, _)| *name); // names are unique
+    by_name
 }
 
 /// Writes a new file at `path` through `write`, atomically: into a new

@@ -5,6 +5,12 @@
 //! in elementary ops (5 per step, 100,000 per chain), so criterion's time
 //! per element is the ns per op.
 //!
+//! A second group times a chain of 200 steps (1,000 ops) four ways, the
+//! fourth the chain compiled to Rust by `tapegrad::emit`
+//! (`examples/compiled/pendulum.rs`: straight-line code grows with the
+//! steps, so the compiled chain is short); its time per op is the figure
+//! to compare with the hand-written chain's.
+//!
 //! `cargo bench --bench pendulum`
 
 mod workloads;
@@ -13,6 +19,15 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use tapegrad::Tape;
 use workloads::pendulum::{self, DQN_DQ0, OPS_PER_STEP, P0, Q0, STEPS};
+
+/// The 200-step chain, compiled (`tests/emit_fresh.rs` keeps it fresh).
+#[allow(dead_code)]
+mod compiled {
+    include!("../examples/compiled/pendulum.rs");
+}
+
+/// Steps of the compiled chain.
+const SHORT: usize = 200;
 
 fn pendulum_chain(c: &mut Criterion) {
     let mut tape = Tape::new();
@@ -31,6 +46,21 @@ fn pendulum_chain(c: &mut Criterion) {
     group.bench_function("tape", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(STEPS))));
     group.bench_function("replay", |b| b.iter(|| chain.run(black_box(Q0), black_box(P0))));
     group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(STEPS))));
+    group.finish();
+
+    let mut group = c.benchmark_group("pendulum_200");
+    group.throughput(Throughput::Elements((SHORT * OPS_PER_STEP) as u64));
+    let (mut dq, mut dp) = (0.0, 0.0);
+    let q = compiled::pendulum_grad(Q0, P0, &mut dq, &mut dp);
+    let (want_q, want_d) = pendulum::tape_chain(&mut tape, SHORT);
+    assert_eq!((q.to_bits(), dq.to_bits()), (want_q.to_bits(), want_d.to_bits()), "compiled vs tape, 200 steps");
+    let short = pendulum::ReplayChain::record(SHORT);
+    group.bench_function("tape", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(SHORT))));
+    group.bench_function("replay", |b| b.iter(|| short.run(black_box(Q0), black_box(P0))));
+    group.bench_function("compiled", |b| {
+        b.iter(|| compiled::pendulum_grad(black_box(Q0), black_box(P0), &mut dq, &mut dp))
+    });
+    group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(SHORT))));
     group.finish();
 }
 

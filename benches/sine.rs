@@ -1,6 +1,7 @@
 //! The notes' sine network in the same run with four engines: the tape
 //! (`nn::Mlp` on a reused tape), the tape recorded once and replayed per
-//! sample (`notes::sine::ReplaySgd`), plain hand-written loops over `f64` arrays
+//! sample (`notes::sine::ReplaySgd`), the step compiled to Rust by
+//! `tapegrad::emit` (`notes::compiled::CompiledSgd`, no tape), plain hand-written loops over `f64` arrays
 //! (the yardstick, `workloads::sine_loops::LoopsNet`), and the notes' `HiddenLayer`/`OutputLayer` (tensor
 //! math that allocates per step, as the notes' NumPy code does). One
 //! per-sample SGD step, and the whole 3000-epoch program (189,000 steps).
@@ -12,6 +13,7 @@ mod workloads;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use std::hint::black_box;
+use tapegrad::notes::compiled::CompiledSgd;
 use tapegrad::notes::manual::ManualMlp;
 use tapegrad::notes::sine::{self, ReplaySgd, Run, TapeSgd};
 use workloads::sine_loops::LoopsNet;
@@ -28,6 +30,9 @@ fn one_step(c: &mut Criterion) {
     // The same step recorded once and replayed per sample (`nn::ReplayStep`).
     let mut replay = ReplaySgd::new(mlp.clone());
     group.bench_function("replay", |b| b.iter(|| replay.step(black_box(x), black_box(t), lr)));
+    // The same step compiled to Rust (`tapegrad::emit`): no tape at all.
+    let mut compiled = <CompiledSgd as sine::Engine>::start(mlp.clone());
+    group.bench_function("compiled", |b| b.iter(|| sine::Engine::step(&mut compiled, black_box(x), black_box(t), lr)));
     let mut loops = LoopsNet::from_params(mlp.params());
     group.bench_function("loops", |b| b.iter(|| loops.step(black_box(x), black_box(t), lr)));
     let mut net = ManualMlp::from_params(mlp.params());
@@ -41,9 +46,10 @@ type Train = fn(usize, usize, f64, u64) -> Run;
 fn full_run(c: &mut Criterion) {
     let mut group = c.benchmark_group("sine_3000_epochs");
     group.sample_size(10);
-    let engines: [(&str, Train); 4] = [
+    let engines: [(&str, Train); 5] = [
         ("tape", sine::train::<TapeSgd>),
         ("replay", sine::train::<ReplaySgd>),
+        ("compiled", sine::train::<CompiledSgd>),
         ("loops", sine::train::<LoopsNet>),
         ("manual", sine::train::<ManualMlp>),
     ];

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tapegrad::Tensor;
 use tapegrad::nn::Mlp;
+use tapegrad::notes::compiled::{self, CompiledSgd};
 use tapegrad::notes::manual::ManualMlp;
 use tapegrad::notes::sine::{self, Engine, ReplaySgd, Run, TapeSgd};
 
@@ -39,6 +40,7 @@ const TAPE: Train = (TapeSgd::NAME, sine::train_from::<TapeSgd>);
 const REPLAY: Train = (ReplaySgd::NAME, sine::train_from::<ReplaySgd>);
 const MANUAL: Train = (ManualMlp::NAME, sine::train_from::<ManualMlp>);
 const LOOPS: Train = (LoopsNet::NAME, sine::train_from::<LoopsNet>);
+const COMPILED: Train = (CompiledSgd::NAME, sine::train_from::<CompiledSgd>);
 
 /// Found by `cargo run --release --example sine_seeds`: the first seed
 /// whose final error is below [`GOOD`].
@@ -71,7 +73,8 @@ struct Args {
     save: Option<PathBuf>,
     /// Which engine computes the gradients: the tape, the tape recorded once
     /// and replayed for every sample (bit for bit the tape's numbers), the
-    /// notes' hand-written layers, plain loops; `both` trains the tape and the notes' layers from
+    /// notes' hand-written layers, plain loops, the step compiled to Rust by
+    /// `tapegrad::emit` (1-3-1 only; bit for bit the tape's); `both` trains the tape and the notes' layers from
     /// the same seed and compares their final weights, `all` adds the loops.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     engine: Which,
@@ -86,6 +89,7 @@ enum Which {
     Replay,
     Manual,
     Loops,
+    Compiled,
     Both,
     All,
 }
@@ -100,9 +104,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Which::Replay => &[REPLAY],
         Which::Manual => &[MANUAL],
         Which::Loops => &[LOOPS],
+        Which::Compiled => &[COMPILED],
         Which::Both => &[TAPE, MANUAL],
         Which::All => &[TAPE, MANUAL, LOOPS],
     };
+    if args.engine == Which::Compiled && args.hidden != compiled::HIDDEN {
+        return Err(format!(
+            "--engine compiled: the step was compiled for {} hidden units, not {}",
+            compiled::HIDDEN,
+            args.hidden
+        )
+        .into());
+    }
     // the seeded start, as `sine::train` draws it, or the loaded weights
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let mut start = sine::network(args.hidden, &mut rng);

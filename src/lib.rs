@@ -174,6 +174,7 @@
 
 pub mod check;
 pub mod data;
+pub mod emit;
 pub mod func;
 pub mod inspect;
 pub mod loss;

@@ -180,3 +180,74 @@ pub fn hand_step(buf: &mut HandBuffers, mlp: &mut Mlp, batch: &Batch) -> f64 {
     }
     loss / n
 }
+
+/// The gradient buffers of the compiled step, allocated once.
+pub struct CompiledGrads {
+    g: [Vec<f64>; 6],
+}
+
+impl CompiledGrads {
+    pub fn new() -> CompiledGrads {
+        let mut g: [Vec<f64>; 6] = Default::default();
+        for l in 0..3 {
+            g[2 * l] = vec![0.0; SIZES[l] * SIZES[l + 1]];
+            g[2 * l + 1] = vec![0.0; SIZES[l + 1]];
+        }
+        CompiledGrads { g }
+    }
+}
+
+/// The signature `tapegrad::emit` gave the compiled step
+/// (`examples/compiled/mlp.rs`): weights, biases, batch, targets, then a
+/// gradient buffer per weight tensor.
+pub type CompiledStep = fn(
+    &[f64; 100352],
+    &[f64; 128],
+    &[f64; 8192],
+    &[f64; 64],
+    &[f64; 640],
+    &[f64; 10],
+    &[f64; 50176],
+    &[f64; 640],
+    &mut [f64; 100352],
+    &mut [f64; 128],
+    &mut [f64; 8192],
+    &mut [f64; 64],
+    &mut [f64; 640],
+    &mut [f64; 10],
+) -> f64;
+
+fn fixed<const N: usize>(v: &[f64]) -> &[f64; N] {
+    v.try_into().expect("the compiled step's shapes")
+}
+
+fn fixed_mut<const N: usize>(v: &mut [f64]) -> &mut [f64; N] {
+    v.try_into().expect("the compiled step's shapes")
+}
+
+/// The step by the compiled code: value and gradients with no tape, then
+/// the same SGD as `tape_step`; returns the loss before the update.
+pub fn compiled_step(grads: &mut CompiledGrads, mlp: &mut Mlp, batch: &Batch, step: CompiledStep) -> f64 {
+    let [g0, g1, g2, g3, g4, g5] = &mut grads.g;
+    let loss = step(
+        fixed(&mlp.w[0]),
+        fixed(&mlp.b[0]),
+        fixed(&mlp.w[1]),
+        fixed(&mlp.b[1]),
+        fixed(&mlp.w[2]),
+        fixed(&mlp.b[2]),
+        fixed(&batch.x),
+        fixed(&batch.t),
+        fixed_mut(g0),
+        fixed_mut(g1),
+        fixed_mut(g2),
+        fixed_mut(g3),
+        fixed_mut(g4),
+        fixed_mut(g5),
+    );
+    for l in 0..3 {
+        sgd(&mut mlp.w[l], Some(&grads.g[2 * l]), LR);
+        sgd(&mut mlp.b[l], Some(&grads.g[2 * l + 1]), LR);
+    }
+    loss
+}

@@ -28,6 +28,7 @@
 //! assert!((x[0] - 0.5).abs() < 1e-9); // central differences: 2x up to rounding
 //! ```
 
+pub mod compiled;
 pub mod gd;
 pub mod linreg;
 pub mod manual;

@@ -10,6 +10,10 @@ pub(crate) struct Abs;
 impl UnaryFn for Abs {
     const NAME: &'static str = "abs";
     const TEXT: &'static str = "sign(x)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.abs()");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| sign(x)");
+    const HELPERS: &'static [&'static str] = &[crate::tensor::SIGN_SRC];
     fn f(x: f64, _: f64) -> f64 {
         x.abs()
     }

@@ -31,6 +31,29 @@ macro_rules! rule {
             fn vjp_var<'t>($vk: usize, $va: Var<'t>, $vb: Var<'t>, _: Var<'t>, $vu: Var<'t>) -> Option<Var<'t>> {
                 Some($vjp)
             }
+            // The emitter's text of f, da and db: the very closures above.
+            const F_SRC: Option<&'static str> =
+                Some(concat!("|", stringify!($a), ", ", stringify!($b), "| ", stringify!($f)));
+            const DA_SRC: Option<&'static str> = Some(concat!(
+                "|",
+                stringify!($a1),
+                ", ",
+                stringify!($b1),
+                ", ",
+                stringify!($y1),
+                "| ",
+                stringify!($da)
+            ));
+            const DB_SRC: Option<&'static str> = Some(concat!(
+                "|",
+                stringify!($a2),
+                ", ",
+                stringify!($b2),
+                ", ",
+                stringify!($y2),
+                "| ",
+                stringify!($db)
+            ));
         }
     };
 }

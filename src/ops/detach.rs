@@ -2,7 +2,7 @@
 //! so its node needs none even when its input does.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use smallvec::smallvec;
 use std::borrow::Cow;
@@ -29,6 +29,16 @@ impl Op for Detach {
     fn backward(&self, _: &mut BackwardCx<'_>) {}
     fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![None])
+    }
+
+    /// A copy of the value; no gradient passes, so the sweep never runs its backward.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let x = cx.inputs[0].clone();
+        cx.assign_each(|i| x.at(i));
+        Some(())
+    }
+    fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
+        Some(())
     }
     fn passes_gradient(&self) -> bool {
         false

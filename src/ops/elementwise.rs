@@ -23,8 +23,9 @@
 //! it meets it. Write `df_var` with the same arithmetic as `df`, in the
 //! same order, and the two backwards give the same bits.
 
+use crate::tape::emit_cx::apply;
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, repeats_over_rows, unbroadcast_add};
 use smallvec::smallvec;
@@ -61,6 +62,17 @@ pub trait UnaryFn: Send + Sync + 'static {
     /// `dy/dx` at `x`; gets `y` too, since many derivatives are cheapest in
     /// terms of the output (sigmoid: `y (1 - y)`).
     fn df(x: f64, y: f64, p: f64) -> f64;
+    /// `f` as Rust source, for the emitter (`crate::emit`): a closure over
+    /// the same parameters, `(x, p)`, doing the same float operations as
+    /// [`UnaryFn::f`] (`"|x, p| x * p"`). `None` (the default): the rule
+    /// has no emit rule, and emitting a program with it is an error.
+    const F_SRC: Option<&'static str> = None;
+    /// `df` as Rust source: a closure over `(x, y, p)`, the same
+    /// operations as [`UnaryFn::df`] (`"|_, s, _| s * (1.0 - s)"`).
+    const DF_SRC: Option<&'static str> = None;
+    /// The source of the helper fns the two templates call (e.g.
+    /// [`crate::tensor::STABLE_SIGMOID_SRC`]).
+    const HELPERS: &'static [&'static str] = &[];
     /// `dy/dx` as tape ops, for the differentiable backward
     /// ([`Var::grad_graph`]): the same formula as [`UnaryFn::df`] with
     /// `Var`s, so it can be differentiated again. `None` (the default):
@@ -156,6 +168,15 @@ pub trait BinaryFn: Send + Sync + 'static {
     fn da(a: f64, b: f64, y: f64) -> f64;
     /// `dy/db` at `(a, b)`, with the output `y`.
     fn db(a: f64, b: f64, y: f64) -> f64;
+    /// `f` as Rust source for the emitter: a closure over `(a, b)` (see
+    /// [`UnaryFn::F_SRC`]). `None`: no emit rule.
+    const F_SRC: Option<&'static str> = None;
+    /// `da` as Rust source: a closure over `(a, b, y)`.
+    const DA_SRC: Option<&'static str> = None;
+    /// `db` as Rust source: a closure over `(a, b, y)`.
+    const DB_SRC: Option<&'static str> = None;
+    /// The source of the helper fns the templates call.
+    const HELPERS: &'static [&'static str] = &[];
     /// `dy/da` as tape ops (see [`UnaryFn::df_var`]); `None` (the default):
     /// not twice differentiable.
     ///
@@ -297,6 +318,29 @@ impl<R: UnaryFn> Op for Unary<R> {
         Some(smallvec![Some(R::vjp_var(cx.input(0), cx.output(), cx.params().p, upstream)?)])
     }
 
+    /// `y[i] = F_SRC(x[i])`, element by element.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let f = R::F_SRC?;
+        R::HELPERS.iter().for_each(|h| cx.helper(h));
+        let (x, p) = (cx.inputs[0].clone(), cx.p());
+        cx.assign_each(|i| apply(f, &[&x.at(i), &p]));
+        Some(())
+    }
+
+    /// `d_x[i] += d_y[i] * (DF_SRC)`, as `backward` (and the 0-d lane's
+    /// stored partial: the same product).
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let df = R::DF_SRC?;
+        R::HELPERS.iter().for_each(|h| cx.helper(h));
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (x, y, dy, p) = (cx.inputs[0].clone(), cx.out.clone(), cx.d_out?.clone(), cx.p());
+        cx.each(y.len(), |i| {
+            let d = apply(df, &[&x.at(i), &y.at(i), &p]);
+            format!("{} += {} * ({d});", dx.at(i), dy.at(i))
+        });
+        Some(())
+    }
+
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some(Cow::Borrowed(R::TEXT))
     }
@@ -434,6 +478,71 @@ impl<R: BinaryFn> Op for Binary<R> {
         Some(grads)
     }
 
+    /// `y[i] = F_SRC(a[ia], b[ib])`: no broadcasting, or one input
+    /// repeating over the other's rows (a bias, a scalar); other
+    /// broadcasting has no emit rule yet.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let f = R::F_SRC?;
+        R::HELPERS.iter().for_each(|h| cx.helper(h));
+        let (a, b, y) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone());
+        let el = |ia: &str, ib: &str| apply(f, &[&a.at(ia), &b.at(ib)]);
+        match emit_layout(cx)? {
+            Layout::Same => cx.assign_each(|i| el(i, i)),
+            Layout::Rows { full, k } => {
+                let (rows, n) = (y.len() / k, y.len());
+                cx.line(format!("let mut {} = [0.0f64; {n}];", y.name));
+                cx.line(format!("for r in 0..{rows} {{"));
+                cx.line(format!("    for j in 0..{k} {{"));
+                let (ia, ib) = if full == 0 {
+                    (format!("r * {k} + j"), "j".to_string())
+                } else {
+                    ("j".to_string(), format!("r * {k} + j"))
+                };
+                cx.line(format!("        {}[r * {k} + j] = {};", y.name, el(&ia, &ib)));
+                cx.line("    }");
+                cx.line("}");
+            }
+        }
+        Some(())
+    }
+
+    /// `d_a[ia] += d_y[i] * (DA_SRC)`, then the same for `b`, in the order
+    /// of `backward`'s path for these shapes (a repeated input sums its
+    /// rows in row order, as `rows_backward`).
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let srcs = [R::DA_SRC?, R::DB_SRC?];
+        R::HELPERS.iter().for_each(|h| cx.helper(h));
+        let (a, b, y, dy) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone(), cx.d_out?.clone());
+        let d = |k: usize, ia: &str, ib: &str, i: &str| {
+            let part = apply(srcs[k], &[&a.at(ia), &b.at(ib), &y.at(i)]);
+            format!("{} * ({part})", dy.at(i))
+        };
+        match emit_layout(cx)? {
+            Layout::Same => {
+                for k in 0..2 {
+                    if let Some(g) = cx.d_inputs[k].clone() {
+                        cx.each(y.len(), |i| format!("{} += {};", g.at(i), d(k, i, i, i)));
+                    }
+                }
+            }
+            Layout::Rows { full, k: cols } => {
+                let rows = y.len() / cols;
+                for k in [full, 1 - full] {
+                    let Some(g) = cx.d_inputs[k].clone() else { continue };
+                    let (ifull, ismall) = (format!("r * {cols} + j"), "j".to_string());
+                    let (ia, ib) = if full == 0 { (&ifull, &ismall) } else { (&ismall, &ifull) };
+                    let gi = if k == full { &ifull } else { &ismall };
+                    cx.line(format!("for r in 0..{rows} {{"));
+                    cx.line(format!("    for j in 0..{cols} {{"));
+                    cx.line(format!("        {} += {};", g.at(gi), d(k, ia, ib, &ifull)));
+                    cx.line("    }");
+                    cx.line("}");
+                }
+            }
+        }
+        Some(())
+    }
+
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {
         Some(Cow::Owned(format!("d/d{} = {}", ["a", "b"][k], R::TEXT[k])))
     }
@@ -453,6 +562,31 @@ impl<R: BinaryFn> Op for Binary<R> {
             out,
         )
     }
+}
+
+/// How a binary op's inputs map onto its output, for the emitter.
+enum Layout {
+    /// Both inputs have the output's length: element i of each.
+    Same,
+    /// Input `full` has the output's shape; the other, of `k` elements,
+    /// repeats over the output's rows (`i % k`).
+    Rows { full: usize, k: usize },
+}
+
+/// The layout of a binary node, by the tests `backward` takes its path by;
+/// `None` for broadcasting of any other kind (no emit rule).
+fn emit_layout(cx: &EmitCx<'_>) -> Option<Layout> {
+    let (a, b, n) = (&cx.inputs[0], &cx.inputs[1], cx.out.len());
+    if a.len() == n && b.len() == n {
+        return Some(Layout::Same);
+    }
+    if n > 0 && a.len() == n && repeats_over_rows(&b.shape, &cx.out.shape) {
+        return Some(Layout::Rows { full: 0, k: b.len() });
+    }
+    if n > 0 && b.len() == n && repeats_over_rows(&a.shape, &cx.out.shape) {
+        return Some(Layout::Rows { full: 1, k: a.len() });
+    }
+    None
 }
 
 /// A local derivative's values, left out when the formula is already a

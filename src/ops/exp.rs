@@ -9,6 +9,9 @@ pub(crate) struct Exp;
 impl UnaryFn for Exp {
     const NAME: &'static str = "exp";
     const TEXT: &'static str = "exp(x)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.exp()");
+    const DF_SRC: Option<&'static str> = Some("|_, y, _| y");
     fn f(x: f64, _: f64) -> f64 {
         x.exp()
     }
@@ -26,6 +29,9 @@ pub(crate) struct Ln;
 impl UnaryFn for Ln {
     const NAME: &'static str = "ln";
     const TEXT: &'static str = "1/x";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.ln()");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| 1.0 / x");
     fn f(x: f64, _: f64) -> f64 {
         x.ln()
     }

@@ -2,7 +2,7 @@
 //! and do no arithmetic, so backward moves the gradient back.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{ShapeError, check_2d, check_reshape, transpose_into};
 use smallvec::smallvec;
@@ -53,6 +53,21 @@ impl Op for Transpose {
     fn backward_var<'t>(&self, _: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![Some(upstream.t())])
     }
+
+    /// A copy: output element `o` is input element `(o % r) c + o / r`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let x = cx.inputs[0].clone();
+        let (r, c) = (x.shape[0], x.shape[1]);
+        cx.assign_each(|o| x.at(&format!("({o} % {r}) * {c} + {o} / {r}")));
+        Some(())
+    }
+    /// `dX[i] += dY` at the transposed position (one add per element).
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return Some(()) };
+        let (r, c) = (dx.shape[0], dx.shape[1]);
+        cx.each(dx.len(), |i| format!("{} += {};", dx.at(i), dy.at(&format!("({i} % {c}) * {r} + {i} / {c}"))));
+        Some(())
+    }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY^T".into())
     }
@@ -81,6 +96,19 @@ impl Op for Reshape {
     }
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![Some(upstream.reshape(&cx.input(0).shape()))])
+    }
+
+    /// A copy, in order.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let x = cx.inputs[0].clone();
+        cx.assign_each(|i| x.at(i));
+        Some(())
+    }
+    /// `dX[i] += dY[i]`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return Some(()) };
+        cx.each(dx.len(), |i| format!("{} += {};", dx.at(i), dy.at(i)));
+        Some(())
     }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY reshaped".into())

@@ -6,9 +6,10 @@
 //! accumulate straight into the gradient slots (`beta = 1`).
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, Operand, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx,
+    VarGrads,
 };
-use crate::tensor::{MatRef, ShapeError, gemm_of_checked_shapes, matmul_dims};
+use crate::tensor::{MatRef, ShapeError, gemm_is_small, gemm_of_checked_shapes, matmul_dims};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -67,9 +68,126 @@ impl Op for MatMul {
         Some(smallvec![ga, gb])
     }
 
+    /// `C = A B`, as the GEMM computes it: a product small enough for its
+    /// plain loop as that loop (each element summed in k order from 0.0),
+    /// a larger one by calling the GEMM itself, whose blocked order is then
+    /// the tape's by construction.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (a, b, c) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone());
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1]);
+        if gemm_is_small(m, k, n) {
+            let prod = Product { a: (&a, k, 1), b: (&b, n, 1), m, n, k };
+            emit_small(cx, &c, false, prod);
+        } else {
+            cx.line(format!("let mut {} = [0.0f64; {}];", c.name, m * n));
+            cx.line(format!(
+                "tapegrad::tensor::gemm(1.0, {}, {}, 0.0, {});",
+                mat(&a, m, k),
+                mat(&b, k, n),
+                slice_mut(&c)
+            ));
+        }
+        Some(())
+    }
+
+    /// `dA += dC B^T`, then `dB += A^T dC`, as `backward` (the same GEMM
+    /// calls, or the same loops).
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (a, b, dc) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.d_out?.clone());
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1]);
+        let small = gemm_is_small(m, k, n);
+        if let Some(da) = cx.d_inputs[0].clone() {
+            if small {
+                emit_small(cx, &da, true, Product { a: (&dc, n, 1), b: (&b, 1, n), m, n: k, k: n });
+            } else {
+                let (l, r) = (mat(&dc, m, n), format!("{}.t()", mat(&b, k, n)));
+                cx.line(format!("tapegrad::tensor::gemm(1.0, {l}, {r}, 1.0, {});", slice_mut(&da)));
+            }
+        }
+        if let Some(db) = cx.d_inputs[1].clone() {
+            if small {
+                emit_small(cx, &db, true, Product { a: (&a, 1, k), b: (&dc, n, 1), m: k, n, k: m });
+            } else {
+                let (l, r) = (format!("{}.t()", mat(&a, m, k)), mat(&dc, m, n));
+                cx.line(format!("tapegrad::tensor::gemm(1.0, {l}, {r}, 1.0, {});", slice_mut(&db)));
+            }
+        }
+        Some(())
+    }
+
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {
         Some(["dA = dC B^T", "dB = A^T dC"][k].into())
     }
+}
+
+/// A product `C (m x n) = A (m x k) B (k x n)` for the emitter, each
+/// operand with its (row, column) strides into its elements.
+struct Product<'o> {
+    a: (&'o Operand, usize, usize),
+    b: (&'o Operand, usize, usize),
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+/// `small_gemm`'s loop, written out: for each element of C, `acc` from 0.0
+/// plus `A(i, p) B(p, j)` in p order; then `C = acc` (or, accumulating as
+/// with `beta = 1`, `C = acc + C`). A loop of one is left out.
+fn emit_small(cx: &mut EmitCx<'_>, c: &Operand, accumulate: bool, pr: Product<'_>) {
+    let Product { a: (a, ars, acs), b: (b, brs, bcs), m, n, k } = pr;
+    let var = |name: &'static str, extent: usize| if extent == 1 { "0" } else { name };
+    let (i, j, p) = (var("i", m), var("j", n), var("p", k));
+    if !accumulate && !c.scalar {
+        cx.line(format!("let mut {} = [0.0f64; {}];", c.name, m * n));
+    }
+    let mut depth = 0;
+    for (v, extent) in [(i, m), (j, n)] {
+        if extent != 1 {
+            cx.line(format!("{}for {v} in 0..{extent} {{", "    ".repeat(depth)));
+            depth += 1;
+        }
+    }
+    let pad = "    ".repeat(depth);
+    let prod = format!("{} * {}", a.at(&index(&[(i, ars), (p, acs)])), b.at(&index(&[(p, brs), (j, bcs)])));
+    cx.line(format!("{pad}let mut acc = 0.0f64;"));
+    if k == 1 {
+        cx.line(format!("{pad}acc += {prod};"));
+    } else {
+        cx.line(format!("{pad}for p in 0..{k} {{"));
+        cx.line(format!("{pad}    acc += {prod};"));
+        cx.line(format!("{pad}}}"));
+    }
+    let at = c.at(&index(&[(i, n), (j, 1)]));
+    cx.line(match (accumulate, c.scalar) {
+        (true, _) => format!("{pad}{at} = acc + {at};"),
+        (false, true) => format!("{pad}let {} = acc;", c.name),
+        (false, false) => format!("{pad}{at} = acc;"),
+    });
+    for d in (0..depth).rev() {
+        cx.line(format!("{}}}", "    ".repeat(d)));
+    }
+}
+
+/// `i * 3 + p` from `[("i", 3), ("p", 1)]`, leaving out the terms of a
+/// loop of one (`"0"`).
+fn index(terms: &[(&str, usize)]) -> String {
+    let parts: Vec<String> = terms
+        .iter()
+        .filter(|(v, _)| *v != "0")
+        .map(|&(v, s)| if s == 1 { v.to_string() } else { format!("{v} * {s}") })
+        .collect();
+    if parts.is_empty() { "0".into() } else { parts.join(" + ") }
+}
+
+/// An operand as a row-major `MatRef` in generated code.
+fn mat(x: &Operand, rows: usize, cols: usize) -> String {
+    let data = if x.scalar { format!("std::slice::from_ref(&{})", x.name) } else { format!("&{}[..]", x.name) };
+    format!("tapegrad::tensor::MatRef::row_major({data}, {rows}, {cols})")
+}
+
+/// An operand as a `&mut [f64]` in generated code.
+fn slice_mut(x: &Operand) -> String {
+    if x.scalar { format!("std::slice::from_mut(&mut {})", x.name) } else { format!("&mut {}[..]", x.name) }
 }
 
 impl<'t> Var<'t> {

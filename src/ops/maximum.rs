@@ -13,6 +13,11 @@ pub(crate) struct Maximum;
 impl BinaryFn for Maximum {
     const NAME: &'static str = "maximum";
     const TEXT: [&'static str; 2] = ["[a>=b]", "[a<b]"];
+    // The emitter's text of `f`, `da` and `db` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|a, b| max_keep_nan(a, b)");
+    const DA_SRC: Option<&'static str> = Some("|a, b, _| if a >= b { 1.0 } else { 0.0 }");
+    const DB_SRC: Option<&'static str> = Some("|a, b, _| if a >= b { 0.0 } else { 1.0 }");
+    const HELPERS: &'static [&'static str] = &[crate::tensor::MAX_KEEP_NAN_SRC];
     fn f(a: f64, b: f64) -> f64 {
         crate::tensor::max_keep_nan(a, b)
     }

@@ -9,6 +9,9 @@ pub(crate) struct Sqrt;
 impl UnaryFn for Sqrt {
     const NAME: &'static str = "sqrt";
     const TEXT: &'static str = "1/(2 sqrt(x))";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.sqrt()");
+    const DF_SRC: Option<&'static str> = Some("|_, y, _| 0.5 / y");
     fn f(x: f64, _: f64) -> f64 {
         x.sqrt()
     }
@@ -26,6 +29,9 @@ pub(crate) struct Square;
 impl UnaryFn for Square {
     const NAME: &'static str = "square";
     const TEXT: &'static str = "2x";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x * x");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| 2.0 * x");
     fn f(x: f64, _: f64) -> f64 {
         x * x
     }
@@ -48,6 +54,12 @@ pub(crate) struct Powi;
 impl UnaryFn for Powi {
     const NAME: &'static str = "powi";
     const TEXT: &'static str = "n x^(n-1)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, p| x.powi(p as i32)");
+    // A template binds no names of its own (they could shadow a node's).
+    const DF_SRC: Option<&'static str> = Some(
+        "|x, _, p| match (p as i32).checked_sub(1) { _ if p == 0.0 => 0.0, Some(_) => p * x.powi(p as i32 - 1), None => p * x.powf(p - 1.0) }",
+    );
     fn f(x: f64, p: f64) -> f64 {
         x.powi(p as i32)
     }
@@ -77,6 +89,9 @@ pub(crate) struct Powf;
 impl UnaryFn for Powf {
     const NAME: &'static str = "powf";
     const TEXT: &'static str = "p x^(p-1)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, p| x.powf(p)");
+    const DF_SRC: Option<&'static str> = Some("|x, _, p| if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }");
     fn f(x: f64, p: f64) -> f64 {
         x.powf(p)
     }

@@ -4,7 +4,7 @@
 //! back to every element that was added (divided by the count, for mean).
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, ShapeError, reduced_shape, resolve_axis, split_axis, sum_axis_into};
 use smallvec::smallvec;
@@ -54,6 +54,18 @@ impl Op for Sum {
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![Some(upstream.broadcast_to(&cx.input(0).shape()))])
     }
+
+    /// `iter().sum()` folds from `-0.0`, in order: so does the code.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        emit_sum(cx);
+        Some(())
+    }
+    /// `d_x[i] += d_y`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return Some(()) };
+        cx.each(dx.len(), |i| format!("{} += {};", dx.at(i), dy.name));
+        Some(())
+    }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("1 to every element".into())
     }
@@ -83,10 +95,41 @@ impl Op for Mean {
         let x = cx.input(0);
         Some(smallvec![Some((upstream * (1.0 / x.len() as f64)).broadcast_to(&x.shape()))])
     }
+
+    /// The sum as `Sum`'s, then `/ n`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let y = emit_sum(cx);
+        cx.line(format!(
+            "let {} = {y} / {};",
+            cx.out.name,
+            crate::tape::emit_cx::f64_literal(cx.inputs[0].len() as f64)
+        ));
+        Some(())
+    }
+    /// `g = d_y * (1 / n)` once, then `d_x[i] += g`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return Some(()) };
+        let n = crate::tape::emit_cx::f64_literal(dx.len() as f64);
+        cx.line("{");
+        cx.line(format!("    let g = {} * (1.0 / {n});", dy.name));
+        cx.each(dx.len(), |i| format!("    {} += g;", dx.at(i)));
+        cx.line("}");
+        Some(())
+    }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let n = cx.input(0).len();
         Some(format!("1/n = 1/{n} = {} to every element", crate::inspect::fmt_num(1.0 / n as f64)).into())
     }
+}
+
+/// Writes the sum of the input as `iter().sum()` computes it (from
+/// `-0.0`, in order) into the output's name, and returns the name (`mean`
+/// then divides it, shadowing the name).
+fn emit_sum(cx: &mut EmitCx<'_>) -> String {
+    let (x, y) = (cx.inputs[0].clone(), cx.out.name.clone());
+    cx.line(format!("let mut {y} = -0.0f64;"));
+    cx.each(x.len(), |i| format!("{y} += {};", x.at(i)));
+    y
 }
 
 /// `sum_axis` and `mean_axis` differ only by the scale.
@@ -132,6 +175,45 @@ fn axis_backward(cx: &mut BackwardCx<'_>, mean: bool) {
     }
 }
 
+/// The axis's (outer, n, inner) and the mean's scale, as the op computes them.
+fn emit_axis(cx: &EmitCx<'_>, mean: bool) -> ((usize, usize, usize), String) {
+    let (outer, n, inner) = split_axis(&cx.inputs[0].shape, cx.params.axis as usize);
+    ((outer, n, inner), crate::tape::emit_cx::f64_literal(if mean { 1.0 / n as f64 } else { 1.0 }))
+}
+
+/// [`axis_forward`] as code.
+fn emit_axis_forward(cx: &mut EmitCx<'_>, mean: bool) {
+    let ((outer, n, inner), scale) = emit_axis(cx, mean);
+    let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+    let zero = if y.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", y.len()) };
+    cx.line(format!("let mut {} = {zero};", y.name));
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for k in 0..{n} {{"));
+    cx.line(format!("        for i in 0..{inner} {{"));
+    let (yi, xi) = (y.at(&format!("o * {inner} + i")), x.at(&format!("(o * {n} + k) * {inner} + i")));
+    cx.line(format!("            {yi} += {xi};"));
+    cx.line("        }");
+    cx.line("    }");
+    cx.line("}");
+    if mean {
+        cx.each(y.len(), |i| format!("{} *= {scale};", y.at(i)));
+    }
+}
+
+/// [`axis_backward`] as code.
+fn emit_axis_backward(cx: &mut EmitCx<'_>, mean: bool) {
+    let ((outer, n, inner), scale) = emit_axis(cx, mean);
+    let (Some(dx), Some(dy)) = (cx.d_inputs[0].clone(), cx.d_out.cloned()) else { return };
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for k in 0..{n} {{"));
+    cx.line(format!("        for i in 0..{inner} {{"));
+    let (di, ui) = (dx.at(&format!("(o * {n} + k) * {inner} + i")), dy.at(&format!("o * {inner} + i")));
+    cx.line(format!("            {di} += {ui} * {scale};"));
+    cx.line("        }");
+    cx.line("    }");
+    cx.line("}");
+}
+
 /// The differentiable form of [`axis_backward`]: the upstream gradient
 /// with the reduced axis put back (extent 1), scaled, then broadcast along it.
 fn axis_backward_var<'t>(cx: &VarCx<'t>, upstream: Var<'t>, mean: bool) -> Option<VarGrads<'t>> {
@@ -167,6 +249,17 @@ impl<const MEAN: bool> Op for AxisReduce<MEAN> {
     }
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         axis_backward_var(cx, upstream, MEAN)
+    }
+
+    /// `sum_axis_into`'s loops (from 0.0, `k` order), then `*= 1/n` for mean.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        emit_axis_forward(cx, MEAN);
+        Some(())
+    }
+    /// `d_x[o, k, i] += d_y[o, i] * scale`, as `axis_backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        emit_axis_backward(cx, MEAN);
+        Some(())
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let axis = cx.params().axis;

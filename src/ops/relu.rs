@@ -11,6 +11,10 @@ pub(crate) struct Relu;
 impl UnaryFn for Relu {
     const NAME: &'static str = "relu";
     const TEXT: &'static str = "[x>0]";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| relu(x)");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| if x > 0.0 { 1.0 } else { 0.0 }");
+    const HELPERS: &'static [&'static str] = &[crate::tensor::RELU_SRC];
     fn f(x: f64, _: f64) -> f64 {
         crate::tensor::relu(x)
     }

@@ -25,6 +25,19 @@ macro_rules! rule {
             fn vjp_var<'t>($vx: Var<'t>, _: Var<'t>, $vp: f64, $vu: Var<'t>) -> Option<Var<'t>> {
                 Some($vjp)
             }
+            // The emitter's text of f and df: the very closures above.
+            const F_SRC: Option<&'static str> =
+                Some(concat!("|", stringify!($x), ", ", stringify!($p), "| ", stringify!($f)));
+            const DF_SRC: Option<&'static str> = Some(concat!(
+                "|",
+                stringify!($dx),
+                ", ",
+                stringify!($dy),
+                ", ",
+                stringify!($dp),
+                "| ",
+                stringify!($df)
+            ));
         }
     };
 }

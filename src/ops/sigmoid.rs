@@ -10,6 +10,10 @@ pub(crate) struct Sigmoid;
 impl UnaryFn for Sigmoid {
     const NAME: &'static str = "sigmoid";
     const TEXT: &'static str = "s(1-s)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| stable_sigmoid(x)");
+    const DF_SRC: Option<&'static str> = Some("|_, s, _| s * (1.0 - s)");
+    const HELPERS: &'static [&'static str] = &[crate::tensor::STABLE_SIGMOID_SRC];
     /// Never evaluates `exp` of a large positive number: finite at +-1000.
     fn f(x: f64, _: f64) -> f64 {
         stable_sigmoid(x)

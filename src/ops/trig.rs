@@ -9,6 +9,9 @@ pub(crate) struct Sin;
 impl UnaryFn for Sin {
     const NAME: &'static str = "sin";
     const TEXT: &'static str = "cos(x)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.sin()");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| x.cos()");
     fn f(x: f64, _: f64) -> f64 {
         x.sin()
     }
@@ -26,6 +29,9 @@ pub(crate) struct Cos;
 impl UnaryFn for Cos {
     const NAME: &'static str = "cos";
     const TEXT: &'static str = "-sin(x)";
+    // The emitter's text of `f` and `df` below: the same operations.
+    const F_SRC: Option<&'static str> = Some("|x, _| x.cos()");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| -x.sin()");
     fn f(x: f64, _: f64) -> f64 {
         x.cos()
     }

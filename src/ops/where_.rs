@@ -15,7 +15,7 @@
 //! (broadcast one first with `broadcast_to`), recorded as a constant.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{ShapeError, Tensor};
 use smallvec::smallvec;
@@ -82,6 +82,29 @@ impl Op for Where {
         let ga = cx.needs_grad(1).then(|| where_of_checked(mask, upstream, zeros()));
         let gb = cx.needs_grad(2).then(|| where_of_checked(mask, zeros(), upstream));
         Some(smallvec![None, ga, gb])
+    }
+
+    /// `y[i] = if m[i] != 0.0 { a[i] } else { b[i] }`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let [m, a, b] = [0, 1, 2].map(|k| cx.inputs[k].clone());
+        let n = cx.out.len();
+        if m.len() != n || a.len() != n || b.len() != n {
+            return None;
+        }
+        cx.assign_each(|i| format!("if {} != 0.0 {{ {} }} else {{ {} }}", m.at(i), a.at(i), b.at(i)));
+        Some(())
+    }
+    /// `d_a[i] += d_y[i]` where the mask is set, then `d_b[i] += d_y[i]`
+    /// where it is not, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (m, dy) = (cx.inputs[0].clone(), cx.d_out?.clone());
+        for (k, chosen) in [(1, true), (2, false)] {
+            if let Some(g) = cx.d_inputs[k].clone() {
+                let test = if chosen { "!=" } else { "==" };
+                cx.each(g.len(), |i| format!("if {} {test} 0.0 {{ {} += {}; }}", m.at(i), g.at(i), dy.at(i)));
+            }
+        }
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {

@@ -19,6 +19,7 @@
 //! backward), `replay.rs` (run a recording again on new inputs).
 
 mod backward;
+pub(crate) mod emit_cx;
 mod grad_graph;
 mod inputs;
 mod lane;
@@ -32,6 +33,7 @@ mod var;
 
 pub use backward::{BackwardError, Gradients};
 pub(crate) use backward::{SweepObserver, sweep_observed};
+pub(crate) use emit_cx::{EmitCx, Operand};
 pub use grad_graph::{GradGraph, HigherOrderError};
 pub(crate) use node::Node;
 pub(crate) use op::{BackwardCx, ForwardCx, NodeParams, Op, StaticOp, TangentCx, VarCx, VarGrads};

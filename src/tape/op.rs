@@ -19,6 +19,7 @@
 //! recorded and can be differentiated again (`Var::grad_graph`); it sees the
 //! tape through [`VarCx`] (the inputs and output as `Var`s).
 
+use super::emit_cx::EmitCx;
 use super::tangent_error::TangentError;
 use super::{Node, Var};
 use crate::tensor::Tensor;
@@ -77,6 +78,21 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// differentiable backward stops with an error naming the op. Inputs
     /// that need no gradient ([`VarCx::needs_grad`]) may get `None`.
     fn backward_var<'t>(&self, _cx: &VarCx<'t>, _upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        None
+    }
+
+    /// Writes the node's forward as Rust source (see `crate::emit`): the
+    /// same float operations in the same order as [`Op::forward`], into
+    /// `cx.out`. `None` (the default): the op has no emit rule, and
+    /// emitting a program that holds it is an error naming the op.
+    fn emit_forward(&self, _cx: &mut EmitCx<'_>) -> Option<()> {
+        None
+    }
+
+    /// Writes the node's backward as Rust source: the same operations in
+    /// the same order as [`Op::backward`], adding into each input's adjoint
+    /// that is `Some` in `cx.d_inputs`. `None` (the default): no emit rule.
+    fn emit_backward(&self, _cx: &mut EmitCx<'_>) -> Option<()> {
         None
     }
 

@@ -284,6 +284,12 @@ pub(crate) fn gemm_of_checked_shapes(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, b
     }
 }
 
+/// True when an `m x k` by `k x n` product takes the plain loop
+/// ([`small_gemm`]), not the packed one: what the emitter copies.
+pub(crate) fn gemm_is_small(m: usize, k: usize, n: usize) -> bool {
+    m * n * k <= SMALL_GEMM
+}
+
 /// The plain triple loop for tiny products, walking the strides directly
 /// (the sine network's products have 1 to 3 elements, so the loop's setup
 /// is most of its cost: plain index loops, no `chunks` and its division).

@@ -13,12 +13,13 @@ mod shape;
 
 pub use axis::Axis;
 pub(crate) use axis::{resolve_axis, resolve_new_axis};
-pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
+pub(crate) use gemm::{gemm_is_small, gemm_of_checked_shapes};
 pub(crate) use math::{
-    binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into, unbroadcast_add,
+    MAX_KEEP_NAN_SRC, SIGN_SRC, binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into,
+    unbroadcast_add,
 };
-pub use math::{relu, stable_sigmoid, stable_softplus};
+pub use math::{RELU_SRC, STABLE_SIGMOID_SRC, STABLE_SOFTPLUS_SRC, relu, stable_sigmoid, stable_softplus};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel, try_numel};
 pub(crate) use shape::{
     check_2d, check_axis, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, same_shape,

@@ -1,0 +1,226 @@
+//! Compile a recorded tape to Rust source: the value of a program and its
+//! gradients as plain straight-line code, with no tape, no allocation and
+//! no dynamic dispatch (CasADi's `CodeGenerator`, Tapenade's adjoint
+//! routines, for a tapegrad tape).
+//!
+//! You record the program once, mark which nodes are its arguments and
+//! which is its output, and get a module's text with two functions per
+//! program: `NAME(args..) -> f64` and `NAME_grad(args.., grads..) -> f64`,
+//! which also writes d(output)/d(argument) into caller buffers. Shapes are
+//! fixed at recording, so an argument of shape `[]` is an `f64` and any
+//! other a `&[f64; N]` (row-major); its gradient buffer is `&mut f64` or
+//! `&mut [f64; N]`.
+//!
+//! ```
+//! use tapegrad::{Tape, emit::Module};
+//! let tape = Tape::new();
+//! let a = tape.scalar(2.0).named("a");
+//! let b = tape.scalar(3.0).named("b");
+//! let y = (a * b).sin().named("y");
+//! let src = Module::new().function("f", y, &[a, b]).unwrap().to_source();
+//! assert!(src.contains("pub fn f(a: f64, b: f64) -> f64"));
+//! assert!(src.contains("pub fn f_grad(a: f64, b: f64, d_a: &mut f64, d_b: &mut f64) -> f64"));
+//! assert!(src.contains("let y = (v2).sin();") || src.contains("// 3: sin(v2)"));
+//! ```
+//!
+//! **Bit for bit.** Each op writes its own code ([`Op::emit_forward`],
+//! `emit_backward`, beside its `forward` and `backward` in its file of
+//! `src/ops/`): the same float operations in the same order, so the
+//! generated code returns exactly the tape's value and gradients, eager or
+//! replayed. The reverse sweep is copied too: nodes from the output back to
+//! the first, each *adding* its contribution into its inputs' adjoints,
+//! which start at `0.0` (so a first contribution of `-0.0` gives `0.0`, as
+//! on the tape). Small products copy the GEMM's plain loop; large ones call
+//! [`crate::tensor::gemm`] itself, so their blocked summation order is the
+//! tape's by construction (the generated module then uses `tapegrad`).
+//!
+//! **What is left out.** Nodes the output does not depend on, and the
+//! adjoints of nodes no argument flows into. Inputs that are not arguments
+//! (data, targets, unmarked weights) become constants in the code, written
+//! so they round-trip exactly ([`f64_literal`]).
+//!
+//! **Size.** The body is one function per program: rustc's time grows
+//! faster than linearly with a function's size (see BENCHMARKS.md), and
+//! past [`MAX_NODES`] live nodes emitting is an error. (Splitting bodies
+//! into `#[inline(never)]` chunks is not done yet.)
+//!
+//! [`Op::emit_forward`]: crate::tape::op
+
+mod function;
+mod names;
+
+use crate::tape::Var;
+pub use crate::tape::emit_cx::f64_literal;
+use std::fmt;
+
+/// Most live nodes one generated function may hold. rustc's time on one
+/// straight-line function grows faster than its size: at `-O`, 0.24 s for
+/// 100 nodes, 1.1 s for 1,000, 38 s for 10,000 (`tests/emit_cost.rs`,
+/// BENCHMARKS.md). Past this, record a loop's body once instead of its
+/// unrolling.
+pub const MAX_NODES: usize = 10_000;
+
+/// Why a program could not be emitted.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, emit::{EmitError, Module}};
+/// let tape = Tape::new();
+/// let x = tape.var(Tensor::ones(&[2]));
+/// let e = Module::new().function("f", x * 2.0, &[x]).unwrap_err();
+/// assert!(matches!(e, EmitError::NotScalar { .. }));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum EmitError {
+    /// A node's op has no emit rule (a user op without one), or none for
+    /// these shapes.
+    NoRule {
+        /// The op's name.
+        op: String,
+        /// The node.
+        node: usize,
+        /// The inputs' shapes.
+        shapes: Vec<Vec<usize>>,
+    },
+    /// An argument is not one of the tape's inputs (`var`, `constant`).
+    NotAnInput {
+        /// The node given as an argument.
+        node: usize,
+        /// Its op.
+        op: String,
+    },
+    /// The output must be one element (a loss).
+    NotScalar {
+        /// The output's shape.
+        shape: Vec<usize>,
+    },
+    /// An argument or the output is on another tape than the others.
+    OtherTape,
+    /// Two functions of one module, or two arguments, share a name.
+    DuplicateName(String),
+    /// More live nodes than [`MAX_NODES`].
+    TooLarge {
+        /// Live nodes of the program.
+        nodes: usize,
+    },
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::NoRule { op, node, shapes } => {
+                write!(f, "emit: op `{op}` (node {node}, input shapes {shapes:?}) has no emit rule")
+            }
+            EmitError::NotAnInput { node, op } => {
+                write!(f, "emit: argument node {node} is a `{op}` node, not an input (var or constant)")
+            }
+            EmitError::NotScalar { shape } => {
+                write!(f, "emit: the output has shape {shape:?}, not one element; reduce it first (sum, mean)")
+            }
+            EmitError::OtherTape => write!(f, "emit: the output and the arguments are not all on one tape"),
+            EmitError::DuplicateName(n) => write!(f, "emit: the name `{n}` is used twice"),
+            EmitError::TooLarge { nodes } => write!(
+                f,
+                "emit: {nodes} live nodes, more than {MAX_NODES}: rustc would take minutes on one function this large"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// A generated module: functions added one after another, the helper
+/// functions they call written once at the top.
+///
+/// ```
+/// use tapegrad::{Tape, emit::Module};
+/// let tape = Tape::new();
+/// let x = tape.scalar(0.5).named("x");
+/// let m = Module::new()
+///     .function("sig", x.sigmoid(), &[x]).unwrap()
+///     .function("sq", x * x, &[x]).unwrap();
+/// let src = m.to_source();
+/// assert!(src.contains("fn stable_sigmoid(")); // the helper, once
+/// assert!(src.contains("pub fn sq_grad("));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    functions: Vec<(String, String)>,
+    helpers: Vec<&'static str>,
+}
+
+impl Module {
+    /// An empty module.
+    ///
+    /// ```
+    /// assert!(tapegrad::emit::Module::new().to_source().contains("@generated"));
+    /// ```
+    pub fn new() -> Module {
+        Module::default()
+    }
+
+    /// Adds `NAME` and `NAME_grad` computing `output` from `args`, which
+    /// must be inputs of the tape (`Tape::var`, `scalar`, `constant`...):
+    /// each becomes a parameter named after its node (`Var::named`), and
+    /// `NAME_grad` writes its gradient. Every other input is baked in as a
+    /// constant.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, emit::Module};
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(3.0).named("x");
+    /// let src = Module::new().function("cube", x * x * x, &[x]).unwrap().to_source();
+    /// assert!(src.contains("d_x: &mut f64"));
+    /// ```
+    pub fn function(self, name: &str, output: Var<'_>, args: &[Var<'_>]) -> Result<Module, EmitError> {
+        self.function_with_inputs(name, output, args, &[])
+    }
+
+    /// Like [`Module::function`], with `inputs` too: parameters of both
+    /// functions that get no gradient (a sample, its target), so one
+    /// compiled step serves every sample.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, emit::Module};
+    /// let tape = Tape::new();
+    /// let w = tape.scalar(0.5).named("w");
+    /// let x = tape.constant(tapegrad::Tensor::scalar(2.0)).named("x");
+    /// let src = Module::new().function_with_inputs("f", (w * x).tanh(), &[w], &[x]).unwrap().to_source();
+    /// assert!(src.contains("pub fn f_grad(w: f64, x: f64, d_w: &mut f64) -> f64"));
+    /// ```
+    pub fn function_with_inputs(
+        mut self,
+        name: &str,
+        output: Var<'_>,
+        args: &[Var<'_>],
+        inputs: &[Var<'_>],
+    ) -> Result<Module, EmitError> {
+        if self.functions.iter().any(|(n, _)| n == name) {
+            return Err(EmitError::DuplicateName(name.to_string()));
+        }
+        let text = function::emit(name, output, args, inputs, &mut self.helpers)?;
+        self.functions.push((name.to_string(), text));
+        Ok(self)
+    }
+
+    /// The module's source: a header, the helpers, then every function.
+    /// Include it inside a `mod` of its own (`mod step { include!(..); }`):
+    /// the helpers are private items of that module.
+    ///
+    /// ```
+    /// let src = tapegrad::emit::Module::new().to_source();
+    /// assert!(src.starts_with("// @generated by tapegrad::emit"));
+    /// ```
+    pub fn to_source(&self) -> String {
+        let mut s = String::from("// @generated by tapegrad::emit: do not edit; regenerate it from the recording.\n");
+        for h in &self.helpers {
+            s.push('\n');
+            s.push_str(h);
+            s.push('\n');
+        }
+        for (_, f) in &self.functions {
+            s.push('\n');
+            s.push_str(f);
+        }
+        s
+    }
+}

@@ -23,12 +23,14 @@
 use clap::Parser;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
-use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use tapegrad::optim::clip::clip_grad_norm;
 use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 use tapegrad::{Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "char_rnn/gru.rs"]
 mod gru;
 use gru::{Sizes, on_tape};
@@ -46,40 +48,43 @@ every step, so their gradients add up over the steps. ";
 #[command(about = "Train a character-level GRU on a short text with BPTT, Adam and gradient clipping; then sample")]
 struct Args {
     /// Seed of the initial weights, the training windows and the sampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
     /// Training steps (each one batch of windows).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// Characters per window: the number of steps BPTT unrolls.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = args::at_least_one, allow_hyphen_values = true)]
     seq_len: usize,
     /// Windows per batch.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
     batch: usize,
     /// Width of the hidden state.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = args::at_least_one, allow_hyphen_values = true)]
     hidden: usize,
     /// Width of a character's embedding.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
     embed: usize,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = args::positive, allow_hyphen_values = true)]
     lr: f64,
     /// Largest global norm of the gradients before a step.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = args::positive, allow_hyphen_values = true)]
     clip: f64,
     /// Characters to sample after training.
-    #[arg(long, default_value_t = 240)]
+    #[arg(long, default_value_t = 240, allow_hyphen_values = true)]
     sample_len: usize,
     /// Sampling temperature: the logits are divided by it (below 1: surer).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = args::positive, allow_hyphen_values = true)]
     temperature: f64,
 }
 
 fn main() {
-    let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
 
     // The vocabulary: the text's distinct characters, sorted, so a
     // character's id does not depend on where it first appears.
@@ -90,7 +95,9 @@ fn main() {
     let ids: Vec<usize> = TEXT.chars().map(id).collect();
     let sizes = Sizes { vocab: vocab.len(), embed: args.embed, hidden: args.hidden };
     let (t_len, batch) = (args.seq_len, args.batch);
-    assert!(ids.len() > t_len + 1, "--seq-len {t_len} leaves no window in a text of {} characters", ids.len());
+    if t_len + 1 >= ids.len() {
+        return Err(format!("--seq-len {t_len} leaves no window in a text of {} characters", ids.len()).into());
+    }
 
     let mut params = gru::init(sizes, &mut rng);
     println!(
@@ -107,7 +114,7 @@ fn main() {
     );
     println!("loss in nats per character (uniform guessing: ln {} = {:.3})", sizes.vocab, (sizes.vocab as f64).ln());
 
-    let mut opt = Adam::new(AdamConfig { lr: args.lr, ..Default::default() }).expect("a valid rate");
+    let mut opt = Adam::new(AdamConfig { lr: args.lr, ..Default::default() })?;
     let mut tape = Tape::new();
     let report_every = (args.steps / 10).max(1);
     let (mut sum, mut count, mut clipped) = (0.0, 0, 0);
@@ -129,7 +136,7 @@ fn main() {
         // One sweep from the last step's loss back to the first step's
         // embedding: the gradient of every weight summed over all steps.
         let mut grads = vars.grads(&params, &loss.backward());
-        let norm = clip_grad_norm(&mut grads, args.clip);
+        let norm = clip_grad_norm(&mut grads, args.clip)?;
         for (name, g) in &grads {
             let p = params.get_mut(name).expect("a gradient per parameter");
             opt.update(name, p.data_mut(), g.data()).expect("shapes kept");
@@ -168,8 +175,13 @@ fn main() {
             continue;
         }
         let probs = (model.logits(state) / args.temperature).log_softmax().exp();
-        c = WeightedIndex::new(probs.value().data()).expect("finite probabilities").sample(&mut rng);
+        // A diverged run (too large an --lr) gives NaN probabilities.
+        let probs = WeightedIndex::new(probs.value().data()).map_err(|e| {
+            format!("cannot sample: the trained network's probabilities are not usable ({e}); try a smaller --lr")
+        })?;
+        c = probs.sample(&mut rng);
         out.push(vocab[c]);
     }
     println!("sample (seed {}, temperature {}):\n{out}", args.seed, args.temperature);
+    Ok(())
 }

@@ -12,7 +12,7 @@
 //! Run with `cargo run --release --example custom_model`.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::check::{GradcheckOptions, gradcheck};
 use tapegrad::nn::{Init, ParamVars, Params};
 use tapegrad::ops::custom::CustomOp;
@@ -79,7 +79,7 @@ impl CustomOp for WrongSilu {
 }
 
 /// The model's parameters, by name.
-fn init(width: usize, hidden: usize, rng: &mut StdRng) -> Params {
+fn init(width: usize, hidden: usize, rng: &mut ChaCha12Rng) -> Params {
     let mut p = Params::new();
     p.insert("block.w1", Init::XavierNormal.draw(&[width, hidden], width, hidden, rng));
     p.insert("block.b1", Tensor::zeros(&[hidden]));
@@ -98,8 +98,12 @@ fn model<'t>(p: ParamVars<'t>, x: Var<'t>) -> Var<'t> {
     h.matmul(w) + c
 }
 
+#[path = "common/args.rs"]
+mod args;
+
 fn main() {
-    let mut rng = StdRng::seed_from_u64(0);
+    args::no_options("A model with a custom op (SiLU), gradchecked, then trained");
+    let mut rng = ChaCha12Rng::seed_from_u64(0);
     let opts = GradcheckOptions::default();
 
     // 1. The op alone, over negative, zero and large inputs.
@@ -117,14 +121,10 @@ fn main() {
     let params = init(2, 8, &mut rng);
     let x = Tensor::randn(&[16, 2], &mut rng);
     let target = Tensor::from_vec((0..16).map(|i| (x.get(&[i, 0]) * 2.0).sin() * x.get(&[i, 1])).collect(), &[16, 1]);
-    let inputs: Vec<Tensor> = params.iter().map(|(_, t)| t.clone()).collect();
-    let r = gradcheck(
-        |tape, v| loss::mse(model(ParamVars::from_vars(tape, v), tape.constant(&x)), tape.constant(&target)),
-        &inputs,
-        &opts,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    println!("gradcheck residual model: {} parameters, max |analytic - numeric| = {:.1e}", r.checked, r.max_abs_error);
+    let r = params
+        .gradcheck(|tape, v| loss::mse(model(v, tape.constant(&x)), tape.constant(&target)), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("gradcheck residual model: {r}");
 
     // 3. Train it: full-batch gradient descent on y = sin(2 x0) x1.
     let mut params = params;

@@ -12,6 +12,9 @@ use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use tapegrad::{Gradients, Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "Draw the graphs of a neuron and of the sine network's loss as SVG and DOT")]
 struct Args {
@@ -20,9 +23,12 @@ struct Args {
     out: PathBuf,
 }
 
-fn main() -> std::io::Result<()> {
-    let args = Args::parse();
-    std::fs::create_dir_all(&args.out)?;
+fn main() {
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), String> {
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
 
     // micrograd's neuron, with the same numbers and labels.
     let tape = Tape::new();
@@ -42,7 +48,7 @@ fn main() -> std::io::Result<()> {
     write_graph(&args.out, "neuron", &grads)?;
 
     // The notes' sine network on one sample (x = 1, t = sin 1), loss 0.5 (y - t)^2.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let tape = Tape::new();
     let x = tape.constant(Tensor::from_vec(vec![1.0], &[1, 1])).named("x");
     let t = tape.constant(Tensor::from_vec(vec![1f64.sin()], &[1, 1])).named("t");
@@ -60,11 +66,11 @@ fn main() -> std::io::Result<()> {
 }
 
 /// Writes `name.svg` (drawn by tapegrad) and `name.dot` (for Graphviz).
-fn write_graph(dir: &Path, name: &str, grads: &Gradients<'_>) -> std::io::Result<()> {
+fn write_graph(dir: &Path, name: &str, grads: &Gradients<'_>) -> Result<(), String> {
     let svg_path = dir.join(format!("{name}.svg"));
-    std::fs::write(&svg_path, grads.to_svg())?;
+    std::fs::write(&svg_path, grads.to_svg()).map_err(|e| format!("{}: {e}", svg_path.display()))?;
     let dot_path = dir.join(format!("{name}.dot"));
-    std::fs::write(&dot_path, grads.to_dot())?;
+    std::fs::write(&dot_path, grads.to_dot()).map_err(|e| format!("{}: {e}", dot_path.display()))?;
     println!("\nwrote {} and {}", svg_path.display(), dot_path.display());
     Ok(())
 }

@@ -12,29 +12,35 @@
 use clap::Parser;
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::path::PathBuf;
 use tapegrad::Tensor;
 use tapegrad::nn::Mlp;
 use tapegrad::notes::moons::{learning_rate, make_moons, network, scalar_step, tensor_step};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "micrograd's two-moons demo: scalar-level and tensor-level, same loss")]
 struct Args {
     /// Seed of the data and of the initial weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
     /// Optimisation steps (full batch).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// Where to write the decision-boundary SVG.
     #[arg(long, default_value = "target/moons.svg")]
     plot: PathBuf,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+fn main() {
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (x, y) = make_moons(100, 0.1, &mut rng);
     // micrograd: Neuron weights uniform(-1, 1), biases 0; ReLU hidden, linear output
     let mut mlp = network(&mut rng);

@@ -114,7 +114,11 @@ fn sigmoid_derivatives(x0: f64) {
     println!("  ({} nodes on the tape: the recorded backward passes are ordinary nodes)", tape.len());
 }
 
+#[path = "common/args.rs"]
+mod args;
+
 fn main() {
+    args::no_options("Newton's method with the tape's Hessian against first-order optimizers; derivatives of sigmoid");
     newton();
     let mut gd = Sgd::new(SgdConfig { lr: 1e-3, ..SgdConfig::default() }).expect("valid");
     first_order("Gradient descent (lr 1e-3)", &mut gd, 200_000);

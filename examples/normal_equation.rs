@@ -9,7 +9,7 @@
 use clap::Parser;
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::path::PathBuf;
 use std::time::Instant;
 use tapegrad::Tensor;
@@ -17,22 +17,25 @@ use tapegrad::data::Batching;
 use tapegrad::notes::linreg::{GdFit, GdOptions, design_matrix, fit_gd, normal_equation};
 
 /// Normal equation vs gradient descent.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.
     #[arg(long, default_value = "target/examples-out")]
     out: PathBuf,
     /// Seed of the data and the shuffling.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, allow_hyphen_values = true)]
     seed: u64,
     /// Epochs of gradient descent.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = args::at_least_one, allow_hyphen_values = true)]
     epochs: usize,
 }
 
 /// y = 4 + 3 x1 - 2 x2 + 0.5 x3 + noise(0.5), n samples of d features
 /// (features past the third have weight 0.1).
-fn synthetic(n: usize, d: usize, rng: &mut StdRng) -> (Tensor, Tensor) {
+fn synthetic(n: usize, d: usize, rng: &mut ChaCha12Rng) -> (Tensor, Tensor) {
     let x = design_matrix(&Tensor::randn(&[n, d], rng)).unwrap();
     let mut truth = vec![4.0, 3.0, -2.0, 0.5];
     truth.resize(d + 1, 0.1);
@@ -40,9 +43,12 @@ fn synthetic(n: usize, d: usize, rng: &mut StdRng) -> (Tensor, Tensor) {
     (x, y)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+fn main() {
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (x, y) = synthetic(200, 3, &mut rng);
     println!("200 samples, y = 4 + 3 x1 - 2 x2 + 0.5 x3 + noise(sd 0.5); design matrix 200 x 4 (ones first)\n");
 
@@ -136,7 +142,7 @@ fn plot_losses(
 /// The notes warn that the normal equation grows expensive with the number
 /// of features; measure it (solving by Cholesky: O(n d^2) for X^T X plus
 /// O(d^3), against O(n d) per epoch of gradient descent).
-fn timing_table(rng: &mut StdRng) -> Result<(), Box<dyn std::error::Error>> {
+fn timing_table(rng: &mut ChaCha12Rng) -> Result<(), Box<dyn std::error::Error>> {
     let n = 2000;
     let epochs = 20;
     println!("\ntiming, n = {n} samples (one run each, wall clock; batch GD = {epochs} epochs on the tape):");

@@ -9,13 +9,16 @@ use tapegrad::check::numerical_gradient;
 use tapegrad::notes::gd::{NOTES_H, gradient_descent, gradient_descent_tape};
 
 /// Gradient descent with numerical and with tape gradients.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Learning rate (the notes use 0.1).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = args::positive, allow_hyphen_values = true)]
     lr: f64,
     /// Number of steps (the notes use 100).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
 }
 

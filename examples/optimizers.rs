@@ -16,16 +16,19 @@ use tapegrad::optim::{
 use tapegrad::{Tape, Var};
 
 /// All optimizers on two test functions.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.
     #[arg(long, default_value = "target/examples-out")]
     out: PathBuf,
     /// Most steps per run.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 5000, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// A run has converged once the loss is below this.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, value_parser = args::non_negative, allow_hyphen_values = true)]
     tol: f64,
 }
 
@@ -117,8 +120,11 @@ fn best_run(problem: &Problem, make: Make, steps: usize, tol: f64) -> Run {
         .expect("at least one learning rate")
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() {
+    args::exit_on_error(compare_all(Args::parse()));
+}
+
+fn compare_all(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let problems = [
         Problem {
             name: "Rosenbrock (1-a)^2 + 100(b-a^2)^2",

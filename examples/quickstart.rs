@@ -6,8 +6,12 @@
 use rand::SeedableRng;
 use tapegrad::{Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
+
 fn main() {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    args::no_options("The README's quickstart: a sigmoid layer and a scalar expression, differentiated");
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let tape = Tape::new();
     let x = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, 0.0, 3.0], &[2, 3]));
     let w = tape.var(Tensor::randn(&[3, 4], &mut rng));

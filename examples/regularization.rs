@@ -11,7 +11,7 @@
 use clap::Parser;
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::f64::consts::PI;
 use std::path::PathBuf;
 use tapegrad::nn::Params;
@@ -22,13 +22,16 @@ use tapegrad::{Tape, Tensor, loss};
 const DEGREE: usize = 9;
 
 /// Polynomial regression with and without an L2 penalty.
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.
     #[arg(long, default_value = "target/examples-out")]
     out: PathBuf,
     /// Seed of the samples and their noise.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
     seed: u64,
 }
 
@@ -49,16 +52,19 @@ fn mse(theta: &[f64], xs: &[f64], ys: &[f64]) -> f64 {
 /// Noisy samples of sin(pi x) at `n` evenly spaced points of [-1, 1]
 /// (even spacing keeps the unpenalised normal equation solvable: random
 /// points that nearly coincide make X^T X numerically singular).
-fn samples(n: usize, rng: &mut StdRng) -> (Vec<f64>, Vec<f64>) {
+fn samples(n: usize, rng: &mut ChaCha12Rng) -> (Vec<f64>, Vec<f64>) {
     let xs: Vec<f64> = (0..n).map(|i| -1.0 + 2.0 * i as f64 / (n - 1) as f64).collect();
     let noise = Tensor::randn(&[n], rng).scale(0.2);
     let ys = xs.iter().zip(noise.data()).map(|(&x, e)| (PI * x).sin() + e).collect();
     (xs, ys)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let mut rng = StdRng::seed_from_u64(args.seed);
+fn main() {
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let (train_x, train_y) = samples(10, &mut rng);
     let (test_x, test_y) = samples(201, &mut rng);
     println!("degree-{DEGREE} polynomial (10 coefficients) on 10 noisy samples of sin(pi x); 201 held-out samples");

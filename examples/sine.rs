@@ -16,7 +16,7 @@
 use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tapegrad::Tensor;
@@ -26,13 +26,15 @@ use tapegrad::notes::sine::{self, Engine, ReplaySgd, Run, TapeSgd};
 
 // The plain-loops engine is the benches' yardstick, not library code: one
 // file shared with the benches and the tests.
+#[path = "common/args.rs"]
+mod args;
 #[path = "../benches/workloads/sine_loops.rs"]
 mod sine_loops;
 use sine_loops::LoopsNet;
 
 /// An engine's name and its whole run: `sine::train` for that engine.
 /// An engine by name, trained from given starting weights.
-type Train = (&'static str, fn(Mlp, usize, f64, &mut StdRng) -> Run);
+type Train = (&'static str, fn(Mlp, usize, f64, &mut ChaCha12Rng) -> Run);
 const TAPE: Train = (TapeSgd::NAME, sine::train_from::<TapeSgd>);
 const REPLAY: Train = (ReplaySgd::NAME, sine::train_from::<ReplaySgd>);
 const MANUAL: Train = (ManualMlp::NAME, sine::train_from::<ManualMlp>);
@@ -48,17 +50,17 @@ const GOOD: f64 = 1e-3;
 #[command(about = "Fit sin(x) with the notes' 1-3-1 sigmoid network, per-sample SGD")]
 struct Args {
     /// Number of epochs (each visits the 63 samples in a fresh random order).
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, value_parser = args::at_least_one, allow_hyphen_values = true)]
     epochs: usize,
     /// Hidden units.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = args::at_least_one, allow_hyphen_values = true)]
     hidden: usize,
     /// Learning rate eta.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = args::positive, allow_hyphen_values = true)]
     lr: f64,
     /// Seed of the initial weights and of the shuffles (seed 0 finds a
     /// poor local minimum; see the `sine_seeds` example).
-    #[arg(long, default_value_t = DEFAULT_SEED)]
+    #[arg(long, default_value_t = DEFAULT_SEED, allow_hyphen_values = true)]
     seed: u64,
     /// Start from the weights in this safetensors file (written by
     /// `--save`) instead of the seeded ones; the seed still orders the samples.
@@ -89,12 +91,7 @@ enum Which {
 }
 
 fn main() {
-    // errors printed with their messages (which name the tensor and the
-    // shapes), not in Debug form as returning them from main would
-    if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    args::exit_on_error(run(Args::parse()));
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -107,7 +104,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Which::All => &[TAPE, MANUAL, LOOPS],
     };
     // the seeded start, as `sine::train` draws it, or the loaded weights
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
     let mut start = sine::network(args.hidden, &mut rng);
     if let Some(path) = &args.load {
         let loaded = start.params_mut().load_safetensors(path)?;
@@ -140,7 +137,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("{name} = {t}");
     }
     let last = *run.errors.last().ok_or("--epochs must be at least 1")?;
-    if last < GOOD {
+    if !last.is_finite() {
+        println!("verdict: the training diverged, final mean error {last}: try a smaller --lr");
+    } else if last < GOOD {
         println!("verdict: fits sin(x) well, final mean error {last:.2e} (below {GOOD:e})");
     } else {
         println!(
@@ -159,20 +158,32 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         run.params.save_safetensors(path, &metadata)?;
         println!("wrote {}", path.display());
     }
-    plot(&args.plot, run)?;
-    println!("wrote {}", args.plot.display());
+    if plot(&args.plot, run)? {
+        println!("wrote {}", args.plot.display());
+    } else {
+        println!("no plot written: the errors or predictions are not all finite (nothing to draw on a log axis)");
+    }
     Ok(())
 }
 
 /// Left: the target sin(x) dashed, the network's predictions as points.
-/// Right: the error of every epoch, on a log scale.
-fn plot(path: &PathBuf, run: &Run) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+/// Right: the error of every epoch, on a log scale. Returns `false`, and
+/// draws nothing, when a value or an axis bound is not finite (a diverged
+/// run): plotters' log axis then lays out ticks without end.
+fn plot(path: &PathBuf, run: &Run) -> Result<bool, Box<dyn std::error::Error>> {
     let (xs, ts) = sine::data();
     // the trained weights, run forward by the hand-written layers (no tape needed)
     let ys = ManualMlp::from_params(&run.params).forward(&Tensor::from_vec(xs.clone(), &[xs.len(), 1]));
+    let errors = &run.errors;
+    let lo = errors.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-12);
+    let hi = errors.iter().cloned().fold(0.0, f64::max).max(lo * 10.0);
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+    if !(finite(errors) && finite(ys.data()) && (hi * 1.2).is_finite()) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
 
     let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -193,9 +204,6 @@ fn plot(path: &PathBuf, run: &Run) -> Result<(), Box<dyn std::error::Error>> {
     fit.draw_series(preds)?.label("prediction").legend(|(x, y)| Circle::new((x, y), 3, RED.filled()));
     fit.configure_series_labels().border_style(BLACK).background_style(WHITE).draw()?;
 
-    let errors = &run.errors;
-    let lo = errors.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-12);
-    let hi = errors.iter().cloned().fold(0.0, f64::max).max(lo * 10.0);
     let mut curve = ChartBuilder::on(&right)
         .caption("mean error per epoch", ("sans-serif", 18))
         .margin(10)
@@ -205,5 +213,5 @@ fn plot(path: &PathBuf, run: &Run) -> Result<(), Box<dyn std::error::Error>> {
     curve.configure_mesh().x_desc("epoch").y_label_formatter(&|v| format!("{v:.0e}")).draw()?;
     curve.draw_series(LineSeries::new(errors.iter().enumerate().map(|(i, &e)| ((i + 1) as f64, e)), &BLACK))?;
     root.present()?;
-    Ok(())
+    Ok(true)
 }

@@ -9,14 +9,17 @@
 use clap::Parser;
 use tapegrad::notes::sine::{self, TapeSgd};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "Final error of the sine network from each seed in 0..count")]
 struct Args {
     /// How many seeds to try, from 0.
-    #[arg(long, default_value_t = 20)]
-    count: u64,
+    #[arg(long, default_value_t = 20, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    count: usize,
     /// Number of epochs.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, value_parser = args::at_least_one, allow_hyphen_values = true)]
     epochs: usize,
 }
 
@@ -27,9 +30,9 @@ fn main() {
     let args = Args::parse();
     println!("seed  final error  fit");
     let mut first_good = None;
-    for seed in 0..args.count {
+    for seed in 0..args.count as u64 {
         let run = sine::train::<TapeSgd>(3, args.epochs, 0.1, seed);
-        let last = *run.errors.last().expect("at least one epoch");
+        let last = *run.errors.last().expect("--epochs is at least 1");
         let good = last < GOOD;
         if good && first_good.is_none() {
             first_good = Some(seed);

@@ -12,20 +12,23 @@ use rand::SeedableRng;
 use tapegrad::notes::manual::{HiddenLayer, OutputLayer};
 use tapegrad::{Tape, Tensor};
 
+#[path = "common/args.rs"]
+mod args;
+
 #[derive(Parser)]
 #[command(about = "Trace backward through the notes' 1-3-1 network and compare with the hand-written deltas")]
 struct Args {
     /// The input sample; the target is sin(x).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = args::finite, allow_hyphen_values = true)]
     x: f64,
     /// Seed of the standard-normal initial weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: u64,
 }
 
 fn main() {
     let args = Args::parse();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(args.seed);
     let x = Tensor::from_vec(vec![args.x], &[1, 1]);
     let t = Tensor::from_vec(vec![args.x.sin()], &[1, 1]);
     // HiddenLayer(1, 3) and OutputLayer(3, 1): weights and biases drawn from a standard normal.

@@ -73,22 +73,56 @@ impl Default for GradcheckOptions {
     }
 }
 
-/// What a passing [`gradcheck`] measured.
+/// What a passing check measured, in the terms of its pass rule.
+///
+/// Every element passes when its error `|analytic - reference|` is at most
+/// what the rule allows it: `atol + rtol * |numeric|` for [`gradcheck`]
+/// and [`hvpcheck`], `rtol * max(1, |forward|)` for [`gradcheck_forward`].
+/// `tolerance_used` is the largest error as a fraction of that allowance
+/// (at most 1 in a passing report), and `worst_input` / `worst_index` name
+/// the element where it is. `max_rel_error` is measured over
+/// `max(1, |reference|)` as the rules measure it, so a gradient that is
+/// truly 0 (where both sides are rounding noise) reads as its absolute
+/// error, not as noise over noise.
 ///
 /// ```
 /// use tapegrad::{Tensor, check::{gradcheck, GradcheckOptions}};
 /// let r = gradcheck(|_, x| x[0].sin().sum(), &[Tensor::ones(&[3])], &GradcheckOptions::default()).unwrap();
 /// assert_eq!(r.checked, 3);
-/// assert!(r.max_abs_error < 1e-8);
+/// assert!(r.max_abs_error < 1e-8 && r.tolerance_used < 1e-3);
+/// assert!(r.to_string().starts_with("3 elements passed; the closest to failing, input 0 index"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
     /// Number of input elements compared.
     pub checked: usize,
-    /// Largest `|analytic - numeric|`.
+    /// Largest `|analytic - reference|`.
     pub max_abs_error: f64,
-    /// Largest `|analytic - numeric| / |numeric|` over nonzero numeric values.
+    /// Largest `|analytic - reference| / max(1, |reference|)`: relative
+    /// above 1, absolute below.
     pub max_rel_error: f64,
+    /// Largest error as a fraction of what the pass rule allows that
+    /// element (0 when every error is 0; at most 1 when the check passed).
+    pub tolerance_used: f64,
+    /// The input (position in the `inputs` slice; for
+    /// [`Params::gradcheck`](crate::nn::Params::gradcheck), the parameter's
+    /// position) of the element with the largest `tolerance_used`.
+    pub worst_input: usize,
+    /// That element's flat (row-major) index within its input.
+    pub worst_index: usize,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = 100.0 * self.tolerance_used;
+        let used = if pct >= 0.1 || pct == 0.0 { format!("{pct:.1}%") } else { format!("{pct:.1e}%") };
+        write!(
+            f,
+            "{} elements passed; the closest to failing, input {} index {}, used {used} of its tolerance \
+             (max abs error {:.2e}, max rel error {:.2e})",
+            self.checked, self.worst_input, self.worst_index, self.max_abs_error, self.max_rel_error
+        )
+    }
 }
 
 /// One element whose analytic gradient disagrees with the numeric one.
@@ -188,7 +222,9 @@ impl std::error::Error for GradcheckError {}
 /// input element for the numeric ones.
 ///
 /// Inputs with no elements at all are an error ([`GradcheckError::NoElements`]),
-/// not a vacuous pass.
+/// not a vacuous pass. To check a model's parameters, see
+/// [`Params::gradcheck`](crate::nn::Params::gradcheck); to store `f` in a
+/// `let` first, wrap it in [`func::program`](crate::func::program).
 ///
 /// ```
 /// use tapegrad::{Tensor, check::{gradcheck, GradcheckOptions}};
@@ -251,8 +287,12 @@ impl Tally {
         let r = &mut self.report;
         r.checked += 1;
         r.max_abs_error = crate::tensor::max_keep_nan(r.max_abs_error, err);
-        if reference != 0.0 {
-            r.max_rel_error = crate::tensor::max_keep_nan(r.max_rel_error, err / reference.abs());
+        r.max_rel_error = crate::tensor::max_keep_nan(r.max_rel_error, err / reference.abs().max(1.0));
+        // The fraction of the allowance used (an exact match uses none of
+        // a zero allowance); NaN, the worst, is kept by the `!(<=)` test.
+        let used = if err == 0.0 { 0.0 } else { err / allowed };
+        if r.checked == 1 || !(r.tolerance_used.is_nan() || used <= r.tolerance_used) {
+            (r.tolerance_used, r.worst_input, r.worst_index) = (used, input, index);
         }
         let passes = err <= allowed;
         if !passes {

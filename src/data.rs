@@ -3,8 +3,8 @@
 //! a seeded RNG so runs are reproducible.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand_chacha::ChaCha12Rng;
 
 /// How many samples each update sees.
 ///
@@ -71,7 +71,7 @@ impl Batching {
 pub struct Batches {
     batching: Batching,
     order: Vec<usize>,
-    rng: StdRng,
+    rng: ChaCha12Rng,
 }
 
 impl Batches {
@@ -86,7 +86,7 @@ impl Batches {
     /// assert_eq!(first, b.epoch().flatten().copied().collect::<Vec<_>>());
     /// ```
     pub fn new(n: usize, batching: Batching, seed: u64) -> Batches {
-        Batches { batching, order: (0..n).collect(), rng: StdRng::seed_from_u64(seed) }
+        Batches { batching, order: (0..n).collect(), rng: ChaCha12Rng::seed_from_u64(seed) }
     }
 
     /// Starts a new epoch (reshuffling unless full-batch) and returns its

@@ -26,9 +26,58 @@
 //! A Jacobian of an output of shape `O` with respect to an input of shape
 //! `I` has shape `O ++ I` (`torch.func.jacrev`'s layout): element
 //! `[o..., i...]` is `d out[o...] / d in[i...]`.
+//!
+//! ## Storing a function to use it more than once
+//! A closure written inline in the call works as is. One stored in a `let`
+//! first needs [`program`] around it: Rust infers a closure's lifetimes
+//! from its annotations only for the one lifetime it sees, and these
+//! functions need it to work for every tape's (`for<'t>`), so
+//! `let f = |tape: &Tape, v: &[Var]| ..` alone fails to compile with
+//! "lifetime may not live long enough". `program` changes nothing at run
+//! time; it tells the compiler the signature. Pass the stored closure by
+//! reference to reuse it:
+//!
+//! ```
+//! use tapegrad::{Tensor, check, func};
+//! let f = func::program(|_, v| (v[0] * v[1]).sin()); // f(x, y) = sin(x y)
+//! let (x, y) = (Tensor::scalar(0.5), Tensor::scalar(2.0));
+//! let g = func::grad(&f, &[x.clone(), y.clone()]).unwrap(); // [y cos(xy), x cos(xy)]
+//! assert_eq!((g[0].item(), g[1].item()), (2.0 * 1f64.cos(), 0.5 * 1f64.cos()));
+//! let h = func::hessian(&f, &[x.clone(), y.clone()]).unwrap();
+//! assert_eq!(h.shape(), &[2, 2]);
+//! assert!(check::gradcheck(&f, &[x, y], &Default::default()).is_ok());
+//! ```
+//!
+//! Without it, the same `let` is a compile error:
+//!
+//! ```compile_fail
+//! use tapegrad::{Tape, Tensor, Var, func};
+//! let f = |_: &Tape, v: &[Var]| v[0].sin();
+//! func::grad(&f, &[Tensor::scalar(0.5)]).unwrap();
+//! ```
 
 use crate::tape::{HigherOrderError, TangentError, Tape, Var};
 use crate::tensor::{Shape, Tensor};
+
+/// Returns `f` itself, its signature pinned to "for every tape": the way
+/// to store a function in a `let` and pass it to this module's functions
+/// and to [`check`](crate::check)'s, as often as needed (see the
+/// [module docs](self)). The inputs' types need no annotations.
+///
+/// ```
+/// use tapegrad::{Tensor, func};
+/// let cube = func::program(|_, v| v[0].powi(3));
+/// for x in [1.0, 2.0] {
+///     let g = func::grad(&cube, &[Tensor::scalar(x)]).unwrap();
+///     assert_eq!(g[0].item(), 3.0 * x * x);
+/// }
+/// ```
+pub fn program<F>(f: F) -> F
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    f
+}
 
 /// Records `f` on `tape` with one leaf per input.
 fn record<'t, F>(tape: &'t Tape, f: &F, inputs: &[Tensor]) -> (Vec<Var<'t>>, Var<'t>)

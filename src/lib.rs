@@ -8,7 +8,7 @@
 //! use rand::SeedableRng;
 //! use tapegrad::{Tape, Tensor};
 //!
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 //! let tape = Tape::new();
 //! let x = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.1, 0.0, 3.0], &[2, 3]));
 //! let w = tape.var(Tensor::randn(&[3, 4], &mut rng));
@@ -100,7 +100,7 @@
 //! ```
 //! use rand::SeedableRng;
 //! use tapegrad::{Tape, Tensor, loss, nn::{Activation, MlpSpec}, optim::{Optimizer, Sgd, SgdConfig}};
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 //! let mut mlp = MlpSpec::new(&[1, 3, 1]).hidden(Activation::Sigmoid).build(&mut rng);
 //! let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap(); // plain SGD
 //! let tape = Tape::new();

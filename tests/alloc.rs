@@ -108,7 +108,7 @@ fn nn_model_steps_allocate_nothing_after_the_first() {
     use tapegrad::optim::{Adam, AdamConfig, Optimizer};
     // The README's training step: `nn::Mlp` on a reused tape, stepped by
     // plain `Sgd` through `Optimizer::step` (`TapeSgd`).
-    let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    let mlp = network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     let later = steady_sine_allocations(&mut TapeSgd::new(mlp.clone()));
     assert_eq!(later, 0, "100 nn::Mlp SGD steps on a reused tape allocated {later} times");
 
@@ -175,7 +175,8 @@ fn replayed_steps_allocate_nothing_after_the_first() {
         }
     });
     assert_eq!(later, 0, "100 replayed sine steps allocated {later} times");
-    let later = steady_sine_allocations(&mut ReplaySgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0))));
+    let later =
+        steady_sine_allocations(&mut ReplaySgd::new(network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0))));
     assert_eq!(later, 0, "100 replayed nn::Mlp SGD steps allocated {later} times");
     // The 784-128-64-10 MLP step, replayed.
     let (mut mlp_net, batch) = mlp::setup(3);
@@ -304,7 +305,7 @@ fn moons_scalar_tensor_and_hand_written_steps_agree() {
 fn the_librarys_moons_steps_equal_the_hand_written_step() {
     // `notes::moons` (what the example and tests/nn_moons.rs run) against the
     // independent hand-written backward, from the same weights and data.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(2);
     let (points, labels) = tapegrad::notes::moons::make_moons(moons::POINTS, 0.1, &mut rng);
     let mut mlp = tapegrad::notes::moons::network(&mut rng);
     let mut scalar = mlp.params().clone();

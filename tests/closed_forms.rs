@@ -4,8 +4,8 @@
 use rand::SeedableRng;
 use tapegrad::{Tape, Tensor, loss};
 
-fn rng(seed: u64) -> rand::rngs::StdRng {
-    rand::rngs::StdRng::seed_from_u64(seed)
+fn rng(seed: u64) -> rand_chacha::ChaCha12Rng {
+    rand_chacha::ChaCha12Rng::seed_from_u64(seed)
 }
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {

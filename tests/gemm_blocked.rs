@@ -103,3 +103,38 @@ fn a_view_past_its_slice_is_refused_before_the_kernel() {
     let b = vec![1.0; 70 * 30];
     gemm(1.0, a, MatRef::row_major(&b, 70, 30), 0.0, &mut vec![0.0; 50 * 30]);
 }
+
+/// The same bits on every CPU: the vectorised kernel (AVX2 where the CPU
+/// has it) and the portable one multiply, then add, in the same order, with
+/// no fused multiply-add on either, so on non-integer data, where every
+/// rounding shows, they agree bit for bit; so does the plain loop of tiny
+/// products with the blocked path wherever both sum in the same order
+/// (one KC block, beta 0).
+#[test]
+fn the_vectorised_and_portable_kernels_agree_bit_for_bit() {
+    use rand::SeedableRng;
+    use tapegrad::tensor::gemm_portable;
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(11);
+    for (m, k, n) in [(17, 17, 17), (65, 257, 9), (64, 784, 128), (7, 300, 1030)] {
+        let a = tapegrad::Tensor::randn(&[m, k], &mut rng);
+        let b = tapegrad::Tensor::randn(&[k, n], &mut rng);
+        let c0 = tapegrad::Tensor::randn(&[m, n], &mut rng);
+        for (alpha, beta) in [(1.0, 0.0), (0.3, 1.7)] {
+            let (am, bm) = (MatRef::row_major(a.data(), m, k), MatRef::row_major(b.data(), k, n));
+            let (mut fast, mut portable) = (c0.data().to_vec(), c0.data().to_vec());
+            gemm(alpha, am, bm, beta, &mut fast);
+            gemm_portable(alpha, am, bm, beta, &mut portable);
+            let differ = |x: &[f64], y: &[f64]| x.iter().zip(y).position(|(x, y)| x.to_bits() != y.to_bits());
+            let at = differ(&fast, &portable);
+            assert_eq!(at, None, "{m}x{k} by {k}x{n}, alpha {alpha}, beta {beta}: element {at:?} differs");
+            // An independent truth for one block deep: each element summed
+            // in k order, a multiply then an add, scaled by alpha.
+            if k <= 256 && beta == 0.0 {
+                let want: Vec<f64> = (0..m * n)
+                    .map(|e| alpha * (0..k).fold(0.0, |s, p| s + a.data()[e / n * k + p] * b.data()[p * n + e % n]))
+                    .collect();
+                assert_eq!(differ(&fast, &want), None, "{m}x{k} by {k}x{n}: the k-order sum");
+            }
+        }
+    }
+}

@@ -102,3 +102,63 @@ fn numerical_gradient_matches_a_closed_form() {
     let g = numerical_gradient(|x| 3.0 * x[0] * x[0], &[2.0], 1e-4);
     assert!((g[0] - 12.0).abs() < 1e-8);
 }
+
+/// A gradient that is truly 0 (softmax is shift-invariant, so the shift `b`
+/// changes nothing) comes out of the tape as rounding noise (~1e-17), and
+/// the central difference as noise too. Both checks pass, and their
+/// reports must say so: the relative error is measured as the pass rule
+/// measures it, over `max(1, |reference|)`, so noise over noise does not
+/// read as a 100% error; `tolerance_used` is the pass rule's own quantity.
+#[test]
+fn a_passing_check_of_a_zero_gradient_reads_as_a_pass() {
+    let x = Tensor::from_vec(vec![0.3, -1.2, 2.5, 0.7], &[4]);
+    let w = Tensor::from_vec(vec![1.0, -2.0, 0.5, 3.0], &[4]);
+    let b = Tensor::scalar(0.37);
+    let f = tapegrad::func::program(|tape, v| ((v[0] + v[1]).softmax(0) * tape.constant(&w)).sum());
+    let opts = GradcheckOptions::default();
+    for (name, r) in [
+        ("gradcheck", gradcheck(f, &[x.clone(), b.clone()], &opts).unwrap()),
+        ("gradcheck_forward", tapegrad::check::gradcheck_forward(f, &[x.clone(), b.clone()], 1e-12).unwrap()),
+    ] {
+        assert_eq!(r.checked, 5, "{name}");
+        assert!(r.max_rel_error < 1e-9, "{name}: {r:?}");
+        assert!(r.tolerance_used <= 1.0, "{name}: {r:?}");
+        assert!(r.to_string().contains("passed"), "{name}: {r}");
+    }
+}
+
+/// y = x^2 with a VJP off by 5e-6 at element 1 only, where the true
+/// gradient is 0: inside gradcheck's tolerance there (atol 1e-5), so the
+/// check passes, and the report names that element as the one that used
+/// most of its tolerance (about half).
+struct NearlySquare;
+impl CustomOp for NearlySquare {
+    fn name(&self) -> &'static str {
+        "nearly_square"
+    }
+    fn forward(&self, x: &[Tensor]) -> Tensor {
+        x[0].map(|v| v * v)
+    }
+    fn backward(&self, x: &[Tensor], _: &Tensor, g: &Tensor) -> Vec<Tensor> {
+        let mut d = x[0].map(|v| 2.0 * v);
+        d.data_mut()[1] += 5e-6;
+        vec![g.mul(&d)]
+    }
+}
+
+#[test]
+fn the_report_names_the_element_closest_to_failing() {
+    let x = Tensor::from_vec(vec![0.5, 0.0, 0.25], &[3]);
+    let r = gradcheck(
+        |tape, v| tape.custom(NearlySquare, &[v[1]]).sum() + v[0].sum(),
+        &[Tensor::ones(&[2]), x],
+        &GradcheckOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((r.worst_input, r.worst_index), (1, 1), "{r:?}");
+    assert!((r.tolerance_used - 0.5).abs() < 0.01, "{r:?}");
+    assert!((r.max_abs_error - 5e-6).abs() < 1e-8, "{r:?}");
+    let text = r.to_string();
+    assert!(text.starts_with("5 elements passed"), "{text}");
+    assert!(text.contains("input 1 index 1"), "{text}");
+}

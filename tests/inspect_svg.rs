@@ -13,7 +13,7 @@ use tapegrad::{Tape, Tensor, Var};
 /// The notes' 1-3-1 sine network on 3 samples: broadcasting, matmul, a
 /// bias used many columns after it is recorded.
 fn sine_loss(tape: &Tape) -> Var<'_> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let xs = Tensor::from_vec(vec![0.0, 0.1, 0.2], &[3, 1]);
     let x = tape.constant(&xs).named("x");
     let t = tape.constant(xs.map(f64::sin)).named("t");

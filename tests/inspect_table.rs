@@ -12,7 +12,7 @@ use tapegrad::{Gradients, Tape, Tensor, Var};
 
 /// The notes' 1-3-1 sine network on `batch` samples, loss 0.5 sum (y - t)^2.
 fn sine_loss(tape: &Tape, batch: usize) -> Var<'_> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     let xs = Tensor::from_vec((0..batch).map(|i| 0.1 * i as f64).collect(), &[batch, 1]);
     let x = tape.constant(&xs).named("x");
     let t = tape.constant(xs.map(f64::sin)).named("t");

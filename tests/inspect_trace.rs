@@ -17,7 +17,7 @@ struct Setup {
 }
 
 fn setup(batch: usize, seed: u64) -> Setup {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
     let x = Tensor::from_vec((0..batch).map(|i| 0.7 + 1.3 * i as f64).collect(), &[batch, 1]);
     let t = x.map(f64::sin);
     let w1 = Tensor::randn(&[1, 3], &mut rng);

@@ -2,7 +2,7 @@
 //! notes' conventions (1/(2N) vs 1/N, residual sign) do not move anything.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::data::{Batches, Batching};
 use tapegrad::notes::gd::gradient_descent_tape;
 use tapegrad::notes::linreg::{GdOptions, design_matrix, fit_gd, normal_equation};
@@ -10,7 +10,7 @@ use tapegrad::{Tape, Tensor, loss};
 
 /// y = 2 - x1 + 0.5 x2 + 3 x3 + noise(0.1), 200 samples.
 fn data() -> (Tensor, Tensor) {
-    let mut rng = StdRng::seed_from_u64(11);
+    let mut rng = ChaCha12Rng::seed_from_u64(11);
     let x = design_matrix(&Tensor::randn(&[200, 3], &mut rng)).unwrap();
     let truth = Tensor::from_vec(vec![2.0, -1.0, 0.5, 3.0], &[4, 1]);
     let y = &x.matmul(&truth) + &Tensor::randn(&[200, 1], &mut rng).scale(0.1);

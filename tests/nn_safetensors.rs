@@ -4,7 +4,7 @@
 //! checked byte by byte without the `safetensors` crate.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tapegrad::Tensor;
@@ -71,7 +71,7 @@ fn the_fixture_metadata_is_read() {
 fn the_fixture_loads_strictly_into_a_network_of_its_shape() {
     // the fixture has an extra tensor, so a strict load into the 1-3-1
     // network fails, naming it, and changes nothing
-    let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut StdRng::seed_from_u64(0));
+    let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut ChaCha12Rng::seed_from_u64(0));
     let before = mlp.params().clone();
     let e = mlp.params_mut().load_safetensors(FIXTURE).unwrap_err();
     assert!(matches!(e, SafetensorsError::Unexpected { .. }), "{e}");
@@ -278,4 +278,186 @@ fn empty_params_round_trip() {
     let bytes = Params::new().to_safetensors(&BTreeMap::new()).unwrap();
     let (p, _) = Params::from_safetensors(&bytes).unwrap();
     assert!(p.is_empty());
+}
+
+/// A fresh directory for one test's files.
+fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapegrad_{test}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn dir_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// Issue 18 item 1: a save replaces the file with a new one (rename), never
+/// rewrites it in place. A hard link to the old file keeps the old bytes,
+/// which an in-place write (truncate, then write the same inode) destroys.
+#[test]
+fn a_save_replaces_the_file_and_never_rewrites_it_in_place() {
+    let dir = scratch_dir("save_replaces");
+    let path = dir.join("model.safetensors");
+    let backup = dir.join("backup.safetensors");
+    let old = awkward_params();
+    old.save_safetensors(&path, &BTreeMap::new()).unwrap();
+    let old_bytes = std::fs::read(&path).unwrap();
+    std::fs::hard_link(&path, &backup).unwrap();
+
+    let mut new = Params::new();
+    new.insert("w", Tensor::ones(&[3]));
+    new.save_safetensors(&path, &BTreeMap::new()).unwrap();
+    assert_eq!(std::fs::read(&backup).unwrap(), old_bytes, "the old inode was rewritten");
+    assert_eq!(Params::read_safetensors(&path).unwrap().0, new);
+    assert_eq!(dir_entries(&dir), ["backup.safetensors", "model.safetensors"], "no temporary file is left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A save whose rename fails (the target is a directory) reports the path,
+/// leaves what was there, and leaves no temporary file. (A save that fails
+/// while writing is tested in src/nn/safetensors/write.rs, where a failing
+/// writer can be injected: read-only directories do not fail for root.)
+#[test]
+fn a_failed_save_leaves_no_temporary_file() {
+    let dir = scratch_dir("save_fails");
+    let target = dir.join("checkpoint");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("inside"), b"kept").unwrap();
+    let e = awkward_params().save_safetensors(&target, &BTreeMap::new()).unwrap_err();
+    assert!(matches!(e, SafetensorsError::Io { .. }), "{e}");
+    assert!(e.to_string().starts_with(&format!("safetensors: {}: ", target.display())), "{e}");
+    assert_eq!(dir_entries(&dir), ["checkpoint"]);
+    assert_eq!(std::fs::read(target.join("inside")).unwrap(), b"kept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A symlink at the target is replaced by the new file; its target (maybe
+/// another checkpoint) is not written through.
+#[cfg(unix)]
+#[test]
+fn a_save_replaces_a_symlink_and_keeps_its_target() {
+    let dir = scratch_dir("save_symlink");
+    let (older, latest) = (dir.join("step100.safetensors"), dir.join("latest.safetensors"));
+    awkward_params().save_safetensors(&older, &BTreeMap::new()).unwrap();
+    let older_bytes = std::fs::read(&older).unwrap();
+    std::os::unix::fs::symlink(&older, &latest).unwrap();
+    let mut new = Params::new();
+    new.insert("w", Tensor::ones(&[3]));
+    new.save_safetensors(&latest, &BTreeMap::new()).unwrap();
+    assert_eq!(std::fs::read(&older).unwrap(), older_bytes);
+    assert!(!std::fs::symlink_metadata(&latest).unwrap().file_type().is_symlink());
+    assert_eq!(Params::read_safetensors(&latest).unwrap().0, new);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 18 item 2: a parameter named `__metadata__` saved `Ok` and then
+/// failed to load. A save refuses it, naming it, and touches no file.
+#[test]
+fn a_parameter_named_like_the_metadata_is_refused_at_save() {
+    let mut p = Params::new();
+    p.insert("w", Tensor::ones(&[1]));
+    p.insert("__metadata__", Tensor::ones(&[2]));
+    let e = p.to_safetensors(&BTreeMap::new()).unwrap_err();
+    assert!(matches!(&e, SafetensorsError::ReservedName { name } if name == "__metadata__"), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "safetensors: a parameter is named \"__metadata__\", which the format reserves for the metadata; rename it"
+    );
+    let dir = scratch_dir("save_reserved");
+    let path = dir.join("model.safetensors");
+    assert!(p.save_safetensors(&path, &BTreeMap::new()).is_err());
+    assert!(dir_entries(&dir).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 18 item 2: metadata over the format's 100 MB header limit saved
+/// `Ok` and then failed to load. At the limit exactly the file saves and
+/// loads back; 8 bytes more (the header's padding step) is refused at save,
+/// naming the size.
+#[test]
+fn a_header_over_the_format_limit_is_refused_at_save_and_one_at_it_loads() {
+    use tapegrad::nn::safetensors::MAX_HEADER_BYTES;
+    let mut p = Params::new();
+    p.insert("w", Tensor::from_vec(vec![1.5, -2.0], &[2]));
+    let header_len = |bytes: &[u8]| u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let meta = |len: usize| BTreeMap::from([("notes".to_string(), "x".repeat(len))]);
+    // with an empty value the header is `base` bytes before its padding
+    let bytes = p.to_safetensors(&meta(0)).unwrap();
+    let base = bytes[8..8 + header_len(&bytes)].trim_ascii_end().len();
+    let at_limit = meta(MAX_HEADER_BYTES - base);
+    let bytes = p.to_safetensors(&at_limit).unwrap();
+    assert_eq!(header_len(&bytes), MAX_HEADER_BYTES);
+    let (back, loaded) = Params::from_safetensors(&bytes).unwrap();
+    assert_eq!(back, p);
+    assert_eq!(loaded.metadata, at_limit);
+    drop((bytes, loaded));
+
+    // (`.err()`: an unexpected Ok would print 100 MB of bytes)
+    match p.to_safetensors(&meta(MAX_HEADER_BYTES - base + 1)).err() {
+        Some(SafetensorsError::HeaderTooLarge { bytes, metadata_bytes }) => {
+            assert_eq!(bytes, MAX_HEADER_BYTES + 8);
+            assert!(metadata_bytes > MAX_HEADER_BYTES - base && metadata_bytes < bytes, "{metadata_bytes}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // names count too: one name as long as the limit
+    let mut long = Params::new();
+    long.insert("n".repeat(MAX_HEADER_BYTES), Tensor::scalar(0.0));
+    let Err(e) = long.to_safetensors(&BTreeMap::new()) else { panic!("a 100 MB name was accepted") };
+    assert!(e.to_string().contains("over the format's limit of 100000000 bytes"), "{e}");
+}
+
+/// Issue 18 item 12: `/dev/zero` was read until memory ran out. Reads stop
+/// at what the header declares: zeros declare an empty header, an error.
+#[cfg(unix)]
+#[test]
+fn dev_zero_is_an_error_not_an_endless_read() {
+    let e = Params::read_safetensors("/dev/zero").unwrap_err();
+    assert!(matches!(e, SafetensorsError::Format(_)), "{e}");
+    let mut p = Params::new();
+    p.insert("w", Tensor::ones(&[1]));
+    assert!(matches!(p.load_safetensors("/dev/zero"), Err(SafetensorsError::Format(_))));
+    assert_eq!(p["w"].item(), 1.0);
+}
+
+/// A short file whose header claims far more data than it holds gets the
+/// same error from a path as from its bytes.
+#[test]
+fn a_file_shorter_than_its_header_claims_fails_as_its_bytes_do() {
+    let raw: Vec<u8> = [1.5f64; 4].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let full = hand_written_file(&[("w", "F64", &[1 << 40], raw)]);
+    let dir = scratch_dir("short_file");
+    let path = dir.join("short.safetensors");
+    std::fs::write(&path, &full).unwrap();
+    let from_path = Params::read_safetensors(&path).unwrap_err().to_string();
+    let from_bytes = Params::from_safetensors(&full).unwrap_err().to_string();
+    assert_eq!(from_path, from_bytes);
+    assert!(from_path.starts_with("safetensors: not a valid file"), "{from_path}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 18 item 13: without the order key, zero-size tensors (all at the
+/// same offset) came out in the order of a HashMap, different from run to
+/// run. The order is the data's, then the name's, on every load.
+#[test]
+fn zero_size_tensors_without_the_order_key_load_in_one_order() {
+    let one: Vec<u8> = 1.0f64.to_le_bytes().to_vec();
+    let file = hand_written_file(&[
+        ("m", "F64", &[0], vec![]),
+        ("c", "F64", &[0, 2], vec![]),
+        ("x", "F64", &[3, 0], vec![]),
+        ("a", "F64", &[0], vec![]),
+        ("k", "F64", &[1], one.clone()),
+        ("q", "F64", &[0], vec![]),
+        ("b", "F64", &[0], vec![]),
+        ("z", "F64", &[1], one),
+    ]);
+    for _ in 0..32 {
+        let (p, _) = Params::from_safetensors(&file).unwrap();
+        assert_eq!(p.names().collect::<Vec<_>>(), ["a", "c", "m", "x", "k", "b", "q", "z"]);
+    }
 }

@@ -60,7 +60,7 @@ proptest! {
 
     #[test]
     fn where_passes_every_check(shape in small_shape(), seed in any::<u64>()) {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
         let n: usize = shape.iter().product();
         let mask = Tensor::from_vec((0..n).map(|_| f64::from(rng.random::<bool>())).collect(), &shape);
         let a = Tensor::randn(&shape, &mut rng);

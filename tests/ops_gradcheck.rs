@@ -224,7 +224,7 @@ fn detach_blocks_the_gradient() {
 /// Two seeded normal tensors, for inputs where only the shape is random.
 fn seeded_pair(seed: u64, sa: &[usize], sb: &[usize]) -> (Tensor, Tensor) {
     use rand::SeedableRng;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
     (Tensor::randn(sa, &mut rng), Tensor::randn(sb, &mut rng))
 }
 

@@ -2,7 +2,7 @@
 //! batch 64, f64, MSE loss `mean((y - t)^2)`, plain SGD.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::tensor::{MatRef, gemm};
 use tapegrad::{Tape, Tensor, Var, loss};
 
@@ -26,7 +26,7 @@ pub struct Batch {
 
 /// Seeded weights (normal, scaled by 1/sqrt(fan_in)) and a seeded batch.
 pub fn setup(seed: u64) -> (Mlp, Batch) {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(seed);
     let mut mlp = Mlp { w: vec![], b: vec![] };
     for l in 0..3 {
         let (i, o) = (SIZES[l], SIZES[l + 1]);

@@ -5,7 +5,7 @@
 //! with tensors, and by hand.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand_chacha::ChaCha12Rng;
 use tapegrad::nn::Params;
 use tapegrad::notes::moons;
 use tapegrad::{Tape, Var};
@@ -31,7 +31,7 @@ pub struct Moons {
 /// The library's demo data and network (`notes::moons`), unpacked into plain
 /// arrays for the hand-written step.
 pub fn setup(seed: u64) -> (Net, Moons) {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(seed);
     let (points, labels) = moons::make_moons(POINTS, 0.1, &mut rng);
     let net = Net::from_params(moons::network(&mut rng).params());
     (net, Moons { x: points.as_flattened().to_vec(), y: labels })

@@ -25,6 +25,7 @@
 //! ```
 
 mod activation;
+mod check;
 mod init;
 mod linear;
 mod mlp;

@@ -10,7 +10,7 @@
 //! ```
 //! use rand::SeedableRng;
 //! use tapegrad::{Tensor, loss, nn::{MlpSpec, ReplayStep}, optim::{Optimizer, Sgd, SgdConfig}};
-//! let mut mlp = MlpSpec::new(&[2, 4, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(0));
+//! let mut mlp = MlpSpec::new(&[2, 4, 1]).build(&mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 //! let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
 //! let (x, t) = (Tensor::zeros(&[3, 2]), Tensor::zeros(&[3, 1])); // shapes of a batch
 //! let step = ReplayStep::record(mlp.params(), &[&x, &t], |vars, io| loss::mse(mlp.forward(vars, io[0]), io[1]));
@@ -74,7 +74,9 @@ impl ReplayStep {
     /// nothing once the tape has swept once.
     ///
     /// An error (nothing run) when `params` are not the recorded ones (other
-    /// names, shapes or count) or an input has the wrong number of values.
+    /// names, shapes or count), an input has the wrong number of values, or
+    /// the recorded loss is not a single element (there is no gradient of
+    /// a vector to sweep: reduce it in `build`, `.sum()` or `.mean()`).
     ///
     /// ```
     /// use tapegrad::{Tensor, nn::{Params, ReplayStep}};
@@ -86,8 +88,17 @@ impl ReplayStep {
     /// assert!(step.run(&p, &[&[5.0, 6.0]]).is_err());
     /// ```
     pub fn run(&self, params: &Params, inputs: &[&[f64]]) -> Result<Gradients<'_>, ShapeError> {
+        let loss = self.loss_var();
+        if loss.len() != 1 {
+            let reason = format!(
+                "the loss (node {}) has {} elements, not one: reduce it (.sum(), .mean()) when recording the step",
+                self.loss,
+                loss.len()
+            );
+            return Err(ShapeError::new("replay", &[&loss.shape()], reason));
+        }
         self.set(params, inputs)?;
-        Ok(self.loss_var().backward())
+        Ok(loss.backward())
     }
 
     /// Writes the parameters and the inputs, then replays (`run` without
@@ -106,6 +117,9 @@ impl ReplayStep {
     }
 
     /// The loss of the last run (or of the recording).
+    ///
+    /// # Panics
+    /// If the loss is not a single element ([`ReplayStep::run`] errs).
     ///
     /// ```
     /// use tapegrad::{Tensor, nn::{Params, ReplayStep}};

@@ -55,7 +55,7 @@ impl HiddenLayer {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let layer = tapegrad::notes::manual::HiddenLayer::new(1, 3, &mut rng);
     /// assert_eq!((layer.w.shape(), layer.b.shape()), (&[1, 3][..], &[3][..]));
     /// ```
@@ -154,7 +154,7 @@ impl OutputLayer {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let out = tapegrad::notes::manual::OutputLayer::new(3, 1, &mut rng);
     /// assert_eq!(out.w.shape(), &[3, 1]);
     /// ```
@@ -230,7 +230,7 @@ impl OutputLayer {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tensor, nn::MlpSpec, notes::manual::ManualMlp};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(3);
 /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rng);
 /// let mut net = ManualMlp::from_params(mlp.params());
 /// let x = Tensor::from_vec(vec![0.5], &[1, 1]);
@@ -254,8 +254,8 @@ impl ManualMlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{nn::MlpSpec, notes::manual::ManualMlp};
-    /// let net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(5));
-    /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(5));
+    /// let net = ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(5));
+    /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rand_chacha::ChaCha12Rng::seed_from_u64(5));
     /// assert_eq!(&net.params(), mlp.params());
     /// ```
     pub fn new(sizes: &[usize], rng: &mut impl Rng) -> ManualMlp {
@@ -274,7 +274,7 @@ impl ManualMlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{nn::MlpSpec, notes::manual::ManualMlp};
-    /// let mlp = MlpSpec::new(&[2, 4, 4, 1]).build(&mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = MlpSpec::new(&[2, 4, 4, 1]).build(&mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(ManualMlp::from_params(mlp.params()).hidden.len(), 2);
     /// ```
     pub fn from_params(params: &Params) -> ManualMlp {
@@ -298,7 +298,7 @@ impl ManualMlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tensor, notes::manual::ManualMlp};
-    /// let mut net = ManualMlp::new(&[2, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mut net = ManualMlp::new(&[2, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(net.forward(&Tensor::ones(&[5, 2])).shape(), &[5, 1]);
     /// ```
     pub fn forward(&mut self, x: &Tensor) -> Tensor {
@@ -312,7 +312,7 @@ impl ManualMlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tensor, notes::manual::ManualMlp};
-    /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// net.forward(&Tensor::ones(&[1, 1]));
     /// net.backward(&Tensor::zeros(&[1, 1]));
     /// assert_eq!(net.grads()["hidden.w"].shape(), &[1, 3]);
@@ -327,7 +327,7 @@ impl ManualMlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tensor, notes::manual::ManualMlp};
-    /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let before = net.params();
     /// net.forward(&Tensor::ones(&[1, 1]));
     /// net.backward(&Tensor::zeros(&[1, 1]));
@@ -343,7 +343,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(net.params().names().last(), Some("out.b"));
     /// ```
     pub fn params(&self) -> Params {
@@ -354,7 +354,7 @@ impl ManualMlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let net = tapegrad::notes::manual::ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(net.grads()["out.w"].data(), &[0.0, 0.0, 0.0]); // no backward yet
     /// ```
     pub fn grads(&self) -> Params {

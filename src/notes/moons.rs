@@ -8,9 +8,10 @@
 //! `examples/moons.rs` runs the demo and plots the decision boundary.
 //!
 //! ```
-//! use rand::{SeedableRng, rngs::StdRng};
+//! use rand::SeedableRng;
+//! use rand_chacha::ChaCha12Rng;
 //! use tapegrad::notes::moons;
-//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut rng = ChaCha12Rng::seed_from_u64(0);
 //! let (x, y) = moons::make_moons(20, 0.1, &mut rng);
 //! let mut mlp = moons::network(&mut rng);
 //! let mut scalar = mlp.params().clone();
@@ -41,7 +42,7 @@ pub const ALPHA: f64 = 1e-4;
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let mlp = tapegrad::notes::moons::network(&mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mlp = tapegrad::notes::moons::network(&mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 /// assert_eq!(mlp.params().numel(), 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1);
 /// ```
 pub fn network(rng: &mut impl Rng) -> Mlp {
@@ -67,7 +68,7 @@ pub fn learning_rate(k: usize) -> f64 {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let (x, y) = tapegrad::notes::moons::make_moons(100, 0.1, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let (x, y) = tapegrad::notes::moons::make_moons(100, 0.1, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 /// assert_eq!((x.len(), y.iter().filter(|&&l| l > 0.0).count()), (100, 50));
 /// ```
 pub fn make_moons(n: usize, noise: f64, rng: &mut impl Rng) -> (Vec<[f64; 2]>, Vec<f64>) {
@@ -114,7 +115,7 @@ pub fn accuracy(scores: impl Iterator<Item = f64>, y: &[f64]) -> f64 {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::moons;
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
 /// let (x, y) = moons::make_moons(8, 0.1, &mut rng);
 /// let mut p = moons::network(&mut rng).params().clone();
 /// let (first, _) = moons::scalar_step(&mut p, &x, &y, 0.1);
@@ -162,7 +163,7 @@ pub fn scalar_step(params: &mut Params, x: &[[f64; 2]], y: &[f64], lr: f64) -> (
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::moons;
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
 /// let (x, y) = moons::make_moons(8, 0.1, &mut rng);
 /// let mut mlp = moons::network(&mut rng);
 /// let (first, _) = moons::tensor_step(&mut mlp, &x, &y, 0.1);

@@ -24,9 +24,9 @@ use crate::nn::{Mlp, MlpSpec, Params, ReplayStep};
 use crate::optim::{Optimizer, Sgd, SgdConfig};
 use crate::tape::Tape;
 use crate::tensor::Tensor;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 
 /// The inputs `0, 0.1, 0.2, ... < 2 pi` (63 points) and the targets `sin x`.
 ///
@@ -47,10 +47,10 @@ pub fn data() -> (Vec<f64>, Vec<f64>) {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mlp = tapegrad::notes::sine::network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 /// assert_eq!(mlp.params().numel(), 10);
 /// ```
-pub fn network(hidden: usize, rng: &mut StdRng) -> Mlp {
+pub fn network(hidden: usize, rng: &mut impl Rng) -> Mlp {
     MlpSpec::new(&[1, hidden, 1]).build(rng)
 }
 
@@ -62,7 +62,7 @@ pub fn network(hidden: usize, rng: &mut StdRng) -> Mlp {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::{manual::ManualMlp, sine::{Engine, TapeSgd, network}};
-/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(7));
+/// let mlp = network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(7));
 /// let (mut tape, mut manual) = (TapeSgd::start(mlp.clone()), ManualMlp::start(mlp));
 /// for k in 0..5 {
 ///     let x = 0.5 * k as f64;
@@ -91,7 +91,7 @@ pub trait Engine {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::sine::{TapeSgd, network};
-/// let mut sgd = TapeSgd::new(network(3, &mut rand::rngs::StdRng::seed_from_u64(0)));
+/// let mut sgd = TapeSgd::new(network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0)));
 /// let first = sgd.step(1.0, 1f64.sin(), 0.1);
 /// for _ in 0..100 { sgd.step(1.0, 1f64.sin(), 0.1); }
 /// assert!(sgd.step(1.0, 1f64.sin(), 0.1) < first);
@@ -108,7 +108,7 @@ impl TapeSgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let _ = tapegrad::notes::sine::TapeSgd::new(mlp);
     /// ```
     pub fn new(mlp: Mlp) -> TapeSgd {
@@ -124,7 +124,7 @@ impl TapeSgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let e = tapegrad::notes::sine::TapeSgd::new(mlp).step(0.0, 0.0, 0.1);
     /// assert!(e >= 0.0);
     /// ```
@@ -153,7 +153,7 @@ impl TapeSgd {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::sine::{ReplaySgd, TapeSgd, network};
-/// let mlp = network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mlp = network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 /// let (mut replay, mut tape) = (ReplaySgd::new(mlp.clone()), TapeSgd::new(mlp));
 /// for k in 0..10 {
 ///     let x = 0.3 * k as f64;
@@ -174,7 +174,7 @@ impl ReplaySgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let _ = tapegrad::notes::sine::ReplaySgd::new(mlp);
     /// ```
     pub fn new(mlp: Mlp) -> ReplaySgd {
@@ -191,7 +191,7 @@ impl ReplaySgd {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mlp = tapegrad::notes::sine::network(3, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let mlp = tapegrad::notes::sine::network(3, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// let e = tapegrad::notes::sine::ReplaySgd::new(mlp).step(0.0, 0.0, 0.1);
     /// assert!(e >= 0.0);
     /// ```
@@ -227,7 +227,7 @@ impl Engine for ReplaySgd {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::{manual::ManualMlp, sine::manual_step};
-/// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mut net = ManualMlp::new(&[1, 3, 1], &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
 /// assert!(manual_step(&mut net, 0.0, 0.0, 0.1) >= 0.0);
 /// ```
 pub fn manual_step(net: &mut ManualMlp, x: f64, t: f64, lr: f64) -> f64 {
@@ -300,7 +300,7 @@ pub struct Run {
 /// assert!(run.errors[199] < run.errors[0]);
 /// ```
 pub fn train<E: Engine>(hidden: usize, epochs: usize, lr: f64, seed: u64) -> Run {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(seed);
     let mlp = network(hidden, &mut rng);
     train_from::<E>(mlp, epochs, lr, &mut rng)
 }
@@ -312,12 +312,12 @@ pub fn train<E: Engine>(hidden: usize, epochs: usize, lr: f64, seed: u64) -> Run
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::notes::{manual::ManualMlp, sine::{network, train, train_from}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
 /// let mlp = network(3, &mut rng);
 /// let run = train_from::<ManualMlp>(mlp, 20, 0.1, &mut rng);
 /// assert_eq!(run.errors, train::<ManualMlp>(3, 20, 0.1, 1).errors);
 /// ```
-pub fn train_from<E: Engine>(mlp: Mlp, epochs: usize, lr: f64, rng: &mut StdRng) -> Run {
+pub fn train_from<E: Engine>(mlp: Mlp, epochs: usize, lr: f64, rng: &mut impl Rng) -> Run {
     let (xs, ts) = data();
     let mut engine = E::start(mlp);
     let mut order: Vec<usize> = (0..xs.len()).collect();

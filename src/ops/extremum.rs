@@ -16,6 +16,7 @@
 //! The winner is found again from the input when needed (backward,
 //! tangent), so the node stores nothing beyond its axis and keepdim flag.
 
+use super::gather::Put;
 use super::lanes::{for_each_lane, lanes};
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
@@ -91,19 +92,18 @@ impl<const MIN: bool> Op for AxisExtremum<MIN> {
         }
     }
 
-    /// `onehot(w) * dY` with `dY` broadcast along the axis, the one-hot a
-    /// constant (its derivative is zero). Where `dY` is infinite or NaN,
-    /// the lane's other elements get `0 * dY` = NaN rather than the plain
-    /// backward's 0: a non-finite upstream is spread, not hidden.
+    /// `scatter_add` of `dY` at the winners, whose indices are themselves
+    /// a node (`argmax` / `argmin`, below): a replay finds them again from
+    /// the new input, as the plain backward does (a one-hot built from the
+    /// recorded values would stay where the winner was).
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        let (x, axis) = (cx.input(0), cx.params().axis as usize);
-        let (shape, xv) = (x.shape(), x.value());
-        let (outer, n, inner) = lanes(&shape, axis);
-        let onehot = x.tape().constant_with(&shape, |m| {
-            for_each_lane((outer, n, inner), |_, s| m[s + winner(xv.data(), s, n, inner, MIN) * inner] = 1.0);
-        });
-        let kept = reduced_shape(self.name(), &shape, axis, true).ok()?; // x exists: it fits
-        Some(smallvec![Some(onehot * upstream.reshape(&kept))])
+        let (x, params) = (cx.input(0), cx.params());
+        let shape = x.shape();
+        let kept = reduced_shape(self.name(), &shape, params.axis as usize, true).ok()?; // x exists: it fits
+        let at = x.tape().push::<Winners<MIN>>(params, &[x], OutShape::Given(&kept));
+        let params = NodeParams { axis: params.axis, ..NodeParams::default() };
+        let g = x.tape().push::<Put<true>>(params, &[upstream.reshape(&kept), at], OutShape::Given(&shape));
+        Some(smallvec![Some(g)])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
@@ -115,6 +115,50 @@ impl<const MIN: bool> Op for AxisExtremum<MIN> {
             }
             .into(),
         )
+    }
+}
+
+/// The winners' indices along the axis, as a node (`f64`s, shaped like
+/// `max_axis(axis, keepdim = true)`): what the differentiable backward of
+/// `max_axis` / `min_axis` scatters its upstream by. Piecewise constant, so
+/// no gradient flows through it, as through the masks.
+pub(crate) struct Winners<const MIN: bool>;
+
+impl<const MIN: bool> StaticOp for Winners<MIN> {
+    const THIS: &'static Self = &Winners;
+}
+
+impl<const MIN: bool> Op for Winners<MIN> {
+    fn name(&self) -> &'static str {
+        if MIN { "argmin" } else { "argmax" }
+    }
+
+    fn label(&self, p: NodeParams) -> String {
+        format!("{}(axis={})", self.name(), p.axis)
+    }
+
+    fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
+        let ((outer, n, inner), x) = (lanes(cx.shape(0), cx.params().axis as usize), cx.input(0));
+        for_each_lane((outer, n, inner), |lane, s| out[lane] = winner(x, s, n, inner, MIN) as f64);
+    }
+
+    /// Piecewise constant: a zero tangent (the buffer starts zeroed).
+    fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
+        Ok(())
+    }
+
+    fn backward(&self, _: &mut BackwardCx<'_>) {}
+
+    fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
+        Some(smallvec![None])
+    }
+
+    fn passes_gradient(&self) -> bool {
+        false
+    }
+
+    fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
+        Some("0 (piecewise constant)".into())
     }
 }
 
@@ -264,11 +308,20 @@ impl<'t> Var<'t> {
     }
 }
 
-use super::registry::OpCase;
+use super::registry::{Checks, OpCase};
 
 /// This file's cases in the op registry (see [`super::registry`]).
-pub(crate) const CASES: &[OpCase] =
-    &[OpCase::unary("max_axis", |v| v[0].max_axis(1, false)), OpCase::unary("min_axis", |v| v[0].min_axis(0, true))];
+pub(crate) const CASES: &[OpCase] = &[
+    OpCase::unary("max_axis", |v| v[0].max_axis(1, false)),
+    OpCase::unary("min_axis", |v| v[0].min_axis(0, true)),
+    // The winners' indices, recorded by the differentiable backward: the
+    // gradient of a maximum is piecewise constant in `x` (central
+    // differences agree: 0 change), and indices are no place for a NaN.
+    OpCase::unary("argmax", |v| v[0].max_axis(1, false).sum().grad_graph().expect("twice differentiable").wrt(v[0]))
+        .checks(Checks { nan: false, ..Checks::ALL }),
+    OpCase::unary("argmin", |v| v[0].min_axis(0, true).sum().grad_graph().expect("twice differentiable").wrt(v[0]))
+        .checks(Checks { nan: false, ..Checks::ALL }),
+];
 
 #[cfg(test)]
 mod tests {
@@ -313,5 +366,44 @@ mod tests {
         let y = tape.var(Tensor::from_vec(vec![9.0, f64::NAN], &[2]));
         assert!(y.min_axis(0, false).item().is_nan());
         assert_eq!(y.min_axis(0, false).backward().wrt(y).data(), &[0.0, 1.0]);
+    }
+
+    /// The differentiable backward finds the winner on the tape, so after
+    /// `set` + `replay` it moves with the input as a fresh recording's does.
+    /// `L = sum(m^3)`, `m` the max (min) of each lane: `dL/dx = 3 m^2` at the
+    /// winner, and `d sum(dL/dx) / dx = 6 m` there, 0 elsewhere.
+    #[test]
+    fn second_order_follows_the_winner_under_replay() {
+        use crate::Var;
+        let old = [1.0, 2.0, 4.0, 3.0];
+        let new = [4.0, 3.0, 1.0, 2.0]; // every winner moves
+        fn program<'t>(tape: &'t Tape, v: &[f64], min: bool, axis: usize) -> (Var<'t>, Var<'t>, Tensor) {
+            let x = tape.var(Tensor::from_vec(v.to_vec(), &[2, 2]));
+            let m = if min { x.min_axis(axis, false) } else { x.max_axis(axis, true) };
+            let g = m.powi(3).sum().grad_graph().unwrap().wrt(x);
+            (x, g, g.sum().backward().wrt(x))
+        }
+        for (min, axis) in [(false, 0), (false, 1), (true, 0), (true, 1)] {
+            let tape = Tape::new();
+            let (x, g, _) = program(&tape, &old, min, axis);
+            tape.set(x, &new);
+            tape.replay();
+            let second = g.sum().backward().wrt(x);
+            // The closed form on the new values.
+            let win = |lane: usize| {
+                let (a, b) = if axis == 0 { (lane, lane + 2) } else { (2 * lane, 2 * lane + 1) };
+                if (new[b] > new[a]) != min { b } else { a }
+            };
+            let (mut want_g, mut want_2) = ([0.0; 4], [0.0; 4]);
+            for lane in 0..2 {
+                let w = win(lane);
+                (want_g[w], want_2[w]) = (3.0 * new[w] * new[w], 6.0 * new[w]);
+            }
+            let case = format!("min={min} axis={axis}");
+            assert_eq!((g.value().data(), second.data()), (&want_g[..], &want_2[..]), "{case}");
+            let fresh = Tape::new();
+            let (_, fg, f2) = program(&fresh, &new, min, axis);
+            assert_eq!((fg.value().data(), f2.data()), (&want_g[..], &want_2[..]), "{case}: fresh");
+        }
     }
 }

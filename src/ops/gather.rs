@@ -16,7 +16,9 @@
 //!
 //! The indices are recorded as a constant node (exact as `f64` below
 //! 2^53), the op's second input, as `pick`'s: the node needs no storage
-//! of its own and the tape's table shows them.
+//! of its own and the tape's table shows them. A replay reads them as
+//! positions, so [`Tape::set`](crate::Tape::set) checks new indices
+//! (`Op::check_input`): each a whole number in range, or an error.
 
 use super::lanes::lanes;
 use crate::tape::{
@@ -101,6 +103,12 @@ impl<const GATHER: bool> Op for Take<GATHER> {
         }
     }
 
+    /// A new value of the indices (a [`Tape::set`](crate::Tape::set)):
+    /// positions along the axis read.
+    fn check_input(&self, cx: &ForwardCx<'_>, k: usize, value: &[f64]) -> Result<(), String> {
+        if k == 1 { check_indices(value, cx.shape(0)[cx.params().axis as usize]) } else { Ok(()) }
+    }
+
     /// `index_add` / `scatter_add` of the upstream, recorded.
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         let x = cx.input(0);
@@ -144,6 +152,11 @@ impl<const GATHER: bool> Op for Put<GATHER> {
         }
     }
 
+    /// As the read's: positions along the axis written.
+    fn check_input(&self, cx: &ForwardCx<'_>, k: usize, value: &[f64]) -> Result<(), String> {
+        if k == 1 { check_indices(value, cx.out_shape()[cx.params().axis as usize]) } else { Ok(()) }
+    }
+
     /// `index_select` / `gather` of the upstream, recorded.
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         let g = cx.input(0);
@@ -153,6 +166,16 @@ impl<const GATHER: bool> Op for Put<GATHER> {
 
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {
         (input == 0).then_some("dX = dY read back at the indices".into())
+    }
+}
+
+/// The check every op reading positions makes of new indices: each a whole
+/// number in `0..extent` (so `as usize` reads it exactly). The reason names
+/// the first that is not.
+pub(crate) fn check_indices(value: &[f64], extent: usize) -> Result<(), String> {
+    match value.iter().position(|&i| !(i >= 0.0 && i < extent as f64 && i.fract() == 0.0)) {
+        None => Ok(()),
+        Some(e) => Err(format!("element {e} is {:?}, not an index in 0..{extent}", value[e])),
     }
 }
 
@@ -207,6 +230,7 @@ impl<'t> Var<'t> {
             return Err(err(format!("the result {:?} has too many elements to count", out.as_slice())));
         }
         let idx = self.tape.constant_with(&[ids.len()], |v| v.iter_mut().zip(ids).for_each(|(v, &i)| *v = i as f64));
+        self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
         self.tape.try_push::<Take<false>>(params, &[self, idx], OutShape::Given(&out))
     }
@@ -263,6 +287,7 @@ impl<'t> Var<'t> {
             return Err(err(reason));
         }
         let idx = self.tape.constant_with(index_shape, |v| v.iter_mut().zip(indices).for_each(|(v, &i)| *v = i as f64));
+        self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
         self.tape.try_push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape))
     }

@@ -14,6 +14,8 @@
 //! (`|2u| > 745`), so `u` is computed from `x` clamped to [-30, 30]; that
 //! changes no value or derivative and keeps `x^3` from overflowing, so the
 //! derivative is 1 or 0 (not `0 * inf = NaN`) far out, in both backwards.
+//! At the infinities the value and every derivative are the limits:
+//! `gelu(+inf) = +inf`, `gelu(-inf) = 0`, slopes 1 and 0.
 
 use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
@@ -38,8 +40,12 @@ pub(crate) struct Gelu;
 impl UnaryFn for Gelu {
     const NAME: &'static str = "gelu";
     const TEXT: &'static str = "s + 2x s(1-s) u', s = sigmoid(2u)";
+    /// Where the gate is exactly 0 (`x` below about -22) the value is
+    /// `-0.0`, what `x * 0` gives for finite `x`, and so the limit at
+    /// `-inf` (where `x * 0` would be NaN). A NaN keeps its NaN gate.
     fn f(x: f64, _: f64) -> f64 {
-        x * stable_sigmoid(2.0 * inner(x))
+        let s = stable_sigmoid(2.0 * inner(x));
+        if s == 0.0 { -0.0 } else { x * s }
     }
     fn df(x: f64, _: f64, _: f64) -> f64 {
         let u = inner(x);
@@ -104,6 +110,19 @@ mod tests {
         // Far out: the identity (slope 1) and 0 (slope 0), no overflow, no NaN.
         unary(|v| v.gelu(), &[40.0, 1e16, 1e300], |x| x, |_| 1.0, 0.0);
         unary(|v| v.gelu(), &[-40.0, -1e16, -1e300], |_| 0.0, |_| 0.0, 0.0);
+        // At the infinities, the limits: gelu(+inf) = +inf with slope 1,
+        // gelu(-inf) = 0 with slope 0 (not -inf * 0 = NaN), in value,
+        // backward and tangent...
+        unary(|v| v.gelu(), &[f64::INFINITY], |x| x, |_| 1.0, 0.0);
+        unary(|v| v.gelu(), &[f64::NEG_INFINITY], |_| 0.0, |_| 0.0, 0.0);
+        // ... and in the differentiable backward, whose own derivative (the
+        // second) is 0 there too: the gate is constant far out.
+        let tape = crate::Tape::new();
+        for (x, slope) in [(f64::INFINITY, 1.0), (f64::NEG_INFINITY, 0.0)] {
+            let v = tape.scalar(x);
+            let d = v.gelu().grad_graph().unwrap().wrt(v);
+            assert_eq!((d.item(), d.grad_graph().unwrap().wrt(v).item()), (slope, 0.0), "at {x}");
+        }
         // At -8 the tanh form cancels to 0; x sigmoid(2u) keeps the value:
         // x e^(2u) / (1 + e^(2u)) with 2u = -2c(8 + 0.044715 * 512).
         let two_u = -2.0 * (2.0 / PI).sqrt() * (8.0 + 0.044715 * 512.0);

@@ -9,8 +9,10 @@
 //!
 //! The indices are recorded as a constant node (one `f64` per row, exact
 //! below 2^53) and passed as the op's second input, so the node needs no
-//! storage of its own and the tape's table shows them.
+//! storage of its own and the tape's table shows them. A replay reads them
+//! as positions, so [`Tape::set`](crate::Tape::set) checks new indices.
 
+use super::gather::{Put, check_indices};
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
@@ -62,22 +64,27 @@ impl Op for Pick {
         }
     }
 
-    /// `grad_x = onehot(idx) * dY[r]` broadcast along each row, the one-hot
-    /// a constant mask. (Where `dY[r]` is infinite or NaN, the other
-    /// elements of row r get `0 * dY[r]` = NaN rather than the plain
-    /// backward's 0: a non-finite upstream is spread, not hidden.)
+    /// A new value of the indices (a [`Tape::set`](crate::Tape::set)):
+    /// positions in a row.
+    fn check_input(&self, cx: &ForwardCx<'_>, k: usize, value: &[f64]) -> Result<(), String> {
+        if k == 1 { check_indices(value, row_len(cx)) } else { Ok(()) }
+    }
+
+    /// `scatter_add` of `dY` along the last axis at the index node (input
+    /// 1, read on the tape: a replay after [`Tape::set`](crate::Tape::set)
+    /// of new indices moves the gradient with them).
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        let (x, indices) = (cx.input(0), cx.input(1).value());
+        let x = cx.input(0);
         let shape = x.shape();
-        let c = shape.last().copied().unwrap_or(1);
-        let onehot = x.tape().constant_with(&shape, |m| {
-            for (r, &i) in indices.data().iter().enumerate() {
-                m[r * c + i as usize] = 1.0;
-            }
-        });
         let mut rows = upstream.shape();
-        rows.push(1);
-        Some(smallvec![Some(onehot * upstream.reshape(&rows)), None])
+        rows.push(1); // one index per row, as gather's index shape
+        let params = NodeParams { axis: (shape.len() - 1) as u8, ..NodeParams::default() };
+        let g = x.tape().push::<Put<true>>(
+            params,
+            &[upstream.reshape(&rows), cx.input(1).reshape(&rows)],
+            OutShape::Given(&shape),
+        );
+        Some(smallvec![Some(g), None])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {
@@ -142,6 +149,7 @@ impl<'t> Var<'t> {
         let idx = tape.constant_with(&[rows], |out| {
             out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
         });
+        tape.guard(idx);
         tape.try_push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape))
     }
 }
@@ -182,5 +190,21 @@ mod tests {
         // picked twice through two nodes: the contributions add up
         let g = (y + x.pick(&[2])).backward();
         assert_eq!(g.wrt(x).data(), &[0.0, 0.0, 2.0]);
+    }
+
+    /// The differentiable backward reads the index node on the tape, so a
+    /// `set` of new indices and a `replay` move its gradient, as a fresh
+    /// recording does: `L = sum(pick(x)^2)` has `dL/dx = 2 x` at the picks.
+    #[test]
+    fn second_order_follows_set_indices_under_replay() {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]));
+        let y = x.pick(&[0, 2]);
+        let g = y.square().sum().grad_graph().unwrap().wrt(x);
+        assert_eq!(g.value().data(), &[2.0, 0.0, 0.0, 0.0, 0.0, 12.0]);
+        tape.set(tape.node(y.index() - 1), &[1.0, 0.0]);
+        tape.replay();
+        assert_eq!(g.value().data(), &[0.0, 4.0, 0.0, 8.0, 0.0, 0.0]);
+        assert_eq!(g.sum().backward().wrt(x).data(), &[0.0, 2.0, 0.0, 2.0, 0.0, 0.0]);
     }
 }

@@ -58,10 +58,13 @@ impl UnaryFn for Powi {
             None => p * x.powf(p - 1.0),
         }
     }
-    /// `x^0` is constant: its derivative is a zero constant (not `0 * x`,
-    /// which is NaN at infinite `x`).
+    /// The edges of `df`, taken the same way.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {
-        Some(if p == 0.0 { x.tape().constant(crate::Tensor::zeros(&x.shape())) } else { p * x.powi(p as i32 - 1) })
+        Some(match (p as i32).checked_sub(1) {
+            _ if p == 0.0 => zero_derivative(x),
+            Some(m) => p * x.powi(m),
+            None => p * x.powf(p - 1.0),
+        })
     }
 }
 
@@ -80,9 +83,17 @@ impl UnaryFn for Powf {
     fn df(x: f64, _: f64, p: f64) -> f64 {
         if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }
     }
+    /// The edge of `df`, taken the same way.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {
-        Some(p * x.powf(p - 1.0))
+        Some(if p == 0.0 { zero_derivative(x) } else { p * x.powf(p - 1.0) })
     }
+}
+
+/// The derivative of `x^0`, a constant: zeros (not `0 * x^-1`, NaN at
+/// `x = 0` and at infinite `x`). Every higher derivative through `x^k`
+/// reaches this at its k-th step, so `d^k/dx^k x^k` at 0 is `k!`, not NaN.
+fn zero_derivative(x: Var<'_>) -> Var<'_> {
+    x.tape().constant(crate::Tensor::zeros(&x.shape()))
 }
 
 impl<'t> Var<'t> {
@@ -160,5 +171,29 @@ mod tests {
         let tape = crate::Tape::new();
         let x = tape.scalar(1.0);
         assert_eq!(x.powi(i32::MIN).backward().wrt(x).item(), i32::MIN as f64);
+        // The differentiable backward takes the same edge (it once computed `n - 1` in i32).
+        assert_eq!(x.powi(i32::MIN).grad_graph().unwrap().wrt(x).item(), i32::MIN as f64);
+    }
+
+    /// The k-th derivative of `x^p` at 0, by repeated `grad_graph`, against
+    /// the closed form `p (p-1) .. (p-k+1) 0^(p-k)`: `k!` when `k = p`, 0
+    /// when `k > p` (the derivative of a constant), not `0 * 0^-1 = NaN`.
+    #[test]
+    fn derivatives_of_powers_at_zero_up_to_the_fourth() {
+        let tape = crate::Tape::new();
+        let x = tape.scalar(0.0);
+        for p in 0..4 {
+            for (name, y) in [("powf", x.powf(p as f64)), ("powi", x.powi(p))] {
+                let mut d = y;
+                for k in 1..=4 {
+                    d = d.grad_graph().unwrap().wrt(x);
+                    let want = match k.cmp(&p) {
+                        std::cmp::Ordering::Equal => (1..=k).product::<i32>() as f64,
+                        _ => 0.0,
+                    };
+                    assert_eq!(d.item(), want, "{name}({p}): derivative {k} at 0");
+                }
+            }
+        }
     }
 }

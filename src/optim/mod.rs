@@ -95,7 +95,7 @@ use std::fmt;
 pub enum OptimError {
     /// A hyperparameter is out of its range.
     InvalidHyperparameter {
-        /// The optimizer or schedule being built.
+        /// The optimizer or schedule being built, or the clipping function.
         optimizer: &'static str,
         /// The hyperparameter's name, as in PyTorch.
         name: &'static str,

@@ -38,7 +38,7 @@ pub(crate) struct Node {
     pub nargs: u8,
     /// The axis an op works along (reductions).
     pub axis: u8,
-    /// [`Node::KEEPDIM`], [`Node::PARTIALS`], [`Node::OWNED`].
+    /// [`Node::KEEPDIM`], [`Node::PARTIALS`], [`Node::OWNED`], [`Node::GUARDED`].
     pub flags: u8,
 }
 
@@ -57,6 +57,10 @@ impl Node {
     /// Flag: the node's op is owned by the tape (a user op; `op` is
     /// [`op::Owned`](super::op::Owned) and `aux` indexes `TapeInner::owned`).
     pub const OWNED: u8 = 4;
+
+    /// Flag: an input some op reads as positions (indices): `Tape::set`
+    /// asks every op reading it to check a new value (`Op::check_input`).
+    pub const GUARDED: u8 = 8;
 
     /// True when the sweep reads this node's stored partials instead of
     /// calling its op's backward.

@@ -80,6 +80,17 @@ pub(crate) trait Op: Send + Sync + 'static {
         None
     }
 
+    /// Checks `value`, a new value for input `k` (an input of the tape, so
+    /// one [`Tape::set`](crate::Tape::set) can write), before it is
+    /// written: `Err(reason)` refuses it. For ops that read an input as
+    /// positions (`pick`'s indices), so a replay never reads out of range;
+    /// their recording marks that input with
+    /// [`Tape::guard`](crate::Tape::guard), and only marked inputs are
+    /// checked. `cx` shows the node as recorded. By default anything goes.
+    fn check_input(&self, _cx: &ForwardCx<'_>, _k: usize, _value: &[f64]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// False for ops no gradient flows through (`detach`): their nodes need
     /// no gradient even when their inputs do.
     fn passes_gradient(&self) -> bool {

@@ -34,7 +34,7 @@
 //! ```
 
 use super::op::ForwardCx;
-use super::{Tape, TapeInner, Var, lane};
+use super::{Node, Tape, TapeInner, Var, lane};
 use crate::tensor::{Shape, ShapeError};
 use std::fmt;
 
@@ -62,7 +62,10 @@ impl Tape {
     /// Like [`Tape::set`], but an error, naming the input's shape, when
     /// `data` does not have the input's number of elements, when `var` is
     /// not an input (a computed node: the replay computes it), or when it
-    /// belongs to another tape.
+    /// belongs to another tape; and, for the indices of `pick`,
+    /// `index_select` and `gather`, an error naming the op when an index
+    /// is not a whole number in range (NaN, -1, 1.5, past the axis). A
+    /// refused value is not written.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};
@@ -72,6 +75,10 @@ impl Tape {
     /// assert_eq!(e.to_string(), "set: shape [2, 3]: 2 values for an input of 6 elements");
     /// let e = tape.try_set(x.exp(), &[0.0; 6]).unwrap_err();
     /// assert!(e.to_string().contains("node 1 is computed by `exp`, not an input"));
+    ///
+    /// let _y = x.pick(&[0, 2]); // its indices: a constant, node 2
+    /// let e = tape.try_set(tape.node(2), &[0.0, 3.0]).unwrap_err();
+    /// assert!(e.to_string().ends_with("input 1 of `pick` (node 3): element 1 is 3.0, not an index in 0..3"));
     /// ```
     pub fn try_set(&self, var: Var<'_>, data: &[f64]) -> Result<(), ShapeError> {
         self.try_same_tape("set", &[var])?;
@@ -181,8 +188,37 @@ fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64], shape: Option<&[usize]>
         let reason = format!("node {idx} was recorded with this shape, the new value has shape {shape:?}");
         return Err(ShapeError::new("set", &[node.shape_in(&inner.dims)], reason));
     }
+    if node.flags & Node::GUARDED != 0 {
+        check_readers(inner, idx, data)?;
+    }
     inner.values[node.range()].copy_from_slice(data);
     Ok(())
+}
+
+/// Asks every op reading the guarded input `idx` to check `data` as its
+/// new value ([`Op::check_input`](super::Op::check_input)); the first refusal is the error, naming
+/// the op, its node and the shapes of what it reads.
+fn check_readers(inner: &TapeInner, idx: u32, data: &[f64]) -> Result<(), ShapeError> {
+    for j in idx + 1..inner.nodes.len() as u32 {
+        let cx = inner.forward_cx(j);
+        for k in (0..cx.arity()).filter(|&k| inner.args(j)[k] == idx) {
+            if let Err(reason) = inner.op(j).check_input(&cx, k, data) {
+                let shapes: Vec<&[usize]> = (0..cx.arity()).map(|a| cx.shape(a)).collect();
+                let reason = format!("node {idx} is input {k} of `{}` (node {j}): {reason}", inner.label(j));
+                return Err(ShapeError::new("set", &shapes, reason));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Tape {
+    /// Marks input `v` as read by position: a [`Tape::set`] of it is
+    /// checked by every op that reads it ([`Op::check_input`](super::Op::check_input)) before it is
+    /// written. Ops that read indices call it when they record.
+    pub(crate) fn guard(&self, v: Var<'_>) {
+        self.inner_mut("guard").nodes[v.idx as usize].flags |= Node::GUARDED;
+    }
 }
 
 /// The replay loop: every computed node's value again, in recording order.

@@ -17,10 +17,18 @@
 //! [`gemm`] uses one workspace per thread; [`gemm_with`] takes the caller's.
 //!
 //! The kernel is safe Rust (slices of fixed-size arrays, so the compiler
-//! vectorises it); on x86-64 it is compiled a second time with AVX2 and FMA
-//! enabled and picked when the CPU has them. Calling that copy is the
+//! vectorises it); on x86-64 it is compiled a second time with AVX2
+//! enabled and picked when the CPU has it. Calling that copy is the
 //! crate's one `unsafe` call, in [`packed`], after [`gemm`] has checked every
 //! length and stride.
+//!
+//! **The same bits on every CPU.** No path uses fused multiply-add: every
+//! product is rounded, then added (`acc + a * b`, as plain Rust writes it),
+//! in the same order on every path (see [`microkernel`]), so a seeded model
+//! gives bit-identical gradients on x86 with or without AVX2 and on
+//! aarch64, and generated code that writes `a * b + c` reproduces them.
+//! FMA would be faster on CPUs that have it (`BENCHMARKS.md` has the cost)
+//! but would round differently wherever it is missing.
 
 /// A read-only view of a matrix inside a slice: element (i, j) lives at
 /// `data[i * row_stride + j * col_stride]`.
@@ -108,7 +116,7 @@ const SMALL_GEMM: usize = 4096;
 const MR: usize = 6;
 /// Columns of B (and of a C tile) per microkernel call: two 4-wide vectors.
 /// 6 x 8 = 12 vector accumulators (BLIS's Haswell shape), enough to hide the
-/// FMA latency; a 4 x 8 tile measured about 40% slower.
+/// multiply-add latency; a 4 x 8 tile measured about 40% slower.
 const NR: usize = 8;
 /// Depth of a packed block: each C element is summed over KC products, then
 /// added to C.
@@ -205,11 +213,16 @@ pub fn gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) 
     if !checked_is_large(a, b, c) {
         return small_gemm(alpha, a, b, beta, c, b.cols);
     }
+    with_workspace(|ws| packed(ws, alpha, a, b, beta, c));
+}
+
+/// Runs `f` on this thread's workspace.
+fn with_workspace(f: impl FnOnce(&mut GemmWorkspace)) {
     WORKSPACE.with(|ws| match ws.try_borrow_mut() {
-        Ok(mut ws) => packed(&mut ws, alpha, a, b, beta, c),
+        Ok(mut ws) => f(&mut ws),
         // Unreachable today (the kernel calls nothing that could re-enter
         // `gemm`), but a fresh workspace is the right answer if it ever is.
-        Err(_) => packed(&mut GemmWorkspace::new(), alpha, a, b, beta, c),
+        Err(_) => f(&mut GemmWorkspace::new()),
     });
 }
 
@@ -232,6 +245,20 @@ pub fn gemm_with(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_
     } else {
         small_gemm(alpha, a, b, beta, c, b.cols);
     }
+}
+
+/// [`gemm`] on the portable kernel only, never the CPU-specific copy: for
+/// the tests that check the two give the same bits, and for the benchmark
+/// that measures what the vectorised copy buys. Same results as [`gemm`].
+///
+/// # Panics
+/// As [`gemm`].
+#[doc(hidden)]
+pub fn gemm_portable(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
+    if !checked_is_large(a, b, c) {
+        return small_gemm(alpha, a, b, beta, c, b.cols);
+    }
+    with_workspace(|ws| blocked(ws, alpha, a, b, beta, c));
 }
 
 /// Checks every length and stride (panicking with the shapes if one is
@@ -280,46 +307,44 @@ fn small_gemm(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]
     }
 }
 
-/// Runs the blocked product with the best kernel this CPU has.
+/// Runs the blocked product with the best copy of the kernel this CPU has.
+/// Every copy computes the same bits: see [`microkernel`].
 fn packed(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if std::is_x86_feature_detected!("avx2") {
         // The audited unsafe call. A `#[target_feature]` function has one
-        // precondition beyond its signature: the CPU must have the features
-        // it was compiled for. Both were detected just above. Its body is
+        // precondition beyond its signature: the CPU must have the feature
+        // it was compiled for. It was detected just above. Its body is
         // safe code (every slice access checked), so no length or stride can
         // make it read or write out of bounds.
         #[allow(unsafe_code)]
-        // SAFETY: avx2 and fma are present (checked on the line above).
+        // SAFETY: avx2 is present (checked on the line above).
         unsafe {
-            blocked_avx2_fma(ws, alpha, a, b, beta, c)
+            blocked_avx2(ws, alpha, a, b, beta, c)
         };
         return;
     }
-    blocked::<false>(ws, alpha, a, b, beta, c);
+    blocked(ws, alpha, a, b, beta, c);
 }
 
-/// [`blocked`] compiled for AVX2 + FMA, with fused multiply-adds.
+/// [`blocked`] compiled for AVX2: 4-wide vectors, the same operations in
+/// the same order. FMA is deliberately not enabled (Rust never fuses
+/// `a * b + c` by itself, but only a copy compiled without the feature
+/// makes that visible in the source): a fused multiply-add rounds once
+/// where the portable kernel rounds twice, and every CPU must give the
+/// same bits.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn blocked_avx2_fma(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
-    blocked::<true>(ws, alpha, a, b, beta, c);
+#[target_feature(enable = "avx2")]
+fn blocked_avx2(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
+    blocked(ws, alpha, a, b, beta, c);
 }
 
 /// The loops around the microkernel (BLIS order): for each NC-wide block of
 /// B's columns and each KC-deep slice of the inner dimension, pack that block
 /// of B; for each MC-tall block of A's rows, pack it; then multiply every
-/// pair of panels into a tile of C. `FMA` selects fused multiply-adds (only
-/// where the CPU has them: without hardware FMA, `mul_add` is a slow call).
+/// pair of panels into a tile of C.
 #[inline(always)]
-fn blocked<const FMA: bool>(
-    ws: &mut GemmWorkspace,
-    alpha: f64,
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    beta: f64,
-    c: &mut [f64],
-) {
+fn blocked(ws: &mut GemmWorkspace, alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if k == 0 {
         // An empty sum: C = beta C (or 0), as BLAS does.
@@ -345,7 +370,7 @@ fn blocked<const FMA: bool>(
                     let j0 = jc + jp * NR;
                     for (ip, apanel) in ap.chunks_exact(kc).enumerate() {
                         let i0 = ic + ip * MR;
-                        let tile = microkernel::<FMA>(apanel, bpanel);
+                        let tile = microkernel(apanel, bpanel);
                         store(c, n, i0, j0, (MR.min(m - i0), NR.min(n - j0)), &tile, alpha, beta);
                     }
                 }
@@ -356,13 +381,19 @@ fn blocked<const FMA: bool>(
 
 /// One `MR x NR` tile of `A B` from an A panel and a B panel of equal depth:
 /// the accumulators are a fixed-size array the compiler keeps in registers.
+///
+/// The arithmetic every path shares, so that every CPU gives the same
+/// bits: each element starts at 0 and adds `a * b` (a rounded product,
+/// then a rounded sum; never a fused multiply-add) in `k` order; the tile
+/// is then stored as `alpha * tile` (or `alpha * tile + beta * c`), one KC
+/// block after another. Vectorising across `j` changes no element's order.
 #[inline(always)]
-fn microkernel<const FMA: bool>(a: &[[f64; MR]], b: &[[f64; NR]]) -> [[f64; NR]; MR] {
+fn microkernel(a: &[[f64; MR]], b: &[[f64; NR]]) -> [[f64; NR]; MR] {
     let mut acc = [[0.0; NR]; MR];
     for (ak, bk) in a.iter().zip(b) {
         for i in 0..MR {
             for j in 0..NR {
-                acc[i][j] = if FMA { ak[i].mul_add(bk[j], acc[i][j]) } else { acc[i][j] + ak[i] * bk[j] };
+                acc[i][j] += ak[i] * bk[j]; // a rounded product, then a rounded sum
             }
         }
     }

@@ -11,7 +11,7 @@ mod math;
 mod shape;
 
 pub(crate) use gemm::gemm_of_checked_shapes;
-pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_with};
+pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use math::{
     binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into, unbroadcast_add,
 };
@@ -138,9 +138,9 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let a = tapegrad::Tensor::randn(&[2, 2], &mut rng);
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// assert_eq!(a, tapegrad::Tensor::randn(&[2, 2], &mut rng));
     /// ```
     pub fn randn(shape: &[usize], rng: &mut impl Rng) -> Tensor {
@@ -152,7 +152,7 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
     /// let u = tapegrad::Tensor::rand(&[100], &mut rng);
     /// assert!(u.data().iter().all(|&v| (0.0..1.0).contains(&v)));
     /// ```
@@ -167,7 +167,7 @@ impl Tensor {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(1);
     /// let u = tapegrad::Tensor::uniform(&[10], -1.0, 1.0, &mut rng);
     /// assert!(u.data().iter().all(|&v| (-1.0..1.0).contains(&v)));
     /// ```

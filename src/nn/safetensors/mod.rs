@@ -20,8 +20,18 @@
 //! - **Order.** The `safetensors` crate lays tensors out sorted by name, so
 //!   the parameters' order is kept in the metadata key
 //!   [`ORDER_KEY`] (a JSON array of the names). A file without it (one
-//!   written by Python, say) gives the order of the data in the file.
-//!   The key is not returned in [`Loaded::metadata`].
+//!   written by Python, say) gives the order of the data in the file, and
+//!   zero-size tensors (which share an offset) by name: the same file
+//!   always loads in the same order. The key is not returned in
+//!   [`Loaded::metadata`].
+//! - **What saves, loads.** A save refuses what no reader would load back:
+//!   a parameter named `__metadata__` (the format's key for the metadata)
+//!   and a header over the format's [`MAX_HEADER_BYTES`].
+//! - **Saving replaces atomically** (a temporary file in the same
+//!   directory, synced, then renamed over the target): a save that fails
+//!   leaves the old file byte for byte. **Loading reads only what the
+//!   header declares**, so an endless or lying file is an error, not a
+//!   read until memory runs out.
 //! - **Metadata** is a map of strings, as the format says; it is written
 //!   with its keys sorted (the crate keeps it in a `HashMap`, whose order
 //!   changes from run to run), so the same `Params` and metadata give the
@@ -43,12 +53,13 @@
 //! ```
 
 use super::Params;
-use crate::tensor::Tensor;
-use ::safetensors::tensor::{Metadata, TensorInfo};
-use ::safetensors::{Dtype, SafeTensors};
-use std::collections::{BTreeMap, HashSet};
+use read::{File, read};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+
+mod read;
+mod write;
 
 /// The metadata key that keeps the parameters' order (a JSON array of the
 /// names), since the file itself lays the tensors out sorted by name.
@@ -57,6 +68,20 @@ use std::path::Path;
 /// assert_eq!(tapegrad::nn::safetensors::ORDER_KEY, "tapegrad.order");
 /// ```
 pub const ORDER_KEY: &str = "tapegrad.order";
+
+/// The format's limit on a header, in bytes (the `safetensors` crate's
+/// `MAX_HEADER_SIZE`; Python's reader is built on it): a file with a
+/// longer header does not load, so a save with one is refused, and a
+/// load reads no more header than this.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad::nn::{Params, safetensors::MAX_HEADER_BYTES};
+/// let huge = BTreeMap::from([("notes".to_string(), "x".repeat(MAX_HEADER_BYTES))]);
+/// let e = Params::new().to_safetensors(&huge).unwrap_err();
+/// assert!(e.to_string().contains("over the format's limit of 100000000 bytes"), "{e}");
+/// ```
+pub const MAX_HEADER_BYTES: usize = 100_000_000;
 
 /// What a load found besides the weights: the file's metadata and the
 /// notes about conversions.
@@ -169,6 +194,20 @@ pub enum SafetensorsError {
     /// The metadata is not what this module writes: [`ORDER_KEY`] passed
     /// in by the caller, or found in a file but not naming its tensors.
     Metadata(String),
+    /// A parameter's name is reserved by the format (`__metadata__`, the
+    /// header's key for the metadata), so its file would not load.
+    ReservedName {
+        /// The name.
+        name: String,
+    },
+    /// The header (the names, shapes and metadata) would be longer than
+    /// [`MAX_HEADER_BYTES`], so the file would not load.
+    HeaderTooLarge {
+        /// The header's length in bytes.
+        bytes: usize,
+        /// The part of it that is the metadata (with [`ORDER_KEY`]).
+        metadata_bytes: usize,
+    },
 }
 
 impl fmt::Display for SafetensorsError {
@@ -193,6 +232,14 @@ impl fmt::Display for SafetensorsError {
                 }
             }
             SafetensorsError::Metadata(msg) => write!(f, "safetensors: metadata: {msg}"),
+            SafetensorsError::ReservedName { name } => write!(
+                f,
+                "safetensors: a parameter is named {name:?}, which the format reserves for the metadata; rename it"
+            ),
+            SafetensorsError::HeaderTooLarge { bytes, metadata_bytes } => write!(
+                f,
+                "safetensors: the header would be {bytes} bytes ({metadata_bytes} of them metadata), over the format's limit of {MAX_HEADER_BYTES} bytes"
+            ),
         }
     }
 }
@@ -215,7 +262,9 @@ impl Params {
     /// `F64`, `metadata` in `__metadata__` with [`ORDER_KEY`] added.
     ///
     /// # Errors
-    /// If `metadata` holds [`ORDER_KEY`] itself.
+    /// Whenever the file would not load: if `metadata` holds [`ORDER_KEY`]
+    /// itself, a parameter is named `__metadata__`, or the header would be
+    /// longer than [`MAX_HEADER_BYTES`].
     ///
     /// ```
     /// use tapegrad::{Tensor, nn::Params};
@@ -226,31 +275,24 @@ impl Params {
     /// assert_eq!(bytes.len(), 8 + header_len + 2 * 8); // two f64 after the header
     /// ```
     pub fn to_safetensors(&self, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>, SafetensorsError> {
-        if metadata.contains_key(ORDER_KEY) {
-            return Err(SafetensorsError::Metadata(format!("{ORDER_KEY:?} is written by tapegrad; pass other keys")));
-        }
-        let data: Vec<(&str, Vec<u8>)> =
-            self.iter().map(|(name, t)| (name, t.data().iter().flat_map(|v| v.to_le_bytes()).collect())).collect();
-        let views = data
-            .iter()
-            .zip(self.iter())
-            .map(|((name, bytes), (_, t))| {
-                ::safetensors::tensor::TensorView::new(Dtype::F64, t.shape().to_vec(), bytes).map(|v| (*name, v))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(format_error)?;
-        let bytes = ::safetensors::serialize(views, None).map_err(format_error)?;
-
-        let mut metadata = metadata.clone();
-        let order: Vec<&str> = self.names().collect();
-        metadata.insert(ORDER_KEY.to_string(), serde_json::to_string(&order).expect("a list of strings is JSON"));
-        Ok(with_metadata(&bytes, &metadata))
+        let header = write::header(self, metadata)?;
+        let mut bytes = Vec::with_capacity(8 + header.len() + 8 * self.numel());
+        write::write_file(&mut bytes, &header, self).expect("writing to a Vec cannot fail");
+        Ok(bytes)
     }
 
-    /// Writes [`Params::to_safetensors`] to `path`.
+    /// Writes [`Params::to_safetensors`] to `path`, atomically: into a new
+    /// temporary file in the same directory, flushed and synced to disk,
+    /// then renamed over `path`. So `path` holds its old bytes or all the
+    /// new ones, whatever fails (a full disk, a file-size limit, a crash):
+    /// a failed save never destroys the previous checkpoint, and leaves no
+    /// temporary file. A symlink at `path` is replaced by the new file, not
+    /// written through (its target is kept). The new file has the default
+    /// permissions for a new file.
     ///
     /// # Errors
-    /// As [`Params::to_safetensors`], or if the file cannot be written.
+    /// As [`Params::to_safetensors`] (then no file is touched), or if the
+    /// file cannot be written or renamed.
     ///
     /// ```
     /// use tapegrad::{Tensor, nn::Params};
@@ -265,9 +307,10 @@ impl Params {
         path: impl AsRef<Path>,
         metadata: &BTreeMap<String, String>,
     ) -> Result<(), SafetensorsError> {
-        let bytes = self.to_safetensors(metadata)?;
+        let header = write::header(self, metadata)?;
         let path = path.as_ref();
-        std::fs::write(path, bytes).map_err(|source| SafetensorsError::Io { path: path.display().to_string(), source })
+        write::replace_atomically(path, |out| write::write_file(out, &header, self))
+            .map_err(|source| SafetensorsError::Io { path: path.display().to_string(), source })
     }
 
     /// New parameters holding every tensor of a safetensors file's bytes,
@@ -296,7 +339,10 @@ impl Params {
         Ok((params, Loaded { metadata: file.metadata, notes }))
     }
 
-    /// [`Params::from_safetensors`] on the file at `path`.
+    /// [`Params::from_safetensors`] on the file at `path`, read no further
+    /// than its header says (at most [`MAX_HEADER_BYTES`] of header, then
+    /// the data its offsets span): `/dev/zero` or an endless pipe is an
+    /// error, not an endless read.
     ///
     /// # Errors
     /// As [`Params::from_safetensors`], or if the file cannot be read.
@@ -351,7 +397,9 @@ impl Params {
         Ok(Loaded { metadata: file.metadata, notes })
     }
 
-    /// [`Params::load_safetensors_bytes`] from the file at `path`.
+    /// [`Params::load_safetensors_bytes`] from the file at `path`, read
+    /// as [`Params::read_safetensors`] reads it (never past what the header
+    /// declares).
     ///
     /// # Errors
     /// As [`Params::load_safetensors_bytes`], or if the file cannot be read.
@@ -369,105 +417,4 @@ impl Params {
     pub fn load_safetensors(&mut self, path: impl AsRef<Path>) -> Result<Loaded, SafetensorsError> {
         self.load_safetensors_bytes(&read(path.as_ref())?)
     }
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, SafetensorsError> {
-    std::fs::read(path).map_err(|source| SafetensorsError::Io { path: path.display().to_string(), source })
-}
-
-/// A parsed file: the crate's validated header, the data after it, the
-/// tensors' order and the metadata without the order key.
-struct File<'a> {
-    header: Metadata,
-    data: &'a [u8],
-    order: Vec<String>,
-    metadata: BTreeMap<String, String>,
-}
-
-impl<'a> File<'a> {
-    fn parse(bytes: &'a [u8]) -> Result<File<'a>, SafetensorsError> {
-        // `read_metadata` checks the header length, the JSON, and that the
-        // offsets tile the data exactly with each shape's byte size.
-        let (header_len, header) = SafeTensors::read_metadata(bytes).map_err(format_error)?;
-        let data = &bytes[8 + header_len..];
-        let mut metadata: BTreeMap<String, String> =
-            header.metadata().clone().unwrap_or_default().into_iter().collect();
-        let by_offset = header.offset_keys();
-        let order = match metadata.remove(ORDER_KEY) {
-            None => by_offset,
-            Some(json) => {
-                let order: Vec<String> = serde_json::from_str(&json).map_err(|e| {
-                    SafetensorsError::Metadata(format!("{ORDER_KEY:?} is not a JSON list of names: {e}"))
-                })?;
-                let listed: HashSet<&String> = order.iter().collect();
-                if listed.len() != order.len()
-                    || order.len() != by_offset.len()
-                    || by_offset.iter().any(|n| !listed.contains(n))
-                {
-                    return Err(SafetensorsError::Metadata(format!(
-                        "{ORDER_KEY:?} lists {order:?} but the file holds {by_offset:?}"
-                    )));
-                }
-                order
-            }
-        };
-        Ok(File { header, data, order, metadata })
-    }
-
-    fn info(&self, name: &str) -> &TensorInfo {
-        self.header.info(name).expect("the order lists the header's names")
-    }
-
-    /// The tensor `name` as f64, checked against `expected` when loading
-    /// into existing parameters.
-    fn tensor(
-        &self,
-        name: &str,
-        info: &TensorInfo,
-        expected: Option<&[usize]>,
-        notes: &mut Vec<LoadNote>,
-    ) -> Result<Tensor, SafetensorsError> {
-        let shape = info.shape.clone();
-        if let Some(expected) = expected.filter(|e| *e != shape.as_slice()) {
-            return Err(SafetensorsError::Shape { name: name.into(), found: shape, expected: expected.to_vec() });
-        }
-        let bytes = &self.data[info.data_offsets.0..info.data_offsets.1];
-        // The data need not be aligned in memory, so read each value from
-        // its little-endian bytes rather than casting the slice.
-        let values: Vec<f64> = match info.dtype {
-            Dtype::F64 => bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))).collect(),
-            Dtype::F32 => {
-                notes.push(LoadNote::WidenedFromF32 { name: name.into(), shape: shape.clone() });
-                bytes.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4 bytes")))).collect()
-            }
-            other => {
-                return Err(SafetensorsError::Dtype {
-                    name: name.into(),
-                    dtype: format!("{other:?}"),
-                    shape,
-                    expected: expected.map(<[usize]>::to_vec),
-                });
-            }
-        };
-        Ok(Tensor::from_vec(values, &shape))
-    }
-}
-
-/// `bytes` (a file the crate wrote with no metadata) with `metadata` added
-/// as the header's first entry, keys sorted, the header padded again to a
-/// multiple of 8 bytes as the crate pads it. Done here because the crate
-/// writes metadata from a `HashMap`, in an order that changes between runs.
-fn with_metadata(bytes: &[u8], metadata: &BTreeMap<String, String>) -> Vec<u8> {
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
-    let header = std::str::from_utf8(&bytes[8..8 + header_len]).expect("the crate writes UTF-8").trim_end();
-    let tensors = header.strip_prefix('{').expect("the header is a JSON object");
-    let separator = if tensors == "}" { "" } else { "," };
-    let metadata = serde_json::to_string(metadata).expect("a map of strings is JSON");
-    let mut new_header = format!("{{\"__metadata__\":{metadata}{separator}{tensors}").into_bytes();
-    new_header.resize(new_header.len().next_multiple_of(8), b' ');
-    let mut out = Vec::with_capacity(8 + new_header.len() + bytes.len() - 8 - header_len);
-    out.extend((new_header.len() as u64).to_le_bytes());
-    out.extend(new_header);
-    out.extend(&bytes[8 + header_len..]);
-    out
 }

@@ -1,0 +1,62 @@
+//! The examples' command line, shared by every example (each includes
+//! this file with `#[path]`): checks for numeric flags, and the exit on an
+//! error. clap runs them while it parses, so a
+//! bad value stops the example before anything is trained, with one
+//! `error:` line naming the flag, the value and the valid range, and exit
+//! code 2 (clap's usage error) instead of a panic or a NaN run:
+//!
+//! ```text
+//! $ cargo run --example sine -- --lr nan
+//! error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0
+//! ```
+//!
+//! Flags that take a number also set `allow_hyphen_values`, so `--lr -1`
+//! reaches the check (and gets its message) rather than being read as an
+//! unknown flag `-1`.
+
+// Each example uses some of these.
+#![allow(dead_code)]
+
+/// A count of at least 1 (epochs, steps, widths, lengths).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n == 0 { Err("must be at least 1".into()) } else { Ok(n) }
+}
+
+/// A finite number > 0 (a learning rate, a temperature).
+pub fn positive(s: &str) -> Result<f64, String> {
+    number(s, |x| x > 0.0, "must be a finite number > 0")
+}
+
+/// A finite number >= 0 (a clipping bound, a tolerance).
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    number(s, |x| x >= 0.0, "must be a finite number >= 0")
+}
+
+/// Any finite number (an input value).
+pub fn finite(s: &str) -> Result<f64, String> {
+    number(s, |_| true, "must be a finite number")
+}
+
+/// `s` as a finite number within `ok`: NaN and the infinities get the
+/// range's message too, since they are outside every range an example has.
+fn number(s: &str, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if x.is_finite() && ok(x) { Ok(x) } else { Err(rule.into()) }
+}
+
+/// Ends an example whose run failed: the error's message (which names the
+/// file, the tensor or the flag) as one `error:` line, exit code 1. Not
+/// `main() -> Result`, which prints the error's Debug form.
+pub fn exit_on_error<E: std::fmt::Display>(result: Result<(), E>) {
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// For an example without options: `--help` says what it does, and any
+/// argument is an error (one `error:` line, exit code 2), not ignored.
+pub fn no_options(about: &'static str) {
+    clap::Command::new(env!("CARGO_CRATE_NAME")).about(about).get_matches();
+}

@@ -34,15 +34,9 @@ mod args;
 #[path = "char_rnn/gru.rs"]
 mod gru;
 use gru::{Sizes, on_tape};
-
-/// The text the network learns (our own words, so free to use).
-const TEXT: &str = "the tape records every op in the order the program ran it. \
-the backward sweep reads the tape from the end to the start, and every op \
-hands the gradient of its output to its inputs. a recurrent net reads one \
-character at a time and keeps a hidden state; unrolled over a window of \
-characters it is one long program on one tape, and backpropagation through \
-time is the same sweep over the unrolled steps. the same weights are used at \
-every step, so their gradients add up over the steps. ";
+#[path = "char_rnn/text.rs"]
+mod text;
+use text::TEXT;
 
 #[derive(Parser)]
 #[command(about = "Train a character-level GRU on a short text with BPTT, Adam and gradient clipping; then sample")]
@@ -86,13 +80,8 @@ fn main() {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
 
-    // The vocabulary: the text's distinct characters, sorted, so a
-    // character's id does not depend on where it first appears.
-    let mut vocab: Vec<char> = TEXT.chars().collect();
-    vocab.sort_unstable();
-    vocab.dedup();
+    let (vocab, ids) = text::encode(TEXT);
     let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
-    let ids: Vec<usize> = TEXT.chars().map(id).collect();
     let sizes = Sizes { vocab: vocab.len(), embed: args.embed, hidden: args.hidden };
     let (t_len, batch) = (args.seq_len, args.batch);
     if t_len + 1 >= ids.len() {

@@ -184,7 +184,7 @@ pub mod tensor;
 pub use tape::{
     BackwardError, GradGraph, Gradients, HigherOrderError, ReplayMismatch, TangentError, Tangents, Tape, Var,
 };
-pub use tensor::{Shape, ShapeError, Tensor};
+pub use tensor::{Axis, Shape, ShapeError, Tensor};
 
 /// The README's Rust blocks, compiled and run as doctests so the quickstart
 /// and every other snippet there stay true.

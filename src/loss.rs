@@ -7,8 +7,13 @@
 //! | [`mse_half`] | `sum((p - t)^2) / (2N)` | the notes' linear regression (chapter 1) |
 //! | [`sse_half`] | `0.5 * sum((p - t)^2)` | the notes' per-sample error (chapter 4) |
 //! | [`cross_entropy`] | `-mean(log_softmax(z)[i, t_i])` | classification from logits |
+//! | [`binary_cross_entropy`] | `-(y ln p + (1-y) ln(1-p))`, logs >= -100 | PyTorch's `BCELoss` |
+//! | [`binary_cross_entropy_with_logits`] | `softplus(z) - y z` | PyTorch's `BCEWithLogitsLoss` |
 //! | [`hinge`] | `mean(relu(1 - y * s))` | micrograd's max-margin demo |
 //! | [`l2`] | `sum of w^2` over parameters | regularization |
+//!
+//! The binary cross-entropies take PyTorch's [`Reduction`] (mean, sum or
+//! none); the older losses are means, as their PyTorch defaults.
 
 use crate::tape::Var;
 use crate::tensor::ShapeError;
@@ -237,4 +242,128 @@ pub fn try_l2<'t>(params: &[Var<'t>]) -> Result<Var<'t>, ShapeError> {
     };
     first.tape().try_same_tape("l2", params)?;
     Ok(rest.iter().fold(first.square().sum(), |acc, p| acc + p.square().sum()))
+}
+
+/// How a loss's per-element values become its result (PyTorch's
+/// `reduction=` argument): their mean, their sum, or all of them.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss::{self, Reduction}};
+/// let tape = Tape::new();
+/// let z = tape.var(Tensor::zeros(&[2]));
+/// let y = tape.constant(Tensor::ones(&[2]));
+/// let each = loss::binary_cross_entropy_with_logits(z, y, Reduction::None);
+/// assert_eq!(each.shape().as_slice(), &[2]); // ln 2 per element
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// The mean over every element (PyTorch's default).
+    #[default]
+    Mean,
+    /// The sum over every element.
+    Sum,
+    /// No reduction: one loss per element, shaped like the prediction.
+    None,
+}
+
+impl Reduction {
+    /// Applies the reduction to per-element losses.
+    fn apply<'t>(self, each: Var<'t>) -> Var<'t> {
+        match self {
+            Reduction::Mean => each.mean(),
+            Reduction::Sum => each.sum(),
+            Reduction::None => each,
+        }
+    }
+}
+
+/// The smallest probability [`binary_cross_entropy`] takes the log of:
+/// `e^-100`, so each log term is at least -100, PyTorch's clamp.
+const BCE_FLOOR: f64 = 3.720075976020836e-44;
+
+/// Binary cross-entropy of probabilities `p` against targets `y` in [0, 1]:
+/// `-(y ln p + (1 - y) ln(1 - p))` per element, then `reduction` (PyTorch's
+/// `binary_cross_entropy`). Prefer [`binary_cross_entropy_with_logits`] on
+/// the logits: `p = sigmoid(z)` rounds to exactly 1 from `z = 37`, and the
+/// information in `1 - p` is gone before this loss sees it.
+///
+/// Edges, as PyTorch: each log is clamped to at least -100, so `p = 0`
+/// with `y = 1` costs 100, not infinity. Here the clamp is on the
+/// probability (`ln(max(p, e^-100))`, and the same for `1 - p`), so the
+/// gradient is finite as well: 0 below `e^-100` (PyTorch's, differently,
+/// clamps the denominator of `(p - y) / (p (1 - p))` to 1e-12).
+///
+/// # Panics
+/// If `y` does not broadcast to `p`'s shape without enlarging it.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss::{self, Reduction}};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::from_vec(vec![0.8, 0.0], &[2]));
+/// let y = tape.constant(Tensor::from_vec(vec![1.0, 1.0], &[2]));
+/// let l = loss::binary_cross_entropy(p, y, Reduction::None).value();
+/// assert!((l.data()[0] + 0.8f64.ln()).abs() < 1e-15);
+/// assert!((l.data()[1] - 100.0).abs() < 1e-12); // clamped, as PyTorch's
+/// ```
+pub fn binary_cross_entropy<'t>(p: Var<'t>, y: Var<'t>, reduction: Reduction) -> Var<'t> {
+    try_binary_cross_entropy(p, y, reduction).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`binary_cross_entropy`], but targets that do not fit are an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss::{self, Reduction}};
+/// let tape = Tape::new();
+/// let p = tape.var(Tensor::full(&[2], 0.5));
+/// let e = loss::try_binary_cross_entropy(p, tape.constant(Tensor::ones(&[3])), Reduction::Mean).unwrap_err();
+/// assert!(e.to_string().starts_with("binary_cross_entropy: shapes [2] and [3]"));
+/// ```
+pub fn try_binary_cross_entropy<'t>(p: Var<'t>, y: Var<'t>, reduction: Reduction) -> Result<Var<'t>, ShapeError> {
+    check_target("binary_cross_entropy", p, y)?;
+    let ln_p = p.clamp(BCE_FLOOR, f64::INFINITY).ln();
+    let ln_q = (1.0 - p).clamp(BCE_FLOOR, f64::INFINITY).ln();
+    Ok(reduction.apply(-(y * ln_p + (1.0 - y) * ln_q)))
+}
+
+/// Binary cross-entropy on logits `z` (`p = sigmoid(z)`) against targets
+/// `y` in [0, 1], written in the stable form
+/// `softplus(z) - y z = max(z, 0) - y z + ln(1 + e^-|z|)` (PyTorch's
+/// `binary_cross_entropy_with_logits`): no `exp` of a large number and no
+/// `ln` of 0, so it is finite, with the finite gradient `sigmoid(z) - y`,
+/// at any logit, +-1e300 included. The hand-written
+/// `-(y ln p + (1 - y) ln(1 - p))` is already `inf` at `z = 40`.
+///
+/// # Panics
+/// If `y` does not broadcast to `z`'s shape without enlarging it.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss::{self, Reduction}};
+/// let tape = Tape::new();
+/// let z = tape.var(Tensor::from_vec(vec![1e300, -1e300], &[2]));
+/// let y = tape.constant(Tensor::from_vec(vec![1.0, 1.0], &[2]));
+/// let l = loss::binary_cross_entropy_with_logits(z, y, Reduction::Sum);
+/// assert_eq!(l.item(), 1e300); // right: 0, wrong by 1e300: 1e300
+/// assert_eq!(l.backward().wrt(z).data(), &[0.0, -1.0]); // sigmoid(z) - y
+/// ```
+pub fn binary_cross_entropy_with_logits<'t>(z: Var<'t>, y: Var<'t>, reduction: Reduction) -> Var<'t> {
+    try_binary_cross_entropy_with_logits(z, y, reduction).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`binary_cross_entropy_with_logits`], but targets that do not fit
+/// are an error.
+///
+/// ```
+/// use tapegrad::{Tape, Tensor, loss::{self, Reduction}};
+/// let tape = Tape::new();
+/// let z = tape.var(Tensor::zeros(&[2, 1]));
+/// let y = tape.constant(Tensor::zeros(&[2]));
+/// assert!(loss::try_binary_cross_entropy_with_logits(z, y, Reduction::Mean).is_err()); // would be [2, 2]
+/// ```
+pub fn try_binary_cross_entropy_with_logits<'t>(
+    z: Var<'t>,
+    y: Var<'t>,
+    reduction: Reduction,
+) -> Result<Var<'t>, ShapeError> {
+    check_target("binary_cross_entropy_with_logits", z, y)?;
+    Ok(reduction.apply(z.softplus() - y * z))
 }

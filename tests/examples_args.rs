@@ -109,6 +109,24 @@ fn bad_values_are_refused_before_anything_runs() {
         ("sine", &["--seed", "-1"], "error: invalid value '-1' for '--seed <SEED>': invalid digit found in string"),
         ("sine_seeds", &["--epochs", "0"], "error: invalid value '0' for '--epochs <EPOCHS>': must be at least 1"),
         ("sine_seeds", &["--count", "0"], "error: invalid value '0' for '--count <COUNT>': must be at least 1"),
+        ("transformer", &["--heads", "0"], "error: invalid value '0' for '--heads <HEADS>': must be at least 1"),
+        ("transformer", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
+        ("transformer", &["--clip=-1"], "error: invalid value '-1' for '--clip <CLIP>': must be a finite number > 0"),
+        (
+            "transformer",
+            &["--temperature", "0"],
+            "error: invalid value '0' for '--temperature <TEMPERATURE>': must be a finite number > 0",
+        ),
+        (
+            "transformer",
+            &["--d", "30", "--heads", "4"],
+            "error: --d 30 does not split into --heads 4 heads of equal width",
+        ),
+        (
+            "transformer",
+            &["--seq-len", "100000"],
+            "error: --seq-len 100000 leaves no window in a text of 485 characters",
+        ),
         ("char_rnn", &["--seq-len", "0"], "error: invalid value '0' for '--seq-len <SEQ_LEN>': must be at least 1"),
         ("char_rnn", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
         (

@@ -283,6 +283,8 @@ fn set_checks_the_indices_of_pick_index_select_and_gather() {
     for (op, y, fresh) in reads {
         let idx = tape.node(y.index() - 1); // recorded just before the read
         let before = y.value();
+        // Second order reads the index node too: d sum(y^2)/dx = 2 x at the reads.
+        let g2 = y.square().sum().grad_graph().unwrap().wrt(x);
         for bad in [f64::NAN, -1.0, 3.0, 1.5, f64::INFINITY, 1e300] {
             let e = tape.try_set(idx, &[bad, 0.0]).expect_err(op).to_string();
             assert!(e.starts_with("set: shapes [2, 3] and [2"), "{op}: {e}");
@@ -296,5 +298,11 @@ fn set_checks_the_indices_of_pick_index_select_and_gather() {
         assert_eq!(y.value(), fresh.value(), "{op}: a valid set reads the new positions");
         let g = y.sum().backward().wrt(x);
         assert_eq!(g, fresh.sum().backward().wrt(x), "{op}");
+        let fresh2 = fresh.square().sum().grad_graph().unwrap().wrt(x).value();
+        assert_eq!(g2.value(), fresh2, "{op}: second order after the set");
+        // 2 x where read: (0, 2) and (1, 0); index_select reads both columns in every row.
+        let want: &[f64] =
+            if op == "index_select" { &[2.0, 0.0, 6.0, 8.0, 0.0, 12.0] } else { &[0.0, 0.0, 6.0, 8.0, 0.0, 0.0] };
+        assert_eq!(fresh2.data(), want, "{op}");
     }
 }

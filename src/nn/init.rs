@@ -18,7 +18,7 @@ use rand::Rng;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::nn::Init;
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let w = Init::XavierUniform.draw(&[100, 50], 100, 50, &mut rng);
 /// let a = (6.0f64 / 150.0).sqrt();
 /// assert!(w.data().iter().all(|v| v.abs() <= a));
@@ -45,7 +45,7 @@ impl Init {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::Init;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// assert_eq!(Init::Zeros.draw(&[2], 1, 2, &mut rng).data(), &[0.0, 0.0]);
     /// ```
     pub fn draw(self, shape: &[usize], fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Tensor {

@@ -1,4 +1,4 @@
-//! `Linear`: the fully connected layer `x W + b`.
+//! `Linear`: the fully connected layer `x W + b` (or `x W`, without a bias).
 
 use super::{Init, ParamVars, Params};
 use crate::tape::Var;
@@ -15,7 +15,7 @@ use rand::Rng;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let mut params = Params::new();
 /// let layer = Linear::new(&mut params, "fc", 3, 2, Init::XavierUniform, Init::Zeros, &mut rng);
 /// assert_eq!(params["fc.w"].shape(), &[3, 2]);
@@ -31,8 +31,8 @@ pub struct Linear {
     n_out: usize,
     /// Position of `W` in the params (and of its Var in a `ParamVars`).
     w: usize,
-    /// Position of `b`.
-    b: usize,
+    /// Position of `b`, if the layer has one.
+    b: Option<usize>,
 }
 
 impl Linear {
@@ -45,7 +45,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut params = Params::new();
     /// Linear::new(&mut params, "out", 3, 1, Init::StandardNormal, Init::Zeros, &mut rng);
     /// assert_eq!(params.names().collect::<Vec<_>>(), ["out.w", "out.b"]);
@@ -62,10 +62,43 @@ impl Linear {
         assert!(n_in > 0 && n_out > 0, "Linear {name:?}: sizes must be positive, got {n_in} -> {n_out}");
         let w = params.insert(format!("{name}.w"), weights.draw(&[n_in, n_out], n_in, n_out, rng));
         let b = params.insert(format!("{name}.b"), biases.draw(&[n_out], n_in, n_out, rng));
-        Linear { name: name.to_string(), n_in, n_out, w, b }
+        Linear { name: name.to_string(), n_in, n_out, w, b: Some(b) }
     }
 
-    /// Records `x W + b` on the tape, `x` being `[batch, n_in]`.
+    /// A layer with no bias, `y = x W` (PyTorch's `Linear(n_in, n_out,
+    /// bias=False)`): draws `W` and adds it to `params` as `"{name}.w"`
+    /// only. The usual choice before a normalisation, whose shift makes a
+    /// bias redundant, and for attention's projections.
+    ///
+    /// # Panics
+    /// If `n_in` or `n_out` is zero.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
+    /// let mut params = Params::new();
+    /// let q = Linear::without_bias(&mut params, "q", 4, 4, Init::XavierUniform, &mut rng);
+    /// assert_eq!(params.names().collect::<Vec<_>>(), ["q.w"]);
+    /// let tape = Tape::new();
+    /// let x = tape.constant(Tensor::zeros(&[2, 3, 4])); // a batch of sequences
+    /// assert_eq!(q.forward(params.on_tape(&tape), x).shape().as_slice(), &[2, 3, 4]);
+    /// ```
+    pub fn without_bias(
+        params: &mut Params,
+        name: &str,
+        n_in: usize,
+        n_out: usize,
+        weights: Init,
+        rng: &mut impl Rng,
+    ) -> Linear {
+        assert!(n_in > 0 && n_out > 0, "Linear {name:?}: sizes must be positive, got {n_in} -> {n_out}");
+        let w = params.insert(format!("{name}.w"), weights.draw(&[n_in, n_out], n_in, n_out, rng));
+        Linear { name: name.to_string(), n_in, n_out, w, b: None }
+    }
+
+    /// Records `x W + b` (or `x W`) on the tape, `x` being `[batch, n_in]`,
+    /// or `[batch, seq, n_in]` (one `W` for every position).
     ///
     /// # Panics
     /// If `x` does not have `n_in` columns (the message names matmul and
@@ -74,7 +107,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor, nn::{Init, Linear, Params}};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut params = Params::new();
     /// let l = Linear::new(&mut params, "l", 2, 1, Init::Uniform(-1.0, 1.0), Init::Zeros, &mut rng);
     /// let tape = Tape::new();
@@ -82,7 +115,8 @@ impl Linear {
     /// assert_eq!(y.item(), 0.0); // zero input, zero bias
     /// ```
     pub fn forward<'t>(&self, vars: ParamVars<'t>, x: Var<'t>) -> Var<'t> {
-        x.matmul(vars.get(self.w)) + vars.get(self.b)
+        let y = x.matmul(vars.get(self.w));
+        self.b.map_or(y, |b| y + vars.get(b))
     }
 
     /// `x W + b` on plain tensors, no tape (inference, plots).
@@ -90,17 +124,21 @@ impl Linear {
     /// ```
     /// use tapegrad::{Tensor, nn::{Init, Linear, Params}};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut p = Params::new();
     /// let l = Linear::new(&mut p, "l", 2, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!(l.forward_tensor(&p, &Tensor::ones(&[5, 2])).shape(), &[5, 3]);
     /// ```
     pub fn forward_tensor(&self, params: &Params, x: &Tensor) -> Tensor {
         let (w, b) = self.weights(params);
-        &x.matmul(w) + b
+        let y = x.matmul(w);
+        match b {
+            Some(b) => &y + b,
+            None => y,
+        }
     }
 
-    /// This layer's `W` and `b` in `params`.
+    /// This layer's `W` and `b` (`None` without a bias) in `params`.
     ///
     /// # Panics
     /// If `params` is not the set the layer was built into (a name or
@@ -109,23 +147,38 @@ impl Linear {
     /// ```
     /// use tapegrad::nn::{Init, Linear, Params};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut p = Params::new();
     /// let l = Linear::new(&mut p, "l", 2, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!(l.weights(&p).0.shape(), &[2, 3]);
+    /// assert_eq!(l.weights(&p).1.map(|b| b.shape()), Some(&[3][..]));
     /// ```
-    pub fn weights<'p>(&self, params: &'p Params) -> (&'p Tensor, &'p Tensor) {
-        let (w, b) = (&params[&format!("{}.w", self.name)[..]], &params[&format!("{}.b", self.name)[..]]);
+    pub fn weights<'p>(&self, params: &'p Params) -> (&'p Tensor, Option<&'p Tensor>) {
+        let w = &params[&format!("{}.w", self.name)[..]];
+        let b = self.b.map(|_| &params[&format!("{}.b", self.name)[..]]);
         assert!(
-            w.shape() == [self.n_in, self.n_out] && b.shape() == [self.n_out],
+            w.shape() == [self.n_in, self.n_out] && b.is_none_or(|b| b.shape() == [self.n_out]),
             "Linear {:?}: expected W {:?} and b {:?}, the params hold {:?} and {:?}",
             self.name,
             [self.n_in, self.n_out],
-            [self.n_out],
+            self.b.map(|_| [self.n_out]),
             w.shape(),
-            b.shape()
+            b.map(|b| b.shape())
         );
         (w, b)
+    }
+
+    /// Whether the layer adds a bias.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tapegrad::nn::{Init, Linear, Params};
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
+    /// let l = Linear::without_bias(&mut Params::new(), "l", 2, 2, Init::Zeros, &mut rng);
+    /// assert!(!l.has_bias());
+    /// ```
+    pub fn has_bias(&self) -> bool {
+        self.b.is_some()
     }
 
     /// The layer's name (the prefix of its parameters).
@@ -133,7 +186,7 @@ impl Linear {
     /// ```
     /// use tapegrad::nn::{Init, Linear, Params};
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let l = Linear::new(&mut Params::new(), "hidden", 1, 3, Init::Zeros, Init::Zeros, &mut rng);
     /// assert_eq!((l.name(), l.n_in(), l.n_out()), ("hidden", 1, 3));
     /// ```
@@ -146,7 +199,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(l.n_in(), 4);
     /// ```
     pub fn n_in(&self) -> usize {
@@ -158,7 +211,7 @@ impl Linear {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Init, Linear, Params};
-    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// let l = Linear::new(&mut Params::new(), "l", 4, 2, Init::Zeros, Init::Zeros, &mut rand_chacha::ChaCha12Rng::seed_from_u64(0));
     /// assert_eq!(l.n_out(), 2);
     /// ```
     pub fn n_out(&self) -> usize {

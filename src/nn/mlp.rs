@@ -13,7 +13,7 @@ use rand::Rng;
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::nn::{Activation, Init, MlpSpec};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// // micrograd's demo network: 2-16-16-1, ReLU, uniform weights, zero biases
 /// let mlp = MlpSpec::new(&[2, 16, 16, 1])
 ///     .hidden(Activation::Relu)
@@ -37,7 +37,7 @@ impl MlpSpec {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = tapegrad::nn::MlpSpec::new(&[1, 3, 1]).build(&mut rng);
     /// assert_eq!(mlp.params().names().collect::<Vec<_>>(), ["hidden.w", "hidden.b", "out.w", "out.b"]);
     /// ```
@@ -105,7 +105,7 @@ impl MlpSpec {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = tapegrad::nn::MlpSpec::new(&[2, 4, 4, 1]).build(&mut rng);
     /// assert_eq!(mlp.params().names().next(), Some("hidden1.w"));
     /// ```
@@ -142,7 +142,7 @@ impl MlpSpec {
 /// ```
 /// use rand::SeedableRng;
 /// use tapegrad::{Tape, loss, nn::MlpSpec, optim::{Optimizer, Sgd, SgdConfig}};
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
 /// let mut mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rng);
 /// let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap(); // plain SGD
 /// let mut tape = Tape::new();
@@ -171,7 +171,7 @@ impl Mlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor, nn::MlpSpec};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = MlpSpec::new(&[2, 5, 3]).build(&mut rng);
     /// let tape = Tape::new();
     /// let y = mlp.forward(mlp.params().on_tape(&tape), tape.constant(Tensor::ones(&[7, 2])));
@@ -186,7 +186,7 @@ impl Mlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::{Tape, Tensor, nn::MlpSpec};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = MlpSpec::new(&[2, 5, 3]).build(&mut rng);
     /// let x = Tensor::ones(&[4, 2]);
     /// let tape = Tape::new();
@@ -203,7 +203,7 @@ impl Mlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = tapegrad::nn::MlpSpec::new(&[1, 3, 1]).build(&mut rng);
     /// assert_eq!(mlp.params()["hidden.w"].shape(), &[1, 3]);
     /// ```
@@ -215,7 +215,7 @@ impl Mlp {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mut mlp = tapegrad::nn::MlpSpec::new(&[1, 3, 1]).build(&mut rng);
     /// mlp.params_mut().get_mut("out.b").unwrap().data_mut()[0] = 0.0;
     /// assert_eq!(mlp.params()["out.b"].item(), 0.0);
@@ -229,7 +229,7 @@ impl Mlp {
     /// ```
     /// use rand::SeedableRng;
     /// use tapegrad::nn::{Activation, MlpSpec};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
     /// let mlp = MlpSpec::new(&[1, 3, 1]).build(&mut rng);
     /// assert_eq!(mlp.layers()[0].1, Activation::Sigmoid);
     /// assert_eq!(mlp.layers()[1].0.name(), "out");

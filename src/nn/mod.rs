@@ -5,7 +5,9 @@
 //! - [`Params`] / [`ParamVars`]: named, ordered parameters and their Vars on
 //!   a tape for one step; gradients back by name.
 //! - [`safetensors`]: `Params` saved to and loaded from safetensors files.
-//! - [`Linear`], [`Activation`], [`Init`]: the pieces.
+//! - [`Linear`] (with or without a bias), [`Embedding`], [`LayerNorm`],
+//!   [`Activation`], [`Init`]: the pieces.
+//! - [`no_grad`]: a model's own forward run without recording a backward.
 //! - [`MlpSpec`] / [`Mlp`]: a network from sizes and activations.
 //! - [`ReplayStep`]: a training step recorded once, replayed per batch.
 //!
@@ -26,17 +28,23 @@
 
 mod activation;
 mod check;
+mod embedding;
 mod init;
+mod layer_norm;
 mod linear;
 mod mlp;
+mod no_grad;
 pub mod params;
 mod replay;
 pub mod safetensors;
 
 pub use activation::Activation;
+pub use embedding::Embedding;
 pub use init::Init;
+pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub(crate) use mlp::layer_name;
 pub use mlp::{Mlp, MlpSpec};
+pub use no_grad::no_grad;
 pub use params::{ParamGrads, ParamVars, Params};
 pub use replay::ReplayStep;

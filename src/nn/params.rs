@@ -199,6 +199,29 @@ impl Params {
         ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
     }
 
+    /// Like [`Params::on_tape`], but each parameter is recorded as a
+    /// constant: no node computed from them needs a gradient, so the tape
+    /// keeps no adjoint slot for any of them (inference; see
+    /// [`no_grad`](super::no_grad)). The returned `ParamVars` works with
+    /// every layer as `on_tape`'s does.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor, nn::Params};
+    /// let mut p = Params::new();
+    /// p.insert("w", Tensor::ones(&[2]));
+    /// let tape = Tape::new();
+    /// let vars = p.constants_on_tape(&tape);
+    /// assert!(!vars.get(0).requires_grad());
+    /// assert_eq!(vars.by_name(&p, "w").value().data(), &[1.0, 1.0]);
+    /// ```
+    pub fn constants_on_tape<'t>(&self, tape: &'t Tape) -> ParamVars<'t> {
+        let first = tape.len();
+        for (name, value) in &self.map {
+            tape.constant(value).named(name);
+        }
+        ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
+    }
+
     /// Calls `f(name, param, grad)` for every parameter the loss reaches,
     /// in order, with the gradient as a slice read straight from `grads`,
     /// allocating nothing: what `Optimizer::step` steps through. A

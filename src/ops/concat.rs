@@ -14,7 +14,7 @@
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{Shape, ShapeError, numel, try_numel};
+use crate::tensor::{Axis, Shape, ShapeError, numel, resolve_axis, resolve_new_axis, try_numel};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
@@ -167,7 +167,7 @@ impl<'t> Var<'t> {
     /// let g = (c * w).sum().backward();
     /// assert_eq!(g.wrt(b).data(), &[3.0, 4.0, 5.0, 6.0]);
     /// ```
-    pub fn concat(parts: &[Var<'t>], axis: usize) -> Var<'t> {
+    pub fn concat(parts: &[Var<'t>], axis: impl Axis) -> Var<'t> {
         Var::try_concat(parts, axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -184,7 +184,8 @@ impl<'t> Var<'t> {
     /// assert_eq!(e.to_string(), "concat: shapes [2, 3] and [3, 2]: Var 1 does not match Var 0 outside axis 0");
     /// assert!(Var::try_concat(&[], 0).is_err());
     /// ```
-    pub fn try_concat(parts: &[Var<'t>], axis: usize) -> Result<Var<'t>, ShapeError> {
+    pub fn try_concat(parts: &[Var<'t>], axis: impl Axis) -> Result<Var<'t>, ShapeError> {
+        let axis = parts.first().map_or(Ok(0), |p| resolve_axis("concat", &p.shape(), axis))?;
         joined_shape("concat", parts, axis)?;
         Ok(record(parts, axis))
     }
@@ -207,7 +208,7 @@ impl<'t> Var<'t> {
     /// assert_eq!((rows.shape().as_slice(), rows.value().data()), (&[2, 2][..], &[1.0, 2.0, 3.0, 4.0][..]));
     /// assert_eq!(cols.value().data(), &[1.0, 3.0, 2.0, 4.0]);
     /// ```
-    pub fn stack(parts: &[Var<'t>], axis: usize) -> Var<'t> {
+    pub fn stack(parts: &[Var<'t>], axis: impl Axis) -> Var<'t> {
         Var::try_stack(parts, axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -221,16 +222,13 @@ impl<'t> Var<'t> {
     /// let e = Var::try_stack(&[a, a], 2).unwrap_err();
     /// assert_eq!(e.to_string(), "stack: shape [2]: axis 2 is out of range for a new axis of 1 dimensions");
     /// ```
-    pub fn try_stack(parts: &[Var<'t>], axis: usize) -> Result<Var<'t>, ShapeError> {
+    pub fn try_stack(parts: &[Var<'t>], axis: impl Axis) -> Result<Var<'t>, ShapeError> {
         let Some(first) = parts.first() else {
             return Err(ShapeError::new("stack", &[], "no Vars to stack: the list is empty"));
         };
         first.tape.try_same_tape("stack", parts)?;
         let s0 = first.shape();
-        if axis > s0.len() {
-            let reason = format!("axis {axis} is out of range for a new axis of {} dimensions", s0.len());
-            return Err(ShapeError::new("stack", &[&s0], reason));
-        }
+        let axis = resolve_new_axis("stack", &s0, axis)?;
         for (k, p) in parts.iter().enumerate() {
             let s = p.shape();
             if s != s0 {

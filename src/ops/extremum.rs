@@ -21,7 +21,7 @@ use super::lanes::{for_each_lane, lanes};
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, reduced_shape};
+use crate::tensor::{Axis, ShapeError, reduced_shape, resolve_axis};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -163,26 +163,26 @@ impl<const MIN: bool> Op for Winners<MIN> {
 }
 
 /// The checks every op here makes: the axis exists and is not empty.
-fn check_lanes(op: &'static str, shape: &[usize], axis: usize) -> Result<(), ShapeError> {
-    check_axis(op, shape, axis)?;
+fn check_lanes(op: &'static str, shape: &[usize], axis: impl Axis) -> Result<usize, ShapeError> {
+    let axis = resolve_axis(op, shape, axis)?;
     if shape[axis] == 0 {
         return Err(ShapeError::new(op, &[shape], format!("axis {axis} is empty: no element to choose")));
     }
-    Ok(())
+    Ok(axis)
 }
 
-fn extremum<'t, const MIN: bool>(x: Var<'t>, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+fn extremum<'t, const MIN: bool>(x: Var<'t>, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
     let op = AxisExtremum::<MIN>::THIS.name();
     let shape = x.shape();
-    check_lanes(op, &shape, axis)?;
+    let axis = check_lanes(op, &shape, axis)?;
     let out = reduced_shape(op, &shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     x.tape.try_push::<AxisExtremum<MIN>>(params, &[x], OutShape::Given(&out))
 }
 
-fn arg_extremum(x: Var<'_>, axis: usize, min: bool) -> Result<Vec<usize>, ShapeError> {
+fn arg_extremum(x: Var<'_>, axis: impl Axis, min: bool) -> Result<Vec<usize>, ShapeError> {
     let shape = x.shape();
-    check_lanes(if min { "argmin" } else { "argmax" }, &shape, axis)?;
+    let axis = check_lanes(if min { "argmin" } else { "argmax" }, &shape, axis)?;
     let (outer, n, inner) = lanes(&shape, axis);
     let mut out = vec![0; outer * inner];
     x.with_value(|v| for_each_lane((outer, n, inner), |lane, s| out[lane] = winner(v, s, n, inner, min)));
@@ -207,7 +207,7 @@ impl<'t> Var<'t> {
     /// // a tie: only the first 5 gets the gradient
     /// assert_eq!(m.sum().backward().wrt(x).data(), &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
     /// ```
-    pub fn max_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn max_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_max_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -221,7 +221,7 @@ impl<'t> Var<'t> {
     ///            "max_axis: shape [2, 0]: axis 1 is empty: no element to choose");
     /// assert!(x.try_max_axis(2, false).is_err());
     /// ```
-    pub fn try_max_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_max_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         extremum::<false>(self, axis, keepdim)
     }
 
@@ -238,7 +238,7 @@ impl<'t> Var<'t> {
     /// let m = x.min_axis(0, true); // down each column
     /// assert_eq!((m.shape().as_slice(), m.value().data()), (&[1, 2][..], &[2.0, 0.5][..]));
     /// ```
-    pub fn min_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn min_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_min_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -248,7 +248,7 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.scalar(1.0).try_min_axis(0, false).is_err());
     /// ```
-    pub fn try_min_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_min_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         extremum::<true>(self, axis, keepdim)
     }
 
@@ -268,7 +268,7 @@ impl<'t> Var<'t> {
     /// let logits = tape.var(Tensor::from_vec(vec![0.1, 2.0, -1.0, 3.0, 3.0, 0.0], &[2, 3]));
     /// assert_eq!(logits.argmax(1), vec![1, 0]); // a tie goes to the first
     /// ```
-    pub fn argmax(self, axis: usize) -> Vec<usize> {
+    pub fn argmax(self, axis: impl Axis) -> Vec<usize> {
         self.try_argmax(axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -279,7 +279,7 @@ impl<'t> Var<'t> {
     /// let e = tape.var(tapegrad::Tensor::zeros(&[3])).try_argmax(1).unwrap_err();
     /// assert_eq!(e.to_string(), "argmax: shape [3]: axis 1 is out of range for 1 dimensions");
     /// ```
-    pub fn try_argmax(self, axis: usize) -> Result<Vec<usize>, ShapeError> {
+    pub fn try_argmax(self, axis: impl Axis) -> Result<Vec<usize>, ShapeError> {
         arg_extremum(self, axis, false)
     }
 
@@ -293,7 +293,7 @@ impl<'t> Var<'t> {
     /// let x = tape.var(tapegrad::Tensor::from_vec(vec![2.0, -1.0, -1.0], &[3]));
     /// assert_eq!(x.argmin(0), vec![1]);
     /// ```
-    pub fn argmin(self, axis: usize) -> Vec<usize> {
+    pub fn argmin(self, axis: impl Axis) -> Vec<usize> {
         self.try_argmin(axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -303,25 +303,32 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.var(tapegrad::Tensor::zeros(&[0])).try_argmin(0).is_err());
     /// ```
-    pub fn try_argmin(self, axis: usize) -> Result<Vec<usize>, ShapeError> {
+    pub fn try_argmin(self, axis: impl Axis) -> Result<Vec<usize>, ShapeError> {
         arg_extremum(self, axis, true)
     }
 }
 
-use super::registry::{Checks, OpCase};
+use super::registry::OpCase;
 
 /// This file's cases in the op registry (see [`super::registry`]).
 pub(crate) const CASES: &[OpCase] = &[
     OpCase::unary("max_axis", |v| v[0].max_axis(1, false)),
     OpCase::unary("min_axis", |v| v[0].min_axis(0, true)),
-    // The winners' indices, recorded by the differentiable backward: the
-    // gradient of a maximum is piecewise constant in `x` (central
-    // differences agree: 0 change), and indices are no place for a NaN.
-    OpCase::unary("argmax", |v| v[0].max_axis(1, false).sum().grad_graph().expect("twice differentiable").wrt(v[0]))
-        .checks(Checks { nan: false, ..Checks::ALL }),
-    OpCase::unary("argmin", |v| v[0].min_axis(0, true).sum().grad_graph().expect("twice differentiable").wrt(v[0]))
-        .checks(Checks { nan: false, ..Checks::ALL }),
+    // `argmax` / `argmin` are recorded only by the differentiable backward
+    // of `max_axis` / `min_axis`: the case records one there and reads it
+    // through `one_hot(x) * x`, whose derivative is the one-hot itself
+    // (the winners stay put under a small step: the inputs have no ties).
+    OpCase::unary("argmax", |v| winners_times_x(v[0].max_axis(1, false), v[0])),
+    OpCase::unary("argmin", |v| winners_times_x(v[0].min_axis(0, true), v[0])),
 ];
+
+/// `one_hot(winners) * x`, the one-hot being the recorded gradient of
+/// `extremum.sum()` with respect to `x` (an `argmax` or `argmin` node,
+/// then `scatter_add`).
+fn winners_times_x<'t>(extremum: Var<'t>, x: Var<'t>) -> Var<'t> {
+    let one_hot = extremum.sum().grad_graph().expect("max_axis and min_axis are twice differentiable").wrt(x);
+    one_hot * x
+}
 
 #[cfg(test)]
 mod tests {

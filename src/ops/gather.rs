@@ -24,7 +24,7 @@ use super::lanes::lanes;
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, try_numel};
+use crate::tensor::{Axis, ShapeError, resolve_axis, try_numel};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -204,7 +204,7 @@ impl<'t> Var<'t> {
     /// // token 2 appears twice: its row collects both gradients
     /// assert_eq!(e.sum().backward().wrt(table).data(), &[1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
     /// ```
-    pub fn index_select(self, axis: usize, ids: &[usize]) -> Var<'t> {
+    pub fn index_select(self, axis: impl Axis, ids: &[usize]) -> Var<'t> {
         self.try_index_select(axis, ids).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -217,10 +217,10 @@ impl<'t> Var<'t> {
     /// let e = t.try_index_select(0, &[1, 3]).unwrap_err();
     /// assert_eq!(e.to_string(), "index_select: shapes [3, 2] and [2]: index 3 is out of range for axis 0 (extent 3)");
     /// ```
-    pub fn try_index_select(self, axis: usize, ids: &[usize]) -> Result<Var<'t>, ShapeError> {
+    pub fn try_index_select(self, axis: impl Axis, ids: &[usize]) -> Result<Var<'t>, ShapeError> {
         let shape = self.shape();
         let err = |reason: String| ShapeError::new("index_select", &[&shape, &[ids.len()]], reason);
-        check_axis("index_select", &shape, axis)?;
+        let axis = resolve_axis("index_select", &shape, axis)?;
         if let Some(reason) = out_of_range(ids, axis, shape[axis]) {
             return Err(err(reason));
         }
@@ -254,7 +254,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(y.value().data(), &[2.0, 0.0, 4.0, 4.0]);
     /// assert_eq!(y.sum().backward().wrt(x).data(), &[1.0, 0.0, 1.0, 0.0, 2.0, 0.0]);
     /// ```
-    pub fn gather(self, axis: usize, indices: &[usize], index_shape: &[usize]) -> Var<'t> {
+    pub fn gather(self, axis: impl Axis, indices: &[usize], index_shape: &[usize]) -> Var<'t> {
         self.try_gather(axis, indices, index_shape).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -269,10 +269,10 @@ impl<'t> Var<'t> {
     /// let e = x.try_gather(1, &[0, 1], &[1, 2]).unwrap_err();
     /// assert_eq!(e.to_string(), "gather: shapes [2, 3] and [1, 2]: the index shape must equal the input's except along axis 1");
     /// ```
-    pub fn try_gather(self, axis: usize, indices: &[usize], index_shape: &[usize]) -> Result<Var<'t>, ShapeError> {
+    pub fn try_gather(self, axis: impl Axis, indices: &[usize], index_shape: &[usize]) -> Result<Var<'t>, ShapeError> {
         let shape = self.shape();
         let err = |reason: String| ShapeError::new("gather", &[&shape, index_shape], reason);
-        check_axis("gather", &shape, axis)?;
+        let axis = resolve_axis("gather", &shape, axis)?;
         let fits = index_shape.len() == shape.len()
             && shape.iter().zip(index_shape).enumerate().all(|(d, (a, b))| d == axis || a == b);
         if !fits {

@@ -18,6 +18,7 @@
 //! | `arith.rs`, `maximum.rs` | `+ - * /` and `maximum` between two Vars, with NumPy broadcasting |
 //! | `reduce.rs` | `sum mean sum_axis mean_axis` |
 //! | `matmul.rs`, `layout.rs` | `matmul`; `t reshape` |
+//! | `permute.rs`, `squeeze.rs` | `permute transpose` on any rank; `unsqueeze squeeze` (recorded as `reshape`) |
 //! | `batched_matmul.rs` | `matmul` with a 3-D operand: batches of products, broadcast as PyTorch |
 //! | `softmax.rs` | `softmax(axis) log_softmax_axis(axis)`; `log_softmax()` on the last axis |
 //! | `extremum.rs` | `max_axis min_axis` (first extremum or first NaN gets the gradient); `argmax argmin` |
@@ -25,6 +26,8 @@
 //! | `gather.rs` | `index_select gather` by constant indices, and their adjoints `index_add scatter_add` |
 //! | `pick.rs` | `pick`: one element per row by constant indices |
 //! | `lanes.rs` | the lanes along an axis the axis ops loop over |
+//! | `layer_norm.rs` | `layer_norm(eps)` over the last axis (composed of reduce and arithmetic ops) |
+//! | `masked_fill.rs`, `dropout.rs` | `masked_fill(mask, value)` (on `where_`); `dropout(p, training, rng)` (`x * mask`) |
 //! | `detach.rs` | `detach` |
 //! | `broadcast.rs`, `mask.rs` | `broadcast_to sum_to`; `sign step ge_mask` (what the differentiable backward is written with) |
 //! | [`custom`] | ops defined outside the crate, with their own backward rule |
@@ -49,6 +52,8 @@ pub mod custom;
 pub mod elementwise;
 pub mod registry;
 
+pub use layer_norm::LAYER_NORM_EPS;
+
 mod abs;
 mod arith;
 mod batched_matmul;
@@ -56,18 +61,22 @@ mod broadcast;
 mod clamp;
 mod concat;
 mod detach;
+mod dropout;
 mod exp;
 mod extremum;
 mod gather;
 mod gelu;
 mod lanes;
+mod layer_norm;
 mod layout;
 mod leaky_relu;
 mod log1p;
 mod mask;
+mod masked_fill;
 mod matmul;
 mod maximum;
 mod narrow;
+mod permute;
 mod pick;
 mod power;
 mod reduce;
@@ -76,6 +85,7 @@ mod scalar;
 mod sigmoid;
 mod softmax;
 mod softplus;
+mod squeeze;
 mod tanh;
 mod trig;
 mod where_;

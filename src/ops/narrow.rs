@@ -13,7 +13,7 @@
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, split_axis};
+use crate::tensor::{Axis, ShapeError, resolve_axis, split_axis};
 use smallvec::{SmallVec, smallvec};
 use std::borrow::Cow;
 
@@ -107,7 +107,7 @@ impl<'t> Var<'t> {
     /// assert_eq!(y.value().data(), &[1.0, 2.0, 4.0, 5.0]);
     /// assert_eq!(y.sum().backward().wrt(x).data(), &[0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
     /// ```
-    pub fn narrow(self, axis: usize, start: usize, len: usize) -> Var<'t> {
+    pub fn narrow(self, axis: impl Axis, start: usize, len: usize) -> Var<'t> {
         self.try_narrow(axis, start, len).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -121,9 +121,9 @@ impl<'t> Var<'t> {
     /// let e = x.try_narrow(1, 2, 2).unwrap_err();
     /// assert_eq!(e.to_string(), "narrow: shape [2, 3]: start 2 + len 2 is past the end of axis 1 (extent 3)");
     /// ```
-    pub fn try_narrow(self, axis: usize, start: usize, len: usize) -> Result<Var<'t>, ShapeError> {
+    pub fn try_narrow(self, axis: impl Axis, start: usize, len: usize) -> Result<Var<'t>, ShapeError> {
         let shape = self.shape();
-        check_axis("narrow", &shape, axis)?;
+        let axis = resolve_axis("narrow", &shape, axis)?;
         if start.checked_add(len).is_none_or(|end| end > shape[axis]) {
             let reason = format!("start {start} + len {len} is past the end of axis {axis} (extent {})", shape[axis]);
             return Err(ShapeError::new("narrow", &[&shape], reason));

@@ -6,7 +6,7 @@
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, reduced_shape, split_axis, sum_axis_into};
+use crate::tensor::{Axis, ShapeError, reduced_shape, resolve_axis, split_axis, sum_axis_into};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -209,7 +209,7 @@ impl<'t> Var<'t> {
     /// let x = tape.var(tapegrad::Tensor::ones(&[2, 3]));
     /// assert_eq!(x.sum_axis(0, false).value().data(), &[2.0, 2.0, 2.0]);
     /// ```
-    pub fn sum_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn sum_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_sum_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -219,7 +219,7 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.var(tapegrad::Tensor::ones(&[2])).try_sum_axis(1, false).is_err());
     /// ```
-    pub fn try_sum_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_sum_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         axis_reduce(self, axis, keepdim, false)
     }
 
@@ -233,7 +233,7 @@ impl<'t> Var<'t> {
     /// let x = tape.var(tapegrad::Tensor::arange(0.0, 4.0, 1.0).reshape(&[2, 2]));
     /// assert_eq!(x.mean_axis(1, true).value().data(), &[0.5, 2.5]);
     /// ```
-    pub fn mean_axis(self, axis: usize, keepdim: bool) -> Var<'t> {
+    pub fn mean_axis(self, axis: impl Axis, keepdim: bool) -> Var<'t> {
         self.try_mean_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -243,15 +243,15 @@ impl<'t> Var<'t> {
     /// let tape = tapegrad::Tape::new();
     /// assert!(tape.scalar(1.0).try_mean_axis(0, false).is_err());
     /// ```
-    pub fn try_mean_axis(self, axis: usize, keepdim: bool) -> Result<Var<'t>, ShapeError> {
+    pub fn try_mean_axis(self, axis: impl Axis, keepdim: bool) -> Result<Var<'t>, ShapeError> {
         axis_reduce(self, axis, keepdim, true)
     }
 }
 
-fn axis_reduce(x: Var<'_>, axis: usize, keepdim: bool, mean: bool) -> Result<Var<'_>, ShapeError> {
+fn axis_reduce(x: Var<'_>, axis: impl Axis, keepdim: bool, mean: bool) -> Result<Var<'_>, ShapeError> {
     let in_shape = x.shape();
     let name = if mean { "mean_axis" } else { "sum_axis" };
-    check_axis(name, &in_shape, axis)?;
+    let axis = resolve_axis(name, &in_shape, axis)?;
     let shape = reduced_shape(name, &in_shape, axis, keepdim)?;
     let params = NodeParams { axis: axis as u8, keepdim, ..NodeParams::default() };
     let out = OutShape::Given(&shape);

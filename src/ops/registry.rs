@@ -166,6 +166,7 @@ pub fn cases() -> impl Iterator<Item = &'static OpCase> {
         matmul::CASES,
         maximum::CASES,
         narrow::CASES,
+        permute::CASES,
         pick::CASES,
         power::CASES,
         reduce::CASES,

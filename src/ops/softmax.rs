@@ -20,7 +20,7 @@ use super::lanes::for_each_lane;
 use crate::tape::{
     BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, check_axis, log_softmax_into};
+use crate::tensor::{Axis, ShapeError, log_softmax_into, resolve_axis};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -171,9 +171,9 @@ impl Op for Softmax {
 }
 
 /// Records `O` (softmax or log-softmax) along `axis` after checking it.
-fn along<'t, O: StaticOp>(x: Var<'t>, axis: usize) -> Result<Var<'t>, ShapeError> {
+fn along<'t, O: StaticOp>(x: Var<'t>, axis: impl Axis) -> Result<Var<'t>, ShapeError> {
     x.tape.try_same_tape(O::THIS.name(), &[x])?;
-    check_axis(O::THIS.name(), &x.shape(), axis)?;
+    let axis = resolve_axis(O::THIS.name(), &x.shape(), axis)?;
     let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
     x.tape.try_push::<O>(params, &[x], OutShape::Like(0))
 }
@@ -211,7 +211,7 @@ impl<'t> Var<'t> {
     /// let y = x.log_softmax_axis(0); // down each column
     /// assert_eq!(y.value().data(), &[-2f64.ln(); 4]);
     /// ```
-    pub fn log_softmax_axis(self, axis: usize) -> Var<'t> {
+    pub fn log_softmax_axis(self, axis: impl Axis) -> Var<'t> {
         self.try_log_softmax_axis(axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -222,7 +222,7 @@ impl<'t> Var<'t> {
     /// let e = tape.var(tapegrad::Tensor::zeros(&[2, 3])).try_log_softmax_axis(2).unwrap_err();
     /// assert_eq!(e.to_string(), "log_softmax: shape [2, 3]: axis 2 is out of range for 2 dimensions");
     /// ```
-    pub fn try_log_softmax_axis(self, axis: usize) -> Result<Var<'t>, ShapeError> {
+    pub fn try_log_softmax_axis(self, axis: impl Axis) -> Result<Var<'t>, ShapeError> {
         along::<LogSoftmax>(self, axis)
     }
 
@@ -241,7 +241,7 @@ impl<'t> Var<'t> {
     /// let p = x.softmax(1);
     /// assert_eq!(p.value().data(), &[0.5, 0.5, 1.0, 0.0]);
     /// ```
-    pub fn softmax(self, axis: usize) -> Var<'t> {
+    pub fn softmax(self, axis: impl Axis) -> Var<'t> {
         self.try_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -253,7 +253,7 @@ impl<'t> Var<'t> {
     /// let e = tape.scalar(1.0).try_softmax(0).unwrap_err();
     /// assert_eq!(e.to_string(), "softmax: shape []: axis 0 is out of range for 0 dimensions");
     /// ```
-    pub fn try_softmax(self, axis: usize) -> Result<Var<'t>, ShapeError> {
+    pub fn try_softmax(self, axis: impl Axis) -> Result<Var<'t>, ShapeError> {
         along::<Softmax>(self, axis)
     }
 }

@@ -58,9 +58,15 @@ impl Node {
     /// [`op::Owned`](super::op::Owned) and `aux` indexes `TapeInner::owned`).
     pub const OWNED: u8 = 4;
 
-    /// Flag: an input some op reads as positions (indices): `Tape::set`
+    /// Flag: an input some op reads as positions (indices): [`Tape::set`](super::Tape::set)
     /// asks every op reading it to check a new value (`Op::check_input`).
     pub const GUARDED: u8 = 8;
+
+    /// True when some op reads this input as positions (see [`Node::GUARDED`]).
+    #[inline]
+    pub fn is_guarded(&self) -> bool {
+        self.flags & Node::GUARDED != 0
+    }
 
     /// True when the sweep reads this node's stored partials instead of
     /// calling its op's backward.

@@ -34,7 +34,7 @@
 //! ```
 
 use super::op::ForwardCx;
-use super::{Node, Tape, TapeInner, Var, lane};
+use super::{Tape, TapeInner, Var, lane};
 use crate::tensor::{Shape, ShapeError};
 use std::fmt;
 
@@ -188,7 +188,7 @@ fn set_in(inner: &mut TapeInner, idx: u32, data: &[f64], shape: Option<&[usize]>
         let reason = format!("node {idx} was recorded with this shape, the new value has shape {shape:?}");
         return Err(ShapeError::new("set", &[node.shape_in(&inner.dims)], reason));
     }
-    if node.flags & Node::GUARDED != 0 {
+    if node.is_guarded() {
         check_readers(inner, idx, data)?;
     }
     inner.values[node.range()].copy_from_slice(data);
@@ -217,7 +217,7 @@ impl Tape {
     /// checked by every op that reads it ([`Op::check_input`](super::Op::check_input)) before it is
     /// written. Ops that read indices call it when they record.
     pub(crate) fn guard(&self, v: Var<'_>) {
-        self.inner_mut("guard").nodes[v.idx as usize].flags |= Node::GUARDED;
+        self.inner_mut("guard").nodes[v.idx as usize].flags |= super::Node::GUARDED;
     }
 }
 

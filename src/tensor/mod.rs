@@ -5,11 +5,14 @@
 //! and the hand-written reference layers (`notes::manual`) use the same
 //! `Tensor` math without a tape.
 
+mod axis;
 mod display;
 mod gemm;
 mod math;
 mod shape;
 
+pub use axis::Axis;
+pub(crate) use axis::{resolve_axis, resolve_new_axis};
 pub(crate) use gemm::gemm_of_checked_shapes;
 pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use math::{

@@ -1,0 +1,22 @@
+//! The text the character-level examples learn (`char_rnn`, `transformer`),
+//! shared so their losses compare on the same data.
+
+/// Our own words, so free to use.
+pub const TEXT: &str = "the tape records every op in the order the program ran it. \
+the backward sweep reads the tape from the end to the start, and every op \
+hands the gradient of its output to its inputs. a recurrent net reads one \
+character at a time and keeps a hidden state; unrolled over a window of \
+characters it is one long program on one tape, and backpropagation through \
+time is the same sweep over the unrolled steps. the same weights are used at \
+every step, so their gradients add up over the steps. ";
+
+/// The vocabulary (the text's distinct characters, sorted, so a
+/// character's id does not depend on where it first appears) and the text
+/// as ids into it.
+pub fn encode(text: &str) -> (Vec<char>, Vec<usize>) {
+    let mut vocab: Vec<char> = text.chars().collect();
+    vocab.sort_unstable();
+    vocab.dedup();
+    let ids = text.chars().map(|c| vocab.binary_search(&c).expect("a character of the text")).collect();
+    (vocab, ids)
+}

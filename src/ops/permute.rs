@@ -83,7 +83,7 @@ impl Op for Permute {
     /// Linear: the tangent moves as the value did.
     fn jvp(&self, cx: &TangentCx<'_>, out: &mut [f64]) -> Result<(), TangentError> {
         if let Some(t) = cx.tangent(0) {
-            for_each_move(cx.fwd().shape(0), cx.input(1), |i, j| out[j] = t[i]);
+            for_each_move(cx.fwd().shape(0), cx.input(1), |i, j| out[j] += t[i]);
         }
         Ok(())
     }

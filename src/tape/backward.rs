@@ -182,7 +182,8 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
     observer: &mut O,
 ) -> Gradients<'t> {
     let tape = output.tape;
-    let inner = tape.inner.borrow();
+    let borrowed = tape.inner.borrow();
+    let inner: &TapeInner = &borrowed;
     let out = inner.nodes[output.index()];
     let mut adj = zeroed_adjoints(tape, &out);
     let Some(out_range) = out.grad_range() else {
@@ -214,7 +215,7 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
             // The plain sweep takes the 0-d lane with no closure, split or
             // observer around it, marking the inputs reached in the same pass.
             let (nodes, partials, u) = (&inner.nodes, &inner.partials, adj[node.grad as usize]);
-            lane::backward(node, args, nodes, partials, u, &mut adj, &mut reached);
+            lane::backward(node, args, nodes, partials, u, &mut adj, Some(&mut reached));
             continue;
         }
         args.iter().for_each(|&a| reached[a as usize] = true);
@@ -222,12 +223,13 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
         // node's: split there to read this node's adjoint while writing theirs.
         let (below, this_and_above) = adj.split_at_mut(node.grad as usize);
         let upstream = &this_and_above[..node.len as usize];
-        let rule = |grads: &mut [f64]| run_rule(&inner, node, args, upstream, grads, &mut scratch, &mut reached);
-        if observer.visit(i, &inner, upstream, below, rule).is_break() {
+        let rule = |grads: &mut [f64]| run_rule(inner, node, args, upstream, grads, &mut scratch);
+        if observer.visit(i, inner, upstream, below, rule).is_break() {
             lowest_written = 0; // the rule wrote into inputs the loop will not visit: all dirty
             break;
         }
     }
+    drop(borrowed);
     *tape.spare_reached.borrow_mut() = reached;
     *tape.spare_scratch.borrow_mut() = scratch;
     Gradients { tape, adj, covered: output.idx + 1, clean_below: lowest_written }
@@ -236,19 +238,11 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
 /// Node `node`'s backward rule: its op's vector-Jacobian product, or the
 /// 0-d lane's stored partials. Adds into `grads` (every slot below the node's).
 #[inline(always)]
-fn run_rule(
-    inner: &TapeInner,
-    node: &Node,
-    args: &[u32],
-    up: &[f64],
-    grads: &mut [f64],
-    scratch: &mut Vec<f64>,
-    reached: &mut [bool],
-) {
+fn run_rule(inner: &TapeInner, node: &Node, args: &[u32], up: &[f64], grads: &mut [f64], scratch: &mut Vec<f64>) {
     if node.has_partials() {
-        return lane::backward(node, args, &inner.nodes, &inner.partials, up[0], grads, reached);
+        return lane::backward(node, args, &inner.nodes, &inner.partials, up[0], grads, None);
     }
-    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.values, args, node);
     let output = &inner.values[node.range()];
     node.op_in(&inner.owned).backward(&mut BackwardCx { fwd, output, upstream: up, grads, scratch });
 }
@@ -257,6 +251,7 @@ fn run_rule(
 /// node that needs a gradient, up to `out`'s, all zero. It is the buffer
 /// the last dropped `Gradients` gave back, if any; only its part past
 /// `clean_below` can hold old adjoints, and only that is zeroed.
+#[inline]
 fn zeroed_adjoints(tape: &Tape, out: &Node) -> Vec<f64> {
     let super::SpareAdjoints { buf: mut adj, clean_below } = tape.spare.take();
     let n = out.grad_range().map_or(0, |r| r.end);

@@ -30,9 +30,10 @@ pub(super) fn inputs(nodes: &[Node], values: &[f64], args: impl IntoIterator<Ite
     Some((xs, needs_grad))
 }
 
-/// The lane's backward: marks each input `reached` by the sweep and adds
-/// `upstream * partial` into its adjoint slot in `grads` (inputs that need
-/// none are skipped), in one pass.
+/// The lane's backward: adds `upstream * partial` into each input's
+/// adjoint slot in `grads` (inputs that need none are skipped), and marks
+/// each input `reached` when the caller has not yet (the plain sweep does
+/// it here, in the same pass).
 #[inline(always)]
 pub(super) fn backward(
     node: &Node,
@@ -41,10 +42,12 @@ pub(super) fn backward(
     partials: &[[f64; 2]],
     upstream: f64,
     grads: &mut [f64],
-    reached: &mut [bool],
+    mut reached: Option<&mut [bool]>,
 ) {
     for (&a, d) in args.iter().zip(partials[node.aux as usize]) {
-        reached[a as usize] = true;
+        if let Some(reached) = reached.as_deref_mut() {
+            reached[a as usize] = true;
+        }
         let g = nodes[a as usize].grad;
         if g != Node::NO_GRAD {
             grads[g as usize] += upstream * d;

@@ -110,7 +110,7 @@ impl TapeInner {
     /// What node `idx`'s op saw when it computed its value (read again
     /// after the fact: the trace, replay).
     pub fn forward_cx(&self, idx: u32) -> ForwardCx<'_> {
-        ForwardCx::new(&self.nodes, &self.dims, &self.spill, &self.values, &self.nodes[idx as usize])
+        ForwardCx::new(&self.nodes, &self.dims, &self.values, self.args(idx), &self.nodes[idx as usize])
     }
 
     pub fn name(&self, idx: u32) -> Option<&str> {

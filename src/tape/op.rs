@@ -193,16 +193,18 @@ pub(crate) struct ForwardCx<'a> {
 
 impl<'a> ForwardCx<'a> {
     /// What the op of `me` sees: the tape's arenas (`values` holds at least
-    /// every value recorded before `me`). The one place a context is built.
+    /// every value recorded before `me`) and `me`'s inputs (`args`, from
+    /// `Node::args_in`, which the caller has often read already). The one
+    /// place a context is built.
     #[inline(always)]
     pub(super) fn new(
         nodes: &'a [Node],
         dims: &'a [usize],
-        spill: &'a [u32],
         values: &'a [f64],
+        args: &'a [u32],
         me: &'a Node,
     ) -> ForwardCx<'a> {
-        ForwardCx { nodes, dims, values, args: me.args_in(spill), me }
+        ForwardCx { nodes, dims, values, args, me }
     }
 
     /// Number of inputs.

@@ -244,7 +244,7 @@ impl Tape {
                 }
                 let (before, out) = inner.values.split_at_mut(start);
                 let node = &inner.nodes[idx];
-                compute(&ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, before, node), out);
+                compute(&ForwardCx::new(&inner.nodes, &inner.dims, before, node.args_in(&inner.spill), node), out);
             }
         }
         // Checked mode costs this one bool test when it is off.

@@ -234,7 +234,7 @@ fn replay_in(inner: &mut TapeInner) {
             let (before, rest) = values.split_at_mut(node.start as usize);
             let out = &mut rest[..node.len as usize];
             out.fill(0.0);
-            op.forward(&ForwardCx::new(nodes, dims, spill, before, node), out);
+            op.forward(&ForwardCx::new(nodes, dims, before, node.args_in(spill), node), out);
         }
     }
     // Checked mode: the first non-finite value, looked for again after the

@@ -119,7 +119,7 @@ fn tangent_sweep<'t>(output: Var<'t>, seeds: &[(Var<'t>, &Tensor)]) -> Result<Ta
             continue; // detach: a constant, whatever its input does
         }
         let (below, this_and_above) = buf.split_at_mut(node.start as usize);
-        let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+        let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.values, args, node);
         let cx = TangentCx { fwd, output: &inner.values[node.range()], tangents: below, live: &live };
         if let Err(e) = op.jvp(&cx, &mut this_and_above[..node.len as usize]) {
             give_back(buf, live);
@@ -218,7 +218,7 @@ pub(crate) fn rerun_jvp(t: &Tangents<'_>, i: usize, out: &mut [f64]) -> Result<(
     let inner = t.tape.inner.borrow();
     let node = &inner.nodes[i];
     let live = vec![true; i];
-    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.spill, &inner.values, node);
+    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.values, node.args_in(&inner.spill), node);
     let cx =
         TangentCx { fwd, output: &inner.values[node.range()], tangents: &t.buf[..node.start as usize], live: &live };
     node.op_in(&inner.owned).jvp(&cx, out)

@@ -2,30 +2,37 @@
 //! `NAME_grad` (the forward pass, then the reverse sweep).
 
 use super::names::Names;
-use super::{EmitError, MAX_NODES};
+use super::{CHUNK, EmitError, MAX_NODES};
 use crate::tape::emit_cx::f64_literal;
 use crate::tape::{EmitCx, Operand, TapeInner, Var};
 use std::fmt::Write;
+use std::ops::Range;
 
 /// Lints the generated code trips by being generated (index loops over
 /// fixed arrays, `x * 1.0`, `b - b`, many parameters): it copies the tape's
 /// arithmetic, not idiomatic Rust.
-const ALLOW: &str = "#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]";
+pub(super) const ALLOW: &str = "#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]";
 
 /// What the program is, read off the tape once.
-struct Program<'a> {
-    inner: &'a TapeInner,
-    out: usize,
+pub(super) struct Program<'a> {
+    pub(super) inner: &'a TapeInner,
+    pub(super) out: usize,
+    /// Live nodes (parameters included).
+    pub(super) count: usize,
     /// The output depends on the node (dead nodes are left out).
-    live: Vec<bool>,
+    pub(super) live: Vec<bool>,
     /// Some argument with a gradient flows into the node: it has an adjoint.
-    flows: Vec<bool>,
+    pub(super) flows: Vec<bool>,
     /// Per node: its parameter position (if it is one) and whether it gets a gradient.
-    param: Vec<Option<bool>>,
+    pub(super) param: Vec<Option<bool>>,
     /// The names of the values (adjoints are `d_` and the name).
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     /// Parameters in order: node, gets a gradient.
-    params: Vec<(usize, bool)>,
+    pub(super) params: Vec<(usize, bool)>,
+    /// The reverse sweep reaches the node with an adjoint (it runs the
+    /// node's backward rule): the output, if an argument flows into it, and
+    /// every flowing input of a node that has one.
+    pub(super) gets: Vec<bool>,
 }
 
 /// Writes `NAME` and `NAME_grad` for `output` over `args` (with gradients)
@@ -43,24 +50,29 @@ pub(super) fn emit(
     }
     let inner = tape.inner.borrow();
     let p = Program::read(&inner, output.index(), args, inputs)?;
+    if p.count > CHUNK {
+        return super::chunk::emit(&p, name, helpers);
+    }
     let mut s = String::new();
     p.header(&mut s, name);
-    let sig = p.params.iter().map(|&(i, _)| format!("{}: {}", p.names[i], p.value_type(i))).collect::<Vec<_>>();
+    let sig = p.signature();
     let _ = writeln!(s, "{ALLOW}\npub fn {name}({}) -> f64 {{", sig.join(", "));
     let mut body = String::new();
-    p.forward(&mut body, helpers)?;
+    p.forward(&mut body, helpers, 0..p.out + 1)?;
     s.push_str(&body);
     let _ = writeln!(s, "    {}\n}}\n", p.value_operand(p.out).at("0"));
 
-    let grads = p.params.iter().filter(|&&(_, g)| g).map(|&(i, _)| format!("d_{}: {}", p.names[i], p.grad_type(i)));
-    let sig: Vec<String> = sig.into_iter().chain(grads).collect();
+    let sig: Vec<String> = sig.into_iter().chain(p.grad_signature()).collect();
     let _ = writeln!(
         s,
         "/// `{name}` and its gradient, written into `d_ARG` (overwritten) for each argument.\n{ALLOW}\npub fn {name}_grad({}) -> f64 {{",
         sig.join(", ")
     );
     s.push_str(&body);
-    p.backward(&mut s, helpers)?;
+    if p.backward_start(&mut s) {
+        let mut declared = p.param.iter().map(|g| *g == Some(true)).collect::<Vec<_>>();
+        p.backward(&mut s, helpers, 0..p.out + 1, &mut declared)?;
+    }
     let _ = writeln!(s, "    {}\n}}", p.value_operand(p.out).at("0"));
     Ok(s)
 }
@@ -98,7 +110,7 @@ impl<'a> Program<'a> {
         }
         let count = live.iter().filter(|&&l| l).count();
         if count > MAX_NODES {
-            return Err(EmitError::TooLarge { nodes: count });
+            return Err(EmitError::TooLarge { nodes: count, limit: MAX_NODES });
         }
         let mut flows = vec![false; n];
         for i in 0..n {
@@ -106,6 +118,15 @@ impl<'a> Program<'a> {
             flows[i] = live[i]
                 && node.needs_grad()
                 && (param[i] == Some(true) || inner.args(i as u32).iter().any(|&a| flows[a as usize]));
+        }
+        let mut gets = vec![false; n];
+        gets[out] = flows[out];
+        for i in (0..n).rev() {
+            if gets[i] && inner.nodes[i].nargs != 0 {
+                for &a in inner.args(i as u32) {
+                    gets[a as usize] |= flows[a as usize];
+                }
+            }
         }
         let by_node = inner.names_by_node();
         let mut names = Names::default();
@@ -119,41 +140,55 @@ impl<'a> Program<'a> {
                 node_names[i] = names.node(i, by_node[i]);
             }
         }
-        Ok(Program { inner, out, live, flows, param, names: node_names, params })
+        Ok(Program { inner, out, count, live, flows, param, names: node_names, params, gets })
+    }
+
+    /// `NAME: TYPE` for each parameter, in order.
+    pub(super) fn signature(&self) -> Vec<String> {
+        self.params.iter().map(|&(i, _)| format!("{}: {}", self.names[i], self.value_type(i))).collect()
+    }
+
+    /// `d_NAME: TYPE` for each parameter with a gradient, in order.
+    pub(super) fn grad_signature(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|&&(_, g)| g)
+            .map(|&(i, _)| format!("d_{}: {}", self.names[i], self.grad_type(i)))
+            .collect()
     }
 
     fn shape(&self, i: usize) -> &[usize] {
         self.inner.shape(i as u32)
     }
 
-    fn len(&self, i: usize) -> usize {
+    pub(super) fn len(&self, i: usize) -> usize {
         self.inner.nodes[i].len as usize
     }
 
     /// Parameters of shape `[]` are `f64`; other parameters are arrays
     /// even of one element (their shape says so); every other one-element
     /// node is an `f64`.
-    fn is_scalar(&self, i: usize) -> bool {
+    pub(super) fn is_scalar(&self, i: usize) -> bool {
         match self.param[i] {
             Some(_) => self.shape(i).is_empty(),
             None => self.len(i) == 1,
         }
     }
 
-    fn value_type(&self, i: usize) -> String {
+    pub(super) fn value_type(&self, i: usize) -> String {
         if self.is_scalar(i) { "f64".into() } else { format!("&[f64; {}]", self.len(i)) }
     }
 
-    fn grad_type(&self, i: usize) -> String {
+    pub(super) fn grad_type(&self, i: usize) -> String {
         if self.is_scalar(i) { "&mut f64".into() } else { format!("&mut [f64; {}]", self.len(i)) }
     }
 
-    fn value_operand(&self, i: usize) -> Operand {
+    pub(super) fn value_operand(&self, i: usize) -> Operand {
         Operand { name: self.names[i].clone(), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i) }
     }
 
     /// The adjoint: a local `d_NAME`, or `*d_NAME` for a scalar parameter's buffer.
-    fn grad_operand(&self, i: usize) -> Operand {
+    pub(super) fn grad_operand(&self, i: usize) -> Operand {
         let star = if self.param[i].is_some() && self.is_scalar(i) { "*" } else { "" };
         Operand { name: format!("{star}d_{}", self.names[i]), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i) }
     }
@@ -165,7 +200,7 @@ impl<'a> Program<'a> {
     }
 
     /// Tapenade's header: what is computed, from what, w.r.t. what.
-    fn header(&self, s: &mut String, name: &str) {
+    pub(super) fn header(&self, s: &mut String, name: &str) {
         let live = self.live.iter().filter(|&&l| l).count();
         let list = |grad: bool| {
             let v: Vec<String> = self
@@ -189,9 +224,14 @@ impl<'a> Program<'a> {
         );
     }
 
-    /// One `let` per live node, in recording order.
-    fn forward(&self, s: &mut String, helpers: &mut Vec<&'static str>) -> Result<(), EmitError> {
-        for i in 0..=self.out {
+    /// One `let` per live node of `nodes`, in recording order.
+    pub(super) fn forward(
+        &self,
+        s: &mut String,
+        helpers: &mut Vec<&'static str>,
+        nodes: Range<usize>,
+    ) -> Result<(), EmitError> {
+        for i in nodes {
             if !self.live[i] || self.param[i].is_some() {
                 continue;
             }
@@ -225,34 +265,44 @@ impl<'a> Program<'a> {
         Ok(())
     }
 
-    /// The reverse sweep, as the tape runs it: the output's adjoint is 1,
-    /// then from the output back, each node with an adjoint adds its
-    /// contributions into its inputs'. A local adjoint is declared (zero)
-    /// just before the node that first adds into it.
-    fn backward(&self, s: &mut String, helpers: &mut Vec<&'static str>) -> Result<(), EmitError> {
+    /// The reverse sweep's start: its comment, every gradient buffer
+    /// zeroed, and (outside chunks) the output's adjoint set to 1. False
+    /// when no argument reaches the output: every gradient is zero.
+    pub(super) fn backward_start(&self, s: &mut String) -> bool {
         let _ = writeln!(s, "    // The reverse sweep: adjoints d_NAME = d({})/d(NAME).", self.names[self.out]);
-        let mut declared = vec![false; self.out + 1];
         for &(i, grad) in &self.params {
             if grad {
                 let d = self.grad_operand(i);
                 let zero = if d.scalar { "0.0".to_string() } else { format!("[0.0; {}]", d.len()) };
                 let _ = writeln!(s, "    {} = {zero};", if d.scalar { d.name.clone() } else { format!("*{}", d.name) });
-                declared[i] = true;
             }
         }
-        if !self.flows[self.out] {
-            return Ok(()); // no argument reaches the output: every gradient is zero
+        if self.flows[self.out] && self.param[self.out].is_some() {
+            let _ = writeln!(s, "    {} = 1.0;", self.grad_operand(self.out).at("0"));
         }
-        let d_out = self.grad_operand(self.out);
-        if self.param[self.out].is_some() {
-            let _ = writeln!(s, "    {} = 1.0;", d_out.at("0"));
-        } else {
-            let _ = writeln!(s, "    let {} = 1.0f64;", d_out.name);
+        self.flows[self.out]
+    }
+
+    /// The reverse sweep over `nodes`, as the tape runs it: from the last
+    /// back, each node with an adjoint adds its contributions into its
+    /// inputs'. The output's adjoint is 1; a local adjoint is declared
+    /// (zero) just before the node that first adds into it, unless
+    /// `declared` says it exists already (a gradient buffer, or an adjoint
+    /// a chunk loaded).
+    pub(super) fn backward(
+        &self,
+        s: &mut String,
+        helpers: &mut Vec<&'static str>,
+        nodes: Range<usize>,
+        declared: &mut [bool],
+    ) -> Result<(), EmitError> {
+        if nodes.contains(&self.out) && self.flows[self.out] && self.param[self.out].is_none() {
+            let _ = writeln!(s, "    let {} = 1.0f64;", self.grad_operand(self.out).name);
+            declared[self.out] = true;
         }
-        declared[self.out] = true;
-        for i in (0..=self.out).rev() {
+        for i in nodes.rev() {
             let node = &self.inner.nodes[i];
-            if !self.flows[i] || !declared[i] || node.nargs == 0 {
+            if !self.gets[i] || node.nargs == 0 {
                 continue;
             }
             let args = self.inner.args(i as u32);

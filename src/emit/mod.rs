@@ -39,13 +39,22 @@
 //! (data, targets, unmarked weights) become constants in the code, written
 //! so they round-trip exactly ([`f64_literal`]).
 //!
-//! **Size.** The body is one function per program: rustc's time grows
-//! faster than linearly with a function's size (see BENCHMARKS.md), and
-//! past [`MAX_NODES`] live nodes emitting is an error. (Splitting bodies
-//! into `#[inline(never)]` chunks is not done yet.)
+//! **Size.** rustc's time on one function grows faster than linearly with
+//! its size (at `-O`: 1.1 s for 1,000 nodes, 38 s for 10,000; see
+//! BENCHMARKS.md). A program of at most [`CHUNK`] live nodes is one
+//! straight-line body per function, as above. A larger one is cut, in
+//! recording order, into chunks of at most [`CHUNK`] nodes, each an
+//! `#[inline(never)]` function (`NAME_fwd_K`, `NAME_bwd_K`) whose body is
+//! the same lines; `NAME` and `NAME_grad` call them in order. Values and
+//! adjoints that cross a chunk's edge go through two `f64` arrays on the
+//! stack (`saved`, `d_saved`), loaded into the usual `let`s at a chunk's
+//! top and stored at its end: still no allocation, still the same float
+//! operations in the same order, and rustc's time now grows linearly.
+//! Past [`MAX_NODES`] live nodes emitting is an error.
 //!
 //! [`Op::emit_forward`]: crate::tape::op
 
+mod chunk;
 mod function;
 mod names;
 
@@ -53,12 +62,15 @@ use crate::tape::Var;
 pub use crate::tape::emit_cx::f64_literal;
 use std::fmt;
 
-/// Most live nodes one generated function may hold. rustc's time on one
-/// straight-line function grows faster than its size: at `-O`, 0.24 s for
-/// 100 nodes, 1.1 s for 1,000, 38 s for 10,000 (`tests/emit_cost.rs`,
-/// BENCHMARKS.md). Past this, record a loop's body once instead of its
-/// unrolling.
-pub const MAX_NODES: usize = 10_000;
+/// Most live nodes one straight-line function holds; a larger program is
+/// written as `#[inline(never)]` chunks of at most this many. Chosen by
+/// measurement (`tests/emit_cost.rs`, BENCHMARKS.md): TODO.
+pub const CHUNK: usize = 500;
+
+/// Most live nodes a program may have. Chunked, rustc's time grows
+/// linearly, TODO; and `saved` holds up to one `f64` per node on the
+/// stack. Past this, record a loop's body once instead of its unrolling.
+pub const MAX_NODES: usize = 50_000;
 
 /// Why a program could not be emitted.
 ///
@@ -101,6 +113,8 @@ pub enum EmitError {
     TooLarge {
         /// Live nodes of the program.
         nodes: usize,
+        /// The limit, [`MAX_NODES`].
+        limit: usize,
     },
 }
 
@@ -118,9 +132,9 @@ impl fmt::Display for EmitError {
             }
             EmitError::OtherTape => write!(f, "emit: the output and the arguments are not all on one tape"),
             EmitError::DuplicateName(n) => write!(f, "emit: the name `{n}` is used twice"),
-            EmitError::TooLarge { nodes } => write!(
+            EmitError::TooLarge { nodes, limit } => write!(
                 f,
-                "emit: {nodes} live nodes, more than {MAX_NODES}: rustc would take minutes on one function this large"
+                "emit: {nodes} live nodes, more than the limit of {limit} (emit::MAX_NODES): rustc would take minutes; record a loop's body once instead of its unrolling"
             ),
         }
     }

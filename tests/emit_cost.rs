@@ -1,7 +1,8 @@
 //! The emitter's cost: the time to emit, and rustc's time to compile the
-//! emitted module, for programs of 100, 1,000 and 10,000 nodes (the
-//! pendulum chain, 5 scalar ops per step). Ignored by default (it runs
-//! rustc); run it with
+//! emitted module, for programs of 100, 1,000, 10,000 and 30,000 nodes
+//! (the pendulum chain, 5 scalar ops per step; past `emit::CHUNK` nodes
+//! the emitter writes chunks). Ignored by default (it runs rustc); run it
+//! with
 //!
 //! `cargo test --release --test emit_cost -- --ignored --nocapture`
 //!
@@ -10,15 +11,16 @@
 use std::process::Command;
 use std::time::Instant;
 use tapegrad::Tape;
-use tapegrad::emit::Module;
+use tapegrad::emit::{CHUNK, Module};
 
 #[test]
 #[ignore = "runs rustc; a measurement, not a check"]
 fn emit_and_rustc_time_by_program_size() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("emit_cost");
     std::fs::create_dir_all(&dir).unwrap();
+    println!("CHUNK = {CHUNK}");
     println!("| nodes | emit | source lines | rustc -O | rustc (debug) |");
-    for steps in [20, 200, 2000] {
+    for steps in [20, 200, 2000, 6000] {
         let tape = Tape::new();
         let (q0, p0) = (tape.scalar(0.5).named("q0"), tape.scalar(0.0).named("p0"));
         let (mut q, mut p) = (q0, p0);

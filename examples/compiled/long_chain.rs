@@ -10,55 +10,43 @@ fn stable_sigmoid(x: f64) -> f64 {
 /// `long_chain`: node 3594 (`q`, mul) of a tape of 3595 nodes, 3595 of which it depends on.
 /// Differentiated with respect to: `q0` [], `p0` [], `w` [3].
 /// Inputs without gradient: none.
-/// Written as 8 chunks of at most 500 nodes (`long_chain_fwd_K`, `long_chain_bwd_K`), so that it compiles fast.
+/// Written as 4 chunks of at most 1000 nodes (`long_chain_fwd_K`, `long_chain_bwd_K`), so that it compiles fast.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn long_chain(q0: f64, p0: f64, w: &[f64; 3]) -> f64 {
-    // 3595 live nodes in 8 chunks; the values a chunk reads from another are in `saved`.
-    let mut saved = [0.0f64; 770];
+    // 3595 live nodes in 4 chunks; the values a chunk reads from another are in `saved`.
+    let mut saved = [0.0f64; 762];
     long_chain_fwd_0(q0, p0, w, &mut saved);
     long_chain_fwd_1(w, &mut saved);
     long_chain_fwd_2(w, &mut saved);
     long_chain_fwd_3(w, &mut saved);
-    long_chain_fwd_4(w, &mut saved);
-    long_chain_fwd_5(w, &mut saved);
-    long_chain_fwd_6(w, &mut saved);
-    long_chain_fwd_7(&mut saved);
-    saved[769]
+    saved[761]
 }
 
 /// `long_chain` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn long_chain_grad(q0: f64, p0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3]) -> f64 {
-    let mut saved = [0.0f64; 770];
+    let mut saved = [0.0f64; 762];
     long_chain_fwd_0(q0, p0, w, &mut saved);
     long_chain_fwd_1(w, &mut saved);
     long_chain_fwd_2(w, &mut saved);
     long_chain_fwd_3(w, &mut saved);
-    long_chain_fwd_4(w, &mut saved);
-    long_chain_fwd_5(w, &mut saved);
-    long_chain_fwd_6(w, &mut saved);
-    long_chain_fwd_7(&mut saved);
     // The reverse sweep: adjoints d_NAME = d(q)/d(NAME).
     *d_q0 = 0.0;
     *d_p0 = 0.0;
     *d_w = [0.0; 3];
     // The adjoints a chunk adds into for another.
-    let mut d_saved = [0.0f64; 40];
-    long_chain_bwd_7(&saved, &mut d_saved);
-    long_chain_bwd_6(w, d_w, &saved, &mut d_saved);
-    long_chain_bwd_5(w, d_w, &saved, &mut d_saved);
-    long_chain_bwd_4(w, d_w, &saved, &mut d_saved);
+    let mut d_saved = [0.0f64; 19];
     long_chain_bwd_3(w, d_w, &saved, &mut d_saved);
     long_chain_bwd_2(w, d_w, &saved, &mut d_saved);
     long_chain_bwd_1(w, d_w, &saved, &mut d_saved);
     long_chain_bwd_0(q0, w, d_q0, d_p0, d_w, &saved, &mut d_saved);
-    saved[769]
+    saved[761]
 }
 
-/// `long_chain`, nodes 0..=502: the forward pass.
+/// `long_chain`, nodes 0..=1002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 770]) {
+fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 762]) {
     // 3: sigmoid(q0)
     let s0 = stable_sigmoid(q0);
     // 4: sin(q0)
@@ -1086,118 +1074,6 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 770]) {
     let v501 = v496 - v500;
     // 502: mul_scalar(0.01)(v501)
     let v502 = v501 * 0.01;
-    saved[0] = s0;
-    saved[1..4].copy_from_slice(&v10);
-    saved[4] = v13;
-    saved[5] = v18;
-    saved[6] = v23;
-    saved[7] = v28;
-    saved[8] = v33;
-    saved[9] = v38;
-    saved[10] = v43;
-    saved[11] = v48;
-    saved[12] = v53;
-    saved[13] = v58;
-    saved[14] = v63;
-    saved[15] = v68;
-    saved[16] = v73;
-    saved[17] = v78;
-    saved[18] = v83;
-    saved[19] = v88;
-    saved[20] = v93;
-    saved[21] = v98;
-    saved[22] = v103;
-    saved[23] = v108;
-    saved[24] = v113;
-    saved[25] = v118;
-    saved[26] = v123;
-    saved[27] = v128;
-    saved[28] = v133;
-    saved[29] = v138;
-    saved[30] = v143;
-    saved[31] = v148;
-    saved[32] = v153;
-    saved[33] = v158;
-    saved[34] = v163;
-    saved[35] = v168;
-    saved[36] = v173;
-    saved[37] = v178;
-    saved[38] = v183;
-    saved[39] = v188;
-    saved[40] = v193;
-    saved[41] = v198;
-    saved[42] = v203;
-    saved[43] = v208;
-    saved[44..47].copy_from_slice(&v215);
-    saved[47] = v218;
-    saved[48] = v223;
-    saved[49] = v228;
-    saved[50] = v233;
-    saved[51] = v238;
-    saved[52] = v243;
-    saved[53] = v248;
-    saved[54] = v253;
-    saved[55] = v258;
-    saved[56] = v263;
-    saved[57] = v268;
-    saved[58] = v273;
-    saved[59] = v278;
-    saved[60] = v283;
-    saved[61] = v288;
-    saved[62] = v293;
-    saved[63] = v298;
-    saved[64] = v303;
-    saved[65] = v308;
-    saved[66] = v313;
-    saved[67] = v318;
-    saved[68] = v323;
-    saved[69] = v328;
-    saved[70] = v333;
-    saved[71] = v338;
-    saved[72] = v343;
-    saved[73] = v348;
-    saved[74] = v353;
-    saved[75] = v358;
-    saved[76] = v363;
-    saved[77] = v368;
-    saved[78] = v373;
-    saved[79] = v378;
-    saved[80] = v383;
-    saved[81] = v388;
-    saved[82] = v393;
-    saved[83] = v398;
-    saved[84] = v403;
-    saved[85] = v408;
-    saved[86] = v413;
-    saved[87..90].copy_from_slice(&v420);
-    saved[90] = v423;
-    saved[91] = v428;
-    saved[92] = v433;
-    saved[93] = v438;
-    saved[94] = v443;
-    saved[95] = v448;
-    saved[96] = v453;
-    saved[97] = v458;
-    saved[98] = v463;
-    saved[99] = v468;
-    saved[100] = v473;
-    saved[101] = v478;
-    saved[102] = v483;
-    saved[103] = v488;
-    saved[104] = v493;
-    saved[105] = v498;
-    saved[106] = v501;
-    saved[107] = v502;
-}
-
-/// `long_chain`, nodes 503..=1002: the forward pass.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v420: [f64; 3] = saved[87..90].try_into().unwrap();
-    let v498 = saved[105];
-    let v501 = saved[106];
-    let v502 = saved[107];
     // 503: add(v498, v502)
     let v503 = v498 + v502;
     // 504: sin(v503)
@@ -2216,118 +2092,218 @@ fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v1001 = v996 - v1000;
     // 1002: mul_scalar(0.01)(v1001)
     let v1002 = v1001 * 0.01;
-    saved[108] = v503;
-    saved[109] = v508;
-    saved[110] = v513;
-    saved[111] = v518;
-    saved[112] = v523;
-    saved[113] = v528;
-    saved[114] = v533;
-    saved[115] = v538;
-    saved[116] = v543;
-    saved[117] = v548;
-    saved[118] = v553;
-    saved[119] = v558;
-    saved[120] = v563;
-    saved[121] = v568;
-    saved[122] = v573;
-    saved[123] = v578;
-    saved[124] = v583;
-    saved[125] = v588;
-    saved[126] = v593;
-    saved[127] = v598;
-    saved[128] = v603;
-    saved[129] = v608;
-    saved[130] = v613;
-    saved[131] = v618;
-    saved[132..135].copy_from_slice(&v625);
-    saved[135] = v628;
-    saved[136] = v633;
-    saved[137] = v638;
-    saved[138] = v643;
-    saved[139] = v648;
-    saved[140] = v653;
-    saved[141] = v658;
-    saved[142] = v663;
-    saved[143] = v668;
-    saved[144] = v673;
-    saved[145] = v678;
-    saved[146] = v683;
-    saved[147] = v688;
-    saved[148] = v693;
-    saved[149] = v698;
-    saved[150] = v703;
-    saved[151] = v708;
-    saved[152] = v713;
-    saved[153] = v718;
-    saved[154] = v723;
-    saved[155] = v728;
-    saved[156] = v733;
-    saved[157] = v738;
-    saved[158] = v743;
-    saved[159] = v748;
-    saved[160] = v753;
-    saved[161] = v758;
-    saved[162] = v763;
-    saved[163] = v768;
-    saved[164] = v773;
-    saved[165] = v778;
-    saved[166] = v783;
-    saved[167] = v788;
-    saved[168] = v793;
-    saved[169] = v798;
-    saved[170] = v803;
-    saved[171] = v808;
-    saved[172] = v813;
-    saved[173] = v818;
-    saved[174] = v823;
-    saved[175..178].copy_from_slice(&v830);
-    saved[178] = v833;
-    saved[179] = v838;
-    saved[180] = v843;
-    saved[181] = v848;
-    saved[182] = v853;
-    saved[183] = v858;
-    saved[184] = v863;
-    saved[185] = v868;
-    saved[186] = v873;
-    saved[187] = v878;
-    saved[188] = v883;
-    saved[189] = v888;
-    saved[190] = v893;
-    saved[191] = v898;
-    saved[192] = v903;
-    saved[193] = v908;
-    saved[194] = v913;
-    saved[195] = v918;
-    saved[196] = v923;
-    saved[197] = v928;
-    saved[198] = v933;
-    saved[199] = v938;
-    saved[200] = v943;
-    saved[201] = v948;
-    saved[202] = v953;
-    saved[203] = v958;
-    saved[204] = v963;
-    saved[205] = v968;
-    saved[206] = v973;
-    saved[207] = v978;
-    saved[208] = v983;
-    saved[209] = v988;
-    saved[210] = v993;
-    saved[211] = v998;
-    saved[212] = v1001;
-    saved[213] = v1002;
+    saved[0] = s0;
+    saved[1..4].copy_from_slice(&v10);
+    saved[4] = v13;
+    saved[5] = v18;
+    saved[6] = v23;
+    saved[7] = v28;
+    saved[8] = v33;
+    saved[9] = v38;
+    saved[10] = v43;
+    saved[11] = v48;
+    saved[12] = v53;
+    saved[13] = v58;
+    saved[14] = v63;
+    saved[15] = v68;
+    saved[16] = v73;
+    saved[17] = v78;
+    saved[18] = v83;
+    saved[19] = v88;
+    saved[20] = v93;
+    saved[21] = v98;
+    saved[22] = v103;
+    saved[23] = v108;
+    saved[24] = v113;
+    saved[25] = v118;
+    saved[26] = v123;
+    saved[27] = v128;
+    saved[28] = v133;
+    saved[29] = v138;
+    saved[30] = v143;
+    saved[31] = v148;
+    saved[32] = v153;
+    saved[33] = v158;
+    saved[34] = v163;
+    saved[35] = v168;
+    saved[36] = v173;
+    saved[37] = v178;
+    saved[38] = v183;
+    saved[39] = v188;
+    saved[40] = v193;
+    saved[41] = v198;
+    saved[42] = v203;
+    saved[43] = v208;
+    saved[44..47].copy_from_slice(&v215);
+    saved[47] = v218;
+    saved[48] = v223;
+    saved[49] = v228;
+    saved[50] = v233;
+    saved[51] = v238;
+    saved[52] = v243;
+    saved[53] = v248;
+    saved[54] = v253;
+    saved[55] = v258;
+    saved[56] = v263;
+    saved[57] = v268;
+    saved[58] = v273;
+    saved[59] = v278;
+    saved[60] = v283;
+    saved[61] = v288;
+    saved[62] = v293;
+    saved[63] = v298;
+    saved[64] = v303;
+    saved[65] = v308;
+    saved[66] = v313;
+    saved[67] = v318;
+    saved[68] = v323;
+    saved[69] = v328;
+    saved[70] = v333;
+    saved[71] = v338;
+    saved[72] = v343;
+    saved[73] = v348;
+    saved[74] = v353;
+    saved[75] = v358;
+    saved[76] = v363;
+    saved[77] = v368;
+    saved[78] = v373;
+    saved[79] = v378;
+    saved[80] = v383;
+    saved[81] = v388;
+    saved[82] = v393;
+    saved[83] = v398;
+    saved[84] = v403;
+    saved[85] = v408;
+    saved[86] = v413;
+    saved[87..90].copy_from_slice(&v420);
+    saved[90] = v423;
+    saved[91] = v428;
+    saved[92] = v433;
+    saved[93] = v438;
+    saved[94] = v443;
+    saved[95] = v448;
+    saved[96] = v453;
+    saved[97] = v458;
+    saved[98] = v463;
+    saved[99] = v468;
+    saved[100] = v473;
+    saved[101] = v478;
+    saved[102] = v483;
+    saved[103] = v488;
+    saved[104] = v493;
+    saved[105] = v498;
+    saved[106] = v503;
+    saved[107] = v508;
+    saved[108] = v513;
+    saved[109] = v518;
+    saved[110] = v523;
+    saved[111] = v528;
+    saved[112] = v533;
+    saved[113] = v538;
+    saved[114] = v543;
+    saved[115] = v548;
+    saved[116] = v553;
+    saved[117] = v558;
+    saved[118] = v563;
+    saved[119] = v568;
+    saved[120] = v573;
+    saved[121] = v578;
+    saved[122] = v583;
+    saved[123] = v588;
+    saved[124] = v593;
+    saved[125] = v598;
+    saved[126] = v603;
+    saved[127] = v608;
+    saved[128] = v613;
+    saved[129] = v618;
+    saved[130..133].copy_from_slice(&v625);
+    saved[133] = v628;
+    saved[134] = v633;
+    saved[135] = v638;
+    saved[136] = v643;
+    saved[137] = v648;
+    saved[138] = v653;
+    saved[139] = v658;
+    saved[140] = v663;
+    saved[141] = v668;
+    saved[142] = v673;
+    saved[143] = v678;
+    saved[144] = v683;
+    saved[145] = v688;
+    saved[146] = v693;
+    saved[147] = v698;
+    saved[148] = v703;
+    saved[149] = v708;
+    saved[150] = v713;
+    saved[151] = v718;
+    saved[152] = v723;
+    saved[153] = v728;
+    saved[154] = v733;
+    saved[155] = v738;
+    saved[156] = v743;
+    saved[157] = v748;
+    saved[158] = v753;
+    saved[159] = v758;
+    saved[160] = v763;
+    saved[161] = v768;
+    saved[162] = v773;
+    saved[163] = v778;
+    saved[164] = v783;
+    saved[165] = v788;
+    saved[166] = v793;
+    saved[167] = v798;
+    saved[168] = v803;
+    saved[169] = v808;
+    saved[170] = v813;
+    saved[171] = v818;
+    saved[172] = v823;
+    saved[173..176].copy_from_slice(&v830);
+    saved[176] = v833;
+    saved[177] = v838;
+    saved[178] = v843;
+    saved[179] = v848;
+    saved[180] = v853;
+    saved[181] = v858;
+    saved[182] = v863;
+    saved[183] = v868;
+    saved[184] = v873;
+    saved[185] = v878;
+    saved[186] = v883;
+    saved[187] = v888;
+    saved[188] = v893;
+    saved[189] = v898;
+    saved[190] = v903;
+    saved[191] = v908;
+    saved[192] = v913;
+    saved[193] = v918;
+    saved[194] = v923;
+    saved[195] = v928;
+    saved[196] = v933;
+    saved[197] = v938;
+    saved[198] = v943;
+    saved[199] = v948;
+    saved[200] = v953;
+    saved[201] = v958;
+    saved[202] = v963;
+    saved[203] = v968;
+    saved[204] = v973;
+    saved[205] = v978;
+    saved[206] = v983;
+    saved[207] = v988;
+    saved[208] = v993;
+    saved[209] = v998;
+    saved[210] = v1001;
+    saved[211] = v1002;
 }
 
-/// `long_chain`, nodes 1003..=1502: the forward pass.
+/// `long_chain`, nodes 1003..=2002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v830: [f64; 3] = saved[175..178].try_into().unwrap();
-    let v998 = saved[211];
-    let v1001 = saved[212];
-    let v1002 = saved[213];
+fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 762]) {
+    let v830: [f64; 3] = saved[173..176].try_into().unwrap();
+    let v998 = saved[209];
+    let v1001 = saved[210];
+    let v1002 = saved[211];
     // 1003: add(v998, v1002)
     let v1003 = v998 + v1002;
     // 1004: sin(v1003)
@@ -3355,118 +3331,6 @@ fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v1501 = v1496 - v1500;
     // 1502: mul_scalar(0.01)(v1501)
     let v1502 = v1501 * 0.01;
-    saved[214] = v1003;
-    saved[215] = v1008;
-    saved[216] = v1013;
-    saved[217] = v1018;
-    saved[218] = v1023;
-    saved[219] = v1028;
-    saved[220..223].copy_from_slice(&v1035);
-    saved[223] = v1038;
-    saved[224] = v1043;
-    saved[225] = v1048;
-    saved[226] = v1053;
-    saved[227] = v1058;
-    saved[228] = v1063;
-    saved[229] = v1068;
-    saved[230] = v1073;
-    saved[231] = v1078;
-    saved[232] = v1083;
-    saved[233] = v1088;
-    saved[234] = v1093;
-    saved[235] = v1098;
-    saved[236] = v1103;
-    saved[237] = v1108;
-    saved[238] = v1113;
-    saved[239] = v1118;
-    saved[240] = v1123;
-    saved[241] = v1128;
-    saved[242] = v1133;
-    saved[243] = v1138;
-    saved[244] = v1143;
-    saved[245] = v1148;
-    saved[246] = v1153;
-    saved[247] = v1158;
-    saved[248] = v1163;
-    saved[249] = v1168;
-    saved[250] = v1173;
-    saved[251] = v1178;
-    saved[252] = v1183;
-    saved[253] = v1188;
-    saved[254] = v1193;
-    saved[255] = v1198;
-    saved[256] = v1203;
-    saved[257] = v1208;
-    saved[258] = v1213;
-    saved[259] = v1218;
-    saved[260] = v1223;
-    saved[261] = v1228;
-    saved[262] = v1233;
-    saved[263..266].copy_from_slice(&v1240);
-    saved[266] = v1243;
-    saved[267] = v1248;
-    saved[268] = v1253;
-    saved[269] = v1258;
-    saved[270] = v1263;
-    saved[271] = v1268;
-    saved[272] = v1273;
-    saved[273] = v1278;
-    saved[274] = v1283;
-    saved[275] = v1288;
-    saved[276] = v1293;
-    saved[277] = v1298;
-    saved[278] = v1303;
-    saved[279] = v1308;
-    saved[280] = v1313;
-    saved[281] = v1318;
-    saved[282] = v1323;
-    saved[283] = v1328;
-    saved[284] = v1333;
-    saved[285] = v1338;
-    saved[286] = v1343;
-    saved[287] = v1348;
-    saved[288] = v1353;
-    saved[289] = v1358;
-    saved[290] = v1363;
-    saved[291] = v1368;
-    saved[292] = v1373;
-    saved[293] = v1378;
-    saved[294] = v1383;
-    saved[295] = v1388;
-    saved[296] = v1393;
-    saved[297] = v1398;
-    saved[298] = v1403;
-    saved[299] = v1408;
-    saved[300] = v1413;
-    saved[301] = v1418;
-    saved[302] = v1423;
-    saved[303] = v1428;
-    saved[304] = v1433;
-    saved[305] = v1438;
-    saved[306..309].copy_from_slice(&v1445);
-    saved[309] = v1448;
-    saved[310] = v1453;
-    saved[311] = v1458;
-    saved[312] = v1463;
-    saved[313] = v1468;
-    saved[314] = v1473;
-    saved[315] = v1478;
-    saved[316] = v1483;
-    saved[317] = v1488;
-    saved[318] = v1493;
-    saved[319] = v1498;
-    saved[320] = v1501;
-    saved[321] = v1502;
-}
-
-/// `long_chain`, nodes 1503..=2002: the forward pass.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v1445: [f64; 3] = saved[306..309].try_into().unwrap();
-    let v1498 = saved[319];
-    let v1501 = saved[320];
-    let v1502 = saved[321];
     // 1503: add(v1498, v1502)
     let v1503 = v1498 + v1502;
     // 1504: sin(v1503)
@@ -4485,118 +4349,218 @@ fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v2001 = v1996 - v2000;
     // 2002: mul_scalar(0.01)(v2001)
     let v2002 = v2001 * 0.01;
-    saved[322] = v1503;
-    saved[323] = v1508;
-    saved[324] = v1513;
-    saved[325] = v1518;
-    saved[326] = v1523;
-    saved[327] = v1528;
-    saved[328] = v1533;
-    saved[329] = v1538;
-    saved[330] = v1543;
-    saved[331] = v1548;
-    saved[332] = v1553;
-    saved[333] = v1558;
-    saved[334] = v1563;
-    saved[335] = v1568;
-    saved[336] = v1573;
-    saved[337] = v1578;
-    saved[338] = v1583;
-    saved[339] = v1588;
-    saved[340] = v1593;
-    saved[341] = v1598;
-    saved[342] = v1603;
-    saved[343] = v1608;
-    saved[344] = v1613;
-    saved[345] = v1618;
-    saved[346] = v1623;
-    saved[347] = v1628;
-    saved[348] = v1633;
-    saved[349] = v1638;
-    saved[350] = v1643;
-    saved[351..354].copy_from_slice(&v1650);
-    saved[354] = v1653;
-    saved[355] = v1658;
-    saved[356] = v1663;
-    saved[357] = v1668;
-    saved[358] = v1673;
-    saved[359] = v1678;
-    saved[360] = v1683;
-    saved[361] = v1688;
-    saved[362] = v1693;
-    saved[363] = v1698;
-    saved[364] = v1703;
-    saved[365] = v1708;
-    saved[366] = v1713;
-    saved[367] = v1718;
-    saved[368] = v1723;
-    saved[369] = v1728;
-    saved[370] = v1733;
-    saved[371] = v1738;
-    saved[372] = v1743;
-    saved[373] = v1748;
-    saved[374] = v1753;
-    saved[375] = v1758;
-    saved[376] = v1763;
-    saved[377] = v1768;
-    saved[378] = v1773;
-    saved[379] = v1778;
-    saved[380] = v1783;
-    saved[381] = v1788;
-    saved[382] = v1793;
-    saved[383] = v1798;
-    saved[384] = v1803;
-    saved[385] = v1808;
-    saved[386] = v1813;
-    saved[387] = v1818;
-    saved[388] = v1823;
-    saved[389] = v1828;
-    saved[390] = v1833;
-    saved[391] = v1838;
-    saved[392] = v1843;
-    saved[393] = v1848;
-    saved[394..397].copy_from_slice(&v1855);
-    saved[397] = v1858;
-    saved[398] = v1863;
-    saved[399] = v1868;
-    saved[400] = v1873;
-    saved[401] = v1878;
-    saved[402] = v1883;
-    saved[403] = v1888;
-    saved[404] = v1893;
-    saved[405] = v1898;
-    saved[406] = v1903;
-    saved[407] = v1908;
-    saved[408] = v1913;
-    saved[409] = v1918;
-    saved[410] = v1923;
-    saved[411] = v1928;
-    saved[412] = v1933;
-    saved[413] = v1938;
-    saved[414] = v1943;
-    saved[415] = v1948;
-    saved[416] = v1953;
-    saved[417] = v1958;
-    saved[418] = v1963;
-    saved[419] = v1968;
-    saved[420] = v1973;
-    saved[421] = v1978;
-    saved[422] = v1983;
-    saved[423] = v1988;
-    saved[424] = v1993;
-    saved[425] = v1998;
-    saved[426] = v2001;
-    saved[427] = v2002;
+    saved[212] = v1003;
+    saved[213] = v1008;
+    saved[214] = v1013;
+    saved[215] = v1018;
+    saved[216] = v1023;
+    saved[217] = v1028;
+    saved[218..221].copy_from_slice(&v1035);
+    saved[221] = v1038;
+    saved[222] = v1043;
+    saved[223] = v1048;
+    saved[224] = v1053;
+    saved[225] = v1058;
+    saved[226] = v1063;
+    saved[227] = v1068;
+    saved[228] = v1073;
+    saved[229] = v1078;
+    saved[230] = v1083;
+    saved[231] = v1088;
+    saved[232] = v1093;
+    saved[233] = v1098;
+    saved[234] = v1103;
+    saved[235] = v1108;
+    saved[236] = v1113;
+    saved[237] = v1118;
+    saved[238] = v1123;
+    saved[239] = v1128;
+    saved[240] = v1133;
+    saved[241] = v1138;
+    saved[242] = v1143;
+    saved[243] = v1148;
+    saved[244] = v1153;
+    saved[245] = v1158;
+    saved[246] = v1163;
+    saved[247] = v1168;
+    saved[248] = v1173;
+    saved[249] = v1178;
+    saved[250] = v1183;
+    saved[251] = v1188;
+    saved[252] = v1193;
+    saved[253] = v1198;
+    saved[254] = v1203;
+    saved[255] = v1208;
+    saved[256] = v1213;
+    saved[257] = v1218;
+    saved[258] = v1223;
+    saved[259] = v1228;
+    saved[260] = v1233;
+    saved[261..264].copy_from_slice(&v1240);
+    saved[264] = v1243;
+    saved[265] = v1248;
+    saved[266] = v1253;
+    saved[267] = v1258;
+    saved[268] = v1263;
+    saved[269] = v1268;
+    saved[270] = v1273;
+    saved[271] = v1278;
+    saved[272] = v1283;
+    saved[273] = v1288;
+    saved[274] = v1293;
+    saved[275] = v1298;
+    saved[276] = v1303;
+    saved[277] = v1308;
+    saved[278] = v1313;
+    saved[279] = v1318;
+    saved[280] = v1323;
+    saved[281] = v1328;
+    saved[282] = v1333;
+    saved[283] = v1338;
+    saved[284] = v1343;
+    saved[285] = v1348;
+    saved[286] = v1353;
+    saved[287] = v1358;
+    saved[288] = v1363;
+    saved[289] = v1368;
+    saved[290] = v1373;
+    saved[291] = v1378;
+    saved[292] = v1383;
+    saved[293] = v1388;
+    saved[294] = v1393;
+    saved[295] = v1398;
+    saved[296] = v1403;
+    saved[297] = v1408;
+    saved[298] = v1413;
+    saved[299] = v1418;
+    saved[300] = v1423;
+    saved[301] = v1428;
+    saved[302] = v1433;
+    saved[303] = v1438;
+    saved[304..307].copy_from_slice(&v1445);
+    saved[307] = v1448;
+    saved[308] = v1453;
+    saved[309] = v1458;
+    saved[310] = v1463;
+    saved[311] = v1468;
+    saved[312] = v1473;
+    saved[313] = v1478;
+    saved[314] = v1483;
+    saved[315] = v1488;
+    saved[316] = v1493;
+    saved[317] = v1498;
+    saved[318] = v1503;
+    saved[319] = v1508;
+    saved[320] = v1513;
+    saved[321] = v1518;
+    saved[322] = v1523;
+    saved[323] = v1528;
+    saved[324] = v1533;
+    saved[325] = v1538;
+    saved[326] = v1543;
+    saved[327] = v1548;
+    saved[328] = v1553;
+    saved[329] = v1558;
+    saved[330] = v1563;
+    saved[331] = v1568;
+    saved[332] = v1573;
+    saved[333] = v1578;
+    saved[334] = v1583;
+    saved[335] = v1588;
+    saved[336] = v1593;
+    saved[337] = v1598;
+    saved[338] = v1603;
+    saved[339] = v1608;
+    saved[340] = v1613;
+    saved[341] = v1618;
+    saved[342] = v1623;
+    saved[343] = v1628;
+    saved[344] = v1633;
+    saved[345] = v1638;
+    saved[346] = v1643;
+    saved[347..350].copy_from_slice(&v1650);
+    saved[350] = v1653;
+    saved[351] = v1658;
+    saved[352] = v1663;
+    saved[353] = v1668;
+    saved[354] = v1673;
+    saved[355] = v1678;
+    saved[356] = v1683;
+    saved[357] = v1688;
+    saved[358] = v1693;
+    saved[359] = v1698;
+    saved[360] = v1703;
+    saved[361] = v1708;
+    saved[362] = v1713;
+    saved[363] = v1718;
+    saved[364] = v1723;
+    saved[365] = v1728;
+    saved[366] = v1733;
+    saved[367] = v1738;
+    saved[368] = v1743;
+    saved[369] = v1748;
+    saved[370] = v1753;
+    saved[371] = v1758;
+    saved[372] = v1763;
+    saved[373] = v1768;
+    saved[374] = v1773;
+    saved[375] = v1778;
+    saved[376] = v1783;
+    saved[377] = v1788;
+    saved[378] = v1793;
+    saved[379] = v1798;
+    saved[380] = v1803;
+    saved[381] = v1808;
+    saved[382] = v1813;
+    saved[383] = v1818;
+    saved[384] = v1823;
+    saved[385] = v1828;
+    saved[386] = v1833;
+    saved[387] = v1838;
+    saved[388] = v1843;
+    saved[389] = v1848;
+    saved[390..393].copy_from_slice(&v1855);
+    saved[393] = v1858;
+    saved[394] = v1863;
+    saved[395] = v1868;
+    saved[396] = v1873;
+    saved[397] = v1878;
+    saved[398] = v1883;
+    saved[399] = v1888;
+    saved[400] = v1893;
+    saved[401] = v1898;
+    saved[402] = v1903;
+    saved[403] = v1908;
+    saved[404] = v1913;
+    saved[405] = v1918;
+    saved[406] = v1923;
+    saved[407] = v1928;
+    saved[408] = v1933;
+    saved[409] = v1938;
+    saved[410] = v1943;
+    saved[411] = v1948;
+    saved[412] = v1953;
+    saved[413] = v1958;
+    saved[414] = v1963;
+    saved[415] = v1968;
+    saved[416] = v1973;
+    saved[417] = v1978;
+    saved[418] = v1983;
+    saved[419] = v1988;
+    saved[420] = v1993;
+    saved[421] = v1998;
+    saved[422] = v2001;
+    saved[423] = v2002;
 }
 
-/// `long_chain`, nodes 2003..=2502: the forward pass.
+/// `long_chain`, nodes 2003..=3002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_4(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v1855: [f64; 3] = saved[394..397].try_into().unwrap();
-    let v1998 = saved[425];
-    let v2001 = saved[426];
-    let v2002 = saved[427];
+fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 762]) {
+    let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
+    let v1998 = saved[421];
+    let v2001 = saved[422];
+    let v2002 = saved[423];
     // 2003: add(v1998, v2002)
     let v2003 = v1998 + v2002;
     // 2004: sin(v2003)
@@ -5624,118 +5588,6 @@ fn long_chain_fwd_4(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v2501 = v2496 - v2500;
     // 2502: mul_scalar(0.01)(v2501)
     let v2502 = v2501 * 0.01;
-    saved[428] = v2003;
-    saved[429] = v2008;
-    saved[430] = v2013;
-    saved[431] = v2018;
-    saved[432] = v2023;
-    saved[433] = v2028;
-    saved[434] = v2033;
-    saved[435] = v2038;
-    saved[436] = v2043;
-    saved[437] = v2048;
-    saved[438] = v2053;
-    saved[439..442].copy_from_slice(&v2060);
-    saved[442] = v2063;
-    saved[443] = v2068;
-    saved[444] = v2073;
-    saved[445] = v2078;
-    saved[446] = v2083;
-    saved[447] = v2088;
-    saved[448] = v2093;
-    saved[449] = v2098;
-    saved[450] = v2103;
-    saved[451] = v2108;
-    saved[452] = v2113;
-    saved[453] = v2118;
-    saved[454] = v2123;
-    saved[455] = v2128;
-    saved[456] = v2133;
-    saved[457] = v2138;
-    saved[458] = v2143;
-    saved[459] = v2148;
-    saved[460] = v2153;
-    saved[461] = v2158;
-    saved[462] = v2163;
-    saved[463] = v2168;
-    saved[464] = v2173;
-    saved[465] = v2178;
-    saved[466] = v2183;
-    saved[467] = v2188;
-    saved[468] = v2193;
-    saved[469] = v2198;
-    saved[470] = v2203;
-    saved[471] = v2208;
-    saved[472] = v2213;
-    saved[473] = v2218;
-    saved[474] = v2223;
-    saved[475] = v2228;
-    saved[476] = v2233;
-    saved[477] = v2238;
-    saved[478] = v2243;
-    saved[479] = v2248;
-    saved[480] = v2253;
-    saved[481] = v2258;
-    saved[482..485].copy_from_slice(&v2265);
-    saved[485] = v2268;
-    saved[486] = v2273;
-    saved[487] = v2278;
-    saved[488] = v2283;
-    saved[489] = v2288;
-    saved[490] = v2293;
-    saved[491] = v2298;
-    saved[492] = v2303;
-    saved[493] = v2308;
-    saved[494] = v2313;
-    saved[495] = v2318;
-    saved[496] = v2323;
-    saved[497] = v2328;
-    saved[498] = v2333;
-    saved[499] = v2338;
-    saved[500] = v2343;
-    saved[501] = v2348;
-    saved[502] = v2353;
-    saved[503] = v2358;
-    saved[504] = v2363;
-    saved[505] = v2368;
-    saved[506] = v2373;
-    saved[507] = v2378;
-    saved[508] = v2383;
-    saved[509] = v2388;
-    saved[510] = v2393;
-    saved[511] = v2398;
-    saved[512] = v2403;
-    saved[513] = v2408;
-    saved[514] = v2413;
-    saved[515] = v2418;
-    saved[516] = v2423;
-    saved[517] = v2428;
-    saved[518] = v2433;
-    saved[519] = v2438;
-    saved[520] = v2443;
-    saved[521] = v2448;
-    saved[522] = v2453;
-    saved[523] = v2458;
-    saved[524] = v2463;
-    saved[525..528].copy_from_slice(&v2470);
-    saved[528] = v2473;
-    saved[529] = v2478;
-    saved[530] = v2483;
-    saved[531] = v2488;
-    saved[532] = v2493;
-    saved[533] = v2498;
-    saved[534] = v2501;
-    saved[535] = v2502;
-}
-
-/// `long_chain`, nodes 2503..=3002: the forward pass.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_5(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v2470: [f64; 3] = saved[525..528].try_into().unwrap();
-    let v2498 = saved[533];
-    let v2501 = saved[534];
-    let v2502 = saved[535];
     // 2503: add(v2498, v2502)
     let v2503 = v2498 + v2502;
     // 2504: sin(v2503)
@@ -6754,118 +6606,219 @@ fn long_chain_fwd_5(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v3001 = v2996 - v3000;
     // 3002: mul_scalar(0.01)(v3001)
     let v3002 = v3001 * 0.01;
-    saved[536] = v2503;
-    saved[537] = v2508;
-    saved[538] = v2513;
-    saved[539] = v2518;
-    saved[540] = v2523;
-    saved[541] = v2528;
-    saved[542] = v2533;
-    saved[543] = v2538;
-    saved[544] = v2543;
-    saved[545] = v2548;
-    saved[546] = v2553;
-    saved[547] = v2558;
-    saved[548] = v2563;
-    saved[549] = v2568;
-    saved[550] = v2573;
-    saved[551] = v2578;
-    saved[552] = v2583;
-    saved[553] = v2588;
-    saved[554] = v2593;
-    saved[555] = v2598;
-    saved[556] = v2603;
-    saved[557] = v2608;
-    saved[558] = v2613;
-    saved[559] = v2618;
-    saved[560] = v2623;
-    saved[561] = v2628;
-    saved[562] = v2633;
-    saved[563] = v2638;
-    saved[564] = v2643;
-    saved[565] = v2648;
-    saved[566] = v2653;
-    saved[567] = v2658;
-    saved[568] = v2663;
-    saved[569] = v2668;
-    saved[570..573].copy_from_slice(&v2675);
-    saved[573] = v2678;
-    saved[574] = v2683;
-    saved[575] = v2688;
-    saved[576] = v2693;
-    saved[577] = v2698;
-    saved[578] = v2703;
-    saved[579] = v2708;
-    saved[580] = v2713;
-    saved[581] = v2718;
-    saved[582] = v2723;
-    saved[583] = v2728;
-    saved[584] = v2733;
-    saved[585] = v2738;
-    saved[586] = v2743;
-    saved[587] = v2748;
-    saved[588] = v2753;
-    saved[589] = v2758;
-    saved[590] = v2763;
-    saved[591] = v2768;
-    saved[592] = v2773;
-    saved[593] = v2778;
-    saved[594] = v2783;
-    saved[595] = v2788;
-    saved[596] = v2793;
-    saved[597] = v2798;
-    saved[598] = v2803;
-    saved[599] = v2808;
-    saved[600] = v2813;
-    saved[601] = v2818;
-    saved[602] = v2823;
-    saved[603] = v2828;
-    saved[604] = v2833;
-    saved[605] = v2838;
-    saved[606] = v2843;
-    saved[607] = v2848;
-    saved[608] = v2853;
-    saved[609] = v2858;
-    saved[610] = v2863;
-    saved[611] = v2868;
-    saved[612] = v2873;
-    saved[613..616].copy_from_slice(&v2880);
-    saved[616] = v2883;
-    saved[617] = v2888;
-    saved[618] = v2893;
-    saved[619] = v2898;
-    saved[620] = v2903;
-    saved[621] = v2908;
-    saved[622] = v2913;
-    saved[623] = v2918;
-    saved[624] = v2923;
-    saved[625] = v2928;
-    saved[626] = v2933;
-    saved[627] = v2938;
-    saved[628] = v2943;
-    saved[629] = v2948;
-    saved[630] = v2953;
-    saved[631] = v2958;
-    saved[632] = v2963;
-    saved[633] = v2968;
-    saved[634] = v2973;
-    saved[635] = v2978;
-    saved[636] = v2983;
-    saved[637] = v2988;
-    saved[638] = v2993;
-    saved[639] = v2998;
-    saved[640] = v3001;
-    saved[641] = v3002;
+    saved[424] = v2003;
+    saved[425] = v2008;
+    saved[426] = v2013;
+    saved[427] = v2018;
+    saved[428] = v2023;
+    saved[429] = v2028;
+    saved[430] = v2033;
+    saved[431] = v2038;
+    saved[432] = v2043;
+    saved[433] = v2048;
+    saved[434] = v2053;
+    saved[435..438].copy_from_slice(&v2060);
+    saved[438] = v2063;
+    saved[439] = v2068;
+    saved[440] = v2073;
+    saved[441] = v2078;
+    saved[442] = v2083;
+    saved[443] = v2088;
+    saved[444] = v2093;
+    saved[445] = v2098;
+    saved[446] = v2103;
+    saved[447] = v2108;
+    saved[448] = v2113;
+    saved[449] = v2118;
+    saved[450] = v2123;
+    saved[451] = v2128;
+    saved[452] = v2133;
+    saved[453] = v2138;
+    saved[454] = v2143;
+    saved[455] = v2148;
+    saved[456] = v2153;
+    saved[457] = v2158;
+    saved[458] = v2163;
+    saved[459] = v2168;
+    saved[460] = v2173;
+    saved[461] = v2178;
+    saved[462] = v2183;
+    saved[463] = v2188;
+    saved[464] = v2193;
+    saved[465] = v2198;
+    saved[466] = v2203;
+    saved[467] = v2208;
+    saved[468] = v2213;
+    saved[469] = v2218;
+    saved[470] = v2223;
+    saved[471] = v2228;
+    saved[472] = v2233;
+    saved[473] = v2238;
+    saved[474] = v2243;
+    saved[475] = v2248;
+    saved[476] = v2253;
+    saved[477] = v2258;
+    saved[478..481].copy_from_slice(&v2265);
+    saved[481] = v2268;
+    saved[482] = v2273;
+    saved[483] = v2278;
+    saved[484] = v2283;
+    saved[485] = v2288;
+    saved[486] = v2293;
+    saved[487] = v2298;
+    saved[488] = v2303;
+    saved[489] = v2308;
+    saved[490] = v2313;
+    saved[491] = v2318;
+    saved[492] = v2323;
+    saved[493] = v2328;
+    saved[494] = v2333;
+    saved[495] = v2338;
+    saved[496] = v2343;
+    saved[497] = v2348;
+    saved[498] = v2353;
+    saved[499] = v2358;
+    saved[500] = v2363;
+    saved[501] = v2368;
+    saved[502] = v2373;
+    saved[503] = v2378;
+    saved[504] = v2383;
+    saved[505] = v2388;
+    saved[506] = v2393;
+    saved[507] = v2398;
+    saved[508] = v2403;
+    saved[509] = v2408;
+    saved[510] = v2413;
+    saved[511] = v2418;
+    saved[512] = v2423;
+    saved[513] = v2428;
+    saved[514] = v2433;
+    saved[515] = v2438;
+    saved[516] = v2443;
+    saved[517] = v2448;
+    saved[518] = v2453;
+    saved[519] = v2458;
+    saved[520] = v2463;
+    saved[521..524].copy_from_slice(&v2470);
+    saved[524] = v2473;
+    saved[525] = v2478;
+    saved[526] = v2483;
+    saved[527] = v2488;
+    saved[528] = v2493;
+    saved[529] = v2498;
+    saved[530] = v2503;
+    saved[531] = v2508;
+    saved[532] = v2513;
+    saved[533] = v2518;
+    saved[534] = v2523;
+    saved[535] = v2528;
+    saved[536] = v2533;
+    saved[537] = v2538;
+    saved[538] = v2543;
+    saved[539] = v2548;
+    saved[540] = v2553;
+    saved[541] = v2558;
+    saved[542] = v2563;
+    saved[543] = v2568;
+    saved[544] = v2573;
+    saved[545] = v2578;
+    saved[546] = v2583;
+    saved[547] = v2588;
+    saved[548] = v2593;
+    saved[549] = v2598;
+    saved[550] = v2603;
+    saved[551] = v2608;
+    saved[552] = v2613;
+    saved[553] = v2618;
+    saved[554] = v2623;
+    saved[555] = v2628;
+    saved[556] = v2633;
+    saved[557] = v2638;
+    saved[558] = v2643;
+    saved[559] = v2648;
+    saved[560] = v2653;
+    saved[561] = v2658;
+    saved[562] = v2663;
+    saved[563] = v2668;
+    saved[564..567].copy_from_slice(&v2675);
+    saved[567] = v2678;
+    saved[568] = v2683;
+    saved[569] = v2688;
+    saved[570] = v2693;
+    saved[571] = v2698;
+    saved[572] = v2703;
+    saved[573] = v2708;
+    saved[574] = v2713;
+    saved[575] = v2718;
+    saved[576] = v2723;
+    saved[577] = v2728;
+    saved[578] = v2733;
+    saved[579] = v2738;
+    saved[580] = v2743;
+    saved[581] = v2748;
+    saved[582] = v2753;
+    saved[583] = v2758;
+    saved[584] = v2763;
+    saved[585] = v2768;
+    saved[586] = v2773;
+    saved[587] = v2778;
+    saved[588] = v2783;
+    saved[589] = v2788;
+    saved[590] = v2793;
+    saved[591] = v2798;
+    saved[592] = v2803;
+    saved[593] = v2808;
+    saved[594] = v2813;
+    saved[595] = v2818;
+    saved[596] = v2823;
+    saved[597] = v2828;
+    saved[598] = v2833;
+    saved[599] = v2838;
+    saved[600] = v2843;
+    saved[601] = v2848;
+    saved[602] = v2853;
+    saved[603] = v2858;
+    saved[604] = v2863;
+    saved[605] = v2868;
+    saved[606] = v2873;
+    saved[607..610].copy_from_slice(&v2880);
+    saved[610] = v2883;
+    saved[611] = v2888;
+    saved[612] = v2893;
+    saved[613] = v2898;
+    saved[614] = v2903;
+    saved[615] = v2908;
+    saved[616] = v2913;
+    saved[617] = v2918;
+    saved[618] = v2923;
+    saved[619] = v2928;
+    saved[620] = v2933;
+    saved[621] = v2938;
+    saved[622] = v2943;
+    saved[623] = v2948;
+    saved[624] = v2953;
+    saved[625] = v2958;
+    saved[626] = v2963;
+    saved[627] = v2968;
+    saved[628] = v2973;
+    saved[629] = v2978;
+    saved[630] = v2983;
+    saved[631] = v2988;
+    saved[632] = v2993;
+    saved[633] = v2998;
+    saved[634] = v3001;
+    saved[635] = v3002;
 }
 
-/// `long_chain`, nodes 3003..=3502: the forward pass.
+/// `long_chain`, nodes 3003..=3594: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_6(w: &[f64; 3], saved: &mut [f64; 770]) {
-    let v2880: [f64; 3] = saved[613..616].try_into().unwrap();
-    let v2998 = saved[639];
-    let v3001 = saved[640];
-    let v3002 = saved[641];
+fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 762]) {
+    let s0 = saved[0];
+    let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
+    let v2998 = saved[633];
+    let v3001 = saved[634];
+    let v3002 = saved[635];
     // 3003: add(v2998, v3002)
     let v3003 = v2998 + v3002;
     // 3004: sin(v3003)
@@ -7893,118 +7846,6 @@ fn long_chain_fwd_6(w: &[f64; 3], saved: &mut [f64; 770]) {
     let v3501 = v3491 - v3500;
     // 3502: mul_scalar(0.01)(v3501)
     let v3502 = v3501 * 0.01;
-    saved[642] = v3003;
-    saved[643] = v3008;
-    saved[644] = v3013;
-    saved[645] = v3018;
-    saved[646] = v3023;
-    saved[647] = v3028;
-    saved[648] = v3033;
-    saved[649] = v3038;
-    saved[650] = v3043;
-    saved[651] = v3048;
-    saved[652] = v3053;
-    saved[653] = v3058;
-    saved[654] = v3063;
-    saved[655] = v3068;
-    saved[656] = v3073;
-    saved[657] = v3078;
-    saved[658..661].copy_from_slice(&v3085);
-    saved[661] = v3088;
-    saved[662] = v3093;
-    saved[663] = v3098;
-    saved[664] = v3103;
-    saved[665] = v3108;
-    saved[666] = v3113;
-    saved[667] = v3118;
-    saved[668] = v3123;
-    saved[669] = v3128;
-    saved[670] = v3133;
-    saved[671] = v3138;
-    saved[672] = v3143;
-    saved[673] = v3148;
-    saved[674] = v3153;
-    saved[675] = v3158;
-    saved[676] = v3163;
-    saved[677] = v3168;
-    saved[678] = v3173;
-    saved[679] = v3178;
-    saved[680] = v3183;
-    saved[681] = v3188;
-    saved[682] = v3193;
-    saved[683] = v3198;
-    saved[684] = v3203;
-    saved[685] = v3208;
-    saved[686] = v3213;
-    saved[687] = v3218;
-    saved[688] = v3223;
-    saved[689] = v3228;
-    saved[690] = v3233;
-    saved[691] = v3238;
-    saved[692] = v3243;
-    saved[693] = v3248;
-    saved[694] = v3253;
-    saved[695] = v3258;
-    saved[696] = v3263;
-    saved[697] = v3268;
-    saved[698] = v3273;
-    saved[699] = v3278;
-    saved[700] = v3283;
-    saved[701..704].copy_from_slice(&v3290);
-    saved[704] = v3293;
-    saved[705] = v3298;
-    saved[706] = v3303;
-    saved[707] = v3308;
-    saved[708] = v3313;
-    saved[709] = v3318;
-    saved[710] = v3323;
-    saved[711] = v3328;
-    saved[712] = v3333;
-    saved[713] = v3338;
-    saved[714] = v3343;
-    saved[715] = v3348;
-    saved[716] = v3353;
-    saved[717] = v3358;
-    saved[718] = v3363;
-    saved[719] = v3368;
-    saved[720] = v3373;
-    saved[721] = v3378;
-    saved[722] = v3383;
-    saved[723] = v3388;
-    saved[724] = v3393;
-    saved[725] = v3398;
-    saved[726] = v3403;
-    saved[727] = v3408;
-    saved[728] = v3413;
-    saved[729] = v3418;
-    saved[730] = v3423;
-    saved[731] = v3428;
-    saved[732] = v3433;
-    saved[733] = v3438;
-    saved[734] = v3443;
-    saved[735] = v3448;
-    saved[736] = v3453;
-    saved[737] = v3458;
-    saved[738] = v3463;
-    saved[739] = v3468;
-    saved[740] = v3473;
-    saved[741] = v3478;
-    saved[742] = v3483;
-    saved[743] = v3488;
-    saved[744..747].copy_from_slice(&v3495);
-    saved[747] = v3498;
-    saved[748] = v3501;
-    saved[749] = v3502;
-}
-
-/// `long_chain`, nodes 3503..=3594: the forward pass.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_7(saved: &mut [f64; 770]) {
-    let s0 = saved[0];
-    let v3498 = saved[747];
-    let v3501 = saved[748];
-    let v3502 = saved[749];
     // 3503: add(v3498, v3502)
     let v3503 = v3498 + v3502;
     // 3504: sin(v3503)
@@ -8189,32 +8030,132 @@ fn long_chain_fwd_7(saved: &mut [f64; 770]) {
     let v3593 = v3588 + v3592;
     // 3594: mul(v3593, s0)
     let q = v3593 * s0;
-    saved[750] = v3503;
-    saved[751] = v3508;
-    saved[752] = v3513;
-    saved[753] = v3518;
-    saved[754] = v3523;
-    saved[755] = v3528;
-    saved[756] = v3533;
-    saved[757] = v3538;
-    saved[758] = v3543;
-    saved[759] = v3548;
-    saved[760] = v3553;
-    saved[761] = v3558;
-    saved[762] = v3563;
-    saved[763] = v3568;
-    saved[764] = v3573;
-    saved[765] = v3578;
-    saved[766] = v3583;
-    saved[767] = v3588;
-    saved[768] = v3593;
-    saved[769] = q;
+    saved[636] = v3003;
+    saved[637] = v3008;
+    saved[638] = v3013;
+    saved[639] = v3018;
+    saved[640] = v3023;
+    saved[641] = v3028;
+    saved[642] = v3033;
+    saved[643] = v3038;
+    saved[644] = v3043;
+    saved[645] = v3048;
+    saved[646] = v3053;
+    saved[647] = v3058;
+    saved[648] = v3063;
+    saved[649] = v3068;
+    saved[650] = v3073;
+    saved[651] = v3078;
+    saved[652..655].copy_from_slice(&v3085);
+    saved[655] = v3088;
+    saved[656] = v3093;
+    saved[657] = v3098;
+    saved[658] = v3103;
+    saved[659] = v3108;
+    saved[660] = v3113;
+    saved[661] = v3118;
+    saved[662] = v3123;
+    saved[663] = v3128;
+    saved[664] = v3133;
+    saved[665] = v3138;
+    saved[666] = v3143;
+    saved[667] = v3148;
+    saved[668] = v3153;
+    saved[669] = v3158;
+    saved[670] = v3163;
+    saved[671] = v3168;
+    saved[672] = v3173;
+    saved[673] = v3178;
+    saved[674] = v3183;
+    saved[675] = v3188;
+    saved[676] = v3193;
+    saved[677] = v3198;
+    saved[678] = v3203;
+    saved[679] = v3208;
+    saved[680] = v3213;
+    saved[681] = v3218;
+    saved[682] = v3223;
+    saved[683] = v3228;
+    saved[684] = v3233;
+    saved[685] = v3238;
+    saved[686] = v3243;
+    saved[687] = v3248;
+    saved[688] = v3253;
+    saved[689] = v3258;
+    saved[690] = v3263;
+    saved[691] = v3268;
+    saved[692] = v3273;
+    saved[693] = v3278;
+    saved[694] = v3283;
+    saved[695..698].copy_from_slice(&v3290);
+    saved[698] = v3293;
+    saved[699] = v3298;
+    saved[700] = v3303;
+    saved[701] = v3308;
+    saved[702] = v3313;
+    saved[703] = v3318;
+    saved[704] = v3323;
+    saved[705] = v3328;
+    saved[706] = v3333;
+    saved[707] = v3338;
+    saved[708] = v3343;
+    saved[709] = v3348;
+    saved[710] = v3353;
+    saved[711] = v3358;
+    saved[712] = v3363;
+    saved[713] = v3368;
+    saved[714] = v3373;
+    saved[715] = v3378;
+    saved[716] = v3383;
+    saved[717] = v3388;
+    saved[718] = v3393;
+    saved[719] = v3398;
+    saved[720] = v3403;
+    saved[721] = v3408;
+    saved[722] = v3413;
+    saved[723] = v3418;
+    saved[724] = v3423;
+    saved[725] = v3428;
+    saved[726] = v3433;
+    saved[727] = v3438;
+    saved[728] = v3443;
+    saved[729] = v3448;
+    saved[730] = v3453;
+    saved[731] = v3458;
+    saved[732] = v3463;
+    saved[733] = v3468;
+    saved[734] = v3473;
+    saved[735] = v3478;
+    saved[736] = v3483;
+    saved[737] = v3488;
+    saved[738..741].copy_from_slice(&v3495);
+    saved[741] = v3498;
+    saved[742] = v3503;
+    saved[743] = v3508;
+    saved[744] = v3513;
+    saved[745] = v3518;
+    saved[746] = v3523;
+    saved[747] = v3528;
+    saved[748] = v3533;
+    saved[749] = v3538;
+    saved[750] = v3543;
+    saved[751] = v3548;
+    saved[752] = v3553;
+    saved[753] = v3558;
+    saved[754] = v3563;
+    saved[755] = v3568;
+    saved[756] = v3573;
+    saved[757] = v3578;
+    saved[758] = v3583;
+    saved[759] = v3588;
+    saved[760] = v3593;
+    saved[761] = q;
 }
 
-/// `long_chain_grad`, nodes 0..=502: their part of the reverse sweep.
+/// `long_chain_grad`, nodes 0..=1002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
+fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
     let s0 = saved[0];
     let v10: [f64; 3] = saved[1..4].try_into().unwrap();
     let v13 = saved[4];
@@ -8315,11 +8256,1827 @@ fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: 
     let v488 = saved[103];
     let v493 = saved[104];
     let v498 = saved[105];
+    let v503 = saved[106];
+    let v508 = saved[107];
+    let v513 = saved[108];
+    let v518 = saved[109];
+    let v523 = saved[110];
+    let v528 = saved[111];
+    let v533 = saved[112];
+    let v538 = saved[113];
+    let v543 = saved[114];
+    let v548 = saved[115];
+    let v553 = saved[116];
+    let v558 = saved[117];
+    let v563 = saved[118];
+    let v568 = saved[119];
+    let v573 = saved[120];
+    let v578 = saved[121];
+    let v583 = saved[122];
+    let v588 = saved[123];
+    let v593 = saved[124];
+    let v598 = saved[125];
+    let v603 = saved[126];
+    let v608 = saved[127];
+    let v613 = saved[128];
+    let v618 = saved[129];
+    let v625: [f64; 3] = saved[130..133].try_into().unwrap();
+    let v628 = saved[133];
+    let v633 = saved[134];
+    let v638 = saved[135];
+    let v643 = saved[136];
+    let v648 = saved[137];
+    let v653 = saved[138];
+    let v658 = saved[139];
+    let v663 = saved[140];
+    let v668 = saved[141];
+    let v673 = saved[142];
+    let v678 = saved[143];
+    let v683 = saved[144];
+    let v688 = saved[145];
+    let v693 = saved[146];
+    let v698 = saved[147];
+    let v703 = saved[148];
+    let v708 = saved[149];
+    let v713 = saved[150];
+    let v718 = saved[151];
+    let v723 = saved[152];
+    let v728 = saved[153];
+    let v733 = saved[154];
+    let v738 = saved[155];
+    let v743 = saved[156];
+    let v748 = saved[157];
+    let v753 = saved[158];
+    let v758 = saved[159];
+    let v763 = saved[160];
+    let v768 = saved[161];
+    let v773 = saved[162];
+    let v778 = saved[163];
+    let v783 = saved[164];
+    let v788 = saved[165];
+    let v793 = saved[166];
+    let v798 = saved[167];
+    let v803 = saved[168];
+    let v808 = saved[169];
+    let v813 = saved[170];
+    let v818 = saved[171];
+    let v823 = saved[172];
+    let v830: [f64; 3] = saved[173..176].try_into().unwrap();
+    let v833 = saved[176];
+    let v838 = saved[177];
+    let v843 = saved[178];
+    let v848 = saved[179];
+    let v853 = saved[180];
+    let v858 = saved[181];
+    let v863 = saved[182];
+    let v868 = saved[183];
+    let v873 = saved[184];
+    let v878 = saved[185];
+    let v883 = saved[186];
+    let v888 = saved[187];
+    let v893 = saved[188];
+    let v898 = saved[189];
+    let v903 = saved[190];
+    let v908 = saved[191];
+    let v913 = saved[192];
+    let v918 = saved[193];
+    let v923 = saved[194];
+    let v928 = saved[195];
+    let v933 = saved[196];
+    let v938 = saved[197];
+    let v943 = saved[198];
+    let v948 = saved[199];
+    let v953 = saved[200];
+    let v958 = saved[201];
+    let v963 = saved[202];
+    let v968 = saved[203];
+    let v973 = saved[204];
+    let v978 = saved[205];
+    let v983 = saved[206];
+    let v988 = saved[207];
+    let v993 = saved[208];
+    let v998 = saved[209];
     let mut d_s0 = d_saved[0];
-    let mut d_v420: [f64; 3] = d_saved[1..4].try_into().unwrap();
-    let mut d_v498 = d_saved[4];
-    let mut d_v501 = d_saved[5];
-    let mut d_v502 = d_saved[6];
+    let mut d_v830: [f64; 3] = d_saved[1..4].try_into().unwrap();
+    let mut d_v998 = d_saved[4];
+    let mut d_v1001 = d_saved[5];
+    let mut d_v1002 = d_saved[6];
+    // 1002: mul_scalar(0.01)(v1001), backward
+    d_v1001 += d_v1002 * (0.01);
+    let mut d_v996 = 0.0f64;
+    let mut d_v1000 = 0.0f64;
+    // 1001: sub(v996, v1000), backward
+    d_v996 += d_v1001 * (1.0);
+    d_v1000 += d_v1001 * (-1.0);
+    let mut d_v999 = 0.0f64;
+    // 1000: mul_scalar(0.01)(v999), backward
+    d_v999 += d_v1000 * (0.01);
+    // 999: sin(v998), backward
+    d_v998 += d_v999 * (v998.cos());
+    let mut d_v993 = 0.0f64;
+    let mut d_v997 = 0.0f64;
+    // 998: add(v993, v997), backward
+    d_v993 += d_v998 * (1.0);
+    d_v997 += d_v998 * (1.0);
+    // 997: mul_scalar(0.01)(v996), backward
+    d_v996 += d_v997 * (0.01);
+    let mut d_v991 = 0.0f64;
+    let mut d_v995 = 0.0f64;
+    // 996: sub(v991, v995), backward
+    d_v991 += d_v996 * (1.0);
+    d_v995 += d_v996 * (-1.0);
+    let mut d_v994 = 0.0f64;
+    // 995: mul_scalar(0.01)(v994), backward
+    d_v994 += d_v995 * (0.01);
+    // 994: sin(v993), backward
+    d_v993 += d_v994 * (v993.cos());
+    let mut d_v988 = 0.0f64;
+    let mut d_v992 = 0.0f64;
+    // 993: add(v988, v992), backward
+    d_v988 += d_v993 * (1.0);
+    d_v992 += d_v993 * (1.0);
+    // 992: mul_scalar(0.01)(v991), backward
+    d_v991 += d_v992 * (0.01);
+    let mut d_v986 = 0.0f64;
+    let mut d_v990 = 0.0f64;
+    // 991: sub(v986, v990), backward
+    d_v986 += d_v991 * (1.0);
+    d_v990 += d_v991 * (-1.0);
+    let mut d_v989 = 0.0f64;
+    // 990: mul_scalar(0.01)(v989), backward
+    d_v989 += d_v990 * (0.01);
+    // 989: sin(v988), backward
+    d_v988 += d_v989 * (v988.cos());
+    let mut d_v983 = 0.0f64;
+    let mut d_v987 = 0.0f64;
+    // 988: add(v983, v987), backward
+    d_v983 += d_v988 * (1.0);
+    d_v987 += d_v988 * (1.0);
+    // 987: mul_scalar(0.01)(v986), backward
+    d_v986 += d_v987 * (0.01);
+    let mut d_v981 = 0.0f64;
+    let mut d_v985 = 0.0f64;
+    // 986: sub(v981, v985), backward
+    d_v981 += d_v986 * (1.0);
+    d_v985 += d_v986 * (-1.0);
+    let mut d_v984 = 0.0f64;
+    // 985: mul_scalar(0.01)(v984), backward
+    d_v984 += d_v985 * (0.01);
+    // 984: sin(v983), backward
+    d_v983 += d_v984 * (v983.cos());
+    let mut d_v978 = 0.0f64;
+    let mut d_v982 = 0.0f64;
+    // 983: add(v978, v982), backward
+    d_v978 += d_v983 * (1.0);
+    d_v982 += d_v983 * (1.0);
+    // 982: mul_scalar(0.01)(v981), backward
+    d_v981 += d_v982 * (0.01);
+    let mut d_v976 = 0.0f64;
+    let mut d_v980 = 0.0f64;
+    // 981: sub(v976, v980), backward
+    d_v976 += d_v981 * (1.0);
+    d_v980 += d_v981 * (-1.0);
+    let mut d_v979 = 0.0f64;
+    // 980: mul_scalar(0.01)(v979), backward
+    d_v979 += d_v980 * (0.01);
+    // 979: sin(v978), backward
+    d_v978 += d_v979 * (v978.cos());
+    let mut d_v973 = 0.0f64;
+    let mut d_v977 = 0.0f64;
+    // 978: add(v973, v977), backward
+    d_v973 += d_v978 * (1.0);
+    d_v977 += d_v978 * (1.0);
+    // 977: mul_scalar(0.01)(v976), backward
+    d_v976 += d_v977 * (0.01);
+    let mut d_v971 = 0.0f64;
+    let mut d_v975 = 0.0f64;
+    // 976: sub(v971, v975), backward
+    d_v971 += d_v976 * (1.0);
+    d_v975 += d_v976 * (-1.0);
+    let mut d_v974 = 0.0f64;
+    // 975: mul_scalar(0.01)(v974), backward
+    d_v974 += d_v975 * (0.01);
+    // 974: sin(v973), backward
+    d_v973 += d_v974 * (v973.cos());
+    let mut d_v968 = 0.0f64;
+    let mut d_v972 = 0.0f64;
+    // 973: add(v968, v972), backward
+    d_v968 += d_v973 * (1.0);
+    d_v972 += d_v973 * (1.0);
+    // 972: mul_scalar(0.01)(v971), backward
+    d_v971 += d_v972 * (0.01);
+    let mut d_v966 = 0.0f64;
+    let mut d_v970 = 0.0f64;
+    // 971: sub(v966, v970), backward
+    d_v966 += d_v971 * (1.0);
+    d_v970 += d_v971 * (-1.0);
+    let mut d_v969 = 0.0f64;
+    // 970: mul_scalar(0.01)(v969), backward
+    d_v969 += d_v970 * (0.01);
+    // 969: sin(v968), backward
+    d_v968 += d_v969 * (v968.cos());
+    let mut d_v963 = 0.0f64;
+    let mut d_v967 = 0.0f64;
+    // 968: add(v963, v967), backward
+    d_v963 += d_v968 * (1.0);
+    d_v967 += d_v968 * (1.0);
+    // 967: mul_scalar(0.01)(v966), backward
+    d_v966 += d_v967 * (0.01);
+    let mut d_v961 = 0.0f64;
+    let mut d_v965 = 0.0f64;
+    // 966: sub(v961, v965), backward
+    d_v961 += d_v966 * (1.0);
+    d_v965 += d_v966 * (-1.0);
+    let mut d_v964 = 0.0f64;
+    // 965: mul_scalar(0.01)(v964), backward
+    d_v964 += d_v965 * (0.01);
+    // 964: sin(v963), backward
+    d_v963 += d_v964 * (v963.cos());
+    let mut d_v958 = 0.0f64;
+    let mut d_v962 = 0.0f64;
+    // 963: add(v958, v962), backward
+    d_v958 += d_v963 * (1.0);
+    d_v962 += d_v963 * (1.0);
+    // 962: mul_scalar(0.01)(v961), backward
+    d_v961 += d_v962 * (0.01);
+    let mut d_v956 = 0.0f64;
+    let mut d_v960 = 0.0f64;
+    // 961: sub(v956, v960), backward
+    d_v956 += d_v961 * (1.0);
+    d_v960 += d_v961 * (-1.0);
+    let mut d_v959 = 0.0f64;
+    // 960: mul_scalar(0.01)(v959), backward
+    d_v959 += d_v960 * (0.01);
+    // 959: sin(v958), backward
+    d_v958 += d_v959 * (v958.cos());
+    let mut d_v953 = 0.0f64;
+    let mut d_v957 = 0.0f64;
+    // 958: add(v953, v957), backward
+    d_v953 += d_v958 * (1.0);
+    d_v957 += d_v958 * (1.0);
+    // 957: mul_scalar(0.01)(v956), backward
+    d_v956 += d_v957 * (0.01);
+    let mut d_v951 = 0.0f64;
+    let mut d_v955 = 0.0f64;
+    // 956: sub(v951, v955), backward
+    d_v951 += d_v956 * (1.0);
+    d_v955 += d_v956 * (-1.0);
+    let mut d_v954 = 0.0f64;
+    // 955: mul_scalar(0.01)(v954), backward
+    d_v954 += d_v955 * (0.01);
+    // 954: sin(v953), backward
+    d_v953 += d_v954 * (v953.cos());
+    let mut d_v948 = 0.0f64;
+    let mut d_v952 = 0.0f64;
+    // 953: add(v948, v952), backward
+    d_v948 += d_v953 * (1.0);
+    d_v952 += d_v953 * (1.0);
+    // 952: mul_scalar(0.01)(v951), backward
+    d_v951 += d_v952 * (0.01);
+    let mut d_v946 = 0.0f64;
+    let mut d_v950 = 0.0f64;
+    // 951: sub(v946, v950), backward
+    d_v946 += d_v951 * (1.0);
+    d_v950 += d_v951 * (-1.0);
+    let mut d_v949 = 0.0f64;
+    // 950: mul_scalar(0.01)(v949), backward
+    d_v949 += d_v950 * (0.01);
+    // 949: sin(v948), backward
+    d_v948 += d_v949 * (v948.cos());
+    let mut d_v943 = 0.0f64;
+    let mut d_v947 = 0.0f64;
+    // 948: add(v943, v947), backward
+    d_v943 += d_v948 * (1.0);
+    d_v947 += d_v948 * (1.0);
+    // 947: mul_scalar(0.01)(v946), backward
+    d_v946 += d_v947 * (0.01);
+    let mut d_v941 = 0.0f64;
+    let mut d_v945 = 0.0f64;
+    // 946: sub(v941, v945), backward
+    d_v941 += d_v946 * (1.0);
+    d_v945 += d_v946 * (-1.0);
+    let mut d_v944 = 0.0f64;
+    // 945: mul_scalar(0.01)(v944), backward
+    d_v944 += d_v945 * (0.01);
+    // 944: sin(v943), backward
+    d_v943 += d_v944 * (v943.cos());
+    let mut d_v938 = 0.0f64;
+    let mut d_v942 = 0.0f64;
+    // 943: add(v938, v942), backward
+    d_v938 += d_v943 * (1.0);
+    d_v942 += d_v943 * (1.0);
+    // 942: mul_scalar(0.01)(v941), backward
+    d_v941 += d_v942 * (0.01);
+    let mut d_v936 = 0.0f64;
+    let mut d_v940 = 0.0f64;
+    // 941: sub(v936, v940), backward
+    d_v936 += d_v941 * (1.0);
+    d_v940 += d_v941 * (-1.0);
+    let mut d_v939 = 0.0f64;
+    // 940: mul_scalar(0.01)(v939), backward
+    d_v939 += d_v940 * (0.01);
+    // 939: sin(v938), backward
+    d_v938 += d_v939 * (v938.cos());
+    let mut d_v933 = 0.0f64;
+    let mut d_v937 = 0.0f64;
+    // 938: add(v933, v937), backward
+    d_v933 += d_v938 * (1.0);
+    d_v937 += d_v938 * (1.0);
+    // 937: mul_scalar(0.01)(v936), backward
+    d_v936 += d_v937 * (0.01);
+    let mut d_v931 = 0.0f64;
+    let mut d_v935 = 0.0f64;
+    // 936: sub(v931, v935), backward
+    d_v931 += d_v936 * (1.0);
+    d_v935 += d_v936 * (-1.0);
+    let mut d_v934 = 0.0f64;
+    // 935: mul_scalar(0.01)(v934), backward
+    d_v934 += d_v935 * (0.01);
+    // 934: sin(v933), backward
+    d_v933 += d_v934 * (v933.cos());
+    let mut d_v928 = 0.0f64;
+    let mut d_v932 = 0.0f64;
+    // 933: add(v928, v932), backward
+    d_v928 += d_v933 * (1.0);
+    d_v932 += d_v933 * (1.0);
+    // 932: mul_scalar(0.01)(v931), backward
+    d_v931 += d_v932 * (0.01);
+    let mut d_v926 = 0.0f64;
+    let mut d_v930 = 0.0f64;
+    // 931: sub(v926, v930), backward
+    d_v926 += d_v931 * (1.0);
+    d_v930 += d_v931 * (-1.0);
+    let mut d_v929 = 0.0f64;
+    // 930: mul_scalar(0.01)(v929), backward
+    d_v929 += d_v930 * (0.01);
+    // 929: sin(v928), backward
+    d_v928 += d_v929 * (v928.cos());
+    let mut d_v923 = 0.0f64;
+    let mut d_v927 = 0.0f64;
+    // 928: add(v923, v927), backward
+    d_v923 += d_v928 * (1.0);
+    d_v927 += d_v928 * (1.0);
+    // 927: mul_scalar(0.01)(v926), backward
+    d_v926 += d_v927 * (0.01);
+    let mut d_v921 = 0.0f64;
+    let mut d_v925 = 0.0f64;
+    // 926: sub(v921, v925), backward
+    d_v921 += d_v926 * (1.0);
+    d_v925 += d_v926 * (-1.0);
+    let mut d_v924 = 0.0f64;
+    // 925: mul_scalar(0.01)(v924), backward
+    d_v924 += d_v925 * (0.01);
+    // 924: sin(v923), backward
+    d_v923 += d_v924 * (v923.cos());
+    let mut d_v918 = 0.0f64;
+    let mut d_v922 = 0.0f64;
+    // 923: add(v918, v922), backward
+    d_v918 += d_v923 * (1.0);
+    d_v922 += d_v923 * (1.0);
+    // 922: mul_scalar(0.01)(v921), backward
+    d_v921 += d_v922 * (0.01);
+    let mut d_v916 = 0.0f64;
+    let mut d_v920 = 0.0f64;
+    // 921: sub(v916, v920), backward
+    d_v916 += d_v921 * (1.0);
+    d_v920 += d_v921 * (-1.0);
+    let mut d_v919 = 0.0f64;
+    // 920: mul_scalar(0.01)(v919), backward
+    d_v919 += d_v920 * (0.01);
+    // 919: sin(v918), backward
+    d_v918 += d_v919 * (v918.cos());
+    let mut d_v913 = 0.0f64;
+    let mut d_v917 = 0.0f64;
+    // 918: add(v913, v917), backward
+    d_v913 += d_v918 * (1.0);
+    d_v917 += d_v918 * (1.0);
+    // 917: mul_scalar(0.01)(v916), backward
+    d_v916 += d_v917 * (0.01);
+    let mut d_v911 = 0.0f64;
+    let mut d_v915 = 0.0f64;
+    // 916: sub(v911, v915), backward
+    d_v911 += d_v916 * (1.0);
+    d_v915 += d_v916 * (-1.0);
+    let mut d_v914 = 0.0f64;
+    // 915: mul_scalar(0.01)(v914), backward
+    d_v914 += d_v915 * (0.01);
+    // 914: sin(v913), backward
+    d_v913 += d_v914 * (v913.cos());
+    let mut d_v908 = 0.0f64;
+    let mut d_v912 = 0.0f64;
+    // 913: add(v908, v912), backward
+    d_v908 += d_v913 * (1.0);
+    d_v912 += d_v913 * (1.0);
+    // 912: mul_scalar(0.01)(v911), backward
+    d_v911 += d_v912 * (0.01);
+    let mut d_v906 = 0.0f64;
+    let mut d_v910 = 0.0f64;
+    // 911: sub(v906, v910), backward
+    d_v906 += d_v911 * (1.0);
+    d_v910 += d_v911 * (-1.0);
+    let mut d_v909 = 0.0f64;
+    // 910: mul_scalar(0.01)(v909), backward
+    d_v909 += d_v910 * (0.01);
+    // 909: sin(v908), backward
+    d_v908 += d_v909 * (v908.cos());
+    let mut d_v903 = 0.0f64;
+    let mut d_v907 = 0.0f64;
+    // 908: add(v903, v907), backward
+    d_v903 += d_v908 * (1.0);
+    d_v907 += d_v908 * (1.0);
+    // 907: mul_scalar(0.01)(v906), backward
+    d_v906 += d_v907 * (0.01);
+    let mut d_v901 = 0.0f64;
+    let mut d_v905 = 0.0f64;
+    // 906: sub(v901, v905), backward
+    d_v901 += d_v906 * (1.0);
+    d_v905 += d_v906 * (-1.0);
+    let mut d_v904 = 0.0f64;
+    // 905: mul_scalar(0.01)(v904), backward
+    d_v904 += d_v905 * (0.01);
+    // 904: sin(v903), backward
+    d_v903 += d_v904 * (v903.cos());
+    let mut d_v898 = 0.0f64;
+    let mut d_v902 = 0.0f64;
+    // 903: add(v898, v902), backward
+    d_v898 += d_v903 * (1.0);
+    d_v902 += d_v903 * (1.0);
+    // 902: mul_scalar(0.01)(v901), backward
+    d_v901 += d_v902 * (0.01);
+    let mut d_v896 = 0.0f64;
+    let mut d_v900 = 0.0f64;
+    // 901: sub(v896, v900), backward
+    d_v896 += d_v901 * (1.0);
+    d_v900 += d_v901 * (-1.0);
+    let mut d_v899 = 0.0f64;
+    // 900: mul_scalar(0.01)(v899), backward
+    d_v899 += d_v900 * (0.01);
+    // 899: sin(v898), backward
+    d_v898 += d_v899 * (v898.cos());
+    let mut d_v893 = 0.0f64;
+    let mut d_v897 = 0.0f64;
+    // 898: add(v893, v897), backward
+    d_v893 += d_v898 * (1.0);
+    d_v897 += d_v898 * (1.0);
+    // 897: mul_scalar(0.01)(v896), backward
+    d_v896 += d_v897 * (0.01);
+    let mut d_v891 = 0.0f64;
+    let mut d_v895 = 0.0f64;
+    // 896: sub(v891, v895), backward
+    d_v891 += d_v896 * (1.0);
+    d_v895 += d_v896 * (-1.0);
+    let mut d_v894 = 0.0f64;
+    // 895: mul_scalar(0.01)(v894), backward
+    d_v894 += d_v895 * (0.01);
+    // 894: sin(v893), backward
+    d_v893 += d_v894 * (v893.cos());
+    let mut d_v888 = 0.0f64;
+    let mut d_v892 = 0.0f64;
+    // 893: add(v888, v892), backward
+    d_v888 += d_v893 * (1.0);
+    d_v892 += d_v893 * (1.0);
+    // 892: mul_scalar(0.01)(v891), backward
+    d_v891 += d_v892 * (0.01);
+    let mut d_v886 = 0.0f64;
+    let mut d_v890 = 0.0f64;
+    // 891: sub(v886, v890), backward
+    d_v886 += d_v891 * (1.0);
+    d_v890 += d_v891 * (-1.0);
+    let mut d_v889 = 0.0f64;
+    // 890: mul_scalar(0.01)(v889), backward
+    d_v889 += d_v890 * (0.01);
+    // 889: sin(v888), backward
+    d_v888 += d_v889 * (v888.cos());
+    let mut d_v883 = 0.0f64;
+    let mut d_v887 = 0.0f64;
+    // 888: add(v883, v887), backward
+    d_v883 += d_v888 * (1.0);
+    d_v887 += d_v888 * (1.0);
+    // 887: mul_scalar(0.01)(v886), backward
+    d_v886 += d_v887 * (0.01);
+    let mut d_v881 = 0.0f64;
+    let mut d_v885 = 0.0f64;
+    // 886: sub(v881, v885), backward
+    d_v881 += d_v886 * (1.0);
+    d_v885 += d_v886 * (-1.0);
+    let mut d_v884 = 0.0f64;
+    // 885: mul_scalar(0.01)(v884), backward
+    d_v884 += d_v885 * (0.01);
+    // 884: sin(v883), backward
+    d_v883 += d_v884 * (v883.cos());
+    let mut d_v878 = 0.0f64;
+    let mut d_v882 = 0.0f64;
+    // 883: add(v878, v882), backward
+    d_v878 += d_v883 * (1.0);
+    d_v882 += d_v883 * (1.0);
+    // 882: mul_scalar(0.01)(v881), backward
+    d_v881 += d_v882 * (0.01);
+    let mut d_v876 = 0.0f64;
+    let mut d_v880 = 0.0f64;
+    // 881: sub(v876, v880), backward
+    d_v876 += d_v881 * (1.0);
+    d_v880 += d_v881 * (-1.0);
+    let mut d_v879 = 0.0f64;
+    // 880: mul_scalar(0.01)(v879), backward
+    d_v879 += d_v880 * (0.01);
+    // 879: sin(v878), backward
+    d_v878 += d_v879 * (v878.cos());
+    let mut d_v873 = 0.0f64;
+    let mut d_v877 = 0.0f64;
+    // 878: add(v873, v877), backward
+    d_v873 += d_v878 * (1.0);
+    d_v877 += d_v878 * (1.0);
+    // 877: mul_scalar(0.01)(v876), backward
+    d_v876 += d_v877 * (0.01);
+    let mut d_v871 = 0.0f64;
+    let mut d_v875 = 0.0f64;
+    // 876: sub(v871, v875), backward
+    d_v871 += d_v876 * (1.0);
+    d_v875 += d_v876 * (-1.0);
+    let mut d_v874 = 0.0f64;
+    // 875: mul_scalar(0.01)(v874), backward
+    d_v874 += d_v875 * (0.01);
+    // 874: sin(v873), backward
+    d_v873 += d_v874 * (v873.cos());
+    let mut d_v868 = 0.0f64;
+    let mut d_v872 = 0.0f64;
+    // 873: add(v868, v872), backward
+    d_v868 += d_v873 * (1.0);
+    d_v872 += d_v873 * (1.0);
+    // 872: mul_scalar(0.01)(v871), backward
+    d_v871 += d_v872 * (0.01);
+    let mut d_v866 = 0.0f64;
+    let mut d_v870 = 0.0f64;
+    // 871: sub(v866, v870), backward
+    d_v866 += d_v871 * (1.0);
+    d_v870 += d_v871 * (-1.0);
+    let mut d_v869 = 0.0f64;
+    // 870: mul_scalar(0.01)(v869), backward
+    d_v869 += d_v870 * (0.01);
+    // 869: sin(v868), backward
+    d_v868 += d_v869 * (v868.cos());
+    let mut d_v863 = 0.0f64;
+    let mut d_v867 = 0.0f64;
+    // 868: add(v863, v867), backward
+    d_v863 += d_v868 * (1.0);
+    d_v867 += d_v868 * (1.0);
+    // 867: mul_scalar(0.01)(v866), backward
+    d_v866 += d_v867 * (0.01);
+    let mut d_v861 = 0.0f64;
+    let mut d_v865 = 0.0f64;
+    // 866: sub(v861, v865), backward
+    d_v861 += d_v866 * (1.0);
+    d_v865 += d_v866 * (-1.0);
+    let mut d_v864 = 0.0f64;
+    // 865: mul_scalar(0.01)(v864), backward
+    d_v864 += d_v865 * (0.01);
+    // 864: sin(v863), backward
+    d_v863 += d_v864 * (v863.cos());
+    let mut d_v858 = 0.0f64;
+    let mut d_v862 = 0.0f64;
+    // 863: add(v858, v862), backward
+    d_v858 += d_v863 * (1.0);
+    d_v862 += d_v863 * (1.0);
+    // 862: mul_scalar(0.01)(v861), backward
+    d_v861 += d_v862 * (0.01);
+    let mut d_v856 = 0.0f64;
+    let mut d_v860 = 0.0f64;
+    // 861: sub(v856, v860), backward
+    d_v856 += d_v861 * (1.0);
+    d_v860 += d_v861 * (-1.0);
+    let mut d_v859 = 0.0f64;
+    // 860: mul_scalar(0.01)(v859), backward
+    d_v859 += d_v860 * (0.01);
+    // 859: sin(v858), backward
+    d_v858 += d_v859 * (v858.cos());
+    let mut d_v853 = 0.0f64;
+    let mut d_v857 = 0.0f64;
+    // 858: add(v853, v857), backward
+    d_v853 += d_v858 * (1.0);
+    d_v857 += d_v858 * (1.0);
+    // 857: mul_scalar(0.01)(v856), backward
+    d_v856 += d_v857 * (0.01);
+    let mut d_v851 = 0.0f64;
+    let mut d_v855 = 0.0f64;
+    // 856: sub(v851, v855), backward
+    d_v851 += d_v856 * (1.0);
+    d_v855 += d_v856 * (-1.0);
+    let mut d_v854 = 0.0f64;
+    // 855: mul_scalar(0.01)(v854), backward
+    d_v854 += d_v855 * (0.01);
+    // 854: sin(v853), backward
+    d_v853 += d_v854 * (v853.cos());
+    let mut d_v848 = 0.0f64;
+    let mut d_v852 = 0.0f64;
+    // 853: add(v848, v852), backward
+    d_v848 += d_v853 * (1.0);
+    d_v852 += d_v853 * (1.0);
+    // 852: mul_scalar(0.01)(v851), backward
+    d_v851 += d_v852 * (0.01);
+    let mut d_v846 = 0.0f64;
+    let mut d_v850 = 0.0f64;
+    // 851: sub(v846, v850), backward
+    d_v846 += d_v851 * (1.0);
+    d_v850 += d_v851 * (-1.0);
+    let mut d_v849 = 0.0f64;
+    // 850: mul_scalar(0.01)(v849), backward
+    d_v849 += d_v850 * (0.01);
+    // 849: sin(v848), backward
+    d_v848 += d_v849 * (v848.cos());
+    let mut d_v843 = 0.0f64;
+    let mut d_v847 = 0.0f64;
+    // 848: add(v843, v847), backward
+    d_v843 += d_v848 * (1.0);
+    d_v847 += d_v848 * (1.0);
+    // 847: mul_scalar(0.01)(v846), backward
+    d_v846 += d_v847 * (0.01);
+    let mut d_v841 = 0.0f64;
+    let mut d_v845 = 0.0f64;
+    // 846: sub(v841, v845), backward
+    d_v841 += d_v846 * (1.0);
+    d_v845 += d_v846 * (-1.0);
+    let mut d_v844 = 0.0f64;
+    // 845: mul_scalar(0.01)(v844), backward
+    d_v844 += d_v845 * (0.01);
+    // 844: sin(v843), backward
+    d_v843 += d_v844 * (v843.cos());
+    let mut d_v838 = 0.0f64;
+    let mut d_v842 = 0.0f64;
+    // 843: add(v838, v842), backward
+    d_v838 += d_v843 * (1.0);
+    d_v842 += d_v843 * (1.0);
+    // 842: mul_scalar(0.01)(v841), backward
+    d_v841 += d_v842 * (0.01);
+    let mut d_v836 = 0.0f64;
+    let mut d_v840 = 0.0f64;
+    // 841: sub(v836, v840), backward
+    d_v836 += d_v841 * (1.0);
+    d_v840 += d_v841 * (-1.0);
+    let mut d_v839 = 0.0f64;
+    // 840: mul_scalar(0.01)(v839), backward
+    d_v839 += d_v840 * (0.01);
+    // 839: sin(v838), backward
+    d_v838 += d_v839 * (v838.cos());
+    let mut d_v833 = 0.0f64;
+    let mut d_v837 = 0.0f64;
+    // 838: add(v833, v837), backward
+    d_v833 += d_v838 * (1.0);
+    d_v837 += d_v838 * (1.0);
+    // 837: mul_scalar(0.01)(v836), backward
+    d_v836 += d_v837 * (0.01);
+    let mut d_v826 = 0.0f64;
+    let mut d_v835 = 0.0f64;
+    // 836: sub(v826, v835), backward
+    d_v826 += d_v836 * (1.0);
+    d_v835 += d_v836 * (-1.0);
+    let mut d_v834 = 0.0f64;
+    // 835: mul_scalar(0.01)(v834), backward
+    d_v834 += d_v835 * (0.01);
+    // 834: sin(v833), backward
+    d_v833 += d_v834 * (v833.cos());
+    let mut d_v828 = 0.0f64;
+    let mut d_v832 = 0.0f64;
+    // 833: add(v828, v832), backward
+    d_v828 += d_v833 * (1.0);
+    d_v832 += d_v833 * (1.0);
+    let mut d_v831 = 0.0f64;
+    // 832: mul_scalar(0.01)(v831), backward
+    d_v831 += d_v832 * (0.01);
+    // 831: sum(v830), backward
+    for i in 0..3 {
+        d_v830[i] += d_v831;
+    }
+    let mut d_v829 = [0.0f64; 3];
+    // 830: tanh(v829), backward
+    for i in 0..3 {
+        d_v829[i] += d_v830[i] * (1.0 - v830[i] * v830[i]);
+    }
+    let mut d_v625 = [0.0f64; 3];
+    // 829: mul(v625, w), backward
+    for i in 0..3 {
+        d_v625[i] += d_v829[i] * (w[i]);
+    }
+    for i in 0..3 {
+        d_w[i] += d_v829[i] * (v625[i]);
+    }
+    let mut d_v823 = 0.0f64;
+    let mut d_v827 = 0.0f64;
+    // 828: add(v823, v827), backward
+    d_v823 += d_v828 * (1.0);
+    d_v827 += d_v828 * (1.0);
+    // 827: mul_scalar(0.01)(v826), backward
+    d_v826 += d_v827 * (0.01);
+    let mut d_v821 = 0.0f64;
+    let mut d_v825 = 0.0f64;
+    // 826: sub(v821, v825), backward
+    d_v821 += d_v826 * (1.0);
+    d_v825 += d_v826 * (-1.0);
+    let mut d_v824 = 0.0f64;
+    // 825: mul_scalar(0.01)(v824), backward
+    d_v824 += d_v825 * (0.01);
+    // 824: sin(v823), backward
+    d_v823 += d_v824 * (v823.cos());
+    let mut d_v818 = 0.0f64;
+    let mut d_v822 = 0.0f64;
+    // 823: add(v818, v822), backward
+    d_v818 += d_v823 * (1.0);
+    d_v822 += d_v823 * (1.0);
+    // 822: mul_scalar(0.01)(v821), backward
+    d_v821 += d_v822 * (0.01);
+    let mut d_v816 = 0.0f64;
+    let mut d_v820 = 0.0f64;
+    // 821: sub(v816, v820), backward
+    d_v816 += d_v821 * (1.0);
+    d_v820 += d_v821 * (-1.0);
+    let mut d_v819 = 0.0f64;
+    // 820: mul_scalar(0.01)(v819), backward
+    d_v819 += d_v820 * (0.01);
+    // 819: sin(v818), backward
+    d_v818 += d_v819 * (v818.cos());
+    let mut d_v813 = 0.0f64;
+    let mut d_v817 = 0.0f64;
+    // 818: add(v813, v817), backward
+    d_v813 += d_v818 * (1.0);
+    d_v817 += d_v818 * (1.0);
+    // 817: mul_scalar(0.01)(v816), backward
+    d_v816 += d_v817 * (0.01);
+    let mut d_v811 = 0.0f64;
+    let mut d_v815 = 0.0f64;
+    // 816: sub(v811, v815), backward
+    d_v811 += d_v816 * (1.0);
+    d_v815 += d_v816 * (-1.0);
+    let mut d_v814 = 0.0f64;
+    // 815: mul_scalar(0.01)(v814), backward
+    d_v814 += d_v815 * (0.01);
+    // 814: sin(v813), backward
+    d_v813 += d_v814 * (v813.cos());
+    let mut d_v808 = 0.0f64;
+    let mut d_v812 = 0.0f64;
+    // 813: add(v808, v812), backward
+    d_v808 += d_v813 * (1.0);
+    d_v812 += d_v813 * (1.0);
+    // 812: mul_scalar(0.01)(v811), backward
+    d_v811 += d_v812 * (0.01);
+    let mut d_v806 = 0.0f64;
+    let mut d_v810 = 0.0f64;
+    // 811: sub(v806, v810), backward
+    d_v806 += d_v811 * (1.0);
+    d_v810 += d_v811 * (-1.0);
+    let mut d_v809 = 0.0f64;
+    // 810: mul_scalar(0.01)(v809), backward
+    d_v809 += d_v810 * (0.01);
+    // 809: sin(v808), backward
+    d_v808 += d_v809 * (v808.cos());
+    let mut d_v803 = 0.0f64;
+    let mut d_v807 = 0.0f64;
+    // 808: add(v803, v807), backward
+    d_v803 += d_v808 * (1.0);
+    d_v807 += d_v808 * (1.0);
+    // 807: mul_scalar(0.01)(v806), backward
+    d_v806 += d_v807 * (0.01);
+    let mut d_v801 = 0.0f64;
+    let mut d_v805 = 0.0f64;
+    // 806: sub(v801, v805), backward
+    d_v801 += d_v806 * (1.0);
+    d_v805 += d_v806 * (-1.0);
+    let mut d_v804 = 0.0f64;
+    // 805: mul_scalar(0.01)(v804), backward
+    d_v804 += d_v805 * (0.01);
+    // 804: sin(v803), backward
+    d_v803 += d_v804 * (v803.cos());
+    let mut d_v798 = 0.0f64;
+    let mut d_v802 = 0.0f64;
+    // 803: add(v798, v802), backward
+    d_v798 += d_v803 * (1.0);
+    d_v802 += d_v803 * (1.0);
+    // 802: mul_scalar(0.01)(v801), backward
+    d_v801 += d_v802 * (0.01);
+    let mut d_v796 = 0.0f64;
+    let mut d_v800 = 0.0f64;
+    // 801: sub(v796, v800), backward
+    d_v796 += d_v801 * (1.0);
+    d_v800 += d_v801 * (-1.0);
+    let mut d_v799 = 0.0f64;
+    // 800: mul_scalar(0.01)(v799), backward
+    d_v799 += d_v800 * (0.01);
+    // 799: sin(v798), backward
+    d_v798 += d_v799 * (v798.cos());
+    let mut d_v793 = 0.0f64;
+    let mut d_v797 = 0.0f64;
+    // 798: add(v793, v797), backward
+    d_v793 += d_v798 * (1.0);
+    d_v797 += d_v798 * (1.0);
+    // 797: mul_scalar(0.01)(v796), backward
+    d_v796 += d_v797 * (0.01);
+    let mut d_v791 = 0.0f64;
+    let mut d_v795 = 0.0f64;
+    // 796: sub(v791, v795), backward
+    d_v791 += d_v796 * (1.0);
+    d_v795 += d_v796 * (-1.0);
+    let mut d_v794 = 0.0f64;
+    // 795: mul_scalar(0.01)(v794), backward
+    d_v794 += d_v795 * (0.01);
+    // 794: sin(v793), backward
+    d_v793 += d_v794 * (v793.cos());
+    let mut d_v788 = 0.0f64;
+    let mut d_v792 = 0.0f64;
+    // 793: add(v788, v792), backward
+    d_v788 += d_v793 * (1.0);
+    d_v792 += d_v793 * (1.0);
+    // 792: mul_scalar(0.01)(v791), backward
+    d_v791 += d_v792 * (0.01);
+    let mut d_v786 = 0.0f64;
+    let mut d_v790 = 0.0f64;
+    // 791: sub(v786, v790), backward
+    d_v786 += d_v791 * (1.0);
+    d_v790 += d_v791 * (-1.0);
+    let mut d_v789 = 0.0f64;
+    // 790: mul_scalar(0.01)(v789), backward
+    d_v789 += d_v790 * (0.01);
+    // 789: sin(v788), backward
+    d_v788 += d_v789 * (v788.cos());
+    let mut d_v783 = 0.0f64;
+    let mut d_v787 = 0.0f64;
+    // 788: add(v783, v787), backward
+    d_v783 += d_v788 * (1.0);
+    d_v787 += d_v788 * (1.0);
+    // 787: mul_scalar(0.01)(v786), backward
+    d_v786 += d_v787 * (0.01);
+    let mut d_v781 = 0.0f64;
+    let mut d_v785 = 0.0f64;
+    // 786: sub(v781, v785), backward
+    d_v781 += d_v786 * (1.0);
+    d_v785 += d_v786 * (-1.0);
+    let mut d_v784 = 0.0f64;
+    // 785: mul_scalar(0.01)(v784), backward
+    d_v784 += d_v785 * (0.01);
+    // 784: sin(v783), backward
+    d_v783 += d_v784 * (v783.cos());
+    let mut d_v778 = 0.0f64;
+    let mut d_v782 = 0.0f64;
+    // 783: add(v778, v782), backward
+    d_v778 += d_v783 * (1.0);
+    d_v782 += d_v783 * (1.0);
+    // 782: mul_scalar(0.01)(v781), backward
+    d_v781 += d_v782 * (0.01);
+    let mut d_v776 = 0.0f64;
+    let mut d_v780 = 0.0f64;
+    // 781: sub(v776, v780), backward
+    d_v776 += d_v781 * (1.0);
+    d_v780 += d_v781 * (-1.0);
+    let mut d_v779 = 0.0f64;
+    // 780: mul_scalar(0.01)(v779), backward
+    d_v779 += d_v780 * (0.01);
+    // 779: sin(v778), backward
+    d_v778 += d_v779 * (v778.cos());
+    let mut d_v773 = 0.0f64;
+    let mut d_v777 = 0.0f64;
+    // 778: add(v773, v777), backward
+    d_v773 += d_v778 * (1.0);
+    d_v777 += d_v778 * (1.0);
+    // 777: mul_scalar(0.01)(v776), backward
+    d_v776 += d_v777 * (0.01);
+    let mut d_v771 = 0.0f64;
+    let mut d_v775 = 0.0f64;
+    // 776: sub(v771, v775), backward
+    d_v771 += d_v776 * (1.0);
+    d_v775 += d_v776 * (-1.0);
+    let mut d_v774 = 0.0f64;
+    // 775: mul_scalar(0.01)(v774), backward
+    d_v774 += d_v775 * (0.01);
+    // 774: sin(v773), backward
+    d_v773 += d_v774 * (v773.cos());
+    let mut d_v768 = 0.0f64;
+    let mut d_v772 = 0.0f64;
+    // 773: add(v768, v772), backward
+    d_v768 += d_v773 * (1.0);
+    d_v772 += d_v773 * (1.0);
+    // 772: mul_scalar(0.01)(v771), backward
+    d_v771 += d_v772 * (0.01);
+    let mut d_v766 = 0.0f64;
+    let mut d_v770 = 0.0f64;
+    // 771: sub(v766, v770), backward
+    d_v766 += d_v771 * (1.0);
+    d_v770 += d_v771 * (-1.0);
+    let mut d_v769 = 0.0f64;
+    // 770: mul_scalar(0.01)(v769), backward
+    d_v769 += d_v770 * (0.01);
+    // 769: sin(v768), backward
+    d_v768 += d_v769 * (v768.cos());
+    let mut d_v763 = 0.0f64;
+    let mut d_v767 = 0.0f64;
+    // 768: add(v763, v767), backward
+    d_v763 += d_v768 * (1.0);
+    d_v767 += d_v768 * (1.0);
+    // 767: mul_scalar(0.01)(v766), backward
+    d_v766 += d_v767 * (0.01);
+    let mut d_v761 = 0.0f64;
+    let mut d_v765 = 0.0f64;
+    // 766: sub(v761, v765), backward
+    d_v761 += d_v766 * (1.0);
+    d_v765 += d_v766 * (-1.0);
+    let mut d_v764 = 0.0f64;
+    // 765: mul_scalar(0.01)(v764), backward
+    d_v764 += d_v765 * (0.01);
+    // 764: sin(v763), backward
+    d_v763 += d_v764 * (v763.cos());
+    let mut d_v758 = 0.0f64;
+    let mut d_v762 = 0.0f64;
+    // 763: add(v758, v762), backward
+    d_v758 += d_v763 * (1.0);
+    d_v762 += d_v763 * (1.0);
+    // 762: mul_scalar(0.01)(v761), backward
+    d_v761 += d_v762 * (0.01);
+    let mut d_v756 = 0.0f64;
+    let mut d_v760 = 0.0f64;
+    // 761: sub(v756, v760), backward
+    d_v756 += d_v761 * (1.0);
+    d_v760 += d_v761 * (-1.0);
+    let mut d_v759 = 0.0f64;
+    // 760: mul_scalar(0.01)(v759), backward
+    d_v759 += d_v760 * (0.01);
+    // 759: sin(v758), backward
+    d_v758 += d_v759 * (v758.cos());
+    let mut d_v753 = 0.0f64;
+    let mut d_v757 = 0.0f64;
+    // 758: add(v753, v757), backward
+    d_v753 += d_v758 * (1.0);
+    d_v757 += d_v758 * (1.0);
+    // 757: mul_scalar(0.01)(v756), backward
+    d_v756 += d_v757 * (0.01);
+    let mut d_v751 = 0.0f64;
+    let mut d_v755 = 0.0f64;
+    // 756: sub(v751, v755), backward
+    d_v751 += d_v756 * (1.0);
+    d_v755 += d_v756 * (-1.0);
+    let mut d_v754 = 0.0f64;
+    // 755: mul_scalar(0.01)(v754), backward
+    d_v754 += d_v755 * (0.01);
+    // 754: sin(v753), backward
+    d_v753 += d_v754 * (v753.cos());
+    let mut d_v748 = 0.0f64;
+    let mut d_v752 = 0.0f64;
+    // 753: add(v748, v752), backward
+    d_v748 += d_v753 * (1.0);
+    d_v752 += d_v753 * (1.0);
+    // 752: mul_scalar(0.01)(v751), backward
+    d_v751 += d_v752 * (0.01);
+    let mut d_v746 = 0.0f64;
+    let mut d_v750 = 0.0f64;
+    // 751: sub(v746, v750), backward
+    d_v746 += d_v751 * (1.0);
+    d_v750 += d_v751 * (-1.0);
+    let mut d_v749 = 0.0f64;
+    // 750: mul_scalar(0.01)(v749), backward
+    d_v749 += d_v750 * (0.01);
+    // 749: sin(v748), backward
+    d_v748 += d_v749 * (v748.cos());
+    let mut d_v743 = 0.0f64;
+    let mut d_v747 = 0.0f64;
+    // 748: add(v743, v747), backward
+    d_v743 += d_v748 * (1.0);
+    d_v747 += d_v748 * (1.0);
+    // 747: mul_scalar(0.01)(v746), backward
+    d_v746 += d_v747 * (0.01);
+    let mut d_v741 = 0.0f64;
+    let mut d_v745 = 0.0f64;
+    // 746: sub(v741, v745), backward
+    d_v741 += d_v746 * (1.0);
+    d_v745 += d_v746 * (-1.0);
+    let mut d_v744 = 0.0f64;
+    // 745: mul_scalar(0.01)(v744), backward
+    d_v744 += d_v745 * (0.01);
+    // 744: sin(v743), backward
+    d_v743 += d_v744 * (v743.cos());
+    let mut d_v738 = 0.0f64;
+    let mut d_v742 = 0.0f64;
+    // 743: add(v738, v742), backward
+    d_v738 += d_v743 * (1.0);
+    d_v742 += d_v743 * (1.0);
+    // 742: mul_scalar(0.01)(v741), backward
+    d_v741 += d_v742 * (0.01);
+    let mut d_v736 = 0.0f64;
+    let mut d_v740 = 0.0f64;
+    // 741: sub(v736, v740), backward
+    d_v736 += d_v741 * (1.0);
+    d_v740 += d_v741 * (-1.0);
+    let mut d_v739 = 0.0f64;
+    // 740: mul_scalar(0.01)(v739), backward
+    d_v739 += d_v740 * (0.01);
+    // 739: sin(v738), backward
+    d_v738 += d_v739 * (v738.cos());
+    let mut d_v733 = 0.0f64;
+    let mut d_v737 = 0.0f64;
+    // 738: add(v733, v737), backward
+    d_v733 += d_v738 * (1.0);
+    d_v737 += d_v738 * (1.0);
+    // 737: mul_scalar(0.01)(v736), backward
+    d_v736 += d_v737 * (0.01);
+    let mut d_v731 = 0.0f64;
+    let mut d_v735 = 0.0f64;
+    // 736: sub(v731, v735), backward
+    d_v731 += d_v736 * (1.0);
+    d_v735 += d_v736 * (-1.0);
+    let mut d_v734 = 0.0f64;
+    // 735: mul_scalar(0.01)(v734), backward
+    d_v734 += d_v735 * (0.01);
+    // 734: sin(v733), backward
+    d_v733 += d_v734 * (v733.cos());
+    let mut d_v728 = 0.0f64;
+    let mut d_v732 = 0.0f64;
+    // 733: add(v728, v732), backward
+    d_v728 += d_v733 * (1.0);
+    d_v732 += d_v733 * (1.0);
+    // 732: mul_scalar(0.01)(v731), backward
+    d_v731 += d_v732 * (0.01);
+    let mut d_v726 = 0.0f64;
+    let mut d_v730 = 0.0f64;
+    // 731: sub(v726, v730), backward
+    d_v726 += d_v731 * (1.0);
+    d_v730 += d_v731 * (-1.0);
+    let mut d_v729 = 0.0f64;
+    // 730: mul_scalar(0.01)(v729), backward
+    d_v729 += d_v730 * (0.01);
+    // 729: sin(v728), backward
+    d_v728 += d_v729 * (v728.cos());
+    let mut d_v723 = 0.0f64;
+    let mut d_v727 = 0.0f64;
+    // 728: add(v723, v727), backward
+    d_v723 += d_v728 * (1.0);
+    d_v727 += d_v728 * (1.0);
+    // 727: mul_scalar(0.01)(v726), backward
+    d_v726 += d_v727 * (0.01);
+    let mut d_v721 = 0.0f64;
+    let mut d_v725 = 0.0f64;
+    // 726: sub(v721, v725), backward
+    d_v721 += d_v726 * (1.0);
+    d_v725 += d_v726 * (-1.0);
+    let mut d_v724 = 0.0f64;
+    // 725: mul_scalar(0.01)(v724), backward
+    d_v724 += d_v725 * (0.01);
+    // 724: sin(v723), backward
+    d_v723 += d_v724 * (v723.cos());
+    let mut d_v718 = 0.0f64;
+    let mut d_v722 = 0.0f64;
+    // 723: add(v718, v722), backward
+    d_v718 += d_v723 * (1.0);
+    d_v722 += d_v723 * (1.0);
+    // 722: mul_scalar(0.01)(v721), backward
+    d_v721 += d_v722 * (0.01);
+    let mut d_v716 = 0.0f64;
+    let mut d_v720 = 0.0f64;
+    // 721: sub(v716, v720), backward
+    d_v716 += d_v721 * (1.0);
+    d_v720 += d_v721 * (-1.0);
+    let mut d_v719 = 0.0f64;
+    // 720: mul_scalar(0.01)(v719), backward
+    d_v719 += d_v720 * (0.01);
+    // 719: sin(v718), backward
+    d_v718 += d_v719 * (v718.cos());
+    let mut d_v713 = 0.0f64;
+    let mut d_v717 = 0.0f64;
+    // 718: add(v713, v717), backward
+    d_v713 += d_v718 * (1.0);
+    d_v717 += d_v718 * (1.0);
+    // 717: mul_scalar(0.01)(v716), backward
+    d_v716 += d_v717 * (0.01);
+    let mut d_v711 = 0.0f64;
+    let mut d_v715 = 0.0f64;
+    // 716: sub(v711, v715), backward
+    d_v711 += d_v716 * (1.0);
+    d_v715 += d_v716 * (-1.0);
+    let mut d_v714 = 0.0f64;
+    // 715: mul_scalar(0.01)(v714), backward
+    d_v714 += d_v715 * (0.01);
+    // 714: sin(v713), backward
+    d_v713 += d_v714 * (v713.cos());
+    let mut d_v708 = 0.0f64;
+    let mut d_v712 = 0.0f64;
+    // 713: add(v708, v712), backward
+    d_v708 += d_v713 * (1.0);
+    d_v712 += d_v713 * (1.0);
+    // 712: mul_scalar(0.01)(v711), backward
+    d_v711 += d_v712 * (0.01);
+    let mut d_v706 = 0.0f64;
+    let mut d_v710 = 0.0f64;
+    // 711: sub(v706, v710), backward
+    d_v706 += d_v711 * (1.0);
+    d_v710 += d_v711 * (-1.0);
+    let mut d_v709 = 0.0f64;
+    // 710: mul_scalar(0.01)(v709), backward
+    d_v709 += d_v710 * (0.01);
+    // 709: sin(v708), backward
+    d_v708 += d_v709 * (v708.cos());
+    let mut d_v703 = 0.0f64;
+    let mut d_v707 = 0.0f64;
+    // 708: add(v703, v707), backward
+    d_v703 += d_v708 * (1.0);
+    d_v707 += d_v708 * (1.0);
+    // 707: mul_scalar(0.01)(v706), backward
+    d_v706 += d_v707 * (0.01);
+    let mut d_v701 = 0.0f64;
+    let mut d_v705 = 0.0f64;
+    // 706: sub(v701, v705), backward
+    d_v701 += d_v706 * (1.0);
+    d_v705 += d_v706 * (-1.0);
+    let mut d_v704 = 0.0f64;
+    // 705: mul_scalar(0.01)(v704), backward
+    d_v704 += d_v705 * (0.01);
+    // 704: sin(v703), backward
+    d_v703 += d_v704 * (v703.cos());
+    let mut d_v698 = 0.0f64;
+    let mut d_v702 = 0.0f64;
+    // 703: add(v698, v702), backward
+    d_v698 += d_v703 * (1.0);
+    d_v702 += d_v703 * (1.0);
+    // 702: mul_scalar(0.01)(v701), backward
+    d_v701 += d_v702 * (0.01);
+    let mut d_v696 = 0.0f64;
+    let mut d_v700 = 0.0f64;
+    // 701: sub(v696, v700), backward
+    d_v696 += d_v701 * (1.0);
+    d_v700 += d_v701 * (-1.0);
+    let mut d_v699 = 0.0f64;
+    // 700: mul_scalar(0.01)(v699), backward
+    d_v699 += d_v700 * (0.01);
+    // 699: sin(v698), backward
+    d_v698 += d_v699 * (v698.cos());
+    let mut d_v693 = 0.0f64;
+    let mut d_v697 = 0.0f64;
+    // 698: add(v693, v697), backward
+    d_v693 += d_v698 * (1.0);
+    d_v697 += d_v698 * (1.0);
+    // 697: mul_scalar(0.01)(v696), backward
+    d_v696 += d_v697 * (0.01);
+    let mut d_v691 = 0.0f64;
+    let mut d_v695 = 0.0f64;
+    // 696: sub(v691, v695), backward
+    d_v691 += d_v696 * (1.0);
+    d_v695 += d_v696 * (-1.0);
+    let mut d_v694 = 0.0f64;
+    // 695: mul_scalar(0.01)(v694), backward
+    d_v694 += d_v695 * (0.01);
+    // 694: sin(v693), backward
+    d_v693 += d_v694 * (v693.cos());
+    let mut d_v688 = 0.0f64;
+    let mut d_v692 = 0.0f64;
+    // 693: add(v688, v692), backward
+    d_v688 += d_v693 * (1.0);
+    d_v692 += d_v693 * (1.0);
+    // 692: mul_scalar(0.01)(v691), backward
+    d_v691 += d_v692 * (0.01);
+    let mut d_v686 = 0.0f64;
+    let mut d_v690 = 0.0f64;
+    // 691: sub(v686, v690), backward
+    d_v686 += d_v691 * (1.0);
+    d_v690 += d_v691 * (-1.0);
+    let mut d_v689 = 0.0f64;
+    // 690: mul_scalar(0.01)(v689), backward
+    d_v689 += d_v690 * (0.01);
+    // 689: sin(v688), backward
+    d_v688 += d_v689 * (v688.cos());
+    let mut d_v683 = 0.0f64;
+    let mut d_v687 = 0.0f64;
+    // 688: add(v683, v687), backward
+    d_v683 += d_v688 * (1.0);
+    d_v687 += d_v688 * (1.0);
+    // 687: mul_scalar(0.01)(v686), backward
+    d_v686 += d_v687 * (0.01);
+    let mut d_v681 = 0.0f64;
+    let mut d_v685 = 0.0f64;
+    // 686: sub(v681, v685), backward
+    d_v681 += d_v686 * (1.0);
+    d_v685 += d_v686 * (-1.0);
+    let mut d_v684 = 0.0f64;
+    // 685: mul_scalar(0.01)(v684), backward
+    d_v684 += d_v685 * (0.01);
+    // 684: sin(v683), backward
+    d_v683 += d_v684 * (v683.cos());
+    let mut d_v678 = 0.0f64;
+    let mut d_v682 = 0.0f64;
+    // 683: add(v678, v682), backward
+    d_v678 += d_v683 * (1.0);
+    d_v682 += d_v683 * (1.0);
+    // 682: mul_scalar(0.01)(v681), backward
+    d_v681 += d_v682 * (0.01);
+    let mut d_v676 = 0.0f64;
+    let mut d_v680 = 0.0f64;
+    // 681: sub(v676, v680), backward
+    d_v676 += d_v681 * (1.0);
+    d_v680 += d_v681 * (-1.0);
+    let mut d_v679 = 0.0f64;
+    // 680: mul_scalar(0.01)(v679), backward
+    d_v679 += d_v680 * (0.01);
+    // 679: sin(v678), backward
+    d_v678 += d_v679 * (v678.cos());
+    let mut d_v673 = 0.0f64;
+    let mut d_v677 = 0.0f64;
+    // 678: add(v673, v677), backward
+    d_v673 += d_v678 * (1.0);
+    d_v677 += d_v678 * (1.0);
+    // 677: mul_scalar(0.01)(v676), backward
+    d_v676 += d_v677 * (0.01);
+    let mut d_v671 = 0.0f64;
+    let mut d_v675 = 0.0f64;
+    // 676: sub(v671, v675), backward
+    d_v671 += d_v676 * (1.0);
+    d_v675 += d_v676 * (-1.0);
+    let mut d_v674 = 0.0f64;
+    // 675: mul_scalar(0.01)(v674), backward
+    d_v674 += d_v675 * (0.01);
+    // 674: sin(v673), backward
+    d_v673 += d_v674 * (v673.cos());
+    let mut d_v668 = 0.0f64;
+    let mut d_v672 = 0.0f64;
+    // 673: add(v668, v672), backward
+    d_v668 += d_v673 * (1.0);
+    d_v672 += d_v673 * (1.0);
+    // 672: mul_scalar(0.01)(v671), backward
+    d_v671 += d_v672 * (0.01);
+    let mut d_v666 = 0.0f64;
+    let mut d_v670 = 0.0f64;
+    // 671: sub(v666, v670), backward
+    d_v666 += d_v671 * (1.0);
+    d_v670 += d_v671 * (-1.0);
+    let mut d_v669 = 0.0f64;
+    // 670: mul_scalar(0.01)(v669), backward
+    d_v669 += d_v670 * (0.01);
+    // 669: sin(v668), backward
+    d_v668 += d_v669 * (v668.cos());
+    let mut d_v663 = 0.0f64;
+    let mut d_v667 = 0.0f64;
+    // 668: add(v663, v667), backward
+    d_v663 += d_v668 * (1.0);
+    d_v667 += d_v668 * (1.0);
+    // 667: mul_scalar(0.01)(v666), backward
+    d_v666 += d_v667 * (0.01);
+    let mut d_v661 = 0.0f64;
+    let mut d_v665 = 0.0f64;
+    // 666: sub(v661, v665), backward
+    d_v661 += d_v666 * (1.0);
+    d_v665 += d_v666 * (-1.0);
+    let mut d_v664 = 0.0f64;
+    // 665: mul_scalar(0.01)(v664), backward
+    d_v664 += d_v665 * (0.01);
+    // 664: sin(v663), backward
+    d_v663 += d_v664 * (v663.cos());
+    let mut d_v658 = 0.0f64;
+    let mut d_v662 = 0.0f64;
+    // 663: add(v658, v662), backward
+    d_v658 += d_v663 * (1.0);
+    d_v662 += d_v663 * (1.0);
+    // 662: mul_scalar(0.01)(v661), backward
+    d_v661 += d_v662 * (0.01);
+    let mut d_v656 = 0.0f64;
+    let mut d_v660 = 0.0f64;
+    // 661: sub(v656, v660), backward
+    d_v656 += d_v661 * (1.0);
+    d_v660 += d_v661 * (-1.0);
+    let mut d_v659 = 0.0f64;
+    // 660: mul_scalar(0.01)(v659), backward
+    d_v659 += d_v660 * (0.01);
+    // 659: sin(v658), backward
+    d_v658 += d_v659 * (v658.cos());
+    let mut d_v653 = 0.0f64;
+    let mut d_v657 = 0.0f64;
+    // 658: add(v653, v657), backward
+    d_v653 += d_v658 * (1.0);
+    d_v657 += d_v658 * (1.0);
+    // 657: mul_scalar(0.01)(v656), backward
+    d_v656 += d_v657 * (0.01);
+    let mut d_v651 = 0.0f64;
+    let mut d_v655 = 0.0f64;
+    // 656: sub(v651, v655), backward
+    d_v651 += d_v656 * (1.0);
+    d_v655 += d_v656 * (-1.0);
+    let mut d_v654 = 0.0f64;
+    // 655: mul_scalar(0.01)(v654), backward
+    d_v654 += d_v655 * (0.01);
+    // 654: sin(v653), backward
+    d_v653 += d_v654 * (v653.cos());
+    let mut d_v648 = 0.0f64;
+    let mut d_v652 = 0.0f64;
+    // 653: add(v648, v652), backward
+    d_v648 += d_v653 * (1.0);
+    d_v652 += d_v653 * (1.0);
+    // 652: mul_scalar(0.01)(v651), backward
+    d_v651 += d_v652 * (0.01);
+    let mut d_v646 = 0.0f64;
+    let mut d_v650 = 0.0f64;
+    // 651: sub(v646, v650), backward
+    d_v646 += d_v651 * (1.0);
+    d_v650 += d_v651 * (-1.0);
+    let mut d_v649 = 0.0f64;
+    // 650: mul_scalar(0.01)(v649), backward
+    d_v649 += d_v650 * (0.01);
+    // 649: sin(v648), backward
+    d_v648 += d_v649 * (v648.cos());
+    let mut d_v643 = 0.0f64;
+    let mut d_v647 = 0.0f64;
+    // 648: add(v643, v647), backward
+    d_v643 += d_v648 * (1.0);
+    d_v647 += d_v648 * (1.0);
+    // 647: mul_scalar(0.01)(v646), backward
+    d_v646 += d_v647 * (0.01);
+    let mut d_v641 = 0.0f64;
+    let mut d_v645 = 0.0f64;
+    // 646: sub(v641, v645), backward
+    d_v641 += d_v646 * (1.0);
+    d_v645 += d_v646 * (-1.0);
+    let mut d_v644 = 0.0f64;
+    // 645: mul_scalar(0.01)(v644), backward
+    d_v644 += d_v645 * (0.01);
+    // 644: sin(v643), backward
+    d_v643 += d_v644 * (v643.cos());
+    let mut d_v638 = 0.0f64;
+    let mut d_v642 = 0.0f64;
+    // 643: add(v638, v642), backward
+    d_v638 += d_v643 * (1.0);
+    d_v642 += d_v643 * (1.0);
+    // 642: mul_scalar(0.01)(v641), backward
+    d_v641 += d_v642 * (0.01);
+    let mut d_v636 = 0.0f64;
+    let mut d_v640 = 0.0f64;
+    // 641: sub(v636, v640), backward
+    d_v636 += d_v641 * (1.0);
+    d_v640 += d_v641 * (-1.0);
+    let mut d_v639 = 0.0f64;
+    // 640: mul_scalar(0.01)(v639), backward
+    d_v639 += d_v640 * (0.01);
+    // 639: sin(v638), backward
+    d_v638 += d_v639 * (v638.cos());
+    let mut d_v633 = 0.0f64;
+    let mut d_v637 = 0.0f64;
+    // 638: add(v633, v637), backward
+    d_v633 += d_v638 * (1.0);
+    d_v637 += d_v638 * (1.0);
+    // 637: mul_scalar(0.01)(v636), backward
+    d_v636 += d_v637 * (0.01);
+    let mut d_v631 = 0.0f64;
+    let mut d_v635 = 0.0f64;
+    // 636: sub(v631, v635), backward
+    d_v631 += d_v636 * (1.0);
+    d_v635 += d_v636 * (-1.0);
+    let mut d_v634 = 0.0f64;
+    // 635: mul_scalar(0.01)(v634), backward
+    d_v634 += d_v635 * (0.01);
+    // 634: sin(v633), backward
+    d_v633 += d_v634 * (v633.cos());
+    let mut d_v628 = 0.0f64;
+    let mut d_v632 = 0.0f64;
+    // 633: add(v628, v632), backward
+    d_v628 += d_v633 * (1.0);
+    d_v632 += d_v633 * (1.0);
+    // 632: mul_scalar(0.01)(v631), backward
+    d_v631 += d_v632 * (0.01);
+    let mut d_v621 = 0.0f64;
+    let mut d_v630 = 0.0f64;
+    // 631: sub(v621, v630), backward
+    d_v621 += d_v631 * (1.0);
+    d_v630 += d_v631 * (-1.0);
+    let mut d_v629 = 0.0f64;
+    // 630: mul_scalar(0.01)(v629), backward
+    d_v629 += d_v630 * (0.01);
+    // 629: sin(v628), backward
+    d_v628 += d_v629 * (v628.cos());
+    let mut d_v623 = 0.0f64;
+    let mut d_v627 = 0.0f64;
+    // 628: add(v623, v627), backward
+    d_v623 += d_v628 * (1.0);
+    d_v627 += d_v628 * (1.0);
+    let mut d_v626 = 0.0f64;
+    // 627: mul_scalar(0.01)(v626), backward
+    d_v626 += d_v627 * (0.01);
+    // 626: sum(v625), backward
+    for i in 0..3 {
+        d_v625[i] += d_v626;
+    }
+    let mut d_v624 = [0.0f64; 3];
+    // 625: tanh(v624), backward
+    for i in 0..3 {
+        d_v624[i] += d_v625[i] * (1.0 - v625[i] * v625[i]);
+    }
+    let mut d_v420 = [0.0f64; 3];
+    // 624: mul(v420, w), backward
+    for i in 0..3 {
+        d_v420[i] += d_v624[i] * (w[i]);
+    }
+    for i in 0..3 {
+        d_w[i] += d_v624[i] * (v420[i]);
+    }
+    let mut d_v618 = 0.0f64;
+    let mut d_v622 = 0.0f64;
+    // 623: add(v618, v622), backward
+    d_v618 += d_v623 * (1.0);
+    d_v622 += d_v623 * (1.0);
+    // 622: mul_scalar(0.01)(v621), backward
+    d_v621 += d_v622 * (0.01);
+    let mut d_v616 = 0.0f64;
+    let mut d_v620 = 0.0f64;
+    // 621: sub(v616, v620), backward
+    d_v616 += d_v621 * (1.0);
+    d_v620 += d_v621 * (-1.0);
+    let mut d_v619 = 0.0f64;
+    // 620: mul_scalar(0.01)(v619), backward
+    d_v619 += d_v620 * (0.01);
+    // 619: sin(v618), backward
+    d_v618 += d_v619 * (v618.cos());
+    let mut d_v613 = 0.0f64;
+    let mut d_v617 = 0.0f64;
+    // 618: add(v613, v617), backward
+    d_v613 += d_v618 * (1.0);
+    d_v617 += d_v618 * (1.0);
+    // 617: mul_scalar(0.01)(v616), backward
+    d_v616 += d_v617 * (0.01);
+    let mut d_v611 = 0.0f64;
+    let mut d_v615 = 0.0f64;
+    // 616: sub(v611, v615), backward
+    d_v611 += d_v616 * (1.0);
+    d_v615 += d_v616 * (-1.0);
+    let mut d_v614 = 0.0f64;
+    // 615: mul_scalar(0.01)(v614), backward
+    d_v614 += d_v615 * (0.01);
+    // 614: sin(v613), backward
+    d_v613 += d_v614 * (v613.cos());
+    let mut d_v608 = 0.0f64;
+    let mut d_v612 = 0.0f64;
+    // 613: add(v608, v612), backward
+    d_v608 += d_v613 * (1.0);
+    d_v612 += d_v613 * (1.0);
+    // 612: mul_scalar(0.01)(v611), backward
+    d_v611 += d_v612 * (0.01);
+    let mut d_v606 = 0.0f64;
+    let mut d_v610 = 0.0f64;
+    // 611: sub(v606, v610), backward
+    d_v606 += d_v611 * (1.0);
+    d_v610 += d_v611 * (-1.0);
+    let mut d_v609 = 0.0f64;
+    // 610: mul_scalar(0.01)(v609), backward
+    d_v609 += d_v610 * (0.01);
+    // 609: sin(v608), backward
+    d_v608 += d_v609 * (v608.cos());
+    let mut d_v603 = 0.0f64;
+    let mut d_v607 = 0.0f64;
+    // 608: add(v603, v607), backward
+    d_v603 += d_v608 * (1.0);
+    d_v607 += d_v608 * (1.0);
+    // 607: mul_scalar(0.01)(v606), backward
+    d_v606 += d_v607 * (0.01);
+    let mut d_v601 = 0.0f64;
+    let mut d_v605 = 0.0f64;
+    // 606: sub(v601, v605), backward
+    d_v601 += d_v606 * (1.0);
+    d_v605 += d_v606 * (-1.0);
+    let mut d_v604 = 0.0f64;
+    // 605: mul_scalar(0.01)(v604), backward
+    d_v604 += d_v605 * (0.01);
+    // 604: sin(v603), backward
+    d_v603 += d_v604 * (v603.cos());
+    let mut d_v598 = 0.0f64;
+    let mut d_v602 = 0.0f64;
+    // 603: add(v598, v602), backward
+    d_v598 += d_v603 * (1.0);
+    d_v602 += d_v603 * (1.0);
+    // 602: mul_scalar(0.01)(v601), backward
+    d_v601 += d_v602 * (0.01);
+    let mut d_v596 = 0.0f64;
+    let mut d_v600 = 0.0f64;
+    // 601: sub(v596, v600), backward
+    d_v596 += d_v601 * (1.0);
+    d_v600 += d_v601 * (-1.0);
+    let mut d_v599 = 0.0f64;
+    // 600: mul_scalar(0.01)(v599), backward
+    d_v599 += d_v600 * (0.01);
+    // 599: sin(v598), backward
+    d_v598 += d_v599 * (v598.cos());
+    let mut d_v593 = 0.0f64;
+    let mut d_v597 = 0.0f64;
+    // 598: add(v593, v597), backward
+    d_v593 += d_v598 * (1.0);
+    d_v597 += d_v598 * (1.0);
+    // 597: mul_scalar(0.01)(v596), backward
+    d_v596 += d_v597 * (0.01);
+    let mut d_v591 = 0.0f64;
+    let mut d_v595 = 0.0f64;
+    // 596: sub(v591, v595), backward
+    d_v591 += d_v596 * (1.0);
+    d_v595 += d_v596 * (-1.0);
+    let mut d_v594 = 0.0f64;
+    // 595: mul_scalar(0.01)(v594), backward
+    d_v594 += d_v595 * (0.01);
+    // 594: sin(v593), backward
+    d_v593 += d_v594 * (v593.cos());
+    let mut d_v588 = 0.0f64;
+    let mut d_v592 = 0.0f64;
+    // 593: add(v588, v592), backward
+    d_v588 += d_v593 * (1.0);
+    d_v592 += d_v593 * (1.0);
+    // 592: mul_scalar(0.01)(v591), backward
+    d_v591 += d_v592 * (0.01);
+    let mut d_v586 = 0.0f64;
+    let mut d_v590 = 0.0f64;
+    // 591: sub(v586, v590), backward
+    d_v586 += d_v591 * (1.0);
+    d_v590 += d_v591 * (-1.0);
+    let mut d_v589 = 0.0f64;
+    // 590: mul_scalar(0.01)(v589), backward
+    d_v589 += d_v590 * (0.01);
+    // 589: sin(v588), backward
+    d_v588 += d_v589 * (v588.cos());
+    let mut d_v583 = 0.0f64;
+    let mut d_v587 = 0.0f64;
+    // 588: add(v583, v587), backward
+    d_v583 += d_v588 * (1.0);
+    d_v587 += d_v588 * (1.0);
+    // 587: mul_scalar(0.01)(v586), backward
+    d_v586 += d_v587 * (0.01);
+    let mut d_v581 = 0.0f64;
+    let mut d_v585 = 0.0f64;
+    // 586: sub(v581, v585), backward
+    d_v581 += d_v586 * (1.0);
+    d_v585 += d_v586 * (-1.0);
+    let mut d_v584 = 0.0f64;
+    // 585: mul_scalar(0.01)(v584), backward
+    d_v584 += d_v585 * (0.01);
+    // 584: sin(v583), backward
+    d_v583 += d_v584 * (v583.cos());
+    let mut d_v578 = 0.0f64;
+    let mut d_v582 = 0.0f64;
+    // 583: add(v578, v582), backward
+    d_v578 += d_v583 * (1.0);
+    d_v582 += d_v583 * (1.0);
+    // 582: mul_scalar(0.01)(v581), backward
+    d_v581 += d_v582 * (0.01);
+    let mut d_v576 = 0.0f64;
+    let mut d_v580 = 0.0f64;
+    // 581: sub(v576, v580), backward
+    d_v576 += d_v581 * (1.0);
+    d_v580 += d_v581 * (-1.0);
+    let mut d_v579 = 0.0f64;
+    // 580: mul_scalar(0.01)(v579), backward
+    d_v579 += d_v580 * (0.01);
+    // 579: sin(v578), backward
+    d_v578 += d_v579 * (v578.cos());
+    let mut d_v573 = 0.0f64;
+    let mut d_v577 = 0.0f64;
+    // 578: add(v573, v577), backward
+    d_v573 += d_v578 * (1.0);
+    d_v577 += d_v578 * (1.0);
+    // 577: mul_scalar(0.01)(v576), backward
+    d_v576 += d_v577 * (0.01);
+    let mut d_v571 = 0.0f64;
+    let mut d_v575 = 0.0f64;
+    // 576: sub(v571, v575), backward
+    d_v571 += d_v576 * (1.0);
+    d_v575 += d_v576 * (-1.0);
+    let mut d_v574 = 0.0f64;
+    // 575: mul_scalar(0.01)(v574), backward
+    d_v574 += d_v575 * (0.01);
+    // 574: sin(v573), backward
+    d_v573 += d_v574 * (v573.cos());
+    let mut d_v568 = 0.0f64;
+    let mut d_v572 = 0.0f64;
+    // 573: add(v568, v572), backward
+    d_v568 += d_v573 * (1.0);
+    d_v572 += d_v573 * (1.0);
+    // 572: mul_scalar(0.01)(v571), backward
+    d_v571 += d_v572 * (0.01);
+    let mut d_v566 = 0.0f64;
+    let mut d_v570 = 0.0f64;
+    // 571: sub(v566, v570), backward
+    d_v566 += d_v571 * (1.0);
+    d_v570 += d_v571 * (-1.0);
+    let mut d_v569 = 0.0f64;
+    // 570: mul_scalar(0.01)(v569), backward
+    d_v569 += d_v570 * (0.01);
+    // 569: sin(v568), backward
+    d_v568 += d_v569 * (v568.cos());
+    let mut d_v563 = 0.0f64;
+    let mut d_v567 = 0.0f64;
+    // 568: add(v563, v567), backward
+    d_v563 += d_v568 * (1.0);
+    d_v567 += d_v568 * (1.0);
+    // 567: mul_scalar(0.01)(v566), backward
+    d_v566 += d_v567 * (0.01);
+    let mut d_v561 = 0.0f64;
+    let mut d_v565 = 0.0f64;
+    // 566: sub(v561, v565), backward
+    d_v561 += d_v566 * (1.0);
+    d_v565 += d_v566 * (-1.0);
+    let mut d_v564 = 0.0f64;
+    // 565: mul_scalar(0.01)(v564), backward
+    d_v564 += d_v565 * (0.01);
+    // 564: sin(v563), backward
+    d_v563 += d_v564 * (v563.cos());
+    let mut d_v558 = 0.0f64;
+    let mut d_v562 = 0.0f64;
+    // 563: add(v558, v562), backward
+    d_v558 += d_v563 * (1.0);
+    d_v562 += d_v563 * (1.0);
+    // 562: mul_scalar(0.01)(v561), backward
+    d_v561 += d_v562 * (0.01);
+    let mut d_v556 = 0.0f64;
+    let mut d_v560 = 0.0f64;
+    // 561: sub(v556, v560), backward
+    d_v556 += d_v561 * (1.0);
+    d_v560 += d_v561 * (-1.0);
+    let mut d_v559 = 0.0f64;
+    // 560: mul_scalar(0.01)(v559), backward
+    d_v559 += d_v560 * (0.01);
+    // 559: sin(v558), backward
+    d_v558 += d_v559 * (v558.cos());
+    let mut d_v553 = 0.0f64;
+    let mut d_v557 = 0.0f64;
+    // 558: add(v553, v557), backward
+    d_v553 += d_v558 * (1.0);
+    d_v557 += d_v558 * (1.0);
+    // 557: mul_scalar(0.01)(v556), backward
+    d_v556 += d_v557 * (0.01);
+    let mut d_v551 = 0.0f64;
+    let mut d_v555 = 0.0f64;
+    // 556: sub(v551, v555), backward
+    d_v551 += d_v556 * (1.0);
+    d_v555 += d_v556 * (-1.0);
+    let mut d_v554 = 0.0f64;
+    // 555: mul_scalar(0.01)(v554), backward
+    d_v554 += d_v555 * (0.01);
+    // 554: sin(v553), backward
+    d_v553 += d_v554 * (v553.cos());
+    let mut d_v548 = 0.0f64;
+    let mut d_v552 = 0.0f64;
+    // 553: add(v548, v552), backward
+    d_v548 += d_v553 * (1.0);
+    d_v552 += d_v553 * (1.0);
+    // 552: mul_scalar(0.01)(v551), backward
+    d_v551 += d_v552 * (0.01);
+    let mut d_v546 = 0.0f64;
+    let mut d_v550 = 0.0f64;
+    // 551: sub(v546, v550), backward
+    d_v546 += d_v551 * (1.0);
+    d_v550 += d_v551 * (-1.0);
+    let mut d_v549 = 0.0f64;
+    // 550: mul_scalar(0.01)(v549), backward
+    d_v549 += d_v550 * (0.01);
+    // 549: sin(v548), backward
+    d_v548 += d_v549 * (v548.cos());
+    let mut d_v543 = 0.0f64;
+    let mut d_v547 = 0.0f64;
+    // 548: add(v543, v547), backward
+    d_v543 += d_v548 * (1.0);
+    d_v547 += d_v548 * (1.0);
+    // 547: mul_scalar(0.01)(v546), backward
+    d_v546 += d_v547 * (0.01);
+    let mut d_v541 = 0.0f64;
+    let mut d_v545 = 0.0f64;
+    // 546: sub(v541, v545), backward
+    d_v541 += d_v546 * (1.0);
+    d_v545 += d_v546 * (-1.0);
+    let mut d_v544 = 0.0f64;
+    // 545: mul_scalar(0.01)(v544), backward
+    d_v544 += d_v545 * (0.01);
+    // 544: sin(v543), backward
+    d_v543 += d_v544 * (v543.cos());
+    let mut d_v538 = 0.0f64;
+    let mut d_v542 = 0.0f64;
+    // 543: add(v538, v542), backward
+    d_v538 += d_v543 * (1.0);
+    d_v542 += d_v543 * (1.0);
+    // 542: mul_scalar(0.01)(v541), backward
+    d_v541 += d_v542 * (0.01);
+    let mut d_v536 = 0.0f64;
+    let mut d_v540 = 0.0f64;
+    // 541: sub(v536, v540), backward
+    d_v536 += d_v541 * (1.0);
+    d_v540 += d_v541 * (-1.0);
+    let mut d_v539 = 0.0f64;
+    // 540: mul_scalar(0.01)(v539), backward
+    d_v539 += d_v540 * (0.01);
+    // 539: sin(v538), backward
+    d_v538 += d_v539 * (v538.cos());
+    let mut d_v533 = 0.0f64;
+    let mut d_v537 = 0.0f64;
+    // 538: add(v533, v537), backward
+    d_v533 += d_v538 * (1.0);
+    d_v537 += d_v538 * (1.0);
+    // 537: mul_scalar(0.01)(v536), backward
+    d_v536 += d_v537 * (0.01);
+    let mut d_v531 = 0.0f64;
+    let mut d_v535 = 0.0f64;
+    // 536: sub(v531, v535), backward
+    d_v531 += d_v536 * (1.0);
+    d_v535 += d_v536 * (-1.0);
+    let mut d_v534 = 0.0f64;
+    // 535: mul_scalar(0.01)(v534), backward
+    d_v534 += d_v535 * (0.01);
+    // 534: sin(v533), backward
+    d_v533 += d_v534 * (v533.cos());
+    let mut d_v528 = 0.0f64;
+    let mut d_v532 = 0.0f64;
+    // 533: add(v528, v532), backward
+    d_v528 += d_v533 * (1.0);
+    d_v532 += d_v533 * (1.0);
+    // 532: mul_scalar(0.01)(v531), backward
+    d_v531 += d_v532 * (0.01);
+    let mut d_v526 = 0.0f64;
+    let mut d_v530 = 0.0f64;
+    // 531: sub(v526, v530), backward
+    d_v526 += d_v531 * (1.0);
+    d_v530 += d_v531 * (-1.0);
+    let mut d_v529 = 0.0f64;
+    // 530: mul_scalar(0.01)(v529), backward
+    d_v529 += d_v530 * (0.01);
+    // 529: sin(v528), backward
+    d_v528 += d_v529 * (v528.cos());
+    let mut d_v523 = 0.0f64;
+    let mut d_v527 = 0.0f64;
+    // 528: add(v523, v527), backward
+    d_v523 += d_v528 * (1.0);
+    d_v527 += d_v528 * (1.0);
+    // 527: mul_scalar(0.01)(v526), backward
+    d_v526 += d_v527 * (0.01);
+    let mut d_v521 = 0.0f64;
+    let mut d_v525 = 0.0f64;
+    // 526: sub(v521, v525), backward
+    d_v521 += d_v526 * (1.0);
+    d_v525 += d_v526 * (-1.0);
+    let mut d_v524 = 0.0f64;
+    // 525: mul_scalar(0.01)(v524), backward
+    d_v524 += d_v525 * (0.01);
+    // 524: sin(v523), backward
+    d_v523 += d_v524 * (v523.cos());
+    let mut d_v518 = 0.0f64;
+    let mut d_v522 = 0.0f64;
+    // 523: add(v518, v522), backward
+    d_v518 += d_v523 * (1.0);
+    d_v522 += d_v523 * (1.0);
+    // 522: mul_scalar(0.01)(v521), backward
+    d_v521 += d_v522 * (0.01);
+    let mut d_v516 = 0.0f64;
+    let mut d_v520 = 0.0f64;
+    // 521: sub(v516, v520), backward
+    d_v516 += d_v521 * (1.0);
+    d_v520 += d_v521 * (-1.0);
+    let mut d_v519 = 0.0f64;
+    // 520: mul_scalar(0.01)(v519), backward
+    d_v519 += d_v520 * (0.01);
+    // 519: sin(v518), backward
+    d_v518 += d_v519 * (v518.cos());
+    let mut d_v513 = 0.0f64;
+    let mut d_v517 = 0.0f64;
+    // 518: add(v513, v517), backward
+    d_v513 += d_v518 * (1.0);
+    d_v517 += d_v518 * (1.0);
+    // 517: mul_scalar(0.01)(v516), backward
+    d_v516 += d_v517 * (0.01);
+    let mut d_v511 = 0.0f64;
+    let mut d_v515 = 0.0f64;
+    // 516: sub(v511, v515), backward
+    d_v511 += d_v516 * (1.0);
+    d_v515 += d_v516 * (-1.0);
+    let mut d_v514 = 0.0f64;
+    // 515: mul_scalar(0.01)(v514), backward
+    d_v514 += d_v515 * (0.01);
+    // 514: sin(v513), backward
+    d_v513 += d_v514 * (v513.cos());
+    let mut d_v508 = 0.0f64;
+    let mut d_v512 = 0.0f64;
+    // 513: add(v508, v512), backward
+    d_v508 += d_v513 * (1.0);
+    d_v512 += d_v513 * (1.0);
+    // 512: mul_scalar(0.01)(v511), backward
+    d_v511 += d_v512 * (0.01);
+    let mut d_v506 = 0.0f64;
+    let mut d_v510 = 0.0f64;
+    // 511: sub(v506, v510), backward
+    d_v506 += d_v511 * (1.0);
+    d_v510 += d_v511 * (-1.0);
+    let mut d_v509 = 0.0f64;
+    // 510: mul_scalar(0.01)(v509), backward
+    d_v509 += d_v510 * (0.01);
+    // 509: sin(v508), backward
+    d_v508 += d_v509 * (v508.cos());
+    let mut d_v503 = 0.0f64;
+    let mut d_v507 = 0.0f64;
+    // 508: add(v503, v507), backward
+    d_v503 += d_v508 * (1.0);
+    d_v507 += d_v508 * (1.0);
+    // 507: mul_scalar(0.01)(v506), backward
+    d_v506 += d_v507 * (0.01);
+    let mut d_v501 = 0.0f64;
+    let mut d_v505 = 0.0f64;
+    // 506: sub(v501, v505), backward
+    d_v501 += d_v506 * (1.0);
+    d_v505 += d_v506 * (-1.0);
+    let mut d_v504 = 0.0f64;
+    // 505: mul_scalar(0.01)(v504), backward
+    d_v504 += d_v505 * (0.01);
+    // 504: sin(v503), backward
+    d_v503 += d_v504 * (v503.cos());
+    let mut d_v498 = 0.0f64;
+    let mut d_v502 = 0.0f64;
+    // 503: add(v498, v502), backward
+    d_v498 += d_v503 * (1.0);
+    d_v502 += d_v503 * (1.0);
     // 502: mul_scalar(0.01)(v501), backward
     d_v501 += d_v502 * (0.01);
     let mut d_v496 = 0.0f64;
@@ -10040,1950 +11797,1935 @@ fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: 
     *d_q0 += d_s0 * (s0 * (1.0 - s0));
 }
 
-/// `long_chain_grad`, nodes 503..=1002: their part of the reverse sweep.
+/// `long_chain_grad`, nodes 1003..=2002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v420: [f64; 3] = saved[87..90].try_into().unwrap();
-    let v503 = saved[108];
-    let v508 = saved[109];
-    let v513 = saved[110];
-    let v518 = saved[111];
-    let v523 = saved[112];
-    let v528 = saved[113];
-    let v533 = saved[114];
-    let v538 = saved[115];
-    let v543 = saved[116];
-    let v548 = saved[117];
-    let v553 = saved[118];
-    let v558 = saved[119];
-    let v563 = saved[120];
-    let v568 = saved[121];
-    let v573 = saved[122];
-    let v578 = saved[123];
-    let v583 = saved[124];
-    let v588 = saved[125];
-    let v593 = saved[126];
-    let v598 = saved[127];
-    let v603 = saved[128];
-    let v608 = saved[129];
-    let v613 = saved[130];
-    let v618 = saved[131];
-    let v625: [f64; 3] = saved[132..135].try_into().unwrap();
-    let v628 = saved[135];
-    let v633 = saved[136];
-    let v638 = saved[137];
-    let v643 = saved[138];
-    let v648 = saved[139];
-    let v653 = saved[140];
-    let v658 = saved[141];
-    let v663 = saved[142];
-    let v668 = saved[143];
-    let v673 = saved[144];
-    let v678 = saved[145];
-    let v683 = saved[146];
-    let v688 = saved[147];
-    let v693 = saved[148];
-    let v698 = saved[149];
-    let v703 = saved[150];
-    let v708 = saved[151];
-    let v713 = saved[152];
-    let v718 = saved[153];
-    let v723 = saved[154];
-    let v728 = saved[155];
-    let v733 = saved[156];
-    let v738 = saved[157];
-    let v743 = saved[158];
-    let v748 = saved[159];
-    let v753 = saved[160];
-    let v758 = saved[161];
-    let v763 = saved[162];
-    let v768 = saved[163];
-    let v773 = saved[164];
-    let v778 = saved[165];
-    let v783 = saved[166];
-    let v788 = saved[167];
-    let v793 = saved[168];
-    let v798 = saved[169];
-    let v803 = saved[170];
-    let v808 = saved[171];
-    let v813 = saved[172];
-    let v818 = saved[173];
-    let v823 = saved[174];
-    let v830: [f64; 3] = saved[175..178].try_into().unwrap();
-    let v833 = saved[178];
-    let v838 = saved[179];
-    let v843 = saved[180];
-    let v848 = saved[181];
-    let v853 = saved[182];
-    let v858 = saved[183];
-    let v863 = saved[184];
-    let v868 = saved[185];
-    let v873 = saved[186];
-    let v878 = saved[187];
-    let v883 = saved[188];
-    let v888 = saved[189];
-    let v893 = saved[190];
-    let v898 = saved[191];
-    let v903 = saved[192];
-    let v908 = saved[193];
-    let v913 = saved[194];
-    let v918 = saved[195];
-    let v923 = saved[196];
-    let v928 = saved[197];
-    let v933 = saved[198];
-    let v938 = saved[199];
-    let v943 = saved[200];
-    let v948 = saved[201];
-    let v953 = saved[202];
-    let v958 = saved[203];
-    let v963 = saved[204];
-    let v968 = saved[205];
-    let v973 = saved[206];
-    let v978 = saved[207];
-    let v983 = saved[208];
-    let v988 = saved[209];
-    let v993 = saved[210];
-    let v998 = saved[211];
-    let mut d_v420: [f64; 3] = d_saved[1..4].try_into().unwrap();
-    let mut d_v498 = d_saved[4];
-    let mut d_v501 = d_saved[5];
-    let mut d_v502 = d_saved[6];
-    let mut d_v830: [f64; 3] = d_saved[7..10].try_into().unwrap();
-    let mut d_v998 = d_saved[10];
-    let mut d_v1001 = d_saved[11];
-    let mut d_v1002 = d_saved[12];
-    // 1002: mul_scalar(0.01)(v1001), backward
-    d_v1001 += d_v1002 * (0.01);
-    let mut d_v996 = 0.0f64;
-    let mut d_v1000 = 0.0f64;
-    // 1001: sub(v996, v1000), backward
-    d_v996 += d_v1001 * (1.0);
-    d_v1000 += d_v1001 * (-1.0);
-    let mut d_v999 = 0.0f64;
-    // 1000: mul_scalar(0.01)(v999), backward
-    d_v999 += d_v1000 * (0.01);
-    // 999: sin(v998), backward
-    d_v998 += d_v999 * (v998.cos());
-    let mut d_v993 = 0.0f64;
-    let mut d_v997 = 0.0f64;
-    // 998: add(v993, v997), backward
-    d_v993 += d_v998 * (1.0);
-    d_v997 += d_v998 * (1.0);
-    // 997: mul_scalar(0.01)(v996), backward
-    d_v996 += d_v997 * (0.01);
-    let mut d_v991 = 0.0f64;
-    let mut d_v995 = 0.0f64;
-    // 996: sub(v991, v995), backward
-    d_v991 += d_v996 * (1.0);
-    d_v995 += d_v996 * (-1.0);
-    let mut d_v994 = 0.0f64;
-    // 995: mul_scalar(0.01)(v994), backward
-    d_v994 += d_v995 * (0.01);
-    // 994: sin(v993), backward
-    d_v993 += d_v994 * (v993.cos());
-    let mut d_v988 = 0.0f64;
-    let mut d_v992 = 0.0f64;
-    // 993: add(v988, v992), backward
-    d_v988 += d_v993 * (1.0);
-    d_v992 += d_v993 * (1.0);
-    // 992: mul_scalar(0.01)(v991), backward
-    d_v991 += d_v992 * (0.01);
-    let mut d_v986 = 0.0f64;
-    let mut d_v990 = 0.0f64;
-    // 991: sub(v986, v990), backward
-    d_v986 += d_v991 * (1.0);
-    d_v990 += d_v991 * (-1.0);
-    let mut d_v989 = 0.0f64;
-    // 990: mul_scalar(0.01)(v989), backward
-    d_v989 += d_v990 * (0.01);
-    // 989: sin(v988), backward
-    d_v988 += d_v989 * (v988.cos());
-    let mut d_v983 = 0.0f64;
-    let mut d_v987 = 0.0f64;
-    // 988: add(v983, v987), backward
-    d_v983 += d_v988 * (1.0);
-    d_v987 += d_v988 * (1.0);
-    // 987: mul_scalar(0.01)(v986), backward
-    d_v986 += d_v987 * (0.01);
-    let mut d_v981 = 0.0f64;
-    let mut d_v985 = 0.0f64;
-    // 986: sub(v981, v985), backward
-    d_v981 += d_v986 * (1.0);
-    d_v985 += d_v986 * (-1.0);
-    let mut d_v984 = 0.0f64;
-    // 985: mul_scalar(0.01)(v984), backward
-    d_v984 += d_v985 * (0.01);
-    // 984: sin(v983), backward
-    d_v983 += d_v984 * (v983.cos());
-    let mut d_v978 = 0.0f64;
-    let mut d_v982 = 0.0f64;
-    // 983: add(v978, v982), backward
-    d_v978 += d_v983 * (1.0);
-    d_v982 += d_v983 * (1.0);
-    // 982: mul_scalar(0.01)(v981), backward
-    d_v981 += d_v982 * (0.01);
-    let mut d_v976 = 0.0f64;
-    let mut d_v980 = 0.0f64;
-    // 981: sub(v976, v980), backward
-    d_v976 += d_v981 * (1.0);
-    d_v980 += d_v981 * (-1.0);
-    let mut d_v979 = 0.0f64;
-    // 980: mul_scalar(0.01)(v979), backward
-    d_v979 += d_v980 * (0.01);
-    // 979: sin(v978), backward
-    d_v978 += d_v979 * (v978.cos());
-    let mut d_v973 = 0.0f64;
-    let mut d_v977 = 0.0f64;
-    // 978: add(v973, v977), backward
-    d_v973 += d_v978 * (1.0);
-    d_v977 += d_v978 * (1.0);
-    // 977: mul_scalar(0.01)(v976), backward
-    d_v976 += d_v977 * (0.01);
-    let mut d_v971 = 0.0f64;
-    let mut d_v975 = 0.0f64;
-    // 976: sub(v971, v975), backward
-    d_v971 += d_v976 * (1.0);
-    d_v975 += d_v976 * (-1.0);
-    let mut d_v974 = 0.0f64;
-    // 975: mul_scalar(0.01)(v974), backward
-    d_v974 += d_v975 * (0.01);
-    // 974: sin(v973), backward
-    d_v973 += d_v974 * (v973.cos());
-    let mut d_v968 = 0.0f64;
-    let mut d_v972 = 0.0f64;
-    // 973: add(v968, v972), backward
-    d_v968 += d_v973 * (1.0);
-    d_v972 += d_v973 * (1.0);
-    // 972: mul_scalar(0.01)(v971), backward
-    d_v971 += d_v972 * (0.01);
-    let mut d_v966 = 0.0f64;
-    let mut d_v970 = 0.0f64;
-    // 971: sub(v966, v970), backward
-    d_v966 += d_v971 * (1.0);
-    d_v970 += d_v971 * (-1.0);
-    let mut d_v969 = 0.0f64;
-    // 970: mul_scalar(0.01)(v969), backward
-    d_v969 += d_v970 * (0.01);
-    // 969: sin(v968), backward
-    d_v968 += d_v969 * (v968.cos());
-    let mut d_v963 = 0.0f64;
-    let mut d_v967 = 0.0f64;
-    // 968: add(v963, v967), backward
-    d_v963 += d_v968 * (1.0);
-    d_v967 += d_v968 * (1.0);
-    // 967: mul_scalar(0.01)(v966), backward
-    d_v966 += d_v967 * (0.01);
-    let mut d_v961 = 0.0f64;
-    let mut d_v965 = 0.0f64;
-    // 966: sub(v961, v965), backward
-    d_v961 += d_v966 * (1.0);
-    d_v965 += d_v966 * (-1.0);
-    let mut d_v964 = 0.0f64;
-    // 965: mul_scalar(0.01)(v964), backward
-    d_v964 += d_v965 * (0.01);
-    // 964: sin(v963), backward
-    d_v963 += d_v964 * (v963.cos());
-    let mut d_v958 = 0.0f64;
-    let mut d_v962 = 0.0f64;
-    // 963: add(v958, v962), backward
-    d_v958 += d_v963 * (1.0);
-    d_v962 += d_v963 * (1.0);
-    // 962: mul_scalar(0.01)(v961), backward
-    d_v961 += d_v962 * (0.01);
-    let mut d_v956 = 0.0f64;
-    let mut d_v960 = 0.0f64;
-    // 961: sub(v956, v960), backward
-    d_v956 += d_v961 * (1.0);
-    d_v960 += d_v961 * (-1.0);
-    let mut d_v959 = 0.0f64;
-    // 960: mul_scalar(0.01)(v959), backward
-    d_v959 += d_v960 * (0.01);
-    // 959: sin(v958), backward
-    d_v958 += d_v959 * (v958.cos());
-    let mut d_v953 = 0.0f64;
-    let mut d_v957 = 0.0f64;
-    // 958: add(v953, v957), backward
-    d_v953 += d_v958 * (1.0);
-    d_v957 += d_v958 * (1.0);
-    // 957: mul_scalar(0.01)(v956), backward
-    d_v956 += d_v957 * (0.01);
-    let mut d_v951 = 0.0f64;
-    let mut d_v955 = 0.0f64;
-    // 956: sub(v951, v955), backward
-    d_v951 += d_v956 * (1.0);
-    d_v955 += d_v956 * (-1.0);
-    let mut d_v954 = 0.0f64;
-    // 955: mul_scalar(0.01)(v954), backward
-    d_v954 += d_v955 * (0.01);
-    // 954: sin(v953), backward
-    d_v953 += d_v954 * (v953.cos());
-    let mut d_v948 = 0.0f64;
-    let mut d_v952 = 0.0f64;
-    // 953: add(v948, v952), backward
-    d_v948 += d_v953 * (1.0);
-    d_v952 += d_v953 * (1.0);
-    // 952: mul_scalar(0.01)(v951), backward
-    d_v951 += d_v952 * (0.01);
-    let mut d_v946 = 0.0f64;
-    let mut d_v950 = 0.0f64;
-    // 951: sub(v946, v950), backward
-    d_v946 += d_v951 * (1.0);
-    d_v950 += d_v951 * (-1.0);
-    let mut d_v949 = 0.0f64;
-    // 950: mul_scalar(0.01)(v949), backward
-    d_v949 += d_v950 * (0.01);
-    // 949: sin(v948), backward
-    d_v948 += d_v949 * (v948.cos());
-    let mut d_v943 = 0.0f64;
-    let mut d_v947 = 0.0f64;
-    // 948: add(v943, v947), backward
-    d_v943 += d_v948 * (1.0);
-    d_v947 += d_v948 * (1.0);
-    // 947: mul_scalar(0.01)(v946), backward
-    d_v946 += d_v947 * (0.01);
-    let mut d_v941 = 0.0f64;
-    let mut d_v945 = 0.0f64;
-    // 946: sub(v941, v945), backward
-    d_v941 += d_v946 * (1.0);
-    d_v945 += d_v946 * (-1.0);
-    let mut d_v944 = 0.0f64;
-    // 945: mul_scalar(0.01)(v944), backward
-    d_v944 += d_v945 * (0.01);
-    // 944: sin(v943), backward
-    d_v943 += d_v944 * (v943.cos());
-    let mut d_v938 = 0.0f64;
-    let mut d_v942 = 0.0f64;
-    // 943: add(v938, v942), backward
-    d_v938 += d_v943 * (1.0);
-    d_v942 += d_v943 * (1.0);
-    // 942: mul_scalar(0.01)(v941), backward
-    d_v941 += d_v942 * (0.01);
-    let mut d_v936 = 0.0f64;
-    let mut d_v940 = 0.0f64;
-    // 941: sub(v936, v940), backward
-    d_v936 += d_v941 * (1.0);
-    d_v940 += d_v941 * (-1.0);
-    let mut d_v939 = 0.0f64;
-    // 940: mul_scalar(0.01)(v939), backward
-    d_v939 += d_v940 * (0.01);
-    // 939: sin(v938), backward
-    d_v938 += d_v939 * (v938.cos());
-    let mut d_v933 = 0.0f64;
-    let mut d_v937 = 0.0f64;
-    // 938: add(v933, v937), backward
-    d_v933 += d_v938 * (1.0);
-    d_v937 += d_v938 * (1.0);
-    // 937: mul_scalar(0.01)(v936), backward
-    d_v936 += d_v937 * (0.01);
-    let mut d_v931 = 0.0f64;
-    let mut d_v935 = 0.0f64;
-    // 936: sub(v931, v935), backward
-    d_v931 += d_v936 * (1.0);
-    d_v935 += d_v936 * (-1.0);
-    let mut d_v934 = 0.0f64;
-    // 935: mul_scalar(0.01)(v934), backward
-    d_v934 += d_v935 * (0.01);
-    // 934: sin(v933), backward
-    d_v933 += d_v934 * (v933.cos());
-    let mut d_v928 = 0.0f64;
-    let mut d_v932 = 0.0f64;
-    // 933: add(v928, v932), backward
-    d_v928 += d_v933 * (1.0);
-    d_v932 += d_v933 * (1.0);
-    // 932: mul_scalar(0.01)(v931), backward
-    d_v931 += d_v932 * (0.01);
-    let mut d_v926 = 0.0f64;
-    let mut d_v930 = 0.0f64;
-    // 931: sub(v926, v930), backward
-    d_v926 += d_v931 * (1.0);
-    d_v930 += d_v931 * (-1.0);
-    let mut d_v929 = 0.0f64;
-    // 930: mul_scalar(0.01)(v929), backward
-    d_v929 += d_v930 * (0.01);
-    // 929: sin(v928), backward
-    d_v928 += d_v929 * (v928.cos());
-    let mut d_v923 = 0.0f64;
-    let mut d_v927 = 0.0f64;
-    // 928: add(v923, v927), backward
-    d_v923 += d_v928 * (1.0);
-    d_v927 += d_v928 * (1.0);
-    // 927: mul_scalar(0.01)(v926), backward
-    d_v926 += d_v927 * (0.01);
-    let mut d_v921 = 0.0f64;
-    let mut d_v925 = 0.0f64;
-    // 926: sub(v921, v925), backward
-    d_v921 += d_v926 * (1.0);
-    d_v925 += d_v926 * (-1.0);
-    let mut d_v924 = 0.0f64;
-    // 925: mul_scalar(0.01)(v924), backward
-    d_v924 += d_v925 * (0.01);
-    // 924: sin(v923), backward
-    d_v923 += d_v924 * (v923.cos());
-    let mut d_v918 = 0.0f64;
-    let mut d_v922 = 0.0f64;
-    // 923: add(v918, v922), backward
-    d_v918 += d_v923 * (1.0);
-    d_v922 += d_v923 * (1.0);
-    // 922: mul_scalar(0.01)(v921), backward
-    d_v921 += d_v922 * (0.01);
-    let mut d_v916 = 0.0f64;
-    let mut d_v920 = 0.0f64;
-    // 921: sub(v916, v920), backward
-    d_v916 += d_v921 * (1.0);
-    d_v920 += d_v921 * (-1.0);
-    let mut d_v919 = 0.0f64;
-    // 920: mul_scalar(0.01)(v919), backward
-    d_v919 += d_v920 * (0.01);
-    // 919: sin(v918), backward
-    d_v918 += d_v919 * (v918.cos());
-    let mut d_v913 = 0.0f64;
-    let mut d_v917 = 0.0f64;
-    // 918: add(v913, v917), backward
-    d_v913 += d_v918 * (1.0);
-    d_v917 += d_v918 * (1.0);
-    // 917: mul_scalar(0.01)(v916), backward
-    d_v916 += d_v917 * (0.01);
-    let mut d_v911 = 0.0f64;
-    let mut d_v915 = 0.0f64;
-    // 916: sub(v911, v915), backward
-    d_v911 += d_v916 * (1.0);
-    d_v915 += d_v916 * (-1.0);
-    let mut d_v914 = 0.0f64;
-    // 915: mul_scalar(0.01)(v914), backward
-    d_v914 += d_v915 * (0.01);
-    // 914: sin(v913), backward
-    d_v913 += d_v914 * (v913.cos());
-    let mut d_v908 = 0.0f64;
-    let mut d_v912 = 0.0f64;
-    // 913: add(v908, v912), backward
-    d_v908 += d_v913 * (1.0);
-    d_v912 += d_v913 * (1.0);
-    // 912: mul_scalar(0.01)(v911), backward
-    d_v911 += d_v912 * (0.01);
-    let mut d_v906 = 0.0f64;
-    let mut d_v910 = 0.0f64;
-    // 911: sub(v906, v910), backward
-    d_v906 += d_v911 * (1.0);
-    d_v910 += d_v911 * (-1.0);
-    let mut d_v909 = 0.0f64;
-    // 910: mul_scalar(0.01)(v909), backward
-    d_v909 += d_v910 * (0.01);
-    // 909: sin(v908), backward
-    d_v908 += d_v909 * (v908.cos());
-    let mut d_v903 = 0.0f64;
-    let mut d_v907 = 0.0f64;
-    // 908: add(v903, v907), backward
-    d_v903 += d_v908 * (1.0);
-    d_v907 += d_v908 * (1.0);
-    // 907: mul_scalar(0.01)(v906), backward
-    d_v906 += d_v907 * (0.01);
-    let mut d_v901 = 0.0f64;
-    let mut d_v905 = 0.0f64;
-    // 906: sub(v901, v905), backward
-    d_v901 += d_v906 * (1.0);
-    d_v905 += d_v906 * (-1.0);
-    let mut d_v904 = 0.0f64;
-    // 905: mul_scalar(0.01)(v904), backward
-    d_v904 += d_v905 * (0.01);
-    // 904: sin(v903), backward
-    d_v903 += d_v904 * (v903.cos());
-    let mut d_v898 = 0.0f64;
-    let mut d_v902 = 0.0f64;
-    // 903: add(v898, v902), backward
-    d_v898 += d_v903 * (1.0);
-    d_v902 += d_v903 * (1.0);
-    // 902: mul_scalar(0.01)(v901), backward
-    d_v901 += d_v902 * (0.01);
-    let mut d_v896 = 0.0f64;
-    let mut d_v900 = 0.0f64;
-    // 901: sub(v896, v900), backward
-    d_v896 += d_v901 * (1.0);
-    d_v900 += d_v901 * (-1.0);
-    let mut d_v899 = 0.0f64;
-    // 900: mul_scalar(0.01)(v899), backward
-    d_v899 += d_v900 * (0.01);
-    // 899: sin(v898), backward
-    d_v898 += d_v899 * (v898.cos());
-    let mut d_v893 = 0.0f64;
-    let mut d_v897 = 0.0f64;
-    // 898: add(v893, v897), backward
-    d_v893 += d_v898 * (1.0);
-    d_v897 += d_v898 * (1.0);
-    // 897: mul_scalar(0.01)(v896), backward
-    d_v896 += d_v897 * (0.01);
-    let mut d_v891 = 0.0f64;
-    let mut d_v895 = 0.0f64;
-    // 896: sub(v891, v895), backward
-    d_v891 += d_v896 * (1.0);
-    d_v895 += d_v896 * (-1.0);
-    let mut d_v894 = 0.0f64;
-    // 895: mul_scalar(0.01)(v894), backward
-    d_v894 += d_v895 * (0.01);
-    // 894: sin(v893), backward
-    d_v893 += d_v894 * (v893.cos());
-    let mut d_v888 = 0.0f64;
-    let mut d_v892 = 0.0f64;
-    // 893: add(v888, v892), backward
-    d_v888 += d_v893 * (1.0);
-    d_v892 += d_v893 * (1.0);
-    // 892: mul_scalar(0.01)(v891), backward
-    d_v891 += d_v892 * (0.01);
-    let mut d_v886 = 0.0f64;
-    let mut d_v890 = 0.0f64;
-    // 891: sub(v886, v890), backward
-    d_v886 += d_v891 * (1.0);
-    d_v890 += d_v891 * (-1.0);
-    let mut d_v889 = 0.0f64;
-    // 890: mul_scalar(0.01)(v889), backward
-    d_v889 += d_v890 * (0.01);
-    // 889: sin(v888), backward
-    d_v888 += d_v889 * (v888.cos());
-    let mut d_v883 = 0.0f64;
-    let mut d_v887 = 0.0f64;
-    // 888: add(v883, v887), backward
-    d_v883 += d_v888 * (1.0);
-    d_v887 += d_v888 * (1.0);
-    // 887: mul_scalar(0.01)(v886), backward
-    d_v886 += d_v887 * (0.01);
-    let mut d_v881 = 0.0f64;
-    let mut d_v885 = 0.0f64;
-    // 886: sub(v881, v885), backward
-    d_v881 += d_v886 * (1.0);
-    d_v885 += d_v886 * (-1.0);
-    let mut d_v884 = 0.0f64;
-    // 885: mul_scalar(0.01)(v884), backward
-    d_v884 += d_v885 * (0.01);
-    // 884: sin(v883), backward
-    d_v883 += d_v884 * (v883.cos());
-    let mut d_v878 = 0.0f64;
-    let mut d_v882 = 0.0f64;
-    // 883: add(v878, v882), backward
-    d_v878 += d_v883 * (1.0);
-    d_v882 += d_v883 * (1.0);
-    // 882: mul_scalar(0.01)(v881), backward
-    d_v881 += d_v882 * (0.01);
-    let mut d_v876 = 0.0f64;
-    let mut d_v880 = 0.0f64;
-    // 881: sub(v876, v880), backward
-    d_v876 += d_v881 * (1.0);
-    d_v880 += d_v881 * (-1.0);
-    let mut d_v879 = 0.0f64;
-    // 880: mul_scalar(0.01)(v879), backward
-    d_v879 += d_v880 * (0.01);
-    // 879: sin(v878), backward
-    d_v878 += d_v879 * (v878.cos());
-    let mut d_v873 = 0.0f64;
-    let mut d_v877 = 0.0f64;
-    // 878: add(v873, v877), backward
-    d_v873 += d_v878 * (1.0);
-    d_v877 += d_v878 * (1.0);
-    // 877: mul_scalar(0.01)(v876), backward
-    d_v876 += d_v877 * (0.01);
-    let mut d_v871 = 0.0f64;
-    let mut d_v875 = 0.0f64;
-    // 876: sub(v871, v875), backward
-    d_v871 += d_v876 * (1.0);
-    d_v875 += d_v876 * (-1.0);
-    let mut d_v874 = 0.0f64;
-    // 875: mul_scalar(0.01)(v874), backward
-    d_v874 += d_v875 * (0.01);
-    // 874: sin(v873), backward
-    d_v873 += d_v874 * (v873.cos());
-    let mut d_v868 = 0.0f64;
-    let mut d_v872 = 0.0f64;
-    // 873: add(v868, v872), backward
-    d_v868 += d_v873 * (1.0);
-    d_v872 += d_v873 * (1.0);
-    // 872: mul_scalar(0.01)(v871), backward
-    d_v871 += d_v872 * (0.01);
-    let mut d_v866 = 0.0f64;
-    let mut d_v870 = 0.0f64;
-    // 871: sub(v866, v870), backward
-    d_v866 += d_v871 * (1.0);
-    d_v870 += d_v871 * (-1.0);
-    let mut d_v869 = 0.0f64;
-    // 870: mul_scalar(0.01)(v869), backward
-    d_v869 += d_v870 * (0.01);
-    // 869: sin(v868), backward
-    d_v868 += d_v869 * (v868.cos());
-    let mut d_v863 = 0.0f64;
-    let mut d_v867 = 0.0f64;
-    // 868: add(v863, v867), backward
-    d_v863 += d_v868 * (1.0);
-    d_v867 += d_v868 * (1.0);
-    // 867: mul_scalar(0.01)(v866), backward
-    d_v866 += d_v867 * (0.01);
-    let mut d_v861 = 0.0f64;
-    let mut d_v865 = 0.0f64;
-    // 866: sub(v861, v865), backward
-    d_v861 += d_v866 * (1.0);
-    d_v865 += d_v866 * (-1.0);
-    let mut d_v864 = 0.0f64;
-    // 865: mul_scalar(0.01)(v864), backward
-    d_v864 += d_v865 * (0.01);
-    // 864: sin(v863), backward
-    d_v863 += d_v864 * (v863.cos());
-    let mut d_v858 = 0.0f64;
-    let mut d_v862 = 0.0f64;
-    // 863: add(v858, v862), backward
-    d_v858 += d_v863 * (1.0);
-    d_v862 += d_v863 * (1.0);
-    // 862: mul_scalar(0.01)(v861), backward
-    d_v861 += d_v862 * (0.01);
-    let mut d_v856 = 0.0f64;
-    let mut d_v860 = 0.0f64;
-    // 861: sub(v856, v860), backward
-    d_v856 += d_v861 * (1.0);
-    d_v860 += d_v861 * (-1.0);
-    let mut d_v859 = 0.0f64;
-    // 860: mul_scalar(0.01)(v859), backward
-    d_v859 += d_v860 * (0.01);
-    // 859: sin(v858), backward
-    d_v858 += d_v859 * (v858.cos());
-    let mut d_v853 = 0.0f64;
-    let mut d_v857 = 0.0f64;
-    // 858: add(v853, v857), backward
-    d_v853 += d_v858 * (1.0);
-    d_v857 += d_v858 * (1.0);
-    // 857: mul_scalar(0.01)(v856), backward
-    d_v856 += d_v857 * (0.01);
-    let mut d_v851 = 0.0f64;
-    let mut d_v855 = 0.0f64;
-    // 856: sub(v851, v855), backward
-    d_v851 += d_v856 * (1.0);
-    d_v855 += d_v856 * (-1.0);
-    let mut d_v854 = 0.0f64;
-    // 855: mul_scalar(0.01)(v854), backward
-    d_v854 += d_v855 * (0.01);
-    // 854: sin(v853), backward
-    d_v853 += d_v854 * (v853.cos());
-    let mut d_v848 = 0.0f64;
-    let mut d_v852 = 0.0f64;
-    // 853: add(v848, v852), backward
-    d_v848 += d_v853 * (1.0);
-    d_v852 += d_v853 * (1.0);
-    // 852: mul_scalar(0.01)(v851), backward
-    d_v851 += d_v852 * (0.01);
-    let mut d_v846 = 0.0f64;
-    let mut d_v850 = 0.0f64;
-    // 851: sub(v846, v850), backward
-    d_v846 += d_v851 * (1.0);
-    d_v850 += d_v851 * (-1.0);
-    let mut d_v849 = 0.0f64;
-    // 850: mul_scalar(0.01)(v849), backward
-    d_v849 += d_v850 * (0.01);
-    // 849: sin(v848), backward
-    d_v848 += d_v849 * (v848.cos());
-    let mut d_v843 = 0.0f64;
-    let mut d_v847 = 0.0f64;
-    // 848: add(v843, v847), backward
-    d_v843 += d_v848 * (1.0);
-    d_v847 += d_v848 * (1.0);
-    // 847: mul_scalar(0.01)(v846), backward
-    d_v846 += d_v847 * (0.01);
-    let mut d_v841 = 0.0f64;
-    let mut d_v845 = 0.0f64;
-    // 846: sub(v841, v845), backward
-    d_v841 += d_v846 * (1.0);
-    d_v845 += d_v846 * (-1.0);
-    let mut d_v844 = 0.0f64;
-    // 845: mul_scalar(0.01)(v844), backward
-    d_v844 += d_v845 * (0.01);
-    // 844: sin(v843), backward
-    d_v843 += d_v844 * (v843.cos());
-    let mut d_v838 = 0.0f64;
-    let mut d_v842 = 0.0f64;
-    // 843: add(v838, v842), backward
-    d_v838 += d_v843 * (1.0);
-    d_v842 += d_v843 * (1.0);
-    // 842: mul_scalar(0.01)(v841), backward
-    d_v841 += d_v842 * (0.01);
-    let mut d_v836 = 0.0f64;
-    let mut d_v840 = 0.0f64;
-    // 841: sub(v836, v840), backward
-    d_v836 += d_v841 * (1.0);
-    d_v840 += d_v841 * (-1.0);
-    let mut d_v839 = 0.0f64;
-    // 840: mul_scalar(0.01)(v839), backward
-    d_v839 += d_v840 * (0.01);
-    // 839: sin(v838), backward
-    d_v838 += d_v839 * (v838.cos());
-    let mut d_v833 = 0.0f64;
-    let mut d_v837 = 0.0f64;
-    // 838: add(v833, v837), backward
-    d_v833 += d_v838 * (1.0);
-    d_v837 += d_v838 * (1.0);
-    // 837: mul_scalar(0.01)(v836), backward
-    d_v836 += d_v837 * (0.01);
-    let mut d_v826 = 0.0f64;
-    let mut d_v835 = 0.0f64;
-    // 836: sub(v826, v835), backward
-    d_v826 += d_v836 * (1.0);
-    d_v835 += d_v836 * (-1.0);
-    let mut d_v834 = 0.0f64;
-    // 835: mul_scalar(0.01)(v834), backward
-    d_v834 += d_v835 * (0.01);
-    // 834: sin(v833), backward
-    d_v833 += d_v834 * (v833.cos());
-    let mut d_v828 = 0.0f64;
-    let mut d_v832 = 0.0f64;
-    // 833: add(v828, v832), backward
-    d_v828 += d_v833 * (1.0);
-    d_v832 += d_v833 * (1.0);
-    let mut d_v831 = 0.0f64;
-    // 832: mul_scalar(0.01)(v831), backward
-    d_v831 += d_v832 * (0.01);
-    // 831: sum(v830), backward
+fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    let v830: [f64; 3] = saved[173..176].try_into().unwrap();
+    let v1003 = saved[212];
+    let v1008 = saved[213];
+    let v1013 = saved[214];
+    let v1018 = saved[215];
+    let v1023 = saved[216];
+    let v1028 = saved[217];
+    let v1035: [f64; 3] = saved[218..221].try_into().unwrap();
+    let v1038 = saved[221];
+    let v1043 = saved[222];
+    let v1048 = saved[223];
+    let v1053 = saved[224];
+    let v1058 = saved[225];
+    let v1063 = saved[226];
+    let v1068 = saved[227];
+    let v1073 = saved[228];
+    let v1078 = saved[229];
+    let v1083 = saved[230];
+    let v1088 = saved[231];
+    let v1093 = saved[232];
+    let v1098 = saved[233];
+    let v1103 = saved[234];
+    let v1108 = saved[235];
+    let v1113 = saved[236];
+    let v1118 = saved[237];
+    let v1123 = saved[238];
+    let v1128 = saved[239];
+    let v1133 = saved[240];
+    let v1138 = saved[241];
+    let v1143 = saved[242];
+    let v1148 = saved[243];
+    let v1153 = saved[244];
+    let v1158 = saved[245];
+    let v1163 = saved[246];
+    let v1168 = saved[247];
+    let v1173 = saved[248];
+    let v1178 = saved[249];
+    let v1183 = saved[250];
+    let v1188 = saved[251];
+    let v1193 = saved[252];
+    let v1198 = saved[253];
+    let v1203 = saved[254];
+    let v1208 = saved[255];
+    let v1213 = saved[256];
+    let v1218 = saved[257];
+    let v1223 = saved[258];
+    let v1228 = saved[259];
+    let v1233 = saved[260];
+    let v1240: [f64; 3] = saved[261..264].try_into().unwrap();
+    let v1243 = saved[264];
+    let v1248 = saved[265];
+    let v1253 = saved[266];
+    let v1258 = saved[267];
+    let v1263 = saved[268];
+    let v1268 = saved[269];
+    let v1273 = saved[270];
+    let v1278 = saved[271];
+    let v1283 = saved[272];
+    let v1288 = saved[273];
+    let v1293 = saved[274];
+    let v1298 = saved[275];
+    let v1303 = saved[276];
+    let v1308 = saved[277];
+    let v1313 = saved[278];
+    let v1318 = saved[279];
+    let v1323 = saved[280];
+    let v1328 = saved[281];
+    let v1333 = saved[282];
+    let v1338 = saved[283];
+    let v1343 = saved[284];
+    let v1348 = saved[285];
+    let v1353 = saved[286];
+    let v1358 = saved[287];
+    let v1363 = saved[288];
+    let v1368 = saved[289];
+    let v1373 = saved[290];
+    let v1378 = saved[291];
+    let v1383 = saved[292];
+    let v1388 = saved[293];
+    let v1393 = saved[294];
+    let v1398 = saved[295];
+    let v1403 = saved[296];
+    let v1408 = saved[297];
+    let v1413 = saved[298];
+    let v1418 = saved[299];
+    let v1423 = saved[300];
+    let v1428 = saved[301];
+    let v1433 = saved[302];
+    let v1438 = saved[303];
+    let v1445: [f64; 3] = saved[304..307].try_into().unwrap();
+    let v1448 = saved[307];
+    let v1453 = saved[308];
+    let v1458 = saved[309];
+    let v1463 = saved[310];
+    let v1468 = saved[311];
+    let v1473 = saved[312];
+    let v1478 = saved[313];
+    let v1483 = saved[314];
+    let v1488 = saved[315];
+    let v1493 = saved[316];
+    let v1498 = saved[317];
+    let v1503 = saved[318];
+    let v1508 = saved[319];
+    let v1513 = saved[320];
+    let v1518 = saved[321];
+    let v1523 = saved[322];
+    let v1528 = saved[323];
+    let v1533 = saved[324];
+    let v1538 = saved[325];
+    let v1543 = saved[326];
+    let v1548 = saved[327];
+    let v1553 = saved[328];
+    let v1558 = saved[329];
+    let v1563 = saved[330];
+    let v1568 = saved[331];
+    let v1573 = saved[332];
+    let v1578 = saved[333];
+    let v1583 = saved[334];
+    let v1588 = saved[335];
+    let v1593 = saved[336];
+    let v1598 = saved[337];
+    let v1603 = saved[338];
+    let v1608 = saved[339];
+    let v1613 = saved[340];
+    let v1618 = saved[341];
+    let v1623 = saved[342];
+    let v1628 = saved[343];
+    let v1633 = saved[344];
+    let v1638 = saved[345];
+    let v1643 = saved[346];
+    let v1650: [f64; 3] = saved[347..350].try_into().unwrap();
+    let v1653 = saved[350];
+    let v1658 = saved[351];
+    let v1663 = saved[352];
+    let v1668 = saved[353];
+    let v1673 = saved[354];
+    let v1678 = saved[355];
+    let v1683 = saved[356];
+    let v1688 = saved[357];
+    let v1693 = saved[358];
+    let v1698 = saved[359];
+    let v1703 = saved[360];
+    let v1708 = saved[361];
+    let v1713 = saved[362];
+    let v1718 = saved[363];
+    let v1723 = saved[364];
+    let v1728 = saved[365];
+    let v1733 = saved[366];
+    let v1738 = saved[367];
+    let v1743 = saved[368];
+    let v1748 = saved[369];
+    let v1753 = saved[370];
+    let v1758 = saved[371];
+    let v1763 = saved[372];
+    let v1768 = saved[373];
+    let v1773 = saved[374];
+    let v1778 = saved[375];
+    let v1783 = saved[376];
+    let v1788 = saved[377];
+    let v1793 = saved[378];
+    let v1798 = saved[379];
+    let v1803 = saved[380];
+    let v1808 = saved[381];
+    let v1813 = saved[382];
+    let v1818 = saved[383];
+    let v1823 = saved[384];
+    let v1828 = saved[385];
+    let v1833 = saved[386];
+    let v1838 = saved[387];
+    let v1843 = saved[388];
+    let v1848 = saved[389];
+    let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
+    let v1858 = saved[393];
+    let v1863 = saved[394];
+    let v1868 = saved[395];
+    let v1873 = saved[396];
+    let v1878 = saved[397];
+    let v1883 = saved[398];
+    let v1888 = saved[399];
+    let v1893 = saved[400];
+    let v1898 = saved[401];
+    let v1903 = saved[402];
+    let v1908 = saved[403];
+    let v1913 = saved[404];
+    let v1918 = saved[405];
+    let v1923 = saved[406];
+    let v1928 = saved[407];
+    let v1933 = saved[408];
+    let v1938 = saved[409];
+    let v1943 = saved[410];
+    let v1948 = saved[411];
+    let v1953 = saved[412];
+    let v1958 = saved[413];
+    let v1963 = saved[414];
+    let v1968 = saved[415];
+    let v1973 = saved[416];
+    let v1978 = saved[417];
+    let v1983 = saved[418];
+    let v1988 = saved[419];
+    let v1993 = saved[420];
+    let v1998 = saved[421];
+    let mut d_v830: [f64; 3] = d_saved[1..4].try_into().unwrap();
+    let mut d_v998 = d_saved[4];
+    let mut d_v1001 = d_saved[5];
+    let mut d_v1002 = d_saved[6];
+    let mut d_v1855: [f64; 3] = d_saved[7..10].try_into().unwrap();
+    let mut d_v1998 = d_saved[10];
+    let mut d_v2001 = d_saved[11];
+    let mut d_v2002 = d_saved[12];
+    // 2002: mul_scalar(0.01)(v2001), backward
+    d_v2001 += d_v2002 * (0.01);
+    let mut d_v1996 = 0.0f64;
+    let mut d_v2000 = 0.0f64;
+    // 2001: sub(v1996, v2000), backward
+    d_v1996 += d_v2001 * (1.0);
+    d_v2000 += d_v2001 * (-1.0);
+    let mut d_v1999 = 0.0f64;
+    // 2000: mul_scalar(0.01)(v1999), backward
+    d_v1999 += d_v2000 * (0.01);
+    // 1999: sin(v1998), backward
+    d_v1998 += d_v1999 * (v1998.cos());
+    let mut d_v1993 = 0.0f64;
+    let mut d_v1997 = 0.0f64;
+    // 1998: add(v1993, v1997), backward
+    d_v1993 += d_v1998 * (1.0);
+    d_v1997 += d_v1998 * (1.0);
+    // 1997: mul_scalar(0.01)(v1996), backward
+    d_v1996 += d_v1997 * (0.01);
+    let mut d_v1991 = 0.0f64;
+    let mut d_v1995 = 0.0f64;
+    // 1996: sub(v1991, v1995), backward
+    d_v1991 += d_v1996 * (1.0);
+    d_v1995 += d_v1996 * (-1.0);
+    let mut d_v1994 = 0.0f64;
+    // 1995: mul_scalar(0.01)(v1994), backward
+    d_v1994 += d_v1995 * (0.01);
+    // 1994: sin(v1993), backward
+    d_v1993 += d_v1994 * (v1993.cos());
+    let mut d_v1988 = 0.0f64;
+    let mut d_v1992 = 0.0f64;
+    // 1993: add(v1988, v1992), backward
+    d_v1988 += d_v1993 * (1.0);
+    d_v1992 += d_v1993 * (1.0);
+    // 1992: mul_scalar(0.01)(v1991), backward
+    d_v1991 += d_v1992 * (0.01);
+    let mut d_v1986 = 0.0f64;
+    let mut d_v1990 = 0.0f64;
+    // 1991: sub(v1986, v1990), backward
+    d_v1986 += d_v1991 * (1.0);
+    d_v1990 += d_v1991 * (-1.0);
+    let mut d_v1989 = 0.0f64;
+    // 1990: mul_scalar(0.01)(v1989), backward
+    d_v1989 += d_v1990 * (0.01);
+    // 1989: sin(v1988), backward
+    d_v1988 += d_v1989 * (v1988.cos());
+    let mut d_v1983 = 0.0f64;
+    let mut d_v1987 = 0.0f64;
+    // 1988: add(v1983, v1987), backward
+    d_v1983 += d_v1988 * (1.0);
+    d_v1987 += d_v1988 * (1.0);
+    // 1987: mul_scalar(0.01)(v1986), backward
+    d_v1986 += d_v1987 * (0.01);
+    let mut d_v1981 = 0.0f64;
+    let mut d_v1985 = 0.0f64;
+    // 1986: sub(v1981, v1985), backward
+    d_v1981 += d_v1986 * (1.0);
+    d_v1985 += d_v1986 * (-1.0);
+    let mut d_v1984 = 0.0f64;
+    // 1985: mul_scalar(0.01)(v1984), backward
+    d_v1984 += d_v1985 * (0.01);
+    // 1984: sin(v1983), backward
+    d_v1983 += d_v1984 * (v1983.cos());
+    let mut d_v1978 = 0.0f64;
+    let mut d_v1982 = 0.0f64;
+    // 1983: add(v1978, v1982), backward
+    d_v1978 += d_v1983 * (1.0);
+    d_v1982 += d_v1983 * (1.0);
+    // 1982: mul_scalar(0.01)(v1981), backward
+    d_v1981 += d_v1982 * (0.01);
+    let mut d_v1976 = 0.0f64;
+    let mut d_v1980 = 0.0f64;
+    // 1981: sub(v1976, v1980), backward
+    d_v1976 += d_v1981 * (1.0);
+    d_v1980 += d_v1981 * (-1.0);
+    let mut d_v1979 = 0.0f64;
+    // 1980: mul_scalar(0.01)(v1979), backward
+    d_v1979 += d_v1980 * (0.01);
+    // 1979: sin(v1978), backward
+    d_v1978 += d_v1979 * (v1978.cos());
+    let mut d_v1973 = 0.0f64;
+    let mut d_v1977 = 0.0f64;
+    // 1978: add(v1973, v1977), backward
+    d_v1973 += d_v1978 * (1.0);
+    d_v1977 += d_v1978 * (1.0);
+    // 1977: mul_scalar(0.01)(v1976), backward
+    d_v1976 += d_v1977 * (0.01);
+    let mut d_v1971 = 0.0f64;
+    let mut d_v1975 = 0.0f64;
+    // 1976: sub(v1971, v1975), backward
+    d_v1971 += d_v1976 * (1.0);
+    d_v1975 += d_v1976 * (-1.0);
+    let mut d_v1974 = 0.0f64;
+    // 1975: mul_scalar(0.01)(v1974), backward
+    d_v1974 += d_v1975 * (0.01);
+    // 1974: sin(v1973), backward
+    d_v1973 += d_v1974 * (v1973.cos());
+    let mut d_v1968 = 0.0f64;
+    let mut d_v1972 = 0.0f64;
+    // 1973: add(v1968, v1972), backward
+    d_v1968 += d_v1973 * (1.0);
+    d_v1972 += d_v1973 * (1.0);
+    // 1972: mul_scalar(0.01)(v1971), backward
+    d_v1971 += d_v1972 * (0.01);
+    let mut d_v1966 = 0.0f64;
+    let mut d_v1970 = 0.0f64;
+    // 1971: sub(v1966, v1970), backward
+    d_v1966 += d_v1971 * (1.0);
+    d_v1970 += d_v1971 * (-1.0);
+    let mut d_v1969 = 0.0f64;
+    // 1970: mul_scalar(0.01)(v1969), backward
+    d_v1969 += d_v1970 * (0.01);
+    // 1969: sin(v1968), backward
+    d_v1968 += d_v1969 * (v1968.cos());
+    let mut d_v1963 = 0.0f64;
+    let mut d_v1967 = 0.0f64;
+    // 1968: add(v1963, v1967), backward
+    d_v1963 += d_v1968 * (1.0);
+    d_v1967 += d_v1968 * (1.0);
+    // 1967: mul_scalar(0.01)(v1966), backward
+    d_v1966 += d_v1967 * (0.01);
+    let mut d_v1961 = 0.0f64;
+    let mut d_v1965 = 0.0f64;
+    // 1966: sub(v1961, v1965), backward
+    d_v1961 += d_v1966 * (1.0);
+    d_v1965 += d_v1966 * (-1.0);
+    let mut d_v1964 = 0.0f64;
+    // 1965: mul_scalar(0.01)(v1964), backward
+    d_v1964 += d_v1965 * (0.01);
+    // 1964: sin(v1963), backward
+    d_v1963 += d_v1964 * (v1963.cos());
+    let mut d_v1958 = 0.0f64;
+    let mut d_v1962 = 0.0f64;
+    // 1963: add(v1958, v1962), backward
+    d_v1958 += d_v1963 * (1.0);
+    d_v1962 += d_v1963 * (1.0);
+    // 1962: mul_scalar(0.01)(v1961), backward
+    d_v1961 += d_v1962 * (0.01);
+    let mut d_v1956 = 0.0f64;
+    let mut d_v1960 = 0.0f64;
+    // 1961: sub(v1956, v1960), backward
+    d_v1956 += d_v1961 * (1.0);
+    d_v1960 += d_v1961 * (-1.0);
+    let mut d_v1959 = 0.0f64;
+    // 1960: mul_scalar(0.01)(v1959), backward
+    d_v1959 += d_v1960 * (0.01);
+    // 1959: sin(v1958), backward
+    d_v1958 += d_v1959 * (v1958.cos());
+    let mut d_v1953 = 0.0f64;
+    let mut d_v1957 = 0.0f64;
+    // 1958: add(v1953, v1957), backward
+    d_v1953 += d_v1958 * (1.0);
+    d_v1957 += d_v1958 * (1.0);
+    // 1957: mul_scalar(0.01)(v1956), backward
+    d_v1956 += d_v1957 * (0.01);
+    let mut d_v1951 = 0.0f64;
+    let mut d_v1955 = 0.0f64;
+    // 1956: sub(v1951, v1955), backward
+    d_v1951 += d_v1956 * (1.0);
+    d_v1955 += d_v1956 * (-1.0);
+    let mut d_v1954 = 0.0f64;
+    // 1955: mul_scalar(0.01)(v1954), backward
+    d_v1954 += d_v1955 * (0.01);
+    // 1954: sin(v1953), backward
+    d_v1953 += d_v1954 * (v1953.cos());
+    let mut d_v1948 = 0.0f64;
+    let mut d_v1952 = 0.0f64;
+    // 1953: add(v1948, v1952), backward
+    d_v1948 += d_v1953 * (1.0);
+    d_v1952 += d_v1953 * (1.0);
+    // 1952: mul_scalar(0.01)(v1951), backward
+    d_v1951 += d_v1952 * (0.01);
+    let mut d_v1946 = 0.0f64;
+    let mut d_v1950 = 0.0f64;
+    // 1951: sub(v1946, v1950), backward
+    d_v1946 += d_v1951 * (1.0);
+    d_v1950 += d_v1951 * (-1.0);
+    let mut d_v1949 = 0.0f64;
+    // 1950: mul_scalar(0.01)(v1949), backward
+    d_v1949 += d_v1950 * (0.01);
+    // 1949: sin(v1948), backward
+    d_v1948 += d_v1949 * (v1948.cos());
+    let mut d_v1943 = 0.0f64;
+    let mut d_v1947 = 0.0f64;
+    // 1948: add(v1943, v1947), backward
+    d_v1943 += d_v1948 * (1.0);
+    d_v1947 += d_v1948 * (1.0);
+    // 1947: mul_scalar(0.01)(v1946), backward
+    d_v1946 += d_v1947 * (0.01);
+    let mut d_v1941 = 0.0f64;
+    let mut d_v1945 = 0.0f64;
+    // 1946: sub(v1941, v1945), backward
+    d_v1941 += d_v1946 * (1.0);
+    d_v1945 += d_v1946 * (-1.0);
+    let mut d_v1944 = 0.0f64;
+    // 1945: mul_scalar(0.01)(v1944), backward
+    d_v1944 += d_v1945 * (0.01);
+    // 1944: sin(v1943), backward
+    d_v1943 += d_v1944 * (v1943.cos());
+    let mut d_v1938 = 0.0f64;
+    let mut d_v1942 = 0.0f64;
+    // 1943: add(v1938, v1942), backward
+    d_v1938 += d_v1943 * (1.0);
+    d_v1942 += d_v1943 * (1.0);
+    // 1942: mul_scalar(0.01)(v1941), backward
+    d_v1941 += d_v1942 * (0.01);
+    let mut d_v1936 = 0.0f64;
+    let mut d_v1940 = 0.0f64;
+    // 1941: sub(v1936, v1940), backward
+    d_v1936 += d_v1941 * (1.0);
+    d_v1940 += d_v1941 * (-1.0);
+    let mut d_v1939 = 0.0f64;
+    // 1940: mul_scalar(0.01)(v1939), backward
+    d_v1939 += d_v1940 * (0.01);
+    // 1939: sin(v1938), backward
+    d_v1938 += d_v1939 * (v1938.cos());
+    let mut d_v1933 = 0.0f64;
+    let mut d_v1937 = 0.0f64;
+    // 1938: add(v1933, v1937), backward
+    d_v1933 += d_v1938 * (1.0);
+    d_v1937 += d_v1938 * (1.0);
+    // 1937: mul_scalar(0.01)(v1936), backward
+    d_v1936 += d_v1937 * (0.01);
+    let mut d_v1931 = 0.0f64;
+    let mut d_v1935 = 0.0f64;
+    // 1936: sub(v1931, v1935), backward
+    d_v1931 += d_v1936 * (1.0);
+    d_v1935 += d_v1936 * (-1.0);
+    let mut d_v1934 = 0.0f64;
+    // 1935: mul_scalar(0.01)(v1934), backward
+    d_v1934 += d_v1935 * (0.01);
+    // 1934: sin(v1933), backward
+    d_v1933 += d_v1934 * (v1933.cos());
+    let mut d_v1928 = 0.0f64;
+    let mut d_v1932 = 0.0f64;
+    // 1933: add(v1928, v1932), backward
+    d_v1928 += d_v1933 * (1.0);
+    d_v1932 += d_v1933 * (1.0);
+    // 1932: mul_scalar(0.01)(v1931), backward
+    d_v1931 += d_v1932 * (0.01);
+    let mut d_v1926 = 0.0f64;
+    let mut d_v1930 = 0.0f64;
+    // 1931: sub(v1926, v1930), backward
+    d_v1926 += d_v1931 * (1.0);
+    d_v1930 += d_v1931 * (-1.0);
+    let mut d_v1929 = 0.0f64;
+    // 1930: mul_scalar(0.01)(v1929), backward
+    d_v1929 += d_v1930 * (0.01);
+    // 1929: sin(v1928), backward
+    d_v1928 += d_v1929 * (v1928.cos());
+    let mut d_v1923 = 0.0f64;
+    let mut d_v1927 = 0.0f64;
+    // 1928: add(v1923, v1927), backward
+    d_v1923 += d_v1928 * (1.0);
+    d_v1927 += d_v1928 * (1.0);
+    // 1927: mul_scalar(0.01)(v1926), backward
+    d_v1926 += d_v1927 * (0.01);
+    let mut d_v1921 = 0.0f64;
+    let mut d_v1925 = 0.0f64;
+    // 1926: sub(v1921, v1925), backward
+    d_v1921 += d_v1926 * (1.0);
+    d_v1925 += d_v1926 * (-1.0);
+    let mut d_v1924 = 0.0f64;
+    // 1925: mul_scalar(0.01)(v1924), backward
+    d_v1924 += d_v1925 * (0.01);
+    // 1924: sin(v1923), backward
+    d_v1923 += d_v1924 * (v1923.cos());
+    let mut d_v1918 = 0.0f64;
+    let mut d_v1922 = 0.0f64;
+    // 1923: add(v1918, v1922), backward
+    d_v1918 += d_v1923 * (1.0);
+    d_v1922 += d_v1923 * (1.0);
+    // 1922: mul_scalar(0.01)(v1921), backward
+    d_v1921 += d_v1922 * (0.01);
+    let mut d_v1916 = 0.0f64;
+    let mut d_v1920 = 0.0f64;
+    // 1921: sub(v1916, v1920), backward
+    d_v1916 += d_v1921 * (1.0);
+    d_v1920 += d_v1921 * (-1.0);
+    let mut d_v1919 = 0.0f64;
+    // 1920: mul_scalar(0.01)(v1919), backward
+    d_v1919 += d_v1920 * (0.01);
+    // 1919: sin(v1918), backward
+    d_v1918 += d_v1919 * (v1918.cos());
+    let mut d_v1913 = 0.0f64;
+    let mut d_v1917 = 0.0f64;
+    // 1918: add(v1913, v1917), backward
+    d_v1913 += d_v1918 * (1.0);
+    d_v1917 += d_v1918 * (1.0);
+    // 1917: mul_scalar(0.01)(v1916), backward
+    d_v1916 += d_v1917 * (0.01);
+    let mut d_v1911 = 0.0f64;
+    let mut d_v1915 = 0.0f64;
+    // 1916: sub(v1911, v1915), backward
+    d_v1911 += d_v1916 * (1.0);
+    d_v1915 += d_v1916 * (-1.0);
+    let mut d_v1914 = 0.0f64;
+    // 1915: mul_scalar(0.01)(v1914), backward
+    d_v1914 += d_v1915 * (0.01);
+    // 1914: sin(v1913), backward
+    d_v1913 += d_v1914 * (v1913.cos());
+    let mut d_v1908 = 0.0f64;
+    let mut d_v1912 = 0.0f64;
+    // 1913: add(v1908, v1912), backward
+    d_v1908 += d_v1913 * (1.0);
+    d_v1912 += d_v1913 * (1.0);
+    // 1912: mul_scalar(0.01)(v1911), backward
+    d_v1911 += d_v1912 * (0.01);
+    let mut d_v1906 = 0.0f64;
+    let mut d_v1910 = 0.0f64;
+    // 1911: sub(v1906, v1910), backward
+    d_v1906 += d_v1911 * (1.0);
+    d_v1910 += d_v1911 * (-1.0);
+    let mut d_v1909 = 0.0f64;
+    // 1910: mul_scalar(0.01)(v1909), backward
+    d_v1909 += d_v1910 * (0.01);
+    // 1909: sin(v1908), backward
+    d_v1908 += d_v1909 * (v1908.cos());
+    let mut d_v1903 = 0.0f64;
+    let mut d_v1907 = 0.0f64;
+    // 1908: add(v1903, v1907), backward
+    d_v1903 += d_v1908 * (1.0);
+    d_v1907 += d_v1908 * (1.0);
+    // 1907: mul_scalar(0.01)(v1906), backward
+    d_v1906 += d_v1907 * (0.01);
+    let mut d_v1901 = 0.0f64;
+    let mut d_v1905 = 0.0f64;
+    // 1906: sub(v1901, v1905), backward
+    d_v1901 += d_v1906 * (1.0);
+    d_v1905 += d_v1906 * (-1.0);
+    let mut d_v1904 = 0.0f64;
+    // 1905: mul_scalar(0.01)(v1904), backward
+    d_v1904 += d_v1905 * (0.01);
+    // 1904: sin(v1903), backward
+    d_v1903 += d_v1904 * (v1903.cos());
+    let mut d_v1898 = 0.0f64;
+    let mut d_v1902 = 0.0f64;
+    // 1903: add(v1898, v1902), backward
+    d_v1898 += d_v1903 * (1.0);
+    d_v1902 += d_v1903 * (1.0);
+    // 1902: mul_scalar(0.01)(v1901), backward
+    d_v1901 += d_v1902 * (0.01);
+    let mut d_v1896 = 0.0f64;
+    let mut d_v1900 = 0.0f64;
+    // 1901: sub(v1896, v1900), backward
+    d_v1896 += d_v1901 * (1.0);
+    d_v1900 += d_v1901 * (-1.0);
+    let mut d_v1899 = 0.0f64;
+    // 1900: mul_scalar(0.01)(v1899), backward
+    d_v1899 += d_v1900 * (0.01);
+    // 1899: sin(v1898), backward
+    d_v1898 += d_v1899 * (v1898.cos());
+    let mut d_v1893 = 0.0f64;
+    let mut d_v1897 = 0.0f64;
+    // 1898: add(v1893, v1897), backward
+    d_v1893 += d_v1898 * (1.0);
+    d_v1897 += d_v1898 * (1.0);
+    // 1897: mul_scalar(0.01)(v1896), backward
+    d_v1896 += d_v1897 * (0.01);
+    let mut d_v1891 = 0.0f64;
+    let mut d_v1895 = 0.0f64;
+    // 1896: sub(v1891, v1895), backward
+    d_v1891 += d_v1896 * (1.0);
+    d_v1895 += d_v1896 * (-1.0);
+    let mut d_v1894 = 0.0f64;
+    // 1895: mul_scalar(0.01)(v1894), backward
+    d_v1894 += d_v1895 * (0.01);
+    // 1894: sin(v1893), backward
+    d_v1893 += d_v1894 * (v1893.cos());
+    let mut d_v1888 = 0.0f64;
+    let mut d_v1892 = 0.0f64;
+    // 1893: add(v1888, v1892), backward
+    d_v1888 += d_v1893 * (1.0);
+    d_v1892 += d_v1893 * (1.0);
+    // 1892: mul_scalar(0.01)(v1891), backward
+    d_v1891 += d_v1892 * (0.01);
+    let mut d_v1886 = 0.0f64;
+    let mut d_v1890 = 0.0f64;
+    // 1891: sub(v1886, v1890), backward
+    d_v1886 += d_v1891 * (1.0);
+    d_v1890 += d_v1891 * (-1.0);
+    let mut d_v1889 = 0.0f64;
+    // 1890: mul_scalar(0.01)(v1889), backward
+    d_v1889 += d_v1890 * (0.01);
+    // 1889: sin(v1888), backward
+    d_v1888 += d_v1889 * (v1888.cos());
+    let mut d_v1883 = 0.0f64;
+    let mut d_v1887 = 0.0f64;
+    // 1888: add(v1883, v1887), backward
+    d_v1883 += d_v1888 * (1.0);
+    d_v1887 += d_v1888 * (1.0);
+    // 1887: mul_scalar(0.01)(v1886), backward
+    d_v1886 += d_v1887 * (0.01);
+    let mut d_v1881 = 0.0f64;
+    let mut d_v1885 = 0.0f64;
+    // 1886: sub(v1881, v1885), backward
+    d_v1881 += d_v1886 * (1.0);
+    d_v1885 += d_v1886 * (-1.0);
+    let mut d_v1884 = 0.0f64;
+    // 1885: mul_scalar(0.01)(v1884), backward
+    d_v1884 += d_v1885 * (0.01);
+    // 1884: sin(v1883), backward
+    d_v1883 += d_v1884 * (v1883.cos());
+    let mut d_v1878 = 0.0f64;
+    let mut d_v1882 = 0.0f64;
+    // 1883: add(v1878, v1882), backward
+    d_v1878 += d_v1883 * (1.0);
+    d_v1882 += d_v1883 * (1.0);
+    // 1882: mul_scalar(0.01)(v1881), backward
+    d_v1881 += d_v1882 * (0.01);
+    let mut d_v1876 = 0.0f64;
+    let mut d_v1880 = 0.0f64;
+    // 1881: sub(v1876, v1880), backward
+    d_v1876 += d_v1881 * (1.0);
+    d_v1880 += d_v1881 * (-1.0);
+    let mut d_v1879 = 0.0f64;
+    // 1880: mul_scalar(0.01)(v1879), backward
+    d_v1879 += d_v1880 * (0.01);
+    // 1879: sin(v1878), backward
+    d_v1878 += d_v1879 * (v1878.cos());
+    let mut d_v1873 = 0.0f64;
+    let mut d_v1877 = 0.0f64;
+    // 1878: add(v1873, v1877), backward
+    d_v1873 += d_v1878 * (1.0);
+    d_v1877 += d_v1878 * (1.0);
+    // 1877: mul_scalar(0.01)(v1876), backward
+    d_v1876 += d_v1877 * (0.01);
+    let mut d_v1871 = 0.0f64;
+    let mut d_v1875 = 0.0f64;
+    // 1876: sub(v1871, v1875), backward
+    d_v1871 += d_v1876 * (1.0);
+    d_v1875 += d_v1876 * (-1.0);
+    let mut d_v1874 = 0.0f64;
+    // 1875: mul_scalar(0.01)(v1874), backward
+    d_v1874 += d_v1875 * (0.01);
+    // 1874: sin(v1873), backward
+    d_v1873 += d_v1874 * (v1873.cos());
+    let mut d_v1868 = 0.0f64;
+    let mut d_v1872 = 0.0f64;
+    // 1873: add(v1868, v1872), backward
+    d_v1868 += d_v1873 * (1.0);
+    d_v1872 += d_v1873 * (1.0);
+    // 1872: mul_scalar(0.01)(v1871), backward
+    d_v1871 += d_v1872 * (0.01);
+    let mut d_v1866 = 0.0f64;
+    let mut d_v1870 = 0.0f64;
+    // 1871: sub(v1866, v1870), backward
+    d_v1866 += d_v1871 * (1.0);
+    d_v1870 += d_v1871 * (-1.0);
+    let mut d_v1869 = 0.0f64;
+    // 1870: mul_scalar(0.01)(v1869), backward
+    d_v1869 += d_v1870 * (0.01);
+    // 1869: sin(v1868), backward
+    d_v1868 += d_v1869 * (v1868.cos());
+    let mut d_v1863 = 0.0f64;
+    let mut d_v1867 = 0.0f64;
+    // 1868: add(v1863, v1867), backward
+    d_v1863 += d_v1868 * (1.0);
+    d_v1867 += d_v1868 * (1.0);
+    // 1867: mul_scalar(0.01)(v1866), backward
+    d_v1866 += d_v1867 * (0.01);
+    let mut d_v1861 = 0.0f64;
+    let mut d_v1865 = 0.0f64;
+    // 1866: sub(v1861, v1865), backward
+    d_v1861 += d_v1866 * (1.0);
+    d_v1865 += d_v1866 * (-1.0);
+    let mut d_v1864 = 0.0f64;
+    // 1865: mul_scalar(0.01)(v1864), backward
+    d_v1864 += d_v1865 * (0.01);
+    // 1864: sin(v1863), backward
+    d_v1863 += d_v1864 * (v1863.cos());
+    let mut d_v1858 = 0.0f64;
+    let mut d_v1862 = 0.0f64;
+    // 1863: add(v1858, v1862), backward
+    d_v1858 += d_v1863 * (1.0);
+    d_v1862 += d_v1863 * (1.0);
+    // 1862: mul_scalar(0.01)(v1861), backward
+    d_v1861 += d_v1862 * (0.01);
+    let mut d_v1851 = 0.0f64;
+    let mut d_v1860 = 0.0f64;
+    // 1861: sub(v1851, v1860), backward
+    d_v1851 += d_v1861 * (1.0);
+    d_v1860 += d_v1861 * (-1.0);
+    let mut d_v1859 = 0.0f64;
+    // 1860: mul_scalar(0.01)(v1859), backward
+    d_v1859 += d_v1860 * (0.01);
+    // 1859: sin(v1858), backward
+    d_v1858 += d_v1859 * (v1858.cos());
+    let mut d_v1853 = 0.0f64;
+    let mut d_v1857 = 0.0f64;
+    // 1858: add(v1853, v1857), backward
+    d_v1853 += d_v1858 * (1.0);
+    d_v1857 += d_v1858 * (1.0);
+    let mut d_v1856 = 0.0f64;
+    // 1857: mul_scalar(0.01)(v1856), backward
+    d_v1856 += d_v1857 * (0.01);
+    // 1856: sum(v1855), backward
     for i in 0..3 {
-        d_v830[i] += d_v831;
+        d_v1855[i] += d_v1856;
     }
-    let mut d_v829 = [0.0f64; 3];
-    // 830: tanh(v829), backward
+    let mut d_v1854 = [0.0f64; 3];
+    // 1855: tanh(v1854), backward
     for i in 0..3 {
-        d_v829[i] += d_v830[i] * (1.0 - v830[i] * v830[i]);
+        d_v1854[i] += d_v1855[i] * (1.0 - v1855[i] * v1855[i]);
     }
-    let mut d_v625 = [0.0f64; 3];
-    // 829: mul(v625, w), backward
+    let mut d_v1650 = [0.0f64; 3];
+    // 1854: mul(v1650, w), backward
     for i in 0..3 {
-        d_v625[i] += d_v829[i] * (w[i]);
-    }
-    for i in 0..3 {
-        d_w[i] += d_v829[i] * (v625[i]);
-    }
-    let mut d_v823 = 0.0f64;
-    let mut d_v827 = 0.0f64;
-    // 828: add(v823, v827), backward
-    d_v823 += d_v828 * (1.0);
-    d_v827 += d_v828 * (1.0);
-    // 827: mul_scalar(0.01)(v826), backward
-    d_v826 += d_v827 * (0.01);
-    let mut d_v821 = 0.0f64;
-    let mut d_v825 = 0.0f64;
-    // 826: sub(v821, v825), backward
-    d_v821 += d_v826 * (1.0);
-    d_v825 += d_v826 * (-1.0);
-    let mut d_v824 = 0.0f64;
-    // 825: mul_scalar(0.01)(v824), backward
-    d_v824 += d_v825 * (0.01);
-    // 824: sin(v823), backward
-    d_v823 += d_v824 * (v823.cos());
-    let mut d_v818 = 0.0f64;
-    let mut d_v822 = 0.0f64;
-    // 823: add(v818, v822), backward
-    d_v818 += d_v823 * (1.0);
-    d_v822 += d_v823 * (1.0);
-    // 822: mul_scalar(0.01)(v821), backward
-    d_v821 += d_v822 * (0.01);
-    let mut d_v816 = 0.0f64;
-    let mut d_v820 = 0.0f64;
-    // 821: sub(v816, v820), backward
-    d_v816 += d_v821 * (1.0);
-    d_v820 += d_v821 * (-1.0);
-    let mut d_v819 = 0.0f64;
-    // 820: mul_scalar(0.01)(v819), backward
-    d_v819 += d_v820 * (0.01);
-    // 819: sin(v818), backward
-    d_v818 += d_v819 * (v818.cos());
-    let mut d_v813 = 0.0f64;
-    let mut d_v817 = 0.0f64;
-    // 818: add(v813, v817), backward
-    d_v813 += d_v818 * (1.0);
-    d_v817 += d_v818 * (1.0);
-    // 817: mul_scalar(0.01)(v816), backward
-    d_v816 += d_v817 * (0.01);
-    let mut d_v811 = 0.0f64;
-    let mut d_v815 = 0.0f64;
-    // 816: sub(v811, v815), backward
-    d_v811 += d_v816 * (1.0);
-    d_v815 += d_v816 * (-1.0);
-    let mut d_v814 = 0.0f64;
-    // 815: mul_scalar(0.01)(v814), backward
-    d_v814 += d_v815 * (0.01);
-    // 814: sin(v813), backward
-    d_v813 += d_v814 * (v813.cos());
-    let mut d_v808 = 0.0f64;
-    let mut d_v812 = 0.0f64;
-    // 813: add(v808, v812), backward
-    d_v808 += d_v813 * (1.0);
-    d_v812 += d_v813 * (1.0);
-    // 812: mul_scalar(0.01)(v811), backward
-    d_v811 += d_v812 * (0.01);
-    let mut d_v806 = 0.0f64;
-    let mut d_v810 = 0.0f64;
-    // 811: sub(v806, v810), backward
-    d_v806 += d_v811 * (1.0);
-    d_v810 += d_v811 * (-1.0);
-    let mut d_v809 = 0.0f64;
-    // 810: mul_scalar(0.01)(v809), backward
-    d_v809 += d_v810 * (0.01);
-    // 809: sin(v808), backward
-    d_v808 += d_v809 * (v808.cos());
-    let mut d_v803 = 0.0f64;
-    let mut d_v807 = 0.0f64;
-    // 808: add(v803, v807), backward
-    d_v803 += d_v808 * (1.0);
-    d_v807 += d_v808 * (1.0);
-    // 807: mul_scalar(0.01)(v806), backward
-    d_v806 += d_v807 * (0.01);
-    let mut d_v801 = 0.0f64;
-    let mut d_v805 = 0.0f64;
-    // 806: sub(v801, v805), backward
-    d_v801 += d_v806 * (1.0);
-    d_v805 += d_v806 * (-1.0);
-    let mut d_v804 = 0.0f64;
-    // 805: mul_scalar(0.01)(v804), backward
-    d_v804 += d_v805 * (0.01);
-    // 804: sin(v803), backward
-    d_v803 += d_v804 * (v803.cos());
-    let mut d_v798 = 0.0f64;
-    let mut d_v802 = 0.0f64;
-    // 803: add(v798, v802), backward
-    d_v798 += d_v803 * (1.0);
-    d_v802 += d_v803 * (1.0);
-    // 802: mul_scalar(0.01)(v801), backward
-    d_v801 += d_v802 * (0.01);
-    let mut d_v796 = 0.0f64;
-    let mut d_v800 = 0.0f64;
-    // 801: sub(v796, v800), backward
-    d_v796 += d_v801 * (1.0);
-    d_v800 += d_v801 * (-1.0);
-    let mut d_v799 = 0.0f64;
-    // 800: mul_scalar(0.01)(v799), backward
-    d_v799 += d_v800 * (0.01);
-    // 799: sin(v798), backward
-    d_v798 += d_v799 * (v798.cos());
-    let mut d_v793 = 0.0f64;
-    let mut d_v797 = 0.0f64;
-    // 798: add(v793, v797), backward
-    d_v793 += d_v798 * (1.0);
-    d_v797 += d_v798 * (1.0);
-    // 797: mul_scalar(0.01)(v796), backward
-    d_v796 += d_v797 * (0.01);
-    let mut d_v791 = 0.0f64;
-    let mut d_v795 = 0.0f64;
-    // 796: sub(v791, v795), backward
-    d_v791 += d_v796 * (1.0);
-    d_v795 += d_v796 * (-1.0);
-    let mut d_v794 = 0.0f64;
-    // 795: mul_scalar(0.01)(v794), backward
-    d_v794 += d_v795 * (0.01);
-    // 794: sin(v793), backward
-    d_v793 += d_v794 * (v793.cos());
-    let mut d_v788 = 0.0f64;
-    let mut d_v792 = 0.0f64;
-    // 793: add(v788, v792), backward
-    d_v788 += d_v793 * (1.0);
-    d_v792 += d_v793 * (1.0);
-    // 792: mul_scalar(0.01)(v791), backward
-    d_v791 += d_v792 * (0.01);
-    let mut d_v786 = 0.0f64;
-    let mut d_v790 = 0.0f64;
-    // 791: sub(v786, v790), backward
-    d_v786 += d_v791 * (1.0);
-    d_v790 += d_v791 * (-1.0);
-    let mut d_v789 = 0.0f64;
-    // 790: mul_scalar(0.01)(v789), backward
-    d_v789 += d_v790 * (0.01);
-    // 789: sin(v788), backward
-    d_v788 += d_v789 * (v788.cos());
-    let mut d_v783 = 0.0f64;
-    let mut d_v787 = 0.0f64;
-    // 788: add(v783, v787), backward
-    d_v783 += d_v788 * (1.0);
-    d_v787 += d_v788 * (1.0);
-    // 787: mul_scalar(0.01)(v786), backward
-    d_v786 += d_v787 * (0.01);
-    let mut d_v781 = 0.0f64;
-    let mut d_v785 = 0.0f64;
-    // 786: sub(v781, v785), backward
-    d_v781 += d_v786 * (1.0);
-    d_v785 += d_v786 * (-1.0);
-    let mut d_v784 = 0.0f64;
-    // 785: mul_scalar(0.01)(v784), backward
-    d_v784 += d_v785 * (0.01);
-    // 784: sin(v783), backward
-    d_v783 += d_v784 * (v783.cos());
-    let mut d_v778 = 0.0f64;
-    let mut d_v782 = 0.0f64;
-    // 783: add(v778, v782), backward
-    d_v778 += d_v783 * (1.0);
-    d_v782 += d_v783 * (1.0);
-    // 782: mul_scalar(0.01)(v781), backward
-    d_v781 += d_v782 * (0.01);
-    let mut d_v776 = 0.0f64;
-    let mut d_v780 = 0.0f64;
-    // 781: sub(v776, v780), backward
-    d_v776 += d_v781 * (1.0);
-    d_v780 += d_v781 * (-1.0);
-    let mut d_v779 = 0.0f64;
-    // 780: mul_scalar(0.01)(v779), backward
-    d_v779 += d_v780 * (0.01);
-    // 779: sin(v778), backward
-    d_v778 += d_v779 * (v778.cos());
-    let mut d_v773 = 0.0f64;
-    let mut d_v777 = 0.0f64;
-    // 778: add(v773, v777), backward
-    d_v773 += d_v778 * (1.0);
-    d_v777 += d_v778 * (1.0);
-    // 777: mul_scalar(0.01)(v776), backward
-    d_v776 += d_v777 * (0.01);
-    let mut d_v771 = 0.0f64;
-    let mut d_v775 = 0.0f64;
-    // 776: sub(v771, v775), backward
-    d_v771 += d_v776 * (1.0);
-    d_v775 += d_v776 * (-1.0);
-    let mut d_v774 = 0.0f64;
-    // 775: mul_scalar(0.01)(v774), backward
-    d_v774 += d_v775 * (0.01);
-    // 774: sin(v773), backward
-    d_v773 += d_v774 * (v773.cos());
-    let mut d_v768 = 0.0f64;
-    let mut d_v772 = 0.0f64;
-    // 773: add(v768, v772), backward
-    d_v768 += d_v773 * (1.0);
-    d_v772 += d_v773 * (1.0);
-    // 772: mul_scalar(0.01)(v771), backward
-    d_v771 += d_v772 * (0.01);
-    let mut d_v766 = 0.0f64;
-    let mut d_v770 = 0.0f64;
-    // 771: sub(v766, v770), backward
-    d_v766 += d_v771 * (1.0);
-    d_v770 += d_v771 * (-1.0);
-    let mut d_v769 = 0.0f64;
-    // 770: mul_scalar(0.01)(v769), backward
-    d_v769 += d_v770 * (0.01);
-    // 769: sin(v768), backward
-    d_v768 += d_v769 * (v768.cos());
-    let mut d_v763 = 0.0f64;
-    let mut d_v767 = 0.0f64;
-    // 768: add(v763, v767), backward
-    d_v763 += d_v768 * (1.0);
-    d_v767 += d_v768 * (1.0);
-    // 767: mul_scalar(0.01)(v766), backward
-    d_v766 += d_v767 * (0.01);
-    let mut d_v761 = 0.0f64;
-    let mut d_v765 = 0.0f64;
-    // 766: sub(v761, v765), backward
-    d_v761 += d_v766 * (1.0);
-    d_v765 += d_v766 * (-1.0);
-    let mut d_v764 = 0.0f64;
-    // 765: mul_scalar(0.01)(v764), backward
-    d_v764 += d_v765 * (0.01);
-    // 764: sin(v763), backward
-    d_v763 += d_v764 * (v763.cos());
-    let mut d_v758 = 0.0f64;
-    let mut d_v762 = 0.0f64;
-    // 763: add(v758, v762), backward
-    d_v758 += d_v763 * (1.0);
-    d_v762 += d_v763 * (1.0);
-    // 762: mul_scalar(0.01)(v761), backward
-    d_v761 += d_v762 * (0.01);
-    let mut d_v756 = 0.0f64;
-    let mut d_v760 = 0.0f64;
-    // 761: sub(v756, v760), backward
-    d_v756 += d_v761 * (1.0);
-    d_v760 += d_v761 * (-1.0);
-    let mut d_v759 = 0.0f64;
-    // 760: mul_scalar(0.01)(v759), backward
-    d_v759 += d_v760 * (0.01);
-    // 759: sin(v758), backward
-    d_v758 += d_v759 * (v758.cos());
-    let mut d_v753 = 0.0f64;
-    let mut d_v757 = 0.0f64;
-    // 758: add(v753, v757), backward
-    d_v753 += d_v758 * (1.0);
-    d_v757 += d_v758 * (1.0);
-    // 757: mul_scalar(0.01)(v756), backward
-    d_v756 += d_v757 * (0.01);
-    let mut d_v751 = 0.0f64;
-    let mut d_v755 = 0.0f64;
-    // 756: sub(v751, v755), backward
-    d_v751 += d_v756 * (1.0);
-    d_v755 += d_v756 * (-1.0);
-    let mut d_v754 = 0.0f64;
-    // 755: mul_scalar(0.01)(v754), backward
-    d_v754 += d_v755 * (0.01);
-    // 754: sin(v753), backward
-    d_v753 += d_v754 * (v753.cos());
-    let mut d_v748 = 0.0f64;
-    let mut d_v752 = 0.0f64;
-    // 753: add(v748, v752), backward
-    d_v748 += d_v753 * (1.0);
-    d_v752 += d_v753 * (1.0);
-    // 752: mul_scalar(0.01)(v751), backward
-    d_v751 += d_v752 * (0.01);
-    let mut d_v746 = 0.0f64;
-    let mut d_v750 = 0.0f64;
-    // 751: sub(v746, v750), backward
-    d_v746 += d_v751 * (1.0);
-    d_v750 += d_v751 * (-1.0);
-    let mut d_v749 = 0.0f64;
-    // 750: mul_scalar(0.01)(v749), backward
-    d_v749 += d_v750 * (0.01);
-    // 749: sin(v748), backward
-    d_v748 += d_v749 * (v748.cos());
-    let mut d_v743 = 0.0f64;
-    let mut d_v747 = 0.0f64;
-    // 748: add(v743, v747), backward
-    d_v743 += d_v748 * (1.0);
-    d_v747 += d_v748 * (1.0);
-    // 747: mul_scalar(0.01)(v746), backward
-    d_v746 += d_v747 * (0.01);
-    let mut d_v741 = 0.0f64;
-    let mut d_v745 = 0.0f64;
-    // 746: sub(v741, v745), backward
-    d_v741 += d_v746 * (1.0);
-    d_v745 += d_v746 * (-1.0);
-    let mut d_v744 = 0.0f64;
-    // 745: mul_scalar(0.01)(v744), backward
-    d_v744 += d_v745 * (0.01);
-    // 744: sin(v743), backward
-    d_v743 += d_v744 * (v743.cos());
-    let mut d_v738 = 0.0f64;
-    let mut d_v742 = 0.0f64;
-    // 743: add(v738, v742), backward
-    d_v738 += d_v743 * (1.0);
-    d_v742 += d_v743 * (1.0);
-    // 742: mul_scalar(0.01)(v741), backward
-    d_v741 += d_v742 * (0.01);
-    let mut d_v736 = 0.0f64;
-    let mut d_v740 = 0.0f64;
-    // 741: sub(v736, v740), backward
-    d_v736 += d_v741 * (1.0);
-    d_v740 += d_v741 * (-1.0);
-    let mut d_v739 = 0.0f64;
-    // 740: mul_scalar(0.01)(v739), backward
-    d_v739 += d_v740 * (0.01);
-    // 739: sin(v738), backward
-    d_v738 += d_v739 * (v738.cos());
-    let mut d_v733 = 0.0f64;
-    let mut d_v737 = 0.0f64;
-    // 738: add(v733, v737), backward
-    d_v733 += d_v738 * (1.0);
-    d_v737 += d_v738 * (1.0);
-    // 737: mul_scalar(0.01)(v736), backward
-    d_v736 += d_v737 * (0.01);
-    let mut d_v731 = 0.0f64;
-    let mut d_v735 = 0.0f64;
-    // 736: sub(v731, v735), backward
-    d_v731 += d_v736 * (1.0);
-    d_v735 += d_v736 * (-1.0);
-    let mut d_v734 = 0.0f64;
-    // 735: mul_scalar(0.01)(v734), backward
-    d_v734 += d_v735 * (0.01);
-    // 734: sin(v733), backward
-    d_v733 += d_v734 * (v733.cos());
-    let mut d_v728 = 0.0f64;
-    let mut d_v732 = 0.0f64;
-    // 733: add(v728, v732), backward
-    d_v728 += d_v733 * (1.0);
-    d_v732 += d_v733 * (1.0);
-    // 732: mul_scalar(0.01)(v731), backward
-    d_v731 += d_v732 * (0.01);
-    let mut d_v726 = 0.0f64;
-    let mut d_v730 = 0.0f64;
-    // 731: sub(v726, v730), backward
-    d_v726 += d_v731 * (1.0);
-    d_v730 += d_v731 * (-1.0);
-    let mut d_v729 = 0.0f64;
-    // 730: mul_scalar(0.01)(v729), backward
-    d_v729 += d_v730 * (0.01);
-    // 729: sin(v728), backward
-    d_v728 += d_v729 * (v728.cos());
-    let mut d_v723 = 0.0f64;
-    let mut d_v727 = 0.0f64;
-    // 728: add(v723, v727), backward
-    d_v723 += d_v728 * (1.0);
-    d_v727 += d_v728 * (1.0);
-    // 727: mul_scalar(0.01)(v726), backward
-    d_v726 += d_v727 * (0.01);
-    let mut d_v721 = 0.0f64;
-    let mut d_v725 = 0.0f64;
-    // 726: sub(v721, v725), backward
-    d_v721 += d_v726 * (1.0);
-    d_v725 += d_v726 * (-1.0);
-    let mut d_v724 = 0.0f64;
-    // 725: mul_scalar(0.01)(v724), backward
-    d_v724 += d_v725 * (0.01);
-    // 724: sin(v723), backward
-    d_v723 += d_v724 * (v723.cos());
-    let mut d_v718 = 0.0f64;
-    let mut d_v722 = 0.0f64;
-    // 723: add(v718, v722), backward
-    d_v718 += d_v723 * (1.0);
-    d_v722 += d_v723 * (1.0);
-    // 722: mul_scalar(0.01)(v721), backward
-    d_v721 += d_v722 * (0.01);
-    let mut d_v716 = 0.0f64;
-    let mut d_v720 = 0.0f64;
-    // 721: sub(v716, v720), backward
-    d_v716 += d_v721 * (1.0);
-    d_v720 += d_v721 * (-1.0);
-    let mut d_v719 = 0.0f64;
-    // 720: mul_scalar(0.01)(v719), backward
-    d_v719 += d_v720 * (0.01);
-    // 719: sin(v718), backward
-    d_v718 += d_v719 * (v718.cos());
-    let mut d_v713 = 0.0f64;
-    let mut d_v717 = 0.0f64;
-    // 718: add(v713, v717), backward
-    d_v713 += d_v718 * (1.0);
-    d_v717 += d_v718 * (1.0);
-    // 717: mul_scalar(0.01)(v716), backward
-    d_v716 += d_v717 * (0.01);
-    let mut d_v711 = 0.0f64;
-    let mut d_v715 = 0.0f64;
-    // 716: sub(v711, v715), backward
-    d_v711 += d_v716 * (1.0);
-    d_v715 += d_v716 * (-1.0);
-    let mut d_v714 = 0.0f64;
-    // 715: mul_scalar(0.01)(v714), backward
-    d_v714 += d_v715 * (0.01);
-    // 714: sin(v713), backward
-    d_v713 += d_v714 * (v713.cos());
-    let mut d_v708 = 0.0f64;
-    let mut d_v712 = 0.0f64;
-    // 713: add(v708, v712), backward
-    d_v708 += d_v713 * (1.0);
-    d_v712 += d_v713 * (1.0);
-    // 712: mul_scalar(0.01)(v711), backward
-    d_v711 += d_v712 * (0.01);
-    let mut d_v706 = 0.0f64;
-    let mut d_v710 = 0.0f64;
-    // 711: sub(v706, v710), backward
-    d_v706 += d_v711 * (1.0);
-    d_v710 += d_v711 * (-1.0);
-    let mut d_v709 = 0.0f64;
-    // 710: mul_scalar(0.01)(v709), backward
-    d_v709 += d_v710 * (0.01);
-    // 709: sin(v708), backward
-    d_v708 += d_v709 * (v708.cos());
-    let mut d_v703 = 0.0f64;
-    let mut d_v707 = 0.0f64;
-    // 708: add(v703, v707), backward
-    d_v703 += d_v708 * (1.0);
-    d_v707 += d_v708 * (1.0);
-    // 707: mul_scalar(0.01)(v706), backward
-    d_v706 += d_v707 * (0.01);
-    let mut d_v701 = 0.0f64;
-    let mut d_v705 = 0.0f64;
-    // 706: sub(v701, v705), backward
-    d_v701 += d_v706 * (1.0);
-    d_v705 += d_v706 * (-1.0);
-    let mut d_v704 = 0.0f64;
-    // 705: mul_scalar(0.01)(v704), backward
-    d_v704 += d_v705 * (0.01);
-    // 704: sin(v703), backward
-    d_v703 += d_v704 * (v703.cos());
-    let mut d_v698 = 0.0f64;
-    let mut d_v702 = 0.0f64;
-    // 703: add(v698, v702), backward
-    d_v698 += d_v703 * (1.0);
-    d_v702 += d_v703 * (1.0);
-    // 702: mul_scalar(0.01)(v701), backward
-    d_v701 += d_v702 * (0.01);
-    let mut d_v696 = 0.0f64;
-    let mut d_v700 = 0.0f64;
-    // 701: sub(v696, v700), backward
-    d_v696 += d_v701 * (1.0);
-    d_v700 += d_v701 * (-1.0);
-    let mut d_v699 = 0.0f64;
-    // 700: mul_scalar(0.01)(v699), backward
-    d_v699 += d_v700 * (0.01);
-    // 699: sin(v698), backward
-    d_v698 += d_v699 * (v698.cos());
-    let mut d_v693 = 0.0f64;
-    let mut d_v697 = 0.0f64;
-    // 698: add(v693, v697), backward
-    d_v693 += d_v698 * (1.0);
-    d_v697 += d_v698 * (1.0);
-    // 697: mul_scalar(0.01)(v696), backward
-    d_v696 += d_v697 * (0.01);
-    let mut d_v691 = 0.0f64;
-    let mut d_v695 = 0.0f64;
-    // 696: sub(v691, v695), backward
-    d_v691 += d_v696 * (1.0);
-    d_v695 += d_v696 * (-1.0);
-    let mut d_v694 = 0.0f64;
-    // 695: mul_scalar(0.01)(v694), backward
-    d_v694 += d_v695 * (0.01);
-    // 694: sin(v693), backward
-    d_v693 += d_v694 * (v693.cos());
-    let mut d_v688 = 0.0f64;
-    let mut d_v692 = 0.0f64;
-    // 693: add(v688, v692), backward
-    d_v688 += d_v693 * (1.0);
-    d_v692 += d_v693 * (1.0);
-    // 692: mul_scalar(0.01)(v691), backward
-    d_v691 += d_v692 * (0.01);
-    let mut d_v686 = 0.0f64;
-    let mut d_v690 = 0.0f64;
-    // 691: sub(v686, v690), backward
-    d_v686 += d_v691 * (1.0);
-    d_v690 += d_v691 * (-1.0);
-    let mut d_v689 = 0.0f64;
-    // 690: mul_scalar(0.01)(v689), backward
-    d_v689 += d_v690 * (0.01);
-    // 689: sin(v688), backward
-    d_v688 += d_v689 * (v688.cos());
-    let mut d_v683 = 0.0f64;
-    let mut d_v687 = 0.0f64;
-    // 688: add(v683, v687), backward
-    d_v683 += d_v688 * (1.0);
-    d_v687 += d_v688 * (1.0);
-    // 687: mul_scalar(0.01)(v686), backward
-    d_v686 += d_v687 * (0.01);
-    let mut d_v681 = 0.0f64;
-    let mut d_v685 = 0.0f64;
-    // 686: sub(v681, v685), backward
-    d_v681 += d_v686 * (1.0);
-    d_v685 += d_v686 * (-1.0);
-    let mut d_v684 = 0.0f64;
-    // 685: mul_scalar(0.01)(v684), backward
-    d_v684 += d_v685 * (0.01);
-    // 684: sin(v683), backward
-    d_v683 += d_v684 * (v683.cos());
-    let mut d_v678 = 0.0f64;
-    let mut d_v682 = 0.0f64;
-    // 683: add(v678, v682), backward
-    d_v678 += d_v683 * (1.0);
-    d_v682 += d_v683 * (1.0);
-    // 682: mul_scalar(0.01)(v681), backward
-    d_v681 += d_v682 * (0.01);
-    let mut d_v676 = 0.0f64;
-    let mut d_v680 = 0.0f64;
-    // 681: sub(v676, v680), backward
-    d_v676 += d_v681 * (1.0);
-    d_v680 += d_v681 * (-1.0);
-    let mut d_v679 = 0.0f64;
-    // 680: mul_scalar(0.01)(v679), backward
-    d_v679 += d_v680 * (0.01);
-    // 679: sin(v678), backward
-    d_v678 += d_v679 * (v678.cos());
-    let mut d_v673 = 0.0f64;
-    let mut d_v677 = 0.0f64;
-    // 678: add(v673, v677), backward
-    d_v673 += d_v678 * (1.0);
-    d_v677 += d_v678 * (1.0);
-    // 677: mul_scalar(0.01)(v676), backward
-    d_v676 += d_v677 * (0.01);
-    let mut d_v671 = 0.0f64;
-    let mut d_v675 = 0.0f64;
-    // 676: sub(v671, v675), backward
-    d_v671 += d_v676 * (1.0);
-    d_v675 += d_v676 * (-1.0);
-    let mut d_v674 = 0.0f64;
-    // 675: mul_scalar(0.01)(v674), backward
-    d_v674 += d_v675 * (0.01);
-    // 674: sin(v673), backward
-    d_v673 += d_v674 * (v673.cos());
-    let mut d_v668 = 0.0f64;
-    let mut d_v672 = 0.0f64;
-    // 673: add(v668, v672), backward
-    d_v668 += d_v673 * (1.0);
-    d_v672 += d_v673 * (1.0);
-    // 672: mul_scalar(0.01)(v671), backward
-    d_v671 += d_v672 * (0.01);
-    let mut d_v666 = 0.0f64;
-    let mut d_v670 = 0.0f64;
-    // 671: sub(v666, v670), backward
-    d_v666 += d_v671 * (1.0);
-    d_v670 += d_v671 * (-1.0);
-    let mut d_v669 = 0.0f64;
-    // 670: mul_scalar(0.01)(v669), backward
-    d_v669 += d_v670 * (0.01);
-    // 669: sin(v668), backward
-    d_v668 += d_v669 * (v668.cos());
-    let mut d_v663 = 0.0f64;
-    let mut d_v667 = 0.0f64;
-    // 668: add(v663, v667), backward
-    d_v663 += d_v668 * (1.0);
-    d_v667 += d_v668 * (1.0);
-    // 667: mul_scalar(0.01)(v666), backward
-    d_v666 += d_v667 * (0.01);
-    let mut d_v661 = 0.0f64;
-    let mut d_v665 = 0.0f64;
-    // 666: sub(v661, v665), backward
-    d_v661 += d_v666 * (1.0);
-    d_v665 += d_v666 * (-1.0);
-    let mut d_v664 = 0.0f64;
-    // 665: mul_scalar(0.01)(v664), backward
-    d_v664 += d_v665 * (0.01);
-    // 664: sin(v663), backward
-    d_v663 += d_v664 * (v663.cos());
-    let mut d_v658 = 0.0f64;
-    let mut d_v662 = 0.0f64;
-    // 663: add(v658, v662), backward
-    d_v658 += d_v663 * (1.0);
-    d_v662 += d_v663 * (1.0);
-    // 662: mul_scalar(0.01)(v661), backward
-    d_v661 += d_v662 * (0.01);
-    let mut d_v656 = 0.0f64;
-    let mut d_v660 = 0.0f64;
-    // 661: sub(v656, v660), backward
-    d_v656 += d_v661 * (1.0);
-    d_v660 += d_v661 * (-1.0);
-    let mut d_v659 = 0.0f64;
-    // 660: mul_scalar(0.01)(v659), backward
-    d_v659 += d_v660 * (0.01);
-    // 659: sin(v658), backward
-    d_v658 += d_v659 * (v658.cos());
-    let mut d_v653 = 0.0f64;
-    let mut d_v657 = 0.0f64;
-    // 658: add(v653, v657), backward
-    d_v653 += d_v658 * (1.0);
-    d_v657 += d_v658 * (1.0);
-    // 657: mul_scalar(0.01)(v656), backward
-    d_v656 += d_v657 * (0.01);
-    let mut d_v651 = 0.0f64;
-    let mut d_v655 = 0.0f64;
-    // 656: sub(v651, v655), backward
-    d_v651 += d_v656 * (1.0);
-    d_v655 += d_v656 * (-1.0);
-    let mut d_v654 = 0.0f64;
-    // 655: mul_scalar(0.01)(v654), backward
-    d_v654 += d_v655 * (0.01);
-    // 654: sin(v653), backward
-    d_v653 += d_v654 * (v653.cos());
-    let mut d_v648 = 0.0f64;
-    let mut d_v652 = 0.0f64;
-    // 653: add(v648, v652), backward
-    d_v648 += d_v653 * (1.0);
-    d_v652 += d_v653 * (1.0);
-    // 652: mul_scalar(0.01)(v651), backward
-    d_v651 += d_v652 * (0.01);
-    let mut d_v646 = 0.0f64;
-    let mut d_v650 = 0.0f64;
-    // 651: sub(v646, v650), backward
-    d_v646 += d_v651 * (1.0);
-    d_v650 += d_v651 * (-1.0);
-    let mut d_v649 = 0.0f64;
-    // 650: mul_scalar(0.01)(v649), backward
-    d_v649 += d_v650 * (0.01);
-    // 649: sin(v648), backward
-    d_v648 += d_v649 * (v648.cos());
-    let mut d_v643 = 0.0f64;
-    let mut d_v647 = 0.0f64;
-    // 648: add(v643, v647), backward
-    d_v643 += d_v648 * (1.0);
-    d_v647 += d_v648 * (1.0);
-    // 647: mul_scalar(0.01)(v646), backward
-    d_v646 += d_v647 * (0.01);
-    let mut d_v641 = 0.0f64;
-    let mut d_v645 = 0.0f64;
-    // 646: sub(v641, v645), backward
-    d_v641 += d_v646 * (1.0);
-    d_v645 += d_v646 * (-1.0);
-    let mut d_v644 = 0.0f64;
-    // 645: mul_scalar(0.01)(v644), backward
-    d_v644 += d_v645 * (0.01);
-    // 644: sin(v643), backward
-    d_v643 += d_v644 * (v643.cos());
-    let mut d_v638 = 0.0f64;
-    let mut d_v642 = 0.0f64;
-    // 643: add(v638, v642), backward
-    d_v638 += d_v643 * (1.0);
-    d_v642 += d_v643 * (1.0);
-    // 642: mul_scalar(0.01)(v641), backward
-    d_v641 += d_v642 * (0.01);
-    let mut d_v636 = 0.0f64;
-    let mut d_v640 = 0.0f64;
-    // 641: sub(v636, v640), backward
-    d_v636 += d_v641 * (1.0);
-    d_v640 += d_v641 * (-1.0);
-    let mut d_v639 = 0.0f64;
-    // 640: mul_scalar(0.01)(v639), backward
-    d_v639 += d_v640 * (0.01);
-    // 639: sin(v638), backward
-    d_v638 += d_v639 * (v638.cos());
-    let mut d_v633 = 0.0f64;
-    let mut d_v637 = 0.0f64;
-    // 638: add(v633, v637), backward
-    d_v633 += d_v638 * (1.0);
-    d_v637 += d_v638 * (1.0);
-    // 637: mul_scalar(0.01)(v636), backward
-    d_v636 += d_v637 * (0.01);
-    let mut d_v631 = 0.0f64;
-    let mut d_v635 = 0.0f64;
-    // 636: sub(v631, v635), backward
-    d_v631 += d_v636 * (1.0);
-    d_v635 += d_v636 * (-1.0);
-    let mut d_v634 = 0.0f64;
-    // 635: mul_scalar(0.01)(v634), backward
-    d_v634 += d_v635 * (0.01);
-    // 634: sin(v633), backward
-    d_v633 += d_v634 * (v633.cos());
-    let mut d_v628 = 0.0f64;
-    let mut d_v632 = 0.0f64;
-    // 633: add(v628, v632), backward
-    d_v628 += d_v633 * (1.0);
-    d_v632 += d_v633 * (1.0);
-    // 632: mul_scalar(0.01)(v631), backward
-    d_v631 += d_v632 * (0.01);
-    let mut d_v621 = 0.0f64;
-    let mut d_v630 = 0.0f64;
-    // 631: sub(v621, v630), backward
-    d_v621 += d_v631 * (1.0);
-    d_v630 += d_v631 * (-1.0);
-    let mut d_v629 = 0.0f64;
-    // 630: mul_scalar(0.01)(v629), backward
-    d_v629 += d_v630 * (0.01);
-    // 629: sin(v628), backward
-    d_v628 += d_v629 * (v628.cos());
-    let mut d_v623 = 0.0f64;
-    let mut d_v627 = 0.0f64;
-    // 628: add(v623, v627), backward
-    d_v623 += d_v628 * (1.0);
-    d_v627 += d_v628 * (1.0);
-    let mut d_v626 = 0.0f64;
-    // 627: mul_scalar(0.01)(v626), backward
-    d_v626 += d_v627 * (0.01);
-    // 626: sum(v625), backward
-    for i in 0..3 {
-        d_v625[i] += d_v626;
-    }
-    let mut d_v624 = [0.0f64; 3];
-    // 625: tanh(v624), backward
-    for i in 0..3 {
-        d_v624[i] += d_v625[i] * (1.0 - v625[i] * v625[i]);
-    }
-    // 624: mul(v420, w), backward
-    for i in 0..3 {
-        d_v420[i] += d_v624[i] * (w[i]);
+        d_v1650[i] += d_v1854[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w[i] += d_v624[i] * (v420[i]);
+        d_w[i] += d_v1854[i] * (v1650[i]);
     }
-    let mut d_v618 = 0.0f64;
-    let mut d_v622 = 0.0f64;
-    // 623: add(v618, v622), backward
-    d_v618 += d_v623 * (1.0);
-    d_v622 += d_v623 * (1.0);
-    // 622: mul_scalar(0.01)(v621), backward
-    d_v621 += d_v622 * (0.01);
-    let mut d_v616 = 0.0f64;
-    let mut d_v620 = 0.0f64;
-    // 621: sub(v616, v620), backward
-    d_v616 += d_v621 * (1.0);
-    d_v620 += d_v621 * (-1.0);
-    let mut d_v619 = 0.0f64;
-    // 620: mul_scalar(0.01)(v619), backward
-    d_v619 += d_v620 * (0.01);
-    // 619: sin(v618), backward
-    d_v618 += d_v619 * (v618.cos());
-    let mut d_v613 = 0.0f64;
-    let mut d_v617 = 0.0f64;
-    // 618: add(v613, v617), backward
-    d_v613 += d_v618 * (1.0);
-    d_v617 += d_v618 * (1.0);
-    // 617: mul_scalar(0.01)(v616), backward
-    d_v616 += d_v617 * (0.01);
-    let mut d_v611 = 0.0f64;
-    let mut d_v615 = 0.0f64;
-    // 616: sub(v611, v615), backward
-    d_v611 += d_v616 * (1.0);
-    d_v615 += d_v616 * (-1.0);
-    let mut d_v614 = 0.0f64;
-    // 615: mul_scalar(0.01)(v614), backward
-    d_v614 += d_v615 * (0.01);
-    // 614: sin(v613), backward
-    d_v613 += d_v614 * (v613.cos());
-    let mut d_v608 = 0.0f64;
-    let mut d_v612 = 0.0f64;
-    // 613: add(v608, v612), backward
-    d_v608 += d_v613 * (1.0);
-    d_v612 += d_v613 * (1.0);
-    // 612: mul_scalar(0.01)(v611), backward
-    d_v611 += d_v612 * (0.01);
-    let mut d_v606 = 0.0f64;
-    let mut d_v610 = 0.0f64;
-    // 611: sub(v606, v610), backward
-    d_v606 += d_v611 * (1.0);
-    d_v610 += d_v611 * (-1.0);
-    let mut d_v609 = 0.0f64;
-    // 610: mul_scalar(0.01)(v609), backward
-    d_v609 += d_v610 * (0.01);
-    // 609: sin(v608), backward
-    d_v608 += d_v609 * (v608.cos());
-    let mut d_v603 = 0.0f64;
-    let mut d_v607 = 0.0f64;
-    // 608: add(v603, v607), backward
-    d_v603 += d_v608 * (1.0);
-    d_v607 += d_v608 * (1.0);
-    // 607: mul_scalar(0.01)(v606), backward
-    d_v606 += d_v607 * (0.01);
-    let mut d_v601 = 0.0f64;
-    let mut d_v605 = 0.0f64;
-    // 606: sub(v601, v605), backward
-    d_v601 += d_v606 * (1.0);
-    d_v605 += d_v606 * (-1.0);
-    let mut d_v604 = 0.0f64;
-    // 605: mul_scalar(0.01)(v604), backward
-    d_v604 += d_v605 * (0.01);
-    // 604: sin(v603), backward
-    d_v603 += d_v604 * (v603.cos());
-    let mut d_v598 = 0.0f64;
-    let mut d_v602 = 0.0f64;
-    // 603: add(v598, v602), backward
-    d_v598 += d_v603 * (1.0);
-    d_v602 += d_v603 * (1.0);
-    // 602: mul_scalar(0.01)(v601), backward
-    d_v601 += d_v602 * (0.01);
-    let mut d_v596 = 0.0f64;
-    let mut d_v600 = 0.0f64;
-    // 601: sub(v596, v600), backward
-    d_v596 += d_v601 * (1.0);
-    d_v600 += d_v601 * (-1.0);
-    let mut d_v599 = 0.0f64;
-    // 600: mul_scalar(0.01)(v599), backward
-    d_v599 += d_v600 * (0.01);
-    // 599: sin(v598), backward
-    d_v598 += d_v599 * (v598.cos());
-    let mut d_v593 = 0.0f64;
-    let mut d_v597 = 0.0f64;
-    // 598: add(v593, v597), backward
-    d_v593 += d_v598 * (1.0);
-    d_v597 += d_v598 * (1.0);
-    // 597: mul_scalar(0.01)(v596), backward
-    d_v596 += d_v597 * (0.01);
-    let mut d_v591 = 0.0f64;
-    let mut d_v595 = 0.0f64;
-    // 596: sub(v591, v595), backward
-    d_v591 += d_v596 * (1.0);
-    d_v595 += d_v596 * (-1.0);
-    let mut d_v594 = 0.0f64;
-    // 595: mul_scalar(0.01)(v594), backward
-    d_v594 += d_v595 * (0.01);
-    // 594: sin(v593), backward
-    d_v593 += d_v594 * (v593.cos());
-    let mut d_v588 = 0.0f64;
-    let mut d_v592 = 0.0f64;
-    // 593: add(v588, v592), backward
-    d_v588 += d_v593 * (1.0);
-    d_v592 += d_v593 * (1.0);
-    // 592: mul_scalar(0.01)(v591), backward
-    d_v591 += d_v592 * (0.01);
-    let mut d_v586 = 0.0f64;
-    let mut d_v590 = 0.0f64;
-    // 591: sub(v586, v590), backward
-    d_v586 += d_v591 * (1.0);
-    d_v590 += d_v591 * (-1.0);
-    let mut d_v589 = 0.0f64;
-    // 590: mul_scalar(0.01)(v589), backward
-    d_v589 += d_v590 * (0.01);
-    // 589: sin(v588), backward
-    d_v588 += d_v589 * (v588.cos());
-    let mut d_v583 = 0.0f64;
-    let mut d_v587 = 0.0f64;
-    // 588: add(v583, v587), backward
-    d_v583 += d_v588 * (1.0);
-    d_v587 += d_v588 * (1.0);
-    // 587: mul_scalar(0.01)(v586), backward
-    d_v586 += d_v587 * (0.01);
-    let mut d_v581 = 0.0f64;
-    let mut d_v585 = 0.0f64;
-    // 586: sub(v581, v585), backward
-    d_v581 += d_v586 * (1.0);
-    d_v585 += d_v586 * (-1.0);
-    let mut d_v584 = 0.0f64;
-    // 585: mul_scalar(0.01)(v584), backward
-    d_v584 += d_v585 * (0.01);
-    // 584: sin(v583), backward
-    d_v583 += d_v584 * (v583.cos());
-    let mut d_v578 = 0.0f64;
-    let mut d_v582 = 0.0f64;
-    // 583: add(v578, v582), backward
-    d_v578 += d_v583 * (1.0);
-    d_v582 += d_v583 * (1.0);
-    // 582: mul_scalar(0.01)(v581), backward
-    d_v581 += d_v582 * (0.01);
-    let mut d_v576 = 0.0f64;
-    let mut d_v580 = 0.0f64;
-    // 581: sub(v576, v580), backward
-    d_v576 += d_v581 * (1.0);
-    d_v580 += d_v581 * (-1.0);
-    let mut d_v579 = 0.0f64;
-    // 580: mul_scalar(0.01)(v579), backward
-    d_v579 += d_v580 * (0.01);
-    // 579: sin(v578), backward
-    d_v578 += d_v579 * (v578.cos());
-    let mut d_v573 = 0.0f64;
-    let mut d_v577 = 0.0f64;
-    // 578: add(v573, v577), backward
-    d_v573 += d_v578 * (1.0);
-    d_v577 += d_v578 * (1.0);
-    // 577: mul_scalar(0.01)(v576), backward
-    d_v576 += d_v577 * (0.01);
-    let mut d_v571 = 0.0f64;
-    let mut d_v575 = 0.0f64;
-    // 576: sub(v571, v575), backward
-    d_v571 += d_v576 * (1.0);
-    d_v575 += d_v576 * (-1.0);
-    let mut d_v574 = 0.0f64;
-    // 575: mul_scalar(0.01)(v574), backward
-    d_v574 += d_v575 * (0.01);
-    // 574: sin(v573), backward
-    d_v573 += d_v574 * (v573.cos());
-    let mut d_v568 = 0.0f64;
-    let mut d_v572 = 0.0f64;
-    // 573: add(v568, v572), backward
-    d_v568 += d_v573 * (1.0);
-    d_v572 += d_v573 * (1.0);
-    // 572: mul_scalar(0.01)(v571), backward
-    d_v571 += d_v572 * (0.01);
-    let mut d_v566 = 0.0f64;
-    let mut d_v570 = 0.0f64;
-    // 571: sub(v566, v570), backward
-    d_v566 += d_v571 * (1.0);
-    d_v570 += d_v571 * (-1.0);
-    let mut d_v569 = 0.0f64;
-    // 570: mul_scalar(0.01)(v569), backward
-    d_v569 += d_v570 * (0.01);
-    // 569: sin(v568), backward
-    d_v568 += d_v569 * (v568.cos());
-    let mut d_v563 = 0.0f64;
-    let mut d_v567 = 0.0f64;
-    // 568: add(v563, v567), backward
-    d_v563 += d_v568 * (1.0);
-    d_v567 += d_v568 * (1.0);
-    // 567: mul_scalar(0.01)(v566), backward
-    d_v566 += d_v567 * (0.01);
-    let mut d_v561 = 0.0f64;
-    let mut d_v565 = 0.0f64;
-    // 566: sub(v561, v565), backward
-    d_v561 += d_v566 * (1.0);
-    d_v565 += d_v566 * (-1.0);
-    let mut d_v564 = 0.0f64;
-    // 565: mul_scalar(0.01)(v564), backward
-    d_v564 += d_v565 * (0.01);
-    // 564: sin(v563), backward
-    d_v563 += d_v564 * (v563.cos());
-    let mut d_v558 = 0.0f64;
-    let mut d_v562 = 0.0f64;
-    // 563: add(v558, v562), backward
-    d_v558 += d_v563 * (1.0);
-    d_v562 += d_v563 * (1.0);
-    // 562: mul_scalar(0.01)(v561), backward
-    d_v561 += d_v562 * (0.01);
-    let mut d_v556 = 0.0f64;
-    let mut d_v560 = 0.0f64;
-    // 561: sub(v556, v560), backward
-    d_v556 += d_v561 * (1.0);
-    d_v560 += d_v561 * (-1.0);
-    let mut d_v559 = 0.0f64;
-    // 560: mul_scalar(0.01)(v559), backward
-    d_v559 += d_v560 * (0.01);
-    // 559: sin(v558), backward
-    d_v558 += d_v559 * (v558.cos());
-    let mut d_v553 = 0.0f64;
-    let mut d_v557 = 0.0f64;
-    // 558: add(v553, v557), backward
-    d_v553 += d_v558 * (1.0);
-    d_v557 += d_v558 * (1.0);
-    // 557: mul_scalar(0.01)(v556), backward
-    d_v556 += d_v557 * (0.01);
-    let mut d_v551 = 0.0f64;
-    let mut d_v555 = 0.0f64;
-    // 556: sub(v551, v555), backward
-    d_v551 += d_v556 * (1.0);
-    d_v555 += d_v556 * (-1.0);
-    let mut d_v554 = 0.0f64;
-    // 555: mul_scalar(0.01)(v554), backward
-    d_v554 += d_v555 * (0.01);
-    // 554: sin(v553), backward
-    d_v553 += d_v554 * (v553.cos());
-    let mut d_v548 = 0.0f64;
-    let mut d_v552 = 0.0f64;
-    // 553: add(v548, v552), backward
-    d_v548 += d_v553 * (1.0);
-    d_v552 += d_v553 * (1.0);
-    // 552: mul_scalar(0.01)(v551), backward
-    d_v551 += d_v552 * (0.01);
-    let mut d_v546 = 0.0f64;
-    let mut d_v550 = 0.0f64;
-    // 551: sub(v546, v550), backward
-    d_v546 += d_v551 * (1.0);
-    d_v550 += d_v551 * (-1.0);
-    let mut d_v549 = 0.0f64;
-    // 550: mul_scalar(0.01)(v549), backward
-    d_v549 += d_v550 * (0.01);
-    // 549: sin(v548), backward
-    d_v548 += d_v549 * (v548.cos());
-    let mut d_v543 = 0.0f64;
-    let mut d_v547 = 0.0f64;
-    // 548: add(v543, v547), backward
-    d_v543 += d_v548 * (1.0);
-    d_v547 += d_v548 * (1.0);
-    // 547: mul_scalar(0.01)(v546), backward
-    d_v546 += d_v547 * (0.01);
-    let mut d_v541 = 0.0f64;
-    let mut d_v545 = 0.0f64;
-    // 546: sub(v541, v545), backward
-    d_v541 += d_v546 * (1.0);
-    d_v545 += d_v546 * (-1.0);
-    let mut d_v544 = 0.0f64;
-    // 545: mul_scalar(0.01)(v544), backward
-    d_v544 += d_v545 * (0.01);
-    // 544: sin(v543), backward
-    d_v543 += d_v544 * (v543.cos());
-    let mut d_v538 = 0.0f64;
-    let mut d_v542 = 0.0f64;
-    // 543: add(v538, v542), backward
-    d_v538 += d_v543 * (1.0);
-    d_v542 += d_v543 * (1.0);
-    // 542: mul_scalar(0.01)(v541), backward
-    d_v541 += d_v542 * (0.01);
-    let mut d_v536 = 0.0f64;
-    let mut d_v540 = 0.0f64;
-    // 541: sub(v536, v540), backward
-    d_v536 += d_v541 * (1.0);
-    d_v540 += d_v541 * (-1.0);
-    let mut d_v539 = 0.0f64;
-    // 540: mul_scalar(0.01)(v539), backward
-    d_v539 += d_v540 * (0.01);
-    // 539: sin(v538), backward
-    d_v538 += d_v539 * (v538.cos());
-    let mut d_v533 = 0.0f64;
-    let mut d_v537 = 0.0f64;
-    // 538: add(v533, v537), backward
-    d_v533 += d_v538 * (1.0);
-    d_v537 += d_v538 * (1.0);
-    // 537: mul_scalar(0.01)(v536), backward
-    d_v536 += d_v537 * (0.01);
-    let mut d_v531 = 0.0f64;
-    let mut d_v535 = 0.0f64;
-    // 536: sub(v531, v535), backward
-    d_v531 += d_v536 * (1.0);
-    d_v535 += d_v536 * (-1.0);
-    let mut d_v534 = 0.0f64;
-    // 535: mul_scalar(0.01)(v534), backward
-    d_v534 += d_v535 * (0.01);
-    // 534: sin(v533), backward
-    d_v533 += d_v534 * (v533.cos());
-    let mut d_v528 = 0.0f64;
-    let mut d_v532 = 0.0f64;
-    // 533: add(v528, v532), backward
-    d_v528 += d_v533 * (1.0);
-    d_v532 += d_v533 * (1.0);
-    // 532: mul_scalar(0.01)(v531), backward
-    d_v531 += d_v532 * (0.01);
-    let mut d_v526 = 0.0f64;
-    let mut d_v530 = 0.0f64;
-    // 531: sub(v526, v530), backward
-    d_v526 += d_v531 * (1.0);
-    d_v530 += d_v531 * (-1.0);
-    let mut d_v529 = 0.0f64;
-    // 530: mul_scalar(0.01)(v529), backward
-    d_v529 += d_v530 * (0.01);
-    // 529: sin(v528), backward
-    d_v528 += d_v529 * (v528.cos());
-    let mut d_v523 = 0.0f64;
-    let mut d_v527 = 0.0f64;
-    // 528: add(v523, v527), backward
-    d_v523 += d_v528 * (1.0);
-    d_v527 += d_v528 * (1.0);
-    // 527: mul_scalar(0.01)(v526), backward
-    d_v526 += d_v527 * (0.01);
-    let mut d_v521 = 0.0f64;
-    let mut d_v525 = 0.0f64;
-    // 526: sub(v521, v525), backward
-    d_v521 += d_v526 * (1.0);
-    d_v525 += d_v526 * (-1.0);
-    let mut d_v524 = 0.0f64;
-    // 525: mul_scalar(0.01)(v524), backward
-    d_v524 += d_v525 * (0.01);
-    // 524: sin(v523), backward
-    d_v523 += d_v524 * (v523.cos());
-    let mut d_v518 = 0.0f64;
-    let mut d_v522 = 0.0f64;
-    // 523: add(v518, v522), backward
-    d_v518 += d_v523 * (1.0);
-    d_v522 += d_v523 * (1.0);
-    // 522: mul_scalar(0.01)(v521), backward
-    d_v521 += d_v522 * (0.01);
-    let mut d_v516 = 0.0f64;
-    let mut d_v520 = 0.0f64;
-    // 521: sub(v516, v520), backward
-    d_v516 += d_v521 * (1.0);
-    d_v520 += d_v521 * (-1.0);
-    let mut d_v519 = 0.0f64;
-    // 520: mul_scalar(0.01)(v519), backward
-    d_v519 += d_v520 * (0.01);
-    // 519: sin(v518), backward
-    d_v518 += d_v519 * (v518.cos());
-    let mut d_v513 = 0.0f64;
-    let mut d_v517 = 0.0f64;
-    // 518: add(v513, v517), backward
-    d_v513 += d_v518 * (1.0);
-    d_v517 += d_v518 * (1.0);
-    // 517: mul_scalar(0.01)(v516), backward
-    d_v516 += d_v517 * (0.01);
-    let mut d_v511 = 0.0f64;
-    let mut d_v515 = 0.0f64;
-    // 516: sub(v511, v515), backward
-    d_v511 += d_v516 * (1.0);
-    d_v515 += d_v516 * (-1.0);
-    let mut d_v514 = 0.0f64;
-    // 515: mul_scalar(0.01)(v514), backward
-    d_v514 += d_v515 * (0.01);
-    // 514: sin(v513), backward
-    d_v513 += d_v514 * (v513.cos());
-    let mut d_v508 = 0.0f64;
-    let mut d_v512 = 0.0f64;
-    // 513: add(v508, v512), backward
-    d_v508 += d_v513 * (1.0);
-    d_v512 += d_v513 * (1.0);
-    // 512: mul_scalar(0.01)(v511), backward
-    d_v511 += d_v512 * (0.01);
-    let mut d_v506 = 0.0f64;
-    let mut d_v510 = 0.0f64;
-    // 511: sub(v506, v510), backward
-    d_v506 += d_v511 * (1.0);
-    d_v510 += d_v511 * (-1.0);
-    let mut d_v509 = 0.0f64;
-    // 510: mul_scalar(0.01)(v509), backward
-    d_v509 += d_v510 * (0.01);
-    // 509: sin(v508), backward
-    d_v508 += d_v509 * (v508.cos());
-    let mut d_v503 = 0.0f64;
-    let mut d_v507 = 0.0f64;
-    // 508: add(v503, v507), backward
-    d_v503 += d_v508 * (1.0);
-    d_v507 += d_v508 * (1.0);
-    // 507: mul_scalar(0.01)(v506), backward
-    d_v506 += d_v507 * (0.01);
-    let mut d_v505 = 0.0f64;
-    // 506: sub(v501, v505), backward
-    d_v501 += d_v506 * (1.0);
-    d_v505 += d_v506 * (-1.0);
-    let mut d_v504 = 0.0f64;
-    // 505: mul_scalar(0.01)(v504), backward
-    d_v504 += d_v505 * (0.01);
-    // 504: sin(v503), backward
-    d_v503 += d_v504 * (v503.cos());
-    // 503: add(v498, v502), backward
-    d_v498 += d_v503 * (1.0);
-    d_v502 += d_v503 * (1.0);
-    d_saved[1..4].copy_from_slice(&d_v420);
-    d_saved[4] = d_v498;
-    d_saved[5] = d_v501;
-    d_saved[6] = d_v502;
-}
-
-/// `long_chain_grad`, nodes 1003..=1502: their part of the reverse sweep.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v830: [f64; 3] = saved[175..178].try_into().unwrap();
-    let v1003 = saved[214];
-    let v1008 = saved[215];
-    let v1013 = saved[216];
-    let v1018 = saved[217];
-    let v1023 = saved[218];
-    let v1028 = saved[219];
-    let v1035: [f64; 3] = saved[220..223].try_into().unwrap();
-    let v1038 = saved[223];
-    let v1043 = saved[224];
-    let v1048 = saved[225];
-    let v1053 = saved[226];
-    let v1058 = saved[227];
-    let v1063 = saved[228];
-    let v1068 = saved[229];
-    let v1073 = saved[230];
-    let v1078 = saved[231];
-    let v1083 = saved[232];
-    let v1088 = saved[233];
-    let v1093 = saved[234];
-    let v1098 = saved[235];
-    let v1103 = saved[236];
-    let v1108 = saved[237];
-    let v1113 = saved[238];
-    let v1118 = saved[239];
-    let v1123 = saved[240];
-    let v1128 = saved[241];
-    let v1133 = saved[242];
-    let v1138 = saved[243];
-    let v1143 = saved[244];
-    let v1148 = saved[245];
-    let v1153 = saved[246];
-    let v1158 = saved[247];
-    let v1163 = saved[248];
-    let v1168 = saved[249];
-    let v1173 = saved[250];
-    let v1178 = saved[251];
-    let v1183 = saved[252];
-    let v1188 = saved[253];
-    let v1193 = saved[254];
-    let v1198 = saved[255];
-    let v1203 = saved[256];
-    let v1208 = saved[257];
-    let v1213 = saved[258];
-    let v1218 = saved[259];
-    let v1223 = saved[260];
-    let v1228 = saved[261];
-    let v1233 = saved[262];
-    let v1240: [f64; 3] = saved[263..266].try_into().unwrap();
-    let v1243 = saved[266];
-    let v1248 = saved[267];
-    let v1253 = saved[268];
-    let v1258 = saved[269];
-    let v1263 = saved[270];
-    let v1268 = saved[271];
-    let v1273 = saved[272];
-    let v1278 = saved[273];
-    let v1283 = saved[274];
-    let v1288 = saved[275];
-    let v1293 = saved[276];
-    let v1298 = saved[277];
-    let v1303 = saved[278];
-    let v1308 = saved[279];
-    let v1313 = saved[280];
-    let v1318 = saved[281];
-    let v1323 = saved[282];
-    let v1328 = saved[283];
-    let v1333 = saved[284];
-    let v1338 = saved[285];
-    let v1343 = saved[286];
-    let v1348 = saved[287];
-    let v1353 = saved[288];
-    let v1358 = saved[289];
-    let v1363 = saved[290];
-    let v1368 = saved[291];
-    let v1373 = saved[292];
-    let v1378 = saved[293];
-    let v1383 = saved[294];
-    let v1388 = saved[295];
-    let v1393 = saved[296];
-    let v1398 = saved[297];
-    let v1403 = saved[298];
-    let v1408 = saved[299];
-    let v1413 = saved[300];
-    let v1418 = saved[301];
-    let v1423 = saved[302];
-    let v1428 = saved[303];
-    let v1433 = saved[304];
-    let v1438 = saved[305];
-    let v1445: [f64; 3] = saved[306..309].try_into().unwrap();
-    let v1448 = saved[309];
-    let v1453 = saved[310];
-    let v1458 = saved[311];
-    let v1463 = saved[312];
-    let v1468 = saved[313];
-    let v1473 = saved[314];
-    let v1478 = saved[315];
-    let v1483 = saved[316];
-    let v1488 = saved[317];
-    let v1493 = saved[318];
-    let v1498 = saved[319];
-    let mut d_v830: [f64; 3] = d_saved[7..10].try_into().unwrap();
-    let mut d_v998 = d_saved[10];
-    let mut d_v1001 = d_saved[11];
-    let mut d_v1002 = d_saved[12];
-    let mut d_v1445: [f64; 3] = d_saved[13..16].try_into().unwrap();
-    let mut d_v1498 = d_saved[16];
-    let mut d_v1501 = d_saved[17];
-    let mut d_v1502 = d_saved[18];
+    let mut d_v1848 = 0.0f64;
+    let mut d_v1852 = 0.0f64;
+    // 1853: add(v1848, v1852), backward
+    d_v1848 += d_v1853 * (1.0);
+    d_v1852 += d_v1853 * (1.0);
+    // 1852: mul_scalar(0.01)(v1851), backward
+    d_v1851 += d_v1852 * (0.01);
+    let mut d_v1846 = 0.0f64;
+    let mut d_v1850 = 0.0f64;
+    // 1851: sub(v1846, v1850), backward
+    d_v1846 += d_v1851 * (1.0);
+    d_v1850 += d_v1851 * (-1.0);
+    let mut d_v1849 = 0.0f64;
+    // 1850: mul_scalar(0.01)(v1849), backward
+    d_v1849 += d_v1850 * (0.01);
+    // 1849: sin(v1848), backward
+    d_v1848 += d_v1849 * (v1848.cos());
+    let mut d_v1843 = 0.0f64;
+    let mut d_v1847 = 0.0f64;
+    // 1848: add(v1843, v1847), backward
+    d_v1843 += d_v1848 * (1.0);
+    d_v1847 += d_v1848 * (1.0);
+    // 1847: mul_scalar(0.01)(v1846), backward
+    d_v1846 += d_v1847 * (0.01);
+    let mut d_v1841 = 0.0f64;
+    let mut d_v1845 = 0.0f64;
+    // 1846: sub(v1841, v1845), backward
+    d_v1841 += d_v1846 * (1.0);
+    d_v1845 += d_v1846 * (-1.0);
+    let mut d_v1844 = 0.0f64;
+    // 1845: mul_scalar(0.01)(v1844), backward
+    d_v1844 += d_v1845 * (0.01);
+    // 1844: sin(v1843), backward
+    d_v1843 += d_v1844 * (v1843.cos());
+    let mut d_v1838 = 0.0f64;
+    let mut d_v1842 = 0.0f64;
+    // 1843: add(v1838, v1842), backward
+    d_v1838 += d_v1843 * (1.0);
+    d_v1842 += d_v1843 * (1.0);
+    // 1842: mul_scalar(0.01)(v1841), backward
+    d_v1841 += d_v1842 * (0.01);
+    let mut d_v1836 = 0.0f64;
+    let mut d_v1840 = 0.0f64;
+    // 1841: sub(v1836, v1840), backward
+    d_v1836 += d_v1841 * (1.0);
+    d_v1840 += d_v1841 * (-1.0);
+    let mut d_v1839 = 0.0f64;
+    // 1840: mul_scalar(0.01)(v1839), backward
+    d_v1839 += d_v1840 * (0.01);
+    // 1839: sin(v1838), backward
+    d_v1838 += d_v1839 * (v1838.cos());
+    let mut d_v1833 = 0.0f64;
+    let mut d_v1837 = 0.0f64;
+    // 1838: add(v1833, v1837), backward
+    d_v1833 += d_v1838 * (1.0);
+    d_v1837 += d_v1838 * (1.0);
+    // 1837: mul_scalar(0.01)(v1836), backward
+    d_v1836 += d_v1837 * (0.01);
+    let mut d_v1831 = 0.0f64;
+    let mut d_v1835 = 0.0f64;
+    // 1836: sub(v1831, v1835), backward
+    d_v1831 += d_v1836 * (1.0);
+    d_v1835 += d_v1836 * (-1.0);
+    let mut d_v1834 = 0.0f64;
+    // 1835: mul_scalar(0.01)(v1834), backward
+    d_v1834 += d_v1835 * (0.01);
+    // 1834: sin(v1833), backward
+    d_v1833 += d_v1834 * (v1833.cos());
+    let mut d_v1828 = 0.0f64;
+    let mut d_v1832 = 0.0f64;
+    // 1833: add(v1828, v1832), backward
+    d_v1828 += d_v1833 * (1.0);
+    d_v1832 += d_v1833 * (1.0);
+    // 1832: mul_scalar(0.01)(v1831), backward
+    d_v1831 += d_v1832 * (0.01);
+    let mut d_v1826 = 0.0f64;
+    let mut d_v1830 = 0.0f64;
+    // 1831: sub(v1826, v1830), backward
+    d_v1826 += d_v1831 * (1.0);
+    d_v1830 += d_v1831 * (-1.0);
+    let mut d_v1829 = 0.0f64;
+    // 1830: mul_scalar(0.01)(v1829), backward
+    d_v1829 += d_v1830 * (0.01);
+    // 1829: sin(v1828), backward
+    d_v1828 += d_v1829 * (v1828.cos());
+    let mut d_v1823 = 0.0f64;
+    let mut d_v1827 = 0.0f64;
+    // 1828: add(v1823, v1827), backward
+    d_v1823 += d_v1828 * (1.0);
+    d_v1827 += d_v1828 * (1.0);
+    // 1827: mul_scalar(0.01)(v1826), backward
+    d_v1826 += d_v1827 * (0.01);
+    let mut d_v1821 = 0.0f64;
+    let mut d_v1825 = 0.0f64;
+    // 1826: sub(v1821, v1825), backward
+    d_v1821 += d_v1826 * (1.0);
+    d_v1825 += d_v1826 * (-1.0);
+    let mut d_v1824 = 0.0f64;
+    // 1825: mul_scalar(0.01)(v1824), backward
+    d_v1824 += d_v1825 * (0.01);
+    // 1824: sin(v1823), backward
+    d_v1823 += d_v1824 * (v1823.cos());
+    let mut d_v1818 = 0.0f64;
+    let mut d_v1822 = 0.0f64;
+    // 1823: add(v1818, v1822), backward
+    d_v1818 += d_v1823 * (1.0);
+    d_v1822 += d_v1823 * (1.0);
+    // 1822: mul_scalar(0.01)(v1821), backward
+    d_v1821 += d_v1822 * (0.01);
+    let mut d_v1816 = 0.0f64;
+    let mut d_v1820 = 0.0f64;
+    // 1821: sub(v1816, v1820), backward
+    d_v1816 += d_v1821 * (1.0);
+    d_v1820 += d_v1821 * (-1.0);
+    let mut d_v1819 = 0.0f64;
+    // 1820: mul_scalar(0.01)(v1819), backward
+    d_v1819 += d_v1820 * (0.01);
+    // 1819: sin(v1818), backward
+    d_v1818 += d_v1819 * (v1818.cos());
+    let mut d_v1813 = 0.0f64;
+    let mut d_v1817 = 0.0f64;
+    // 1818: add(v1813, v1817), backward
+    d_v1813 += d_v1818 * (1.0);
+    d_v1817 += d_v1818 * (1.0);
+    // 1817: mul_scalar(0.01)(v1816), backward
+    d_v1816 += d_v1817 * (0.01);
+    let mut d_v1811 = 0.0f64;
+    let mut d_v1815 = 0.0f64;
+    // 1816: sub(v1811, v1815), backward
+    d_v1811 += d_v1816 * (1.0);
+    d_v1815 += d_v1816 * (-1.0);
+    let mut d_v1814 = 0.0f64;
+    // 1815: mul_scalar(0.01)(v1814), backward
+    d_v1814 += d_v1815 * (0.01);
+    // 1814: sin(v1813), backward
+    d_v1813 += d_v1814 * (v1813.cos());
+    let mut d_v1808 = 0.0f64;
+    let mut d_v1812 = 0.0f64;
+    // 1813: add(v1808, v1812), backward
+    d_v1808 += d_v1813 * (1.0);
+    d_v1812 += d_v1813 * (1.0);
+    // 1812: mul_scalar(0.01)(v1811), backward
+    d_v1811 += d_v1812 * (0.01);
+    let mut d_v1806 = 0.0f64;
+    let mut d_v1810 = 0.0f64;
+    // 1811: sub(v1806, v1810), backward
+    d_v1806 += d_v1811 * (1.0);
+    d_v1810 += d_v1811 * (-1.0);
+    let mut d_v1809 = 0.0f64;
+    // 1810: mul_scalar(0.01)(v1809), backward
+    d_v1809 += d_v1810 * (0.01);
+    // 1809: sin(v1808), backward
+    d_v1808 += d_v1809 * (v1808.cos());
+    let mut d_v1803 = 0.0f64;
+    let mut d_v1807 = 0.0f64;
+    // 1808: add(v1803, v1807), backward
+    d_v1803 += d_v1808 * (1.0);
+    d_v1807 += d_v1808 * (1.0);
+    // 1807: mul_scalar(0.01)(v1806), backward
+    d_v1806 += d_v1807 * (0.01);
+    let mut d_v1801 = 0.0f64;
+    let mut d_v1805 = 0.0f64;
+    // 1806: sub(v1801, v1805), backward
+    d_v1801 += d_v1806 * (1.0);
+    d_v1805 += d_v1806 * (-1.0);
+    let mut d_v1804 = 0.0f64;
+    // 1805: mul_scalar(0.01)(v1804), backward
+    d_v1804 += d_v1805 * (0.01);
+    // 1804: sin(v1803), backward
+    d_v1803 += d_v1804 * (v1803.cos());
+    let mut d_v1798 = 0.0f64;
+    let mut d_v1802 = 0.0f64;
+    // 1803: add(v1798, v1802), backward
+    d_v1798 += d_v1803 * (1.0);
+    d_v1802 += d_v1803 * (1.0);
+    // 1802: mul_scalar(0.01)(v1801), backward
+    d_v1801 += d_v1802 * (0.01);
+    let mut d_v1796 = 0.0f64;
+    let mut d_v1800 = 0.0f64;
+    // 1801: sub(v1796, v1800), backward
+    d_v1796 += d_v1801 * (1.0);
+    d_v1800 += d_v1801 * (-1.0);
+    let mut d_v1799 = 0.0f64;
+    // 1800: mul_scalar(0.01)(v1799), backward
+    d_v1799 += d_v1800 * (0.01);
+    // 1799: sin(v1798), backward
+    d_v1798 += d_v1799 * (v1798.cos());
+    let mut d_v1793 = 0.0f64;
+    let mut d_v1797 = 0.0f64;
+    // 1798: add(v1793, v1797), backward
+    d_v1793 += d_v1798 * (1.0);
+    d_v1797 += d_v1798 * (1.0);
+    // 1797: mul_scalar(0.01)(v1796), backward
+    d_v1796 += d_v1797 * (0.01);
+    let mut d_v1791 = 0.0f64;
+    let mut d_v1795 = 0.0f64;
+    // 1796: sub(v1791, v1795), backward
+    d_v1791 += d_v1796 * (1.0);
+    d_v1795 += d_v1796 * (-1.0);
+    let mut d_v1794 = 0.0f64;
+    // 1795: mul_scalar(0.01)(v1794), backward
+    d_v1794 += d_v1795 * (0.01);
+    // 1794: sin(v1793), backward
+    d_v1793 += d_v1794 * (v1793.cos());
+    let mut d_v1788 = 0.0f64;
+    let mut d_v1792 = 0.0f64;
+    // 1793: add(v1788, v1792), backward
+    d_v1788 += d_v1793 * (1.0);
+    d_v1792 += d_v1793 * (1.0);
+    // 1792: mul_scalar(0.01)(v1791), backward
+    d_v1791 += d_v1792 * (0.01);
+    let mut d_v1786 = 0.0f64;
+    let mut d_v1790 = 0.0f64;
+    // 1791: sub(v1786, v1790), backward
+    d_v1786 += d_v1791 * (1.0);
+    d_v1790 += d_v1791 * (-1.0);
+    let mut d_v1789 = 0.0f64;
+    // 1790: mul_scalar(0.01)(v1789), backward
+    d_v1789 += d_v1790 * (0.01);
+    // 1789: sin(v1788), backward
+    d_v1788 += d_v1789 * (v1788.cos());
+    let mut d_v1783 = 0.0f64;
+    let mut d_v1787 = 0.0f64;
+    // 1788: add(v1783, v1787), backward
+    d_v1783 += d_v1788 * (1.0);
+    d_v1787 += d_v1788 * (1.0);
+    // 1787: mul_scalar(0.01)(v1786), backward
+    d_v1786 += d_v1787 * (0.01);
+    let mut d_v1781 = 0.0f64;
+    let mut d_v1785 = 0.0f64;
+    // 1786: sub(v1781, v1785), backward
+    d_v1781 += d_v1786 * (1.0);
+    d_v1785 += d_v1786 * (-1.0);
+    let mut d_v1784 = 0.0f64;
+    // 1785: mul_scalar(0.01)(v1784), backward
+    d_v1784 += d_v1785 * (0.01);
+    // 1784: sin(v1783), backward
+    d_v1783 += d_v1784 * (v1783.cos());
+    let mut d_v1778 = 0.0f64;
+    let mut d_v1782 = 0.0f64;
+    // 1783: add(v1778, v1782), backward
+    d_v1778 += d_v1783 * (1.0);
+    d_v1782 += d_v1783 * (1.0);
+    // 1782: mul_scalar(0.01)(v1781), backward
+    d_v1781 += d_v1782 * (0.01);
+    let mut d_v1776 = 0.0f64;
+    let mut d_v1780 = 0.0f64;
+    // 1781: sub(v1776, v1780), backward
+    d_v1776 += d_v1781 * (1.0);
+    d_v1780 += d_v1781 * (-1.0);
+    let mut d_v1779 = 0.0f64;
+    // 1780: mul_scalar(0.01)(v1779), backward
+    d_v1779 += d_v1780 * (0.01);
+    // 1779: sin(v1778), backward
+    d_v1778 += d_v1779 * (v1778.cos());
+    let mut d_v1773 = 0.0f64;
+    let mut d_v1777 = 0.0f64;
+    // 1778: add(v1773, v1777), backward
+    d_v1773 += d_v1778 * (1.0);
+    d_v1777 += d_v1778 * (1.0);
+    // 1777: mul_scalar(0.01)(v1776), backward
+    d_v1776 += d_v1777 * (0.01);
+    let mut d_v1771 = 0.0f64;
+    let mut d_v1775 = 0.0f64;
+    // 1776: sub(v1771, v1775), backward
+    d_v1771 += d_v1776 * (1.0);
+    d_v1775 += d_v1776 * (-1.0);
+    let mut d_v1774 = 0.0f64;
+    // 1775: mul_scalar(0.01)(v1774), backward
+    d_v1774 += d_v1775 * (0.01);
+    // 1774: sin(v1773), backward
+    d_v1773 += d_v1774 * (v1773.cos());
+    let mut d_v1768 = 0.0f64;
+    let mut d_v1772 = 0.0f64;
+    // 1773: add(v1768, v1772), backward
+    d_v1768 += d_v1773 * (1.0);
+    d_v1772 += d_v1773 * (1.0);
+    // 1772: mul_scalar(0.01)(v1771), backward
+    d_v1771 += d_v1772 * (0.01);
+    let mut d_v1766 = 0.0f64;
+    let mut d_v1770 = 0.0f64;
+    // 1771: sub(v1766, v1770), backward
+    d_v1766 += d_v1771 * (1.0);
+    d_v1770 += d_v1771 * (-1.0);
+    let mut d_v1769 = 0.0f64;
+    // 1770: mul_scalar(0.01)(v1769), backward
+    d_v1769 += d_v1770 * (0.01);
+    // 1769: sin(v1768), backward
+    d_v1768 += d_v1769 * (v1768.cos());
+    let mut d_v1763 = 0.0f64;
+    let mut d_v1767 = 0.0f64;
+    // 1768: add(v1763, v1767), backward
+    d_v1763 += d_v1768 * (1.0);
+    d_v1767 += d_v1768 * (1.0);
+    // 1767: mul_scalar(0.01)(v1766), backward
+    d_v1766 += d_v1767 * (0.01);
+    let mut d_v1761 = 0.0f64;
+    let mut d_v1765 = 0.0f64;
+    // 1766: sub(v1761, v1765), backward
+    d_v1761 += d_v1766 * (1.0);
+    d_v1765 += d_v1766 * (-1.0);
+    let mut d_v1764 = 0.0f64;
+    // 1765: mul_scalar(0.01)(v1764), backward
+    d_v1764 += d_v1765 * (0.01);
+    // 1764: sin(v1763), backward
+    d_v1763 += d_v1764 * (v1763.cos());
+    let mut d_v1758 = 0.0f64;
+    let mut d_v1762 = 0.0f64;
+    // 1763: add(v1758, v1762), backward
+    d_v1758 += d_v1763 * (1.0);
+    d_v1762 += d_v1763 * (1.0);
+    // 1762: mul_scalar(0.01)(v1761), backward
+    d_v1761 += d_v1762 * (0.01);
+    let mut d_v1756 = 0.0f64;
+    let mut d_v1760 = 0.0f64;
+    // 1761: sub(v1756, v1760), backward
+    d_v1756 += d_v1761 * (1.0);
+    d_v1760 += d_v1761 * (-1.0);
+    let mut d_v1759 = 0.0f64;
+    // 1760: mul_scalar(0.01)(v1759), backward
+    d_v1759 += d_v1760 * (0.01);
+    // 1759: sin(v1758), backward
+    d_v1758 += d_v1759 * (v1758.cos());
+    let mut d_v1753 = 0.0f64;
+    let mut d_v1757 = 0.0f64;
+    // 1758: add(v1753, v1757), backward
+    d_v1753 += d_v1758 * (1.0);
+    d_v1757 += d_v1758 * (1.0);
+    // 1757: mul_scalar(0.01)(v1756), backward
+    d_v1756 += d_v1757 * (0.01);
+    let mut d_v1751 = 0.0f64;
+    let mut d_v1755 = 0.0f64;
+    // 1756: sub(v1751, v1755), backward
+    d_v1751 += d_v1756 * (1.0);
+    d_v1755 += d_v1756 * (-1.0);
+    let mut d_v1754 = 0.0f64;
+    // 1755: mul_scalar(0.01)(v1754), backward
+    d_v1754 += d_v1755 * (0.01);
+    // 1754: sin(v1753), backward
+    d_v1753 += d_v1754 * (v1753.cos());
+    let mut d_v1748 = 0.0f64;
+    let mut d_v1752 = 0.0f64;
+    // 1753: add(v1748, v1752), backward
+    d_v1748 += d_v1753 * (1.0);
+    d_v1752 += d_v1753 * (1.0);
+    // 1752: mul_scalar(0.01)(v1751), backward
+    d_v1751 += d_v1752 * (0.01);
+    let mut d_v1746 = 0.0f64;
+    let mut d_v1750 = 0.0f64;
+    // 1751: sub(v1746, v1750), backward
+    d_v1746 += d_v1751 * (1.0);
+    d_v1750 += d_v1751 * (-1.0);
+    let mut d_v1749 = 0.0f64;
+    // 1750: mul_scalar(0.01)(v1749), backward
+    d_v1749 += d_v1750 * (0.01);
+    // 1749: sin(v1748), backward
+    d_v1748 += d_v1749 * (v1748.cos());
+    let mut d_v1743 = 0.0f64;
+    let mut d_v1747 = 0.0f64;
+    // 1748: add(v1743, v1747), backward
+    d_v1743 += d_v1748 * (1.0);
+    d_v1747 += d_v1748 * (1.0);
+    // 1747: mul_scalar(0.01)(v1746), backward
+    d_v1746 += d_v1747 * (0.01);
+    let mut d_v1741 = 0.0f64;
+    let mut d_v1745 = 0.0f64;
+    // 1746: sub(v1741, v1745), backward
+    d_v1741 += d_v1746 * (1.0);
+    d_v1745 += d_v1746 * (-1.0);
+    let mut d_v1744 = 0.0f64;
+    // 1745: mul_scalar(0.01)(v1744), backward
+    d_v1744 += d_v1745 * (0.01);
+    // 1744: sin(v1743), backward
+    d_v1743 += d_v1744 * (v1743.cos());
+    let mut d_v1738 = 0.0f64;
+    let mut d_v1742 = 0.0f64;
+    // 1743: add(v1738, v1742), backward
+    d_v1738 += d_v1743 * (1.0);
+    d_v1742 += d_v1743 * (1.0);
+    // 1742: mul_scalar(0.01)(v1741), backward
+    d_v1741 += d_v1742 * (0.01);
+    let mut d_v1736 = 0.0f64;
+    let mut d_v1740 = 0.0f64;
+    // 1741: sub(v1736, v1740), backward
+    d_v1736 += d_v1741 * (1.0);
+    d_v1740 += d_v1741 * (-1.0);
+    let mut d_v1739 = 0.0f64;
+    // 1740: mul_scalar(0.01)(v1739), backward
+    d_v1739 += d_v1740 * (0.01);
+    // 1739: sin(v1738), backward
+    d_v1738 += d_v1739 * (v1738.cos());
+    let mut d_v1733 = 0.0f64;
+    let mut d_v1737 = 0.0f64;
+    // 1738: add(v1733, v1737), backward
+    d_v1733 += d_v1738 * (1.0);
+    d_v1737 += d_v1738 * (1.0);
+    // 1737: mul_scalar(0.01)(v1736), backward
+    d_v1736 += d_v1737 * (0.01);
+    let mut d_v1731 = 0.0f64;
+    let mut d_v1735 = 0.0f64;
+    // 1736: sub(v1731, v1735), backward
+    d_v1731 += d_v1736 * (1.0);
+    d_v1735 += d_v1736 * (-1.0);
+    let mut d_v1734 = 0.0f64;
+    // 1735: mul_scalar(0.01)(v1734), backward
+    d_v1734 += d_v1735 * (0.01);
+    // 1734: sin(v1733), backward
+    d_v1733 += d_v1734 * (v1733.cos());
+    let mut d_v1728 = 0.0f64;
+    let mut d_v1732 = 0.0f64;
+    // 1733: add(v1728, v1732), backward
+    d_v1728 += d_v1733 * (1.0);
+    d_v1732 += d_v1733 * (1.0);
+    // 1732: mul_scalar(0.01)(v1731), backward
+    d_v1731 += d_v1732 * (0.01);
+    let mut d_v1726 = 0.0f64;
+    let mut d_v1730 = 0.0f64;
+    // 1731: sub(v1726, v1730), backward
+    d_v1726 += d_v1731 * (1.0);
+    d_v1730 += d_v1731 * (-1.0);
+    let mut d_v1729 = 0.0f64;
+    // 1730: mul_scalar(0.01)(v1729), backward
+    d_v1729 += d_v1730 * (0.01);
+    // 1729: sin(v1728), backward
+    d_v1728 += d_v1729 * (v1728.cos());
+    let mut d_v1723 = 0.0f64;
+    let mut d_v1727 = 0.0f64;
+    // 1728: add(v1723, v1727), backward
+    d_v1723 += d_v1728 * (1.0);
+    d_v1727 += d_v1728 * (1.0);
+    // 1727: mul_scalar(0.01)(v1726), backward
+    d_v1726 += d_v1727 * (0.01);
+    let mut d_v1721 = 0.0f64;
+    let mut d_v1725 = 0.0f64;
+    // 1726: sub(v1721, v1725), backward
+    d_v1721 += d_v1726 * (1.0);
+    d_v1725 += d_v1726 * (-1.0);
+    let mut d_v1724 = 0.0f64;
+    // 1725: mul_scalar(0.01)(v1724), backward
+    d_v1724 += d_v1725 * (0.01);
+    // 1724: sin(v1723), backward
+    d_v1723 += d_v1724 * (v1723.cos());
+    let mut d_v1718 = 0.0f64;
+    let mut d_v1722 = 0.0f64;
+    // 1723: add(v1718, v1722), backward
+    d_v1718 += d_v1723 * (1.0);
+    d_v1722 += d_v1723 * (1.0);
+    // 1722: mul_scalar(0.01)(v1721), backward
+    d_v1721 += d_v1722 * (0.01);
+    let mut d_v1716 = 0.0f64;
+    let mut d_v1720 = 0.0f64;
+    // 1721: sub(v1716, v1720), backward
+    d_v1716 += d_v1721 * (1.0);
+    d_v1720 += d_v1721 * (-1.0);
+    let mut d_v1719 = 0.0f64;
+    // 1720: mul_scalar(0.01)(v1719), backward
+    d_v1719 += d_v1720 * (0.01);
+    // 1719: sin(v1718), backward
+    d_v1718 += d_v1719 * (v1718.cos());
+    let mut d_v1713 = 0.0f64;
+    let mut d_v1717 = 0.0f64;
+    // 1718: add(v1713, v1717), backward
+    d_v1713 += d_v1718 * (1.0);
+    d_v1717 += d_v1718 * (1.0);
+    // 1717: mul_scalar(0.01)(v1716), backward
+    d_v1716 += d_v1717 * (0.01);
+    let mut d_v1711 = 0.0f64;
+    let mut d_v1715 = 0.0f64;
+    // 1716: sub(v1711, v1715), backward
+    d_v1711 += d_v1716 * (1.0);
+    d_v1715 += d_v1716 * (-1.0);
+    let mut d_v1714 = 0.0f64;
+    // 1715: mul_scalar(0.01)(v1714), backward
+    d_v1714 += d_v1715 * (0.01);
+    // 1714: sin(v1713), backward
+    d_v1713 += d_v1714 * (v1713.cos());
+    let mut d_v1708 = 0.0f64;
+    let mut d_v1712 = 0.0f64;
+    // 1713: add(v1708, v1712), backward
+    d_v1708 += d_v1713 * (1.0);
+    d_v1712 += d_v1713 * (1.0);
+    // 1712: mul_scalar(0.01)(v1711), backward
+    d_v1711 += d_v1712 * (0.01);
+    let mut d_v1706 = 0.0f64;
+    let mut d_v1710 = 0.0f64;
+    // 1711: sub(v1706, v1710), backward
+    d_v1706 += d_v1711 * (1.0);
+    d_v1710 += d_v1711 * (-1.0);
+    let mut d_v1709 = 0.0f64;
+    // 1710: mul_scalar(0.01)(v1709), backward
+    d_v1709 += d_v1710 * (0.01);
+    // 1709: sin(v1708), backward
+    d_v1708 += d_v1709 * (v1708.cos());
+    let mut d_v1703 = 0.0f64;
+    let mut d_v1707 = 0.0f64;
+    // 1708: add(v1703, v1707), backward
+    d_v1703 += d_v1708 * (1.0);
+    d_v1707 += d_v1708 * (1.0);
+    // 1707: mul_scalar(0.01)(v1706), backward
+    d_v1706 += d_v1707 * (0.01);
+    let mut d_v1701 = 0.0f64;
+    let mut d_v1705 = 0.0f64;
+    // 1706: sub(v1701, v1705), backward
+    d_v1701 += d_v1706 * (1.0);
+    d_v1705 += d_v1706 * (-1.0);
+    let mut d_v1704 = 0.0f64;
+    // 1705: mul_scalar(0.01)(v1704), backward
+    d_v1704 += d_v1705 * (0.01);
+    // 1704: sin(v1703), backward
+    d_v1703 += d_v1704 * (v1703.cos());
+    let mut d_v1698 = 0.0f64;
+    let mut d_v1702 = 0.0f64;
+    // 1703: add(v1698, v1702), backward
+    d_v1698 += d_v1703 * (1.0);
+    d_v1702 += d_v1703 * (1.0);
+    // 1702: mul_scalar(0.01)(v1701), backward
+    d_v1701 += d_v1702 * (0.01);
+    let mut d_v1696 = 0.0f64;
+    let mut d_v1700 = 0.0f64;
+    // 1701: sub(v1696, v1700), backward
+    d_v1696 += d_v1701 * (1.0);
+    d_v1700 += d_v1701 * (-1.0);
+    let mut d_v1699 = 0.0f64;
+    // 1700: mul_scalar(0.01)(v1699), backward
+    d_v1699 += d_v1700 * (0.01);
+    // 1699: sin(v1698), backward
+    d_v1698 += d_v1699 * (v1698.cos());
+    let mut d_v1693 = 0.0f64;
+    let mut d_v1697 = 0.0f64;
+    // 1698: add(v1693, v1697), backward
+    d_v1693 += d_v1698 * (1.0);
+    d_v1697 += d_v1698 * (1.0);
+    // 1697: mul_scalar(0.01)(v1696), backward
+    d_v1696 += d_v1697 * (0.01);
+    let mut d_v1691 = 0.0f64;
+    let mut d_v1695 = 0.0f64;
+    // 1696: sub(v1691, v1695), backward
+    d_v1691 += d_v1696 * (1.0);
+    d_v1695 += d_v1696 * (-1.0);
+    let mut d_v1694 = 0.0f64;
+    // 1695: mul_scalar(0.01)(v1694), backward
+    d_v1694 += d_v1695 * (0.01);
+    // 1694: sin(v1693), backward
+    d_v1693 += d_v1694 * (v1693.cos());
+    let mut d_v1688 = 0.0f64;
+    let mut d_v1692 = 0.0f64;
+    // 1693: add(v1688, v1692), backward
+    d_v1688 += d_v1693 * (1.0);
+    d_v1692 += d_v1693 * (1.0);
+    // 1692: mul_scalar(0.01)(v1691), backward
+    d_v1691 += d_v1692 * (0.01);
+    let mut d_v1686 = 0.0f64;
+    let mut d_v1690 = 0.0f64;
+    // 1691: sub(v1686, v1690), backward
+    d_v1686 += d_v1691 * (1.0);
+    d_v1690 += d_v1691 * (-1.0);
+    let mut d_v1689 = 0.0f64;
+    // 1690: mul_scalar(0.01)(v1689), backward
+    d_v1689 += d_v1690 * (0.01);
+    // 1689: sin(v1688), backward
+    d_v1688 += d_v1689 * (v1688.cos());
+    let mut d_v1683 = 0.0f64;
+    let mut d_v1687 = 0.0f64;
+    // 1688: add(v1683, v1687), backward
+    d_v1683 += d_v1688 * (1.0);
+    d_v1687 += d_v1688 * (1.0);
+    // 1687: mul_scalar(0.01)(v1686), backward
+    d_v1686 += d_v1687 * (0.01);
+    let mut d_v1681 = 0.0f64;
+    let mut d_v1685 = 0.0f64;
+    // 1686: sub(v1681, v1685), backward
+    d_v1681 += d_v1686 * (1.0);
+    d_v1685 += d_v1686 * (-1.0);
+    let mut d_v1684 = 0.0f64;
+    // 1685: mul_scalar(0.01)(v1684), backward
+    d_v1684 += d_v1685 * (0.01);
+    // 1684: sin(v1683), backward
+    d_v1683 += d_v1684 * (v1683.cos());
+    let mut d_v1678 = 0.0f64;
+    let mut d_v1682 = 0.0f64;
+    // 1683: add(v1678, v1682), backward
+    d_v1678 += d_v1683 * (1.0);
+    d_v1682 += d_v1683 * (1.0);
+    // 1682: mul_scalar(0.01)(v1681), backward
+    d_v1681 += d_v1682 * (0.01);
+    let mut d_v1676 = 0.0f64;
+    let mut d_v1680 = 0.0f64;
+    // 1681: sub(v1676, v1680), backward
+    d_v1676 += d_v1681 * (1.0);
+    d_v1680 += d_v1681 * (-1.0);
+    let mut d_v1679 = 0.0f64;
+    // 1680: mul_scalar(0.01)(v1679), backward
+    d_v1679 += d_v1680 * (0.01);
+    // 1679: sin(v1678), backward
+    d_v1678 += d_v1679 * (v1678.cos());
+    let mut d_v1673 = 0.0f64;
+    let mut d_v1677 = 0.0f64;
+    // 1678: add(v1673, v1677), backward
+    d_v1673 += d_v1678 * (1.0);
+    d_v1677 += d_v1678 * (1.0);
+    // 1677: mul_scalar(0.01)(v1676), backward
+    d_v1676 += d_v1677 * (0.01);
+    let mut d_v1671 = 0.0f64;
+    let mut d_v1675 = 0.0f64;
+    // 1676: sub(v1671, v1675), backward
+    d_v1671 += d_v1676 * (1.0);
+    d_v1675 += d_v1676 * (-1.0);
+    let mut d_v1674 = 0.0f64;
+    // 1675: mul_scalar(0.01)(v1674), backward
+    d_v1674 += d_v1675 * (0.01);
+    // 1674: sin(v1673), backward
+    d_v1673 += d_v1674 * (v1673.cos());
+    let mut d_v1668 = 0.0f64;
+    let mut d_v1672 = 0.0f64;
+    // 1673: add(v1668, v1672), backward
+    d_v1668 += d_v1673 * (1.0);
+    d_v1672 += d_v1673 * (1.0);
+    // 1672: mul_scalar(0.01)(v1671), backward
+    d_v1671 += d_v1672 * (0.01);
+    let mut d_v1666 = 0.0f64;
+    let mut d_v1670 = 0.0f64;
+    // 1671: sub(v1666, v1670), backward
+    d_v1666 += d_v1671 * (1.0);
+    d_v1670 += d_v1671 * (-1.0);
+    let mut d_v1669 = 0.0f64;
+    // 1670: mul_scalar(0.01)(v1669), backward
+    d_v1669 += d_v1670 * (0.01);
+    // 1669: sin(v1668), backward
+    d_v1668 += d_v1669 * (v1668.cos());
+    let mut d_v1663 = 0.0f64;
+    let mut d_v1667 = 0.0f64;
+    // 1668: add(v1663, v1667), backward
+    d_v1663 += d_v1668 * (1.0);
+    d_v1667 += d_v1668 * (1.0);
+    // 1667: mul_scalar(0.01)(v1666), backward
+    d_v1666 += d_v1667 * (0.01);
+    let mut d_v1661 = 0.0f64;
+    let mut d_v1665 = 0.0f64;
+    // 1666: sub(v1661, v1665), backward
+    d_v1661 += d_v1666 * (1.0);
+    d_v1665 += d_v1666 * (-1.0);
+    let mut d_v1664 = 0.0f64;
+    // 1665: mul_scalar(0.01)(v1664), backward
+    d_v1664 += d_v1665 * (0.01);
+    // 1664: sin(v1663), backward
+    d_v1663 += d_v1664 * (v1663.cos());
+    let mut d_v1658 = 0.0f64;
+    let mut d_v1662 = 0.0f64;
+    // 1663: add(v1658, v1662), backward
+    d_v1658 += d_v1663 * (1.0);
+    d_v1662 += d_v1663 * (1.0);
+    // 1662: mul_scalar(0.01)(v1661), backward
+    d_v1661 += d_v1662 * (0.01);
+    let mut d_v1656 = 0.0f64;
+    let mut d_v1660 = 0.0f64;
+    // 1661: sub(v1656, v1660), backward
+    d_v1656 += d_v1661 * (1.0);
+    d_v1660 += d_v1661 * (-1.0);
+    let mut d_v1659 = 0.0f64;
+    // 1660: mul_scalar(0.01)(v1659), backward
+    d_v1659 += d_v1660 * (0.01);
+    // 1659: sin(v1658), backward
+    d_v1658 += d_v1659 * (v1658.cos());
+    let mut d_v1653 = 0.0f64;
+    let mut d_v1657 = 0.0f64;
+    // 1658: add(v1653, v1657), backward
+    d_v1653 += d_v1658 * (1.0);
+    d_v1657 += d_v1658 * (1.0);
+    // 1657: mul_scalar(0.01)(v1656), backward
+    d_v1656 += d_v1657 * (0.01);
+    let mut d_v1646 = 0.0f64;
+    let mut d_v1655 = 0.0f64;
+    // 1656: sub(v1646, v1655), backward
+    d_v1646 += d_v1656 * (1.0);
+    d_v1655 += d_v1656 * (-1.0);
+    let mut d_v1654 = 0.0f64;
+    // 1655: mul_scalar(0.01)(v1654), backward
+    d_v1654 += d_v1655 * (0.01);
+    // 1654: sin(v1653), backward
+    d_v1653 += d_v1654 * (v1653.cos());
+    let mut d_v1648 = 0.0f64;
+    let mut d_v1652 = 0.0f64;
+    // 1653: add(v1648, v1652), backward
+    d_v1648 += d_v1653 * (1.0);
+    d_v1652 += d_v1653 * (1.0);
+    let mut d_v1651 = 0.0f64;
+    // 1652: mul_scalar(0.01)(v1651), backward
+    d_v1651 += d_v1652 * (0.01);
+    // 1651: sum(v1650), backward
+    for i in 0..3 {
+        d_v1650[i] += d_v1651;
+    }
+    let mut d_v1649 = [0.0f64; 3];
+    // 1650: tanh(v1649), backward
+    for i in 0..3 {
+        d_v1649[i] += d_v1650[i] * (1.0 - v1650[i] * v1650[i]);
+    }
+    let mut d_v1445 = [0.0f64; 3];
+    // 1649: mul(v1445, w), backward
+    for i in 0..3 {
+        d_v1445[i] += d_v1649[i] * (w[i]);
+    }
+    for i in 0..3 {
+        d_w[i] += d_v1649[i] * (v1445[i]);
+    }
+    let mut d_v1643 = 0.0f64;
+    let mut d_v1647 = 0.0f64;
+    // 1648: add(v1643, v1647), backward
+    d_v1643 += d_v1648 * (1.0);
+    d_v1647 += d_v1648 * (1.0);
+    // 1647: mul_scalar(0.01)(v1646), backward
+    d_v1646 += d_v1647 * (0.01);
+    let mut d_v1641 = 0.0f64;
+    let mut d_v1645 = 0.0f64;
+    // 1646: sub(v1641, v1645), backward
+    d_v1641 += d_v1646 * (1.0);
+    d_v1645 += d_v1646 * (-1.0);
+    let mut d_v1644 = 0.0f64;
+    // 1645: mul_scalar(0.01)(v1644), backward
+    d_v1644 += d_v1645 * (0.01);
+    // 1644: sin(v1643), backward
+    d_v1643 += d_v1644 * (v1643.cos());
+    let mut d_v1638 = 0.0f64;
+    let mut d_v1642 = 0.0f64;
+    // 1643: add(v1638, v1642), backward
+    d_v1638 += d_v1643 * (1.0);
+    d_v1642 += d_v1643 * (1.0);
+    // 1642: mul_scalar(0.01)(v1641), backward
+    d_v1641 += d_v1642 * (0.01);
+    let mut d_v1636 = 0.0f64;
+    let mut d_v1640 = 0.0f64;
+    // 1641: sub(v1636, v1640), backward
+    d_v1636 += d_v1641 * (1.0);
+    d_v1640 += d_v1641 * (-1.0);
+    let mut d_v1639 = 0.0f64;
+    // 1640: mul_scalar(0.01)(v1639), backward
+    d_v1639 += d_v1640 * (0.01);
+    // 1639: sin(v1638), backward
+    d_v1638 += d_v1639 * (v1638.cos());
+    let mut d_v1633 = 0.0f64;
+    let mut d_v1637 = 0.0f64;
+    // 1638: add(v1633, v1637), backward
+    d_v1633 += d_v1638 * (1.0);
+    d_v1637 += d_v1638 * (1.0);
+    // 1637: mul_scalar(0.01)(v1636), backward
+    d_v1636 += d_v1637 * (0.01);
+    let mut d_v1631 = 0.0f64;
+    let mut d_v1635 = 0.0f64;
+    // 1636: sub(v1631, v1635), backward
+    d_v1631 += d_v1636 * (1.0);
+    d_v1635 += d_v1636 * (-1.0);
+    let mut d_v1634 = 0.0f64;
+    // 1635: mul_scalar(0.01)(v1634), backward
+    d_v1634 += d_v1635 * (0.01);
+    // 1634: sin(v1633), backward
+    d_v1633 += d_v1634 * (v1633.cos());
+    let mut d_v1628 = 0.0f64;
+    let mut d_v1632 = 0.0f64;
+    // 1633: add(v1628, v1632), backward
+    d_v1628 += d_v1633 * (1.0);
+    d_v1632 += d_v1633 * (1.0);
+    // 1632: mul_scalar(0.01)(v1631), backward
+    d_v1631 += d_v1632 * (0.01);
+    let mut d_v1626 = 0.0f64;
+    let mut d_v1630 = 0.0f64;
+    // 1631: sub(v1626, v1630), backward
+    d_v1626 += d_v1631 * (1.0);
+    d_v1630 += d_v1631 * (-1.0);
+    let mut d_v1629 = 0.0f64;
+    // 1630: mul_scalar(0.01)(v1629), backward
+    d_v1629 += d_v1630 * (0.01);
+    // 1629: sin(v1628), backward
+    d_v1628 += d_v1629 * (v1628.cos());
+    let mut d_v1623 = 0.0f64;
+    let mut d_v1627 = 0.0f64;
+    // 1628: add(v1623, v1627), backward
+    d_v1623 += d_v1628 * (1.0);
+    d_v1627 += d_v1628 * (1.0);
+    // 1627: mul_scalar(0.01)(v1626), backward
+    d_v1626 += d_v1627 * (0.01);
+    let mut d_v1621 = 0.0f64;
+    let mut d_v1625 = 0.0f64;
+    // 1626: sub(v1621, v1625), backward
+    d_v1621 += d_v1626 * (1.0);
+    d_v1625 += d_v1626 * (-1.0);
+    let mut d_v1624 = 0.0f64;
+    // 1625: mul_scalar(0.01)(v1624), backward
+    d_v1624 += d_v1625 * (0.01);
+    // 1624: sin(v1623), backward
+    d_v1623 += d_v1624 * (v1623.cos());
+    let mut d_v1618 = 0.0f64;
+    let mut d_v1622 = 0.0f64;
+    // 1623: add(v1618, v1622), backward
+    d_v1618 += d_v1623 * (1.0);
+    d_v1622 += d_v1623 * (1.0);
+    // 1622: mul_scalar(0.01)(v1621), backward
+    d_v1621 += d_v1622 * (0.01);
+    let mut d_v1616 = 0.0f64;
+    let mut d_v1620 = 0.0f64;
+    // 1621: sub(v1616, v1620), backward
+    d_v1616 += d_v1621 * (1.0);
+    d_v1620 += d_v1621 * (-1.0);
+    let mut d_v1619 = 0.0f64;
+    // 1620: mul_scalar(0.01)(v1619), backward
+    d_v1619 += d_v1620 * (0.01);
+    // 1619: sin(v1618), backward
+    d_v1618 += d_v1619 * (v1618.cos());
+    let mut d_v1613 = 0.0f64;
+    let mut d_v1617 = 0.0f64;
+    // 1618: add(v1613, v1617), backward
+    d_v1613 += d_v1618 * (1.0);
+    d_v1617 += d_v1618 * (1.0);
+    // 1617: mul_scalar(0.01)(v1616), backward
+    d_v1616 += d_v1617 * (0.01);
+    let mut d_v1611 = 0.0f64;
+    let mut d_v1615 = 0.0f64;
+    // 1616: sub(v1611, v1615), backward
+    d_v1611 += d_v1616 * (1.0);
+    d_v1615 += d_v1616 * (-1.0);
+    let mut d_v1614 = 0.0f64;
+    // 1615: mul_scalar(0.01)(v1614), backward
+    d_v1614 += d_v1615 * (0.01);
+    // 1614: sin(v1613), backward
+    d_v1613 += d_v1614 * (v1613.cos());
+    let mut d_v1608 = 0.0f64;
+    let mut d_v1612 = 0.0f64;
+    // 1613: add(v1608, v1612), backward
+    d_v1608 += d_v1613 * (1.0);
+    d_v1612 += d_v1613 * (1.0);
+    // 1612: mul_scalar(0.01)(v1611), backward
+    d_v1611 += d_v1612 * (0.01);
+    let mut d_v1606 = 0.0f64;
+    let mut d_v1610 = 0.0f64;
+    // 1611: sub(v1606, v1610), backward
+    d_v1606 += d_v1611 * (1.0);
+    d_v1610 += d_v1611 * (-1.0);
+    let mut d_v1609 = 0.0f64;
+    // 1610: mul_scalar(0.01)(v1609), backward
+    d_v1609 += d_v1610 * (0.01);
+    // 1609: sin(v1608), backward
+    d_v1608 += d_v1609 * (v1608.cos());
+    let mut d_v1603 = 0.0f64;
+    let mut d_v1607 = 0.0f64;
+    // 1608: add(v1603, v1607), backward
+    d_v1603 += d_v1608 * (1.0);
+    d_v1607 += d_v1608 * (1.0);
+    // 1607: mul_scalar(0.01)(v1606), backward
+    d_v1606 += d_v1607 * (0.01);
+    let mut d_v1601 = 0.0f64;
+    let mut d_v1605 = 0.0f64;
+    // 1606: sub(v1601, v1605), backward
+    d_v1601 += d_v1606 * (1.0);
+    d_v1605 += d_v1606 * (-1.0);
+    let mut d_v1604 = 0.0f64;
+    // 1605: mul_scalar(0.01)(v1604), backward
+    d_v1604 += d_v1605 * (0.01);
+    // 1604: sin(v1603), backward
+    d_v1603 += d_v1604 * (v1603.cos());
+    let mut d_v1598 = 0.0f64;
+    let mut d_v1602 = 0.0f64;
+    // 1603: add(v1598, v1602), backward
+    d_v1598 += d_v1603 * (1.0);
+    d_v1602 += d_v1603 * (1.0);
+    // 1602: mul_scalar(0.01)(v1601), backward
+    d_v1601 += d_v1602 * (0.01);
+    let mut d_v1596 = 0.0f64;
+    let mut d_v1600 = 0.0f64;
+    // 1601: sub(v1596, v1600), backward
+    d_v1596 += d_v1601 * (1.0);
+    d_v1600 += d_v1601 * (-1.0);
+    let mut d_v1599 = 0.0f64;
+    // 1600: mul_scalar(0.01)(v1599), backward
+    d_v1599 += d_v1600 * (0.01);
+    // 1599: sin(v1598), backward
+    d_v1598 += d_v1599 * (v1598.cos());
+    let mut d_v1593 = 0.0f64;
+    let mut d_v1597 = 0.0f64;
+    // 1598: add(v1593, v1597), backward
+    d_v1593 += d_v1598 * (1.0);
+    d_v1597 += d_v1598 * (1.0);
+    // 1597: mul_scalar(0.01)(v1596), backward
+    d_v1596 += d_v1597 * (0.01);
+    let mut d_v1591 = 0.0f64;
+    let mut d_v1595 = 0.0f64;
+    // 1596: sub(v1591, v1595), backward
+    d_v1591 += d_v1596 * (1.0);
+    d_v1595 += d_v1596 * (-1.0);
+    let mut d_v1594 = 0.0f64;
+    // 1595: mul_scalar(0.01)(v1594), backward
+    d_v1594 += d_v1595 * (0.01);
+    // 1594: sin(v1593), backward
+    d_v1593 += d_v1594 * (v1593.cos());
+    let mut d_v1588 = 0.0f64;
+    let mut d_v1592 = 0.0f64;
+    // 1593: add(v1588, v1592), backward
+    d_v1588 += d_v1593 * (1.0);
+    d_v1592 += d_v1593 * (1.0);
+    // 1592: mul_scalar(0.01)(v1591), backward
+    d_v1591 += d_v1592 * (0.01);
+    let mut d_v1586 = 0.0f64;
+    let mut d_v1590 = 0.0f64;
+    // 1591: sub(v1586, v1590), backward
+    d_v1586 += d_v1591 * (1.0);
+    d_v1590 += d_v1591 * (-1.0);
+    let mut d_v1589 = 0.0f64;
+    // 1590: mul_scalar(0.01)(v1589), backward
+    d_v1589 += d_v1590 * (0.01);
+    // 1589: sin(v1588), backward
+    d_v1588 += d_v1589 * (v1588.cos());
+    let mut d_v1583 = 0.0f64;
+    let mut d_v1587 = 0.0f64;
+    // 1588: add(v1583, v1587), backward
+    d_v1583 += d_v1588 * (1.0);
+    d_v1587 += d_v1588 * (1.0);
+    // 1587: mul_scalar(0.01)(v1586), backward
+    d_v1586 += d_v1587 * (0.01);
+    let mut d_v1581 = 0.0f64;
+    let mut d_v1585 = 0.0f64;
+    // 1586: sub(v1581, v1585), backward
+    d_v1581 += d_v1586 * (1.0);
+    d_v1585 += d_v1586 * (-1.0);
+    let mut d_v1584 = 0.0f64;
+    // 1585: mul_scalar(0.01)(v1584), backward
+    d_v1584 += d_v1585 * (0.01);
+    // 1584: sin(v1583), backward
+    d_v1583 += d_v1584 * (v1583.cos());
+    let mut d_v1578 = 0.0f64;
+    let mut d_v1582 = 0.0f64;
+    // 1583: add(v1578, v1582), backward
+    d_v1578 += d_v1583 * (1.0);
+    d_v1582 += d_v1583 * (1.0);
+    // 1582: mul_scalar(0.01)(v1581), backward
+    d_v1581 += d_v1582 * (0.01);
+    let mut d_v1576 = 0.0f64;
+    let mut d_v1580 = 0.0f64;
+    // 1581: sub(v1576, v1580), backward
+    d_v1576 += d_v1581 * (1.0);
+    d_v1580 += d_v1581 * (-1.0);
+    let mut d_v1579 = 0.0f64;
+    // 1580: mul_scalar(0.01)(v1579), backward
+    d_v1579 += d_v1580 * (0.01);
+    // 1579: sin(v1578), backward
+    d_v1578 += d_v1579 * (v1578.cos());
+    let mut d_v1573 = 0.0f64;
+    let mut d_v1577 = 0.0f64;
+    // 1578: add(v1573, v1577), backward
+    d_v1573 += d_v1578 * (1.0);
+    d_v1577 += d_v1578 * (1.0);
+    // 1577: mul_scalar(0.01)(v1576), backward
+    d_v1576 += d_v1577 * (0.01);
+    let mut d_v1571 = 0.0f64;
+    let mut d_v1575 = 0.0f64;
+    // 1576: sub(v1571, v1575), backward
+    d_v1571 += d_v1576 * (1.0);
+    d_v1575 += d_v1576 * (-1.0);
+    let mut d_v1574 = 0.0f64;
+    // 1575: mul_scalar(0.01)(v1574), backward
+    d_v1574 += d_v1575 * (0.01);
+    // 1574: sin(v1573), backward
+    d_v1573 += d_v1574 * (v1573.cos());
+    let mut d_v1568 = 0.0f64;
+    let mut d_v1572 = 0.0f64;
+    // 1573: add(v1568, v1572), backward
+    d_v1568 += d_v1573 * (1.0);
+    d_v1572 += d_v1573 * (1.0);
+    // 1572: mul_scalar(0.01)(v1571), backward
+    d_v1571 += d_v1572 * (0.01);
+    let mut d_v1566 = 0.0f64;
+    let mut d_v1570 = 0.0f64;
+    // 1571: sub(v1566, v1570), backward
+    d_v1566 += d_v1571 * (1.0);
+    d_v1570 += d_v1571 * (-1.0);
+    let mut d_v1569 = 0.0f64;
+    // 1570: mul_scalar(0.01)(v1569), backward
+    d_v1569 += d_v1570 * (0.01);
+    // 1569: sin(v1568), backward
+    d_v1568 += d_v1569 * (v1568.cos());
+    let mut d_v1563 = 0.0f64;
+    let mut d_v1567 = 0.0f64;
+    // 1568: add(v1563, v1567), backward
+    d_v1563 += d_v1568 * (1.0);
+    d_v1567 += d_v1568 * (1.0);
+    // 1567: mul_scalar(0.01)(v1566), backward
+    d_v1566 += d_v1567 * (0.01);
+    let mut d_v1561 = 0.0f64;
+    let mut d_v1565 = 0.0f64;
+    // 1566: sub(v1561, v1565), backward
+    d_v1561 += d_v1566 * (1.0);
+    d_v1565 += d_v1566 * (-1.0);
+    let mut d_v1564 = 0.0f64;
+    // 1565: mul_scalar(0.01)(v1564), backward
+    d_v1564 += d_v1565 * (0.01);
+    // 1564: sin(v1563), backward
+    d_v1563 += d_v1564 * (v1563.cos());
+    let mut d_v1558 = 0.0f64;
+    let mut d_v1562 = 0.0f64;
+    // 1563: add(v1558, v1562), backward
+    d_v1558 += d_v1563 * (1.0);
+    d_v1562 += d_v1563 * (1.0);
+    // 1562: mul_scalar(0.01)(v1561), backward
+    d_v1561 += d_v1562 * (0.01);
+    let mut d_v1556 = 0.0f64;
+    let mut d_v1560 = 0.0f64;
+    // 1561: sub(v1556, v1560), backward
+    d_v1556 += d_v1561 * (1.0);
+    d_v1560 += d_v1561 * (-1.0);
+    let mut d_v1559 = 0.0f64;
+    // 1560: mul_scalar(0.01)(v1559), backward
+    d_v1559 += d_v1560 * (0.01);
+    // 1559: sin(v1558), backward
+    d_v1558 += d_v1559 * (v1558.cos());
+    let mut d_v1553 = 0.0f64;
+    let mut d_v1557 = 0.0f64;
+    // 1558: add(v1553, v1557), backward
+    d_v1553 += d_v1558 * (1.0);
+    d_v1557 += d_v1558 * (1.0);
+    // 1557: mul_scalar(0.01)(v1556), backward
+    d_v1556 += d_v1557 * (0.01);
+    let mut d_v1551 = 0.0f64;
+    let mut d_v1555 = 0.0f64;
+    // 1556: sub(v1551, v1555), backward
+    d_v1551 += d_v1556 * (1.0);
+    d_v1555 += d_v1556 * (-1.0);
+    let mut d_v1554 = 0.0f64;
+    // 1555: mul_scalar(0.01)(v1554), backward
+    d_v1554 += d_v1555 * (0.01);
+    // 1554: sin(v1553), backward
+    d_v1553 += d_v1554 * (v1553.cos());
+    let mut d_v1548 = 0.0f64;
+    let mut d_v1552 = 0.0f64;
+    // 1553: add(v1548, v1552), backward
+    d_v1548 += d_v1553 * (1.0);
+    d_v1552 += d_v1553 * (1.0);
+    // 1552: mul_scalar(0.01)(v1551), backward
+    d_v1551 += d_v1552 * (0.01);
+    let mut d_v1546 = 0.0f64;
+    let mut d_v1550 = 0.0f64;
+    // 1551: sub(v1546, v1550), backward
+    d_v1546 += d_v1551 * (1.0);
+    d_v1550 += d_v1551 * (-1.0);
+    let mut d_v1549 = 0.0f64;
+    // 1550: mul_scalar(0.01)(v1549), backward
+    d_v1549 += d_v1550 * (0.01);
+    // 1549: sin(v1548), backward
+    d_v1548 += d_v1549 * (v1548.cos());
+    let mut d_v1543 = 0.0f64;
+    let mut d_v1547 = 0.0f64;
+    // 1548: add(v1543, v1547), backward
+    d_v1543 += d_v1548 * (1.0);
+    d_v1547 += d_v1548 * (1.0);
+    // 1547: mul_scalar(0.01)(v1546), backward
+    d_v1546 += d_v1547 * (0.01);
+    let mut d_v1541 = 0.0f64;
+    let mut d_v1545 = 0.0f64;
+    // 1546: sub(v1541, v1545), backward
+    d_v1541 += d_v1546 * (1.0);
+    d_v1545 += d_v1546 * (-1.0);
+    let mut d_v1544 = 0.0f64;
+    // 1545: mul_scalar(0.01)(v1544), backward
+    d_v1544 += d_v1545 * (0.01);
+    // 1544: sin(v1543), backward
+    d_v1543 += d_v1544 * (v1543.cos());
+    let mut d_v1538 = 0.0f64;
+    let mut d_v1542 = 0.0f64;
+    // 1543: add(v1538, v1542), backward
+    d_v1538 += d_v1543 * (1.0);
+    d_v1542 += d_v1543 * (1.0);
+    // 1542: mul_scalar(0.01)(v1541), backward
+    d_v1541 += d_v1542 * (0.01);
+    let mut d_v1536 = 0.0f64;
+    let mut d_v1540 = 0.0f64;
+    // 1541: sub(v1536, v1540), backward
+    d_v1536 += d_v1541 * (1.0);
+    d_v1540 += d_v1541 * (-1.0);
+    let mut d_v1539 = 0.0f64;
+    // 1540: mul_scalar(0.01)(v1539), backward
+    d_v1539 += d_v1540 * (0.01);
+    // 1539: sin(v1538), backward
+    d_v1538 += d_v1539 * (v1538.cos());
+    let mut d_v1533 = 0.0f64;
+    let mut d_v1537 = 0.0f64;
+    // 1538: add(v1533, v1537), backward
+    d_v1533 += d_v1538 * (1.0);
+    d_v1537 += d_v1538 * (1.0);
+    // 1537: mul_scalar(0.01)(v1536), backward
+    d_v1536 += d_v1537 * (0.01);
+    let mut d_v1531 = 0.0f64;
+    let mut d_v1535 = 0.0f64;
+    // 1536: sub(v1531, v1535), backward
+    d_v1531 += d_v1536 * (1.0);
+    d_v1535 += d_v1536 * (-1.0);
+    let mut d_v1534 = 0.0f64;
+    // 1535: mul_scalar(0.01)(v1534), backward
+    d_v1534 += d_v1535 * (0.01);
+    // 1534: sin(v1533), backward
+    d_v1533 += d_v1534 * (v1533.cos());
+    let mut d_v1528 = 0.0f64;
+    let mut d_v1532 = 0.0f64;
+    // 1533: add(v1528, v1532), backward
+    d_v1528 += d_v1533 * (1.0);
+    d_v1532 += d_v1533 * (1.0);
+    // 1532: mul_scalar(0.01)(v1531), backward
+    d_v1531 += d_v1532 * (0.01);
+    let mut d_v1526 = 0.0f64;
+    let mut d_v1530 = 0.0f64;
+    // 1531: sub(v1526, v1530), backward
+    d_v1526 += d_v1531 * (1.0);
+    d_v1530 += d_v1531 * (-1.0);
+    let mut d_v1529 = 0.0f64;
+    // 1530: mul_scalar(0.01)(v1529), backward
+    d_v1529 += d_v1530 * (0.01);
+    // 1529: sin(v1528), backward
+    d_v1528 += d_v1529 * (v1528.cos());
+    let mut d_v1523 = 0.0f64;
+    let mut d_v1527 = 0.0f64;
+    // 1528: add(v1523, v1527), backward
+    d_v1523 += d_v1528 * (1.0);
+    d_v1527 += d_v1528 * (1.0);
+    // 1527: mul_scalar(0.01)(v1526), backward
+    d_v1526 += d_v1527 * (0.01);
+    let mut d_v1521 = 0.0f64;
+    let mut d_v1525 = 0.0f64;
+    // 1526: sub(v1521, v1525), backward
+    d_v1521 += d_v1526 * (1.0);
+    d_v1525 += d_v1526 * (-1.0);
+    let mut d_v1524 = 0.0f64;
+    // 1525: mul_scalar(0.01)(v1524), backward
+    d_v1524 += d_v1525 * (0.01);
+    // 1524: sin(v1523), backward
+    d_v1523 += d_v1524 * (v1523.cos());
+    let mut d_v1518 = 0.0f64;
+    let mut d_v1522 = 0.0f64;
+    // 1523: add(v1518, v1522), backward
+    d_v1518 += d_v1523 * (1.0);
+    d_v1522 += d_v1523 * (1.0);
+    // 1522: mul_scalar(0.01)(v1521), backward
+    d_v1521 += d_v1522 * (0.01);
+    let mut d_v1516 = 0.0f64;
+    let mut d_v1520 = 0.0f64;
+    // 1521: sub(v1516, v1520), backward
+    d_v1516 += d_v1521 * (1.0);
+    d_v1520 += d_v1521 * (-1.0);
+    let mut d_v1519 = 0.0f64;
+    // 1520: mul_scalar(0.01)(v1519), backward
+    d_v1519 += d_v1520 * (0.01);
+    // 1519: sin(v1518), backward
+    d_v1518 += d_v1519 * (v1518.cos());
+    let mut d_v1513 = 0.0f64;
+    let mut d_v1517 = 0.0f64;
+    // 1518: add(v1513, v1517), backward
+    d_v1513 += d_v1518 * (1.0);
+    d_v1517 += d_v1518 * (1.0);
+    // 1517: mul_scalar(0.01)(v1516), backward
+    d_v1516 += d_v1517 * (0.01);
+    let mut d_v1511 = 0.0f64;
+    let mut d_v1515 = 0.0f64;
+    // 1516: sub(v1511, v1515), backward
+    d_v1511 += d_v1516 * (1.0);
+    d_v1515 += d_v1516 * (-1.0);
+    let mut d_v1514 = 0.0f64;
+    // 1515: mul_scalar(0.01)(v1514), backward
+    d_v1514 += d_v1515 * (0.01);
+    // 1514: sin(v1513), backward
+    d_v1513 += d_v1514 * (v1513.cos());
+    let mut d_v1508 = 0.0f64;
+    let mut d_v1512 = 0.0f64;
+    // 1513: add(v1508, v1512), backward
+    d_v1508 += d_v1513 * (1.0);
+    d_v1512 += d_v1513 * (1.0);
+    // 1512: mul_scalar(0.01)(v1511), backward
+    d_v1511 += d_v1512 * (0.01);
+    let mut d_v1506 = 0.0f64;
+    let mut d_v1510 = 0.0f64;
+    // 1511: sub(v1506, v1510), backward
+    d_v1506 += d_v1511 * (1.0);
+    d_v1510 += d_v1511 * (-1.0);
+    let mut d_v1509 = 0.0f64;
+    // 1510: mul_scalar(0.01)(v1509), backward
+    d_v1509 += d_v1510 * (0.01);
+    // 1509: sin(v1508), backward
+    d_v1508 += d_v1509 * (v1508.cos());
+    let mut d_v1503 = 0.0f64;
+    let mut d_v1507 = 0.0f64;
+    // 1508: add(v1503, v1507), backward
+    d_v1503 += d_v1508 * (1.0);
+    d_v1507 += d_v1508 * (1.0);
+    // 1507: mul_scalar(0.01)(v1506), backward
+    d_v1506 += d_v1507 * (0.01);
+    let mut d_v1501 = 0.0f64;
+    let mut d_v1505 = 0.0f64;
+    // 1506: sub(v1501, v1505), backward
+    d_v1501 += d_v1506 * (1.0);
+    d_v1505 += d_v1506 * (-1.0);
+    let mut d_v1504 = 0.0f64;
+    // 1505: mul_scalar(0.01)(v1504), backward
+    d_v1504 += d_v1505 * (0.01);
+    // 1504: sin(v1503), backward
+    d_v1503 += d_v1504 * (v1503.cos());
+    let mut d_v1498 = 0.0f64;
+    let mut d_v1502 = 0.0f64;
+    // 1503: add(v1498, v1502), backward
+    d_v1498 += d_v1503 * (1.0);
+    d_v1502 += d_v1503 * (1.0);
     // 1502: mul_scalar(0.01)(v1501), backward
     d_v1501 += d_v1502 * (0.01);
     let mut d_v1496 = 0.0f64;
@@ -13704,1956 +15446,1941 @@ fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_save
     // 1003: add(v998, v1002), backward
     d_v998 += d_v1003 * (1.0);
     d_v1002 += d_v1003 * (1.0);
-    d_saved[7..10].copy_from_slice(&d_v830);
-    d_saved[10] = d_v998;
-    d_saved[11] = d_v1001;
-    d_saved[12] = d_v1002;
+    d_saved[1..4].copy_from_slice(&d_v830);
+    d_saved[4] = d_v998;
+    d_saved[5] = d_v1001;
+    d_saved[6] = d_v1002;
 }
 
-/// `long_chain_grad`, nodes 1503..=2002: their part of the reverse sweep.
+/// `long_chain_grad`, nodes 2003..=3002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_3(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v1445: [f64; 3] = saved[306..309].try_into().unwrap();
-    let v1503 = saved[322];
-    let v1508 = saved[323];
-    let v1513 = saved[324];
-    let v1518 = saved[325];
-    let v1523 = saved[326];
-    let v1528 = saved[327];
-    let v1533 = saved[328];
-    let v1538 = saved[329];
-    let v1543 = saved[330];
-    let v1548 = saved[331];
-    let v1553 = saved[332];
-    let v1558 = saved[333];
-    let v1563 = saved[334];
-    let v1568 = saved[335];
-    let v1573 = saved[336];
-    let v1578 = saved[337];
-    let v1583 = saved[338];
-    let v1588 = saved[339];
-    let v1593 = saved[340];
-    let v1598 = saved[341];
-    let v1603 = saved[342];
-    let v1608 = saved[343];
-    let v1613 = saved[344];
-    let v1618 = saved[345];
-    let v1623 = saved[346];
-    let v1628 = saved[347];
-    let v1633 = saved[348];
-    let v1638 = saved[349];
-    let v1643 = saved[350];
-    let v1650: [f64; 3] = saved[351..354].try_into().unwrap();
-    let v1653 = saved[354];
-    let v1658 = saved[355];
-    let v1663 = saved[356];
-    let v1668 = saved[357];
-    let v1673 = saved[358];
-    let v1678 = saved[359];
-    let v1683 = saved[360];
-    let v1688 = saved[361];
-    let v1693 = saved[362];
-    let v1698 = saved[363];
-    let v1703 = saved[364];
-    let v1708 = saved[365];
-    let v1713 = saved[366];
-    let v1718 = saved[367];
-    let v1723 = saved[368];
-    let v1728 = saved[369];
-    let v1733 = saved[370];
-    let v1738 = saved[371];
-    let v1743 = saved[372];
-    let v1748 = saved[373];
-    let v1753 = saved[374];
-    let v1758 = saved[375];
-    let v1763 = saved[376];
-    let v1768 = saved[377];
-    let v1773 = saved[378];
-    let v1778 = saved[379];
-    let v1783 = saved[380];
-    let v1788 = saved[381];
-    let v1793 = saved[382];
-    let v1798 = saved[383];
-    let v1803 = saved[384];
-    let v1808 = saved[385];
-    let v1813 = saved[386];
-    let v1818 = saved[387];
-    let v1823 = saved[388];
-    let v1828 = saved[389];
-    let v1833 = saved[390];
-    let v1838 = saved[391];
-    let v1843 = saved[392];
-    let v1848 = saved[393];
-    let v1855: [f64; 3] = saved[394..397].try_into().unwrap();
-    let v1858 = saved[397];
-    let v1863 = saved[398];
-    let v1868 = saved[399];
-    let v1873 = saved[400];
-    let v1878 = saved[401];
-    let v1883 = saved[402];
-    let v1888 = saved[403];
-    let v1893 = saved[404];
-    let v1898 = saved[405];
-    let v1903 = saved[406];
-    let v1908 = saved[407];
-    let v1913 = saved[408];
-    let v1918 = saved[409];
-    let v1923 = saved[410];
-    let v1928 = saved[411];
-    let v1933 = saved[412];
-    let v1938 = saved[413];
-    let v1943 = saved[414];
-    let v1948 = saved[415];
-    let v1953 = saved[416];
-    let v1958 = saved[417];
-    let v1963 = saved[418];
-    let v1968 = saved[419];
-    let v1973 = saved[420];
-    let v1978 = saved[421];
-    let v1983 = saved[422];
-    let v1988 = saved[423];
-    let v1993 = saved[424];
-    let v1998 = saved[425];
-    let mut d_v1445: [f64; 3] = d_saved[13..16].try_into().unwrap();
-    let mut d_v1498 = d_saved[16];
-    let mut d_v1501 = d_saved[17];
-    let mut d_v1502 = d_saved[18];
-    let mut d_v1855: [f64; 3] = d_saved[19..22].try_into().unwrap();
-    let mut d_v1998 = d_saved[22];
-    let mut d_v2001 = d_saved[23];
-    let mut d_v2002 = d_saved[24];
-    // 2002: mul_scalar(0.01)(v2001), backward
-    d_v2001 += d_v2002 * (0.01);
-    let mut d_v1996 = 0.0f64;
-    let mut d_v2000 = 0.0f64;
-    // 2001: sub(v1996, v2000), backward
-    d_v1996 += d_v2001 * (1.0);
-    d_v2000 += d_v2001 * (-1.0);
-    let mut d_v1999 = 0.0f64;
-    // 2000: mul_scalar(0.01)(v1999), backward
-    d_v1999 += d_v2000 * (0.01);
-    // 1999: sin(v1998), backward
-    d_v1998 += d_v1999 * (v1998.cos());
-    let mut d_v1993 = 0.0f64;
-    let mut d_v1997 = 0.0f64;
-    // 1998: add(v1993, v1997), backward
-    d_v1993 += d_v1998 * (1.0);
-    d_v1997 += d_v1998 * (1.0);
-    // 1997: mul_scalar(0.01)(v1996), backward
-    d_v1996 += d_v1997 * (0.01);
-    let mut d_v1991 = 0.0f64;
-    let mut d_v1995 = 0.0f64;
-    // 1996: sub(v1991, v1995), backward
-    d_v1991 += d_v1996 * (1.0);
-    d_v1995 += d_v1996 * (-1.0);
-    let mut d_v1994 = 0.0f64;
-    // 1995: mul_scalar(0.01)(v1994), backward
-    d_v1994 += d_v1995 * (0.01);
-    // 1994: sin(v1993), backward
-    d_v1993 += d_v1994 * (v1993.cos());
-    let mut d_v1988 = 0.0f64;
-    let mut d_v1992 = 0.0f64;
-    // 1993: add(v1988, v1992), backward
-    d_v1988 += d_v1993 * (1.0);
-    d_v1992 += d_v1993 * (1.0);
-    // 1992: mul_scalar(0.01)(v1991), backward
-    d_v1991 += d_v1992 * (0.01);
-    let mut d_v1986 = 0.0f64;
-    let mut d_v1990 = 0.0f64;
-    // 1991: sub(v1986, v1990), backward
-    d_v1986 += d_v1991 * (1.0);
-    d_v1990 += d_v1991 * (-1.0);
-    let mut d_v1989 = 0.0f64;
-    // 1990: mul_scalar(0.01)(v1989), backward
-    d_v1989 += d_v1990 * (0.01);
-    // 1989: sin(v1988), backward
-    d_v1988 += d_v1989 * (v1988.cos());
-    let mut d_v1983 = 0.0f64;
-    let mut d_v1987 = 0.0f64;
-    // 1988: add(v1983, v1987), backward
-    d_v1983 += d_v1988 * (1.0);
-    d_v1987 += d_v1988 * (1.0);
-    // 1987: mul_scalar(0.01)(v1986), backward
-    d_v1986 += d_v1987 * (0.01);
-    let mut d_v1981 = 0.0f64;
-    let mut d_v1985 = 0.0f64;
-    // 1986: sub(v1981, v1985), backward
-    d_v1981 += d_v1986 * (1.0);
-    d_v1985 += d_v1986 * (-1.0);
-    let mut d_v1984 = 0.0f64;
-    // 1985: mul_scalar(0.01)(v1984), backward
-    d_v1984 += d_v1985 * (0.01);
-    // 1984: sin(v1983), backward
-    d_v1983 += d_v1984 * (v1983.cos());
-    let mut d_v1978 = 0.0f64;
-    let mut d_v1982 = 0.0f64;
-    // 1983: add(v1978, v1982), backward
-    d_v1978 += d_v1983 * (1.0);
-    d_v1982 += d_v1983 * (1.0);
-    // 1982: mul_scalar(0.01)(v1981), backward
-    d_v1981 += d_v1982 * (0.01);
-    let mut d_v1976 = 0.0f64;
-    let mut d_v1980 = 0.0f64;
-    // 1981: sub(v1976, v1980), backward
-    d_v1976 += d_v1981 * (1.0);
-    d_v1980 += d_v1981 * (-1.0);
-    let mut d_v1979 = 0.0f64;
-    // 1980: mul_scalar(0.01)(v1979), backward
-    d_v1979 += d_v1980 * (0.01);
-    // 1979: sin(v1978), backward
-    d_v1978 += d_v1979 * (v1978.cos());
-    let mut d_v1973 = 0.0f64;
-    let mut d_v1977 = 0.0f64;
-    // 1978: add(v1973, v1977), backward
-    d_v1973 += d_v1978 * (1.0);
-    d_v1977 += d_v1978 * (1.0);
-    // 1977: mul_scalar(0.01)(v1976), backward
-    d_v1976 += d_v1977 * (0.01);
-    let mut d_v1971 = 0.0f64;
-    let mut d_v1975 = 0.0f64;
-    // 1976: sub(v1971, v1975), backward
-    d_v1971 += d_v1976 * (1.0);
-    d_v1975 += d_v1976 * (-1.0);
-    let mut d_v1974 = 0.0f64;
-    // 1975: mul_scalar(0.01)(v1974), backward
-    d_v1974 += d_v1975 * (0.01);
-    // 1974: sin(v1973), backward
-    d_v1973 += d_v1974 * (v1973.cos());
-    let mut d_v1968 = 0.0f64;
-    let mut d_v1972 = 0.0f64;
-    // 1973: add(v1968, v1972), backward
-    d_v1968 += d_v1973 * (1.0);
-    d_v1972 += d_v1973 * (1.0);
-    // 1972: mul_scalar(0.01)(v1971), backward
-    d_v1971 += d_v1972 * (0.01);
-    let mut d_v1966 = 0.0f64;
-    let mut d_v1970 = 0.0f64;
-    // 1971: sub(v1966, v1970), backward
-    d_v1966 += d_v1971 * (1.0);
-    d_v1970 += d_v1971 * (-1.0);
-    let mut d_v1969 = 0.0f64;
-    // 1970: mul_scalar(0.01)(v1969), backward
-    d_v1969 += d_v1970 * (0.01);
-    // 1969: sin(v1968), backward
-    d_v1968 += d_v1969 * (v1968.cos());
-    let mut d_v1963 = 0.0f64;
-    let mut d_v1967 = 0.0f64;
-    // 1968: add(v1963, v1967), backward
-    d_v1963 += d_v1968 * (1.0);
-    d_v1967 += d_v1968 * (1.0);
-    // 1967: mul_scalar(0.01)(v1966), backward
-    d_v1966 += d_v1967 * (0.01);
-    let mut d_v1961 = 0.0f64;
-    let mut d_v1965 = 0.0f64;
-    // 1966: sub(v1961, v1965), backward
-    d_v1961 += d_v1966 * (1.0);
-    d_v1965 += d_v1966 * (-1.0);
-    let mut d_v1964 = 0.0f64;
-    // 1965: mul_scalar(0.01)(v1964), backward
-    d_v1964 += d_v1965 * (0.01);
-    // 1964: sin(v1963), backward
-    d_v1963 += d_v1964 * (v1963.cos());
-    let mut d_v1958 = 0.0f64;
-    let mut d_v1962 = 0.0f64;
-    // 1963: add(v1958, v1962), backward
-    d_v1958 += d_v1963 * (1.0);
-    d_v1962 += d_v1963 * (1.0);
-    // 1962: mul_scalar(0.01)(v1961), backward
-    d_v1961 += d_v1962 * (0.01);
-    let mut d_v1956 = 0.0f64;
-    let mut d_v1960 = 0.0f64;
-    // 1961: sub(v1956, v1960), backward
-    d_v1956 += d_v1961 * (1.0);
-    d_v1960 += d_v1961 * (-1.0);
-    let mut d_v1959 = 0.0f64;
-    // 1960: mul_scalar(0.01)(v1959), backward
-    d_v1959 += d_v1960 * (0.01);
-    // 1959: sin(v1958), backward
-    d_v1958 += d_v1959 * (v1958.cos());
-    let mut d_v1953 = 0.0f64;
-    let mut d_v1957 = 0.0f64;
-    // 1958: add(v1953, v1957), backward
-    d_v1953 += d_v1958 * (1.0);
-    d_v1957 += d_v1958 * (1.0);
-    // 1957: mul_scalar(0.01)(v1956), backward
-    d_v1956 += d_v1957 * (0.01);
-    let mut d_v1951 = 0.0f64;
-    let mut d_v1955 = 0.0f64;
-    // 1956: sub(v1951, v1955), backward
-    d_v1951 += d_v1956 * (1.0);
-    d_v1955 += d_v1956 * (-1.0);
-    let mut d_v1954 = 0.0f64;
-    // 1955: mul_scalar(0.01)(v1954), backward
-    d_v1954 += d_v1955 * (0.01);
-    // 1954: sin(v1953), backward
-    d_v1953 += d_v1954 * (v1953.cos());
-    let mut d_v1948 = 0.0f64;
-    let mut d_v1952 = 0.0f64;
-    // 1953: add(v1948, v1952), backward
-    d_v1948 += d_v1953 * (1.0);
-    d_v1952 += d_v1953 * (1.0);
-    // 1952: mul_scalar(0.01)(v1951), backward
-    d_v1951 += d_v1952 * (0.01);
-    let mut d_v1946 = 0.0f64;
-    let mut d_v1950 = 0.0f64;
-    // 1951: sub(v1946, v1950), backward
-    d_v1946 += d_v1951 * (1.0);
-    d_v1950 += d_v1951 * (-1.0);
-    let mut d_v1949 = 0.0f64;
-    // 1950: mul_scalar(0.01)(v1949), backward
-    d_v1949 += d_v1950 * (0.01);
-    // 1949: sin(v1948), backward
-    d_v1948 += d_v1949 * (v1948.cos());
-    let mut d_v1943 = 0.0f64;
-    let mut d_v1947 = 0.0f64;
-    // 1948: add(v1943, v1947), backward
-    d_v1943 += d_v1948 * (1.0);
-    d_v1947 += d_v1948 * (1.0);
-    // 1947: mul_scalar(0.01)(v1946), backward
-    d_v1946 += d_v1947 * (0.01);
-    let mut d_v1941 = 0.0f64;
-    let mut d_v1945 = 0.0f64;
-    // 1946: sub(v1941, v1945), backward
-    d_v1941 += d_v1946 * (1.0);
-    d_v1945 += d_v1946 * (-1.0);
-    let mut d_v1944 = 0.0f64;
-    // 1945: mul_scalar(0.01)(v1944), backward
-    d_v1944 += d_v1945 * (0.01);
-    // 1944: sin(v1943), backward
-    d_v1943 += d_v1944 * (v1943.cos());
-    let mut d_v1938 = 0.0f64;
-    let mut d_v1942 = 0.0f64;
-    // 1943: add(v1938, v1942), backward
-    d_v1938 += d_v1943 * (1.0);
-    d_v1942 += d_v1943 * (1.0);
-    // 1942: mul_scalar(0.01)(v1941), backward
-    d_v1941 += d_v1942 * (0.01);
-    let mut d_v1936 = 0.0f64;
-    let mut d_v1940 = 0.0f64;
-    // 1941: sub(v1936, v1940), backward
-    d_v1936 += d_v1941 * (1.0);
-    d_v1940 += d_v1941 * (-1.0);
-    let mut d_v1939 = 0.0f64;
-    // 1940: mul_scalar(0.01)(v1939), backward
-    d_v1939 += d_v1940 * (0.01);
-    // 1939: sin(v1938), backward
-    d_v1938 += d_v1939 * (v1938.cos());
-    let mut d_v1933 = 0.0f64;
-    let mut d_v1937 = 0.0f64;
-    // 1938: add(v1933, v1937), backward
-    d_v1933 += d_v1938 * (1.0);
-    d_v1937 += d_v1938 * (1.0);
-    // 1937: mul_scalar(0.01)(v1936), backward
-    d_v1936 += d_v1937 * (0.01);
-    let mut d_v1931 = 0.0f64;
-    let mut d_v1935 = 0.0f64;
-    // 1936: sub(v1931, v1935), backward
-    d_v1931 += d_v1936 * (1.0);
-    d_v1935 += d_v1936 * (-1.0);
-    let mut d_v1934 = 0.0f64;
-    // 1935: mul_scalar(0.01)(v1934), backward
-    d_v1934 += d_v1935 * (0.01);
-    // 1934: sin(v1933), backward
-    d_v1933 += d_v1934 * (v1933.cos());
-    let mut d_v1928 = 0.0f64;
-    let mut d_v1932 = 0.0f64;
-    // 1933: add(v1928, v1932), backward
-    d_v1928 += d_v1933 * (1.0);
-    d_v1932 += d_v1933 * (1.0);
-    // 1932: mul_scalar(0.01)(v1931), backward
-    d_v1931 += d_v1932 * (0.01);
-    let mut d_v1926 = 0.0f64;
-    let mut d_v1930 = 0.0f64;
-    // 1931: sub(v1926, v1930), backward
-    d_v1926 += d_v1931 * (1.0);
-    d_v1930 += d_v1931 * (-1.0);
-    let mut d_v1929 = 0.0f64;
-    // 1930: mul_scalar(0.01)(v1929), backward
-    d_v1929 += d_v1930 * (0.01);
-    // 1929: sin(v1928), backward
-    d_v1928 += d_v1929 * (v1928.cos());
-    let mut d_v1923 = 0.0f64;
-    let mut d_v1927 = 0.0f64;
-    // 1928: add(v1923, v1927), backward
-    d_v1923 += d_v1928 * (1.0);
-    d_v1927 += d_v1928 * (1.0);
-    // 1927: mul_scalar(0.01)(v1926), backward
-    d_v1926 += d_v1927 * (0.01);
-    let mut d_v1921 = 0.0f64;
-    let mut d_v1925 = 0.0f64;
-    // 1926: sub(v1921, v1925), backward
-    d_v1921 += d_v1926 * (1.0);
-    d_v1925 += d_v1926 * (-1.0);
-    let mut d_v1924 = 0.0f64;
-    // 1925: mul_scalar(0.01)(v1924), backward
-    d_v1924 += d_v1925 * (0.01);
-    // 1924: sin(v1923), backward
-    d_v1923 += d_v1924 * (v1923.cos());
-    let mut d_v1918 = 0.0f64;
-    let mut d_v1922 = 0.0f64;
-    // 1923: add(v1918, v1922), backward
-    d_v1918 += d_v1923 * (1.0);
-    d_v1922 += d_v1923 * (1.0);
-    // 1922: mul_scalar(0.01)(v1921), backward
-    d_v1921 += d_v1922 * (0.01);
-    let mut d_v1916 = 0.0f64;
-    let mut d_v1920 = 0.0f64;
-    // 1921: sub(v1916, v1920), backward
-    d_v1916 += d_v1921 * (1.0);
-    d_v1920 += d_v1921 * (-1.0);
-    let mut d_v1919 = 0.0f64;
-    // 1920: mul_scalar(0.01)(v1919), backward
-    d_v1919 += d_v1920 * (0.01);
-    // 1919: sin(v1918), backward
-    d_v1918 += d_v1919 * (v1918.cos());
-    let mut d_v1913 = 0.0f64;
-    let mut d_v1917 = 0.0f64;
-    // 1918: add(v1913, v1917), backward
-    d_v1913 += d_v1918 * (1.0);
-    d_v1917 += d_v1918 * (1.0);
-    // 1917: mul_scalar(0.01)(v1916), backward
-    d_v1916 += d_v1917 * (0.01);
-    let mut d_v1911 = 0.0f64;
-    let mut d_v1915 = 0.0f64;
-    // 1916: sub(v1911, v1915), backward
-    d_v1911 += d_v1916 * (1.0);
-    d_v1915 += d_v1916 * (-1.0);
-    let mut d_v1914 = 0.0f64;
-    // 1915: mul_scalar(0.01)(v1914), backward
-    d_v1914 += d_v1915 * (0.01);
-    // 1914: sin(v1913), backward
-    d_v1913 += d_v1914 * (v1913.cos());
-    let mut d_v1908 = 0.0f64;
-    let mut d_v1912 = 0.0f64;
-    // 1913: add(v1908, v1912), backward
-    d_v1908 += d_v1913 * (1.0);
-    d_v1912 += d_v1913 * (1.0);
-    // 1912: mul_scalar(0.01)(v1911), backward
-    d_v1911 += d_v1912 * (0.01);
-    let mut d_v1906 = 0.0f64;
-    let mut d_v1910 = 0.0f64;
-    // 1911: sub(v1906, v1910), backward
-    d_v1906 += d_v1911 * (1.0);
-    d_v1910 += d_v1911 * (-1.0);
-    let mut d_v1909 = 0.0f64;
-    // 1910: mul_scalar(0.01)(v1909), backward
-    d_v1909 += d_v1910 * (0.01);
-    // 1909: sin(v1908), backward
-    d_v1908 += d_v1909 * (v1908.cos());
-    let mut d_v1903 = 0.0f64;
-    let mut d_v1907 = 0.0f64;
-    // 1908: add(v1903, v1907), backward
-    d_v1903 += d_v1908 * (1.0);
-    d_v1907 += d_v1908 * (1.0);
-    // 1907: mul_scalar(0.01)(v1906), backward
-    d_v1906 += d_v1907 * (0.01);
-    let mut d_v1901 = 0.0f64;
-    let mut d_v1905 = 0.0f64;
-    // 1906: sub(v1901, v1905), backward
-    d_v1901 += d_v1906 * (1.0);
-    d_v1905 += d_v1906 * (-1.0);
-    let mut d_v1904 = 0.0f64;
-    // 1905: mul_scalar(0.01)(v1904), backward
-    d_v1904 += d_v1905 * (0.01);
-    // 1904: sin(v1903), backward
-    d_v1903 += d_v1904 * (v1903.cos());
-    let mut d_v1898 = 0.0f64;
-    let mut d_v1902 = 0.0f64;
-    // 1903: add(v1898, v1902), backward
-    d_v1898 += d_v1903 * (1.0);
-    d_v1902 += d_v1903 * (1.0);
-    // 1902: mul_scalar(0.01)(v1901), backward
-    d_v1901 += d_v1902 * (0.01);
-    let mut d_v1896 = 0.0f64;
-    let mut d_v1900 = 0.0f64;
-    // 1901: sub(v1896, v1900), backward
-    d_v1896 += d_v1901 * (1.0);
-    d_v1900 += d_v1901 * (-1.0);
-    let mut d_v1899 = 0.0f64;
-    // 1900: mul_scalar(0.01)(v1899), backward
-    d_v1899 += d_v1900 * (0.01);
-    // 1899: sin(v1898), backward
-    d_v1898 += d_v1899 * (v1898.cos());
-    let mut d_v1893 = 0.0f64;
-    let mut d_v1897 = 0.0f64;
-    // 1898: add(v1893, v1897), backward
-    d_v1893 += d_v1898 * (1.0);
-    d_v1897 += d_v1898 * (1.0);
-    // 1897: mul_scalar(0.01)(v1896), backward
-    d_v1896 += d_v1897 * (0.01);
-    let mut d_v1891 = 0.0f64;
-    let mut d_v1895 = 0.0f64;
-    // 1896: sub(v1891, v1895), backward
-    d_v1891 += d_v1896 * (1.0);
-    d_v1895 += d_v1896 * (-1.0);
-    let mut d_v1894 = 0.0f64;
-    // 1895: mul_scalar(0.01)(v1894), backward
-    d_v1894 += d_v1895 * (0.01);
-    // 1894: sin(v1893), backward
-    d_v1893 += d_v1894 * (v1893.cos());
-    let mut d_v1888 = 0.0f64;
-    let mut d_v1892 = 0.0f64;
-    // 1893: add(v1888, v1892), backward
-    d_v1888 += d_v1893 * (1.0);
-    d_v1892 += d_v1893 * (1.0);
-    // 1892: mul_scalar(0.01)(v1891), backward
-    d_v1891 += d_v1892 * (0.01);
-    let mut d_v1886 = 0.0f64;
-    let mut d_v1890 = 0.0f64;
-    // 1891: sub(v1886, v1890), backward
-    d_v1886 += d_v1891 * (1.0);
-    d_v1890 += d_v1891 * (-1.0);
-    let mut d_v1889 = 0.0f64;
-    // 1890: mul_scalar(0.01)(v1889), backward
-    d_v1889 += d_v1890 * (0.01);
-    // 1889: sin(v1888), backward
-    d_v1888 += d_v1889 * (v1888.cos());
-    let mut d_v1883 = 0.0f64;
-    let mut d_v1887 = 0.0f64;
-    // 1888: add(v1883, v1887), backward
-    d_v1883 += d_v1888 * (1.0);
-    d_v1887 += d_v1888 * (1.0);
-    // 1887: mul_scalar(0.01)(v1886), backward
-    d_v1886 += d_v1887 * (0.01);
-    let mut d_v1881 = 0.0f64;
-    let mut d_v1885 = 0.0f64;
-    // 1886: sub(v1881, v1885), backward
-    d_v1881 += d_v1886 * (1.0);
-    d_v1885 += d_v1886 * (-1.0);
-    let mut d_v1884 = 0.0f64;
-    // 1885: mul_scalar(0.01)(v1884), backward
-    d_v1884 += d_v1885 * (0.01);
-    // 1884: sin(v1883), backward
-    d_v1883 += d_v1884 * (v1883.cos());
-    let mut d_v1878 = 0.0f64;
-    let mut d_v1882 = 0.0f64;
-    // 1883: add(v1878, v1882), backward
-    d_v1878 += d_v1883 * (1.0);
-    d_v1882 += d_v1883 * (1.0);
-    // 1882: mul_scalar(0.01)(v1881), backward
-    d_v1881 += d_v1882 * (0.01);
-    let mut d_v1876 = 0.0f64;
-    let mut d_v1880 = 0.0f64;
-    // 1881: sub(v1876, v1880), backward
-    d_v1876 += d_v1881 * (1.0);
-    d_v1880 += d_v1881 * (-1.0);
-    let mut d_v1879 = 0.0f64;
-    // 1880: mul_scalar(0.01)(v1879), backward
-    d_v1879 += d_v1880 * (0.01);
-    // 1879: sin(v1878), backward
-    d_v1878 += d_v1879 * (v1878.cos());
-    let mut d_v1873 = 0.0f64;
-    let mut d_v1877 = 0.0f64;
-    // 1878: add(v1873, v1877), backward
-    d_v1873 += d_v1878 * (1.0);
-    d_v1877 += d_v1878 * (1.0);
-    // 1877: mul_scalar(0.01)(v1876), backward
-    d_v1876 += d_v1877 * (0.01);
-    let mut d_v1871 = 0.0f64;
-    let mut d_v1875 = 0.0f64;
-    // 1876: sub(v1871, v1875), backward
-    d_v1871 += d_v1876 * (1.0);
-    d_v1875 += d_v1876 * (-1.0);
-    let mut d_v1874 = 0.0f64;
-    // 1875: mul_scalar(0.01)(v1874), backward
-    d_v1874 += d_v1875 * (0.01);
-    // 1874: sin(v1873), backward
-    d_v1873 += d_v1874 * (v1873.cos());
-    let mut d_v1868 = 0.0f64;
-    let mut d_v1872 = 0.0f64;
-    // 1873: add(v1868, v1872), backward
-    d_v1868 += d_v1873 * (1.0);
-    d_v1872 += d_v1873 * (1.0);
-    // 1872: mul_scalar(0.01)(v1871), backward
-    d_v1871 += d_v1872 * (0.01);
-    let mut d_v1866 = 0.0f64;
-    let mut d_v1870 = 0.0f64;
-    // 1871: sub(v1866, v1870), backward
-    d_v1866 += d_v1871 * (1.0);
-    d_v1870 += d_v1871 * (-1.0);
-    let mut d_v1869 = 0.0f64;
-    // 1870: mul_scalar(0.01)(v1869), backward
-    d_v1869 += d_v1870 * (0.01);
-    // 1869: sin(v1868), backward
-    d_v1868 += d_v1869 * (v1868.cos());
-    let mut d_v1863 = 0.0f64;
-    let mut d_v1867 = 0.0f64;
-    // 1868: add(v1863, v1867), backward
-    d_v1863 += d_v1868 * (1.0);
-    d_v1867 += d_v1868 * (1.0);
-    // 1867: mul_scalar(0.01)(v1866), backward
-    d_v1866 += d_v1867 * (0.01);
-    let mut d_v1861 = 0.0f64;
-    let mut d_v1865 = 0.0f64;
-    // 1866: sub(v1861, v1865), backward
-    d_v1861 += d_v1866 * (1.0);
-    d_v1865 += d_v1866 * (-1.0);
-    let mut d_v1864 = 0.0f64;
-    // 1865: mul_scalar(0.01)(v1864), backward
-    d_v1864 += d_v1865 * (0.01);
-    // 1864: sin(v1863), backward
-    d_v1863 += d_v1864 * (v1863.cos());
-    let mut d_v1858 = 0.0f64;
-    let mut d_v1862 = 0.0f64;
-    // 1863: add(v1858, v1862), backward
-    d_v1858 += d_v1863 * (1.0);
-    d_v1862 += d_v1863 * (1.0);
-    // 1862: mul_scalar(0.01)(v1861), backward
-    d_v1861 += d_v1862 * (0.01);
-    let mut d_v1851 = 0.0f64;
-    let mut d_v1860 = 0.0f64;
-    // 1861: sub(v1851, v1860), backward
-    d_v1851 += d_v1861 * (1.0);
-    d_v1860 += d_v1861 * (-1.0);
-    let mut d_v1859 = 0.0f64;
-    // 1860: mul_scalar(0.01)(v1859), backward
-    d_v1859 += d_v1860 * (0.01);
-    // 1859: sin(v1858), backward
-    d_v1858 += d_v1859 * (v1858.cos());
-    let mut d_v1853 = 0.0f64;
-    let mut d_v1857 = 0.0f64;
-    // 1858: add(v1853, v1857), backward
-    d_v1853 += d_v1858 * (1.0);
-    d_v1857 += d_v1858 * (1.0);
-    let mut d_v1856 = 0.0f64;
-    // 1857: mul_scalar(0.01)(v1856), backward
-    d_v1856 += d_v1857 * (0.01);
-    // 1856: sum(v1855), backward
+fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
+    let v2003 = saved[424];
+    let v2008 = saved[425];
+    let v2013 = saved[426];
+    let v2018 = saved[427];
+    let v2023 = saved[428];
+    let v2028 = saved[429];
+    let v2033 = saved[430];
+    let v2038 = saved[431];
+    let v2043 = saved[432];
+    let v2048 = saved[433];
+    let v2053 = saved[434];
+    let v2060: [f64; 3] = saved[435..438].try_into().unwrap();
+    let v2063 = saved[438];
+    let v2068 = saved[439];
+    let v2073 = saved[440];
+    let v2078 = saved[441];
+    let v2083 = saved[442];
+    let v2088 = saved[443];
+    let v2093 = saved[444];
+    let v2098 = saved[445];
+    let v2103 = saved[446];
+    let v2108 = saved[447];
+    let v2113 = saved[448];
+    let v2118 = saved[449];
+    let v2123 = saved[450];
+    let v2128 = saved[451];
+    let v2133 = saved[452];
+    let v2138 = saved[453];
+    let v2143 = saved[454];
+    let v2148 = saved[455];
+    let v2153 = saved[456];
+    let v2158 = saved[457];
+    let v2163 = saved[458];
+    let v2168 = saved[459];
+    let v2173 = saved[460];
+    let v2178 = saved[461];
+    let v2183 = saved[462];
+    let v2188 = saved[463];
+    let v2193 = saved[464];
+    let v2198 = saved[465];
+    let v2203 = saved[466];
+    let v2208 = saved[467];
+    let v2213 = saved[468];
+    let v2218 = saved[469];
+    let v2223 = saved[470];
+    let v2228 = saved[471];
+    let v2233 = saved[472];
+    let v2238 = saved[473];
+    let v2243 = saved[474];
+    let v2248 = saved[475];
+    let v2253 = saved[476];
+    let v2258 = saved[477];
+    let v2265: [f64; 3] = saved[478..481].try_into().unwrap();
+    let v2268 = saved[481];
+    let v2273 = saved[482];
+    let v2278 = saved[483];
+    let v2283 = saved[484];
+    let v2288 = saved[485];
+    let v2293 = saved[486];
+    let v2298 = saved[487];
+    let v2303 = saved[488];
+    let v2308 = saved[489];
+    let v2313 = saved[490];
+    let v2318 = saved[491];
+    let v2323 = saved[492];
+    let v2328 = saved[493];
+    let v2333 = saved[494];
+    let v2338 = saved[495];
+    let v2343 = saved[496];
+    let v2348 = saved[497];
+    let v2353 = saved[498];
+    let v2358 = saved[499];
+    let v2363 = saved[500];
+    let v2368 = saved[501];
+    let v2373 = saved[502];
+    let v2378 = saved[503];
+    let v2383 = saved[504];
+    let v2388 = saved[505];
+    let v2393 = saved[506];
+    let v2398 = saved[507];
+    let v2403 = saved[508];
+    let v2408 = saved[509];
+    let v2413 = saved[510];
+    let v2418 = saved[511];
+    let v2423 = saved[512];
+    let v2428 = saved[513];
+    let v2433 = saved[514];
+    let v2438 = saved[515];
+    let v2443 = saved[516];
+    let v2448 = saved[517];
+    let v2453 = saved[518];
+    let v2458 = saved[519];
+    let v2463 = saved[520];
+    let v2470: [f64; 3] = saved[521..524].try_into().unwrap();
+    let v2473 = saved[524];
+    let v2478 = saved[525];
+    let v2483 = saved[526];
+    let v2488 = saved[527];
+    let v2493 = saved[528];
+    let v2498 = saved[529];
+    let v2503 = saved[530];
+    let v2508 = saved[531];
+    let v2513 = saved[532];
+    let v2518 = saved[533];
+    let v2523 = saved[534];
+    let v2528 = saved[535];
+    let v2533 = saved[536];
+    let v2538 = saved[537];
+    let v2543 = saved[538];
+    let v2548 = saved[539];
+    let v2553 = saved[540];
+    let v2558 = saved[541];
+    let v2563 = saved[542];
+    let v2568 = saved[543];
+    let v2573 = saved[544];
+    let v2578 = saved[545];
+    let v2583 = saved[546];
+    let v2588 = saved[547];
+    let v2593 = saved[548];
+    let v2598 = saved[549];
+    let v2603 = saved[550];
+    let v2608 = saved[551];
+    let v2613 = saved[552];
+    let v2618 = saved[553];
+    let v2623 = saved[554];
+    let v2628 = saved[555];
+    let v2633 = saved[556];
+    let v2638 = saved[557];
+    let v2643 = saved[558];
+    let v2648 = saved[559];
+    let v2653 = saved[560];
+    let v2658 = saved[561];
+    let v2663 = saved[562];
+    let v2668 = saved[563];
+    let v2675: [f64; 3] = saved[564..567].try_into().unwrap();
+    let v2678 = saved[567];
+    let v2683 = saved[568];
+    let v2688 = saved[569];
+    let v2693 = saved[570];
+    let v2698 = saved[571];
+    let v2703 = saved[572];
+    let v2708 = saved[573];
+    let v2713 = saved[574];
+    let v2718 = saved[575];
+    let v2723 = saved[576];
+    let v2728 = saved[577];
+    let v2733 = saved[578];
+    let v2738 = saved[579];
+    let v2743 = saved[580];
+    let v2748 = saved[581];
+    let v2753 = saved[582];
+    let v2758 = saved[583];
+    let v2763 = saved[584];
+    let v2768 = saved[585];
+    let v2773 = saved[586];
+    let v2778 = saved[587];
+    let v2783 = saved[588];
+    let v2788 = saved[589];
+    let v2793 = saved[590];
+    let v2798 = saved[591];
+    let v2803 = saved[592];
+    let v2808 = saved[593];
+    let v2813 = saved[594];
+    let v2818 = saved[595];
+    let v2823 = saved[596];
+    let v2828 = saved[597];
+    let v2833 = saved[598];
+    let v2838 = saved[599];
+    let v2843 = saved[600];
+    let v2848 = saved[601];
+    let v2853 = saved[602];
+    let v2858 = saved[603];
+    let v2863 = saved[604];
+    let v2868 = saved[605];
+    let v2873 = saved[606];
+    let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
+    let v2883 = saved[610];
+    let v2888 = saved[611];
+    let v2893 = saved[612];
+    let v2898 = saved[613];
+    let v2903 = saved[614];
+    let v2908 = saved[615];
+    let v2913 = saved[616];
+    let v2918 = saved[617];
+    let v2923 = saved[618];
+    let v2928 = saved[619];
+    let v2933 = saved[620];
+    let v2938 = saved[621];
+    let v2943 = saved[622];
+    let v2948 = saved[623];
+    let v2953 = saved[624];
+    let v2958 = saved[625];
+    let v2963 = saved[626];
+    let v2968 = saved[627];
+    let v2973 = saved[628];
+    let v2978 = saved[629];
+    let v2983 = saved[630];
+    let v2988 = saved[631];
+    let v2993 = saved[632];
+    let v2998 = saved[633];
+    let mut d_v1855: [f64; 3] = d_saved[7..10].try_into().unwrap();
+    let mut d_v1998 = d_saved[10];
+    let mut d_v2001 = d_saved[11];
+    let mut d_v2002 = d_saved[12];
+    let mut d_v2880: [f64; 3] = d_saved[13..16].try_into().unwrap();
+    let mut d_v2998 = d_saved[16];
+    let mut d_v3001 = d_saved[17];
+    let mut d_v3002 = d_saved[18];
+    // 3002: mul_scalar(0.01)(v3001), backward
+    d_v3001 += d_v3002 * (0.01);
+    let mut d_v2996 = 0.0f64;
+    let mut d_v3000 = 0.0f64;
+    // 3001: sub(v2996, v3000), backward
+    d_v2996 += d_v3001 * (1.0);
+    d_v3000 += d_v3001 * (-1.0);
+    let mut d_v2999 = 0.0f64;
+    // 3000: mul_scalar(0.01)(v2999), backward
+    d_v2999 += d_v3000 * (0.01);
+    // 2999: sin(v2998), backward
+    d_v2998 += d_v2999 * (v2998.cos());
+    let mut d_v2993 = 0.0f64;
+    let mut d_v2997 = 0.0f64;
+    // 2998: add(v2993, v2997), backward
+    d_v2993 += d_v2998 * (1.0);
+    d_v2997 += d_v2998 * (1.0);
+    // 2997: mul_scalar(0.01)(v2996), backward
+    d_v2996 += d_v2997 * (0.01);
+    let mut d_v2991 = 0.0f64;
+    let mut d_v2995 = 0.0f64;
+    // 2996: sub(v2991, v2995), backward
+    d_v2991 += d_v2996 * (1.0);
+    d_v2995 += d_v2996 * (-1.0);
+    let mut d_v2994 = 0.0f64;
+    // 2995: mul_scalar(0.01)(v2994), backward
+    d_v2994 += d_v2995 * (0.01);
+    // 2994: sin(v2993), backward
+    d_v2993 += d_v2994 * (v2993.cos());
+    let mut d_v2988 = 0.0f64;
+    let mut d_v2992 = 0.0f64;
+    // 2993: add(v2988, v2992), backward
+    d_v2988 += d_v2993 * (1.0);
+    d_v2992 += d_v2993 * (1.0);
+    // 2992: mul_scalar(0.01)(v2991), backward
+    d_v2991 += d_v2992 * (0.01);
+    let mut d_v2986 = 0.0f64;
+    let mut d_v2990 = 0.0f64;
+    // 2991: sub(v2986, v2990), backward
+    d_v2986 += d_v2991 * (1.0);
+    d_v2990 += d_v2991 * (-1.0);
+    let mut d_v2989 = 0.0f64;
+    // 2990: mul_scalar(0.01)(v2989), backward
+    d_v2989 += d_v2990 * (0.01);
+    // 2989: sin(v2988), backward
+    d_v2988 += d_v2989 * (v2988.cos());
+    let mut d_v2983 = 0.0f64;
+    let mut d_v2987 = 0.0f64;
+    // 2988: add(v2983, v2987), backward
+    d_v2983 += d_v2988 * (1.0);
+    d_v2987 += d_v2988 * (1.0);
+    // 2987: mul_scalar(0.01)(v2986), backward
+    d_v2986 += d_v2987 * (0.01);
+    let mut d_v2981 = 0.0f64;
+    let mut d_v2985 = 0.0f64;
+    // 2986: sub(v2981, v2985), backward
+    d_v2981 += d_v2986 * (1.0);
+    d_v2985 += d_v2986 * (-1.0);
+    let mut d_v2984 = 0.0f64;
+    // 2985: mul_scalar(0.01)(v2984), backward
+    d_v2984 += d_v2985 * (0.01);
+    // 2984: sin(v2983), backward
+    d_v2983 += d_v2984 * (v2983.cos());
+    let mut d_v2978 = 0.0f64;
+    let mut d_v2982 = 0.0f64;
+    // 2983: add(v2978, v2982), backward
+    d_v2978 += d_v2983 * (1.0);
+    d_v2982 += d_v2983 * (1.0);
+    // 2982: mul_scalar(0.01)(v2981), backward
+    d_v2981 += d_v2982 * (0.01);
+    let mut d_v2976 = 0.0f64;
+    let mut d_v2980 = 0.0f64;
+    // 2981: sub(v2976, v2980), backward
+    d_v2976 += d_v2981 * (1.0);
+    d_v2980 += d_v2981 * (-1.0);
+    let mut d_v2979 = 0.0f64;
+    // 2980: mul_scalar(0.01)(v2979), backward
+    d_v2979 += d_v2980 * (0.01);
+    // 2979: sin(v2978), backward
+    d_v2978 += d_v2979 * (v2978.cos());
+    let mut d_v2973 = 0.0f64;
+    let mut d_v2977 = 0.0f64;
+    // 2978: add(v2973, v2977), backward
+    d_v2973 += d_v2978 * (1.0);
+    d_v2977 += d_v2978 * (1.0);
+    // 2977: mul_scalar(0.01)(v2976), backward
+    d_v2976 += d_v2977 * (0.01);
+    let mut d_v2971 = 0.0f64;
+    let mut d_v2975 = 0.0f64;
+    // 2976: sub(v2971, v2975), backward
+    d_v2971 += d_v2976 * (1.0);
+    d_v2975 += d_v2976 * (-1.0);
+    let mut d_v2974 = 0.0f64;
+    // 2975: mul_scalar(0.01)(v2974), backward
+    d_v2974 += d_v2975 * (0.01);
+    // 2974: sin(v2973), backward
+    d_v2973 += d_v2974 * (v2973.cos());
+    let mut d_v2968 = 0.0f64;
+    let mut d_v2972 = 0.0f64;
+    // 2973: add(v2968, v2972), backward
+    d_v2968 += d_v2973 * (1.0);
+    d_v2972 += d_v2973 * (1.0);
+    // 2972: mul_scalar(0.01)(v2971), backward
+    d_v2971 += d_v2972 * (0.01);
+    let mut d_v2966 = 0.0f64;
+    let mut d_v2970 = 0.0f64;
+    // 2971: sub(v2966, v2970), backward
+    d_v2966 += d_v2971 * (1.0);
+    d_v2970 += d_v2971 * (-1.0);
+    let mut d_v2969 = 0.0f64;
+    // 2970: mul_scalar(0.01)(v2969), backward
+    d_v2969 += d_v2970 * (0.01);
+    // 2969: sin(v2968), backward
+    d_v2968 += d_v2969 * (v2968.cos());
+    let mut d_v2963 = 0.0f64;
+    let mut d_v2967 = 0.0f64;
+    // 2968: add(v2963, v2967), backward
+    d_v2963 += d_v2968 * (1.0);
+    d_v2967 += d_v2968 * (1.0);
+    // 2967: mul_scalar(0.01)(v2966), backward
+    d_v2966 += d_v2967 * (0.01);
+    let mut d_v2961 = 0.0f64;
+    let mut d_v2965 = 0.0f64;
+    // 2966: sub(v2961, v2965), backward
+    d_v2961 += d_v2966 * (1.0);
+    d_v2965 += d_v2966 * (-1.0);
+    let mut d_v2964 = 0.0f64;
+    // 2965: mul_scalar(0.01)(v2964), backward
+    d_v2964 += d_v2965 * (0.01);
+    // 2964: sin(v2963), backward
+    d_v2963 += d_v2964 * (v2963.cos());
+    let mut d_v2958 = 0.0f64;
+    let mut d_v2962 = 0.0f64;
+    // 2963: add(v2958, v2962), backward
+    d_v2958 += d_v2963 * (1.0);
+    d_v2962 += d_v2963 * (1.0);
+    // 2962: mul_scalar(0.01)(v2961), backward
+    d_v2961 += d_v2962 * (0.01);
+    let mut d_v2956 = 0.0f64;
+    let mut d_v2960 = 0.0f64;
+    // 2961: sub(v2956, v2960), backward
+    d_v2956 += d_v2961 * (1.0);
+    d_v2960 += d_v2961 * (-1.0);
+    let mut d_v2959 = 0.0f64;
+    // 2960: mul_scalar(0.01)(v2959), backward
+    d_v2959 += d_v2960 * (0.01);
+    // 2959: sin(v2958), backward
+    d_v2958 += d_v2959 * (v2958.cos());
+    let mut d_v2953 = 0.0f64;
+    let mut d_v2957 = 0.0f64;
+    // 2958: add(v2953, v2957), backward
+    d_v2953 += d_v2958 * (1.0);
+    d_v2957 += d_v2958 * (1.0);
+    // 2957: mul_scalar(0.01)(v2956), backward
+    d_v2956 += d_v2957 * (0.01);
+    let mut d_v2951 = 0.0f64;
+    let mut d_v2955 = 0.0f64;
+    // 2956: sub(v2951, v2955), backward
+    d_v2951 += d_v2956 * (1.0);
+    d_v2955 += d_v2956 * (-1.0);
+    let mut d_v2954 = 0.0f64;
+    // 2955: mul_scalar(0.01)(v2954), backward
+    d_v2954 += d_v2955 * (0.01);
+    // 2954: sin(v2953), backward
+    d_v2953 += d_v2954 * (v2953.cos());
+    let mut d_v2948 = 0.0f64;
+    let mut d_v2952 = 0.0f64;
+    // 2953: add(v2948, v2952), backward
+    d_v2948 += d_v2953 * (1.0);
+    d_v2952 += d_v2953 * (1.0);
+    // 2952: mul_scalar(0.01)(v2951), backward
+    d_v2951 += d_v2952 * (0.01);
+    let mut d_v2946 = 0.0f64;
+    let mut d_v2950 = 0.0f64;
+    // 2951: sub(v2946, v2950), backward
+    d_v2946 += d_v2951 * (1.0);
+    d_v2950 += d_v2951 * (-1.0);
+    let mut d_v2949 = 0.0f64;
+    // 2950: mul_scalar(0.01)(v2949), backward
+    d_v2949 += d_v2950 * (0.01);
+    // 2949: sin(v2948), backward
+    d_v2948 += d_v2949 * (v2948.cos());
+    let mut d_v2943 = 0.0f64;
+    let mut d_v2947 = 0.0f64;
+    // 2948: add(v2943, v2947), backward
+    d_v2943 += d_v2948 * (1.0);
+    d_v2947 += d_v2948 * (1.0);
+    // 2947: mul_scalar(0.01)(v2946), backward
+    d_v2946 += d_v2947 * (0.01);
+    let mut d_v2941 = 0.0f64;
+    let mut d_v2945 = 0.0f64;
+    // 2946: sub(v2941, v2945), backward
+    d_v2941 += d_v2946 * (1.0);
+    d_v2945 += d_v2946 * (-1.0);
+    let mut d_v2944 = 0.0f64;
+    // 2945: mul_scalar(0.01)(v2944), backward
+    d_v2944 += d_v2945 * (0.01);
+    // 2944: sin(v2943), backward
+    d_v2943 += d_v2944 * (v2943.cos());
+    let mut d_v2938 = 0.0f64;
+    let mut d_v2942 = 0.0f64;
+    // 2943: add(v2938, v2942), backward
+    d_v2938 += d_v2943 * (1.0);
+    d_v2942 += d_v2943 * (1.0);
+    // 2942: mul_scalar(0.01)(v2941), backward
+    d_v2941 += d_v2942 * (0.01);
+    let mut d_v2936 = 0.0f64;
+    let mut d_v2940 = 0.0f64;
+    // 2941: sub(v2936, v2940), backward
+    d_v2936 += d_v2941 * (1.0);
+    d_v2940 += d_v2941 * (-1.0);
+    let mut d_v2939 = 0.0f64;
+    // 2940: mul_scalar(0.01)(v2939), backward
+    d_v2939 += d_v2940 * (0.01);
+    // 2939: sin(v2938), backward
+    d_v2938 += d_v2939 * (v2938.cos());
+    let mut d_v2933 = 0.0f64;
+    let mut d_v2937 = 0.0f64;
+    // 2938: add(v2933, v2937), backward
+    d_v2933 += d_v2938 * (1.0);
+    d_v2937 += d_v2938 * (1.0);
+    // 2937: mul_scalar(0.01)(v2936), backward
+    d_v2936 += d_v2937 * (0.01);
+    let mut d_v2931 = 0.0f64;
+    let mut d_v2935 = 0.0f64;
+    // 2936: sub(v2931, v2935), backward
+    d_v2931 += d_v2936 * (1.0);
+    d_v2935 += d_v2936 * (-1.0);
+    let mut d_v2934 = 0.0f64;
+    // 2935: mul_scalar(0.01)(v2934), backward
+    d_v2934 += d_v2935 * (0.01);
+    // 2934: sin(v2933), backward
+    d_v2933 += d_v2934 * (v2933.cos());
+    let mut d_v2928 = 0.0f64;
+    let mut d_v2932 = 0.0f64;
+    // 2933: add(v2928, v2932), backward
+    d_v2928 += d_v2933 * (1.0);
+    d_v2932 += d_v2933 * (1.0);
+    // 2932: mul_scalar(0.01)(v2931), backward
+    d_v2931 += d_v2932 * (0.01);
+    let mut d_v2926 = 0.0f64;
+    let mut d_v2930 = 0.0f64;
+    // 2931: sub(v2926, v2930), backward
+    d_v2926 += d_v2931 * (1.0);
+    d_v2930 += d_v2931 * (-1.0);
+    let mut d_v2929 = 0.0f64;
+    // 2930: mul_scalar(0.01)(v2929), backward
+    d_v2929 += d_v2930 * (0.01);
+    // 2929: sin(v2928), backward
+    d_v2928 += d_v2929 * (v2928.cos());
+    let mut d_v2923 = 0.0f64;
+    let mut d_v2927 = 0.0f64;
+    // 2928: add(v2923, v2927), backward
+    d_v2923 += d_v2928 * (1.0);
+    d_v2927 += d_v2928 * (1.0);
+    // 2927: mul_scalar(0.01)(v2926), backward
+    d_v2926 += d_v2927 * (0.01);
+    let mut d_v2921 = 0.0f64;
+    let mut d_v2925 = 0.0f64;
+    // 2926: sub(v2921, v2925), backward
+    d_v2921 += d_v2926 * (1.0);
+    d_v2925 += d_v2926 * (-1.0);
+    let mut d_v2924 = 0.0f64;
+    // 2925: mul_scalar(0.01)(v2924), backward
+    d_v2924 += d_v2925 * (0.01);
+    // 2924: sin(v2923), backward
+    d_v2923 += d_v2924 * (v2923.cos());
+    let mut d_v2918 = 0.0f64;
+    let mut d_v2922 = 0.0f64;
+    // 2923: add(v2918, v2922), backward
+    d_v2918 += d_v2923 * (1.0);
+    d_v2922 += d_v2923 * (1.0);
+    // 2922: mul_scalar(0.01)(v2921), backward
+    d_v2921 += d_v2922 * (0.01);
+    let mut d_v2916 = 0.0f64;
+    let mut d_v2920 = 0.0f64;
+    // 2921: sub(v2916, v2920), backward
+    d_v2916 += d_v2921 * (1.0);
+    d_v2920 += d_v2921 * (-1.0);
+    let mut d_v2919 = 0.0f64;
+    // 2920: mul_scalar(0.01)(v2919), backward
+    d_v2919 += d_v2920 * (0.01);
+    // 2919: sin(v2918), backward
+    d_v2918 += d_v2919 * (v2918.cos());
+    let mut d_v2913 = 0.0f64;
+    let mut d_v2917 = 0.0f64;
+    // 2918: add(v2913, v2917), backward
+    d_v2913 += d_v2918 * (1.0);
+    d_v2917 += d_v2918 * (1.0);
+    // 2917: mul_scalar(0.01)(v2916), backward
+    d_v2916 += d_v2917 * (0.01);
+    let mut d_v2911 = 0.0f64;
+    let mut d_v2915 = 0.0f64;
+    // 2916: sub(v2911, v2915), backward
+    d_v2911 += d_v2916 * (1.0);
+    d_v2915 += d_v2916 * (-1.0);
+    let mut d_v2914 = 0.0f64;
+    // 2915: mul_scalar(0.01)(v2914), backward
+    d_v2914 += d_v2915 * (0.01);
+    // 2914: sin(v2913), backward
+    d_v2913 += d_v2914 * (v2913.cos());
+    let mut d_v2908 = 0.0f64;
+    let mut d_v2912 = 0.0f64;
+    // 2913: add(v2908, v2912), backward
+    d_v2908 += d_v2913 * (1.0);
+    d_v2912 += d_v2913 * (1.0);
+    // 2912: mul_scalar(0.01)(v2911), backward
+    d_v2911 += d_v2912 * (0.01);
+    let mut d_v2906 = 0.0f64;
+    let mut d_v2910 = 0.0f64;
+    // 2911: sub(v2906, v2910), backward
+    d_v2906 += d_v2911 * (1.0);
+    d_v2910 += d_v2911 * (-1.0);
+    let mut d_v2909 = 0.0f64;
+    // 2910: mul_scalar(0.01)(v2909), backward
+    d_v2909 += d_v2910 * (0.01);
+    // 2909: sin(v2908), backward
+    d_v2908 += d_v2909 * (v2908.cos());
+    let mut d_v2903 = 0.0f64;
+    let mut d_v2907 = 0.0f64;
+    // 2908: add(v2903, v2907), backward
+    d_v2903 += d_v2908 * (1.0);
+    d_v2907 += d_v2908 * (1.0);
+    // 2907: mul_scalar(0.01)(v2906), backward
+    d_v2906 += d_v2907 * (0.01);
+    let mut d_v2901 = 0.0f64;
+    let mut d_v2905 = 0.0f64;
+    // 2906: sub(v2901, v2905), backward
+    d_v2901 += d_v2906 * (1.0);
+    d_v2905 += d_v2906 * (-1.0);
+    let mut d_v2904 = 0.0f64;
+    // 2905: mul_scalar(0.01)(v2904), backward
+    d_v2904 += d_v2905 * (0.01);
+    // 2904: sin(v2903), backward
+    d_v2903 += d_v2904 * (v2903.cos());
+    let mut d_v2898 = 0.0f64;
+    let mut d_v2902 = 0.0f64;
+    // 2903: add(v2898, v2902), backward
+    d_v2898 += d_v2903 * (1.0);
+    d_v2902 += d_v2903 * (1.0);
+    // 2902: mul_scalar(0.01)(v2901), backward
+    d_v2901 += d_v2902 * (0.01);
+    let mut d_v2896 = 0.0f64;
+    let mut d_v2900 = 0.0f64;
+    // 2901: sub(v2896, v2900), backward
+    d_v2896 += d_v2901 * (1.0);
+    d_v2900 += d_v2901 * (-1.0);
+    let mut d_v2899 = 0.0f64;
+    // 2900: mul_scalar(0.01)(v2899), backward
+    d_v2899 += d_v2900 * (0.01);
+    // 2899: sin(v2898), backward
+    d_v2898 += d_v2899 * (v2898.cos());
+    let mut d_v2893 = 0.0f64;
+    let mut d_v2897 = 0.0f64;
+    // 2898: add(v2893, v2897), backward
+    d_v2893 += d_v2898 * (1.0);
+    d_v2897 += d_v2898 * (1.0);
+    // 2897: mul_scalar(0.01)(v2896), backward
+    d_v2896 += d_v2897 * (0.01);
+    let mut d_v2891 = 0.0f64;
+    let mut d_v2895 = 0.0f64;
+    // 2896: sub(v2891, v2895), backward
+    d_v2891 += d_v2896 * (1.0);
+    d_v2895 += d_v2896 * (-1.0);
+    let mut d_v2894 = 0.0f64;
+    // 2895: mul_scalar(0.01)(v2894), backward
+    d_v2894 += d_v2895 * (0.01);
+    // 2894: sin(v2893), backward
+    d_v2893 += d_v2894 * (v2893.cos());
+    let mut d_v2888 = 0.0f64;
+    let mut d_v2892 = 0.0f64;
+    // 2893: add(v2888, v2892), backward
+    d_v2888 += d_v2893 * (1.0);
+    d_v2892 += d_v2893 * (1.0);
+    // 2892: mul_scalar(0.01)(v2891), backward
+    d_v2891 += d_v2892 * (0.01);
+    let mut d_v2886 = 0.0f64;
+    let mut d_v2890 = 0.0f64;
+    // 2891: sub(v2886, v2890), backward
+    d_v2886 += d_v2891 * (1.0);
+    d_v2890 += d_v2891 * (-1.0);
+    let mut d_v2889 = 0.0f64;
+    // 2890: mul_scalar(0.01)(v2889), backward
+    d_v2889 += d_v2890 * (0.01);
+    // 2889: sin(v2888), backward
+    d_v2888 += d_v2889 * (v2888.cos());
+    let mut d_v2883 = 0.0f64;
+    let mut d_v2887 = 0.0f64;
+    // 2888: add(v2883, v2887), backward
+    d_v2883 += d_v2888 * (1.0);
+    d_v2887 += d_v2888 * (1.0);
+    // 2887: mul_scalar(0.01)(v2886), backward
+    d_v2886 += d_v2887 * (0.01);
+    let mut d_v2876 = 0.0f64;
+    let mut d_v2885 = 0.0f64;
+    // 2886: sub(v2876, v2885), backward
+    d_v2876 += d_v2886 * (1.0);
+    d_v2885 += d_v2886 * (-1.0);
+    let mut d_v2884 = 0.0f64;
+    // 2885: mul_scalar(0.01)(v2884), backward
+    d_v2884 += d_v2885 * (0.01);
+    // 2884: sin(v2883), backward
+    d_v2883 += d_v2884 * (v2883.cos());
+    let mut d_v2878 = 0.0f64;
+    let mut d_v2882 = 0.0f64;
+    // 2883: add(v2878, v2882), backward
+    d_v2878 += d_v2883 * (1.0);
+    d_v2882 += d_v2883 * (1.0);
+    let mut d_v2881 = 0.0f64;
+    // 2882: mul_scalar(0.01)(v2881), backward
+    d_v2881 += d_v2882 * (0.01);
+    // 2881: sum(v2880), backward
     for i in 0..3 {
-        d_v1855[i] += d_v1856;
+        d_v2880[i] += d_v2881;
     }
-    let mut d_v1854 = [0.0f64; 3];
-    // 1855: tanh(v1854), backward
+    let mut d_v2879 = [0.0f64; 3];
+    // 2880: tanh(v2879), backward
     for i in 0..3 {
-        d_v1854[i] += d_v1855[i] * (1.0 - v1855[i] * v1855[i]);
+        d_v2879[i] += d_v2880[i] * (1.0 - v2880[i] * v2880[i]);
     }
-    let mut d_v1650 = [0.0f64; 3];
-    // 1854: mul(v1650, w), backward
+    let mut d_v2675 = [0.0f64; 3];
+    // 2879: mul(v2675, w), backward
     for i in 0..3 {
-        d_v1650[i] += d_v1854[i] * (w[i]);
-    }
-    for i in 0..3 {
-        d_w[i] += d_v1854[i] * (v1650[i]);
-    }
-    let mut d_v1848 = 0.0f64;
-    let mut d_v1852 = 0.0f64;
-    // 1853: add(v1848, v1852), backward
-    d_v1848 += d_v1853 * (1.0);
-    d_v1852 += d_v1853 * (1.0);
-    // 1852: mul_scalar(0.01)(v1851), backward
-    d_v1851 += d_v1852 * (0.01);
-    let mut d_v1846 = 0.0f64;
-    let mut d_v1850 = 0.0f64;
-    // 1851: sub(v1846, v1850), backward
-    d_v1846 += d_v1851 * (1.0);
-    d_v1850 += d_v1851 * (-1.0);
-    let mut d_v1849 = 0.0f64;
-    // 1850: mul_scalar(0.01)(v1849), backward
-    d_v1849 += d_v1850 * (0.01);
-    // 1849: sin(v1848), backward
-    d_v1848 += d_v1849 * (v1848.cos());
-    let mut d_v1843 = 0.0f64;
-    let mut d_v1847 = 0.0f64;
-    // 1848: add(v1843, v1847), backward
-    d_v1843 += d_v1848 * (1.0);
-    d_v1847 += d_v1848 * (1.0);
-    // 1847: mul_scalar(0.01)(v1846), backward
-    d_v1846 += d_v1847 * (0.01);
-    let mut d_v1841 = 0.0f64;
-    let mut d_v1845 = 0.0f64;
-    // 1846: sub(v1841, v1845), backward
-    d_v1841 += d_v1846 * (1.0);
-    d_v1845 += d_v1846 * (-1.0);
-    let mut d_v1844 = 0.0f64;
-    // 1845: mul_scalar(0.01)(v1844), backward
-    d_v1844 += d_v1845 * (0.01);
-    // 1844: sin(v1843), backward
-    d_v1843 += d_v1844 * (v1843.cos());
-    let mut d_v1838 = 0.0f64;
-    let mut d_v1842 = 0.0f64;
-    // 1843: add(v1838, v1842), backward
-    d_v1838 += d_v1843 * (1.0);
-    d_v1842 += d_v1843 * (1.0);
-    // 1842: mul_scalar(0.01)(v1841), backward
-    d_v1841 += d_v1842 * (0.01);
-    let mut d_v1836 = 0.0f64;
-    let mut d_v1840 = 0.0f64;
-    // 1841: sub(v1836, v1840), backward
-    d_v1836 += d_v1841 * (1.0);
-    d_v1840 += d_v1841 * (-1.0);
-    let mut d_v1839 = 0.0f64;
-    // 1840: mul_scalar(0.01)(v1839), backward
-    d_v1839 += d_v1840 * (0.01);
-    // 1839: sin(v1838), backward
-    d_v1838 += d_v1839 * (v1838.cos());
-    let mut d_v1833 = 0.0f64;
-    let mut d_v1837 = 0.0f64;
-    // 1838: add(v1833, v1837), backward
-    d_v1833 += d_v1838 * (1.0);
-    d_v1837 += d_v1838 * (1.0);
-    // 1837: mul_scalar(0.01)(v1836), backward
-    d_v1836 += d_v1837 * (0.01);
-    let mut d_v1831 = 0.0f64;
-    let mut d_v1835 = 0.0f64;
-    // 1836: sub(v1831, v1835), backward
-    d_v1831 += d_v1836 * (1.0);
-    d_v1835 += d_v1836 * (-1.0);
-    let mut d_v1834 = 0.0f64;
-    // 1835: mul_scalar(0.01)(v1834), backward
-    d_v1834 += d_v1835 * (0.01);
-    // 1834: sin(v1833), backward
-    d_v1833 += d_v1834 * (v1833.cos());
-    let mut d_v1828 = 0.0f64;
-    let mut d_v1832 = 0.0f64;
-    // 1833: add(v1828, v1832), backward
-    d_v1828 += d_v1833 * (1.0);
-    d_v1832 += d_v1833 * (1.0);
-    // 1832: mul_scalar(0.01)(v1831), backward
-    d_v1831 += d_v1832 * (0.01);
-    let mut d_v1826 = 0.0f64;
-    let mut d_v1830 = 0.0f64;
-    // 1831: sub(v1826, v1830), backward
-    d_v1826 += d_v1831 * (1.0);
-    d_v1830 += d_v1831 * (-1.0);
-    let mut d_v1829 = 0.0f64;
-    // 1830: mul_scalar(0.01)(v1829), backward
-    d_v1829 += d_v1830 * (0.01);
-    // 1829: sin(v1828), backward
-    d_v1828 += d_v1829 * (v1828.cos());
-    let mut d_v1823 = 0.0f64;
-    let mut d_v1827 = 0.0f64;
-    // 1828: add(v1823, v1827), backward
-    d_v1823 += d_v1828 * (1.0);
-    d_v1827 += d_v1828 * (1.0);
-    // 1827: mul_scalar(0.01)(v1826), backward
-    d_v1826 += d_v1827 * (0.01);
-    let mut d_v1821 = 0.0f64;
-    let mut d_v1825 = 0.0f64;
-    // 1826: sub(v1821, v1825), backward
-    d_v1821 += d_v1826 * (1.0);
-    d_v1825 += d_v1826 * (-1.0);
-    let mut d_v1824 = 0.0f64;
-    // 1825: mul_scalar(0.01)(v1824), backward
-    d_v1824 += d_v1825 * (0.01);
-    // 1824: sin(v1823), backward
-    d_v1823 += d_v1824 * (v1823.cos());
-    let mut d_v1818 = 0.0f64;
-    let mut d_v1822 = 0.0f64;
-    // 1823: add(v1818, v1822), backward
-    d_v1818 += d_v1823 * (1.0);
-    d_v1822 += d_v1823 * (1.0);
-    // 1822: mul_scalar(0.01)(v1821), backward
-    d_v1821 += d_v1822 * (0.01);
-    let mut d_v1816 = 0.0f64;
-    let mut d_v1820 = 0.0f64;
-    // 1821: sub(v1816, v1820), backward
-    d_v1816 += d_v1821 * (1.0);
-    d_v1820 += d_v1821 * (-1.0);
-    let mut d_v1819 = 0.0f64;
-    // 1820: mul_scalar(0.01)(v1819), backward
-    d_v1819 += d_v1820 * (0.01);
-    // 1819: sin(v1818), backward
-    d_v1818 += d_v1819 * (v1818.cos());
-    let mut d_v1813 = 0.0f64;
-    let mut d_v1817 = 0.0f64;
-    // 1818: add(v1813, v1817), backward
-    d_v1813 += d_v1818 * (1.0);
-    d_v1817 += d_v1818 * (1.0);
-    // 1817: mul_scalar(0.01)(v1816), backward
-    d_v1816 += d_v1817 * (0.01);
-    let mut d_v1811 = 0.0f64;
-    let mut d_v1815 = 0.0f64;
-    // 1816: sub(v1811, v1815), backward
-    d_v1811 += d_v1816 * (1.0);
-    d_v1815 += d_v1816 * (-1.0);
-    let mut d_v1814 = 0.0f64;
-    // 1815: mul_scalar(0.01)(v1814), backward
-    d_v1814 += d_v1815 * (0.01);
-    // 1814: sin(v1813), backward
-    d_v1813 += d_v1814 * (v1813.cos());
-    let mut d_v1808 = 0.0f64;
-    let mut d_v1812 = 0.0f64;
-    // 1813: add(v1808, v1812), backward
-    d_v1808 += d_v1813 * (1.0);
-    d_v1812 += d_v1813 * (1.0);
-    // 1812: mul_scalar(0.01)(v1811), backward
-    d_v1811 += d_v1812 * (0.01);
-    let mut d_v1806 = 0.0f64;
-    let mut d_v1810 = 0.0f64;
-    // 1811: sub(v1806, v1810), backward
-    d_v1806 += d_v1811 * (1.0);
-    d_v1810 += d_v1811 * (-1.0);
-    let mut d_v1809 = 0.0f64;
-    // 1810: mul_scalar(0.01)(v1809), backward
-    d_v1809 += d_v1810 * (0.01);
-    // 1809: sin(v1808), backward
-    d_v1808 += d_v1809 * (v1808.cos());
-    let mut d_v1803 = 0.0f64;
-    let mut d_v1807 = 0.0f64;
-    // 1808: add(v1803, v1807), backward
-    d_v1803 += d_v1808 * (1.0);
-    d_v1807 += d_v1808 * (1.0);
-    // 1807: mul_scalar(0.01)(v1806), backward
-    d_v1806 += d_v1807 * (0.01);
-    let mut d_v1801 = 0.0f64;
-    let mut d_v1805 = 0.0f64;
-    // 1806: sub(v1801, v1805), backward
-    d_v1801 += d_v1806 * (1.0);
-    d_v1805 += d_v1806 * (-1.0);
-    let mut d_v1804 = 0.0f64;
-    // 1805: mul_scalar(0.01)(v1804), backward
-    d_v1804 += d_v1805 * (0.01);
-    // 1804: sin(v1803), backward
-    d_v1803 += d_v1804 * (v1803.cos());
-    let mut d_v1798 = 0.0f64;
-    let mut d_v1802 = 0.0f64;
-    // 1803: add(v1798, v1802), backward
-    d_v1798 += d_v1803 * (1.0);
-    d_v1802 += d_v1803 * (1.0);
-    // 1802: mul_scalar(0.01)(v1801), backward
-    d_v1801 += d_v1802 * (0.01);
-    let mut d_v1796 = 0.0f64;
-    let mut d_v1800 = 0.0f64;
-    // 1801: sub(v1796, v1800), backward
-    d_v1796 += d_v1801 * (1.0);
-    d_v1800 += d_v1801 * (-1.0);
-    let mut d_v1799 = 0.0f64;
-    // 1800: mul_scalar(0.01)(v1799), backward
-    d_v1799 += d_v1800 * (0.01);
-    // 1799: sin(v1798), backward
-    d_v1798 += d_v1799 * (v1798.cos());
-    let mut d_v1793 = 0.0f64;
-    let mut d_v1797 = 0.0f64;
-    // 1798: add(v1793, v1797), backward
-    d_v1793 += d_v1798 * (1.0);
-    d_v1797 += d_v1798 * (1.0);
-    // 1797: mul_scalar(0.01)(v1796), backward
-    d_v1796 += d_v1797 * (0.01);
-    let mut d_v1791 = 0.0f64;
-    let mut d_v1795 = 0.0f64;
-    // 1796: sub(v1791, v1795), backward
-    d_v1791 += d_v1796 * (1.0);
-    d_v1795 += d_v1796 * (-1.0);
-    let mut d_v1794 = 0.0f64;
-    // 1795: mul_scalar(0.01)(v1794), backward
-    d_v1794 += d_v1795 * (0.01);
-    // 1794: sin(v1793), backward
-    d_v1793 += d_v1794 * (v1793.cos());
-    let mut d_v1788 = 0.0f64;
-    let mut d_v1792 = 0.0f64;
-    // 1793: add(v1788, v1792), backward
-    d_v1788 += d_v1793 * (1.0);
-    d_v1792 += d_v1793 * (1.0);
-    // 1792: mul_scalar(0.01)(v1791), backward
-    d_v1791 += d_v1792 * (0.01);
-    let mut d_v1786 = 0.0f64;
-    let mut d_v1790 = 0.0f64;
-    // 1791: sub(v1786, v1790), backward
-    d_v1786 += d_v1791 * (1.0);
-    d_v1790 += d_v1791 * (-1.0);
-    let mut d_v1789 = 0.0f64;
-    // 1790: mul_scalar(0.01)(v1789), backward
-    d_v1789 += d_v1790 * (0.01);
-    // 1789: sin(v1788), backward
-    d_v1788 += d_v1789 * (v1788.cos());
-    let mut d_v1783 = 0.0f64;
-    let mut d_v1787 = 0.0f64;
-    // 1788: add(v1783, v1787), backward
-    d_v1783 += d_v1788 * (1.0);
-    d_v1787 += d_v1788 * (1.0);
-    // 1787: mul_scalar(0.01)(v1786), backward
-    d_v1786 += d_v1787 * (0.01);
-    let mut d_v1781 = 0.0f64;
-    let mut d_v1785 = 0.0f64;
-    // 1786: sub(v1781, v1785), backward
-    d_v1781 += d_v1786 * (1.0);
-    d_v1785 += d_v1786 * (-1.0);
-    let mut d_v1784 = 0.0f64;
-    // 1785: mul_scalar(0.01)(v1784), backward
-    d_v1784 += d_v1785 * (0.01);
-    // 1784: sin(v1783), backward
-    d_v1783 += d_v1784 * (v1783.cos());
-    let mut d_v1778 = 0.0f64;
-    let mut d_v1782 = 0.0f64;
-    // 1783: add(v1778, v1782), backward
-    d_v1778 += d_v1783 * (1.0);
-    d_v1782 += d_v1783 * (1.0);
-    // 1782: mul_scalar(0.01)(v1781), backward
-    d_v1781 += d_v1782 * (0.01);
-    let mut d_v1776 = 0.0f64;
-    let mut d_v1780 = 0.0f64;
-    // 1781: sub(v1776, v1780), backward
-    d_v1776 += d_v1781 * (1.0);
-    d_v1780 += d_v1781 * (-1.0);
-    let mut d_v1779 = 0.0f64;
-    // 1780: mul_scalar(0.01)(v1779), backward
-    d_v1779 += d_v1780 * (0.01);
-    // 1779: sin(v1778), backward
-    d_v1778 += d_v1779 * (v1778.cos());
-    let mut d_v1773 = 0.0f64;
-    let mut d_v1777 = 0.0f64;
-    // 1778: add(v1773, v1777), backward
-    d_v1773 += d_v1778 * (1.0);
-    d_v1777 += d_v1778 * (1.0);
-    // 1777: mul_scalar(0.01)(v1776), backward
-    d_v1776 += d_v1777 * (0.01);
-    let mut d_v1771 = 0.0f64;
-    let mut d_v1775 = 0.0f64;
-    // 1776: sub(v1771, v1775), backward
-    d_v1771 += d_v1776 * (1.0);
-    d_v1775 += d_v1776 * (-1.0);
-    let mut d_v1774 = 0.0f64;
-    // 1775: mul_scalar(0.01)(v1774), backward
-    d_v1774 += d_v1775 * (0.01);
-    // 1774: sin(v1773), backward
-    d_v1773 += d_v1774 * (v1773.cos());
-    let mut d_v1768 = 0.0f64;
-    let mut d_v1772 = 0.0f64;
-    // 1773: add(v1768, v1772), backward
-    d_v1768 += d_v1773 * (1.0);
-    d_v1772 += d_v1773 * (1.0);
-    // 1772: mul_scalar(0.01)(v1771), backward
-    d_v1771 += d_v1772 * (0.01);
-    let mut d_v1766 = 0.0f64;
-    let mut d_v1770 = 0.0f64;
-    // 1771: sub(v1766, v1770), backward
-    d_v1766 += d_v1771 * (1.0);
-    d_v1770 += d_v1771 * (-1.0);
-    let mut d_v1769 = 0.0f64;
-    // 1770: mul_scalar(0.01)(v1769), backward
-    d_v1769 += d_v1770 * (0.01);
-    // 1769: sin(v1768), backward
-    d_v1768 += d_v1769 * (v1768.cos());
-    let mut d_v1763 = 0.0f64;
-    let mut d_v1767 = 0.0f64;
-    // 1768: add(v1763, v1767), backward
-    d_v1763 += d_v1768 * (1.0);
-    d_v1767 += d_v1768 * (1.0);
-    // 1767: mul_scalar(0.01)(v1766), backward
-    d_v1766 += d_v1767 * (0.01);
-    let mut d_v1761 = 0.0f64;
-    let mut d_v1765 = 0.0f64;
-    // 1766: sub(v1761, v1765), backward
-    d_v1761 += d_v1766 * (1.0);
-    d_v1765 += d_v1766 * (-1.0);
-    let mut d_v1764 = 0.0f64;
-    // 1765: mul_scalar(0.01)(v1764), backward
-    d_v1764 += d_v1765 * (0.01);
-    // 1764: sin(v1763), backward
-    d_v1763 += d_v1764 * (v1763.cos());
-    let mut d_v1758 = 0.0f64;
-    let mut d_v1762 = 0.0f64;
-    // 1763: add(v1758, v1762), backward
-    d_v1758 += d_v1763 * (1.0);
-    d_v1762 += d_v1763 * (1.0);
-    // 1762: mul_scalar(0.01)(v1761), backward
-    d_v1761 += d_v1762 * (0.01);
-    let mut d_v1756 = 0.0f64;
-    let mut d_v1760 = 0.0f64;
-    // 1761: sub(v1756, v1760), backward
-    d_v1756 += d_v1761 * (1.0);
-    d_v1760 += d_v1761 * (-1.0);
-    let mut d_v1759 = 0.0f64;
-    // 1760: mul_scalar(0.01)(v1759), backward
-    d_v1759 += d_v1760 * (0.01);
-    // 1759: sin(v1758), backward
-    d_v1758 += d_v1759 * (v1758.cos());
-    let mut d_v1753 = 0.0f64;
-    let mut d_v1757 = 0.0f64;
-    // 1758: add(v1753, v1757), backward
-    d_v1753 += d_v1758 * (1.0);
-    d_v1757 += d_v1758 * (1.0);
-    // 1757: mul_scalar(0.01)(v1756), backward
-    d_v1756 += d_v1757 * (0.01);
-    let mut d_v1751 = 0.0f64;
-    let mut d_v1755 = 0.0f64;
-    // 1756: sub(v1751, v1755), backward
-    d_v1751 += d_v1756 * (1.0);
-    d_v1755 += d_v1756 * (-1.0);
-    let mut d_v1754 = 0.0f64;
-    // 1755: mul_scalar(0.01)(v1754), backward
-    d_v1754 += d_v1755 * (0.01);
-    // 1754: sin(v1753), backward
-    d_v1753 += d_v1754 * (v1753.cos());
-    let mut d_v1748 = 0.0f64;
-    let mut d_v1752 = 0.0f64;
-    // 1753: add(v1748, v1752), backward
-    d_v1748 += d_v1753 * (1.0);
-    d_v1752 += d_v1753 * (1.0);
-    // 1752: mul_scalar(0.01)(v1751), backward
-    d_v1751 += d_v1752 * (0.01);
-    let mut d_v1746 = 0.0f64;
-    let mut d_v1750 = 0.0f64;
-    // 1751: sub(v1746, v1750), backward
-    d_v1746 += d_v1751 * (1.0);
-    d_v1750 += d_v1751 * (-1.0);
-    let mut d_v1749 = 0.0f64;
-    // 1750: mul_scalar(0.01)(v1749), backward
-    d_v1749 += d_v1750 * (0.01);
-    // 1749: sin(v1748), backward
-    d_v1748 += d_v1749 * (v1748.cos());
-    let mut d_v1743 = 0.0f64;
-    let mut d_v1747 = 0.0f64;
-    // 1748: add(v1743, v1747), backward
-    d_v1743 += d_v1748 * (1.0);
-    d_v1747 += d_v1748 * (1.0);
-    // 1747: mul_scalar(0.01)(v1746), backward
-    d_v1746 += d_v1747 * (0.01);
-    let mut d_v1741 = 0.0f64;
-    let mut d_v1745 = 0.0f64;
-    // 1746: sub(v1741, v1745), backward
-    d_v1741 += d_v1746 * (1.0);
-    d_v1745 += d_v1746 * (-1.0);
-    let mut d_v1744 = 0.0f64;
-    // 1745: mul_scalar(0.01)(v1744), backward
-    d_v1744 += d_v1745 * (0.01);
-    // 1744: sin(v1743), backward
-    d_v1743 += d_v1744 * (v1743.cos());
-    let mut d_v1738 = 0.0f64;
-    let mut d_v1742 = 0.0f64;
-    // 1743: add(v1738, v1742), backward
-    d_v1738 += d_v1743 * (1.0);
-    d_v1742 += d_v1743 * (1.0);
-    // 1742: mul_scalar(0.01)(v1741), backward
-    d_v1741 += d_v1742 * (0.01);
-    let mut d_v1736 = 0.0f64;
-    let mut d_v1740 = 0.0f64;
-    // 1741: sub(v1736, v1740), backward
-    d_v1736 += d_v1741 * (1.0);
-    d_v1740 += d_v1741 * (-1.0);
-    let mut d_v1739 = 0.0f64;
-    // 1740: mul_scalar(0.01)(v1739), backward
-    d_v1739 += d_v1740 * (0.01);
-    // 1739: sin(v1738), backward
-    d_v1738 += d_v1739 * (v1738.cos());
-    let mut d_v1733 = 0.0f64;
-    let mut d_v1737 = 0.0f64;
-    // 1738: add(v1733, v1737), backward
-    d_v1733 += d_v1738 * (1.0);
-    d_v1737 += d_v1738 * (1.0);
-    // 1737: mul_scalar(0.01)(v1736), backward
-    d_v1736 += d_v1737 * (0.01);
-    let mut d_v1731 = 0.0f64;
-    let mut d_v1735 = 0.0f64;
-    // 1736: sub(v1731, v1735), backward
-    d_v1731 += d_v1736 * (1.0);
-    d_v1735 += d_v1736 * (-1.0);
-    let mut d_v1734 = 0.0f64;
-    // 1735: mul_scalar(0.01)(v1734), backward
-    d_v1734 += d_v1735 * (0.01);
-    // 1734: sin(v1733), backward
-    d_v1733 += d_v1734 * (v1733.cos());
-    let mut d_v1728 = 0.0f64;
-    let mut d_v1732 = 0.0f64;
-    // 1733: add(v1728, v1732), backward
-    d_v1728 += d_v1733 * (1.0);
-    d_v1732 += d_v1733 * (1.0);
-    // 1732: mul_scalar(0.01)(v1731), backward
-    d_v1731 += d_v1732 * (0.01);
-    let mut d_v1726 = 0.0f64;
-    let mut d_v1730 = 0.0f64;
-    // 1731: sub(v1726, v1730), backward
-    d_v1726 += d_v1731 * (1.0);
-    d_v1730 += d_v1731 * (-1.0);
-    let mut d_v1729 = 0.0f64;
-    // 1730: mul_scalar(0.01)(v1729), backward
-    d_v1729 += d_v1730 * (0.01);
-    // 1729: sin(v1728), backward
-    d_v1728 += d_v1729 * (v1728.cos());
-    let mut d_v1723 = 0.0f64;
-    let mut d_v1727 = 0.0f64;
-    // 1728: add(v1723, v1727), backward
-    d_v1723 += d_v1728 * (1.0);
-    d_v1727 += d_v1728 * (1.0);
-    // 1727: mul_scalar(0.01)(v1726), backward
-    d_v1726 += d_v1727 * (0.01);
-    let mut d_v1721 = 0.0f64;
-    let mut d_v1725 = 0.0f64;
-    // 1726: sub(v1721, v1725), backward
-    d_v1721 += d_v1726 * (1.0);
-    d_v1725 += d_v1726 * (-1.0);
-    let mut d_v1724 = 0.0f64;
-    // 1725: mul_scalar(0.01)(v1724), backward
-    d_v1724 += d_v1725 * (0.01);
-    // 1724: sin(v1723), backward
-    d_v1723 += d_v1724 * (v1723.cos());
-    let mut d_v1718 = 0.0f64;
-    let mut d_v1722 = 0.0f64;
-    // 1723: add(v1718, v1722), backward
-    d_v1718 += d_v1723 * (1.0);
-    d_v1722 += d_v1723 * (1.0);
-    // 1722: mul_scalar(0.01)(v1721), backward
-    d_v1721 += d_v1722 * (0.01);
-    let mut d_v1716 = 0.0f64;
-    let mut d_v1720 = 0.0f64;
-    // 1721: sub(v1716, v1720), backward
-    d_v1716 += d_v1721 * (1.0);
-    d_v1720 += d_v1721 * (-1.0);
-    let mut d_v1719 = 0.0f64;
-    // 1720: mul_scalar(0.01)(v1719), backward
-    d_v1719 += d_v1720 * (0.01);
-    // 1719: sin(v1718), backward
-    d_v1718 += d_v1719 * (v1718.cos());
-    let mut d_v1713 = 0.0f64;
-    let mut d_v1717 = 0.0f64;
-    // 1718: add(v1713, v1717), backward
-    d_v1713 += d_v1718 * (1.0);
-    d_v1717 += d_v1718 * (1.0);
-    // 1717: mul_scalar(0.01)(v1716), backward
-    d_v1716 += d_v1717 * (0.01);
-    let mut d_v1711 = 0.0f64;
-    let mut d_v1715 = 0.0f64;
-    // 1716: sub(v1711, v1715), backward
-    d_v1711 += d_v1716 * (1.0);
-    d_v1715 += d_v1716 * (-1.0);
-    let mut d_v1714 = 0.0f64;
-    // 1715: mul_scalar(0.01)(v1714), backward
-    d_v1714 += d_v1715 * (0.01);
-    // 1714: sin(v1713), backward
-    d_v1713 += d_v1714 * (v1713.cos());
-    let mut d_v1708 = 0.0f64;
-    let mut d_v1712 = 0.0f64;
-    // 1713: add(v1708, v1712), backward
-    d_v1708 += d_v1713 * (1.0);
-    d_v1712 += d_v1713 * (1.0);
-    // 1712: mul_scalar(0.01)(v1711), backward
-    d_v1711 += d_v1712 * (0.01);
-    let mut d_v1706 = 0.0f64;
-    let mut d_v1710 = 0.0f64;
-    // 1711: sub(v1706, v1710), backward
-    d_v1706 += d_v1711 * (1.0);
-    d_v1710 += d_v1711 * (-1.0);
-    let mut d_v1709 = 0.0f64;
-    // 1710: mul_scalar(0.01)(v1709), backward
-    d_v1709 += d_v1710 * (0.01);
-    // 1709: sin(v1708), backward
-    d_v1708 += d_v1709 * (v1708.cos());
-    let mut d_v1703 = 0.0f64;
-    let mut d_v1707 = 0.0f64;
-    // 1708: add(v1703, v1707), backward
-    d_v1703 += d_v1708 * (1.0);
-    d_v1707 += d_v1708 * (1.0);
-    // 1707: mul_scalar(0.01)(v1706), backward
-    d_v1706 += d_v1707 * (0.01);
-    let mut d_v1701 = 0.0f64;
-    let mut d_v1705 = 0.0f64;
-    // 1706: sub(v1701, v1705), backward
-    d_v1701 += d_v1706 * (1.0);
-    d_v1705 += d_v1706 * (-1.0);
-    let mut d_v1704 = 0.0f64;
-    // 1705: mul_scalar(0.01)(v1704), backward
-    d_v1704 += d_v1705 * (0.01);
-    // 1704: sin(v1703), backward
-    d_v1703 += d_v1704 * (v1703.cos());
-    let mut d_v1698 = 0.0f64;
-    let mut d_v1702 = 0.0f64;
-    // 1703: add(v1698, v1702), backward
-    d_v1698 += d_v1703 * (1.0);
-    d_v1702 += d_v1703 * (1.0);
-    // 1702: mul_scalar(0.01)(v1701), backward
-    d_v1701 += d_v1702 * (0.01);
-    let mut d_v1696 = 0.0f64;
-    let mut d_v1700 = 0.0f64;
-    // 1701: sub(v1696, v1700), backward
-    d_v1696 += d_v1701 * (1.0);
-    d_v1700 += d_v1701 * (-1.0);
-    let mut d_v1699 = 0.0f64;
-    // 1700: mul_scalar(0.01)(v1699), backward
-    d_v1699 += d_v1700 * (0.01);
-    // 1699: sin(v1698), backward
-    d_v1698 += d_v1699 * (v1698.cos());
-    let mut d_v1693 = 0.0f64;
-    let mut d_v1697 = 0.0f64;
-    // 1698: add(v1693, v1697), backward
-    d_v1693 += d_v1698 * (1.0);
-    d_v1697 += d_v1698 * (1.0);
-    // 1697: mul_scalar(0.01)(v1696), backward
-    d_v1696 += d_v1697 * (0.01);
-    let mut d_v1691 = 0.0f64;
-    let mut d_v1695 = 0.0f64;
-    // 1696: sub(v1691, v1695), backward
-    d_v1691 += d_v1696 * (1.0);
-    d_v1695 += d_v1696 * (-1.0);
-    let mut d_v1694 = 0.0f64;
-    // 1695: mul_scalar(0.01)(v1694), backward
-    d_v1694 += d_v1695 * (0.01);
-    // 1694: sin(v1693), backward
-    d_v1693 += d_v1694 * (v1693.cos());
-    let mut d_v1688 = 0.0f64;
-    let mut d_v1692 = 0.0f64;
-    // 1693: add(v1688, v1692), backward
-    d_v1688 += d_v1693 * (1.0);
-    d_v1692 += d_v1693 * (1.0);
-    // 1692: mul_scalar(0.01)(v1691), backward
-    d_v1691 += d_v1692 * (0.01);
-    let mut d_v1686 = 0.0f64;
-    let mut d_v1690 = 0.0f64;
-    // 1691: sub(v1686, v1690), backward
-    d_v1686 += d_v1691 * (1.0);
-    d_v1690 += d_v1691 * (-1.0);
-    let mut d_v1689 = 0.0f64;
-    // 1690: mul_scalar(0.01)(v1689), backward
-    d_v1689 += d_v1690 * (0.01);
-    // 1689: sin(v1688), backward
-    d_v1688 += d_v1689 * (v1688.cos());
-    let mut d_v1683 = 0.0f64;
-    let mut d_v1687 = 0.0f64;
-    // 1688: add(v1683, v1687), backward
-    d_v1683 += d_v1688 * (1.0);
-    d_v1687 += d_v1688 * (1.0);
-    // 1687: mul_scalar(0.01)(v1686), backward
-    d_v1686 += d_v1687 * (0.01);
-    let mut d_v1681 = 0.0f64;
-    let mut d_v1685 = 0.0f64;
-    // 1686: sub(v1681, v1685), backward
-    d_v1681 += d_v1686 * (1.0);
-    d_v1685 += d_v1686 * (-1.0);
-    let mut d_v1684 = 0.0f64;
-    // 1685: mul_scalar(0.01)(v1684), backward
-    d_v1684 += d_v1685 * (0.01);
-    // 1684: sin(v1683), backward
-    d_v1683 += d_v1684 * (v1683.cos());
-    let mut d_v1678 = 0.0f64;
-    let mut d_v1682 = 0.0f64;
-    // 1683: add(v1678, v1682), backward
-    d_v1678 += d_v1683 * (1.0);
-    d_v1682 += d_v1683 * (1.0);
-    // 1682: mul_scalar(0.01)(v1681), backward
-    d_v1681 += d_v1682 * (0.01);
-    let mut d_v1676 = 0.0f64;
-    let mut d_v1680 = 0.0f64;
-    // 1681: sub(v1676, v1680), backward
-    d_v1676 += d_v1681 * (1.0);
-    d_v1680 += d_v1681 * (-1.0);
-    let mut d_v1679 = 0.0f64;
-    // 1680: mul_scalar(0.01)(v1679), backward
-    d_v1679 += d_v1680 * (0.01);
-    // 1679: sin(v1678), backward
-    d_v1678 += d_v1679 * (v1678.cos());
-    let mut d_v1673 = 0.0f64;
-    let mut d_v1677 = 0.0f64;
-    // 1678: add(v1673, v1677), backward
-    d_v1673 += d_v1678 * (1.0);
-    d_v1677 += d_v1678 * (1.0);
-    // 1677: mul_scalar(0.01)(v1676), backward
-    d_v1676 += d_v1677 * (0.01);
-    let mut d_v1671 = 0.0f64;
-    let mut d_v1675 = 0.0f64;
-    // 1676: sub(v1671, v1675), backward
-    d_v1671 += d_v1676 * (1.0);
-    d_v1675 += d_v1676 * (-1.0);
-    let mut d_v1674 = 0.0f64;
-    // 1675: mul_scalar(0.01)(v1674), backward
-    d_v1674 += d_v1675 * (0.01);
-    // 1674: sin(v1673), backward
-    d_v1673 += d_v1674 * (v1673.cos());
-    let mut d_v1668 = 0.0f64;
-    let mut d_v1672 = 0.0f64;
-    // 1673: add(v1668, v1672), backward
-    d_v1668 += d_v1673 * (1.0);
-    d_v1672 += d_v1673 * (1.0);
-    // 1672: mul_scalar(0.01)(v1671), backward
-    d_v1671 += d_v1672 * (0.01);
-    let mut d_v1666 = 0.0f64;
-    let mut d_v1670 = 0.0f64;
-    // 1671: sub(v1666, v1670), backward
-    d_v1666 += d_v1671 * (1.0);
-    d_v1670 += d_v1671 * (-1.0);
-    let mut d_v1669 = 0.0f64;
-    // 1670: mul_scalar(0.01)(v1669), backward
-    d_v1669 += d_v1670 * (0.01);
-    // 1669: sin(v1668), backward
-    d_v1668 += d_v1669 * (v1668.cos());
-    let mut d_v1663 = 0.0f64;
-    let mut d_v1667 = 0.0f64;
-    // 1668: add(v1663, v1667), backward
-    d_v1663 += d_v1668 * (1.0);
-    d_v1667 += d_v1668 * (1.0);
-    // 1667: mul_scalar(0.01)(v1666), backward
-    d_v1666 += d_v1667 * (0.01);
-    let mut d_v1661 = 0.0f64;
-    let mut d_v1665 = 0.0f64;
-    // 1666: sub(v1661, v1665), backward
-    d_v1661 += d_v1666 * (1.0);
-    d_v1665 += d_v1666 * (-1.0);
-    let mut d_v1664 = 0.0f64;
-    // 1665: mul_scalar(0.01)(v1664), backward
-    d_v1664 += d_v1665 * (0.01);
-    // 1664: sin(v1663), backward
-    d_v1663 += d_v1664 * (v1663.cos());
-    let mut d_v1658 = 0.0f64;
-    let mut d_v1662 = 0.0f64;
-    // 1663: add(v1658, v1662), backward
-    d_v1658 += d_v1663 * (1.0);
-    d_v1662 += d_v1663 * (1.0);
-    // 1662: mul_scalar(0.01)(v1661), backward
-    d_v1661 += d_v1662 * (0.01);
-    let mut d_v1656 = 0.0f64;
-    let mut d_v1660 = 0.0f64;
-    // 1661: sub(v1656, v1660), backward
-    d_v1656 += d_v1661 * (1.0);
-    d_v1660 += d_v1661 * (-1.0);
-    let mut d_v1659 = 0.0f64;
-    // 1660: mul_scalar(0.01)(v1659), backward
-    d_v1659 += d_v1660 * (0.01);
-    // 1659: sin(v1658), backward
-    d_v1658 += d_v1659 * (v1658.cos());
-    let mut d_v1653 = 0.0f64;
-    let mut d_v1657 = 0.0f64;
-    // 1658: add(v1653, v1657), backward
-    d_v1653 += d_v1658 * (1.0);
-    d_v1657 += d_v1658 * (1.0);
-    // 1657: mul_scalar(0.01)(v1656), backward
-    d_v1656 += d_v1657 * (0.01);
-    let mut d_v1646 = 0.0f64;
-    let mut d_v1655 = 0.0f64;
-    // 1656: sub(v1646, v1655), backward
-    d_v1646 += d_v1656 * (1.0);
-    d_v1655 += d_v1656 * (-1.0);
-    let mut d_v1654 = 0.0f64;
-    // 1655: mul_scalar(0.01)(v1654), backward
-    d_v1654 += d_v1655 * (0.01);
-    // 1654: sin(v1653), backward
-    d_v1653 += d_v1654 * (v1653.cos());
-    let mut d_v1648 = 0.0f64;
-    let mut d_v1652 = 0.0f64;
-    // 1653: add(v1648, v1652), backward
-    d_v1648 += d_v1653 * (1.0);
-    d_v1652 += d_v1653 * (1.0);
-    let mut d_v1651 = 0.0f64;
-    // 1652: mul_scalar(0.01)(v1651), backward
-    d_v1651 += d_v1652 * (0.01);
-    // 1651: sum(v1650), backward
-    for i in 0..3 {
-        d_v1650[i] += d_v1651;
-    }
-    let mut d_v1649 = [0.0f64; 3];
-    // 1650: tanh(v1649), backward
-    for i in 0..3 {
-        d_v1649[i] += d_v1650[i] * (1.0 - v1650[i] * v1650[i]);
-    }
-    // 1649: mul(v1445, w), backward
-    for i in 0..3 {
-        d_v1445[i] += d_v1649[i] * (w[i]);
+        d_v2675[i] += d_v2879[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w[i] += d_v1649[i] * (v1445[i]);
+        d_w[i] += d_v2879[i] * (v2675[i]);
     }
-    let mut d_v1643 = 0.0f64;
-    let mut d_v1647 = 0.0f64;
-    // 1648: add(v1643, v1647), backward
-    d_v1643 += d_v1648 * (1.0);
-    d_v1647 += d_v1648 * (1.0);
-    // 1647: mul_scalar(0.01)(v1646), backward
-    d_v1646 += d_v1647 * (0.01);
-    let mut d_v1641 = 0.0f64;
-    let mut d_v1645 = 0.0f64;
-    // 1646: sub(v1641, v1645), backward
-    d_v1641 += d_v1646 * (1.0);
-    d_v1645 += d_v1646 * (-1.0);
-    let mut d_v1644 = 0.0f64;
-    // 1645: mul_scalar(0.01)(v1644), backward
-    d_v1644 += d_v1645 * (0.01);
-    // 1644: sin(v1643), backward
-    d_v1643 += d_v1644 * (v1643.cos());
-    let mut d_v1638 = 0.0f64;
-    let mut d_v1642 = 0.0f64;
-    // 1643: add(v1638, v1642), backward
-    d_v1638 += d_v1643 * (1.0);
-    d_v1642 += d_v1643 * (1.0);
-    // 1642: mul_scalar(0.01)(v1641), backward
-    d_v1641 += d_v1642 * (0.01);
-    let mut d_v1636 = 0.0f64;
-    let mut d_v1640 = 0.0f64;
-    // 1641: sub(v1636, v1640), backward
-    d_v1636 += d_v1641 * (1.0);
-    d_v1640 += d_v1641 * (-1.0);
-    let mut d_v1639 = 0.0f64;
-    // 1640: mul_scalar(0.01)(v1639), backward
-    d_v1639 += d_v1640 * (0.01);
-    // 1639: sin(v1638), backward
-    d_v1638 += d_v1639 * (v1638.cos());
-    let mut d_v1633 = 0.0f64;
-    let mut d_v1637 = 0.0f64;
-    // 1638: add(v1633, v1637), backward
-    d_v1633 += d_v1638 * (1.0);
-    d_v1637 += d_v1638 * (1.0);
-    // 1637: mul_scalar(0.01)(v1636), backward
-    d_v1636 += d_v1637 * (0.01);
-    let mut d_v1631 = 0.0f64;
-    let mut d_v1635 = 0.0f64;
-    // 1636: sub(v1631, v1635), backward
-    d_v1631 += d_v1636 * (1.0);
-    d_v1635 += d_v1636 * (-1.0);
-    let mut d_v1634 = 0.0f64;
-    // 1635: mul_scalar(0.01)(v1634), backward
-    d_v1634 += d_v1635 * (0.01);
-    // 1634: sin(v1633), backward
-    d_v1633 += d_v1634 * (v1633.cos());
-    let mut d_v1628 = 0.0f64;
-    let mut d_v1632 = 0.0f64;
-    // 1633: add(v1628, v1632), backward
-    d_v1628 += d_v1633 * (1.0);
-    d_v1632 += d_v1633 * (1.0);
-    // 1632: mul_scalar(0.01)(v1631), backward
-    d_v1631 += d_v1632 * (0.01);
-    let mut d_v1626 = 0.0f64;
-    let mut d_v1630 = 0.0f64;
-    // 1631: sub(v1626, v1630), backward
-    d_v1626 += d_v1631 * (1.0);
-    d_v1630 += d_v1631 * (-1.0);
-    let mut d_v1629 = 0.0f64;
-    // 1630: mul_scalar(0.01)(v1629), backward
-    d_v1629 += d_v1630 * (0.01);
-    // 1629: sin(v1628), backward
-    d_v1628 += d_v1629 * (v1628.cos());
-    let mut d_v1623 = 0.0f64;
-    let mut d_v1627 = 0.0f64;
-    // 1628: add(v1623, v1627), backward
-    d_v1623 += d_v1628 * (1.0);
-    d_v1627 += d_v1628 * (1.0);
-    // 1627: mul_scalar(0.01)(v1626), backward
-    d_v1626 += d_v1627 * (0.01);
-    let mut d_v1621 = 0.0f64;
-    let mut d_v1625 = 0.0f64;
-    // 1626: sub(v1621, v1625), backward
-    d_v1621 += d_v1626 * (1.0);
-    d_v1625 += d_v1626 * (-1.0);
-    let mut d_v1624 = 0.0f64;
-    // 1625: mul_scalar(0.01)(v1624), backward
-    d_v1624 += d_v1625 * (0.01);
-    // 1624: sin(v1623), backward
-    d_v1623 += d_v1624 * (v1623.cos());
-    let mut d_v1618 = 0.0f64;
-    let mut d_v1622 = 0.0f64;
-    // 1623: add(v1618, v1622), backward
-    d_v1618 += d_v1623 * (1.0);
-    d_v1622 += d_v1623 * (1.0);
-    // 1622: mul_scalar(0.01)(v1621), backward
-    d_v1621 += d_v1622 * (0.01);
-    let mut d_v1616 = 0.0f64;
-    let mut d_v1620 = 0.0f64;
-    // 1621: sub(v1616, v1620), backward
-    d_v1616 += d_v1621 * (1.0);
-    d_v1620 += d_v1621 * (-1.0);
-    let mut d_v1619 = 0.0f64;
-    // 1620: mul_scalar(0.01)(v1619), backward
-    d_v1619 += d_v1620 * (0.01);
-    // 1619: sin(v1618), backward
-    d_v1618 += d_v1619 * (v1618.cos());
-    let mut d_v1613 = 0.0f64;
-    let mut d_v1617 = 0.0f64;
-    // 1618: add(v1613, v1617), backward
-    d_v1613 += d_v1618 * (1.0);
-    d_v1617 += d_v1618 * (1.0);
-    // 1617: mul_scalar(0.01)(v1616), backward
-    d_v1616 += d_v1617 * (0.01);
-    let mut d_v1611 = 0.0f64;
-    let mut d_v1615 = 0.0f64;
-    // 1616: sub(v1611, v1615), backward
-    d_v1611 += d_v1616 * (1.0);
-    d_v1615 += d_v1616 * (-1.0);
-    let mut d_v1614 = 0.0f64;
-    // 1615: mul_scalar(0.01)(v1614), backward
-    d_v1614 += d_v1615 * (0.01);
-    // 1614: sin(v1613), backward
-    d_v1613 += d_v1614 * (v1613.cos());
-    let mut d_v1608 = 0.0f64;
-    let mut d_v1612 = 0.0f64;
-    // 1613: add(v1608, v1612), backward
-    d_v1608 += d_v1613 * (1.0);
-    d_v1612 += d_v1613 * (1.0);
-    // 1612: mul_scalar(0.01)(v1611), backward
-    d_v1611 += d_v1612 * (0.01);
-    let mut d_v1606 = 0.0f64;
-    let mut d_v1610 = 0.0f64;
-    // 1611: sub(v1606, v1610), backward
-    d_v1606 += d_v1611 * (1.0);
-    d_v1610 += d_v1611 * (-1.0);
-    let mut d_v1609 = 0.0f64;
-    // 1610: mul_scalar(0.01)(v1609), backward
-    d_v1609 += d_v1610 * (0.01);
-    // 1609: sin(v1608), backward
-    d_v1608 += d_v1609 * (v1608.cos());
-    let mut d_v1603 = 0.0f64;
-    let mut d_v1607 = 0.0f64;
-    // 1608: add(v1603, v1607), backward
-    d_v1603 += d_v1608 * (1.0);
-    d_v1607 += d_v1608 * (1.0);
-    // 1607: mul_scalar(0.01)(v1606), backward
-    d_v1606 += d_v1607 * (0.01);
-    let mut d_v1601 = 0.0f64;
-    let mut d_v1605 = 0.0f64;
-    // 1606: sub(v1601, v1605), backward
-    d_v1601 += d_v1606 * (1.0);
-    d_v1605 += d_v1606 * (-1.0);
-    let mut d_v1604 = 0.0f64;
-    // 1605: mul_scalar(0.01)(v1604), backward
-    d_v1604 += d_v1605 * (0.01);
-    // 1604: sin(v1603), backward
-    d_v1603 += d_v1604 * (v1603.cos());
-    let mut d_v1598 = 0.0f64;
-    let mut d_v1602 = 0.0f64;
-    // 1603: add(v1598, v1602), backward
-    d_v1598 += d_v1603 * (1.0);
-    d_v1602 += d_v1603 * (1.0);
-    // 1602: mul_scalar(0.01)(v1601), backward
-    d_v1601 += d_v1602 * (0.01);
-    let mut d_v1596 = 0.0f64;
-    let mut d_v1600 = 0.0f64;
-    // 1601: sub(v1596, v1600), backward
-    d_v1596 += d_v1601 * (1.0);
-    d_v1600 += d_v1601 * (-1.0);
-    let mut d_v1599 = 0.0f64;
-    // 1600: mul_scalar(0.01)(v1599), backward
-    d_v1599 += d_v1600 * (0.01);
-    // 1599: sin(v1598), backward
-    d_v1598 += d_v1599 * (v1598.cos());
-    let mut d_v1593 = 0.0f64;
-    let mut d_v1597 = 0.0f64;
-    // 1598: add(v1593, v1597), backward
-    d_v1593 += d_v1598 * (1.0);
-    d_v1597 += d_v1598 * (1.0);
-    // 1597: mul_scalar(0.01)(v1596), backward
-    d_v1596 += d_v1597 * (0.01);
-    let mut d_v1591 = 0.0f64;
-    let mut d_v1595 = 0.0f64;
-    // 1596: sub(v1591, v1595), backward
-    d_v1591 += d_v1596 * (1.0);
-    d_v1595 += d_v1596 * (-1.0);
-    let mut d_v1594 = 0.0f64;
-    // 1595: mul_scalar(0.01)(v1594), backward
-    d_v1594 += d_v1595 * (0.01);
-    // 1594: sin(v1593), backward
-    d_v1593 += d_v1594 * (v1593.cos());
-    let mut d_v1588 = 0.0f64;
-    let mut d_v1592 = 0.0f64;
-    // 1593: add(v1588, v1592), backward
-    d_v1588 += d_v1593 * (1.0);
-    d_v1592 += d_v1593 * (1.0);
-    // 1592: mul_scalar(0.01)(v1591), backward
-    d_v1591 += d_v1592 * (0.01);
-    let mut d_v1586 = 0.0f64;
-    let mut d_v1590 = 0.0f64;
-    // 1591: sub(v1586, v1590), backward
-    d_v1586 += d_v1591 * (1.0);
-    d_v1590 += d_v1591 * (-1.0);
-    let mut d_v1589 = 0.0f64;
-    // 1590: mul_scalar(0.01)(v1589), backward
-    d_v1589 += d_v1590 * (0.01);
-    // 1589: sin(v1588), backward
-    d_v1588 += d_v1589 * (v1588.cos());
-    let mut d_v1583 = 0.0f64;
-    let mut d_v1587 = 0.0f64;
-    // 1588: add(v1583, v1587), backward
-    d_v1583 += d_v1588 * (1.0);
-    d_v1587 += d_v1588 * (1.0);
-    // 1587: mul_scalar(0.01)(v1586), backward
-    d_v1586 += d_v1587 * (0.01);
-    let mut d_v1581 = 0.0f64;
-    let mut d_v1585 = 0.0f64;
-    // 1586: sub(v1581, v1585), backward
-    d_v1581 += d_v1586 * (1.0);
-    d_v1585 += d_v1586 * (-1.0);
-    let mut d_v1584 = 0.0f64;
-    // 1585: mul_scalar(0.01)(v1584), backward
-    d_v1584 += d_v1585 * (0.01);
-    // 1584: sin(v1583), backward
-    d_v1583 += d_v1584 * (v1583.cos());
-    let mut d_v1578 = 0.0f64;
-    let mut d_v1582 = 0.0f64;
-    // 1583: add(v1578, v1582), backward
-    d_v1578 += d_v1583 * (1.0);
-    d_v1582 += d_v1583 * (1.0);
-    // 1582: mul_scalar(0.01)(v1581), backward
-    d_v1581 += d_v1582 * (0.01);
-    let mut d_v1576 = 0.0f64;
-    let mut d_v1580 = 0.0f64;
-    // 1581: sub(v1576, v1580), backward
-    d_v1576 += d_v1581 * (1.0);
-    d_v1580 += d_v1581 * (-1.0);
-    let mut d_v1579 = 0.0f64;
-    // 1580: mul_scalar(0.01)(v1579), backward
-    d_v1579 += d_v1580 * (0.01);
-    // 1579: sin(v1578), backward
-    d_v1578 += d_v1579 * (v1578.cos());
-    let mut d_v1573 = 0.0f64;
-    let mut d_v1577 = 0.0f64;
-    // 1578: add(v1573, v1577), backward
-    d_v1573 += d_v1578 * (1.0);
-    d_v1577 += d_v1578 * (1.0);
-    // 1577: mul_scalar(0.01)(v1576), backward
-    d_v1576 += d_v1577 * (0.01);
-    let mut d_v1571 = 0.0f64;
-    let mut d_v1575 = 0.0f64;
-    // 1576: sub(v1571, v1575), backward
-    d_v1571 += d_v1576 * (1.0);
-    d_v1575 += d_v1576 * (-1.0);
-    let mut d_v1574 = 0.0f64;
-    // 1575: mul_scalar(0.01)(v1574), backward
-    d_v1574 += d_v1575 * (0.01);
-    // 1574: sin(v1573), backward
-    d_v1573 += d_v1574 * (v1573.cos());
-    let mut d_v1568 = 0.0f64;
-    let mut d_v1572 = 0.0f64;
-    // 1573: add(v1568, v1572), backward
-    d_v1568 += d_v1573 * (1.0);
-    d_v1572 += d_v1573 * (1.0);
-    // 1572: mul_scalar(0.01)(v1571), backward
-    d_v1571 += d_v1572 * (0.01);
-    let mut d_v1566 = 0.0f64;
-    let mut d_v1570 = 0.0f64;
-    // 1571: sub(v1566, v1570), backward
-    d_v1566 += d_v1571 * (1.0);
-    d_v1570 += d_v1571 * (-1.0);
-    let mut d_v1569 = 0.0f64;
-    // 1570: mul_scalar(0.01)(v1569), backward
-    d_v1569 += d_v1570 * (0.01);
-    // 1569: sin(v1568), backward
-    d_v1568 += d_v1569 * (v1568.cos());
-    let mut d_v1563 = 0.0f64;
-    let mut d_v1567 = 0.0f64;
-    // 1568: add(v1563, v1567), backward
-    d_v1563 += d_v1568 * (1.0);
-    d_v1567 += d_v1568 * (1.0);
-    // 1567: mul_scalar(0.01)(v1566), backward
-    d_v1566 += d_v1567 * (0.01);
-    let mut d_v1561 = 0.0f64;
-    let mut d_v1565 = 0.0f64;
-    // 1566: sub(v1561, v1565), backward
-    d_v1561 += d_v1566 * (1.0);
-    d_v1565 += d_v1566 * (-1.0);
-    let mut d_v1564 = 0.0f64;
-    // 1565: mul_scalar(0.01)(v1564), backward
-    d_v1564 += d_v1565 * (0.01);
-    // 1564: sin(v1563), backward
-    d_v1563 += d_v1564 * (v1563.cos());
-    let mut d_v1558 = 0.0f64;
-    let mut d_v1562 = 0.0f64;
-    // 1563: add(v1558, v1562), backward
-    d_v1558 += d_v1563 * (1.0);
-    d_v1562 += d_v1563 * (1.0);
-    // 1562: mul_scalar(0.01)(v1561), backward
-    d_v1561 += d_v1562 * (0.01);
-    let mut d_v1556 = 0.0f64;
-    let mut d_v1560 = 0.0f64;
-    // 1561: sub(v1556, v1560), backward
-    d_v1556 += d_v1561 * (1.0);
-    d_v1560 += d_v1561 * (-1.0);
-    let mut d_v1559 = 0.0f64;
-    // 1560: mul_scalar(0.01)(v1559), backward
-    d_v1559 += d_v1560 * (0.01);
-    // 1559: sin(v1558), backward
-    d_v1558 += d_v1559 * (v1558.cos());
-    let mut d_v1553 = 0.0f64;
-    let mut d_v1557 = 0.0f64;
-    // 1558: add(v1553, v1557), backward
-    d_v1553 += d_v1558 * (1.0);
-    d_v1557 += d_v1558 * (1.0);
-    // 1557: mul_scalar(0.01)(v1556), backward
-    d_v1556 += d_v1557 * (0.01);
-    let mut d_v1551 = 0.0f64;
-    let mut d_v1555 = 0.0f64;
-    // 1556: sub(v1551, v1555), backward
-    d_v1551 += d_v1556 * (1.0);
-    d_v1555 += d_v1556 * (-1.0);
-    let mut d_v1554 = 0.0f64;
-    // 1555: mul_scalar(0.01)(v1554), backward
-    d_v1554 += d_v1555 * (0.01);
-    // 1554: sin(v1553), backward
-    d_v1553 += d_v1554 * (v1553.cos());
-    let mut d_v1548 = 0.0f64;
-    let mut d_v1552 = 0.0f64;
-    // 1553: add(v1548, v1552), backward
-    d_v1548 += d_v1553 * (1.0);
-    d_v1552 += d_v1553 * (1.0);
-    // 1552: mul_scalar(0.01)(v1551), backward
-    d_v1551 += d_v1552 * (0.01);
-    let mut d_v1546 = 0.0f64;
-    let mut d_v1550 = 0.0f64;
-    // 1551: sub(v1546, v1550), backward
-    d_v1546 += d_v1551 * (1.0);
-    d_v1550 += d_v1551 * (-1.0);
-    let mut d_v1549 = 0.0f64;
-    // 1550: mul_scalar(0.01)(v1549), backward
-    d_v1549 += d_v1550 * (0.01);
-    // 1549: sin(v1548), backward
-    d_v1548 += d_v1549 * (v1548.cos());
-    let mut d_v1543 = 0.0f64;
-    let mut d_v1547 = 0.0f64;
-    // 1548: add(v1543, v1547), backward
-    d_v1543 += d_v1548 * (1.0);
-    d_v1547 += d_v1548 * (1.0);
-    // 1547: mul_scalar(0.01)(v1546), backward
-    d_v1546 += d_v1547 * (0.01);
-    let mut d_v1541 = 0.0f64;
-    let mut d_v1545 = 0.0f64;
-    // 1546: sub(v1541, v1545), backward
-    d_v1541 += d_v1546 * (1.0);
-    d_v1545 += d_v1546 * (-1.0);
-    let mut d_v1544 = 0.0f64;
-    // 1545: mul_scalar(0.01)(v1544), backward
-    d_v1544 += d_v1545 * (0.01);
-    // 1544: sin(v1543), backward
-    d_v1543 += d_v1544 * (v1543.cos());
-    let mut d_v1538 = 0.0f64;
-    let mut d_v1542 = 0.0f64;
-    // 1543: add(v1538, v1542), backward
-    d_v1538 += d_v1543 * (1.0);
-    d_v1542 += d_v1543 * (1.0);
-    // 1542: mul_scalar(0.01)(v1541), backward
-    d_v1541 += d_v1542 * (0.01);
-    let mut d_v1536 = 0.0f64;
-    let mut d_v1540 = 0.0f64;
-    // 1541: sub(v1536, v1540), backward
-    d_v1536 += d_v1541 * (1.0);
-    d_v1540 += d_v1541 * (-1.0);
-    let mut d_v1539 = 0.0f64;
-    // 1540: mul_scalar(0.01)(v1539), backward
-    d_v1539 += d_v1540 * (0.01);
-    // 1539: sin(v1538), backward
-    d_v1538 += d_v1539 * (v1538.cos());
-    let mut d_v1533 = 0.0f64;
-    let mut d_v1537 = 0.0f64;
-    // 1538: add(v1533, v1537), backward
-    d_v1533 += d_v1538 * (1.0);
-    d_v1537 += d_v1538 * (1.0);
-    // 1537: mul_scalar(0.01)(v1536), backward
-    d_v1536 += d_v1537 * (0.01);
-    let mut d_v1531 = 0.0f64;
-    let mut d_v1535 = 0.0f64;
-    // 1536: sub(v1531, v1535), backward
-    d_v1531 += d_v1536 * (1.0);
-    d_v1535 += d_v1536 * (-1.0);
-    let mut d_v1534 = 0.0f64;
-    // 1535: mul_scalar(0.01)(v1534), backward
-    d_v1534 += d_v1535 * (0.01);
-    // 1534: sin(v1533), backward
-    d_v1533 += d_v1534 * (v1533.cos());
-    let mut d_v1528 = 0.0f64;
-    let mut d_v1532 = 0.0f64;
-    // 1533: add(v1528, v1532), backward
-    d_v1528 += d_v1533 * (1.0);
-    d_v1532 += d_v1533 * (1.0);
-    // 1532: mul_scalar(0.01)(v1531), backward
-    d_v1531 += d_v1532 * (0.01);
-    let mut d_v1526 = 0.0f64;
-    let mut d_v1530 = 0.0f64;
-    // 1531: sub(v1526, v1530), backward
-    d_v1526 += d_v1531 * (1.0);
-    d_v1530 += d_v1531 * (-1.0);
-    let mut d_v1529 = 0.0f64;
-    // 1530: mul_scalar(0.01)(v1529), backward
-    d_v1529 += d_v1530 * (0.01);
-    // 1529: sin(v1528), backward
-    d_v1528 += d_v1529 * (v1528.cos());
-    let mut d_v1523 = 0.0f64;
-    let mut d_v1527 = 0.0f64;
-    // 1528: add(v1523, v1527), backward
-    d_v1523 += d_v1528 * (1.0);
-    d_v1527 += d_v1528 * (1.0);
-    // 1527: mul_scalar(0.01)(v1526), backward
-    d_v1526 += d_v1527 * (0.01);
-    let mut d_v1521 = 0.0f64;
-    let mut d_v1525 = 0.0f64;
-    // 1526: sub(v1521, v1525), backward
-    d_v1521 += d_v1526 * (1.0);
-    d_v1525 += d_v1526 * (-1.0);
-    let mut d_v1524 = 0.0f64;
-    // 1525: mul_scalar(0.01)(v1524), backward
-    d_v1524 += d_v1525 * (0.01);
-    // 1524: sin(v1523), backward
-    d_v1523 += d_v1524 * (v1523.cos());
-    let mut d_v1518 = 0.0f64;
-    let mut d_v1522 = 0.0f64;
-    // 1523: add(v1518, v1522), backward
-    d_v1518 += d_v1523 * (1.0);
-    d_v1522 += d_v1523 * (1.0);
-    // 1522: mul_scalar(0.01)(v1521), backward
-    d_v1521 += d_v1522 * (0.01);
-    let mut d_v1516 = 0.0f64;
-    let mut d_v1520 = 0.0f64;
-    // 1521: sub(v1516, v1520), backward
-    d_v1516 += d_v1521 * (1.0);
-    d_v1520 += d_v1521 * (-1.0);
-    let mut d_v1519 = 0.0f64;
-    // 1520: mul_scalar(0.01)(v1519), backward
-    d_v1519 += d_v1520 * (0.01);
-    // 1519: sin(v1518), backward
-    d_v1518 += d_v1519 * (v1518.cos());
-    let mut d_v1513 = 0.0f64;
-    let mut d_v1517 = 0.0f64;
-    // 1518: add(v1513, v1517), backward
-    d_v1513 += d_v1518 * (1.0);
-    d_v1517 += d_v1518 * (1.0);
-    // 1517: mul_scalar(0.01)(v1516), backward
-    d_v1516 += d_v1517 * (0.01);
-    let mut d_v1511 = 0.0f64;
-    let mut d_v1515 = 0.0f64;
-    // 1516: sub(v1511, v1515), backward
-    d_v1511 += d_v1516 * (1.0);
-    d_v1515 += d_v1516 * (-1.0);
-    let mut d_v1514 = 0.0f64;
-    // 1515: mul_scalar(0.01)(v1514), backward
-    d_v1514 += d_v1515 * (0.01);
-    // 1514: sin(v1513), backward
-    d_v1513 += d_v1514 * (v1513.cos());
-    let mut d_v1508 = 0.0f64;
-    let mut d_v1512 = 0.0f64;
-    // 1513: add(v1508, v1512), backward
-    d_v1508 += d_v1513 * (1.0);
-    d_v1512 += d_v1513 * (1.0);
-    // 1512: mul_scalar(0.01)(v1511), backward
-    d_v1511 += d_v1512 * (0.01);
-    let mut d_v1506 = 0.0f64;
-    let mut d_v1510 = 0.0f64;
-    // 1511: sub(v1506, v1510), backward
-    d_v1506 += d_v1511 * (1.0);
-    d_v1510 += d_v1511 * (-1.0);
-    let mut d_v1509 = 0.0f64;
-    // 1510: mul_scalar(0.01)(v1509), backward
-    d_v1509 += d_v1510 * (0.01);
-    // 1509: sin(v1508), backward
-    d_v1508 += d_v1509 * (v1508.cos());
-    let mut d_v1503 = 0.0f64;
-    let mut d_v1507 = 0.0f64;
-    // 1508: add(v1503, v1507), backward
-    d_v1503 += d_v1508 * (1.0);
-    d_v1507 += d_v1508 * (1.0);
-    // 1507: mul_scalar(0.01)(v1506), backward
-    d_v1506 += d_v1507 * (0.01);
-    let mut d_v1505 = 0.0f64;
-    // 1506: sub(v1501, v1505), backward
-    d_v1501 += d_v1506 * (1.0);
-    d_v1505 += d_v1506 * (-1.0);
-    let mut d_v1504 = 0.0f64;
-    // 1505: mul_scalar(0.01)(v1504), backward
-    d_v1504 += d_v1505 * (0.01);
-    // 1504: sin(v1503), backward
-    d_v1503 += d_v1504 * (v1503.cos());
-    // 1503: add(v1498, v1502), backward
-    d_v1498 += d_v1503 * (1.0);
-    d_v1502 += d_v1503 * (1.0);
-    d_saved[13..16].copy_from_slice(&d_v1445);
-    d_saved[16] = d_v1498;
-    d_saved[17] = d_v1501;
-    d_saved[18] = d_v1502;
-}
-
-/// `long_chain_grad`, nodes 2003..=2502: their part of the reverse sweep.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_4(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v1855: [f64; 3] = saved[394..397].try_into().unwrap();
-    let v2003 = saved[428];
-    let v2008 = saved[429];
-    let v2013 = saved[430];
-    let v2018 = saved[431];
-    let v2023 = saved[432];
-    let v2028 = saved[433];
-    let v2033 = saved[434];
-    let v2038 = saved[435];
-    let v2043 = saved[436];
-    let v2048 = saved[437];
-    let v2053 = saved[438];
-    let v2060: [f64; 3] = saved[439..442].try_into().unwrap();
-    let v2063 = saved[442];
-    let v2068 = saved[443];
-    let v2073 = saved[444];
-    let v2078 = saved[445];
-    let v2083 = saved[446];
-    let v2088 = saved[447];
-    let v2093 = saved[448];
-    let v2098 = saved[449];
-    let v2103 = saved[450];
-    let v2108 = saved[451];
-    let v2113 = saved[452];
-    let v2118 = saved[453];
-    let v2123 = saved[454];
-    let v2128 = saved[455];
-    let v2133 = saved[456];
-    let v2138 = saved[457];
-    let v2143 = saved[458];
-    let v2148 = saved[459];
-    let v2153 = saved[460];
-    let v2158 = saved[461];
-    let v2163 = saved[462];
-    let v2168 = saved[463];
-    let v2173 = saved[464];
-    let v2178 = saved[465];
-    let v2183 = saved[466];
-    let v2188 = saved[467];
-    let v2193 = saved[468];
-    let v2198 = saved[469];
-    let v2203 = saved[470];
-    let v2208 = saved[471];
-    let v2213 = saved[472];
-    let v2218 = saved[473];
-    let v2223 = saved[474];
-    let v2228 = saved[475];
-    let v2233 = saved[476];
-    let v2238 = saved[477];
-    let v2243 = saved[478];
-    let v2248 = saved[479];
-    let v2253 = saved[480];
-    let v2258 = saved[481];
-    let v2265: [f64; 3] = saved[482..485].try_into().unwrap();
-    let v2268 = saved[485];
-    let v2273 = saved[486];
-    let v2278 = saved[487];
-    let v2283 = saved[488];
-    let v2288 = saved[489];
-    let v2293 = saved[490];
-    let v2298 = saved[491];
-    let v2303 = saved[492];
-    let v2308 = saved[493];
-    let v2313 = saved[494];
-    let v2318 = saved[495];
-    let v2323 = saved[496];
-    let v2328 = saved[497];
-    let v2333 = saved[498];
-    let v2338 = saved[499];
-    let v2343 = saved[500];
-    let v2348 = saved[501];
-    let v2353 = saved[502];
-    let v2358 = saved[503];
-    let v2363 = saved[504];
-    let v2368 = saved[505];
-    let v2373 = saved[506];
-    let v2378 = saved[507];
-    let v2383 = saved[508];
-    let v2388 = saved[509];
-    let v2393 = saved[510];
-    let v2398 = saved[511];
-    let v2403 = saved[512];
-    let v2408 = saved[513];
-    let v2413 = saved[514];
-    let v2418 = saved[515];
-    let v2423 = saved[516];
-    let v2428 = saved[517];
-    let v2433 = saved[518];
-    let v2438 = saved[519];
-    let v2443 = saved[520];
-    let v2448 = saved[521];
-    let v2453 = saved[522];
-    let v2458 = saved[523];
-    let v2463 = saved[524];
-    let v2470: [f64; 3] = saved[525..528].try_into().unwrap();
-    let v2473 = saved[528];
-    let v2478 = saved[529];
-    let v2483 = saved[530];
-    let v2488 = saved[531];
-    let v2493 = saved[532];
-    let v2498 = saved[533];
-    let mut d_v1855: [f64; 3] = d_saved[19..22].try_into().unwrap();
-    let mut d_v1998 = d_saved[22];
-    let mut d_v2001 = d_saved[23];
-    let mut d_v2002 = d_saved[24];
-    let mut d_v2470: [f64; 3] = d_saved[25..28].try_into().unwrap();
-    let mut d_v2498 = d_saved[28];
-    let mut d_v2501 = d_saved[29];
-    let mut d_v2502 = d_saved[30];
+    let mut d_v2873 = 0.0f64;
+    let mut d_v2877 = 0.0f64;
+    // 2878: add(v2873, v2877), backward
+    d_v2873 += d_v2878 * (1.0);
+    d_v2877 += d_v2878 * (1.0);
+    // 2877: mul_scalar(0.01)(v2876), backward
+    d_v2876 += d_v2877 * (0.01);
+    let mut d_v2871 = 0.0f64;
+    let mut d_v2875 = 0.0f64;
+    // 2876: sub(v2871, v2875), backward
+    d_v2871 += d_v2876 * (1.0);
+    d_v2875 += d_v2876 * (-1.0);
+    let mut d_v2874 = 0.0f64;
+    // 2875: mul_scalar(0.01)(v2874), backward
+    d_v2874 += d_v2875 * (0.01);
+    // 2874: sin(v2873), backward
+    d_v2873 += d_v2874 * (v2873.cos());
+    let mut d_v2868 = 0.0f64;
+    let mut d_v2872 = 0.0f64;
+    // 2873: add(v2868, v2872), backward
+    d_v2868 += d_v2873 * (1.0);
+    d_v2872 += d_v2873 * (1.0);
+    // 2872: mul_scalar(0.01)(v2871), backward
+    d_v2871 += d_v2872 * (0.01);
+    let mut d_v2866 = 0.0f64;
+    let mut d_v2870 = 0.0f64;
+    // 2871: sub(v2866, v2870), backward
+    d_v2866 += d_v2871 * (1.0);
+    d_v2870 += d_v2871 * (-1.0);
+    let mut d_v2869 = 0.0f64;
+    // 2870: mul_scalar(0.01)(v2869), backward
+    d_v2869 += d_v2870 * (0.01);
+    // 2869: sin(v2868), backward
+    d_v2868 += d_v2869 * (v2868.cos());
+    let mut d_v2863 = 0.0f64;
+    let mut d_v2867 = 0.0f64;
+    // 2868: add(v2863, v2867), backward
+    d_v2863 += d_v2868 * (1.0);
+    d_v2867 += d_v2868 * (1.0);
+    // 2867: mul_scalar(0.01)(v2866), backward
+    d_v2866 += d_v2867 * (0.01);
+    let mut d_v2861 = 0.0f64;
+    let mut d_v2865 = 0.0f64;
+    // 2866: sub(v2861, v2865), backward
+    d_v2861 += d_v2866 * (1.0);
+    d_v2865 += d_v2866 * (-1.0);
+    let mut d_v2864 = 0.0f64;
+    // 2865: mul_scalar(0.01)(v2864), backward
+    d_v2864 += d_v2865 * (0.01);
+    // 2864: sin(v2863), backward
+    d_v2863 += d_v2864 * (v2863.cos());
+    let mut d_v2858 = 0.0f64;
+    let mut d_v2862 = 0.0f64;
+    // 2863: add(v2858, v2862), backward
+    d_v2858 += d_v2863 * (1.0);
+    d_v2862 += d_v2863 * (1.0);
+    // 2862: mul_scalar(0.01)(v2861), backward
+    d_v2861 += d_v2862 * (0.01);
+    let mut d_v2856 = 0.0f64;
+    let mut d_v2860 = 0.0f64;
+    // 2861: sub(v2856, v2860), backward
+    d_v2856 += d_v2861 * (1.0);
+    d_v2860 += d_v2861 * (-1.0);
+    let mut d_v2859 = 0.0f64;
+    // 2860: mul_scalar(0.01)(v2859), backward
+    d_v2859 += d_v2860 * (0.01);
+    // 2859: sin(v2858), backward
+    d_v2858 += d_v2859 * (v2858.cos());
+    let mut d_v2853 = 0.0f64;
+    let mut d_v2857 = 0.0f64;
+    // 2858: add(v2853, v2857), backward
+    d_v2853 += d_v2858 * (1.0);
+    d_v2857 += d_v2858 * (1.0);
+    // 2857: mul_scalar(0.01)(v2856), backward
+    d_v2856 += d_v2857 * (0.01);
+    let mut d_v2851 = 0.0f64;
+    let mut d_v2855 = 0.0f64;
+    // 2856: sub(v2851, v2855), backward
+    d_v2851 += d_v2856 * (1.0);
+    d_v2855 += d_v2856 * (-1.0);
+    let mut d_v2854 = 0.0f64;
+    // 2855: mul_scalar(0.01)(v2854), backward
+    d_v2854 += d_v2855 * (0.01);
+    // 2854: sin(v2853), backward
+    d_v2853 += d_v2854 * (v2853.cos());
+    let mut d_v2848 = 0.0f64;
+    let mut d_v2852 = 0.0f64;
+    // 2853: add(v2848, v2852), backward
+    d_v2848 += d_v2853 * (1.0);
+    d_v2852 += d_v2853 * (1.0);
+    // 2852: mul_scalar(0.01)(v2851), backward
+    d_v2851 += d_v2852 * (0.01);
+    let mut d_v2846 = 0.0f64;
+    let mut d_v2850 = 0.0f64;
+    // 2851: sub(v2846, v2850), backward
+    d_v2846 += d_v2851 * (1.0);
+    d_v2850 += d_v2851 * (-1.0);
+    let mut d_v2849 = 0.0f64;
+    // 2850: mul_scalar(0.01)(v2849), backward
+    d_v2849 += d_v2850 * (0.01);
+    // 2849: sin(v2848), backward
+    d_v2848 += d_v2849 * (v2848.cos());
+    let mut d_v2843 = 0.0f64;
+    let mut d_v2847 = 0.0f64;
+    // 2848: add(v2843, v2847), backward
+    d_v2843 += d_v2848 * (1.0);
+    d_v2847 += d_v2848 * (1.0);
+    // 2847: mul_scalar(0.01)(v2846), backward
+    d_v2846 += d_v2847 * (0.01);
+    let mut d_v2841 = 0.0f64;
+    let mut d_v2845 = 0.0f64;
+    // 2846: sub(v2841, v2845), backward
+    d_v2841 += d_v2846 * (1.0);
+    d_v2845 += d_v2846 * (-1.0);
+    let mut d_v2844 = 0.0f64;
+    // 2845: mul_scalar(0.01)(v2844), backward
+    d_v2844 += d_v2845 * (0.01);
+    // 2844: sin(v2843), backward
+    d_v2843 += d_v2844 * (v2843.cos());
+    let mut d_v2838 = 0.0f64;
+    let mut d_v2842 = 0.0f64;
+    // 2843: add(v2838, v2842), backward
+    d_v2838 += d_v2843 * (1.0);
+    d_v2842 += d_v2843 * (1.0);
+    // 2842: mul_scalar(0.01)(v2841), backward
+    d_v2841 += d_v2842 * (0.01);
+    let mut d_v2836 = 0.0f64;
+    let mut d_v2840 = 0.0f64;
+    // 2841: sub(v2836, v2840), backward
+    d_v2836 += d_v2841 * (1.0);
+    d_v2840 += d_v2841 * (-1.0);
+    let mut d_v2839 = 0.0f64;
+    // 2840: mul_scalar(0.01)(v2839), backward
+    d_v2839 += d_v2840 * (0.01);
+    // 2839: sin(v2838), backward
+    d_v2838 += d_v2839 * (v2838.cos());
+    let mut d_v2833 = 0.0f64;
+    let mut d_v2837 = 0.0f64;
+    // 2838: add(v2833, v2837), backward
+    d_v2833 += d_v2838 * (1.0);
+    d_v2837 += d_v2838 * (1.0);
+    // 2837: mul_scalar(0.01)(v2836), backward
+    d_v2836 += d_v2837 * (0.01);
+    let mut d_v2831 = 0.0f64;
+    let mut d_v2835 = 0.0f64;
+    // 2836: sub(v2831, v2835), backward
+    d_v2831 += d_v2836 * (1.0);
+    d_v2835 += d_v2836 * (-1.0);
+    let mut d_v2834 = 0.0f64;
+    // 2835: mul_scalar(0.01)(v2834), backward
+    d_v2834 += d_v2835 * (0.01);
+    // 2834: sin(v2833), backward
+    d_v2833 += d_v2834 * (v2833.cos());
+    let mut d_v2828 = 0.0f64;
+    let mut d_v2832 = 0.0f64;
+    // 2833: add(v2828, v2832), backward
+    d_v2828 += d_v2833 * (1.0);
+    d_v2832 += d_v2833 * (1.0);
+    // 2832: mul_scalar(0.01)(v2831), backward
+    d_v2831 += d_v2832 * (0.01);
+    let mut d_v2826 = 0.0f64;
+    let mut d_v2830 = 0.0f64;
+    // 2831: sub(v2826, v2830), backward
+    d_v2826 += d_v2831 * (1.0);
+    d_v2830 += d_v2831 * (-1.0);
+    let mut d_v2829 = 0.0f64;
+    // 2830: mul_scalar(0.01)(v2829), backward
+    d_v2829 += d_v2830 * (0.01);
+    // 2829: sin(v2828), backward
+    d_v2828 += d_v2829 * (v2828.cos());
+    let mut d_v2823 = 0.0f64;
+    let mut d_v2827 = 0.0f64;
+    // 2828: add(v2823, v2827), backward
+    d_v2823 += d_v2828 * (1.0);
+    d_v2827 += d_v2828 * (1.0);
+    // 2827: mul_scalar(0.01)(v2826), backward
+    d_v2826 += d_v2827 * (0.01);
+    let mut d_v2821 = 0.0f64;
+    let mut d_v2825 = 0.0f64;
+    // 2826: sub(v2821, v2825), backward
+    d_v2821 += d_v2826 * (1.0);
+    d_v2825 += d_v2826 * (-1.0);
+    let mut d_v2824 = 0.0f64;
+    // 2825: mul_scalar(0.01)(v2824), backward
+    d_v2824 += d_v2825 * (0.01);
+    // 2824: sin(v2823), backward
+    d_v2823 += d_v2824 * (v2823.cos());
+    let mut d_v2818 = 0.0f64;
+    let mut d_v2822 = 0.0f64;
+    // 2823: add(v2818, v2822), backward
+    d_v2818 += d_v2823 * (1.0);
+    d_v2822 += d_v2823 * (1.0);
+    // 2822: mul_scalar(0.01)(v2821), backward
+    d_v2821 += d_v2822 * (0.01);
+    let mut d_v2816 = 0.0f64;
+    let mut d_v2820 = 0.0f64;
+    // 2821: sub(v2816, v2820), backward
+    d_v2816 += d_v2821 * (1.0);
+    d_v2820 += d_v2821 * (-1.0);
+    let mut d_v2819 = 0.0f64;
+    // 2820: mul_scalar(0.01)(v2819), backward
+    d_v2819 += d_v2820 * (0.01);
+    // 2819: sin(v2818), backward
+    d_v2818 += d_v2819 * (v2818.cos());
+    let mut d_v2813 = 0.0f64;
+    let mut d_v2817 = 0.0f64;
+    // 2818: add(v2813, v2817), backward
+    d_v2813 += d_v2818 * (1.0);
+    d_v2817 += d_v2818 * (1.0);
+    // 2817: mul_scalar(0.01)(v2816), backward
+    d_v2816 += d_v2817 * (0.01);
+    let mut d_v2811 = 0.0f64;
+    let mut d_v2815 = 0.0f64;
+    // 2816: sub(v2811, v2815), backward
+    d_v2811 += d_v2816 * (1.0);
+    d_v2815 += d_v2816 * (-1.0);
+    let mut d_v2814 = 0.0f64;
+    // 2815: mul_scalar(0.01)(v2814), backward
+    d_v2814 += d_v2815 * (0.01);
+    // 2814: sin(v2813), backward
+    d_v2813 += d_v2814 * (v2813.cos());
+    let mut d_v2808 = 0.0f64;
+    let mut d_v2812 = 0.0f64;
+    // 2813: add(v2808, v2812), backward
+    d_v2808 += d_v2813 * (1.0);
+    d_v2812 += d_v2813 * (1.0);
+    // 2812: mul_scalar(0.01)(v2811), backward
+    d_v2811 += d_v2812 * (0.01);
+    let mut d_v2806 = 0.0f64;
+    let mut d_v2810 = 0.0f64;
+    // 2811: sub(v2806, v2810), backward
+    d_v2806 += d_v2811 * (1.0);
+    d_v2810 += d_v2811 * (-1.0);
+    let mut d_v2809 = 0.0f64;
+    // 2810: mul_scalar(0.01)(v2809), backward
+    d_v2809 += d_v2810 * (0.01);
+    // 2809: sin(v2808), backward
+    d_v2808 += d_v2809 * (v2808.cos());
+    let mut d_v2803 = 0.0f64;
+    let mut d_v2807 = 0.0f64;
+    // 2808: add(v2803, v2807), backward
+    d_v2803 += d_v2808 * (1.0);
+    d_v2807 += d_v2808 * (1.0);
+    // 2807: mul_scalar(0.01)(v2806), backward
+    d_v2806 += d_v2807 * (0.01);
+    let mut d_v2801 = 0.0f64;
+    let mut d_v2805 = 0.0f64;
+    // 2806: sub(v2801, v2805), backward
+    d_v2801 += d_v2806 * (1.0);
+    d_v2805 += d_v2806 * (-1.0);
+    let mut d_v2804 = 0.0f64;
+    // 2805: mul_scalar(0.01)(v2804), backward
+    d_v2804 += d_v2805 * (0.01);
+    // 2804: sin(v2803), backward
+    d_v2803 += d_v2804 * (v2803.cos());
+    let mut d_v2798 = 0.0f64;
+    let mut d_v2802 = 0.0f64;
+    // 2803: add(v2798, v2802), backward
+    d_v2798 += d_v2803 * (1.0);
+    d_v2802 += d_v2803 * (1.0);
+    // 2802: mul_scalar(0.01)(v2801), backward
+    d_v2801 += d_v2802 * (0.01);
+    let mut d_v2796 = 0.0f64;
+    let mut d_v2800 = 0.0f64;
+    // 2801: sub(v2796, v2800), backward
+    d_v2796 += d_v2801 * (1.0);
+    d_v2800 += d_v2801 * (-1.0);
+    let mut d_v2799 = 0.0f64;
+    // 2800: mul_scalar(0.01)(v2799), backward
+    d_v2799 += d_v2800 * (0.01);
+    // 2799: sin(v2798), backward
+    d_v2798 += d_v2799 * (v2798.cos());
+    let mut d_v2793 = 0.0f64;
+    let mut d_v2797 = 0.0f64;
+    // 2798: add(v2793, v2797), backward
+    d_v2793 += d_v2798 * (1.0);
+    d_v2797 += d_v2798 * (1.0);
+    // 2797: mul_scalar(0.01)(v2796), backward
+    d_v2796 += d_v2797 * (0.01);
+    let mut d_v2791 = 0.0f64;
+    let mut d_v2795 = 0.0f64;
+    // 2796: sub(v2791, v2795), backward
+    d_v2791 += d_v2796 * (1.0);
+    d_v2795 += d_v2796 * (-1.0);
+    let mut d_v2794 = 0.0f64;
+    // 2795: mul_scalar(0.01)(v2794), backward
+    d_v2794 += d_v2795 * (0.01);
+    // 2794: sin(v2793), backward
+    d_v2793 += d_v2794 * (v2793.cos());
+    let mut d_v2788 = 0.0f64;
+    let mut d_v2792 = 0.0f64;
+    // 2793: add(v2788, v2792), backward
+    d_v2788 += d_v2793 * (1.0);
+    d_v2792 += d_v2793 * (1.0);
+    // 2792: mul_scalar(0.01)(v2791), backward
+    d_v2791 += d_v2792 * (0.01);
+    let mut d_v2786 = 0.0f64;
+    let mut d_v2790 = 0.0f64;
+    // 2791: sub(v2786, v2790), backward
+    d_v2786 += d_v2791 * (1.0);
+    d_v2790 += d_v2791 * (-1.0);
+    let mut d_v2789 = 0.0f64;
+    // 2790: mul_scalar(0.01)(v2789), backward
+    d_v2789 += d_v2790 * (0.01);
+    // 2789: sin(v2788), backward
+    d_v2788 += d_v2789 * (v2788.cos());
+    let mut d_v2783 = 0.0f64;
+    let mut d_v2787 = 0.0f64;
+    // 2788: add(v2783, v2787), backward
+    d_v2783 += d_v2788 * (1.0);
+    d_v2787 += d_v2788 * (1.0);
+    // 2787: mul_scalar(0.01)(v2786), backward
+    d_v2786 += d_v2787 * (0.01);
+    let mut d_v2781 = 0.0f64;
+    let mut d_v2785 = 0.0f64;
+    // 2786: sub(v2781, v2785), backward
+    d_v2781 += d_v2786 * (1.0);
+    d_v2785 += d_v2786 * (-1.0);
+    let mut d_v2784 = 0.0f64;
+    // 2785: mul_scalar(0.01)(v2784), backward
+    d_v2784 += d_v2785 * (0.01);
+    // 2784: sin(v2783), backward
+    d_v2783 += d_v2784 * (v2783.cos());
+    let mut d_v2778 = 0.0f64;
+    let mut d_v2782 = 0.0f64;
+    // 2783: add(v2778, v2782), backward
+    d_v2778 += d_v2783 * (1.0);
+    d_v2782 += d_v2783 * (1.0);
+    // 2782: mul_scalar(0.01)(v2781), backward
+    d_v2781 += d_v2782 * (0.01);
+    let mut d_v2776 = 0.0f64;
+    let mut d_v2780 = 0.0f64;
+    // 2781: sub(v2776, v2780), backward
+    d_v2776 += d_v2781 * (1.0);
+    d_v2780 += d_v2781 * (-1.0);
+    let mut d_v2779 = 0.0f64;
+    // 2780: mul_scalar(0.01)(v2779), backward
+    d_v2779 += d_v2780 * (0.01);
+    // 2779: sin(v2778), backward
+    d_v2778 += d_v2779 * (v2778.cos());
+    let mut d_v2773 = 0.0f64;
+    let mut d_v2777 = 0.0f64;
+    // 2778: add(v2773, v2777), backward
+    d_v2773 += d_v2778 * (1.0);
+    d_v2777 += d_v2778 * (1.0);
+    // 2777: mul_scalar(0.01)(v2776), backward
+    d_v2776 += d_v2777 * (0.01);
+    let mut d_v2771 = 0.0f64;
+    let mut d_v2775 = 0.0f64;
+    // 2776: sub(v2771, v2775), backward
+    d_v2771 += d_v2776 * (1.0);
+    d_v2775 += d_v2776 * (-1.0);
+    let mut d_v2774 = 0.0f64;
+    // 2775: mul_scalar(0.01)(v2774), backward
+    d_v2774 += d_v2775 * (0.01);
+    // 2774: sin(v2773), backward
+    d_v2773 += d_v2774 * (v2773.cos());
+    let mut d_v2768 = 0.0f64;
+    let mut d_v2772 = 0.0f64;
+    // 2773: add(v2768, v2772), backward
+    d_v2768 += d_v2773 * (1.0);
+    d_v2772 += d_v2773 * (1.0);
+    // 2772: mul_scalar(0.01)(v2771), backward
+    d_v2771 += d_v2772 * (0.01);
+    let mut d_v2766 = 0.0f64;
+    let mut d_v2770 = 0.0f64;
+    // 2771: sub(v2766, v2770), backward
+    d_v2766 += d_v2771 * (1.0);
+    d_v2770 += d_v2771 * (-1.0);
+    let mut d_v2769 = 0.0f64;
+    // 2770: mul_scalar(0.01)(v2769), backward
+    d_v2769 += d_v2770 * (0.01);
+    // 2769: sin(v2768), backward
+    d_v2768 += d_v2769 * (v2768.cos());
+    let mut d_v2763 = 0.0f64;
+    let mut d_v2767 = 0.0f64;
+    // 2768: add(v2763, v2767), backward
+    d_v2763 += d_v2768 * (1.0);
+    d_v2767 += d_v2768 * (1.0);
+    // 2767: mul_scalar(0.01)(v2766), backward
+    d_v2766 += d_v2767 * (0.01);
+    let mut d_v2761 = 0.0f64;
+    let mut d_v2765 = 0.0f64;
+    // 2766: sub(v2761, v2765), backward
+    d_v2761 += d_v2766 * (1.0);
+    d_v2765 += d_v2766 * (-1.0);
+    let mut d_v2764 = 0.0f64;
+    // 2765: mul_scalar(0.01)(v2764), backward
+    d_v2764 += d_v2765 * (0.01);
+    // 2764: sin(v2763), backward
+    d_v2763 += d_v2764 * (v2763.cos());
+    let mut d_v2758 = 0.0f64;
+    let mut d_v2762 = 0.0f64;
+    // 2763: add(v2758, v2762), backward
+    d_v2758 += d_v2763 * (1.0);
+    d_v2762 += d_v2763 * (1.0);
+    // 2762: mul_scalar(0.01)(v2761), backward
+    d_v2761 += d_v2762 * (0.01);
+    let mut d_v2756 = 0.0f64;
+    let mut d_v2760 = 0.0f64;
+    // 2761: sub(v2756, v2760), backward
+    d_v2756 += d_v2761 * (1.0);
+    d_v2760 += d_v2761 * (-1.0);
+    let mut d_v2759 = 0.0f64;
+    // 2760: mul_scalar(0.01)(v2759), backward
+    d_v2759 += d_v2760 * (0.01);
+    // 2759: sin(v2758), backward
+    d_v2758 += d_v2759 * (v2758.cos());
+    let mut d_v2753 = 0.0f64;
+    let mut d_v2757 = 0.0f64;
+    // 2758: add(v2753, v2757), backward
+    d_v2753 += d_v2758 * (1.0);
+    d_v2757 += d_v2758 * (1.0);
+    // 2757: mul_scalar(0.01)(v2756), backward
+    d_v2756 += d_v2757 * (0.01);
+    let mut d_v2751 = 0.0f64;
+    let mut d_v2755 = 0.0f64;
+    // 2756: sub(v2751, v2755), backward
+    d_v2751 += d_v2756 * (1.0);
+    d_v2755 += d_v2756 * (-1.0);
+    let mut d_v2754 = 0.0f64;
+    // 2755: mul_scalar(0.01)(v2754), backward
+    d_v2754 += d_v2755 * (0.01);
+    // 2754: sin(v2753), backward
+    d_v2753 += d_v2754 * (v2753.cos());
+    let mut d_v2748 = 0.0f64;
+    let mut d_v2752 = 0.0f64;
+    // 2753: add(v2748, v2752), backward
+    d_v2748 += d_v2753 * (1.0);
+    d_v2752 += d_v2753 * (1.0);
+    // 2752: mul_scalar(0.01)(v2751), backward
+    d_v2751 += d_v2752 * (0.01);
+    let mut d_v2746 = 0.0f64;
+    let mut d_v2750 = 0.0f64;
+    // 2751: sub(v2746, v2750), backward
+    d_v2746 += d_v2751 * (1.0);
+    d_v2750 += d_v2751 * (-1.0);
+    let mut d_v2749 = 0.0f64;
+    // 2750: mul_scalar(0.01)(v2749), backward
+    d_v2749 += d_v2750 * (0.01);
+    // 2749: sin(v2748), backward
+    d_v2748 += d_v2749 * (v2748.cos());
+    let mut d_v2743 = 0.0f64;
+    let mut d_v2747 = 0.0f64;
+    // 2748: add(v2743, v2747), backward
+    d_v2743 += d_v2748 * (1.0);
+    d_v2747 += d_v2748 * (1.0);
+    // 2747: mul_scalar(0.01)(v2746), backward
+    d_v2746 += d_v2747 * (0.01);
+    let mut d_v2741 = 0.0f64;
+    let mut d_v2745 = 0.0f64;
+    // 2746: sub(v2741, v2745), backward
+    d_v2741 += d_v2746 * (1.0);
+    d_v2745 += d_v2746 * (-1.0);
+    let mut d_v2744 = 0.0f64;
+    // 2745: mul_scalar(0.01)(v2744), backward
+    d_v2744 += d_v2745 * (0.01);
+    // 2744: sin(v2743), backward
+    d_v2743 += d_v2744 * (v2743.cos());
+    let mut d_v2738 = 0.0f64;
+    let mut d_v2742 = 0.0f64;
+    // 2743: add(v2738, v2742), backward
+    d_v2738 += d_v2743 * (1.0);
+    d_v2742 += d_v2743 * (1.0);
+    // 2742: mul_scalar(0.01)(v2741), backward
+    d_v2741 += d_v2742 * (0.01);
+    let mut d_v2736 = 0.0f64;
+    let mut d_v2740 = 0.0f64;
+    // 2741: sub(v2736, v2740), backward
+    d_v2736 += d_v2741 * (1.0);
+    d_v2740 += d_v2741 * (-1.0);
+    let mut d_v2739 = 0.0f64;
+    // 2740: mul_scalar(0.01)(v2739), backward
+    d_v2739 += d_v2740 * (0.01);
+    // 2739: sin(v2738), backward
+    d_v2738 += d_v2739 * (v2738.cos());
+    let mut d_v2733 = 0.0f64;
+    let mut d_v2737 = 0.0f64;
+    // 2738: add(v2733, v2737), backward
+    d_v2733 += d_v2738 * (1.0);
+    d_v2737 += d_v2738 * (1.0);
+    // 2737: mul_scalar(0.01)(v2736), backward
+    d_v2736 += d_v2737 * (0.01);
+    let mut d_v2731 = 0.0f64;
+    let mut d_v2735 = 0.0f64;
+    // 2736: sub(v2731, v2735), backward
+    d_v2731 += d_v2736 * (1.0);
+    d_v2735 += d_v2736 * (-1.0);
+    let mut d_v2734 = 0.0f64;
+    // 2735: mul_scalar(0.01)(v2734), backward
+    d_v2734 += d_v2735 * (0.01);
+    // 2734: sin(v2733), backward
+    d_v2733 += d_v2734 * (v2733.cos());
+    let mut d_v2728 = 0.0f64;
+    let mut d_v2732 = 0.0f64;
+    // 2733: add(v2728, v2732), backward
+    d_v2728 += d_v2733 * (1.0);
+    d_v2732 += d_v2733 * (1.0);
+    // 2732: mul_scalar(0.01)(v2731), backward
+    d_v2731 += d_v2732 * (0.01);
+    let mut d_v2726 = 0.0f64;
+    let mut d_v2730 = 0.0f64;
+    // 2731: sub(v2726, v2730), backward
+    d_v2726 += d_v2731 * (1.0);
+    d_v2730 += d_v2731 * (-1.0);
+    let mut d_v2729 = 0.0f64;
+    // 2730: mul_scalar(0.01)(v2729), backward
+    d_v2729 += d_v2730 * (0.01);
+    // 2729: sin(v2728), backward
+    d_v2728 += d_v2729 * (v2728.cos());
+    let mut d_v2723 = 0.0f64;
+    let mut d_v2727 = 0.0f64;
+    // 2728: add(v2723, v2727), backward
+    d_v2723 += d_v2728 * (1.0);
+    d_v2727 += d_v2728 * (1.0);
+    // 2727: mul_scalar(0.01)(v2726), backward
+    d_v2726 += d_v2727 * (0.01);
+    let mut d_v2721 = 0.0f64;
+    let mut d_v2725 = 0.0f64;
+    // 2726: sub(v2721, v2725), backward
+    d_v2721 += d_v2726 * (1.0);
+    d_v2725 += d_v2726 * (-1.0);
+    let mut d_v2724 = 0.0f64;
+    // 2725: mul_scalar(0.01)(v2724), backward
+    d_v2724 += d_v2725 * (0.01);
+    // 2724: sin(v2723), backward
+    d_v2723 += d_v2724 * (v2723.cos());
+    let mut d_v2718 = 0.0f64;
+    let mut d_v2722 = 0.0f64;
+    // 2723: add(v2718, v2722), backward
+    d_v2718 += d_v2723 * (1.0);
+    d_v2722 += d_v2723 * (1.0);
+    // 2722: mul_scalar(0.01)(v2721), backward
+    d_v2721 += d_v2722 * (0.01);
+    let mut d_v2716 = 0.0f64;
+    let mut d_v2720 = 0.0f64;
+    // 2721: sub(v2716, v2720), backward
+    d_v2716 += d_v2721 * (1.0);
+    d_v2720 += d_v2721 * (-1.0);
+    let mut d_v2719 = 0.0f64;
+    // 2720: mul_scalar(0.01)(v2719), backward
+    d_v2719 += d_v2720 * (0.01);
+    // 2719: sin(v2718), backward
+    d_v2718 += d_v2719 * (v2718.cos());
+    let mut d_v2713 = 0.0f64;
+    let mut d_v2717 = 0.0f64;
+    // 2718: add(v2713, v2717), backward
+    d_v2713 += d_v2718 * (1.0);
+    d_v2717 += d_v2718 * (1.0);
+    // 2717: mul_scalar(0.01)(v2716), backward
+    d_v2716 += d_v2717 * (0.01);
+    let mut d_v2711 = 0.0f64;
+    let mut d_v2715 = 0.0f64;
+    // 2716: sub(v2711, v2715), backward
+    d_v2711 += d_v2716 * (1.0);
+    d_v2715 += d_v2716 * (-1.0);
+    let mut d_v2714 = 0.0f64;
+    // 2715: mul_scalar(0.01)(v2714), backward
+    d_v2714 += d_v2715 * (0.01);
+    // 2714: sin(v2713), backward
+    d_v2713 += d_v2714 * (v2713.cos());
+    let mut d_v2708 = 0.0f64;
+    let mut d_v2712 = 0.0f64;
+    // 2713: add(v2708, v2712), backward
+    d_v2708 += d_v2713 * (1.0);
+    d_v2712 += d_v2713 * (1.0);
+    // 2712: mul_scalar(0.01)(v2711), backward
+    d_v2711 += d_v2712 * (0.01);
+    let mut d_v2706 = 0.0f64;
+    let mut d_v2710 = 0.0f64;
+    // 2711: sub(v2706, v2710), backward
+    d_v2706 += d_v2711 * (1.0);
+    d_v2710 += d_v2711 * (-1.0);
+    let mut d_v2709 = 0.0f64;
+    // 2710: mul_scalar(0.01)(v2709), backward
+    d_v2709 += d_v2710 * (0.01);
+    // 2709: sin(v2708), backward
+    d_v2708 += d_v2709 * (v2708.cos());
+    let mut d_v2703 = 0.0f64;
+    let mut d_v2707 = 0.0f64;
+    // 2708: add(v2703, v2707), backward
+    d_v2703 += d_v2708 * (1.0);
+    d_v2707 += d_v2708 * (1.0);
+    // 2707: mul_scalar(0.01)(v2706), backward
+    d_v2706 += d_v2707 * (0.01);
+    let mut d_v2701 = 0.0f64;
+    let mut d_v2705 = 0.0f64;
+    // 2706: sub(v2701, v2705), backward
+    d_v2701 += d_v2706 * (1.0);
+    d_v2705 += d_v2706 * (-1.0);
+    let mut d_v2704 = 0.0f64;
+    // 2705: mul_scalar(0.01)(v2704), backward
+    d_v2704 += d_v2705 * (0.01);
+    // 2704: sin(v2703), backward
+    d_v2703 += d_v2704 * (v2703.cos());
+    let mut d_v2698 = 0.0f64;
+    let mut d_v2702 = 0.0f64;
+    // 2703: add(v2698, v2702), backward
+    d_v2698 += d_v2703 * (1.0);
+    d_v2702 += d_v2703 * (1.0);
+    // 2702: mul_scalar(0.01)(v2701), backward
+    d_v2701 += d_v2702 * (0.01);
+    let mut d_v2696 = 0.0f64;
+    let mut d_v2700 = 0.0f64;
+    // 2701: sub(v2696, v2700), backward
+    d_v2696 += d_v2701 * (1.0);
+    d_v2700 += d_v2701 * (-1.0);
+    let mut d_v2699 = 0.0f64;
+    // 2700: mul_scalar(0.01)(v2699), backward
+    d_v2699 += d_v2700 * (0.01);
+    // 2699: sin(v2698), backward
+    d_v2698 += d_v2699 * (v2698.cos());
+    let mut d_v2693 = 0.0f64;
+    let mut d_v2697 = 0.0f64;
+    // 2698: add(v2693, v2697), backward
+    d_v2693 += d_v2698 * (1.0);
+    d_v2697 += d_v2698 * (1.0);
+    // 2697: mul_scalar(0.01)(v2696), backward
+    d_v2696 += d_v2697 * (0.01);
+    let mut d_v2691 = 0.0f64;
+    let mut d_v2695 = 0.0f64;
+    // 2696: sub(v2691, v2695), backward
+    d_v2691 += d_v2696 * (1.0);
+    d_v2695 += d_v2696 * (-1.0);
+    let mut d_v2694 = 0.0f64;
+    // 2695: mul_scalar(0.01)(v2694), backward
+    d_v2694 += d_v2695 * (0.01);
+    // 2694: sin(v2693), backward
+    d_v2693 += d_v2694 * (v2693.cos());
+    let mut d_v2688 = 0.0f64;
+    let mut d_v2692 = 0.0f64;
+    // 2693: add(v2688, v2692), backward
+    d_v2688 += d_v2693 * (1.0);
+    d_v2692 += d_v2693 * (1.0);
+    // 2692: mul_scalar(0.01)(v2691), backward
+    d_v2691 += d_v2692 * (0.01);
+    let mut d_v2686 = 0.0f64;
+    let mut d_v2690 = 0.0f64;
+    // 2691: sub(v2686, v2690), backward
+    d_v2686 += d_v2691 * (1.0);
+    d_v2690 += d_v2691 * (-1.0);
+    let mut d_v2689 = 0.0f64;
+    // 2690: mul_scalar(0.01)(v2689), backward
+    d_v2689 += d_v2690 * (0.01);
+    // 2689: sin(v2688), backward
+    d_v2688 += d_v2689 * (v2688.cos());
+    let mut d_v2683 = 0.0f64;
+    let mut d_v2687 = 0.0f64;
+    // 2688: add(v2683, v2687), backward
+    d_v2683 += d_v2688 * (1.0);
+    d_v2687 += d_v2688 * (1.0);
+    // 2687: mul_scalar(0.01)(v2686), backward
+    d_v2686 += d_v2687 * (0.01);
+    let mut d_v2681 = 0.0f64;
+    let mut d_v2685 = 0.0f64;
+    // 2686: sub(v2681, v2685), backward
+    d_v2681 += d_v2686 * (1.0);
+    d_v2685 += d_v2686 * (-1.0);
+    let mut d_v2684 = 0.0f64;
+    // 2685: mul_scalar(0.01)(v2684), backward
+    d_v2684 += d_v2685 * (0.01);
+    // 2684: sin(v2683), backward
+    d_v2683 += d_v2684 * (v2683.cos());
+    let mut d_v2678 = 0.0f64;
+    let mut d_v2682 = 0.0f64;
+    // 2683: add(v2678, v2682), backward
+    d_v2678 += d_v2683 * (1.0);
+    d_v2682 += d_v2683 * (1.0);
+    // 2682: mul_scalar(0.01)(v2681), backward
+    d_v2681 += d_v2682 * (0.01);
+    let mut d_v2671 = 0.0f64;
+    let mut d_v2680 = 0.0f64;
+    // 2681: sub(v2671, v2680), backward
+    d_v2671 += d_v2681 * (1.0);
+    d_v2680 += d_v2681 * (-1.0);
+    let mut d_v2679 = 0.0f64;
+    // 2680: mul_scalar(0.01)(v2679), backward
+    d_v2679 += d_v2680 * (0.01);
+    // 2679: sin(v2678), backward
+    d_v2678 += d_v2679 * (v2678.cos());
+    let mut d_v2673 = 0.0f64;
+    let mut d_v2677 = 0.0f64;
+    // 2678: add(v2673, v2677), backward
+    d_v2673 += d_v2678 * (1.0);
+    d_v2677 += d_v2678 * (1.0);
+    let mut d_v2676 = 0.0f64;
+    // 2677: mul_scalar(0.01)(v2676), backward
+    d_v2676 += d_v2677 * (0.01);
+    // 2676: sum(v2675), backward
+    for i in 0..3 {
+        d_v2675[i] += d_v2676;
+    }
+    let mut d_v2674 = [0.0f64; 3];
+    // 2675: tanh(v2674), backward
+    for i in 0..3 {
+        d_v2674[i] += d_v2675[i] * (1.0 - v2675[i] * v2675[i]);
+    }
+    let mut d_v2470 = [0.0f64; 3];
+    // 2674: mul(v2470, w), backward
+    for i in 0..3 {
+        d_v2470[i] += d_v2674[i] * (w[i]);
+    }
+    for i in 0..3 {
+        d_w[i] += d_v2674[i] * (v2470[i]);
+    }
+    let mut d_v2668 = 0.0f64;
+    let mut d_v2672 = 0.0f64;
+    // 2673: add(v2668, v2672), backward
+    d_v2668 += d_v2673 * (1.0);
+    d_v2672 += d_v2673 * (1.0);
+    // 2672: mul_scalar(0.01)(v2671), backward
+    d_v2671 += d_v2672 * (0.01);
+    let mut d_v2666 = 0.0f64;
+    let mut d_v2670 = 0.0f64;
+    // 2671: sub(v2666, v2670), backward
+    d_v2666 += d_v2671 * (1.0);
+    d_v2670 += d_v2671 * (-1.0);
+    let mut d_v2669 = 0.0f64;
+    // 2670: mul_scalar(0.01)(v2669), backward
+    d_v2669 += d_v2670 * (0.01);
+    // 2669: sin(v2668), backward
+    d_v2668 += d_v2669 * (v2668.cos());
+    let mut d_v2663 = 0.0f64;
+    let mut d_v2667 = 0.0f64;
+    // 2668: add(v2663, v2667), backward
+    d_v2663 += d_v2668 * (1.0);
+    d_v2667 += d_v2668 * (1.0);
+    // 2667: mul_scalar(0.01)(v2666), backward
+    d_v2666 += d_v2667 * (0.01);
+    let mut d_v2661 = 0.0f64;
+    let mut d_v2665 = 0.0f64;
+    // 2666: sub(v2661, v2665), backward
+    d_v2661 += d_v2666 * (1.0);
+    d_v2665 += d_v2666 * (-1.0);
+    let mut d_v2664 = 0.0f64;
+    // 2665: mul_scalar(0.01)(v2664), backward
+    d_v2664 += d_v2665 * (0.01);
+    // 2664: sin(v2663), backward
+    d_v2663 += d_v2664 * (v2663.cos());
+    let mut d_v2658 = 0.0f64;
+    let mut d_v2662 = 0.0f64;
+    // 2663: add(v2658, v2662), backward
+    d_v2658 += d_v2663 * (1.0);
+    d_v2662 += d_v2663 * (1.0);
+    // 2662: mul_scalar(0.01)(v2661), backward
+    d_v2661 += d_v2662 * (0.01);
+    let mut d_v2656 = 0.0f64;
+    let mut d_v2660 = 0.0f64;
+    // 2661: sub(v2656, v2660), backward
+    d_v2656 += d_v2661 * (1.0);
+    d_v2660 += d_v2661 * (-1.0);
+    let mut d_v2659 = 0.0f64;
+    // 2660: mul_scalar(0.01)(v2659), backward
+    d_v2659 += d_v2660 * (0.01);
+    // 2659: sin(v2658), backward
+    d_v2658 += d_v2659 * (v2658.cos());
+    let mut d_v2653 = 0.0f64;
+    let mut d_v2657 = 0.0f64;
+    // 2658: add(v2653, v2657), backward
+    d_v2653 += d_v2658 * (1.0);
+    d_v2657 += d_v2658 * (1.0);
+    // 2657: mul_scalar(0.01)(v2656), backward
+    d_v2656 += d_v2657 * (0.01);
+    let mut d_v2651 = 0.0f64;
+    let mut d_v2655 = 0.0f64;
+    // 2656: sub(v2651, v2655), backward
+    d_v2651 += d_v2656 * (1.0);
+    d_v2655 += d_v2656 * (-1.0);
+    let mut d_v2654 = 0.0f64;
+    // 2655: mul_scalar(0.01)(v2654), backward
+    d_v2654 += d_v2655 * (0.01);
+    // 2654: sin(v2653), backward
+    d_v2653 += d_v2654 * (v2653.cos());
+    let mut d_v2648 = 0.0f64;
+    let mut d_v2652 = 0.0f64;
+    // 2653: add(v2648, v2652), backward
+    d_v2648 += d_v2653 * (1.0);
+    d_v2652 += d_v2653 * (1.0);
+    // 2652: mul_scalar(0.01)(v2651), backward
+    d_v2651 += d_v2652 * (0.01);
+    let mut d_v2646 = 0.0f64;
+    let mut d_v2650 = 0.0f64;
+    // 2651: sub(v2646, v2650), backward
+    d_v2646 += d_v2651 * (1.0);
+    d_v2650 += d_v2651 * (-1.0);
+    let mut d_v2649 = 0.0f64;
+    // 2650: mul_scalar(0.01)(v2649), backward
+    d_v2649 += d_v2650 * (0.01);
+    // 2649: sin(v2648), backward
+    d_v2648 += d_v2649 * (v2648.cos());
+    let mut d_v2643 = 0.0f64;
+    let mut d_v2647 = 0.0f64;
+    // 2648: add(v2643, v2647), backward
+    d_v2643 += d_v2648 * (1.0);
+    d_v2647 += d_v2648 * (1.0);
+    // 2647: mul_scalar(0.01)(v2646), backward
+    d_v2646 += d_v2647 * (0.01);
+    let mut d_v2641 = 0.0f64;
+    let mut d_v2645 = 0.0f64;
+    // 2646: sub(v2641, v2645), backward
+    d_v2641 += d_v2646 * (1.0);
+    d_v2645 += d_v2646 * (-1.0);
+    let mut d_v2644 = 0.0f64;
+    // 2645: mul_scalar(0.01)(v2644), backward
+    d_v2644 += d_v2645 * (0.01);
+    // 2644: sin(v2643), backward
+    d_v2643 += d_v2644 * (v2643.cos());
+    let mut d_v2638 = 0.0f64;
+    let mut d_v2642 = 0.0f64;
+    // 2643: add(v2638, v2642), backward
+    d_v2638 += d_v2643 * (1.0);
+    d_v2642 += d_v2643 * (1.0);
+    // 2642: mul_scalar(0.01)(v2641), backward
+    d_v2641 += d_v2642 * (0.01);
+    let mut d_v2636 = 0.0f64;
+    let mut d_v2640 = 0.0f64;
+    // 2641: sub(v2636, v2640), backward
+    d_v2636 += d_v2641 * (1.0);
+    d_v2640 += d_v2641 * (-1.0);
+    let mut d_v2639 = 0.0f64;
+    // 2640: mul_scalar(0.01)(v2639), backward
+    d_v2639 += d_v2640 * (0.01);
+    // 2639: sin(v2638), backward
+    d_v2638 += d_v2639 * (v2638.cos());
+    let mut d_v2633 = 0.0f64;
+    let mut d_v2637 = 0.0f64;
+    // 2638: add(v2633, v2637), backward
+    d_v2633 += d_v2638 * (1.0);
+    d_v2637 += d_v2638 * (1.0);
+    // 2637: mul_scalar(0.01)(v2636), backward
+    d_v2636 += d_v2637 * (0.01);
+    let mut d_v2631 = 0.0f64;
+    let mut d_v2635 = 0.0f64;
+    // 2636: sub(v2631, v2635), backward
+    d_v2631 += d_v2636 * (1.0);
+    d_v2635 += d_v2636 * (-1.0);
+    let mut d_v2634 = 0.0f64;
+    // 2635: mul_scalar(0.01)(v2634), backward
+    d_v2634 += d_v2635 * (0.01);
+    // 2634: sin(v2633), backward
+    d_v2633 += d_v2634 * (v2633.cos());
+    let mut d_v2628 = 0.0f64;
+    let mut d_v2632 = 0.0f64;
+    // 2633: add(v2628, v2632), backward
+    d_v2628 += d_v2633 * (1.0);
+    d_v2632 += d_v2633 * (1.0);
+    // 2632: mul_scalar(0.01)(v2631), backward
+    d_v2631 += d_v2632 * (0.01);
+    let mut d_v2626 = 0.0f64;
+    let mut d_v2630 = 0.0f64;
+    // 2631: sub(v2626, v2630), backward
+    d_v2626 += d_v2631 * (1.0);
+    d_v2630 += d_v2631 * (-1.0);
+    let mut d_v2629 = 0.0f64;
+    // 2630: mul_scalar(0.01)(v2629), backward
+    d_v2629 += d_v2630 * (0.01);
+    // 2629: sin(v2628), backward
+    d_v2628 += d_v2629 * (v2628.cos());
+    let mut d_v2623 = 0.0f64;
+    let mut d_v2627 = 0.0f64;
+    // 2628: add(v2623, v2627), backward
+    d_v2623 += d_v2628 * (1.0);
+    d_v2627 += d_v2628 * (1.0);
+    // 2627: mul_scalar(0.01)(v2626), backward
+    d_v2626 += d_v2627 * (0.01);
+    let mut d_v2621 = 0.0f64;
+    let mut d_v2625 = 0.0f64;
+    // 2626: sub(v2621, v2625), backward
+    d_v2621 += d_v2626 * (1.0);
+    d_v2625 += d_v2626 * (-1.0);
+    let mut d_v2624 = 0.0f64;
+    // 2625: mul_scalar(0.01)(v2624), backward
+    d_v2624 += d_v2625 * (0.01);
+    // 2624: sin(v2623), backward
+    d_v2623 += d_v2624 * (v2623.cos());
+    let mut d_v2618 = 0.0f64;
+    let mut d_v2622 = 0.0f64;
+    // 2623: add(v2618, v2622), backward
+    d_v2618 += d_v2623 * (1.0);
+    d_v2622 += d_v2623 * (1.0);
+    // 2622: mul_scalar(0.01)(v2621), backward
+    d_v2621 += d_v2622 * (0.01);
+    let mut d_v2616 = 0.0f64;
+    let mut d_v2620 = 0.0f64;
+    // 2621: sub(v2616, v2620), backward
+    d_v2616 += d_v2621 * (1.0);
+    d_v2620 += d_v2621 * (-1.0);
+    let mut d_v2619 = 0.0f64;
+    // 2620: mul_scalar(0.01)(v2619), backward
+    d_v2619 += d_v2620 * (0.01);
+    // 2619: sin(v2618), backward
+    d_v2618 += d_v2619 * (v2618.cos());
+    let mut d_v2613 = 0.0f64;
+    let mut d_v2617 = 0.0f64;
+    // 2618: add(v2613, v2617), backward
+    d_v2613 += d_v2618 * (1.0);
+    d_v2617 += d_v2618 * (1.0);
+    // 2617: mul_scalar(0.01)(v2616), backward
+    d_v2616 += d_v2617 * (0.01);
+    let mut d_v2611 = 0.0f64;
+    let mut d_v2615 = 0.0f64;
+    // 2616: sub(v2611, v2615), backward
+    d_v2611 += d_v2616 * (1.0);
+    d_v2615 += d_v2616 * (-1.0);
+    let mut d_v2614 = 0.0f64;
+    // 2615: mul_scalar(0.01)(v2614), backward
+    d_v2614 += d_v2615 * (0.01);
+    // 2614: sin(v2613), backward
+    d_v2613 += d_v2614 * (v2613.cos());
+    let mut d_v2608 = 0.0f64;
+    let mut d_v2612 = 0.0f64;
+    // 2613: add(v2608, v2612), backward
+    d_v2608 += d_v2613 * (1.0);
+    d_v2612 += d_v2613 * (1.0);
+    // 2612: mul_scalar(0.01)(v2611), backward
+    d_v2611 += d_v2612 * (0.01);
+    let mut d_v2606 = 0.0f64;
+    let mut d_v2610 = 0.0f64;
+    // 2611: sub(v2606, v2610), backward
+    d_v2606 += d_v2611 * (1.0);
+    d_v2610 += d_v2611 * (-1.0);
+    let mut d_v2609 = 0.0f64;
+    // 2610: mul_scalar(0.01)(v2609), backward
+    d_v2609 += d_v2610 * (0.01);
+    // 2609: sin(v2608), backward
+    d_v2608 += d_v2609 * (v2608.cos());
+    let mut d_v2603 = 0.0f64;
+    let mut d_v2607 = 0.0f64;
+    // 2608: add(v2603, v2607), backward
+    d_v2603 += d_v2608 * (1.0);
+    d_v2607 += d_v2608 * (1.0);
+    // 2607: mul_scalar(0.01)(v2606), backward
+    d_v2606 += d_v2607 * (0.01);
+    let mut d_v2601 = 0.0f64;
+    let mut d_v2605 = 0.0f64;
+    // 2606: sub(v2601, v2605), backward
+    d_v2601 += d_v2606 * (1.0);
+    d_v2605 += d_v2606 * (-1.0);
+    let mut d_v2604 = 0.0f64;
+    // 2605: mul_scalar(0.01)(v2604), backward
+    d_v2604 += d_v2605 * (0.01);
+    // 2604: sin(v2603), backward
+    d_v2603 += d_v2604 * (v2603.cos());
+    let mut d_v2598 = 0.0f64;
+    let mut d_v2602 = 0.0f64;
+    // 2603: add(v2598, v2602), backward
+    d_v2598 += d_v2603 * (1.0);
+    d_v2602 += d_v2603 * (1.0);
+    // 2602: mul_scalar(0.01)(v2601), backward
+    d_v2601 += d_v2602 * (0.01);
+    let mut d_v2596 = 0.0f64;
+    let mut d_v2600 = 0.0f64;
+    // 2601: sub(v2596, v2600), backward
+    d_v2596 += d_v2601 * (1.0);
+    d_v2600 += d_v2601 * (-1.0);
+    let mut d_v2599 = 0.0f64;
+    // 2600: mul_scalar(0.01)(v2599), backward
+    d_v2599 += d_v2600 * (0.01);
+    // 2599: sin(v2598), backward
+    d_v2598 += d_v2599 * (v2598.cos());
+    let mut d_v2593 = 0.0f64;
+    let mut d_v2597 = 0.0f64;
+    // 2598: add(v2593, v2597), backward
+    d_v2593 += d_v2598 * (1.0);
+    d_v2597 += d_v2598 * (1.0);
+    // 2597: mul_scalar(0.01)(v2596), backward
+    d_v2596 += d_v2597 * (0.01);
+    let mut d_v2591 = 0.0f64;
+    let mut d_v2595 = 0.0f64;
+    // 2596: sub(v2591, v2595), backward
+    d_v2591 += d_v2596 * (1.0);
+    d_v2595 += d_v2596 * (-1.0);
+    let mut d_v2594 = 0.0f64;
+    // 2595: mul_scalar(0.01)(v2594), backward
+    d_v2594 += d_v2595 * (0.01);
+    // 2594: sin(v2593), backward
+    d_v2593 += d_v2594 * (v2593.cos());
+    let mut d_v2588 = 0.0f64;
+    let mut d_v2592 = 0.0f64;
+    // 2593: add(v2588, v2592), backward
+    d_v2588 += d_v2593 * (1.0);
+    d_v2592 += d_v2593 * (1.0);
+    // 2592: mul_scalar(0.01)(v2591), backward
+    d_v2591 += d_v2592 * (0.01);
+    let mut d_v2586 = 0.0f64;
+    let mut d_v2590 = 0.0f64;
+    // 2591: sub(v2586, v2590), backward
+    d_v2586 += d_v2591 * (1.0);
+    d_v2590 += d_v2591 * (-1.0);
+    let mut d_v2589 = 0.0f64;
+    // 2590: mul_scalar(0.01)(v2589), backward
+    d_v2589 += d_v2590 * (0.01);
+    // 2589: sin(v2588), backward
+    d_v2588 += d_v2589 * (v2588.cos());
+    let mut d_v2583 = 0.0f64;
+    let mut d_v2587 = 0.0f64;
+    // 2588: add(v2583, v2587), backward
+    d_v2583 += d_v2588 * (1.0);
+    d_v2587 += d_v2588 * (1.0);
+    // 2587: mul_scalar(0.01)(v2586), backward
+    d_v2586 += d_v2587 * (0.01);
+    let mut d_v2581 = 0.0f64;
+    let mut d_v2585 = 0.0f64;
+    // 2586: sub(v2581, v2585), backward
+    d_v2581 += d_v2586 * (1.0);
+    d_v2585 += d_v2586 * (-1.0);
+    let mut d_v2584 = 0.0f64;
+    // 2585: mul_scalar(0.01)(v2584), backward
+    d_v2584 += d_v2585 * (0.01);
+    // 2584: sin(v2583), backward
+    d_v2583 += d_v2584 * (v2583.cos());
+    let mut d_v2578 = 0.0f64;
+    let mut d_v2582 = 0.0f64;
+    // 2583: add(v2578, v2582), backward
+    d_v2578 += d_v2583 * (1.0);
+    d_v2582 += d_v2583 * (1.0);
+    // 2582: mul_scalar(0.01)(v2581), backward
+    d_v2581 += d_v2582 * (0.01);
+    let mut d_v2576 = 0.0f64;
+    let mut d_v2580 = 0.0f64;
+    // 2581: sub(v2576, v2580), backward
+    d_v2576 += d_v2581 * (1.0);
+    d_v2580 += d_v2581 * (-1.0);
+    let mut d_v2579 = 0.0f64;
+    // 2580: mul_scalar(0.01)(v2579), backward
+    d_v2579 += d_v2580 * (0.01);
+    // 2579: sin(v2578), backward
+    d_v2578 += d_v2579 * (v2578.cos());
+    let mut d_v2573 = 0.0f64;
+    let mut d_v2577 = 0.0f64;
+    // 2578: add(v2573, v2577), backward
+    d_v2573 += d_v2578 * (1.0);
+    d_v2577 += d_v2578 * (1.0);
+    // 2577: mul_scalar(0.01)(v2576), backward
+    d_v2576 += d_v2577 * (0.01);
+    let mut d_v2571 = 0.0f64;
+    let mut d_v2575 = 0.0f64;
+    // 2576: sub(v2571, v2575), backward
+    d_v2571 += d_v2576 * (1.0);
+    d_v2575 += d_v2576 * (-1.0);
+    let mut d_v2574 = 0.0f64;
+    // 2575: mul_scalar(0.01)(v2574), backward
+    d_v2574 += d_v2575 * (0.01);
+    // 2574: sin(v2573), backward
+    d_v2573 += d_v2574 * (v2573.cos());
+    let mut d_v2568 = 0.0f64;
+    let mut d_v2572 = 0.0f64;
+    // 2573: add(v2568, v2572), backward
+    d_v2568 += d_v2573 * (1.0);
+    d_v2572 += d_v2573 * (1.0);
+    // 2572: mul_scalar(0.01)(v2571), backward
+    d_v2571 += d_v2572 * (0.01);
+    let mut d_v2566 = 0.0f64;
+    let mut d_v2570 = 0.0f64;
+    // 2571: sub(v2566, v2570), backward
+    d_v2566 += d_v2571 * (1.0);
+    d_v2570 += d_v2571 * (-1.0);
+    let mut d_v2569 = 0.0f64;
+    // 2570: mul_scalar(0.01)(v2569), backward
+    d_v2569 += d_v2570 * (0.01);
+    // 2569: sin(v2568), backward
+    d_v2568 += d_v2569 * (v2568.cos());
+    let mut d_v2563 = 0.0f64;
+    let mut d_v2567 = 0.0f64;
+    // 2568: add(v2563, v2567), backward
+    d_v2563 += d_v2568 * (1.0);
+    d_v2567 += d_v2568 * (1.0);
+    // 2567: mul_scalar(0.01)(v2566), backward
+    d_v2566 += d_v2567 * (0.01);
+    let mut d_v2561 = 0.0f64;
+    let mut d_v2565 = 0.0f64;
+    // 2566: sub(v2561, v2565), backward
+    d_v2561 += d_v2566 * (1.0);
+    d_v2565 += d_v2566 * (-1.0);
+    let mut d_v2564 = 0.0f64;
+    // 2565: mul_scalar(0.01)(v2564), backward
+    d_v2564 += d_v2565 * (0.01);
+    // 2564: sin(v2563), backward
+    d_v2563 += d_v2564 * (v2563.cos());
+    let mut d_v2558 = 0.0f64;
+    let mut d_v2562 = 0.0f64;
+    // 2563: add(v2558, v2562), backward
+    d_v2558 += d_v2563 * (1.0);
+    d_v2562 += d_v2563 * (1.0);
+    // 2562: mul_scalar(0.01)(v2561), backward
+    d_v2561 += d_v2562 * (0.01);
+    let mut d_v2556 = 0.0f64;
+    let mut d_v2560 = 0.0f64;
+    // 2561: sub(v2556, v2560), backward
+    d_v2556 += d_v2561 * (1.0);
+    d_v2560 += d_v2561 * (-1.0);
+    let mut d_v2559 = 0.0f64;
+    // 2560: mul_scalar(0.01)(v2559), backward
+    d_v2559 += d_v2560 * (0.01);
+    // 2559: sin(v2558), backward
+    d_v2558 += d_v2559 * (v2558.cos());
+    let mut d_v2553 = 0.0f64;
+    let mut d_v2557 = 0.0f64;
+    // 2558: add(v2553, v2557), backward
+    d_v2553 += d_v2558 * (1.0);
+    d_v2557 += d_v2558 * (1.0);
+    // 2557: mul_scalar(0.01)(v2556), backward
+    d_v2556 += d_v2557 * (0.01);
+    let mut d_v2551 = 0.0f64;
+    let mut d_v2555 = 0.0f64;
+    // 2556: sub(v2551, v2555), backward
+    d_v2551 += d_v2556 * (1.0);
+    d_v2555 += d_v2556 * (-1.0);
+    let mut d_v2554 = 0.0f64;
+    // 2555: mul_scalar(0.01)(v2554), backward
+    d_v2554 += d_v2555 * (0.01);
+    // 2554: sin(v2553), backward
+    d_v2553 += d_v2554 * (v2553.cos());
+    let mut d_v2548 = 0.0f64;
+    let mut d_v2552 = 0.0f64;
+    // 2553: add(v2548, v2552), backward
+    d_v2548 += d_v2553 * (1.0);
+    d_v2552 += d_v2553 * (1.0);
+    // 2552: mul_scalar(0.01)(v2551), backward
+    d_v2551 += d_v2552 * (0.01);
+    let mut d_v2546 = 0.0f64;
+    let mut d_v2550 = 0.0f64;
+    // 2551: sub(v2546, v2550), backward
+    d_v2546 += d_v2551 * (1.0);
+    d_v2550 += d_v2551 * (-1.0);
+    let mut d_v2549 = 0.0f64;
+    // 2550: mul_scalar(0.01)(v2549), backward
+    d_v2549 += d_v2550 * (0.01);
+    // 2549: sin(v2548), backward
+    d_v2548 += d_v2549 * (v2548.cos());
+    let mut d_v2543 = 0.0f64;
+    let mut d_v2547 = 0.0f64;
+    // 2548: add(v2543, v2547), backward
+    d_v2543 += d_v2548 * (1.0);
+    d_v2547 += d_v2548 * (1.0);
+    // 2547: mul_scalar(0.01)(v2546), backward
+    d_v2546 += d_v2547 * (0.01);
+    let mut d_v2541 = 0.0f64;
+    let mut d_v2545 = 0.0f64;
+    // 2546: sub(v2541, v2545), backward
+    d_v2541 += d_v2546 * (1.0);
+    d_v2545 += d_v2546 * (-1.0);
+    let mut d_v2544 = 0.0f64;
+    // 2545: mul_scalar(0.01)(v2544), backward
+    d_v2544 += d_v2545 * (0.01);
+    // 2544: sin(v2543), backward
+    d_v2543 += d_v2544 * (v2543.cos());
+    let mut d_v2538 = 0.0f64;
+    let mut d_v2542 = 0.0f64;
+    // 2543: add(v2538, v2542), backward
+    d_v2538 += d_v2543 * (1.0);
+    d_v2542 += d_v2543 * (1.0);
+    // 2542: mul_scalar(0.01)(v2541), backward
+    d_v2541 += d_v2542 * (0.01);
+    let mut d_v2536 = 0.0f64;
+    let mut d_v2540 = 0.0f64;
+    // 2541: sub(v2536, v2540), backward
+    d_v2536 += d_v2541 * (1.0);
+    d_v2540 += d_v2541 * (-1.0);
+    let mut d_v2539 = 0.0f64;
+    // 2540: mul_scalar(0.01)(v2539), backward
+    d_v2539 += d_v2540 * (0.01);
+    // 2539: sin(v2538), backward
+    d_v2538 += d_v2539 * (v2538.cos());
+    let mut d_v2533 = 0.0f64;
+    let mut d_v2537 = 0.0f64;
+    // 2538: add(v2533, v2537), backward
+    d_v2533 += d_v2538 * (1.0);
+    d_v2537 += d_v2538 * (1.0);
+    // 2537: mul_scalar(0.01)(v2536), backward
+    d_v2536 += d_v2537 * (0.01);
+    let mut d_v2531 = 0.0f64;
+    let mut d_v2535 = 0.0f64;
+    // 2536: sub(v2531, v2535), backward
+    d_v2531 += d_v2536 * (1.0);
+    d_v2535 += d_v2536 * (-1.0);
+    let mut d_v2534 = 0.0f64;
+    // 2535: mul_scalar(0.01)(v2534), backward
+    d_v2534 += d_v2535 * (0.01);
+    // 2534: sin(v2533), backward
+    d_v2533 += d_v2534 * (v2533.cos());
+    let mut d_v2528 = 0.0f64;
+    let mut d_v2532 = 0.0f64;
+    // 2533: add(v2528, v2532), backward
+    d_v2528 += d_v2533 * (1.0);
+    d_v2532 += d_v2533 * (1.0);
+    // 2532: mul_scalar(0.01)(v2531), backward
+    d_v2531 += d_v2532 * (0.01);
+    let mut d_v2526 = 0.0f64;
+    let mut d_v2530 = 0.0f64;
+    // 2531: sub(v2526, v2530), backward
+    d_v2526 += d_v2531 * (1.0);
+    d_v2530 += d_v2531 * (-1.0);
+    let mut d_v2529 = 0.0f64;
+    // 2530: mul_scalar(0.01)(v2529), backward
+    d_v2529 += d_v2530 * (0.01);
+    // 2529: sin(v2528), backward
+    d_v2528 += d_v2529 * (v2528.cos());
+    let mut d_v2523 = 0.0f64;
+    let mut d_v2527 = 0.0f64;
+    // 2528: add(v2523, v2527), backward
+    d_v2523 += d_v2528 * (1.0);
+    d_v2527 += d_v2528 * (1.0);
+    // 2527: mul_scalar(0.01)(v2526), backward
+    d_v2526 += d_v2527 * (0.01);
+    let mut d_v2521 = 0.0f64;
+    let mut d_v2525 = 0.0f64;
+    // 2526: sub(v2521, v2525), backward
+    d_v2521 += d_v2526 * (1.0);
+    d_v2525 += d_v2526 * (-1.0);
+    let mut d_v2524 = 0.0f64;
+    // 2525: mul_scalar(0.01)(v2524), backward
+    d_v2524 += d_v2525 * (0.01);
+    // 2524: sin(v2523), backward
+    d_v2523 += d_v2524 * (v2523.cos());
+    let mut d_v2518 = 0.0f64;
+    let mut d_v2522 = 0.0f64;
+    // 2523: add(v2518, v2522), backward
+    d_v2518 += d_v2523 * (1.0);
+    d_v2522 += d_v2523 * (1.0);
+    // 2522: mul_scalar(0.01)(v2521), backward
+    d_v2521 += d_v2522 * (0.01);
+    let mut d_v2516 = 0.0f64;
+    let mut d_v2520 = 0.0f64;
+    // 2521: sub(v2516, v2520), backward
+    d_v2516 += d_v2521 * (1.0);
+    d_v2520 += d_v2521 * (-1.0);
+    let mut d_v2519 = 0.0f64;
+    // 2520: mul_scalar(0.01)(v2519), backward
+    d_v2519 += d_v2520 * (0.01);
+    // 2519: sin(v2518), backward
+    d_v2518 += d_v2519 * (v2518.cos());
+    let mut d_v2513 = 0.0f64;
+    let mut d_v2517 = 0.0f64;
+    // 2518: add(v2513, v2517), backward
+    d_v2513 += d_v2518 * (1.0);
+    d_v2517 += d_v2518 * (1.0);
+    // 2517: mul_scalar(0.01)(v2516), backward
+    d_v2516 += d_v2517 * (0.01);
+    let mut d_v2511 = 0.0f64;
+    let mut d_v2515 = 0.0f64;
+    // 2516: sub(v2511, v2515), backward
+    d_v2511 += d_v2516 * (1.0);
+    d_v2515 += d_v2516 * (-1.0);
+    let mut d_v2514 = 0.0f64;
+    // 2515: mul_scalar(0.01)(v2514), backward
+    d_v2514 += d_v2515 * (0.01);
+    // 2514: sin(v2513), backward
+    d_v2513 += d_v2514 * (v2513.cos());
+    let mut d_v2508 = 0.0f64;
+    let mut d_v2512 = 0.0f64;
+    // 2513: add(v2508, v2512), backward
+    d_v2508 += d_v2513 * (1.0);
+    d_v2512 += d_v2513 * (1.0);
+    // 2512: mul_scalar(0.01)(v2511), backward
+    d_v2511 += d_v2512 * (0.01);
+    let mut d_v2506 = 0.0f64;
+    let mut d_v2510 = 0.0f64;
+    // 2511: sub(v2506, v2510), backward
+    d_v2506 += d_v2511 * (1.0);
+    d_v2510 += d_v2511 * (-1.0);
+    let mut d_v2509 = 0.0f64;
+    // 2510: mul_scalar(0.01)(v2509), backward
+    d_v2509 += d_v2510 * (0.01);
+    // 2509: sin(v2508), backward
+    d_v2508 += d_v2509 * (v2508.cos());
+    let mut d_v2503 = 0.0f64;
+    let mut d_v2507 = 0.0f64;
+    // 2508: add(v2503, v2507), backward
+    d_v2503 += d_v2508 * (1.0);
+    d_v2507 += d_v2508 * (1.0);
+    // 2507: mul_scalar(0.01)(v2506), backward
+    d_v2506 += d_v2507 * (0.01);
+    let mut d_v2501 = 0.0f64;
+    let mut d_v2505 = 0.0f64;
+    // 2506: sub(v2501, v2505), backward
+    d_v2501 += d_v2506 * (1.0);
+    d_v2505 += d_v2506 * (-1.0);
+    let mut d_v2504 = 0.0f64;
+    // 2505: mul_scalar(0.01)(v2504), backward
+    d_v2504 += d_v2505 * (0.01);
+    // 2504: sin(v2503), backward
+    d_v2503 += d_v2504 * (v2503.cos());
+    let mut d_v2498 = 0.0f64;
+    let mut d_v2502 = 0.0f64;
+    // 2503: add(v2498, v2502), backward
+    d_v2498 += d_v2503 * (1.0);
+    d_v2502 += d_v2503 * (1.0);
     // 2502: mul_scalar(0.01)(v2501), backward
     d_v2501 += d_v2502 * (0.01);
     let mut d_v2496 = 0.0f64;
@@ -17374,1955 +19101,459 @@ fn long_chain_bwd_4(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_save
     // 2003: add(v1998, v2002), backward
     d_v1998 += d_v2003 * (1.0);
     d_v2002 += d_v2003 * (1.0);
-    d_saved[19..22].copy_from_slice(&d_v1855);
-    d_saved[22] = d_v1998;
-    d_saved[23] = d_v2001;
-    d_saved[24] = d_v2002;
+    d_saved[7..10].copy_from_slice(&d_v1855);
+    d_saved[10] = d_v1998;
+    d_saved[11] = d_v2001;
+    d_saved[12] = d_v2002;
 }
 
-/// `long_chain_grad`, nodes 2503..=3002: their part of the reverse sweep.
+/// `long_chain_grad`, nodes 3003..=3594: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_5(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v2470: [f64; 3] = saved[525..528].try_into().unwrap();
-    let v2503 = saved[536];
-    let v2508 = saved[537];
-    let v2513 = saved[538];
-    let v2518 = saved[539];
-    let v2523 = saved[540];
-    let v2528 = saved[541];
-    let v2533 = saved[542];
-    let v2538 = saved[543];
-    let v2543 = saved[544];
-    let v2548 = saved[545];
-    let v2553 = saved[546];
-    let v2558 = saved[547];
-    let v2563 = saved[548];
-    let v2568 = saved[549];
-    let v2573 = saved[550];
-    let v2578 = saved[551];
-    let v2583 = saved[552];
-    let v2588 = saved[553];
-    let v2593 = saved[554];
-    let v2598 = saved[555];
-    let v2603 = saved[556];
-    let v2608 = saved[557];
-    let v2613 = saved[558];
-    let v2618 = saved[559];
-    let v2623 = saved[560];
-    let v2628 = saved[561];
-    let v2633 = saved[562];
-    let v2638 = saved[563];
-    let v2643 = saved[564];
-    let v2648 = saved[565];
-    let v2653 = saved[566];
-    let v2658 = saved[567];
-    let v2663 = saved[568];
-    let v2668 = saved[569];
-    let v2675: [f64; 3] = saved[570..573].try_into().unwrap();
-    let v2678 = saved[573];
-    let v2683 = saved[574];
-    let v2688 = saved[575];
-    let v2693 = saved[576];
-    let v2698 = saved[577];
-    let v2703 = saved[578];
-    let v2708 = saved[579];
-    let v2713 = saved[580];
-    let v2718 = saved[581];
-    let v2723 = saved[582];
-    let v2728 = saved[583];
-    let v2733 = saved[584];
-    let v2738 = saved[585];
-    let v2743 = saved[586];
-    let v2748 = saved[587];
-    let v2753 = saved[588];
-    let v2758 = saved[589];
-    let v2763 = saved[590];
-    let v2768 = saved[591];
-    let v2773 = saved[592];
-    let v2778 = saved[593];
-    let v2783 = saved[594];
-    let v2788 = saved[595];
-    let v2793 = saved[596];
-    let v2798 = saved[597];
-    let v2803 = saved[598];
-    let v2808 = saved[599];
-    let v2813 = saved[600];
-    let v2818 = saved[601];
-    let v2823 = saved[602];
-    let v2828 = saved[603];
-    let v2833 = saved[604];
-    let v2838 = saved[605];
-    let v2843 = saved[606];
-    let v2848 = saved[607];
-    let v2853 = saved[608];
-    let v2858 = saved[609];
-    let v2863 = saved[610];
-    let v2868 = saved[611];
-    let v2873 = saved[612];
-    let v2880: [f64; 3] = saved[613..616].try_into().unwrap();
-    let v2883 = saved[616];
-    let v2888 = saved[617];
-    let v2893 = saved[618];
-    let v2898 = saved[619];
-    let v2903 = saved[620];
-    let v2908 = saved[621];
-    let v2913 = saved[622];
-    let v2918 = saved[623];
-    let v2923 = saved[624];
-    let v2928 = saved[625];
-    let v2933 = saved[626];
-    let v2938 = saved[627];
-    let v2943 = saved[628];
-    let v2948 = saved[629];
-    let v2953 = saved[630];
-    let v2958 = saved[631];
-    let v2963 = saved[632];
-    let v2968 = saved[633];
-    let v2973 = saved[634];
-    let v2978 = saved[635];
-    let v2983 = saved[636];
-    let v2988 = saved[637];
-    let v2993 = saved[638];
-    let v2998 = saved[639];
-    let mut d_v2470: [f64; 3] = d_saved[25..28].try_into().unwrap();
-    let mut d_v2498 = d_saved[28];
-    let mut d_v2501 = d_saved[29];
-    let mut d_v2502 = d_saved[30];
-    let mut d_v2880: [f64; 3] = d_saved[31..34].try_into().unwrap();
-    let mut d_v2998 = d_saved[34];
-    let mut d_v3001 = d_saved[35];
-    let mut d_v3002 = d_saved[36];
-    // 3002: mul_scalar(0.01)(v3001), backward
-    d_v3001 += d_v3002 * (0.01);
-    let mut d_v2996 = 0.0f64;
-    let mut d_v3000 = 0.0f64;
-    // 3001: sub(v2996, v3000), backward
-    d_v2996 += d_v3001 * (1.0);
-    d_v3000 += d_v3001 * (-1.0);
-    let mut d_v2999 = 0.0f64;
-    // 3000: mul_scalar(0.01)(v2999), backward
-    d_v2999 += d_v3000 * (0.01);
-    // 2999: sin(v2998), backward
-    d_v2998 += d_v2999 * (v2998.cos());
-    let mut d_v2993 = 0.0f64;
-    let mut d_v2997 = 0.0f64;
-    // 2998: add(v2993, v2997), backward
-    d_v2993 += d_v2998 * (1.0);
-    d_v2997 += d_v2998 * (1.0);
-    // 2997: mul_scalar(0.01)(v2996), backward
-    d_v2996 += d_v2997 * (0.01);
-    let mut d_v2991 = 0.0f64;
-    let mut d_v2995 = 0.0f64;
-    // 2996: sub(v2991, v2995), backward
-    d_v2991 += d_v2996 * (1.0);
-    d_v2995 += d_v2996 * (-1.0);
-    let mut d_v2994 = 0.0f64;
-    // 2995: mul_scalar(0.01)(v2994), backward
-    d_v2994 += d_v2995 * (0.01);
-    // 2994: sin(v2993), backward
-    d_v2993 += d_v2994 * (v2993.cos());
-    let mut d_v2988 = 0.0f64;
-    let mut d_v2992 = 0.0f64;
-    // 2993: add(v2988, v2992), backward
-    d_v2988 += d_v2993 * (1.0);
-    d_v2992 += d_v2993 * (1.0);
-    // 2992: mul_scalar(0.01)(v2991), backward
-    d_v2991 += d_v2992 * (0.01);
-    let mut d_v2986 = 0.0f64;
-    let mut d_v2990 = 0.0f64;
-    // 2991: sub(v2986, v2990), backward
-    d_v2986 += d_v2991 * (1.0);
-    d_v2990 += d_v2991 * (-1.0);
-    let mut d_v2989 = 0.0f64;
-    // 2990: mul_scalar(0.01)(v2989), backward
-    d_v2989 += d_v2990 * (0.01);
-    // 2989: sin(v2988), backward
-    d_v2988 += d_v2989 * (v2988.cos());
-    let mut d_v2983 = 0.0f64;
-    let mut d_v2987 = 0.0f64;
-    // 2988: add(v2983, v2987), backward
-    d_v2983 += d_v2988 * (1.0);
-    d_v2987 += d_v2988 * (1.0);
-    // 2987: mul_scalar(0.01)(v2986), backward
-    d_v2986 += d_v2987 * (0.01);
-    let mut d_v2981 = 0.0f64;
-    let mut d_v2985 = 0.0f64;
-    // 2986: sub(v2981, v2985), backward
-    d_v2981 += d_v2986 * (1.0);
-    d_v2985 += d_v2986 * (-1.0);
-    let mut d_v2984 = 0.0f64;
-    // 2985: mul_scalar(0.01)(v2984), backward
-    d_v2984 += d_v2985 * (0.01);
-    // 2984: sin(v2983), backward
-    d_v2983 += d_v2984 * (v2983.cos());
-    let mut d_v2978 = 0.0f64;
-    let mut d_v2982 = 0.0f64;
-    // 2983: add(v2978, v2982), backward
-    d_v2978 += d_v2983 * (1.0);
-    d_v2982 += d_v2983 * (1.0);
-    // 2982: mul_scalar(0.01)(v2981), backward
-    d_v2981 += d_v2982 * (0.01);
-    let mut d_v2976 = 0.0f64;
-    let mut d_v2980 = 0.0f64;
-    // 2981: sub(v2976, v2980), backward
-    d_v2976 += d_v2981 * (1.0);
-    d_v2980 += d_v2981 * (-1.0);
-    let mut d_v2979 = 0.0f64;
-    // 2980: mul_scalar(0.01)(v2979), backward
-    d_v2979 += d_v2980 * (0.01);
-    // 2979: sin(v2978), backward
-    d_v2978 += d_v2979 * (v2978.cos());
-    let mut d_v2973 = 0.0f64;
-    let mut d_v2977 = 0.0f64;
-    // 2978: add(v2973, v2977), backward
-    d_v2973 += d_v2978 * (1.0);
-    d_v2977 += d_v2978 * (1.0);
-    // 2977: mul_scalar(0.01)(v2976), backward
-    d_v2976 += d_v2977 * (0.01);
-    let mut d_v2971 = 0.0f64;
-    let mut d_v2975 = 0.0f64;
-    // 2976: sub(v2971, v2975), backward
-    d_v2971 += d_v2976 * (1.0);
-    d_v2975 += d_v2976 * (-1.0);
-    let mut d_v2974 = 0.0f64;
-    // 2975: mul_scalar(0.01)(v2974), backward
-    d_v2974 += d_v2975 * (0.01);
-    // 2974: sin(v2973), backward
-    d_v2973 += d_v2974 * (v2973.cos());
-    let mut d_v2968 = 0.0f64;
-    let mut d_v2972 = 0.0f64;
-    // 2973: add(v2968, v2972), backward
-    d_v2968 += d_v2973 * (1.0);
-    d_v2972 += d_v2973 * (1.0);
-    // 2972: mul_scalar(0.01)(v2971), backward
-    d_v2971 += d_v2972 * (0.01);
-    let mut d_v2966 = 0.0f64;
-    let mut d_v2970 = 0.0f64;
-    // 2971: sub(v2966, v2970), backward
-    d_v2966 += d_v2971 * (1.0);
-    d_v2970 += d_v2971 * (-1.0);
-    let mut d_v2969 = 0.0f64;
-    // 2970: mul_scalar(0.01)(v2969), backward
-    d_v2969 += d_v2970 * (0.01);
-    // 2969: sin(v2968), backward
-    d_v2968 += d_v2969 * (v2968.cos());
-    let mut d_v2963 = 0.0f64;
-    let mut d_v2967 = 0.0f64;
-    // 2968: add(v2963, v2967), backward
-    d_v2963 += d_v2968 * (1.0);
-    d_v2967 += d_v2968 * (1.0);
-    // 2967: mul_scalar(0.01)(v2966), backward
-    d_v2966 += d_v2967 * (0.01);
-    let mut d_v2961 = 0.0f64;
-    let mut d_v2965 = 0.0f64;
-    // 2966: sub(v2961, v2965), backward
-    d_v2961 += d_v2966 * (1.0);
-    d_v2965 += d_v2966 * (-1.0);
-    let mut d_v2964 = 0.0f64;
-    // 2965: mul_scalar(0.01)(v2964), backward
-    d_v2964 += d_v2965 * (0.01);
-    // 2964: sin(v2963), backward
-    d_v2963 += d_v2964 * (v2963.cos());
-    let mut d_v2958 = 0.0f64;
-    let mut d_v2962 = 0.0f64;
-    // 2963: add(v2958, v2962), backward
-    d_v2958 += d_v2963 * (1.0);
-    d_v2962 += d_v2963 * (1.0);
-    // 2962: mul_scalar(0.01)(v2961), backward
-    d_v2961 += d_v2962 * (0.01);
-    let mut d_v2956 = 0.0f64;
-    let mut d_v2960 = 0.0f64;
-    // 2961: sub(v2956, v2960), backward
-    d_v2956 += d_v2961 * (1.0);
-    d_v2960 += d_v2961 * (-1.0);
-    let mut d_v2959 = 0.0f64;
-    // 2960: mul_scalar(0.01)(v2959), backward
-    d_v2959 += d_v2960 * (0.01);
-    // 2959: sin(v2958), backward
-    d_v2958 += d_v2959 * (v2958.cos());
-    let mut d_v2953 = 0.0f64;
-    let mut d_v2957 = 0.0f64;
-    // 2958: add(v2953, v2957), backward
-    d_v2953 += d_v2958 * (1.0);
-    d_v2957 += d_v2958 * (1.0);
-    // 2957: mul_scalar(0.01)(v2956), backward
-    d_v2956 += d_v2957 * (0.01);
-    let mut d_v2951 = 0.0f64;
-    let mut d_v2955 = 0.0f64;
-    // 2956: sub(v2951, v2955), backward
-    d_v2951 += d_v2956 * (1.0);
-    d_v2955 += d_v2956 * (-1.0);
-    let mut d_v2954 = 0.0f64;
-    // 2955: mul_scalar(0.01)(v2954), backward
-    d_v2954 += d_v2955 * (0.01);
-    // 2954: sin(v2953), backward
-    d_v2953 += d_v2954 * (v2953.cos());
-    let mut d_v2948 = 0.0f64;
-    let mut d_v2952 = 0.0f64;
-    // 2953: add(v2948, v2952), backward
-    d_v2948 += d_v2953 * (1.0);
-    d_v2952 += d_v2953 * (1.0);
-    // 2952: mul_scalar(0.01)(v2951), backward
-    d_v2951 += d_v2952 * (0.01);
-    let mut d_v2946 = 0.0f64;
-    let mut d_v2950 = 0.0f64;
-    // 2951: sub(v2946, v2950), backward
-    d_v2946 += d_v2951 * (1.0);
-    d_v2950 += d_v2951 * (-1.0);
-    let mut d_v2949 = 0.0f64;
-    // 2950: mul_scalar(0.01)(v2949), backward
-    d_v2949 += d_v2950 * (0.01);
-    // 2949: sin(v2948), backward
-    d_v2948 += d_v2949 * (v2948.cos());
-    let mut d_v2943 = 0.0f64;
-    let mut d_v2947 = 0.0f64;
-    // 2948: add(v2943, v2947), backward
-    d_v2943 += d_v2948 * (1.0);
-    d_v2947 += d_v2948 * (1.0);
-    // 2947: mul_scalar(0.01)(v2946), backward
-    d_v2946 += d_v2947 * (0.01);
-    let mut d_v2941 = 0.0f64;
-    let mut d_v2945 = 0.0f64;
-    // 2946: sub(v2941, v2945), backward
-    d_v2941 += d_v2946 * (1.0);
-    d_v2945 += d_v2946 * (-1.0);
-    let mut d_v2944 = 0.0f64;
-    // 2945: mul_scalar(0.01)(v2944), backward
-    d_v2944 += d_v2945 * (0.01);
-    // 2944: sin(v2943), backward
-    d_v2943 += d_v2944 * (v2943.cos());
-    let mut d_v2938 = 0.0f64;
-    let mut d_v2942 = 0.0f64;
-    // 2943: add(v2938, v2942), backward
-    d_v2938 += d_v2943 * (1.0);
-    d_v2942 += d_v2943 * (1.0);
-    // 2942: mul_scalar(0.01)(v2941), backward
-    d_v2941 += d_v2942 * (0.01);
-    let mut d_v2936 = 0.0f64;
-    let mut d_v2940 = 0.0f64;
-    // 2941: sub(v2936, v2940), backward
-    d_v2936 += d_v2941 * (1.0);
-    d_v2940 += d_v2941 * (-1.0);
-    let mut d_v2939 = 0.0f64;
-    // 2940: mul_scalar(0.01)(v2939), backward
-    d_v2939 += d_v2940 * (0.01);
-    // 2939: sin(v2938), backward
-    d_v2938 += d_v2939 * (v2938.cos());
-    let mut d_v2933 = 0.0f64;
-    let mut d_v2937 = 0.0f64;
-    // 2938: add(v2933, v2937), backward
-    d_v2933 += d_v2938 * (1.0);
-    d_v2937 += d_v2938 * (1.0);
-    // 2937: mul_scalar(0.01)(v2936), backward
-    d_v2936 += d_v2937 * (0.01);
-    let mut d_v2931 = 0.0f64;
-    let mut d_v2935 = 0.0f64;
-    // 2936: sub(v2931, v2935), backward
-    d_v2931 += d_v2936 * (1.0);
-    d_v2935 += d_v2936 * (-1.0);
-    let mut d_v2934 = 0.0f64;
-    // 2935: mul_scalar(0.01)(v2934), backward
-    d_v2934 += d_v2935 * (0.01);
-    // 2934: sin(v2933), backward
-    d_v2933 += d_v2934 * (v2933.cos());
-    let mut d_v2928 = 0.0f64;
-    let mut d_v2932 = 0.0f64;
-    // 2933: add(v2928, v2932), backward
-    d_v2928 += d_v2933 * (1.0);
-    d_v2932 += d_v2933 * (1.0);
-    // 2932: mul_scalar(0.01)(v2931), backward
-    d_v2931 += d_v2932 * (0.01);
-    let mut d_v2926 = 0.0f64;
-    let mut d_v2930 = 0.0f64;
-    // 2931: sub(v2926, v2930), backward
-    d_v2926 += d_v2931 * (1.0);
-    d_v2930 += d_v2931 * (-1.0);
-    let mut d_v2929 = 0.0f64;
-    // 2930: mul_scalar(0.01)(v2929), backward
-    d_v2929 += d_v2930 * (0.01);
-    // 2929: sin(v2928), backward
-    d_v2928 += d_v2929 * (v2928.cos());
-    let mut d_v2923 = 0.0f64;
-    let mut d_v2927 = 0.0f64;
-    // 2928: add(v2923, v2927), backward
-    d_v2923 += d_v2928 * (1.0);
-    d_v2927 += d_v2928 * (1.0);
-    // 2927: mul_scalar(0.01)(v2926), backward
-    d_v2926 += d_v2927 * (0.01);
-    let mut d_v2921 = 0.0f64;
-    let mut d_v2925 = 0.0f64;
-    // 2926: sub(v2921, v2925), backward
-    d_v2921 += d_v2926 * (1.0);
-    d_v2925 += d_v2926 * (-1.0);
-    let mut d_v2924 = 0.0f64;
-    // 2925: mul_scalar(0.01)(v2924), backward
-    d_v2924 += d_v2925 * (0.01);
-    // 2924: sin(v2923), backward
-    d_v2923 += d_v2924 * (v2923.cos());
-    let mut d_v2918 = 0.0f64;
-    let mut d_v2922 = 0.0f64;
-    // 2923: add(v2918, v2922), backward
-    d_v2918 += d_v2923 * (1.0);
-    d_v2922 += d_v2923 * (1.0);
-    // 2922: mul_scalar(0.01)(v2921), backward
-    d_v2921 += d_v2922 * (0.01);
-    let mut d_v2916 = 0.0f64;
-    let mut d_v2920 = 0.0f64;
-    // 2921: sub(v2916, v2920), backward
-    d_v2916 += d_v2921 * (1.0);
-    d_v2920 += d_v2921 * (-1.0);
-    let mut d_v2919 = 0.0f64;
-    // 2920: mul_scalar(0.01)(v2919), backward
-    d_v2919 += d_v2920 * (0.01);
-    // 2919: sin(v2918), backward
-    d_v2918 += d_v2919 * (v2918.cos());
-    let mut d_v2913 = 0.0f64;
-    let mut d_v2917 = 0.0f64;
-    // 2918: add(v2913, v2917), backward
-    d_v2913 += d_v2918 * (1.0);
-    d_v2917 += d_v2918 * (1.0);
-    // 2917: mul_scalar(0.01)(v2916), backward
-    d_v2916 += d_v2917 * (0.01);
-    let mut d_v2911 = 0.0f64;
-    let mut d_v2915 = 0.0f64;
-    // 2916: sub(v2911, v2915), backward
-    d_v2911 += d_v2916 * (1.0);
-    d_v2915 += d_v2916 * (-1.0);
-    let mut d_v2914 = 0.0f64;
-    // 2915: mul_scalar(0.01)(v2914), backward
-    d_v2914 += d_v2915 * (0.01);
-    // 2914: sin(v2913), backward
-    d_v2913 += d_v2914 * (v2913.cos());
-    let mut d_v2908 = 0.0f64;
-    let mut d_v2912 = 0.0f64;
-    // 2913: add(v2908, v2912), backward
-    d_v2908 += d_v2913 * (1.0);
-    d_v2912 += d_v2913 * (1.0);
-    // 2912: mul_scalar(0.01)(v2911), backward
-    d_v2911 += d_v2912 * (0.01);
-    let mut d_v2906 = 0.0f64;
-    let mut d_v2910 = 0.0f64;
-    // 2911: sub(v2906, v2910), backward
-    d_v2906 += d_v2911 * (1.0);
-    d_v2910 += d_v2911 * (-1.0);
-    let mut d_v2909 = 0.0f64;
-    // 2910: mul_scalar(0.01)(v2909), backward
-    d_v2909 += d_v2910 * (0.01);
-    // 2909: sin(v2908), backward
-    d_v2908 += d_v2909 * (v2908.cos());
-    let mut d_v2903 = 0.0f64;
-    let mut d_v2907 = 0.0f64;
-    // 2908: add(v2903, v2907), backward
-    d_v2903 += d_v2908 * (1.0);
-    d_v2907 += d_v2908 * (1.0);
-    // 2907: mul_scalar(0.01)(v2906), backward
-    d_v2906 += d_v2907 * (0.01);
-    let mut d_v2901 = 0.0f64;
-    let mut d_v2905 = 0.0f64;
-    // 2906: sub(v2901, v2905), backward
-    d_v2901 += d_v2906 * (1.0);
-    d_v2905 += d_v2906 * (-1.0);
-    let mut d_v2904 = 0.0f64;
-    // 2905: mul_scalar(0.01)(v2904), backward
-    d_v2904 += d_v2905 * (0.01);
-    // 2904: sin(v2903), backward
-    d_v2903 += d_v2904 * (v2903.cos());
-    let mut d_v2898 = 0.0f64;
-    let mut d_v2902 = 0.0f64;
-    // 2903: add(v2898, v2902), backward
-    d_v2898 += d_v2903 * (1.0);
-    d_v2902 += d_v2903 * (1.0);
-    // 2902: mul_scalar(0.01)(v2901), backward
-    d_v2901 += d_v2902 * (0.01);
-    let mut d_v2896 = 0.0f64;
-    let mut d_v2900 = 0.0f64;
-    // 2901: sub(v2896, v2900), backward
-    d_v2896 += d_v2901 * (1.0);
-    d_v2900 += d_v2901 * (-1.0);
-    let mut d_v2899 = 0.0f64;
-    // 2900: mul_scalar(0.01)(v2899), backward
-    d_v2899 += d_v2900 * (0.01);
-    // 2899: sin(v2898), backward
-    d_v2898 += d_v2899 * (v2898.cos());
-    let mut d_v2893 = 0.0f64;
-    let mut d_v2897 = 0.0f64;
-    // 2898: add(v2893, v2897), backward
-    d_v2893 += d_v2898 * (1.0);
-    d_v2897 += d_v2898 * (1.0);
-    // 2897: mul_scalar(0.01)(v2896), backward
-    d_v2896 += d_v2897 * (0.01);
-    let mut d_v2891 = 0.0f64;
-    let mut d_v2895 = 0.0f64;
-    // 2896: sub(v2891, v2895), backward
-    d_v2891 += d_v2896 * (1.0);
-    d_v2895 += d_v2896 * (-1.0);
-    let mut d_v2894 = 0.0f64;
-    // 2895: mul_scalar(0.01)(v2894), backward
-    d_v2894 += d_v2895 * (0.01);
-    // 2894: sin(v2893), backward
-    d_v2893 += d_v2894 * (v2893.cos());
-    let mut d_v2888 = 0.0f64;
-    let mut d_v2892 = 0.0f64;
-    // 2893: add(v2888, v2892), backward
-    d_v2888 += d_v2893 * (1.0);
-    d_v2892 += d_v2893 * (1.0);
-    // 2892: mul_scalar(0.01)(v2891), backward
-    d_v2891 += d_v2892 * (0.01);
-    let mut d_v2886 = 0.0f64;
-    let mut d_v2890 = 0.0f64;
-    // 2891: sub(v2886, v2890), backward
-    d_v2886 += d_v2891 * (1.0);
-    d_v2890 += d_v2891 * (-1.0);
-    let mut d_v2889 = 0.0f64;
-    // 2890: mul_scalar(0.01)(v2889), backward
-    d_v2889 += d_v2890 * (0.01);
-    // 2889: sin(v2888), backward
-    d_v2888 += d_v2889 * (v2888.cos());
-    let mut d_v2883 = 0.0f64;
-    let mut d_v2887 = 0.0f64;
-    // 2888: add(v2883, v2887), backward
-    d_v2883 += d_v2888 * (1.0);
-    d_v2887 += d_v2888 * (1.0);
-    // 2887: mul_scalar(0.01)(v2886), backward
-    d_v2886 += d_v2887 * (0.01);
-    let mut d_v2876 = 0.0f64;
-    let mut d_v2885 = 0.0f64;
-    // 2886: sub(v2876, v2885), backward
-    d_v2876 += d_v2886 * (1.0);
-    d_v2885 += d_v2886 * (-1.0);
-    let mut d_v2884 = 0.0f64;
-    // 2885: mul_scalar(0.01)(v2884), backward
-    d_v2884 += d_v2885 * (0.01);
-    // 2884: sin(v2883), backward
-    d_v2883 += d_v2884 * (v2883.cos());
-    let mut d_v2878 = 0.0f64;
-    let mut d_v2882 = 0.0f64;
-    // 2883: add(v2878, v2882), backward
-    d_v2878 += d_v2883 * (1.0);
-    d_v2882 += d_v2883 * (1.0);
-    let mut d_v2881 = 0.0f64;
-    // 2882: mul_scalar(0.01)(v2881), backward
-    d_v2881 += d_v2882 * (0.01);
-    // 2881: sum(v2880), backward
-    for i in 0..3 {
-        d_v2880[i] += d_v2881;
-    }
-    let mut d_v2879 = [0.0f64; 3];
-    // 2880: tanh(v2879), backward
-    for i in 0..3 {
-        d_v2879[i] += d_v2880[i] * (1.0 - v2880[i] * v2880[i]);
-    }
-    let mut d_v2675 = [0.0f64; 3];
-    // 2879: mul(v2675, w), backward
-    for i in 0..3 {
-        d_v2675[i] += d_v2879[i] * (w[i]);
-    }
-    for i in 0..3 {
-        d_w[i] += d_v2879[i] * (v2675[i]);
-    }
-    let mut d_v2873 = 0.0f64;
-    let mut d_v2877 = 0.0f64;
-    // 2878: add(v2873, v2877), backward
-    d_v2873 += d_v2878 * (1.0);
-    d_v2877 += d_v2878 * (1.0);
-    // 2877: mul_scalar(0.01)(v2876), backward
-    d_v2876 += d_v2877 * (0.01);
-    let mut d_v2871 = 0.0f64;
-    let mut d_v2875 = 0.0f64;
-    // 2876: sub(v2871, v2875), backward
-    d_v2871 += d_v2876 * (1.0);
-    d_v2875 += d_v2876 * (-1.0);
-    let mut d_v2874 = 0.0f64;
-    // 2875: mul_scalar(0.01)(v2874), backward
-    d_v2874 += d_v2875 * (0.01);
-    // 2874: sin(v2873), backward
-    d_v2873 += d_v2874 * (v2873.cos());
-    let mut d_v2868 = 0.0f64;
-    let mut d_v2872 = 0.0f64;
-    // 2873: add(v2868, v2872), backward
-    d_v2868 += d_v2873 * (1.0);
-    d_v2872 += d_v2873 * (1.0);
-    // 2872: mul_scalar(0.01)(v2871), backward
-    d_v2871 += d_v2872 * (0.01);
-    let mut d_v2866 = 0.0f64;
-    let mut d_v2870 = 0.0f64;
-    // 2871: sub(v2866, v2870), backward
-    d_v2866 += d_v2871 * (1.0);
-    d_v2870 += d_v2871 * (-1.0);
-    let mut d_v2869 = 0.0f64;
-    // 2870: mul_scalar(0.01)(v2869), backward
-    d_v2869 += d_v2870 * (0.01);
-    // 2869: sin(v2868), backward
-    d_v2868 += d_v2869 * (v2868.cos());
-    let mut d_v2863 = 0.0f64;
-    let mut d_v2867 = 0.0f64;
-    // 2868: add(v2863, v2867), backward
-    d_v2863 += d_v2868 * (1.0);
-    d_v2867 += d_v2868 * (1.0);
-    // 2867: mul_scalar(0.01)(v2866), backward
-    d_v2866 += d_v2867 * (0.01);
-    let mut d_v2861 = 0.0f64;
-    let mut d_v2865 = 0.0f64;
-    // 2866: sub(v2861, v2865), backward
-    d_v2861 += d_v2866 * (1.0);
-    d_v2865 += d_v2866 * (-1.0);
-    let mut d_v2864 = 0.0f64;
-    // 2865: mul_scalar(0.01)(v2864), backward
-    d_v2864 += d_v2865 * (0.01);
-    // 2864: sin(v2863), backward
-    d_v2863 += d_v2864 * (v2863.cos());
-    let mut d_v2858 = 0.0f64;
-    let mut d_v2862 = 0.0f64;
-    // 2863: add(v2858, v2862), backward
-    d_v2858 += d_v2863 * (1.0);
-    d_v2862 += d_v2863 * (1.0);
-    // 2862: mul_scalar(0.01)(v2861), backward
-    d_v2861 += d_v2862 * (0.01);
-    let mut d_v2856 = 0.0f64;
-    let mut d_v2860 = 0.0f64;
-    // 2861: sub(v2856, v2860), backward
-    d_v2856 += d_v2861 * (1.0);
-    d_v2860 += d_v2861 * (-1.0);
-    let mut d_v2859 = 0.0f64;
-    // 2860: mul_scalar(0.01)(v2859), backward
-    d_v2859 += d_v2860 * (0.01);
-    // 2859: sin(v2858), backward
-    d_v2858 += d_v2859 * (v2858.cos());
-    let mut d_v2853 = 0.0f64;
-    let mut d_v2857 = 0.0f64;
-    // 2858: add(v2853, v2857), backward
-    d_v2853 += d_v2858 * (1.0);
-    d_v2857 += d_v2858 * (1.0);
-    // 2857: mul_scalar(0.01)(v2856), backward
-    d_v2856 += d_v2857 * (0.01);
-    let mut d_v2851 = 0.0f64;
-    let mut d_v2855 = 0.0f64;
-    // 2856: sub(v2851, v2855), backward
-    d_v2851 += d_v2856 * (1.0);
-    d_v2855 += d_v2856 * (-1.0);
-    let mut d_v2854 = 0.0f64;
-    // 2855: mul_scalar(0.01)(v2854), backward
-    d_v2854 += d_v2855 * (0.01);
-    // 2854: sin(v2853), backward
-    d_v2853 += d_v2854 * (v2853.cos());
-    let mut d_v2848 = 0.0f64;
-    let mut d_v2852 = 0.0f64;
-    // 2853: add(v2848, v2852), backward
-    d_v2848 += d_v2853 * (1.0);
-    d_v2852 += d_v2853 * (1.0);
-    // 2852: mul_scalar(0.01)(v2851), backward
-    d_v2851 += d_v2852 * (0.01);
-    let mut d_v2846 = 0.0f64;
-    let mut d_v2850 = 0.0f64;
-    // 2851: sub(v2846, v2850), backward
-    d_v2846 += d_v2851 * (1.0);
-    d_v2850 += d_v2851 * (-1.0);
-    let mut d_v2849 = 0.0f64;
-    // 2850: mul_scalar(0.01)(v2849), backward
-    d_v2849 += d_v2850 * (0.01);
-    // 2849: sin(v2848), backward
-    d_v2848 += d_v2849 * (v2848.cos());
-    let mut d_v2843 = 0.0f64;
-    let mut d_v2847 = 0.0f64;
-    // 2848: add(v2843, v2847), backward
-    d_v2843 += d_v2848 * (1.0);
-    d_v2847 += d_v2848 * (1.0);
-    // 2847: mul_scalar(0.01)(v2846), backward
-    d_v2846 += d_v2847 * (0.01);
-    let mut d_v2841 = 0.0f64;
-    let mut d_v2845 = 0.0f64;
-    // 2846: sub(v2841, v2845), backward
-    d_v2841 += d_v2846 * (1.0);
-    d_v2845 += d_v2846 * (-1.0);
-    let mut d_v2844 = 0.0f64;
-    // 2845: mul_scalar(0.01)(v2844), backward
-    d_v2844 += d_v2845 * (0.01);
-    // 2844: sin(v2843), backward
-    d_v2843 += d_v2844 * (v2843.cos());
-    let mut d_v2838 = 0.0f64;
-    let mut d_v2842 = 0.0f64;
-    // 2843: add(v2838, v2842), backward
-    d_v2838 += d_v2843 * (1.0);
-    d_v2842 += d_v2843 * (1.0);
-    // 2842: mul_scalar(0.01)(v2841), backward
-    d_v2841 += d_v2842 * (0.01);
-    let mut d_v2836 = 0.0f64;
-    let mut d_v2840 = 0.0f64;
-    // 2841: sub(v2836, v2840), backward
-    d_v2836 += d_v2841 * (1.0);
-    d_v2840 += d_v2841 * (-1.0);
-    let mut d_v2839 = 0.0f64;
-    // 2840: mul_scalar(0.01)(v2839), backward
-    d_v2839 += d_v2840 * (0.01);
-    // 2839: sin(v2838), backward
-    d_v2838 += d_v2839 * (v2838.cos());
-    let mut d_v2833 = 0.0f64;
-    let mut d_v2837 = 0.0f64;
-    // 2838: add(v2833, v2837), backward
-    d_v2833 += d_v2838 * (1.0);
-    d_v2837 += d_v2838 * (1.0);
-    // 2837: mul_scalar(0.01)(v2836), backward
-    d_v2836 += d_v2837 * (0.01);
-    let mut d_v2831 = 0.0f64;
-    let mut d_v2835 = 0.0f64;
-    // 2836: sub(v2831, v2835), backward
-    d_v2831 += d_v2836 * (1.0);
-    d_v2835 += d_v2836 * (-1.0);
-    let mut d_v2834 = 0.0f64;
-    // 2835: mul_scalar(0.01)(v2834), backward
-    d_v2834 += d_v2835 * (0.01);
-    // 2834: sin(v2833), backward
-    d_v2833 += d_v2834 * (v2833.cos());
-    let mut d_v2828 = 0.0f64;
-    let mut d_v2832 = 0.0f64;
-    // 2833: add(v2828, v2832), backward
-    d_v2828 += d_v2833 * (1.0);
-    d_v2832 += d_v2833 * (1.0);
-    // 2832: mul_scalar(0.01)(v2831), backward
-    d_v2831 += d_v2832 * (0.01);
-    let mut d_v2826 = 0.0f64;
-    let mut d_v2830 = 0.0f64;
-    // 2831: sub(v2826, v2830), backward
-    d_v2826 += d_v2831 * (1.0);
-    d_v2830 += d_v2831 * (-1.0);
-    let mut d_v2829 = 0.0f64;
-    // 2830: mul_scalar(0.01)(v2829), backward
-    d_v2829 += d_v2830 * (0.01);
-    // 2829: sin(v2828), backward
-    d_v2828 += d_v2829 * (v2828.cos());
-    let mut d_v2823 = 0.0f64;
-    let mut d_v2827 = 0.0f64;
-    // 2828: add(v2823, v2827), backward
-    d_v2823 += d_v2828 * (1.0);
-    d_v2827 += d_v2828 * (1.0);
-    // 2827: mul_scalar(0.01)(v2826), backward
-    d_v2826 += d_v2827 * (0.01);
-    let mut d_v2821 = 0.0f64;
-    let mut d_v2825 = 0.0f64;
-    // 2826: sub(v2821, v2825), backward
-    d_v2821 += d_v2826 * (1.0);
-    d_v2825 += d_v2826 * (-1.0);
-    let mut d_v2824 = 0.0f64;
-    // 2825: mul_scalar(0.01)(v2824), backward
-    d_v2824 += d_v2825 * (0.01);
-    // 2824: sin(v2823), backward
-    d_v2823 += d_v2824 * (v2823.cos());
-    let mut d_v2818 = 0.0f64;
-    let mut d_v2822 = 0.0f64;
-    // 2823: add(v2818, v2822), backward
-    d_v2818 += d_v2823 * (1.0);
-    d_v2822 += d_v2823 * (1.0);
-    // 2822: mul_scalar(0.01)(v2821), backward
-    d_v2821 += d_v2822 * (0.01);
-    let mut d_v2816 = 0.0f64;
-    let mut d_v2820 = 0.0f64;
-    // 2821: sub(v2816, v2820), backward
-    d_v2816 += d_v2821 * (1.0);
-    d_v2820 += d_v2821 * (-1.0);
-    let mut d_v2819 = 0.0f64;
-    // 2820: mul_scalar(0.01)(v2819), backward
-    d_v2819 += d_v2820 * (0.01);
-    // 2819: sin(v2818), backward
-    d_v2818 += d_v2819 * (v2818.cos());
-    let mut d_v2813 = 0.0f64;
-    let mut d_v2817 = 0.0f64;
-    // 2818: add(v2813, v2817), backward
-    d_v2813 += d_v2818 * (1.0);
-    d_v2817 += d_v2818 * (1.0);
-    // 2817: mul_scalar(0.01)(v2816), backward
-    d_v2816 += d_v2817 * (0.01);
-    let mut d_v2811 = 0.0f64;
-    let mut d_v2815 = 0.0f64;
-    // 2816: sub(v2811, v2815), backward
-    d_v2811 += d_v2816 * (1.0);
-    d_v2815 += d_v2816 * (-1.0);
-    let mut d_v2814 = 0.0f64;
-    // 2815: mul_scalar(0.01)(v2814), backward
-    d_v2814 += d_v2815 * (0.01);
-    // 2814: sin(v2813), backward
-    d_v2813 += d_v2814 * (v2813.cos());
-    let mut d_v2808 = 0.0f64;
-    let mut d_v2812 = 0.0f64;
-    // 2813: add(v2808, v2812), backward
-    d_v2808 += d_v2813 * (1.0);
-    d_v2812 += d_v2813 * (1.0);
-    // 2812: mul_scalar(0.01)(v2811), backward
-    d_v2811 += d_v2812 * (0.01);
-    let mut d_v2806 = 0.0f64;
-    let mut d_v2810 = 0.0f64;
-    // 2811: sub(v2806, v2810), backward
-    d_v2806 += d_v2811 * (1.0);
-    d_v2810 += d_v2811 * (-1.0);
-    let mut d_v2809 = 0.0f64;
-    // 2810: mul_scalar(0.01)(v2809), backward
-    d_v2809 += d_v2810 * (0.01);
-    // 2809: sin(v2808), backward
-    d_v2808 += d_v2809 * (v2808.cos());
-    let mut d_v2803 = 0.0f64;
-    let mut d_v2807 = 0.0f64;
-    // 2808: add(v2803, v2807), backward
-    d_v2803 += d_v2808 * (1.0);
-    d_v2807 += d_v2808 * (1.0);
-    // 2807: mul_scalar(0.01)(v2806), backward
-    d_v2806 += d_v2807 * (0.01);
-    let mut d_v2801 = 0.0f64;
-    let mut d_v2805 = 0.0f64;
-    // 2806: sub(v2801, v2805), backward
-    d_v2801 += d_v2806 * (1.0);
-    d_v2805 += d_v2806 * (-1.0);
-    let mut d_v2804 = 0.0f64;
-    // 2805: mul_scalar(0.01)(v2804), backward
-    d_v2804 += d_v2805 * (0.01);
-    // 2804: sin(v2803), backward
-    d_v2803 += d_v2804 * (v2803.cos());
-    let mut d_v2798 = 0.0f64;
-    let mut d_v2802 = 0.0f64;
-    // 2803: add(v2798, v2802), backward
-    d_v2798 += d_v2803 * (1.0);
-    d_v2802 += d_v2803 * (1.0);
-    // 2802: mul_scalar(0.01)(v2801), backward
-    d_v2801 += d_v2802 * (0.01);
-    let mut d_v2796 = 0.0f64;
-    let mut d_v2800 = 0.0f64;
-    // 2801: sub(v2796, v2800), backward
-    d_v2796 += d_v2801 * (1.0);
-    d_v2800 += d_v2801 * (-1.0);
-    let mut d_v2799 = 0.0f64;
-    // 2800: mul_scalar(0.01)(v2799), backward
-    d_v2799 += d_v2800 * (0.01);
-    // 2799: sin(v2798), backward
-    d_v2798 += d_v2799 * (v2798.cos());
-    let mut d_v2793 = 0.0f64;
-    let mut d_v2797 = 0.0f64;
-    // 2798: add(v2793, v2797), backward
-    d_v2793 += d_v2798 * (1.0);
-    d_v2797 += d_v2798 * (1.0);
-    // 2797: mul_scalar(0.01)(v2796), backward
-    d_v2796 += d_v2797 * (0.01);
-    let mut d_v2791 = 0.0f64;
-    let mut d_v2795 = 0.0f64;
-    // 2796: sub(v2791, v2795), backward
-    d_v2791 += d_v2796 * (1.0);
-    d_v2795 += d_v2796 * (-1.0);
-    let mut d_v2794 = 0.0f64;
-    // 2795: mul_scalar(0.01)(v2794), backward
-    d_v2794 += d_v2795 * (0.01);
-    // 2794: sin(v2793), backward
-    d_v2793 += d_v2794 * (v2793.cos());
-    let mut d_v2788 = 0.0f64;
-    let mut d_v2792 = 0.0f64;
-    // 2793: add(v2788, v2792), backward
-    d_v2788 += d_v2793 * (1.0);
-    d_v2792 += d_v2793 * (1.0);
-    // 2792: mul_scalar(0.01)(v2791), backward
-    d_v2791 += d_v2792 * (0.01);
-    let mut d_v2786 = 0.0f64;
-    let mut d_v2790 = 0.0f64;
-    // 2791: sub(v2786, v2790), backward
-    d_v2786 += d_v2791 * (1.0);
-    d_v2790 += d_v2791 * (-1.0);
-    let mut d_v2789 = 0.0f64;
-    // 2790: mul_scalar(0.01)(v2789), backward
-    d_v2789 += d_v2790 * (0.01);
-    // 2789: sin(v2788), backward
-    d_v2788 += d_v2789 * (v2788.cos());
-    let mut d_v2783 = 0.0f64;
-    let mut d_v2787 = 0.0f64;
-    // 2788: add(v2783, v2787), backward
-    d_v2783 += d_v2788 * (1.0);
-    d_v2787 += d_v2788 * (1.0);
-    // 2787: mul_scalar(0.01)(v2786), backward
-    d_v2786 += d_v2787 * (0.01);
-    let mut d_v2781 = 0.0f64;
-    let mut d_v2785 = 0.0f64;
-    // 2786: sub(v2781, v2785), backward
-    d_v2781 += d_v2786 * (1.0);
-    d_v2785 += d_v2786 * (-1.0);
-    let mut d_v2784 = 0.0f64;
-    // 2785: mul_scalar(0.01)(v2784), backward
-    d_v2784 += d_v2785 * (0.01);
-    // 2784: sin(v2783), backward
-    d_v2783 += d_v2784 * (v2783.cos());
-    let mut d_v2778 = 0.0f64;
-    let mut d_v2782 = 0.0f64;
-    // 2783: add(v2778, v2782), backward
-    d_v2778 += d_v2783 * (1.0);
-    d_v2782 += d_v2783 * (1.0);
-    // 2782: mul_scalar(0.01)(v2781), backward
-    d_v2781 += d_v2782 * (0.01);
-    let mut d_v2776 = 0.0f64;
-    let mut d_v2780 = 0.0f64;
-    // 2781: sub(v2776, v2780), backward
-    d_v2776 += d_v2781 * (1.0);
-    d_v2780 += d_v2781 * (-1.0);
-    let mut d_v2779 = 0.0f64;
-    // 2780: mul_scalar(0.01)(v2779), backward
-    d_v2779 += d_v2780 * (0.01);
-    // 2779: sin(v2778), backward
-    d_v2778 += d_v2779 * (v2778.cos());
-    let mut d_v2773 = 0.0f64;
-    let mut d_v2777 = 0.0f64;
-    // 2778: add(v2773, v2777), backward
-    d_v2773 += d_v2778 * (1.0);
-    d_v2777 += d_v2778 * (1.0);
-    // 2777: mul_scalar(0.01)(v2776), backward
-    d_v2776 += d_v2777 * (0.01);
-    let mut d_v2771 = 0.0f64;
-    let mut d_v2775 = 0.0f64;
-    // 2776: sub(v2771, v2775), backward
-    d_v2771 += d_v2776 * (1.0);
-    d_v2775 += d_v2776 * (-1.0);
-    let mut d_v2774 = 0.0f64;
-    // 2775: mul_scalar(0.01)(v2774), backward
-    d_v2774 += d_v2775 * (0.01);
-    // 2774: sin(v2773), backward
-    d_v2773 += d_v2774 * (v2773.cos());
-    let mut d_v2768 = 0.0f64;
-    let mut d_v2772 = 0.0f64;
-    // 2773: add(v2768, v2772), backward
-    d_v2768 += d_v2773 * (1.0);
-    d_v2772 += d_v2773 * (1.0);
-    // 2772: mul_scalar(0.01)(v2771), backward
-    d_v2771 += d_v2772 * (0.01);
-    let mut d_v2766 = 0.0f64;
-    let mut d_v2770 = 0.0f64;
-    // 2771: sub(v2766, v2770), backward
-    d_v2766 += d_v2771 * (1.0);
-    d_v2770 += d_v2771 * (-1.0);
-    let mut d_v2769 = 0.0f64;
-    // 2770: mul_scalar(0.01)(v2769), backward
-    d_v2769 += d_v2770 * (0.01);
-    // 2769: sin(v2768), backward
-    d_v2768 += d_v2769 * (v2768.cos());
-    let mut d_v2763 = 0.0f64;
-    let mut d_v2767 = 0.0f64;
-    // 2768: add(v2763, v2767), backward
-    d_v2763 += d_v2768 * (1.0);
-    d_v2767 += d_v2768 * (1.0);
-    // 2767: mul_scalar(0.01)(v2766), backward
-    d_v2766 += d_v2767 * (0.01);
-    let mut d_v2761 = 0.0f64;
-    let mut d_v2765 = 0.0f64;
-    // 2766: sub(v2761, v2765), backward
-    d_v2761 += d_v2766 * (1.0);
-    d_v2765 += d_v2766 * (-1.0);
-    let mut d_v2764 = 0.0f64;
-    // 2765: mul_scalar(0.01)(v2764), backward
-    d_v2764 += d_v2765 * (0.01);
-    // 2764: sin(v2763), backward
-    d_v2763 += d_v2764 * (v2763.cos());
-    let mut d_v2758 = 0.0f64;
-    let mut d_v2762 = 0.0f64;
-    // 2763: add(v2758, v2762), backward
-    d_v2758 += d_v2763 * (1.0);
-    d_v2762 += d_v2763 * (1.0);
-    // 2762: mul_scalar(0.01)(v2761), backward
-    d_v2761 += d_v2762 * (0.01);
-    let mut d_v2756 = 0.0f64;
-    let mut d_v2760 = 0.0f64;
-    // 2761: sub(v2756, v2760), backward
-    d_v2756 += d_v2761 * (1.0);
-    d_v2760 += d_v2761 * (-1.0);
-    let mut d_v2759 = 0.0f64;
-    // 2760: mul_scalar(0.01)(v2759), backward
-    d_v2759 += d_v2760 * (0.01);
-    // 2759: sin(v2758), backward
-    d_v2758 += d_v2759 * (v2758.cos());
-    let mut d_v2753 = 0.0f64;
-    let mut d_v2757 = 0.0f64;
-    // 2758: add(v2753, v2757), backward
-    d_v2753 += d_v2758 * (1.0);
-    d_v2757 += d_v2758 * (1.0);
-    // 2757: mul_scalar(0.01)(v2756), backward
-    d_v2756 += d_v2757 * (0.01);
-    let mut d_v2751 = 0.0f64;
-    let mut d_v2755 = 0.0f64;
-    // 2756: sub(v2751, v2755), backward
-    d_v2751 += d_v2756 * (1.0);
-    d_v2755 += d_v2756 * (-1.0);
-    let mut d_v2754 = 0.0f64;
-    // 2755: mul_scalar(0.01)(v2754), backward
-    d_v2754 += d_v2755 * (0.01);
-    // 2754: sin(v2753), backward
-    d_v2753 += d_v2754 * (v2753.cos());
-    let mut d_v2748 = 0.0f64;
-    let mut d_v2752 = 0.0f64;
-    // 2753: add(v2748, v2752), backward
-    d_v2748 += d_v2753 * (1.0);
-    d_v2752 += d_v2753 * (1.0);
-    // 2752: mul_scalar(0.01)(v2751), backward
-    d_v2751 += d_v2752 * (0.01);
-    let mut d_v2746 = 0.0f64;
-    let mut d_v2750 = 0.0f64;
-    // 2751: sub(v2746, v2750), backward
-    d_v2746 += d_v2751 * (1.0);
-    d_v2750 += d_v2751 * (-1.0);
-    let mut d_v2749 = 0.0f64;
-    // 2750: mul_scalar(0.01)(v2749), backward
-    d_v2749 += d_v2750 * (0.01);
-    // 2749: sin(v2748), backward
-    d_v2748 += d_v2749 * (v2748.cos());
-    let mut d_v2743 = 0.0f64;
-    let mut d_v2747 = 0.0f64;
-    // 2748: add(v2743, v2747), backward
-    d_v2743 += d_v2748 * (1.0);
-    d_v2747 += d_v2748 * (1.0);
-    // 2747: mul_scalar(0.01)(v2746), backward
-    d_v2746 += d_v2747 * (0.01);
-    let mut d_v2741 = 0.0f64;
-    let mut d_v2745 = 0.0f64;
-    // 2746: sub(v2741, v2745), backward
-    d_v2741 += d_v2746 * (1.0);
-    d_v2745 += d_v2746 * (-1.0);
-    let mut d_v2744 = 0.0f64;
-    // 2745: mul_scalar(0.01)(v2744), backward
-    d_v2744 += d_v2745 * (0.01);
-    // 2744: sin(v2743), backward
-    d_v2743 += d_v2744 * (v2743.cos());
-    let mut d_v2738 = 0.0f64;
-    let mut d_v2742 = 0.0f64;
-    // 2743: add(v2738, v2742), backward
-    d_v2738 += d_v2743 * (1.0);
-    d_v2742 += d_v2743 * (1.0);
-    // 2742: mul_scalar(0.01)(v2741), backward
-    d_v2741 += d_v2742 * (0.01);
-    let mut d_v2736 = 0.0f64;
-    let mut d_v2740 = 0.0f64;
-    // 2741: sub(v2736, v2740), backward
-    d_v2736 += d_v2741 * (1.0);
-    d_v2740 += d_v2741 * (-1.0);
-    let mut d_v2739 = 0.0f64;
-    // 2740: mul_scalar(0.01)(v2739), backward
-    d_v2739 += d_v2740 * (0.01);
-    // 2739: sin(v2738), backward
-    d_v2738 += d_v2739 * (v2738.cos());
-    let mut d_v2733 = 0.0f64;
-    let mut d_v2737 = 0.0f64;
-    // 2738: add(v2733, v2737), backward
-    d_v2733 += d_v2738 * (1.0);
-    d_v2737 += d_v2738 * (1.0);
-    // 2737: mul_scalar(0.01)(v2736), backward
-    d_v2736 += d_v2737 * (0.01);
-    let mut d_v2731 = 0.0f64;
-    let mut d_v2735 = 0.0f64;
-    // 2736: sub(v2731, v2735), backward
-    d_v2731 += d_v2736 * (1.0);
-    d_v2735 += d_v2736 * (-1.0);
-    let mut d_v2734 = 0.0f64;
-    // 2735: mul_scalar(0.01)(v2734), backward
-    d_v2734 += d_v2735 * (0.01);
-    // 2734: sin(v2733), backward
-    d_v2733 += d_v2734 * (v2733.cos());
-    let mut d_v2728 = 0.0f64;
-    let mut d_v2732 = 0.0f64;
-    // 2733: add(v2728, v2732), backward
-    d_v2728 += d_v2733 * (1.0);
-    d_v2732 += d_v2733 * (1.0);
-    // 2732: mul_scalar(0.01)(v2731), backward
-    d_v2731 += d_v2732 * (0.01);
-    let mut d_v2726 = 0.0f64;
-    let mut d_v2730 = 0.0f64;
-    // 2731: sub(v2726, v2730), backward
-    d_v2726 += d_v2731 * (1.0);
-    d_v2730 += d_v2731 * (-1.0);
-    let mut d_v2729 = 0.0f64;
-    // 2730: mul_scalar(0.01)(v2729), backward
-    d_v2729 += d_v2730 * (0.01);
-    // 2729: sin(v2728), backward
-    d_v2728 += d_v2729 * (v2728.cos());
-    let mut d_v2723 = 0.0f64;
-    let mut d_v2727 = 0.0f64;
-    // 2728: add(v2723, v2727), backward
-    d_v2723 += d_v2728 * (1.0);
-    d_v2727 += d_v2728 * (1.0);
-    // 2727: mul_scalar(0.01)(v2726), backward
-    d_v2726 += d_v2727 * (0.01);
-    let mut d_v2721 = 0.0f64;
-    let mut d_v2725 = 0.0f64;
-    // 2726: sub(v2721, v2725), backward
-    d_v2721 += d_v2726 * (1.0);
-    d_v2725 += d_v2726 * (-1.0);
-    let mut d_v2724 = 0.0f64;
-    // 2725: mul_scalar(0.01)(v2724), backward
-    d_v2724 += d_v2725 * (0.01);
-    // 2724: sin(v2723), backward
-    d_v2723 += d_v2724 * (v2723.cos());
-    let mut d_v2718 = 0.0f64;
-    let mut d_v2722 = 0.0f64;
-    // 2723: add(v2718, v2722), backward
-    d_v2718 += d_v2723 * (1.0);
-    d_v2722 += d_v2723 * (1.0);
-    // 2722: mul_scalar(0.01)(v2721), backward
-    d_v2721 += d_v2722 * (0.01);
-    let mut d_v2716 = 0.0f64;
-    let mut d_v2720 = 0.0f64;
-    // 2721: sub(v2716, v2720), backward
-    d_v2716 += d_v2721 * (1.0);
-    d_v2720 += d_v2721 * (-1.0);
-    let mut d_v2719 = 0.0f64;
-    // 2720: mul_scalar(0.01)(v2719), backward
-    d_v2719 += d_v2720 * (0.01);
-    // 2719: sin(v2718), backward
-    d_v2718 += d_v2719 * (v2718.cos());
-    let mut d_v2713 = 0.0f64;
-    let mut d_v2717 = 0.0f64;
-    // 2718: add(v2713, v2717), backward
-    d_v2713 += d_v2718 * (1.0);
-    d_v2717 += d_v2718 * (1.0);
-    // 2717: mul_scalar(0.01)(v2716), backward
-    d_v2716 += d_v2717 * (0.01);
-    let mut d_v2711 = 0.0f64;
-    let mut d_v2715 = 0.0f64;
-    // 2716: sub(v2711, v2715), backward
-    d_v2711 += d_v2716 * (1.0);
-    d_v2715 += d_v2716 * (-1.0);
-    let mut d_v2714 = 0.0f64;
-    // 2715: mul_scalar(0.01)(v2714), backward
-    d_v2714 += d_v2715 * (0.01);
-    // 2714: sin(v2713), backward
-    d_v2713 += d_v2714 * (v2713.cos());
-    let mut d_v2708 = 0.0f64;
-    let mut d_v2712 = 0.0f64;
-    // 2713: add(v2708, v2712), backward
-    d_v2708 += d_v2713 * (1.0);
-    d_v2712 += d_v2713 * (1.0);
-    // 2712: mul_scalar(0.01)(v2711), backward
-    d_v2711 += d_v2712 * (0.01);
-    let mut d_v2706 = 0.0f64;
-    let mut d_v2710 = 0.0f64;
-    // 2711: sub(v2706, v2710), backward
-    d_v2706 += d_v2711 * (1.0);
-    d_v2710 += d_v2711 * (-1.0);
-    let mut d_v2709 = 0.0f64;
-    // 2710: mul_scalar(0.01)(v2709), backward
-    d_v2709 += d_v2710 * (0.01);
-    // 2709: sin(v2708), backward
-    d_v2708 += d_v2709 * (v2708.cos());
-    let mut d_v2703 = 0.0f64;
-    let mut d_v2707 = 0.0f64;
-    // 2708: add(v2703, v2707), backward
-    d_v2703 += d_v2708 * (1.0);
-    d_v2707 += d_v2708 * (1.0);
-    // 2707: mul_scalar(0.01)(v2706), backward
-    d_v2706 += d_v2707 * (0.01);
-    let mut d_v2701 = 0.0f64;
-    let mut d_v2705 = 0.0f64;
-    // 2706: sub(v2701, v2705), backward
-    d_v2701 += d_v2706 * (1.0);
-    d_v2705 += d_v2706 * (-1.0);
-    let mut d_v2704 = 0.0f64;
-    // 2705: mul_scalar(0.01)(v2704), backward
-    d_v2704 += d_v2705 * (0.01);
-    // 2704: sin(v2703), backward
-    d_v2703 += d_v2704 * (v2703.cos());
-    let mut d_v2698 = 0.0f64;
-    let mut d_v2702 = 0.0f64;
-    // 2703: add(v2698, v2702), backward
-    d_v2698 += d_v2703 * (1.0);
-    d_v2702 += d_v2703 * (1.0);
-    // 2702: mul_scalar(0.01)(v2701), backward
-    d_v2701 += d_v2702 * (0.01);
-    let mut d_v2696 = 0.0f64;
-    let mut d_v2700 = 0.0f64;
-    // 2701: sub(v2696, v2700), backward
-    d_v2696 += d_v2701 * (1.0);
-    d_v2700 += d_v2701 * (-1.0);
-    let mut d_v2699 = 0.0f64;
-    // 2700: mul_scalar(0.01)(v2699), backward
-    d_v2699 += d_v2700 * (0.01);
-    // 2699: sin(v2698), backward
-    d_v2698 += d_v2699 * (v2698.cos());
-    let mut d_v2693 = 0.0f64;
-    let mut d_v2697 = 0.0f64;
-    // 2698: add(v2693, v2697), backward
-    d_v2693 += d_v2698 * (1.0);
-    d_v2697 += d_v2698 * (1.0);
-    // 2697: mul_scalar(0.01)(v2696), backward
-    d_v2696 += d_v2697 * (0.01);
-    let mut d_v2691 = 0.0f64;
-    let mut d_v2695 = 0.0f64;
-    // 2696: sub(v2691, v2695), backward
-    d_v2691 += d_v2696 * (1.0);
-    d_v2695 += d_v2696 * (-1.0);
-    let mut d_v2694 = 0.0f64;
-    // 2695: mul_scalar(0.01)(v2694), backward
-    d_v2694 += d_v2695 * (0.01);
-    // 2694: sin(v2693), backward
-    d_v2693 += d_v2694 * (v2693.cos());
-    let mut d_v2688 = 0.0f64;
-    let mut d_v2692 = 0.0f64;
-    // 2693: add(v2688, v2692), backward
-    d_v2688 += d_v2693 * (1.0);
-    d_v2692 += d_v2693 * (1.0);
-    // 2692: mul_scalar(0.01)(v2691), backward
-    d_v2691 += d_v2692 * (0.01);
-    let mut d_v2686 = 0.0f64;
-    let mut d_v2690 = 0.0f64;
-    // 2691: sub(v2686, v2690), backward
-    d_v2686 += d_v2691 * (1.0);
-    d_v2690 += d_v2691 * (-1.0);
-    let mut d_v2689 = 0.0f64;
-    // 2690: mul_scalar(0.01)(v2689), backward
-    d_v2689 += d_v2690 * (0.01);
-    // 2689: sin(v2688), backward
-    d_v2688 += d_v2689 * (v2688.cos());
-    let mut d_v2683 = 0.0f64;
-    let mut d_v2687 = 0.0f64;
-    // 2688: add(v2683, v2687), backward
-    d_v2683 += d_v2688 * (1.0);
-    d_v2687 += d_v2688 * (1.0);
-    // 2687: mul_scalar(0.01)(v2686), backward
-    d_v2686 += d_v2687 * (0.01);
-    let mut d_v2681 = 0.0f64;
-    let mut d_v2685 = 0.0f64;
-    // 2686: sub(v2681, v2685), backward
-    d_v2681 += d_v2686 * (1.0);
-    d_v2685 += d_v2686 * (-1.0);
-    let mut d_v2684 = 0.0f64;
-    // 2685: mul_scalar(0.01)(v2684), backward
-    d_v2684 += d_v2685 * (0.01);
-    // 2684: sin(v2683), backward
-    d_v2683 += d_v2684 * (v2683.cos());
-    let mut d_v2678 = 0.0f64;
-    let mut d_v2682 = 0.0f64;
-    // 2683: add(v2678, v2682), backward
-    d_v2678 += d_v2683 * (1.0);
-    d_v2682 += d_v2683 * (1.0);
-    // 2682: mul_scalar(0.01)(v2681), backward
-    d_v2681 += d_v2682 * (0.01);
-    let mut d_v2671 = 0.0f64;
-    let mut d_v2680 = 0.0f64;
-    // 2681: sub(v2671, v2680), backward
-    d_v2671 += d_v2681 * (1.0);
-    d_v2680 += d_v2681 * (-1.0);
-    let mut d_v2679 = 0.0f64;
-    // 2680: mul_scalar(0.01)(v2679), backward
-    d_v2679 += d_v2680 * (0.01);
-    // 2679: sin(v2678), backward
-    d_v2678 += d_v2679 * (v2678.cos());
-    let mut d_v2673 = 0.0f64;
-    let mut d_v2677 = 0.0f64;
-    // 2678: add(v2673, v2677), backward
-    d_v2673 += d_v2678 * (1.0);
-    d_v2677 += d_v2678 * (1.0);
-    let mut d_v2676 = 0.0f64;
-    // 2677: mul_scalar(0.01)(v2676), backward
-    d_v2676 += d_v2677 * (0.01);
-    // 2676: sum(v2675), backward
-    for i in 0..3 {
-        d_v2675[i] += d_v2676;
-    }
-    let mut d_v2674 = [0.0f64; 3];
-    // 2675: tanh(v2674), backward
-    for i in 0..3 {
-        d_v2674[i] += d_v2675[i] * (1.0 - v2675[i] * v2675[i]);
-    }
-    // 2674: mul(v2470, w), backward
-    for i in 0..3 {
-        d_v2470[i] += d_v2674[i] * (w[i]);
-    }
-    for i in 0..3 {
-        d_w[i] += d_v2674[i] * (v2470[i]);
-    }
-    let mut d_v2668 = 0.0f64;
-    let mut d_v2672 = 0.0f64;
-    // 2673: add(v2668, v2672), backward
-    d_v2668 += d_v2673 * (1.0);
-    d_v2672 += d_v2673 * (1.0);
-    // 2672: mul_scalar(0.01)(v2671), backward
-    d_v2671 += d_v2672 * (0.01);
-    let mut d_v2666 = 0.0f64;
-    let mut d_v2670 = 0.0f64;
-    // 2671: sub(v2666, v2670), backward
-    d_v2666 += d_v2671 * (1.0);
-    d_v2670 += d_v2671 * (-1.0);
-    let mut d_v2669 = 0.0f64;
-    // 2670: mul_scalar(0.01)(v2669), backward
-    d_v2669 += d_v2670 * (0.01);
-    // 2669: sin(v2668), backward
-    d_v2668 += d_v2669 * (v2668.cos());
-    let mut d_v2663 = 0.0f64;
-    let mut d_v2667 = 0.0f64;
-    // 2668: add(v2663, v2667), backward
-    d_v2663 += d_v2668 * (1.0);
-    d_v2667 += d_v2668 * (1.0);
-    // 2667: mul_scalar(0.01)(v2666), backward
-    d_v2666 += d_v2667 * (0.01);
-    let mut d_v2661 = 0.0f64;
-    let mut d_v2665 = 0.0f64;
-    // 2666: sub(v2661, v2665), backward
-    d_v2661 += d_v2666 * (1.0);
-    d_v2665 += d_v2666 * (-1.0);
-    let mut d_v2664 = 0.0f64;
-    // 2665: mul_scalar(0.01)(v2664), backward
-    d_v2664 += d_v2665 * (0.01);
-    // 2664: sin(v2663), backward
-    d_v2663 += d_v2664 * (v2663.cos());
-    let mut d_v2658 = 0.0f64;
-    let mut d_v2662 = 0.0f64;
-    // 2663: add(v2658, v2662), backward
-    d_v2658 += d_v2663 * (1.0);
-    d_v2662 += d_v2663 * (1.0);
-    // 2662: mul_scalar(0.01)(v2661), backward
-    d_v2661 += d_v2662 * (0.01);
-    let mut d_v2656 = 0.0f64;
-    let mut d_v2660 = 0.0f64;
-    // 2661: sub(v2656, v2660), backward
-    d_v2656 += d_v2661 * (1.0);
-    d_v2660 += d_v2661 * (-1.0);
-    let mut d_v2659 = 0.0f64;
-    // 2660: mul_scalar(0.01)(v2659), backward
-    d_v2659 += d_v2660 * (0.01);
-    // 2659: sin(v2658), backward
-    d_v2658 += d_v2659 * (v2658.cos());
-    let mut d_v2653 = 0.0f64;
-    let mut d_v2657 = 0.0f64;
-    // 2658: add(v2653, v2657), backward
-    d_v2653 += d_v2658 * (1.0);
-    d_v2657 += d_v2658 * (1.0);
-    // 2657: mul_scalar(0.01)(v2656), backward
-    d_v2656 += d_v2657 * (0.01);
-    let mut d_v2651 = 0.0f64;
-    let mut d_v2655 = 0.0f64;
-    // 2656: sub(v2651, v2655), backward
-    d_v2651 += d_v2656 * (1.0);
-    d_v2655 += d_v2656 * (-1.0);
-    let mut d_v2654 = 0.0f64;
-    // 2655: mul_scalar(0.01)(v2654), backward
-    d_v2654 += d_v2655 * (0.01);
-    // 2654: sin(v2653), backward
-    d_v2653 += d_v2654 * (v2653.cos());
-    let mut d_v2648 = 0.0f64;
-    let mut d_v2652 = 0.0f64;
-    // 2653: add(v2648, v2652), backward
-    d_v2648 += d_v2653 * (1.0);
-    d_v2652 += d_v2653 * (1.0);
-    // 2652: mul_scalar(0.01)(v2651), backward
-    d_v2651 += d_v2652 * (0.01);
-    let mut d_v2646 = 0.0f64;
-    let mut d_v2650 = 0.0f64;
-    // 2651: sub(v2646, v2650), backward
-    d_v2646 += d_v2651 * (1.0);
-    d_v2650 += d_v2651 * (-1.0);
-    let mut d_v2649 = 0.0f64;
-    // 2650: mul_scalar(0.01)(v2649), backward
-    d_v2649 += d_v2650 * (0.01);
-    // 2649: sin(v2648), backward
-    d_v2648 += d_v2649 * (v2648.cos());
-    let mut d_v2643 = 0.0f64;
-    let mut d_v2647 = 0.0f64;
-    // 2648: add(v2643, v2647), backward
-    d_v2643 += d_v2648 * (1.0);
-    d_v2647 += d_v2648 * (1.0);
-    // 2647: mul_scalar(0.01)(v2646), backward
-    d_v2646 += d_v2647 * (0.01);
-    let mut d_v2641 = 0.0f64;
-    let mut d_v2645 = 0.0f64;
-    // 2646: sub(v2641, v2645), backward
-    d_v2641 += d_v2646 * (1.0);
-    d_v2645 += d_v2646 * (-1.0);
-    let mut d_v2644 = 0.0f64;
-    // 2645: mul_scalar(0.01)(v2644), backward
-    d_v2644 += d_v2645 * (0.01);
-    // 2644: sin(v2643), backward
-    d_v2643 += d_v2644 * (v2643.cos());
-    let mut d_v2638 = 0.0f64;
-    let mut d_v2642 = 0.0f64;
-    // 2643: add(v2638, v2642), backward
-    d_v2638 += d_v2643 * (1.0);
-    d_v2642 += d_v2643 * (1.0);
-    // 2642: mul_scalar(0.01)(v2641), backward
-    d_v2641 += d_v2642 * (0.01);
-    let mut d_v2636 = 0.0f64;
-    let mut d_v2640 = 0.0f64;
-    // 2641: sub(v2636, v2640), backward
-    d_v2636 += d_v2641 * (1.0);
-    d_v2640 += d_v2641 * (-1.0);
-    let mut d_v2639 = 0.0f64;
-    // 2640: mul_scalar(0.01)(v2639), backward
-    d_v2639 += d_v2640 * (0.01);
-    // 2639: sin(v2638), backward
-    d_v2638 += d_v2639 * (v2638.cos());
-    let mut d_v2633 = 0.0f64;
-    let mut d_v2637 = 0.0f64;
-    // 2638: add(v2633, v2637), backward
-    d_v2633 += d_v2638 * (1.0);
-    d_v2637 += d_v2638 * (1.0);
-    // 2637: mul_scalar(0.01)(v2636), backward
-    d_v2636 += d_v2637 * (0.01);
-    let mut d_v2631 = 0.0f64;
-    let mut d_v2635 = 0.0f64;
-    // 2636: sub(v2631, v2635), backward
-    d_v2631 += d_v2636 * (1.0);
-    d_v2635 += d_v2636 * (-1.0);
-    let mut d_v2634 = 0.0f64;
-    // 2635: mul_scalar(0.01)(v2634), backward
-    d_v2634 += d_v2635 * (0.01);
-    // 2634: sin(v2633), backward
-    d_v2633 += d_v2634 * (v2633.cos());
-    let mut d_v2628 = 0.0f64;
-    let mut d_v2632 = 0.0f64;
-    // 2633: add(v2628, v2632), backward
-    d_v2628 += d_v2633 * (1.0);
-    d_v2632 += d_v2633 * (1.0);
-    // 2632: mul_scalar(0.01)(v2631), backward
-    d_v2631 += d_v2632 * (0.01);
-    let mut d_v2626 = 0.0f64;
-    let mut d_v2630 = 0.0f64;
-    // 2631: sub(v2626, v2630), backward
-    d_v2626 += d_v2631 * (1.0);
-    d_v2630 += d_v2631 * (-1.0);
-    let mut d_v2629 = 0.0f64;
-    // 2630: mul_scalar(0.01)(v2629), backward
-    d_v2629 += d_v2630 * (0.01);
-    // 2629: sin(v2628), backward
-    d_v2628 += d_v2629 * (v2628.cos());
-    let mut d_v2623 = 0.0f64;
-    let mut d_v2627 = 0.0f64;
-    // 2628: add(v2623, v2627), backward
-    d_v2623 += d_v2628 * (1.0);
-    d_v2627 += d_v2628 * (1.0);
-    // 2627: mul_scalar(0.01)(v2626), backward
-    d_v2626 += d_v2627 * (0.01);
-    let mut d_v2621 = 0.0f64;
-    let mut d_v2625 = 0.0f64;
-    // 2626: sub(v2621, v2625), backward
-    d_v2621 += d_v2626 * (1.0);
-    d_v2625 += d_v2626 * (-1.0);
-    let mut d_v2624 = 0.0f64;
-    // 2625: mul_scalar(0.01)(v2624), backward
-    d_v2624 += d_v2625 * (0.01);
-    // 2624: sin(v2623), backward
-    d_v2623 += d_v2624 * (v2623.cos());
-    let mut d_v2618 = 0.0f64;
-    let mut d_v2622 = 0.0f64;
-    // 2623: add(v2618, v2622), backward
-    d_v2618 += d_v2623 * (1.0);
-    d_v2622 += d_v2623 * (1.0);
-    // 2622: mul_scalar(0.01)(v2621), backward
-    d_v2621 += d_v2622 * (0.01);
-    let mut d_v2616 = 0.0f64;
-    let mut d_v2620 = 0.0f64;
-    // 2621: sub(v2616, v2620), backward
-    d_v2616 += d_v2621 * (1.0);
-    d_v2620 += d_v2621 * (-1.0);
-    let mut d_v2619 = 0.0f64;
-    // 2620: mul_scalar(0.01)(v2619), backward
-    d_v2619 += d_v2620 * (0.01);
-    // 2619: sin(v2618), backward
-    d_v2618 += d_v2619 * (v2618.cos());
-    let mut d_v2613 = 0.0f64;
-    let mut d_v2617 = 0.0f64;
-    // 2618: add(v2613, v2617), backward
-    d_v2613 += d_v2618 * (1.0);
-    d_v2617 += d_v2618 * (1.0);
-    // 2617: mul_scalar(0.01)(v2616), backward
-    d_v2616 += d_v2617 * (0.01);
-    let mut d_v2611 = 0.0f64;
-    let mut d_v2615 = 0.0f64;
-    // 2616: sub(v2611, v2615), backward
-    d_v2611 += d_v2616 * (1.0);
-    d_v2615 += d_v2616 * (-1.0);
-    let mut d_v2614 = 0.0f64;
-    // 2615: mul_scalar(0.01)(v2614), backward
-    d_v2614 += d_v2615 * (0.01);
-    // 2614: sin(v2613), backward
-    d_v2613 += d_v2614 * (v2613.cos());
-    let mut d_v2608 = 0.0f64;
-    let mut d_v2612 = 0.0f64;
-    // 2613: add(v2608, v2612), backward
-    d_v2608 += d_v2613 * (1.0);
-    d_v2612 += d_v2613 * (1.0);
-    // 2612: mul_scalar(0.01)(v2611), backward
-    d_v2611 += d_v2612 * (0.01);
-    let mut d_v2606 = 0.0f64;
-    let mut d_v2610 = 0.0f64;
-    // 2611: sub(v2606, v2610), backward
-    d_v2606 += d_v2611 * (1.0);
-    d_v2610 += d_v2611 * (-1.0);
-    let mut d_v2609 = 0.0f64;
-    // 2610: mul_scalar(0.01)(v2609), backward
-    d_v2609 += d_v2610 * (0.01);
-    // 2609: sin(v2608), backward
-    d_v2608 += d_v2609 * (v2608.cos());
-    let mut d_v2603 = 0.0f64;
-    let mut d_v2607 = 0.0f64;
-    // 2608: add(v2603, v2607), backward
-    d_v2603 += d_v2608 * (1.0);
-    d_v2607 += d_v2608 * (1.0);
-    // 2607: mul_scalar(0.01)(v2606), backward
-    d_v2606 += d_v2607 * (0.01);
-    let mut d_v2601 = 0.0f64;
-    let mut d_v2605 = 0.0f64;
-    // 2606: sub(v2601, v2605), backward
-    d_v2601 += d_v2606 * (1.0);
-    d_v2605 += d_v2606 * (-1.0);
-    let mut d_v2604 = 0.0f64;
-    // 2605: mul_scalar(0.01)(v2604), backward
-    d_v2604 += d_v2605 * (0.01);
-    // 2604: sin(v2603), backward
-    d_v2603 += d_v2604 * (v2603.cos());
-    let mut d_v2598 = 0.0f64;
-    let mut d_v2602 = 0.0f64;
-    // 2603: add(v2598, v2602), backward
-    d_v2598 += d_v2603 * (1.0);
-    d_v2602 += d_v2603 * (1.0);
-    // 2602: mul_scalar(0.01)(v2601), backward
-    d_v2601 += d_v2602 * (0.01);
-    let mut d_v2596 = 0.0f64;
-    let mut d_v2600 = 0.0f64;
-    // 2601: sub(v2596, v2600), backward
-    d_v2596 += d_v2601 * (1.0);
-    d_v2600 += d_v2601 * (-1.0);
-    let mut d_v2599 = 0.0f64;
-    // 2600: mul_scalar(0.01)(v2599), backward
-    d_v2599 += d_v2600 * (0.01);
-    // 2599: sin(v2598), backward
-    d_v2598 += d_v2599 * (v2598.cos());
-    let mut d_v2593 = 0.0f64;
-    let mut d_v2597 = 0.0f64;
-    // 2598: add(v2593, v2597), backward
-    d_v2593 += d_v2598 * (1.0);
-    d_v2597 += d_v2598 * (1.0);
-    // 2597: mul_scalar(0.01)(v2596), backward
-    d_v2596 += d_v2597 * (0.01);
-    let mut d_v2591 = 0.0f64;
-    let mut d_v2595 = 0.0f64;
-    // 2596: sub(v2591, v2595), backward
-    d_v2591 += d_v2596 * (1.0);
-    d_v2595 += d_v2596 * (-1.0);
-    let mut d_v2594 = 0.0f64;
-    // 2595: mul_scalar(0.01)(v2594), backward
-    d_v2594 += d_v2595 * (0.01);
-    // 2594: sin(v2593), backward
-    d_v2593 += d_v2594 * (v2593.cos());
-    let mut d_v2588 = 0.0f64;
-    let mut d_v2592 = 0.0f64;
-    // 2593: add(v2588, v2592), backward
-    d_v2588 += d_v2593 * (1.0);
-    d_v2592 += d_v2593 * (1.0);
-    // 2592: mul_scalar(0.01)(v2591), backward
-    d_v2591 += d_v2592 * (0.01);
-    let mut d_v2586 = 0.0f64;
-    let mut d_v2590 = 0.0f64;
-    // 2591: sub(v2586, v2590), backward
-    d_v2586 += d_v2591 * (1.0);
-    d_v2590 += d_v2591 * (-1.0);
-    let mut d_v2589 = 0.0f64;
-    // 2590: mul_scalar(0.01)(v2589), backward
-    d_v2589 += d_v2590 * (0.01);
-    // 2589: sin(v2588), backward
-    d_v2588 += d_v2589 * (v2588.cos());
-    let mut d_v2583 = 0.0f64;
-    let mut d_v2587 = 0.0f64;
-    // 2588: add(v2583, v2587), backward
-    d_v2583 += d_v2588 * (1.0);
-    d_v2587 += d_v2588 * (1.0);
-    // 2587: mul_scalar(0.01)(v2586), backward
-    d_v2586 += d_v2587 * (0.01);
-    let mut d_v2581 = 0.0f64;
-    let mut d_v2585 = 0.0f64;
-    // 2586: sub(v2581, v2585), backward
-    d_v2581 += d_v2586 * (1.0);
-    d_v2585 += d_v2586 * (-1.0);
-    let mut d_v2584 = 0.0f64;
-    // 2585: mul_scalar(0.01)(v2584), backward
-    d_v2584 += d_v2585 * (0.01);
-    // 2584: sin(v2583), backward
-    d_v2583 += d_v2584 * (v2583.cos());
-    let mut d_v2578 = 0.0f64;
-    let mut d_v2582 = 0.0f64;
-    // 2583: add(v2578, v2582), backward
-    d_v2578 += d_v2583 * (1.0);
-    d_v2582 += d_v2583 * (1.0);
-    // 2582: mul_scalar(0.01)(v2581), backward
-    d_v2581 += d_v2582 * (0.01);
-    let mut d_v2576 = 0.0f64;
-    let mut d_v2580 = 0.0f64;
-    // 2581: sub(v2576, v2580), backward
-    d_v2576 += d_v2581 * (1.0);
-    d_v2580 += d_v2581 * (-1.0);
-    let mut d_v2579 = 0.0f64;
-    // 2580: mul_scalar(0.01)(v2579), backward
-    d_v2579 += d_v2580 * (0.01);
-    // 2579: sin(v2578), backward
-    d_v2578 += d_v2579 * (v2578.cos());
-    let mut d_v2573 = 0.0f64;
-    let mut d_v2577 = 0.0f64;
-    // 2578: add(v2573, v2577), backward
-    d_v2573 += d_v2578 * (1.0);
-    d_v2577 += d_v2578 * (1.0);
-    // 2577: mul_scalar(0.01)(v2576), backward
-    d_v2576 += d_v2577 * (0.01);
-    let mut d_v2571 = 0.0f64;
-    let mut d_v2575 = 0.0f64;
-    // 2576: sub(v2571, v2575), backward
-    d_v2571 += d_v2576 * (1.0);
-    d_v2575 += d_v2576 * (-1.0);
-    let mut d_v2574 = 0.0f64;
-    // 2575: mul_scalar(0.01)(v2574), backward
-    d_v2574 += d_v2575 * (0.01);
-    // 2574: sin(v2573), backward
-    d_v2573 += d_v2574 * (v2573.cos());
-    let mut d_v2568 = 0.0f64;
-    let mut d_v2572 = 0.0f64;
-    // 2573: add(v2568, v2572), backward
-    d_v2568 += d_v2573 * (1.0);
-    d_v2572 += d_v2573 * (1.0);
-    // 2572: mul_scalar(0.01)(v2571), backward
-    d_v2571 += d_v2572 * (0.01);
-    let mut d_v2566 = 0.0f64;
-    let mut d_v2570 = 0.0f64;
-    // 2571: sub(v2566, v2570), backward
-    d_v2566 += d_v2571 * (1.0);
-    d_v2570 += d_v2571 * (-1.0);
-    let mut d_v2569 = 0.0f64;
-    // 2570: mul_scalar(0.01)(v2569), backward
-    d_v2569 += d_v2570 * (0.01);
-    // 2569: sin(v2568), backward
-    d_v2568 += d_v2569 * (v2568.cos());
-    let mut d_v2563 = 0.0f64;
-    let mut d_v2567 = 0.0f64;
-    // 2568: add(v2563, v2567), backward
-    d_v2563 += d_v2568 * (1.0);
-    d_v2567 += d_v2568 * (1.0);
-    // 2567: mul_scalar(0.01)(v2566), backward
-    d_v2566 += d_v2567 * (0.01);
-    let mut d_v2561 = 0.0f64;
-    let mut d_v2565 = 0.0f64;
-    // 2566: sub(v2561, v2565), backward
-    d_v2561 += d_v2566 * (1.0);
-    d_v2565 += d_v2566 * (-1.0);
-    let mut d_v2564 = 0.0f64;
-    // 2565: mul_scalar(0.01)(v2564), backward
-    d_v2564 += d_v2565 * (0.01);
-    // 2564: sin(v2563), backward
-    d_v2563 += d_v2564 * (v2563.cos());
-    let mut d_v2558 = 0.0f64;
-    let mut d_v2562 = 0.0f64;
-    // 2563: add(v2558, v2562), backward
-    d_v2558 += d_v2563 * (1.0);
-    d_v2562 += d_v2563 * (1.0);
-    // 2562: mul_scalar(0.01)(v2561), backward
-    d_v2561 += d_v2562 * (0.01);
-    let mut d_v2556 = 0.0f64;
-    let mut d_v2560 = 0.0f64;
-    // 2561: sub(v2556, v2560), backward
-    d_v2556 += d_v2561 * (1.0);
-    d_v2560 += d_v2561 * (-1.0);
-    let mut d_v2559 = 0.0f64;
-    // 2560: mul_scalar(0.01)(v2559), backward
-    d_v2559 += d_v2560 * (0.01);
-    // 2559: sin(v2558), backward
-    d_v2558 += d_v2559 * (v2558.cos());
-    let mut d_v2553 = 0.0f64;
-    let mut d_v2557 = 0.0f64;
-    // 2558: add(v2553, v2557), backward
-    d_v2553 += d_v2558 * (1.0);
-    d_v2557 += d_v2558 * (1.0);
-    // 2557: mul_scalar(0.01)(v2556), backward
-    d_v2556 += d_v2557 * (0.01);
-    let mut d_v2551 = 0.0f64;
-    let mut d_v2555 = 0.0f64;
-    // 2556: sub(v2551, v2555), backward
-    d_v2551 += d_v2556 * (1.0);
-    d_v2555 += d_v2556 * (-1.0);
-    let mut d_v2554 = 0.0f64;
-    // 2555: mul_scalar(0.01)(v2554), backward
-    d_v2554 += d_v2555 * (0.01);
-    // 2554: sin(v2553), backward
-    d_v2553 += d_v2554 * (v2553.cos());
-    let mut d_v2548 = 0.0f64;
-    let mut d_v2552 = 0.0f64;
-    // 2553: add(v2548, v2552), backward
-    d_v2548 += d_v2553 * (1.0);
-    d_v2552 += d_v2553 * (1.0);
-    // 2552: mul_scalar(0.01)(v2551), backward
-    d_v2551 += d_v2552 * (0.01);
-    let mut d_v2546 = 0.0f64;
-    let mut d_v2550 = 0.0f64;
-    // 2551: sub(v2546, v2550), backward
-    d_v2546 += d_v2551 * (1.0);
-    d_v2550 += d_v2551 * (-1.0);
-    let mut d_v2549 = 0.0f64;
-    // 2550: mul_scalar(0.01)(v2549), backward
-    d_v2549 += d_v2550 * (0.01);
-    // 2549: sin(v2548), backward
-    d_v2548 += d_v2549 * (v2548.cos());
-    let mut d_v2543 = 0.0f64;
-    let mut d_v2547 = 0.0f64;
-    // 2548: add(v2543, v2547), backward
-    d_v2543 += d_v2548 * (1.0);
-    d_v2547 += d_v2548 * (1.0);
-    // 2547: mul_scalar(0.01)(v2546), backward
-    d_v2546 += d_v2547 * (0.01);
-    let mut d_v2541 = 0.0f64;
-    let mut d_v2545 = 0.0f64;
-    // 2546: sub(v2541, v2545), backward
-    d_v2541 += d_v2546 * (1.0);
-    d_v2545 += d_v2546 * (-1.0);
-    let mut d_v2544 = 0.0f64;
-    // 2545: mul_scalar(0.01)(v2544), backward
-    d_v2544 += d_v2545 * (0.01);
-    // 2544: sin(v2543), backward
-    d_v2543 += d_v2544 * (v2543.cos());
-    let mut d_v2538 = 0.0f64;
-    let mut d_v2542 = 0.0f64;
-    // 2543: add(v2538, v2542), backward
-    d_v2538 += d_v2543 * (1.0);
-    d_v2542 += d_v2543 * (1.0);
-    // 2542: mul_scalar(0.01)(v2541), backward
-    d_v2541 += d_v2542 * (0.01);
-    let mut d_v2536 = 0.0f64;
-    let mut d_v2540 = 0.0f64;
-    // 2541: sub(v2536, v2540), backward
-    d_v2536 += d_v2541 * (1.0);
-    d_v2540 += d_v2541 * (-1.0);
-    let mut d_v2539 = 0.0f64;
-    // 2540: mul_scalar(0.01)(v2539), backward
-    d_v2539 += d_v2540 * (0.01);
-    // 2539: sin(v2538), backward
-    d_v2538 += d_v2539 * (v2538.cos());
-    let mut d_v2533 = 0.0f64;
-    let mut d_v2537 = 0.0f64;
-    // 2538: add(v2533, v2537), backward
-    d_v2533 += d_v2538 * (1.0);
-    d_v2537 += d_v2538 * (1.0);
-    // 2537: mul_scalar(0.01)(v2536), backward
-    d_v2536 += d_v2537 * (0.01);
-    let mut d_v2531 = 0.0f64;
-    let mut d_v2535 = 0.0f64;
-    // 2536: sub(v2531, v2535), backward
-    d_v2531 += d_v2536 * (1.0);
-    d_v2535 += d_v2536 * (-1.0);
-    let mut d_v2534 = 0.0f64;
-    // 2535: mul_scalar(0.01)(v2534), backward
-    d_v2534 += d_v2535 * (0.01);
-    // 2534: sin(v2533), backward
-    d_v2533 += d_v2534 * (v2533.cos());
-    let mut d_v2528 = 0.0f64;
-    let mut d_v2532 = 0.0f64;
-    // 2533: add(v2528, v2532), backward
-    d_v2528 += d_v2533 * (1.0);
-    d_v2532 += d_v2533 * (1.0);
-    // 2532: mul_scalar(0.01)(v2531), backward
-    d_v2531 += d_v2532 * (0.01);
-    let mut d_v2526 = 0.0f64;
-    let mut d_v2530 = 0.0f64;
-    // 2531: sub(v2526, v2530), backward
-    d_v2526 += d_v2531 * (1.0);
-    d_v2530 += d_v2531 * (-1.0);
-    let mut d_v2529 = 0.0f64;
-    // 2530: mul_scalar(0.01)(v2529), backward
-    d_v2529 += d_v2530 * (0.01);
-    // 2529: sin(v2528), backward
-    d_v2528 += d_v2529 * (v2528.cos());
-    let mut d_v2523 = 0.0f64;
-    let mut d_v2527 = 0.0f64;
-    // 2528: add(v2523, v2527), backward
-    d_v2523 += d_v2528 * (1.0);
-    d_v2527 += d_v2528 * (1.0);
-    // 2527: mul_scalar(0.01)(v2526), backward
-    d_v2526 += d_v2527 * (0.01);
-    let mut d_v2521 = 0.0f64;
-    let mut d_v2525 = 0.0f64;
-    // 2526: sub(v2521, v2525), backward
-    d_v2521 += d_v2526 * (1.0);
-    d_v2525 += d_v2526 * (-1.0);
-    let mut d_v2524 = 0.0f64;
-    // 2525: mul_scalar(0.01)(v2524), backward
-    d_v2524 += d_v2525 * (0.01);
-    // 2524: sin(v2523), backward
-    d_v2523 += d_v2524 * (v2523.cos());
-    let mut d_v2518 = 0.0f64;
-    let mut d_v2522 = 0.0f64;
-    // 2523: add(v2518, v2522), backward
-    d_v2518 += d_v2523 * (1.0);
-    d_v2522 += d_v2523 * (1.0);
-    // 2522: mul_scalar(0.01)(v2521), backward
-    d_v2521 += d_v2522 * (0.01);
-    let mut d_v2516 = 0.0f64;
-    let mut d_v2520 = 0.0f64;
-    // 2521: sub(v2516, v2520), backward
-    d_v2516 += d_v2521 * (1.0);
-    d_v2520 += d_v2521 * (-1.0);
-    let mut d_v2519 = 0.0f64;
-    // 2520: mul_scalar(0.01)(v2519), backward
-    d_v2519 += d_v2520 * (0.01);
-    // 2519: sin(v2518), backward
-    d_v2518 += d_v2519 * (v2518.cos());
-    let mut d_v2513 = 0.0f64;
-    let mut d_v2517 = 0.0f64;
-    // 2518: add(v2513, v2517), backward
-    d_v2513 += d_v2518 * (1.0);
-    d_v2517 += d_v2518 * (1.0);
-    // 2517: mul_scalar(0.01)(v2516), backward
-    d_v2516 += d_v2517 * (0.01);
-    let mut d_v2511 = 0.0f64;
-    let mut d_v2515 = 0.0f64;
-    // 2516: sub(v2511, v2515), backward
-    d_v2511 += d_v2516 * (1.0);
-    d_v2515 += d_v2516 * (-1.0);
-    let mut d_v2514 = 0.0f64;
-    // 2515: mul_scalar(0.01)(v2514), backward
-    d_v2514 += d_v2515 * (0.01);
-    // 2514: sin(v2513), backward
-    d_v2513 += d_v2514 * (v2513.cos());
-    let mut d_v2508 = 0.0f64;
-    let mut d_v2512 = 0.0f64;
-    // 2513: add(v2508, v2512), backward
-    d_v2508 += d_v2513 * (1.0);
-    d_v2512 += d_v2513 * (1.0);
-    // 2512: mul_scalar(0.01)(v2511), backward
-    d_v2511 += d_v2512 * (0.01);
-    let mut d_v2506 = 0.0f64;
-    let mut d_v2510 = 0.0f64;
-    // 2511: sub(v2506, v2510), backward
-    d_v2506 += d_v2511 * (1.0);
-    d_v2510 += d_v2511 * (-1.0);
-    let mut d_v2509 = 0.0f64;
-    // 2510: mul_scalar(0.01)(v2509), backward
-    d_v2509 += d_v2510 * (0.01);
-    // 2509: sin(v2508), backward
-    d_v2508 += d_v2509 * (v2508.cos());
-    let mut d_v2503 = 0.0f64;
-    let mut d_v2507 = 0.0f64;
-    // 2508: add(v2503, v2507), backward
-    d_v2503 += d_v2508 * (1.0);
-    d_v2507 += d_v2508 * (1.0);
-    // 2507: mul_scalar(0.01)(v2506), backward
-    d_v2506 += d_v2507 * (0.01);
-    let mut d_v2505 = 0.0f64;
-    // 2506: sub(v2501, v2505), backward
-    d_v2501 += d_v2506 * (1.0);
-    d_v2505 += d_v2506 * (-1.0);
-    let mut d_v2504 = 0.0f64;
-    // 2505: mul_scalar(0.01)(v2504), backward
-    d_v2504 += d_v2505 * (0.01);
-    // 2504: sin(v2503), backward
-    d_v2503 += d_v2504 * (v2503.cos());
-    // 2503: add(v2498, v2502), backward
-    d_v2498 += d_v2503 * (1.0);
-    d_v2502 += d_v2503 * (1.0);
-    d_saved[25..28].copy_from_slice(&d_v2470);
-    d_saved[28] = d_v2498;
-    d_saved[29] = d_v2501;
-    d_saved[30] = d_v2502;
-}
-
-/// `long_chain_grad`, nodes 3003..=3502: their part of the reverse sweep.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_6(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let v2880: [f64; 3] = saved[613..616].try_into().unwrap();
-    let v3003 = saved[642];
-    let v3008 = saved[643];
-    let v3013 = saved[644];
-    let v3018 = saved[645];
-    let v3023 = saved[646];
-    let v3028 = saved[647];
-    let v3033 = saved[648];
-    let v3038 = saved[649];
-    let v3043 = saved[650];
-    let v3048 = saved[651];
-    let v3053 = saved[652];
-    let v3058 = saved[653];
-    let v3063 = saved[654];
-    let v3068 = saved[655];
-    let v3073 = saved[656];
-    let v3078 = saved[657];
-    let v3085: [f64; 3] = saved[658..661].try_into().unwrap();
-    let v3088 = saved[661];
-    let v3093 = saved[662];
-    let v3098 = saved[663];
-    let v3103 = saved[664];
-    let v3108 = saved[665];
-    let v3113 = saved[666];
-    let v3118 = saved[667];
-    let v3123 = saved[668];
-    let v3128 = saved[669];
-    let v3133 = saved[670];
-    let v3138 = saved[671];
-    let v3143 = saved[672];
-    let v3148 = saved[673];
-    let v3153 = saved[674];
-    let v3158 = saved[675];
-    let v3163 = saved[676];
-    let v3168 = saved[677];
-    let v3173 = saved[678];
-    let v3178 = saved[679];
-    let v3183 = saved[680];
-    let v3188 = saved[681];
-    let v3193 = saved[682];
-    let v3198 = saved[683];
-    let v3203 = saved[684];
-    let v3208 = saved[685];
-    let v3213 = saved[686];
-    let v3218 = saved[687];
-    let v3223 = saved[688];
-    let v3228 = saved[689];
-    let v3233 = saved[690];
-    let v3238 = saved[691];
-    let v3243 = saved[692];
-    let v3248 = saved[693];
-    let v3253 = saved[694];
-    let v3258 = saved[695];
-    let v3263 = saved[696];
-    let v3268 = saved[697];
-    let v3273 = saved[698];
-    let v3278 = saved[699];
-    let v3283 = saved[700];
-    let v3290: [f64; 3] = saved[701..704].try_into().unwrap();
-    let v3293 = saved[704];
-    let v3298 = saved[705];
-    let v3303 = saved[706];
-    let v3308 = saved[707];
-    let v3313 = saved[708];
-    let v3318 = saved[709];
-    let v3323 = saved[710];
-    let v3328 = saved[711];
-    let v3333 = saved[712];
-    let v3338 = saved[713];
-    let v3343 = saved[714];
-    let v3348 = saved[715];
-    let v3353 = saved[716];
-    let v3358 = saved[717];
-    let v3363 = saved[718];
-    let v3368 = saved[719];
-    let v3373 = saved[720];
-    let v3378 = saved[721];
-    let v3383 = saved[722];
-    let v3388 = saved[723];
-    let v3393 = saved[724];
-    let v3398 = saved[725];
-    let v3403 = saved[726];
-    let v3408 = saved[727];
-    let v3413 = saved[728];
-    let v3418 = saved[729];
-    let v3423 = saved[730];
-    let v3428 = saved[731];
-    let v3433 = saved[732];
-    let v3438 = saved[733];
-    let v3443 = saved[734];
-    let v3448 = saved[735];
-    let v3453 = saved[736];
-    let v3458 = saved[737];
-    let v3463 = saved[738];
-    let v3468 = saved[739];
-    let v3473 = saved[740];
-    let v3478 = saved[741];
-    let v3483 = saved[742];
-    let v3488 = saved[743];
-    let v3495: [f64; 3] = saved[744..747].try_into().unwrap();
-    let v3498 = saved[747];
-    let mut d_v2880: [f64; 3] = d_saved[31..34].try_into().unwrap();
-    let mut d_v2998 = d_saved[34];
-    let mut d_v3001 = d_saved[35];
-    let mut d_v3002 = d_saved[36];
-    let mut d_v3498 = d_saved[37];
-    let mut d_v3501 = d_saved[38];
-    let mut d_v3502 = d_saved[39];
+fn long_chain_bwd_3(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    let s0 = saved[0];
+    let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
+    let v3003 = saved[636];
+    let v3008 = saved[637];
+    let v3013 = saved[638];
+    let v3018 = saved[639];
+    let v3023 = saved[640];
+    let v3028 = saved[641];
+    let v3033 = saved[642];
+    let v3038 = saved[643];
+    let v3043 = saved[644];
+    let v3048 = saved[645];
+    let v3053 = saved[646];
+    let v3058 = saved[647];
+    let v3063 = saved[648];
+    let v3068 = saved[649];
+    let v3073 = saved[650];
+    let v3078 = saved[651];
+    let v3085: [f64; 3] = saved[652..655].try_into().unwrap();
+    let v3088 = saved[655];
+    let v3093 = saved[656];
+    let v3098 = saved[657];
+    let v3103 = saved[658];
+    let v3108 = saved[659];
+    let v3113 = saved[660];
+    let v3118 = saved[661];
+    let v3123 = saved[662];
+    let v3128 = saved[663];
+    let v3133 = saved[664];
+    let v3138 = saved[665];
+    let v3143 = saved[666];
+    let v3148 = saved[667];
+    let v3153 = saved[668];
+    let v3158 = saved[669];
+    let v3163 = saved[670];
+    let v3168 = saved[671];
+    let v3173 = saved[672];
+    let v3178 = saved[673];
+    let v3183 = saved[674];
+    let v3188 = saved[675];
+    let v3193 = saved[676];
+    let v3198 = saved[677];
+    let v3203 = saved[678];
+    let v3208 = saved[679];
+    let v3213 = saved[680];
+    let v3218 = saved[681];
+    let v3223 = saved[682];
+    let v3228 = saved[683];
+    let v3233 = saved[684];
+    let v3238 = saved[685];
+    let v3243 = saved[686];
+    let v3248 = saved[687];
+    let v3253 = saved[688];
+    let v3258 = saved[689];
+    let v3263 = saved[690];
+    let v3268 = saved[691];
+    let v3273 = saved[692];
+    let v3278 = saved[693];
+    let v3283 = saved[694];
+    let v3290: [f64; 3] = saved[695..698].try_into().unwrap();
+    let v3293 = saved[698];
+    let v3298 = saved[699];
+    let v3303 = saved[700];
+    let v3308 = saved[701];
+    let v3313 = saved[702];
+    let v3318 = saved[703];
+    let v3323 = saved[704];
+    let v3328 = saved[705];
+    let v3333 = saved[706];
+    let v3338 = saved[707];
+    let v3343 = saved[708];
+    let v3348 = saved[709];
+    let v3353 = saved[710];
+    let v3358 = saved[711];
+    let v3363 = saved[712];
+    let v3368 = saved[713];
+    let v3373 = saved[714];
+    let v3378 = saved[715];
+    let v3383 = saved[716];
+    let v3388 = saved[717];
+    let v3393 = saved[718];
+    let v3398 = saved[719];
+    let v3403 = saved[720];
+    let v3408 = saved[721];
+    let v3413 = saved[722];
+    let v3418 = saved[723];
+    let v3423 = saved[724];
+    let v3428 = saved[725];
+    let v3433 = saved[726];
+    let v3438 = saved[727];
+    let v3443 = saved[728];
+    let v3448 = saved[729];
+    let v3453 = saved[730];
+    let v3458 = saved[731];
+    let v3463 = saved[732];
+    let v3468 = saved[733];
+    let v3473 = saved[734];
+    let v3478 = saved[735];
+    let v3483 = saved[736];
+    let v3488 = saved[737];
+    let v3495: [f64; 3] = saved[738..741].try_into().unwrap();
+    let v3498 = saved[741];
+    let v3503 = saved[742];
+    let v3508 = saved[743];
+    let v3513 = saved[744];
+    let v3518 = saved[745];
+    let v3523 = saved[746];
+    let v3528 = saved[747];
+    let v3533 = saved[748];
+    let v3538 = saved[749];
+    let v3543 = saved[750];
+    let v3548 = saved[751];
+    let v3553 = saved[752];
+    let v3558 = saved[753];
+    let v3563 = saved[754];
+    let v3568 = saved[755];
+    let v3573 = saved[756];
+    let v3578 = saved[757];
+    let v3583 = saved[758];
+    let v3588 = saved[759];
+    let v3593 = saved[760];
+    let mut d_s0 = d_saved[0];
+    let mut d_v2880: [f64; 3] = d_saved[13..16].try_into().unwrap();
+    let mut d_v2998 = d_saved[16];
+    let mut d_v3001 = d_saved[17];
+    let mut d_v3002 = d_saved[18];
+    let d_q = 1.0f64;
+    let mut d_v3593 = 0.0f64;
+    // 3594: mul(v3593, s0), backward
+    d_v3593 += d_q * (s0);
+    d_s0 += d_q * (v3593);
+    let mut d_v3588 = 0.0f64;
+    let mut d_v3592 = 0.0f64;
+    // 3593: add(v3588, v3592), backward
+    d_v3588 += d_v3593 * (1.0);
+    d_v3592 += d_v3593 * (1.0);
+    let mut d_v3591 = 0.0f64;
+    // 3592: mul_scalar(0.01)(v3591), backward
+    d_v3591 += d_v3592 * (0.01);
+    let mut d_v3586 = 0.0f64;
+    let mut d_v3590 = 0.0f64;
+    // 3591: sub(v3586, v3590), backward
+    d_v3586 += d_v3591 * (1.0);
+    d_v3590 += d_v3591 * (-1.0);
+    let mut d_v3589 = 0.0f64;
+    // 3590: mul_scalar(0.01)(v3589), backward
+    d_v3589 += d_v3590 * (0.01);
+    // 3589: sin(v3588), backward
+    d_v3588 += d_v3589 * (v3588.cos());
+    let mut d_v3583 = 0.0f64;
+    let mut d_v3587 = 0.0f64;
+    // 3588: add(v3583, v3587), backward
+    d_v3583 += d_v3588 * (1.0);
+    d_v3587 += d_v3588 * (1.0);
+    // 3587: mul_scalar(0.01)(v3586), backward
+    d_v3586 += d_v3587 * (0.01);
+    let mut d_v3581 = 0.0f64;
+    let mut d_v3585 = 0.0f64;
+    // 3586: sub(v3581, v3585), backward
+    d_v3581 += d_v3586 * (1.0);
+    d_v3585 += d_v3586 * (-1.0);
+    let mut d_v3584 = 0.0f64;
+    // 3585: mul_scalar(0.01)(v3584), backward
+    d_v3584 += d_v3585 * (0.01);
+    // 3584: sin(v3583), backward
+    d_v3583 += d_v3584 * (v3583.cos());
+    let mut d_v3578 = 0.0f64;
+    let mut d_v3582 = 0.0f64;
+    // 3583: add(v3578, v3582), backward
+    d_v3578 += d_v3583 * (1.0);
+    d_v3582 += d_v3583 * (1.0);
+    // 3582: mul_scalar(0.01)(v3581), backward
+    d_v3581 += d_v3582 * (0.01);
+    let mut d_v3576 = 0.0f64;
+    let mut d_v3580 = 0.0f64;
+    // 3581: sub(v3576, v3580), backward
+    d_v3576 += d_v3581 * (1.0);
+    d_v3580 += d_v3581 * (-1.0);
+    let mut d_v3579 = 0.0f64;
+    // 3580: mul_scalar(0.01)(v3579), backward
+    d_v3579 += d_v3580 * (0.01);
+    // 3579: sin(v3578), backward
+    d_v3578 += d_v3579 * (v3578.cos());
+    let mut d_v3573 = 0.0f64;
+    let mut d_v3577 = 0.0f64;
+    // 3578: add(v3573, v3577), backward
+    d_v3573 += d_v3578 * (1.0);
+    d_v3577 += d_v3578 * (1.0);
+    // 3577: mul_scalar(0.01)(v3576), backward
+    d_v3576 += d_v3577 * (0.01);
+    let mut d_v3571 = 0.0f64;
+    let mut d_v3575 = 0.0f64;
+    // 3576: sub(v3571, v3575), backward
+    d_v3571 += d_v3576 * (1.0);
+    d_v3575 += d_v3576 * (-1.0);
+    let mut d_v3574 = 0.0f64;
+    // 3575: mul_scalar(0.01)(v3574), backward
+    d_v3574 += d_v3575 * (0.01);
+    // 3574: sin(v3573), backward
+    d_v3573 += d_v3574 * (v3573.cos());
+    let mut d_v3568 = 0.0f64;
+    let mut d_v3572 = 0.0f64;
+    // 3573: add(v3568, v3572), backward
+    d_v3568 += d_v3573 * (1.0);
+    d_v3572 += d_v3573 * (1.0);
+    // 3572: mul_scalar(0.01)(v3571), backward
+    d_v3571 += d_v3572 * (0.01);
+    let mut d_v3566 = 0.0f64;
+    let mut d_v3570 = 0.0f64;
+    // 3571: sub(v3566, v3570), backward
+    d_v3566 += d_v3571 * (1.0);
+    d_v3570 += d_v3571 * (-1.0);
+    let mut d_v3569 = 0.0f64;
+    // 3570: mul_scalar(0.01)(v3569), backward
+    d_v3569 += d_v3570 * (0.01);
+    // 3569: sin(v3568), backward
+    d_v3568 += d_v3569 * (v3568.cos());
+    let mut d_v3563 = 0.0f64;
+    let mut d_v3567 = 0.0f64;
+    // 3568: add(v3563, v3567), backward
+    d_v3563 += d_v3568 * (1.0);
+    d_v3567 += d_v3568 * (1.0);
+    // 3567: mul_scalar(0.01)(v3566), backward
+    d_v3566 += d_v3567 * (0.01);
+    let mut d_v3561 = 0.0f64;
+    let mut d_v3565 = 0.0f64;
+    // 3566: sub(v3561, v3565), backward
+    d_v3561 += d_v3566 * (1.0);
+    d_v3565 += d_v3566 * (-1.0);
+    let mut d_v3564 = 0.0f64;
+    // 3565: mul_scalar(0.01)(v3564), backward
+    d_v3564 += d_v3565 * (0.01);
+    // 3564: sin(v3563), backward
+    d_v3563 += d_v3564 * (v3563.cos());
+    let mut d_v3558 = 0.0f64;
+    let mut d_v3562 = 0.0f64;
+    // 3563: add(v3558, v3562), backward
+    d_v3558 += d_v3563 * (1.0);
+    d_v3562 += d_v3563 * (1.0);
+    // 3562: mul_scalar(0.01)(v3561), backward
+    d_v3561 += d_v3562 * (0.01);
+    let mut d_v3556 = 0.0f64;
+    let mut d_v3560 = 0.0f64;
+    // 3561: sub(v3556, v3560), backward
+    d_v3556 += d_v3561 * (1.0);
+    d_v3560 += d_v3561 * (-1.0);
+    let mut d_v3559 = 0.0f64;
+    // 3560: mul_scalar(0.01)(v3559), backward
+    d_v3559 += d_v3560 * (0.01);
+    // 3559: sin(v3558), backward
+    d_v3558 += d_v3559 * (v3558.cos());
+    let mut d_v3553 = 0.0f64;
+    let mut d_v3557 = 0.0f64;
+    // 3558: add(v3553, v3557), backward
+    d_v3553 += d_v3558 * (1.0);
+    d_v3557 += d_v3558 * (1.0);
+    // 3557: mul_scalar(0.01)(v3556), backward
+    d_v3556 += d_v3557 * (0.01);
+    let mut d_v3551 = 0.0f64;
+    let mut d_v3555 = 0.0f64;
+    // 3556: sub(v3551, v3555), backward
+    d_v3551 += d_v3556 * (1.0);
+    d_v3555 += d_v3556 * (-1.0);
+    let mut d_v3554 = 0.0f64;
+    // 3555: mul_scalar(0.01)(v3554), backward
+    d_v3554 += d_v3555 * (0.01);
+    // 3554: sin(v3553), backward
+    d_v3553 += d_v3554 * (v3553.cos());
+    let mut d_v3548 = 0.0f64;
+    let mut d_v3552 = 0.0f64;
+    // 3553: add(v3548, v3552), backward
+    d_v3548 += d_v3553 * (1.0);
+    d_v3552 += d_v3553 * (1.0);
+    // 3552: mul_scalar(0.01)(v3551), backward
+    d_v3551 += d_v3552 * (0.01);
+    let mut d_v3546 = 0.0f64;
+    let mut d_v3550 = 0.0f64;
+    // 3551: sub(v3546, v3550), backward
+    d_v3546 += d_v3551 * (1.0);
+    d_v3550 += d_v3551 * (-1.0);
+    let mut d_v3549 = 0.0f64;
+    // 3550: mul_scalar(0.01)(v3549), backward
+    d_v3549 += d_v3550 * (0.01);
+    // 3549: sin(v3548), backward
+    d_v3548 += d_v3549 * (v3548.cos());
+    let mut d_v3543 = 0.0f64;
+    let mut d_v3547 = 0.0f64;
+    // 3548: add(v3543, v3547), backward
+    d_v3543 += d_v3548 * (1.0);
+    d_v3547 += d_v3548 * (1.0);
+    // 3547: mul_scalar(0.01)(v3546), backward
+    d_v3546 += d_v3547 * (0.01);
+    let mut d_v3541 = 0.0f64;
+    let mut d_v3545 = 0.0f64;
+    // 3546: sub(v3541, v3545), backward
+    d_v3541 += d_v3546 * (1.0);
+    d_v3545 += d_v3546 * (-1.0);
+    let mut d_v3544 = 0.0f64;
+    // 3545: mul_scalar(0.01)(v3544), backward
+    d_v3544 += d_v3545 * (0.01);
+    // 3544: sin(v3543), backward
+    d_v3543 += d_v3544 * (v3543.cos());
+    let mut d_v3538 = 0.0f64;
+    let mut d_v3542 = 0.0f64;
+    // 3543: add(v3538, v3542), backward
+    d_v3538 += d_v3543 * (1.0);
+    d_v3542 += d_v3543 * (1.0);
+    // 3542: mul_scalar(0.01)(v3541), backward
+    d_v3541 += d_v3542 * (0.01);
+    let mut d_v3536 = 0.0f64;
+    let mut d_v3540 = 0.0f64;
+    // 3541: sub(v3536, v3540), backward
+    d_v3536 += d_v3541 * (1.0);
+    d_v3540 += d_v3541 * (-1.0);
+    let mut d_v3539 = 0.0f64;
+    // 3540: mul_scalar(0.01)(v3539), backward
+    d_v3539 += d_v3540 * (0.01);
+    // 3539: sin(v3538), backward
+    d_v3538 += d_v3539 * (v3538.cos());
+    let mut d_v3533 = 0.0f64;
+    let mut d_v3537 = 0.0f64;
+    // 3538: add(v3533, v3537), backward
+    d_v3533 += d_v3538 * (1.0);
+    d_v3537 += d_v3538 * (1.0);
+    // 3537: mul_scalar(0.01)(v3536), backward
+    d_v3536 += d_v3537 * (0.01);
+    let mut d_v3531 = 0.0f64;
+    let mut d_v3535 = 0.0f64;
+    // 3536: sub(v3531, v3535), backward
+    d_v3531 += d_v3536 * (1.0);
+    d_v3535 += d_v3536 * (-1.0);
+    let mut d_v3534 = 0.0f64;
+    // 3535: mul_scalar(0.01)(v3534), backward
+    d_v3534 += d_v3535 * (0.01);
+    // 3534: sin(v3533), backward
+    d_v3533 += d_v3534 * (v3533.cos());
+    let mut d_v3528 = 0.0f64;
+    let mut d_v3532 = 0.0f64;
+    // 3533: add(v3528, v3532), backward
+    d_v3528 += d_v3533 * (1.0);
+    d_v3532 += d_v3533 * (1.0);
+    // 3532: mul_scalar(0.01)(v3531), backward
+    d_v3531 += d_v3532 * (0.01);
+    let mut d_v3526 = 0.0f64;
+    let mut d_v3530 = 0.0f64;
+    // 3531: sub(v3526, v3530), backward
+    d_v3526 += d_v3531 * (1.0);
+    d_v3530 += d_v3531 * (-1.0);
+    let mut d_v3529 = 0.0f64;
+    // 3530: mul_scalar(0.01)(v3529), backward
+    d_v3529 += d_v3530 * (0.01);
+    // 3529: sin(v3528), backward
+    d_v3528 += d_v3529 * (v3528.cos());
+    let mut d_v3523 = 0.0f64;
+    let mut d_v3527 = 0.0f64;
+    // 3528: add(v3523, v3527), backward
+    d_v3523 += d_v3528 * (1.0);
+    d_v3527 += d_v3528 * (1.0);
+    // 3527: mul_scalar(0.01)(v3526), backward
+    d_v3526 += d_v3527 * (0.01);
+    let mut d_v3521 = 0.0f64;
+    let mut d_v3525 = 0.0f64;
+    // 3526: sub(v3521, v3525), backward
+    d_v3521 += d_v3526 * (1.0);
+    d_v3525 += d_v3526 * (-1.0);
+    let mut d_v3524 = 0.0f64;
+    // 3525: mul_scalar(0.01)(v3524), backward
+    d_v3524 += d_v3525 * (0.01);
+    // 3524: sin(v3523), backward
+    d_v3523 += d_v3524 * (v3523.cos());
+    let mut d_v3518 = 0.0f64;
+    let mut d_v3522 = 0.0f64;
+    // 3523: add(v3518, v3522), backward
+    d_v3518 += d_v3523 * (1.0);
+    d_v3522 += d_v3523 * (1.0);
+    // 3522: mul_scalar(0.01)(v3521), backward
+    d_v3521 += d_v3522 * (0.01);
+    let mut d_v3516 = 0.0f64;
+    let mut d_v3520 = 0.0f64;
+    // 3521: sub(v3516, v3520), backward
+    d_v3516 += d_v3521 * (1.0);
+    d_v3520 += d_v3521 * (-1.0);
+    let mut d_v3519 = 0.0f64;
+    // 3520: mul_scalar(0.01)(v3519), backward
+    d_v3519 += d_v3520 * (0.01);
+    // 3519: sin(v3518), backward
+    d_v3518 += d_v3519 * (v3518.cos());
+    let mut d_v3513 = 0.0f64;
+    let mut d_v3517 = 0.0f64;
+    // 3518: add(v3513, v3517), backward
+    d_v3513 += d_v3518 * (1.0);
+    d_v3517 += d_v3518 * (1.0);
+    // 3517: mul_scalar(0.01)(v3516), backward
+    d_v3516 += d_v3517 * (0.01);
+    let mut d_v3511 = 0.0f64;
+    let mut d_v3515 = 0.0f64;
+    // 3516: sub(v3511, v3515), backward
+    d_v3511 += d_v3516 * (1.0);
+    d_v3515 += d_v3516 * (-1.0);
+    let mut d_v3514 = 0.0f64;
+    // 3515: mul_scalar(0.01)(v3514), backward
+    d_v3514 += d_v3515 * (0.01);
+    // 3514: sin(v3513), backward
+    d_v3513 += d_v3514 * (v3513.cos());
+    let mut d_v3508 = 0.0f64;
+    let mut d_v3512 = 0.0f64;
+    // 3513: add(v3508, v3512), backward
+    d_v3508 += d_v3513 * (1.0);
+    d_v3512 += d_v3513 * (1.0);
+    // 3512: mul_scalar(0.01)(v3511), backward
+    d_v3511 += d_v3512 * (0.01);
+    let mut d_v3506 = 0.0f64;
+    let mut d_v3510 = 0.0f64;
+    // 3511: sub(v3506, v3510), backward
+    d_v3506 += d_v3511 * (1.0);
+    d_v3510 += d_v3511 * (-1.0);
+    let mut d_v3509 = 0.0f64;
+    // 3510: mul_scalar(0.01)(v3509), backward
+    d_v3509 += d_v3510 * (0.01);
+    // 3509: sin(v3508), backward
+    d_v3508 += d_v3509 * (v3508.cos());
+    let mut d_v3503 = 0.0f64;
+    let mut d_v3507 = 0.0f64;
+    // 3508: add(v3503, v3507), backward
+    d_v3503 += d_v3508 * (1.0);
+    d_v3507 += d_v3508 * (1.0);
+    // 3507: mul_scalar(0.01)(v3506), backward
+    d_v3506 += d_v3507 * (0.01);
+    let mut d_v3501 = 0.0f64;
+    let mut d_v3505 = 0.0f64;
+    // 3506: sub(v3501, v3505), backward
+    d_v3501 += d_v3506 * (1.0);
+    d_v3505 += d_v3506 * (-1.0);
+    let mut d_v3504 = 0.0f64;
+    // 3505: mul_scalar(0.01)(v3504), backward
+    d_v3504 += d_v3505 * (0.01);
+    // 3504: sin(v3503), backward
+    d_v3503 += d_v3504 * (v3503.cos());
+    let mut d_v3498 = 0.0f64;
+    let mut d_v3502 = 0.0f64;
+    // 3503: add(v3498, v3502), backward
+    d_v3498 += d_v3503 * (1.0);
+    d_v3502 += d_v3503 * (1.0);
     // 3502: mul_scalar(0.01)(v3501), backward
     d_v3501 += d_v3502 * (0.01);
     let mut d_v3491 = 0.0f64;
@@ -21044,356 +21275,9 @@ fn long_chain_bwd_6(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 770], d_save
     // 3003: add(v2998, v3002), backward
     d_v2998 += d_v3003 * (1.0);
     d_v3002 += d_v3003 * (1.0);
-    d_saved[31..34].copy_from_slice(&d_v2880);
-    d_saved[34] = d_v2998;
-    d_saved[35] = d_v3001;
-    d_saved[36] = d_v3002;
-}
-
-/// `long_chain_grad`, nodes 3503..=3594: their part of the reverse sweep.
-#[inline(never)]
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_7(saved: &[f64; 770], d_saved: &mut [f64; 40]) {
-    let s0 = saved[0];
-    let v3503 = saved[750];
-    let v3508 = saved[751];
-    let v3513 = saved[752];
-    let v3518 = saved[753];
-    let v3523 = saved[754];
-    let v3528 = saved[755];
-    let v3533 = saved[756];
-    let v3538 = saved[757];
-    let v3543 = saved[758];
-    let v3548 = saved[759];
-    let v3553 = saved[760];
-    let v3558 = saved[761];
-    let v3563 = saved[762];
-    let v3568 = saved[763];
-    let v3573 = saved[764];
-    let v3578 = saved[765];
-    let v3583 = saved[766];
-    let v3588 = saved[767];
-    let v3593 = saved[768];
-    let mut d_s0 = d_saved[0];
-    let mut d_v3498 = d_saved[37];
-    let mut d_v3501 = d_saved[38];
-    let mut d_v3502 = d_saved[39];
-    let d_q = 1.0f64;
-    let mut d_v3593 = 0.0f64;
-    // 3594: mul(v3593, s0), backward
-    d_v3593 += d_q * (s0);
-    d_s0 += d_q * (v3593);
-    let mut d_v3588 = 0.0f64;
-    let mut d_v3592 = 0.0f64;
-    // 3593: add(v3588, v3592), backward
-    d_v3588 += d_v3593 * (1.0);
-    d_v3592 += d_v3593 * (1.0);
-    let mut d_v3591 = 0.0f64;
-    // 3592: mul_scalar(0.01)(v3591), backward
-    d_v3591 += d_v3592 * (0.01);
-    let mut d_v3586 = 0.0f64;
-    let mut d_v3590 = 0.0f64;
-    // 3591: sub(v3586, v3590), backward
-    d_v3586 += d_v3591 * (1.0);
-    d_v3590 += d_v3591 * (-1.0);
-    let mut d_v3589 = 0.0f64;
-    // 3590: mul_scalar(0.01)(v3589), backward
-    d_v3589 += d_v3590 * (0.01);
-    // 3589: sin(v3588), backward
-    d_v3588 += d_v3589 * (v3588.cos());
-    let mut d_v3583 = 0.0f64;
-    let mut d_v3587 = 0.0f64;
-    // 3588: add(v3583, v3587), backward
-    d_v3583 += d_v3588 * (1.0);
-    d_v3587 += d_v3588 * (1.0);
-    // 3587: mul_scalar(0.01)(v3586), backward
-    d_v3586 += d_v3587 * (0.01);
-    let mut d_v3581 = 0.0f64;
-    let mut d_v3585 = 0.0f64;
-    // 3586: sub(v3581, v3585), backward
-    d_v3581 += d_v3586 * (1.0);
-    d_v3585 += d_v3586 * (-1.0);
-    let mut d_v3584 = 0.0f64;
-    // 3585: mul_scalar(0.01)(v3584), backward
-    d_v3584 += d_v3585 * (0.01);
-    // 3584: sin(v3583), backward
-    d_v3583 += d_v3584 * (v3583.cos());
-    let mut d_v3578 = 0.0f64;
-    let mut d_v3582 = 0.0f64;
-    // 3583: add(v3578, v3582), backward
-    d_v3578 += d_v3583 * (1.0);
-    d_v3582 += d_v3583 * (1.0);
-    // 3582: mul_scalar(0.01)(v3581), backward
-    d_v3581 += d_v3582 * (0.01);
-    let mut d_v3576 = 0.0f64;
-    let mut d_v3580 = 0.0f64;
-    // 3581: sub(v3576, v3580), backward
-    d_v3576 += d_v3581 * (1.0);
-    d_v3580 += d_v3581 * (-1.0);
-    let mut d_v3579 = 0.0f64;
-    // 3580: mul_scalar(0.01)(v3579), backward
-    d_v3579 += d_v3580 * (0.01);
-    // 3579: sin(v3578), backward
-    d_v3578 += d_v3579 * (v3578.cos());
-    let mut d_v3573 = 0.0f64;
-    let mut d_v3577 = 0.0f64;
-    // 3578: add(v3573, v3577), backward
-    d_v3573 += d_v3578 * (1.0);
-    d_v3577 += d_v3578 * (1.0);
-    // 3577: mul_scalar(0.01)(v3576), backward
-    d_v3576 += d_v3577 * (0.01);
-    let mut d_v3571 = 0.0f64;
-    let mut d_v3575 = 0.0f64;
-    // 3576: sub(v3571, v3575), backward
-    d_v3571 += d_v3576 * (1.0);
-    d_v3575 += d_v3576 * (-1.0);
-    let mut d_v3574 = 0.0f64;
-    // 3575: mul_scalar(0.01)(v3574), backward
-    d_v3574 += d_v3575 * (0.01);
-    // 3574: sin(v3573), backward
-    d_v3573 += d_v3574 * (v3573.cos());
-    let mut d_v3568 = 0.0f64;
-    let mut d_v3572 = 0.0f64;
-    // 3573: add(v3568, v3572), backward
-    d_v3568 += d_v3573 * (1.0);
-    d_v3572 += d_v3573 * (1.0);
-    // 3572: mul_scalar(0.01)(v3571), backward
-    d_v3571 += d_v3572 * (0.01);
-    let mut d_v3566 = 0.0f64;
-    let mut d_v3570 = 0.0f64;
-    // 3571: sub(v3566, v3570), backward
-    d_v3566 += d_v3571 * (1.0);
-    d_v3570 += d_v3571 * (-1.0);
-    let mut d_v3569 = 0.0f64;
-    // 3570: mul_scalar(0.01)(v3569), backward
-    d_v3569 += d_v3570 * (0.01);
-    // 3569: sin(v3568), backward
-    d_v3568 += d_v3569 * (v3568.cos());
-    let mut d_v3563 = 0.0f64;
-    let mut d_v3567 = 0.0f64;
-    // 3568: add(v3563, v3567), backward
-    d_v3563 += d_v3568 * (1.0);
-    d_v3567 += d_v3568 * (1.0);
-    // 3567: mul_scalar(0.01)(v3566), backward
-    d_v3566 += d_v3567 * (0.01);
-    let mut d_v3561 = 0.0f64;
-    let mut d_v3565 = 0.0f64;
-    // 3566: sub(v3561, v3565), backward
-    d_v3561 += d_v3566 * (1.0);
-    d_v3565 += d_v3566 * (-1.0);
-    let mut d_v3564 = 0.0f64;
-    // 3565: mul_scalar(0.01)(v3564), backward
-    d_v3564 += d_v3565 * (0.01);
-    // 3564: sin(v3563), backward
-    d_v3563 += d_v3564 * (v3563.cos());
-    let mut d_v3558 = 0.0f64;
-    let mut d_v3562 = 0.0f64;
-    // 3563: add(v3558, v3562), backward
-    d_v3558 += d_v3563 * (1.0);
-    d_v3562 += d_v3563 * (1.0);
-    // 3562: mul_scalar(0.01)(v3561), backward
-    d_v3561 += d_v3562 * (0.01);
-    let mut d_v3556 = 0.0f64;
-    let mut d_v3560 = 0.0f64;
-    // 3561: sub(v3556, v3560), backward
-    d_v3556 += d_v3561 * (1.0);
-    d_v3560 += d_v3561 * (-1.0);
-    let mut d_v3559 = 0.0f64;
-    // 3560: mul_scalar(0.01)(v3559), backward
-    d_v3559 += d_v3560 * (0.01);
-    // 3559: sin(v3558), backward
-    d_v3558 += d_v3559 * (v3558.cos());
-    let mut d_v3553 = 0.0f64;
-    let mut d_v3557 = 0.0f64;
-    // 3558: add(v3553, v3557), backward
-    d_v3553 += d_v3558 * (1.0);
-    d_v3557 += d_v3558 * (1.0);
-    // 3557: mul_scalar(0.01)(v3556), backward
-    d_v3556 += d_v3557 * (0.01);
-    let mut d_v3551 = 0.0f64;
-    let mut d_v3555 = 0.0f64;
-    // 3556: sub(v3551, v3555), backward
-    d_v3551 += d_v3556 * (1.0);
-    d_v3555 += d_v3556 * (-1.0);
-    let mut d_v3554 = 0.0f64;
-    // 3555: mul_scalar(0.01)(v3554), backward
-    d_v3554 += d_v3555 * (0.01);
-    // 3554: sin(v3553), backward
-    d_v3553 += d_v3554 * (v3553.cos());
-    let mut d_v3548 = 0.0f64;
-    let mut d_v3552 = 0.0f64;
-    // 3553: add(v3548, v3552), backward
-    d_v3548 += d_v3553 * (1.0);
-    d_v3552 += d_v3553 * (1.0);
-    // 3552: mul_scalar(0.01)(v3551), backward
-    d_v3551 += d_v3552 * (0.01);
-    let mut d_v3546 = 0.0f64;
-    let mut d_v3550 = 0.0f64;
-    // 3551: sub(v3546, v3550), backward
-    d_v3546 += d_v3551 * (1.0);
-    d_v3550 += d_v3551 * (-1.0);
-    let mut d_v3549 = 0.0f64;
-    // 3550: mul_scalar(0.01)(v3549), backward
-    d_v3549 += d_v3550 * (0.01);
-    // 3549: sin(v3548), backward
-    d_v3548 += d_v3549 * (v3548.cos());
-    let mut d_v3543 = 0.0f64;
-    let mut d_v3547 = 0.0f64;
-    // 3548: add(v3543, v3547), backward
-    d_v3543 += d_v3548 * (1.0);
-    d_v3547 += d_v3548 * (1.0);
-    // 3547: mul_scalar(0.01)(v3546), backward
-    d_v3546 += d_v3547 * (0.01);
-    let mut d_v3541 = 0.0f64;
-    let mut d_v3545 = 0.0f64;
-    // 3546: sub(v3541, v3545), backward
-    d_v3541 += d_v3546 * (1.0);
-    d_v3545 += d_v3546 * (-1.0);
-    let mut d_v3544 = 0.0f64;
-    // 3545: mul_scalar(0.01)(v3544), backward
-    d_v3544 += d_v3545 * (0.01);
-    // 3544: sin(v3543), backward
-    d_v3543 += d_v3544 * (v3543.cos());
-    let mut d_v3538 = 0.0f64;
-    let mut d_v3542 = 0.0f64;
-    // 3543: add(v3538, v3542), backward
-    d_v3538 += d_v3543 * (1.0);
-    d_v3542 += d_v3543 * (1.0);
-    // 3542: mul_scalar(0.01)(v3541), backward
-    d_v3541 += d_v3542 * (0.01);
-    let mut d_v3536 = 0.0f64;
-    let mut d_v3540 = 0.0f64;
-    // 3541: sub(v3536, v3540), backward
-    d_v3536 += d_v3541 * (1.0);
-    d_v3540 += d_v3541 * (-1.0);
-    let mut d_v3539 = 0.0f64;
-    // 3540: mul_scalar(0.01)(v3539), backward
-    d_v3539 += d_v3540 * (0.01);
-    // 3539: sin(v3538), backward
-    d_v3538 += d_v3539 * (v3538.cos());
-    let mut d_v3533 = 0.0f64;
-    let mut d_v3537 = 0.0f64;
-    // 3538: add(v3533, v3537), backward
-    d_v3533 += d_v3538 * (1.0);
-    d_v3537 += d_v3538 * (1.0);
-    // 3537: mul_scalar(0.01)(v3536), backward
-    d_v3536 += d_v3537 * (0.01);
-    let mut d_v3531 = 0.0f64;
-    let mut d_v3535 = 0.0f64;
-    // 3536: sub(v3531, v3535), backward
-    d_v3531 += d_v3536 * (1.0);
-    d_v3535 += d_v3536 * (-1.0);
-    let mut d_v3534 = 0.0f64;
-    // 3535: mul_scalar(0.01)(v3534), backward
-    d_v3534 += d_v3535 * (0.01);
-    // 3534: sin(v3533), backward
-    d_v3533 += d_v3534 * (v3533.cos());
-    let mut d_v3528 = 0.0f64;
-    let mut d_v3532 = 0.0f64;
-    // 3533: add(v3528, v3532), backward
-    d_v3528 += d_v3533 * (1.0);
-    d_v3532 += d_v3533 * (1.0);
-    // 3532: mul_scalar(0.01)(v3531), backward
-    d_v3531 += d_v3532 * (0.01);
-    let mut d_v3526 = 0.0f64;
-    let mut d_v3530 = 0.0f64;
-    // 3531: sub(v3526, v3530), backward
-    d_v3526 += d_v3531 * (1.0);
-    d_v3530 += d_v3531 * (-1.0);
-    let mut d_v3529 = 0.0f64;
-    // 3530: mul_scalar(0.01)(v3529), backward
-    d_v3529 += d_v3530 * (0.01);
-    // 3529: sin(v3528), backward
-    d_v3528 += d_v3529 * (v3528.cos());
-    let mut d_v3523 = 0.0f64;
-    let mut d_v3527 = 0.0f64;
-    // 3528: add(v3523, v3527), backward
-    d_v3523 += d_v3528 * (1.0);
-    d_v3527 += d_v3528 * (1.0);
-    // 3527: mul_scalar(0.01)(v3526), backward
-    d_v3526 += d_v3527 * (0.01);
-    let mut d_v3521 = 0.0f64;
-    let mut d_v3525 = 0.0f64;
-    // 3526: sub(v3521, v3525), backward
-    d_v3521 += d_v3526 * (1.0);
-    d_v3525 += d_v3526 * (-1.0);
-    let mut d_v3524 = 0.0f64;
-    // 3525: mul_scalar(0.01)(v3524), backward
-    d_v3524 += d_v3525 * (0.01);
-    // 3524: sin(v3523), backward
-    d_v3523 += d_v3524 * (v3523.cos());
-    let mut d_v3518 = 0.0f64;
-    let mut d_v3522 = 0.0f64;
-    // 3523: add(v3518, v3522), backward
-    d_v3518 += d_v3523 * (1.0);
-    d_v3522 += d_v3523 * (1.0);
-    // 3522: mul_scalar(0.01)(v3521), backward
-    d_v3521 += d_v3522 * (0.01);
-    let mut d_v3516 = 0.0f64;
-    let mut d_v3520 = 0.0f64;
-    // 3521: sub(v3516, v3520), backward
-    d_v3516 += d_v3521 * (1.0);
-    d_v3520 += d_v3521 * (-1.0);
-    let mut d_v3519 = 0.0f64;
-    // 3520: mul_scalar(0.01)(v3519), backward
-    d_v3519 += d_v3520 * (0.01);
-    // 3519: sin(v3518), backward
-    d_v3518 += d_v3519 * (v3518.cos());
-    let mut d_v3513 = 0.0f64;
-    let mut d_v3517 = 0.0f64;
-    // 3518: add(v3513, v3517), backward
-    d_v3513 += d_v3518 * (1.0);
-    d_v3517 += d_v3518 * (1.0);
-    // 3517: mul_scalar(0.01)(v3516), backward
-    d_v3516 += d_v3517 * (0.01);
-    let mut d_v3511 = 0.0f64;
-    let mut d_v3515 = 0.0f64;
-    // 3516: sub(v3511, v3515), backward
-    d_v3511 += d_v3516 * (1.0);
-    d_v3515 += d_v3516 * (-1.0);
-    let mut d_v3514 = 0.0f64;
-    // 3515: mul_scalar(0.01)(v3514), backward
-    d_v3514 += d_v3515 * (0.01);
-    // 3514: sin(v3513), backward
-    d_v3513 += d_v3514 * (v3513.cos());
-    let mut d_v3508 = 0.0f64;
-    let mut d_v3512 = 0.0f64;
-    // 3513: add(v3508, v3512), backward
-    d_v3508 += d_v3513 * (1.0);
-    d_v3512 += d_v3513 * (1.0);
-    // 3512: mul_scalar(0.01)(v3511), backward
-    d_v3511 += d_v3512 * (0.01);
-    let mut d_v3506 = 0.0f64;
-    let mut d_v3510 = 0.0f64;
-    // 3511: sub(v3506, v3510), backward
-    d_v3506 += d_v3511 * (1.0);
-    d_v3510 += d_v3511 * (-1.0);
-    let mut d_v3509 = 0.0f64;
-    // 3510: mul_scalar(0.01)(v3509), backward
-    d_v3509 += d_v3510 * (0.01);
-    // 3509: sin(v3508), backward
-    d_v3508 += d_v3509 * (v3508.cos());
-    let mut d_v3503 = 0.0f64;
-    let mut d_v3507 = 0.0f64;
-    // 3508: add(v3503, v3507), backward
-    d_v3503 += d_v3508 * (1.0);
-    d_v3507 += d_v3508 * (1.0);
-    // 3507: mul_scalar(0.01)(v3506), backward
-    d_v3506 += d_v3507 * (0.01);
-    let mut d_v3505 = 0.0f64;
-    // 3506: sub(v3501, v3505), backward
-    d_v3501 += d_v3506 * (1.0);
-    d_v3505 += d_v3506 * (-1.0);
-    let mut d_v3504 = 0.0f64;
-    // 3505: mul_scalar(0.01)(v3504), backward
-    d_v3504 += d_v3505 * (0.01);
-    // 3504: sin(v3503), backward
-    d_v3503 += d_v3504 * (v3503.cos());
-    // 3503: add(v3498, v3502), backward
-    d_v3498 += d_v3503 * (1.0);
-    d_v3502 += d_v3503 * (1.0);
     d_saved[0] = d_s0;
-    d_saved[37] = d_v3498;
-    d_saved[38] = d_v3501;
-    d_saved[39] = d_v3502;
+    d_saved[13..16].copy_from_slice(&d_v2880);
+    d_saved[16] = d_v2998;
+    d_saved[17] = d_v3001;
+    d_saved[18] = d_v3002;
 }

@@ -94,20 +94,17 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
     // Where each saved value and crossing adjoint lives.
     let (mut slot, mut d_slot) = (vec![0; n], vec![0; n]);
     let (mut nv, mut nd) = (0, 0);
-    for i in 0..n {
-        if needed[i] {
-            slot[i] = nv;
-            nv += p.len(i);
-        }
-        if cross[i] {
-            d_slot[i] = nd;
-            nd += p.len(i);
-        }
+    for i in (0..n).filter(|&i| needed[i]) {
+        slot[i] = nv;
+        nv += p.len(i);
+    }
+    for i in (0..n).filter(|&i| cross[i]) {
+        d_slot[i] = nd;
+        nd += p.len(i);
     }
 
     let mut s = String::new();
     p.header(&mut s, name);
-    let live_nodes = p.count;
     let _ = writeln!(
         s,
         "/// Written as {} chunks of at most {CHUNK} nodes (`{name}_fwd_K`, `{name}_bwd_K`), so that it compiles fast.",
@@ -117,7 +114,8 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
     let _ = writeln!(s, "{ALLOW}\npub fn {name}({}) -> f64 {{", sig.join(", "));
     let _ = writeln!(
         s,
-        "    // {live_nodes} live nodes in {} chunks; the values a chunk reads from another are in `saved`.",
+        "    // {} live nodes in {} chunks; the values a chunk reads from another are in `saved`.",
+        p.count,
         chunks.len()
     );
     let _ = writeln!(s, "    let mut saved = [0.0f64; {nv}];");

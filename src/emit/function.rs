@@ -50,7 +50,7 @@ pub(super) fn emit(
     }
     let inner = tape.inner.borrow();
     let p = Program::read(&inner, output.index(), args, inputs)?;
-    if p.count > CHUNK {
+    if p.lets() > CHUNK {
         return super::chunk::emit(&p, name, helpers);
     }
     let mut s = String::new();
@@ -141,6 +141,11 @@ impl<'a> Program<'a> {
             }
         }
         Ok(Program { inner, out, count, live, flows, param, names: node_names, params, gets })
+    }
+
+    /// Live nodes that get a `let` (all but the parameters).
+    pub(super) fn lets(&self) -> usize {
+        (0..=self.out).filter(|&i| self.live[i] && self.param[i].is_none()).count()
     }
 
     /// `NAME: TYPE` for each parameter, in order.

@@ -2092,6 +2092,7 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 762]) {
     let v1001 = v996 - v1000;
     // 1002: mul_scalar(0.01)(v1001)
     let v1002 = v1001 * 0.01;
+    // For later chunks and the reverse sweep.
     saved[0] = s0;
     saved[1..4].copy_from_slice(&v10);
     saved[4] = v13;
@@ -2300,6 +2301,7 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 762]) {
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 762]) {
+    // Values of earlier chunks.
     let v830: [f64; 3] = saved[173..176].try_into().unwrap();
     let v998 = saved[209];
     let v1001 = saved[210];
@@ -4349,6 +4351,7 @@ fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 762]) {
     let v2001 = v1996 - v2000;
     // 2002: mul_scalar(0.01)(v2001)
     let v2002 = v2001 * 0.01;
+    // For later chunks and the reverse sweep.
     saved[212] = v1003;
     saved[213] = v1008;
     saved[214] = v1013;
@@ -4557,6 +4560,7 @@ fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 762]) {
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 762]) {
+    // Values of earlier chunks.
     let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
     let v1998 = saved[421];
     let v2001 = saved[422];
@@ -6606,6 +6610,7 @@ fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 762]) {
     let v3001 = v2996 - v3000;
     // 3002: mul_scalar(0.01)(v3001)
     let v3002 = v3001 * 0.01;
+    // For later chunks and the reverse sweep.
     saved[424] = v2003;
     saved[425] = v2008;
     saved[426] = v2013;
@@ -6814,6 +6819,7 @@ fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 762]) {
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 762]) {
+    // Values of earlier chunks.
     let s0 = saved[0];
     let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
     let v2998 = saved[633];
@@ -8030,6 +8036,7 @@ fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 762]) {
     let v3593 = v3588 + v3592;
     // 3594: mul(v3593, s0)
     let q = v3593 * s0;
+    // For later chunks and the reverse sweep.
     saved[636] = v3003;
     saved[637] = v3008;
     saved[638] = v3013;
@@ -8156,6 +8163,7 @@ fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 762]) {
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
     let s0 = saved[0];
     let v10: [f64; 3] = saved[1..4].try_into().unwrap();
     let v13 = saved[4];
@@ -11801,6 +11809,7 @@ fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: 
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
     let v830: [f64; 3] = saved[173..176].try_into().unwrap();
     let v1003 = saved[212];
     let v1008 = saved[213];
@@ -15446,6 +15455,7 @@ fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_save
     // 1003: add(v998, v1002), backward
     d_v998 += d_v1003 * (1.0);
     d_v1002 += d_v1003 * (1.0);
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
     d_saved[1..4].copy_from_slice(&d_v830);
     d_saved[4] = d_v998;
     d_saved[5] = d_v1001;
@@ -15456,6 +15466,7 @@ fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_save
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
     let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
     let v2003 = saved[424];
     let v2008 = saved[425];
@@ -19101,6 +19112,7 @@ fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_save
     // 2003: add(v1998, v2002), backward
     d_v1998 += d_v2003 * (1.0);
     d_v2002 += d_v2003 * (1.0);
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
     d_saved[7..10].copy_from_slice(&d_v1855);
     d_saved[10] = d_v1998;
     d_saved[11] = d_v2001;
@@ -19111,6 +19123,7 @@ fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_save
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 fn long_chain_bwd_3(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
     let s0 = saved[0];
     let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
     let v3003 = saved[636];
@@ -21275,6 +21288,7 @@ fn long_chain_bwd_3(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_save
     // 3003: add(v2998, v3002), backward
     d_v2998 += d_v3003 * (1.0);
     d_v3002 += d_v3003 * (1.0);
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
     d_saved[0] = d_s0;
     d_saved[13..16].copy_from_slice(&d_v2880);
     d_saved[16] = d_v2998;

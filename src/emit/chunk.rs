@@ -175,11 +175,19 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
             r.end - 1,
             sig.join(", ")
         );
-        for &a in reads.iter().filter(|&&a| p.param[a].is_none()) {
+        let reads: Vec<usize> = reads.iter().copied().filter(|&a| p.param[a].is_none()).collect();
+        if !reads.is_empty() {
+            s.push_str("    // Values of earlier chunks.\n");
+        }
+        for a in reads {
             load(&mut s, p, a, "", "saved", slot[a]);
         }
         s.push_str(body);
-        for i in r.clone().filter(|&i| needed[i] && p.param[i].is_none()) {
+        let keep: Vec<usize> = r.clone().filter(|&i| needed[i] && p.param[i].is_none()).collect();
+        if !keep.is_empty() {
+            s.push_str("    // For later chunks and the reverse sweep.\n");
+        }
+        for i in keep {
             store(&mut s, p, &p.names[i], i, "saved", slot[i]);
         }
         s.push_str("}\n");
@@ -203,6 +211,7 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
             r.end - 1,
             sig.join(", ")
         );
+        s.push_str("    // The forward values these rules read, and the adjoints other chunks add into too.\n");
         for &a in reads.iter().filter(|&&a| p.param[a].is_none()) {
             load(&mut s, p, a, "", "saved", slot[a]);
         }
@@ -210,7 +219,11 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
             load(&mut s, p, a, "d_", "d_saved", d_slot[a]);
         }
         s.push_str(body);
-        for &a in adjoints.iter().filter(|&&a| a < r.start) {
+        let earlier: Vec<usize> = adjoints.iter().copied().filter(|&a| a < r.start).collect();
+        if !earlier.is_empty() {
+            s.push_str("    // The adjoints of earlier chunks' nodes, for their part of the sweep.\n");
+        }
+        for a in earlier {
             store(&mut s, p, &format!("d_{}", p.names[a]), a, "d_saved", d_slot[a]);
         }
         s.push_str("}\n");

@@ -76,8 +76,10 @@ pub const CHUNK: usize = 1_000;
 /// Most live nodes a program may have. Chunked, rustc's time grows
 /// linearly (about 0.4 s per 1,000 nodes at `-O`: 12 s for 30,000, so
 /// about 20 s here), and `saved` holds up to one `f64` per node on the
-/// caller's stack (400 KB here, for scalars). Past this, record a loop's
-/// body once instead of its unrolling.
+/// caller's stack (400 KB here, for scalars; a tensor saved across chunks
+/// takes all its elements, so a chunked program of large tensors can need
+/// a bigger stack). Past this, record a loop's body once instead of its
+/// unrolling.
 pub const MAX_NODES: usize = 50_000;
 
 /// Why a program could not be emitted.

@@ -2,7 +2,7 @@
 //! `NAME_grad` (the forward pass, then the reverse sweep).
 
 use super::names::Names;
-use super::{CHUNK, EmitError, MAX_NODES};
+use super::{EmitError, MAX_NODES};
 use crate::tape::emit_cx::f64_literal;
 use crate::tape::{EmitCx, Operand, TapeInner, Var};
 use std::fmt::Write;
@@ -35,24 +35,10 @@ pub(super) struct Program<'a> {
     pub(super) gets: Vec<bool>,
 }
 
-/// Writes `NAME` and `NAME_grad` for `output` over `args` (with gradients)
-/// and `inputs` (without).
-pub(super) fn emit(
-    name: &str,
-    output: Var<'_>,
-    args: &[Var<'_>],
-    inputs: &[Var<'_>],
-    helpers: &mut Vec<&'static str>,
-) -> Result<String, EmitError> {
-    let tape = output.tape;
-    if args.iter().chain(inputs).any(|v| !std::ptr::eq(v.tape, tape)) {
-        return Err(EmitError::OtherTape);
-    }
-    let inner = tape.inner.borrow();
-    let p = Program::read(&inner, output.index(), args, inputs)?;
-    if p.lets() > CHUNK {
-        return super::chunk::emit(&p, name, helpers);
-    }
+/// Writes `NAME` and `NAME_grad` for the program `p` as two whole
+/// functions (a program of at most [`CHUNK`](super::CHUNK) lets; larger
+/// ones are `chunk.rs`'s).
+pub(super) fn emit_whole(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>) -> Result<String, EmitError> {
     let mut s = String::new();
     p.header(&mut s, name);
     let sig = p.signature();
@@ -78,7 +64,12 @@ pub(super) fn emit(
 }
 
 impl<'a> Program<'a> {
-    fn read(inner: &'a TapeInner, out: usize, args: &[Var<'_>], inputs: &[Var<'_>]) -> Result<Program<'a>, EmitError> {
+    pub(super) fn read(
+        inner: &'a TapeInner,
+        out: usize,
+        args: &[Var<'_>],
+        inputs: &[Var<'_>],
+    ) -> Result<Program<'a>, EmitError> {
         let shape = inner.shape(out as u32);
         if shape.iter().product::<usize>() != 1 {
             return Err(EmitError::NotScalar { shape: shape.to_vec() });

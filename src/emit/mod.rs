@@ -221,7 +221,18 @@ impl Module {
         if self.functions.iter().any(|(n, _)| n == name) {
             return Err(EmitError::DuplicateName(name.to_string()));
         }
-        let text = function::emit(name, output, args, inputs, &mut self.helpers)?;
+        let tape = output.tape();
+        if args.iter().chain(inputs).any(|v| !std::ptr::eq(v.tape(), tape)) {
+            return Err(EmitError::OtherTape);
+        }
+        let inner = tape.inner.borrow();
+        let program = function::Program::read(&inner, output.index(), args, inputs)?;
+        // Past CHUNK lets, one function would take rustc superlinear time.
+        let text = if program.lets() > CHUNK {
+            chunk::emit(&program, name, &mut self.helpers)?
+        } else {
+            function::emit_whole(&program, name, &mut self.helpers)?
+        };
         self.functions.push((name.to_string(), text));
         Ok(self)
     }

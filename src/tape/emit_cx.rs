@@ -6,7 +6,7 @@
 //! A rule writes the *same float operations in the same order* as its
 //! `forward` and `backward`, so the generated code gives the tape's bits.
 
-use super::op::NodeParams;
+use super::NodeParams;
 use std::fmt::Write;
 
 /// How generated code refers to one node's value or adjoint: a name, the

@@ -186,11 +186,14 @@ const PROGS: [Prog; programs::RANDOM_PROGRAMS] = [
     random::prog_11_grad,
 ];
 
-/// Random programs over every op with an emit rule: value and gradients
-/// are the tape's bit for bit (the issue asks 1e-12; they are exact,
-/// NaNs included: a NaN input gives the same NaNs, to the payload).
+/// Random programs over every op of the registry (every op with an emit
+/// rule): value and gradients are the tape's bit for bit (the issue asks
+/// 1e-12; they are exact, NaNs included: a NaN input gives the same NaNs,
+/// to the payload).
 #[test]
 fn random_programs_agree_with_the_tape() {
+    // The programs' steps take the cases in turn: together they hold every one.
+    assert!(programs::RANDOM_PROGRAMS * programs::RANDOM_STEPS >= programs::random_cases().len());
     let mut rng = StdRng::seed_from_u64(5);
     for (k, prog) in PROGS.iter().enumerate() {
         for trial in 0..30 {

@@ -174,15 +174,16 @@ fn joined_shape(op: &'static str, parts: &[Var<'_>], axis: usize) -> Result<Shap
 
 /// Records the concat of checked `parts`, as a tree of nodes of at most
 /// [`MAX_PARTS`] inputs each.
-fn record<'t>(parts: &[Var<'t>], axis: usize) -> Var<'t> {
+/// A full tape is the one error left (the caller checked the shapes).
+fn record<'t>(parts: &[Var<'t>], axis: usize) -> Result<Var<'t>, ShapeError> {
     let tape = parts[0].tape;
     if parts.len() > MAX_PARTS {
-        let joined: Vec<Var<'t>> = parts.chunks(MAX_PARTS).map(|c| record(c, axis)).collect();
+        let joined: Vec<Var<'t>> = parts.chunks(MAX_PARTS).map(|c| record(c, axis)).collect::<Result<_, _>>()?;
         return record(&joined, axis);
     }
-    let shape = joined_shape("concat", parts, axis).unwrap_or_else(|e| unreachable!("{e}")); // checked by the caller
+    let shape = joined_shape("concat", parts, axis)?;
     let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
-    tape.push::<Concat>(params, parts, OutShape::Given(&shape))
+    tape.try_push::<Concat>(params, parts, OutShape::Given(&shape))
 }
 
 impl<'t> Var<'t> {
@@ -225,7 +226,7 @@ impl<'t> Var<'t> {
     pub fn try_concat(parts: &[Var<'t>], axis: impl Axis) -> Result<Var<'t>, ShapeError> {
         let axis = parts.first().map_or(Ok(0), |p| resolve_axis("concat", &p.shape(), axis))?;
         joined_shape("concat", parts, axis)?;
-        Ok(record(parts, axis))
+        record(parts, axis)
     }
 
     /// Stacks `parts`, all of one shape, along a new `axis` (PyTorch's

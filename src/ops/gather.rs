@@ -282,7 +282,8 @@ impl<'t> Var<'t> {
         if try_numel(&out).is_none() {
             return Err(err(format!("the result {:?} has too many elements to count", out.as_slice())));
         }
-        let idx = self.tape.constant_with(&[ids.len()], |v| v.iter_mut().zip(ids).for_each(|(v, &i)| *v = i as f64));
+        let idx =
+            self.tape.try_constant_with(&[ids.len()], |v| v.iter_mut().zip(ids).for_each(|(v, &i)| *v = i as f64))?;
         self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
         self.tape.try_push::<Take<false>>(params, &[self, idx], OutShape::Given(&out))
@@ -339,7 +340,9 @@ impl<'t> Var<'t> {
         if let Some(reason) = out_of_range(indices, axis, shape[axis]) {
             return Err(err(reason));
         }
-        let idx = self.tape.constant_with(index_shape, |v| v.iter_mut().zip(indices).for_each(|(v, &i)| *v = i as f64));
+        let idx = self
+            .tape
+            .try_constant_with(index_shape, |v| v.iter_mut().zip(indices).for_each(|(v, &i)| *v = i as f64))?;
         self.tape.guard(idx);
         let params = NodeParams { axis: axis as u8, ..NodeParams::default() };
         self.tape.try_push::<Take<true>>(params, &[self, idx], OutShape::Given(index_shape))

@@ -195,11 +195,11 @@ impl<'t> Var<'t> {
             resolved.push(d);
         }
         let out: Shape = resolved.iter().map(|&d| shape[d]).collect();
-        let dims = self.tape.constant_with(&[resolved.len()], |v| {
+        let dims = self.tape.try_constant_with(&[resolved.len()], |v| {
             v.iter_mut().zip(&resolved).for_each(|(v, &d)| *v = d as f64);
-        });
+        })?;
         self.tape.guard(dims);
-        Ok(self.tape.push::<Permute>(NodeParams::default(), &[self, dims], OutShape::Given(&out)))
+        self.tape.try_push::<Permute>(NodeParams::default(), &[self, dims], OutShape::Given(&out))
     }
 
     /// Swaps axes `a` and `b` (PyTorch's `x.transpose(a, b)`), any rank;

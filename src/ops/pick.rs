@@ -169,9 +169,9 @@ impl<'t> Var<'t> {
             return Err(err(format!("index {bad} is out of range for an axis of {c}")));
         }
         let tape = self.tape;
-        let idx = tape.constant_with(&[rows], |out| {
+        let idx = tape.try_constant_with(&[rows], |out| {
             out.iter_mut().zip(indices).for_each(|(o, &i)| *o = i as f64);
-        });
+        })?;
         tape.guard(idx);
         tape.try_push::<Pick>(NodeParams::default(), &[self, idx], OutShape::Given(rows_shape))
     }

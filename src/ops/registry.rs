@@ -189,7 +189,7 @@ pub type Step = (u8, usize, usize);
 
 /// A random program over `cases`: each step applies a case to earlier
 /// values (the inputs and the steps' results), each operand first moved
-/// into the case's domain (`lo + (hi - lo) sigmoid(x + 0.5)`: smooth, and
+/// into the case's domain (`lo + (hi - lo) sigmoid(x + 0.5371)`: smooth, and
 /// a structural 0, from `relu` or `detach`, does not land on a kink) and
 /// fitted to the case's shape (its elements read cyclically by
 /// `index_select`, then reshaped; an empty value gives way to a constant).
@@ -235,8 +235,14 @@ fn fit<'t>(x: Var<'t>, shape: &[usize], (lo, hi): (f64, f64)) -> Var<'t> {
         let ids: Vec<usize> = (0..n).map(|k| k % x.len()).collect();
         flat.index_select(0, &ids).reshape(shape)
     };
-    lo + (hi - lo) * (x + 0.5).sigmoid()
+    // The shift is no round number: ops make structural values (relu's 0,
+    // clamp's bound -0.5), and one at `-shift` would land on the domain's
+    // middle, which is 0 (the pole of `1/x`) for a symmetric domain.
+    lo + (hi - lo) * (x + FIT_SHIFT).sigmoid()
 }
+
+/// See [`fit`]: `sigmoid(x + FIT_SHIFT)` is 1/2 only at a value no op makes.
+const FIT_SHIFT: f64 = 0.5371;
 
 /// `sum(y * c)` for a fixed, non-uniform constant `c` shaped like `y`, so
 /// every element of `y` gets a different upstream gradient (a plain sum

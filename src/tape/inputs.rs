@@ -129,15 +129,28 @@ impl Tape {
 
     /// Records a constant of `shape` written straight into the arena by
     /// `fill` (which gets a zeroed slot), with no tensor built first.
+    ///
+    /// # Panics
+    /// On a full tape (see [`Tape::try_constant_with`]).
     pub(crate) fn constant_with(&self, shape: &[usize], fill: impl FnOnce(&mut [f64])) -> Var<'_> {
+        self.try_constant_with(shape, fill).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Tape::constant_with`], with a full tape an error (the `try_` forms
+    /// of ops that record their indices as a constant).
+    pub(crate) fn try_constant_with(
+        &self,
+        shape: &[usize],
+        fill: impl FnOnce(&mut [f64]),
+    ) -> Result<Var<'_>, ShapeError> {
         let kind = Kind::of::<Constant>(NodeParams::default());
         let value = Value::Computed(|_: &ForwardCx<'_>, out: &mut [f64]| fill(out));
         let mut inner = self.inner_mut(kind.name);
         let name = kind.name;
         let (len, ndim) = push_dims(&mut inner, shape, name);
         match self.append(&mut inner, kind, &[], (len, ndim), value) {
-            Some(v) => v,
-            None => panic!("{}", tape_full(&mut inner, name, ndim, len)),
+            Some(v) => Ok(v),
+            None => Err(tape_full(&mut inner, name, ndim, len)),
         }
     }
 }

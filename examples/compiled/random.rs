@@ -46,10 +46,10 @@ fn stable_softplus(x: f64) -> f64 { relu(x) + (-x.abs()).exp().ln_1p() }
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -91,10 +91,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -111,10 +111,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: add_scalar(0.5)(v)
+    // 17: add_scalar(0.5371)(v)
     let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v[i] + 0.5;
+        v17[i] = v[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 3];
@@ -158,10 +158,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..3 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 3];
     for i in 0..3 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 3];
@@ -198,10 +198,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v33[i] = v32[i];
     }
-    // 34: add_scalar(0.5)(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 6];
     for i in 0..6 {
-        v34[i] = v33[i] + 0.5;
+        v34[i] = v33[i] + 0.5371;
     }
     // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 6];
@@ -248,10 +248,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..3 {
         v42[i] = v41[i];
     }
-    // 43: add_scalar(0.5)(v42)
+    // 43: add_scalar(0.5371)(v42)
     let mut v43 = [0.0f64; 3];
     for i in 0..3 {
-        v43[i] = v42[i] + 0.5;
+        v43[i] = v42[i] + 0.5371;
     }
     // 44: sigmoid(v43)
     let mut v44 = [0.0f64; 3];
@@ -291,10 +291,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..4 {
         v50[i] = v49[i];
     }
-    // 51: add_scalar(0.5)(v50)
+    // 51: add_scalar(0.5371)(v50)
     let mut v51 = [0.0f64; 4];
     for i in 0..4 {
-        v51[i] = v50[i] + 0.5;
+        v51[i] = v50[i] + 0.5371;
     }
     // 52: sigmoid(v51)
     let mut v52 = [0.0f64; 4];
@@ -338,10 +338,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v59[i] = v58[i];
     }
-    // 60: add_scalar(0.5)(v59)
+    // 60: add_scalar(0.5371)(v59)
     let mut v60 = [0.0f64; 6];
     for i in 0..6 {
-        v60[i] = v59[i] + 0.5;
+        v60[i] = v59[i] + 0.5371;
     }
     // 61: sigmoid(v60)
     let mut v61 = [0.0f64; 6];
@@ -378,10 +378,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v67[i] = v66[i];
     }
-    // 68: add_scalar(0.5)(v67)
+    // 68: add_scalar(0.5371)(v67)
     let mut v68 = [0.0f64; 6];
     for i in 0..6 {
-        v68[i] = v67[i] + 0.5;
+        v68[i] = v67[i] + 0.5371;
     }
     // 69: sigmoid(v68)
     let mut v69 = [0.0f64; 6];
@@ -562,10 +562,10 @@ pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
 /// `prog_0` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -607,10 +607,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -627,10 +627,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: add_scalar(0.5)(v)
+    // 17: add_scalar(0.5371)(v)
     let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v17[i] = v[i] + 0.5;
+        v17[i] = v[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 3];
@@ -674,10 +674,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 3];
     for i in 0..3 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 3];
@@ -714,10 +714,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v33[i] = v32[i];
     }
-    // 34: add_scalar(0.5)(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 6];
     for i in 0..6 {
-        v34[i] = v33[i] + 0.5;
+        v34[i] = v33[i] + 0.5371;
     }
     // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 6];
@@ -764,10 +764,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         v42[i] = v41[i];
     }
-    // 43: add_scalar(0.5)(v42)
+    // 43: add_scalar(0.5371)(v42)
     let mut v43 = [0.0f64; 3];
     for i in 0..3 {
-        v43[i] = v42[i] + 0.5;
+        v43[i] = v42[i] + 0.5371;
     }
     // 44: sigmoid(v43)
     let mut v44 = [0.0f64; 3];
@@ -807,10 +807,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..4 {
         v50[i] = v49[i];
     }
-    // 51: add_scalar(0.5)(v50)
+    // 51: add_scalar(0.5371)(v50)
     let mut v51 = [0.0f64; 4];
     for i in 0..4 {
-        v51[i] = v50[i] + 0.5;
+        v51[i] = v50[i] + 0.5371;
     }
     // 52: sigmoid(v51)
     let mut v52 = [0.0f64; 4];
@@ -854,10 +854,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v59[i] = v58[i];
     }
-    // 60: add_scalar(0.5)(v59)
+    // 60: add_scalar(0.5371)(v59)
     let mut v60 = [0.0f64; 6];
     for i in 0..6 {
-        v60[i] = v59[i] + 0.5;
+        v60[i] = v59[i] + 0.5371;
     }
     // 61: sigmoid(v60)
     let mut v61 = [0.0f64; 6];
@@ -894,10 +894,10 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v67[i] = v66[i];
     }
-    // 68: add_scalar(0.5)(v67)
+    // 68: add_scalar(0.5371)(v67)
     let mut v68 = [0.0f64; 6];
     for i in 0..6 {
-        v68[i] = v67[i] + 0.5;
+        v68[i] = v67[i] + 0.5371;
     }
     // 69: sigmoid(v68)
     let mut v69 = [0.0f64; 6];
@@ -1262,7 +1262,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v68[i] += d_v69[i] * (v69[i] * (1.0 - v69[i]));
     }
     let mut d_v67 = [0.0f64; 6];
-    // 68: add_scalar(0.5)(v67), backward
+    // 68: add_scalar(0.5371)(v67), backward
     for i in 0..6 {
         d_v67[i] += d_v68[i] * (1.0);
     }
@@ -1300,7 +1300,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v60[i] += d_v61[i] * (v61[i] * (1.0 - v61[i]));
     }
     let mut d_v59 = [0.0f64; 6];
-    // 60: add_scalar(0.5)(v59), backward
+    // 60: add_scalar(0.5371)(v59), backward
     for i in 0..6 {
         d_v59[i] += d_v60[i] * (1.0);
     }
@@ -1351,7 +1351,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v51[i] += d_v52[i] * (v52[i] * (1.0 - v52[i]));
     }
     let mut d_v50 = [0.0f64; 4];
-    // 51: add_scalar(0.5)(v50), backward
+    // 51: add_scalar(0.5371)(v50), backward
     for i in 0..4 {
         d_v50[i] += d_v51[i] * (1.0);
     }
@@ -1391,7 +1391,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v43[i] += d_v44[i] * (v44[i] * (1.0 - v44[i]));
     }
     let mut d_v42 = [0.0f64; 3];
-    // 43: add_scalar(0.5)(v42), backward
+    // 43: add_scalar(0.5371)(v42), backward
     for i in 0..3 {
         d_v42[i] += d_v43[i] * (1.0);
     }
@@ -1444,7 +1444,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v34[i] += d_v35[i] * (v35[i] * (1.0 - v35[i]));
     }
     let mut d_v33 = [0.0f64; 6];
-    // 34: add_scalar(0.5)(v33), backward
+    // 34: add_scalar(0.5371)(v33), backward
     for i in 0..6 {
         d_v33[i] += d_v34[i] * (1.0);
     }
@@ -1482,7 +1482,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
     }
     let mut d_v25 = [0.0f64; 3];
-    // 26: add_scalar(0.5)(v25), backward
+    // 26: add_scalar(0.5371)(v25), backward
     for i in 0..3 {
         d_v25[i] += d_v26[i] * (1.0);
     }
@@ -1532,7 +1532,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
     }
-    // 17: add_scalar(0.5)(v), backward
+    // 17: add_scalar(0.5371)(v), backward
     for i in 0..3 {
         d_v[i] += d_v17[i] * (1.0);
     }
@@ -1552,7 +1552,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
     let mut d_v12 = [0.0f64; 6];
-    // 13: add_scalar(0.5)(v12), backward
+    // 13: add_scalar(0.5371)(v12), backward
     for i in 0..6 {
         d_v12[i] += d_v13[i] * (1.0);
     }
@@ -1594,7 +1594,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
     }
-    // 4: add_scalar(0.5)(m), backward
+    // 4: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v4[i] * (1.0);
     }
@@ -1629,10 +1629,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..12 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 12];
     for i in 0..12 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 12];
@@ -1672,10 +1672,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
@@ -1720,10 +1720,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -1772,10 +1772,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v33[i] = v32[i];
     }
-    // 34: add_scalar(0.5)(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 6];
     for i in 0..6 {
-        v34[i] = v33[i] + 0.5;
+        v34[i] = v33[i] + 0.5371;
     }
     // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 6];
@@ -1822,10 +1822,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v42[i] = v41[i];
     }
-    // 43: add_scalar(0.5)(v42)
+    // 43: add_scalar(0.5371)(v42)
     let mut v43 = [0.0f64; 6];
     for i in 0..6 {
-        v43[i] = v42[i] + 0.5;
+        v43[i] = v42[i] + 0.5371;
     }
     // 44: sigmoid(v43)
     let mut v44 = [0.0f64; 6];
@@ -1872,10 +1872,10 @@ pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v52[i] = v51[i];
     }
-    // 53: add_scalar(0.5)(v52)
+    // 53: add_scalar(0.5371)(v52)
     let mut v53 = [0.0f64; 6];
     for i in 0..6 {
-        v53[i] = v52[i] + 0.5;
+        v53[i] = v52[i] + 0.5371;
     }
     // 54: sigmoid(v53)
     let mut v54 = [0.0f64; 6];
@@ -2084,10 +2084,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..12 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 12];
     for i in 0..12 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 12];
@@ -2127,10 +2127,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
@@ -2175,10 +2175,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -2227,10 +2227,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v33[i] = v32[i];
     }
-    // 34: add_scalar(0.5)(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 6];
     for i in 0..6 {
-        v34[i] = v33[i] + 0.5;
+        v34[i] = v33[i] + 0.5371;
     }
     // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 6];
@@ -2277,10 +2277,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v42[i] = v41[i];
     }
-    // 43: add_scalar(0.5)(v42)
+    // 43: add_scalar(0.5371)(v42)
     let mut v43 = [0.0f64; 6];
     for i in 0..6 {
-        v43[i] = v42[i] + 0.5;
+        v43[i] = v42[i] + 0.5371;
     }
     // 44: sigmoid(v43)
     let mut v44 = [0.0f64; 6];
@@ -2327,10 +2327,10 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v52[i] = v51[i];
     }
-    // 53: add_scalar(0.5)(v52)
+    // 53: add_scalar(0.5371)(v52)
     let mut v53 = [0.0f64; 6];
     for i in 0..6 {
-        v53[i] = v52[i] + 0.5;
+        v53[i] = v52[i] + 0.5371;
     }
     // 54: sigmoid(v53)
     let mut v54 = [0.0f64; 6];
@@ -2701,7 +2701,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v53[i] += d_v54[i] * (v54[i] * (1.0 - v54[i]));
     }
     let mut d_v52 = [0.0f64; 6];
-    // 53: add_scalar(0.5)(v52), backward
+    // 53: add_scalar(0.5371)(v52), backward
     for i in 0..6 {
         d_v52[i] += d_v53[i] * (1.0);
     }
@@ -2749,7 +2749,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v43[i] += d_v44[i] * (v44[i] * (1.0 - v44[i]));
     }
     let mut d_v42 = [0.0f64; 6];
-    // 43: add_scalar(0.5)(v42), backward
+    // 43: add_scalar(0.5371)(v42), backward
     for i in 0..6 {
         d_v42[i] += d_v43[i] * (1.0);
     }
@@ -2796,7 +2796,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v34[i] += d_v35[i] * (v35[i] * (1.0 - v35[i]));
     }
     let mut d_v33 = [0.0f64; 6];
-    // 34: add_scalar(0.5)(v33), backward
+    // 34: add_scalar(0.5371)(v33), backward
     for i in 0..6 {
         d_v33[i] += d_v34[i] * (1.0);
     }
@@ -2845,7 +2845,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
     }
     let mut d_v24 = [0.0f64; 6];
-    // 25: add_scalar(0.5)(v24), backward
+    // 25: add_scalar(0.5371)(v24), backward
     for i in 0..6 {
         d_v24[i] += d_v25[i] * (1.0);
     }
@@ -2894,7 +2894,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
     }
     let mut d_v15 = [0.0f64; 6];
-    // 16: add_scalar(0.5)(v15), backward
+    // 16: add_scalar(0.5371)(v15), backward
     for i in 0..6 {
         d_v15[i] += d_v16[i] * (1.0);
     }
@@ -2934,7 +2934,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 12];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..12 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -2986,10 +2986,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -3029,10 +3029,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..3 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 3];
     for i in 0..3 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 3];
@@ -3080,10 +3080,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -3123,10 +3123,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 6];
@@ -3181,10 +3181,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v43[i] = v42[i];
     }
-    // 44: add_scalar(0.5)(v43)
+    // 44: add_scalar(0.5371)(v43)
     let mut v44 = [0.0f64; 6];
     for i in 0..6 {
-        v44[i] = v43[i] + 0.5;
+        v44[i] = v43[i] + 0.5371;
     }
     // 45: sigmoid(v44)
     let mut v45 = [0.0f64; 6];
@@ -3234,10 +3234,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v53[i] = v52[i];
     }
-    // 54: add_scalar(0.5)(v53)
+    // 54: add_scalar(0.5371)(v53)
     let mut v54 = [0.0f64; 6];
     for i in 0..6 {
-        v54[i] = v53[i] + 0.5;
+        v54[i] = v53[i] + 0.5371;
     }
     // 55: sigmoid(v54)
     let mut v55 = [0.0f64; 6];
@@ -3282,10 +3282,10 @@ pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v62[i] = v61[i];
     }
-    // 63: add_scalar(0.5)(v62)
+    // 63: add_scalar(0.5371)(v62)
     let mut v63 = [0.0f64; 6];
     for i in 0..6 {
-        v63[i] = v62[i] + 0.5;
+        v63[i] = v62[i] + 0.5371;
     }
     // 64: sigmoid(v63)
     let mut v64 = [0.0f64; 6];
@@ -3486,10 +3486,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -3529,10 +3529,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 3];
     for i in 0..3 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 3];
@@ -3580,10 +3580,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -3623,10 +3623,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 6];
@@ -3681,10 +3681,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v43[i] = v42[i];
     }
-    // 44: add_scalar(0.5)(v43)
+    // 44: add_scalar(0.5371)(v43)
     let mut v44 = [0.0f64; 6];
     for i in 0..6 {
-        v44[i] = v43[i] + 0.5;
+        v44[i] = v43[i] + 0.5371;
     }
     // 45: sigmoid(v44)
     let mut v45 = [0.0f64; 6];
@@ -3734,10 +3734,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v53[i] = v52[i];
     }
-    // 54: add_scalar(0.5)(v53)
+    // 54: add_scalar(0.5371)(v53)
     let mut v54 = [0.0f64; 6];
     for i in 0..6 {
-        v54[i] = v53[i] + 0.5;
+        v54[i] = v53[i] + 0.5371;
     }
     // 55: sigmoid(v54)
     let mut v55 = [0.0f64; 6];
@@ -3782,10 +3782,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v62[i] = v61[i];
     }
-    // 63: add_scalar(0.5)(v62)
+    // 63: add_scalar(0.5371)(v62)
     let mut v63 = [0.0f64; 6];
     for i in 0..6 {
-        v63[i] = v62[i] + 0.5;
+        v63[i] = v62[i] + 0.5371;
     }
     // 64: sigmoid(v63)
     let mut v64 = [0.0f64; 6];
@@ -4146,7 +4146,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v63[i] += d_v64[i] * (v64[i] * (1.0 - v64[i]));
     }
     let mut d_v62 = [0.0f64; 6];
-    // 63: add_scalar(0.5)(v62), backward
+    // 63: add_scalar(0.5371)(v62), backward
     for i in 0..6 {
         d_v62[i] += d_v63[i] * (1.0);
     }
@@ -4191,7 +4191,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v54[i] += d_v55[i] * (v55[i] * (1.0 - v55[i]));
     }
     let mut d_v53 = [0.0f64; 6];
-    // 54: add_scalar(0.5)(v53), backward
+    // 54: add_scalar(0.5371)(v53), backward
     for i in 0..6 {
         d_v53[i] += d_v54[i] * (1.0);
     }
@@ -4236,7 +4236,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v44[i] += d_v45[i] * (v45[i] * (1.0 - v45[i]));
     }
     let mut d_v43 = [0.0f64; 6];
-    // 44: add_scalar(0.5)(v43), backward
+    // 44: add_scalar(0.5371)(v43), backward
     for i in 0..6 {
         d_v43[i] += d_v44[i] * (1.0);
     }
@@ -4293,7 +4293,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
     }
     let mut d_v32 = [0.0f64; 6];
-    // 33: add_scalar(0.5)(v32), backward
+    // 33: add_scalar(0.5371)(v32), backward
     for i in 0..6 {
         d_v32[i] += d_v33[i] * (1.0);
     }
@@ -4333,7 +4333,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
     }
     let mut d_v24 = [0.0f64; 6];
-    // 25: add_scalar(0.5)(v24), backward
+    // 25: add_scalar(0.5371)(v24), backward
     for i in 0..6 {
         d_v24[i] += d_v25[i] * (1.0);
     }
@@ -4382,7 +4382,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
     }
     let mut d_v15 = [0.0f64; 3];
-    // 16: add_scalar(0.5)(v15), backward
+    // 16: add_scalar(0.5371)(v15), backward
     for i in 0..3 {
         d_v15[i] += d_v16[i] * (1.0);
     }
@@ -4422,7 +4422,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -4452,10 +4452,10 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -4508,10 +4508,10 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -4541,10 +4541,10 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
             v17[lane] = v16[s + w * 3];
         }
     }
-    // 18: add_scalar(0.5)(m)
+    // 18: add_scalar(0.5371)(m)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = m[i] + 0.5;
+        v18[i] = m[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -4625,10 +4625,10 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v37[i] = v36[i];
     }
-    // 38: add_scalar(0.5)(v37)
+    // 38: add_scalar(0.5371)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] + 0.5;
+        v38[i] = v37[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -4686,10 +4686,10 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v56[i] = v48[i] * v41[i];
     }
-    // 57: add_scalar(0.5)(v33)
+    // 57: add_scalar(0.5371)(v33)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v33[i] + 0.5;
+        v57[i] = v33[i] + 0.5371;
     }
     // 58: sigmoid(v57)
     let mut v58 = [0.0f64; 6];
@@ -4878,10 +4878,10 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
 /// `prog_3` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -4934,10 +4934,10 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -4967,10 +4967,10 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
             v17[lane] = v16[s + w * 3];
         }
     }
-    // 18: add_scalar(0.5)(m)
+    // 18: add_scalar(0.5371)(m)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = m[i] + 0.5;
+        v18[i] = m[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -5051,10 +5051,10 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v37[i] = v36[i];
     }
-    // 38: add_scalar(0.5)(v37)
+    // 38: add_scalar(0.5371)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] + 0.5;
+        v38[i] = v37[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -5112,10 +5112,10 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v56[i] = v48[i] * v41[i];
     }
-    // 57: add_scalar(0.5)(v33)
+    // 57: add_scalar(0.5371)(v33)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v33[i] + 0.5;
+        v57[i] = v33[i] + 0.5371;
     }
     // 58: sigmoid(v57)
     let mut v58 = [0.0f64; 6];
@@ -5489,7 +5489,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v57[i] += d_v58[i] * (v58[i] * (1.0 - v58[i]));
     }
-    // 57: add_scalar(0.5)(v33), backward
+    // 57: add_scalar(0.5371)(v33), backward
     for i in 0..6 {
         d_v33[i] += d_v57[i] * (1.0);
     }
@@ -5514,7 +5514,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
     }
     let mut d_v37 = [0.0f64; 6];
-    // 38: add_scalar(0.5)(v37), backward
+    // 38: add_scalar(0.5371)(v37), backward
     for i in 0..6 {
         d_v37[i] += d_v38[i] * (1.0);
     }
@@ -5558,7 +5558,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
     }
-    // 18: add_scalar(0.5)(m), backward
+    // 18: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v18[i] * (1.0);
     }
@@ -5591,7 +5591,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
     let mut d_v12 = [0.0f64; 6];
-    // 13: add_scalar(0.5)(v12), backward
+    // 13: add_scalar(0.5371)(v12), backward
     for i in 0..6 {
         d_v12[i] += d_v13[i] * (1.0);
     }
@@ -5643,7 +5643,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
     }
-    // 4: add_scalar(0.5)(m), backward
+    // 4: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v4[i] * (1.0);
     }
@@ -5675,10 +5675,10 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -5731,10 +5731,10 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -5798,10 +5798,10 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v65[i] = v64[i];
     }
-    // 66: add_scalar(0.5)(v65)
+    // 66: add_scalar(0.5371)(v65)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v65[i] + 0.5;
+        v66[i] = v65[i] + 0.5371;
     }
     // 67: sigmoid(v66)
     let mut v67 = [0.0f64; 6];
@@ -5865,10 +5865,10 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v96[i] = v95[i];
     }
-    // 97: add_scalar(0.5)(v96)
+    // 97: add_scalar(0.5371)(v96)
     let mut v97 = [0.0f64; 6];
     for i in 0..6 {
-        v97[i] = v96[i] + 0.5;
+        v97[i] = v96[i] + 0.5371;
     }
     // 98: sigmoid(v97)
     let mut v98 = [0.0f64; 6];
@@ -5890,10 +5890,10 @@ pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v101[i] = gelu_value(v100[i]);
     }
-    // 102: add_scalar(0.5)(v101)
+    // 102: add_scalar(0.5371)(v101)
     let mut v102 = [0.0f64; 6];
     for i in 0..6 {
-        v102[i] = v101[i] + 0.5;
+        v102[i] = v101[i] + 0.5371;
     }
     // 103: sigmoid(v102)
     let mut v103 = [0.0f64; 6];
@@ -6094,10 +6094,10 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -6150,10 +6150,10 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -6217,10 +6217,10 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v65[i] = v64[i];
     }
-    // 66: add_scalar(0.5)(v65)
+    // 66: add_scalar(0.5371)(v65)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v65[i] + 0.5;
+        v66[i] = v65[i] + 0.5371;
     }
     // 67: sigmoid(v66)
     let mut v67 = [0.0f64; 6];
@@ -6284,10 +6284,10 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v96[i] = v95[i];
     }
-    // 97: add_scalar(0.5)(v96)
+    // 97: add_scalar(0.5371)(v96)
     let mut v97 = [0.0f64; 6];
     for i in 0..6 {
-        v97[i] = v96[i] + 0.5;
+        v97[i] = v96[i] + 0.5371;
     }
     // 98: sigmoid(v97)
     let mut v98 = [0.0f64; 6];
@@ -6309,10 +6309,10 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v101[i] = gelu_value(v100[i]);
     }
-    // 102: add_scalar(0.5)(v101)
+    // 102: add_scalar(0.5371)(v101)
     let mut v102 = [0.0f64; 6];
     for i in 0..6 {
-        v102[i] = v101[i] + 0.5;
+        v102[i] = v101[i] + 0.5371;
     }
     // 103: sigmoid(v102)
     let mut v103 = [0.0f64; 6];
@@ -6672,7 +6672,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v102[i] += d_v103[i] * (v103[i] * (1.0 - v103[i]));
     }
-    // 102: add_scalar(0.5)(v101), backward
+    // 102: add_scalar(0.5371)(v101), backward
     for i in 0..6 {
         d_v101[i] += d_v102[i] * (1.0);
     }
@@ -6697,7 +6697,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v97[i] += d_v98[i] * (v98[i] * (1.0 - v98[i]));
     }
     let mut d_v96 = [0.0f64; 6];
-    // 97: add_scalar(0.5)(v96), backward
+    // 97: add_scalar(0.5371)(v96), backward
     for i in 0..6 {
         d_v96[i] += d_v97[i] * (1.0);
     }
@@ -6751,7 +6751,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v66[i] += d_v67[i] * (v67[i] * (1.0 - v67[i]));
     }
     let mut d_v65 = [0.0f64; 6];
-    // 66: add_scalar(0.5)(v65), backward
+    // 66: add_scalar(0.5371)(v65), backward
     for i in 0..6 {
         d_v65[i] += d_v66[i] * (1.0);
     }
@@ -6805,7 +6805,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
     }
     let mut d_v25 = [0.0f64; 6];
-    // 26: add_scalar(0.5)(v25), backward
+    // 26: add_scalar(0.5371)(v25), backward
     for i in 0..6 {
         d_v25[i] += d_v26[i] * (1.0);
     }
@@ -6856,7 +6856,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -6906,10 +6906,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -6954,10 +6954,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v16[i] = v15[i];
     }
-    // 17: add_scalar(0.5)(v16)
+    // 17: add_scalar(0.5371)(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i] + 0.5;
+        v17[i] = v16[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 6];
@@ -6999,10 +6999,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -7024,10 +7024,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v30[i] = v29[i].ln_1p();
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -7049,10 +7049,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v35[i] = sign(v34[i]);
     }
-    // 36: add_scalar(0.5)(v21)
+    // 36: add_scalar(0.5371)(v21)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v21[i] + 0.5;
+        v36[i] = v21[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -7253,10 +7253,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -7301,10 +7301,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v16[i] = v15[i];
     }
-    // 17: add_scalar(0.5)(v16)
+    // 17: add_scalar(0.5371)(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i] + 0.5;
+        v17[i] = v16[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 6];
@@ -7346,10 +7346,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -7371,10 +7371,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v30[i] = v29[i].ln_1p();
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -7396,10 +7396,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v35[i] = sign(v34[i]);
     }
-    // 36: add_scalar(0.5)(v21)
+    // 36: add_scalar(0.5371)(v21)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v21[i] + 0.5;
+        v36[i] = v21[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -7726,7 +7726,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
     }
     let mut d_v25 = [0.0f64; 6];
-    // 26: add_scalar(0.5)(v25), backward
+    // 26: add_scalar(0.5371)(v25), backward
     for i in 0..6 {
         d_v25[i] += d_v26[i] * (1.0);
     }
@@ -7769,7 +7769,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
     }
     let mut d_v16 = [0.0f64; 6];
-    // 17: add_scalar(0.5)(v16), backward
+    // 17: add_scalar(0.5371)(v16), backward
     for i in 0..6 {
         d_v16[i] += d_v17[i] * (1.0);
     }
@@ -7814,7 +7814,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -7867,10 +7867,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -7907,10 +7907,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
@@ -7954,10 +7954,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -7997,10 +7997,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..12 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 12];
     for i in 0..12 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 12];
@@ -8028,10 +8028,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
             v37[i * 4 + j] = acc;
         }
     }
-    // 38: add_scalar(0.5)(v20)
+    // 38: add_scalar(0.5371)(v20)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v20[i] + 0.5;
+        v38[i] = v20[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -8071,10 +8071,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..3 {
         v45[i] = v44[i];
     }
-    // 46: add_scalar(0.5)(v45)
+    // 46: add_scalar(0.5371)(v45)
     let mut v46 = [0.0f64; 3];
     for i in 0..3 {
-        v46[i] = v45[i] + 0.5;
+        v46[i] = v45[i] + 0.5371;
     }
     // 47: sigmoid(v46)
     let mut v47 = [0.0f64; 3];
@@ -8118,10 +8118,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v54[i] = v53[i];
     }
-    // 55: add_scalar(0.5)(v54)
+    // 55: add_scalar(0.5371)(v54)
     let mut v55 = [0.0f64; 6];
     for i in 0..6 {
-        v55[i] = v54[i] + 0.5;
+        v55[i] = v54[i] + 0.5371;
     }
     // 56: sigmoid(v55)
     let mut v56 = [0.0f64; 6];
@@ -8165,10 +8165,10 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..12 {
         v63[i] = v62[i];
     }
-    // 64: add_scalar(0.5)(v63)
+    // 64: add_scalar(0.5371)(v63)
     let mut v64 = [0.0f64; 12];
     for i in 0..12 {
-        v64[i] = v63[i] + 0.5;
+        v64[i] = v63[i] + 0.5371;
     }
     // 65: sigmoid(v64)
     let mut v65 = [0.0f64; 12];
@@ -8378,10 +8378,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -8418,10 +8418,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v15[i] = v14[i];
     }
-    // 16: add_scalar(0.5)(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[i] + 0.5;
+        v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
@@ -8465,10 +8465,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v24[i] = v23[i];
     }
-    // 25: add_scalar(0.5)(v24)
+    // 25: add_scalar(0.5371)(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i] + 0.5;
+        v25[i] = v24[i] + 0.5371;
     }
     // 26: sigmoid(v25)
     let mut v26 = [0.0f64; 6];
@@ -8508,10 +8508,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..12 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 12];
     for i in 0..12 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 12];
@@ -8539,10 +8539,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
             v37[i * 4 + j] = acc;
         }
     }
-    // 38: add_scalar(0.5)(v20)
+    // 38: add_scalar(0.5371)(v20)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v20[i] + 0.5;
+        v38[i] = v20[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -8582,10 +8582,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..3 {
         v45[i] = v44[i];
     }
-    // 46: add_scalar(0.5)(v45)
+    // 46: add_scalar(0.5371)(v45)
     let mut v46 = [0.0f64; 3];
     for i in 0..3 {
-        v46[i] = v45[i] + 0.5;
+        v46[i] = v45[i] + 0.5371;
     }
     // 47: sigmoid(v46)
     let mut v47 = [0.0f64; 3];
@@ -8629,10 +8629,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v54[i] = v53[i];
     }
-    // 55: add_scalar(0.5)(v54)
+    // 55: add_scalar(0.5371)(v54)
     let mut v55 = [0.0f64; 6];
     for i in 0..6 {
-        v55[i] = v54[i] + 0.5;
+        v55[i] = v54[i] + 0.5371;
     }
     // 56: sigmoid(v55)
     let mut v56 = [0.0f64; 6];
@@ -8676,10 +8676,10 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..12 {
         v63[i] = v62[i];
     }
-    // 64: add_scalar(0.5)(v63)
+    // 64: add_scalar(0.5371)(v63)
     let mut v64 = [0.0f64; 12];
     for i in 0..12 {
-        v64[i] = v63[i] + 0.5;
+        v64[i] = v63[i] + 0.5371;
     }
     // 65: sigmoid(v64)
     let mut v65 = [0.0f64; 12];
@@ -9016,7 +9016,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v64[i] += d_v65[i] * (v65[i] * (1.0 - v65[i]));
     }
     let mut d_v63 = [0.0f64; 12];
-    // 64: add_scalar(0.5)(v63), backward
+    // 64: add_scalar(0.5371)(v63), backward
     for i in 0..12 {
         d_v63[i] += d_v64[i] * (1.0);
     }
@@ -9061,7 +9061,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v55[i] += d_v56[i] * (v56[i] * (1.0 - v56[i]));
     }
     let mut d_v54 = [0.0f64; 6];
-    // 55: add_scalar(0.5)(v54), backward
+    // 55: add_scalar(0.5371)(v54), backward
     for i in 0..6 {
         d_v54[i] += d_v55[i] * (1.0);
     }
@@ -9120,7 +9120,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
     }
     let mut d_v32 = [0.0f64; 12];
-    // 33: add_scalar(0.5)(v32), backward
+    // 33: add_scalar(0.5371)(v32), backward
     for i in 0..12 {
         d_v32[i] += d_v33[i] * (1.0);
     }
@@ -9160,7 +9160,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
     }
     let mut d_v24 = [0.0f64; 6];
-    // 25: add_scalar(0.5)(v24), backward
+    // 25: add_scalar(0.5371)(v24), backward
     for i in 0..6 {
         d_v24[i] += d_v25[i] * (1.0);
     }
@@ -9213,10 +9213,10 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -9265,10 +9265,10 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v17[i] = v16[i];
     }
-    // 18: add_scalar(0.5)(v17)
+    // 18: add_scalar(0.5371)(v17)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v17[i] + 0.5;
+        v18[i] = v17[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -9292,10 +9292,10 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..2 {
         v23[i] = v21[i * 3 + v22[i] as usize];
     }
-    // 24: add_scalar(0.5)(m)
+    // 24: add_scalar(0.5371)(m)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = m[i] + 0.5;
+        v24[i] = m[i] + 0.5371;
     }
     // 25: sigmoid(v24)
     let mut v25 = [0.0f64; 6];
@@ -9340,10 +9340,10 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 6];
@@ -9365,10 +9365,10 @@ pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v37[i] = v36[i] * v36[i];
     }
-    // 38: add_scalar(0.5)(v37)
+    // 38: add_scalar(0.5371)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] + 0.5;
+        v38[i] = v37[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -9572,10 +9572,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -9624,10 +9624,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v17[i] = v16[i];
     }
-    // 18: add_scalar(0.5)(v17)
+    // 18: add_scalar(0.5371)(v17)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v17[i] + 0.5;
+        v18[i] = v17[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -9651,10 +9651,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..2 {
         v23[i] = v21[i * 3 + v22[i] as usize];
     }
-    // 24: add_scalar(0.5)(m)
+    // 24: add_scalar(0.5371)(m)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = m[i] + 0.5;
+        v24[i] = m[i] + 0.5371;
     }
     // 25: sigmoid(v24)
     let mut v25 = [0.0f64; 6];
@@ -9699,10 +9699,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v32[i] = v31[i];
     }
-    // 33: add_scalar(0.5)(v32)
+    // 33: add_scalar(0.5371)(v32)
     let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v33[i] = v32[i] + 0.5;
+        v33[i] = v32[i] + 0.5371;
     }
     // 34: sigmoid(v33)
     let mut v34 = [0.0f64; 6];
@@ -9724,10 +9724,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v37[i] = v36[i] * v36[i];
     }
-    // 38: add_scalar(0.5)(v37)
+    // 38: add_scalar(0.5371)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] + 0.5;
+        v38[i] = v37[i] + 0.5371;
     }
     // 39: sigmoid(v38)
     let mut v39 = [0.0f64; 6];
@@ -10087,7 +10087,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
     }
-    // 38: add_scalar(0.5)(v37), backward
+    // 38: add_scalar(0.5371)(v37), backward
     for i in 0..6 {
         d_v37[i] += d_v38[i] * (1.0);
     }
@@ -10112,7 +10112,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
     }
     let mut d_v32 = [0.0f64; 6];
-    // 33: add_scalar(0.5)(v32), backward
+    // 33: add_scalar(0.5371)(v32), backward
     for i in 0..6 {
         d_v32[i] += d_v33[i] * (1.0);
     }
@@ -10156,7 +10156,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v24[i] += d_v25[i] * (v25[i] * (1.0 - v25[i]));
     }
-    // 24: add_scalar(0.5)(m), backward
+    // 24: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v24[i] * (1.0);
     }
@@ -10181,7 +10181,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
     }
     let mut d_v17 = [0.0f64; 6];
-    // 18: add_scalar(0.5)(v17), backward
+    // 18: add_scalar(0.5371)(v17), backward
     for i in 0..6 {
         d_v17[i] += d_v18[i] * (1.0);
     }
@@ -10228,7 +10228,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -10260,10 +10260,10 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -10305,10 +10305,10 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -10353,10 +10353,10 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v21[i] = v20[i];
     }
-    // 22: add_scalar(0.5)(v21)
+    // 22: add_scalar(0.5371)(v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = v21[i] + 0.5;
+        v22[i] = v21[i] + 0.5371;
     }
     // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
@@ -10399,10 +10399,10 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v30[i] = v29[i];
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -10428,10 +10428,10 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
             }
         }
     }
-    // 36: add_scalar(0.5)(v8)
+    // 36: add_scalar(0.5371)(v8)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v8[i] + 0.5;
+        v36[i] = v8[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -10603,10 +10603,10 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
 /// `prog_8` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -10648,10 +10648,10 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v12[i] = v11[i];
     }
-    // 13: add_scalar(0.5)(v12)
+    // 13: add_scalar(0.5371)(v12)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = v12[i] + 0.5;
+        v13[i] = v12[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -10696,10 +10696,10 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v21[i] = v20[i];
     }
-    // 22: add_scalar(0.5)(v21)
+    // 22: add_scalar(0.5371)(v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = v21[i] + 0.5;
+        v22[i] = v21[i] + 0.5371;
     }
     // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
@@ -10742,10 +10742,10 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v30[i] = v29[i];
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -10771,10 +10771,10 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
             }
         }
     }
-    // 36: add_scalar(0.5)(v8)
+    // 36: add_scalar(0.5371)(v8)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v8[i] + 0.5;
+        v36[i] = v8[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -11117,7 +11117,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
     }
-    // 36: add_scalar(0.5)(v8), backward
+    // 36: add_scalar(0.5371)(v8), backward
     for i in 0..6 {
         d_v8[i] += d_v36[i] * (1.0);
     }
@@ -11146,7 +11146,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
     }
     let mut d_v30 = [0.0f64; 6];
-    // 31: add_scalar(0.5)(v30), backward
+    // 31: add_scalar(0.5371)(v30), backward
     for i in 0..6 {
         d_v30[i] += d_v31[i] * (1.0);
     }
@@ -11192,7 +11192,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v22[i] += d_v23[i] * (v23[i] * (1.0 - v23[i]));
     }
     let mut d_v21 = [0.0f64; 6];
-    // 22: add_scalar(0.5)(v21), backward
+    // 22: add_scalar(0.5371)(v21), backward
     for i in 0..6 {
         d_v21[i] += d_v22[i] * (1.0);
     }
@@ -11237,7 +11237,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
     let mut d_v12 = [0.0f64; 6];
-    // 13: add_scalar(0.5)(v12), backward
+    // 13: add_scalar(0.5371)(v12), backward
     for i in 0..6 {
         d_v12[i] += d_v13[i] * (1.0);
     }
@@ -11279,7 +11279,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
     }
-    // 4: add_scalar(0.5)(m), backward
+    // 4: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v4[i] * (1.0);
     }
@@ -11311,10 +11311,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -11359,10 +11359,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v16[i] = v15[i];
     }
-    // 17: add_scalar(0.5)(v16)
+    // 17: add_scalar(0.5371)(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i] + 0.5;
+        v17[i] = v16[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 6];
@@ -11404,10 +11404,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -11429,10 +11429,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v30[i] = v29[i] + 1.5;
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -11454,10 +11454,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v35[i] = 2.0 - v34[i];
     }
-    // 36: add_scalar(0.5)(v35)
+    // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v35[i] + 0.5;
+        v36[i] = v35[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -11658,10 +11658,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -11706,10 +11706,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v16[i] = v15[i];
     }
-    // 17: add_scalar(0.5)(v16)
+    // 17: add_scalar(0.5371)(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i] + 0.5;
+        v17[i] = v16[i] + 0.5371;
     }
     // 18: sigmoid(v17)
     let mut v18 = [0.0f64; 6];
@@ -11751,10 +11751,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v25[i] = v24[i];
     }
-    // 26: add_scalar(0.5)(v25)
+    // 26: add_scalar(0.5371)(v25)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5;
+        v26[i] = v25[i] + 0.5371;
     }
     // 27: sigmoid(v26)
     let mut v27 = [0.0f64; 6];
@@ -11776,10 +11776,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v30[i] = v29[i] + 1.5;
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -11801,10 +11801,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v35[i] = 2.0 - v34[i];
     }
-    // 36: add_scalar(0.5)(v35)
+    // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v35[i] + 0.5;
+        v36[i] = v35[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -12164,7 +12164,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
     }
-    // 36: add_scalar(0.5)(v35), backward
+    // 36: add_scalar(0.5371)(v35), backward
     for i in 0..6 {
         d_v35[i] += d_v36[i] * (1.0);
     }
@@ -12188,7 +12188,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
     }
-    // 31: add_scalar(0.5)(v30), backward
+    // 31: add_scalar(0.5371)(v30), backward
     for i in 0..6 {
         d_v30[i] += d_v31[i] * (1.0);
     }
@@ -12213,7 +12213,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
     }
     let mut d_v25 = [0.0f64; 6];
-    // 26: add_scalar(0.5)(v25), backward
+    // 26: add_scalar(0.5371)(v25), backward
     for i in 0..6 {
         d_v25[i] += d_v26[i] * (1.0);
     }
@@ -12256,7 +12256,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
     }
     let mut d_v16 = [0.0f64; 6];
-    // 17: add_scalar(0.5)(v16), backward
+    // 17: add_scalar(0.5371)(v16), backward
     for i in 0..6 {
         d_v16[i] += d_v17[i] * (1.0);
     }
@@ -12301,7 +12301,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }
@@ -12331,10 +12331,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -12356,10 +12356,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v8[i] = v7[i] / 2.0;
     }
-    // 9: add_scalar(0.5)(m)
+    // 9: add_scalar(0.5371)(m)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = m[i] + 0.5;
+        v9[i] = m[i] + 0.5371;
     }
     // 10: sigmoid(v9)
     let mut v10 = [0.0f64; 6];
@@ -12401,10 +12401,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v17[i] = v16[i];
     }
-    // 18: add_scalar(0.5)(v17)
+    // 18: add_scalar(0.5371)(v17)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v17[i] + 0.5;
+        v18[i] = v17[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -12446,10 +12446,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v26[i] = v25[i];
     }
-    // 27: add_scalar(0.5)(v26)
+    // 27: add_scalar(0.5371)(v26)
     let mut v27 = [0.0f64; 6];
     for i in 0..6 {
-        v27[i] = v26[i] + 0.5;
+        v27[i] = v26[i] + 0.5371;
     }
     // 28: sigmoid(v27)
     let mut v28 = [0.0f64; 6];
@@ -12479,10 +12479,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
             for k in 0..2 { v31[s + k * 3] /= total; }
         }
     }
-    // 32: add_scalar(0.5)(v8)
+    // 32: add_scalar(0.5371)(v8)
     let mut v32 = [0.0f64; 6];
     for i in 0..6 {
-        v32[i] = v8[i] + 0.5;
+        v32[i] = v8[i] + 0.5371;
     }
     // 33: sigmoid(v32)
     let mut v33 = [0.0f64; 6];
@@ -12672,10 +12672,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
 /// `prog_10` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: add_scalar(0.5)(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = m[i] + 0.5;
+        v4[i] = m[i] + 0.5371;
     }
     // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
@@ -12697,10 +12697,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v8[i] = v7[i] / 2.0;
     }
-    // 9: add_scalar(0.5)(m)
+    // 9: add_scalar(0.5371)(m)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = m[i] + 0.5;
+        v9[i] = m[i] + 0.5371;
     }
     // 10: sigmoid(v9)
     let mut v10 = [0.0f64; 6];
@@ -12742,10 +12742,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v17[i] = v16[i];
     }
-    // 18: add_scalar(0.5)(v17)
+    // 18: add_scalar(0.5371)(v17)
     let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = v17[i] + 0.5;
+        v18[i] = v17[i] + 0.5371;
     }
     // 19: sigmoid(v18)
     let mut v19 = [0.0f64; 6];
@@ -12787,10 +12787,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v26[i] = v25[i];
     }
-    // 27: add_scalar(0.5)(v26)
+    // 27: add_scalar(0.5371)(v26)
     let mut v27 = [0.0f64; 6];
     for i in 0..6 {
-        v27[i] = v26[i] + 0.5;
+        v27[i] = v26[i] + 0.5371;
     }
     // 28: sigmoid(v27)
     let mut v28 = [0.0f64; 6];
@@ -12820,10 +12820,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
             for k in 0..2 { v31[s + k * 3] /= total; }
         }
     }
-    // 32: add_scalar(0.5)(v8)
+    // 32: add_scalar(0.5371)(v8)
     let mut v32 = [0.0f64; 6];
     for i in 0..6 {
-        v32[i] = v8[i] + 0.5;
+        v32[i] = v8[i] + 0.5371;
     }
     // 33: sigmoid(v32)
     let mut v33 = [0.0f64; 6];
@@ -13197,7 +13197,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v32[i] += d_v33[i] * (v33[i] * (1.0 - v33[i]));
     }
-    // 32: add_scalar(0.5)(v8), backward
+    // 32: add_scalar(0.5371)(v8), backward
     for i in 0..6 {
         d_v8[i] += d_v32[i] * (1.0);
     }
@@ -13227,7 +13227,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v27[i] += d_v28[i] * (v28[i] * (1.0 - v28[i]));
     }
     let mut d_v26 = [0.0f64; 6];
-    // 27: add_scalar(0.5)(v26), backward
+    // 27: add_scalar(0.5371)(v26), backward
     for i in 0..6 {
         d_v26[i] += d_v27[i] * (1.0);
     }
@@ -13270,7 +13270,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
     }
     let mut d_v17 = [0.0f64; 6];
-    // 18: add_scalar(0.5)(v17), backward
+    // 18: add_scalar(0.5371)(v17), backward
     for i in 0..6 {
         d_v17[i] += d_v18[i] * (1.0);
     }
@@ -13312,7 +13312,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v9[i] += d_v10[i] * (v10[i] * (1.0 - v10[i]));
     }
-    // 9: add_scalar(0.5)(m), backward
+    // 9: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v9[i] * (1.0);
     }
@@ -13336,7 +13336,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
     }
-    // 4: add_scalar(0.5)(m), backward
+    // 4: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v4[i] * (1.0);
     }
@@ -13371,10 +13371,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -13396,10 +13396,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v12[i] = stable_softplus(v11[i]);
     }
-    // 13: add_scalar(0.5)(m)
+    // 13: add_scalar(0.5371)(m)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = m[i] + 0.5;
+        v13[i] = m[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -13441,10 +13441,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v21[i] = v20[i];
     }
-    // 22: add_scalar(0.5)(v21)
+    // 22: add_scalar(0.5371)(v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = v21[i] + 0.5;
+        v22[i] = v21[i] + 0.5371;
     }
     // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
@@ -13486,10 +13486,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v30[i] = v29[i];
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -13511,10 +13511,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v35[i] = v34[i].cos();
     }
-    // 36: add_scalar(0.5)(v17)
+    // 36: add_scalar(0.5371)(v17)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v17[i] + 0.5;
+        v36[i] = v17[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -13531,10 +13531,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: add_scalar(0.5)(v12)
+    // 40: add_scalar(0.5371)(v12)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v12[i] + 0.5;
+        v40[i] = v12[i] + 0.5371;
     }
     // 41: sigmoid(v40)
     let mut v41 = [0.0f64; 6];
@@ -13740,10 +13740,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v7[i] = v6[i];
     }
-    // 8: add_scalar(0.5)(v7)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] + 0.5;
+        v8[i] = v7[i] + 0.5371;
     }
     // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
@@ -13765,10 +13765,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v12[i] = stable_softplus(v11[i]);
     }
-    // 13: add_scalar(0.5)(m)
+    // 13: add_scalar(0.5371)(m)
     let mut v13 = [0.0f64; 6];
     for i in 0..6 {
-        v13[i] = m[i] + 0.5;
+        v13[i] = m[i] + 0.5371;
     }
     // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
@@ -13810,10 +13810,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v21[i] = v20[i];
     }
-    // 22: add_scalar(0.5)(v21)
+    // 22: add_scalar(0.5371)(v21)
     let mut v22 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = v21[i] + 0.5;
+        v22[i] = v21[i] + 0.5371;
     }
     // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
@@ -13855,10 +13855,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v30[i] = v29[i];
     }
-    // 31: add_scalar(0.5)(v30)
+    // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v31[i] = v30[i] + 0.5;
+        v31[i] = v30[i] + 0.5371;
     }
     // 32: sigmoid(v31)
     let mut v32 = [0.0f64; 6];
@@ -13880,10 +13880,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v35[i] = v34[i].cos();
     }
-    // 36: add_scalar(0.5)(v17)
+    // 36: add_scalar(0.5371)(v17)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v17[i] + 0.5;
+        v36[i] = v17[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -13900,10 +13900,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: add_scalar(0.5)(v12)
+    // 40: add_scalar(0.5371)(v12)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v12[i] + 0.5;
+        v40[i] = v12[i] + 0.5371;
     }
     // 41: sigmoid(v40)
     let mut v41 = [0.0f64; 6];
@@ -14269,7 +14269,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v40[i] += d_v41[i] * (v41[i] * (1.0 - v41[i]));
     }
-    // 40: add_scalar(0.5)(v12), backward
+    // 40: add_scalar(0.5371)(v12), backward
     for i in 0..6 {
         d_v12[i] += d_v40[i] * (1.0);
     }
@@ -14288,7 +14288,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
     }
-    // 36: add_scalar(0.5)(v17), backward
+    // 36: add_scalar(0.5371)(v17), backward
     for i in 0..6 {
         d_v17[i] += d_v36[i] * (1.0);
     }
@@ -14313,7 +14313,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
     }
     let mut d_v30 = [0.0f64; 6];
-    // 31: add_scalar(0.5)(v30), backward
+    // 31: add_scalar(0.5371)(v30), backward
     for i in 0..6 {
         d_v30[i] += d_v31[i] * (1.0);
     }
@@ -14356,7 +14356,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v22[i] += d_v23[i] * (v23[i] * (1.0 - v23[i]));
     }
     let mut d_v21 = [0.0f64; 6];
-    // 22: add_scalar(0.5)(v21), backward
+    // 22: add_scalar(0.5371)(v21), backward
     for i in 0..6 {
         d_v21[i] += d_v22[i] * (1.0);
     }
@@ -14398,7 +14398,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
-    // 13: add_scalar(0.5)(m), backward
+    // 13: add_scalar(0.5371)(m), backward
     for i in 0..6 {
         d_m[i] += d_v13[i] * (1.0);
     }
@@ -14423,7 +14423,7 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5)(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
         d_v7[i] += d_v8[i] * (1.0);
     }

@@ -30,7 +30,7 @@ impl StaticOp for GeMask {
 
 /// The parts every mask shares: no gradient, in either backward.
 macro_rules! mask_op {
-    ($ty:ident, $name:literal, $text:literal, |$cx:ident, $out:ident| $forward:expr, |$ecx:ident| $emit:expr) => {
+    ($ty:ident, $name:literal, $text:literal, |$cx:ident, $out:ident| $forward:expr) => {
         impl Op for $ty {
             fn name(&self) -> &'static str {
                 $name
@@ -49,8 +49,8 @@ macro_rules! mask_op {
             fn passes_gradient(&self) -> bool {
                 false
             }
-            fn emit_forward(&self, $ecx: &mut EmitCx<'_>) -> Option<()> {
-                $emit;
+            fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+                $ty::emit(cx);
                 Some(())
             }
             /// No gradient passes: nothing to write.
@@ -64,51 +64,43 @@ macro_rules! mask_op {
     };
 }
 
-mask_op!(
-    Sign,
-    "sign",
-    "0 (piecewise constant)",
-    |cx, out| out.iter_mut().zip(cx.input(0)).for_each(|(o, &x)| *o = sign(x)),
-    |cx| {
+mask_op!(Sign, "sign", "0 (piecewise constant)", |cx, out| {
+    out.iter_mut().zip(cx.input(0)).for_each(|(o, &x)| *o = sign(x))
+});
+mask_op!(Step, "step", "0 (piecewise constant)", |cx, out| {
+    out.iter_mut().zip(cx.input(0)).for_each(|(o, &x)| *o = if x > 0.0 { 1.0 } else { 0.0 })
+});
+mask_op!(GeMask, "ge_mask", "0 (piecewise constant)", |cx, out| {
+    let shape = cx.out_shape();
+    binary_into(out, shape, cx.input(0), cx.shape(0), cx.input(1), cx.shape(1), |a, b| if a >= b { 1.0 } else { 0.0 })
+});
+
+// The emit rules of the forwards above (`Op::emit_forward` calls them).
+impl Sign {
+    /// `y[i] = sign(x[i])`, the helper copied into the module.
+    fn emit(cx: &mut EmitCx<'_>) {
         cx.helper(SIGN_SRC);
         let x = cx.inputs[0].clone();
-        cx.assign_each(|i| format!("sign({})", x.at(i)))
+        cx.assign_each(|i| format!("sign({})", x.at(i)));
     }
-);
-mask_op!(
-    Step,
-    "step",
-    "0 (piecewise constant)",
-    |cx, out| out.iter_mut().zip(cx.input(0)).for_each(|(o, &x)| *o = if x > 0.0 { 1.0 } else { 0.0 }),
-    |cx| {
+}
+impl Step {
+    /// `y[i] = [x[i] > 0]`.
+    fn emit(cx: &mut EmitCx<'_>) {
         let x = cx.inputs[0].clone();
-        cx.assign_each(|i| format!("if {} > 0.0 {{ 1.0 }} else {{ 0.0 }}", x.at(i)))
+        cx.assign_each(|i| format!("if {} > 0.0 {{ 1.0 }} else {{ 0.0 }}", x.at(i)));
     }
-);
-mask_op!(
-    GeMask,
-    "ge_mask",
-    "0 (piecewise constant)",
-    |cx, out| {
-        let shape = cx.out_shape();
-        binary_into(
-            out,
-            shape,
-            cx.input(0),
-            cx.shape(0),
-            cx.input(1),
-            cx.shape(1),
-            |a, b| if a >= b { 1.0 } else { 0.0 },
-        )
-    },
-    |cx| {
+}
+impl GeMask {
+    /// `y[i] = [a[ia] >= b[ib]]`, under broadcasting.
+    fn emit(cx: &mut EmitCx<'_>) {
         let (a, b, y) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone());
         cx.declare_out();
         emit_broadcast(cx, |ix| {
             format!("{} = if {} >= {} {{ 1.0 }} else {{ 0.0 }};", y.at(&ix[0]), a.at(&ix[1]), b.at(&ix[2]))
-        })
+        });
     }
-);
+}
 
 impl<'t> Var<'t> {
     /// The sign of each element: -1, 0 (at 0) or 1. Its gradient is zero.

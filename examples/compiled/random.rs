@@ -9,11 +9,25 @@ fn stable_sigmoid(x: f64) -> f64 {
 
 #[inline(always)]
 #[allow(clippy::all)]
-fn relu(x: f64) -> f64 { if x > 0.0 || x.is_nan() { x } else { 0.0 } }
+fn sign(x: f64) -> f64 { if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 } }
 
 #[inline(always)]
 #[allow(clippy::all)]
-fn sign(x: f64) -> f64 { if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 } }
+fn gelu_value(x: f64) -> f64 {
+    let xc = x.clamp(-30.0, 30.0); let s =
+    stable_sigmoid(2.0 *
+    (0.797_884_560_802_865_4 * (xc + 0.044_715 * xc * xc * xc))); if s == 0.0
+    { -0.0 } else { x * s }
+}
+
+#[inline(always)]
+#[allow(clippy::all)]
+fn gelu_slope(x: f64) -> f64 {
+    let xc = x.clamp(-30.0, 30.0); let u = 0.797_884_560_802_865_4 *
+    (xc + 0.044_715 * xc * xc * xc); let (s, s_neg) =
+    (stable_sigmoid(2.0 * u), stable_sigmoid(-2.0 * u)); s + 2.0 * xc * s *
+    s_neg * (0.797_884_560_802_865_4 * (1.0 + 3.0 * 0.044_715 * xc * xc))
+}
 
 #[inline(always)]
 #[allow(clippy::all)]
@@ -21,2588 +35,2924 @@ fn max_keep_nan(a: f64, b: f64) -> f64 { if a.is_nan() || b.is_nan() { a + b } e
 
 #[inline(always)]
 #[allow(clippy::all)]
+fn relu(x: f64) -> f64 { if x > 0.0 || x.is_nan() { x } else { 0.0 } }
+
+#[inline(always)]
+#[allow(clippy::all)]
 fn stable_softplus(x: f64) -> f64 { relu(x) + (-x.abs()).exp().ln_1p() }
 
-/// `prog_0`: node 50 (`out`, add) of a tape of 51 nodes, 51 of which it depends on.
+/// `prog_0`: node 116 (`out`, add) of a tape of 117 nodes, 117 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: neg(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = -m[i];
+        v4[i] = m[i] + 0.5371;
     }
-    // 5: neg(m)
+    // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
     for i in 0..6 {
-        v5[i] = -m[i];
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 6: square(b)
-    let v6 = b * b;
-    // 7: add_scalar(1)(v6)
-    let v7 = v6 + 1.0;
-    // 8: rdiv_scalar(1)(v7)
-    let v8 = 1.0 / v7;
-    // 9: powi(3)(v5)
-    let mut v9 = [0.0f64; 6];
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v5[i].powi(3.0 as i32);
+        v6[i] = v5[i] * 4.0;
     }
-    // 10: mul(v8, a)
-    let v10 = v8 * a;
-    // 11: tanh(v4)
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
+    }
+    // 8: abs(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i].abs();
+    }
+    // 9: reshape(a)
+    let v9 = a;
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 11: index_select(axis=0)(v9, v10)
     let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v4[i].tanh();
-    }
-    // 12: square(v4)
-    let mut v12 = [0.0f64; 6];
-    for i in 0..6 {
-        v12[i] = v4[i] * v4[i];
-    }
-    // 13: add_scalar(1)(v12)
-    let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = v12[i] + 1.0;
-    }
-    // 14: div(v4, v13)
-    let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = v4[i] / v13[i];
-    }
-    // 15: sub(v5, v14)
-    let mut v15 = [0.0f64; 6];
-    for i in 0..6 {
-        v15[i] = v5[i] - v14[i];
-    }
-    // 16: sin(v5)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
-        v16[i] = v5[i].sin();
-    }
-    // 17: constant [2, 3]
-    let v17: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
-    // 18: where(v17, v5, v16)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = if v17[i] != 0.0 { v5[i] } else { v16[i] };
-    }
-    // 19: add(v, v8)
-    let mut v19 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v19[r * 1 + j] = v[r * 1 + j] + v8;
-        }
-    }
-    // 20: square(v14)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v14[i] * v14[i];
-    }
-    // 21: sum_axis(axis=1, keepdim=true)(v15)
-    let mut v21 = [0.0f64; 2];
-    for o in 0..2 {
-        for k in 0..3 {
+    for o in 0..1 {
+        for j in 0..6 {
             for i in 0..1 {
-                v21[o * 1 + i] += v15[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9;
             }
         }
     }
-    // 22: tanh(v)
-    let mut v22 = [0.0f64; 3];
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: add_scalar(0.5371)(v)
+    let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i].tanh();
+        v17[i] = v[i] + 0.5371;
     }
-    // 23: sub(v20, v5)
-    let mut v23 = [0.0f64; 6];
-    for i in 0..6 {
-        v23[i] = v20[i] - v5[i];
-    }
-    // 24: sum(v4)
-    let mut v24 = -0.0f64;
-    for i in 0..6 {
-        v24 += v4[i];
-    }
-    // 25: sum(v5)
-    let mut v25 = -0.0f64;
-    for i in 0..6 {
-        v25 += v5[i];
-    }
-    // 26: add(v24, v25)
-    let v26 = v24 + v25;
-    // 27: sum(v8)
-    let mut v27 = -0.0f64;
-    v27 += v8;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v9)
-    let mut v29 = -0.0f64;
-    for i in 0..6 {
-        v29 += v9[i];
-    }
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v10)
-    let mut v31 = -0.0f64;
-    v31 += v10;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v11)
-    let mut v33 = -0.0f64;
-    for i in 0..6 {
-        v33 += v11[i];
-    }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v14)
-    let mut v35 = -0.0f64;
-    for i in 0..6 {
-        v35 += v14[i];
-    }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v15)
-    let mut v37 = -0.0f64;
-    for i in 0..6 {
-        v37 += v15[i];
-    }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v18)
-    let mut v39 = -0.0f64;
-    for i in 0..6 {
-        v39 += v18[i];
-    }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v19)
-    let mut v41 = -0.0f64;
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v41 += v19[i];
+        v18[i] = stable_sigmoid(v17[i]);
     }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
-    for i in 0..6 {
-        v43 += v20[i];
-    }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v21[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v47 += v22[i];
+        v19[i] = v18[i] * 4.0;
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 3];
+    for i in 0..3 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: add(v16, v20)
+    let mut v21 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v21[r * 3 + j] = v16[r * 3 + j] + v20[j];
+        }
+    }
+    // 22: reshape(b)
+    let v22 = b;
+    // 23: constant [3]
+    let v23: [f64; 3] = [0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 3];
+    for i in 0..3 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 3];
+    for i in 0..3 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 3];
+    for i in 0..3 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 3];
+    for i in 0..3 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 3];
+    for i in 0..3 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: reshape(b)
+    let v30 = b;
+    // 31: constant [6]
+    let v31: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30;
+            }
+        }
+    }
+    // 33: reshape(v32)
+    let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v49 += v23[i];
+        v33[i] = v32[i];
     }
-    // 50: add(v48, v49)
-    let out = v48 + v49;
+    // 34: add_scalar(0.5371)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + 0.5371;
+    }
+    // 35: sigmoid(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = stable_sigmoid(v34[i]);
+    }
+    // 36: mul_scalar(4)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * 4.0;
+    }
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: sub(v29, v37)
+    let mut v38 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v38[r * 3 + j] = v29[j] - v37[r * 3 + j];
+        }
+    }
+    // 39: reshape(v8)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v8[i];
+    }
+    // 40: constant [3]
+    let v40: [f64; 3] = [0.0, 1.0, 2.0];
+    // 41: index_select(axis=0)(v39, v40)
+    let mut v41 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v40[j] as usize) * 1 + i;
+                v41[yp] = v39[xp];
+            }
+        }
+    }
+    // 42: reshape(v41)
+    let mut v42 = [0.0f64; 3];
+    for i in 0..3 {
+        v42[i] = v41[i];
+    }
+    // 43: add_scalar(0.5371)(v42)
+    let mut v43 = [0.0f64; 3];
+    for i in 0..3 {
+        v43[i] = v42[i] + 0.5371;
+    }
+    // 44: sigmoid(v43)
+    let mut v44 = [0.0f64; 3];
+    for i in 0..3 {
+        v44[i] = stable_sigmoid(v43[i]);
+    }
+    // 45: mul_scalar(4)(v44)
+    let mut v45 = [0.0f64; 3];
+    for i in 0..3 {
+        v45[i] = v44[i] * 4.0;
+    }
+    // 46: add_scalar(-2)(v45)
+    let mut v46 = [0.0f64; 3];
+    for i in 0..3 {
+        v46[i] = v45[i] + (-2.0);
+    }
+    // 47: reshape(m)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = m[i];
+    }
+    // 48: constant [4]
+    let v48: [f64; 4] = [0.0, 1.0, 2.0, 3.0];
+    // 49: index_select(axis=0)(v47, v48)
+    let mut v49 = [0.0f64; 4];
+    for o in 0..1 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 6 + v48[j] as usize) * 1 + i;
+                v49[yp] = v47[xp];
+            }
+        }
+    }
+    // 50: reshape(v49)
+    let mut v50 = [0.0f64; 4];
+    for i in 0..4 {
+        v50[i] = v49[i];
+    }
+    // 51: add_scalar(0.5371)(v50)
+    let mut v51 = [0.0f64; 4];
+    for i in 0..4 {
+        v51[i] = v50[i] + 0.5371;
+    }
+    // 52: sigmoid(v51)
+    let mut v52 = [0.0f64; 4];
+    for i in 0..4 {
+        v52[i] = stable_sigmoid(v51[i]);
+    }
+    // 53: mul_scalar(4)(v52)
+    let mut v53 = [0.0f64; 4];
+    for i in 0..4 {
+        v53[i] = v52[i] * 4.0;
+    }
+    // 54: add_scalar(-2)(v53)
+    let mut v54 = [0.0f64; 4];
+    for i in 0..4 {
+        v54[i] = v53[i] + (-2.0);
+    }
+    // 55: mul(v46, v54)
+    let mut v55 = [0.0f64; 12];
+    for i0 in 0..3 {
+        for i1 in 0..4 {
+            v55[i0 * 4 + i1] = v46[i0] * v54[i1];
+        }
+    }
+    // 56: reshape(b)
+    let v56 = b;
+    // 57: constant [6]
+    let v57: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 58: index_select(axis=0)(v56, v57)
+    let mut v58 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v57[j] as usize) * 1 + i;
+                v58[yp] = v56;
+            }
+        }
+    }
+    // 59: reshape(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i];
+    }
+    // 60: add_scalar(0.5371)(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[i] + 0.5371;
+    }
+    // 61: sigmoid(v60)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = stable_sigmoid(v60[i]);
+    }
+    // 62: mul_scalar(4)(v61)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v61[i] * 4.0;
+    }
+    // 63: add_scalar(-2)(v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v62[i] + (-2.0);
+    }
+    // 64: reshape(a)
+    let v64 = a;
+    // 65: constant [6]
+    let v65: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 66: index_select(axis=0)(v64, v65)
+    let mut v66 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v65[j] as usize) * 1 + i;
+                v66[yp] = v64;
+            }
+        }
+    }
+    // 67: reshape(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v66[i];
+    }
+    // 68: add_scalar(0.5371)(v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v67[i] + 0.5371;
+    }
+    // 69: sigmoid(v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = stable_sigmoid(v68[i]);
+    }
+    // 70: mul_scalar(4)(v69)
+    let mut v70 = [0.0f64; 6];
+    for i in 0..6 {
+        v70[i] = v69[i] * 4.0;
+    }
+    // 71: add_scalar(-2)(v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v70[i] + (-2.0);
+    }
+    // 72: div(v63, v71)
+    let mut v72 = [0.0f64; 6];
+    for i in 0..6 {
+        v72[i] = v63[i] / v71[i];
+    }
+    // 73: tanh(a)
+    let v73 = a.tanh();
+    // 74: constant []
+    let v74 = 0.8;
+    // 75: mul(v73, v74)
+    let v75 = v73 * v74;
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    v76 += v75;
+    // 77: tanh(b)
+    let v77 = b.tanh();
+    // 78: constant []
+    let v78 = 0.8;
+    // 79: mul(v77, v78)
+    let v79 = v77 * v78;
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    v80 += v79;
+    // 81: tanh(v)
+    let mut v81 = [0.0f64; 3];
+    for i in 0..3 {
+        v81[i] = v[i].tanh();
+    }
+    // 82: constant [3]
+    let v82: [f64; 3] = [0.8, 1.5, 1.1];
+    // 83: mul(v81, v82)
+    let mut v83 = [0.0f64; 3];
+    for i in 0..3 {
+        v83[i] = v81[i] * v82[i];
+    }
+    // 84: sum(v83)
+    let mut v84 = -0.0f64;
+    for i in 0..3 {
+        v84 += v83[i];
+    }
+    // 85: tanh(m)
+    let mut v85 = [0.0f64; 6];
+    for i in 0..6 {
+        v85[i] = m[i].tanh();
+    }
+    // 86: constant [2, 3]
+    let v86: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 87: mul(v85, v86)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v85[i] * v86[i];
+    }
+    // 88: sum(v87)
+    let mut v88 = -0.0f64;
+    for i in 0..6 {
+        v88 += v87[i];
+    }
+    // 89: tanh(v8)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v8[i].tanh();
+    }
+    // 90: constant [2, 3]
+    let v90: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 91: mul(v89, v90)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v89[i] * v90[i];
+    }
+    // 92: sum(v91)
+    let mut v92 = -0.0f64;
+    for i in 0..6 {
+        v92 += v91[i];
+    }
+    // 93: tanh(v21)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v21[i].tanh();
+    }
+    // 94: constant [2, 3]
+    let v94: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 95: mul(v93, v94)
+    let mut v95 = [0.0f64; 6];
+    for i in 0..6 {
+        v95[i] = v93[i] * v94[i];
+    }
+    // 96: sum(v95)
+    let mut v96 = -0.0f64;
+    for i in 0..6 {
+        v96 += v95[i];
+    }
+    // 97: tanh(v38)
+    let mut v97 = [0.0f64; 6];
+    for i in 0..6 {
+        v97[i] = v38[i].tanh();
+    }
+    // 98: constant [2, 3]
+    let v98: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 99: mul(v97, v98)
+    let mut v99 = [0.0f64; 6];
+    for i in 0..6 {
+        v99[i] = v97[i] * v98[i];
+    }
+    // 100: sum(v99)
+    let mut v100 = -0.0f64;
+    for i in 0..6 {
+        v100 += v99[i];
+    }
+    // 101: tanh(v55)
+    let mut v101 = [0.0f64; 12];
+    for i in 0..12 {
+        v101[i] = v55[i].tanh();
+    }
+    // 102: constant [3, 4]
+    let v102: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 103: mul(v101, v102)
+    let mut v103 = [0.0f64; 12];
+    for i in 0..12 {
+        v103[i] = v101[i] * v102[i];
+    }
+    // 104: sum(v103)
+    let mut v104 = -0.0f64;
+    for i in 0..12 {
+        v104 += v103[i];
+    }
+    // 105: tanh(v72)
+    let mut v105 = [0.0f64; 6];
+    for i in 0..6 {
+        v105[i] = v72[i].tanh();
+    }
+    // 106: constant [2, 3]
+    let v106: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 107: mul(v105, v106)
+    let mut v107 = [0.0f64; 6];
+    for i in 0..6 {
+        v107[i] = v105[i] * v106[i];
+    }
+    // 108: sum(v107)
+    let mut v108 = -0.0f64;
+    for i in 0..6 {
+        v108 += v107[i];
+    }
+    // 109: add(v76, v80)
+    let v109 = v76 + v80;
+    // 110: add(v109, v84)
+    let v110 = v109 + v84;
+    // 111: add(v110, v88)
+    let v111 = v110 + v88;
+    // 112: add(v111, v92)
+    let v112 = v111 + v92;
+    // 113: add(v112, v96)
+    let v113 = v112 + v96;
+    // 114: add(v113, v100)
+    let v114 = v113 + v100;
+    // 115: add(v114, v104)
+    let v115 = v114 + v104;
+    // 116: add(v115, v108)
+    let out = v115 + v108;
     out
 }
 
 /// `prog_0` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: neg(m)
+    // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
-        v4[i] = -m[i];
+        v4[i] = m[i] + 0.5371;
     }
-    // 5: neg(m)
+    // 5: sigmoid(v4)
     let mut v5 = [0.0f64; 6];
     for i in 0..6 {
-        v5[i] = -m[i];
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 6: square(b)
-    let v6 = b * b;
-    // 7: add_scalar(1)(v6)
-    let v7 = v6 + 1.0;
-    // 8: rdiv_scalar(1)(v7)
-    let v8 = 1.0 / v7;
-    // 9: powi(3)(v5)
-    let mut v9 = [0.0f64; 6];
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v5[i].powi(3.0 as i32);
+        v6[i] = v5[i] * 4.0;
     }
-    // 10: mul(v8, a)
-    let v10 = v8 * a;
-    // 11: tanh(v4)
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
+    }
+    // 8: abs(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i].abs();
+    }
+    // 9: reshape(a)
+    let v9 = a;
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 11: index_select(axis=0)(v9, v10)
     let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v4[i].tanh();
-    }
-    // 12: square(v4)
-    let mut v12 = [0.0f64; 6];
-    for i in 0..6 {
-        v12[i] = v4[i] * v4[i];
-    }
-    // 13: add_scalar(1)(v12)
-    let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = v12[i] + 1.0;
-    }
-    // 14: div(v4, v13)
-    let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = v4[i] / v13[i];
-    }
-    // 15: sub(v5, v14)
-    let mut v15 = [0.0f64; 6];
-    for i in 0..6 {
-        v15[i] = v5[i] - v14[i];
-    }
-    // 16: sin(v5)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
-        v16[i] = v5[i].sin();
-    }
-    // 17: constant [2, 3]
-    let v17: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
-    // 18: where(v17, v5, v16)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = if v17[i] != 0.0 { v5[i] } else { v16[i] };
-    }
-    // 19: add(v, v8)
-    let mut v19 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v19[r * 1 + j] = v[r * 1 + j] + v8;
-        }
-    }
-    // 20: square(v14)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v14[i] * v14[i];
-    }
-    // 21: sum_axis(axis=1, keepdim=true)(v15)
-    let mut v21 = [0.0f64; 2];
-    for o in 0..2 {
-        for k in 0..3 {
+    for o in 0..1 {
+        for j in 0..6 {
             for i in 0..1 {
-                v21[o * 1 + i] += v15[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9;
             }
         }
     }
-    // 22: tanh(v)
-    let mut v22 = [0.0f64; 3];
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: add_scalar(0.5371)(v)
+    let mut v17 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i].tanh();
+        v17[i] = v[i] + 0.5371;
     }
-    // 23: sub(v20, v5)
-    let mut v23 = [0.0f64; 6];
-    for i in 0..6 {
-        v23[i] = v20[i] - v5[i];
-    }
-    // 24: sum(v4)
-    let mut v24 = -0.0f64;
-    for i in 0..6 {
-        v24 += v4[i];
-    }
-    // 25: sum(v5)
-    let mut v25 = -0.0f64;
-    for i in 0..6 {
-        v25 += v5[i];
-    }
-    // 26: add(v24, v25)
-    let v26 = v24 + v25;
-    // 27: sum(v8)
-    let mut v27 = -0.0f64;
-    v27 += v8;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v9)
-    let mut v29 = -0.0f64;
-    for i in 0..6 {
-        v29 += v9[i];
-    }
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v10)
-    let mut v31 = -0.0f64;
-    v31 += v10;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v11)
-    let mut v33 = -0.0f64;
-    for i in 0..6 {
-        v33 += v11[i];
-    }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v14)
-    let mut v35 = -0.0f64;
-    for i in 0..6 {
-        v35 += v14[i];
-    }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v15)
-    let mut v37 = -0.0f64;
-    for i in 0..6 {
-        v37 += v15[i];
-    }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v18)
-    let mut v39 = -0.0f64;
-    for i in 0..6 {
-        v39 += v18[i];
-    }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v19)
-    let mut v41 = -0.0f64;
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v41 += v19[i];
+        v18[i] = stable_sigmoid(v17[i]);
     }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
-    for i in 0..6 {
-        v43 += v20[i];
-    }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v21[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 3];
     for i in 0..3 {
-        v47 += v22[i];
+        v19[i] = v18[i] * 4.0;
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 3];
+    for i in 0..3 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: add(v16, v20)
+    let mut v21 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v21[r * 3 + j] = v16[r * 3 + j] + v20[j];
+        }
+    }
+    // 22: reshape(b)
+    let v22 = b;
+    // 23: constant [3]
+    let v23: [f64; 3] = [0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 3];
+    for i in 0..3 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 3];
+    for i in 0..3 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 3];
+    for i in 0..3 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 3];
+    for i in 0..3 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 3];
+    for i in 0..3 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: reshape(b)
+    let v30 = b;
+    // 31: constant [6]
+    let v31: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30;
+            }
+        }
+    }
+    // 33: reshape(v32)
+    let mut v33 = [0.0f64; 6];
     for i in 0..6 {
-        v49 += v23[i];
+        v33[i] = v32[i];
     }
-    // 50: add(v48, v49)
-    let out = v48 + v49;
+    // 34: add_scalar(0.5371)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + 0.5371;
+    }
+    // 35: sigmoid(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = stable_sigmoid(v34[i]);
+    }
+    // 36: mul_scalar(4)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * 4.0;
+    }
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: sub(v29, v37)
+    let mut v38 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v38[r * 3 + j] = v29[j] - v37[r * 3 + j];
+        }
+    }
+    // 39: reshape(v8)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v8[i];
+    }
+    // 40: constant [3]
+    let v40: [f64; 3] = [0.0, 1.0, 2.0];
+    // 41: index_select(axis=0)(v39, v40)
+    let mut v41 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v40[j] as usize) * 1 + i;
+                v41[yp] = v39[xp];
+            }
+        }
+    }
+    // 42: reshape(v41)
+    let mut v42 = [0.0f64; 3];
+    for i in 0..3 {
+        v42[i] = v41[i];
+    }
+    // 43: add_scalar(0.5371)(v42)
+    let mut v43 = [0.0f64; 3];
+    for i in 0..3 {
+        v43[i] = v42[i] + 0.5371;
+    }
+    // 44: sigmoid(v43)
+    let mut v44 = [0.0f64; 3];
+    for i in 0..3 {
+        v44[i] = stable_sigmoid(v43[i]);
+    }
+    // 45: mul_scalar(4)(v44)
+    let mut v45 = [0.0f64; 3];
+    for i in 0..3 {
+        v45[i] = v44[i] * 4.0;
+    }
+    // 46: add_scalar(-2)(v45)
+    let mut v46 = [0.0f64; 3];
+    for i in 0..3 {
+        v46[i] = v45[i] + (-2.0);
+    }
+    // 47: reshape(m)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = m[i];
+    }
+    // 48: constant [4]
+    let v48: [f64; 4] = [0.0, 1.0, 2.0, 3.0];
+    // 49: index_select(axis=0)(v47, v48)
+    let mut v49 = [0.0f64; 4];
+    for o in 0..1 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 6 + v48[j] as usize) * 1 + i;
+                v49[yp] = v47[xp];
+            }
+        }
+    }
+    // 50: reshape(v49)
+    let mut v50 = [0.0f64; 4];
+    for i in 0..4 {
+        v50[i] = v49[i];
+    }
+    // 51: add_scalar(0.5371)(v50)
+    let mut v51 = [0.0f64; 4];
+    for i in 0..4 {
+        v51[i] = v50[i] + 0.5371;
+    }
+    // 52: sigmoid(v51)
+    let mut v52 = [0.0f64; 4];
+    for i in 0..4 {
+        v52[i] = stable_sigmoid(v51[i]);
+    }
+    // 53: mul_scalar(4)(v52)
+    let mut v53 = [0.0f64; 4];
+    for i in 0..4 {
+        v53[i] = v52[i] * 4.0;
+    }
+    // 54: add_scalar(-2)(v53)
+    let mut v54 = [0.0f64; 4];
+    for i in 0..4 {
+        v54[i] = v53[i] + (-2.0);
+    }
+    // 55: mul(v46, v54)
+    let mut v55 = [0.0f64; 12];
+    for i0 in 0..3 {
+        for i1 in 0..4 {
+            v55[i0 * 4 + i1] = v46[i0] * v54[i1];
+        }
+    }
+    // 56: reshape(b)
+    let v56 = b;
+    // 57: constant [6]
+    let v57: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 58: index_select(axis=0)(v56, v57)
+    let mut v58 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v57[j] as usize) * 1 + i;
+                v58[yp] = v56;
+            }
+        }
+    }
+    // 59: reshape(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i];
+    }
+    // 60: add_scalar(0.5371)(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[i] + 0.5371;
+    }
+    // 61: sigmoid(v60)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = stable_sigmoid(v60[i]);
+    }
+    // 62: mul_scalar(4)(v61)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v61[i] * 4.0;
+    }
+    // 63: add_scalar(-2)(v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v62[i] + (-2.0);
+    }
+    // 64: reshape(a)
+    let v64 = a;
+    // 65: constant [6]
+    let v65: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 66: index_select(axis=0)(v64, v65)
+    let mut v66 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v65[j] as usize) * 1 + i;
+                v66[yp] = v64;
+            }
+        }
+    }
+    // 67: reshape(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v66[i];
+    }
+    // 68: add_scalar(0.5371)(v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v67[i] + 0.5371;
+    }
+    // 69: sigmoid(v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = stable_sigmoid(v68[i]);
+    }
+    // 70: mul_scalar(4)(v69)
+    let mut v70 = [0.0f64; 6];
+    for i in 0..6 {
+        v70[i] = v69[i] * 4.0;
+    }
+    // 71: add_scalar(-2)(v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v70[i] + (-2.0);
+    }
+    // 72: div(v63, v71)
+    let mut v72 = [0.0f64; 6];
+    for i in 0..6 {
+        v72[i] = v63[i] / v71[i];
+    }
+    // 73: tanh(a)
+    let v73 = a.tanh();
+    // 74: constant []
+    let v74 = 0.8;
+    // 75: mul(v73, v74)
+    let v75 = v73 * v74;
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    v76 += v75;
+    // 77: tanh(b)
+    let v77 = b.tanh();
+    // 78: constant []
+    let v78 = 0.8;
+    // 79: mul(v77, v78)
+    let v79 = v77 * v78;
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    v80 += v79;
+    // 81: tanh(v)
+    let mut v81 = [0.0f64; 3];
+    for i in 0..3 {
+        v81[i] = v[i].tanh();
+    }
+    // 82: constant [3]
+    let v82: [f64; 3] = [0.8, 1.5, 1.1];
+    // 83: mul(v81, v82)
+    let mut v83 = [0.0f64; 3];
+    for i in 0..3 {
+        v83[i] = v81[i] * v82[i];
+    }
+    // 84: sum(v83)
+    let mut v84 = -0.0f64;
+    for i in 0..3 {
+        v84 += v83[i];
+    }
+    // 85: tanh(m)
+    let mut v85 = [0.0f64; 6];
+    for i in 0..6 {
+        v85[i] = m[i].tanh();
+    }
+    // 86: constant [2, 3]
+    let v86: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 87: mul(v85, v86)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v85[i] * v86[i];
+    }
+    // 88: sum(v87)
+    let mut v88 = -0.0f64;
+    for i in 0..6 {
+        v88 += v87[i];
+    }
+    // 89: tanh(v8)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v8[i].tanh();
+    }
+    // 90: constant [2, 3]
+    let v90: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 91: mul(v89, v90)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v89[i] * v90[i];
+    }
+    // 92: sum(v91)
+    let mut v92 = -0.0f64;
+    for i in 0..6 {
+        v92 += v91[i];
+    }
+    // 93: tanh(v21)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v21[i].tanh();
+    }
+    // 94: constant [2, 3]
+    let v94: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 95: mul(v93, v94)
+    let mut v95 = [0.0f64; 6];
+    for i in 0..6 {
+        v95[i] = v93[i] * v94[i];
+    }
+    // 96: sum(v95)
+    let mut v96 = -0.0f64;
+    for i in 0..6 {
+        v96 += v95[i];
+    }
+    // 97: tanh(v38)
+    let mut v97 = [0.0f64; 6];
+    for i in 0..6 {
+        v97[i] = v38[i].tanh();
+    }
+    // 98: constant [2, 3]
+    let v98: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 99: mul(v97, v98)
+    let mut v99 = [0.0f64; 6];
+    for i in 0..6 {
+        v99[i] = v97[i] * v98[i];
+    }
+    // 100: sum(v99)
+    let mut v100 = -0.0f64;
+    for i in 0..6 {
+        v100 += v99[i];
+    }
+    // 101: tanh(v55)
+    let mut v101 = [0.0f64; 12];
+    for i in 0..12 {
+        v101[i] = v55[i].tanh();
+    }
+    // 102: constant [3, 4]
+    let v102: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 103: mul(v101, v102)
+    let mut v103 = [0.0f64; 12];
+    for i in 0..12 {
+        v103[i] = v101[i] * v102[i];
+    }
+    // 104: sum(v103)
+    let mut v104 = -0.0f64;
+    for i in 0..12 {
+        v104 += v103[i];
+    }
+    // 105: tanh(v72)
+    let mut v105 = [0.0f64; 6];
+    for i in 0..6 {
+        v105[i] = v72[i].tanh();
+    }
+    // 106: constant [2, 3]
+    let v106: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 107: mul(v105, v106)
+    let mut v107 = [0.0f64; 6];
+    for i in 0..6 {
+        v107[i] = v105[i] * v106[i];
+    }
+    // 108: sum(v107)
+    let mut v108 = -0.0f64;
+    for i in 0..6 {
+        v108 += v107[i];
+    }
+    // 109: add(v76, v80)
+    let v109 = v76 + v80;
+    // 110: add(v109, v84)
+    let v110 = v109 + v84;
+    // 111: add(v110, v88)
+    let v111 = v110 + v88;
+    // 112: add(v111, v92)
+    let v112 = v111 + v92;
+    // 113: add(v112, v96)
+    let v113 = v112 + v96;
+    // 114: add(v113, v100)
+    let v114 = v113 + v100;
+    // 115: add(v114, v104)
+    let v115 = v114 + v104;
+    // 116: add(v115, v108)
+    let out = v115 + v108;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_out * (1.0);
-    d_v49 += d_out * (1.0);
-    let mut d_v23 = [0.0f64; 6];
-    // 49: sum(v23), backward
+    let mut d_v115 = 0.0f64;
+    let mut d_v108 = 0.0f64;
+    // 116: add(v115, v108), backward
+    d_v115 += d_out * (1.0);
+    d_v108 += d_out * (1.0);
+    let mut d_v114 = 0.0f64;
+    let mut d_v104 = 0.0f64;
+    // 115: add(v114, v104), backward
+    d_v114 += d_v115 * (1.0);
+    d_v104 += d_v115 * (1.0);
+    let mut d_v113 = 0.0f64;
+    let mut d_v100 = 0.0f64;
+    // 114: add(v113, v100), backward
+    d_v113 += d_v114 * (1.0);
+    d_v100 += d_v114 * (1.0);
+    let mut d_v112 = 0.0f64;
+    let mut d_v96 = 0.0f64;
+    // 113: add(v112, v96), backward
+    d_v112 += d_v113 * (1.0);
+    d_v96 += d_v113 * (1.0);
+    let mut d_v111 = 0.0f64;
+    let mut d_v92 = 0.0f64;
+    // 112: add(v111, v92), backward
+    d_v111 += d_v112 * (1.0);
+    d_v92 += d_v112 * (1.0);
+    let mut d_v110 = 0.0f64;
+    let mut d_v88 = 0.0f64;
+    // 111: add(v110, v88), backward
+    d_v110 += d_v111 * (1.0);
+    d_v88 += d_v111 * (1.0);
+    let mut d_v109 = 0.0f64;
+    let mut d_v84 = 0.0f64;
+    // 110: add(v109, v84), backward
+    d_v109 += d_v110 * (1.0);
+    d_v84 += d_v110 * (1.0);
+    let mut d_v76 = 0.0f64;
+    let mut d_v80 = 0.0f64;
+    // 109: add(v76, v80), backward
+    d_v76 += d_v109 * (1.0);
+    d_v80 += d_v109 * (1.0);
+    let mut d_v107 = [0.0f64; 6];
+    // 108: sum(v107), backward
     for i in 0..6 {
-        d_v23[i] += d_v49;
+        d_v107[i] += d_v108;
     }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v22 = [0.0f64; 3];
-    // 47: sum(v22), backward
+    let mut d_v105 = [0.0f64; 6];
+    // 107: mul(v105, v106), backward
+    for i in 0..6 {
+        d_v105[i] += d_v107[i] * (v106[i]);
+    }
+    let mut d_v72 = [0.0f64; 6];
+    // 105: tanh(v72), backward
+    for i in 0..6 {
+        d_v72[i] += d_v105[i] * (1.0 - v105[i] * v105[i]);
+    }
+    let mut d_v103 = [0.0f64; 12];
+    // 104: sum(v103), backward
+    for i in 0..12 {
+        d_v103[i] += d_v104;
+    }
+    let mut d_v101 = [0.0f64; 12];
+    // 103: mul(v101, v102), backward
+    for i in 0..12 {
+        d_v101[i] += d_v103[i] * (v102[i]);
+    }
+    let mut d_v55 = [0.0f64; 12];
+    // 101: tanh(v55), backward
+    for i in 0..12 {
+        d_v55[i] += d_v101[i] * (1.0 - v101[i] * v101[i]);
+    }
+    let mut d_v99 = [0.0f64; 6];
+    // 100: sum(v99), backward
+    for i in 0..6 {
+        d_v99[i] += d_v100;
+    }
+    let mut d_v97 = [0.0f64; 6];
+    // 99: mul(v97, v98), backward
+    for i in 0..6 {
+        d_v97[i] += d_v99[i] * (v98[i]);
+    }
+    let mut d_v38 = [0.0f64; 6];
+    // 97: tanh(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v97[i] * (1.0 - v97[i] * v97[i]);
+    }
+    let mut d_v95 = [0.0f64; 6];
+    // 96: sum(v95), backward
+    for i in 0..6 {
+        d_v95[i] += d_v96;
+    }
+    let mut d_v93 = [0.0f64; 6];
+    // 95: mul(v93, v94), backward
+    for i in 0..6 {
+        d_v93[i] += d_v95[i] * (v94[i]);
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 93: tanh(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v93[i] * (1.0 - v93[i] * v93[i]);
+    }
+    let mut d_v91 = [0.0f64; 6];
+    // 92: sum(v91), backward
+    for i in 0..6 {
+        d_v91[i] += d_v92;
+    }
+    let mut d_v89 = [0.0f64; 6];
+    // 91: mul(v89, v90), backward
+    for i in 0..6 {
+        d_v89[i] += d_v91[i] * (v90[i]);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 89: tanh(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v89[i] * (1.0 - v89[i] * v89[i]);
+    }
+    let mut d_v87 = [0.0f64; 6];
+    // 88: sum(v87), backward
+    for i in 0..6 {
+        d_v87[i] += d_v88;
+    }
+    let mut d_v85 = [0.0f64; 6];
+    // 87: mul(v85, v86), backward
+    for i in 0..6 {
+        d_v85[i] += d_v87[i] * (v86[i]);
+    }
+    // 85: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v85[i] * (1.0 - v85[i] * v85[i]);
+    }
+    let mut d_v83 = [0.0f64; 3];
+    // 84: sum(v83), backward
     for i in 0..3 {
-        d_v22[i] += d_v47;
+        d_v83[i] += d_v84;
     }
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v21 = [0.0f64; 2];
-    // 45: sum(v21), backward
-    for i in 0..2 {
-        d_v21[i] += d_v45;
-    }
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v20 = [0.0f64; 6];
-    // 43: sum(v20), backward
-    for i in 0..6 {
-        d_v20[i] += d_v43;
-    }
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v19 = [0.0f64; 3];
-    // 41: sum(v19), backward
+    let mut d_v81 = [0.0f64; 3];
+    // 83: mul(v81, v82), backward
     for i in 0..3 {
-        d_v19[i] += d_v41;
+        d_v81[i] += d_v83[i] * (v82[i]);
     }
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v18 = [0.0f64; 6];
-    // 39: sum(v18), backward
-    for i in 0..6 {
-        d_v18[i] += d_v39;
-    }
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v15 = [0.0f64; 6];
-    // 37: sum(v15), backward
-    for i in 0..6 {
-        d_v15[i] += d_v37;
-    }
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v14 = [0.0f64; 6];
-    // 35: sum(v14), backward
-    for i in 0..6 {
-        d_v14[i] += d_v35;
-    }
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v11 = [0.0f64; 6];
-    // 33: sum(v11), backward
-    for i in 0..6 {
-        d_v11[i] += d_v33;
-    }
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 31: sum(v10), backward
-    d_v10 += d_v31;
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v9 = [0.0f64; 6];
-    // 29: sum(v9), backward
-    for i in 0..6 {
-        d_v9[i] += d_v29;
-    }
-    let mut d_v26 = 0.0f64;
-    let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 27: sum(v8), backward
-    d_v8 += d_v27;
-    let mut d_v24 = 0.0f64;
-    let mut d_v25 = 0.0f64;
-    // 26: add(v24, v25), backward
-    d_v24 += d_v26 * (1.0);
-    d_v25 += d_v26 * (1.0);
-    let mut d_v5 = [0.0f64; 6];
-    // 25: sum(v5), backward
-    for i in 0..6 {
-        d_v5[i] += d_v25;
-    }
-    let mut d_v4 = [0.0f64; 6];
-    // 24: sum(v4), backward
-    for i in 0..6 {
-        d_v4[i] += d_v24;
-    }
-    // 23: sub(v20, v5), backward
-    for i in 0..6 {
-        d_v20[i] += d_v23[i] * (1.0);
-    }
-    for i in 0..6 {
-        d_v5[i] += d_v23[i] * (-1.0);
-    }
-    // 22: tanh(v), backward
+    // 81: tanh(v), backward
     for i in 0..3 {
-        d_v[i] += d_v22[i] * (1.0 - v22[i] * v22[i]);
+        d_v[i] += d_v81[i] * (1.0 - v81[i] * v81[i]);
     }
-    // 21: sum_axis(axis=1, keepdim=true)(v15), backward
-    for o in 0..2 {
-        for k in 0..3 {
+    let mut d_v79 = 0.0f64;
+    // 80: sum(v79), backward
+    d_v79 += d_v80;
+    let mut d_v77 = 0.0f64;
+    // 79: mul(v77, v78), backward
+    d_v77 += d_v79 * (v78);
+    // 77: tanh(b), backward
+    *d_b += d_v77 * (1.0 - v77 * v77);
+    let mut d_v75 = 0.0f64;
+    // 76: sum(v75), backward
+    d_v75 += d_v76;
+    let mut d_v73 = 0.0f64;
+    // 75: mul(v73, v74), backward
+    d_v73 += d_v75 * (v74);
+    // 73: tanh(a), backward
+    *d_a += d_v73 * (1.0 - v73 * v73);
+    let mut d_v63 = [0.0f64; 6];
+    let mut d_v71 = [0.0f64; 6];
+    // 72: div(v63, v71), backward
+    for i in 0..6 {
+        d_v63[i] += d_v72[i] * (1.0 / v71[i]);
+    }
+    for i in 0..6 {
+        d_v71[i] += d_v72[i] * (-v63[i] / (v71[i] * v71[i]));
+    }
+    let mut d_v70 = [0.0f64; 6];
+    // 71: add_scalar(-2)(v70), backward
+    for i in 0..6 {
+        d_v70[i] += d_v71[i] * (1.0);
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 70: mul_scalar(4)(v69), backward
+    for i in 0..6 {
+        d_v69[i] += d_v70[i] * (4.0);
+    }
+    let mut d_v68 = [0.0f64; 6];
+    // 69: sigmoid(v68), backward
+    for i in 0..6 {
+        d_v68[i] += d_v69[i] * (v69[i] * (1.0 - v69[i]));
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 68: add_scalar(0.5371)(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68[i] * (1.0);
+    }
+    let mut d_v66 = [0.0f64; 6];
+    // 67: reshape(v66), backward
+    for i in 0..6 {
+        d_v66[i] += d_v67[i];
+    }
+    let mut d_v64 = 0.0f64;
+    // 66: index_select(axis=0)(v64, v65), backward
+    for o in 0..1 {
+        for j in 0..6 {
             for i in 0..1 {
-                d_v15[(o * 3 + k) * 1 + i] += d_v21[o * 1 + i] * 1.0;
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v65[j] as usize) * 1 + i;
+                d_v64 += d_v66[yp];
             }
         }
     }
-    // 20: square(v14), backward
+    // 64: reshape(a), backward
+    *d_a += d_v64;
+    let mut d_v62 = [0.0f64; 6];
+    // 63: add_scalar(-2)(v62), backward
     for i in 0..6 {
-        d_v14[i] += d_v20[i] * (2.0 * v14[i]);
+        d_v62[i] += d_v63[i] * (1.0);
     }
-    // 19: add(v, v8), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v[r * 1 + j] += d_v19[r * 1 + j] * (1.0);
+    let mut d_v61 = [0.0f64; 6];
+    // 62: mul_scalar(4)(v61), backward
+    for i in 0..6 {
+        d_v61[i] += d_v62[i] * (4.0);
+    }
+    let mut d_v60 = [0.0f64; 6];
+    // 61: sigmoid(v60), backward
+    for i in 0..6 {
+        d_v60[i] += d_v61[i] * (v61[i] * (1.0 - v61[i]));
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 60: add_scalar(0.5371)(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60[i] * (1.0);
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 59: reshape(v58), backward
+    for i in 0..6 {
+        d_v58[i] += d_v59[i];
+    }
+    let mut d_v56 = 0.0f64;
+    // 58: index_select(axis=0)(v56, v57), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v57[j] as usize) * 1 + i;
+                d_v56 += d_v58[yp];
+            }
         }
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v8 += d_v19[r * 1 + j] * (1.0);
+    // 56: reshape(b), backward
+    *d_b += d_v56;
+    let mut d_v46 = [0.0f64; 3];
+    let mut d_v54 = [0.0f64; 4];
+    // 55: mul(v46, v54), backward
+    for i0 in 0..3 {
+        for i1 in 0..4 {
+            d_v46[i0] += d_v55[i0 * 4 + i1] * (v54[i1]);
         }
     }
+    for i0 in 0..3 {
+        for i1 in 0..4 {
+            d_v54[i1] += d_v55[i0 * 4 + i1] * (v46[i0]);
+        }
+    }
+    let mut d_v53 = [0.0f64; 4];
+    // 54: add_scalar(-2)(v53), backward
+    for i in 0..4 {
+        d_v53[i] += d_v54[i] * (1.0);
+    }
+    let mut d_v52 = [0.0f64; 4];
+    // 53: mul_scalar(4)(v52), backward
+    for i in 0..4 {
+        d_v52[i] += d_v53[i] * (4.0);
+    }
+    let mut d_v51 = [0.0f64; 4];
+    // 52: sigmoid(v51), backward
+    for i in 0..4 {
+        d_v51[i] += d_v52[i] * (v52[i] * (1.0 - v52[i]));
+    }
+    let mut d_v50 = [0.0f64; 4];
+    // 51: add_scalar(0.5371)(v50), backward
+    for i in 0..4 {
+        d_v50[i] += d_v51[i] * (1.0);
+    }
+    let mut d_v49 = [0.0f64; 4];
+    // 50: reshape(v49), backward
+    for i in 0..4 {
+        d_v49[i] += d_v50[i];
+    }
+    let mut d_v47 = [0.0f64; 6];
+    // 49: index_select(axis=0)(v47, v48), backward
+    for o in 0..1 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 6 + v48[j] as usize) * 1 + i;
+                d_v47[xp] += d_v49[yp];
+            }
+        }
+    }
+    // 47: reshape(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v47[i];
+    }
+    let mut d_v45 = [0.0f64; 3];
+    // 46: add_scalar(-2)(v45), backward
+    for i in 0..3 {
+        d_v45[i] += d_v46[i] * (1.0);
+    }
+    let mut d_v44 = [0.0f64; 3];
+    // 45: mul_scalar(4)(v44), backward
+    for i in 0..3 {
+        d_v44[i] += d_v45[i] * (4.0);
+    }
+    let mut d_v43 = [0.0f64; 3];
+    // 44: sigmoid(v43), backward
+    for i in 0..3 {
+        d_v43[i] += d_v44[i] * (v44[i] * (1.0 - v44[i]));
+    }
+    let mut d_v42 = [0.0f64; 3];
+    // 43: add_scalar(0.5371)(v42), backward
+    for i in 0..3 {
+        d_v42[i] += d_v43[i] * (1.0);
+    }
+    let mut d_v41 = [0.0f64; 3];
+    // 42: reshape(v41), backward
+    for i in 0..3 {
+        d_v41[i] += d_v42[i];
+    }
+    let mut d_v39 = [0.0f64; 6];
+    // 41: index_select(axis=0)(v39, v40), backward
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v40[j] as usize) * 1 + i;
+                d_v39[xp] += d_v41[yp];
+            }
+        }
+    }
+    // 39: reshape(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v39[i];
+    }
+    let mut d_v29 = [0.0f64; 3];
+    let mut d_v37 = [0.0f64; 6];
+    // 38: sub(v29, v37), backward
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v37[r * 3 + j] += d_v38[r * 3 + j] * (-1.0);
+        }
+    }
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v29[j] += d_v38[r * 3 + j] * (1.0);
+        }
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 37: add_scalar(-2)(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i] * (1.0);
+    }
+    let mut d_v35 = [0.0f64; 6];
+    // 36: mul_scalar(4)(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v36[i] * (4.0);
+    }
+    let mut d_v34 = [0.0f64; 6];
+    // 35: sigmoid(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (v35[i] * (1.0 - v35[i]));
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: add_scalar(0.5371)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (1.0);
+    }
+    let mut d_v32 = [0.0f64; 6];
+    // 33: reshape(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i];
+    }
+    let mut d_v30 = 0.0f64;
+    // 32: index_select(axis=0)(v30, v31), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v31[j] as usize) * 1 + i;
+                d_v30 += d_v32[yp];
+            }
+        }
+    }
+    // 30: reshape(b), backward
+    *d_b += d_v30;
+    let mut d_v28 = [0.0f64; 3];
+    // 29: add_scalar(-2)(v28), backward
+    for i in 0..3 {
+        d_v28[i] += d_v29[i] * (1.0);
+    }
+    let mut d_v27 = [0.0f64; 3];
+    // 28: mul_scalar(4)(v27), backward
+    for i in 0..3 {
+        d_v27[i] += d_v28[i] * (4.0);
+    }
+    let mut d_v26 = [0.0f64; 3];
+    // 27: sigmoid(v26), backward
+    for i in 0..3 {
+        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+    }
+    let mut d_v25 = [0.0f64; 3];
+    // 26: add_scalar(0.5371)(v25), backward
+    for i in 0..3 {
+        d_v25[i] += d_v26[i] * (1.0);
+    }
+    let mut d_v24 = [0.0f64; 3];
+    // 25: reshape(v24), backward
+    for i in 0..3 {
+        d_v24[i] += d_v25[i];
+    }
+    let mut d_v22 = 0.0f64;
+    // 24: index_select(axis=0)(v22, v23), backward
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                d_v22 += d_v24[yp];
+            }
+        }
+    }
+    // 22: reshape(b), backward
+    *d_b += d_v22;
     let mut d_v16 = [0.0f64; 6];
-    // 18: where(v17, v5, v16), backward
-    for i in 0..6 {
-        if v17[i] != 0.0 { d_v5[i] += d_v18[i]; }
+    let mut d_v20 = [0.0f64; 3];
+    // 21: add(v16, v20), backward
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v16[r * 3 + j] += d_v21[r * 3 + j] * (1.0);
+        }
     }
-    for i in 0..6 {
-        if v17[i] == 0.0 { d_v16[i] += d_v18[i]; }
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v20[j] += d_v21[r * 3 + j] * (1.0);
+        }
     }
-    // 16: sin(v5), backward
-    for i in 0..6 {
-        d_v5[i] += d_v16[i] * (v5[i].cos());
+    let mut d_v19 = [0.0f64; 3];
+    // 20: add_scalar(-2)(v19), backward
+    for i in 0..3 {
+        d_v19[i] += d_v20[i] * (1.0);
     }
-    // 15: sub(v5, v14), backward
-    for i in 0..6 {
-        d_v5[i] += d_v15[i] * (1.0);
+    let mut d_v18 = [0.0f64; 3];
+    // 19: mul_scalar(4)(v18), backward
+    for i in 0..3 {
+        d_v18[i] += d_v19[i] * (4.0);
     }
+    let mut d_v17 = [0.0f64; 3];
+    // 18: sigmoid(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
+    }
+    // 17: add_scalar(0.5371)(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v17[i] * (1.0);
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: add_scalar(-2)(v15), backward
     for i in 0..6 {
-        d_v14[i] += d_v15[i] * (-1.0);
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 15: mul_scalar(4)(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[i] * (4.0);
     }
     let mut d_v13 = [0.0f64; 6];
-    // 14: div(v4, v13), backward
+    // 14: sigmoid(v13), backward
     for i in 0..6 {
-        d_v4[i] += d_v14[i] * (1.0 / v13[i]);
-    }
-    for i in 0..6 {
-        d_v13[i] += d_v14[i] * (-v4[i] / (v13[i] * v13[i]));
+        d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
     let mut d_v12 = [0.0f64; 6];
-    // 13: add_scalar(1)(v12), backward
+    // 13: add_scalar(0.5371)(v12), backward
     for i in 0..6 {
         d_v12[i] += d_v13[i] * (1.0);
     }
-    // 12: square(v4), backward
+    let mut d_v11 = [0.0f64; 6];
+    // 12: reshape(v11), backward
     for i in 0..6 {
-        d_v4[i] += d_v12[i] * (2.0 * v4[i]);
+        d_v11[i] += d_v12[i];
     }
-    // 11: tanh(v4), backward
-    for i in 0..6 {
-        d_v4[i] += d_v11[i] * (1.0 - v11[i] * v11[i]);
+    let mut d_v9 = 0.0f64;
+    // 11: index_select(axis=0)(v9, v10), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                d_v9 += d_v11[yp];
+            }
+        }
     }
-    // 10: mul(v8, a), backward
-    d_v8 += d_v10 * (a);
-    *d_a += d_v10 * (v8);
-    // 9: powi(3)(v5), backward
+    // 9: reshape(a), backward
+    *d_a += d_v9;
+    let mut d_v7 = [0.0f64; 6];
+    // 8: abs(v7), backward
     for i in 0..6 {
-        d_v5[i] += d_v9[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v5[i].powi(3.0 as i32 - 1), None => 3.0 * v5[i].powf(3.0 - 1.0) });
+        d_v7[i] += d_v8[i] * (sign(v7[i]));
     }
-    let mut d_v7 = 0.0f64;
-    // 8: rdiv_scalar(1)(v7), backward
-    d_v7 += d_v8 * (-1.0 / (v7 * v7));
-    let mut d_v6 = 0.0f64;
-    // 7: add_scalar(1)(v6), backward
-    d_v6 += d_v7 * (1.0);
-    // 6: square(b), backward
-    *d_b += d_v6 * (2.0 * b);
-    // 5: neg(m), backward
+    let mut d_v6 = [0.0f64; 6];
+    // 7: add_scalar(-2)(v6), backward
     for i in 0..6 {
-        d_m[i] += d_v5[i] * (-1.0);
+        d_v6[i] += d_v7[i] * (1.0);
     }
-    // 4: neg(m), backward
+    let mut d_v5 = [0.0f64; 6];
+    // 6: mul_scalar(4)(v5), backward
     for i in 0..6 {
-        d_m[i] += d_v4[i] * (-1.0);
+        d_v5[i] += d_v6[i] * (4.0);
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 5: sigmoid(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
+    }
+    // 4: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i] * (1.0);
     }
     out
 }
 
-/// `prog_1`: node 52 (`out`, add) of a tape of 53 nodes, 52 of which it depends on.
+/// `prog_1`: node 102 (`out`, add) of a tape of 103 nodes, 103 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: square(v)
+    // 4: reshape(v)
     let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v4[i] = v[i] * v[i];
+        v4[i] = v[i];
     }
-    // 5: add_scalar(1)(v4)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v4[i] + 1.0;
+    // 5: constant [12]
+    let v5: [f64; 12] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
+            }
+        }
     }
-    // 6: div(v, v5)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v[i] / v5[i];
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 12];
+    for i in 0..12 {
+        v7[i] = v6[i];
     }
-    // 7: sub(b, b)
-    let v7 = b - b;
-    // 8: sum(b)
-    let mut v8 = -0.0f64;
-    v8 += b;
-    // 9: sum(b)
-    let mut v9 = -0.0f64;
-    v9 += b;
-    // 10: mul(v8, v8)
-    let v10 = v8 * v8;
-    // 11: tanh(b)
-    let v11 = b.tanh();
-    // 12: cos(v)
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 12];
+    for i in 0..12 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 12];
+    for i in 0..12 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 12];
+    for i in 0..12 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 12];
+    for i in 0..12 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v)
     let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = v[i].cos();
+        v12[i] = v[i];
     }
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
-    }
-    // 14: t(m)
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
     let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
+            }
+        }
     }
-    // 15: t(v14)
+    // 15: reshape(v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v15[i] = v14[i];
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
-        }
-        v16[i] = acc;
-    }
-    // 17: sigmoid(v12)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = stable_sigmoid(v12[i]);
-    }
-    // 18: tanh(v9)
-    let v18 = v9.tanh();
-    // 19: relu(v16)
-    let mut v19 = [0.0f64; 2];
-    for i in 0..2 {
-        v19[i] = relu(v16[i]);
-    }
-    // 20: reshape(v)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v[i];
-    }
-    // 21: t(m)
-    let mut v21 = [0.0f64; 6];
+    // 16: add_scalar(0.5371)(v15)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = v15[i] + 0.5371;
     }
-    // 22: t(v21)
-    let mut v22 = [0.0f64; 6];
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v22[i] = v21[(i % 3) * 2 + i / 3];
+        v17[i] = stable_sigmoid(v16[i]);
     }
-    // 23: matmul(v22, v20)
-    let mut v23 = [0.0f64; 2];
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: matmul(v11, v19)
+    let mut v20 = [0.0f64; 8];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v22[i * 3 + p] * v20[p];
+        tapegrad::tensor::gemm(1.0, tapegrad::tensor::MatRef::row_major(&v11[i * 6..(i + 1) * 6], 2, 3), tapegrad::tensor::MatRef::row_major(&v19[..], 3, 2), 0.0, &mut v20[i * 4..(i + 1) * 4]);
+    }
+    // 21: reshape(v)
+    let mut v21 = [0.0f64; 3];
+    for i in 0..3 {
+        v21[i] = v[i];
+    }
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
+            }
         }
-        v23[i] = acc;
     }
-    // 24: square(v12)
-    let mut v24 = [0.0f64; 3];
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: broadcast_to(v28)
+    let mut v29 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v29[i0 * 6 + i1 * 3 + i2] = v28[i0 * 3 + i2];
+            }
+        }
+    }
+    // 30: reshape(v20)
+    let mut v30 = [0.0f64; 8];
+    for i in 0..8 {
+        v30[i] = v20[i];
+    }
+    // 31: constant [6]
+    let v31: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 8 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30[xp];
+            }
+        }
+    }
+    // 33: reshape(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i];
+    }
+    // 34: add_scalar(0.5371)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + 0.5371;
+    }
+    // 35: sigmoid(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = stable_sigmoid(v34[i]);
+    }
+    // 36: mul_scalar(4)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * 4.0;
+    }
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: sum_to(v37)
+    let mut v38 = [0.0f64; 3];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v38[i1] += v37[i0 * 3 + i1];
+        }
+    }
+    // 39: reshape(v)
+    let mut v39 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v12[i] * v12[i];
+        v39[i] = v[i];
     }
-    // 25: add(v17, v17)
-    let mut v25 = [0.0f64; 3];
+    // 40: constant [6]
+    let v40: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 41: index_select(axis=0)(v39, v40)
+    let mut v41 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v40[j] as usize) * 1 + i;
+                v41[yp] = v39[xp];
+            }
+        }
+    }
+    // 42: reshape(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i];
+    }
+    // 43: add_scalar(0.5371)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + 0.5371;
+    }
+    // 44: sigmoid(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = stable_sigmoid(v43[i]);
+    }
+    // 45: mul_scalar(4)(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v44[i] * 4.0;
+    }
+    // 46: add_scalar(-2)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] + (-2.0);
+    }
+    // 47: clamp_min(-0.5)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = if v46[i] < (-0.5) { (-0.5) } else { v46[i] };
+    }
+    // 48: clamp_max(1)(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = if v47[i] > 1.0 { 1.0 } else { v47[i] };
+    }
+    // 49: reshape(b)
+    let v49 = b;
+    // 50: constant [6]
+    let v50: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 51: index_select(axis=0)(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v50[j] as usize) * 1 + i;
+                v51[yp] = v49;
+            }
+        }
+    }
+    // 52: reshape(v51)
+    let mut v52 = [0.0f64; 6];
+    for i in 0..6 {
+        v52[i] = v51[i];
+    }
+    // 53: add_scalar(0.5371)(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i] + 0.5371;
+    }
+    // 54: sigmoid(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = stable_sigmoid(v53[i]);
+    }
+    // 55: mul_scalar(4)(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i] * 4.0;
+    }
+    // 56: add_scalar(-2)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] + (-2.0);
+    }
+    // 57: clamp_min(-0.5)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = if v56[i] < (-0.5) { (-0.5) } else { v56[i] };
+    }
+    // 58: clamp_max(1)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = if v57[i] > 1.0 { 1.0 } else { v57[i] };
+    }
+    // 59: tanh(a)
+    let v59 = a.tanh();
+    // 60: constant []
+    let v60 = 0.8;
+    // 61: mul(v59, v60)
+    let v61 = v59 * v60;
+    // 62: sum(v61)
+    let mut v62 = -0.0f64;
+    v62 += v61;
+    // 63: tanh(b)
+    let v63 = b.tanh();
+    // 64: constant []
+    let v64 = 0.8;
+    // 65: mul(v63, v64)
+    let v65 = v63 * v64;
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    v66 += v65;
+    // 67: tanh(v)
+    let mut v67 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = v17[i] + v17[i];
+        v67[i] = v[i].tanh();
     }
-    // 26: sum(v6)
-    let mut v26 = -0.0f64;
+    // 68: constant [3]
+    let v68: [f64; 3] = [0.8, 1.5, 1.1];
+    // 69: mul(v67, v68)
+    let mut v69 = [0.0f64; 3];
     for i in 0..3 {
-        v26 += v6[i];
+        v69[i] = v67[i] * v68[i];
     }
-    // 27: sum(v7)
-    let mut v27 = -0.0f64;
-    v27 += v7;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v8)
-    let mut v29 = -0.0f64;
-    v29 += v8;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v9)
-    let mut v31 = -0.0f64;
-    v31 += v9;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v10)
-    let mut v33 = -0.0f64;
-    v33 += v10;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    v35 += v11;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
     for i in 0..3 {
-        v37 += v12[i];
+        v70 += v69[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v16)
-    let mut v39 = -0.0f64;
-    for i in 0..2 {
-        v39 += v16[i];
+    // 71: tanh(m)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = m[i].tanh();
     }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v17)
-    let mut v41 = -0.0f64;
+    // 72: constant [2, 3]
+    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..6 {
+        v74 += v73[i];
+    }
+    // 75: tanh(v20)
+    let mut v75 = [0.0f64; 8];
+    for i in 0..8 {
+        v75[i] = v20[i].tanh();
+    }
+    // 76: constant [2, 2, 2]
+    let v76: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 8];
+    for i in 0..8 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..8 {
+        v78 += v77[i];
+    }
+    // 79: tanh(v29)
+    let mut v79 = [0.0f64; 12];
+    for i in 0..12 {
+        v79[i] = v29[i].tanh();
+    }
+    // 80: constant [2, 2, 3]
+    let v80: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 81: mul(v79, v80)
+    let mut v81 = [0.0f64; 12];
+    for i in 0..12 {
+        v81[i] = v79[i] * v80[i];
+    }
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    for i in 0..12 {
+        v82 += v81[i];
+    }
+    // 83: tanh(v38)
+    let mut v83 = [0.0f64; 3];
     for i in 0..3 {
-        v41 += v17[i];
+        v83[i] = v38[i].tanh();
     }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v18)
-    let mut v43 = -0.0f64;
-    v43 += v18;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v19)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v19[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v23[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
+    // 84: constant [1, 3]
+    let v84: [f64; 3] = [0.8, 1.5, 1.1];
+    // 85: mul(v83, v84)
+    let mut v85 = [0.0f64; 3];
     for i in 0..3 {
-        v49 += v24[i];
+        v85[i] = v83[i] * v84[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
     for i in 0..3 {
-        v51 += v25[i];
+        v86 += v85[i];
     }
-    // 52: add(v50, v51)
-    let out = v50 + v51;
+    // 87: tanh(v48)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v48[i].tanh();
+    }
+    // 88: constant [2, 3]
+    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..6 {
+        v90 += v89[i];
+    }
+    // 91: tanh(v58)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v58[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: add(v62, v66)
+    let v95 = v62 + v66;
+    // 96: add(v95, v70)
+    let v96 = v95 + v70;
+    // 97: add(v96, v74)
+    let v97 = v96 + v74;
+    // 98: add(v97, v78)
+    let v98 = v97 + v78;
+    // 99: add(v98, v82)
+    let v99 = v98 + v82;
+    // 100: add(v99, v86)
+    let v100 = v99 + v86;
+    // 101: add(v100, v90)
+    let v101 = v100 + v90;
+    // 102: add(v101, v94)
+    let out = v101 + v94;
     out
 }
 
 /// `prog_1` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: square(v)
+    // 4: reshape(v)
     let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v4[i] = v[i] * v[i];
+        v4[i] = v[i];
     }
-    // 5: add_scalar(1)(v4)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v4[i] + 1.0;
+    // 5: constant [12]
+    let v5: [f64; 12] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
+            }
+        }
     }
-    // 6: div(v, v5)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v[i] / v5[i];
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 12];
+    for i in 0..12 {
+        v7[i] = v6[i];
     }
-    // 7: sub(b, b)
-    let v7 = b - b;
-    // 8: sum(b)
-    let mut v8 = -0.0f64;
-    v8 += b;
-    // 9: sum(b)
-    let mut v9 = -0.0f64;
-    v9 += b;
-    // 10: mul(v8, v8)
-    let v10 = v8 * v8;
-    // 11: tanh(b)
-    let v11 = b.tanh();
-    // 12: cos(v)
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 12];
+    for i in 0..12 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 12];
+    for i in 0..12 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 12];
+    for i in 0..12 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 12];
+    for i in 0..12 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v)
     let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v12[i] = v[i].cos();
+        v12[i] = v[i];
     }
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
-    }
-    // 14: t(m)
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
     let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
+            }
+        }
     }
-    // 15: t(v14)
+    // 15: reshape(v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v15[i] = v14[i];
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
-        }
-        v16[i] = acc;
-    }
-    // 17: sigmoid(v12)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = stable_sigmoid(v12[i]);
-    }
-    // 18: tanh(v9)
-    let v18 = v9.tanh();
-    // 19: relu(v16)
-    let mut v19 = [0.0f64; 2];
-    for i in 0..2 {
-        v19[i] = relu(v16[i]);
-    }
-    // 20: reshape(v)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v[i];
-    }
-    // 21: t(m)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 22: t(v21)
-    let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = v21[(i % 3) * 2 + i / 3];
-    }
-    // 23: matmul(v22, v20)
-    let mut v23 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v22[i * 3 + p] * v20[p];
-        }
-        v23[i] = acc;
-    }
-    // 24: square(v12)
-    let mut v24 = [0.0f64; 3];
-    for i in 0..3 {
-        v24[i] = v12[i] * v12[i];
-    }
-    // 25: add(v17, v17)
-    let mut v25 = [0.0f64; 3];
-    for i in 0..3 {
-        v25[i] = v17[i] + v17[i];
-    }
-    // 26: sum(v6)
-    let mut v26 = -0.0f64;
-    for i in 0..3 {
-        v26 += v6[i];
-    }
-    // 27: sum(v7)
-    let mut v27 = -0.0f64;
-    v27 += v7;
-    // 28: add(v26, v27)
-    let v28 = v26 + v27;
-    // 29: sum(v8)
-    let mut v29 = -0.0f64;
-    v29 += v8;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v9)
-    let mut v31 = -0.0f64;
-    v31 += v9;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v10)
-    let mut v33 = -0.0f64;
-    v33 += v10;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    v35 += v11;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    for i in 0..3 {
-        v37 += v12[i];
-    }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v16)
-    let mut v39 = -0.0f64;
-    for i in 0..2 {
-        v39 += v16[i];
-    }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v17)
-    let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v17[i];
-    }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v18)
-    let mut v43 = -0.0f64;
-    v43 += v18;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v19)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v19[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v23[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
-    for i in 0..3 {
-        v49 += v24[i];
-    }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v25[i];
-    }
-    // 52: add(v50, v51)
-    let out = v50 + v51;
-    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
-    *d_a = 0.0;
-    *d_b = 0.0;
-    *d_v = [0.0; 3];
-    *d_m = [0.0; 6];
-    let d_out = 1.0f64;
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_out * (1.0);
-    d_v51 += d_out * (1.0);
-    let mut d_v25 = [0.0f64; 3];
-    // 51: sum(v25), backward
-    for i in 0..3 {
-        d_v25[i] += d_v51;
-    }
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v24 = [0.0f64; 3];
-    // 49: sum(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v49;
-    }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v23 = [0.0f64; 2];
-    // 47: sum(v23), backward
-    for i in 0..2 {
-        d_v23[i] += d_v47;
-    }
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v19 = [0.0f64; 2];
-    // 45: sum(v19), backward
-    for i in 0..2 {
-        d_v19[i] += d_v45;
-    }
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v18 = 0.0f64;
-    // 43: sum(v18), backward
-    d_v18 += d_v43;
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v17 = [0.0f64; 3];
-    // 41: sum(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v41;
-    }
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v16 = [0.0f64; 2];
-    // 39: sum(v16), backward
-    for i in 0..2 {
-        d_v16[i] += d_v39;
-    }
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v12 = [0.0f64; 3];
-    // 37: sum(v12), backward
-    for i in 0..3 {
-        d_v12[i] += d_v37;
-    }
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 35: sum(v11), backward
-    d_v11 += d_v35;
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 33: sum(v10), backward
-    d_v10 += d_v33;
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 31: sum(v9), backward
-    d_v9 += d_v31;
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 29: sum(v8), backward
-    d_v8 += d_v29;
-    let mut d_v26 = 0.0f64;
-    let mut d_v27 = 0.0f64;
-    // 28: add(v26, v27), backward
-    d_v26 += d_v28 * (1.0);
-    d_v27 += d_v28 * (1.0);
-    let mut d_v7 = 0.0f64;
-    // 27: sum(v7), backward
-    d_v7 += d_v27;
-    let mut d_v6 = [0.0f64; 3];
-    // 26: sum(v6), backward
-    for i in 0..3 {
-        d_v6[i] += d_v26;
-    }
-    // 25: add(v17, v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v25[i] * (1.0);
-    }
-    for i in 0..3 {
-        d_v17[i] += d_v25[i] * (1.0);
-    }
-    // 24: square(v12), backward
-    for i in 0..3 {
-        d_v12[i] += d_v24[i] * (2.0 * v12[i]);
-    }
-    let mut d_v22 = [0.0f64; 6];
-    let mut d_v20 = [0.0f64; 3];
-    // 23: matmul(v22, v20), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v23[i] * v20[j];
-            d_v22[i * 3 + j] = acc + d_v22[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v22[i + p * 3] * d_v23[p];
-        }
-        d_v20[i] = acc + d_v20[i];
-    }
-    let mut d_v21 = [0.0f64; 6];
-    // 22: t(v21), backward
-    for i in 0..6 {
-        d_v21[i] += d_v22[(i % 2) * 3 + i / 2];
-    }
-    // 21: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v21[(i % 3) * 2 + i / 3];
-    }
-    // 20: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v20[i];
-    }
-    // 19: relu(v16), backward
-    for i in 0..2 {
-        d_v16[i] += d_v19[i] * (if v16[i] > 0.0 { 1.0 } else { 0.0 });
-    }
-    // 18: tanh(v9), backward
-    d_v9 += d_v18 * (1.0 - v18 * v18);
-    // 17: sigmoid(v12), backward
-    for i in 0..3 {
-        d_v12[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
-    }
-    let mut d_v15 = [0.0f64; 6];
-    let mut d_v13 = [0.0f64; 3];
-    // 16: matmul(v15, v13), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v16[i] * v13[j];
-            d_v15[i * 3 + j] = acc + d_v15[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v15[i + p * 3] * d_v16[p];
-        }
-        d_v13[i] = acc + d_v13[i];
-    }
-    let mut d_v14 = [0.0f64; 6];
-    // 15: t(v14), backward
-    for i in 0..6 {
-        d_v14[i] += d_v15[(i % 2) * 3 + i / 2];
-    }
-    // 14: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v14[(i % 3) * 2 + i / 3];
-    }
-    // 13: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v13[i];
-    }
-    // 12: cos(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v12[i] * (-v[i].sin());
-    }
-    // 11: tanh(b), backward
-    *d_b += d_v11 * (1.0 - v11 * v11);
-    // 10: mul(v8, v8), backward
-    d_v8 += d_v10 * (v8);
-    d_v8 += d_v10 * (v8);
-    // 9: sum(b), backward
-    *d_b += d_v9;
-    // 8: sum(b), backward
-    *d_b += d_v8;
-    // 7: sub(b, b), backward
-    *d_b += d_v7 * (1.0);
-    *d_b += d_v7 * (-1.0);
-    let mut d_v5 = [0.0f64; 3];
-    // 6: div(v, v5), backward
-    for i in 0..3 {
-        d_v[i] += d_v6[i] * (1.0 / v5[i]);
-    }
-    for i in 0..3 {
-        d_v5[i] += d_v6[i] * (-v[i] / (v5[i] * v5[i]));
-    }
-    let mut d_v4 = [0.0f64; 3];
-    // 5: add_scalar(1)(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v5[i] * (1.0);
-    }
-    // 4: square(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v4[i] * (2.0 * v[i]);
-    }
-    out
-}
-
-/// `prog_2`: node 53 (`out`, add) of a tape of 54 nodes, 54 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
-/// Inputs without gradient: none.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: square(v)
-    let mut v4 = [0.0f64; 3];
-    for i in 0..3 {
-        v4[i] = v[i] * v[i];
-    }
-    // 5: add_scalar(1)(v4)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v4[i] + 1.0;
-    }
-    // 6: div(a, v5)
-    let mut v6 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v6[r * 1 + j] = a / v5[r * 1 + j];
-        }
-    }
-    // 7: square(b)
-    let v7 = b * b;
-    // 8: add_scalar(1)(v7)
-    let v8 = v7 + 1.0;
-    // 9: div(v, v8)
-    let mut v9 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v9[r * 1 + j] = v[r * 1 + j] / v8;
-        }
-    }
-    // 10: square(b)
-    let v10 = b * b;
-    // 11: mul(a, b)
-    let v11 = a * b;
-    // 12: add(v10, v10)
-    let v12 = v10 + v10;
-    // 13: mean(m)
-    let mut v13 = -0.0f64;
-    for i in 0..6 {
-        v13 += m[i];
-    }
-    let v13 = v13 / 6.0;
-    // 14: reshape(v)
-    let mut v14 = [0.0f64; 3];
-    for i in 0..3 {
-        v14[i] = v[i];
-    }
-    // 15: t(m)
-    let mut v15 = [0.0f64; 6];
-    for i in 0..6 {
-        v15[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 16: t(v15)
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[(i % 3) * 2 + i / 3];
+        v16[i] = v15[i] + 0.5371;
     }
-    // 17: matmul(v16, v14)
-    let mut v17 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v16[i * 3 + p] * v14[p];
-        }
-        v17[i] = acc;
-    }
-    // 18: mul(v13, v6)
-    let mut v18 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v18[r * 1 + j] = v13 * v6[r * 1 + j];
-        }
-    }
-    // 19: sub(v12, a)
-    let v19 = v12 - a;
-    // 20: mul(v13, v12)
-    let v20 = v13 * v12;
-    // 21: sin(v10)
-    let v21 = v10.sin();
-    // 22: constant []
-    let v22 = 0.0;
-    // 23: where(v22, v10, v21)
-    let v23 = if v22 != 0.0 { v10 } else { v21 };
-    // 24: tanh(v11)
-    let v24 = v11.tanh();
-    // 25: abs(v18)
-    let mut v25 = [0.0f64; 3];
-    for i in 0..3 {
-        v25[i] = v18[i].abs();
-    }
-    // 26: sin(a)
-    let v26 = a.sin();
-    // 27: sum(v6)
-    let mut v27 = -0.0f64;
-    for i in 0..3 {
-        v27 += v6[i];
-    }
-    // 28: sum(v9)
-    let mut v28 = -0.0f64;
-    for i in 0..3 {
-        v28 += v9[i];
-    }
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v10)
-    let mut v30 = -0.0f64;
-    v30 += v10;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v11)
-    let mut v32 = -0.0f64;
-    v32 += v11;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v13)
-    let mut v36 = -0.0f64;
-    v36 += v13;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v17)
-    let mut v38 = -0.0f64;
-    for i in 0..2 {
-        v38 += v17[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v18)
-    let mut v40 = -0.0f64;
-    for i in 0..3 {
-        v40 += v18[i];
-    }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v19)
-    let mut v42 = -0.0f64;
-    v42 += v19;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v20)
-    let mut v44 = -0.0f64;
-    v44 += v20;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v23)
-    let mut v46 = -0.0f64;
-    v46 += v23;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v24)
-    let mut v48 = -0.0f64;
-    v48 += v24;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v25)
-    let mut v50 = -0.0f64;
-    for i in 0..3 {
-        v50 += v25[i];
-    }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
-    v52 += v26;
-    // 53: add(v51, v52)
-    let out = v51 + v52;
-    out
-}
-
-/// `prog_2` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: square(v)
-    let mut v4 = [0.0f64; 3];
-    for i in 0..3 {
-        v4[i] = v[i] * v[i];
-    }
-    // 5: add_scalar(1)(v4)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v4[i] + 1.0;
-    }
-    // 6: div(a, v5)
-    let mut v6 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v6[r * 1 + j] = a / v5[r * 1 + j];
-        }
-    }
-    // 7: square(b)
-    let v7 = b * b;
-    // 8: add_scalar(1)(v7)
-    let v8 = v7 + 1.0;
-    // 9: div(v, v8)
-    let mut v9 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v9[r * 1 + j] = v[r * 1 + j] / v8;
-        }
-    }
-    // 10: square(b)
-    let v10 = b * b;
-    // 11: mul(a, b)
-    let v11 = a * b;
-    // 12: add(v10, v10)
-    let v12 = v10 + v10;
-    // 13: mean(m)
-    let mut v13 = -0.0f64;
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v13 += m[i];
+        v17[i] = stable_sigmoid(v16[i]);
     }
-    let v13 = v13 / 6.0;
-    // 14: reshape(v)
-    let mut v14 = [0.0f64; 3];
-    for i in 0..3 {
-        v14[i] = v[i];
-    }
-    // 15: t(m)
-    let mut v15 = [0.0f64; 6];
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = m[(i % 2) * 3 + i / 2];
+        v18[i] = v17[i] * 4.0;
     }
-    // 16: t(v15)
-    let mut v16 = [0.0f64; 6];
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = v15[(i % 3) * 2 + i / 3];
+        v19[i] = v18[i] + (-2.0);
     }
-    // 17: matmul(v16, v14)
-    let mut v17 = [0.0f64; 2];
+    // 20: matmul(v11, v19)
+    let mut v20 = [0.0f64; 8];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v16[i * 3 + p] * v14[p];
+        tapegrad::tensor::gemm(1.0, tapegrad::tensor::MatRef::row_major(&v11[i * 6..(i + 1) * 6], 2, 3), tapegrad::tensor::MatRef::row_major(&v19[..], 3, 2), 0.0, &mut v20[i * 4..(i + 1) * 4]);
+    }
+    // 21: reshape(v)
+    let mut v21 = [0.0f64; 3];
+    for i in 0..3 {
+        v21[i] = v[i];
+    }
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
+            }
         }
-        v17[i] = acc;
     }
-    // 18: mul(v13, v6)
-    let mut v18 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v18[r * 1 + j] = v13 * v6[r * 1 + j];
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: broadcast_to(v28)
+    let mut v29 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v29[i0 * 6 + i1 * 3 + i2] = v28[i0 * 3 + i2];
+            }
         }
     }
-    // 19: sub(v12, a)
-    let v19 = v12 - a;
-    // 20: mul(v13, v12)
-    let v20 = v13 * v12;
-    // 21: sin(v10)
-    let v21 = v10.sin();
-    // 22: constant []
-    let v22 = 0.0;
-    // 23: where(v22, v10, v21)
-    let v23 = if v22 != 0.0 { v10 } else { v21 };
-    // 24: tanh(v11)
-    let v24 = v11.tanh();
-    // 25: abs(v18)
-    let mut v25 = [0.0f64; 3];
+    // 30: reshape(v20)
+    let mut v30 = [0.0f64; 8];
+    for i in 0..8 {
+        v30[i] = v20[i];
+    }
+    // 31: constant [6]
+    let v31: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 8 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30[xp];
+            }
+        }
+    }
+    // 33: reshape(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i];
+    }
+    // 34: add_scalar(0.5371)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + 0.5371;
+    }
+    // 35: sigmoid(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = stable_sigmoid(v34[i]);
+    }
+    // 36: mul_scalar(4)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * 4.0;
+    }
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: sum_to(v37)
+    let mut v38 = [0.0f64; 3];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v38[i1] += v37[i0 * 3 + i1];
+        }
+    }
+    // 39: reshape(v)
+    let mut v39 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = v18[i].abs();
+        v39[i] = v[i];
     }
-    // 26: sin(a)
-    let v26 = a.sin();
-    // 27: sum(v6)
-    let mut v27 = -0.0f64;
+    // 40: constant [6]
+    let v40: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 41: index_select(axis=0)(v39, v40)
+    let mut v41 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v40[j] as usize) * 1 + i;
+                v41[yp] = v39[xp];
+            }
+        }
+    }
+    // 42: reshape(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i];
+    }
+    // 43: add_scalar(0.5371)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + 0.5371;
+    }
+    // 44: sigmoid(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = stable_sigmoid(v43[i]);
+    }
+    // 45: mul_scalar(4)(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v44[i] * 4.0;
+    }
+    // 46: add_scalar(-2)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] + (-2.0);
+    }
+    // 47: clamp_min(-0.5)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = if v46[i] < (-0.5) { (-0.5) } else { v46[i] };
+    }
+    // 48: clamp_max(1)(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = if v47[i] > 1.0 { 1.0 } else { v47[i] };
+    }
+    // 49: reshape(b)
+    let v49 = b;
+    // 50: constant [6]
+    let v50: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 51: index_select(axis=0)(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v50[j] as usize) * 1 + i;
+                v51[yp] = v49;
+            }
+        }
+    }
+    // 52: reshape(v51)
+    let mut v52 = [0.0f64; 6];
+    for i in 0..6 {
+        v52[i] = v51[i];
+    }
+    // 53: add_scalar(0.5371)(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i] + 0.5371;
+    }
+    // 54: sigmoid(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = stable_sigmoid(v53[i]);
+    }
+    // 55: mul_scalar(4)(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i] * 4.0;
+    }
+    // 56: add_scalar(-2)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] + (-2.0);
+    }
+    // 57: clamp_min(-0.5)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = if v56[i] < (-0.5) { (-0.5) } else { v56[i] };
+    }
+    // 58: clamp_max(1)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = if v57[i] > 1.0 { 1.0 } else { v57[i] };
+    }
+    // 59: tanh(a)
+    let v59 = a.tanh();
+    // 60: constant []
+    let v60 = 0.8;
+    // 61: mul(v59, v60)
+    let v61 = v59 * v60;
+    // 62: sum(v61)
+    let mut v62 = -0.0f64;
+    v62 += v61;
+    // 63: tanh(b)
+    let v63 = b.tanh();
+    // 64: constant []
+    let v64 = 0.8;
+    // 65: mul(v63, v64)
+    let v65 = v63 * v64;
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    v66 += v65;
+    // 67: tanh(v)
+    let mut v67 = [0.0f64; 3];
     for i in 0..3 {
-        v27 += v6[i];
+        v67[i] = v[i].tanh();
     }
-    // 28: sum(v9)
-    let mut v28 = -0.0f64;
+    // 68: constant [3]
+    let v68: [f64; 3] = [0.8, 1.5, 1.1];
+    // 69: mul(v67, v68)
+    let mut v69 = [0.0f64; 3];
     for i in 0..3 {
-        v28 += v9[i];
+        v69[i] = v67[i] * v68[i];
     }
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v10)
-    let mut v30 = -0.0f64;
-    v30 += v10;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v11)
-    let mut v32 = -0.0f64;
-    v32 += v11;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v13)
-    let mut v36 = -0.0f64;
-    v36 += v13;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v17)
-    let mut v38 = -0.0f64;
-    for i in 0..2 {
-        v38 += v17[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v18)
-    let mut v40 = -0.0f64;
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
     for i in 0..3 {
-        v40 += v18[i];
+        v70 += v69[i];
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v19)
-    let mut v42 = -0.0f64;
-    v42 += v19;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v20)
-    let mut v44 = -0.0f64;
-    v44 += v20;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v23)
-    let mut v46 = -0.0f64;
-    v46 += v23;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v24)
-    let mut v48 = -0.0f64;
-    v48 += v24;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v25)
-    let mut v50 = -0.0f64;
+    // 71: tanh(m)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = m[i].tanh();
+    }
+    // 72: constant [2, 3]
+    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..6 {
+        v74 += v73[i];
+    }
+    // 75: tanh(v20)
+    let mut v75 = [0.0f64; 8];
+    for i in 0..8 {
+        v75[i] = v20[i].tanh();
+    }
+    // 76: constant [2, 2, 2]
+    let v76: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 8];
+    for i in 0..8 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..8 {
+        v78 += v77[i];
+    }
+    // 79: tanh(v29)
+    let mut v79 = [0.0f64; 12];
+    for i in 0..12 {
+        v79[i] = v29[i].tanh();
+    }
+    // 80: constant [2, 2, 3]
+    let v80: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 81: mul(v79, v80)
+    let mut v81 = [0.0f64; 12];
+    for i in 0..12 {
+        v81[i] = v79[i] * v80[i];
+    }
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    for i in 0..12 {
+        v82 += v81[i];
+    }
+    // 83: tanh(v38)
+    let mut v83 = [0.0f64; 3];
     for i in 0..3 {
-        v50 += v25[i];
+        v83[i] = v38[i].tanh();
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
-    v52 += v26;
-    // 53: add(v51, v52)
-    let out = v51 + v52;
+    // 84: constant [1, 3]
+    let v84: [f64; 3] = [0.8, 1.5, 1.1];
+    // 85: mul(v83, v84)
+    let mut v85 = [0.0f64; 3];
+    for i in 0..3 {
+        v85[i] = v83[i] * v84[i];
+    }
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
+    for i in 0..3 {
+        v86 += v85[i];
+    }
+    // 87: tanh(v48)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v48[i].tanh();
+    }
+    // 88: constant [2, 3]
+    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..6 {
+        v90 += v89[i];
+    }
+    // 91: tanh(v58)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v58[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: add(v62, v66)
+    let v95 = v62 + v66;
+    // 96: add(v95, v70)
+    let v96 = v95 + v70;
+    // 97: add(v96, v74)
+    let v97 = v96 + v74;
+    // 98: add(v97, v78)
+    let v98 = v97 + v78;
+    // 99: add(v98, v82)
+    let v99 = v98 + v82;
+    // 100: add(v99, v86)
+    let v100 = v99 + v86;
+    // 101: add(v100, v90)
+    let v101 = v100 + v90;
+    // 102: add(v101, v94)
+    let out = v101 + v94;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v51 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_out * (1.0);
-    d_v52 += d_out * (1.0);
-    let mut d_v26 = 0.0f64;
-    // 52: sum(v26), backward
-    d_v26 += d_v52;
+    let mut d_v101 = 0.0f64;
+    let mut d_v94 = 0.0f64;
+    // 102: add(v101, v94), backward
+    d_v101 += d_out * (1.0);
+    d_v94 += d_out * (1.0);
+    let mut d_v100 = 0.0f64;
+    let mut d_v90 = 0.0f64;
+    // 101: add(v100, v90), backward
+    d_v100 += d_v101 * (1.0);
+    d_v90 += d_v101 * (1.0);
+    let mut d_v99 = 0.0f64;
+    let mut d_v86 = 0.0f64;
+    // 100: add(v99, v86), backward
+    d_v99 += d_v100 * (1.0);
+    d_v86 += d_v100 * (1.0);
+    let mut d_v98 = 0.0f64;
+    let mut d_v82 = 0.0f64;
+    // 99: add(v98, v82), backward
+    d_v98 += d_v99 * (1.0);
+    d_v82 += d_v99 * (1.0);
+    let mut d_v97 = 0.0f64;
+    let mut d_v78 = 0.0f64;
+    // 98: add(v97, v78), backward
+    d_v97 += d_v98 * (1.0);
+    d_v78 += d_v98 * (1.0);
+    let mut d_v96 = 0.0f64;
+    let mut d_v74 = 0.0f64;
+    // 97: add(v96, v74), backward
+    d_v96 += d_v97 * (1.0);
+    d_v74 += d_v97 * (1.0);
+    let mut d_v95 = 0.0f64;
+    let mut d_v70 = 0.0f64;
+    // 96: add(v95, v70), backward
+    d_v95 += d_v96 * (1.0);
+    d_v70 += d_v96 * (1.0);
+    let mut d_v62 = 0.0f64;
+    let mut d_v66 = 0.0f64;
+    // 95: add(v62, v66), backward
+    d_v62 += d_v95 * (1.0);
+    d_v66 += d_v95 * (1.0);
+    let mut d_v93 = [0.0f64; 6];
+    // 94: sum(v93), backward
+    for i in 0..6 {
+        d_v93[i] += d_v94;
+    }
+    let mut d_v91 = [0.0f64; 6];
+    // 93: mul(v91, v92), backward
+    for i in 0..6 {
+        d_v91[i] += d_v93[i] * (v92[i]);
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 91: tanh(v58), backward
+    for i in 0..6 {
+        d_v58[i] += d_v91[i] * (1.0 - v91[i] * v91[i]);
+    }
+    let mut d_v89 = [0.0f64; 6];
+    // 90: sum(v89), backward
+    for i in 0..6 {
+        d_v89[i] += d_v90;
+    }
+    let mut d_v87 = [0.0f64; 6];
+    // 89: mul(v87, v88), backward
+    for i in 0..6 {
+        d_v87[i] += d_v89[i] * (v88[i]);
+    }
+    let mut d_v48 = [0.0f64; 6];
+    // 87: tanh(v48), backward
+    for i in 0..6 {
+        d_v48[i] += d_v87[i] * (1.0 - v87[i] * v87[i]);
+    }
+    let mut d_v85 = [0.0f64; 3];
+    // 86: sum(v85), backward
+    for i in 0..3 {
+        d_v85[i] += d_v86;
+    }
+    let mut d_v83 = [0.0f64; 3];
+    // 85: mul(v83, v84), backward
+    for i in 0..3 {
+        d_v83[i] += d_v85[i] * (v84[i]);
+    }
+    let mut d_v38 = [0.0f64; 3];
+    // 83: tanh(v38), backward
+    for i in 0..3 {
+        d_v38[i] += d_v83[i] * (1.0 - v83[i] * v83[i]);
+    }
+    let mut d_v81 = [0.0f64; 12];
+    // 82: sum(v81), backward
+    for i in 0..12 {
+        d_v81[i] += d_v82;
+    }
+    let mut d_v79 = [0.0f64; 12];
+    // 81: mul(v79, v80), backward
+    for i in 0..12 {
+        d_v79[i] += d_v81[i] * (v80[i]);
+    }
+    let mut d_v29 = [0.0f64; 12];
+    // 79: tanh(v29), backward
+    for i in 0..12 {
+        d_v29[i] += d_v79[i] * (1.0 - v79[i] * v79[i]);
+    }
+    let mut d_v77 = [0.0f64; 8];
+    // 78: sum(v77), backward
+    for i in 0..8 {
+        d_v77[i] += d_v78;
+    }
+    let mut d_v75 = [0.0f64; 8];
+    // 77: mul(v75, v76), backward
+    for i in 0..8 {
+        d_v75[i] += d_v77[i] * (v76[i]);
+    }
+    let mut d_v20 = [0.0f64; 8];
+    // 75: tanh(v20), backward
+    for i in 0..8 {
+        d_v20[i] += d_v75[i] * (1.0 - v75[i] * v75[i]);
+    }
+    let mut d_v73 = [0.0f64; 6];
+    // 74: sum(v73), backward
+    for i in 0..6 {
+        d_v73[i] += d_v74;
+    }
+    let mut d_v71 = [0.0f64; 6];
+    // 73: mul(v71, v72), backward
+    for i in 0..6 {
+        d_v71[i] += d_v73[i] * (v72[i]);
+    }
+    // 71: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v71[i] * (1.0 - v71[i] * v71[i]);
+    }
+    let mut d_v69 = [0.0f64; 3];
+    // 70: sum(v69), backward
+    for i in 0..3 {
+        d_v69[i] += d_v70;
+    }
+    let mut d_v67 = [0.0f64; 3];
+    // 69: mul(v67, v68), backward
+    for i in 0..3 {
+        d_v67[i] += d_v69[i] * (v68[i]);
+    }
+    // 67: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v67[i] * (1.0 - v67[i] * v67[i]);
+    }
+    let mut d_v65 = 0.0f64;
+    // 66: sum(v65), backward
+    d_v65 += d_v66;
+    let mut d_v63 = 0.0f64;
+    // 65: mul(v63, v64), backward
+    d_v63 += d_v65 * (v64);
+    // 63: tanh(b), backward
+    *d_b += d_v63 * (1.0 - v63 * v63);
+    let mut d_v61 = 0.0f64;
+    // 62: sum(v61), backward
+    d_v61 += d_v62;
+    let mut d_v59 = 0.0f64;
+    // 61: mul(v59, v60), backward
+    d_v59 += d_v61 * (v60);
+    // 59: tanh(a), backward
+    *d_a += d_v59 * (1.0 - v59 * v59);
+    let mut d_v57 = [0.0f64; 6];
+    // 58: clamp_max(1)(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58[i] * (if v57[i] <= 1.0 { 1.0 } else { 0.0 });
+    }
+    let mut d_v56 = [0.0f64; 6];
+    // 57: clamp_min(-0.5)(v56), backward
+    for i in 0..6 {
+        d_v56[i] += d_v57[i] * (if v56[i] >= (-0.5) { 1.0 } else { 0.0 });
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: add_scalar(-2)(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56[i] * (1.0);
+    }
+    let mut d_v54 = [0.0f64; 6];
+    // 55: mul_scalar(4)(v54), backward
+    for i in 0..6 {
+        d_v54[i] += d_v55[i] * (4.0);
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 54: sigmoid(v53), backward
+    for i in 0..6 {
+        d_v53[i] += d_v54[i] * (v54[i] * (1.0 - v54[i]));
+    }
+    let mut d_v52 = [0.0f64; 6];
+    // 53: add_scalar(0.5371)(v52), backward
+    for i in 0..6 {
+        d_v52[i] += d_v53[i] * (1.0);
+    }
+    let mut d_v51 = [0.0f64; 6];
+    // 52: reshape(v51), backward
+    for i in 0..6 {
+        d_v51[i] += d_v52[i];
+    }
     let mut d_v49 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v25 = [0.0f64; 3];
-    // 50: sum(v25), backward
-    for i in 0..3 {
-        d_v25[i] += d_v50;
-    }
-    let mut d_v47 = 0.0f64;
-    let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 48: sum(v24), backward
-    d_v24 += d_v48;
-    let mut d_v45 = 0.0f64;
-    let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v23 = 0.0f64;
-    // 46: sum(v23), backward
-    d_v23 += d_v46;
-    let mut d_v43 = 0.0f64;
-    let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 44: sum(v20), backward
-    d_v20 += d_v44;
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 42: sum(v19), backward
-    d_v19 += d_v42;
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v18 = [0.0f64; 3];
-    // 40: sum(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v40;
-    }
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v17 = [0.0f64; 2];
-    // 38: sum(v17), backward
-    for i in 0..2 {
-        d_v17[i] += d_v38;
-    }
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 36: sum(v13), backward
-    d_v13 += d_v36;
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 34: sum(v12), backward
-    d_v12 += d_v34;
-    let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 32: sum(v11), backward
-    d_v11 += d_v32;
-    let mut d_v29 = 0.0f64;
-    let mut d_v30 = 0.0f64;
-    // 31: add(v29, v30), backward
-    d_v29 += d_v31 * (1.0);
-    d_v30 += d_v31 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 30: sum(v10), backward
-    d_v10 += d_v30;
-    let mut d_v27 = 0.0f64;
-    let mut d_v28 = 0.0f64;
-    // 29: add(v27, v28), backward
-    d_v27 += d_v29 * (1.0);
-    d_v28 += d_v29 * (1.0);
-    let mut d_v9 = [0.0f64; 3];
-    // 28: sum(v9), backward
-    for i in 0..3 {
-        d_v9[i] += d_v28;
-    }
-    let mut d_v6 = [0.0f64; 3];
-    // 27: sum(v6), backward
-    for i in 0..3 {
-        d_v6[i] += d_v27;
-    }
-    // 26: sin(a), backward
-    *d_a += d_v26 * (a.cos());
-    // 25: abs(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v25[i] * (sign(v18[i]));
-    }
-    // 24: tanh(v11), backward
-    d_v11 += d_v24 * (1.0 - v24 * v24);
-    let mut d_v21 = 0.0f64;
-    // 23: where(v22, v10, v21), backward
-    if v22 != 0.0 { d_v10 += d_v23; }
-    if v22 == 0.0 { d_v21 += d_v23; }
-    // 21: sin(v10), backward
-    d_v10 += d_v21 * (v10.cos());
-    // 20: mul(v13, v12), backward
-    d_v13 += d_v20 * (v12);
-    d_v12 += d_v20 * (v13);
-    // 19: sub(v12, a), backward
-    d_v12 += d_v19 * (1.0);
-    *d_a += d_v19 * (-1.0);
-    // 18: mul(v13, v6), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v6[r * 1 + j] += d_v18[r * 1 + j] * (v13);
+    // 51: index_select(axis=0)(v49, v50), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v50[j] as usize) * 1 + i;
+                d_v49 += d_v51[yp];
+            }
         }
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v13 += d_v18[r * 1 + j] * (v6[r * 1 + j]);
+    // 49: reshape(b), backward
+    *d_b += d_v49;
+    let mut d_v47 = [0.0f64; 6];
+    // 48: clamp_max(1)(v47), backward
+    for i in 0..6 {
+        d_v47[i] += d_v48[i] * (if v47[i] <= 1.0 { 1.0 } else { 0.0 });
+    }
+    let mut d_v46 = [0.0f64; 6];
+    // 47: clamp_min(-0.5)(v46), backward
+    for i in 0..6 {
+        d_v46[i] += d_v47[i] * (if v46[i] >= (-0.5) { 1.0 } else { 0.0 });
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 46: add_scalar(-2)(v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v46[i] * (1.0);
+    }
+    let mut d_v44 = [0.0f64; 6];
+    // 45: mul_scalar(4)(v44), backward
+    for i in 0..6 {
+        d_v44[i] += d_v45[i] * (4.0);
+    }
+    let mut d_v43 = [0.0f64; 6];
+    // 44: sigmoid(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44[i] * (v44[i] * (1.0 - v44[i]));
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 43: add_scalar(0.5371)(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i] * (1.0);
+    }
+    let mut d_v41 = [0.0f64; 6];
+    // 42: reshape(v41), backward
+    for i in 0..6 {
+        d_v41[i] += d_v42[i];
+    }
+    let mut d_v39 = [0.0f64; 3];
+    // 41: index_select(axis=0)(v39, v40), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v40[j] as usize) * 1 + i;
+                d_v39[xp] += d_v41[yp];
+            }
         }
     }
-    let mut d_v16 = [0.0f64; 6];
-    let mut d_v14 = [0.0f64; 3];
-    // 17: matmul(v16, v14), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v17[i] * v14[j];
-            d_v16[i * 3 + j] = acc + d_v16[i * 3 + j];
+    // 39: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v39[i];
+    }
+    let mut d_v37 = [0.0f64; 6];
+    // 38: sum_to(v37), backward
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            d_v37[i0 * 3 + i1] += d_v38[i1];
         }
     }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v16[i + p * 3] * d_v17[p];
-        }
-        d_v14[i] = acc + d_v14[i];
-    }
-    let mut d_v15 = [0.0f64; 6];
-    // 16: t(v15), backward
+    let mut d_v36 = [0.0f64; 6];
+    // 37: add_scalar(-2)(v36), backward
     for i in 0..6 {
-        d_v15[i] += d_v16[(i % 2) * 3 + i / 2];
+        d_v36[i] += d_v37[i] * (1.0);
     }
-    // 15: t(m), backward
+    let mut d_v35 = [0.0f64; 6];
+    // 36: mul_scalar(4)(v35), backward
     for i in 0..6 {
-        d_m[i] += d_v15[(i % 3) * 2 + i / 3];
+        d_v35[i] += d_v36[i] * (4.0);
     }
-    // 14: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v14[i];
-    }
-    // 13: mean(m), backward
-    {
-        let g = d_v13 * (1.0 / 6.0);
+    let mut d_v34 = [0.0f64; 6];
+    // 35: sigmoid(v34), backward
     for i in 0..6 {
-            d_m[i] += g;
+        d_v34[i] += d_v35[i] * (v35[i] * (1.0 - v35[i]));
     }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: add_scalar(0.5371)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (1.0);
     }
-    // 12: add(v10, v10), backward
-    d_v10 += d_v12 * (1.0);
-    d_v10 += d_v12 * (1.0);
-    // 11: mul(a, b), backward
-    *d_a += d_v11 * (b);
-    *d_b += d_v11 * (a);
-    // 10: square(b), backward
-    *d_b += d_v10 * (2.0 * b);
-    let mut d_v8 = 0.0f64;
-    // 9: div(v, v8), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v[r * 1 + j] += d_v9[r * 1 + j] * (1.0 / v8);
+    let mut d_v32 = [0.0f64; 6];
+    // 33: reshape(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i];
+    }
+    let mut d_v30 = [0.0f64; 8];
+    // 32: index_select(axis=0)(v30, v31), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 8 + v31[j] as usize) * 1 + i;
+                d_v30[xp] += d_v32[yp];
+            }
         }
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v8 += d_v9[r * 1 + j] * (-v[r * 1 + j] / (v8 * v8));
+    // 30: reshape(v20), backward
+    for i in 0..8 {
+        d_v20[i] += d_v30[i];
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: broadcast_to(v28), backward
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                d_v28[i0 * 3 + i2] += d_v29[i0 * 6 + i1 * 3 + i2];
+            }
         }
     }
-    let mut d_v7 = 0.0f64;
-    // 8: add_scalar(1)(v7), backward
-    d_v7 += d_v8 * (1.0);
-    // 7: square(b), backward
-    *d_b += d_v7 * (2.0 * b);
-    let mut d_v5 = [0.0f64; 3];
-    // 6: div(a, v5), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v5[r * 1 + j] += d_v6[r * 1 + j] * (-a / (v5[r * 1 + j] * v5[r * 1 + j]));
-        }
-    }
-    for r in 0..3 {
-        for j in 0..1 {
-            *d_a += d_v6[r * 1 + j] * (1.0 / v5[r * 1 + j]);
-        }
-    }
-    let mut d_v4 = [0.0f64; 3];
-    // 5: add_scalar(1)(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v5[i] * (1.0);
-    }
-    // 4: square(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v4[i] * (2.0 * v[i]);
-    }
-    out
-}
-
-/// `prog_3`: node 58 (`out`, add) of a tape of 59 nodes, 58 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
-/// Inputs without gradient: none.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: reshape(v)
-    let mut v4 = [0.0f64; 3];
-    for i in 0..3 {
-        v4[i] = v[i];
-    }
-    // 5: t(m)
-    let mut v5 = [0.0f64; 6];
-    for i in 0..6 {
-        v5[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 6: t(v5)
-    let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[(i % 3) * 2 + i / 3];
-    }
-    // 7: matmul(v6, v4)
-    let mut v7 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v6[i * 3 + p] * v4[p];
-        }
-        v7[i] = acc;
-    }
-    // 8: cos(v)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v[i].cos();
-    }
-    // 9: add(a, a)
-    let v9 = a + a;
-    // 10: sum(v7)
-    let mut v10 = -0.0f64;
-    for i in 0..2 {
-        v10 += v7[i];
-    }
-    // 11: add(v, v)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = v[i] + v[i];
-    }
-    // 12: square(v)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = v[i] * v[i];
-    }
-    // 13: add_scalar(1)(v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v12[i] + 1.0;
-    }
-    // 14: powf(1.5)(v13)
-    let mut v14 = [0.0f64; 3];
-    for i in 0..3 {
-        v14[i] = v13[i].powf(1.5);
-    }
-    // 15: sin(v7)
-    let mut v15 = [0.0f64; 2];
-    for i in 0..2 {
-        v15[i] = v7[i].sin();
-    }
-    // 16: powi(3)(v9)
-    let v16 = v9.powi(3.0 as i32);
-    // 17: maximum(v11, v11)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = max_keep_nan(v11[i], v11[i]);
-    }
-    // 18: sum(v9)
-    let mut v18 = -0.0f64;
-    v18 += v9;
-    // 19: div_scalar(3)(m)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = m[i] / 3.0;
-    }
-    // 20: rsub_scalar(2.5)(v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = 2.5 - v19[i];
-    }
-    // 21: mul_scalar(0.25)(m)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = m[i] * 0.25;
-    }
-    // 22: add(v20, v21)
-    let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = v20[i] + v21[i];
-    }
-    // 23: reshape(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
-    }
-    // 24: t(m)
-    let mut v24 = [0.0f64; 6];
-    for i in 0..6 {
-        v24[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 25: t(v24)
-    let mut v25 = [0.0f64; 6];
-    for i in 0..6 {
-        v25[i] = v24[(i % 3) * 2 + i / 3];
-    }
-    // 26: matmul(v25, v23)
-    let mut v26 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v25[i * 3 + p] * v23[p];
-        }
-        v26[i] = acc;
-    }
-    // 27: leaky_relu(0.1)(v22)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = if v22[i] > 0.0 { v22[i] } else { 0.1 * v22[i] };
-    }
-    // 28: div_scalar(3)(v14)
-    let mut v28 = [0.0f64; 3];
-    for i in 0..3 {
-        v28[i] = v14[i] / 3.0;
-    }
-    // 29: rsub_scalar(2.5)(v28)
-    let mut v29 = [0.0f64; 3];
-    for i in 0..3 {
-        v29[i] = 2.5 - v28[i];
-    }
-    // 30: mul_scalar(0.25)(v14)
-    let mut v30 = [0.0f64; 3];
-    for i in 0..3 {
-        v30[i] = v14[i] * 0.25;
-    }
-    // 31: add(v29, v30)
-    let mut v31 = [0.0f64; 3];
-    for i in 0..3 {
-        v31[i] = v29[i] + v30[i];
-    }
-    // 32: sum(v7)
-    let mut v32 = -0.0f64;
-    for i in 0..2 {
-        v32 += v7[i];
-    }
-    // 33: sum(v8)
-    let mut v33 = -0.0f64;
-    for i in 0..3 {
-        v33 += v8[i];
-    }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v9)
-    let mut v35 = -0.0f64;
-    v35 += v9;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v10)
-    let mut v37 = -0.0f64;
-    v37 += v10;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v11)
-    let mut v39 = -0.0f64;
-    for i in 0..3 {
-        v39 += v11[i];
-    }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v14)
-    let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v14[i];
-    }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v15)
-    let mut v43 = -0.0f64;
-    for i in 0..2 {
-        v43 += v15[i];
-    }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v16)
-    let mut v45 = -0.0f64;
-    v45 += v16;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v17)
-    let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v17[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v18)
-    let mut v49 = -0.0f64;
-    v49 += v18;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v22)
-    let mut v51 = -0.0f64;
-    for i in 0..6 {
-        v51 += v22[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v26)
-    let mut v53 = -0.0f64;
-    for i in 0..2 {
-        v53 += v26[i];
-    }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v27)
-    let mut v55 = -0.0f64;
-    for i in 0..6 {
-        v55 += v27[i];
-    }
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v31)
-    let mut v57 = -0.0f64;
-    for i in 0..3 {
-        v57 += v31[i];
-    }
-    // 58: add(v56, v57)
-    let out = v56 + v57;
-    out
-}
-
-/// `prog_3` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: reshape(v)
-    let mut v4 = [0.0f64; 3];
-    for i in 0..3 {
-        v4[i] = v[i];
-    }
-    // 5: t(m)
-    let mut v5 = [0.0f64; 6];
-    for i in 0..6 {
-        v5[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 6: t(v5)
-    let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[(i % 3) * 2 + i / 3];
-    }
-    // 7: matmul(v6, v4)
-    let mut v7 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v6[i * 3 + p] * v4[p];
-        }
-        v7[i] = acc;
-    }
-    // 8: cos(v)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v[i].cos();
-    }
-    // 9: add(a, a)
-    let v9 = a + a;
-    // 10: sum(v7)
-    let mut v10 = -0.0f64;
-    for i in 0..2 {
-        v10 += v7[i];
-    }
-    // 11: add(v, v)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = v[i] + v[i];
-    }
-    // 12: square(v)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = v[i] * v[i];
-    }
-    // 13: add_scalar(1)(v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v12[i] + 1.0;
-    }
-    // 14: powf(1.5)(v13)
-    let mut v14 = [0.0f64; 3];
-    for i in 0..3 {
-        v14[i] = v13[i].powf(1.5);
-    }
-    // 15: sin(v7)
-    let mut v15 = [0.0f64; 2];
-    for i in 0..2 {
-        v15[i] = v7[i].sin();
-    }
-    // 16: powi(3)(v9)
-    let v16 = v9.powi(3.0 as i32);
-    // 17: maximum(v11, v11)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = max_keep_nan(v11[i], v11[i]);
-    }
-    // 18: sum(v9)
-    let mut v18 = -0.0f64;
-    v18 += v9;
-    // 19: div_scalar(3)(m)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = m[i] / 3.0;
-    }
-    // 20: rsub_scalar(2.5)(v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = 2.5 - v19[i];
-    }
-    // 21: mul_scalar(0.25)(m)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = m[i] * 0.25;
-    }
-    // 22: add(v20, v21)
-    let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = v20[i] + v21[i];
-    }
-    // 23: reshape(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
-    }
-    // 24: t(m)
-    let mut v24 = [0.0f64; 6];
-    for i in 0..6 {
-        v24[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 25: t(v24)
-    let mut v25 = [0.0f64; 6];
-    for i in 0..6 {
-        v25[i] = v24[(i % 3) * 2 + i / 3];
-    }
-    // 26: matmul(v25, v23)
-    let mut v26 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v25[i * 3 + p] * v23[p];
-        }
-        v26[i] = acc;
-    }
-    // 27: leaky_relu(0.1)(v22)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = if v22[i] > 0.0 { v22[i] } else { 0.1 * v22[i] };
-    }
-    // 28: div_scalar(3)(v14)
-    let mut v28 = [0.0f64; 3];
-    for i in 0..3 {
-        v28[i] = v14[i] / 3.0;
-    }
-    // 29: rsub_scalar(2.5)(v28)
-    let mut v29 = [0.0f64; 3];
-    for i in 0..3 {
-        v29[i] = 2.5 - v28[i];
-    }
-    // 30: mul_scalar(0.25)(v14)
-    let mut v30 = [0.0f64; 3];
-    for i in 0..3 {
-        v30[i] = v14[i] * 0.25;
-    }
-    // 31: add(v29, v30)
-    let mut v31 = [0.0f64; 3];
-    for i in 0..3 {
-        v31[i] = v29[i] + v30[i];
-    }
-    // 32: sum(v7)
-    let mut v32 = -0.0f64;
-    for i in 0..2 {
-        v32 += v7[i];
-    }
-    // 33: sum(v8)
-    let mut v33 = -0.0f64;
-    for i in 0..3 {
-        v33 += v8[i];
-    }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v9)
-    let mut v35 = -0.0f64;
-    v35 += v9;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v10)
-    let mut v37 = -0.0f64;
-    v37 += v10;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v11)
-    let mut v39 = -0.0f64;
-    for i in 0..3 {
-        v39 += v11[i];
-    }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v14)
-    let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v14[i];
-    }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v15)
-    let mut v43 = -0.0f64;
-    for i in 0..2 {
-        v43 += v15[i];
-    }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v16)
-    let mut v45 = -0.0f64;
-    v45 += v16;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v17)
-    let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v17[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v18)
-    let mut v49 = -0.0f64;
-    v49 += v18;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v22)
-    let mut v51 = -0.0f64;
-    for i in 0..6 {
-        v51 += v22[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v26)
-    let mut v53 = -0.0f64;
-    for i in 0..2 {
-        v53 += v26[i];
-    }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v27)
-    let mut v55 = -0.0f64;
-    for i in 0..6 {
-        v55 += v27[i];
-    }
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v31)
-    let mut v57 = -0.0f64;
-    for i in 0..3 {
-        v57 += v31[i];
-    }
-    // 58: add(v56, v57)
-    let out = v56 + v57;
-    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
-    *d_a = 0.0;
-    *d_b = 0.0;
-    *d_v = [0.0; 3];
-    *d_m = [0.0; 6];
-    let d_out = 1.0f64;
-    let mut d_v56 = 0.0f64;
-    let mut d_v57 = 0.0f64;
-    // 58: add(v56, v57), backward
-    d_v56 += d_out * (1.0);
-    d_v57 += d_out * (1.0);
-    let mut d_v31 = [0.0f64; 3];
-    // 57: sum(v31), backward
-    for i in 0..3 {
-        d_v31[i] += d_v57;
-    }
-    let mut d_v54 = 0.0f64;
-    let mut d_v55 = 0.0f64;
-    // 56: add(v54, v55), backward
-    d_v54 += d_v56 * (1.0);
-    d_v55 += d_v56 * (1.0);
     let mut d_v27 = [0.0f64; 6];
-    // 55: sum(v27), backward
+    // 28: add_scalar(-2)(v27), backward
     for i in 0..6 {
-        d_v27[i] += d_v55;
+        d_v27[i] += d_v28[i] * (1.0);
     }
-    let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_v54 * (1.0);
-    d_v53 += d_v54 * (1.0);
-    let mut d_v26 = [0.0f64; 2];
-    // 53: sum(v26), backward
-    for i in 0..2 {
-        d_v26[i] += d_v53;
-    }
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v22 = [0.0f64; 6];
-    // 51: sum(v22), backward
+    let mut d_v26 = [0.0f64; 6];
+    // 27: mul_scalar(4)(v26), backward
     for i in 0..6 {
-        d_v22[i] += d_v51;
-    }
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v18 = 0.0f64;
-    // 49: sum(v18), backward
-    d_v18 += d_v49;
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v17 = [0.0f64; 3];
-    // 47: sum(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v47;
-    }
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 45: sum(v16), backward
-    d_v16 += d_v45;
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v15 = [0.0f64; 2];
-    // 43: sum(v15), backward
-    for i in 0..2 {
-        d_v15[i] += d_v43;
-    }
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v14 = [0.0f64; 3];
-    // 41: sum(v14), backward
-    for i in 0..3 {
-        d_v14[i] += d_v41;
-    }
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v11 = [0.0f64; 3];
-    // 39: sum(v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v39;
-    }
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 37: sum(v10), backward
-    d_v10 += d_v37;
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 35: sum(v9), backward
-    d_v9 += d_v35;
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v8 = [0.0f64; 3];
-    // 33: sum(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v33;
-    }
-    let mut d_v7 = [0.0f64; 2];
-    // 32: sum(v7), backward
-    for i in 0..2 {
-        d_v7[i] += d_v32;
-    }
-    let mut d_v29 = [0.0f64; 3];
-    let mut d_v30 = [0.0f64; 3];
-    // 31: add(v29, v30), backward
-    for i in 0..3 {
-        d_v29[i] += d_v31[i] * (1.0);
-    }
-    for i in 0..3 {
-        d_v30[i] += d_v31[i] * (1.0);
-    }
-    // 30: mul_scalar(0.25)(v14), backward
-    for i in 0..3 {
-        d_v14[i] += d_v30[i] * (0.25);
-    }
-    let mut d_v28 = [0.0f64; 3];
-    // 29: rsub_scalar(2.5)(v28), backward
-    for i in 0..3 {
-        d_v28[i] += d_v29[i] * (-1.0);
-    }
-    // 28: div_scalar(3)(v14), backward
-    for i in 0..3 {
-        d_v14[i] += d_v28[i] * (1.0 / 3.0);
-    }
-    // 27: leaky_relu(0.1)(v22), backward
-    for i in 0..6 {
-        d_v22[i] += d_v27[i] * (if v22[i] > 0.0 { 1.0 } else { 0.1 });
+        d_v26[i] += d_v27[i] * (4.0);
     }
     let mut d_v25 = [0.0f64; 6];
-    let mut d_v23 = [0.0f64; 3];
-    // 26: matmul(v25, v23), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v26[i] * v23[j];
-            d_v25[i * 3 + j] = acc + d_v25[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v25[i + p * 3] * d_v26[p];
-        }
-        d_v23[i] = acc + d_v23[i];
+    // 26: sigmoid(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
     }
     let mut d_v24 = [0.0f64; 6];
-    // 25: t(v24), backward
+    // 25: add_scalar(0.5371)(v24), backward
     for i in 0..6 {
-        d_v24[i] += d_v25[(i % 2) * 3 + i / 2];
+        d_v24[i] += d_v25[i] * (1.0);
     }
-    // 24: t(m), backward
+    let mut d_v23 = [0.0f64; 6];
+    // 24: reshape(v23), backward
     for i in 0..6 {
-        d_m[i] += d_v24[(i % 3) * 2 + i / 3];
+        d_v23[i] += d_v24[i];
     }
-    // 23: reshape(v), backward
+    let mut d_v21 = [0.0f64; 3];
+    // 23: index_select(axis=0)(v21, v22), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                d_v21[xp] += d_v23[yp];
+            }
+        }
+    }
+    // 21: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v23[i];
+        d_v[i] += d_v21[i];
     }
-    let mut d_v20 = [0.0f64; 6];
-    let mut d_v21 = [0.0f64; 6];
-    // 22: add(v20, v21), backward
-    for i in 0..6 {
-        d_v20[i] += d_v22[i] * (1.0);
-    }
-    for i in 0..6 {
-        d_v21[i] += d_v22[i] * (1.0);
-    }
-    // 21: mul_scalar(0.25)(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v21[i] * (0.25);
-    }
+    let mut d_v11 = [0.0f64; 12];
     let mut d_v19 = [0.0f64; 6];
-    // 20: rsub_scalar(2.5)(v19), backward
-    for i in 0..6 {
-        d_v19[i] += d_v20[i] * (-1.0);
-    }
-    // 19: div_scalar(3)(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v19[i] * (1.0 / 3.0);
-    }
-    // 18: sum(v9), backward
-    d_v9 += d_v18;
-    // 17: maximum(v11, v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v17[i] * (if v11[i] >= v11[i] { 1.0 } else { 0.0 });
-    }
-    for i in 0..3 {
-        d_v11[i] += d_v17[i] * (if v11[i] >= v11[i] { 0.0 } else { 1.0 });
-    }
-    // 16: powi(3)(v9), backward
-    d_v9 += d_v16 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v9.powi(3.0 as i32 - 1), None => 3.0 * v9.powf(3.0 - 1.0) });
-    // 15: sin(v7), backward
+    // 20: matmul(v11, v19), backward
     for i in 0..2 {
-        d_v7[i] += d_v15[i] * (v7[i].cos());
+        tapegrad::tensor::gemm(1.0, tapegrad::tensor::MatRef::row_major(&d_v20[i * 4..(i + 1) * 4], 2, 2), tapegrad::tensor::MatRef::row_major(&v19[..], 3, 2).t(), 1.0, &mut d_v11[i * 6..(i + 1) * 6]);
     }
-    let mut d_v13 = [0.0f64; 3];
-    // 14: powf(1.5)(v13), backward
-    for i in 0..3 {
-        d_v13[i] += d_v14[i] * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v13[i].powf(1.5 - 1.0) });
+    for i in 0..2 {
+        tapegrad::tensor::gemm(1.0, tapegrad::tensor::MatRef::row_major(&v11[i * 6..(i + 1) * 6], 2, 3).t(), tapegrad::tensor::MatRef::row_major(&d_v20[i * 4..(i + 1) * 4], 2, 2), 1.0, &mut d_v19[..]);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 19: add_scalar(-2)(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (1.0);
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 18: mul_scalar(4)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (4.0);
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: sigmoid(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: add_scalar(0.5371)(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 15: reshape(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[i];
     }
     let mut d_v12 = [0.0f64; 3];
-    // 13: add_scalar(1)(v12), backward
+    // 14: index_select(axis=0)(v12, v13), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                d_v12[xp] += d_v14[yp];
+            }
+        }
+    }
+    // 12: reshape(v), backward
     for i in 0..3 {
-        d_v12[i] += d_v13[i] * (1.0);
+        d_v[i] += d_v12[i];
     }
-    // 12: square(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v12[i] * (2.0 * v[i]);
+    let mut d_v10 = [0.0f64; 12];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..12 {
+        d_v10[i] += d_v11[i] * (1.0);
     }
-    // 11: add(v, v), backward
-    for i in 0..3 {
-        d_v[i] += d_v11[i] * (1.0);
+    let mut d_v9 = [0.0f64; 12];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..12 {
+        d_v9[i] += d_v10[i] * (4.0);
     }
-    for i in 0..3 {
-        d_v[i] += d_v11[i] * (1.0);
+    let mut d_v8 = [0.0f64; 12];
+    // 9: sigmoid(v8), backward
+    for i in 0..12 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
-    // 10: sum(v7), backward
-    for i in 0..2 {
-        d_v7[i] += d_v10;
+    let mut d_v7 = [0.0f64; 12];
+    // 8: add_scalar(0.5371)(v7), backward
+    for i in 0..12 {
+        d_v7[i] += d_v8[i] * (1.0);
     }
-    // 9: add(a, a), backward
-    *d_a += d_v9 * (1.0);
-    *d_a += d_v9 * (1.0);
-    // 8: cos(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v8[i] * (-v[i].sin());
+    let mut d_v6 = [0.0f64; 12];
+    // 7: reshape(v6), backward
+    for i in 0..12 {
+        d_v6[i] += d_v7[i];
     }
-    let mut d_v6 = [0.0f64; 6];
     let mut d_v4 = [0.0f64; 3];
-    // 7: matmul(v6, v4), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v7[i] * v4[j];
-            d_v6[i * 3 + j] = acc + d_v6[i * 3 + j];
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                d_v4[xp] += d_v6[yp];
+            }
         }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v6[i + p * 3] * d_v7[p];
-        }
-        d_v4[i] = acc + d_v4[i];
-    }
-    let mut d_v5 = [0.0f64; 6];
-    // 6: t(v5), backward
-    for i in 0..6 {
-        d_v5[i] += d_v6[(i % 2) * 3 + i / 2];
-    }
-    // 5: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v5[(i % 3) * 2 + i / 3];
     }
     // 4: reshape(v), backward
     for i in 0..3 {
@@ -2611,4902 +2961,11491 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_4`: node 62 (`out`, add) of a tape of 63 nodes, 63 of which it depends on.
+/// `prog_2`: node 111 (`out`, add) of a tape of 112 nodes, 112 of which it depends on.
+/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Inputs without gradient: none.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
+    }
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v)
+    let mut v12 = [0.0f64; 3];
+    for i in 0..3 {
+        v12[i] = v[i];
+    }
+    // 13: constant [3]
+    let v13: [f64; 3] = [0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
+            }
+        }
+    }
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 3];
+    for i in 0..3 {
+        v15[i] = v14[i];
+    }
+    // 16: add_scalar(0.5371)(v15)
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
+        v16[i] = v15[i] + 0.5371;
+    }
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = stable_sigmoid(v16[i]);
+    }
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 3];
+    for i in 0..3 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: concat(axis=0)(v11, v19)
+    let mut v20 = [0.0f64; 9];
+    for i1 in 0..6 {
+        v20[i1] = v11[i1];
+    }
+    for i1 in 0..3 {
+        v20[6 + i1] = v19[i1];
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 9];
+    for i in 0..9 {
+        v21[i] = v20[i];
+    }
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 9 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
+            }
+        }
+    }
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: reshape(v)
+    let mut v29 = [0.0f64; 3];
+    for i in 0..3 {
+        v29[i] = v[i];
+    }
+    // 30: constant [6]
+    let v30: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
+        }
+    }
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v31[i];
+    }
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] + 0.5371;
+    }
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = stable_sigmoid(v33[i]);
+    }
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] * 4.0;
+    }
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: reshape(v28)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v28[i];
+    }
+    // 38: reshape(v36)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v36[i];
+    }
+    // 39: concat(axis=2)(v37, v38)
+    let mut v39 = [0.0f64; 12];
+    for i0 in 0..6 {
+        v39[i0 * 2] = v37[i0];
+    }
+    for i0 in 0..6 {
+        v39[1 + i0 * 2] = v38[i0];
+    }
+    // 40: reshape(a)
+    let v40 = a;
+    // 41: constant [6]
+    let v41: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 42: index_select(axis=0)(v40, v41)
+    let mut v42 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                v42[yp] = v40;
+            }
+        }
+    }
+    // 43: reshape(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i];
+    }
+    // 44: add_scalar(0.5371)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + 0.5371;
+    }
+    // 45: sigmoid(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = stable_sigmoid(v44[i]);
+    }
+    // 46: mul_scalar(4)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] * 4.0;
+    }
+    // 47: add_scalar(-2)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + (-2.0);
+    }
+    // 48: detach(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = v47[i];
+    }
+    // 49: mul(v48, v47)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v48[i] * v47[i];
+    }
+    // 50: reshape(v)
+    let mut v50 = [0.0f64; 3];
+    for i in 0..3 {
+        v50[i] = v[i];
+    }
+    // 51: constant [6]
+    let v51: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 52: index_select(axis=0)(v50, v51)
+    let mut v52 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v51[j] as usize) * 1 + i;
+                v52[yp] = v50[xp];
+            }
+        }
+    }
+    // 53: reshape(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i];
+    }
+    // 54: add_scalar(0.5371)(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = v53[i] + 0.5371;
+    }
+    // 55: sigmoid(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = stable_sigmoid(v54[i]);
+    }
+    // 56: mul_scalar(4)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] * 4.0;
+    }
+    // 57: add_scalar(-2)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v56[i] + (-2.0);
+    }
+    // 58: exp(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i].exp();
+    }
+    // 59: reshape(v39)
+    let mut v59 = [0.0f64; 12];
+    for i in 0..12 {
+        v59[i] = v39[i];
+    }
+    // 60: constant [6]
+    let v60: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 61: index_select(axis=0)(v59, v60)
+    let mut v61 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 12 + v60[j] as usize) * 1 + i;
+                v61[yp] = v59[xp];
+            }
+        }
+    }
+    // 62: reshape(v61)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v61[i];
+    }
+    // 63: add_scalar(0.5371)(v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v62[i] + 0.5371;
+    }
+    // 64: sigmoid(v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = stable_sigmoid(v63[i]);
+    }
+    // 65: mul_scalar(2.8)(v64)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v64[i] * 2.8;
+    }
+    // 66: add_scalar(0.2)(v65)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v65[i] + 0.2;
+    }
+    // 67: ln(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v66[i].ln();
+    }
+    // 68: tanh(a)
+    let v68 = a.tanh();
+    // 69: constant []
+    let v69 = 0.8;
+    // 70: mul(v68, v69)
+    let v70 = v68 * v69;
+    // 71: sum(v70)
+    let mut v71 = -0.0f64;
+    v71 += v70;
+    // 72: tanh(b)
+    let v72 = b.tanh();
+    // 73: constant []
+    let v73 = 0.8;
+    // 74: mul(v72, v73)
+    let v74 = v72 * v73;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
+    v75 += v74;
+    // 76: tanh(v)
+    let mut v76 = [0.0f64; 3];
+    for i in 0..3 {
+        v76[i] = v[i].tanh();
+    }
+    // 77: constant [3]
+    let v77: [f64; 3] = [0.8, 1.5, 1.1];
+    // 78: mul(v76, v77)
+    let mut v78 = [0.0f64; 3];
+    for i in 0..3 {
+        v78[i] = v76[i] * v77[i];
+    }
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    for i in 0..3 {
+        v79 += v78[i];
+    }
+    // 80: tanh(m)
+    let mut v80 = [0.0f64; 6];
+    for i in 0..6 {
+        v80[i] = m[i].tanh();
+    }
+    // 81: constant [2, 3]
+    let v81: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = v80[i] * v81[i];
+    }
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..6 {
+        v83 += v82[i];
+    }
+    // 84: tanh(v20)
+    let mut v84 = [0.0f64; 9];
+    for i in 0..9 {
+        v84[i] = v20[i].tanh();
+    }
+    // 85: constant [3, 3]
+    let v85: [f64; 9] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 9];
+    for i in 0..9 {
+        v86[i] = v84[i] * v85[i];
+    }
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
+    for i in 0..9 {
+        v87 += v86[i];
+    }
+    // 88: tanh(v39)
+    let mut v88 = [0.0f64; 12];
+    for i in 0..12 {
+        v88[i] = v39[i].tanh();
+    }
+    // 89: constant [2, 3, 2]
+    let v89: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 12];
+    for i in 0..12 {
+        v90[i] = v88[i] * v89[i];
+    }
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
+    for i in 0..12 {
+        v91 += v90[i];
+    }
+    // 92: tanh(v49)
+    let mut v92 = [0.0f64; 6];
+    for i in 0..6 {
+        v92[i] = v49[i].tanh();
+    }
+    // 93: constant [2, 3]
+    let v93: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 6];
+    for i in 0..6 {
+        v94[i] = v92[i] * v93[i];
+    }
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
+    for i in 0..6 {
+        v95 += v94[i];
+    }
+    // 96: tanh(v58)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v58[i].tanh();
+    }
+    // 97: constant [2, 3]
+    let v97: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 98: mul(v96, v97)
+    let mut v98 = [0.0f64; 6];
+    for i in 0..6 {
+        v98[i] = v96[i] * v97[i];
+    }
+    // 99: sum(v98)
+    let mut v99 = -0.0f64;
+    for i in 0..6 {
+        v99 += v98[i];
+    }
+    // 100: tanh(v67)
+    let mut v100 = [0.0f64; 6];
+    for i in 0..6 {
+        v100[i] = v67[i].tanh();
+    }
+    // 101: constant [2, 3]
+    let v101: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 102: mul(v100, v101)
+    let mut v102 = [0.0f64; 6];
+    for i in 0..6 {
+        v102[i] = v100[i] * v101[i];
+    }
+    // 103: sum(v102)
+    let mut v103 = -0.0f64;
+    for i in 0..6 {
+        v103 += v102[i];
+    }
+    // 104: add(v71, v75)
+    let v104 = v71 + v75;
+    // 105: add(v104, v79)
+    let v105 = v104 + v79;
+    // 106: add(v105, v83)
+    let v106 = v105 + v83;
+    // 107: add(v106, v87)
+    let v107 = v106 + v87;
+    // 108: add(v107, v91)
+    let v108 = v107 + v91;
+    // 109: add(v108, v95)
+    let v109 = v108 + v95;
+    // 110: add(v109, v99)
+    let v110 = v109 + v99;
+    // 111: add(v110, v103)
+    let out = v110 + v103;
+    out
+}
+
+/// `prog_2` and its gradient, written into `d_ARG` (overwritten) for each argument.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
+    }
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v)
+    let mut v12 = [0.0f64; 3];
+    for i in 0..3 {
+        v12[i] = v[i];
+    }
+    // 13: constant [3]
+    let v13: [f64; 3] = [0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
+            }
+        }
+    }
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 3];
+    for i in 0..3 {
+        v15[i] = v14[i];
+    }
+    // 16: add_scalar(0.5371)(v15)
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
+        v16[i] = v15[i] + 0.5371;
+    }
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
+        v17[i] = stable_sigmoid(v16[i]);
+    }
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 3];
+    for i in 0..3 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: concat(axis=0)(v11, v19)
+    let mut v20 = [0.0f64; 9];
+    for i1 in 0..6 {
+        v20[i1] = v11[i1];
+    }
+    for i1 in 0..3 {
+        v20[6 + i1] = v19[i1];
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 9];
+    for i in 0..9 {
+        v21[i] = v20[i];
+    }
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 9 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
+            }
+        }
+    }
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: reshape(v)
+    let mut v29 = [0.0f64; 3];
+    for i in 0..3 {
+        v29[i] = v[i];
+    }
+    // 30: constant [6]
+    let v30: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
+        }
+    }
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v31[i];
+    }
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] + 0.5371;
+    }
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = stable_sigmoid(v33[i]);
+    }
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] * 4.0;
+    }
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: reshape(v28)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v28[i];
+    }
+    // 38: reshape(v36)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v36[i];
+    }
+    // 39: concat(axis=2)(v37, v38)
+    let mut v39 = [0.0f64; 12];
+    for i0 in 0..6 {
+        v39[i0 * 2] = v37[i0];
+    }
+    for i0 in 0..6 {
+        v39[1 + i0 * 2] = v38[i0];
+    }
+    // 40: reshape(a)
+    let v40 = a;
+    // 41: constant [6]
+    let v41: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 42: index_select(axis=0)(v40, v41)
+    let mut v42 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                v42[yp] = v40;
+            }
+        }
+    }
+    // 43: reshape(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i];
+    }
+    // 44: add_scalar(0.5371)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + 0.5371;
+    }
+    // 45: sigmoid(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = stable_sigmoid(v44[i]);
+    }
+    // 46: mul_scalar(4)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] * 4.0;
+    }
+    // 47: add_scalar(-2)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + (-2.0);
+    }
+    // 48: detach(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = v47[i];
+    }
+    // 49: mul(v48, v47)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v48[i] * v47[i];
+    }
+    // 50: reshape(v)
+    let mut v50 = [0.0f64; 3];
+    for i in 0..3 {
+        v50[i] = v[i];
+    }
+    // 51: constant [6]
+    let v51: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 52: index_select(axis=0)(v50, v51)
+    let mut v52 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v51[j] as usize) * 1 + i;
+                v52[yp] = v50[xp];
+            }
+        }
+    }
+    // 53: reshape(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i];
+    }
+    // 54: add_scalar(0.5371)(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = v53[i] + 0.5371;
+    }
+    // 55: sigmoid(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = stable_sigmoid(v54[i]);
+    }
+    // 56: mul_scalar(4)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] * 4.0;
+    }
+    // 57: add_scalar(-2)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v56[i] + (-2.0);
+    }
+    // 58: exp(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i].exp();
+    }
+    // 59: reshape(v39)
+    let mut v59 = [0.0f64; 12];
+    for i in 0..12 {
+        v59[i] = v39[i];
+    }
+    // 60: constant [6]
+    let v60: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 61: index_select(axis=0)(v59, v60)
+    let mut v61 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 12 + v60[j] as usize) * 1 + i;
+                v61[yp] = v59[xp];
+            }
+        }
+    }
+    // 62: reshape(v61)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v61[i];
+    }
+    // 63: add_scalar(0.5371)(v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v62[i] + 0.5371;
+    }
+    // 64: sigmoid(v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = stable_sigmoid(v63[i]);
+    }
+    // 65: mul_scalar(2.8)(v64)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v64[i] * 2.8;
+    }
+    // 66: add_scalar(0.2)(v65)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v65[i] + 0.2;
+    }
+    // 67: ln(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v66[i].ln();
+    }
+    // 68: tanh(a)
+    let v68 = a.tanh();
+    // 69: constant []
+    let v69 = 0.8;
+    // 70: mul(v68, v69)
+    let v70 = v68 * v69;
+    // 71: sum(v70)
+    let mut v71 = -0.0f64;
+    v71 += v70;
+    // 72: tanh(b)
+    let v72 = b.tanh();
+    // 73: constant []
+    let v73 = 0.8;
+    // 74: mul(v72, v73)
+    let v74 = v72 * v73;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
+    v75 += v74;
+    // 76: tanh(v)
+    let mut v76 = [0.0f64; 3];
+    for i in 0..3 {
+        v76[i] = v[i].tanh();
+    }
+    // 77: constant [3]
+    let v77: [f64; 3] = [0.8, 1.5, 1.1];
+    // 78: mul(v76, v77)
+    let mut v78 = [0.0f64; 3];
+    for i in 0..3 {
+        v78[i] = v76[i] * v77[i];
+    }
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    for i in 0..3 {
+        v79 += v78[i];
+    }
+    // 80: tanh(m)
+    let mut v80 = [0.0f64; 6];
+    for i in 0..6 {
+        v80[i] = m[i].tanh();
+    }
+    // 81: constant [2, 3]
+    let v81: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = v80[i] * v81[i];
+    }
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..6 {
+        v83 += v82[i];
+    }
+    // 84: tanh(v20)
+    let mut v84 = [0.0f64; 9];
+    for i in 0..9 {
+        v84[i] = v20[i].tanh();
+    }
+    // 85: constant [3, 3]
+    let v85: [f64; 9] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 9];
+    for i in 0..9 {
+        v86[i] = v84[i] * v85[i];
+    }
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
+    for i in 0..9 {
+        v87 += v86[i];
+    }
+    // 88: tanh(v39)
+    let mut v88 = [0.0f64; 12];
+    for i in 0..12 {
+        v88[i] = v39[i].tanh();
+    }
+    // 89: constant [2, 3, 2]
+    let v89: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 12];
+    for i in 0..12 {
+        v90[i] = v88[i] * v89[i];
+    }
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
+    for i in 0..12 {
+        v91 += v90[i];
+    }
+    // 92: tanh(v49)
+    let mut v92 = [0.0f64; 6];
+    for i in 0..6 {
+        v92[i] = v49[i].tanh();
+    }
+    // 93: constant [2, 3]
+    let v93: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 6];
+    for i in 0..6 {
+        v94[i] = v92[i] * v93[i];
+    }
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
+    for i in 0..6 {
+        v95 += v94[i];
+    }
+    // 96: tanh(v58)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v58[i].tanh();
+    }
+    // 97: constant [2, 3]
+    let v97: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 98: mul(v96, v97)
+    let mut v98 = [0.0f64; 6];
+    for i in 0..6 {
+        v98[i] = v96[i] * v97[i];
+    }
+    // 99: sum(v98)
+    let mut v99 = -0.0f64;
+    for i in 0..6 {
+        v99 += v98[i];
+    }
+    // 100: tanh(v67)
+    let mut v100 = [0.0f64; 6];
+    for i in 0..6 {
+        v100[i] = v67[i].tanh();
+    }
+    // 101: constant [2, 3]
+    let v101: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 102: mul(v100, v101)
+    let mut v102 = [0.0f64; 6];
+    for i in 0..6 {
+        v102[i] = v100[i] * v101[i];
+    }
+    // 103: sum(v102)
+    let mut v103 = -0.0f64;
+    for i in 0..6 {
+        v103 += v102[i];
+    }
+    // 104: add(v71, v75)
+    let v104 = v71 + v75;
+    // 105: add(v104, v79)
+    let v105 = v104 + v79;
+    // 106: add(v105, v83)
+    let v106 = v105 + v83;
+    // 107: add(v106, v87)
+    let v107 = v106 + v87;
+    // 108: add(v107, v91)
+    let v108 = v107 + v91;
+    // 109: add(v108, v95)
+    let v109 = v108 + v95;
+    // 110: add(v109, v99)
+    let v110 = v109 + v99;
+    // 111: add(v110, v103)
+    let out = v110 + v103;
+    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
+    *d_a = 0.0;
+    *d_b = 0.0;
+    *d_v = [0.0; 3];
+    *d_m = [0.0; 6];
+    let d_out = 1.0f64;
+    let mut d_v110 = 0.0f64;
+    let mut d_v103 = 0.0f64;
+    // 111: add(v110, v103), backward
+    d_v110 += d_out * (1.0);
+    d_v103 += d_out * (1.0);
+    let mut d_v109 = 0.0f64;
+    let mut d_v99 = 0.0f64;
+    // 110: add(v109, v99), backward
+    d_v109 += d_v110 * (1.0);
+    d_v99 += d_v110 * (1.0);
+    let mut d_v108 = 0.0f64;
+    let mut d_v95 = 0.0f64;
+    // 109: add(v108, v95), backward
+    d_v108 += d_v109 * (1.0);
+    d_v95 += d_v109 * (1.0);
+    let mut d_v107 = 0.0f64;
+    let mut d_v91 = 0.0f64;
+    // 108: add(v107, v91), backward
+    d_v107 += d_v108 * (1.0);
+    d_v91 += d_v108 * (1.0);
+    let mut d_v106 = 0.0f64;
+    let mut d_v87 = 0.0f64;
+    // 107: add(v106, v87), backward
+    d_v106 += d_v107 * (1.0);
+    d_v87 += d_v107 * (1.0);
+    let mut d_v105 = 0.0f64;
+    let mut d_v83 = 0.0f64;
+    // 106: add(v105, v83), backward
+    d_v105 += d_v106 * (1.0);
+    d_v83 += d_v106 * (1.0);
+    let mut d_v104 = 0.0f64;
+    let mut d_v79 = 0.0f64;
+    // 105: add(v104, v79), backward
+    d_v104 += d_v105 * (1.0);
+    d_v79 += d_v105 * (1.0);
+    let mut d_v71 = 0.0f64;
+    let mut d_v75 = 0.0f64;
+    // 104: add(v71, v75), backward
+    d_v71 += d_v104 * (1.0);
+    d_v75 += d_v104 * (1.0);
+    let mut d_v102 = [0.0f64; 6];
+    // 103: sum(v102), backward
+    for i in 0..6 {
+        d_v102[i] += d_v103;
+    }
+    let mut d_v100 = [0.0f64; 6];
+    // 102: mul(v100, v101), backward
+    for i in 0..6 {
+        d_v100[i] += d_v102[i] * (v101[i]);
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 100: tanh(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v100[i] * (1.0 - v100[i] * v100[i]);
+    }
+    let mut d_v98 = [0.0f64; 6];
+    // 99: sum(v98), backward
+    for i in 0..6 {
+        d_v98[i] += d_v99;
+    }
+    let mut d_v96 = [0.0f64; 6];
+    // 98: mul(v96, v97), backward
+    for i in 0..6 {
+        d_v96[i] += d_v98[i] * (v97[i]);
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 96: tanh(v58), backward
+    for i in 0..6 {
+        d_v58[i] += d_v96[i] * (1.0 - v96[i] * v96[i]);
+    }
+    let mut d_v94 = [0.0f64; 6];
+    // 95: sum(v94), backward
+    for i in 0..6 {
+        d_v94[i] += d_v95;
+    }
+    let mut d_v92 = [0.0f64; 6];
+    // 94: mul(v92, v93), backward
+    for i in 0..6 {
+        d_v92[i] += d_v94[i] * (v93[i]);
+    }
+    let mut d_v49 = [0.0f64; 6];
+    // 92: tanh(v49), backward
+    for i in 0..6 {
+        d_v49[i] += d_v92[i] * (1.0 - v92[i] * v92[i]);
+    }
+    let mut d_v90 = [0.0f64; 12];
+    // 91: sum(v90), backward
+    for i in 0..12 {
+        d_v90[i] += d_v91;
+    }
+    let mut d_v88 = [0.0f64; 12];
+    // 90: mul(v88, v89), backward
+    for i in 0..12 {
+        d_v88[i] += d_v90[i] * (v89[i]);
+    }
+    let mut d_v39 = [0.0f64; 12];
+    // 88: tanh(v39), backward
+    for i in 0..12 {
+        d_v39[i] += d_v88[i] * (1.0 - v88[i] * v88[i]);
+    }
+    let mut d_v86 = [0.0f64; 9];
+    // 87: sum(v86), backward
+    for i in 0..9 {
+        d_v86[i] += d_v87;
+    }
+    let mut d_v84 = [0.0f64; 9];
+    // 86: mul(v84, v85), backward
+    for i in 0..9 {
+        d_v84[i] += d_v86[i] * (v85[i]);
+    }
+    let mut d_v20 = [0.0f64; 9];
+    // 84: tanh(v20), backward
+    for i in 0..9 {
+        d_v20[i] += d_v84[i] * (1.0 - v84[i] * v84[i]);
+    }
+    let mut d_v82 = [0.0f64; 6];
+    // 83: sum(v82), backward
+    for i in 0..6 {
+        d_v82[i] += d_v83;
+    }
+    let mut d_v80 = [0.0f64; 6];
+    // 82: mul(v80, v81), backward
+    for i in 0..6 {
+        d_v80[i] += d_v82[i] * (v81[i]);
+    }
+    // 80: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v80[i] * (1.0 - v80[i] * v80[i]);
+    }
+    let mut d_v78 = [0.0f64; 3];
+    // 79: sum(v78), backward
+    for i in 0..3 {
+        d_v78[i] += d_v79;
+    }
+    let mut d_v76 = [0.0f64; 3];
+    // 78: mul(v76, v77), backward
+    for i in 0..3 {
+        d_v76[i] += d_v78[i] * (v77[i]);
+    }
+    // 76: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v76[i] * (1.0 - v76[i] * v76[i]);
+    }
+    let mut d_v74 = 0.0f64;
+    // 75: sum(v74), backward
+    d_v74 += d_v75;
+    let mut d_v72 = 0.0f64;
+    // 74: mul(v72, v73), backward
+    d_v72 += d_v74 * (v73);
+    // 72: tanh(b), backward
+    *d_b += d_v72 * (1.0 - v72 * v72);
+    let mut d_v70 = 0.0f64;
+    // 71: sum(v70), backward
+    d_v70 += d_v71;
+    let mut d_v68 = 0.0f64;
+    // 70: mul(v68, v69), backward
+    d_v68 += d_v70 * (v69);
+    // 68: tanh(a), backward
+    *d_a += d_v68 * (1.0 - v68 * v68);
+    let mut d_v66 = [0.0f64; 6];
+    // 67: ln(v66), backward
+    for i in 0..6 {
+        d_v66[i] += d_v67[i] * (1.0 / v66[i]);
+    }
+    let mut d_v65 = [0.0f64; 6];
+    // 66: add_scalar(0.2)(v65), backward
+    for i in 0..6 {
+        d_v65[i] += d_v66[i] * (1.0);
+    }
+    let mut d_v64 = [0.0f64; 6];
+    // 65: mul_scalar(2.8)(v64), backward
+    for i in 0..6 {
+        d_v64[i] += d_v65[i] * (2.8);
+    }
+    let mut d_v63 = [0.0f64; 6];
+    // 64: sigmoid(v63), backward
+    for i in 0..6 {
+        d_v63[i] += d_v64[i] * (v64[i] * (1.0 - v64[i]));
+    }
+    let mut d_v62 = [0.0f64; 6];
+    // 63: add_scalar(0.5371)(v62), backward
+    for i in 0..6 {
+        d_v62[i] += d_v63[i] * (1.0);
+    }
+    let mut d_v61 = [0.0f64; 6];
+    // 62: reshape(v61), backward
+    for i in 0..6 {
+        d_v61[i] += d_v62[i];
+    }
+    let mut d_v59 = [0.0f64; 12];
+    // 61: index_select(axis=0)(v59, v60), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 12 + v60[j] as usize) * 1 + i;
+                d_v59[xp] += d_v61[yp];
+            }
+        }
+    }
+    // 59: reshape(v39), backward
+    for i in 0..12 {
+        d_v39[i] += d_v59[i];
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 58: exp(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58[i] * (v58[i]);
+    }
+    let mut d_v56 = [0.0f64; 6];
+    // 57: add_scalar(-2)(v56), backward
+    for i in 0..6 {
+        d_v56[i] += d_v57[i] * (1.0);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: mul_scalar(4)(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56[i] * (4.0);
+    }
+    let mut d_v54 = [0.0f64; 6];
+    // 55: sigmoid(v54), backward
+    for i in 0..6 {
+        d_v54[i] += d_v55[i] * (v55[i] * (1.0 - v55[i]));
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 54: add_scalar(0.5371)(v53), backward
+    for i in 0..6 {
+        d_v53[i] += d_v54[i] * (1.0);
+    }
+    let mut d_v52 = [0.0f64; 6];
+    // 53: reshape(v52), backward
+    for i in 0..6 {
+        d_v52[i] += d_v53[i];
+    }
+    let mut d_v50 = [0.0f64; 3];
+    // 52: index_select(axis=0)(v50, v51), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v51[j] as usize) * 1 + i;
+                d_v50[xp] += d_v52[yp];
+            }
+        }
+    }
+    // 50: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v50[i];
+    }
+    let mut d_v47 = [0.0f64; 6];
+    // 49: mul(v48, v47), backward
+    for i in 0..6 {
+        d_v47[i] += d_v49[i] * (v48[i]);
+    }
+    let mut d_v46 = [0.0f64; 6];
+    // 47: add_scalar(-2)(v46), backward
+    for i in 0..6 {
+        d_v46[i] += d_v47[i] * (1.0);
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 46: mul_scalar(4)(v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v46[i] * (4.0);
+    }
+    let mut d_v44 = [0.0f64; 6];
+    // 45: sigmoid(v44), backward
+    for i in 0..6 {
+        d_v44[i] += d_v45[i] * (v45[i] * (1.0 - v45[i]));
+    }
+    let mut d_v43 = [0.0f64; 6];
+    // 44: add_scalar(0.5371)(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44[i] * (1.0);
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 43: reshape(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i];
+    }
+    let mut d_v40 = 0.0f64;
+    // 42: index_select(axis=0)(v40, v41), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                d_v40 += d_v42[yp];
+            }
+        }
+    }
+    // 40: reshape(a), backward
+    *d_a += d_v40;
+    let mut d_v37 = [0.0f64; 6];
+    let mut d_v38 = [0.0f64; 6];
+    // 39: concat(axis=2)(v37, v38), backward
+    for i0 in 0..6 {
+        d_v37[i0] += d_v39[i0 * 2];
+    }
+    for i0 in 0..6 {
+        d_v38[i0] += d_v39[1 + i0 * 2];
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 38: reshape(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v38[i];
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 37: reshape(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v37[i];
+    }
+    let mut d_v35 = [0.0f64; 6];
+    // 36: add_scalar(-2)(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v36[i] * (1.0);
+    }
+    let mut d_v34 = [0.0f64; 6];
+    // 35: mul_scalar(4)(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (4.0);
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: sigmoid(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
+    }
+    let mut d_v32 = [0.0f64; 6];
+    // 33: add_scalar(0.5371)(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (1.0);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 32: reshape(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v32[i];
+    }
+    let mut d_v29 = [0.0f64; 3];
+    // 31: index_select(axis=0)(v29, v30), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                d_v29[xp] += d_v31[yp];
+            }
+        }
+    }
+    // 29: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v29[i];
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: add_scalar(-2)(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (1.0);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: mul_scalar(4)(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (4.0);
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: sigmoid(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: add_scalar(0.5371)(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i] * (1.0);
+    }
+    let mut d_v23 = [0.0f64; 6];
+    // 24: reshape(v23), backward
+    for i in 0..6 {
+        d_v23[i] += d_v24[i];
+    }
+    let mut d_v21 = [0.0f64; 9];
+    // 23: index_select(axis=0)(v21, v22), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 9 + v22[j] as usize) * 1 + i;
+                d_v21[xp] += d_v23[yp];
+            }
+        }
+    }
+    // 21: reshape(v20), backward
+    for i in 0..9 {
+        d_v20[i] += d_v21[i];
+    }
+    let mut d_v11 = [0.0f64; 6];
+    let mut d_v19 = [0.0f64; 3];
+    // 20: concat(axis=0)(v11, v19), backward
+    for i1 in 0..6 {
+        d_v11[i1] += d_v20[i1];
+    }
+    for i1 in 0..3 {
+        d_v19[i1] += d_v20[6 + i1];
+    }
+    let mut d_v18 = [0.0f64; 3];
+    // 19: add_scalar(-2)(v18), backward
+    for i in 0..3 {
+        d_v18[i] += d_v19[i] * (1.0);
+    }
+    let mut d_v17 = [0.0f64; 3];
+    // 18: mul_scalar(4)(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v18[i] * (4.0);
+    }
+    let mut d_v16 = [0.0f64; 3];
+    // 17: sigmoid(v16), backward
+    for i in 0..3 {
+        d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
+    }
+    let mut d_v15 = [0.0f64; 3];
+    // 16: add_scalar(0.5371)(v15), backward
+    for i in 0..3 {
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 3];
+    // 15: reshape(v14), backward
+    for i in 0..3 {
+        d_v14[i] += d_v15[i];
+    }
+    let mut d_v12 = [0.0f64; 3];
+    // 14: index_select(axis=0)(v12, v13), backward
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                d_v12[xp] += d_v14[yp];
+            }
+        }
+    }
+    // 12: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v12[i];
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (1.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (1.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: reshape(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i];
+    }
+    let mut d_v4 = 0.0f64;
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                d_v4 += d_v6[yp];
+            }
+        }
+    }
+    // 4: reshape(b), backward
+    *d_b += d_v4;
+    out
+}
+
+/// `prog_3`: node 106 (`out`, add) of a tape of 107 nodes, 92 of which it depends on.
+/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Inputs without gradient: none.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
+    }
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
+    }
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 4.0;
+    }
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
+    }
+    // 8: max_axis(axis=1, keepdim=false)(v7)
+    let mut v8 = [0.0f64; 2];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut w = 0;
+            for k in 0..3 {
+                if v7[s + k].is_nan() { w = k; break; }
+                if v7[s + k] > v7[s + w] { w = k; }
+            }
+            v8[lane] = v7[s + w];
+        }
+    }
+    // 9: reshape(v)
+    let mut v9 = [0.0f64; 3];
+    for i in 0..3 {
+        v9[i] = v[i];
+    }
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 11: index_select(axis=0)(v9, v10)
+    let mut v11 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9[xp];
+            }
+        }
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: min_axis(axis=0, keepdim=true)(v16)
+    let mut v17 = [0.0f64; 3];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut w = 0;
+            for k in 0..2 {
+                if v16[s + k * 3].is_nan() { w = k; break; }
+                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+            }
+            v17[lane] = v16[s + w * 3];
+        }
+    }
+    // 18: add_scalar(0.5371)(m)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = m[i] + 0.5371;
+    }
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
+    }
+    // 20: mul_scalar(4)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] * 4.0;
+    }
+    // 21: add_scalar(-2)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] + (-2.0);
+    }
+    // 24: constant []
+    let v24 = 1.0;
+    // 25: broadcast_to(v24)
+    let mut v25 = [0.0f64; 2];
+    for i0 in 0..2 {
+        v25[i0] = v24;
+    }
+    // 26: argmax(axis=1)(v21)
+    let mut v26 = [0.0f64; 2];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut w = 0;
+            for k in 0..3 {
+                if v21[s + k].is_nan() { w = k; break; }
+                if v21[s + k] > v21[s + w] { w = k; }
+            }
+            v26[lane] = w as f64;
+        }
+    }
+    // 27: reshape(v25)
+    let mut v27 = [0.0f64; 2];
+    for i in 0..2 {
+        v27[i] = v25[i];
+    }
+    // 28: scatter_add(axis=1)(v27, v26)
+    let mut v28 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..1 {
+            for i in 0..1 {
+                let yp = (o * 1 + j) * 1 + i;
+                let xp = (o * 3 + v26[yp] as usize) * 1 + i;
+                v28[xp] += v27[yp];
+            }
+        }
+    }
+    // 33: mul(v28, v21)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v28[i] * v21[i];
+    }
+    // 34: reshape(v)
+    let mut v34 = [0.0f64; 3];
+    for i in 0..3 {
+        v34[i] = v[i];
+    }
+    // 35: constant [6]
+    let v35: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 36: index_select(axis=0)(v34, v35)
+    let mut v36 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v35[j] as usize) * 1 + i;
+                v36[yp] = v34[xp];
+            }
+        }
+    }
+    // 37: reshape(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i];
+    }
+    // 38: add_scalar(0.5371)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 44: constant []
+    let v44 = 1.0;
+    // 45: broadcast_to(v44)
+    let mut v45 = [0.0f64; 3];
+    for i1 in 0..3 {
+        v45[i1] = v44;
+    }
+    // 46: argmin(axis=0)(v41)
+    let mut v46 = [0.0f64; 3];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut w = 0;
+            for k in 0..2 {
+                if v41[s + k * 3].is_nan() { w = k; break; }
+                if v41[s + k * 3] < v41[s + w * 3] { w = k; }
+            }
+            v46[lane] = w as f64;
+        }
+    }
+    // 47: reshape(v45)
+    let mut v47 = [0.0f64; 3];
+    for i in 0..3 {
+        v47[i] = v45[i];
+    }
+    // 48: scatter_add(axis=0)(v47, v46)
+    let mut v48 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..1 {
+            for i in 0..3 {
+                let yp = (o * 1 + j) * 3 + i;
+                let xp = (o * 2 + v46[yp] as usize) * 3 + i;
+                v48[xp] += v47[yp];
+            }
+        }
+    }
+    // 56: mul(v48, v41)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v48[i] * v41[i];
+    }
+    // 57: add_scalar(0.5371)(v33)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v33[i] + 0.5371;
+    }
+    // 58: sigmoid(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = stable_sigmoid(v57[i]);
+    }
+    // 59: mul_scalar(4)(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i] * 4.0;
+    }
+    // 60: add_scalar(-2)(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[i] + (-2.0);
+    }
+    // 61: constant [4]
+    let v61: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
+    // 62: index_select(axis=1)(v60, v61)
+    let mut v62 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v61[j] as usize) * 1 + i;
+                v62[yp] = v60[xp];
+            }
+        }
+    }
+    // 63: tanh(a)
+    let v63 = a.tanh();
+    // 64: constant []
+    let v64 = 0.8;
+    // 65: mul(v63, v64)
+    let v65 = v63 * v64;
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    v66 += v65;
+    // 67: tanh(b)
+    let v67 = b.tanh();
+    // 68: constant []
+    let v68 = 0.8;
+    // 69: mul(v67, v68)
+    let v69 = v67 * v68;
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
+    v70 += v69;
+    // 71: tanh(v)
+    let mut v71 = [0.0f64; 3];
+    for i in 0..3 {
+        v71[i] = v[i].tanh();
+    }
+    // 72: constant [3]
+    let v72: [f64; 3] = [0.8, 1.5, 1.1];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 3];
+    for i in 0..3 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..3 {
+        v74 += v73[i];
+    }
+    // 75: tanh(m)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = m[i].tanh();
+    }
+    // 76: constant [2, 3]
+    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..6 {
+        v78 += v77[i];
+    }
+    // 79: tanh(v8)
+    let mut v79 = [0.0f64; 2];
+    for i in 0..2 {
+        v79[i] = v8[i].tanh();
+    }
+    // 80: constant [2]
+    let v80: [f64; 2] = [0.8, 1.5];
+    // 81: mul(v79, v80)
+    let mut v81 = [0.0f64; 2];
+    for i in 0..2 {
+        v81[i] = v79[i] * v80[i];
+    }
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    for i in 0..2 {
+        v82 += v81[i];
+    }
+    // 83: tanh(v17)
+    let mut v83 = [0.0f64; 3];
+    for i in 0..3 {
+        v83[i] = v17[i].tanh();
+    }
+    // 84: constant [1, 3]
+    let v84: [f64; 3] = [0.8, 1.5, 1.1];
+    // 85: mul(v83, v84)
+    let mut v85 = [0.0f64; 3];
+    for i in 0..3 {
+        v85[i] = v83[i] * v84[i];
+    }
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
+    for i in 0..3 {
+        v86 += v85[i];
+    }
+    // 87: tanh(v33)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v33[i].tanh();
+    }
+    // 88: constant [2, 3]
+    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..6 {
+        v90 += v89[i];
+    }
+    // 91: tanh(v56)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v56[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: tanh(v62)
+    let mut v95 = [0.0f64; 8];
+    for i in 0..8 {
+        v95[i] = v62[i].tanh();
+    }
+    // 96: constant [2, 4]
+    let v96: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 97: mul(v95, v96)
+    let mut v97 = [0.0f64; 8];
+    for i in 0..8 {
+        v97[i] = v95[i] * v96[i];
+    }
+    // 98: sum(v97)
+    let mut v98 = -0.0f64;
+    for i in 0..8 {
+        v98 += v97[i];
+    }
+    // 99: add(v66, v70)
+    let v99 = v66 + v70;
+    // 100: add(v99, v74)
+    let v100 = v99 + v74;
+    // 101: add(v100, v78)
+    let v101 = v100 + v78;
+    // 102: add(v101, v82)
+    let v102 = v101 + v82;
+    // 103: add(v102, v86)
+    let v103 = v102 + v86;
+    // 104: add(v103, v90)
+    let v104 = v103 + v90;
+    // 105: add(v104, v94)
+    let v105 = v104 + v94;
+    // 106: add(v105, v98)
+    let out = v105 + v98;
+    out
+}
+
+/// `prog_3` and its gradient, written into `d_ARG` (overwritten) for each argument.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
+    }
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
+    }
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 4.0;
+    }
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
+    }
+    // 8: max_axis(axis=1, keepdim=false)(v7)
+    let mut v8 = [0.0f64; 2];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut w = 0;
+            for k in 0..3 {
+                if v7[s + k].is_nan() { w = k; break; }
+                if v7[s + k] > v7[s + w] { w = k; }
+            }
+            v8[lane] = v7[s + w];
+        }
+    }
+    // 9: reshape(v)
+    let mut v9 = [0.0f64; 3];
+    for i in 0..3 {
+        v9[i] = v[i];
+    }
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 11: index_select(axis=0)(v9, v10)
+    let mut v11 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9[xp];
+            }
+        }
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: min_axis(axis=0, keepdim=true)(v16)
+    let mut v17 = [0.0f64; 3];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut w = 0;
+            for k in 0..2 {
+                if v16[s + k * 3].is_nan() { w = k; break; }
+                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+            }
+            v17[lane] = v16[s + w * 3];
+        }
+    }
+    // 18: add_scalar(0.5371)(m)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = m[i] + 0.5371;
+    }
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
+    }
+    // 20: mul_scalar(4)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] * 4.0;
+    }
+    // 21: add_scalar(-2)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] + (-2.0);
+    }
+    // 24: constant []
+    let v24 = 1.0;
+    // 25: broadcast_to(v24)
+    let mut v25 = [0.0f64; 2];
+    for i0 in 0..2 {
+        v25[i0] = v24;
+    }
+    // 26: argmax(axis=1)(v21)
+    let mut v26 = [0.0f64; 2];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut w = 0;
+            for k in 0..3 {
+                if v21[s + k].is_nan() { w = k; break; }
+                if v21[s + k] > v21[s + w] { w = k; }
+            }
+            v26[lane] = w as f64;
+        }
+    }
+    // 27: reshape(v25)
+    let mut v27 = [0.0f64; 2];
+    for i in 0..2 {
+        v27[i] = v25[i];
+    }
+    // 28: scatter_add(axis=1)(v27, v26)
+    let mut v28 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..1 {
+            for i in 0..1 {
+                let yp = (o * 1 + j) * 1 + i;
+                let xp = (o * 3 + v26[yp] as usize) * 1 + i;
+                v28[xp] += v27[yp];
+            }
+        }
+    }
+    // 33: mul(v28, v21)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v28[i] * v21[i];
+    }
+    // 34: reshape(v)
+    let mut v34 = [0.0f64; 3];
+    for i in 0..3 {
+        v34[i] = v[i];
+    }
+    // 35: constant [6]
+    let v35: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 36: index_select(axis=0)(v34, v35)
+    let mut v36 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v35[j] as usize) * 1 + i;
+                v36[yp] = v34[xp];
+            }
+        }
+    }
+    // 37: reshape(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i];
+    }
+    // 38: add_scalar(0.5371)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 44: constant []
+    let v44 = 1.0;
+    // 45: broadcast_to(v44)
+    let mut v45 = [0.0f64; 3];
+    for i1 in 0..3 {
+        v45[i1] = v44;
+    }
+    // 46: argmin(axis=0)(v41)
+    let mut v46 = [0.0f64; 3];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut w = 0;
+            for k in 0..2 {
+                if v41[s + k * 3].is_nan() { w = k; break; }
+                if v41[s + k * 3] < v41[s + w * 3] { w = k; }
+            }
+            v46[lane] = w as f64;
+        }
+    }
+    // 47: reshape(v45)
+    let mut v47 = [0.0f64; 3];
+    for i in 0..3 {
+        v47[i] = v45[i];
+    }
+    // 48: scatter_add(axis=0)(v47, v46)
+    let mut v48 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..1 {
+            for i in 0..3 {
+                let yp = (o * 1 + j) * 3 + i;
+                let xp = (o * 2 + v46[yp] as usize) * 3 + i;
+                v48[xp] += v47[yp];
+            }
+        }
+    }
+    // 56: mul(v48, v41)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v48[i] * v41[i];
+    }
+    // 57: add_scalar(0.5371)(v33)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v33[i] + 0.5371;
+    }
+    // 58: sigmoid(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = stable_sigmoid(v57[i]);
+    }
+    // 59: mul_scalar(4)(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i] * 4.0;
+    }
+    // 60: add_scalar(-2)(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[i] + (-2.0);
+    }
+    // 61: constant [4]
+    let v61: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
+    // 62: index_select(axis=1)(v60, v61)
+    let mut v62 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v61[j] as usize) * 1 + i;
+                v62[yp] = v60[xp];
+            }
+        }
+    }
+    // 63: tanh(a)
+    let v63 = a.tanh();
+    // 64: constant []
+    let v64 = 0.8;
+    // 65: mul(v63, v64)
+    let v65 = v63 * v64;
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    v66 += v65;
+    // 67: tanh(b)
+    let v67 = b.tanh();
+    // 68: constant []
+    let v68 = 0.8;
+    // 69: mul(v67, v68)
+    let v69 = v67 * v68;
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
+    v70 += v69;
+    // 71: tanh(v)
+    let mut v71 = [0.0f64; 3];
+    for i in 0..3 {
+        v71[i] = v[i].tanh();
+    }
+    // 72: constant [3]
+    let v72: [f64; 3] = [0.8, 1.5, 1.1];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 3];
+    for i in 0..3 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..3 {
+        v74 += v73[i];
+    }
+    // 75: tanh(m)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = m[i].tanh();
+    }
+    // 76: constant [2, 3]
+    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..6 {
+        v78 += v77[i];
+    }
+    // 79: tanh(v8)
+    let mut v79 = [0.0f64; 2];
+    for i in 0..2 {
+        v79[i] = v8[i].tanh();
+    }
+    // 80: constant [2]
+    let v80: [f64; 2] = [0.8, 1.5];
+    // 81: mul(v79, v80)
+    let mut v81 = [0.0f64; 2];
+    for i in 0..2 {
+        v81[i] = v79[i] * v80[i];
+    }
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    for i in 0..2 {
+        v82 += v81[i];
+    }
+    // 83: tanh(v17)
+    let mut v83 = [0.0f64; 3];
+    for i in 0..3 {
+        v83[i] = v17[i].tanh();
+    }
+    // 84: constant [1, 3]
+    let v84: [f64; 3] = [0.8, 1.5, 1.1];
+    // 85: mul(v83, v84)
+    let mut v85 = [0.0f64; 3];
+    for i in 0..3 {
+        v85[i] = v83[i] * v84[i];
+    }
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
+    for i in 0..3 {
+        v86 += v85[i];
+    }
+    // 87: tanh(v33)
+    let mut v87 = [0.0f64; 6];
+    for i in 0..6 {
+        v87[i] = v33[i].tanh();
+    }
+    // 88: constant [2, 3]
+    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 6];
+    for i in 0..6 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..6 {
+        v90 += v89[i];
+    }
+    // 91: tanh(v56)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = v56[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: tanh(v62)
+    let mut v95 = [0.0f64; 8];
+    for i in 0..8 {
+        v95[i] = v62[i].tanh();
+    }
+    // 96: constant [2, 4]
+    let v96: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 97: mul(v95, v96)
+    let mut v97 = [0.0f64; 8];
+    for i in 0..8 {
+        v97[i] = v95[i] * v96[i];
+    }
+    // 98: sum(v97)
+    let mut v98 = -0.0f64;
+    for i in 0..8 {
+        v98 += v97[i];
+    }
+    // 99: add(v66, v70)
+    let v99 = v66 + v70;
+    // 100: add(v99, v74)
+    let v100 = v99 + v74;
+    // 101: add(v100, v78)
+    let v101 = v100 + v78;
+    // 102: add(v101, v82)
+    let v102 = v101 + v82;
+    // 103: add(v102, v86)
+    let v103 = v102 + v86;
+    // 104: add(v103, v90)
+    let v104 = v103 + v90;
+    // 105: add(v104, v94)
+    let v105 = v104 + v94;
+    // 106: add(v105, v98)
+    let out = v105 + v98;
+    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
+    *d_a = 0.0;
+    *d_b = 0.0;
+    *d_v = [0.0; 3];
+    *d_m = [0.0; 6];
+    let d_out = 1.0f64;
+    let mut d_v105 = 0.0f64;
+    let mut d_v98 = 0.0f64;
+    // 106: add(v105, v98), backward
+    d_v105 += d_out * (1.0);
+    d_v98 += d_out * (1.0);
+    let mut d_v104 = 0.0f64;
+    let mut d_v94 = 0.0f64;
+    // 105: add(v104, v94), backward
+    d_v104 += d_v105 * (1.0);
+    d_v94 += d_v105 * (1.0);
+    let mut d_v103 = 0.0f64;
+    let mut d_v90 = 0.0f64;
+    // 104: add(v103, v90), backward
+    d_v103 += d_v104 * (1.0);
+    d_v90 += d_v104 * (1.0);
+    let mut d_v102 = 0.0f64;
+    let mut d_v86 = 0.0f64;
+    // 103: add(v102, v86), backward
+    d_v102 += d_v103 * (1.0);
+    d_v86 += d_v103 * (1.0);
+    let mut d_v101 = 0.0f64;
+    let mut d_v82 = 0.0f64;
+    // 102: add(v101, v82), backward
+    d_v101 += d_v102 * (1.0);
+    d_v82 += d_v102 * (1.0);
+    let mut d_v100 = 0.0f64;
+    let mut d_v78 = 0.0f64;
+    // 101: add(v100, v78), backward
+    d_v100 += d_v101 * (1.0);
+    d_v78 += d_v101 * (1.0);
+    let mut d_v99 = 0.0f64;
+    let mut d_v74 = 0.0f64;
+    // 100: add(v99, v74), backward
+    d_v99 += d_v100 * (1.0);
+    d_v74 += d_v100 * (1.0);
+    let mut d_v66 = 0.0f64;
+    let mut d_v70 = 0.0f64;
+    // 99: add(v66, v70), backward
+    d_v66 += d_v99 * (1.0);
+    d_v70 += d_v99 * (1.0);
+    let mut d_v97 = [0.0f64; 8];
+    // 98: sum(v97), backward
+    for i in 0..8 {
+        d_v97[i] += d_v98;
+    }
+    let mut d_v95 = [0.0f64; 8];
+    // 97: mul(v95, v96), backward
+    for i in 0..8 {
+        d_v95[i] += d_v97[i] * (v96[i]);
+    }
+    let mut d_v62 = [0.0f64; 8];
+    // 95: tanh(v62), backward
+    for i in 0..8 {
+        d_v62[i] += d_v95[i] * (1.0 - v95[i] * v95[i]);
+    }
+    let mut d_v93 = [0.0f64; 6];
+    // 94: sum(v93), backward
+    for i in 0..6 {
+        d_v93[i] += d_v94;
+    }
+    let mut d_v91 = [0.0f64; 6];
+    // 93: mul(v91, v92), backward
+    for i in 0..6 {
+        d_v91[i] += d_v93[i] * (v92[i]);
+    }
+    let mut d_v56 = [0.0f64; 6];
+    // 91: tanh(v56), backward
+    for i in 0..6 {
+        d_v56[i] += d_v91[i] * (1.0 - v91[i] * v91[i]);
+    }
+    let mut d_v89 = [0.0f64; 6];
+    // 90: sum(v89), backward
+    for i in 0..6 {
+        d_v89[i] += d_v90;
+    }
+    let mut d_v87 = [0.0f64; 6];
+    // 89: mul(v87, v88), backward
+    for i in 0..6 {
+        d_v87[i] += d_v89[i] * (v88[i]);
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 87: tanh(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v87[i] * (1.0 - v87[i] * v87[i]);
+    }
+    let mut d_v85 = [0.0f64; 3];
+    // 86: sum(v85), backward
+    for i in 0..3 {
+        d_v85[i] += d_v86;
+    }
+    let mut d_v83 = [0.0f64; 3];
+    // 85: mul(v83, v84), backward
+    for i in 0..3 {
+        d_v83[i] += d_v85[i] * (v84[i]);
+    }
+    let mut d_v17 = [0.0f64; 3];
+    // 83: tanh(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v83[i] * (1.0 - v83[i] * v83[i]);
+    }
+    let mut d_v81 = [0.0f64; 2];
+    // 82: sum(v81), backward
+    for i in 0..2 {
+        d_v81[i] += d_v82;
+    }
+    let mut d_v79 = [0.0f64; 2];
+    // 81: mul(v79, v80), backward
+    for i in 0..2 {
+        d_v79[i] += d_v81[i] * (v80[i]);
+    }
+    let mut d_v8 = [0.0f64; 2];
+    // 79: tanh(v8), backward
+    for i in 0..2 {
+        d_v8[i] += d_v79[i] * (1.0 - v79[i] * v79[i]);
+    }
+    let mut d_v77 = [0.0f64; 6];
+    // 78: sum(v77), backward
+    for i in 0..6 {
+        d_v77[i] += d_v78;
+    }
+    let mut d_v75 = [0.0f64; 6];
+    // 77: mul(v75, v76), backward
+    for i in 0..6 {
+        d_v75[i] += d_v77[i] * (v76[i]);
+    }
+    // 75: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v75[i] * (1.0 - v75[i] * v75[i]);
+    }
+    let mut d_v73 = [0.0f64; 3];
+    // 74: sum(v73), backward
+    for i in 0..3 {
+        d_v73[i] += d_v74;
+    }
+    let mut d_v71 = [0.0f64; 3];
+    // 73: mul(v71, v72), backward
+    for i in 0..3 {
+        d_v71[i] += d_v73[i] * (v72[i]);
+    }
+    // 71: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v71[i] * (1.0 - v71[i] * v71[i]);
+    }
+    let mut d_v69 = 0.0f64;
+    // 70: sum(v69), backward
+    d_v69 += d_v70;
+    let mut d_v67 = 0.0f64;
+    // 69: mul(v67, v68), backward
+    d_v67 += d_v69 * (v68);
+    // 67: tanh(b), backward
+    *d_b += d_v67 * (1.0 - v67 * v67);
+    let mut d_v65 = 0.0f64;
+    // 66: sum(v65), backward
+    d_v65 += d_v66;
+    let mut d_v63 = 0.0f64;
+    // 65: mul(v63, v64), backward
+    d_v63 += d_v65 * (v64);
+    // 63: tanh(a), backward
+    *d_a += d_v63 * (1.0 - v63 * v63);
+    let mut d_v60 = [0.0f64; 6];
+    // 62: index_select(axis=1)(v60, v61), backward
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v61[j] as usize) * 1 + i;
+                d_v60[xp] += d_v62[yp];
+            }
+        }
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 60: add_scalar(-2)(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60[i] * (1.0);
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 59: mul_scalar(4)(v58), backward
+    for i in 0..6 {
+        d_v58[i] += d_v59[i] * (4.0);
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 58: sigmoid(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58[i] * (v58[i] * (1.0 - v58[i]));
+    }
+    // 57: add_scalar(0.5371)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v57[i] * (1.0);
+    }
+    let mut d_v41 = [0.0f64; 6];
+    // 56: mul(v48, v41), backward
+    for i in 0..6 {
+        d_v41[i] += d_v56[i] * (v48[i]);
+    }
+    let mut d_v40 = [0.0f64; 6];
+    // 41: add_scalar(-2)(v40), backward
+    for i in 0..6 {
+        d_v40[i] += d_v41[i] * (1.0);
+    }
+    let mut d_v39 = [0.0f64; 6];
+    // 40: mul_scalar(4)(v39), backward
+    for i in 0..6 {
+        d_v39[i] += d_v40[i] * (4.0);
+    }
+    let mut d_v38 = [0.0f64; 6];
+    // 39: sigmoid(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
+    }
+    let mut d_v37 = [0.0f64; 6];
+    // 38: add_scalar(0.5371)(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v38[i] * (1.0);
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 37: reshape(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i];
+    }
+    let mut d_v34 = [0.0f64; 3];
+    // 36: index_select(axis=0)(v34, v35), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v35[j] as usize) * 1 + i;
+                d_v34[xp] += d_v36[yp];
+            }
+        }
+    }
+    // 34: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v34[i];
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 33: mul(v28, v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v33[i] * (v28[i]);
+    }
+    let mut d_v20 = [0.0f64; 6];
+    // 21: add_scalar(-2)(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (1.0);
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: mul_scalar(4)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (4.0);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 19: sigmoid(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
+    }
+    // 18: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v18[i] * (1.0);
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: min_axis(axis=0, keepdim=true)(v16), backward
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut w = 0;
+            for k in 0..2 {
+                if v16[s + k * 3].is_nan() { w = k; break; }
+                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+            }
+            d_v16[s + w * 3] += d_v17[lane];
+        }
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: add_scalar(-2)(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 15: mul_scalar(4)(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[i] * (4.0);
+    }
+    let mut d_v13 = [0.0f64; 6];
+    // 14: sigmoid(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 13: add_scalar(0.5371)(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v13[i] * (1.0);
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 12: reshape(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i];
+    }
+    let mut d_v9 = [0.0f64; 3];
+    // 11: index_select(axis=0)(v9, v10), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v10[j] as usize) * 1 + i;
+                d_v9[xp] += d_v11[yp];
+            }
+        }
+    }
+    // 9: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v9[i];
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: max_axis(axis=1, keepdim=false)(v7), backward
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut w = 0;
+            for k in 0..3 {
+                if v7[s + k].is_nan() { w = k; break; }
+                if v7[s + k] > v7[s + w] { w = k; }
+            }
+            d_v7[s + w] += d_v8[lane];
+        }
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: add_scalar(-2)(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i] * (1.0);
+    }
+    let mut d_v5 = [0.0f64; 6];
+    // 6: mul_scalar(4)(v5), backward
+    for i in 0..6 {
+        d_v5[i] += d_v6[i] * (4.0);
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 5: sigmoid(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
+    }
+    // 4: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i] * (1.0);
+    }
+    out
+}
+
+/// `prog_4`: node 150 (`out`, add) of a tape of 151 nodes, 98 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: sum(b)
-    let mut v4 = -0.0f64;
-    v4 += b;
-    // 5: square(m)
-    let mut v5 = [0.0f64; 6];
-    for i in 0..6 {
-        v5[i] = m[i] * m[i];
-    }
-    // 6: add_scalar(1)(v5)
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
     let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[i] + 1.0;
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    // 7: div(m, v6)
+    // 7: reshape(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = m[i] / v6[i];
+        v7[i] = v6[i];
     }
-    // 8: clamp_min(-0.5)(v4)
-    let v8 = if v4 < (-0.5) { (-0.5) } else { v4 };
-    // 9: clamp_max(0.7)(v8)
-    let v9 = if v8 > 0.7 { 0.7 } else { v8 };
-    // 10: div_scalar(3)(v)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v[i] / 3.0;
-    }
-    // 11: rsub_scalar(2.5)(v10)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = 2.5 - v10[i];
-    }
-    // 12: mul_scalar(0.25)(v)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = v[i] * 0.25;
-    }
-    // 13: add(v11, v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v11[i] + v12[i];
-    }
-    // 14: add(v9, b)
-    let v14 = v9 + b;
-    // 15: reshape(v)
-    let mut v15 = [0.0f64; 3];
-    for i in 0..3 {
-        v15[i] = v[i];
-    }
-    // 16: t(m)
-    let mut v16 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = m[(i % 2) * 3 + i / 2];
+        v8[i] = v7[i] + 0.5371;
     }
-    // 17: t(v16)
-    let mut v17 = [0.0f64; 6];
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[(i % 3) * 2 + i / 3];
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 18: matmul(v17, v15)
-    let mut v18 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v17[i * 3 + p] * v15[p];
-        }
-        v18[i] = acc;
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
     }
-    // 19: relu(v13)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = relu(v13[i]);
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
     }
-    // 20: maximum(v14, b)
-    let v20 = max_keep_nan(v14, b);
-    // 21: square(v14)
-    let v21 = v14 * v14;
-    // 22: add_scalar(1)(v21)
-    let v22 = v21 + 1.0;
-    // 23: div(m, v22)
-    let mut v23 = [0.0f64; 6];
-    for r in 0..6 {
-        for j in 0..1 {
-            v23[r * 1 + j] = m[r * 1 + j] / v22;
+    // 12: constant [2, 4]
+    let v12: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
+    // 13: gather(axis=1)(v11, v12)
+    let mut v13 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
+                v13[yp] = v11[xp];
+            }
         }
     }
-    // 24: cos(v9)
-    let v24 = v9.cos();
-    // 25: softplus(v20)
-    let v25 = stable_softplus(v20);
-    // 26: abs(v18)
-    let mut v26 = [0.0f64; 2];
-    for i in 0..2 {
-        v26[i] = v18[i].abs();
-    }
-    // 27: log1p(v26)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v26[i].ln_1p();
-    }
-    // 28: div_scalar(3)(a)
-    let v28 = a / 3.0;
-    // 29: rsub_scalar(2.5)(v28)
-    let v29 = 2.5 - v28;
-    // 30: mul_scalar(0.25)(a)
-    let v30 = a * 0.25;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: reshape(v)
-    let mut v32 = [0.0f64; 3];
+    // 22: reshape(v)
+    let mut v22 = [0.0f64; 3];
     for i in 0..3 {
-        v32[i] = v[i];
+        v22[i] = v[i];
     }
-    // 33: t(m)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 34: t(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = v33[(i % 3) * 2 + i / 3];
-    }
-    // 35: matmul(v34, v32)
-    let mut v35 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v34[i * 3 + p] * v32[p];
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22[xp];
+            }
         }
-        v35[i] = acc;
     }
-    // 36: sum(v4)
-    let mut v36 = -0.0f64;
-    v36 += v4;
-    // 37: sum(v7)
-    let mut v37 = -0.0f64;
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v37 += v7[i];
+        v25[i] = v24[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v9)
-    let mut v39 = -0.0f64;
-    v39 += v9;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v13)
-    let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v13[i];
-    }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v14)
-    let mut v43 = -0.0f64;
-    v43 += v14;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v18)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v18[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v19)
-    let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v19[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v20)
-    let mut v49 = -0.0f64;
-    v49 += v20;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v23)
-    let mut v51 = -0.0f64;
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v51 += v23[i];
+        v26[i] = v25[i] + 0.5371;
     }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v24)
-    let mut v53 = -0.0f64;
-    v53 += v24;
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v25)
-    let mut v55 = -0.0f64;
-    v55 += v25;
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v27)
-    let mut v57 = -0.0f64;
-    for i in 0..2 {
-        v57 += v27[i];
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
     }
-    // 58: add(v56, v57)
-    let v58 = v56 + v57;
-    // 59: sum(v31)
-    let mut v59 = -0.0f64;
-    v59 += v31;
-    // 60: add(v58, v59)
-    let v60 = v58 + v59;
-    // 61: sum(v35)
-    let mut v61 = -0.0f64;
-    for i in 0..2 {
-        v61 += v35[i];
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
     }
-    // 62: add(v60, v61)
-    let out = v60 + v61;
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: constant [3]
+    let v30: [f64; 3] = [2.0, 0.0, 0.0];
+    // 34: constant []
+    let v34 = 1.0;
+    // 35: broadcast_to(v34)
+    let mut v35 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v35[i0 * 3 + i1] = v34;
+        }
+    }
+    // 36: mul(v35, v29)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * v29[i];
+    }
+    // 38: index_add(axis=1)(v36, v30)
+    let mut v38 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                v38[xp] += v36[yp];
+            }
+        }
+    }
+    // 62: reshape(b)
+    let v62 = b;
+    // 63: constant [6]
+    let v63: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 64: index_select(axis=0)(v62, v63)
+    let mut v64 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v63[j] as usize) * 1 + i;
+                v64[yp] = v62;
+            }
+        }
+    }
+    // 65: reshape(v64)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v64[i];
+    }
+    // 66: add_scalar(0.5371)(v65)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v65[i] + 0.5371;
+    }
+    // 67: sigmoid(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = stable_sigmoid(v66[i]);
+    }
+    // 68: mul_scalar(4)(v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v67[i] * 4.0;
+    }
+    // 69: add_scalar(-2)(v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v68[i] + (-2.0);
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
+    // 74: constant []
+    let v74 = 1.0;
+    // 75: broadcast_to(v74)
+    let mut v75 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v75[i0 * 3 + i1] = v74;
+        }
+    }
+    // 76: mul(v75, v69)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v75[i] * v69[i];
+    }
+    // 78: scatter_add(axis=1)(v76, v70)
+    let mut v78 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
+                v78[xp] += v76[yp];
+            }
+        }
+    }
+    // 93: reshape(a)
+    let v93 = a;
+    // 94: constant [6]
+    let v94: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 95: index_select(axis=0)(v93, v94)
+    let mut v95 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v94[j] as usize) * 1 + i;
+                v95[yp] = v93;
+            }
+        }
+    }
+    // 96: reshape(v95)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v95[i];
+    }
+    // 97: add_scalar(0.5371)(v96)
+    let mut v97 = [0.0f64; 6];
+    for i in 0..6 {
+        v97[i] = v96[i] + 0.5371;
+    }
+    // 98: sigmoid(v97)
+    let mut v98 = [0.0f64; 6];
+    for i in 0..6 {
+        v98[i] = stable_sigmoid(v97[i]);
+    }
+    // 99: mul_scalar(4)(v98)
+    let mut v99 = [0.0f64; 6];
+    for i in 0..6 {
+        v99[i] = v98[i] * 4.0;
+    }
+    // 100: add_scalar(-2)(v99)
+    let mut v100 = [0.0f64; 6];
+    for i in 0..6 {
+        v100[i] = v99[i] + (-2.0);
+    }
+    // 101: gelu(v100)
+    let mut v101 = [0.0f64; 6];
+    for i in 0..6 {
+        v101[i] = gelu_value(v100[i]);
+    }
+    // 102: add_scalar(0.5371)(v101)
+    let mut v102 = [0.0f64; 6];
+    for i in 0..6 {
+        v102[i] = v101[i] + 0.5371;
+    }
+    // 103: sigmoid(v102)
+    let mut v103 = [0.0f64; 6];
+    for i in 0..6 {
+        v103[i] = stable_sigmoid(v102[i]);
+    }
+    // 104: mul_scalar(4)(v103)
+    let mut v104 = [0.0f64; 6];
+    for i in 0..6 {
+        v104[i] = v103[i] * 4.0;
+    }
+    // 105: add_scalar(-2)(v104)
+    let mut v105 = [0.0f64; 6];
+    for i in 0..6 {
+        v105[i] = v104[i] + (-2.0);
+    }
+    // 106: t(v105)
+    let mut v106 = [0.0f64; 6];
+    for i in 0..6 {
+        v106[i] = v105[(i % 2) * 3 + i / 2];
+    }
+    // 107: tanh(a)
+    let v107 = a.tanh();
+    // 108: constant []
+    let v108 = 0.8;
+    // 109: mul(v107, v108)
+    let v109 = v107 * v108;
+    // 110: sum(v109)
+    let mut v110 = -0.0f64;
+    v110 += v109;
+    // 111: tanh(b)
+    let v111 = b.tanh();
+    // 112: constant []
+    let v112 = 0.8;
+    // 113: mul(v111, v112)
+    let v113 = v111 * v112;
+    // 114: sum(v113)
+    let mut v114 = -0.0f64;
+    v114 += v113;
+    // 115: tanh(v)
+    let mut v115 = [0.0f64; 3];
+    for i in 0..3 {
+        v115[i] = v[i].tanh();
+    }
+    // 116: constant [3]
+    let v116: [f64; 3] = [0.8, 1.5, 1.1];
+    // 117: mul(v115, v116)
+    let mut v117 = [0.0f64; 3];
+    for i in 0..3 {
+        v117[i] = v115[i] * v116[i];
+    }
+    // 118: sum(v117)
+    let mut v118 = -0.0f64;
+    for i in 0..3 {
+        v118 += v117[i];
+    }
+    // 119: tanh(m)
+    let mut v119 = [0.0f64; 6];
+    for i in 0..6 {
+        v119[i] = m[i].tanh();
+    }
+    // 120: constant [2, 3]
+    let v120: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 121: mul(v119, v120)
+    let mut v121 = [0.0f64; 6];
+    for i in 0..6 {
+        v121[i] = v119[i] * v120[i];
+    }
+    // 122: sum(v121)
+    let mut v122 = -0.0f64;
+    for i in 0..6 {
+        v122 += v121[i];
+    }
+    // 123: tanh(v13)
+    let mut v123 = [0.0f64; 8];
+    for i in 0..8 {
+        v123[i] = v13[i].tanh();
+    }
+    // 124: constant [2, 4]
+    let v124: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 125: mul(v123, v124)
+    let mut v125 = [0.0f64; 8];
+    for i in 0..8 {
+        v125[i] = v123[i] * v124[i];
+    }
+    // 126: sum(v125)
+    let mut v126 = -0.0f64;
+    for i in 0..8 {
+        v126 += v125[i];
+    }
+    // 127: tanh(v38)
+    let mut v127 = [0.0f64; 6];
+    for i in 0..6 {
+        v127[i] = v38[i].tanh();
+    }
+    // 128: constant [2, 3]
+    let v128: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 129: mul(v127, v128)
+    let mut v129 = [0.0f64; 6];
+    for i in 0..6 {
+        v129[i] = v127[i] * v128[i];
+    }
+    // 130: sum(v129)
+    let mut v130 = -0.0f64;
+    for i in 0..6 {
+        v130 += v129[i];
+    }
+    // 131: tanh(v78)
+    let mut v131 = [0.0f64; 6];
+    for i in 0..6 {
+        v131[i] = v78[i].tanh();
+    }
+    // 132: constant [2, 3]
+    let v132: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 133: mul(v131, v132)
+    let mut v133 = [0.0f64; 6];
+    for i in 0..6 {
+        v133[i] = v131[i] * v132[i];
+    }
+    // 134: sum(v133)
+    let mut v134 = -0.0f64;
+    for i in 0..6 {
+        v134 += v133[i];
+    }
+    // 135: tanh(v101)
+    let mut v135 = [0.0f64; 6];
+    for i in 0..6 {
+        v135[i] = v101[i].tanh();
+    }
+    // 136: constant [2, 3]
+    let v136: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 137: mul(v135, v136)
+    let mut v137 = [0.0f64; 6];
+    for i in 0..6 {
+        v137[i] = v135[i] * v136[i];
+    }
+    // 138: sum(v137)
+    let mut v138 = -0.0f64;
+    for i in 0..6 {
+        v138 += v137[i];
+    }
+    // 139: tanh(v106)
+    let mut v139 = [0.0f64; 6];
+    for i in 0..6 {
+        v139[i] = v106[i].tanh();
+    }
+    // 140: constant [3, 2]
+    let v140: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 141: mul(v139, v140)
+    let mut v141 = [0.0f64; 6];
+    for i in 0..6 {
+        v141[i] = v139[i] * v140[i];
+    }
+    // 142: sum(v141)
+    let mut v142 = -0.0f64;
+    for i in 0..6 {
+        v142 += v141[i];
+    }
+    // 143: add(v110, v114)
+    let v143 = v110 + v114;
+    // 144: add(v143, v118)
+    let v144 = v143 + v118;
+    // 145: add(v144, v122)
+    let v145 = v144 + v122;
+    // 146: add(v145, v126)
+    let v146 = v145 + v126;
+    // 147: add(v146, v130)
+    let v147 = v146 + v130;
+    // 148: add(v147, v134)
+    let v148 = v147 + v134;
+    // 149: add(v148, v138)
+    let v149 = v148 + v138;
+    // 150: add(v149, v142)
+    let out = v149 + v142;
     out
 }
 
 /// `prog_4` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: sum(b)
-    let mut v4 = -0.0f64;
-    v4 += b;
-    // 5: square(m)
-    let mut v5 = [0.0f64; 6];
-    for i in 0..6 {
-        v5[i] = m[i] * m[i];
-    }
-    // 6: add_scalar(1)(v5)
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
     let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = v5[i] + 1.0;
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    // 7: div(m, v6)
+    // 7: reshape(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = m[i] / v6[i];
+        v7[i] = v6[i];
     }
-    // 8: clamp_min(-0.5)(v4)
-    let v8 = if v4 < (-0.5) { (-0.5) } else { v4 };
-    // 9: clamp_max(0.7)(v8)
-    let v9 = if v8 > 0.7 { 0.7 } else { v8 };
-    // 10: div_scalar(3)(v)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v[i] / 3.0;
-    }
-    // 11: rsub_scalar(2.5)(v10)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = 2.5 - v10[i];
-    }
-    // 12: mul_scalar(0.25)(v)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = v[i] * 0.25;
-    }
-    // 13: add(v11, v12)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v11[i] + v12[i];
-    }
-    // 14: add(v9, b)
-    let v14 = v9 + b;
-    // 15: reshape(v)
-    let mut v15 = [0.0f64; 3];
-    for i in 0..3 {
-        v15[i] = v[i];
-    }
-    // 16: t(m)
-    let mut v16 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = m[(i % 2) * 3 + i / 2];
+        v8[i] = v7[i] + 0.5371;
     }
-    // 17: t(v16)
-    let mut v17 = [0.0f64; 6];
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[(i % 3) * 2 + i / 3];
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 18: matmul(v17, v15)
-    let mut v18 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v17[i * 3 + p] * v15[p];
-        }
-        v18[i] = acc;
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
     }
-    // 19: relu(v13)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = relu(v13[i]);
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
     }
-    // 20: maximum(v14, b)
-    let v20 = max_keep_nan(v14, b);
-    // 21: square(v14)
-    let v21 = v14 * v14;
-    // 22: add_scalar(1)(v21)
-    let v22 = v21 + 1.0;
-    // 23: div(m, v22)
-    let mut v23 = [0.0f64; 6];
-    for r in 0..6 {
-        for j in 0..1 {
-            v23[r * 1 + j] = m[r * 1 + j] / v22;
+    // 12: constant [2, 4]
+    let v12: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
+    // 13: gather(axis=1)(v11, v12)
+    let mut v13 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
+                v13[yp] = v11[xp];
+            }
         }
     }
-    // 24: cos(v9)
-    let v24 = v9.cos();
-    // 25: softplus(v20)
-    let v25 = stable_softplus(v20);
-    // 26: abs(v18)
-    let mut v26 = [0.0f64; 2];
-    for i in 0..2 {
-        v26[i] = v18[i].abs();
-    }
-    // 27: log1p(v26)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v26[i].ln_1p();
-    }
-    // 28: div_scalar(3)(a)
-    let v28 = a / 3.0;
-    // 29: rsub_scalar(2.5)(v28)
-    let v29 = 2.5 - v28;
-    // 30: mul_scalar(0.25)(a)
-    let v30 = a * 0.25;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: reshape(v)
-    let mut v32 = [0.0f64; 3];
+    // 22: reshape(v)
+    let mut v22 = [0.0f64; 3];
     for i in 0..3 {
-        v32[i] = v[i];
+        v22[i] = v[i];
     }
-    // 33: t(m)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = m[(i % 2) * 3 + i / 2];
-    }
-    // 34: t(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = v33[(i % 3) * 2 + i / 3];
-    }
-    // 35: matmul(v34, v32)
-    let mut v35 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v34[i * 3 + p] * v32[p];
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22[xp];
+            }
         }
-        v35[i] = acc;
     }
-    // 36: sum(v4)
-    let mut v36 = -0.0f64;
-    v36 += v4;
-    // 37: sum(v7)
-    let mut v37 = -0.0f64;
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v37 += v7[i];
+        v25[i] = v24[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v9)
-    let mut v39 = -0.0f64;
-    v39 += v9;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v13)
-    let mut v41 = -0.0f64;
-    for i in 0..3 {
-        v41 += v13[i];
-    }
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v14)
-    let mut v43 = -0.0f64;
-    v43 += v14;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v18)
-    let mut v45 = -0.0f64;
-    for i in 0..2 {
-        v45 += v18[i];
-    }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v19)
-    let mut v47 = -0.0f64;
-    for i in 0..3 {
-        v47 += v19[i];
-    }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v20)
-    let mut v49 = -0.0f64;
-    v49 += v20;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v23)
-    let mut v51 = -0.0f64;
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v51 += v23[i];
+        v26[i] = v25[i] + 0.5371;
     }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v24)
-    let mut v53 = -0.0f64;
-    v53 += v24;
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v25)
-    let mut v55 = -0.0f64;
-    v55 += v25;
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v27)
-    let mut v57 = -0.0f64;
-    for i in 0..2 {
-        v57 += v27[i];
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
     }
-    // 58: add(v56, v57)
-    let v58 = v56 + v57;
-    // 59: sum(v31)
-    let mut v59 = -0.0f64;
-    v59 += v31;
-    // 60: add(v58, v59)
-    let v60 = v58 + v59;
-    // 61: sum(v35)
-    let mut v61 = -0.0f64;
-    for i in 0..2 {
-        v61 += v35[i];
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
     }
-    // 62: add(v60, v61)
-    let out = v60 + v61;
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: constant [3]
+    let v30: [f64; 3] = [2.0, 0.0, 0.0];
+    // 34: constant []
+    let v34 = 1.0;
+    // 35: broadcast_to(v34)
+    let mut v35 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v35[i0 * 3 + i1] = v34;
+        }
+    }
+    // 36: mul(v35, v29)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] * v29[i];
+    }
+    // 38: index_add(axis=1)(v36, v30)
+    let mut v38 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                v38[xp] += v36[yp];
+            }
+        }
+    }
+    // 62: reshape(b)
+    let v62 = b;
+    // 63: constant [6]
+    let v63: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 64: index_select(axis=0)(v62, v63)
+    let mut v64 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v63[j] as usize) * 1 + i;
+                v64[yp] = v62;
+            }
+        }
+    }
+    // 65: reshape(v64)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v64[i];
+    }
+    // 66: add_scalar(0.5371)(v65)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v65[i] + 0.5371;
+    }
+    // 67: sigmoid(v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = stable_sigmoid(v66[i]);
+    }
+    // 68: mul_scalar(4)(v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v67[i] * 4.0;
+    }
+    // 69: add_scalar(-2)(v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v68[i] + (-2.0);
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
+    // 74: constant []
+    let v74 = 1.0;
+    // 75: broadcast_to(v74)
+    let mut v75 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v75[i0 * 3 + i1] = v74;
+        }
+    }
+    // 76: mul(v75, v69)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v75[i] * v69[i];
+    }
+    // 78: scatter_add(axis=1)(v76, v70)
+    let mut v78 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
+                v78[xp] += v76[yp];
+            }
+        }
+    }
+    // 93: reshape(a)
+    let v93 = a;
+    // 94: constant [6]
+    let v94: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 95: index_select(axis=0)(v93, v94)
+    let mut v95 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v94[j] as usize) * 1 + i;
+                v95[yp] = v93;
+            }
+        }
+    }
+    // 96: reshape(v95)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v95[i];
+    }
+    // 97: add_scalar(0.5371)(v96)
+    let mut v97 = [0.0f64; 6];
+    for i in 0..6 {
+        v97[i] = v96[i] + 0.5371;
+    }
+    // 98: sigmoid(v97)
+    let mut v98 = [0.0f64; 6];
+    for i in 0..6 {
+        v98[i] = stable_sigmoid(v97[i]);
+    }
+    // 99: mul_scalar(4)(v98)
+    let mut v99 = [0.0f64; 6];
+    for i in 0..6 {
+        v99[i] = v98[i] * 4.0;
+    }
+    // 100: add_scalar(-2)(v99)
+    let mut v100 = [0.0f64; 6];
+    for i in 0..6 {
+        v100[i] = v99[i] + (-2.0);
+    }
+    // 101: gelu(v100)
+    let mut v101 = [0.0f64; 6];
+    for i in 0..6 {
+        v101[i] = gelu_value(v100[i]);
+    }
+    // 102: add_scalar(0.5371)(v101)
+    let mut v102 = [0.0f64; 6];
+    for i in 0..6 {
+        v102[i] = v101[i] + 0.5371;
+    }
+    // 103: sigmoid(v102)
+    let mut v103 = [0.0f64; 6];
+    for i in 0..6 {
+        v103[i] = stable_sigmoid(v102[i]);
+    }
+    // 104: mul_scalar(4)(v103)
+    let mut v104 = [0.0f64; 6];
+    for i in 0..6 {
+        v104[i] = v103[i] * 4.0;
+    }
+    // 105: add_scalar(-2)(v104)
+    let mut v105 = [0.0f64; 6];
+    for i in 0..6 {
+        v105[i] = v104[i] + (-2.0);
+    }
+    // 106: t(v105)
+    let mut v106 = [0.0f64; 6];
+    for i in 0..6 {
+        v106[i] = v105[(i % 2) * 3 + i / 2];
+    }
+    // 107: tanh(a)
+    let v107 = a.tanh();
+    // 108: constant []
+    let v108 = 0.8;
+    // 109: mul(v107, v108)
+    let v109 = v107 * v108;
+    // 110: sum(v109)
+    let mut v110 = -0.0f64;
+    v110 += v109;
+    // 111: tanh(b)
+    let v111 = b.tanh();
+    // 112: constant []
+    let v112 = 0.8;
+    // 113: mul(v111, v112)
+    let v113 = v111 * v112;
+    // 114: sum(v113)
+    let mut v114 = -0.0f64;
+    v114 += v113;
+    // 115: tanh(v)
+    let mut v115 = [0.0f64; 3];
+    for i in 0..3 {
+        v115[i] = v[i].tanh();
+    }
+    // 116: constant [3]
+    let v116: [f64; 3] = [0.8, 1.5, 1.1];
+    // 117: mul(v115, v116)
+    let mut v117 = [0.0f64; 3];
+    for i in 0..3 {
+        v117[i] = v115[i] * v116[i];
+    }
+    // 118: sum(v117)
+    let mut v118 = -0.0f64;
+    for i in 0..3 {
+        v118 += v117[i];
+    }
+    // 119: tanh(m)
+    let mut v119 = [0.0f64; 6];
+    for i in 0..6 {
+        v119[i] = m[i].tanh();
+    }
+    // 120: constant [2, 3]
+    let v120: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 121: mul(v119, v120)
+    let mut v121 = [0.0f64; 6];
+    for i in 0..6 {
+        v121[i] = v119[i] * v120[i];
+    }
+    // 122: sum(v121)
+    let mut v122 = -0.0f64;
+    for i in 0..6 {
+        v122 += v121[i];
+    }
+    // 123: tanh(v13)
+    let mut v123 = [0.0f64; 8];
+    for i in 0..8 {
+        v123[i] = v13[i].tanh();
+    }
+    // 124: constant [2, 4]
+    let v124: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 125: mul(v123, v124)
+    let mut v125 = [0.0f64; 8];
+    for i in 0..8 {
+        v125[i] = v123[i] * v124[i];
+    }
+    // 126: sum(v125)
+    let mut v126 = -0.0f64;
+    for i in 0..8 {
+        v126 += v125[i];
+    }
+    // 127: tanh(v38)
+    let mut v127 = [0.0f64; 6];
+    for i in 0..6 {
+        v127[i] = v38[i].tanh();
+    }
+    // 128: constant [2, 3]
+    let v128: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 129: mul(v127, v128)
+    let mut v129 = [0.0f64; 6];
+    for i in 0..6 {
+        v129[i] = v127[i] * v128[i];
+    }
+    // 130: sum(v129)
+    let mut v130 = -0.0f64;
+    for i in 0..6 {
+        v130 += v129[i];
+    }
+    // 131: tanh(v78)
+    let mut v131 = [0.0f64; 6];
+    for i in 0..6 {
+        v131[i] = v78[i].tanh();
+    }
+    // 132: constant [2, 3]
+    let v132: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 133: mul(v131, v132)
+    let mut v133 = [0.0f64; 6];
+    for i in 0..6 {
+        v133[i] = v131[i] * v132[i];
+    }
+    // 134: sum(v133)
+    let mut v134 = -0.0f64;
+    for i in 0..6 {
+        v134 += v133[i];
+    }
+    // 135: tanh(v101)
+    let mut v135 = [0.0f64; 6];
+    for i in 0..6 {
+        v135[i] = v101[i].tanh();
+    }
+    // 136: constant [2, 3]
+    let v136: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 137: mul(v135, v136)
+    let mut v137 = [0.0f64; 6];
+    for i in 0..6 {
+        v137[i] = v135[i] * v136[i];
+    }
+    // 138: sum(v137)
+    let mut v138 = -0.0f64;
+    for i in 0..6 {
+        v138 += v137[i];
+    }
+    // 139: tanh(v106)
+    let mut v139 = [0.0f64; 6];
+    for i in 0..6 {
+        v139[i] = v106[i].tanh();
+    }
+    // 140: constant [3, 2]
+    let v140: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 141: mul(v139, v140)
+    let mut v141 = [0.0f64; 6];
+    for i in 0..6 {
+        v141[i] = v139[i] * v140[i];
+    }
+    // 142: sum(v141)
+    let mut v142 = -0.0f64;
+    for i in 0..6 {
+        v142 += v141[i];
+    }
+    // 143: add(v110, v114)
+    let v143 = v110 + v114;
+    // 144: add(v143, v118)
+    let v144 = v143 + v118;
+    // 145: add(v144, v122)
+    let v145 = v144 + v122;
+    // 146: add(v145, v126)
+    let v146 = v145 + v126;
+    // 147: add(v146, v130)
+    let v147 = v146 + v130;
+    // 148: add(v147, v134)
+    let v148 = v147 + v134;
+    // 149: add(v148, v138)
+    let v149 = v148 + v138;
+    // 150: add(v149, v142)
+    let out = v149 + v142;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v60 = 0.0f64;
-    let mut d_v61 = 0.0f64;
-    // 62: add(v60, v61), backward
-    d_v60 += d_out * (1.0);
-    d_v61 += d_out * (1.0);
-    let mut d_v35 = [0.0f64; 2];
-    // 61: sum(v35), backward
-    for i in 0..2 {
-        d_v35[i] += d_v61;
-    }
-    let mut d_v58 = 0.0f64;
-    let mut d_v59 = 0.0f64;
-    // 60: add(v58, v59), backward
-    d_v58 += d_v60 * (1.0);
-    d_v59 += d_v60 * (1.0);
-    let mut d_v31 = 0.0f64;
-    // 59: sum(v31), backward
-    d_v31 += d_v59;
-    let mut d_v56 = 0.0f64;
-    let mut d_v57 = 0.0f64;
-    // 58: add(v56, v57), backward
-    d_v56 += d_v58 * (1.0);
-    d_v57 += d_v58 * (1.0);
-    let mut d_v27 = [0.0f64; 2];
-    // 57: sum(v27), backward
-    for i in 0..2 {
-        d_v27[i] += d_v57;
-    }
-    let mut d_v54 = 0.0f64;
-    let mut d_v55 = 0.0f64;
-    // 56: add(v54, v55), backward
-    d_v54 += d_v56 * (1.0);
-    d_v55 += d_v56 * (1.0);
-    let mut d_v25 = 0.0f64;
-    // 55: sum(v25), backward
-    d_v25 += d_v55;
-    let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_v54 * (1.0);
-    d_v53 += d_v54 * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 53: sum(v24), backward
-    d_v24 += d_v53;
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v23 = [0.0f64; 6];
-    // 51: sum(v23), backward
+    let mut d_v149 = 0.0f64;
+    let mut d_v142 = 0.0f64;
+    // 150: add(v149, v142), backward
+    d_v149 += d_out * (1.0);
+    d_v142 += d_out * (1.0);
+    let mut d_v148 = 0.0f64;
+    let mut d_v138 = 0.0f64;
+    // 149: add(v148, v138), backward
+    d_v148 += d_v149 * (1.0);
+    d_v138 += d_v149 * (1.0);
+    let mut d_v147 = 0.0f64;
+    let mut d_v134 = 0.0f64;
+    // 148: add(v147, v134), backward
+    d_v147 += d_v148 * (1.0);
+    d_v134 += d_v148 * (1.0);
+    let mut d_v146 = 0.0f64;
+    let mut d_v130 = 0.0f64;
+    // 147: add(v146, v130), backward
+    d_v146 += d_v147 * (1.0);
+    d_v130 += d_v147 * (1.0);
+    let mut d_v145 = 0.0f64;
+    let mut d_v126 = 0.0f64;
+    // 146: add(v145, v126), backward
+    d_v145 += d_v146 * (1.0);
+    d_v126 += d_v146 * (1.0);
+    let mut d_v144 = 0.0f64;
+    let mut d_v122 = 0.0f64;
+    // 145: add(v144, v122), backward
+    d_v144 += d_v145 * (1.0);
+    d_v122 += d_v145 * (1.0);
+    let mut d_v143 = 0.0f64;
+    let mut d_v118 = 0.0f64;
+    // 144: add(v143, v118), backward
+    d_v143 += d_v144 * (1.0);
+    d_v118 += d_v144 * (1.0);
+    let mut d_v110 = 0.0f64;
+    let mut d_v114 = 0.0f64;
+    // 143: add(v110, v114), backward
+    d_v110 += d_v143 * (1.0);
+    d_v114 += d_v143 * (1.0);
+    let mut d_v141 = [0.0f64; 6];
+    // 142: sum(v141), backward
     for i in 0..6 {
-        d_v23[i] += d_v51;
+        d_v141[i] += d_v142;
     }
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 49: sum(v20), backward
-    d_v20 += d_v49;
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v19 = [0.0f64; 3];
-    // 47: sum(v19), backward
+    let mut d_v139 = [0.0f64; 6];
+    // 141: mul(v139, v140), backward
+    for i in 0..6 {
+        d_v139[i] += d_v141[i] * (v140[i]);
+    }
+    let mut d_v106 = [0.0f64; 6];
+    // 139: tanh(v106), backward
+    for i in 0..6 {
+        d_v106[i] += d_v139[i] * (1.0 - v139[i] * v139[i]);
+    }
+    let mut d_v137 = [0.0f64; 6];
+    // 138: sum(v137), backward
+    for i in 0..6 {
+        d_v137[i] += d_v138;
+    }
+    let mut d_v135 = [0.0f64; 6];
+    // 137: mul(v135, v136), backward
+    for i in 0..6 {
+        d_v135[i] += d_v137[i] * (v136[i]);
+    }
+    let mut d_v101 = [0.0f64; 6];
+    // 135: tanh(v101), backward
+    for i in 0..6 {
+        d_v101[i] += d_v135[i] * (1.0 - v135[i] * v135[i]);
+    }
+    let mut d_v133 = [0.0f64; 6];
+    // 134: sum(v133), backward
+    for i in 0..6 {
+        d_v133[i] += d_v134;
+    }
+    let mut d_v131 = [0.0f64; 6];
+    // 133: mul(v131, v132), backward
+    for i in 0..6 {
+        d_v131[i] += d_v133[i] * (v132[i]);
+    }
+    let mut d_v78 = [0.0f64; 6];
+    // 131: tanh(v78), backward
+    for i in 0..6 {
+        d_v78[i] += d_v131[i] * (1.0 - v131[i] * v131[i]);
+    }
+    let mut d_v129 = [0.0f64; 6];
+    // 130: sum(v129), backward
+    for i in 0..6 {
+        d_v129[i] += d_v130;
+    }
+    let mut d_v127 = [0.0f64; 6];
+    // 129: mul(v127, v128), backward
+    for i in 0..6 {
+        d_v127[i] += d_v129[i] * (v128[i]);
+    }
+    let mut d_v38 = [0.0f64; 6];
+    // 127: tanh(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v127[i] * (1.0 - v127[i] * v127[i]);
+    }
+    let mut d_v125 = [0.0f64; 8];
+    // 126: sum(v125), backward
+    for i in 0..8 {
+        d_v125[i] += d_v126;
+    }
+    let mut d_v123 = [0.0f64; 8];
+    // 125: mul(v123, v124), backward
+    for i in 0..8 {
+        d_v123[i] += d_v125[i] * (v124[i]);
+    }
+    let mut d_v13 = [0.0f64; 8];
+    // 123: tanh(v13), backward
+    for i in 0..8 {
+        d_v13[i] += d_v123[i] * (1.0 - v123[i] * v123[i]);
+    }
+    let mut d_v121 = [0.0f64; 6];
+    // 122: sum(v121), backward
+    for i in 0..6 {
+        d_v121[i] += d_v122;
+    }
+    let mut d_v119 = [0.0f64; 6];
+    // 121: mul(v119, v120), backward
+    for i in 0..6 {
+        d_v119[i] += d_v121[i] * (v120[i]);
+    }
+    // 119: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v119[i] * (1.0 - v119[i] * v119[i]);
+    }
+    let mut d_v117 = [0.0f64; 3];
+    // 118: sum(v117), backward
     for i in 0..3 {
-        d_v19[i] += d_v47;
+        d_v117[i] += d_v118;
     }
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v18 = [0.0f64; 2];
-    // 45: sum(v18), backward
-    for i in 0..2 {
-        d_v18[i] += d_v45;
-    }
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 43: sum(v14), backward
-    d_v14 += d_v43;
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v13 = [0.0f64; 3];
-    // 41: sum(v13), backward
+    let mut d_v115 = [0.0f64; 3];
+    // 117: mul(v115, v116), backward
     for i in 0..3 {
-        d_v13[i] += d_v41;
+        d_v115[i] += d_v117[i] * (v116[i]);
     }
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 39: sum(v9), backward
-    d_v9 += d_v39;
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
+    // 115: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v115[i] * (1.0 - v115[i] * v115[i]);
+    }
+    let mut d_v113 = 0.0f64;
+    // 114: sum(v113), backward
+    d_v113 += d_v114;
+    let mut d_v111 = 0.0f64;
+    // 113: mul(v111, v112), backward
+    d_v111 += d_v113 * (v112);
+    // 111: tanh(b), backward
+    *d_b += d_v111 * (1.0 - v111 * v111);
+    let mut d_v109 = 0.0f64;
+    // 110: sum(v109), backward
+    d_v109 += d_v110;
+    let mut d_v107 = 0.0f64;
+    // 109: mul(v107, v108), backward
+    d_v107 += d_v109 * (v108);
+    // 107: tanh(a), backward
+    *d_a += d_v107 * (1.0 - v107 * v107);
+    let mut d_v105 = [0.0f64; 6];
+    // 106: t(v105), backward
+    for i in 0..6 {
+        d_v105[i] += d_v106[(i % 3) * 2 + i / 3];
+    }
+    let mut d_v104 = [0.0f64; 6];
+    // 105: add_scalar(-2)(v104), backward
+    for i in 0..6 {
+        d_v104[i] += d_v105[i] * (1.0);
+    }
+    let mut d_v103 = [0.0f64; 6];
+    // 104: mul_scalar(4)(v103), backward
+    for i in 0..6 {
+        d_v103[i] += d_v104[i] * (4.0);
+    }
+    let mut d_v102 = [0.0f64; 6];
+    // 103: sigmoid(v102), backward
+    for i in 0..6 {
+        d_v102[i] += d_v103[i] * (v103[i] * (1.0 - v103[i]));
+    }
+    // 102: add_scalar(0.5371)(v101), backward
+    for i in 0..6 {
+        d_v101[i] += d_v102[i] * (1.0);
+    }
+    let mut d_v100 = [0.0f64; 6];
+    // 101: gelu(v100), backward
+    for i in 0..6 {
+        d_v100[i] += d_v101[i] * (gelu_slope(v100[i]));
+    }
+    let mut d_v99 = [0.0f64; 6];
+    // 100: add_scalar(-2)(v99), backward
+    for i in 0..6 {
+        d_v99[i] += d_v100[i] * (1.0);
+    }
+    let mut d_v98 = [0.0f64; 6];
+    // 99: mul_scalar(4)(v98), backward
+    for i in 0..6 {
+        d_v98[i] += d_v99[i] * (4.0);
+    }
+    let mut d_v97 = [0.0f64; 6];
+    // 98: sigmoid(v97), backward
+    for i in 0..6 {
+        d_v97[i] += d_v98[i] * (v98[i] * (1.0 - v98[i]));
+    }
+    let mut d_v96 = [0.0f64; 6];
+    // 97: add_scalar(0.5371)(v96), backward
+    for i in 0..6 {
+        d_v96[i] += d_v97[i] * (1.0);
+    }
+    let mut d_v95 = [0.0f64; 6];
+    // 96: reshape(v95), backward
+    for i in 0..6 {
+        d_v95[i] += d_v96[i];
+    }
+    let mut d_v93 = 0.0f64;
+    // 95: index_select(axis=0)(v93, v94), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v94[j] as usize) * 1 + i;
+                d_v93 += d_v95[yp];
+            }
+        }
+    }
+    // 93: reshape(a), backward
+    *d_a += d_v93;
+    let mut d_v76 = [0.0f64; 6];
+    // 78: scatter_add(axis=1)(v76, v70), backward
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
+                d_v76[yp] += d_v78[xp];
+            }
+        }
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 76: mul(v75, v69), backward
+    for i in 0..6 {
+        d_v69[i] += d_v76[i] * (v75[i]);
+    }
+    let mut d_v68 = [0.0f64; 6];
+    // 69: add_scalar(-2)(v68), backward
+    for i in 0..6 {
+        d_v68[i] += d_v69[i] * (1.0);
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 68: mul_scalar(4)(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68[i] * (4.0);
+    }
+    let mut d_v66 = [0.0f64; 6];
+    // 67: sigmoid(v66), backward
+    for i in 0..6 {
+        d_v66[i] += d_v67[i] * (v67[i] * (1.0 - v67[i]));
+    }
+    let mut d_v65 = [0.0f64; 6];
+    // 66: add_scalar(0.5371)(v65), backward
+    for i in 0..6 {
+        d_v65[i] += d_v66[i] * (1.0);
+    }
+    let mut d_v64 = [0.0f64; 6];
+    // 65: reshape(v64), backward
+    for i in 0..6 {
+        d_v64[i] += d_v65[i];
+    }
+    let mut d_v62 = 0.0f64;
+    // 64: index_select(axis=0)(v62, v63), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v63[j] as usize) * 1 + i;
+                d_v62 += d_v64[yp];
+            }
+        }
+    }
+    // 62: reshape(b), backward
+    *d_b += d_v62;
+    let mut d_v36 = [0.0f64; 6];
+    // 38: index_add(axis=1)(v36, v30), backward
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v30[j] as usize) * 1 + i;
+                d_v36[yp] += d_v38[xp];
+            }
+        }
+    }
+    let mut d_v29 = [0.0f64; 6];
+    // 36: mul(v35, v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v36[i] * (v35[i]);
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: add_scalar(-2)(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v29[i] * (1.0);
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: mul_scalar(4)(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (4.0);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: sigmoid(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: add_scalar(0.5371)(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (1.0);
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: reshape(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i];
+    }
+    let mut d_v22 = [0.0f64; 3];
+    // 24: index_select(axis=0)(v22, v23), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v23[j] as usize) * 1 + i;
+                d_v22[xp] += d_v24[yp];
+            }
+        }
+    }
+    // 22: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v22[i];
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 13: gather(axis=1)(v11, v12), backward
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
+                d_v11[xp] += d_v13[yp];
+            }
+        }
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (1.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
     let mut d_v7 = [0.0f64; 6];
-    // 37: sum(v7), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
-        d_v7[i] += d_v37;
+        d_v7[i] += d_v8[i] * (1.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: reshape(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i];
     }
     let mut d_v4 = 0.0f64;
-    // 36: sum(v4), backward
-    d_v4 += d_v36;
-    let mut d_v34 = [0.0f64; 6];
-    let mut d_v32 = [0.0f64; 3];
-    // 35: matmul(v34, v32), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v35[i] * v32[j];
-            d_v34[i * 3 + j] = acc + d_v34[i * 3 + j];
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                d_v4 += d_v6[yp];
+            }
         }
     }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v34[i + p * 3] * d_v35[p];
-        }
-        d_v32[i] = acc + d_v32[i];
-    }
-    let mut d_v33 = [0.0f64; 6];
-    // 34: t(v33), backward
-    for i in 0..6 {
-        d_v33[i] += d_v34[(i % 2) * 3 + i / 2];
-    }
-    // 33: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v33[(i % 3) * 2 + i / 3];
-    }
-    // 32: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v32[i];
-    }
-    let mut d_v29 = 0.0f64;
-    let mut d_v30 = 0.0f64;
-    // 31: add(v29, v30), backward
-    d_v29 += d_v31 * (1.0);
-    d_v30 += d_v31 * (1.0);
-    // 30: mul_scalar(0.25)(a), backward
-    *d_a += d_v30 * (0.25);
-    let mut d_v28 = 0.0f64;
-    // 29: rsub_scalar(2.5)(v28), backward
-    d_v28 += d_v29 * (-1.0);
-    // 28: div_scalar(3)(a), backward
-    *d_a += d_v28 * (1.0 / 3.0);
-    let mut d_v26 = [0.0f64; 2];
-    // 27: log1p(v26), backward
-    for i in 0..2 {
-        d_v26[i] += d_v27[i] * (1.0 / (1.0 + v26[i]));
-    }
-    // 26: abs(v18), backward
-    for i in 0..2 {
-        d_v18[i] += d_v26[i] * (sign(v18[i]));
-    }
-    // 25: softplus(v20), backward
-    d_v20 += d_v25 * (stable_sigmoid(v20));
-    // 24: cos(v9), backward
-    d_v9 += d_v24 * (-v9.sin());
-    let mut d_v22 = 0.0f64;
-    // 23: div(m, v22), backward
-    for r in 0..6 {
-        for j in 0..1 {
-            d_m[r * 1 + j] += d_v23[r * 1 + j] * (1.0 / v22);
-        }
-    }
-    for r in 0..6 {
-        for j in 0..1 {
-            d_v22 += d_v23[r * 1 + j] * (-m[r * 1 + j] / (v22 * v22));
-        }
-    }
-    let mut d_v21 = 0.0f64;
-    // 22: add_scalar(1)(v21), backward
-    d_v21 += d_v22 * (1.0);
-    // 21: square(v14), backward
-    d_v14 += d_v21 * (2.0 * v14);
-    // 20: maximum(v14, b), backward
-    d_v14 += d_v20 * (if v14 >= b { 1.0 } else { 0.0 });
-    *d_b += d_v20 * (if v14 >= b { 0.0 } else { 1.0 });
-    // 19: relu(v13), backward
-    for i in 0..3 {
-        d_v13[i] += d_v19[i] * (if v13[i] > 0.0 { 1.0 } else { 0.0 });
-    }
-    let mut d_v17 = [0.0f64; 6];
-    let mut d_v15 = [0.0f64; 3];
-    // 18: matmul(v17, v15), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v18[i] * v15[j];
-            d_v17[i * 3 + j] = acc + d_v17[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v17[i + p * 3] * d_v18[p];
-        }
-        d_v15[i] = acc + d_v15[i];
-    }
-    let mut d_v16 = [0.0f64; 6];
-    // 17: t(v16), backward
-    for i in 0..6 {
-        d_v16[i] += d_v17[(i % 2) * 3 + i / 2];
-    }
-    // 16: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v16[(i % 3) * 2 + i / 3];
-    }
-    // 15: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v15[i];
-    }
-    // 14: add(v9, b), backward
-    d_v9 += d_v14 * (1.0);
-    *d_b += d_v14 * (1.0);
-    let mut d_v11 = [0.0f64; 3];
-    let mut d_v12 = [0.0f64; 3];
-    // 13: add(v11, v12), backward
-    for i in 0..3 {
-        d_v11[i] += d_v13[i] * (1.0);
-    }
-    for i in 0..3 {
-        d_v12[i] += d_v13[i] * (1.0);
-    }
-    // 12: mul_scalar(0.25)(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v12[i] * (0.25);
-    }
-    let mut d_v10 = [0.0f64; 3];
-    // 11: rsub_scalar(2.5)(v10), backward
-    for i in 0..3 {
-        d_v10[i] += d_v11[i] * (-1.0);
-    }
-    // 10: div_scalar(3)(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v10[i] * (1.0 / 3.0);
-    }
-    let mut d_v8 = 0.0f64;
-    // 9: clamp_max(0.7)(v8), backward
-    d_v8 += d_v9 * (if v8 <= 0.7 { 1.0 } else { 0.0 });
-    // 8: clamp_min(-0.5)(v4), backward
-    d_v4 += d_v8 * (if v4 >= (-0.5) { 1.0 } else { 0.0 });
-    let mut d_v6 = [0.0f64; 6];
-    // 7: div(m, v6), backward
-    for i in 0..6 {
-        d_m[i] += d_v7[i] * (1.0 / v6[i]);
-    }
-    for i in 0..6 {
-        d_v6[i] += d_v7[i] * (-m[i] / (v6[i] * v6[i]));
-    }
-    let mut d_v5 = [0.0f64; 6];
-    // 6: add_scalar(1)(v5), backward
-    for i in 0..6 {
-        d_v5[i] += d_v6[i] * (1.0);
-    }
-    // 5: square(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v5[i] * (2.0 * m[i]);
-    }
-    // 4: sum(b), backward
+    // 4: reshape(b), backward
     *d_b += d_v4;
     out
 }
 
-/// `prog_5`: node 51 (`out`, add) of a tape of 52 nodes, 50 of which it depends on.
+/// `prog_5`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: sub(b, b)
-    let v4 = b - b;
-    // 5: cos(v4)
-    let v5 = v4.cos();
-    // 6: mean(v)
-    let mut v6 = -0.0f64;
-    for i in 0..3 {
-        v6 += v[i];
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    let v6 = v6 / 3.0;
-    // 7: square(v5)
-    let v7 = v5 * v5;
-    // 8: add_scalar(1)(v7)
-    let v8 = v7 + 1.0;
-    // 9: powf(1.5)(v8)
-    let v9 = v8.powf(1.5);
-    // 10: mul_scalar(0.3)(v5)
-    let v10 = v5 * 0.3;
-    // 11: exp(v10)
-    let v11 = v10.exp();
-    // 12: add(v6, v6)
-    let v12 = v6 + v6;
-    // 13: mul(v5, v9)
-    let v13 = v5 * v9;
-    // 14: mean(v6)
-    let mut v14 = -0.0f64;
-    v14 += v6;
-    let v14 = v14 / 1.0;
-    // 15: maximum(v6, v5)
-    let v15 = max_keep_nan(v6, v5);
-    // 16: mul_scalar(0.3)(v4)
-    let v16 = v4 * 0.3;
-    // 17: exp(v16)
-    let v17 = v16.exp();
-    // 18: detach(v15)
-    let v18 = v15;
-    // 19: mul(v18, v15)
-    let v19 = v18 * v15;
-    // 20: add(v6, b)
-    let v20 = v6 + b;
-    // 21: leaky_relu(0.1)(v19)
-    let v21 = if v19 > 0.0 { v19 } else { 0.1 * v19 };
-    // 22: square(v21)
-    let v22 = v21 * v21;
-    // 23: add_scalar(1)(v22)
-    let v23 = v22 + 1.0;
-    // 24: sqrt(v23)
-    let v24 = v23.sqrt();
-    // 25: sum(v4)
-    let mut v25 = -0.0f64;
-    v25 += v4;
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: add(v25, v26)
-    let v27 = v25 + v26;
-    // 28: sum(v6)
-    let mut v28 = -0.0f64;
-    v28 += v6;
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v9)
-    let mut v30 = -0.0f64;
-    v30 += v9;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v11)
-    let mut v32 = -0.0f64;
-    v32 += v11;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v13)
-    let mut v36 = -0.0f64;
-    v36 += v13;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v14)
-    let mut v38 = -0.0f64;
-    v38 += v14;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v15)
-    let mut v40 = -0.0f64;
-    v40 += v15;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v17)
-    let mut v42 = -0.0f64;
-    v42 += v17;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v[i];
+    }
+    // 14: constant [6]
+    let v14: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 15: index_select(axis=0)(v13, v14)
+    let mut v15 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                v15[yp] = v13[xp];
+            }
+        }
+    }
+    // 16: reshape(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i];
+    }
+    // 17: add_scalar(0.5371)(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i] + 0.5371;
+    }
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = stable_sigmoid(v17[i]);
+    }
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] * 4.0;
+    }
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: leaky_relu(0.1)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = if v20[i] > 0.0 { v20[i] } else { 0.1 * v20[i] };
+    }
+    // 22: reshape(a)
+    let v22 = a;
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(2.8)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 2.8;
+    }
+    // 29: add_scalar(-0.8)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-0.8);
+    }
+    // 30: log1p(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i].ln_1p();
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: sign(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = sign(v34[i]);
+    }
+    // 36: add_scalar(0.5371)(v21)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v21[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: step(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = if v39[i] > 0.0 { 1.0 } else { 0.0 };
+    }
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
     let mut v44 = -0.0f64;
-    v44 += v19;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
-    let mut v46 = -0.0f64;
-    v46 += v20;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
     let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v24)
-    let mut v50 = -0.0f64;
-    v50 += v24;
-    // 51: add(v49, v50)
-    let out = v49 + v50;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v[i].tanh();
+    }
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..3 {
+        v52 += v51[i];
+    }
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v12)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v12[i].tanh();
+    }
+    // 58: constant [3, 1, 2]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v21)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v21[i].tanh();
+    }
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
+    }
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v30)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v30[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v40[i].tanh();
+    }
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v73[i] * v74[i];
+    }
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    for i in 0..6 {
+        v76 += v75[i];
+    }
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     out
 }
 
 /// `prog_5` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: sub(b, b)
-    let v4 = b - b;
-    // 5: cos(v4)
-    let v5 = v4.cos();
-    // 6: mean(v)
-    let mut v6 = -0.0f64;
-    for i in 0..3 {
-        v6 += v[i];
+    // 4: reshape(b)
+    let v4 = b;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    let v6 = v6 / 3.0;
-    // 7: square(v5)
-    let v7 = v5 * v5;
-    // 8: add_scalar(1)(v7)
-    let v8 = v7 + 1.0;
-    // 9: powf(1.5)(v8)
-    let v9 = v8.powf(1.5);
-    // 10: mul_scalar(0.3)(v5)
-    let v10 = v5 * 0.3;
-    // 11: exp(v10)
-    let v11 = v10.exp();
-    // 12: add(v6, v6)
-    let v12 = v6 + v6;
-    // 13: mul(v5, v9)
-    let v13 = v5 * v9;
-    // 14: mean(v6)
-    let mut v14 = -0.0f64;
-    v14 += v6;
-    let v14 = v14 / 1.0;
-    // 15: maximum(v6, v5)
-    let v15 = max_keep_nan(v6, v5);
-    // 16: mul_scalar(0.3)(v4)
-    let v16 = v4 * 0.3;
-    // 17: exp(v16)
-    let v17 = v16.exp();
-    // 18: detach(v15)
-    let v18 = v15;
-    // 19: mul(v18, v15)
-    let v19 = v18 * v15;
-    // 20: add(v6, b)
-    let v20 = v6 + b;
-    // 21: leaky_relu(0.1)(v19)
-    let v21 = if v19 > 0.0 { v19 } else { 0.1 * v19 };
-    // 22: square(v21)
-    let v22 = v21 * v21;
-    // 23: add_scalar(1)(v22)
-    let v23 = v22 + 1.0;
-    // 24: sqrt(v23)
-    let v24 = v23.sqrt();
-    // 25: sum(v4)
-    let mut v25 = -0.0f64;
-    v25 += v4;
-    // 26: sum(v5)
-    let mut v26 = -0.0f64;
-    v26 += v5;
-    // 27: add(v25, v26)
-    let v27 = v25 + v26;
-    // 28: sum(v6)
-    let mut v28 = -0.0f64;
-    v28 += v6;
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v9)
-    let mut v30 = -0.0f64;
-    v30 += v9;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v11)
-    let mut v32 = -0.0f64;
-    v32 += v11;
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v13)
-    let mut v36 = -0.0f64;
-    v36 += v13;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v14)
-    let mut v38 = -0.0f64;
-    v38 += v14;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v15)
-    let mut v40 = -0.0f64;
-    v40 += v15;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v17)
-    let mut v42 = -0.0f64;
-    v42 += v17;
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: reshape(v)
+    let mut v13 = [0.0f64; 3];
+    for i in 0..3 {
+        v13[i] = v[i];
+    }
+    // 14: constant [6]
+    let v14: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 15: index_select(axis=0)(v13, v14)
+    let mut v15 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                v15[yp] = v13[xp];
+            }
+        }
+    }
+    // 16: reshape(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i];
+    }
+    // 17: add_scalar(0.5371)(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i] + 0.5371;
+    }
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = stable_sigmoid(v17[i]);
+    }
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] * 4.0;
+    }
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: leaky_relu(0.1)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = if v20[i] > 0.0 { v20[i] } else { 0.1 * v20[i] };
+    }
+    // 22: reshape(a)
+    let v22 = a;
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(2.8)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 2.8;
+    }
+    // 29: add_scalar(-0.8)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-0.8);
+    }
+    // 30: log1p(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i].ln_1p();
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: sign(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = sign(v34[i]);
+    }
+    // 36: add_scalar(0.5371)(v21)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v21[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: step(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = if v39[i] > 0.0 { 1.0 } else { 0.0 };
+    }
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
     let mut v44 = -0.0f64;
-    v44 += v19;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
-    let mut v46 = -0.0f64;
-    v46 += v20;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
     let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v24)
-    let mut v50 = -0.0f64;
-    v50 += v24;
-    // 51: add(v49, v50)
-    let out = v49 + v50;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v[i].tanh();
+    }
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..3 {
+        v52 += v51[i];
+    }
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v12)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v12[i].tanh();
+    }
+    // 58: constant [3, 1, 2]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v21)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v21[i].tanh();
+    }
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
+    }
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v30)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v30[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v40[i].tanh();
+    }
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v73[i] * v74[i];
+    }
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    for i in 0..6 {
+        v76 += v75[i];
+    }
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v49 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_out * (1.0);
-    d_v50 += d_out * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 50: sum(v24), backward
-    d_v24 += d_v50;
-    let mut d_v47 = 0.0f64;
-    let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v21 = 0.0f64;
-    // 48: sum(v21), backward
-    d_v21 += d_v48;
-    let mut d_v45 = 0.0f64;
-    let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 46: sum(v20), backward
-    d_v20 += d_v46;
-    let mut d_v43 = 0.0f64;
+    let mut d_v83 = 0.0f64;
+    // 84: add(v83, v76), backward
+    d_v83 += d_out * (1.0);
+    let mut d_v82 = 0.0f64;
+    // 83: add(v82, v72), backward
+    d_v82 += d_v83 * (1.0);
+    let mut d_v81 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 82: add(v81, v68), backward
+    d_v81 += d_v82 * (1.0);
+    d_v68 += d_v82 * (1.0);
+    let mut d_v80 = 0.0f64;
+    let mut d_v64 = 0.0f64;
+    // 81: add(v80, v64), backward
+    d_v80 += d_v81 * (1.0);
+    d_v64 += d_v81 * (1.0);
+    let mut d_v79 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 80: add(v79, v60), backward
+    d_v79 += d_v80 * (1.0);
+    d_v60 += d_v80 * (1.0);
+    let mut d_v78 = 0.0f64;
+    let mut d_v56 = 0.0f64;
+    // 79: add(v78, v56), backward
+    d_v78 += d_v79 * (1.0);
+    d_v56 += d_v79 * (1.0);
+    let mut d_v77 = 0.0f64;
+    let mut d_v52 = 0.0f64;
+    // 78: add(v77, v52), backward
+    d_v77 += d_v78 * (1.0);
+    d_v52 += d_v78 * (1.0);
     let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 44: sum(v19), backward
-    d_v19 += d_v44;
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v17 = 0.0f64;
-    // 42: sum(v17), backward
-    d_v17 += d_v42;
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 40: sum(v15), backward
-    d_v15 += d_v40;
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 38: sum(v14), backward
-    d_v14 += d_v38;
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 36: sum(v13), backward
-    d_v13 += d_v36;
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 34: sum(v12), backward
-    d_v12 += d_v34;
-    let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 32: sum(v11), backward
-    d_v11 += d_v32;
-    let mut d_v29 = 0.0f64;
-    let mut d_v30 = 0.0f64;
-    // 31: add(v29, v30), backward
-    d_v29 += d_v31 * (1.0);
-    d_v30 += d_v31 * (1.0);
-    let mut d_v9 = 0.0f64;
-    // 30: sum(v9), backward
-    d_v9 += d_v30;
-    let mut d_v27 = 0.0f64;
-    let mut d_v28 = 0.0f64;
-    // 29: add(v27, v28), backward
-    d_v27 += d_v29 * (1.0);
-    d_v28 += d_v29 * (1.0);
-    let mut d_v6 = 0.0f64;
-    // 28: sum(v6), backward
-    d_v6 += d_v28;
-    let mut d_v25 = 0.0f64;
-    let mut d_v26 = 0.0f64;
-    // 27: add(v25, v26), backward
-    d_v25 += d_v27 * (1.0);
-    d_v26 += d_v27 * (1.0);
-    let mut d_v5 = 0.0f64;
-    // 26: sum(v5), backward
-    d_v5 += d_v26;
-    let mut d_v4 = 0.0f64;
-    // 25: sum(v4), backward
-    d_v4 += d_v25;
-    let mut d_v23 = 0.0f64;
-    // 24: sqrt(v23), backward
-    d_v23 += d_v24 * (0.5 / v24);
-    let mut d_v22 = 0.0f64;
-    // 23: add_scalar(1)(v22), backward
-    d_v22 += d_v23 * (1.0);
-    // 22: square(v21), backward
-    d_v21 += d_v22 * (2.0 * v21);
-    // 21: leaky_relu(0.1)(v19), backward
-    d_v19 += d_v21 * (if v19 > 0.0 { 1.0 } else { 0.1 });
-    // 20: add(v6, b), backward
-    d_v6 += d_v20 * (1.0);
-    *d_b += d_v20 * (1.0);
-    // 19: mul(v18, v15), backward
-    d_v15 += d_v19 * (v18);
-    let mut d_v16 = 0.0f64;
-    // 17: exp(v16), backward
-    d_v16 += d_v17 * (v17);
-    // 16: mul_scalar(0.3)(v4), backward
-    d_v4 += d_v16 * (0.3);
-    // 15: maximum(v6, v5), backward
-    d_v6 += d_v15 * (if v6 >= v5 { 1.0 } else { 0.0 });
-    d_v5 += d_v15 * (if v6 >= v5 { 0.0 } else { 1.0 });
-    // 14: mean(v6), backward
-    {
-        let g = d_v14 * (1.0 / 1.0);
-        d_v6 += g;
+    let mut d_v48 = 0.0f64;
+    // 77: add(v44, v48), backward
+    d_v44 += d_v77 * (1.0);
+    d_v48 += d_v77 * (1.0);
+    let mut d_v67 = [0.0f64; 6];
+    // 68: sum(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68;
     }
-    // 13: mul(v5, v9), backward
-    d_v5 += d_v13 * (v9);
-    d_v9 += d_v13 * (v5);
-    // 12: add(v6, v6), backward
-    d_v6 += d_v12 * (1.0);
-    d_v6 += d_v12 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 11: exp(v10), backward
-    d_v10 += d_v11 * (v11);
-    // 10: mul_scalar(0.3)(v5), backward
-    d_v5 += d_v10 * (0.3);
-    let mut d_v8 = 0.0f64;
-    // 9: powf(1.5)(v8), backward
-    d_v8 += d_v9 * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v8.powf(1.5 - 1.0) });
-    let mut d_v7 = 0.0f64;
-    // 8: add_scalar(1)(v7), backward
-    d_v7 += d_v8 * (1.0);
-    // 7: square(v5), backward
-    d_v5 += d_v7 * (2.0 * v5);
-    // 6: mean(v), backward
-    {
-        let g = d_v6 * (1.0 / 3.0);
+    let mut d_v65 = [0.0f64; 6];
+    // 67: mul(v65, v66), backward
+    for i in 0..6 {
+        d_v65[i] += d_v67[i] * (v66[i]);
+    }
+    let mut d_v30 = [0.0f64; 6];
+    // 65: tanh(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
+    }
+    let mut d_v63 = [0.0f64; 6];
+    // 64: sum(v63), backward
+    for i in 0..6 {
+        d_v63[i] += d_v64;
+    }
+    let mut d_v61 = [0.0f64; 6];
+    // 63: mul(v61, v62), backward
+    for i in 0..6 {
+        d_v61[i] += d_v63[i] * (v62[i]);
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 61: tanh(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v61[i] * (1.0 - v61[i] * v61[i]);
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 60: sum(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60;
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 59: mul(v57, v58), backward
+    for i in 0..6 {
+        d_v57[i] += d_v59[i] * (v58[i]);
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 57: tanh(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sum(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56;
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 55: mul(v53, v54), backward
+    for i in 0..6 {
+        d_v53[i] += d_v55[i] * (v54[i]);
+    }
+    // 53: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    }
+    let mut d_v51 = [0.0f64; 3];
+    // 52: sum(v51), backward
     for i in 0..3 {
-            d_v[i] += g;
+        d_v51[i] += d_v52;
     }
+    let mut d_v49 = [0.0f64; 3];
+    // 51: mul(v49, v50), backward
+    for i in 0..3 {
+        d_v49[i] += d_v51[i] * (v50[i]);
     }
-    // 5: cos(v4), backward
-    d_v4 += d_v5 * (-v4.sin());
-    // 4: sub(b, b), backward
-    *d_b += d_v4 * (1.0);
-    *d_b += d_v4 * (-1.0);
+    // 49: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    }
+    let mut d_v47 = 0.0f64;
+    // 48: sum(v47), backward
+    d_v47 += d_v48;
+    let mut d_v45 = 0.0f64;
+    // 47: mul(v45, v46), backward
+    d_v45 += d_v47 * (v46);
+    // 45: tanh(b), backward
+    *d_b += d_v45 * (1.0 - v45 * v45);
+    let mut d_v43 = 0.0f64;
+    // 44: sum(v43), backward
+    d_v43 += d_v44;
+    let mut d_v41 = 0.0f64;
+    // 43: mul(v41, v42), backward
+    d_v41 += d_v43 * (v42);
+    // 41: tanh(a), backward
+    *d_a += d_v41 * (1.0 - v41 * v41);
+    let mut d_v29 = [0.0f64; 6];
+    // 30: log1p(v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v30[i] * (1.0 / (1.0 + v29[i]));
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: add_scalar(-0.8)(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v29[i] * (1.0);
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: mul_scalar(2.8)(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (2.8);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: sigmoid(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: add_scalar(0.5371)(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (1.0);
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: reshape(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i];
+    }
+    let mut d_v22 = 0.0f64;
+    // 24: index_select(axis=0)(v22, v23), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                d_v22 += d_v24[yp];
+            }
+        }
+    }
+    // 22: reshape(a), backward
+    *d_a += d_v22;
+    let mut d_v20 = [0.0f64; 6];
+    // 21: leaky_relu(0.1)(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (if v20[i] > 0.0 { 1.0 } else { 0.1 });
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: add_scalar(-2)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (1.0);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 19: mul_scalar(4)(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (4.0);
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 18: sigmoid(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: add_scalar(0.5371)(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i] * (1.0);
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: reshape(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i];
+    }
+    let mut d_v13 = [0.0f64; 3];
+    // 15: index_select(axis=0)(v13, v14), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                d_v13[xp] += d_v15[yp];
+            }
+        }
+    }
+    // 13: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v13[i];
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 12: reshape(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i];
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (1.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (1.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: reshape(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i];
+    }
+    let mut d_v4 = 0.0f64;
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                d_v4 += d_v6[yp];
+            }
+        }
+    }
+    // 4: reshape(b), backward
+    *d_b += d_v4;
     out
 }
 
-/// `prog_6`: node 54 (`out`, add) of a tape of 55 nodes, 55 of which it depends on.
+/// `prog_6`: node 113 (`out`, add) of a tape of 114 nodes, 114 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: sum(a)
-    let mut v4 = -0.0f64;
-    v4 += a;
-    // 5: mean(b)
-    let mut v5 = -0.0f64;
-    v5 += b;
-    let v5 = v5 / 1.0;
-    // 6: maximum(v4, v5)
-    let v6 = max_keep_nan(v4, v5);
-    // 7: sigmoid(v4)
-    let v7 = stable_sigmoid(v4);
-    // 8: square(v6)
-    let v8 = v6 * v6;
-    // 9: add_scalar(1)(v8)
-    let v9 = v8 + 1.0;
-    // 10: powf(1.5)(v9)
-    let v10 = v9.powf(1.5);
-    // 11: clamp_min(-0.5)(a)
-    let v11 = if a < (-0.5) { (-0.5) } else { a };
-    // 12: clamp_max(0.7)(v11)
-    let v12 = if v11 > 0.7 { 0.7 } else { v11 };
-    // 13: sum(v5)
-    let mut v13 = -0.0f64;
-    v13 += v5;
-    // 14: add(v7, v6)
-    let v14 = v7 + v6;
-    // 15: reshape(v)
-    let mut v15 = [0.0f64; 3];
+    // 4: reshape(v)
+    let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v15[i] = v[i];
+        v4[i] = v[i];
     }
-    // 16: t(m)
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
+            }
+        }
+    }
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(a)
+    let v12 = a;
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12;
+            }
+        }
+    }
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i];
+    }
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = v15[i] + 0.5371;
     }
-    // 17: t(v16)
+    // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[(i % 3) * 2 + i / 3];
+        v17[i] = stable_sigmoid(v16[i]);
     }
-    // 18: matmul(v17, v15)
-    let mut v18 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v17[i * 3 + p] * v15[p];
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: ge_mask(v11, v19)
+    let mut v20 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v20[i0 * 3 + i1] = if v11[i0 * 3 + i1] >= v19[i0 * 3 + i1] { 1.0 } else { 0.0 };
         }
-        v18[i] = acc;
     }
-    // 19: square(v5)
-    let v19 = v5 * v5;
-    // 20: add_scalar(1)(v19)
-    let v20 = v19 + 1.0;
-    // 21: div(v12, v20)
-    let v21 = v12 / v20;
-    // 22: add(v12, b)
-    let v22 = v12 + b;
-    // 23: square(v5)
-    let v23 = v5 * v5;
-    // 24: add_scalar(1)(v23)
-    let v24 = v23 + 1.0;
-    // 25: div(v18, v24)
-    let mut v25 = [0.0f64; 2];
+    // 21: reshape(b)
+    let v21 = b;
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21;
+            }
+        }
+    }
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: reshape(m)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = m[i];
+    }
+    // 30: constant [12]
+    let v30: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 6 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
+        }
+    }
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 12];
+    for i in 0..12 {
+        v32[i] = v31[i];
+    }
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 12];
+    for i in 0..12 {
+        v33[i] = v32[i] + 0.5371;
+    }
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 12];
+    for i in 0..12 {
+        v34[i] = stable_sigmoid(v33[i]);
+    }
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 12];
+    for i in 0..12 {
+        v35[i] = v34[i] * 4.0;
+    }
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 12];
+    for i in 0..12 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: matmul(v28, v36)
+    let mut v37 = [0.0f64; 8];
+    for i in 0..2 {
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..3 {
+                acc += v28[i * 3 + p] * v36[p * 4 + j];
+            }
+            v37[i * 4 + j] = acc;
+        }
+    }
+    // 38: add_scalar(0.5371)(v20)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v20[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 42: reshape(v20)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v20[i];
+    }
+    // 43: constant [3]
+    let v43: [f64; 3] = [0.0, 1.0, 2.0];
+    // 44: index_select(axis=0)(v42, v43)
+    let mut v44 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v43[j] as usize) * 1 + i;
+                v44[yp] = v42[xp];
+            }
+        }
+    }
+    // 45: reshape(v44)
+    let mut v45 = [0.0f64; 3];
+    for i in 0..3 {
+        v45[i] = v44[i];
+    }
+    // 46: add_scalar(0.5371)(v45)
+    let mut v46 = [0.0f64; 3];
+    for i in 0..3 {
+        v46[i] = v45[i] + 0.5371;
+    }
+    // 47: sigmoid(v46)
+    let mut v47 = [0.0f64; 3];
+    for i in 0..3 {
+        v47[i] = stable_sigmoid(v46[i]);
+    }
+    // 48: mul_scalar(4)(v47)
+    let mut v48 = [0.0f64; 3];
+    for i in 0..3 {
+        v48[i] = v47[i] * 4.0;
+    }
+    // 49: add_scalar(-2)(v48)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v48[i] + (-2.0);
+    }
+    // 50: maximum(v41, v49)
+    let mut v50 = [0.0f64; 6];
     for r in 0..2 {
-        for j in 0..1 {
-            v25[r * 1 + j] = v18[r * 1 + j] / v24;
+        for j in 0..3 {
+            v50[r * 3 + j] = max_keep_nan(v41[r * 3 + j], v49[j]);
         }
     }
-    // 26: add(v6, v7)
-    let v26 = v6 + v7;
-    // 27: mean(v18)
-    let mut v27 = -0.0f64;
-    for i in 0..2 {
-        v27 += v18[i];
+    // 51: reshape(a)
+    let v51 = a;
+    // 52: constant [6]
+    let v52: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 53: index_select(axis=0)(v51, v52)
+    let mut v53 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v52[j] as usize) * 1 + i;
+                v53[yp] = v51;
+            }
+        }
     }
-    let v27 = v27 / 2.0;
-    // 28: sum(v4)
-    let mut v28 = -0.0f64;
-    v28 += v4;
-    // 29: sum(v5)
-    let mut v29 = -0.0f64;
-    v29 += v5;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v7)
-    let mut v33 = -0.0f64;
-    v33 += v7;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v10)
-    let mut v35 = -0.0f64;
-    v35 += v10;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    v37 += v12;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v13)
-    let mut v39 = -0.0f64;
-    v39 += v13;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v14)
-    let mut v41 = -0.0f64;
-    v41 += v14;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v18)
-    let mut v43 = -0.0f64;
-    for i in 0..2 {
-        v43 += v18[i];
+    // 54: reshape(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = v53[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    v45 += v21;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    v47 += v22;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v25)
-    let mut v49 = -0.0f64;
-    for i in 0..2 {
-        v49 += v25[i];
+    // 55: add_scalar(0.5371)(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i] + 0.5371;
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v26)
-    let mut v51 = -0.0f64;
-    v51 += v26;
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
-    v53 += v27;
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 56: sigmoid(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = stable_sigmoid(v55[i]);
+    }
+    // 57: mul_scalar(4)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v56[i] * 4.0;
+    }
+    // 58: add_scalar(-2)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i] + (-2.0);
+    }
+    // 59: narrow(axis=1, start=1)(v58)
+    let mut v59 = [0.0f64; 4];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            v59[i0 * 2 + i1] = v58[1 + i0 * 3 + i1];
+        }
+    }
+    // 60: reshape(b)
+    let v60 = b;
+    // 61: constant [12]
+    let v61: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 62: index_select(axis=0)(v60, v61)
+    let mut v62 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v61[j] as usize) * 1 + i;
+                v62[yp] = v60;
+            }
+        }
+    }
+    // 63: reshape(v62)
+    let mut v63 = [0.0f64; 12];
+    for i in 0..12 {
+        v63[i] = v62[i];
+    }
+    // 64: add_scalar(0.5371)(v63)
+    let mut v64 = [0.0f64; 12];
+    for i in 0..12 {
+        v64[i] = v63[i] + 0.5371;
+    }
+    // 65: sigmoid(v64)
+    let mut v65 = [0.0f64; 12];
+    for i in 0..12 {
+        v65[i] = stable_sigmoid(v64[i]);
+    }
+    // 66: mul_scalar(4)(v65)
+    let mut v66 = [0.0f64; 12];
+    for i in 0..12 {
+        v66[i] = v65[i] * 4.0;
+    }
+    // 67: add_scalar(-2)(v66)
+    let mut v67 = [0.0f64; 12];
+    for i in 0..12 {
+        v67[i] = v66[i] + (-2.0);
+    }
+    // 68: constant [3]
+    let v68: [f64; 3] = [2.0, 0.0, 1.0];
+    // 69: permute(v67, v68)
+    let mut v69 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v69[i0 * 6 + i1 * 3 + i2] = v67[i0 + i1 * 6 + i2 * 2];
+            }
+        }
+    }
+    // 70: tanh(a)
+    let v70 = a.tanh();
+    // 71: constant []
+    let v71 = 0.8;
+    // 72: mul(v70, v71)
+    let v72 = v70 * v71;
+    // 73: sum(v72)
+    let mut v73 = -0.0f64;
+    v73 += v72;
+    // 74: tanh(b)
+    let v74 = b.tanh();
+    // 75: constant []
+    let v75 = 0.8;
+    // 76: mul(v74, v75)
+    let v76 = v74 * v75;
+    // 77: sum(v76)
+    let mut v77 = -0.0f64;
+    v77 += v76;
+    // 78: tanh(v)
+    let mut v78 = [0.0f64; 3];
+    for i in 0..3 {
+        v78[i] = v[i].tanh();
+    }
+    // 79: constant [3]
+    let v79: [f64; 3] = [0.8, 1.5, 1.1];
+    // 80: mul(v78, v79)
+    let mut v80 = [0.0f64; 3];
+    for i in 0..3 {
+        v80[i] = v78[i] * v79[i];
+    }
+    // 81: sum(v80)
+    let mut v81 = -0.0f64;
+    for i in 0..3 {
+        v81 += v80[i];
+    }
+    // 82: tanh(m)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = m[i].tanh();
+    }
+    // 83: constant [2, 3]
+    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 84: mul(v82, v83)
+    let mut v84 = [0.0f64; 6];
+    for i in 0..6 {
+        v84[i] = v82[i] * v83[i];
+    }
+    // 85: sum(v84)
+    let mut v85 = -0.0f64;
+    for i in 0..6 {
+        v85 += v84[i];
+    }
+    // 86: tanh(v20)
+    let mut v86 = [0.0f64; 6];
+    for i in 0..6 {
+        v86[i] = v20[i].tanh();
+    }
+    // 87: constant [2, 3]
+    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 88: mul(v86, v87)
+    let mut v88 = [0.0f64; 6];
+    for i in 0..6 {
+        v88[i] = v86[i] * v87[i];
+    }
+    // 89: sum(v88)
+    let mut v89 = -0.0f64;
+    for i in 0..6 {
+        v89 += v88[i];
+    }
+    // 90: tanh(v37)
+    let mut v90 = [0.0f64; 8];
+    for i in 0..8 {
+        v90[i] = v37[i].tanh();
+    }
+    // 91: constant [2, 4]
+    let v91: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 92: mul(v90, v91)
+    let mut v92 = [0.0f64; 8];
+    for i in 0..8 {
+        v92[i] = v90[i] * v91[i];
+    }
+    // 93: sum(v92)
+    let mut v93 = -0.0f64;
+    for i in 0..8 {
+        v93 += v92[i];
+    }
+    // 94: tanh(v50)
+    let mut v94 = [0.0f64; 6];
+    for i in 0..6 {
+        v94[i] = v50[i].tanh();
+    }
+    // 95: constant [2, 3]
+    let v95: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 96: mul(v94, v95)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v94[i] * v95[i];
+    }
+    // 97: sum(v96)
+    let mut v97 = -0.0f64;
+    for i in 0..6 {
+        v97 += v96[i];
+    }
+    // 98: tanh(v59)
+    let mut v98 = [0.0f64; 4];
+    for i in 0..4 {
+        v98[i] = v59[i].tanh();
+    }
+    // 99: constant [2, 2]
+    let v99: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
+    // 100: mul(v98, v99)
+    let mut v100 = [0.0f64; 4];
+    for i in 0..4 {
+        v100[i] = v98[i] * v99[i];
+    }
+    // 101: sum(v100)
+    let mut v101 = -0.0f64;
+    for i in 0..4 {
+        v101 += v100[i];
+    }
+    // 102: tanh(v69)
+    let mut v102 = [0.0f64; 12];
+    for i in 0..12 {
+        v102[i] = v69[i].tanh();
+    }
+    // 103: constant [2, 2, 3]
+    let v103: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 104: mul(v102, v103)
+    let mut v104 = [0.0f64; 12];
+    for i in 0..12 {
+        v104[i] = v102[i] * v103[i];
+    }
+    // 105: sum(v104)
+    let mut v105 = -0.0f64;
+    for i in 0..12 {
+        v105 += v104[i];
+    }
+    // 106: add(v73, v77)
+    let v106 = v73 + v77;
+    // 107: add(v106, v81)
+    let v107 = v106 + v81;
+    // 108: add(v107, v85)
+    let v108 = v107 + v85;
+    // 109: add(v108, v89)
+    let v109 = v108 + v89;
+    // 110: add(v109, v93)
+    let v110 = v109 + v93;
+    // 111: add(v110, v97)
+    let v111 = v110 + v97;
+    // 112: add(v111, v101)
+    let v112 = v111 + v101;
+    // 113: add(v112, v105)
+    let out = v112 + v105;
     out
 }
 
 /// `prog_6` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: sum(a)
-    let mut v4 = -0.0f64;
-    v4 += a;
-    // 5: mean(b)
-    let mut v5 = -0.0f64;
-    v5 += b;
-    let v5 = v5 / 1.0;
-    // 6: maximum(v4, v5)
-    let v6 = max_keep_nan(v4, v5);
-    // 7: sigmoid(v4)
-    let v7 = stable_sigmoid(v4);
-    // 8: square(v6)
-    let v8 = v6 * v6;
-    // 9: add_scalar(1)(v8)
-    let v9 = v8 + 1.0;
-    // 10: powf(1.5)(v9)
-    let v10 = v9.powf(1.5);
-    // 11: clamp_min(-0.5)(a)
-    let v11 = if a < (-0.5) { (-0.5) } else { a };
-    // 12: clamp_max(0.7)(v11)
-    let v12 = if v11 > 0.7 { 0.7 } else { v11 };
-    // 13: sum(v5)
-    let mut v13 = -0.0f64;
-    v13 += v5;
-    // 14: add(v7, v6)
-    let v14 = v7 + v6;
-    // 15: reshape(v)
-    let mut v15 = [0.0f64; 3];
+    // 4: reshape(v)
+    let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v15[i] = v[i];
+        v4[i] = v[i];
     }
-    // 16: t(m)
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
+            }
+        }
+    }
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
+    }
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: reshape(a)
+    let v12 = a;
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12;
+            }
+        }
+    }
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i];
+    }
+    // 16: add_scalar(0.5371)(v15)
     let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v16[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = v15[i] + 0.5371;
     }
-    // 17: t(v16)
+    // 17: sigmoid(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[(i % 3) * 2 + i / 3];
+        v17[i] = stable_sigmoid(v16[i]);
     }
-    // 18: matmul(v17, v15)
-    let mut v18 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v17[i * 3 + p] * v15[p];
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: ge_mask(v11, v19)
+    let mut v20 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v20[i0 * 3 + i1] = if v11[i0 * 3 + i1] >= v19[i0 * 3 + i1] { 1.0 } else { 0.0 };
         }
-        v18[i] = acc;
     }
-    // 19: square(v5)
-    let v19 = v5 * v5;
-    // 20: add_scalar(1)(v19)
-    let v20 = v19 + 1.0;
-    // 21: div(v12, v20)
-    let v21 = v12 / v20;
-    // 22: add(v12, b)
-    let v22 = v12 + b;
-    // 23: square(v5)
-    let v23 = v5 * v5;
-    // 24: add_scalar(1)(v23)
-    let v24 = v23 + 1.0;
-    // 25: div(v18, v24)
-    let mut v25 = [0.0f64; 2];
+    // 21: reshape(b)
+    let v21 = b;
+    // 22: constant [6]
+    let v22: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 23: index_select(axis=0)(v21, v22)
+    let mut v23 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21;
+            }
+        }
+    }
+    // 24: reshape(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i];
+    }
+    // 25: add_scalar(0.5371)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + 0.5371;
+    }
+    // 26: sigmoid(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = stable_sigmoid(v25[i]);
+    }
+    // 27: mul_scalar(4)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] * 4.0;
+    }
+    // 28: add_scalar(-2)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + (-2.0);
+    }
+    // 29: reshape(m)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = m[i];
+    }
+    // 30: constant [12]
+    let v30: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 6 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
+        }
+    }
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 12];
+    for i in 0..12 {
+        v32[i] = v31[i];
+    }
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 12];
+    for i in 0..12 {
+        v33[i] = v32[i] + 0.5371;
+    }
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 12];
+    for i in 0..12 {
+        v34[i] = stable_sigmoid(v33[i]);
+    }
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 12];
+    for i in 0..12 {
+        v35[i] = v34[i] * 4.0;
+    }
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 12];
+    for i in 0..12 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: matmul(v28, v36)
+    let mut v37 = [0.0f64; 8];
+    for i in 0..2 {
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..3 {
+                acc += v28[i * 3 + p] * v36[p * 4 + j];
+            }
+            v37[i * 4 + j] = acc;
+        }
+    }
+    // 38: add_scalar(0.5371)(v20)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v20[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 42: reshape(v20)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v20[i];
+    }
+    // 43: constant [3]
+    let v43: [f64; 3] = [0.0, 1.0, 2.0];
+    // 44: index_select(axis=0)(v42, v43)
+    let mut v44 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v43[j] as usize) * 1 + i;
+                v44[yp] = v42[xp];
+            }
+        }
+    }
+    // 45: reshape(v44)
+    let mut v45 = [0.0f64; 3];
+    for i in 0..3 {
+        v45[i] = v44[i];
+    }
+    // 46: add_scalar(0.5371)(v45)
+    let mut v46 = [0.0f64; 3];
+    for i in 0..3 {
+        v46[i] = v45[i] + 0.5371;
+    }
+    // 47: sigmoid(v46)
+    let mut v47 = [0.0f64; 3];
+    for i in 0..3 {
+        v47[i] = stable_sigmoid(v46[i]);
+    }
+    // 48: mul_scalar(4)(v47)
+    let mut v48 = [0.0f64; 3];
+    for i in 0..3 {
+        v48[i] = v47[i] * 4.0;
+    }
+    // 49: add_scalar(-2)(v48)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v48[i] + (-2.0);
+    }
+    // 50: maximum(v41, v49)
+    let mut v50 = [0.0f64; 6];
     for r in 0..2 {
-        for j in 0..1 {
-            v25[r * 1 + j] = v18[r * 1 + j] / v24;
+        for j in 0..3 {
+            v50[r * 3 + j] = max_keep_nan(v41[r * 3 + j], v49[j]);
         }
     }
-    // 26: add(v6, v7)
-    let v26 = v6 + v7;
-    // 27: mean(v18)
-    let mut v27 = -0.0f64;
-    for i in 0..2 {
-        v27 += v18[i];
+    // 51: reshape(a)
+    let v51 = a;
+    // 52: constant [6]
+    let v52: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 53: index_select(axis=0)(v51, v52)
+    let mut v53 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v52[j] as usize) * 1 + i;
+                v53[yp] = v51;
+            }
+        }
     }
-    let v27 = v27 / 2.0;
-    // 28: sum(v4)
-    let mut v28 = -0.0f64;
-    v28 += v4;
-    // 29: sum(v5)
-    let mut v29 = -0.0f64;
-    v29 += v5;
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v7)
-    let mut v33 = -0.0f64;
-    v33 += v7;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v10)
-    let mut v35 = -0.0f64;
-    v35 += v10;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    v37 += v12;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v13)
-    let mut v39 = -0.0f64;
-    v39 += v13;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v14)
-    let mut v41 = -0.0f64;
-    v41 += v14;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v18)
-    let mut v43 = -0.0f64;
-    for i in 0..2 {
-        v43 += v18[i];
+    // 54: reshape(v53)
+    let mut v54 = [0.0f64; 6];
+    for i in 0..6 {
+        v54[i] = v53[i];
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v21)
-    let mut v45 = -0.0f64;
-    v45 += v21;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    v47 += v22;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v25)
-    let mut v49 = -0.0f64;
-    for i in 0..2 {
-        v49 += v25[i];
+    // 55: add_scalar(0.5371)(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i] + 0.5371;
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v26)
-    let mut v51 = -0.0f64;
-    v51 += v26;
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
-    v53 += v27;
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 56: sigmoid(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = stable_sigmoid(v55[i]);
+    }
+    // 57: mul_scalar(4)(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v56[i] * 4.0;
+    }
+    // 58: add_scalar(-2)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i] + (-2.0);
+    }
+    // 59: narrow(axis=1, start=1)(v58)
+    let mut v59 = [0.0f64; 4];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            v59[i0 * 2 + i1] = v58[1 + i0 * 3 + i1];
+        }
+    }
+    // 60: reshape(b)
+    let v60 = b;
+    // 61: constant [12]
+    let v61: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 62: index_select(axis=0)(v60, v61)
+    let mut v62 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v61[j] as usize) * 1 + i;
+                v62[yp] = v60;
+            }
+        }
+    }
+    // 63: reshape(v62)
+    let mut v63 = [0.0f64; 12];
+    for i in 0..12 {
+        v63[i] = v62[i];
+    }
+    // 64: add_scalar(0.5371)(v63)
+    let mut v64 = [0.0f64; 12];
+    for i in 0..12 {
+        v64[i] = v63[i] + 0.5371;
+    }
+    // 65: sigmoid(v64)
+    let mut v65 = [0.0f64; 12];
+    for i in 0..12 {
+        v65[i] = stable_sigmoid(v64[i]);
+    }
+    // 66: mul_scalar(4)(v65)
+    let mut v66 = [0.0f64; 12];
+    for i in 0..12 {
+        v66[i] = v65[i] * 4.0;
+    }
+    // 67: add_scalar(-2)(v66)
+    let mut v67 = [0.0f64; 12];
+    for i in 0..12 {
+        v67[i] = v66[i] + (-2.0);
+    }
+    // 68: constant [3]
+    let v68: [f64; 3] = [2.0, 0.0, 1.0];
+    // 69: permute(v67, v68)
+    let mut v69 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v69[i0 * 6 + i1 * 3 + i2] = v67[i0 + i1 * 6 + i2 * 2];
+            }
+        }
+    }
+    // 70: tanh(a)
+    let v70 = a.tanh();
+    // 71: constant []
+    let v71 = 0.8;
+    // 72: mul(v70, v71)
+    let v72 = v70 * v71;
+    // 73: sum(v72)
+    let mut v73 = -0.0f64;
+    v73 += v72;
+    // 74: tanh(b)
+    let v74 = b.tanh();
+    // 75: constant []
+    let v75 = 0.8;
+    // 76: mul(v74, v75)
+    let v76 = v74 * v75;
+    // 77: sum(v76)
+    let mut v77 = -0.0f64;
+    v77 += v76;
+    // 78: tanh(v)
+    let mut v78 = [0.0f64; 3];
+    for i in 0..3 {
+        v78[i] = v[i].tanh();
+    }
+    // 79: constant [3]
+    let v79: [f64; 3] = [0.8, 1.5, 1.1];
+    // 80: mul(v78, v79)
+    let mut v80 = [0.0f64; 3];
+    for i in 0..3 {
+        v80[i] = v78[i] * v79[i];
+    }
+    // 81: sum(v80)
+    let mut v81 = -0.0f64;
+    for i in 0..3 {
+        v81 += v80[i];
+    }
+    // 82: tanh(m)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = m[i].tanh();
+    }
+    // 83: constant [2, 3]
+    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 84: mul(v82, v83)
+    let mut v84 = [0.0f64; 6];
+    for i in 0..6 {
+        v84[i] = v82[i] * v83[i];
+    }
+    // 85: sum(v84)
+    let mut v85 = -0.0f64;
+    for i in 0..6 {
+        v85 += v84[i];
+    }
+    // 86: tanh(v20)
+    let mut v86 = [0.0f64; 6];
+    for i in 0..6 {
+        v86[i] = v20[i].tanh();
+    }
+    // 87: constant [2, 3]
+    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 88: mul(v86, v87)
+    let mut v88 = [0.0f64; 6];
+    for i in 0..6 {
+        v88[i] = v86[i] * v87[i];
+    }
+    // 89: sum(v88)
+    let mut v89 = -0.0f64;
+    for i in 0..6 {
+        v89 += v88[i];
+    }
+    // 90: tanh(v37)
+    let mut v90 = [0.0f64; 8];
+    for i in 0..8 {
+        v90[i] = v37[i].tanh();
+    }
+    // 91: constant [2, 4]
+    let v91: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 92: mul(v90, v91)
+    let mut v92 = [0.0f64; 8];
+    for i in 0..8 {
+        v92[i] = v90[i] * v91[i];
+    }
+    // 93: sum(v92)
+    let mut v93 = -0.0f64;
+    for i in 0..8 {
+        v93 += v92[i];
+    }
+    // 94: tanh(v50)
+    let mut v94 = [0.0f64; 6];
+    for i in 0..6 {
+        v94[i] = v50[i].tanh();
+    }
+    // 95: constant [2, 3]
+    let v95: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 96: mul(v94, v95)
+    let mut v96 = [0.0f64; 6];
+    for i in 0..6 {
+        v96[i] = v94[i] * v95[i];
+    }
+    // 97: sum(v96)
+    let mut v97 = -0.0f64;
+    for i in 0..6 {
+        v97 += v96[i];
+    }
+    // 98: tanh(v59)
+    let mut v98 = [0.0f64; 4];
+    for i in 0..4 {
+        v98[i] = v59[i].tanh();
+    }
+    // 99: constant [2, 2]
+    let v99: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
+    // 100: mul(v98, v99)
+    let mut v100 = [0.0f64; 4];
+    for i in 0..4 {
+        v100[i] = v98[i] * v99[i];
+    }
+    // 101: sum(v100)
+    let mut v101 = -0.0f64;
+    for i in 0..4 {
+        v101 += v100[i];
+    }
+    // 102: tanh(v69)
+    let mut v102 = [0.0f64; 12];
+    for i in 0..12 {
+        v102[i] = v69[i].tanh();
+    }
+    // 103: constant [2, 2, 3]
+    let v103: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 104: mul(v102, v103)
+    let mut v104 = [0.0f64; 12];
+    for i in 0..12 {
+        v104[i] = v102[i] * v103[i];
+    }
+    // 105: sum(v104)
+    let mut v105 = -0.0f64;
+    for i in 0..12 {
+        v105 += v104[i];
+    }
+    // 106: add(v73, v77)
+    let v106 = v73 + v77;
+    // 107: add(v106, v81)
+    let v107 = v106 + v81;
+    // 108: add(v107, v85)
+    let v108 = v107 + v85;
+    // 109: add(v108, v89)
+    let v109 = v108 + v89;
+    // 110: add(v109, v93)
+    let v110 = v109 + v93;
+    // 111: add(v110, v97)
+    let v111 = v110 + v97;
+    // 112: add(v111, v101)
+    let v112 = v111 + v101;
+    // 113: add(v112, v105)
+    let out = v112 + v105;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_out * (1.0);
-    d_v53 += d_out * (1.0);
-    let mut d_v27 = 0.0f64;
-    // 53: sum(v27), backward
-    d_v27 += d_v53;
-    let mut d_v50 = 0.0f64;
+    let mut d_v112 = 0.0f64;
+    let mut d_v105 = 0.0f64;
+    // 113: add(v112, v105), backward
+    d_v112 += d_out * (1.0);
+    d_v105 += d_out * (1.0);
+    let mut d_v111 = 0.0f64;
+    let mut d_v101 = 0.0f64;
+    // 112: add(v111, v101), backward
+    d_v111 += d_v112 * (1.0);
+    d_v101 += d_v112 * (1.0);
+    let mut d_v110 = 0.0f64;
+    // 111: add(v110, v97), backward
+    d_v110 += d_v111 * (1.0);
+    let mut d_v109 = 0.0f64;
+    let mut d_v93 = 0.0f64;
+    // 110: add(v109, v93), backward
+    d_v109 += d_v110 * (1.0);
+    d_v93 += d_v110 * (1.0);
+    let mut d_v108 = 0.0f64;
+    // 109: add(v108, v89), backward
+    d_v108 += d_v109 * (1.0);
+    let mut d_v107 = 0.0f64;
+    let mut d_v85 = 0.0f64;
+    // 108: add(v107, v85), backward
+    d_v107 += d_v108 * (1.0);
+    d_v85 += d_v108 * (1.0);
+    let mut d_v106 = 0.0f64;
+    let mut d_v81 = 0.0f64;
+    // 107: add(v106, v81), backward
+    d_v106 += d_v107 * (1.0);
+    d_v81 += d_v107 * (1.0);
+    let mut d_v73 = 0.0f64;
+    let mut d_v77 = 0.0f64;
+    // 106: add(v73, v77), backward
+    d_v73 += d_v106 * (1.0);
+    d_v77 += d_v106 * (1.0);
+    let mut d_v104 = [0.0f64; 12];
+    // 105: sum(v104), backward
+    for i in 0..12 {
+        d_v104[i] += d_v105;
+    }
+    let mut d_v102 = [0.0f64; 12];
+    // 104: mul(v102, v103), backward
+    for i in 0..12 {
+        d_v102[i] += d_v104[i] * (v103[i]);
+    }
+    let mut d_v69 = [0.0f64; 12];
+    // 102: tanh(v69), backward
+    for i in 0..12 {
+        d_v69[i] += d_v102[i] * (1.0 - v102[i] * v102[i]);
+    }
+    let mut d_v100 = [0.0f64; 4];
+    // 101: sum(v100), backward
+    for i in 0..4 {
+        d_v100[i] += d_v101;
+    }
+    let mut d_v98 = [0.0f64; 4];
+    // 100: mul(v98, v99), backward
+    for i in 0..4 {
+        d_v98[i] += d_v100[i] * (v99[i]);
+    }
+    let mut d_v59 = [0.0f64; 4];
+    // 98: tanh(v59), backward
+    for i in 0..4 {
+        d_v59[i] += d_v98[i] * (1.0 - v98[i] * v98[i]);
+    }
+    let mut d_v92 = [0.0f64; 8];
+    // 93: sum(v92), backward
+    for i in 0..8 {
+        d_v92[i] += d_v93;
+    }
+    let mut d_v90 = [0.0f64; 8];
+    // 92: mul(v90, v91), backward
+    for i in 0..8 {
+        d_v90[i] += d_v92[i] * (v91[i]);
+    }
+    let mut d_v37 = [0.0f64; 8];
+    // 90: tanh(v37), backward
+    for i in 0..8 {
+        d_v37[i] += d_v90[i] * (1.0 - v90[i] * v90[i]);
+    }
+    let mut d_v84 = [0.0f64; 6];
+    // 85: sum(v84), backward
+    for i in 0..6 {
+        d_v84[i] += d_v85;
+    }
+    let mut d_v82 = [0.0f64; 6];
+    // 84: mul(v82, v83), backward
+    for i in 0..6 {
+        d_v82[i] += d_v84[i] * (v83[i]);
+    }
+    // 82: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v82[i] * (1.0 - v82[i] * v82[i]);
+    }
+    let mut d_v80 = [0.0f64; 3];
+    // 81: sum(v80), backward
+    for i in 0..3 {
+        d_v80[i] += d_v81;
+    }
+    let mut d_v78 = [0.0f64; 3];
+    // 80: mul(v78, v79), backward
+    for i in 0..3 {
+        d_v78[i] += d_v80[i] * (v79[i]);
+    }
+    // 78: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v78[i] * (1.0 - v78[i] * v78[i]);
+    }
+    let mut d_v76 = 0.0f64;
+    // 77: sum(v76), backward
+    d_v76 += d_v77;
+    let mut d_v74 = 0.0f64;
+    // 76: mul(v74, v75), backward
+    d_v74 += d_v76 * (v75);
+    // 74: tanh(b), backward
+    *d_b += d_v74 * (1.0 - v74 * v74);
+    let mut d_v72 = 0.0f64;
+    // 73: sum(v72), backward
+    d_v72 += d_v73;
+    let mut d_v70 = 0.0f64;
+    // 72: mul(v70, v71), backward
+    d_v70 += d_v72 * (v71);
+    // 70: tanh(a), backward
+    *d_a += d_v70 * (1.0 - v70 * v70);
+    let mut d_v67 = [0.0f64; 12];
+    // 69: permute(v67, v68), backward
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                d_v67[i0 + i1 * 6 + i2 * 2] += d_v69[i0 * 6 + i1 * 3 + i2];
+            }
+        }
+    }
+    let mut d_v66 = [0.0f64; 12];
+    // 67: add_scalar(-2)(v66), backward
+    for i in 0..12 {
+        d_v66[i] += d_v67[i] * (1.0);
+    }
+    let mut d_v65 = [0.0f64; 12];
+    // 66: mul_scalar(4)(v65), backward
+    for i in 0..12 {
+        d_v65[i] += d_v66[i] * (4.0);
+    }
+    let mut d_v64 = [0.0f64; 12];
+    // 65: sigmoid(v64), backward
+    for i in 0..12 {
+        d_v64[i] += d_v65[i] * (v65[i] * (1.0 - v65[i]));
+    }
+    let mut d_v63 = [0.0f64; 12];
+    // 64: add_scalar(0.5371)(v63), backward
+    for i in 0..12 {
+        d_v63[i] += d_v64[i] * (1.0);
+    }
+    let mut d_v62 = [0.0f64; 12];
+    // 63: reshape(v62), backward
+    for i in 0..12 {
+        d_v62[i] += d_v63[i];
+    }
+    let mut d_v60 = 0.0f64;
+    // 62: index_select(axis=0)(v60, v61), backward
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v61[j] as usize) * 1 + i;
+                d_v60 += d_v62[yp];
+            }
+        }
+    }
+    // 60: reshape(b), backward
+    *d_b += d_v60;
+    let mut d_v58 = [0.0f64; 6];
+    // 59: narrow(axis=1, start=1)(v58), backward
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            d_v58[1 + i0 * 3 + i1] += d_v59[i0 * 2 + i1];
+        }
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 58: add_scalar(-2)(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58[i] * (1.0);
+    }
+    let mut d_v56 = [0.0f64; 6];
+    // 57: mul_scalar(4)(v56), backward
+    for i in 0..6 {
+        d_v56[i] += d_v57[i] * (4.0);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sigmoid(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56[i] * (v56[i] * (1.0 - v56[i]));
+    }
+    let mut d_v54 = [0.0f64; 6];
+    // 55: add_scalar(0.5371)(v54), backward
+    for i in 0..6 {
+        d_v54[i] += d_v55[i] * (1.0);
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 54: reshape(v53), backward
+    for i in 0..6 {
+        d_v53[i] += d_v54[i];
+    }
     let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v26 = 0.0f64;
-    // 51: sum(v26), backward
-    d_v26 += d_v51;
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v25 = [0.0f64; 2];
-    // 49: sum(v25), backward
-    for i in 0..2 {
-        d_v25[i] += d_v49;
-    }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 47: sum(v22), backward
-    d_v22 += d_v47;
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v21 = 0.0f64;
-    // 45: sum(v21), backward
-    d_v21 += d_v45;
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v18 = [0.0f64; 2];
-    // 43: sum(v18), backward
-    for i in 0..2 {
-        d_v18[i] += d_v43;
-    }
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 41: sum(v14), backward
-    d_v14 += d_v41;
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v13 = 0.0f64;
-    // 39: sum(v13), backward
-    d_v13 += d_v39;
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 37: sum(v12), backward
-    d_v12 += d_v37;
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v10 = 0.0f64;
-    // 35: sum(v10), backward
-    d_v10 += d_v35;
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v7 = 0.0f64;
-    // 33: sum(v7), backward
-    d_v7 += d_v33;
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v6 = 0.0f64;
-    // 31: sum(v6), backward
-    d_v6 += d_v31;
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v5 = 0.0f64;
-    // 29: sum(v5), backward
-    d_v5 += d_v29;
-    let mut d_v4 = 0.0f64;
-    // 28: sum(v4), backward
-    d_v4 += d_v28;
-    // 27: mean(v18), backward
-    {
-        let g = d_v27 * (1.0 / 2.0);
-    for i in 0..2 {
-            d_v18[i] += g;
-    }
-    }
-    // 26: add(v6, v7), backward
-    d_v6 += d_v26 * (1.0);
-    d_v7 += d_v26 * (1.0);
-    let mut d_v24 = 0.0f64;
-    // 25: div(v18, v24), backward
-    for r in 0..2 {
-        for j in 0..1 {
-            d_v18[r * 1 + j] += d_v25[r * 1 + j] * (1.0 / v24);
+    // 53: index_select(axis=0)(v51, v52), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v52[j] as usize) * 1 + i;
+                d_v51 += d_v53[yp];
+            }
         }
     }
-    for r in 0..2 {
-        for j in 0..1 {
-            d_v24 += d_v25[r * 1 + j] * (-v18[r * 1 + j] / (v24 * v24));
-        }
-    }
-    let mut d_v23 = 0.0f64;
-    // 24: add_scalar(1)(v23), backward
-    d_v23 += d_v24 * (1.0);
-    // 23: square(v5), backward
-    d_v5 += d_v23 * (2.0 * v5);
-    // 22: add(v12, b), backward
-    d_v12 += d_v22 * (1.0);
-    *d_b += d_v22 * (1.0);
-    let mut d_v20 = 0.0f64;
-    // 21: div(v12, v20), backward
-    d_v12 += d_v21 * (1.0 / v20);
-    d_v20 += d_v21 * (-v12 / (v20 * v20));
-    let mut d_v19 = 0.0f64;
-    // 20: add_scalar(1)(v19), backward
-    d_v19 += d_v20 * (1.0);
-    // 19: square(v5), backward
-    d_v5 += d_v19 * (2.0 * v5);
-    let mut d_v17 = [0.0f64; 6];
-    let mut d_v15 = [0.0f64; 3];
-    // 18: matmul(v17, v15), backward
+    // 51: reshape(a), backward
+    *d_a += d_v51;
+    let mut d_v28 = [0.0f64; 6];
+    let mut d_v36 = [0.0f64; 12];
+    // 37: matmul(v28, v36), backward
     for i in 0..2 {
         for j in 0..3 {
             let mut acc = 0.0f64;
-            acc += d_v18[i] * v15[j];
-            d_v17[i * 3 + j] = acc + d_v17[i * 3 + j];
+            for p in 0..4 {
+                acc += d_v37[i * 4 + p] * v36[p + j * 4];
+            }
+            d_v28[i * 3 + j] = acc + d_v28[i * 3 + j];
         }
     }
     for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v17[i + p * 3] * d_v18[p];
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..2 {
+                acc += v28[i + p * 3] * d_v37[p * 4 + j];
+            }
+            d_v36[i * 4 + j] = acc + d_v36[i * 4 + j];
         }
-        d_v15[i] = acc + d_v15[i];
     }
-    let mut d_v16 = [0.0f64; 6];
-    // 17: t(v16), backward
+    let mut d_v35 = [0.0f64; 12];
+    // 36: add_scalar(-2)(v35), backward
+    for i in 0..12 {
+        d_v35[i] += d_v36[i] * (1.0);
+    }
+    let mut d_v34 = [0.0f64; 12];
+    // 35: mul_scalar(4)(v34), backward
+    for i in 0..12 {
+        d_v34[i] += d_v35[i] * (4.0);
+    }
+    let mut d_v33 = [0.0f64; 12];
+    // 34: sigmoid(v33), backward
+    for i in 0..12 {
+        d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
+    }
+    let mut d_v32 = [0.0f64; 12];
+    // 33: add_scalar(0.5371)(v32), backward
+    for i in 0..12 {
+        d_v32[i] += d_v33[i] * (1.0);
+    }
+    let mut d_v31 = [0.0f64; 12];
+    // 32: reshape(v31), backward
+    for i in 0..12 {
+        d_v31[i] += d_v32[i];
+    }
+    let mut d_v29 = [0.0f64; 6];
+    // 31: index_select(axis=0)(v29, v30), backward
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 6 + v30[j] as usize) * 1 + i;
+                d_v29[xp] += d_v31[yp];
+            }
+        }
+    }
+    // 29: reshape(m), backward
     for i in 0..6 {
-        d_v16[i] += d_v17[(i % 2) * 3 + i / 2];
+        d_m[i] += d_v29[i];
     }
-    // 16: t(m), backward
+    let mut d_v27 = [0.0f64; 6];
+    // 28: add_scalar(-2)(v27), backward
     for i in 0..6 {
-        d_m[i] += d_v16[(i % 3) * 2 + i / 3];
+        d_v27[i] += d_v28[i] * (1.0);
     }
-    // 15: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v15[i];
+    let mut d_v26 = [0.0f64; 6];
+    // 27: mul_scalar(4)(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (4.0);
     }
-    // 14: add(v7, v6), backward
-    d_v7 += d_v14 * (1.0);
-    d_v6 += d_v14 * (1.0);
-    // 13: sum(v5), backward
-    d_v5 += d_v13;
-    let mut d_v11 = 0.0f64;
-    // 12: clamp_max(0.7)(v11), backward
-    d_v11 += d_v12 * (if v11 <= 0.7 { 1.0 } else { 0.0 });
-    // 11: clamp_min(-0.5)(a), backward
-    *d_a += d_v11 * (if a >= (-0.5) { 1.0 } else { 0.0 });
-    let mut d_v9 = 0.0f64;
-    // 10: powf(1.5)(v9), backward
-    d_v9 += d_v10 * (if 1.5 == 0.0 { 0.0 } else { 1.5 * v9.powf(1.5 - 1.0) });
-    let mut d_v8 = 0.0f64;
-    // 9: add_scalar(1)(v8), backward
-    d_v8 += d_v9 * (1.0);
-    // 8: square(v6), backward
-    d_v6 += d_v8 * (2.0 * v6);
-    // 7: sigmoid(v4), backward
-    d_v4 += d_v7 * (v7 * (1.0 - v7));
-    // 6: maximum(v4, v5), backward
-    d_v4 += d_v6 * (if v4 >= v5 { 1.0 } else { 0.0 });
-    d_v5 += d_v6 * (if v4 >= v5 { 0.0 } else { 1.0 });
-    // 5: mean(b), backward
-    {
-        let g = d_v5 * (1.0 / 1.0);
-        *d_b += g;
+    let mut d_v25 = [0.0f64; 6];
+    // 26: sigmoid(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (v26[i] * (1.0 - v26[i]));
     }
-    // 4: sum(a), backward
-    *d_a += d_v4;
+    let mut d_v24 = [0.0f64; 6];
+    // 25: add_scalar(0.5371)(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i] * (1.0);
+    }
+    let mut d_v23 = [0.0f64; 6];
+    // 24: reshape(v23), backward
+    for i in 0..6 {
+        d_v23[i] += d_v24[i];
+    }
+    let mut d_v21 = 0.0f64;
+    // 23: index_select(axis=0)(v21, v22), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v22[j] as usize) * 1 + i;
+                d_v21 += d_v23[yp];
+            }
+        }
+    }
+    // 21: reshape(b), backward
+    *d_b += d_v21;
     out
 }
 
-/// `prog_7`: node 53 (`out`, add) of a tape of 54 nodes, 54 of which it depends on.
+/// `prog_7`: node 86 (`out`, add) of a tape of 87 nodes, 87 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: sub(a, v)
-    let mut v4 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v4[r * 1 + j] = a - v[r * 1 + j];
-        }
+    // 4: reshape(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i];
     }
-    // 5: mean_axis(axis=0, keepdim=true)(v)
-    let mut v5 = 0.0f64;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..3 {
+        for j in 0..6 {
             for i in 0..1 {
-                v5 += v[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
             }
         }
     }
-    v5 *= 0.3333333333333333;
-    // 6: add(a, b)
-    let v6 = a + b;
-    // 7: div_scalar(3)(v)
-    let mut v7 = [0.0f64; 3];
-    for i in 0..3 {
-        v7[i] = v[i] / 3.0;
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
     }
-    // 8: rsub_scalar(2.5)(v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = 2.5 - v7[i];
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
     }
-    // 9: mul_scalar(0.25)(v)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = v[i] * 0.25;
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: add(v8, v9)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v8[i] + v9[i];
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
     }
-    // 11: maximum(b, v5)
-    let v11 = max_keep_nan(b, v5);
-    // 12: cos(v5)
-    let v12 = v5.cos();
-    // 13: sin(a)
-    let v13 = a.sin();
-    // 14: constant []
-    let v14 = 0.0;
-    // 15: where(v14, a, v13)
-    let v15 = if v14 != 0.0 { a } else { v13 };
-    // 16: sub(b, v11)
-    let v16 = b - v11;
-    // 17: maximum(b, v10)
-    let mut v17 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v17[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: constant [3]
+    let v12: [f64; 3] = [2.0, 1.0, 0.0];
+    // 13: permute(v11, v12)
+    let mut v13 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            v13[i0 * 3 + i2] = v11[i0 + i2 * 2];
         }
     }
-    // 18: neg(v4)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = -v4[i];
+    // 14: reshape(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = v13[i];
     }
-    // 19: mul_scalar(0.3)(v4)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = v4[i] * 0.3;
-    }
-    // 20: exp(v19)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v19[i].exp();
-    }
-    // 21: sigmoid(b)
-    let v21 = stable_sigmoid(b);
-    // 22: maximum(v6, v)
-    let mut v22 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v22[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
+    // 15: constant [6]
+    let v15: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 16: index_select(axis=0)(v14, v15)
+    let mut v16 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v15[j] as usize) * 1 + i;
+                v16[yp] = v14[xp];
+            }
         }
     }
-    // 23: reshape(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
+    // 17: reshape(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i];
     }
-    // 24: t(m)
+    // 18: add_scalar(0.5371)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] + 0.5371;
+    }
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
+    }
+    // 20: mul_scalar(4)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] * 4.0;
+    }
+    // 21: add_scalar(-2)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] + (-2.0);
+    }
+    // 22: constant [2]
+    let v22: [f64; 2] = [2.0, 0.0];
+    // 23: pick(v21, v22)
+    let mut v23 = [0.0f64; 2];
+    for i in 0..2 {
+        v23[i] = v21[i * 3 + v22[i] as usize];
+    }
+    // 24: add_scalar(0.5371)(m)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = m[(i % 2) * 3 + i / 2];
+        v24[i] = m[i] + 0.5371;
     }
-    // 25: t(v24)
+    // 25: sigmoid(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[(i % 3) * 2 + i / 3];
+        v25[i] = stable_sigmoid(v24[i]);
     }
-    // 26: matmul(v25, v23)
-    let mut v26 = [0.0f64; 2];
+    // 26: mul_scalar(2.8)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] * 2.8;
+    }
+    // 27: add_scalar(0.2)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + 0.2;
+    }
+    // 28: sqrt(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i].sqrt();
+    }
+    // 29: reshape(v23)
+    let mut v29 = [0.0f64; 2];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v25[i * 3 + p] * v23[p];
+        v29[i] = v23[i];
+    }
+    // 30: constant [6]
+    let v30: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 2 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
         }
-        v26[i] = acc;
     }
-    // 27: sum(v4)
-    let mut v27 = -0.0f64;
-    for i in 0..3 {
-        v27 += v4[i];
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v31[i];
     }
-    // 28: sum(v5)
-    let mut v28 = -0.0f64;
-    v28 += v5;
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v6)
-    let mut v30 = -0.0f64;
-    v30 += v6;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v10)
-    let mut v32 = -0.0f64;
-    for i in 0..3 {
-        v32 += v10[i];
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] + 0.5371;
     }
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v11)
-    let mut v34 = -0.0f64;
-    v34 += v11;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v12)
-    let mut v36 = -0.0f64;
-    v36 += v12;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v15)
-    let mut v38 = -0.0f64;
-    v38 += v15;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v16)
-    let mut v40 = -0.0f64;
-    v40 += v16;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v17)
-    let mut v42 = -0.0f64;
-    for i in 0..3 {
-        v42 += v17[i];
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = stable_sigmoid(v33[i]);
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v18)
-    let mut v44 = -0.0f64;
-    for i in 0..3 {
-        v44 += v18[i];
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] * 4.0;
     }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: square(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] * v36[i];
+    }
+    // 38: add_scalar(0.5371)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 42: powi(3)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i].powi(3.0 as i32);
+    }
+    // 43: tanh(a)
+    let v43 = a.tanh();
+    // 44: constant []
+    let v44 = 0.8;
+    // 45: mul(v43, v44)
+    let v45 = v43 * v44;
+    // 46: sum(v45)
     let mut v46 = -0.0f64;
-    for i in 0..3 {
-        v46 += v20[i];
-    }
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v22)
+    v46 += v45;
+    // 47: tanh(b)
+    let v47 = b.tanh();
+    // 48: constant []
+    let v48 = 0.8;
+    // 49: mul(v47, v48)
+    let v49 = v47 * v48;
+    // 50: sum(v49)
     let mut v50 = -0.0f64;
+    v50 += v49;
+    // 51: tanh(v)
+    let mut v51 = [0.0f64; 3];
     for i in 0..3 {
-        v50 += v22[i];
+        v51[i] = v[i].tanh();
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
+    // 52: constant [3]
+    let v52: [f64; 3] = [0.8, 1.5, 1.1];
+    // 53: mul(v51, v52)
+    let mut v53 = [0.0f64; 3];
+    for i in 0..3 {
+        v53[i] = v51[i] * v52[i];
+    }
+    // 54: sum(v53)
+    let mut v54 = -0.0f64;
+    for i in 0..3 {
+        v54 += v53[i];
+    }
+    // 55: tanh(m)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = m[i].tanh();
+    }
+    // 56: constant [2, 3]
+    let v56: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 57: mul(v55, v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v55[i] * v56[i];
+    }
+    // 58: sum(v57)
+    let mut v58 = -0.0f64;
+    for i in 0..6 {
+        v58 += v57[i];
+    }
+    // 59: tanh(v13)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v13[i].tanh();
+    }
+    // 60: constant [2, 1, 3]
+    let v60: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 61: mul(v59, v60)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v59[i] * v60[i];
+    }
+    // 62: sum(v61)
+    let mut v62 = -0.0f64;
+    for i in 0..6 {
+        v62 += v61[i];
+    }
+    // 63: tanh(v23)
+    let mut v63 = [0.0f64; 2];
     for i in 0..2 {
-        v52 += v26[i];
+        v63[i] = v23[i].tanh();
     }
-    // 53: add(v51, v52)
-    let out = v51 + v52;
+    // 64: constant [2]
+    let v64: [f64; 2] = [0.8, 1.5];
+    // 65: mul(v63, v64)
+    let mut v65 = [0.0f64; 2];
+    for i in 0..2 {
+        v65[i] = v63[i] * v64[i];
+    }
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    for i in 0..2 {
+        v66 += v65[i];
+    }
+    // 67: tanh(v28)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v28[i].tanh();
+    }
+    // 68: constant [2, 3]
+    let v68: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 69: mul(v67, v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v67[i] * v68[i];
+    }
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
+    for i in 0..6 {
+        v70 += v69[i];
+    }
+    // 71: tanh(v37)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v37[i].tanh();
+    }
+    // 72: constant [2, 3]
+    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..6 {
+        v74 += v73[i];
+    }
+    // 75: tanh(v42)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v42[i].tanh();
+    }
+    // 76: constant [2, 3]
+    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..6 {
+        v78 += v77[i];
+    }
+    // 79: add(v46, v50)
+    let v79 = v46 + v50;
+    // 80: add(v79, v54)
+    let v80 = v79 + v54;
+    // 81: add(v80, v58)
+    let v81 = v80 + v58;
+    // 82: add(v81, v62)
+    let v82 = v81 + v62;
+    // 83: add(v82, v66)
+    let v83 = v82 + v66;
+    // 84: add(v83, v70)
+    let v84 = v83 + v70;
+    // 85: add(v84, v74)
+    let v85 = v84 + v74;
+    // 86: add(v85, v78)
+    let out = v85 + v78;
     out
 }
 
 /// `prog_7` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: sub(a, v)
-    let mut v4 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v4[r * 1 + j] = a - v[r * 1 + j];
-        }
+    // 4: reshape(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i];
     }
-    // 5: mean_axis(axis=0, keepdim=true)(v)
-    let mut v5 = 0.0f64;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..3 {
+        for j in 0..6 {
             for i in 0..1 {
-                v5 += v[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
             }
         }
     }
-    v5 *= 0.3333333333333333;
-    // 6: add(a, b)
-    let v6 = a + b;
-    // 7: div_scalar(3)(v)
-    let mut v7 = [0.0f64; 3];
-    for i in 0..3 {
-        v7[i] = v[i] / 3.0;
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i];
     }
-    // 8: rsub_scalar(2.5)(v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = 2.5 - v7[i];
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
     }
-    // 9: mul_scalar(0.25)(v)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = v[i] * 0.25;
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: add(v8, v9)
-    let mut v10 = [0.0f64; 3];
-    for i in 0..3 {
-        v10[i] = v8[i] + v9[i];
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
     }
-    // 11: maximum(b, v5)
-    let v11 = max_keep_nan(b, v5);
-    // 12: cos(v5)
-    let v12 = v5.cos();
-    // 13: sin(a)
-    let v13 = a.sin();
-    // 14: constant []
-    let v14 = 0.0;
-    // 15: where(v14, a, v13)
-    let v15 = if v14 != 0.0 { a } else { v13 };
-    // 16: sub(b, v11)
-    let v16 = b - v11;
-    // 17: maximum(b, v10)
-    let mut v17 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v17[r * 1 + j] = max_keep_nan(b, v10[r * 1 + j]);
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: constant [3]
+    let v12: [f64; 3] = [2.0, 1.0, 0.0];
+    // 13: permute(v11, v12)
+    let mut v13 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            v13[i0 * 3 + i2] = v11[i0 + i2 * 2];
         }
     }
-    // 18: neg(v4)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = -v4[i];
+    // 14: reshape(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = v13[i];
     }
-    // 19: mul_scalar(0.3)(v4)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = v4[i] * 0.3;
-    }
-    // 20: exp(v19)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = v19[i].exp();
-    }
-    // 21: sigmoid(b)
-    let v21 = stable_sigmoid(b);
-    // 22: maximum(v6, v)
-    let mut v22 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v22[r * 1 + j] = max_keep_nan(v6, v[r * 1 + j]);
+    // 15: constant [6]
+    let v15: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 16: index_select(axis=0)(v14, v15)
+    let mut v16 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v15[j] as usize) * 1 + i;
+                v16[yp] = v14[xp];
+            }
         }
     }
-    // 23: reshape(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
+    // 17: reshape(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i];
     }
-    // 24: t(m)
+    // 18: add_scalar(0.5371)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] + 0.5371;
+    }
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
+    }
+    // 20: mul_scalar(4)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] * 4.0;
+    }
+    // 21: add_scalar(-2)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] + (-2.0);
+    }
+    // 22: constant [2]
+    let v22: [f64; 2] = [2.0, 0.0];
+    // 23: pick(v21, v22)
+    let mut v23 = [0.0f64; 2];
+    for i in 0..2 {
+        v23[i] = v21[i * 3 + v22[i] as usize];
+    }
+    // 24: add_scalar(0.5371)(m)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = m[(i % 2) * 3 + i / 2];
+        v24[i] = m[i] + 0.5371;
     }
-    // 25: t(v24)
+    // 25: sigmoid(v24)
     let mut v25 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[(i % 3) * 2 + i / 3];
+        v25[i] = stable_sigmoid(v24[i]);
     }
-    // 26: matmul(v25, v23)
-    let mut v26 = [0.0f64; 2];
+    // 26: mul_scalar(2.8)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] * 2.8;
+    }
+    // 27: add_scalar(0.2)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + 0.2;
+    }
+    // 28: sqrt(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i].sqrt();
+    }
+    // 29: reshape(v23)
+    let mut v29 = [0.0f64; 2];
     for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v25[i * 3 + p] * v23[p];
+        v29[i] = v23[i];
+    }
+    // 30: constant [6]
+    let v30: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+    // 31: index_select(axis=0)(v29, v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 2 + v30[j] as usize) * 1 + i;
+                v31[yp] = v29[xp];
+            }
         }
-        v26[i] = acc;
     }
-    // 27: sum(v4)
-    let mut v27 = -0.0f64;
-    for i in 0..3 {
-        v27 += v4[i];
+    // 32: reshape(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v31[i];
     }
-    // 28: sum(v5)
-    let mut v28 = -0.0f64;
-    v28 += v5;
-    // 29: add(v27, v28)
-    let v29 = v27 + v28;
-    // 30: sum(v6)
-    let mut v30 = -0.0f64;
-    v30 += v6;
-    // 31: add(v29, v30)
-    let v31 = v29 + v30;
-    // 32: sum(v10)
-    let mut v32 = -0.0f64;
-    for i in 0..3 {
-        v32 += v10[i];
+    // 33: add_scalar(0.5371)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] + 0.5371;
     }
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v11)
-    let mut v34 = -0.0f64;
-    v34 += v11;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v12)
-    let mut v36 = -0.0f64;
-    v36 += v12;
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v15)
-    let mut v38 = -0.0f64;
-    v38 += v15;
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v16)
-    let mut v40 = -0.0f64;
-    v40 += v16;
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v17)
-    let mut v42 = -0.0f64;
-    for i in 0..3 {
-        v42 += v17[i];
+    // 34: sigmoid(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = stable_sigmoid(v33[i]);
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v18)
-    let mut v44 = -0.0f64;
-    for i in 0..3 {
-        v44 += v18[i];
+    // 35: mul_scalar(4)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] * 4.0;
     }
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v20)
+    // 36: add_scalar(-2)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + (-2.0);
+    }
+    // 37: square(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = v36[i] * v36[i];
+    }
+    // 38: add_scalar(0.5371)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] + 0.5371;
+    }
+    // 39: sigmoid(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = stable_sigmoid(v38[i]);
+    }
+    // 40: mul_scalar(4)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 4.0;
+    }
+    // 41: add_scalar(-2)(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = v40[i] + (-2.0);
+    }
+    // 42: powi(3)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i].powi(3.0 as i32);
+    }
+    // 43: tanh(a)
+    let v43 = a.tanh();
+    // 44: constant []
+    let v44 = 0.8;
+    // 45: mul(v43, v44)
+    let v45 = v43 * v44;
+    // 46: sum(v45)
     let mut v46 = -0.0f64;
-    for i in 0..3 {
-        v46 += v20[i];
-    }
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v21)
-    let mut v48 = -0.0f64;
-    v48 += v21;
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v22)
+    v46 += v45;
+    // 47: tanh(b)
+    let v47 = b.tanh();
+    // 48: constant []
+    let v48 = 0.8;
+    // 49: mul(v47, v48)
+    let v49 = v47 * v48;
+    // 50: sum(v49)
     let mut v50 = -0.0f64;
+    v50 += v49;
+    // 51: tanh(v)
+    let mut v51 = [0.0f64; 3];
     for i in 0..3 {
-        v50 += v22[i];
+        v51[i] = v[i].tanh();
     }
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v26)
-    let mut v52 = -0.0f64;
+    // 52: constant [3]
+    let v52: [f64; 3] = [0.8, 1.5, 1.1];
+    // 53: mul(v51, v52)
+    let mut v53 = [0.0f64; 3];
+    for i in 0..3 {
+        v53[i] = v51[i] * v52[i];
+    }
+    // 54: sum(v53)
+    let mut v54 = -0.0f64;
+    for i in 0..3 {
+        v54 += v53[i];
+    }
+    // 55: tanh(m)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = m[i].tanh();
+    }
+    // 56: constant [2, 3]
+    let v56: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 57: mul(v55, v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v55[i] * v56[i];
+    }
+    // 58: sum(v57)
+    let mut v58 = -0.0f64;
+    for i in 0..6 {
+        v58 += v57[i];
+    }
+    // 59: tanh(v13)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v13[i].tanh();
+    }
+    // 60: constant [2, 1, 3]
+    let v60: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 61: mul(v59, v60)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v59[i] * v60[i];
+    }
+    // 62: sum(v61)
+    let mut v62 = -0.0f64;
+    for i in 0..6 {
+        v62 += v61[i];
+    }
+    // 63: tanh(v23)
+    let mut v63 = [0.0f64; 2];
     for i in 0..2 {
-        v52 += v26[i];
+        v63[i] = v23[i].tanh();
     }
-    // 53: add(v51, v52)
-    let out = v51 + v52;
+    // 64: constant [2]
+    let v64: [f64; 2] = [0.8, 1.5];
+    // 65: mul(v63, v64)
+    let mut v65 = [0.0f64; 2];
+    for i in 0..2 {
+        v65[i] = v63[i] * v64[i];
+    }
+    // 66: sum(v65)
+    let mut v66 = -0.0f64;
+    for i in 0..2 {
+        v66 += v65[i];
+    }
+    // 67: tanh(v28)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v28[i].tanh();
+    }
+    // 68: constant [2, 3]
+    let v68: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 69: mul(v67, v68)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v67[i] * v68[i];
+    }
+    // 70: sum(v69)
+    let mut v70 = -0.0f64;
+    for i in 0..6 {
+        v70 += v69[i];
+    }
+    // 71: tanh(v37)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v37[i].tanh();
+    }
+    // 72: constant [2, 3]
+    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 73: mul(v71, v72)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v71[i] * v72[i];
+    }
+    // 74: sum(v73)
+    let mut v74 = -0.0f64;
+    for i in 0..6 {
+        v74 += v73[i];
+    }
+    // 75: tanh(v42)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v42[i].tanh();
+    }
+    // 76: constant [2, 3]
+    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 77: mul(v75, v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v75[i] * v76[i];
+    }
+    // 78: sum(v77)
+    let mut v78 = -0.0f64;
+    for i in 0..6 {
+        v78 += v77[i];
+    }
+    // 79: add(v46, v50)
+    let v79 = v46 + v50;
+    // 80: add(v79, v54)
+    let v80 = v79 + v54;
+    // 81: add(v80, v58)
+    let v81 = v80 + v58;
+    // 82: add(v81, v62)
+    let v82 = v81 + v62;
+    // 83: add(v82, v66)
+    let v83 = v82 + v66;
+    // 84: add(v83, v70)
+    let v84 = v83 + v70;
+    // 85: add(v84, v74)
+    let v85 = v84 + v74;
+    // 86: add(v85, v78)
+    let out = v85 + v78;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v51 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_out * (1.0);
-    d_v52 += d_out * (1.0);
-    let mut d_v26 = [0.0f64; 2];
-    // 52: sum(v26), backward
+    let mut d_v85 = 0.0f64;
+    let mut d_v78 = 0.0f64;
+    // 86: add(v85, v78), backward
+    d_v85 += d_out * (1.0);
+    d_v78 += d_out * (1.0);
+    let mut d_v84 = 0.0f64;
+    let mut d_v74 = 0.0f64;
+    // 85: add(v84, v74), backward
+    d_v84 += d_v85 * (1.0);
+    d_v74 += d_v85 * (1.0);
+    let mut d_v83 = 0.0f64;
+    let mut d_v70 = 0.0f64;
+    // 84: add(v83, v70), backward
+    d_v83 += d_v84 * (1.0);
+    d_v70 += d_v84 * (1.0);
+    let mut d_v82 = 0.0f64;
+    let mut d_v66 = 0.0f64;
+    // 83: add(v82, v66), backward
+    d_v82 += d_v83 * (1.0);
+    d_v66 += d_v83 * (1.0);
+    let mut d_v81 = 0.0f64;
+    let mut d_v62 = 0.0f64;
+    // 82: add(v81, v62), backward
+    d_v81 += d_v82 * (1.0);
+    d_v62 += d_v82 * (1.0);
+    let mut d_v80 = 0.0f64;
+    let mut d_v58 = 0.0f64;
+    // 81: add(v80, v58), backward
+    d_v80 += d_v81 * (1.0);
+    d_v58 += d_v81 * (1.0);
+    let mut d_v79 = 0.0f64;
+    let mut d_v54 = 0.0f64;
+    // 80: add(v79, v54), backward
+    d_v79 += d_v80 * (1.0);
+    d_v54 += d_v80 * (1.0);
+    let mut d_v46 = 0.0f64;
+    let mut d_v50 = 0.0f64;
+    // 79: add(v46, v50), backward
+    d_v46 += d_v79 * (1.0);
+    d_v50 += d_v79 * (1.0);
+    let mut d_v77 = [0.0f64; 6];
+    // 78: sum(v77), backward
+    for i in 0..6 {
+        d_v77[i] += d_v78;
+    }
+    let mut d_v75 = [0.0f64; 6];
+    // 77: mul(v75, v76), backward
+    for i in 0..6 {
+        d_v75[i] += d_v77[i] * (v76[i]);
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 75: tanh(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v75[i] * (1.0 - v75[i] * v75[i]);
+    }
+    let mut d_v73 = [0.0f64; 6];
+    // 74: sum(v73), backward
+    for i in 0..6 {
+        d_v73[i] += d_v74;
+    }
+    let mut d_v71 = [0.0f64; 6];
+    // 73: mul(v71, v72), backward
+    for i in 0..6 {
+        d_v71[i] += d_v73[i] * (v72[i]);
+    }
+    let mut d_v37 = [0.0f64; 6];
+    // 71: tanh(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v71[i] * (1.0 - v71[i] * v71[i]);
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 70: sum(v69), backward
+    for i in 0..6 {
+        d_v69[i] += d_v70;
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 69: mul(v67, v68), backward
+    for i in 0..6 {
+        d_v67[i] += d_v69[i] * (v68[i]);
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 67: tanh(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v67[i] * (1.0 - v67[i] * v67[i]);
+    }
+    let mut d_v65 = [0.0f64; 2];
+    // 66: sum(v65), backward
     for i in 0..2 {
-        d_v26[i] += d_v52;
+        d_v65[i] += d_v66;
+    }
+    let mut d_v63 = [0.0f64; 2];
+    // 65: mul(v63, v64), backward
+    for i in 0..2 {
+        d_v63[i] += d_v65[i] * (v64[i]);
+    }
+    let mut d_v23 = [0.0f64; 2];
+    // 63: tanh(v23), backward
+    for i in 0..2 {
+        d_v23[i] += d_v63[i] * (1.0 - v63[i] * v63[i]);
+    }
+    let mut d_v61 = [0.0f64; 6];
+    // 62: sum(v61), backward
+    for i in 0..6 {
+        d_v61[i] += d_v62;
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 61: mul(v59, v60), backward
+    for i in 0..6 {
+        d_v59[i] += d_v61[i] * (v60[i]);
+    }
+    let mut d_v13 = [0.0f64; 6];
+    // 59: tanh(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v59[i] * (1.0 - v59[i] * v59[i]);
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 58: sum(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58;
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 57: mul(v55, v56), backward
+    for i in 0..6 {
+        d_v55[i] += d_v57[i] * (v56[i]);
+    }
+    // 55: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v55[i] * (1.0 - v55[i] * v55[i]);
+    }
+    let mut d_v53 = [0.0f64; 3];
+    // 54: sum(v53), backward
+    for i in 0..3 {
+        d_v53[i] += d_v54;
+    }
+    let mut d_v51 = [0.0f64; 3];
+    // 53: mul(v51, v52), backward
+    for i in 0..3 {
+        d_v51[i] += d_v53[i] * (v52[i]);
+    }
+    // 51: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v51[i] * (1.0 - v51[i] * v51[i]);
     }
     let mut d_v49 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v22 = [0.0f64; 3];
-    // 50: sum(v22), backward
-    for i in 0..3 {
-        d_v22[i] += d_v50;
-    }
+    // 50: sum(v49), backward
+    d_v49 += d_v50;
     let mut d_v47 = 0.0f64;
-    let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v21 = 0.0f64;
-    // 48: sum(v21), backward
-    d_v21 += d_v48;
+    // 49: mul(v47, v48), backward
+    d_v47 += d_v49 * (v48);
+    // 47: tanh(b), backward
+    *d_b += d_v47 * (1.0 - v47 * v47);
     let mut d_v45 = 0.0f64;
-    let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v20 = [0.0f64; 3];
-    // 46: sum(v20), backward
-    for i in 0..3 {
-        d_v20[i] += d_v46;
-    }
+    // 46: sum(v45), backward
+    d_v45 += d_v46;
     let mut d_v43 = 0.0f64;
-    let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v18 = [0.0f64; 3];
-    // 44: sum(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v44;
-    }
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v17 = [0.0f64; 3];
-    // 42: sum(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v42;
-    }
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 40: sum(v16), backward
-    d_v16 += d_v40;
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 38: sum(v15), backward
-    d_v15 += d_v38;
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 36: sum(v12), backward
-    d_v12 += d_v36;
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 34: sum(v11), backward
-    d_v11 += d_v34;
-    let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v10 = [0.0f64; 3];
-    // 32: sum(v10), backward
-    for i in 0..3 {
-        d_v10[i] += d_v32;
-    }
-    let mut d_v29 = 0.0f64;
-    let mut d_v30 = 0.0f64;
-    // 31: add(v29, v30), backward
-    d_v29 += d_v31 * (1.0);
-    d_v30 += d_v31 * (1.0);
-    let mut d_v6 = 0.0f64;
-    // 30: sum(v6), backward
-    d_v6 += d_v30;
-    let mut d_v27 = 0.0f64;
-    let mut d_v28 = 0.0f64;
-    // 29: add(v27, v28), backward
-    d_v27 += d_v29 * (1.0);
-    d_v28 += d_v29 * (1.0);
-    let mut d_v5 = 0.0f64;
-    // 28: sum(v5), backward
-    d_v5 += d_v28;
-    let mut d_v4 = [0.0f64; 3];
-    // 27: sum(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v27;
-    }
-    let mut d_v25 = [0.0f64; 6];
-    let mut d_v23 = [0.0f64; 3];
-    // 26: matmul(v25, v23), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v26[i] * v23[j];
-            d_v25[i * 3 + j] = acc + d_v25[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v25[i + p * 3] * d_v26[p];
-        }
-        d_v23[i] = acc + d_v23[i];
-    }
-    let mut d_v24 = [0.0f64; 6];
-    // 25: t(v24), backward
+    // 45: mul(v43, v44), backward
+    d_v43 += d_v45 * (v44);
+    // 43: tanh(a), backward
+    *d_a += d_v43 * (1.0 - v43 * v43);
+    let mut d_v41 = [0.0f64; 6];
+    // 42: powi(3)(v41), backward
     for i in 0..6 {
-        d_v24[i] += d_v25[(i % 2) * 3 + i / 2];
+        d_v41[i] += d_v42[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v41[i].powi(3.0 as i32 - 1), None => 3.0 * v41[i].powf(3.0 - 1.0) });
     }
-    // 24: t(m), backward
+    let mut d_v40 = [0.0f64; 6];
+    // 41: add_scalar(-2)(v40), backward
     for i in 0..6 {
-        d_m[i] += d_v24[(i % 3) * 2 + i / 3];
+        d_v40[i] += d_v41[i] * (1.0);
     }
-    // 23: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v23[i];
+    let mut d_v39 = [0.0f64; 6];
+    // 40: mul_scalar(4)(v39), backward
+    for i in 0..6 {
+        d_v39[i] += d_v40[i] * (4.0);
     }
-    // 22: maximum(v6, v), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v[r * 1 + j] += d_v22[r * 1 + j] * (if v6 >= v[r * 1 + j] { 0.0 } else { 1.0 });
-        }
+    let mut d_v38 = [0.0f64; 6];
+    // 39: sigmoid(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v6 += d_v22[r * 1 + j] * (if v6 >= v[r * 1 + j] { 1.0 } else { 0.0 });
-        }
+    // 38: add_scalar(0.5371)(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v38[i] * (1.0);
     }
-    // 21: sigmoid(b), backward
-    *d_b += d_v21 * (v21 * (1.0 - v21));
-    let mut d_v19 = [0.0f64; 3];
-    // 20: exp(v19), backward
-    for i in 0..3 {
-        d_v19[i] += d_v20[i] * (v20[i]);
+    let mut d_v36 = [0.0f64; 6];
+    // 37: square(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i] * (2.0 * v36[i]);
     }
-    // 19: mul_scalar(0.3)(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v19[i] * (0.3);
+    let mut d_v35 = [0.0f64; 6];
+    // 36: add_scalar(-2)(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v36[i] * (1.0);
     }
-    // 18: neg(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v18[i] * (-1.0);
+    let mut d_v34 = [0.0f64; 6];
+    // 35: mul_scalar(4)(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (4.0);
     }
-    // 17: maximum(b, v10), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v10[r * 1 + j] += d_v17[r * 1 + j] * (if b >= v10[r * 1 + j] { 0.0 } else { 1.0 });
-        }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: sigmoid(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            *d_b += d_v17[r * 1 + j] * (if b >= v10[r * 1 + j] { 1.0 } else { 0.0 });
-        }
+    let mut d_v32 = [0.0f64; 6];
+    // 33: add_scalar(0.5371)(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (1.0);
     }
-    // 16: sub(b, v11), backward
-    *d_b += d_v16 * (1.0);
-    d_v11 += d_v16 * (-1.0);
-    let mut d_v13 = 0.0f64;
-    // 15: where(v14, a, v13), backward
-    if v14 != 0.0 { *d_a += d_v15; }
-    if v14 == 0.0 { d_v13 += d_v15; }
-    // 13: sin(a), backward
-    *d_a += d_v13 * (a.cos());
-    // 12: cos(v5), backward
-    d_v5 += d_v12 * (-v5.sin());
-    // 11: maximum(b, v5), backward
-    *d_b += d_v11 * (if b >= v5 { 1.0 } else { 0.0 });
-    d_v5 += d_v11 * (if b >= v5 { 0.0 } else { 1.0 });
-    let mut d_v8 = [0.0f64; 3];
-    let mut d_v9 = [0.0f64; 3];
-    // 10: add(v8, v9), backward
-    for i in 0..3 {
-        d_v8[i] += d_v10[i] * (1.0);
+    let mut d_v31 = [0.0f64; 6];
+    // 32: reshape(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v32[i];
     }
-    for i in 0..3 {
-        d_v9[i] += d_v10[i] * (1.0);
-    }
-    // 9: mul_scalar(0.25)(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v9[i] * (0.25);
-    }
-    let mut d_v7 = [0.0f64; 3];
-    // 8: rsub_scalar(2.5)(v7), backward
-    for i in 0..3 {
-        d_v7[i] += d_v8[i] * (-1.0);
-    }
-    // 7: div_scalar(3)(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v7[i] * (1.0 / 3.0);
-    }
-    // 6: add(a, b), backward
-    *d_a += d_v6 * (1.0);
-    *d_b += d_v6 * (1.0);
-    // 5: mean_axis(axis=0, keepdim=true)(v), backward
+    let mut d_v29 = [0.0f64; 2];
+    // 31: index_select(axis=0)(v29, v30), backward
     for o in 0..1 {
-        for k in 0..3 {
+        for j in 0..6 {
             for i in 0..1 {
-                d_v[(o * 3 + k) * 1 + i] += d_v5 * 0.3333333333333333;
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 2 + v30[j] as usize) * 1 + i;
+                d_v29[xp] += d_v31[yp];
             }
         }
     }
-    // 4: sub(a, v), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v[r * 1 + j] += d_v4[r * 1 + j] * (-1.0);
+    // 29: reshape(v23), backward
+    for i in 0..2 {
+        d_v23[i] += d_v29[i];
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: sqrt(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (0.5 / v28[i]);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: add_scalar(0.2)(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (1.0);
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: mul_scalar(2.8)(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (2.8);
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: sigmoid(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i] * (v25[i] * (1.0 - v25[i]));
+    }
+    // 24: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v24[i] * (1.0);
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 23: pick(v21, v22), backward
+    for i in 0..2 {
+        d_v21[i * 3 + v22[i] as usize] += d_v23[i];
+    }
+    let mut d_v20 = [0.0f64; 6];
+    // 21: add_scalar(-2)(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (1.0);
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: mul_scalar(4)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (4.0);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 19: sigmoid(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 18: add_scalar(0.5371)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (1.0);
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: reshape(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i];
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 16: index_select(axis=0)(v14, v15), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v15[j] as usize) * 1 + i;
+                d_v14[xp] += d_v16[yp];
+            }
         }
     }
-    for r in 0..3 {
-        for j in 0..1 {
-            *d_a += d_v4[r * 1 + j] * (1.0);
+    // 14: reshape(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v14[i];
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 13: permute(v11, v12), backward
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            d_v11[i0 + i2 * 2] += d_v13[i0 * 3 + i2];
         }
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (1.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (1.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: reshape(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i];
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 6 + v5[j] as usize) * 1 + i;
+                d_v4[xp] += d_v6[yp];
+            }
+        }
+    }
+    // 4: reshape(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i];
     }
     out
 }
 
-/// `prog_8`: node 60 (`out`, add) of a tape of 61 nodes, 61 of which it depends on.
+/// `prog_8`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: neg(b)
-    let v4 = -b;
-    // 5: square(b)
-    let v5 = b * b;
-    // 6: add_scalar(0.5)(v5)
-    let v6 = v5 + 0.5;
-    // 7: ln(v6)
-    let v7 = v6.ln();
-    // 8: powi(3)(v7)
-    let v8 = v7.powi(3.0 as i32);
-    // 9: sigmoid(v)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = stable_sigmoid(v[i]);
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
     }
-    // 10: detach(a)
-    let v10 = a;
-    // 11: mul(v10, a)
-    let v11 = v10 * a;
-    // 12: powi(3)(v8)
-    let v12 = v8.powi(3.0 as i32);
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 14: t(m)
+    // 6: mul_scalar(2.8)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 2.8;
+    }
+    // 7: add_scalar(0.2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + 0.2;
+    }
+    // 8: powf(1.7)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i].powf(1.7);
+    }
+    // 9: reshape(a)
+    let v9 = a;
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 11: index_select(axis=0)(v9, v10)
+    let mut v11 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9;
+            }
+        }
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+        v14[i] = stable_sigmoid(v13[i]);
     }
-    // 15: t(v14)
+    // 15: mul_scalar(4)(v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v15[i] = v14[i] * 4.0;
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
-        }
-        v16[i] = acc;
-    }
-    // 17: reshape(v)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v[i];
-    }
-    // 18: t(m)
-    let mut v18 = [0.0f64; 6];
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = v15[i] + (-2.0);
     }
-    // 19: t(v18)
-    let mut v19 = [0.0f64; 6];
+    // 17: sum(v16)
+    let mut v17 = -0.0f64;
     for i in 0..6 {
-        v19[i] = v18[(i % 3) * 2 + i / 3];
+        v17 += v16[i];
     }
-    // 20: matmul(v19, v17)
-    let mut v20 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v19[i * 3 + p] * v17[p];
-        }
-        v20[i] = acc;
-    }
-    // 21: sin(v16)
-    let mut v21 = [0.0f64; 2];
-    for i in 0..2 {
-        v21[i] = v16[i].sin();
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
+    // 18: reshape(v)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i];
+        v18[i] = v[i];
     }
-    // 23: t(m)
+    // 19: constant [6]
+    let v19: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 20: index_select(axis=0)(v18, v19)
+    let mut v20 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v19[j] as usize) * 1 + i;
+                v20[yp] = v18[xp];
+            }
+        }
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i];
+    }
+    // 22: add_scalar(0.5371)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.5371;
+    }
+    // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = m[(i % 2) * 3 + i / 2];
+        v23[i] = stable_sigmoid(v22[i]);
     }
-    // 24: t(v23)
+    // 24: mul_scalar(4)(v23)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v23[(i % 3) * 2 + i / 3];
+        v24[i] = v23[i] * 4.0;
     }
-    // 25: matmul(v24, v22)
-    let mut v25 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v24[i * 3 + p] * v22[p];
+    // 25: add_scalar(-2)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + (-2.0);
+    }
+    // 26: mean(v25)
+    let mut v26 = -0.0f64;
+    for i in 0..6 {
+        v26 += v25[i];
+    }
+    let v26 = v26 / 6.0;
+    // 27: reshape(a)
+    let v27 = a;
+    // 28: constant [6]
+    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 29: index_select(axis=0)(v27, v28)
+    let mut v29 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                v29[yp] = v27;
+            }
         }
-        v25[i] = acc;
     }
-    // 26: add(v16, v20)
-    let mut v26 = [0.0f64; 2];
+    // 30: reshape(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i];
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: sum_axis(axis=0, keepdim=false)(v34)
+    let mut v35 = [0.0f64; 3];
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                v35[o * 3 + i] += v34[(o * 2 + k) * 3 + i];
+            }
+        }
+    }
+    // 36: add_scalar(0.5371)(v8)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v8[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: mean_axis(axis=1, keepdim=true)(v39)
+    let mut v40 = [0.0f64; 2];
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                v40[o * 1 + i] += v39[(o * 3 + k) * 1 + i];
+            }
+        }
+    }
     for i in 0..2 {
-        v26[i] = v16[i] + v20[i];
+        v40[i] *= 0.3333333333333333;
     }
-    // 27: abs(v16)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v16[i].abs();
-    }
-    // 28: log1p(v27)
-    let mut v28 = [0.0f64; 2];
-    for i in 0..2 {
-        v28[i] = v27[i].ln_1p();
-    }
-    // 29: div_scalar(3)(a)
-    let v29 = a / 3.0;
-    // 30: rsub_scalar(2.5)(v29)
-    let v30 = 2.5 - v29;
-    // 31: mul_scalar(0.25)(a)
-    let v31 = a * 0.25;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: mul(v12, v12)
-    let v33 = v12 * v12;
-    // 34: sum(v4)
-    let mut v34 = -0.0f64;
-    v34 += v4;
-    // 35: sum(v7)
-    let mut v35 = -0.0f64;
-    v35 += v7;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v8)
-    let mut v37 = -0.0f64;
-    v37 += v8;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v9)
-    let mut v39 = -0.0f64;
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
     for i in 0..3 {
-        v39 += v9[i];
+        v49[i] = v[i].tanh();
     }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v11)
-    let mut v41 = -0.0f64;
-    v41 += v11;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v12)
-    let mut v43 = -0.0f64;
-    v43 += v12;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v16)
-    let mut v45 = -0.0f64;
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..3 {
+        v52 += v51[i];
+    }
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v8)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v8[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v17)
+    let v61 = v17.tanh();
+    // 62: constant []
+    let v62 = 0.8;
+    // 63: mul(v61, v62)
+    let v63 = v61 * v62;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    v64 += v63;
+    // 65: tanh(v26)
+    let v65 = v26.tanh();
+    // 66: constant []
+    let v66 = 0.8;
+    // 67: mul(v65, v66)
+    let v67 = v65 * v66;
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    v68 += v67;
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 3];
+    for i in 0..3 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [3]
+    let v70: [f64; 3] = [0.8, 1.5, 1.1];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 3];
+    for i in 0..3 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..3 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 2];
     for i in 0..2 {
-        v45 += v16[i];
+        v73[i] = v40[i].tanh();
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v20)
-    let mut v47 = -0.0f64;
+    // 74: constant [2, 1]
+    let v74: [f64; 2] = [0.8, 1.5];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 2];
     for i in 0..2 {
-        v47 += v20[i];
+        v75[i] = v73[i] * v74[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v21)
-    let mut v49 = -0.0f64;
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
     for i in 0..2 {
-        v49 += v21[i];
+        v76 += v75[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    for i in 0..2 {
-        v51 += v25[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v26)
-    let mut v53 = -0.0f64;
-    for i in 0..2 {
-        v53 += v26[i];
-    }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v28)
-    let mut v55 = -0.0f64;
-    for i in 0..2 {
-        v55 += v28[i];
-    }
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v32)
-    let mut v57 = -0.0f64;
-    v57 += v32;
-    // 58: add(v56, v57)
-    let v58 = v56 + v57;
-    // 59: sum(v33)
-    let mut v59 = -0.0f64;
-    v59 += v33;
-    // 60: add(v58, v59)
-    let out = v58 + v59;
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     out
 }
 
 /// `prog_8` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: neg(b)
-    let v4 = -b;
-    // 5: square(b)
-    let v5 = b * b;
-    // 6: add_scalar(0.5)(v5)
-    let v6 = v5 + 0.5;
-    // 7: ln(v6)
-    let v7 = v6.ln();
-    // 8: powi(3)(v7)
-    let v8 = v7.powi(3.0 as i32);
-    // 9: sigmoid(v)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = stable_sigmoid(v[i]);
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
     }
-    // 10: detach(a)
-    let v10 = a;
-    // 11: mul(v10, a)
-    let v11 = v10 * a;
-    // 12: powi(3)(v8)
-    let v12 = v8.powi(3.0 as i32);
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 14: t(m)
+    // 6: mul_scalar(2.8)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 2.8;
+    }
+    // 7: add_scalar(0.2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + 0.2;
+    }
+    // 8: powf(1.7)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i].powf(1.7);
+    }
+    // 9: reshape(a)
+    let v9 = a;
+    // 10: constant [6]
+    let v10: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 11: index_select(axis=0)(v9, v10)
+    let mut v11 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                v11[yp] = v9;
+            }
+        }
+    }
+    // 12: reshape(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i];
+    }
+    // 13: add_scalar(0.5371)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
     let mut v14 = [0.0f64; 6];
     for i in 0..6 {
-        v14[i] = m[(i % 2) * 3 + i / 2];
+        v14[i] = stable_sigmoid(v13[i]);
     }
-    // 15: t(v14)
+    // 15: mul_scalar(4)(v14)
     let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v15[i] = v14[(i % 3) * 2 + i / 3];
+        v15[i] = v14[i] * 4.0;
     }
-    // 16: matmul(v15, v13)
-    let mut v16 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v15[i * 3 + p] * v13[p];
-        }
-        v16[i] = acc;
-    }
-    // 17: reshape(v)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v[i];
-    }
-    // 18: t(m)
-    let mut v18 = [0.0f64; 6];
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v18[i] = m[(i % 2) * 3 + i / 2];
+        v16[i] = v15[i] + (-2.0);
     }
-    // 19: t(v18)
-    let mut v19 = [0.0f64; 6];
+    // 17: sum(v16)
+    let mut v17 = -0.0f64;
     for i in 0..6 {
-        v19[i] = v18[(i % 3) * 2 + i / 3];
+        v17 += v16[i];
     }
-    // 20: matmul(v19, v17)
-    let mut v20 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v19[i * 3 + p] * v17[p];
-        }
-        v20[i] = acc;
-    }
-    // 21: sin(v16)
-    let mut v21 = [0.0f64; 2];
-    for i in 0..2 {
-        v21[i] = v16[i].sin();
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
+    // 18: reshape(v)
+    let mut v18 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i];
+        v18[i] = v[i];
     }
-    // 23: t(m)
+    // 19: constant [6]
+    let v19: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 20: index_select(axis=0)(v18, v19)
+    let mut v20 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v19[j] as usize) * 1 + i;
+                v20[yp] = v18[xp];
+            }
+        }
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i];
+    }
+    // 22: add_scalar(0.5371)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.5371;
+    }
+    // 23: sigmoid(v22)
     let mut v23 = [0.0f64; 6];
     for i in 0..6 {
-        v23[i] = m[(i % 2) * 3 + i / 2];
+        v23[i] = stable_sigmoid(v22[i]);
     }
-    // 24: t(v23)
+    // 24: mul_scalar(4)(v23)
     let mut v24 = [0.0f64; 6];
     for i in 0..6 {
-        v24[i] = v23[(i % 3) * 2 + i / 3];
+        v24[i] = v23[i] * 4.0;
     }
-    // 25: matmul(v24, v22)
-    let mut v25 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v24[i * 3 + p] * v22[p];
+    // 25: add_scalar(-2)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + (-2.0);
+    }
+    // 26: mean(v25)
+    let mut v26 = -0.0f64;
+    for i in 0..6 {
+        v26 += v25[i];
+    }
+    let v26 = v26 / 6.0;
+    // 27: reshape(a)
+    let v27 = a;
+    // 28: constant [6]
+    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 29: index_select(axis=0)(v27, v28)
+    let mut v29 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                v29[yp] = v27;
+            }
         }
-        v25[i] = acc;
     }
-    // 26: add(v16, v20)
-    let mut v26 = [0.0f64; 2];
+    // 30: reshape(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i];
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: sum_axis(axis=0, keepdim=false)(v34)
+    let mut v35 = [0.0f64; 3];
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                v35[o * 3 + i] += v34[(o * 2 + k) * 3 + i];
+            }
+        }
+    }
+    // 36: add_scalar(0.5371)(v8)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v8[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: mean_axis(axis=1, keepdim=true)(v39)
+    let mut v40 = [0.0f64; 2];
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                v40[o * 1 + i] += v39[(o * 3 + k) * 1 + i];
+            }
+        }
+    }
     for i in 0..2 {
-        v26[i] = v16[i] + v20[i];
+        v40[i] *= 0.3333333333333333;
     }
-    // 27: abs(v16)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v16[i].abs();
-    }
-    // 28: log1p(v27)
-    let mut v28 = [0.0f64; 2];
-    for i in 0..2 {
-        v28[i] = v27[i].ln_1p();
-    }
-    // 29: div_scalar(3)(a)
-    let v29 = a / 3.0;
-    // 30: rsub_scalar(2.5)(v29)
-    let v30 = 2.5 - v29;
-    // 31: mul_scalar(0.25)(a)
-    let v31 = a * 0.25;
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: mul(v12, v12)
-    let v33 = v12 * v12;
-    // 34: sum(v4)
-    let mut v34 = -0.0f64;
-    v34 += v4;
-    // 35: sum(v7)
-    let mut v35 = -0.0f64;
-    v35 += v7;
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v8)
-    let mut v37 = -0.0f64;
-    v37 += v8;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v9)
-    let mut v39 = -0.0f64;
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
     for i in 0..3 {
-        v39 += v9[i];
+        v49[i] = v[i].tanh();
     }
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v11)
-    let mut v41 = -0.0f64;
-    v41 += v11;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v12)
-    let mut v43 = -0.0f64;
-    v43 += v12;
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v16)
-    let mut v45 = -0.0f64;
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..3 {
+        v52 += v51[i];
+    }
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v8)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v8[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v17)
+    let v61 = v17.tanh();
+    // 62: constant []
+    let v62 = 0.8;
+    // 63: mul(v61, v62)
+    let v63 = v61 * v62;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    v64 += v63;
+    // 65: tanh(v26)
+    let v65 = v26.tanh();
+    // 66: constant []
+    let v66 = 0.8;
+    // 67: mul(v65, v66)
+    let v67 = v65 * v66;
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    v68 += v67;
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 3];
+    for i in 0..3 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [3]
+    let v70: [f64; 3] = [0.8, 1.5, 1.1];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 3];
+    for i in 0..3 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..3 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 2];
     for i in 0..2 {
-        v45 += v16[i];
+        v73[i] = v40[i].tanh();
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v20)
-    let mut v47 = -0.0f64;
+    // 74: constant [2, 1]
+    let v74: [f64; 2] = [0.8, 1.5];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 2];
     for i in 0..2 {
-        v47 += v20[i];
+        v75[i] = v73[i] * v74[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v21)
-    let mut v49 = -0.0f64;
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
     for i in 0..2 {
-        v49 += v21[i];
+        v76 += v75[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    for i in 0..2 {
-        v51 += v25[i];
-    }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v26)
-    let mut v53 = -0.0f64;
-    for i in 0..2 {
-        v53 += v26[i];
-    }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v28)
-    let mut v55 = -0.0f64;
-    for i in 0..2 {
-        v55 += v28[i];
-    }
-    // 56: add(v54, v55)
-    let v56 = v54 + v55;
-    // 57: sum(v32)
-    let mut v57 = -0.0f64;
-    v57 += v32;
-    // 58: add(v56, v57)
-    let v58 = v56 + v57;
-    // 59: sum(v33)
-    let mut v59 = -0.0f64;
-    v59 += v33;
-    // 60: add(v58, v59)
-    let out = v58 + v59;
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v58 = 0.0f64;
-    let mut d_v59 = 0.0f64;
-    // 60: add(v58, v59), backward
-    d_v58 += d_out * (1.0);
-    d_v59 += d_out * (1.0);
-    let mut d_v33 = 0.0f64;
-    // 59: sum(v33), backward
-    d_v33 += d_v59;
+    let mut d_v83 = 0.0f64;
+    let mut d_v76 = 0.0f64;
+    // 84: add(v83, v76), backward
+    d_v83 += d_out * (1.0);
+    d_v76 += d_out * (1.0);
+    let mut d_v82 = 0.0f64;
+    let mut d_v72 = 0.0f64;
+    // 83: add(v82, v72), backward
+    d_v82 += d_v83 * (1.0);
+    d_v72 += d_v83 * (1.0);
+    let mut d_v81 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 82: add(v81, v68), backward
+    d_v81 += d_v82 * (1.0);
+    d_v68 += d_v82 * (1.0);
+    let mut d_v80 = 0.0f64;
+    let mut d_v64 = 0.0f64;
+    // 81: add(v80, v64), backward
+    d_v80 += d_v81 * (1.0);
+    d_v64 += d_v81 * (1.0);
+    let mut d_v79 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 80: add(v79, v60), backward
+    d_v79 += d_v80 * (1.0);
+    d_v60 += d_v80 * (1.0);
+    let mut d_v78 = 0.0f64;
     let mut d_v56 = 0.0f64;
-    let mut d_v57 = 0.0f64;
-    // 58: add(v56, v57), backward
-    d_v56 += d_v58 * (1.0);
-    d_v57 += d_v58 * (1.0);
-    let mut d_v32 = 0.0f64;
-    // 57: sum(v32), backward
-    d_v32 += d_v57;
-    let mut d_v54 = 0.0f64;
-    let mut d_v55 = 0.0f64;
-    // 56: add(v54, v55), backward
-    d_v54 += d_v56 * (1.0);
-    d_v55 += d_v56 * (1.0);
-    let mut d_v28 = [0.0f64; 2];
-    // 55: sum(v28), backward
-    for i in 0..2 {
-        d_v28[i] += d_v55;
-    }
+    // 79: add(v78, v56), backward
+    d_v78 += d_v79 * (1.0);
+    d_v56 += d_v79 * (1.0);
+    let mut d_v77 = 0.0f64;
     let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_v54 * (1.0);
-    d_v53 += d_v54 * (1.0);
-    let mut d_v26 = [0.0f64; 2];
-    // 53: sum(v26), backward
-    for i in 0..2 {
-        d_v26[i] += d_v53;
-    }
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v25 = [0.0f64; 2];
-    // 51: sum(v25), backward
-    for i in 0..2 {
-        d_v25[i] += d_v51;
-    }
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v21 = [0.0f64; 2];
-    // 49: sum(v21), backward
-    for i in 0..2 {
-        d_v21[i] += d_v49;
-    }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v20 = [0.0f64; 2];
-    // 47: sum(v20), backward
-    for i in 0..2 {
-        d_v20[i] += d_v47;
-    }
+    // 78: add(v77, v52), backward
+    d_v77 += d_v78 * (1.0);
+    d_v52 += d_v78 * (1.0);
     let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v16 = [0.0f64; 2];
-    // 45: sum(v16), backward
+    let mut d_v48 = 0.0f64;
+    // 77: add(v44, v48), backward
+    d_v44 += d_v77 * (1.0);
+    d_v48 += d_v77 * (1.0);
+    let mut d_v75 = [0.0f64; 2];
+    // 76: sum(v75), backward
     for i in 0..2 {
-        d_v16[i] += d_v45;
+        d_v75[i] += d_v76;
     }
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 43: sum(v12), backward
-    d_v12 += d_v43;
-    let mut d_v40 = 0.0f64;
-    let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v11 = 0.0f64;
-    // 41: sum(v11), backward
-    d_v11 += d_v41;
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v9 = [0.0f64; 3];
-    // 39: sum(v9), backward
+    let mut d_v73 = [0.0f64; 2];
+    // 75: mul(v73, v74), backward
+    for i in 0..2 {
+        d_v73[i] += d_v75[i] * (v74[i]);
+    }
+    let mut d_v40 = [0.0f64; 2];
+    // 73: tanh(v40), backward
+    for i in 0..2 {
+        d_v40[i] += d_v73[i] * (1.0 - v73[i] * v73[i]);
+    }
+    let mut d_v71 = [0.0f64; 3];
+    // 72: sum(v71), backward
     for i in 0..3 {
-        d_v9[i] += d_v39;
+        d_v71[i] += d_v72;
     }
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v8 = 0.0f64;
-    // 37: sum(v8), backward
-    d_v8 += d_v37;
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v7 = 0.0f64;
-    // 35: sum(v7), backward
-    d_v7 += d_v35;
-    let mut d_v4 = 0.0f64;
-    // 34: sum(v4), backward
-    d_v4 += d_v34;
-    // 33: mul(v12, v12), backward
-    d_v12 += d_v33 * (v12);
-    d_v12 += d_v33 * (v12);
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    // 31: mul_scalar(0.25)(a), backward
-    *d_a += d_v31 * (0.25);
-    let mut d_v29 = 0.0f64;
-    // 30: rsub_scalar(2.5)(v29), backward
-    d_v29 += d_v30 * (-1.0);
-    // 29: div_scalar(3)(a), backward
-    *d_a += d_v29 * (1.0 / 3.0);
-    let mut d_v27 = [0.0f64; 2];
-    // 28: log1p(v27), backward
-    for i in 0..2 {
-        d_v27[i] += d_v28[i] * (1.0 / (1.0 + v27[i]));
+    let mut d_v69 = [0.0f64; 3];
+    // 71: mul(v69, v70), backward
+    for i in 0..3 {
+        d_v69[i] += d_v71[i] * (v70[i]);
     }
-    // 27: abs(v16), backward
-    for i in 0..2 {
-        d_v16[i] += d_v27[i] * (sign(v16[i]));
+    let mut d_v35 = [0.0f64; 3];
+    // 69: tanh(v35), backward
+    for i in 0..3 {
+        d_v35[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
     }
-    // 26: add(v16, v20), backward
-    for i in 0..2 {
-        d_v16[i] += d_v26[i] * (1.0);
+    let mut d_v67 = 0.0f64;
+    // 68: sum(v67), backward
+    d_v67 += d_v68;
+    let mut d_v65 = 0.0f64;
+    // 67: mul(v65, v66), backward
+    d_v65 += d_v67 * (v66);
+    let mut d_v26 = 0.0f64;
+    // 65: tanh(v26), backward
+    d_v26 += d_v65 * (1.0 - v65 * v65);
+    let mut d_v63 = 0.0f64;
+    // 64: sum(v63), backward
+    d_v63 += d_v64;
+    let mut d_v61 = 0.0f64;
+    // 63: mul(v61, v62), backward
+    d_v61 += d_v63 * (v62);
+    let mut d_v17 = 0.0f64;
+    // 61: tanh(v17), backward
+    d_v17 += d_v61 * (1.0 - v61 * v61);
+    let mut d_v59 = [0.0f64; 6];
+    // 60: sum(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60;
     }
-    for i in 0..2 {
-        d_v20[i] += d_v26[i] * (1.0);
+    let mut d_v57 = [0.0f64; 6];
+    // 59: mul(v57, v58), backward
+    for i in 0..6 {
+        d_v57[i] += d_v59[i] * (v58[i]);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 57: tanh(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sum(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56;
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 55: mul(v53, v54), backward
+    for i in 0..6 {
+        d_v53[i] += d_v55[i] * (v54[i]);
+    }
+    // 53: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    }
+    let mut d_v51 = [0.0f64; 3];
+    // 52: sum(v51), backward
+    for i in 0..3 {
+        d_v51[i] += d_v52;
+    }
+    let mut d_v49 = [0.0f64; 3];
+    // 51: mul(v49, v50), backward
+    for i in 0..3 {
+        d_v49[i] += d_v51[i] * (v50[i]);
+    }
+    // 49: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    }
+    let mut d_v47 = 0.0f64;
+    // 48: sum(v47), backward
+    d_v47 += d_v48;
+    let mut d_v45 = 0.0f64;
+    // 47: mul(v45, v46), backward
+    d_v45 += d_v47 * (v46);
+    // 45: tanh(b), backward
+    *d_b += d_v45 * (1.0 - v45 * v45);
+    let mut d_v43 = 0.0f64;
+    // 44: sum(v43), backward
+    d_v43 += d_v44;
+    let mut d_v41 = 0.0f64;
+    // 43: mul(v41, v42), backward
+    d_v41 += d_v43 * (v42);
+    // 41: tanh(a), backward
+    *d_a += d_v41 * (1.0 - v41 * v41);
+    let mut d_v39 = [0.0f64; 6];
+    // 40: mean_axis(axis=1, keepdim=true)(v39), backward
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                d_v39[(o * 3 + k) * 1 + i] += d_v40[o * 1 + i] * 0.3333333333333333;
+            }
+        }
+    }
+    let mut d_v38 = [0.0f64; 6];
+    // 39: add_scalar(-2)(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v39[i] * (1.0);
+    }
+    let mut d_v37 = [0.0f64; 6];
+    // 38: mul_scalar(4)(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v38[i] * (4.0);
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 37: sigmoid(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
+    }
+    // 36: add_scalar(0.5371)(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v36[i] * (1.0);
+    }
+    let mut d_v34 = [0.0f64; 6];
+    // 35: sum_axis(axis=0, keepdim=false)(v34), backward
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                d_v34[(o * 2 + k) * 3 + i] += d_v35[o * 3 + i] * 1.0;
+            }
+        }
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: add_scalar(-2)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (1.0);
+    }
+    let mut d_v32 = [0.0f64; 6];
+    // 33: mul_scalar(4)(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (4.0);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 32: sigmoid(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
+    }
+    let mut d_v30 = [0.0f64; 6];
+    // 31: add_scalar(0.5371)(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v31[i] * (1.0);
+    }
+    let mut d_v29 = [0.0f64; 6];
+    // 30: reshape(v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v30[i];
+    }
+    let mut d_v27 = 0.0f64;
+    // 29: index_select(axis=0)(v27, v28), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                d_v27 += d_v29[yp];
+            }
+        }
+    }
+    // 27: reshape(a), backward
+    *d_a += d_v27;
+    let mut d_v25 = [0.0f64; 6];
+    // 26: mean(v25), backward
+    {
+        let g = d_v26 * (1.0 / 6.0);
+    for i in 0..6 {
+            d_v25[i] += g;
+    }
     }
     let mut d_v24 = [0.0f64; 6];
-    let mut d_v22 = [0.0f64; 3];
-    // 25: matmul(v24, v22), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v25[i] * v22[j];
-            d_v24[i * 3 + j] = acc + d_v24[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v24[i + p * 3] * d_v25[p];
-        }
-        d_v22[i] = acc + d_v22[i];
+    // 25: add_scalar(-2)(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i] * (1.0);
     }
     let mut d_v23 = [0.0f64; 6];
-    // 24: t(v23), backward
+    // 24: mul_scalar(4)(v23), backward
     for i in 0..6 {
-        d_v23[i] += d_v24[(i % 2) * 3 + i / 2];
+        d_v23[i] += d_v24[i] * (4.0);
     }
-    // 23: t(m), backward
+    let mut d_v22 = [0.0f64; 6];
+    // 23: sigmoid(v22), backward
     for i in 0..6 {
-        d_m[i] += d_v23[(i % 3) * 2 + i / 3];
+        d_v22[i] += d_v23[i] * (v23[i] * (1.0 - v23[i]));
     }
-    // 22: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v22[i];
+    let mut d_v21 = [0.0f64; 6];
+    // 22: add_scalar(0.5371)(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v22[i] * (1.0);
     }
-    // 21: sin(v16), backward
-    for i in 0..2 {
-        d_v16[i] += d_v21[i] * (v16[i].cos());
+    let mut d_v20 = [0.0f64; 6];
+    // 21: reshape(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i];
     }
-    let mut d_v19 = [0.0f64; 6];
-    let mut d_v17 = [0.0f64; 3];
-    // 20: matmul(v19, v17), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v20[i] * v17[j];
-            d_v19[i * 3 + j] = acc + d_v19[i * 3 + j];
+    let mut d_v18 = [0.0f64; 3];
+    // 20: index_select(axis=0)(v18, v19), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v19[j] as usize) * 1 + i;
+                d_v18[xp] += d_v20[yp];
+            }
         }
     }
+    // 18: reshape(v), backward
     for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v19[i + p * 3] * d_v20[p];
-        }
-        d_v17[i] = acc + d_v17[i];
+        d_v[i] += d_v18[i];
     }
-    let mut d_v18 = [0.0f64; 6];
-    // 19: t(v18), backward
+    let mut d_v16 = [0.0f64; 6];
+    // 17: sum(v16), backward
     for i in 0..6 {
-        d_v18[i] += d_v19[(i % 2) * 3 + i / 2];
-    }
-    // 18: t(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v18[(i % 3) * 2 + i / 3];
-    }
-    // 17: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v17[i];
+        d_v16[i] += d_v17;
     }
     let mut d_v15 = [0.0f64; 6];
-    let mut d_v13 = [0.0f64; 3];
-    // 16: matmul(v15, v13), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v16[i] * v13[j];
-            d_v15[i * 3 + j] = acc + d_v15[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v15[i + p * 3] * d_v16[p];
-        }
-        d_v13[i] = acc + d_v13[i];
+    // 16: add_scalar(-2)(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i] * (1.0);
     }
     let mut d_v14 = [0.0f64; 6];
-    // 15: t(v14), backward
+    // 15: mul_scalar(4)(v14), backward
     for i in 0..6 {
-        d_v14[i] += d_v15[(i % 2) * 3 + i / 2];
+        d_v14[i] += d_v15[i] * (4.0);
     }
-    // 14: t(m), backward
+    let mut d_v13 = [0.0f64; 6];
+    // 14: sigmoid(v13), backward
     for i in 0..6 {
-        d_m[i] += d_v14[(i % 3) * 2 + i / 3];
+        d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
     }
-    // 13: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v13[i];
+    let mut d_v12 = [0.0f64; 6];
+    // 13: add_scalar(0.5371)(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v13[i] * (1.0);
     }
-    // 12: powi(3)(v8), backward
-    d_v8 += d_v12 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v8.powi(3.0 as i32 - 1), None => 3.0 * v8.powf(3.0 - 1.0) });
-    // 11: mul(v10, a), backward
-    *d_a += d_v11 * (v10);
-    // 9: sigmoid(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    let mut d_v11 = [0.0f64; 6];
+    // 12: reshape(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i];
     }
-    // 8: powi(3)(v7), backward
-    d_v7 += d_v8 * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v7.powi(3.0 as i32 - 1), None => 3.0 * v7.powf(3.0 - 1.0) });
-    let mut d_v6 = 0.0f64;
-    // 7: ln(v6), backward
-    d_v6 += d_v7 * (1.0 / v6);
-    let mut d_v5 = 0.0f64;
-    // 6: add_scalar(0.5)(v5), backward
-    d_v5 += d_v6 * (1.0);
-    // 5: square(b), backward
-    *d_b += d_v5 * (2.0 * b);
-    // 4: neg(b), backward
-    *d_b += d_v4 * (-1.0);
+    let mut d_v9 = 0.0f64;
+    // 11: index_select(axis=0)(v9, v10), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v10[j] as usize) * 1 + i;
+                d_v9 += d_v11[yp];
+            }
+        }
+    }
+    // 9: reshape(a), backward
+    *d_a += d_v9;
+    let mut d_v7 = [0.0f64; 6];
+    // 8: powf(1.7)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (if 1.7 == 0.0 { 0.0 } else { 1.7 * v7[i].powf(1.7 - 1.0) });
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: add_scalar(0.2)(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i] * (1.0);
+    }
+    let mut d_v5 = [0.0f64; 6];
+    // 6: mul_scalar(2.8)(v5), backward
+    for i in 0..6 {
+        d_v5[i] += d_v6[i] * (2.8);
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 5: sigmoid(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
+    }
+    // 4: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i] * (1.0);
+    }
     out
 }
 
-/// `prog_9`: node 54 (`out`, add) of a tape of 55 nodes, 55 of which it depends on.
+/// `prog_9`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: clamp_min(-0.5)(b)
-    let v4 = if b < (-0.5) { (-0.5) } else { b };
-    // 5: clamp_max(0.7)(v4)
-    let v5 = if v4 > 0.7 { 0.7 } else { v4 };
-    // 6: div_scalar(3)(m)
+    // 4: reshape(a)
+    let v4 = a;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
     let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = m[i] / 3.0;
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    // 7: rsub_scalar(2.5)(v6)
+    // 7: reshape(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = 2.5 - v6[i];
+        v7[i] = v6[i];
     }
-    // 8: mul_scalar(0.25)(m)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = m[i] * 0.25;
+        v8[i] = v7[i] + 0.5371;
     }
-    // 9: add(v7, v8)
+    // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v7[i] + v8[i];
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: abs(m)
+    // 10: mul_scalar(4)(v9)
     let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10[i] = m[i].abs();
+        v10[i] = v9[i] * 4.0;
     }
-    // 11: log1p(v10)
+    // 11: add_scalar(-2)(v10)
     let mut v11 = [0.0f64; 6];
     for i in 0..6 {
-        v11[i] = v10[i].ln_1p();
+        v11[i] = v10[i] + (-2.0);
     }
-    // 12: sum(m)
-    let mut v12 = -0.0f64;
+    // 12: relu(v11)
+    let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12 += m[i];
+        v12[i] = relu(v11[i]);
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
     for i in 0..3 {
         v13[i] = v[i];
     }
-    // 14: matmul(m, v13)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += m[i * 3 + p] * v13[p];
+    // 14: constant [6]
+    let v14: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 15: index_select(axis=0)(v13, v14)
+    let mut v15 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                v15[yp] = v13[xp];
+            }
         }
-        v14[i] = acc;
     }
-    // 15: sin(a)
-    let v15 = a.sin();
-    // 16: square(v15)
-    let v16 = v15 * v15;
-    // 17: square(b)
-    let v17 = b * b;
-    // 18: sin(v)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = v[i].sin();
-    }
-    // 19: constant [3]
-    let v19: [f64; 3] = [0.0, 1.0, 0.0];
-    // 20: where(v19, v, v18)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = if v19[i] != 0.0 { v[i] } else { v18[i] };
-    }
-    // 21: clamp_min(-0.5)(v12)
-    let v21 = if v12 < (-0.5) { (-0.5) } else { v12 };
-    // 22: clamp_max(0.7)(v21)
-    let v22 = if v21 > 0.7 { 0.7 } else { v21 };
-    // 23: square(v16)
-    let v23 = v16 * v16;
-    // 24: softplus(v20)
-    let mut v24 = [0.0f64; 3];
-    for i in 0..3 {
-        v24[i] = stable_softplus(v20[i]);
-    }
-    // 25: sub(v17, v5)
-    let v25 = v17 - v5;
-    // 26: detach(v20)
-    let mut v26 = [0.0f64; 3];
-    for i in 0..3 {
-        v26[i] = v20[i];
-    }
-    // 27: mul(v26, v20)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = v26[i] * v20[i];
-    }
-    // 28: sum(v5)
-    let mut v28 = -0.0f64;
-    v28 += v5;
-    // 29: sum(v9)
-    let mut v29 = -0.0f64;
+    // 16: reshape(v15)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v29 += v9[i];
+        v16[i] = v15[i];
     }
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v11)
-    let mut v31 = -0.0f64;
+    // 17: add_scalar(0.5371)(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v31 += v11[i];
+        v17[i] = v16[i] + 0.5371;
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v12)
-    let mut v33 = -0.0f64;
-    v33 += v12;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v14)
-    let mut v35 = -0.0f64;
-    for i in 0..2 {
-        v35 += v14[i];
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = stable_sigmoid(v17[i]);
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v15)
-    let mut v37 = -0.0f64;
-    v37 += v15;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v16)
-    let mut v39 = -0.0f64;
-    v39 += v16;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v17)
-    let mut v41 = -0.0f64;
-    v41 += v17;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] * 4.0;
+    }
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: neg(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = -v20[i];
+    }
+    // 22: reshape(b)
+    let v22 = b;
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: add_scalar(1.5)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] + 1.5;
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: rsub_scalar(2)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = 2.0 - v34[i];
+    }
+    // 36: add_scalar(0.5371)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: mul_scalar(1.5)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 1.5;
+    }
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
     for i in 0..3 {
-        v43 += v20[i];
+        v49[i] = v[i].tanh();
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v22)
-    let mut v45 = -0.0f64;
-    v45 += v22;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    v47 += v23;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
     for i in 0..3 {
-        v49 += v24[i];
+        v51[i] = v49[i] * v50[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    v51 += v25;
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
     for i in 0..3 {
-        v53 += v27[i];
+        v52 += v51[i];
     }
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v12)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v12[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v21)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v21[i].tanh();
+    }
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
+    }
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v30)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v30[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v40[i].tanh();
+    }
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v73[i] * v74[i];
+    }
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    for i in 0..6 {
+        v76 += v75[i];
+    }
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     out
 }
 
 /// `prog_9` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: clamp_min(-0.5)(b)
-    let v4 = if b < (-0.5) { (-0.5) } else { b };
-    // 5: clamp_max(0.7)(v4)
-    let v5 = if v4 > 0.7 { 0.7 } else { v4 };
-    // 6: div_scalar(3)(m)
+    // 4: reshape(a)
+    let v4 = a;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 6: index_select(axis=0)(v4, v5)
     let mut v6 = [0.0f64; 6];
-    for i in 0..6 {
-        v6[i] = m[i] / 3.0;
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4;
+            }
+        }
     }
-    // 7: rsub_scalar(2.5)(v6)
+    // 7: reshape(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = 2.5 - v6[i];
+        v7[i] = v6[i];
     }
-    // 8: mul_scalar(0.25)(m)
+    // 8: add_scalar(0.5371)(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = m[i] * 0.25;
+        v8[i] = v7[i] + 0.5371;
     }
-    // 9: add(v7, v8)
+    // 9: sigmoid(v8)
     let mut v9 = [0.0f64; 6];
     for i in 0..6 {
-        v9[i] = v7[i] + v8[i];
+        v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: abs(m)
+    // 10: mul_scalar(4)(v9)
     let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10[i] = m[i].abs();
+        v10[i] = v9[i] * 4.0;
     }
-    // 11: log1p(v10)
+    // 11: add_scalar(-2)(v10)
     let mut v11 = [0.0f64; 6];
     for i in 0..6 {
-        v11[i] = v10[i].ln_1p();
+        v11[i] = v10[i] + (-2.0);
     }
-    // 12: sum(m)
-    let mut v12 = -0.0f64;
+    // 12: relu(v11)
+    let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12 += m[i];
+        v12[i] = relu(v11[i]);
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
     for i in 0..3 {
         v13[i] = v[i];
     }
-    // 14: matmul(m, v13)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += m[i * 3 + p] * v13[p];
+    // 14: constant [6]
+    let v14: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 15: index_select(axis=0)(v13, v14)
+    let mut v15 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                v15[yp] = v13[xp];
+            }
         }
-        v14[i] = acc;
     }
-    // 15: sin(a)
-    let v15 = a.sin();
-    // 16: square(v15)
-    let v16 = v15 * v15;
-    // 17: square(b)
-    let v17 = b * b;
-    // 18: sin(v)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = v[i].sin();
-    }
-    // 19: constant [3]
-    let v19: [f64; 3] = [0.0, 1.0, 0.0];
-    // 20: where(v19, v, v18)
-    let mut v20 = [0.0f64; 3];
-    for i in 0..3 {
-        v20[i] = if v19[i] != 0.0 { v[i] } else { v18[i] };
-    }
-    // 21: clamp_min(-0.5)(v12)
-    let v21 = if v12 < (-0.5) { (-0.5) } else { v12 };
-    // 22: clamp_max(0.7)(v21)
-    let v22 = if v21 > 0.7 { 0.7 } else { v21 };
-    // 23: square(v16)
-    let v23 = v16 * v16;
-    // 24: softplus(v20)
-    let mut v24 = [0.0f64; 3];
-    for i in 0..3 {
-        v24[i] = stable_softplus(v20[i]);
-    }
-    // 25: sub(v17, v5)
-    let v25 = v17 - v5;
-    // 26: detach(v20)
-    let mut v26 = [0.0f64; 3];
-    for i in 0..3 {
-        v26[i] = v20[i];
-    }
-    // 27: mul(v26, v20)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = v26[i] * v20[i];
-    }
-    // 28: sum(v5)
-    let mut v28 = -0.0f64;
-    v28 += v5;
-    // 29: sum(v9)
-    let mut v29 = -0.0f64;
+    // 16: reshape(v15)
+    let mut v16 = [0.0f64; 6];
     for i in 0..6 {
-        v29 += v9[i];
+        v16[i] = v15[i];
     }
-    // 30: add(v28, v29)
-    let v30 = v28 + v29;
-    // 31: sum(v11)
-    let mut v31 = -0.0f64;
+    // 17: add_scalar(0.5371)(v16)
+    let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v31 += v11[i];
+        v17[i] = v16[i] + 0.5371;
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v12)
-    let mut v33 = -0.0f64;
-    v33 += v12;
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v14)
-    let mut v35 = -0.0f64;
-    for i in 0..2 {
-        v35 += v14[i];
+    // 18: sigmoid(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = stable_sigmoid(v17[i]);
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v15)
-    let mut v37 = -0.0f64;
-    v37 += v15;
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v16)
-    let mut v39 = -0.0f64;
-    v39 += v16;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v17)
-    let mut v41 = -0.0f64;
-    v41 += v17;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v20)
-    let mut v43 = -0.0f64;
+    // 19: mul_scalar(4)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] * 4.0;
+    }
+    // 20: add_scalar(-2)(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = v19[i] + (-2.0);
+    }
+    // 21: neg(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = -v20[i];
+    }
+    // 22: reshape(b)
+    let v22 = b;
+    // 23: constant [6]
+    let v23: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 24: index_select(axis=0)(v22, v23)
+    let mut v24 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                v24[yp] = v22;
+            }
+        }
+    }
+    // 25: reshape(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i];
+    }
+    // 26: add_scalar(0.5371)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] + 0.5371;
+    }
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: add_scalar(1.5)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] + 1.5;
+    }
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + 0.5371;
+    }
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = stable_sigmoid(v31[i]);
+    }
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: rsub_scalar(2)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = 2.0 - v34[i];
+    }
+    // 36: add_scalar(0.5371)(v35)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v35[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: mul_scalar(1.5)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] * 1.5;
+    }
+    // 41: tanh(a)
+    let v41 = a.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(b)
+    let v45 = b.tanh();
+    // 46: constant []
+    let v46 = 0.8;
+    // 47: mul(v45, v46)
+    let v47 = v45 * v46;
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    v48 += v47;
+    // 49: tanh(v)
+    let mut v49 = [0.0f64; 3];
     for i in 0..3 {
-        v43 += v20[i];
+        v49[i] = v[i].tanh();
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v22)
-    let mut v45 = -0.0f64;
-    v45 += v22;
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v23)
-    let mut v47 = -0.0f64;
-    v47 += v23;
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v24)
-    let mut v49 = -0.0f64;
+    // 50: constant [3]
+    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 3];
     for i in 0..3 {
-        v49 += v24[i];
+        v51[i] = v49[i] * v50[i];
     }
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v25)
-    let mut v51 = -0.0f64;
-    v51 += v25;
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
     for i in 0..3 {
-        v53 += v27[i];
+        v52 += v51[i];
     }
-    // 54: add(v52, v53)
-    let out = v52 + v53;
+    // 53: tanh(m)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = m[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v12)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v12[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v21)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v21[i].tanh();
+    }
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
+    }
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v30)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v30[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v35)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v35[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: tanh(v40)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v40[i].tanh();
+    }
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 75: mul(v73, v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = v73[i] * v74[i];
+    }
+    // 76: sum(v75)
+    let mut v76 = -0.0f64;
+    for i in 0..6 {
+        v76 += v75[i];
+    }
+    // 77: add(v44, v48)
+    let v77 = v44 + v48;
+    // 78: add(v77, v52)
+    let v78 = v77 + v52;
+    // 79: add(v78, v56)
+    let v79 = v78 + v56;
+    // 80: add(v79, v60)
+    let v80 = v79 + v60;
+    // 81: add(v80, v64)
+    let v81 = v80 + v64;
+    // 82: add(v81, v68)
+    let v82 = v81 + v68;
+    // 83: add(v82, v72)
+    let v83 = v82 + v72;
+    // 84: add(v83, v76)
+    let out = v83 + v76;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
+    let mut d_v83 = 0.0f64;
+    let mut d_v76 = 0.0f64;
+    // 84: add(v83, v76), backward
+    d_v83 += d_out * (1.0);
+    d_v76 += d_out * (1.0);
+    let mut d_v82 = 0.0f64;
+    let mut d_v72 = 0.0f64;
+    // 83: add(v82, v72), backward
+    d_v82 += d_v83 * (1.0);
+    d_v72 += d_v83 * (1.0);
+    let mut d_v81 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 82: add(v81, v68), backward
+    d_v81 += d_v82 * (1.0);
+    d_v68 += d_v82 * (1.0);
+    let mut d_v80 = 0.0f64;
+    let mut d_v64 = 0.0f64;
+    // 81: add(v80, v64), backward
+    d_v80 += d_v81 * (1.0);
+    d_v64 += d_v81 * (1.0);
+    let mut d_v79 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 80: add(v79, v60), backward
+    d_v79 += d_v80 * (1.0);
+    d_v60 += d_v80 * (1.0);
+    let mut d_v78 = 0.0f64;
+    let mut d_v56 = 0.0f64;
+    // 79: add(v78, v56), backward
+    d_v78 += d_v79 * (1.0);
+    d_v56 += d_v79 * (1.0);
+    let mut d_v77 = 0.0f64;
     let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_out * (1.0);
-    d_v53 += d_out * (1.0);
-    let mut d_v27 = [0.0f64; 3];
-    // 53: sum(v27), backward
-    for i in 0..3 {
-        d_v27[i] += d_v53;
-    }
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v25 = 0.0f64;
-    // 51: sum(v25), backward
-    d_v25 += d_v51;
-    let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v24 = [0.0f64; 3];
-    // 49: sum(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v49;
-    }
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v23 = 0.0f64;
-    // 47: sum(v23), backward
-    d_v23 += d_v47;
+    // 78: add(v77, v52), backward
+    d_v77 += d_v78 * (1.0);
+    d_v52 += d_v78 * (1.0);
     let mut d_v44 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 77: add(v44, v48), backward
+    d_v44 += d_v77 * (1.0);
+    d_v48 += d_v77 * (1.0);
+    let mut d_v75 = [0.0f64; 6];
+    // 76: sum(v75), backward
+    for i in 0..6 {
+        d_v75[i] += d_v76;
+    }
+    let mut d_v73 = [0.0f64; 6];
+    // 75: mul(v73, v74), backward
+    for i in 0..6 {
+        d_v73[i] += d_v75[i] * (v74[i]);
+    }
+    let mut d_v40 = [0.0f64; 6];
+    // 73: tanh(v40), backward
+    for i in 0..6 {
+        d_v40[i] += d_v73[i] * (1.0 - v73[i] * v73[i]);
+    }
+    let mut d_v71 = [0.0f64; 6];
+    // 72: sum(v71), backward
+    for i in 0..6 {
+        d_v71[i] += d_v72;
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 71: mul(v69, v70), backward
+    for i in 0..6 {
+        d_v69[i] += d_v71[i] * (v70[i]);
+    }
+    let mut d_v35 = [0.0f64; 6];
+    // 69: tanh(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 68: sum(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68;
+    }
+    let mut d_v65 = [0.0f64; 6];
+    // 67: mul(v65, v66), backward
+    for i in 0..6 {
+        d_v65[i] += d_v67[i] * (v66[i]);
+    }
+    let mut d_v30 = [0.0f64; 6];
+    // 65: tanh(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
+    }
+    let mut d_v63 = [0.0f64; 6];
+    // 64: sum(v63), backward
+    for i in 0..6 {
+        d_v63[i] += d_v64;
+    }
+    let mut d_v61 = [0.0f64; 6];
+    // 63: mul(v61, v62), backward
+    for i in 0..6 {
+        d_v61[i] += d_v63[i] * (v62[i]);
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 61: tanh(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v61[i] * (1.0 - v61[i] * v61[i]);
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 60: sum(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60;
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 59: mul(v57, v58), backward
+    for i in 0..6 {
+        d_v57[i] += d_v59[i] * (v58[i]);
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 57: tanh(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sum(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56;
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 55: mul(v53, v54), backward
+    for i in 0..6 {
+        d_v53[i] += d_v55[i] * (v54[i]);
+    }
+    // 53: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    }
+    let mut d_v51 = [0.0f64; 3];
+    // 52: sum(v51), backward
+    for i in 0..3 {
+        d_v51[i] += d_v52;
+    }
+    let mut d_v49 = [0.0f64; 3];
+    // 51: mul(v49, v50), backward
+    for i in 0..3 {
+        d_v49[i] += d_v51[i] * (v50[i]);
+    }
+    // 49: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    }
+    let mut d_v47 = 0.0f64;
+    // 48: sum(v47), backward
+    d_v47 += d_v48;
     let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 45: sum(v22), backward
-    d_v22 += d_v45;
-    let mut d_v42 = 0.0f64;
+    // 47: mul(v45, v46), backward
+    d_v45 += d_v47 * (v46);
+    // 45: tanh(b), backward
+    *d_b += d_v45 * (1.0 - v45 * v45);
     let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v20 = [0.0f64; 3];
-    // 43: sum(v20), backward
-    for i in 0..3 {
-        d_v20[i] += d_v43;
-    }
-    let mut d_v40 = 0.0f64;
+    // 44: sum(v43), backward
+    d_v43 += d_v44;
     let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v17 = 0.0f64;
-    // 41: sum(v17), backward
-    d_v17 += d_v41;
-    let mut d_v38 = 0.0f64;
-    let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v16 = 0.0f64;
-    // 39: sum(v16), backward
-    d_v16 += d_v39;
-    let mut d_v36 = 0.0f64;
-    let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 37: sum(v15), backward
-    d_v15 += d_v37;
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v14 = [0.0f64; 2];
-    // 35: sum(v14), backward
-    for i in 0..2 {
-        d_v14[i] += d_v35;
-    }
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 33: sum(v12), backward
-    d_v12 += d_v33;
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v11 = [0.0f64; 6];
-    // 31: sum(v11), backward
+    // 43: mul(v41, v42), backward
+    d_v41 += d_v43 * (v42);
+    // 41: tanh(a), backward
+    *d_a += d_v41 * (1.0 - v41 * v41);
+    let mut d_v39 = [0.0f64; 6];
+    // 40: mul_scalar(1.5)(v39), backward
     for i in 0..6 {
-        d_v11[i] += d_v31;
+        d_v39[i] += d_v40[i] * (1.5);
     }
-    let mut d_v28 = 0.0f64;
-    let mut d_v29 = 0.0f64;
-    // 30: add(v28, v29), backward
-    d_v28 += d_v30 * (1.0);
-    d_v29 += d_v30 * (1.0);
-    let mut d_v9 = [0.0f64; 6];
-    // 29: sum(v9), backward
+    let mut d_v38 = [0.0f64; 6];
+    // 39: add_scalar(-2)(v38), backward
     for i in 0..6 {
-        d_v9[i] += d_v29;
+        d_v38[i] += d_v39[i] * (1.0);
     }
-    let mut d_v5 = 0.0f64;
-    // 28: sum(v5), backward
-    d_v5 += d_v28;
-    // 27: mul(v26, v20), backward
-    for i in 0..3 {
-        d_v20[i] += d_v27[i] * (v26[i]);
+    let mut d_v37 = [0.0f64; 6];
+    // 38: mul_scalar(4)(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v38[i] * (4.0);
     }
-    // 25: sub(v17, v5), backward
-    d_v17 += d_v25 * (1.0);
-    d_v5 += d_v25 * (-1.0);
-    // 24: softplus(v20), backward
-    for i in 0..3 {
-        d_v20[i] += d_v24[i] * (stable_sigmoid(v20[i]));
+    let mut d_v36 = [0.0f64; 6];
+    // 37: sigmoid(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
     }
-    // 23: square(v16), backward
-    d_v16 += d_v23 * (2.0 * v16);
-    let mut d_v21 = 0.0f64;
-    // 22: clamp_max(0.7)(v21), backward
-    d_v21 += d_v22 * (if v21 <= 0.7 { 1.0 } else { 0.0 });
-    // 21: clamp_min(-0.5)(v12), backward
-    d_v12 += d_v21 * (if v12 >= (-0.5) { 1.0 } else { 0.0 });
-    let mut d_v18 = [0.0f64; 3];
-    // 20: where(v19, v, v18), backward
-    for i in 0..3 {
-        if v19[i] != 0.0 { d_v[i] += d_v20[i]; }
+    // 36: add_scalar(0.5371)(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v36[i] * (1.0);
     }
-    for i in 0..3 {
-        if v19[i] == 0.0 { d_v18[i] += d_v20[i]; }
+    let mut d_v34 = [0.0f64; 6];
+    // 35: rsub_scalar(2)(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (-1.0);
     }
-    // 18: sin(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v18[i] * (v[i].cos());
+    let mut d_v33 = [0.0f64; 6];
+    // 34: add_scalar(-2)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (1.0);
     }
-    // 17: square(b), backward
-    *d_b += d_v17 * (2.0 * b);
-    // 16: square(v15), backward
-    d_v15 += d_v16 * (2.0 * v15);
-    // 15: sin(a), backward
-    *d_a += d_v15 * (a.cos());
+    let mut d_v32 = [0.0f64; 6];
+    // 33: mul_scalar(4)(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (4.0);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 32: sigmoid(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
+    }
+    // 31: add_scalar(0.5371)(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v31[i] * (1.0);
+    }
+    let mut d_v29 = [0.0f64; 6];
+    // 30: add_scalar(1.5)(v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v30[i] * (1.0);
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: add_scalar(-2)(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v29[i] * (1.0);
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: mul_scalar(4)(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (4.0);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: sigmoid(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: add_scalar(0.5371)(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (1.0);
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: reshape(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i];
+    }
+    let mut d_v22 = 0.0f64;
+    // 24: index_select(axis=0)(v22, v23), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v23[j] as usize) * 1 + i;
+                d_v22 += d_v24[yp];
+            }
+        }
+    }
+    // 22: reshape(b), backward
+    *d_b += d_v22;
+    let mut d_v20 = [0.0f64; 6];
+    // 21: neg(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (-1.0);
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: add_scalar(-2)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (1.0);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 19: mul_scalar(4)(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (4.0);
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 18: sigmoid(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: add_scalar(0.5371)(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i] * (1.0);
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: reshape(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i];
+    }
     let mut d_v13 = [0.0f64; 3];
-    // 14: matmul(m, v13), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v14[i] * v13[j];
-            d_m[i * 3 + j] = acc + d_m[i * 3 + j];
+    // 15: index_select(axis=0)(v13, v14), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v14[j] as usize) * 1 + i;
+                d_v13[xp] += d_v15[yp];
+            }
         }
-    }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += m[i + p * 3] * d_v14[p];
-        }
-        d_v13[i] = acc + d_v13[i];
     }
     // 13: reshape(v), backward
     for i in 0..3 {
         d_v[i] += d_v13[i];
     }
-    // 12: sum(m), backward
+    let mut d_v11 = [0.0f64; 6];
+    // 12: relu(v11), backward
     for i in 0..6 {
-        d_m[i] += d_v12;
+        d_v11[i] += d_v12[i] * (if v11[i] > 0.0 { 1.0 } else { 0.0 });
     }
     let mut d_v10 = [0.0f64; 6];
-    // 11: log1p(v10), backward
+    // 11: add_scalar(-2)(v10), backward
     for i in 0..6 {
-        d_v10[i] += d_v11[i] * (1.0 / (1.0 + v10[i]));
+        d_v10[i] += d_v11[i] * (1.0);
     }
-    // 10: abs(m), backward
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
     for i in 0..6 {
-        d_m[i] += d_v10[i] * (sign(m[i]));
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
     }
     let mut d_v7 = [0.0f64; 6];
-    let mut d_v8 = [0.0f64; 6];
-    // 9: add(v7, v8), backward
+    // 8: add_scalar(0.5371)(v7), backward
     for i in 0..6 {
-        d_v7[i] += d_v9[i] * (1.0);
-    }
-    for i in 0..6 {
-        d_v8[i] += d_v9[i] * (1.0);
-    }
-    // 8: mul_scalar(0.25)(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v8[i] * (0.25);
+        d_v7[i] += d_v8[i] * (1.0);
     }
     let mut d_v6 = [0.0f64; 6];
-    // 7: rsub_scalar(2.5)(v6), backward
+    // 7: reshape(v6), backward
     for i in 0..6 {
-        d_v6[i] += d_v7[i] * (-1.0);
-    }
-    // 6: div_scalar(3)(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v6[i] * (1.0 / 3.0);
+        d_v6[i] += d_v7[i];
     }
     let mut d_v4 = 0.0f64;
-    // 5: clamp_max(0.7)(v4), backward
-    d_v4 += d_v5 * (if v4 <= 0.7 { 1.0 } else { 0.0 });
-    // 4: clamp_min(-0.5)(b), backward
-    *d_b += d_v4 * (if b >= (-0.5) { 1.0 } else { 0.0 });
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v5[j] as usize) * 1 + i;
+                d_v4 += d_v6[yp];
+            }
+        }
+    }
+    // 4: reshape(a), backward
+    *d_a += d_v4;
     out
 }
 
-/// `prog_10`: node 56 (`out`, add) of a tape of 57 nodes, 57 of which it depends on.
+/// `prog_10`: node 80 (`out`, add) of a tape of 81 nodes, 81 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: add(b, v)
-    let mut v4 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v4[r * 1 + j] = b + v[r * 1 + j];
-        }
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
     }
-    // 5: cos(v)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v[i].cos();
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 6: square(v5)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v5[i] * v5[i];
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 4.0;
     }
-    // 7: add_scalar(1)(v6)
-    let mut v7 = [0.0f64; 3];
-    for i in 0..3 {
-        v7[i] = v6[i] + 1.0;
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
     }
-    // 8: div(v5, v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v5[i] / v7[i];
+    // 8: div_scalar(2)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] / 2.0;
     }
-    // 9: sin(v8)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = v8[i].sin();
+    // 9: add_scalar(0.5371)(m)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = m[i] + 0.5371;
     }
-    // 10: constant [3]
-    let v10: [f64; 3] = [0.0, 1.0, 0.0];
-    // 11: where(v10, v8, v9)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = if v10[i] != 0.0 { v8[i] } else { v9[i] };
+    // 10: sigmoid(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = stable_sigmoid(v9[i]);
     }
-    // 12: neg(v5)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = -v5[i];
+    // 11: mul_scalar(4)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] * 4.0;
     }
-    // 13: detach(a)
-    let v13 = a;
-    // 14: mul(v13, a)
-    let v14 = v13 * a;
-    // 15: mean_axis(axis=0, keepdim=false)(v11)
-    let mut v15 = 0.0f64;
+    // 12: add_scalar(-2)(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i] + (-2.0);
+    }
+    // 13: rdiv_scalar(2)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = 2.0 / v12[i];
+    }
+    // 14: reshape(a)
+    let v14 = a;
+    // 15: constant [6]
+    let v15: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 16: index_select(axis=0)(v14, v15)
+    let mut v16 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..3 {
+        for j in 0..6 {
             for i in 0..1 {
-                v15 += v11[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v15[j] as usize) * 1 + i;
+                v16[yp] = v14;
             }
         }
     }
-    v15 *= 0.3333333333333333;
-    // 16: abs(v8)
-    let mut v16 = [0.0f64; 3];
-    for i in 0..3 {
-        v16[i] = v8[i].abs();
+    // 17: reshape(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i];
     }
-    // 17: log1p(v16)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v16[i].ln_1p();
+    // 18: add_scalar(0.5371)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] + 0.5371;
     }
-    // 18: relu(v)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = relu(v[i]);
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
     }
-    // 19: reshape(v)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = v[i];
-    }
-    // 20: t(m)
+    // 20: mul_scalar(4)(v19)
     let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = m[(i % 2) * 3 + i / 2];
+        v20[i] = v19[i] * 4.0;
     }
-    // 21: t(v20)
+    // 21: add_scalar(-2)(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = v20[(i % 3) * 2 + i / 3];
+        v21[i] = v20[i] + (-2.0);
     }
-    // 22: matmul(v21, v19)
-    let mut v22 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v21[i * 3 + p] * v19[p];
+    // 22: sigmoid(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = stable_sigmoid(v21[i]);
+    }
+    // 23: reshape(b)
+    let v23 = b;
+    // 24: constant [6]
+    let v24: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 25: index_select(axis=0)(v23, v24)
+    let mut v25 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v24[j] as usize) * 1 + i;
+                v25[yp] = v23;
+            }
         }
-        v22[i] = acc;
     }
-    // 23: abs(v14)
-    let v23 = v14.abs();
-    // 24: square(v11)
-    let mut v24 = [0.0f64; 3];
+    // 26: reshape(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i];
+    }
+    // 27: add_scalar(0.5371)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + 0.5371;
+    }
+    // 28: sigmoid(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = stable_sigmoid(v27[i]);
+    }
+    // 29: mul_scalar(4)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] * 4.0;
+    }
+    // 30: add_scalar(-2)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] + (-2.0);
+    }
+    // 31: softmax(axis=0)(v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..2 { max = max.max(v30[s + k * 3]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = 0.0f64;
+            for k in 0..2 { let e = (v30[s + k * 3] - shift).exp(); v31[s + k * 3] = e; total += e; }
+            for k in 0..2 { v31[s + k * 3] /= total; }
+        }
+    }
+    // 32: add_scalar(0.5371)(v8)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v8[i] + 0.5371;
+    }
+    // 33: sigmoid(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = stable_sigmoid(v32[i]);
+    }
+    // 34: mul_scalar(4)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] * 4.0;
+    }
+    // 35: add_scalar(-2)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] + (-2.0);
+    }
+    // 36: log_softmax(axis=1)(v35)
+    let mut v36 = [0.0f64; 6];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..3 { max = max.max(v35[s + k]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = -0.0f64;
+            for k in 0..3 { total += (v35[s + k] - shift).exp(); }
+            let ln_sum = total.ln();
+            for k in 0..3 { v36[s + k] = (v35[s + k] - shift) - ln_sum; }
+        }
+    }
+    // 37: tanh(a)
+    let v37 = a.tanh();
+    // 38: constant []
+    let v38 = 0.8;
+    // 39: mul(v37, v38)
+    let v39 = v37 * v38;
+    // 40: sum(v39)
+    let mut v40 = -0.0f64;
+    v40 += v39;
+    // 41: tanh(b)
+    let v41 = b.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(v)
+    let mut v45 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v11[i] * v11[i];
+        v45[i] = v[i].tanh();
     }
-    // 25: add_scalar(0.5)(v24)
-    let mut v25 = [0.0f64; 3];
+    // 46: constant [3]
+    let v46: [f64; 3] = [0.8, 1.5, 1.1];
+    // 47: mul(v45, v46)
+    let mut v47 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = v24[i] + 0.5;
+        v47[i] = v45[i] * v46[i];
     }
-    // 26: ln(v25)
-    let mut v26 = [0.0f64; 3];
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
     for i in 0..3 {
-        v26[i] = v25[i].ln();
+        v48 += v47[i];
     }
-    // 27: softplus(v4)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = stable_softplus(v4[i]);
+    // 49: tanh(m)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = m[i].tanh();
     }
-    // 28: detach(a)
-    let v28 = a;
-    // 29: mul(v28, a)
-    let v29 = v28 * a;
-    // 30: sum(v4)
-    let mut v30 = -0.0f64;
-    for i in 0..3 {
-        v30 += v4[i];
+    // 50: constant [2, 3]
+    let v50: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = v49[i] * v50[i];
     }
-    // 31: sum(v5)
-    let mut v31 = -0.0f64;
-    for i in 0..3 {
-        v31 += v5[i];
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..6 {
+        v52 += v51[i];
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v8)
-    let mut v33 = -0.0f64;
-    for i in 0..3 {
-        v33 += v8[i];
+    // 53: tanh(v8)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v8[i].tanh();
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    for i in 0..3 {
-        v35 += v11[i];
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    for i in 0..3 {
-        v37 += v12[i];
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v14)
-    let mut v39 = -0.0f64;
-    v39 += v14;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v15)
-    let mut v41 = -0.0f64;
-    v41 += v15;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v17)
-    let mut v43 = -0.0f64;
-    for i in 0..3 {
-        v43 += v17[i];
+    // 57: tanh(v13)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v13[i].tanh();
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v18)
-    let mut v45 = -0.0f64;
-    for i in 0..3 {
-        v45 += v18[i];
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v22[i];
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
-    v49 += v23;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v26)
-    let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v26[i];
+    // 61: tanh(v22)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v22[i].tanh();
     }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
-    for i in 0..3 {
-        v53 += v27[i];
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
     }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v29)
-    let mut v55 = -0.0f64;
-    v55 += v29;
-    // 56: add(v54, v55)
-    let out = v54 + v55;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v31)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v31[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v36)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v36[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: add(v40, v44)
+    let v73 = v40 + v44;
+    // 74: add(v73, v48)
+    let v74 = v73 + v48;
+    // 75: add(v74, v52)
+    let v75 = v74 + v52;
+    // 76: add(v75, v56)
+    let v76 = v75 + v56;
+    // 77: add(v76, v60)
+    let v77 = v76 + v60;
+    // 78: add(v77, v64)
+    let v78 = v77 + v64;
+    // 79: add(v78, v68)
+    let v79 = v78 + v68;
+    // 80: add(v79, v72)
+    let out = v79 + v72;
     out
 }
 
 /// `prog_10` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: add(b, v)
-    let mut v4 = [0.0f64; 3];
-    for r in 0..3 {
-        for j in 0..1 {
-            v4[r * 1 + j] = b + v[r * 1 + j];
-        }
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
     }
-    // 5: cos(v)
-    let mut v5 = [0.0f64; 3];
-    for i in 0..3 {
-        v5[i] = v[i].cos();
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
     }
-    // 6: square(v5)
-    let mut v6 = [0.0f64; 3];
-    for i in 0..3 {
-        v6[i] = v5[i] * v5[i];
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 4.0;
     }
-    // 7: add_scalar(1)(v6)
-    let mut v7 = [0.0f64; 3];
-    for i in 0..3 {
-        v7[i] = v6[i] + 1.0;
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
     }
-    // 8: div(v5, v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v5[i] / v7[i];
+    // 8: div_scalar(2)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] / 2.0;
     }
-    // 9: sin(v8)
-    let mut v9 = [0.0f64; 3];
-    for i in 0..3 {
-        v9[i] = v8[i].sin();
+    // 9: add_scalar(0.5371)(m)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = m[i] + 0.5371;
     }
-    // 10: constant [3]
-    let v10: [f64; 3] = [0.0, 1.0, 0.0];
-    // 11: where(v10, v8, v9)
-    let mut v11 = [0.0f64; 3];
-    for i in 0..3 {
-        v11[i] = if v10[i] != 0.0 { v8[i] } else { v9[i] };
+    // 10: sigmoid(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = stable_sigmoid(v9[i]);
     }
-    // 12: neg(v5)
-    let mut v12 = [0.0f64; 3];
-    for i in 0..3 {
-        v12[i] = -v5[i];
+    // 11: mul_scalar(4)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] * 4.0;
     }
-    // 13: detach(a)
-    let v13 = a;
-    // 14: mul(v13, a)
-    let v14 = v13 * a;
-    // 15: mean_axis(axis=0, keepdim=false)(v11)
-    let mut v15 = 0.0f64;
+    // 12: add_scalar(-2)(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i] + (-2.0);
+    }
+    // 13: rdiv_scalar(2)(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = 2.0 / v12[i];
+    }
+    // 14: reshape(a)
+    let v14 = a;
+    // 15: constant [6]
+    let v15: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 16: index_select(axis=0)(v14, v15)
+    let mut v16 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..3 {
+        for j in 0..6 {
             for i in 0..1 {
-                v15 += v11[(o * 3 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v15[j] as usize) * 1 + i;
+                v16[yp] = v14;
             }
         }
     }
-    v15 *= 0.3333333333333333;
-    // 16: abs(v8)
-    let mut v16 = [0.0f64; 3];
-    for i in 0..3 {
-        v16[i] = v8[i].abs();
+    // 17: reshape(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i];
     }
-    // 17: log1p(v16)
-    let mut v17 = [0.0f64; 3];
-    for i in 0..3 {
-        v17[i] = v16[i].ln_1p();
+    // 18: add_scalar(0.5371)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] + 0.5371;
     }
-    // 18: relu(v)
-    let mut v18 = [0.0f64; 3];
-    for i in 0..3 {
-        v18[i] = relu(v[i]);
+    // 19: sigmoid(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = stable_sigmoid(v18[i]);
     }
-    // 19: reshape(v)
-    let mut v19 = [0.0f64; 3];
-    for i in 0..3 {
-        v19[i] = v[i];
-    }
-    // 20: t(m)
+    // 20: mul_scalar(4)(v19)
     let mut v20 = [0.0f64; 6];
     for i in 0..6 {
-        v20[i] = m[(i % 2) * 3 + i / 2];
+        v20[i] = v19[i] * 4.0;
     }
-    // 21: t(v20)
+    // 21: add_scalar(-2)(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = v20[(i % 3) * 2 + i / 3];
+        v21[i] = v20[i] + (-2.0);
     }
-    // 22: matmul(v21, v19)
-    let mut v22 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += v21[i * 3 + p] * v19[p];
+    // 22: sigmoid(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = stable_sigmoid(v21[i]);
+    }
+    // 23: reshape(b)
+    let v23 = b;
+    // 24: constant [6]
+    let v24: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 25: index_select(axis=0)(v23, v24)
+    let mut v25 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v24[j] as usize) * 1 + i;
+                v25[yp] = v23;
+            }
         }
-        v22[i] = acc;
     }
-    // 23: abs(v14)
-    let v23 = v14.abs();
-    // 24: square(v11)
-    let mut v24 = [0.0f64; 3];
+    // 26: reshape(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i];
+    }
+    // 27: add_scalar(0.5371)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + 0.5371;
+    }
+    // 28: sigmoid(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = stable_sigmoid(v27[i]);
+    }
+    // 29: mul_scalar(4)(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] * 4.0;
+    }
+    // 30: add_scalar(-2)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] + (-2.0);
+    }
+    // 31: softmax(axis=0)(v30)
+    let mut v31 = [0.0f64; 6];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..2 { max = max.max(v30[s + k * 3]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = 0.0f64;
+            for k in 0..2 { let e = (v30[s + k * 3] - shift).exp(); v31[s + k * 3] = e; total += e; }
+            for k in 0..2 { v31[s + k * 3] /= total; }
+        }
+    }
+    // 32: add_scalar(0.5371)(v8)
+    let mut v32 = [0.0f64; 6];
+    for i in 0..6 {
+        v32[i] = v8[i] + 0.5371;
+    }
+    // 33: sigmoid(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = stable_sigmoid(v32[i]);
+    }
+    // 34: mul_scalar(4)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] * 4.0;
+    }
+    // 35: add_scalar(-2)(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i] + (-2.0);
+    }
+    // 36: log_softmax(axis=1)(v35)
+    let mut v36 = [0.0f64; 6];
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..3 { max = max.max(v35[s + k]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = -0.0f64;
+            for k in 0..3 { total += (v35[s + k] - shift).exp(); }
+            let ln_sum = total.ln();
+            for k in 0..3 { v36[s + k] = (v35[s + k] - shift) - ln_sum; }
+        }
+    }
+    // 37: tanh(a)
+    let v37 = a.tanh();
+    // 38: constant []
+    let v38 = 0.8;
+    // 39: mul(v37, v38)
+    let v39 = v37 * v38;
+    // 40: sum(v39)
+    let mut v40 = -0.0f64;
+    v40 += v39;
+    // 41: tanh(b)
+    let v41 = b.tanh();
+    // 42: constant []
+    let v42 = 0.8;
+    // 43: mul(v41, v42)
+    let v43 = v41 * v42;
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    v44 += v43;
+    // 45: tanh(v)
+    let mut v45 = [0.0f64; 3];
     for i in 0..3 {
-        v24[i] = v11[i] * v11[i];
+        v45[i] = v[i].tanh();
     }
-    // 25: add_scalar(0.5)(v24)
-    let mut v25 = [0.0f64; 3];
+    // 46: constant [3]
+    let v46: [f64; 3] = [0.8, 1.5, 1.1];
+    // 47: mul(v45, v46)
+    let mut v47 = [0.0f64; 3];
     for i in 0..3 {
-        v25[i] = v24[i] + 0.5;
+        v47[i] = v45[i] * v46[i];
     }
-    // 26: ln(v25)
-    let mut v26 = [0.0f64; 3];
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
     for i in 0..3 {
-        v26[i] = v25[i].ln();
+        v48 += v47[i];
     }
-    // 27: softplus(v4)
-    let mut v27 = [0.0f64; 3];
-    for i in 0..3 {
-        v27[i] = stable_softplus(v4[i]);
+    // 49: tanh(m)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = m[i].tanh();
     }
-    // 28: detach(a)
-    let v28 = a;
-    // 29: mul(v28, a)
-    let v29 = v28 * a;
-    // 30: sum(v4)
-    let mut v30 = -0.0f64;
-    for i in 0..3 {
-        v30 += v4[i];
+    // 50: constant [2, 3]
+    let v50: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = v49[i] * v50[i];
     }
-    // 31: sum(v5)
-    let mut v31 = -0.0f64;
-    for i in 0..3 {
-        v31 += v5[i];
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..6 {
+        v52 += v51[i];
     }
-    // 32: add(v30, v31)
-    let v32 = v30 + v31;
-    // 33: sum(v8)
-    let mut v33 = -0.0f64;
-    for i in 0..3 {
-        v33 += v8[i];
+    // 53: tanh(v8)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v8[i].tanh();
     }
-    // 34: add(v32, v33)
-    let v34 = v32 + v33;
-    // 35: sum(v11)
-    let mut v35 = -0.0f64;
-    for i in 0..3 {
-        v35 += v11[i];
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
     }
-    // 36: add(v34, v35)
-    let v36 = v34 + v35;
-    // 37: sum(v12)
-    let mut v37 = -0.0f64;
-    for i in 0..3 {
-        v37 += v12[i];
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
     }
-    // 38: add(v36, v37)
-    let v38 = v36 + v37;
-    // 39: sum(v14)
-    let mut v39 = -0.0f64;
-    v39 += v14;
-    // 40: add(v38, v39)
-    let v40 = v38 + v39;
-    // 41: sum(v15)
-    let mut v41 = -0.0f64;
-    v41 += v15;
-    // 42: add(v40, v41)
-    let v42 = v40 + v41;
-    // 43: sum(v17)
-    let mut v43 = -0.0f64;
-    for i in 0..3 {
-        v43 += v17[i];
+    // 57: tanh(v13)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v13[i].tanh();
     }
-    // 44: add(v42, v43)
-    let v44 = v42 + v43;
-    // 45: sum(v18)
-    let mut v45 = -0.0f64;
-    for i in 0..3 {
-        v45 += v18[i];
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
     }
-    // 46: add(v44, v45)
-    let v46 = v44 + v45;
-    // 47: sum(v22)
-    let mut v47 = -0.0f64;
-    for i in 0..2 {
-        v47 += v22[i];
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
     }
-    // 48: add(v46, v47)
-    let v48 = v46 + v47;
-    // 49: sum(v23)
-    let mut v49 = -0.0f64;
-    v49 += v23;
-    // 50: add(v48, v49)
-    let v50 = v48 + v49;
-    // 51: sum(v26)
-    let mut v51 = -0.0f64;
-    for i in 0..3 {
-        v51 += v26[i];
+    // 61: tanh(v22)
+    let mut v61 = [0.0f64; 6];
+    for i in 0..6 {
+        v61[i] = v22[i].tanh();
     }
-    // 52: add(v50, v51)
-    let v52 = v50 + v51;
-    // 53: sum(v27)
-    let mut v53 = -0.0f64;
-    for i in 0..3 {
-        v53 += v27[i];
+    // 62: constant [2, 3]
+    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: mul(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for i in 0..6 {
+        v63[i] = v61[i] * v62[i];
     }
-    // 54: add(v52, v53)
-    let v54 = v52 + v53;
-    // 55: sum(v29)
-    let mut v55 = -0.0f64;
-    v55 += v29;
-    // 56: add(v54, v55)
-    let out = v54 + v55;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    for i in 0..6 {
+        v64 += v63[i];
+    }
+    // 65: tanh(v31)
+    let mut v65 = [0.0f64; 6];
+    for i in 0..6 {
+        v65[i] = v31[i].tanh();
+    }
+    // 66: constant [2, 3]
+    let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 67: mul(v65, v66)
+    let mut v67 = [0.0f64; 6];
+    for i in 0..6 {
+        v67[i] = v65[i] * v66[i];
+    }
+    // 68: sum(v67)
+    let mut v68 = -0.0f64;
+    for i in 0..6 {
+        v68 += v67[i];
+    }
+    // 69: tanh(v36)
+    let mut v69 = [0.0f64; 6];
+    for i in 0..6 {
+        v69[i] = v36[i].tanh();
+    }
+    // 70: constant [2, 3]
+    let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 71: mul(v69, v70)
+    let mut v71 = [0.0f64; 6];
+    for i in 0..6 {
+        v71[i] = v69[i] * v70[i];
+    }
+    // 72: sum(v71)
+    let mut v72 = -0.0f64;
+    for i in 0..6 {
+        v72 += v71[i];
+    }
+    // 73: add(v40, v44)
+    let v73 = v40 + v44;
+    // 74: add(v73, v48)
+    let v74 = v73 + v48;
+    // 75: add(v74, v52)
+    let v75 = v74 + v52;
+    // 76: add(v75, v56)
+    let v76 = v75 + v56;
+    // 77: add(v76, v60)
+    let v77 = v76 + v60;
+    // 78: add(v77, v64)
+    let v78 = v77 + v64;
+    // 79: add(v78, v68)
+    let v79 = v78 + v68;
+    // 80: add(v79, v72)
+    let out = v79 + v72;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v54 = 0.0f64;
-    let mut d_v55 = 0.0f64;
-    // 56: add(v54, v55), backward
-    d_v54 += d_out * (1.0);
-    d_v55 += d_out * (1.0);
-    let mut d_v29 = 0.0f64;
-    // 55: sum(v29), backward
-    d_v29 += d_v55;
+    let mut d_v79 = 0.0f64;
+    let mut d_v72 = 0.0f64;
+    // 80: add(v79, v72), backward
+    d_v79 += d_out * (1.0);
+    d_v72 += d_out * (1.0);
+    let mut d_v78 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 79: add(v78, v68), backward
+    d_v78 += d_v79 * (1.0);
+    d_v68 += d_v79 * (1.0);
+    let mut d_v77 = 0.0f64;
+    let mut d_v64 = 0.0f64;
+    // 78: add(v77, v64), backward
+    d_v77 += d_v78 * (1.0);
+    d_v64 += d_v78 * (1.0);
+    let mut d_v76 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 77: add(v76, v60), backward
+    d_v76 += d_v77 * (1.0);
+    d_v60 += d_v77 * (1.0);
+    let mut d_v75 = 0.0f64;
+    let mut d_v56 = 0.0f64;
+    // 76: add(v75, v56), backward
+    d_v75 += d_v76 * (1.0);
+    d_v56 += d_v76 * (1.0);
+    let mut d_v74 = 0.0f64;
     let mut d_v52 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 54: add(v52, v53), backward
-    d_v52 += d_v54 * (1.0);
-    d_v53 += d_v54 * (1.0);
-    let mut d_v27 = [0.0f64; 3];
-    // 53: sum(v27), backward
-    for i in 0..3 {
-        d_v27[i] += d_v53;
-    }
-    let mut d_v50 = 0.0f64;
-    let mut d_v51 = 0.0f64;
-    // 52: add(v50, v51), backward
-    d_v50 += d_v52 * (1.0);
-    d_v51 += d_v52 * (1.0);
-    let mut d_v26 = [0.0f64; 3];
-    // 51: sum(v26), backward
-    for i in 0..3 {
-        d_v26[i] += d_v51;
-    }
+    // 75: add(v74, v52), backward
+    d_v74 += d_v75 * (1.0);
+    d_v52 += d_v75 * (1.0);
+    let mut d_v73 = 0.0f64;
     let mut d_v48 = 0.0f64;
-    let mut d_v49 = 0.0f64;
-    // 50: add(v48, v49), backward
-    d_v48 += d_v50 * (1.0);
-    d_v49 += d_v50 * (1.0);
-    let mut d_v23 = 0.0f64;
-    // 49: sum(v23), backward
-    d_v23 += d_v49;
-    let mut d_v46 = 0.0f64;
-    let mut d_v47 = 0.0f64;
-    // 48: add(v46, v47), backward
-    d_v46 += d_v48 * (1.0);
-    d_v47 += d_v48 * (1.0);
-    let mut d_v22 = [0.0f64; 2];
-    // 47: sum(v22), backward
-    for i in 0..2 {
-        d_v22[i] += d_v47;
-    }
-    let mut d_v44 = 0.0f64;
-    let mut d_v45 = 0.0f64;
-    // 46: add(v44, v45), backward
-    d_v44 += d_v46 * (1.0);
-    d_v45 += d_v46 * (1.0);
-    let mut d_v18 = [0.0f64; 3];
-    // 45: sum(v18), backward
-    for i in 0..3 {
-        d_v18[i] += d_v45;
-    }
-    let mut d_v42 = 0.0f64;
-    let mut d_v43 = 0.0f64;
-    // 44: add(v42, v43), backward
-    d_v42 += d_v44 * (1.0);
-    d_v43 += d_v44 * (1.0);
-    let mut d_v17 = [0.0f64; 3];
-    // 43: sum(v17), backward
-    for i in 0..3 {
-        d_v17[i] += d_v43;
-    }
+    // 74: add(v73, v48), backward
+    d_v73 += d_v74 * (1.0);
+    d_v48 += d_v74 * (1.0);
     let mut d_v40 = 0.0f64;
+    let mut d_v44 = 0.0f64;
+    // 73: add(v40, v44), backward
+    d_v40 += d_v73 * (1.0);
+    d_v44 += d_v73 * (1.0);
+    let mut d_v71 = [0.0f64; 6];
+    // 72: sum(v71), backward
+    for i in 0..6 {
+        d_v71[i] += d_v72;
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 71: mul(v69, v70), backward
+    for i in 0..6 {
+        d_v69[i] += d_v71[i] * (v70[i]);
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 69: tanh(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 68: sum(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68;
+    }
+    let mut d_v65 = [0.0f64; 6];
+    // 67: mul(v65, v66), backward
+    for i in 0..6 {
+        d_v65[i] += d_v67[i] * (v66[i]);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 65: tanh(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
+    }
+    let mut d_v63 = [0.0f64; 6];
+    // 64: sum(v63), backward
+    for i in 0..6 {
+        d_v63[i] += d_v64;
+    }
+    let mut d_v61 = [0.0f64; 6];
+    // 63: mul(v61, v62), backward
+    for i in 0..6 {
+        d_v61[i] += d_v63[i] * (v62[i]);
+    }
+    let mut d_v22 = [0.0f64; 6];
+    // 61: tanh(v22), backward
+    for i in 0..6 {
+        d_v22[i] += d_v61[i] * (1.0 - v61[i] * v61[i]);
+    }
+    let mut d_v59 = [0.0f64; 6];
+    // 60: sum(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60;
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 59: mul(v57, v58), backward
+    for i in 0..6 {
+        d_v57[i] += d_v59[i] * (v58[i]);
+    }
+    let mut d_v13 = [0.0f64; 6];
+    // 57: tanh(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sum(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56;
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 55: mul(v53, v54), backward
+    for i in 0..6 {
+        d_v53[i] += d_v55[i] * (v54[i]);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 53: tanh(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    }
+    let mut d_v51 = [0.0f64; 6];
+    // 52: sum(v51), backward
+    for i in 0..6 {
+        d_v51[i] += d_v52;
+    }
+    let mut d_v49 = [0.0f64; 6];
+    // 51: mul(v49, v50), backward
+    for i in 0..6 {
+        d_v49[i] += d_v51[i] * (v50[i]);
+    }
+    // 49: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    }
+    let mut d_v47 = [0.0f64; 3];
+    // 48: sum(v47), backward
+    for i in 0..3 {
+        d_v47[i] += d_v48;
+    }
+    let mut d_v45 = [0.0f64; 3];
+    // 47: mul(v45, v46), backward
+    for i in 0..3 {
+        d_v45[i] += d_v47[i] * (v46[i]);
+    }
+    // 45: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v45[i] * (1.0 - v45[i] * v45[i]);
+    }
+    let mut d_v43 = 0.0f64;
+    // 44: sum(v43), backward
+    d_v43 += d_v44;
     let mut d_v41 = 0.0f64;
-    // 42: add(v40, v41), backward
-    d_v40 += d_v42 * (1.0);
-    d_v41 += d_v42 * (1.0);
-    let mut d_v15 = 0.0f64;
-    // 41: sum(v15), backward
-    d_v15 += d_v41;
-    let mut d_v38 = 0.0f64;
+    // 43: mul(v41, v42), backward
+    d_v41 += d_v43 * (v42);
+    // 41: tanh(b), backward
+    *d_b += d_v41 * (1.0 - v41 * v41);
     let mut d_v39 = 0.0f64;
-    // 40: add(v38, v39), backward
-    d_v38 += d_v40 * (1.0);
-    d_v39 += d_v40 * (1.0);
-    let mut d_v14 = 0.0f64;
-    // 39: sum(v14), backward
-    d_v14 += d_v39;
-    let mut d_v36 = 0.0f64;
+    // 40: sum(v39), backward
+    d_v39 += d_v40;
     let mut d_v37 = 0.0f64;
-    // 38: add(v36, v37), backward
-    d_v36 += d_v38 * (1.0);
-    d_v37 += d_v38 * (1.0);
-    let mut d_v12 = [0.0f64; 3];
-    // 37: sum(v12), backward
-    for i in 0..3 {
-        d_v12[i] += d_v37;
-    }
-    let mut d_v34 = 0.0f64;
-    let mut d_v35 = 0.0f64;
-    // 36: add(v34, v35), backward
-    d_v34 += d_v36 * (1.0);
-    d_v35 += d_v36 * (1.0);
-    let mut d_v11 = [0.0f64; 3];
-    // 35: sum(v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v35;
-    }
-    let mut d_v32 = 0.0f64;
-    let mut d_v33 = 0.0f64;
-    // 34: add(v32, v33), backward
-    d_v32 += d_v34 * (1.0);
-    d_v33 += d_v34 * (1.0);
-    let mut d_v8 = [0.0f64; 3];
-    // 33: sum(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v33;
-    }
-    let mut d_v30 = 0.0f64;
-    let mut d_v31 = 0.0f64;
-    // 32: add(v30, v31), backward
-    d_v30 += d_v32 * (1.0);
-    d_v31 += d_v32 * (1.0);
-    let mut d_v5 = [0.0f64; 3];
-    // 31: sum(v5), backward
-    for i in 0..3 {
-        d_v5[i] += d_v31;
-    }
-    let mut d_v4 = [0.0f64; 3];
-    // 30: sum(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v30;
-    }
-    // 29: mul(v28, a), backward
-    *d_a += d_v29 * (v28);
-    // 27: softplus(v4), backward
-    for i in 0..3 {
-        d_v4[i] += d_v27[i] * (stable_sigmoid(v4[i]));
-    }
-    let mut d_v25 = [0.0f64; 3];
-    // 26: ln(v25), backward
-    for i in 0..3 {
-        d_v25[i] += d_v26[i] * (1.0 / v25[i]);
-    }
-    let mut d_v24 = [0.0f64; 3];
-    // 25: add_scalar(0.5)(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v25[i] * (1.0);
-    }
-    // 24: square(v11), backward
-    for i in 0..3 {
-        d_v11[i] += d_v24[i] * (2.0 * v11[i]);
-    }
-    // 23: abs(v14), backward
-    d_v14 += d_v23 * (sign(v14));
-    let mut d_v21 = [0.0f64; 6];
-    let mut d_v19 = [0.0f64; 3];
-    // 22: matmul(v21, v19), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v22[i] * v19[j];
-            d_v21[i * 3 + j] = acc + d_v21[i * 3 + j];
+    // 39: mul(v37, v38), backward
+    d_v37 += d_v39 * (v38);
+    // 37: tanh(a), backward
+    *d_a += d_v37 * (1.0 - v37 * v37);
+    let mut d_v35 = [0.0f64; 6];
+    // 36: log_softmax(axis=1)(v35), backward
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut total = -0.0f64;
+            for k in 0..3 { total += d_v36[s + k]; }
+            for k in 0..3 { d_v35[s + k] += d_v36[s + k] - v36[s + k].exp() * total; }
         }
     }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += v21[i + p * 3] * d_v22[p];
-        }
-        d_v19[i] = acc + d_v19[i];
-    }
-    let mut d_v20 = [0.0f64; 6];
-    // 21: t(v20), backward
+    let mut d_v34 = [0.0f64; 6];
+    // 35: add_scalar(-2)(v34), backward
     for i in 0..6 {
-        d_v20[i] += d_v21[(i % 2) * 3 + i / 2];
+        d_v34[i] += d_v35[i] * (1.0);
     }
-    // 20: t(m), backward
+    let mut d_v33 = [0.0f64; 6];
+    // 34: mul_scalar(4)(v33), backward
     for i in 0..6 {
-        d_m[i] += d_v20[(i % 3) * 2 + i / 3];
+        d_v33[i] += d_v34[i] * (4.0);
     }
-    // 19: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v19[i];
+    let mut d_v32 = [0.0f64; 6];
+    // 33: sigmoid(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (v33[i] * (1.0 - v33[i]));
     }
-    // 18: relu(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v18[i] * (if v[i] > 0.0 { 1.0 } else { 0.0 });
+    // 32: add_scalar(0.5371)(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v32[i] * (1.0);
     }
-    let mut d_v16 = [0.0f64; 3];
-    // 17: log1p(v16), backward
-    for i in 0..3 {
-        d_v16[i] += d_v17[i] * (1.0 / (1.0 + v16[i]));
-    }
-    // 16: abs(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v16[i] * (sign(v8[i]));
-    }
-    // 15: mean_axis(axis=0, keepdim=false)(v11), backward
+    let mut d_v30 = [0.0f64; 6];
+    // 31: softmax(axis=0)(v30), backward
     for o in 0..1 {
-        for k in 0..3 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut mean = -0.0f64;
+            for k in 0..2 { mean += d_v31[s + k * 3] * v31[s + k * 3]; }
+            for k in 0..2 { d_v30[s + k * 3] += v31[s + k * 3] * (d_v31[s + k * 3] - mean); }
+        }
+    }
+    let mut d_v29 = [0.0f64; 6];
+    // 30: add_scalar(-2)(v29), backward
+    for i in 0..6 {
+        d_v29[i] += d_v30[i] * (1.0);
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: mul_scalar(4)(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v29[i] * (4.0);
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: sigmoid(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (v28[i] * (1.0 - v28[i]));
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: add_scalar(0.5371)(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (1.0);
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: reshape(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i];
+    }
+    let mut d_v23 = 0.0f64;
+    // 25: index_select(axis=0)(v23, v24), backward
+    for o in 0..1 {
+        for j in 0..6 {
             for i in 0..1 {
-                d_v11[(o * 3 + k) * 1 + i] += d_v15 * 0.3333333333333333;
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v24[j] as usize) * 1 + i;
+                d_v23 += d_v25[yp];
             }
         }
     }
-    // 14: mul(v13, a), backward
-    *d_a += d_v14 * (v13);
-    // 12: neg(v5), backward
-    for i in 0..3 {
-        d_v5[i] += d_v12[i] * (-1.0);
+    // 23: reshape(b), backward
+    *d_b += d_v23;
+    let mut d_v21 = [0.0f64; 6];
+    // 22: sigmoid(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v22[i] * (v22[i] * (1.0 - v22[i]));
     }
-    let mut d_v9 = [0.0f64; 3];
-    // 11: where(v10, v8, v9), backward
-    for i in 0..3 {
-        if v10[i] != 0.0 { d_v8[i] += d_v11[i]; }
+    let mut d_v20 = [0.0f64; 6];
+    // 21: add_scalar(-2)(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (1.0);
     }
-    for i in 0..3 {
-        if v10[i] == 0.0 { d_v9[i] += d_v11[i]; }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: mul_scalar(4)(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (4.0);
     }
-    // 9: sin(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v9[i] * (v8[i].cos());
+    let mut d_v18 = [0.0f64; 6];
+    // 19: sigmoid(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
     }
-    let mut d_v7 = [0.0f64; 3];
-    // 8: div(v5, v7), backward
-    for i in 0..3 {
-        d_v5[i] += d_v8[i] * (1.0 / v7[i]);
+    let mut d_v17 = [0.0f64; 6];
+    // 18: add_scalar(0.5371)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (1.0);
     }
-    for i in 0..3 {
-        d_v7[i] += d_v8[i] * (-v5[i] / (v7[i] * v7[i]));
+    let mut d_v16 = [0.0f64; 6];
+    // 17: reshape(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i];
     }
-    let mut d_v6 = [0.0f64; 3];
-    // 7: add_scalar(1)(v6), backward
-    for i in 0..3 {
+    let mut d_v14 = 0.0f64;
+    // 16: index_select(axis=0)(v14, v15), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v15[j] as usize) * 1 + i;
+                d_v14 += d_v16[yp];
+            }
+        }
+    }
+    // 14: reshape(a), backward
+    *d_a += d_v14;
+    let mut d_v12 = [0.0f64; 6];
+    // 13: rdiv_scalar(2)(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v13[i] * (-2.0 / (v12[i] * v12[i]));
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 12: add_scalar(-2)(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i] * (1.0);
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: mul_scalar(4)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (4.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: sigmoid(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (v10[i] * (1.0 - v10[i]));
+    }
+    // 9: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v9[i] * (1.0);
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: div_scalar(2)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (1.0 / 2.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: add_scalar(-2)(v6), backward
+    for i in 0..6 {
         d_v6[i] += d_v7[i] * (1.0);
     }
-    // 6: square(v5), backward
-    for i in 0..3 {
-        d_v5[i] += d_v6[i] * (2.0 * v5[i]);
+    let mut d_v5 = [0.0f64; 6];
+    // 6: mul_scalar(4)(v5), backward
+    for i in 0..6 {
+        d_v5[i] += d_v6[i] * (4.0);
     }
-    // 5: cos(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v5[i] * (-v[i].sin());
+    let mut d_v4 = [0.0f64; 6];
+    // 5: sigmoid(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
     }
-    // 4: add(b, v), backward
-    for r in 0..3 {
-        for j in 0..1 {
-            d_v[r * 1 + j] += d_v4[r * 1 + j] * (1.0);
-        }
-    }
-    for r in 0..3 {
-        for j in 0..1 {
-            *d_b += d_v4[r * 1 + j] * (1.0);
-        }
+    // 4: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i] * (1.0);
     }
     out
 }
 
-/// `prog_11`: node 57 (`out`, add) of a tape of 58 nodes, 58 of which it depends on.
+/// `prog_11`: node 89 (`out`, add) of a tape of 90 nodes, 90 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: sin(b)
-    let v4 = b.sin();
-    // 5: constant []
-    let v5 = 0.0;
-    // 6: where(v5, b, v4)
-    let v6 = if v5 != 0.0 { b } else { v4 };
-    // 7: mul_scalar(0.3)(v)
-    let mut v7 = [0.0f64; 3];
+    // 4: reshape(v)
+    let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v[i] * 0.3;
+        v4[i] = v[i];
     }
-    // 8: exp(v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v7[i].exp();
-    }
-    // 9: div_scalar(3)(a)
-    let v9 = a / 3.0;
-    // 10: rsub_scalar(2.5)(v9)
-    let v10 = 2.5 - v9;
-    // 11: mul_scalar(0.25)(a)
-    let v11 = a * 0.25;
-    // 12: add(v10, v11)
-    let v12 = v10 + v11;
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
-    }
-    // 14: matmul(m, v13)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += m[i * 3 + p] * v13[p];
-        }
-        v14[i] = acc;
-    }
-    // 15: square(v8)
-    let mut v15 = [0.0f64; 3];
-    for i in 0..3 {
-        v15[i] = v8[i] * v8[i];
-    }
-    // 16: abs(m)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
-        v16[i] = m[i].abs();
-    }
-    // 17: abs(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
-        v17[i] = v16[i].abs();
-    }
-    // 18: log1p(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = v17[i].ln_1p();
-    }
-    // 19: mean_axis(axis=0, keepdim=false)(v14)
-    let mut v19 = 0.0f64;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..2 {
+        for j in 0..6 {
             for i in 0..1 {
-                v19 += v14[(o * 2 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
             }
         }
     }
-    v19 *= 0.5;
-    // 20: square(v6)
-    let v20 = v6 * v6;
-    // 21: add_scalar(1)(v20)
-    let v21 = v20 + 1.0;
-    // 22: sqrt(v21)
-    let v22 = v21.sqrt();
-    // 23: detach(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
-    }
-    // 24: mul(v23, v)
-    let mut v24 = [0.0f64; 3];
-    for i in 0..3 {
-        v24[i] = v23[i] * v[i];
-    }
-    // 25: mul_scalar(0.3)(b)
-    let v25 = b * 0.3;
-    // 26: exp(v25)
-    let v26 = v25.exp();
-    // 27: mul(v22, v12)
-    let v27 = v22 * v12;
-    // 28: sum(v27)
-    let mut v28 = -0.0f64;
-    v28 += v27;
-    // 29: mul_scalar(0.3)(v18)
-    let mut v29 = [0.0f64; 6];
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v29[i] = v18[i] * 0.3;
+        v7[i] = v6[i];
     }
-    // 30: exp(v29)
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: softplus(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = stable_softplus(v11[i]);
+    }
+    // 13: add_scalar(0.5371)(m)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = m[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: tanh(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i].tanh();
+    }
+    // 18: reshape(a)
+    let v18 = a;
+    // 19: constant [6]
+    let v19: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 20: index_select(axis=0)(v18, v19)
+    let mut v20 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v19[j] as usize) * 1 + i;
+                v20[yp] = v18;
+            }
+        }
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i];
+    }
+    // 22: add_scalar(0.5371)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.5371;
+    }
+    // 23: sigmoid(v22)
+    let mut v23 = [0.0f64; 6];
+    for i in 0..6 {
+        v23[i] = stable_sigmoid(v22[i]);
+    }
+    // 24: mul_scalar(4)(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i] * 4.0;
+    }
+    // 25: add_scalar(-2)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + (-2.0);
+    }
+    // 26: sin(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i].sin();
+    }
+    // 27: reshape(a)
+    let v27 = a;
+    // 28: constant [6]
+    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 29: index_select(axis=0)(v27, v28)
+    let mut v29 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                v29[yp] = v27;
+            }
+        }
+    }
+    // 30: reshape(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i].exp();
+        v30[i] = v29[i];
     }
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: sum(v8)
-    let mut v32 = -0.0f64;
-    for i in 0..3 {
-        v32 += v8[i];
-    }
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v14)
-    let mut v36 = -0.0f64;
-    for i in 0..2 {
-        v36 += v14[i];
-    }
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v15)
-    let mut v38 = -0.0f64;
-    for i in 0..3 {
-        v38 += v15[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v16)
-    let mut v40 = -0.0f64;
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v40 += v16[i];
+        v31[i] = v30[i] + 0.5371;
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v18)
-    let mut v42 = -0.0f64;
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
     for i in 0..6 {
-        v42 += v18[i];
+        v32[i] = stable_sigmoid(v31[i]);
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
-    let mut v44 = -0.0f64;
-    v44 += v19;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v22)
-    let mut v46 = -0.0f64;
-    v46 += v22;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v24)
-    let mut v48 = -0.0f64;
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: cos(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i].cos();
+    }
+    // 36: add_scalar(0.5371)(v17)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v17[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: add_scalar(0.5371)(v12)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v12[i] + 0.5371;
+    }
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = stable_sigmoid(v40[i]);
+    }
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: constant [2, 3]
+    let v44: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    // 45: where(v44, v39, v43)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = if v44[i] != 0.0 { v39[i] } else { v43[i] };
+    }
+    // 46: tanh(a)
+    let v46 = a.tanh();
+    // 47: constant []
+    let v47 = 0.8;
+    // 48: mul(v46, v47)
+    let v48 = v46 * v47;
+    // 49: sum(v48)
+    let mut v49 = -0.0f64;
+    v49 += v48;
+    // 50: tanh(b)
+    let v50 = b.tanh();
+    // 51: constant []
+    let v51 = 0.8;
+    // 52: mul(v50, v51)
+    let v52 = v50 * v51;
+    // 53: sum(v52)
+    let mut v53 = -0.0f64;
+    v53 += v52;
+    // 54: tanh(v)
+    let mut v54 = [0.0f64; 3];
     for i in 0..3 {
-        v48 += v24[i];
+        v54[i] = v[i].tanh();
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v26)
-    let mut v50 = -0.0f64;
-    v50 += v26;
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v27)
-    let mut v52 = -0.0f64;
-    v52 += v27;
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
-    v54 += v28;
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v30)
-    let mut v56 = -0.0f64;
+    // 55: constant [3]
+    let v55: [f64; 3] = [0.8, 1.5, 1.1];
+    // 56: mul(v54, v55)
+    let mut v56 = [0.0f64; 3];
+    for i in 0..3 {
+        v56[i] = v54[i] * v55[i];
+    }
+    // 57: sum(v56)
+    let mut v57 = -0.0f64;
+    for i in 0..3 {
+        v57 += v56[i];
+    }
+    // 58: tanh(m)
+    let mut v58 = [0.0f64; 6];
     for i in 0..6 {
-        v56 += v30[i];
+        v58[i] = m[i].tanh();
     }
-    // 57: add(v55, v56)
-    let out = v55 + v56;
+    // 59: constant [2, 3]
+    let v59: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 60: mul(v58, v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v58[i] * v59[i];
+    }
+    // 61: sum(v60)
+    let mut v61 = -0.0f64;
+    for i in 0..6 {
+        v61 += v60[i];
+    }
+    // 62: tanh(v12)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v12[i].tanh();
+    }
+    // 63: constant [2, 3]
+    let v63: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 64: mul(v62, v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = v62[i] * v63[i];
+    }
+    // 65: sum(v64)
+    let mut v65 = -0.0f64;
+    for i in 0..6 {
+        v65 += v64[i];
+    }
+    // 66: tanh(v17)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v17[i].tanh();
+    }
+    // 67: constant [2, 3]
+    let v67: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 68: mul(v66, v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v66[i] * v67[i];
+    }
+    // 69: sum(v68)
+    let mut v69 = -0.0f64;
+    for i in 0..6 {
+        v69 += v68[i];
+    }
+    // 70: tanh(v26)
+    let mut v70 = [0.0f64; 6];
+    for i in 0..6 {
+        v70[i] = v26[i].tanh();
+    }
+    // 71: constant [2, 3]
+    let v71: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 72: mul(v70, v71)
+    let mut v72 = [0.0f64; 6];
+    for i in 0..6 {
+        v72[i] = v70[i] * v71[i];
+    }
+    // 73: sum(v72)
+    let mut v73 = -0.0f64;
+    for i in 0..6 {
+        v73 += v72[i];
+    }
+    // 74: tanh(v35)
+    let mut v74 = [0.0f64; 6];
+    for i in 0..6 {
+        v74[i] = v35[i].tanh();
+    }
+    // 75: constant [2, 3]
+    let v75: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 76: mul(v74, v75)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v74[i] * v75[i];
+    }
+    // 77: sum(v76)
+    let mut v77 = -0.0f64;
+    for i in 0..6 {
+        v77 += v76[i];
+    }
+    // 78: tanh(v45)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = v45[i].tanh();
+    }
+    // 79: constant [2, 3]
+    let v79: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 80: mul(v78, v79)
+    let mut v80 = [0.0f64; 6];
+    for i in 0..6 {
+        v80[i] = v78[i] * v79[i];
+    }
+    // 81: sum(v80)
+    let mut v81 = -0.0f64;
+    for i in 0..6 {
+        v81 += v80[i];
+    }
+    // 82: add(v49, v53)
+    let v82 = v49 + v53;
+    // 83: add(v82, v57)
+    let v83 = v82 + v57;
+    // 84: add(v83, v61)
+    let v84 = v83 + v61;
+    // 85: add(v84, v65)
+    let v85 = v84 + v65;
+    // 86: add(v85, v69)
+    let v86 = v85 + v69;
+    // 87: add(v86, v73)
+    let v87 = v86 + v73;
+    // 88: add(v87, v77)
+    let v88 = v87 + v77;
+    // 89: add(v88, v81)
+    let out = v88 + v81;
     out
 }
 
 /// `prog_11` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: sin(b)
-    let v4 = b.sin();
-    // 5: constant []
-    let v5 = 0.0;
-    // 6: where(v5, b, v4)
-    let v6 = if v5 != 0.0 { b } else { v4 };
-    // 7: mul_scalar(0.3)(v)
-    let mut v7 = [0.0f64; 3];
+    // 4: reshape(v)
+    let mut v4 = [0.0f64; 3];
     for i in 0..3 {
-        v7[i] = v[i] * 0.3;
+        v4[i] = v[i];
     }
-    // 8: exp(v7)
-    let mut v8 = [0.0f64; 3];
-    for i in 0..3 {
-        v8[i] = v7[i].exp();
-    }
-    // 9: div_scalar(3)(a)
-    let v9 = a / 3.0;
-    // 10: rsub_scalar(2.5)(v9)
-    let v10 = 2.5 - v9;
-    // 11: mul_scalar(0.25)(a)
-    let v11 = a * 0.25;
-    // 12: add(v10, v11)
-    let v12 = v10 + v11;
-    // 13: reshape(v)
-    let mut v13 = [0.0f64; 3];
-    for i in 0..3 {
-        v13[i] = v[i];
-    }
-    // 14: matmul(m, v13)
-    let mut v14 = [0.0f64; 2];
-    for i in 0..2 {
-        let mut acc = 0.0f64;
-        for p in 0..3 {
-            acc += m[i * 3 + p] * v13[p];
-        }
-        v14[i] = acc;
-    }
-    // 15: square(v8)
-    let mut v15 = [0.0f64; 3];
-    for i in 0..3 {
-        v15[i] = v8[i] * v8[i];
-    }
-    // 16: abs(m)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
-        v16[i] = m[i].abs();
-    }
-    // 17: abs(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
-        v17[i] = v16[i].abs();
-    }
-    // 18: log1p(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = v17[i].ln_1p();
-    }
-    // 19: mean_axis(axis=0, keepdim=false)(v14)
-    let mut v19 = 0.0f64;
+    // 5: constant [6]
+    let v5: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 6: index_select(axis=0)(v4, v5)
+    let mut v6 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..2 {
+        for j in 0..6 {
             for i in 0..1 {
-                v19 += v14[(o * 2 + k) * 1 + i];
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                v6[yp] = v4[xp];
             }
         }
     }
-    v19 *= 0.5;
-    // 20: square(v6)
-    let v20 = v6 * v6;
-    // 21: add_scalar(1)(v20)
-    let v21 = v20 + 1.0;
-    // 22: sqrt(v21)
-    let v22 = v21.sqrt();
-    // 23: detach(v)
-    let mut v23 = [0.0f64; 3];
-    for i in 0..3 {
-        v23[i] = v[i];
-    }
-    // 24: mul(v23, v)
-    let mut v24 = [0.0f64; 3];
-    for i in 0..3 {
-        v24[i] = v23[i] * v[i];
-    }
-    // 25: mul_scalar(0.3)(b)
-    let v25 = b * 0.3;
-    // 26: exp(v25)
-    let v26 = v25.exp();
-    // 27: mul(v22, v12)
-    let v27 = v22 * v12;
-    // 28: sum(v27)
-    let mut v28 = -0.0f64;
-    v28 += v27;
-    // 29: mul_scalar(0.3)(v18)
-    let mut v29 = [0.0f64; 6];
+    // 7: reshape(v6)
+    let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v29[i] = v18[i] * 0.3;
+        v7[i] = v6[i];
     }
-    // 30: exp(v29)
+    // 8: add_scalar(0.5371)(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i] + 0.5371;
+    }
+    // 9: sigmoid(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = stable_sigmoid(v8[i]);
+    }
+    // 10: mul_scalar(4)(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = v9[i] * 4.0;
+    }
+    // 11: add_scalar(-2)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] + (-2.0);
+    }
+    // 12: softplus(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = stable_softplus(v11[i]);
+    }
+    // 13: add_scalar(0.5371)(m)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = m[i] + 0.5371;
+    }
+    // 14: sigmoid(v13)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = stable_sigmoid(v13[i]);
+    }
+    // 15: mul_scalar(4)(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = v14[i] * 4.0;
+    }
+    // 16: add_scalar(-2)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + (-2.0);
+    }
+    // 17: tanh(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i].tanh();
+    }
+    // 18: reshape(a)
+    let v18 = a;
+    // 19: constant [6]
+    let v19: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 20: index_select(axis=0)(v18, v19)
+    let mut v20 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v19[j] as usize) * 1 + i;
+                v20[yp] = v18;
+            }
+        }
+    }
+    // 21: reshape(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i];
+    }
+    // 22: add_scalar(0.5371)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.5371;
+    }
+    // 23: sigmoid(v22)
+    let mut v23 = [0.0f64; 6];
+    for i in 0..6 {
+        v23[i] = stable_sigmoid(v22[i]);
+    }
+    // 24: mul_scalar(4)(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i] * 4.0;
+    }
+    // 25: add_scalar(-2)(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = v24[i] + (-2.0);
+    }
+    // 26: sin(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i].sin();
+    }
+    // 27: reshape(a)
+    let v27 = a;
+    // 28: constant [6]
+    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 29: index_select(axis=0)(v27, v28)
+    let mut v29 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                v29[yp] = v27;
+            }
+        }
+    }
+    // 30: reshape(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i].exp();
+        v30[i] = v29[i];
     }
-    // 31: sum(v6)
-    let mut v31 = -0.0f64;
-    v31 += v6;
-    // 32: sum(v8)
-    let mut v32 = -0.0f64;
-    for i in 0..3 {
-        v32 += v8[i];
-    }
-    // 33: add(v31, v32)
-    let v33 = v31 + v32;
-    // 34: sum(v12)
-    let mut v34 = -0.0f64;
-    v34 += v12;
-    // 35: add(v33, v34)
-    let v35 = v33 + v34;
-    // 36: sum(v14)
-    let mut v36 = -0.0f64;
-    for i in 0..2 {
-        v36 += v14[i];
-    }
-    // 37: add(v35, v36)
-    let v37 = v35 + v36;
-    // 38: sum(v15)
-    let mut v38 = -0.0f64;
-    for i in 0..3 {
-        v38 += v15[i];
-    }
-    // 39: add(v37, v38)
-    let v39 = v37 + v38;
-    // 40: sum(v16)
-    let mut v40 = -0.0f64;
+    // 31: add_scalar(0.5371)(v30)
+    let mut v31 = [0.0f64; 6];
     for i in 0..6 {
-        v40 += v16[i];
+        v31[i] = v30[i] + 0.5371;
     }
-    // 41: add(v39, v40)
-    let v41 = v39 + v40;
-    // 42: sum(v18)
-    let mut v42 = -0.0f64;
+    // 32: sigmoid(v31)
+    let mut v32 = [0.0f64; 6];
     for i in 0..6 {
-        v42 += v18[i];
+        v32[i] = stable_sigmoid(v31[i]);
     }
-    // 43: add(v41, v42)
-    let v43 = v41 + v42;
-    // 44: sum(v19)
-    let mut v44 = -0.0f64;
-    v44 += v19;
-    // 45: add(v43, v44)
-    let v45 = v43 + v44;
-    // 46: sum(v22)
-    let mut v46 = -0.0f64;
-    v46 += v22;
-    // 47: add(v45, v46)
-    let v47 = v45 + v46;
-    // 48: sum(v24)
-    let mut v48 = -0.0f64;
+    // 33: mul_scalar(4)(v32)
+    let mut v33 = [0.0f64; 6];
+    for i in 0..6 {
+        v33[i] = v32[i] * 4.0;
+    }
+    // 34: add_scalar(-2)(v33)
+    let mut v34 = [0.0f64; 6];
+    for i in 0..6 {
+        v34[i] = v33[i] + (-2.0);
+    }
+    // 35: cos(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = v34[i].cos();
+    }
+    // 36: add_scalar(0.5371)(v17)
+    let mut v36 = [0.0f64; 6];
+    for i in 0..6 {
+        v36[i] = v17[i] + 0.5371;
+    }
+    // 37: sigmoid(v36)
+    let mut v37 = [0.0f64; 6];
+    for i in 0..6 {
+        v37[i] = stable_sigmoid(v36[i]);
+    }
+    // 38: mul_scalar(4)(v37)
+    let mut v38 = [0.0f64; 6];
+    for i in 0..6 {
+        v38[i] = v37[i] * 4.0;
+    }
+    // 39: add_scalar(-2)(v38)
+    let mut v39 = [0.0f64; 6];
+    for i in 0..6 {
+        v39[i] = v38[i] + (-2.0);
+    }
+    // 40: add_scalar(0.5371)(v12)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v12[i] + 0.5371;
+    }
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = stable_sigmoid(v40[i]);
+    }
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: constant [2, 3]
+    let v44: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    // 45: where(v44, v39, v43)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = if v44[i] != 0.0 { v39[i] } else { v43[i] };
+    }
+    // 46: tanh(a)
+    let v46 = a.tanh();
+    // 47: constant []
+    let v47 = 0.8;
+    // 48: mul(v46, v47)
+    let v48 = v46 * v47;
+    // 49: sum(v48)
+    let mut v49 = -0.0f64;
+    v49 += v48;
+    // 50: tanh(b)
+    let v50 = b.tanh();
+    // 51: constant []
+    let v51 = 0.8;
+    // 52: mul(v50, v51)
+    let v52 = v50 * v51;
+    // 53: sum(v52)
+    let mut v53 = -0.0f64;
+    v53 += v52;
+    // 54: tanh(v)
+    let mut v54 = [0.0f64; 3];
     for i in 0..3 {
-        v48 += v24[i];
+        v54[i] = v[i].tanh();
     }
-    // 49: add(v47, v48)
-    let v49 = v47 + v48;
-    // 50: sum(v26)
-    let mut v50 = -0.0f64;
-    v50 += v26;
-    // 51: add(v49, v50)
-    let v51 = v49 + v50;
-    // 52: sum(v27)
-    let mut v52 = -0.0f64;
-    v52 += v27;
-    // 53: add(v51, v52)
-    let v53 = v51 + v52;
-    // 54: sum(v28)
-    let mut v54 = -0.0f64;
-    v54 += v28;
-    // 55: add(v53, v54)
-    let v55 = v53 + v54;
-    // 56: sum(v30)
-    let mut v56 = -0.0f64;
+    // 55: constant [3]
+    let v55: [f64; 3] = [0.8, 1.5, 1.1];
+    // 56: mul(v54, v55)
+    let mut v56 = [0.0f64; 3];
+    for i in 0..3 {
+        v56[i] = v54[i] * v55[i];
+    }
+    // 57: sum(v56)
+    let mut v57 = -0.0f64;
+    for i in 0..3 {
+        v57 += v56[i];
+    }
+    // 58: tanh(m)
+    let mut v58 = [0.0f64; 6];
     for i in 0..6 {
-        v56 += v30[i];
+        v58[i] = m[i].tanh();
     }
-    // 57: add(v55, v56)
-    let out = v55 + v56;
+    // 59: constant [2, 3]
+    let v59: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 60: mul(v58, v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v58[i] * v59[i];
+    }
+    // 61: sum(v60)
+    let mut v61 = -0.0f64;
+    for i in 0..6 {
+        v61 += v60[i];
+    }
+    // 62: tanh(v12)
+    let mut v62 = [0.0f64; 6];
+    for i in 0..6 {
+        v62[i] = v12[i].tanh();
+    }
+    // 63: constant [2, 3]
+    let v63: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 64: mul(v62, v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = v62[i] * v63[i];
+    }
+    // 65: sum(v64)
+    let mut v65 = -0.0f64;
+    for i in 0..6 {
+        v65 += v64[i];
+    }
+    // 66: tanh(v17)
+    let mut v66 = [0.0f64; 6];
+    for i in 0..6 {
+        v66[i] = v17[i].tanh();
+    }
+    // 67: constant [2, 3]
+    let v67: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 68: mul(v66, v67)
+    let mut v68 = [0.0f64; 6];
+    for i in 0..6 {
+        v68[i] = v66[i] * v67[i];
+    }
+    // 69: sum(v68)
+    let mut v69 = -0.0f64;
+    for i in 0..6 {
+        v69 += v68[i];
+    }
+    // 70: tanh(v26)
+    let mut v70 = [0.0f64; 6];
+    for i in 0..6 {
+        v70[i] = v26[i].tanh();
+    }
+    // 71: constant [2, 3]
+    let v71: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 72: mul(v70, v71)
+    let mut v72 = [0.0f64; 6];
+    for i in 0..6 {
+        v72[i] = v70[i] * v71[i];
+    }
+    // 73: sum(v72)
+    let mut v73 = -0.0f64;
+    for i in 0..6 {
+        v73 += v72[i];
+    }
+    // 74: tanh(v35)
+    let mut v74 = [0.0f64; 6];
+    for i in 0..6 {
+        v74[i] = v35[i].tanh();
+    }
+    // 75: constant [2, 3]
+    let v75: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 76: mul(v74, v75)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v74[i] * v75[i];
+    }
+    // 77: sum(v76)
+    let mut v77 = -0.0f64;
+    for i in 0..6 {
+        v77 += v76[i];
+    }
+    // 78: tanh(v45)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = v45[i].tanh();
+    }
+    // 79: constant [2, 3]
+    let v79: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 80: mul(v78, v79)
+    let mut v80 = [0.0f64; 6];
+    for i in 0..6 {
+        v80[i] = v78[i] * v79[i];
+    }
+    // 81: sum(v80)
+    let mut v81 = -0.0f64;
+    for i in 0..6 {
+        v81 += v80[i];
+    }
+    // 82: add(v49, v53)
+    let v82 = v49 + v53;
+    // 83: add(v82, v57)
+    let v83 = v82 + v57;
+    // 84: add(v83, v61)
+    let v84 = v83 + v61;
+    // 85: add(v84, v65)
+    let v85 = v84 + v65;
+    // 86: add(v85, v69)
+    let v86 = v85 + v69;
+    // 87: add(v86, v73)
+    let v87 = v86 + v73;
+    // 88: add(v87, v77)
+    let v88 = v87 + v77;
+    // 89: add(v88, v81)
+    let out = v88 + v81;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v55 = 0.0f64;
-    let mut d_v56 = 0.0f64;
-    // 57: add(v55, v56), backward
-    d_v55 += d_out * (1.0);
-    d_v56 += d_out * (1.0);
-    let mut d_v30 = [0.0f64; 6];
-    // 56: sum(v30), backward
-    for i in 0..6 {
-        d_v30[i] += d_v56;
-    }
-    let mut d_v53 = 0.0f64;
-    let mut d_v54 = 0.0f64;
-    // 55: add(v53, v54), backward
-    d_v53 += d_v55 * (1.0);
-    d_v54 += d_v55 * (1.0);
-    let mut d_v28 = 0.0f64;
-    // 54: sum(v28), backward
-    d_v28 += d_v54;
-    let mut d_v51 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 53: add(v51, v52), backward
-    d_v51 += d_v53 * (1.0);
-    d_v52 += d_v53 * (1.0);
-    let mut d_v27 = 0.0f64;
-    // 52: sum(v27), backward
-    d_v27 += d_v52;
+    let mut d_v88 = 0.0f64;
+    let mut d_v81 = 0.0f64;
+    // 89: add(v88, v81), backward
+    d_v88 += d_out * (1.0);
+    d_v81 += d_out * (1.0);
+    let mut d_v87 = 0.0f64;
+    let mut d_v77 = 0.0f64;
+    // 88: add(v87, v77), backward
+    d_v87 += d_v88 * (1.0);
+    d_v77 += d_v88 * (1.0);
+    let mut d_v86 = 0.0f64;
+    let mut d_v73 = 0.0f64;
+    // 87: add(v86, v73), backward
+    d_v86 += d_v87 * (1.0);
+    d_v73 += d_v87 * (1.0);
+    let mut d_v85 = 0.0f64;
+    let mut d_v69 = 0.0f64;
+    // 86: add(v85, v69), backward
+    d_v85 += d_v86 * (1.0);
+    d_v69 += d_v86 * (1.0);
+    let mut d_v84 = 0.0f64;
+    let mut d_v65 = 0.0f64;
+    // 85: add(v84, v65), backward
+    d_v84 += d_v85 * (1.0);
+    d_v65 += d_v85 * (1.0);
+    let mut d_v83 = 0.0f64;
+    let mut d_v61 = 0.0f64;
+    // 84: add(v83, v61), backward
+    d_v83 += d_v84 * (1.0);
+    d_v61 += d_v84 * (1.0);
+    let mut d_v82 = 0.0f64;
+    let mut d_v57 = 0.0f64;
+    // 83: add(v82, v57), backward
+    d_v82 += d_v83 * (1.0);
+    d_v57 += d_v83 * (1.0);
     let mut d_v49 = 0.0f64;
+    let mut d_v53 = 0.0f64;
+    // 82: add(v49, v53), backward
+    d_v49 += d_v82 * (1.0);
+    d_v53 += d_v82 * (1.0);
+    let mut d_v80 = [0.0f64; 6];
+    // 81: sum(v80), backward
+    for i in 0..6 {
+        d_v80[i] += d_v81;
+    }
+    let mut d_v78 = [0.0f64; 6];
+    // 80: mul(v78, v79), backward
+    for i in 0..6 {
+        d_v78[i] += d_v80[i] * (v79[i]);
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 78: tanh(v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v78[i] * (1.0 - v78[i] * v78[i]);
+    }
+    let mut d_v76 = [0.0f64; 6];
+    // 77: sum(v76), backward
+    for i in 0..6 {
+        d_v76[i] += d_v77;
+    }
+    let mut d_v74 = [0.0f64; 6];
+    // 76: mul(v74, v75), backward
+    for i in 0..6 {
+        d_v74[i] += d_v76[i] * (v75[i]);
+    }
+    let mut d_v35 = [0.0f64; 6];
+    // 74: tanh(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v74[i] * (1.0 - v74[i] * v74[i]);
+    }
+    let mut d_v72 = [0.0f64; 6];
+    // 73: sum(v72), backward
+    for i in 0..6 {
+        d_v72[i] += d_v73;
+    }
+    let mut d_v70 = [0.0f64; 6];
+    // 72: mul(v70, v71), backward
+    for i in 0..6 {
+        d_v70[i] += d_v72[i] * (v71[i]);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 70: tanh(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v70[i] * (1.0 - v70[i] * v70[i]);
+    }
+    let mut d_v68 = [0.0f64; 6];
+    // 69: sum(v68), backward
+    for i in 0..6 {
+        d_v68[i] += d_v69;
+    }
+    let mut d_v66 = [0.0f64; 6];
+    // 68: mul(v66, v67), backward
+    for i in 0..6 {
+        d_v66[i] += d_v68[i] * (v67[i]);
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 66: tanh(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v66[i] * (1.0 - v66[i] * v66[i]);
+    }
+    let mut d_v64 = [0.0f64; 6];
+    // 65: sum(v64), backward
+    for i in 0..6 {
+        d_v64[i] += d_v65;
+    }
+    let mut d_v62 = [0.0f64; 6];
+    // 64: mul(v62, v63), backward
+    for i in 0..6 {
+        d_v62[i] += d_v64[i] * (v63[i]);
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 62: tanh(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v62[i] * (1.0 - v62[i] * v62[i]);
+    }
+    let mut d_v60 = [0.0f64; 6];
+    // 61: sum(v60), backward
+    for i in 0..6 {
+        d_v60[i] += d_v61;
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 60: mul(v58, v59), backward
+    for i in 0..6 {
+        d_v58[i] += d_v60[i] * (v59[i]);
+    }
+    // 58: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v58[i] * (1.0 - v58[i] * v58[i]);
+    }
+    let mut d_v56 = [0.0f64; 3];
+    // 57: sum(v56), backward
+    for i in 0..3 {
+        d_v56[i] += d_v57;
+    }
+    let mut d_v54 = [0.0f64; 3];
+    // 56: mul(v54, v55), backward
+    for i in 0..3 {
+        d_v54[i] += d_v56[i] * (v55[i]);
+    }
+    // 54: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v54[i] * (1.0 - v54[i] * v54[i]);
+    }
+    let mut d_v52 = 0.0f64;
+    // 53: sum(v52), backward
+    d_v52 += d_v53;
     let mut d_v50 = 0.0f64;
-    // 51: add(v49, v50), backward
-    d_v49 += d_v51 * (1.0);
-    d_v50 += d_v51 * (1.0);
-    let mut d_v26 = 0.0f64;
-    // 50: sum(v26), backward
-    d_v26 += d_v50;
-    let mut d_v47 = 0.0f64;
+    // 52: mul(v50, v51), backward
+    d_v50 += d_v52 * (v51);
+    // 50: tanh(b), backward
+    *d_b += d_v50 * (1.0 - v50 * v50);
     let mut d_v48 = 0.0f64;
-    // 49: add(v47, v48), backward
-    d_v47 += d_v49 * (1.0);
-    d_v48 += d_v49 * (1.0);
-    let mut d_v24 = [0.0f64; 3];
-    // 48: sum(v24), backward
-    for i in 0..3 {
-        d_v24[i] += d_v48;
-    }
-    let mut d_v45 = 0.0f64;
+    // 49: sum(v48), backward
+    d_v48 += d_v49;
     let mut d_v46 = 0.0f64;
-    // 47: add(v45, v46), backward
-    d_v45 += d_v47 * (1.0);
-    d_v46 += d_v47 * (1.0);
-    let mut d_v22 = 0.0f64;
-    // 46: sum(v22), backward
-    d_v22 += d_v46;
-    let mut d_v43 = 0.0f64;
-    let mut d_v44 = 0.0f64;
-    // 45: add(v43, v44), backward
-    d_v43 += d_v45 * (1.0);
-    d_v44 += d_v45 * (1.0);
-    let mut d_v19 = 0.0f64;
-    // 44: sum(v19), backward
-    d_v19 += d_v44;
-    let mut d_v41 = 0.0f64;
-    let mut d_v42 = 0.0f64;
-    // 43: add(v41, v42), backward
-    d_v41 += d_v43 * (1.0);
-    d_v42 += d_v43 * (1.0);
-    let mut d_v18 = [0.0f64; 6];
-    // 42: sum(v18), backward
+    // 48: mul(v46, v47), backward
+    d_v46 += d_v48 * (v47);
+    // 46: tanh(a), backward
+    *d_a += d_v46 * (1.0 - v46 * v46);
+    let mut d_v39 = [0.0f64; 6];
+    let mut d_v43 = [0.0f64; 6];
+    // 45: where(v44, v39, v43), backward
     for i in 0..6 {
-        d_v18[i] += d_v42;
+        if v44[i] != 0.0 { d_v39[i] += d_v45[i]; }
     }
-    let mut d_v39 = 0.0f64;
-    let mut d_v40 = 0.0f64;
-    // 41: add(v39, v40), backward
-    d_v39 += d_v41 * (1.0);
-    d_v40 += d_v41 * (1.0);
-    let mut d_v16 = [0.0f64; 6];
-    // 40: sum(v16), backward
     for i in 0..6 {
-        d_v16[i] += d_v40;
+        if v44[i] == 0.0 { d_v43[i] += d_v45[i]; }
     }
-    let mut d_v37 = 0.0f64;
-    let mut d_v38 = 0.0f64;
-    // 39: add(v37, v38), backward
-    d_v37 += d_v39 * (1.0);
-    d_v38 += d_v39 * (1.0);
-    let mut d_v15 = [0.0f64; 3];
-    // 38: sum(v15), backward
-    for i in 0..3 {
-        d_v15[i] += d_v38;
+    let mut d_v42 = [0.0f64; 6];
+    // 43: add_scalar(-2)(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i] * (1.0);
     }
-    let mut d_v35 = 0.0f64;
-    let mut d_v36 = 0.0f64;
-    // 37: add(v35, v36), backward
-    d_v35 += d_v37 * (1.0);
-    d_v36 += d_v37 * (1.0);
-    let mut d_v14 = [0.0f64; 2];
-    // 36: sum(v14), backward
-    for i in 0..2 {
-        d_v14[i] += d_v36;
+    let mut d_v41 = [0.0f64; 6];
+    // 42: mul_scalar(4)(v41), backward
+    for i in 0..6 {
+        d_v41[i] += d_v42[i] * (4.0);
     }
-    let mut d_v33 = 0.0f64;
-    let mut d_v34 = 0.0f64;
-    // 35: add(v33, v34), backward
-    d_v33 += d_v35 * (1.0);
-    d_v34 += d_v35 * (1.0);
-    let mut d_v12 = 0.0f64;
-    // 34: sum(v12), backward
-    d_v12 += d_v34;
-    let mut d_v31 = 0.0f64;
-    let mut d_v32 = 0.0f64;
-    // 33: add(v31, v32), backward
-    d_v31 += d_v33 * (1.0);
-    d_v32 += d_v33 * (1.0);
-    let mut d_v8 = [0.0f64; 3];
-    // 32: sum(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v32;
+    let mut d_v40 = [0.0f64; 6];
+    // 41: sigmoid(v40), backward
+    for i in 0..6 {
+        d_v40[i] += d_v41[i] * (v41[i] * (1.0 - v41[i]));
     }
-    let mut d_v6 = 0.0f64;
-    // 31: sum(v6), backward
-    d_v6 += d_v31;
+    // 40: add_scalar(0.5371)(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v40[i] * (1.0);
+    }
+    let mut d_v38 = [0.0f64; 6];
+    // 39: add_scalar(-2)(v38), backward
+    for i in 0..6 {
+        d_v38[i] += d_v39[i] * (1.0);
+    }
+    let mut d_v37 = [0.0f64; 6];
+    // 38: mul_scalar(4)(v37), backward
+    for i in 0..6 {
+        d_v37[i] += d_v38[i] * (4.0);
+    }
+    let mut d_v36 = [0.0f64; 6];
+    // 37: sigmoid(v36), backward
+    for i in 0..6 {
+        d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
+    }
+    // 36: add_scalar(0.5371)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v36[i] * (1.0);
+    }
+    let mut d_v34 = [0.0f64; 6];
+    // 35: cos(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (-v34[i].sin());
+    }
+    let mut d_v33 = [0.0f64; 6];
+    // 34: add_scalar(-2)(v33), backward
+    for i in 0..6 {
+        d_v33[i] += d_v34[i] * (1.0);
+    }
+    let mut d_v32 = [0.0f64; 6];
+    // 33: mul_scalar(4)(v32), backward
+    for i in 0..6 {
+        d_v32[i] += d_v33[i] * (4.0);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 32: sigmoid(v31), backward
+    for i in 0..6 {
+        d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
+    }
+    let mut d_v30 = [0.0f64; 6];
+    // 31: add_scalar(0.5371)(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v31[i] * (1.0);
+    }
     let mut d_v29 = [0.0f64; 6];
-    // 30: exp(v29), backward
+    // 30: reshape(v29), backward
     for i in 0..6 {
-        d_v29[i] += d_v30[i] * (v30[i]);
+        d_v29[i] += d_v30[i];
     }
-    // 29: mul_scalar(0.3)(v18), backward
-    for i in 0..6 {
-        d_v18[i] += d_v29[i] * (0.3);
-    }
-    // 28: sum(v27), backward
-    d_v27 += d_v28;
-    // 27: mul(v22, v12), backward
-    d_v22 += d_v27 * (v12);
-    d_v12 += d_v27 * (v22);
-    let mut d_v25 = 0.0f64;
-    // 26: exp(v25), backward
-    d_v25 += d_v26 * (v26);
-    // 25: mul_scalar(0.3)(b), backward
-    *d_b += d_v25 * (0.3);
-    // 24: mul(v23, v), backward
-    for i in 0..3 {
-        d_v[i] += d_v24[i] * (v23[i]);
-    }
-    let mut d_v21 = 0.0f64;
-    // 22: sqrt(v21), backward
-    d_v21 += d_v22 * (0.5 / v22);
-    let mut d_v20 = 0.0f64;
-    // 21: add_scalar(1)(v20), backward
-    d_v20 += d_v21 * (1.0);
-    // 20: square(v6), backward
-    d_v6 += d_v20 * (2.0 * v6);
-    // 19: mean_axis(axis=0, keepdim=false)(v14), backward
+    let mut d_v27 = 0.0f64;
+    // 29: index_select(axis=0)(v27, v28), backward
     for o in 0..1 {
-        for k in 0..2 {
+        for j in 0..6 {
             for i in 0..1 {
-                d_v14[(o * 2 + k) * 1 + i] += d_v19 * 0.5;
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v28[j] as usize) * 1 + i;
+                d_v27 += d_v29[yp];
             }
         }
     }
-    let mut d_v17 = [0.0f64; 6];
-    // 18: log1p(v17), backward
+    // 27: reshape(a), backward
+    *d_a += d_v27;
+    let mut d_v25 = [0.0f64; 6];
+    // 26: sin(v25), backward
     for i in 0..6 {
-        d_v17[i] += d_v18[i] * (1.0 / (1.0 + v17[i]));
+        d_v25[i] += d_v26[i] * (v25[i].cos());
     }
-    // 17: abs(v16), backward
+    let mut d_v24 = [0.0f64; 6];
+    // 25: add_scalar(-2)(v24), backward
     for i in 0..6 {
-        d_v16[i] += d_v17[i] * (sign(v16[i]));
+        d_v24[i] += d_v25[i] * (1.0);
     }
-    // 16: abs(m), backward
+    let mut d_v23 = [0.0f64; 6];
+    // 24: mul_scalar(4)(v23), backward
     for i in 0..6 {
-        d_m[i] += d_v16[i] * (sign(m[i]));
+        d_v23[i] += d_v24[i] * (4.0);
     }
-    // 15: square(v8), backward
-    for i in 0..3 {
-        d_v8[i] += d_v15[i] * (2.0 * v8[i]);
+    let mut d_v22 = [0.0f64; 6];
+    // 23: sigmoid(v22), backward
+    for i in 0..6 {
+        d_v22[i] += d_v23[i] * (v23[i] * (1.0 - v23[i]));
     }
-    let mut d_v13 = [0.0f64; 3];
-    // 14: matmul(m, v13), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            acc += d_v14[i] * v13[j];
-            d_m[i * 3 + j] = acc + d_m[i * 3 + j];
+    let mut d_v21 = [0.0f64; 6];
+    // 22: add_scalar(0.5371)(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v22[i] * (1.0);
+    }
+    let mut d_v20 = [0.0f64; 6];
+    // 21: reshape(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i];
+    }
+    let mut d_v18 = 0.0f64;
+    // 20: index_select(axis=0)(v18, v19), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v19[j] as usize) * 1 + i;
+                d_v18 += d_v20[yp];
+            }
         }
     }
-    for i in 0..3 {
-        let mut acc = 0.0f64;
-        for p in 0..2 {
-            acc += m[i + p * 3] * d_v14[p];
+    // 18: reshape(a), backward
+    *d_a += d_v18;
+    let mut d_v16 = [0.0f64; 6];
+    // 17: tanh(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i] * (1.0 - v17[i] * v17[i]);
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: add_scalar(-2)(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 15: mul_scalar(4)(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[i] * (4.0);
+    }
+    let mut d_v13 = [0.0f64; 6];
+    // 14: sigmoid(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v14[i] * (v14[i] * (1.0 - v14[i]));
+    }
+    // 13: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v13[i] * (1.0);
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 12: softplus(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i] * (stable_sigmoid(v11[i]));
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: add_scalar(-2)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (1.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: mul_scalar(4)(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (4.0);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 9: sigmoid(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: add_scalar(0.5371)(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (1.0);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: reshape(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i];
+    }
+    let mut d_v4 = [0.0f64; 3];
+    // 6: index_select(axis=0)(v4, v5), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
+                d_v4[xp] += d_v6[yp];
+            }
         }
-        d_v13[i] = acc + d_v13[i];
     }
-    // 13: reshape(v), backward
+    // 4: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v13[i];
+        d_v[i] += d_v4[i];
     }
-    let mut d_v10 = 0.0f64;
-    let mut d_v11 = 0.0f64;
-    // 12: add(v10, v11), backward
-    d_v10 += d_v12 * (1.0);
-    d_v11 += d_v12 * (1.0);
-    // 11: mul_scalar(0.25)(a), backward
-    *d_a += d_v11 * (0.25);
-    let mut d_v9 = 0.0f64;
-    // 10: rsub_scalar(2.5)(v9), backward
-    d_v9 += d_v10 * (-1.0);
-    // 9: div_scalar(3)(a), backward
-    *d_a += d_v9 * (1.0 / 3.0);
-    let mut d_v7 = [0.0f64; 3];
-    // 8: exp(v7), backward
-    for i in 0..3 {
-        d_v7[i] += d_v8[i] * (v8[i]);
-    }
-    // 7: mul_scalar(0.3)(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v7[i] * (0.3);
-    }
-    let mut d_v4 = 0.0f64;
-    // 6: where(v5, b, v4), backward
-    if v5 != 0.0 { *d_b += d_v6; }
-    if v5 == 0.0 { d_v4 += d_v6; }
-    // 4: sin(b), backward
-    *d_b += d_v4 * (b.cos());
     out
 }

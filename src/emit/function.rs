@@ -180,13 +180,16 @@ impl<'a> Program<'a> {
     }
 
     pub(super) fn value_operand(&self, i: usize) -> Operand {
-        Operand { name: self.names[i].clone(), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i) }
+        let baked = self.inner.nodes[i].nargs == 0 && self.param[i].is_none();
+        let constant = baked.then(|| self.inner.value(i as u32).into());
+        Operand { name: self.names[i].clone(), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i), constant }
     }
 
     /// The adjoint: a local `d_NAME`, or `*d_NAME` for a scalar parameter's buffer.
     pub(super) fn grad_operand(&self, i: usize) -> Operand {
         let star = if self.param[i].is_some() && self.is_scalar(i) { "*" } else { "" };
-        Operand { name: format!("{star}d_{}", self.names[i]), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i) }
+        let (name, shape) = (format!("{star}d_{}", self.names[i]), self.shape(i).to_vec());
+        Operand { name, shape, scalar: self.is_scalar(i), constant: None }
     }
 
     /// `// 12: sigmoid(v11)`.

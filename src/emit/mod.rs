@@ -34,6 +34,19 @@
 //! [`crate::tensor::gemm`] itself, so their blocked summation order is the
 //! tape's by construction (the generated module then uses `tapegrad`).
 //!
+//! **Which ops.** Every built-in op: elementwise rules through their
+//! source text (`UnaryFn::F_SRC`, `BinaryFn::F_SRC`..., under any
+//! broadcasting), reductions and axis ops (`sum`, `mean`, `sum_axis`,
+//! `mean_axis`, `max_axis`, `min_axis`, `argmax`, `argmin`, `softmax`,
+//! `log_softmax`), products (`matmul`, batched `matmul`), layout and
+//! selection (`t`, `reshape`, `permute`, `narrow`, `concat`,
+//! `broadcast_to`, `sum_to`, `pick`, `gather`, `index_select`,
+//! `scatter_add`, `index_add`, `where`), masks (`sign`, `step`, `ge_mask`)
+//! and `detach`. A user op (`Tape::custom`, or a rule without `F_SRC`) has
+//! none unless it writes one: emitting it is [`EmitError::NoRule`].
+//! Indices are read from their node (a constant array in the code), so
+//! the code does what a replay does.
+//!
 //! **What is left out.** Nodes the output does not depend on, and the
 //! adjoints of nodes no argument flows into. Inputs that are not arguments
 //! (data, targets, unmarked weights) become constants in the code, written

@@ -19,7 +19,8 @@
 //! receives the sum over the batch, the reduce-to-shape of broadcasting.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, Operand, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx,
+    VarGrads,
 };
 use crate::tensor::{MatRef, ShapeError, gemm_of_checked_shapes, try_numel};
 use smallvec::smallvec;
@@ -121,6 +122,49 @@ fn dims(cx: &ForwardCx<'_>) -> Dims {
     Dims { a, b, ta: flags & TA != 0, tb: flags & TB != 0, batch, mn }
 }
 
+/// [`view`] as generated code: batch `i` of `x` (matrix 0 when its batch
+/// extent is 1) as a `MatRef`, transposed when `t`.
+fn emit_view(x: &Operand, (batch, rows, cols): (usize, usize, usize), t: bool) -> String {
+    let data = if x.scalar {
+        format!("std::slice::from_ref(&{})", x.name)
+    } else if batch == 1 {
+        format!("&{}[..]", x.name)
+    } else {
+        let rc = rows * cols;
+        format!("&{}[i * {rc}..(i + 1) * {rc}]", x.name)
+    };
+    format!("tapegrad::tensor::MatRef::row_major({data}, {rows}, {cols}){}", if t { ".t()" } else { "" })
+}
+
+/// [`range`] as generated code: the slot of batch `i`'s matrix in a
+/// gradient buffer, as `&mut [f64]`.
+fn emit_slot(g: &Operand, (batch, rows, cols): (usize, usize, usize)) -> String {
+    let rc = rows * cols;
+    if g.scalar {
+        format!("std::slice::from_mut(&mut {})", g.name)
+    } else if batch == 1 {
+        format!("&mut {}[..]", g.name)
+    } else {
+        format!("&mut {}[i * {rc}..(i + 1) * {rc}]", g.name)
+    }
+}
+
+/// [`Dims`] from the emit rule's shapes.
+fn emit_dims(cx: &EmitCx<'_>) -> Dims {
+    let (a, b, flags) = (batch_dims(&cx.inputs[0].shape), batch_dims(&cx.inputs[1].shape), cx.params.axis);
+    let out = &cx.out.shape;
+    let mn = out[out.len() - 2] * out[out.len() - 1];
+    let batch = if out.len() == 3 { out[0] } else { 1 };
+    Dims { a, b, ta: flags & TA != 0, tb: flags & TB != 0, batch, mn }
+}
+
+/// One line per batch matrix: `for i in 0..batch { line }`.
+fn emit_per_batch(cx: &mut EmitCx<'_>, batch: usize, line: String) {
+    cx.line(format!("for i in 0..{batch} {{"));
+    cx.line(format!("    {line}"));
+    cx.line("}");
+}
+
 impl Op for BatchedMatMul {
     fn name(&self) -> &'static str {
         "matmul"
@@ -207,6 +251,53 @@ impl Op for BatchedMatMul {
             fit(g, &b.shape())
         });
         Some(smallvec![ga, gb])
+    }
+
+    /// `C_i = opA_i opB_i`, one call of the crate's GEMM per batch matrix
+    /// (the tape's own call, so its summation order by construction).
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (d, a, b, c) = (emit_dims(cx), cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone());
+        cx.declare_out();
+        if d.mn == 0 {
+            return Some(());
+        }
+        let (va, vb) = (emit_view(&a, d.a, d.ta), emit_view(&b, d.b, d.tb));
+        let slot = if c.scalar {
+            format!("std::slice::from_mut(&mut {})", c.name)
+        } else {
+            format!("&mut {}[i * {mn}..(i + 1) * {mn}]", c.name, mn = d.mn)
+        };
+        emit_per_batch(cx, d.batch, format!("tapegrad::tensor::gemm(1.0, {va}, {vb}, 0.0, {slot});"));
+        Some(())
+    }
+
+    /// Per batch, `dA_i += dC_i opB_i^T` (or its transpose), then
+    /// `dB_i += opA_i^T dC_i`, the same GEMM calls as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (d, a, b, dy) = (emit_dims(cx), cx.inputs[0].clone(), cx.inputs[1].clone(), cx.d_out?.clone());
+        let s = &cx.out.shape;
+        let (m, n) = (s[s.len() - 2], s[s.len() - 1]);
+        let dc = emit_view(&dy, (d.batch, m, n), false);
+        let dct = format!("{dc}.t()");
+        if let Some(ga) = cx.d_inputs[0].clone() {
+            let opb = emit_view(&b, d.b, d.tb);
+            let (l, r) = if d.ta { (opb, dct.clone()) } else { (dc.clone(), format!("{opb}.t()")) };
+            emit_per_batch(
+                cx,
+                d.batch,
+                format!("tapegrad::tensor::gemm(1.0, {l}, {r}, 1.0, {});", emit_slot(&ga, d.a)),
+            );
+        }
+        if let Some(gb) = cx.d_inputs[1].clone() {
+            let opa = emit_view(&a, d.a, d.ta);
+            let (l, r) = if d.tb { (dct, opa) } else { (format!("{opa}.t()"), dc) };
+            emit_per_batch(
+                cx,
+                d.batch,
+                format!("tapegrad::tensor::gemm(1.0, {l}, {r}, 1.0, {});", emit_slot(&gb, d.b)),
+            );
+        }
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {

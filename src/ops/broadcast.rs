@@ -6,8 +6,9 @@
 //! element that went into it. The differentiable backward of every
 //! broadcasting op is written with them.
 
+use crate::tape::emit_cx::{broadcast_strides, row_major};
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{ShapeError, broadcast_shape, for_each_broadcast, unbroadcast_add};
 use smallvec::smallvec;
@@ -52,6 +53,23 @@ impl Op for BroadcastTo {
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![Some(upstream.sum_to(&cx.input(0).shape()))])
     }
+    /// `y[i] = x[ix]`, over the output in order.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+        cx.declare_out();
+        let st = [row_major(&y.shape), broadcast_strides(&x.shape, &y.shape)];
+        cx.nest(&y.shape, &st, |ix| format!("{} = {};", y.at(&ix[0]), x.at(&ix[1])));
+        Some(())
+    }
+    /// `d_x[ix] += d_y[i]` over the output in order: every path of
+    /// `unbroadcast_add` adds in that order.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let dy = cx.d_out?.clone();
+        let st = [row_major(&dy.shape), broadcast_strides(&dx.shape, &dy.shape)];
+        cx.nest(&dy.shape, &st, |ix| format!("{} += {};", dx.at(&ix[1]), dy.at(&ix[0])));
+        Some(())
+    }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY summed over the repeats".into())
     }
@@ -81,6 +99,23 @@ impl Op for SumTo {
     }
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![Some(upstream.broadcast_to(&cx.input(0).shape()))])
+    }
+    /// Zeros, then `y[io] += x[i]` over the input in order, as
+    /// `unbroadcast_add` adds.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+        cx.declare_out();
+        let st = [row_major(&x.shape), broadcast_strides(&y.shape, &x.shape)];
+        cx.nest(&x.shape, &st, |ix| format!("{} += {};", y.at(&ix[1]), x.at(&ix[0])));
+        Some(())
+    }
+    /// `d_x[i] += d_y[io]` over the input in order.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let dy = cx.d_out?.clone();
+        let st = [row_major(&dx.shape), broadcast_strides(&dy.shape, &dx.shape)];
+        cx.nest(&dx.shape, &st, |ix| format!("{} += {};", dx.at(&ix[0]), dy.at(&ix[1])));
+        Some(())
     }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("dX = dY repeated to X's shape".into())

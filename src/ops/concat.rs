@@ -12,7 +12,7 @@
 //! axis of extent 1 in each input) then `concat`, so it needs no rule of its own.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, Shape, ShapeError, numel, resolve_axis, resolve_new_axis, try_numel};
 use smallvec::SmallVec;
@@ -42,6 +42,22 @@ fn for_each_block(cx: &ForwardCx<'_>, mut f: impl FnMut(usize, std::ops::Range<u
             at += len;
         }
     }
+}
+
+/// [`for_each_block`] as generated code, for input `k`'s blocks: loops
+/// over them and their elements, then `stmt(xi, yi)` with the input's and
+/// the output's index. (Each element is copied or added once, so taking
+/// input by input rather than block by block changes no bit.)
+fn emit_blocks_of(cx: &mut EmitCx<'_>, k: usize, stmt: impl Fn(&str, &str) -> String) {
+    let (axis, out) = (cx.params.axis as usize, cx.out.shape.clone());
+    let (outer, total, inner) = (numel(&out[..axis]), out[axis], numel(&out[axis + 1..]));
+    let before: usize = cx.inputs[..k].iter().map(|x| x.shape[axis]).sum();
+    let (len, off) = (cx.inputs[k].shape[axis] * inner, before * inner);
+    let st = [vec![len, 1], vec![total * inner, 1]];
+    cx.nest(&[outer, len], &st, |ix| {
+        let yi = if off == 0 { ix[1].clone() } else { format!("{off} + {}", ix[1]) };
+        stmt(&ix[0], &yi)
+    });
 }
 
 impl Op for Concat {
@@ -96,6 +112,28 @@ impl Op for Concat {
             })
             .collect();
         Some(grads)
+    }
+
+    /// Each input's blocks copied into place.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let y = cx.out.clone();
+        cx.declare_out();
+        for k in 0..cx.inputs.len() {
+            let x = cx.inputs[k].clone();
+            emit_blocks_of(cx, k, |xi, yi| format!("{} = {};", y.at(yi), x.at(xi)));
+        }
+        Some(())
+    }
+
+    /// `d_x_k += d_y's blocks of x_k`, input by input, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let dy = cx.d_out?.clone();
+        for k in 0..cx.inputs.len() {
+            if let Some(dx) = cx.d_inputs[k].clone() {
+                emit_blocks_of(cx, k, |xi, yi| format!("{} += {};", dx.at(xi), dy.at(yi)));
+            }
+        }
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

@@ -23,7 +23,7 @@
 //! it meets it. Write `df_var` with the same arithmetic as `df`, in the
 //! same order, and the two backwards give the same bits.
 
-use crate::tape::emit_cx::apply;
+use crate::tape::emit_cx::{apply, broadcast_strides, row_major};
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
@@ -478,9 +478,8 @@ impl<R: BinaryFn> Op for Binary<R> {
         Some(grads)
     }
 
-    /// `y[i] = F_SRC(a[ia], b[ib])`: no broadcasting, or one input
-    /// repeating over the other's rows (a bias, a scalar); other
-    /// broadcasting has no emit rule yet.
+    /// `y[i] = F_SRC(a[ia], b[ib])`: no broadcasting, one input repeating
+    /// over the other's rows (a bias, a scalar), or loops over the axes.
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let f = R::F_SRC?;
         R::HELPERS.iter().for_each(|h| cx.helper(h));
@@ -501,6 +500,10 @@ impl<R: BinaryFn> Op for Binary<R> {
                 cx.line(format!("        {}[r * {k} + j] = {};", y.name, el(&ia, &ib)));
                 cx.line("    }");
                 cx.line("}");
+            }
+            Layout::General => {
+                cx.declare_out();
+                emit_broadcast(cx, |ix| format!("{} = {};", y.at(&ix[0]), el(&ix[1], &ix[2])));
             }
         }
         Some(())
@@ -539,6 +542,15 @@ impl<R: BinaryFn> Op for Binary<R> {
                     cx.line("}");
                 }
             }
+            // The products in the output's order, each added into its
+            // input's element as `unbroadcast_add` adds them (in that order).
+            Layout::General => {
+                for k in 0..2 {
+                    if let Some(g) = cx.d_inputs[k].clone() {
+                        emit_broadcast(cx, |ix| format!("{} += {};", g.at(&ix[k + 1]), d(k, &ix[1], &ix[2], &ix[0])));
+                    }
+                }
+            }
         }
         Some(())
     }
@@ -571,10 +583,11 @@ enum Layout {
     /// Input `full` has the output's shape; the other, of `k` elements,
     /// repeats over the output's rows (`i % k`).
     Rows { full: usize, k: usize },
+    /// Any other broadcasting: loops over the output's axes.
+    General,
 }
 
-/// The layout of a binary node, by the tests `backward` takes its path by;
-/// `None` for broadcasting of any other kind (no emit rule).
+/// The layout of a binary node, by the tests `backward` takes its path by.
 fn emit_layout(cx: &EmitCx<'_>) -> Option<Layout> {
     let (a, b, n) = (&cx.inputs[0], &cx.inputs[1], cx.out.len());
     if a.len() == n && b.len() == n {
@@ -586,7 +599,17 @@ fn emit_layout(cx: &EmitCx<'_>) -> Option<Layout> {
     if n > 0 && b.len() == n && repeats_over_rows(&a.shape, &cx.out.shape) {
         return Some(Layout::Rows { full: 1, k: a.len() });
     }
-    None
+    Some(Layout::General)
+}
+
+/// Loops over a binary node's output in order (row-major), then
+/// `stmt([i, ia, ib])` with the output's index and the two inputs' under
+/// broadcasting (`for_each_broadcast`'s order).
+pub(super) fn emit_broadcast(cx: &mut EmitCx<'_>, stmt: impl Fn(&[String]) -> String) {
+    let (a, b, y) = (&cx.inputs[0].shape, &cx.inputs[1].shape, &cx.out.shape);
+    let st = [row_major(y), broadcast_strides(a, y), broadcast_strides(b, y)];
+    let y = y.clone();
+    cx.nest(&y, &st, stmt);
 }
 
 /// A local derivative's values, left out when the formula is already a

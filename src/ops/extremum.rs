@@ -17,9 +17,9 @@
 //! tangent), so the node stores nothing beyond its axis and keepdim flag.
 
 use super::gather::Put;
-use super::lanes::{for_each_lane, lanes};
+use super::lanes::{emit_each_lane, for_each_lane, lane_at, lanes};
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, ShapeError, reduced_shape, resolve_axis};
 use smallvec::smallvec;
@@ -59,6 +59,26 @@ fn for_each_winner(cx: &ForwardCx<'_>, min: bool, mut f: impl FnMut(usize, usize
     let (outer, n, inner) = lanes(cx.shape(0), cx.params().axis as usize);
     let x = cx.input(0);
     for_each_lane((outer, n, inner), |lane, s| f(lane, s + winner(x, s, n, inner, min) * inner));
+}
+
+/// [`for_each_winner`] as generated code: binds `w`, the lane's winner
+/// as [`winner`] finds it (the first NaN, else the first extremum), then
+/// writes `then` (which reads element `w` as `s + w * inner`).
+fn emit_each_winner(cx: &mut EmitCx<'_>, min: bool, then: impl Fn(&str) -> String) {
+    let dims = lanes(&cx.inputs[0].shape, cx.params.axis as usize);
+    let (n, inner) = (dims.1, dims.2);
+    let x = cx.inputs[0].clone();
+    let (xk, xw) = (x.at(&lane_at(inner)), x.at(&lane_at(inner).replace('k', "w")));
+    let cmp = if min { "<" } else { ">" };
+    let body = [
+        "let mut w = 0;".into(),
+        format!("for k in 0..{n} {{"),
+        format!("    if {xk}.is_nan() {{ w = k; break; }}"),
+        format!("    if {xk} {cmp} {xw} {{ w = k; }}"),
+        "}".into(),
+        then(&lane_at(inner).replace('k', "w")),
+    ];
+    emit_each_lane(cx, dims, &body);
 }
 
 impl<const MIN: bool> Op for AxisExtremum<MIN> {
@@ -106,6 +126,22 @@ impl<const MIN: bool> Op for AxisExtremum<MIN> {
         Some(smallvec![Some(g)])
     }
 
+    /// `y[lane] = x[winner]`, the winner found as `winner` finds it.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+        cx.declare_out();
+        emit_each_winner(cx, MIN, |at| format!("{} = {};", y.at("lane"), x.at(at)));
+        Some(())
+    }
+
+    /// `d_x[winner] += d_y[lane]`, the winner found again, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let dy = cx.d_out?.clone();
+        emit_each_winner(cx, MIN, |at| format!("{} += {};", dx.at(at), dy.at("lane")));
+        Some(())
+    }
+
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some(
             if MIN {
@@ -151,6 +187,19 @@ impl<const MIN: bool> Op for Winners<MIN> {
 
     fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
         Some(smallvec![None])
+    }
+
+    /// `y[lane] = winner as f64`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let y = cx.out.clone();
+        cx.declare_out();
+        emit_each_winner(cx, MIN, |_| format!("{} = w as f64;", y.at("lane")));
+        Some(())
+    }
+
+    /// No gradient passes: nothing to write.
+    fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
+        Some(())
     }
 
     fn passes_gradient(&self) -> bool {

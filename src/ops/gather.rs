@@ -22,7 +22,7 @@
 
 use super::lanes::lanes;
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, ShapeError, resolve_axis, try_numel};
 use smallvec::smallvec;
@@ -72,6 +72,23 @@ fn put_reads(cx: &ForwardCx<'_>, gather: bool, f: impl FnMut(usize, usize)) {
     for_each_read(cx.out_shape(), axis, cx.shape(0)[axis], cx.input(1), gather, f);
 }
 
+/// [`for_each_read`] as generated code: the three loops, `yp` and `xp`
+/// bound (the index read from the indices' node, a constant array in the
+/// code or a parameter), then `stmt`, which reads `x[xp]` and `y[yp]`.
+fn emit_each_read(cx: &mut EmitCx<'_>, x_shape: &[usize], k: usize, gather: bool, stmt: &str) {
+    let (outer, n, inner) = lanes(x_shape, cx.params.axis as usize);
+    let idx = cx.inputs[1].at(if gather { "yp" } else { "j" });
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for j in 0..{k} {{"));
+    cx.line(format!("        for i in 0..{inner} {{"));
+    cx.line(format!("            let yp = (o * {k} + j) * {inner} + i;"));
+    cx.line(format!("            let xp = (o * {n} + {idx} as usize) * {inner} + i;"));
+    cx.line(format!("            {stmt}"));
+    cx.line("        }");
+    cx.line("    }");
+    cx.line("}");
+}
+
 impl<const GATHER: bool> Op for Take<GATHER> {
     fn name(&self) -> &'static str {
         if GATHER { "gather" } else { "index_select" }
@@ -114,6 +131,24 @@ impl<const GATHER: bool> Op for Take<GATHER> {
         let x = cx.input(0);
         let g = x.tape().push::<Put<GATHER>>(cx.params(), &[upstream, cx.input(1)], OutShape::Given(&x.shape()));
         Some(smallvec![Some(g), None])
+    }
+
+    /// `y[yp] = x[xp]` for every read, as `forward`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y, axis) = (cx.inputs[0].clone(), cx.out.clone(), cx.params.axis as usize);
+        cx.declare_out();
+        let stmt = format!("{} = {};", y.at("yp"), x.at("xp"));
+        emit_each_read(cx, &x.shape, y.shape[axis], GATHER, &stmt);
+        Some(())
+    }
+
+    /// `d_x[xp] += d_y[yp]` for every read, in the same order.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (dy, axis) = (cx.d_out?.clone(), cx.params.axis as usize);
+        let stmt = format!("{} += {};", dx.at("xp"), dy.at("yp"));
+        emit_each_read(cx, &dx.shape, dy.shape[axis], GATHER, &stmt);
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {
@@ -162,6 +197,24 @@ impl<const GATHER: bool> Op for Put<GATHER> {
         let g = cx.input(0);
         let read = g.tape().push::<Take<GATHER>>(cx.params(), &[upstream, cx.input(1)], OutShape::Given(&g.shape()));
         Some(smallvec![Some(read), None])
+    }
+
+    /// Zeros, then `y[xp] += g[yp]` for every read, as `forward`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (g, y, axis) = (cx.inputs[0].clone(), cx.out.clone(), cx.params.axis as usize);
+        cx.declare_out();
+        let stmt = format!("{} += {};", y.at("xp"), g.at("yp"));
+        emit_each_read(cx, &y.shape, g.shape[axis], GATHER, &stmt);
+        Some(())
+    }
+
+    /// `d_g[yp] += d_y[xp]` for every read, in the same order.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dg) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (dy, axis) = (cx.d_out?.clone(), cx.params.axis as usize);
+        let stmt = format!("{} += {};", dg.at("yp"), dy.at("xp"));
+        emit_each_read(cx, &dy.shape, dg.shape[axis], GATHER, &stmt);
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {

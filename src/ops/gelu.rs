@@ -19,7 +19,7 @@
 
 use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
-use crate::tensor::stable_sigmoid;
+use crate::tensor::{STABLE_SIGMOID_SRC, stable_sigmoid};
 
 /// `sqrt(2 / pi)`.
 const C: f64 = 0.797_884_560_802_865_4;
@@ -28,13 +28,30 @@ const A: f64 = 0.044_715;
 /// Where the gate saturates exactly in f64 (any `|x|` past about 22 does).
 const SATURATED: f64 = 30.0;
 
-/// `u = C (x + A x^3)`, from `x` clamped where the gate is saturated.
-fn inner(x: f64) -> f64 {
-    let x = x.clamp(-SATURATED, SATURATED);
-    C * (x + A * x * x * x)
+crate::tensor::with_source! {
+GELU_VALUE_SRC;
+/// `x sigmoid(2u)` (0 below the gate's reach: `-0.0`, the sign of
+/// `x * +0.0` for `x < 0`), with `u` of `x` clamped to [-30, 30]. The
+/// literals are `C`, `A` and `SATURATED` (the source is copied into
+/// generated code, which has no constants).
+pub(crate) fn gelu_value(x: f64) -> f64 {
+    let xc = x.clamp(-30.0, 30.0);
+    let s = stable_sigmoid(2.0 * (0.797_884_560_802_865_4 * (xc + 0.044_715 * xc * xc * xc)));
+    if s == 0.0 { -0.0 } else { x * s }
+}
 }
 
-/// The `gelu` rule: forward and local derivative side by side.
+crate::tensor::with_source! {
+GELU_SLOPE_SRC;
+/// `s + 2 x s sigmoid(-2u) u'`, with `x` clamped as in [`gelu_value`].
+pub(crate) fn gelu_slope(x: f64) -> f64 {
+    let xc = x.clamp(-30.0, 30.0);
+    let u = 0.797_884_560_802_865_4 * (xc + 0.044_715 * xc * xc * xc);
+    let (s, s_neg) = (stable_sigmoid(2.0 * u), stable_sigmoid(-2.0 * u));
+    s + 2.0 * xc * s * s_neg * (0.797_884_560_802_865_4 * (1.0 + 3.0 * 0.044_715 * xc * xc))
+}
+}
+
 pub(crate) struct Gelu;
 
 impl UnaryFn for Gelu {
@@ -44,15 +61,16 @@ impl UnaryFn for Gelu {
     /// `-0.0`, what `x * 0` gives for finite `x`, and so the limit at
     /// `-inf` (where `x * 0` would be NaN). A NaN keeps its NaN gate.
     fn f(x: f64, _: f64) -> f64 {
-        let s = stable_sigmoid(2.0 * inner(x));
-        if s == 0.0 { -0.0 } else { x * s }
+        gelu_value(x)
     }
+    /// Where `s_neg s` is 0, any finite (clamped) `x` gives 0.
     fn df(x: f64, _: f64, _: f64) -> f64 {
-        let u = inner(x);
-        let (s, s_neg) = (stable_sigmoid(2.0 * u), stable_sigmoid(-2.0 * u));
-        let xc = x.clamp(-SATURATED, SATURATED); // where s_neg s is 0, any finite x gives 0
-        s + 2.0 * xc * s * s_neg * (C * (1.0 + 3.0 * A * xc * xc))
+        gelu_slope(x)
     }
+    // The emitter's text of `f` and `df`: the same functions, copied.
+    const F_SRC: Option<&'static str> = Some("|x, _| gelu_value(x)");
+    const DF_SRC: Option<&'static str> = Some("|x, _, _| gelu_slope(x)");
+    const HELPERS: &'static [&'static str] = &[STABLE_SIGMOID_SRC, GELU_VALUE_SRC, GELU_SLOPE_SRC];
     /// The same formula with tape ops (the clamp's zero derivative outside
     /// [-30, 30] is exact: the gate is constant there).
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {

@@ -2,6 +2,7 @@
 //! (a row, for the last axis of a matrix; a column, for the first). The
 //! ops that work along an axis (softmax, max_axis, ...) loop over them here.
 
+use crate::tape::EmitCx;
 use crate::tensor::split_axis;
 
 /// (outer, n, inner) of `shape` around `axis`: lane `(o, i)` holds the
@@ -20,4 +21,23 @@ pub(super) fn for_each_lane((outer, n, inner): (usize, usize, usize), mut f: imp
             f(o * inner + i, o * n * inner + i);
         }
     }
+}
+
+/// [`for_each_lane`] as generated code: `for o`, `for i`, then `lane` and
+/// `s` (the lane's start) bound, then `body`'s lines, which reach element
+/// `k` of the lane as [`lane_at`]`(inner)`.
+pub(super) fn emit_each_lane(cx: &mut EmitCx<'_>, (outer, n, inner): (usize, usize, usize), body: &[String]) {
+    cx.line(format!("for o in 0..{outer} {{"));
+    cx.line(format!("    for i in 0..{inner} {{"));
+    cx.line(format!("        let (lane, s) = (o * {inner} + i, o * {} + i);", n * inner));
+    for l in body {
+        cx.line(format!("        {l}"));
+    }
+    cx.line("    }");
+    cx.line("}");
+}
+
+/// Element `k` of the lane starting at `s`, as an index expression.
+pub(super) fn lane_at(inner: usize) -> String {
+    if inner == 1 { "s + k".into() } else { format!("s + k * {inner}") }
 }

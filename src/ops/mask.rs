@@ -3,10 +3,11 @@
 //! (like `detach`), which is exactly their derivative. The differentiable
 //! backward of `abs`, `relu` and `maximum` multiplies by them.
 
+use super::elementwise::emit_broadcast;
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{binary_into, sign};
+use crate::tensor::{SIGN_SRC, binary_into, sign};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -48,6 +49,14 @@ macro_rules! mask_op {
             fn passes_gradient(&self) -> bool {
                 false
             }
+            fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+                $ty::emit(cx);
+                Some(())
+            }
+            /// No gradient passes: nothing to write.
+            fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
+                Some(())
+            }
             fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
                 Some($text.into())
             }
@@ -65,6 +74,33 @@ mask_op!(GeMask, "ge_mask", "0 (piecewise constant)", |cx, out| {
     let shape = cx.out_shape();
     binary_into(out, shape, cx.input(0), cx.shape(0), cx.input(1), cx.shape(1), |a, b| if a >= b { 1.0 } else { 0.0 })
 });
+
+// The emit rules of the forwards above (`Op::emit_forward` calls them).
+impl Sign {
+    /// `y[i] = sign(x[i])`, the helper copied into the module.
+    fn emit(cx: &mut EmitCx<'_>) {
+        cx.helper(SIGN_SRC);
+        let x = cx.inputs[0].clone();
+        cx.assign_each(|i| format!("sign({})", x.at(i)));
+    }
+}
+impl Step {
+    /// `y[i] = [x[i] > 0]`.
+    fn emit(cx: &mut EmitCx<'_>) {
+        let x = cx.inputs[0].clone();
+        cx.assign_each(|i| format!("if {} > 0.0 {{ 1.0 }} else {{ 0.0 }}", x.at(i)));
+    }
+}
+impl GeMask {
+    /// `y[i] = [a[ia] >= b[ib]]`, under broadcasting.
+    fn emit(cx: &mut EmitCx<'_>) {
+        let (a, b, y) = (cx.inputs[0].clone(), cx.inputs[1].clone(), cx.out.clone());
+        cx.declare_out();
+        emit_broadcast(cx, |ix| {
+            format!("{} = if {} >= {} {{ 1.0 }} else {{ 0.0 }};", y.at(&ix[0]), a.at(&ix[1]), b.at(&ix[2]))
+        });
+    }
+}
 
 impl<'t> Var<'t> {
     /// The sign of each element: -1, 0 (at 0) or 1. Its gradient is zero.

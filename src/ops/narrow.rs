@@ -11,7 +11,7 @@
 //! integer exactly below 2^53) and `len` in its shape.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, ShapeError, resolve_axis, split_axis};
 use smallvec::{SmallVec, smallvec};
@@ -35,6 +35,20 @@ fn for_each_run(cx: &ForwardCx<'_>, mut f: impl FnMut(std::ops::Range<usize>, st
         let dst = o * len * inner;
         f(src..src + len * inner, dst..dst + len * inner);
     }
+}
+
+/// [`for_each_run`] as generated code: loops over the runs and their
+/// elements, then `stmt(xi, yi)` with the input's and the output's index.
+fn emit_each_run(cx: &mut EmitCx<'_>, x_shape: &[usize], stmt: impl Fn(&str, &str) -> String) {
+    let axis = cx.params.axis as usize;
+    let (outer, n, inner) = split_axis(x_shape, axis);
+    let (start, run) = (cx.params.p as usize, cx.out.shape[axis] * inner);
+    let st = [vec![n * inner, 1], vec![run, 1]];
+    let off = start * inner;
+    cx.nest(&[outer, run], &st, |ix| {
+        let xi = if off == 0 { ix[0].clone() } else { format!("{off} + {}", ix[0]) };
+        stmt(&xi, &ix[1])
+    });
 }
 
 impl Op for Narrow {
@@ -83,6 +97,22 @@ impl Op for Narrow {
             }
         }
         Some(smallvec![Some(Var::concat(&parts, axis))])
+    }
+
+    /// The block copied out, element by element.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+        cx.declare_out();
+        emit_each_run(cx, &x.shape, |xi, yi| format!("{} = {};", y.at(yi), x.at(xi)));
+        Some(())
+    }
+
+    /// `d_x[block] += d_y`, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let dy = cx.d_out?.clone();
+        emit_each_run(cx, &dx.shape, |xi, yi| format!("{} += {};", dx.at(xi), dy.at(yi)));
+        Some(())
     }
 
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

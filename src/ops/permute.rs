@@ -14,7 +14,7 @@
 //! the tape's table shows it.
 
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, Shape, ShapeError, resolve_axis};
 use smallvec::{SmallVec, smallvec};
@@ -70,6 +70,19 @@ fn for_each_move(in_shape: &[usize], dims: &[f64], mut f: impl FnMut(usize, usiz
     }
 }
 
+/// [`for_each_move`] as generated code: loops over the output, then
+/// `stmt(i, j)` with the input's and the output's index. `None` when the
+/// axes are not a constant of the code (a parameter): the loops need them.
+fn emit_each_move(cx: &mut EmitCx<'_>, stmt: impl Fn(&str, &str) -> String) -> Option<()> {
+    let dims = cx.inputs[1].constant.clone()?;
+    let in_shape = cx.inputs[0].shape.clone();
+    let own = crate::tape::emit_cx::row_major(&in_shape);
+    let out_shape: Vec<usize> = dims.iter().map(|&d| in_shape[d as usize]).collect();
+    let st = [dims.iter().map(|&d| own[d as usize]).collect(), crate::tape::emit_cx::row_major(&out_shape)];
+    cx.nest(&out_shape, &st, |ix| stmt(&ix[0], &ix[1]));
+    Some(())
+}
+
 impl Op for Permute {
     fn name(&self) -> &'static str {
         "permute"
@@ -107,6 +120,21 @@ impl Op for Permute {
     }
 
     /// `dX = dY.permute(inverse of dims)`, recorded.
+    /// `y[j] = x[i]` over the output in order, as `forward`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
+        cx.inputs[1].constant.as_ref()?;
+        cx.declare_out();
+        emit_each_move(cx, |i, j| format!("{} = {};", y.at(j), x.at(i)))
+    }
+
+    /// `d_x[i] += d_y[j]`, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let dy = cx.d_out?.clone();
+        emit_each_move(cx, |i, j| format!("{} += {};", dx.at(i), dy.at(j)))
+    }
+
     fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
         let dims = cx.input(1).value();
         let mut inverse: SmallVec<[usize; 4]> = smallvec![0; dims.len()];

@@ -14,7 +14,7 @@
 
 use super::gather::{Put, check_indices};
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{ShapeError, checked_numel};
 use smallvec::smallvec;
@@ -87,6 +87,24 @@ impl Op for Pick {
         Some(smallvec![Some(g), None])
     }
 
+    /// `y[r] = x[r * c + idx[r]]`, reading the indices from their node
+    /// (a constant array in the code, or a parameter) as `forward` does.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let (x, idx, c) = (cx.inputs[0].clone(), cx.inputs[1].clone(), emit_row_len(cx));
+        cx.declare_out();
+        let y = cx.out.clone();
+        cx.each(y.len(), |r| format!("{} = {};", y.at(r), x.at(&format!("{r} * {c} + {} as usize", idx.at(r)))));
+        Some(())
+    }
+
+    /// `d_x[r * c + idx[r]] += d_y[r]`, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (idx, dy, c) = (cx.inputs[1].clone(), cx.d_out?.clone(), emit_row_len(cx));
+        cx.each(dy.len(), |r| format!("{} += {};", dx.at(&format!("{r} * {c} + {} as usize", idx.at(r))), dy.at(r)));
+        Some(())
+    }
+
     fn local_text(&self, _: &ForwardCx<'_>, input: usize) -> Option<Cow<'static, str>> {
         (input == 0).then_some("dY[r] to the picked X[r, idx[r]], 0 elsewhere".into())
     }
@@ -95,6 +113,11 @@ impl Op for Pick {
 /// The length of the last axis of the input (the row picked from).
 fn row_len(cx: &ForwardCx<'_>) -> usize {
     cx.shape(0).last().copied().unwrap_or(1)
+}
+
+/// [`row_len`] for the emit rules.
+fn emit_row_len(cx: &EmitCx<'_>) -> usize {
+    cx.inputs[0].shape.last().copied().unwrap_or(1)
 }
 
 impl<'t> Var<'t> {

@@ -16,9 +16,9 @@
 //! sum(grad_y)`, softmax `grad_x = p * (grad_y - sum(grad_y * p))`, each sum
 //! along the lane.
 
-use super::lanes::for_each_lane;
+use super::lanes::{emit_each_lane, for_each_lane, lane_at};
 use crate::tape::{
-    BackwardCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
+    BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{Axis, ShapeError, log_softmax_into, resolve_axis};
 use smallvec::smallvec;
@@ -48,6 +48,29 @@ fn lane_shift(x: &[f64], start: usize, n: usize, inner: usize) -> f64 {
     // `f64::max` skips a NaN here, but the NaN still reaches the sum.
     let max = (0..n).map(|k| x[start + k * inner]).fold(f64::NEG_INFINITY, f64::max);
     if max.is_finite() { max } else { 0.0 }
+}
+
+/// [`lane_shift`] as generated code over the lane of `x` at `s`: binds `shift`.
+fn emit_shift(x: &str, n: usize) -> [String; 3] {
+    [
+        "let mut max = f64::NEG_INFINITY;".into(),
+        format!("for k in 0..{n} {{ max = max.max({x}); }}"),
+        "let shift = if max.is_finite() { max } else { 0.0 };".into(),
+    ]
+}
+
+/// The input's lanes and the element-`k` expressions of the input and
+/// the output, for the emit rules.
+struct EmitLanes {
+    dims: (usize, usize, usize),
+    x: String,
+    y: String,
+}
+
+fn emit_lanes(cx: &EmitCx<'_>) -> EmitLanes {
+    let dims = super::lanes::lanes(&cx.inputs[0].shape, cx.params.axis as usize);
+    let at = lane_at(dims.2);
+    EmitLanes { dims, x: cx.inputs[0].at(&at), y: cx.out.at(&at) }
 }
 
 impl Op for LogSoftmax {
@@ -103,6 +126,37 @@ impl Op for LogSoftmax {
         // A 0-d input is a lane of one element: the sum is the element.
         let total = if y.shape().is_empty() { upstream } else { upstream.sum_axis(cx.params().axis as usize, true) };
         Some(smallvec![Some(upstream - y.exp() * total)])
+    }
+
+    /// `forward`'s lane loop as code (the contiguous-rows path does the
+    /// same operations): the shift, the log of the sum of exponentials
+    /// (summed from `-0.0`, as `sum`), then `(x - shift) - ln_sum`.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let EmitLanes { dims, x, y } = emit_lanes(cx);
+        let n = dims.1;
+        let mut body = emit_shift(&x, n).to_vec();
+        body.push("let mut total = -0.0f64;".into());
+        body.push(format!("for k in 0..{n} {{ total += ({x} - shift).exp(); }}"));
+        body.push("let ln_sum = total.ln();".into());
+        body.push(format!("for k in 0..{n} {{ {y} = ({x} - shift) - ln_sum; }}"));
+        cx.declare_out();
+        emit_each_lane(cx, dims, &body);
+        Some(())
+    }
+
+    /// `d_x += d_y - exp(y) * sum(d_y)`, lane by lane, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let EmitLanes { dims, y, .. } = emit_lanes(cx);
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (at, n) = (lane_at(dims.2), dims.1);
+        let (g, gx) = (cx.d_out?.at(&at), dx.at(&at));
+        let body = [
+            "let mut total = -0.0f64;".into(),
+            format!("for k in 0..{n} {{ total += {g}; }}"),
+            format!("for k in 0..{n} {{ {gx} += {g} - {y}.exp() * total; }}"),
+        ];
+        emit_each_lane(cx, dims, &body);
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
@@ -163,6 +217,35 @@ impl Op for Softmax {
         let p = cx.output();
         let mean = (upstream * p).sum_axis(cx.params().axis as usize, true);
         Some(smallvec![Some(p * (upstream - mean))])
+    }
+
+    /// `forward`'s lane loop as code: the shift, `e = exp(x - shift)`
+    /// stored and summed from `0.0`, then each divided by the total.
+    fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let EmitLanes { dims, x, y } = emit_lanes(cx);
+        let n = dims.1;
+        let mut body = emit_shift(&x, n).to_vec();
+        body.push("let mut total = 0.0f64;".into());
+        body.push(format!("for k in 0..{n} {{ let e = ({x} - shift).exp(); {y} = e; total += e; }}"));
+        body.push(format!("for k in 0..{n} {{ {y} /= total; }}"));
+        cx.declare_out();
+        emit_each_lane(cx, dims, &body);
+        Some(())
+    }
+
+    /// `d_x += p * (d_y - sum(d_y * p))`, lane by lane, as `backward`.
+    fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
+        let EmitLanes { dims, y: p, .. } = emit_lanes(cx);
+        let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
+        let (at, n) = (lane_at(dims.2), dims.1);
+        let (g, gx) = (cx.d_out?.at(&at), dx.at(&at));
+        let body = [
+            "let mut mean = -0.0f64;".into(),
+            format!("for k in 0..{n} {{ mean += {g} * {p}; }}"),
+            format!("for k in 0..{n} {{ {gx} += {p} * ({g} - mean); }}"),
+        ];
+        emit_each_lane(cx, dims, &body);
+        Some(())
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

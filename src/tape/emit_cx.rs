@@ -20,6 +20,9 @@ pub struct Operand {
     pub shape: Vec<usize>,
     /// True when it is held as one `f64`, not an array.
     pub scalar: bool,
+    /// The values, when the node is a constant baked into the code (for
+    /// rules that read one as structure: `permute`'s axes).
+    pub constant: Option<std::rc::Rc<[f64]>>,
 }
 
 impl Operand {
@@ -87,6 +90,42 @@ impl EmitCx<'_> {
         }
     }
 
+    /// Declares the output as zeros, to be written element by element:
+    /// `let mut y = 0.0f64;` for a scalar, `let mut y = [0.0f64; N];`.
+    pub fn declare_out(&mut self) {
+        let out = self.out.clone();
+        let zero = if out.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", out.len()) };
+        self.line(format!("let mut {} = {zero};", out.name));
+    }
+
+    /// Writes nested loops over `extents` (row-major order, a loop of one
+    /// left out) and inside them `stmt(idx)`, where `idx[j]` is the index
+    /// expression `i0 * strides[j][0] + i1 * strides[j][1] + ...` (see
+    /// [`row_major`] and [`broadcast_strides`]).
+    pub fn nest(&mut self, extents: &[usize], strides: &[Vec<usize>], stmt: impl Fn(&[String]) -> String) {
+        let mut depth = 0;
+        for (d, &e) in extents.iter().enumerate() {
+            if e != 1 {
+                self.line(format!("{}for i{d} in 0..{e} {{", "    ".repeat(depth)));
+                depth += 1;
+            }
+        }
+        let idx: Vec<String> = strides
+            .iter()
+            .map(|st| {
+                let terms: Vec<String> = (0..extents.len())
+                    .filter(|&d| extents[d] != 1 && st[d] != 0)
+                    .map(|d| if st[d] == 1 { format!("i{d}") } else { format!("i{d} * {}", st[d]) })
+                    .collect();
+                if terms.is_empty() { "0".into() } else { terms.join(" + ") }
+            })
+            .collect();
+        self.line(format!("{}{}", "    ".repeat(depth), stmt(&idx)));
+        for d in (0..depth).rev() {
+            self.line(format!("{}}}", "    ".repeat(d)));
+        }
+    }
+
     /// Declares the output and fills it element by element: `let y = E;`
     /// for a scalar, `let mut y = [0.0; N]; for i in 0..N { y[i] = E; }`
     /// for an array, with `elem("i")` giving `E` for element `i`.
@@ -102,6 +141,22 @@ impl EmitCx<'_> {
             self.line("}");
         }
     }
+}
+
+/// The row-major strides of `shape` (`[2, 3]` gives `[3, 1]`).
+pub fn row_major(shape: &[usize]) -> Vec<usize> {
+    let mut st = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        st[d] = st[d + 1] * shape[d + 1];
+    }
+    st
+}
+
+/// The strides that read `small` broadcast to `big` (NumPy's rule,
+/// right-aligned): 0 along the dimensions `small` repeats over.
+pub fn broadcast_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
+    let (own, lead) = (row_major(small), big.len() - small.len());
+    (0..big.len()).map(|d| if d < lead || small[d - lead] == 1 { 0 } else { own[d - lead] }).collect()
 }
 
 /// An `f64` as Rust source that evaluates to exactly the same bits.

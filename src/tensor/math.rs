@@ -68,6 +68,7 @@ macro_rules! with_source {
         );
     };
 }
+pub(crate) use with_source;
 
 with_source! {
 STABLE_SIGMOID_SRC;

@@ -17,7 +17,7 @@ pub use gemm::{GemmWorkspace, MatRef, gemm, gemm_portable, gemm_with};
 pub(crate) use gemm::{gemm_is_small, gemm_of_checked_shapes};
 pub(crate) use math::{
     MAX_KEEP_NAN_SRC, SIGN_SRC, binary_into, log_softmax_into, max_keep_nan, sign, sum_axis_into, transpose_into,
-    unbroadcast_add,
+    unbroadcast_add, with_source,
 };
 pub use math::{RELU_SRC, STABLE_SIGMOID_SRC, STABLE_SOFTPLUS_SRC, relu, stable_sigmoid, stable_softplus};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel, try_numel};

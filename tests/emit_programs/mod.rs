@@ -8,6 +8,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::emit::Module;
+use tapegrad::ops::registry::{self, OpCase};
 use tapegrad::{Tape, Tensor, Var, loss};
 
 /// micrograd's neuron: `tanh(x1 w1 + x2 w2 + b)`, arguments
@@ -72,93 +73,38 @@ pub const RANDOM_SHAPES: [&[usize]; 4] = [&[], &[], &[3], &[2, 3]];
 /// How many random programs the generated file holds.
 pub const RANDOM_PROGRAMS: usize = 12;
 
-/// The ops the random programs draw from, each a closure building one node
-/// from the pool (the registry of `tapegrad::ops` can replace this list
-/// when it lands: one entry per op with an emit rule). Unary ops apply to
-/// any Var; their domains are kept safe (`ln` of `x^2 + 1`).
-type Unary = for<'t> fn(Var<'t>) -> Var<'t>;
-const UNARY: &[(&str, Unary)] = &[
-    ("sin", |x| x.sin()),
-    ("cos", |x| x.cos()),
-    ("tanh", |x| x.tanh()),
-    ("exp", |x| (x * 0.3).exp()),
-    ("sigmoid", |x| x.sigmoid()),
-    ("relu", |x| x.relu()),
-    ("abs", |x| x.abs()),
-    ("square", |x| x.square()),
-    ("sqrt", |x| (x.square() + 1.0).sqrt()),
-    ("ln", |x| (x.square() + 0.5).ln()),
-    ("log1p", |x| x.abs().log1p()),
-    ("softplus", |x| x.softplus()),
-    ("leaky_relu", |x| x.leaky_relu(0.1)),
-    ("clamp", |x| x.clamp(-0.5, 0.7)),
-    ("powi", |x| x.powi(3)),
-    ("powf", |x| (x.square() + 1.0).powf(1.5)),
-    ("neg", |x| -x),
-    ("scalars", |x| 2.5 - x / 3.0 + 0.25 * x),
-    ("rdiv", |x| 1.0 / (x.square() + 1.0)),
-    ("detach", |x| x.detach() * x),
-    ("where", |x| {
-        // Every other element from x, the rest from sin x (a constant mask).
-        let mask: Vec<f64> = (0..x.len()).map(|i| (i % 2) as f64).collect();
-        x.where_(&Tensor::from_vec(mask, &x.shape()), x.sin())
-    }),
-];
+/// Steps (ops) per random program: with [`RANDOM_PROGRAMS`] programs,
+/// enough that every case of the op registry is a step of some program.
+pub const RANDOM_STEPS: usize = 5;
 
-type Binary = for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>;
-const BINARY: &[(&str, Binary)] = &[
-    ("add", |a, b| a + b),
-    ("sub", |a, b| a - b),
-    ("mul", |a, b| a * b),
-    ("div", |a, b| a / (b.square() + 1.0)),
-    ("maximum", |a, b| a.maximum(b)),
-];
+/// The cases the random programs draw from: every case of the op
+/// registry (`tapegrad::ops::registry`) in the random-program check but
+/// the user op, which has no emit rule (`tests/emit.rs` checks that every
+/// other op has one). So "every op with an emit rule" holds by
+/// construction: an op added to the registry joins the programs.
+pub fn random_cases() -> Vec<&'static OpCase> {
+    registry::cases().filter(|c| c.checks.programs && c.name != "cube").collect()
+}
 
 /// Random program `k` over the arguments `args` (shaped as
-/// [`RANDOM_SHAPES`]): its structure depends on `k` only, its values on
-/// `args`. Returns the output (one number) and the argument Vars.
+/// [`RANDOM_SHAPES`]): `registry::program` with [`RANDOM_STEPS`] steps,
+/// step `s` applying case `k * RANDOM_STEPS + s` (so the programs cover the
+/// cases in turn) to operands picked at random (seeded by `k`). Its
+/// structure depends on `k` only, its values on `args`. Returns the output
+/// (one number) and the argument Vars.
 pub fn random_program<'t>(tape: &'t Tape, k: usize, args: [&[f64]; 4]) -> (Var<'t>, Vec<Var<'t>>) {
     let names = ["a", "b", "v", "m"];
     let vars: Vec<Var<'t>> =
         args.iter().zip(RANDOM_SHAPES).zip(names).map(|((d, s), n)| tape.var_from_slice(d, s).named(n)).collect();
-    let mut pool = vars.clone();
+    let cases = random_cases();
     let mut rng = StdRng::seed_from_u64(1000 + k as u64);
-    for _ in 0..14 {
-        let x = pool[rng.random_range(0..pool.len())];
-        let y = match rng.random_range(0..10) {
-            0..=4 => UNARY[rng.random_range(0..UNARY.len())].1(x),
-            5..=7 => {
-                // A partner of the same shape, or a scalar (broadcast over x's rows).
-                let same: Vec<Var<'t>> =
-                    pool.iter().copied().filter(|p| p.shape() == x.shape() || p.len() == 1).collect();
-                let other = same[rng.random_range(0..same.len())];
-                let f = BINARY[rng.random_range(0..BINARY.len())].1;
-                if rng.random_bool(0.5) { f(x, other) } else { f(other, x) }
-            }
-            8 => {
-                let (axis, keep) = (x.shape().len().saturating_sub(1), rng.random_bool(0.5));
-                match (x.shape().is_empty(), rng.random_range(0..4)) {
-                    (false, 0) => x.sum_axis(axis, keep),
-                    (false, 1) => x.mean_axis(0, keep),
-                    (_, 2) => x.mean(),
-                    _ => x.sum(),
-                }
-            }
-            _ => {
-                // matmul: [2, 3] x [3] as [3, 1] (through `reshape`; `t` twice).
-                let m = vars[3];
-                let v = vars[2].reshape(&[3, 1]);
-                if x.shape().as_slice() == [2, 3] { x.matmul(v) } else { m.t().t().matmul(v) }
-            }
-        };
-        pool.push(y);
-    }
-    // The output: every node of the pool reaches it (as a sum), so none is dead.
-    let mut out = pool[4].sum();
-    for p in &pool[5..] {
-        out = out + p.sum();
-    }
-    (out.named("out"), vars)
+    let steps: Vec<registry::Step> = (0..RANDOM_STEPS)
+        .map(|s| {
+            let op = ((k * RANDOM_STEPS + s) % cases.len()) as u8;
+            (op, rng.random_range(0..64), rng.random_range(0..64))
+        })
+        .collect();
+    (registry::program(&vars, &steps, &cases).named("out"), vars)
 }
 
 /// The module of every random program, `prog_0`.. `prog_{N-1}`.

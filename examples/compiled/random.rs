@@ -4447,7 +4447,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_3`: node 106 (`out`, add) of a tape of 107 nodes, 92 of which it depends on.
+/// `prog_3`: node 115 (`out`, add) of a tape of 116 nodes, 87 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -4561,317 +4561,275 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v21[i] = v20[i] + (-2.0);
     }
-    // 24: constant []
-    let v24 = 1.0;
-    // 25: broadcast_to(v24)
-    let mut v25 = [0.0f64; 2];
-    for i0 in 0..2 {
-        v25[i0] = v24;
-    }
-    // 26: argmax(axis=1)(v21)
-    let mut v26 = [0.0f64; 2];
-    for o in 0..2 {
-        for i in 0..1 {
-            let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut w = 0;
-            for k in 0..3 {
-                if v21[s + k].is_nan() { w = k; break; }
-                if v21[s + k] > v21[s + w] { w = k; }
-            }
-            v26[lane] = w as f64;
-        }
-    }
-    // 27: reshape(v25)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v25[i];
-    }
-    // 28: scatter_add(axis=1)(v27, v26)
-    let mut v28 = [0.0f64; 6];
-    for o in 0..2 {
-        for j in 0..1 {
-            for i in 0..1 {
-                let yp = (o * 1 + j) * 1 + i;
-                let xp = (o * 3 + v26[yp] as usize) * 1 + i;
-                v28[xp] += v27[yp];
-            }
-        }
-    }
-    // 33: mul(v28, v21)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v28[i] * v21[i];
-    }
-    // 34: reshape(v)
-    let mut v34 = [0.0f64; 3];
-    for i in 0..3 {
-        v34[i] = v[i];
-    }
-    // 35: constant [6]
-    let v35: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
-    // 36: index_select(axis=0)(v34, v35)
-    let mut v36 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v35[j] as usize) * 1 + i;
-                v36[yp] = v34[xp];
-            }
-        }
-    }
-    // 37: reshape(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = v36[i];
-    }
-    // 38: add_scalar(0.5371)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 44: constant []
-    let v44 = 1.0;
-    // 45: broadcast_to(v44)
-    let mut v45 = [0.0f64; 3];
-    for i1 in 0..3 {
-        v45[i1] = v44;
-    }
-    // 46: argmin(axis=0)(v41)
-    let mut v46 = [0.0f64; 3];
-    for o in 0..1 {
-        for i in 0..3 {
-            let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut w = 0;
-            for k in 0..2 {
-                if v41[s + k * 3].is_nan() { w = k; break; }
-                if v41[s + k * 3] < v41[s + w * 3] { w = k; }
-            }
-            v46[lane] = w as f64;
-        }
-    }
-    // 47: reshape(v45)
-    let mut v47 = [0.0f64; 3];
-    for i in 0..3 {
-        v47[i] = v45[i];
-    }
-    // 48: scatter_add(axis=0)(v47, v46)
-    let mut v48 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..1 {
-            for i in 0..3 {
-                let yp = (o * 1 + j) * 3 + i;
-                let xp = (o * 2 + v46[yp] as usize) * 3 + i;
-                v48[xp] += v47[yp];
-            }
-        }
-    }
-    // 56: mul(v48, v41)
-    let mut v56 = [0.0f64; 6];
-    for i in 0..6 {
-        v56[i] = v48[i] * v41[i];
-    }
-    // 57: add_scalar(0.5371)(v33)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v33[i] + 0.5371;
-    }
-    // 58: sigmoid(v57)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = stable_sigmoid(v57[i]);
-    }
-    // 59: mul_scalar(4)(v58)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v58[i] * 4.0;
-    }
-    // 60: add_scalar(-2)(v59)
-    let mut v60 = [0.0f64; 6];
-    for i in 0..6 {
-        v60[i] = v59[i] + (-2.0);
-    }
-    // 61: constant [4]
-    let v61: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
-    // 62: index_select(axis=1)(v60, v61)
-    let mut v62 = [0.0f64; 8];
+    // 22: constant [4]
+    let v22: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
+    // 23: index_select(axis=1)(v21, v22)
+    let mut v23 = [0.0f64; 8];
     for o in 0..2 {
         for j in 0..4 {
             for i in 0..1 {
                 let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v61[j] as usize) * 1 + i;
-                v62[yp] = v60[xp];
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
             }
         }
     }
-    // 63: tanh(a)
-    let v63 = a.tanh();
-    // 64: constant []
-    let v64 = 0.8;
-    // 65: mul(v63, v64)
-    let v65 = v63 * v64;
-    // 66: sum(v65)
-    let mut v66 = -0.0f64;
-    v66 += v65;
-    // 67: tanh(b)
-    let v67 = b.tanh();
-    // 68: constant []
-    let v68 = 0.8;
-    // 69: mul(v67, v68)
-    let v69 = v67 * v68;
-    // 70: sum(v69)
-    let mut v70 = -0.0f64;
-    v70 += v69;
-    // 71: tanh(v)
-    let mut v71 = [0.0f64; 3];
+    // 24: reshape(v)
+    let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v71[i] = v[i].tanh();
+        v24[i] = v[i];
     }
-    // 72: constant [3]
-    let v72: [f64; 3] = [0.8, 1.5, 1.1];
-    // 73: mul(v71, v72)
-    let mut v73 = [0.0f64; 3];
+    // 25: constant [6]
+    let v25: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 26: index_select(axis=0)(v24, v25)
+    let mut v26 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v25[j] as usize) * 1 + i;
+                v26[yp] = v24[xp];
+            }
+        }
+    }
+    // 27: reshape(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i];
+    }
+    // 28: add_scalar(0.5371)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + 0.5371;
+    }
+    // 29: sigmoid(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = stable_sigmoid(v28[i]);
+    }
+    // 30: mul_scalar(4)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] * 4.0;
+    }
+    // 31: add_scalar(-2)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + (-2.0);
+    }
+    // 32: constant [2, 4]
+    let v32: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
+    // 33: gather(axis=1)(v31, v32)
+    let mut v33 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v32[yp] as usize) * 1 + i;
+                v33[yp] = v31[xp];
+            }
+        }
+    }
+    // 42: add_scalar(0.5371)(m)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = m[i] + 0.5371;
+    }
+    // 43: sigmoid(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = stable_sigmoid(v42[i]);
+    }
+    // 44: mul_scalar(4)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] * 4.0;
+    }
+    // 45: add_scalar(-2)(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v44[i] + (-2.0);
+    }
+    // 46: constant [3]
+    let v46: [f64; 3] = [2.0, 0.0, 0.0];
+    // 50: constant []
+    let v50 = 1.0;
+    // 51: broadcast_to(v50)
+    let mut v51 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v51[i0 * 3 + i1] = v50;
+        }
+    }
+    // 52: mul(v51, v45)
+    let mut v52 = [0.0f64; 6];
+    for i in 0..6 {
+        v52[i] = v51[i] * v45[i];
+    }
+    // 54: index_add(axis=1)(v52, v46)
+    let mut v54 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v46[j] as usize) * 1 + i;
+                v54[xp] += v52[yp];
+            }
+        }
+    }
+    // 72: tanh(a)
+    let v72 = a.tanh();
+    // 73: constant []
+    let v73 = 0.8;
+    // 74: mul(v72, v73)
+    let v74 = v72 * v73;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
+    v75 += v74;
+    // 76: tanh(b)
+    let v76 = b.tanh();
+    // 77: constant []
+    let v77 = 0.8;
+    // 78: mul(v76, v77)
+    let v78 = v76 * v77;
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    v79 += v78;
+    // 80: tanh(v)
+    let mut v80 = [0.0f64; 3];
     for i in 0..3 {
-        v73[i] = v71[i] * v72[i];
+        v80[i] = v[i].tanh();
     }
-    // 74: sum(v73)
-    let mut v74 = -0.0f64;
+    // 81: constant [3]
+    let v81: [f64; 3] = [0.8, 1.5, 1.1];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 3];
     for i in 0..3 {
-        v74 += v73[i];
+        v82[i] = v80[i] * v81[i];
     }
-    // 75: tanh(m)
-    let mut v75 = [0.0f64; 6];
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..3 {
+        v83 += v82[i];
+    }
+    // 84: tanh(m)
+    let mut v84 = [0.0f64; 6];
     for i in 0..6 {
-        v75[i] = m[i].tanh();
+        v84[i] = m[i].tanh();
     }
-    // 76: constant [2, 3]
-    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 77: mul(v75, v76)
-    let mut v77 = [0.0f64; 6];
+    // 85: constant [2, 3]
+    let v85: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 6];
     for i in 0..6 {
-        v77[i] = v75[i] * v76[i];
+        v86[i] = v84[i] * v85[i];
     }
-    // 78: sum(v77)
-    let mut v78 = -0.0f64;
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
     for i in 0..6 {
-        v78 += v77[i];
+        v87 += v86[i];
     }
-    // 79: tanh(v8)
-    let mut v79 = [0.0f64; 2];
+    // 88: tanh(v8)
+    let mut v88 = [0.0f64; 2];
     for i in 0..2 {
-        v79[i] = v8[i].tanh();
+        v88[i] = v8[i].tanh();
     }
-    // 80: constant [2]
-    let v80: [f64; 2] = [0.8, 1.5];
-    // 81: mul(v79, v80)
-    let mut v81 = [0.0f64; 2];
+    // 89: constant [2]
+    let v89: [f64; 2] = [0.8, 1.5];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 2];
     for i in 0..2 {
-        v81[i] = v79[i] * v80[i];
+        v90[i] = v88[i] * v89[i];
     }
-    // 82: sum(v81)
-    let mut v82 = -0.0f64;
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
     for i in 0..2 {
-        v82 += v81[i];
+        v91 += v90[i];
     }
-    // 83: tanh(v17)
-    let mut v83 = [0.0f64; 3];
+    // 92: tanh(v17)
+    let mut v92 = [0.0f64; 3];
     for i in 0..3 {
-        v83[i] = v17[i].tanh();
+        v92[i] = v17[i].tanh();
     }
-    // 84: constant [1, 3]
-    let v84: [f64; 3] = [0.8, 1.5, 1.1];
-    // 85: mul(v83, v84)
-    let mut v85 = [0.0f64; 3];
+    // 93: constant [1, 3]
+    let v93: [f64; 3] = [0.8, 1.5, 1.1];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 3];
     for i in 0..3 {
-        v85[i] = v83[i] * v84[i];
+        v94[i] = v92[i] * v93[i];
     }
-    // 86: sum(v85)
-    let mut v86 = -0.0f64;
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
     for i in 0..3 {
-        v86 += v85[i];
+        v95 += v94[i];
     }
-    // 87: tanh(v33)
-    let mut v87 = [0.0f64; 6];
-    for i in 0..6 {
-        v87[i] = v33[i].tanh();
-    }
-    // 88: constant [2, 3]
-    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 89: mul(v87, v88)
-    let mut v89 = [0.0f64; 6];
-    for i in 0..6 {
-        v89[i] = v87[i] * v88[i];
-    }
-    // 90: sum(v89)
-    let mut v90 = -0.0f64;
-    for i in 0..6 {
-        v90 += v89[i];
-    }
-    // 91: tanh(v56)
-    let mut v91 = [0.0f64; 6];
-    for i in 0..6 {
-        v91[i] = v56[i].tanh();
-    }
-    // 92: constant [2, 3]
-    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 93: mul(v91, v92)
-    let mut v93 = [0.0f64; 6];
-    for i in 0..6 {
-        v93[i] = v91[i] * v92[i];
-    }
-    // 94: sum(v93)
-    let mut v94 = -0.0f64;
-    for i in 0..6 {
-        v94 += v93[i];
-    }
-    // 95: tanh(v62)
-    let mut v95 = [0.0f64; 8];
+    // 96: tanh(v23)
+    let mut v96 = [0.0f64; 8];
     for i in 0..8 {
-        v95[i] = v62[i].tanh();
+        v96[i] = v23[i].tanh();
     }
-    // 96: constant [2, 4]
-    let v96: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 97: mul(v95, v96)
-    let mut v97 = [0.0f64; 8];
+    // 97: constant [2, 4]
+    let v97: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 98: mul(v96, v97)
+    let mut v98 = [0.0f64; 8];
     for i in 0..8 {
-        v97[i] = v95[i] * v96[i];
+        v98[i] = v96[i] * v97[i];
     }
-    // 98: sum(v97)
-    let mut v98 = -0.0f64;
+    // 99: sum(v98)
+    let mut v99 = -0.0f64;
     for i in 0..8 {
-        v98 += v97[i];
+        v99 += v98[i];
     }
-    // 99: add(v66, v70)
-    let v99 = v66 + v70;
-    // 100: add(v99, v74)
-    let v100 = v99 + v74;
-    // 101: add(v100, v78)
-    let v101 = v100 + v78;
-    // 102: add(v101, v82)
-    let v102 = v101 + v82;
-    // 103: add(v102, v86)
-    let v103 = v102 + v86;
-    // 104: add(v103, v90)
-    let v104 = v103 + v90;
-    // 105: add(v104, v94)
-    let v105 = v104 + v94;
-    // 106: add(v105, v98)
-    let out = v105 + v98;
+    // 100: tanh(v33)
+    let mut v100 = [0.0f64; 8];
+    for i in 0..8 {
+        v100[i] = v33[i].tanh();
+    }
+    // 101: constant [2, 4]
+    let v101: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 102: mul(v100, v101)
+    let mut v102 = [0.0f64; 8];
+    for i in 0..8 {
+        v102[i] = v100[i] * v101[i];
+    }
+    // 103: sum(v102)
+    let mut v103 = -0.0f64;
+    for i in 0..8 {
+        v103 += v102[i];
+    }
+    // 104: tanh(v54)
+    let mut v104 = [0.0f64; 6];
+    for i in 0..6 {
+        v104[i] = v54[i].tanh();
+    }
+    // 105: constant [2, 3]
+    let v105: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 106: mul(v104, v105)
+    let mut v106 = [0.0f64; 6];
+    for i in 0..6 {
+        v106[i] = v104[i] * v105[i];
+    }
+    // 107: sum(v106)
+    let mut v107 = -0.0f64;
+    for i in 0..6 {
+        v107 += v106[i];
+    }
+    // 108: add(v75, v79)
+    let v108 = v75 + v79;
+    // 109: add(v108, v83)
+    let v109 = v108 + v83;
+    // 110: add(v109, v87)
+    let v110 = v109 + v87;
+    // 111: add(v110, v91)
+    let v111 = v110 + v91;
+    // 112: add(v111, v95)
+    let v112 = v111 + v95;
+    // 113: add(v112, v99)
+    let v113 = v112 + v99;
+    // 114: add(v113, v103)
+    let v114 = v113 + v103;
+    // 115: add(v114, v107)
+    let out = v114 + v107;
     out
 }
 
@@ -4987,561 +4945,536 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v21[i] = v20[i] + (-2.0);
     }
-    // 24: constant []
-    let v24 = 1.0;
-    // 25: broadcast_to(v24)
-    let mut v25 = [0.0f64; 2];
-    for i0 in 0..2 {
-        v25[i0] = v24;
-    }
-    // 26: argmax(axis=1)(v21)
-    let mut v26 = [0.0f64; 2];
-    for o in 0..2 {
-        for i in 0..1 {
-            let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut w = 0;
-            for k in 0..3 {
-                if v21[s + k].is_nan() { w = k; break; }
-                if v21[s + k] > v21[s + w] { w = k; }
-            }
-            v26[lane] = w as f64;
-        }
-    }
-    // 27: reshape(v25)
-    let mut v27 = [0.0f64; 2];
-    for i in 0..2 {
-        v27[i] = v25[i];
-    }
-    // 28: scatter_add(axis=1)(v27, v26)
-    let mut v28 = [0.0f64; 6];
-    for o in 0..2 {
-        for j in 0..1 {
-            for i in 0..1 {
-                let yp = (o * 1 + j) * 1 + i;
-                let xp = (o * 3 + v26[yp] as usize) * 1 + i;
-                v28[xp] += v27[yp];
-            }
-        }
-    }
-    // 33: mul(v28, v21)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v28[i] * v21[i];
-    }
-    // 34: reshape(v)
-    let mut v34 = [0.0f64; 3];
-    for i in 0..3 {
-        v34[i] = v[i];
-    }
-    // 35: constant [6]
-    let v35: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
-    // 36: index_select(axis=0)(v34, v35)
-    let mut v36 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v35[j] as usize) * 1 + i;
-                v36[yp] = v34[xp];
-            }
-        }
-    }
-    // 37: reshape(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = v36[i];
-    }
-    // 38: add_scalar(0.5371)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 44: constant []
-    let v44 = 1.0;
-    // 45: broadcast_to(v44)
-    let mut v45 = [0.0f64; 3];
-    for i1 in 0..3 {
-        v45[i1] = v44;
-    }
-    // 46: argmin(axis=0)(v41)
-    let mut v46 = [0.0f64; 3];
-    for o in 0..1 {
-        for i in 0..3 {
-            let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut w = 0;
-            for k in 0..2 {
-                if v41[s + k * 3].is_nan() { w = k; break; }
-                if v41[s + k * 3] < v41[s + w * 3] { w = k; }
-            }
-            v46[lane] = w as f64;
-        }
-    }
-    // 47: reshape(v45)
-    let mut v47 = [0.0f64; 3];
-    for i in 0..3 {
-        v47[i] = v45[i];
-    }
-    // 48: scatter_add(axis=0)(v47, v46)
-    let mut v48 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..1 {
-            for i in 0..3 {
-                let yp = (o * 1 + j) * 3 + i;
-                let xp = (o * 2 + v46[yp] as usize) * 3 + i;
-                v48[xp] += v47[yp];
-            }
-        }
-    }
-    // 56: mul(v48, v41)
-    let mut v56 = [0.0f64; 6];
-    for i in 0..6 {
-        v56[i] = v48[i] * v41[i];
-    }
-    // 57: add_scalar(0.5371)(v33)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v33[i] + 0.5371;
-    }
-    // 58: sigmoid(v57)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = stable_sigmoid(v57[i]);
-    }
-    // 59: mul_scalar(4)(v58)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v58[i] * 4.0;
-    }
-    // 60: add_scalar(-2)(v59)
-    let mut v60 = [0.0f64; 6];
-    for i in 0..6 {
-        v60[i] = v59[i] + (-2.0);
-    }
-    // 61: constant [4]
-    let v61: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
-    // 62: index_select(axis=1)(v60, v61)
-    let mut v62 = [0.0f64; 8];
+    // 22: constant [4]
+    let v22: [f64; 4] = [2.0, 0.0, 1.0, 2.0];
+    // 23: index_select(axis=1)(v21, v22)
+    let mut v23 = [0.0f64; 8];
     for o in 0..2 {
         for j in 0..4 {
             for i in 0..1 {
                 let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v61[j] as usize) * 1 + i;
-                v62[yp] = v60[xp];
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                v23[yp] = v21[xp];
             }
         }
     }
-    // 63: tanh(a)
-    let v63 = a.tanh();
-    // 64: constant []
-    let v64 = 0.8;
-    // 65: mul(v63, v64)
-    let v65 = v63 * v64;
-    // 66: sum(v65)
-    let mut v66 = -0.0f64;
-    v66 += v65;
-    // 67: tanh(b)
-    let v67 = b.tanh();
-    // 68: constant []
-    let v68 = 0.8;
-    // 69: mul(v67, v68)
-    let v69 = v67 * v68;
-    // 70: sum(v69)
-    let mut v70 = -0.0f64;
-    v70 += v69;
-    // 71: tanh(v)
-    let mut v71 = [0.0f64; 3];
+    // 24: reshape(v)
+    let mut v24 = [0.0f64; 3];
     for i in 0..3 {
-        v71[i] = v[i].tanh();
+        v24[i] = v[i];
     }
-    // 72: constant [3]
-    let v72: [f64; 3] = [0.8, 1.5, 1.1];
-    // 73: mul(v71, v72)
-    let mut v73 = [0.0f64; 3];
+    // 25: constant [6]
+    let v25: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 26: index_select(axis=0)(v24, v25)
+    let mut v26 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v25[j] as usize) * 1 + i;
+                v26[yp] = v24[xp];
+            }
+        }
+    }
+    // 27: reshape(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i];
+    }
+    // 28: add_scalar(0.5371)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] + 0.5371;
+    }
+    // 29: sigmoid(v28)
+    let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = stable_sigmoid(v28[i]);
+    }
+    // 30: mul_scalar(4)(v29)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v29[i] * 4.0;
+    }
+    // 31: add_scalar(-2)(v30)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = v30[i] + (-2.0);
+    }
+    // 32: constant [2, 4]
+    let v32: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
+    // 33: gather(axis=1)(v31, v32)
+    let mut v33 = [0.0f64; 8];
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v32[yp] as usize) * 1 + i;
+                v33[yp] = v31[xp];
+            }
+        }
+    }
+    // 42: add_scalar(0.5371)(m)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = m[i] + 0.5371;
+    }
+    // 43: sigmoid(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = stable_sigmoid(v42[i]);
+    }
+    // 44: mul_scalar(4)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] * 4.0;
+    }
+    // 45: add_scalar(-2)(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v44[i] + (-2.0);
+    }
+    // 46: constant [3]
+    let v46: [f64; 3] = [2.0, 0.0, 0.0];
+    // 50: constant []
+    let v50 = 1.0;
+    // 51: broadcast_to(v50)
+    let mut v51 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v51[i0 * 3 + i1] = v50;
+        }
+    }
+    // 52: mul(v51, v45)
+    let mut v52 = [0.0f64; 6];
+    for i in 0..6 {
+        v52[i] = v51[i] * v45[i];
+    }
+    // 54: index_add(axis=1)(v52, v46)
+    let mut v54 = [0.0f64; 6];
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v46[j] as usize) * 1 + i;
+                v54[xp] += v52[yp];
+            }
+        }
+    }
+    // 72: tanh(a)
+    let v72 = a.tanh();
+    // 73: constant []
+    let v73 = 0.8;
+    // 74: mul(v72, v73)
+    let v74 = v72 * v73;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
+    v75 += v74;
+    // 76: tanh(b)
+    let v76 = b.tanh();
+    // 77: constant []
+    let v77 = 0.8;
+    // 78: mul(v76, v77)
+    let v78 = v76 * v77;
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    v79 += v78;
+    // 80: tanh(v)
+    let mut v80 = [0.0f64; 3];
     for i in 0..3 {
-        v73[i] = v71[i] * v72[i];
+        v80[i] = v[i].tanh();
     }
-    // 74: sum(v73)
-    let mut v74 = -0.0f64;
+    // 81: constant [3]
+    let v81: [f64; 3] = [0.8, 1.5, 1.1];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 3];
     for i in 0..3 {
-        v74 += v73[i];
+        v82[i] = v80[i] * v81[i];
     }
-    // 75: tanh(m)
-    let mut v75 = [0.0f64; 6];
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..3 {
+        v83 += v82[i];
+    }
+    // 84: tanh(m)
+    let mut v84 = [0.0f64; 6];
     for i in 0..6 {
-        v75[i] = m[i].tanh();
+        v84[i] = m[i].tanh();
     }
-    // 76: constant [2, 3]
-    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 77: mul(v75, v76)
-    let mut v77 = [0.0f64; 6];
+    // 85: constant [2, 3]
+    let v85: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 6];
     for i in 0..6 {
-        v77[i] = v75[i] * v76[i];
+        v86[i] = v84[i] * v85[i];
     }
-    // 78: sum(v77)
-    let mut v78 = -0.0f64;
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
     for i in 0..6 {
-        v78 += v77[i];
+        v87 += v86[i];
     }
-    // 79: tanh(v8)
-    let mut v79 = [0.0f64; 2];
+    // 88: tanh(v8)
+    let mut v88 = [0.0f64; 2];
     for i in 0..2 {
-        v79[i] = v8[i].tanh();
+        v88[i] = v8[i].tanh();
     }
-    // 80: constant [2]
-    let v80: [f64; 2] = [0.8, 1.5];
-    // 81: mul(v79, v80)
-    let mut v81 = [0.0f64; 2];
+    // 89: constant [2]
+    let v89: [f64; 2] = [0.8, 1.5];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 2];
     for i in 0..2 {
-        v81[i] = v79[i] * v80[i];
+        v90[i] = v88[i] * v89[i];
     }
-    // 82: sum(v81)
-    let mut v82 = -0.0f64;
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
     for i in 0..2 {
-        v82 += v81[i];
+        v91 += v90[i];
     }
-    // 83: tanh(v17)
-    let mut v83 = [0.0f64; 3];
+    // 92: tanh(v17)
+    let mut v92 = [0.0f64; 3];
     for i in 0..3 {
-        v83[i] = v17[i].tanh();
+        v92[i] = v17[i].tanh();
     }
-    // 84: constant [1, 3]
-    let v84: [f64; 3] = [0.8, 1.5, 1.1];
-    // 85: mul(v83, v84)
-    let mut v85 = [0.0f64; 3];
+    // 93: constant [1, 3]
+    let v93: [f64; 3] = [0.8, 1.5, 1.1];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 3];
     for i in 0..3 {
-        v85[i] = v83[i] * v84[i];
+        v94[i] = v92[i] * v93[i];
     }
-    // 86: sum(v85)
-    let mut v86 = -0.0f64;
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
     for i in 0..3 {
-        v86 += v85[i];
+        v95 += v94[i];
     }
-    // 87: tanh(v33)
-    let mut v87 = [0.0f64; 6];
-    for i in 0..6 {
-        v87[i] = v33[i].tanh();
-    }
-    // 88: constant [2, 3]
-    let v88: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 89: mul(v87, v88)
-    let mut v89 = [0.0f64; 6];
-    for i in 0..6 {
-        v89[i] = v87[i] * v88[i];
-    }
-    // 90: sum(v89)
-    let mut v90 = -0.0f64;
-    for i in 0..6 {
-        v90 += v89[i];
-    }
-    // 91: tanh(v56)
-    let mut v91 = [0.0f64; 6];
-    for i in 0..6 {
-        v91[i] = v56[i].tanh();
-    }
-    // 92: constant [2, 3]
-    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 93: mul(v91, v92)
-    let mut v93 = [0.0f64; 6];
-    for i in 0..6 {
-        v93[i] = v91[i] * v92[i];
-    }
-    // 94: sum(v93)
-    let mut v94 = -0.0f64;
-    for i in 0..6 {
-        v94 += v93[i];
-    }
-    // 95: tanh(v62)
-    let mut v95 = [0.0f64; 8];
+    // 96: tanh(v23)
+    let mut v96 = [0.0f64; 8];
     for i in 0..8 {
-        v95[i] = v62[i].tanh();
+        v96[i] = v23[i].tanh();
     }
-    // 96: constant [2, 4]
-    let v96: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 97: mul(v95, v96)
-    let mut v97 = [0.0f64; 8];
+    // 97: constant [2, 4]
+    let v97: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 98: mul(v96, v97)
+    let mut v98 = [0.0f64; 8];
     for i in 0..8 {
-        v97[i] = v95[i] * v96[i];
+        v98[i] = v96[i] * v97[i];
     }
-    // 98: sum(v97)
-    let mut v98 = -0.0f64;
+    // 99: sum(v98)
+    let mut v99 = -0.0f64;
     for i in 0..8 {
-        v98 += v97[i];
+        v99 += v98[i];
     }
-    // 99: add(v66, v70)
-    let v99 = v66 + v70;
-    // 100: add(v99, v74)
-    let v100 = v99 + v74;
-    // 101: add(v100, v78)
-    let v101 = v100 + v78;
-    // 102: add(v101, v82)
-    let v102 = v101 + v82;
-    // 103: add(v102, v86)
-    let v103 = v102 + v86;
-    // 104: add(v103, v90)
-    let v104 = v103 + v90;
-    // 105: add(v104, v94)
-    let v105 = v104 + v94;
-    // 106: add(v105, v98)
-    let out = v105 + v98;
+    // 100: tanh(v33)
+    let mut v100 = [0.0f64; 8];
+    for i in 0..8 {
+        v100[i] = v33[i].tanh();
+    }
+    // 101: constant [2, 4]
+    let v101: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 102: mul(v100, v101)
+    let mut v102 = [0.0f64; 8];
+    for i in 0..8 {
+        v102[i] = v100[i] * v101[i];
+    }
+    // 103: sum(v102)
+    let mut v103 = -0.0f64;
+    for i in 0..8 {
+        v103 += v102[i];
+    }
+    // 104: tanh(v54)
+    let mut v104 = [0.0f64; 6];
+    for i in 0..6 {
+        v104[i] = v54[i].tanh();
+    }
+    // 105: constant [2, 3]
+    let v105: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 106: mul(v104, v105)
+    let mut v106 = [0.0f64; 6];
+    for i in 0..6 {
+        v106[i] = v104[i] * v105[i];
+    }
+    // 107: sum(v106)
+    let mut v107 = -0.0f64;
+    for i in 0..6 {
+        v107 += v106[i];
+    }
+    // 108: add(v75, v79)
+    let v108 = v75 + v79;
+    // 109: add(v108, v83)
+    let v109 = v108 + v83;
+    // 110: add(v109, v87)
+    let v110 = v109 + v87;
+    // 111: add(v110, v91)
+    let v111 = v110 + v91;
+    // 112: add(v111, v95)
+    let v112 = v111 + v95;
+    // 113: add(v112, v99)
+    let v113 = v112 + v99;
+    // 114: add(v113, v103)
+    let v114 = v113 + v103;
+    // 115: add(v114, v107)
+    let out = v114 + v107;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v105 = 0.0f64;
-    let mut d_v98 = 0.0f64;
-    // 106: add(v105, v98), backward
-    d_v105 += d_out * (1.0);
-    d_v98 += d_out * (1.0);
-    let mut d_v104 = 0.0f64;
-    let mut d_v94 = 0.0f64;
-    // 105: add(v104, v94), backward
-    d_v104 += d_v105 * (1.0);
-    d_v94 += d_v105 * (1.0);
+    let mut d_v114 = 0.0f64;
+    let mut d_v107 = 0.0f64;
+    // 115: add(v114, v107), backward
+    d_v114 += d_out * (1.0);
+    d_v107 += d_out * (1.0);
+    let mut d_v113 = 0.0f64;
     let mut d_v103 = 0.0f64;
-    let mut d_v90 = 0.0f64;
-    // 104: add(v103, v90), backward
-    d_v103 += d_v104 * (1.0);
-    d_v90 += d_v104 * (1.0);
-    let mut d_v102 = 0.0f64;
-    let mut d_v86 = 0.0f64;
-    // 103: add(v102, v86), backward
-    d_v102 += d_v103 * (1.0);
-    d_v86 += d_v103 * (1.0);
-    let mut d_v101 = 0.0f64;
-    let mut d_v82 = 0.0f64;
-    // 102: add(v101, v82), backward
-    d_v101 += d_v102 * (1.0);
-    d_v82 += d_v102 * (1.0);
-    let mut d_v100 = 0.0f64;
-    let mut d_v78 = 0.0f64;
-    // 101: add(v100, v78), backward
-    d_v100 += d_v101 * (1.0);
-    d_v78 += d_v101 * (1.0);
+    // 114: add(v113, v103), backward
+    d_v113 += d_v114 * (1.0);
+    d_v103 += d_v114 * (1.0);
+    let mut d_v112 = 0.0f64;
     let mut d_v99 = 0.0f64;
-    let mut d_v74 = 0.0f64;
-    // 100: add(v99, v74), backward
-    d_v99 += d_v100 * (1.0);
-    d_v74 += d_v100 * (1.0);
-    let mut d_v66 = 0.0f64;
-    let mut d_v70 = 0.0f64;
-    // 99: add(v66, v70), backward
-    d_v66 += d_v99 * (1.0);
-    d_v70 += d_v99 * (1.0);
-    let mut d_v97 = [0.0f64; 8];
-    // 98: sum(v97), backward
+    // 113: add(v112, v99), backward
+    d_v112 += d_v113 * (1.0);
+    d_v99 += d_v113 * (1.0);
+    let mut d_v111 = 0.0f64;
+    let mut d_v95 = 0.0f64;
+    // 112: add(v111, v95), backward
+    d_v111 += d_v112 * (1.0);
+    d_v95 += d_v112 * (1.0);
+    let mut d_v110 = 0.0f64;
+    let mut d_v91 = 0.0f64;
+    // 111: add(v110, v91), backward
+    d_v110 += d_v111 * (1.0);
+    d_v91 += d_v111 * (1.0);
+    let mut d_v109 = 0.0f64;
+    let mut d_v87 = 0.0f64;
+    // 110: add(v109, v87), backward
+    d_v109 += d_v110 * (1.0);
+    d_v87 += d_v110 * (1.0);
+    let mut d_v108 = 0.0f64;
+    let mut d_v83 = 0.0f64;
+    // 109: add(v108, v83), backward
+    d_v108 += d_v109 * (1.0);
+    d_v83 += d_v109 * (1.0);
+    let mut d_v75 = 0.0f64;
+    let mut d_v79 = 0.0f64;
+    // 108: add(v75, v79), backward
+    d_v75 += d_v108 * (1.0);
+    d_v79 += d_v108 * (1.0);
+    let mut d_v106 = [0.0f64; 6];
+    // 107: sum(v106), backward
+    for i in 0..6 {
+        d_v106[i] += d_v107;
+    }
+    let mut d_v104 = [0.0f64; 6];
+    // 106: mul(v104, v105), backward
+    for i in 0..6 {
+        d_v104[i] += d_v106[i] * (v105[i]);
+    }
+    let mut d_v54 = [0.0f64; 6];
+    // 104: tanh(v54), backward
+    for i in 0..6 {
+        d_v54[i] += d_v104[i] * (1.0 - v104[i] * v104[i]);
+    }
+    let mut d_v102 = [0.0f64; 8];
+    // 103: sum(v102), backward
     for i in 0..8 {
-        d_v97[i] += d_v98;
+        d_v102[i] += d_v103;
     }
-    let mut d_v95 = [0.0f64; 8];
-    // 97: mul(v95, v96), backward
+    let mut d_v100 = [0.0f64; 8];
+    // 102: mul(v100, v101), backward
     for i in 0..8 {
-        d_v95[i] += d_v97[i] * (v96[i]);
+        d_v100[i] += d_v102[i] * (v101[i]);
     }
-    let mut d_v62 = [0.0f64; 8];
-    // 95: tanh(v62), backward
+    let mut d_v33 = [0.0f64; 8];
+    // 100: tanh(v33), backward
     for i in 0..8 {
-        d_v62[i] += d_v95[i] * (1.0 - v95[i] * v95[i]);
+        d_v33[i] += d_v100[i] * (1.0 - v100[i] * v100[i]);
     }
-    let mut d_v93 = [0.0f64; 6];
-    // 94: sum(v93), backward
-    for i in 0..6 {
-        d_v93[i] += d_v94;
+    let mut d_v98 = [0.0f64; 8];
+    // 99: sum(v98), backward
+    for i in 0..8 {
+        d_v98[i] += d_v99;
     }
-    let mut d_v91 = [0.0f64; 6];
-    // 93: mul(v91, v92), backward
-    for i in 0..6 {
-        d_v91[i] += d_v93[i] * (v92[i]);
+    let mut d_v96 = [0.0f64; 8];
+    // 98: mul(v96, v97), backward
+    for i in 0..8 {
+        d_v96[i] += d_v98[i] * (v97[i]);
     }
-    let mut d_v56 = [0.0f64; 6];
-    // 91: tanh(v56), backward
-    for i in 0..6 {
-        d_v56[i] += d_v91[i] * (1.0 - v91[i] * v91[i]);
+    let mut d_v23 = [0.0f64; 8];
+    // 96: tanh(v23), backward
+    for i in 0..8 {
+        d_v23[i] += d_v96[i] * (1.0 - v96[i] * v96[i]);
     }
-    let mut d_v89 = [0.0f64; 6];
-    // 90: sum(v89), backward
-    for i in 0..6 {
-        d_v89[i] += d_v90;
-    }
-    let mut d_v87 = [0.0f64; 6];
-    // 89: mul(v87, v88), backward
-    for i in 0..6 {
-        d_v87[i] += d_v89[i] * (v88[i]);
-    }
-    let mut d_v33 = [0.0f64; 6];
-    // 87: tanh(v33), backward
-    for i in 0..6 {
-        d_v33[i] += d_v87[i] * (1.0 - v87[i] * v87[i]);
-    }
-    let mut d_v85 = [0.0f64; 3];
-    // 86: sum(v85), backward
+    let mut d_v94 = [0.0f64; 3];
+    // 95: sum(v94), backward
     for i in 0..3 {
-        d_v85[i] += d_v86;
+        d_v94[i] += d_v95;
     }
-    let mut d_v83 = [0.0f64; 3];
-    // 85: mul(v83, v84), backward
+    let mut d_v92 = [0.0f64; 3];
+    // 94: mul(v92, v93), backward
     for i in 0..3 {
-        d_v83[i] += d_v85[i] * (v84[i]);
+        d_v92[i] += d_v94[i] * (v93[i]);
     }
     let mut d_v17 = [0.0f64; 3];
-    // 83: tanh(v17), backward
+    // 92: tanh(v17), backward
     for i in 0..3 {
-        d_v17[i] += d_v83[i] * (1.0 - v83[i] * v83[i]);
+        d_v17[i] += d_v92[i] * (1.0 - v92[i] * v92[i]);
     }
-    let mut d_v81 = [0.0f64; 2];
-    // 82: sum(v81), backward
+    let mut d_v90 = [0.0f64; 2];
+    // 91: sum(v90), backward
     for i in 0..2 {
-        d_v81[i] += d_v82;
+        d_v90[i] += d_v91;
     }
-    let mut d_v79 = [0.0f64; 2];
-    // 81: mul(v79, v80), backward
+    let mut d_v88 = [0.0f64; 2];
+    // 90: mul(v88, v89), backward
     for i in 0..2 {
-        d_v79[i] += d_v81[i] * (v80[i]);
+        d_v88[i] += d_v90[i] * (v89[i]);
     }
     let mut d_v8 = [0.0f64; 2];
-    // 79: tanh(v8), backward
+    // 88: tanh(v8), backward
     for i in 0..2 {
-        d_v8[i] += d_v79[i] * (1.0 - v79[i] * v79[i]);
+        d_v8[i] += d_v88[i] * (1.0 - v88[i] * v88[i]);
     }
-    let mut d_v77 = [0.0f64; 6];
-    // 78: sum(v77), backward
+    let mut d_v86 = [0.0f64; 6];
+    // 87: sum(v86), backward
     for i in 0..6 {
-        d_v77[i] += d_v78;
+        d_v86[i] += d_v87;
     }
-    let mut d_v75 = [0.0f64; 6];
-    // 77: mul(v75, v76), backward
+    let mut d_v84 = [0.0f64; 6];
+    // 86: mul(v84, v85), backward
     for i in 0..6 {
-        d_v75[i] += d_v77[i] * (v76[i]);
+        d_v84[i] += d_v86[i] * (v85[i]);
     }
-    // 75: tanh(m), backward
+    // 84: tanh(m), backward
     for i in 0..6 {
-        d_m[i] += d_v75[i] * (1.0 - v75[i] * v75[i]);
+        d_m[i] += d_v84[i] * (1.0 - v84[i] * v84[i]);
     }
-    let mut d_v73 = [0.0f64; 3];
-    // 74: sum(v73), backward
+    let mut d_v82 = [0.0f64; 3];
+    // 83: sum(v82), backward
     for i in 0..3 {
-        d_v73[i] += d_v74;
+        d_v82[i] += d_v83;
     }
-    let mut d_v71 = [0.0f64; 3];
-    // 73: mul(v71, v72), backward
+    let mut d_v80 = [0.0f64; 3];
+    // 82: mul(v80, v81), backward
     for i in 0..3 {
-        d_v71[i] += d_v73[i] * (v72[i]);
+        d_v80[i] += d_v82[i] * (v81[i]);
     }
-    // 71: tanh(v), backward
+    // 80: tanh(v), backward
     for i in 0..3 {
-        d_v[i] += d_v71[i] * (1.0 - v71[i] * v71[i]);
+        d_v[i] += d_v80[i] * (1.0 - v80[i] * v80[i]);
     }
-    let mut d_v69 = 0.0f64;
-    // 70: sum(v69), backward
-    d_v69 += d_v70;
-    let mut d_v67 = 0.0f64;
-    // 69: mul(v67, v68), backward
-    d_v67 += d_v69 * (v68);
-    // 67: tanh(b), backward
-    *d_b += d_v67 * (1.0 - v67 * v67);
-    let mut d_v65 = 0.0f64;
-    // 66: sum(v65), backward
-    d_v65 += d_v66;
-    let mut d_v63 = 0.0f64;
-    // 65: mul(v63, v64), backward
-    d_v63 += d_v65 * (v64);
-    // 63: tanh(a), backward
-    *d_a += d_v63 * (1.0 - v63 * v63);
-    let mut d_v60 = [0.0f64; 6];
-    // 62: index_select(axis=1)(v60, v61), backward
+    let mut d_v78 = 0.0f64;
+    // 79: sum(v78), backward
+    d_v78 += d_v79;
+    let mut d_v76 = 0.0f64;
+    // 78: mul(v76, v77), backward
+    d_v76 += d_v78 * (v77);
+    // 76: tanh(b), backward
+    *d_b += d_v76 * (1.0 - v76 * v76);
+    let mut d_v74 = 0.0f64;
+    // 75: sum(v74), backward
+    d_v74 += d_v75;
+    let mut d_v72 = 0.0f64;
+    // 74: mul(v72, v73), backward
+    d_v72 += d_v74 * (v73);
+    // 72: tanh(a), backward
+    *d_a += d_v72 * (1.0 - v72 * v72);
+    let mut d_v52 = [0.0f64; 6];
+    // 54: index_add(axis=1)(v52, v46), backward
+    for o in 0..2 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 3 + v46[j] as usize) * 1 + i;
+                d_v52[yp] += d_v54[xp];
+            }
+        }
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 52: mul(v51, v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v52[i] * (v51[i]);
+    }
+    let mut d_v44 = [0.0f64; 6];
+    // 45: add_scalar(-2)(v44), backward
+    for i in 0..6 {
+        d_v44[i] += d_v45[i] * (1.0);
+    }
+    let mut d_v43 = [0.0f64; 6];
+    // 44: mul_scalar(4)(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44[i] * (4.0);
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 43: sigmoid(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i] * (v43[i] * (1.0 - v43[i]));
+    }
+    // 42: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v42[i] * (1.0);
+    }
+    let mut d_v31 = [0.0f64; 6];
+    // 33: gather(axis=1)(v31, v32), backward
     for o in 0..2 {
         for j in 0..4 {
             for i in 0..1 {
                 let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v61[j] as usize) * 1 + i;
-                d_v60[xp] += d_v62[yp];
+                let xp = (o * 3 + v32[yp] as usize) * 1 + i;
+                d_v31[xp] += d_v33[yp];
             }
         }
     }
-    let mut d_v59 = [0.0f64; 6];
-    // 60: add_scalar(-2)(v59), backward
+    let mut d_v30 = [0.0f64; 6];
+    // 31: add_scalar(-2)(v30), backward
     for i in 0..6 {
-        d_v59[i] += d_v60[i] * (1.0);
+        d_v30[i] += d_v31[i] * (1.0);
     }
-    let mut d_v58 = [0.0f64; 6];
-    // 59: mul_scalar(4)(v58), backward
+    let mut d_v29 = [0.0f64; 6];
+    // 30: mul_scalar(4)(v29), backward
     for i in 0..6 {
-        d_v58[i] += d_v59[i] * (4.0);
+        d_v29[i] += d_v30[i] * (4.0);
     }
-    let mut d_v57 = [0.0f64; 6];
-    // 58: sigmoid(v57), backward
+    let mut d_v28 = [0.0f64; 6];
+    // 29: sigmoid(v28), backward
     for i in 0..6 {
-        d_v57[i] += d_v58[i] * (v58[i] * (1.0 - v58[i]));
+        d_v28[i] += d_v29[i] * (v29[i] * (1.0 - v29[i]));
     }
-    // 57: add_scalar(0.5371)(v33), backward
+    let mut d_v27 = [0.0f64; 6];
+    // 28: add_scalar(0.5371)(v27), backward
     for i in 0..6 {
-        d_v33[i] += d_v57[i] * (1.0);
+        d_v27[i] += d_v28[i] * (1.0);
     }
-    let mut d_v41 = [0.0f64; 6];
-    // 56: mul(v48, v41), backward
+    let mut d_v26 = [0.0f64; 6];
+    // 27: reshape(v26), backward
     for i in 0..6 {
-        d_v41[i] += d_v56[i] * (v48[i]);
+        d_v26[i] += d_v27[i];
     }
-    let mut d_v40 = [0.0f64; 6];
-    // 41: add_scalar(-2)(v40), backward
-    for i in 0..6 {
-        d_v40[i] += d_v41[i] * (1.0);
-    }
-    let mut d_v39 = [0.0f64; 6];
-    // 40: mul_scalar(4)(v39), backward
-    for i in 0..6 {
-        d_v39[i] += d_v40[i] * (4.0);
-    }
-    let mut d_v38 = [0.0f64; 6];
-    // 39: sigmoid(v38), backward
-    for i in 0..6 {
-        d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
-    }
-    let mut d_v37 = [0.0f64; 6];
-    // 38: add_scalar(0.5371)(v37), backward
-    for i in 0..6 {
-        d_v37[i] += d_v38[i] * (1.0);
-    }
-    let mut d_v36 = [0.0f64; 6];
-    // 37: reshape(v36), backward
-    for i in 0..6 {
-        d_v36[i] += d_v37[i];
-    }
-    let mut d_v34 = [0.0f64; 3];
-    // 36: index_select(axis=0)(v34, v35), backward
+    let mut d_v24 = [0.0f64; 3];
+    // 26: index_select(axis=0)(v24, v25), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v35[j] as usize) * 1 + i;
-                d_v34[xp] += d_v36[yp];
+                let xp = (o * 3 + v25[j] as usize) * 1 + i;
+                d_v24[xp] += d_v26[yp];
             }
         }
     }
-    // 34: reshape(v), backward
+    // 24: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v34[i];
+        d_v[i] += d_v24[i];
     }
     let mut d_v21 = [0.0f64; 6];
-    // 33: mul(v28, v21), backward
-    for i in 0..6 {
-        d_v21[i] += d_v33[i] * (v28[i]);
+    // 23: index_select(axis=1)(v21, v22), backward
+    for o in 0..2 {
+        for j in 0..4 {
+            for i in 0..1 {
+                let yp = (o * 4 + j) * 1 + i;
+                let xp = (o * 3 + v22[j] as usize) * 1 + i;
+                d_v21[xp] += d_v23[yp];
+            }
+        }
     }
     let mut d_v20 = [0.0f64; 6];
     // 21: add_scalar(-2)(v20), backward
@@ -5650,1238 +5583,1244 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_4`: node 150 (`out`, add) of a tape of 151 nodes, 98 of which it depends on.
+/// `prog_4`: node 122 (`out`, add) of a tape of 123 nodes, 97 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: reshape(b)
-    let v4 = b;
-    // 5: constant [6]
-    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 6: index_select(axis=0)(v4, v5)
-    let mut v6 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v5[j] as usize) * 1 + i;
-                v6[yp] = v4;
-            }
-        }
-    }
-    // 7: reshape(v6)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = v6[i];
-    }
-    // 8: add_scalar(0.5371)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 0.5371;
-    }
-    // 9: sigmoid(v8)
-    let mut v9 = [0.0f64; 6];
-    for i in 0..6 {
-        v9[i] = stable_sigmoid(v8[i]);
-    }
-    // 10: mul_scalar(4)(v9)
-    let mut v10 = [0.0f64; 6];
-    for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
-    }
-    // 11: add_scalar(-2)(v10)
-    let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
-    }
-    // 12: constant [2, 4]
-    let v12: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
-    // 13: gather(axis=1)(v11, v12)
-    let mut v13 = [0.0f64; 8];
-    for o in 0..2 {
-        for j in 0..4 {
-            for i in 0..1 {
-                let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
-                v13[yp] = v11[xp];
-            }
-        }
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
+    // 12: reshape(v)
+    let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i];
+        v12[i] = v[i];
     }
-    // 23: constant [6]
-    let v23: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
-    // 24: index_select(axis=0)(v22, v23)
-    let mut v24 = [0.0f64; 6];
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v23[j] as usize) * 1 + i;
-                v24[yp] = v22[xp];
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
             }
         }
     }
-    // 25: reshape(v24)
-    let mut v25 = [0.0f64; 6];
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i];
+        v15[i] = v14[i];
     }
-    // 26: add_scalar(0.5371)(v25)
+    // 16: add_scalar(0.5371)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + 0.5371;
+    }
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = stable_sigmoid(v16[i]);
+    }
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: constant [2, 3]
+    let v20: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
+    // 24: constant []
+    let v24 = 1.0;
+    // 25: broadcast_to(v24)
+    let mut v25 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v25[i0 * 3 + i1] = v24;
+        }
+    }
+    // 26: mul(v25, v19)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5371;
+        v26[i] = v25[i] * v19[i];
     }
-    // 27: sigmoid(v26)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = stable_sigmoid(v26[i]);
-    }
-    // 28: mul_scalar(4)(v27)
+    // 28: scatter_add(axis=1)(v26, v20)
     let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = v27[i] * 4.0;
-    }
-    // 29: add_scalar(-2)(v28)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = v28[i] + (-2.0);
-    }
-    // 30: constant [3]
-    let v30: [f64; 3] = [2.0, 0.0, 0.0];
-    // 34: constant []
-    let v34 = 1.0;
-    // 35: broadcast_to(v34)
-    let mut v35 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v35[i0 * 3 + i1] = v34;
-        }
-    }
-    // 36: mul(v35, v29)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v35[i] * v29[i];
-    }
-    // 38: index_add(axis=1)(v36, v30)
-    let mut v38 = [0.0f64; 6];
     for o in 0..2 {
         for j in 0..3 {
             for i in 0..1 {
                 let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v30[j] as usize) * 1 + i;
-                v38[xp] += v36[yp];
+                let xp = (o * 3 + v20[yp] as usize) * 1 + i;
+                v28[xp] += v26[yp];
             }
         }
     }
-    // 62: reshape(b)
-    let v62 = b;
-    // 63: constant [6]
-    let v63: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 64: index_select(axis=0)(v62, v63)
-    let mut v64 = [0.0f64; 6];
+    // 43: reshape(v)
+    let mut v43 = [0.0f64; 3];
+    for i in 0..3 {
+        v43[i] = v[i];
+    }
+    // 44: constant [6]
+    let v44: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 45: index_select(axis=0)(v43, v44)
+    let mut v45 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v63[j] as usize) * 1 + i;
-                v64[yp] = v62;
+                let xp = (o * 3 + v44[j] as usize) * 1 + i;
+                v45[yp] = v43[xp];
             }
         }
     }
-    // 65: reshape(v64)
+    // 46: reshape(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i];
+    }
+    // 47: add_scalar(0.5371)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + 0.5371;
+    }
+    // 48: sigmoid(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = stable_sigmoid(v47[i]);
+    }
+    // 49: mul_scalar(4)(v48)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v48[i] * 4.0;
+    }
+    // 50: add_scalar(-2)(v49)
+    let mut v50 = [0.0f64; 6];
+    for i in 0..6 {
+        v50[i] = v49[i] + (-2.0);
+    }
+    // 51: gelu(v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = gelu_value(v50[i]);
+    }
+    // 52: reshape(v)
+    let mut v52 = [0.0f64; 3];
+    for i in 0..3 {
+        v52[i] = v[i];
+    }
+    // 53: constant [6]
+    let v53: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 54: index_select(axis=0)(v52, v53)
+    let mut v54 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v53[j] as usize) * 1 + i;
+                v54[yp] = v52[xp];
+            }
+        }
+    }
+    // 55: reshape(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i];
+    }
+    // 56: add_scalar(0.5371)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] + 0.5371;
+    }
+    // 57: sigmoid(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = stable_sigmoid(v56[i]);
+    }
+    // 58: mul_scalar(4)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i] * 4.0;
+    }
+    // 59: add_scalar(-2)(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i] + (-2.0);
+    }
+    // 60: t(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[(i % 2) * 3 + i / 2];
+    }
+    // 61: reshape(a)
+    let v61 = a;
+    // 62: constant [6]
+    let v62: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 63: index_select(axis=0)(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v62[j] as usize) * 1 + i;
+                v63[yp] = v61;
+            }
+        }
+    }
+    // 64: reshape(v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = v63[i];
+    }
+    // 65: add_scalar(0.5371)(v64)
     let mut v65 = [0.0f64; 6];
     for i in 0..6 {
-        v65[i] = v64[i];
+        v65[i] = v64[i] + 0.5371;
     }
-    // 66: add_scalar(0.5371)(v65)
+    // 66: sigmoid(v65)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v65[i] + 0.5371;
+        v66[i] = stable_sigmoid(v65[i]);
     }
-    // 67: sigmoid(v66)
+    // 67: mul_scalar(4)(v66)
     let mut v67 = [0.0f64; 6];
     for i in 0..6 {
-        v67[i] = stable_sigmoid(v66[i]);
+        v67[i] = v66[i] * 4.0;
     }
-    // 68: mul_scalar(4)(v67)
+    // 68: add_scalar(-2)(v67)
     let mut v68 = [0.0f64; 6];
     for i in 0..6 {
-        v68[i] = v67[i] * 4.0;
+        v68[i] = v67[i] + (-2.0);
     }
-    // 69: add_scalar(-2)(v68)
+    // 69: reshape(v68)
     let mut v69 = [0.0f64; 6];
     for i in 0..6 {
-        v69[i] = v68[i] + (-2.0);
+        v69[i] = v68[i];
     }
-    // 70: constant [2, 3]
-    let v70: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
-    // 74: constant []
-    let v74 = 1.0;
-    // 75: broadcast_to(v74)
-    let mut v75 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v75[i0 * 3 + i1] = v74;
-        }
-    }
-    // 76: mul(v75, v69)
-    let mut v76 = [0.0f64; 6];
+    // 70: reshape(v69)
+    let mut v70 = [0.0f64; 6];
     for i in 0..6 {
-        v76[i] = v75[i] * v69[i];
+        v70[i] = v69[i];
     }
-    // 78: scatter_add(axis=1)(v76, v70)
-    let mut v78 = [0.0f64; 6];
-    for o in 0..2 {
-        for j in 0..3 {
-            for i in 0..1 {
-                let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
-                v78[xp] += v76[yp];
-            }
-        }
-    }
-    // 93: reshape(a)
-    let v93 = a;
-    // 94: constant [6]
-    let v94: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 95: index_select(axis=0)(v93, v94)
-    let mut v95 = [0.0f64; 6];
+    // 71: constant [6]
+    let v71: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 72: index_select(axis=0)(v70, v71)
+    let mut v72 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v94[j] as usize) * 1 + i;
-                v95[yp] = v93;
+                let xp = (o * 6 + v71[j] as usize) * 1 + i;
+                v72[yp] = v70[xp];
             }
         }
     }
-    // 96: reshape(v95)
-    let mut v96 = [0.0f64; 6];
+    // 73: reshape(v72)
+    let mut v73 = [0.0f64; 6];
     for i in 0..6 {
-        v96[i] = v95[i];
+        v73[i] = v72[i];
     }
-    // 97: add_scalar(0.5371)(v96)
+    // 74: add_scalar(0.5371)(v73)
+    let mut v74 = [0.0f64; 6];
+    for i in 0..6 {
+        v74[i] = v73[i] + 0.5371;
+    }
+    // 75: sigmoid(v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = stable_sigmoid(v74[i]);
+    }
+    // 76: mul_scalar(4)(v75)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v75[i] * 4.0;
+    }
+    // 77: add_scalar(-2)(v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v76[i] + (-2.0);
+    }
+    // 78: leaky_relu(0.1)(v77)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = if v77[i] > 0.0 { v77[i] } else { 0.1 * v77[i] };
+    }
+    // 79: tanh(a)
+    let v79 = a.tanh();
+    // 80: constant []
+    let v80 = 0.8;
+    // 81: mul(v79, v80)
+    let v81 = v79 * v80;
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    v82 += v81;
+    // 83: tanh(b)
+    let v83 = b.tanh();
+    // 84: constant []
+    let v84 = 0.8;
+    // 85: mul(v83, v84)
+    let v85 = v83 * v84;
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
+    v86 += v85;
+    // 87: tanh(v)
+    let mut v87 = [0.0f64; 3];
+    for i in 0..3 {
+        v87[i] = v[i].tanh();
+    }
+    // 88: constant [3]
+    let v88: [f64; 3] = [0.8, 1.5, 1.1];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 3];
+    for i in 0..3 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..3 {
+        v90 += v89[i];
+    }
+    // 91: tanh(m)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = m[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: tanh(v28)
+    let mut v95 = [0.0f64; 6];
+    for i in 0..6 {
+        v95[i] = v28[i].tanh();
+    }
+    // 96: constant [2, 3]
+    let v96: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 97: mul(v95, v96)
     let mut v97 = [0.0f64; 6];
     for i in 0..6 {
-        v97[i] = v96[i] + 0.5371;
+        v97[i] = v95[i] * v96[i];
     }
-    // 98: sigmoid(v97)
-    let mut v98 = [0.0f64; 6];
+    // 98: sum(v97)
+    let mut v98 = -0.0f64;
     for i in 0..6 {
-        v98[i] = stable_sigmoid(v97[i]);
+        v98 += v97[i];
     }
-    // 99: mul_scalar(4)(v98)
+    // 99: tanh(v51)
     let mut v99 = [0.0f64; 6];
     for i in 0..6 {
-        v99[i] = v98[i] * 4.0;
+        v99[i] = v51[i].tanh();
     }
-    // 100: add_scalar(-2)(v99)
-    let mut v100 = [0.0f64; 6];
-    for i in 0..6 {
-        v100[i] = v99[i] + (-2.0);
-    }
-    // 101: gelu(v100)
+    // 100: constant [2, 3]
+    let v100: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 101: mul(v99, v100)
     let mut v101 = [0.0f64; 6];
     for i in 0..6 {
-        v101[i] = gelu_value(v100[i]);
+        v101[i] = v99[i] * v100[i];
     }
-    // 102: add_scalar(0.5371)(v101)
-    let mut v102 = [0.0f64; 6];
+    // 102: sum(v101)
+    let mut v102 = -0.0f64;
     for i in 0..6 {
-        v102[i] = v101[i] + 0.5371;
+        v102 += v101[i];
     }
-    // 103: sigmoid(v102)
+    // 103: tanh(v60)
     let mut v103 = [0.0f64; 6];
     for i in 0..6 {
-        v103[i] = stable_sigmoid(v102[i]);
+        v103[i] = v60[i].tanh();
     }
-    // 104: mul_scalar(4)(v103)
-    let mut v104 = [0.0f64; 6];
-    for i in 0..6 {
-        v104[i] = v103[i] * 4.0;
-    }
-    // 105: add_scalar(-2)(v104)
+    // 104: constant [3, 2]
+    let v104: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 105: mul(v103, v104)
     let mut v105 = [0.0f64; 6];
     for i in 0..6 {
-        v105[i] = v104[i] + (-2.0);
+        v105[i] = v103[i] * v104[i];
     }
-    // 106: t(v105)
-    let mut v106 = [0.0f64; 6];
+    // 106: sum(v105)
+    let mut v106 = -0.0f64;
     for i in 0..6 {
-        v106[i] = v105[(i % 2) * 3 + i / 2];
+        v106 += v105[i];
     }
-    // 107: tanh(a)
-    let v107 = a.tanh();
-    // 108: constant []
-    let v108 = 0.8;
+    // 107: tanh(v69)
+    let mut v107 = [0.0f64; 6];
+    for i in 0..6 {
+        v107[i] = v69[i].tanh();
+    }
+    // 108: constant [3, 1, 2]
+    let v108: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 109: mul(v107, v108)
-    let v109 = v107 * v108;
+    let mut v109 = [0.0f64; 6];
+    for i in 0..6 {
+        v109[i] = v107[i] * v108[i];
+    }
     // 110: sum(v109)
     let mut v110 = -0.0f64;
-    v110 += v109;
-    // 111: tanh(b)
-    let v111 = b.tanh();
-    // 112: constant []
-    let v112 = 0.8;
+    for i in 0..6 {
+        v110 += v109[i];
+    }
+    // 111: tanh(v78)
+    let mut v111 = [0.0f64; 6];
+    for i in 0..6 {
+        v111[i] = v78[i].tanh();
+    }
+    // 112: constant [2, 3]
+    let v112: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 113: mul(v111, v112)
-    let v113 = v111 * v112;
+    let mut v113 = [0.0f64; 6];
+    for i in 0..6 {
+        v113[i] = v111[i] * v112[i];
+    }
     // 114: sum(v113)
     let mut v114 = -0.0f64;
-    v114 += v113;
-    // 115: tanh(v)
-    let mut v115 = [0.0f64; 3];
-    for i in 0..3 {
-        v115[i] = v[i].tanh();
-    }
-    // 116: constant [3]
-    let v116: [f64; 3] = [0.8, 1.5, 1.1];
-    // 117: mul(v115, v116)
-    let mut v117 = [0.0f64; 3];
-    for i in 0..3 {
-        v117[i] = v115[i] * v116[i];
-    }
-    // 118: sum(v117)
-    let mut v118 = -0.0f64;
-    for i in 0..3 {
-        v118 += v117[i];
-    }
-    // 119: tanh(m)
-    let mut v119 = [0.0f64; 6];
     for i in 0..6 {
-        v119[i] = m[i].tanh();
+        v114 += v113[i];
     }
-    // 120: constant [2, 3]
-    let v120: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 121: mul(v119, v120)
-    let mut v121 = [0.0f64; 6];
-    for i in 0..6 {
-        v121[i] = v119[i] * v120[i];
-    }
-    // 122: sum(v121)
-    let mut v122 = -0.0f64;
-    for i in 0..6 {
-        v122 += v121[i];
-    }
-    // 123: tanh(v13)
-    let mut v123 = [0.0f64; 8];
-    for i in 0..8 {
-        v123[i] = v13[i].tanh();
-    }
-    // 124: constant [2, 4]
-    let v124: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 125: mul(v123, v124)
-    let mut v125 = [0.0f64; 8];
-    for i in 0..8 {
-        v125[i] = v123[i] * v124[i];
-    }
-    // 126: sum(v125)
-    let mut v126 = -0.0f64;
-    for i in 0..8 {
-        v126 += v125[i];
-    }
-    // 127: tanh(v38)
-    let mut v127 = [0.0f64; 6];
-    for i in 0..6 {
-        v127[i] = v38[i].tanh();
-    }
-    // 128: constant [2, 3]
-    let v128: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 129: mul(v127, v128)
-    let mut v129 = [0.0f64; 6];
-    for i in 0..6 {
-        v129[i] = v127[i] * v128[i];
-    }
-    // 130: sum(v129)
-    let mut v130 = -0.0f64;
-    for i in 0..6 {
-        v130 += v129[i];
-    }
-    // 131: tanh(v78)
-    let mut v131 = [0.0f64; 6];
-    for i in 0..6 {
-        v131[i] = v78[i].tanh();
-    }
-    // 132: constant [2, 3]
-    let v132: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 133: mul(v131, v132)
-    let mut v133 = [0.0f64; 6];
-    for i in 0..6 {
-        v133[i] = v131[i] * v132[i];
-    }
-    // 134: sum(v133)
-    let mut v134 = -0.0f64;
-    for i in 0..6 {
-        v134 += v133[i];
-    }
-    // 135: tanh(v101)
-    let mut v135 = [0.0f64; 6];
-    for i in 0..6 {
-        v135[i] = v101[i].tanh();
-    }
-    // 136: constant [2, 3]
-    let v136: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 137: mul(v135, v136)
-    let mut v137 = [0.0f64; 6];
-    for i in 0..6 {
-        v137[i] = v135[i] * v136[i];
-    }
-    // 138: sum(v137)
-    let mut v138 = -0.0f64;
-    for i in 0..6 {
-        v138 += v137[i];
-    }
-    // 139: tanh(v106)
-    let mut v139 = [0.0f64; 6];
-    for i in 0..6 {
-        v139[i] = v106[i].tanh();
-    }
-    // 140: constant [3, 2]
-    let v140: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 141: mul(v139, v140)
-    let mut v141 = [0.0f64; 6];
-    for i in 0..6 {
-        v141[i] = v139[i] * v140[i];
-    }
-    // 142: sum(v141)
-    let mut v142 = -0.0f64;
-    for i in 0..6 {
-        v142 += v141[i];
-    }
-    // 143: add(v110, v114)
-    let v143 = v110 + v114;
-    // 144: add(v143, v118)
-    let v144 = v143 + v118;
-    // 145: add(v144, v122)
-    let v145 = v144 + v122;
-    // 146: add(v145, v126)
-    let v146 = v145 + v126;
-    // 147: add(v146, v130)
-    let v147 = v146 + v130;
-    // 148: add(v147, v134)
-    let v148 = v147 + v134;
-    // 149: add(v148, v138)
-    let v149 = v148 + v138;
-    // 150: add(v149, v142)
-    let out = v149 + v142;
+    // 115: add(v82, v86)
+    let v115 = v82 + v86;
+    // 116: add(v115, v90)
+    let v116 = v115 + v90;
+    // 117: add(v116, v94)
+    let v117 = v116 + v94;
+    // 118: add(v117, v98)
+    let v118 = v117 + v98;
+    // 119: add(v118, v102)
+    let v119 = v118 + v102;
+    // 120: add(v119, v106)
+    let v120 = v119 + v106;
+    // 121: add(v120, v110)
+    let v121 = v120 + v110;
+    // 122: add(v121, v114)
+    let out = v121 + v114;
     out
 }
 
 /// `prog_4` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: reshape(b)
-    let v4 = b;
-    // 5: constant [6]
-    let v5: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 6: index_select(axis=0)(v4, v5)
-    let mut v6 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v5[j] as usize) * 1 + i;
-                v6[yp] = v4;
-            }
-        }
-    }
-    // 7: reshape(v6)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = v6[i];
-    }
-    // 8: add_scalar(0.5371)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 0.5371;
-    }
-    // 9: sigmoid(v8)
-    let mut v9 = [0.0f64; 6];
-    for i in 0..6 {
-        v9[i] = stable_sigmoid(v8[i]);
-    }
-    // 10: mul_scalar(4)(v9)
-    let mut v10 = [0.0f64; 6];
-    for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
-    }
-    // 11: add_scalar(-2)(v10)
-    let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
-    }
-    // 12: constant [2, 4]
-    let v12: [f64; 8] = [2.0, 0.0, 1.0, 1.0, 0.0, 2.0, 2.0, 1.0];
-    // 13: gather(axis=1)(v11, v12)
-    let mut v13 = [0.0f64; 8];
-    for o in 0..2 {
-        for j in 0..4 {
-            for i in 0..1 {
-                let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
-                v13[yp] = v11[xp];
-            }
-        }
-    }
-    // 22: reshape(v)
-    let mut v22 = [0.0f64; 3];
+    // 12: reshape(v)
+    let mut v12 = [0.0f64; 3];
     for i in 0..3 {
-        v22[i] = v[i];
+        v12[i] = v[i];
     }
-    // 23: constant [6]
-    let v23: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
-    // 24: index_select(axis=0)(v22, v23)
-    let mut v24 = [0.0f64; 6];
+    // 13: constant [6]
+    let v13: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 14: index_select(axis=0)(v12, v13)
+    let mut v14 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v23[j] as usize) * 1 + i;
-                v24[yp] = v22[xp];
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                v14[yp] = v12[xp];
             }
         }
     }
-    // 25: reshape(v24)
-    let mut v25 = [0.0f64; 6];
+    // 15: reshape(v14)
+    let mut v15 = [0.0f64; 6];
     for i in 0..6 {
-        v25[i] = v24[i];
+        v15[i] = v14[i];
     }
-    // 26: add_scalar(0.5371)(v25)
+    // 16: add_scalar(0.5371)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] + 0.5371;
+    }
+    // 17: sigmoid(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = stable_sigmoid(v16[i]);
+    }
+    // 18: mul_scalar(4)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i] * 4.0;
+    }
+    // 19: add_scalar(-2)(v18)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v18[i] + (-2.0);
+    }
+    // 20: constant [2, 3]
+    let v20: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
+    // 24: constant []
+    let v24 = 1.0;
+    // 25: broadcast_to(v24)
+    let mut v25 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v25[i0 * 3 + i1] = v24;
+        }
+    }
+    // 26: mul(v25, v19)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i] + 0.5371;
+        v26[i] = v25[i] * v19[i];
     }
-    // 27: sigmoid(v26)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = stable_sigmoid(v26[i]);
-    }
-    // 28: mul_scalar(4)(v27)
+    // 28: scatter_add(axis=1)(v26, v20)
     let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = v27[i] * 4.0;
-    }
-    // 29: add_scalar(-2)(v28)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = v28[i] + (-2.0);
-    }
-    // 30: constant [3]
-    let v30: [f64; 3] = [2.0, 0.0, 0.0];
-    // 34: constant []
-    let v34 = 1.0;
-    // 35: broadcast_to(v34)
-    let mut v35 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v35[i0 * 3 + i1] = v34;
-        }
-    }
-    // 36: mul(v35, v29)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v35[i] * v29[i];
-    }
-    // 38: index_add(axis=1)(v36, v30)
-    let mut v38 = [0.0f64; 6];
     for o in 0..2 {
         for j in 0..3 {
             for i in 0..1 {
                 let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v30[j] as usize) * 1 + i;
-                v38[xp] += v36[yp];
+                let xp = (o * 3 + v20[yp] as usize) * 1 + i;
+                v28[xp] += v26[yp];
             }
         }
     }
-    // 62: reshape(b)
-    let v62 = b;
-    // 63: constant [6]
-    let v63: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 64: index_select(axis=0)(v62, v63)
-    let mut v64 = [0.0f64; 6];
+    // 43: reshape(v)
+    let mut v43 = [0.0f64; 3];
+    for i in 0..3 {
+        v43[i] = v[i];
+    }
+    // 44: constant [6]
+    let v44: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 45: index_select(axis=0)(v43, v44)
+    let mut v45 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v63[j] as usize) * 1 + i;
-                v64[yp] = v62;
+                let xp = (o * 3 + v44[j] as usize) * 1 + i;
+                v45[yp] = v43[xp];
             }
         }
     }
-    // 65: reshape(v64)
+    // 46: reshape(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i];
+    }
+    // 47: add_scalar(0.5371)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + 0.5371;
+    }
+    // 48: sigmoid(v47)
+    let mut v48 = [0.0f64; 6];
+    for i in 0..6 {
+        v48[i] = stable_sigmoid(v47[i]);
+    }
+    // 49: mul_scalar(4)(v48)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v48[i] * 4.0;
+    }
+    // 50: add_scalar(-2)(v49)
+    let mut v50 = [0.0f64; 6];
+    for i in 0..6 {
+        v50[i] = v49[i] + (-2.0);
+    }
+    // 51: gelu(v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = gelu_value(v50[i]);
+    }
+    // 52: reshape(v)
+    let mut v52 = [0.0f64; 3];
+    for i in 0..3 {
+        v52[i] = v[i];
+    }
+    // 53: constant [6]
+    let v53: [f64; 6] = [0.0, 1.0, 2.0, 0.0, 1.0, 2.0];
+    // 54: index_select(axis=0)(v52, v53)
+    let mut v54 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v53[j] as usize) * 1 + i;
+                v54[yp] = v52[xp];
+            }
+        }
+    }
+    // 55: reshape(v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v54[i];
+    }
+    // 56: add_scalar(0.5371)(v55)
+    let mut v56 = [0.0f64; 6];
+    for i in 0..6 {
+        v56[i] = v55[i] + 0.5371;
+    }
+    // 57: sigmoid(v56)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = stable_sigmoid(v56[i]);
+    }
+    // 58: mul_scalar(4)(v57)
+    let mut v58 = [0.0f64; 6];
+    for i in 0..6 {
+        v58[i] = v57[i] * 4.0;
+    }
+    // 59: add_scalar(-2)(v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v58[i] + (-2.0);
+    }
+    // 60: t(v59)
+    let mut v60 = [0.0f64; 6];
+    for i in 0..6 {
+        v60[i] = v59[(i % 2) * 3 + i / 2];
+    }
+    // 61: reshape(a)
+    let v61 = a;
+    // 62: constant [6]
+    let v62: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 63: index_select(axis=0)(v61, v62)
+    let mut v63 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v62[j] as usize) * 1 + i;
+                v63[yp] = v61;
+            }
+        }
+    }
+    // 64: reshape(v63)
+    let mut v64 = [0.0f64; 6];
+    for i in 0..6 {
+        v64[i] = v63[i];
+    }
+    // 65: add_scalar(0.5371)(v64)
     let mut v65 = [0.0f64; 6];
     for i in 0..6 {
-        v65[i] = v64[i];
+        v65[i] = v64[i] + 0.5371;
     }
-    // 66: add_scalar(0.5371)(v65)
+    // 66: sigmoid(v65)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v65[i] + 0.5371;
+        v66[i] = stable_sigmoid(v65[i]);
     }
-    // 67: sigmoid(v66)
+    // 67: mul_scalar(4)(v66)
     let mut v67 = [0.0f64; 6];
     for i in 0..6 {
-        v67[i] = stable_sigmoid(v66[i]);
+        v67[i] = v66[i] * 4.0;
     }
-    // 68: mul_scalar(4)(v67)
+    // 68: add_scalar(-2)(v67)
     let mut v68 = [0.0f64; 6];
     for i in 0..6 {
-        v68[i] = v67[i] * 4.0;
+        v68[i] = v67[i] + (-2.0);
     }
-    // 69: add_scalar(-2)(v68)
+    // 69: reshape(v68)
     let mut v69 = [0.0f64; 6];
     for i in 0..6 {
-        v69[i] = v68[i] + (-2.0);
+        v69[i] = v68[i];
     }
-    // 70: constant [2, 3]
-    let v70: [f64; 6] = [1.0, 1.0, 0.0, 2.0, 0.0, 0.0];
-    // 74: constant []
-    let v74 = 1.0;
-    // 75: broadcast_to(v74)
-    let mut v75 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v75[i0 * 3 + i1] = v74;
-        }
-    }
-    // 76: mul(v75, v69)
-    let mut v76 = [0.0f64; 6];
+    // 70: reshape(v69)
+    let mut v70 = [0.0f64; 6];
     for i in 0..6 {
-        v76[i] = v75[i] * v69[i];
+        v70[i] = v69[i];
     }
-    // 78: scatter_add(axis=1)(v76, v70)
-    let mut v78 = [0.0f64; 6];
-    for o in 0..2 {
-        for j in 0..3 {
-            for i in 0..1 {
-                let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
-                v78[xp] += v76[yp];
-            }
-        }
-    }
-    // 93: reshape(a)
-    let v93 = a;
-    // 94: constant [6]
-    let v94: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 95: index_select(axis=0)(v93, v94)
-    let mut v95 = [0.0f64; 6];
+    // 71: constant [6]
+    let v71: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 72: index_select(axis=0)(v70, v71)
+    let mut v72 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v94[j] as usize) * 1 + i;
-                v95[yp] = v93;
+                let xp = (o * 6 + v71[j] as usize) * 1 + i;
+                v72[yp] = v70[xp];
             }
         }
     }
-    // 96: reshape(v95)
-    let mut v96 = [0.0f64; 6];
+    // 73: reshape(v72)
+    let mut v73 = [0.0f64; 6];
     for i in 0..6 {
-        v96[i] = v95[i];
+        v73[i] = v72[i];
     }
-    // 97: add_scalar(0.5371)(v96)
+    // 74: add_scalar(0.5371)(v73)
+    let mut v74 = [0.0f64; 6];
+    for i in 0..6 {
+        v74[i] = v73[i] + 0.5371;
+    }
+    // 75: sigmoid(v74)
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
+        v75[i] = stable_sigmoid(v74[i]);
+    }
+    // 76: mul_scalar(4)(v75)
+    let mut v76 = [0.0f64; 6];
+    for i in 0..6 {
+        v76[i] = v75[i] * 4.0;
+    }
+    // 77: add_scalar(-2)(v76)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v76[i] + (-2.0);
+    }
+    // 78: leaky_relu(0.1)(v77)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = if v77[i] > 0.0 { v77[i] } else { 0.1 * v77[i] };
+    }
+    // 79: tanh(a)
+    let v79 = a.tanh();
+    // 80: constant []
+    let v80 = 0.8;
+    // 81: mul(v79, v80)
+    let v81 = v79 * v80;
+    // 82: sum(v81)
+    let mut v82 = -0.0f64;
+    v82 += v81;
+    // 83: tanh(b)
+    let v83 = b.tanh();
+    // 84: constant []
+    let v84 = 0.8;
+    // 85: mul(v83, v84)
+    let v85 = v83 * v84;
+    // 86: sum(v85)
+    let mut v86 = -0.0f64;
+    v86 += v85;
+    // 87: tanh(v)
+    let mut v87 = [0.0f64; 3];
+    for i in 0..3 {
+        v87[i] = v[i].tanh();
+    }
+    // 88: constant [3]
+    let v88: [f64; 3] = [0.8, 1.5, 1.1];
+    // 89: mul(v87, v88)
+    let mut v89 = [0.0f64; 3];
+    for i in 0..3 {
+        v89[i] = v87[i] * v88[i];
+    }
+    // 90: sum(v89)
+    let mut v90 = -0.0f64;
+    for i in 0..3 {
+        v90 += v89[i];
+    }
+    // 91: tanh(m)
+    let mut v91 = [0.0f64; 6];
+    for i in 0..6 {
+        v91[i] = m[i].tanh();
+    }
+    // 92: constant [2, 3]
+    let v92: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 93: mul(v91, v92)
+    let mut v93 = [0.0f64; 6];
+    for i in 0..6 {
+        v93[i] = v91[i] * v92[i];
+    }
+    // 94: sum(v93)
+    let mut v94 = -0.0f64;
+    for i in 0..6 {
+        v94 += v93[i];
+    }
+    // 95: tanh(v28)
+    let mut v95 = [0.0f64; 6];
+    for i in 0..6 {
+        v95[i] = v28[i].tanh();
+    }
+    // 96: constant [2, 3]
+    let v96: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 97: mul(v95, v96)
     let mut v97 = [0.0f64; 6];
     for i in 0..6 {
-        v97[i] = v96[i] + 0.5371;
+        v97[i] = v95[i] * v96[i];
     }
-    // 98: sigmoid(v97)
-    let mut v98 = [0.0f64; 6];
+    // 98: sum(v97)
+    let mut v98 = -0.0f64;
     for i in 0..6 {
-        v98[i] = stable_sigmoid(v97[i]);
+        v98 += v97[i];
     }
-    // 99: mul_scalar(4)(v98)
+    // 99: tanh(v51)
     let mut v99 = [0.0f64; 6];
     for i in 0..6 {
-        v99[i] = v98[i] * 4.0;
+        v99[i] = v51[i].tanh();
     }
-    // 100: add_scalar(-2)(v99)
-    let mut v100 = [0.0f64; 6];
-    for i in 0..6 {
-        v100[i] = v99[i] + (-2.0);
-    }
-    // 101: gelu(v100)
+    // 100: constant [2, 3]
+    let v100: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 101: mul(v99, v100)
     let mut v101 = [0.0f64; 6];
     for i in 0..6 {
-        v101[i] = gelu_value(v100[i]);
+        v101[i] = v99[i] * v100[i];
     }
-    // 102: add_scalar(0.5371)(v101)
-    let mut v102 = [0.0f64; 6];
+    // 102: sum(v101)
+    let mut v102 = -0.0f64;
     for i in 0..6 {
-        v102[i] = v101[i] + 0.5371;
+        v102 += v101[i];
     }
-    // 103: sigmoid(v102)
+    // 103: tanh(v60)
     let mut v103 = [0.0f64; 6];
     for i in 0..6 {
-        v103[i] = stable_sigmoid(v102[i]);
+        v103[i] = v60[i].tanh();
     }
-    // 104: mul_scalar(4)(v103)
-    let mut v104 = [0.0f64; 6];
-    for i in 0..6 {
-        v104[i] = v103[i] * 4.0;
-    }
-    // 105: add_scalar(-2)(v104)
+    // 104: constant [3, 2]
+    let v104: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 105: mul(v103, v104)
     let mut v105 = [0.0f64; 6];
     for i in 0..6 {
-        v105[i] = v104[i] + (-2.0);
+        v105[i] = v103[i] * v104[i];
     }
-    // 106: t(v105)
-    let mut v106 = [0.0f64; 6];
+    // 106: sum(v105)
+    let mut v106 = -0.0f64;
     for i in 0..6 {
-        v106[i] = v105[(i % 2) * 3 + i / 2];
+        v106 += v105[i];
     }
-    // 107: tanh(a)
-    let v107 = a.tanh();
-    // 108: constant []
-    let v108 = 0.8;
+    // 107: tanh(v69)
+    let mut v107 = [0.0f64; 6];
+    for i in 0..6 {
+        v107[i] = v69[i].tanh();
+    }
+    // 108: constant [3, 1, 2]
+    let v108: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 109: mul(v107, v108)
-    let v109 = v107 * v108;
+    let mut v109 = [0.0f64; 6];
+    for i in 0..6 {
+        v109[i] = v107[i] * v108[i];
+    }
     // 110: sum(v109)
     let mut v110 = -0.0f64;
-    v110 += v109;
-    // 111: tanh(b)
-    let v111 = b.tanh();
-    // 112: constant []
-    let v112 = 0.8;
+    for i in 0..6 {
+        v110 += v109[i];
+    }
+    // 111: tanh(v78)
+    let mut v111 = [0.0f64; 6];
+    for i in 0..6 {
+        v111[i] = v78[i].tanh();
+    }
+    // 112: constant [2, 3]
+    let v112: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 113: mul(v111, v112)
-    let v113 = v111 * v112;
+    let mut v113 = [0.0f64; 6];
+    for i in 0..6 {
+        v113[i] = v111[i] * v112[i];
+    }
     // 114: sum(v113)
     let mut v114 = -0.0f64;
-    v114 += v113;
-    // 115: tanh(v)
-    let mut v115 = [0.0f64; 3];
-    for i in 0..3 {
-        v115[i] = v[i].tanh();
-    }
-    // 116: constant [3]
-    let v116: [f64; 3] = [0.8, 1.5, 1.1];
-    // 117: mul(v115, v116)
-    let mut v117 = [0.0f64; 3];
-    for i in 0..3 {
-        v117[i] = v115[i] * v116[i];
-    }
-    // 118: sum(v117)
-    let mut v118 = -0.0f64;
-    for i in 0..3 {
-        v118 += v117[i];
-    }
-    // 119: tanh(m)
-    let mut v119 = [0.0f64; 6];
     for i in 0..6 {
-        v119[i] = m[i].tanh();
+        v114 += v113[i];
     }
-    // 120: constant [2, 3]
-    let v120: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 121: mul(v119, v120)
-    let mut v121 = [0.0f64; 6];
-    for i in 0..6 {
-        v121[i] = v119[i] * v120[i];
-    }
-    // 122: sum(v121)
-    let mut v122 = -0.0f64;
-    for i in 0..6 {
-        v122 += v121[i];
-    }
-    // 123: tanh(v13)
-    let mut v123 = [0.0f64; 8];
-    for i in 0..8 {
-        v123[i] = v13[i].tanh();
-    }
-    // 124: constant [2, 4]
-    let v124: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 125: mul(v123, v124)
-    let mut v125 = [0.0f64; 8];
-    for i in 0..8 {
-        v125[i] = v123[i] * v124[i];
-    }
-    // 126: sum(v125)
-    let mut v126 = -0.0f64;
-    for i in 0..8 {
-        v126 += v125[i];
-    }
-    // 127: tanh(v38)
-    let mut v127 = [0.0f64; 6];
-    for i in 0..6 {
-        v127[i] = v38[i].tanh();
-    }
-    // 128: constant [2, 3]
-    let v128: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 129: mul(v127, v128)
-    let mut v129 = [0.0f64; 6];
-    for i in 0..6 {
-        v129[i] = v127[i] * v128[i];
-    }
-    // 130: sum(v129)
-    let mut v130 = -0.0f64;
-    for i in 0..6 {
-        v130 += v129[i];
-    }
-    // 131: tanh(v78)
-    let mut v131 = [0.0f64; 6];
-    for i in 0..6 {
-        v131[i] = v78[i].tanh();
-    }
-    // 132: constant [2, 3]
-    let v132: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 133: mul(v131, v132)
-    let mut v133 = [0.0f64; 6];
-    for i in 0..6 {
-        v133[i] = v131[i] * v132[i];
-    }
-    // 134: sum(v133)
-    let mut v134 = -0.0f64;
-    for i in 0..6 {
-        v134 += v133[i];
-    }
-    // 135: tanh(v101)
-    let mut v135 = [0.0f64; 6];
-    for i in 0..6 {
-        v135[i] = v101[i].tanh();
-    }
-    // 136: constant [2, 3]
-    let v136: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 137: mul(v135, v136)
-    let mut v137 = [0.0f64; 6];
-    for i in 0..6 {
-        v137[i] = v135[i] * v136[i];
-    }
-    // 138: sum(v137)
-    let mut v138 = -0.0f64;
-    for i in 0..6 {
-        v138 += v137[i];
-    }
-    // 139: tanh(v106)
-    let mut v139 = [0.0f64; 6];
-    for i in 0..6 {
-        v139[i] = v106[i].tanh();
-    }
-    // 140: constant [3, 2]
-    let v140: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 141: mul(v139, v140)
-    let mut v141 = [0.0f64; 6];
-    for i in 0..6 {
-        v141[i] = v139[i] * v140[i];
-    }
-    // 142: sum(v141)
-    let mut v142 = -0.0f64;
-    for i in 0..6 {
-        v142 += v141[i];
-    }
-    // 143: add(v110, v114)
-    let v143 = v110 + v114;
-    // 144: add(v143, v118)
-    let v144 = v143 + v118;
-    // 145: add(v144, v122)
-    let v145 = v144 + v122;
-    // 146: add(v145, v126)
-    let v146 = v145 + v126;
-    // 147: add(v146, v130)
-    let v147 = v146 + v130;
-    // 148: add(v147, v134)
-    let v148 = v147 + v134;
-    // 149: add(v148, v138)
-    let v149 = v148 + v138;
-    // 150: add(v149, v142)
-    let out = v149 + v142;
+    // 115: add(v82, v86)
+    let v115 = v82 + v86;
+    // 116: add(v115, v90)
+    let v116 = v115 + v90;
+    // 117: add(v116, v94)
+    let v117 = v116 + v94;
+    // 118: add(v117, v98)
+    let v118 = v117 + v98;
+    // 119: add(v118, v102)
+    let v119 = v118 + v102;
+    // 120: add(v119, v106)
+    let v120 = v119 + v106;
+    // 121: add(v120, v110)
+    let v121 = v120 + v110;
+    // 122: add(v121, v114)
+    let out = v121 + v114;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v149 = 0.0f64;
-    let mut d_v142 = 0.0f64;
-    // 150: add(v149, v142), backward
-    d_v149 += d_out * (1.0);
-    d_v142 += d_out * (1.0);
-    let mut d_v148 = 0.0f64;
-    let mut d_v138 = 0.0f64;
-    // 149: add(v148, v138), backward
-    d_v148 += d_v149 * (1.0);
-    d_v138 += d_v149 * (1.0);
-    let mut d_v147 = 0.0f64;
-    let mut d_v134 = 0.0f64;
-    // 148: add(v147, v134), backward
-    d_v147 += d_v148 * (1.0);
-    d_v134 += d_v148 * (1.0);
-    let mut d_v146 = 0.0f64;
-    let mut d_v130 = 0.0f64;
-    // 147: add(v146, v130), backward
-    d_v146 += d_v147 * (1.0);
-    d_v130 += d_v147 * (1.0);
-    let mut d_v145 = 0.0f64;
-    let mut d_v126 = 0.0f64;
-    // 146: add(v145, v126), backward
-    d_v145 += d_v146 * (1.0);
-    d_v126 += d_v146 * (1.0);
-    let mut d_v144 = 0.0f64;
-    let mut d_v122 = 0.0f64;
-    // 145: add(v144, v122), backward
-    d_v144 += d_v145 * (1.0);
-    d_v122 += d_v145 * (1.0);
-    let mut d_v143 = 0.0f64;
-    let mut d_v118 = 0.0f64;
-    // 144: add(v143, v118), backward
-    d_v143 += d_v144 * (1.0);
-    d_v118 += d_v144 * (1.0);
-    let mut d_v110 = 0.0f64;
+    let mut d_v121 = 0.0f64;
     let mut d_v114 = 0.0f64;
-    // 143: add(v110, v114), backward
-    d_v110 += d_v143 * (1.0);
-    d_v114 += d_v143 * (1.0);
-    let mut d_v141 = [0.0f64; 6];
-    // 142: sum(v141), backward
+    // 122: add(v121, v114), backward
+    d_v121 += d_out * (1.0);
+    d_v114 += d_out * (1.0);
+    let mut d_v120 = 0.0f64;
+    let mut d_v110 = 0.0f64;
+    // 121: add(v120, v110), backward
+    d_v120 += d_v121 * (1.0);
+    d_v110 += d_v121 * (1.0);
+    let mut d_v119 = 0.0f64;
+    let mut d_v106 = 0.0f64;
+    // 120: add(v119, v106), backward
+    d_v119 += d_v120 * (1.0);
+    d_v106 += d_v120 * (1.0);
+    let mut d_v118 = 0.0f64;
+    let mut d_v102 = 0.0f64;
+    // 119: add(v118, v102), backward
+    d_v118 += d_v119 * (1.0);
+    d_v102 += d_v119 * (1.0);
+    let mut d_v117 = 0.0f64;
+    let mut d_v98 = 0.0f64;
+    // 118: add(v117, v98), backward
+    d_v117 += d_v118 * (1.0);
+    d_v98 += d_v118 * (1.0);
+    let mut d_v116 = 0.0f64;
+    let mut d_v94 = 0.0f64;
+    // 117: add(v116, v94), backward
+    d_v116 += d_v117 * (1.0);
+    d_v94 += d_v117 * (1.0);
+    let mut d_v115 = 0.0f64;
+    let mut d_v90 = 0.0f64;
+    // 116: add(v115, v90), backward
+    d_v115 += d_v116 * (1.0);
+    d_v90 += d_v116 * (1.0);
+    let mut d_v82 = 0.0f64;
+    let mut d_v86 = 0.0f64;
+    // 115: add(v82, v86), backward
+    d_v82 += d_v115 * (1.0);
+    d_v86 += d_v115 * (1.0);
+    let mut d_v113 = [0.0f64; 6];
+    // 114: sum(v113), backward
     for i in 0..6 {
-        d_v141[i] += d_v142;
+        d_v113[i] += d_v114;
     }
-    let mut d_v139 = [0.0f64; 6];
-    // 141: mul(v139, v140), backward
+    let mut d_v111 = [0.0f64; 6];
+    // 113: mul(v111, v112), backward
     for i in 0..6 {
-        d_v139[i] += d_v141[i] * (v140[i]);
-    }
-    let mut d_v106 = [0.0f64; 6];
-    // 139: tanh(v106), backward
-    for i in 0..6 {
-        d_v106[i] += d_v139[i] * (1.0 - v139[i] * v139[i]);
-    }
-    let mut d_v137 = [0.0f64; 6];
-    // 138: sum(v137), backward
-    for i in 0..6 {
-        d_v137[i] += d_v138;
-    }
-    let mut d_v135 = [0.0f64; 6];
-    // 137: mul(v135, v136), backward
-    for i in 0..6 {
-        d_v135[i] += d_v137[i] * (v136[i]);
-    }
-    let mut d_v101 = [0.0f64; 6];
-    // 135: tanh(v101), backward
-    for i in 0..6 {
-        d_v101[i] += d_v135[i] * (1.0 - v135[i] * v135[i]);
-    }
-    let mut d_v133 = [0.0f64; 6];
-    // 134: sum(v133), backward
-    for i in 0..6 {
-        d_v133[i] += d_v134;
-    }
-    let mut d_v131 = [0.0f64; 6];
-    // 133: mul(v131, v132), backward
-    for i in 0..6 {
-        d_v131[i] += d_v133[i] * (v132[i]);
+        d_v111[i] += d_v113[i] * (v112[i]);
     }
     let mut d_v78 = [0.0f64; 6];
-    // 131: tanh(v78), backward
+    // 111: tanh(v78), backward
     for i in 0..6 {
-        d_v78[i] += d_v131[i] * (1.0 - v131[i] * v131[i]);
+        d_v78[i] += d_v111[i] * (1.0 - v111[i] * v111[i]);
     }
-    let mut d_v129 = [0.0f64; 6];
-    // 130: sum(v129), backward
-    for i in 0..6 {
-        d_v129[i] += d_v130;
-    }
-    let mut d_v127 = [0.0f64; 6];
-    // 129: mul(v127, v128), backward
-    for i in 0..6 {
-        d_v127[i] += d_v129[i] * (v128[i]);
-    }
-    let mut d_v38 = [0.0f64; 6];
-    // 127: tanh(v38), backward
-    for i in 0..6 {
-        d_v38[i] += d_v127[i] * (1.0 - v127[i] * v127[i]);
-    }
-    let mut d_v125 = [0.0f64; 8];
-    // 126: sum(v125), backward
-    for i in 0..8 {
-        d_v125[i] += d_v126;
-    }
-    let mut d_v123 = [0.0f64; 8];
-    // 125: mul(v123, v124), backward
-    for i in 0..8 {
-        d_v123[i] += d_v125[i] * (v124[i]);
-    }
-    let mut d_v13 = [0.0f64; 8];
-    // 123: tanh(v13), backward
-    for i in 0..8 {
-        d_v13[i] += d_v123[i] * (1.0 - v123[i] * v123[i]);
-    }
-    let mut d_v121 = [0.0f64; 6];
-    // 122: sum(v121), backward
-    for i in 0..6 {
-        d_v121[i] += d_v122;
-    }
-    let mut d_v119 = [0.0f64; 6];
-    // 121: mul(v119, v120), backward
-    for i in 0..6 {
-        d_v119[i] += d_v121[i] * (v120[i]);
-    }
-    // 119: tanh(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v119[i] * (1.0 - v119[i] * v119[i]);
-    }
-    let mut d_v117 = [0.0f64; 3];
-    // 118: sum(v117), backward
-    for i in 0..3 {
-        d_v117[i] += d_v118;
-    }
-    let mut d_v115 = [0.0f64; 3];
-    // 117: mul(v115, v116), backward
-    for i in 0..3 {
-        d_v115[i] += d_v117[i] * (v116[i]);
-    }
-    // 115: tanh(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v115[i] * (1.0 - v115[i] * v115[i]);
-    }
-    let mut d_v113 = 0.0f64;
-    // 114: sum(v113), backward
-    d_v113 += d_v114;
-    let mut d_v111 = 0.0f64;
-    // 113: mul(v111, v112), backward
-    d_v111 += d_v113 * (v112);
-    // 111: tanh(b), backward
-    *d_b += d_v111 * (1.0 - v111 * v111);
-    let mut d_v109 = 0.0f64;
+    let mut d_v109 = [0.0f64; 6];
     // 110: sum(v109), backward
-    d_v109 += d_v110;
-    let mut d_v107 = 0.0f64;
+    for i in 0..6 {
+        d_v109[i] += d_v110;
+    }
+    let mut d_v107 = [0.0f64; 6];
     // 109: mul(v107, v108), backward
-    d_v107 += d_v109 * (v108);
-    // 107: tanh(a), backward
-    *d_a += d_v107 * (1.0 - v107 * v107);
-    let mut d_v105 = [0.0f64; 6];
-    // 106: t(v105), backward
     for i in 0..6 {
-        d_v105[i] += d_v106[(i % 3) * 2 + i / 3];
-    }
-    let mut d_v104 = [0.0f64; 6];
-    // 105: add_scalar(-2)(v104), backward
-    for i in 0..6 {
-        d_v104[i] += d_v105[i] * (1.0);
-    }
-    let mut d_v103 = [0.0f64; 6];
-    // 104: mul_scalar(4)(v103), backward
-    for i in 0..6 {
-        d_v103[i] += d_v104[i] * (4.0);
-    }
-    let mut d_v102 = [0.0f64; 6];
-    // 103: sigmoid(v102), backward
-    for i in 0..6 {
-        d_v102[i] += d_v103[i] * (v103[i] * (1.0 - v103[i]));
-    }
-    // 102: add_scalar(0.5371)(v101), backward
-    for i in 0..6 {
-        d_v101[i] += d_v102[i] * (1.0);
-    }
-    let mut d_v100 = [0.0f64; 6];
-    // 101: gelu(v100), backward
-    for i in 0..6 {
-        d_v100[i] += d_v101[i] * (gelu_slope(v100[i]));
-    }
-    let mut d_v99 = [0.0f64; 6];
-    // 100: add_scalar(-2)(v99), backward
-    for i in 0..6 {
-        d_v99[i] += d_v100[i] * (1.0);
-    }
-    let mut d_v98 = [0.0f64; 6];
-    // 99: mul_scalar(4)(v98), backward
-    for i in 0..6 {
-        d_v98[i] += d_v99[i] * (4.0);
-    }
-    let mut d_v97 = [0.0f64; 6];
-    // 98: sigmoid(v97), backward
-    for i in 0..6 {
-        d_v97[i] += d_v98[i] * (v98[i] * (1.0 - v98[i]));
-    }
-    let mut d_v96 = [0.0f64; 6];
-    // 97: add_scalar(0.5371)(v96), backward
-    for i in 0..6 {
-        d_v96[i] += d_v97[i] * (1.0);
-    }
-    let mut d_v95 = [0.0f64; 6];
-    // 96: reshape(v95), backward
-    for i in 0..6 {
-        d_v95[i] += d_v96[i];
-    }
-    let mut d_v93 = 0.0f64;
-    // 95: index_select(axis=0)(v93, v94), backward
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v94[j] as usize) * 1 + i;
-                d_v93 += d_v95[yp];
-            }
-        }
-    }
-    // 93: reshape(a), backward
-    *d_a += d_v93;
-    let mut d_v76 = [0.0f64; 6];
-    // 78: scatter_add(axis=1)(v76, v70), backward
-    for o in 0..2 {
-        for j in 0..3 {
-            for i in 0..1 {
-                let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v70[yp] as usize) * 1 + i;
-                d_v76[yp] += d_v78[xp];
-            }
-        }
+        d_v107[i] += d_v109[i] * (v108[i]);
     }
     let mut d_v69 = [0.0f64; 6];
-    // 76: mul(v75, v69), backward
+    // 107: tanh(v69), backward
     for i in 0..6 {
-        d_v69[i] += d_v76[i] * (v75[i]);
+        d_v69[i] += d_v107[i] * (1.0 - v107[i] * v107[i]);
     }
-    let mut d_v68 = [0.0f64; 6];
-    // 69: add_scalar(-2)(v68), backward
+    let mut d_v105 = [0.0f64; 6];
+    // 106: sum(v105), backward
     for i in 0..6 {
-        d_v68[i] += d_v69[i] * (1.0);
+        d_v105[i] += d_v106;
     }
-    let mut d_v67 = [0.0f64; 6];
-    // 68: mul_scalar(4)(v67), backward
+    let mut d_v103 = [0.0f64; 6];
+    // 105: mul(v103, v104), backward
     for i in 0..6 {
-        d_v67[i] += d_v68[i] * (4.0);
+        d_v103[i] += d_v105[i] * (v104[i]);
     }
-    let mut d_v66 = [0.0f64; 6];
-    // 67: sigmoid(v66), backward
+    let mut d_v60 = [0.0f64; 6];
+    // 103: tanh(v60), backward
     for i in 0..6 {
-        d_v66[i] += d_v67[i] * (v67[i] * (1.0 - v67[i]));
+        d_v60[i] += d_v103[i] * (1.0 - v103[i] * v103[i]);
     }
-    let mut d_v65 = [0.0f64; 6];
-    // 66: add_scalar(0.5371)(v65), backward
+    let mut d_v101 = [0.0f64; 6];
+    // 102: sum(v101), backward
     for i in 0..6 {
-        d_v65[i] += d_v66[i] * (1.0);
+        d_v101[i] += d_v102;
     }
-    let mut d_v64 = [0.0f64; 6];
-    // 65: reshape(v64), backward
+    let mut d_v99 = [0.0f64; 6];
+    // 101: mul(v99, v100), backward
     for i in 0..6 {
-        d_v64[i] += d_v65[i];
+        d_v99[i] += d_v101[i] * (v100[i]);
     }
-    let mut d_v62 = 0.0f64;
-    // 64: index_select(axis=0)(v62, v63), backward
+    let mut d_v51 = [0.0f64; 6];
+    // 99: tanh(v51), backward
+    for i in 0..6 {
+        d_v51[i] += d_v99[i] * (1.0 - v99[i] * v99[i]);
+    }
+    let mut d_v97 = [0.0f64; 6];
+    // 98: sum(v97), backward
+    for i in 0..6 {
+        d_v97[i] += d_v98;
+    }
+    let mut d_v95 = [0.0f64; 6];
+    // 97: mul(v95, v96), backward
+    for i in 0..6 {
+        d_v95[i] += d_v97[i] * (v96[i]);
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 95: tanh(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v95[i] * (1.0 - v95[i] * v95[i]);
+    }
+    let mut d_v93 = [0.0f64; 6];
+    // 94: sum(v93), backward
+    for i in 0..6 {
+        d_v93[i] += d_v94;
+    }
+    let mut d_v91 = [0.0f64; 6];
+    // 93: mul(v91, v92), backward
+    for i in 0..6 {
+        d_v91[i] += d_v93[i] * (v92[i]);
+    }
+    // 91: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v91[i] * (1.0 - v91[i] * v91[i]);
+    }
+    let mut d_v89 = [0.0f64; 3];
+    // 90: sum(v89), backward
+    for i in 0..3 {
+        d_v89[i] += d_v90;
+    }
+    let mut d_v87 = [0.0f64; 3];
+    // 89: mul(v87, v88), backward
+    for i in 0..3 {
+        d_v87[i] += d_v89[i] * (v88[i]);
+    }
+    // 87: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v87[i] * (1.0 - v87[i] * v87[i]);
+    }
+    let mut d_v85 = 0.0f64;
+    // 86: sum(v85), backward
+    d_v85 += d_v86;
+    let mut d_v83 = 0.0f64;
+    // 85: mul(v83, v84), backward
+    d_v83 += d_v85 * (v84);
+    // 83: tanh(b), backward
+    *d_b += d_v83 * (1.0 - v83 * v83);
+    let mut d_v81 = 0.0f64;
+    // 82: sum(v81), backward
+    d_v81 += d_v82;
+    let mut d_v79 = 0.0f64;
+    // 81: mul(v79, v80), backward
+    d_v79 += d_v81 * (v80);
+    // 79: tanh(a), backward
+    *d_a += d_v79 * (1.0 - v79 * v79);
+    let mut d_v77 = [0.0f64; 6];
+    // 78: leaky_relu(0.1)(v77), backward
+    for i in 0..6 {
+        d_v77[i] += d_v78[i] * (if v77[i] > 0.0 { 1.0 } else { 0.1 });
+    }
+    let mut d_v76 = [0.0f64; 6];
+    // 77: add_scalar(-2)(v76), backward
+    for i in 0..6 {
+        d_v76[i] += d_v77[i] * (1.0);
+    }
+    let mut d_v75 = [0.0f64; 6];
+    // 76: mul_scalar(4)(v75), backward
+    for i in 0..6 {
+        d_v75[i] += d_v76[i] * (4.0);
+    }
+    let mut d_v74 = [0.0f64; 6];
+    // 75: sigmoid(v74), backward
+    for i in 0..6 {
+        d_v74[i] += d_v75[i] * (v75[i] * (1.0 - v75[i]));
+    }
+    let mut d_v73 = [0.0f64; 6];
+    // 74: add_scalar(0.5371)(v73), backward
+    for i in 0..6 {
+        d_v73[i] += d_v74[i] * (1.0);
+    }
+    let mut d_v72 = [0.0f64; 6];
+    // 73: reshape(v72), backward
+    for i in 0..6 {
+        d_v72[i] += d_v73[i];
+    }
+    let mut d_v70 = [0.0f64; 6];
+    // 72: index_select(axis=0)(v70, v71), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v63[j] as usize) * 1 + i;
-                d_v62 += d_v64[yp];
+                let xp = (o * 6 + v71[j] as usize) * 1 + i;
+                d_v70[xp] += d_v72[yp];
             }
         }
     }
-    // 62: reshape(b), backward
-    *d_b += d_v62;
-    let mut d_v36 = [0.0f64; 6];
-    // 38: index_add(axis=1)(v36, v30), backward
+    // 70: reshape(v69), backward
+    for i in 0..6 {
+        d_v69[i] += d_v70[i];
+    }
+    let mut d_v68 = [0.0f64; 6];
+    // 69: reshape(v68), backward
+    for i in 0..6 {
+        d_v68[i] += d_v69[i];
+    }
+    let mut d_v67 = [0.0f64; 6];
+    // 68: add_scalar(-2)(v67), backward
+    for i in 0..6 {
+        d_v67[i] += d_v68[i] * (1.0);
+    }
+    let mut d_v66 = [0.0f64; 6];
+    // 67: mul_scalar(4)(v66), backward
+    for i in 0..6 {
+        d_v66[i] += d_v67[i] * (4.0);
+    }
+    let mut d_v65 = [0.0f64; 6];
+    // 66: sigmoid(v65), backward
+    for i in 0..6 {
+        d_v65[i] += d_v66[i] * (v66[i] * (1.0 - v66[i]));
+    }
+    let mut d_v64 = [0.0f64; 6];
+    // 65: add_scalar(0.5371)(v64), backward
+    for i in 0..6 {
+        d_v64[i] += d_v65[i] * (1.0);
+    }
+    let mut d_v63 = [0.0f64; 6];
+    // 64: reshape(v63), backward
+    for i in 0..6 {
+        d_v63[i] += d_v64[i];
+    }
+    let mut d_v61 = 0.0f64;
+    // 63: index_select(axis=0)(v61, v62), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v62[j] as usize) * 1 + i;
+                d_v61 += d_v63[yp];
+            }
+        }
+    }
+    // 61: reshape(a), backward
+    *d_a += d_v61;
+    let mut d_v59 = [0.0f64; 6];
+    // 60: t(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60[(i % 3) * 2 + i / 3];
+    }
+    let mut d_v58 = [0.0f64; 6];
+    // 59: add_scalar(-2)(v58), backward
+    for i in 0..6 {
+        d_v58[i] += d_v59[i] * (1.0);
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 58: mul_scalar(4)(v57), backward
+    for i in 0..6 {
+        d_v57[i] += d_v58[i] * (4.0);
+    }
+    let mut d_v56 = [0.0f64; 6];
+    // 57: sigmoid(v56), backward
+    for i in 0..6 {
+        d_v56[i] += d_v57[i] * (v57[i] * (1.0 - v57[i]));
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: add_scalar(0.5371)(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56[i] * (1.0);
+    }
+    let mut d_v54 = [0.0f64; 6];
+    // 55: reshape(v54), backward
+    for i in 0..6 {
+        d_v54[i] += d_v55[i];
+    }
+    let mut d_v52 = [0.0f64; 3];
+    // 54: index_select(axis=0)(v52, v53), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v53[j] as usize) * 1 + i;
+                d_v52[xp] += d_v54[yp];
+            }
+        }
+    }
+    // 52: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v52[i];
+    }
+    let mut d_v50 = [0.0f64; 6];
+    // 51: gelu(v50), backward
+    for i in 0..6 {
+        d_v50[i] += d_v51[i] * (gelu_slope(v50[i]));
+    }
+    let mut d_v49 = [0.0f64; 6];
+    // 50: add_scalar(-2)(v49), backward
+    for i in 0..6 {
+        d_v49[i] += d_v50[i] * (1.0);
+    }
+    let mut d_v48 = [0.0f64; 6];
+    // 49: mul_scalar(4)(v48), backward
+    for i in 0..6 {
+        d_v48[i] += d_v49[i] * (4.0);
+    }
+    let mut d_v47 = [0.0f64; 6];
+    // 48: sigmoid(v47), backward
+    for i in 0..6 {
+        d_v47[i] += d_v48[i] * (v48[i] * (1.0 - v48[i]));
+    }
+    let mut d_v46 = [0.0f64; 6];
+    // 47: add_scalar(0.5371)(v46), backward
+    for i in 0..6 {
+        d_v46[i] += d_v47[i] * (1.0);
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 46: reshape(v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v46[i];
+    }
+    let mut d_v43 = [0.0f64; 3];
+    // 45: index_select(axis=0)(v43, v44), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 3 + v44[j] as usize) * 1 + i;
+                d_v43[xp] += d_v45[yp];
+            }
+        }
+    }
+    // 43: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v43[i];
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 28: scatter_add(axis=1)(v26, v20), backward
     for o in 0..2 {
         for j in 0..3 {
             for i in 0..1 {
                 let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 3 + v30[j] as usize) * 1 + i;
-                d_v36[yp] += d_v38[xp];
+                let xp = (o * 3 + v20[yp] as usize) * 1 + i;
+                d_v26[yp] += d_v28[xp];
             }
         }
     }
-    let mut d_v29 = [0.0f64; 6];
-    // 36: mul(v35, v29), backward
+    let mut d_v19 = [0.0f64; 6];
+    // 26: mul(v25, v19), backward
     for i in 0..6 {
-        d_v29[i] += d_v36[i] * (v35[i]);
+        d_v19[i] += d_v26[i] * (v25[i]);
     }
-    let mut d_v28 = [0.0f64; 6];
-    // 29: add_scalar(-2)(v28), backward
+    let mut d_v18 = [0.0f64; 6];
+    // 19: add_scalar(-2)(v18), backward
     for i in 0..6 {
-        d_v28[i] += d_v29[i] * (1.0);
+        d_v18[i] += d_v19[i] * (1.0);
     }
-    let mut d_v27 = [0.0f64; 6];
-    // 28: mul_scalar(4)(v27), backward
+    let mut d_v17 = [0.0f64; 6];
+    // 18: mul_scalar(4)(v17), backward
     for i in 0..6 {
-        d_v27[i] += d_v28[i] * (4.0);
+        d_v17[i] += d_v18[i] * (4.0);
     }
-    let mut d_v26 = [0.0f64; 6];
-    // 27: sigmoid(v26), backward
+    let mut d_v16 = [0.0f64; 6];
+    // 17: sigmoid(v16), backward
     for i in 0..6 {
-        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+        d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
     }
-    let mut d_v25 = [0.0f64; 6];
-    // 26: add_scalar(0.5371)(v25), backward
+    let mut d_v15 = [0.0f64; 6];
+    // 16: add_scalar(0.5371)(v15), backward
     for i in 0..6 {
-        d_v25[i] += d_v26[i] * (1.0);
+        d_v15[i] += d_v16[i] * (1.0);
     }
-    let mut d_v24 = [0.0f64; 6];
-    // 25: reshape(v24), backward
+    let mut d_v14 = [0.0f64; 6];
+    // 15: reshape(v14), backward
     for i in 0..6 {
-        d_v24[i] += d_v25[i];
+        d_v14[i] += d_v15[i];
     }
-    let mut d_v22 = [0.0f64; 3];
-    // 24: index_select(axis=0)(v22, v23), backward
+    let mut d_v12 = [0.0f64; 3];
+    // 14: index_select(axis=0)(v12, v13), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v23[j] as usize) * 1 + i;
-                d_v22[xp] += d_v24[yp];
+                let xp = (o * 3 + v13[j] as usize) * 1 + i;
+                d_v12[xp] += d_v14[yp];
             }
         }
     }
-    // 22: reshape(v), backward
+    // 12: reshape(v), backward
     for i in 0..3 {
-        d_v[i] += d_v22[i];
+        d_v[i] += d_v12[i];
     }
-    let mut d_v11 = [0.0f64; 6];
-    // 13: gather(axis=1)(v11, v12), backward
-    for o in 0..2 {
-        for j in 0..4 {
-            for i in 0..1 {
-                let yp = (o * 4 + j) * 1 + i;
-                let xp = (o * 3 + v12[yp] as usize) * 1 + i;
-                d_v11[xp] += d_v13[yp];
-            }
-        }
-    }
-    let mut d_v10 = [0.0f64; 6];
-    // 11: add_scalar(-2)(v10), backward
-    for i in 0..6 {
-        d_v10[i] += d_v11[i] * (1.0);
-    }
-    let mut d_v9 = [0.0f64; 6];
-    // 10: mul_scalar(4)(v9), backward
-    for i in 0..6 {
-        d_v9[i] += d_v10[i] * (4.0);
-    }
-    let mut d_v8 = [0.0f64; 6];
-    // 9: sigmoid(v8), backward
-    for i in 0..6 {
-        d_v8[i] += d_v9[i] * (v9[i] * (1.0 - v9[i]));
-    }
-    let mut d_v7 = [0.0f64; 6];
-    // 8: add_scalar(0.5371)(v7), backward
-    for i in 0..6 {
-        d_v7[i] += d_v8[i] * (1.0);
-    }
-    let mut d_v6 = [0.0f64; 6];
-    // 7: reshape(v6), backward
-    for i in 0..6 {
-        d_v6[i] += d_v7[i];
-    }
-    let mut d_v4 = 0.0f64;
-    // 6: index_select(axis=0)(v4, v5), backward
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v5[j] as usize) * 1 + i;
-                d_v4 += d_v6[yp];
-            }
-        }
-    }
-    // 4: reshape(b), backward
-    *d_b += d_v4;
     out
 }
 
-/// `prog_5`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
+/// `prog_5`: node 96 (`out`, add) of a tape of 97 nodes, 97 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -6916,20 +6855,20 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: mul_scalar(4)(v9)
+    // 10: mul_scalar(2.8)(v9)
     let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
+        v10[i] = v9[i] * 2.8;
     }
-    // 11: add_scalar(-2)(v10)
+    // 11: add_scalar(-0.8)(v10)
     let mut v11 = [0.0f64; 6];
     for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
+        v11[i] = v10[i] + (-0.8);
     }
-    // 12: reshape(v11)
+    // 12: log1p(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = v11[i];
+        v12[i] = v11[i].ln_1p();
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
@@ -6974,10 +6913,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v20[i] = v19[i] + (-2.0);
     }
-    // 21: leaky_relu(0.1)(v20)
+    // 21: sign(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = if v20[i] > 0.0 { v20[i] } else { 0.1 * v20[i] };
+        v21[i] = sign(v20[i]);
     }
     // 22: reshape(a)
     let v22 = a;
@@ -7009,20 +6948,20 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v27[i] = stable_sigmoid(v26[i]);
     }
-    // 28: mul_scalar(2.8)(v27)
+    // 28: mul_scalar(4)(v27)
     let mut v28 = [0.0f64; 6];
     for i in 0..6 {
-        v28[i] = v27[i] * 2.8;
+        v28[i] = v27[i] * 4.0;
     }
-    // 29: add_scalar(-0.8)(v28)
+    // 29: add_scalar(-2)(v28)
     let mut v29 = [0.0f64; 6];
     for i in 0..6 {
-        v29[i] = v28[i] + (-0.8);
+        v29[i] = v28[i] + (-2.0);
     }
-    // 30: log1p(v29)
+    // 30: step(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i].ln_1p();
+        v30[i] = if v29[i] > 0.0 { 1.0 } else { 0.0 };
     }
     // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
@@ -7044,126 +6983,143 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: sign(v34)
+    // 35: add_scalar(0.5371)(v30)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = sign(v34[i]);
+        v35[i] = v30[i] + 0.5371;
     }
-    // 36: add_scalar(0.5371)(v21)
+    // 36: sigmoid(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v21[i] + 0.5371;
+        v36[i] = stable_sigmoid(v35[i]);
     }
-    // 37: sigmoid(v36)
+    // 37: mul_scalar(4)(v36)
     let mut v37 = [0.0f64; 6];
     for i in 0..6 {
-        v37[i] = stable_sigmoid(v36[i]);
+        v37[i] = v36[i] * 4.0;
     }
-    // 38: mul_scalar(4)(v37)
+    // 38: add_scalar(-2)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] * 4.0;
+        v38[i] = v37[i] + (-2.0);
     }
-    // 39: add_scalar(-2)(v38)
+    // 39: ge_mask(v34, v38)
     let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = v38[i] + (-2.0);
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v39[i0 * 3 + i1] = if v34[i0 * 3 + i1] >= v38[i0 * 3 + i1] { 1.0 } else { 0.0 };
+        }
     }
-    // 40: step(v39)
+    // 40: add_scalar(0.5371)(v21)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = if v39[i] > 0.0 { 1.0 } else { 0.0 };
+        v40[i] = v21[i] + 0.5371;
     }
-    // 41: tanh(a)
-    let v41 = a.tanh();
-    // 42: constant []
-    let v42 = 0.8;
-    // 43: mul(v41, v42)
-    let v43 = v41 * v42;
-    // 44: sum(v43)
-    let mut v44 = -0.0f64;
-    v44 += v43;
-    // 45: tanh(b)
-    let v45 = b.tanh();
-    // 46: constant []
-    let v46 = 0.8;
-    // 47: mul(v45, v46)
-    let v47 = v45 * v46;
-    // 48: sum(v47)
-    let mut v48 = -0.0f64;
-    v48 += v47;
-    // 49: tanh(v)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v[i].tanh();
-    }
-    // 50: constant [3]
-    let v50: [f64; 3] = [0.8, 1.5, 1.1];
-    // 51: mul(v49, v50)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v49[i] * v50[i];
-    }
-    // 52: sum(v51)
-    let mut v52 = -0.0f64;
-    for i in 0..3 {
-        v52 += v51[i];
-    }
-    // 53: tanh(m)
-    let mut v53 = [0.0f64; 6];
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
     for i in 0..6 {
-        v53[i] = m[i].tanh();
+        v41[i] = stable_sigmoid(v40[i]);
     }
-    // 54: constant [2, 3]
-    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: reshape(a)
+    let v44 = a;
+    // 45: constant [12]
+    let v45: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 46: index_select(axis=0)(v44, v45)
+    let mut v46 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v45[j] as usize) * 1 + i;
+                v46[yp] = v44;
+            }
+        }
+    }
+    // 47: reshape(v46)
+    let mut v47 = [0.0f64; 12];
+    for i in 0..12 {
+        v47[i] = v46[i];
+    }
+    // 48: add_scalar(0.5371)(v47)
+    let mut v48 = [0.0f64; 12];
+    for i in 0..12 {
+        v48[i] = v47[i] + 0.5371;
+    }
+    // 49: sigmoid(v48)
+    let mut v49 = [0.0f64; 12];
+    for i in 0..12 {
+        v49[i] = stable_sigmoid(v48[i]);
+    }
+    // 50: mul_scalar(4)(v49)
+    let mut v50 = [0.0f64; 12];
+    for i in 0..12 {
+        v50[i] = v49[i] * 4.0;
+    }
+    // 51: add_scalar(-2)(v50)
+    let mut v51 = [0.0f64; 12];
+    for i in 0..12 {
+        v51[i] = v50[i] + (-2.0);
+    }
+    // 52: matmul(v43, v51)
+    let mut v52 = [0.0f64; 8];
+    for i in 0..2 {
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..3 {
+                acc += v43[i * 3 + p] * v51[p * 4 + j];
+            }
+            v52[i * 4 + j] = acc;
+        }
+    }
+    // 53: tanh(a)
+    let v53 = a.tanh();
+    // 54: constant []
+    let v54 = 0.8;
     // 55: mul(v53, v54)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
-        v55[i] = v53[i] * v54[i];
-    }
+    let v55 = v53 * v54;
     // 56: sum(v55)
     let mut v56 = -0.0f64;
-    for i in 0..6 {
-        v56 += v55[i];
-    }
-    // 57: tanh(v12)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v12[i].tanh();
-    }
-    // 58: constant [3, 1, 2]
-    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    v56 += v55;
+    // 57: tanh(b)
+    let v57 = b.tanh();
+    // 58: constant []
+    let v58 = 0.8;
     // 59: mul(v57, v58)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v57[i] * v58[i];
-    }
+    let v59 = v57 * v58;
     // 60: sum(v59)
     let mut v60 = -0.0f64;
-    for i in 0..6 {
-        v60 += v59[i];
+    v60 += v59;
+    // 61: tanh(v)
+    let mut v61 = [0.0f64; 3];
+    for i in 0..3 {
+        v61[i] = v[i].tanh();
     }
-    // 61: tanh(v21)
-    let mut v61 = [0.0f64; 6];
-    for i in 0..6 {
-        v61[i] = v21[i].tanh();
-    }
-    // 62: constant [2, 3]
-    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 62: constant [3]
+    let v62: [f64; 3] = [0.8, 1.5, 1.1];
     // 63: mul(v61, v62)
-    let mut v63 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v63 = [0.0f64; 3];
+    for i in 0..3 {
         v63[i] = v61[i] * v62[i];
     }
     // 64: sum(v63)
     let mut v64 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v64 += v63[i];
     }
-    // 65: tanh(v30)
+    // 65: tanh(m)
     let mut v65 = [0.0f64; 6];
     for i in 0..6 {
-        v65[i] = v30[i].tanh();
+        v65[i] = m[i].tanh();
     }
     // 66: constant [2, 3]
     let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7177,10 +7133,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v68 += v67[i];
     }
-    // 69: tanh(v35)
+    // 69: tanh(v12)
     let mut v69 = [0.0f64; 6];
     for i in 0..6 {
-        v69[i] = v35[i].tanh();
+        v69[i] = v12[i].tanh();
     }
     // 70: constant [2, 3]
     let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7194,10 +7150,10 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v72 += v71[i];
     }
-    // 73: tanh(v40)
+    // 73: tanh(v21)
     let mut v73 = [0.0f64; 6];
     for i in 0..6 {
-        v73[i] = v40[i].tanh();
+        v73[i] = v21[i].tanh();
     }
     // 74: constant [2, 3]
     let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7211,22 +7167,73 @@ pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v76 += v75[i];
     }
-    // 77: add(v44, v48)
-    let v77 = v44 + v48;
-    // 78: add(v77, v52)
-    let v78 = v77 + v52;
-    // 79: add(v78, v56)
-    let v79 = v78 + v56;
-    // 80: add(v79, v60)
-    let v80 = v79 + v60;
-    // 81: add(v80, v64)
-    let v81 = v80 + v64;
-    // 82: add(v81, v68)
-    let v82 = v81 + v68;
-    // 83: add(v82, v72)
-    let v83 = v82 + v72;
-    // 84: add(v83, v76)
-    let out = v83 + v76;
+    // 77: tanh(v30)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v30[i].tanh();
+    }
+    // 78: constant [2, 3]
+    let v78: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 79: mul(v77, v78)
+    let mut v79 = [0.0f64; 6];
+    for i in 0..6 {
+        v79[i] = v77[i] * v78[i];
+    }
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    for i in 0..6 {
+        v80 += v79[i];
+    }
+    // 81: tanh(v39)
+    let mut v81 = [0.0f64; 6];
+    for i in 0..6 {
+        v81[i] = v39[i].tanh();
+    }
+    // 82: constant [2, 3]
+    let v82: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 83: mul(v81, v82)
+    let mut v83 = [0.0f64; 6];
+    for i in 0..6 {
+        v83[i] = v81[i] * v82[i];
+    }
+    // 84: sum(v83)
+    let mut v84 = -0.0f64;
+    for i in 0..6 {
+        v84 += v83[i];
+    }
+    // 85: tanh(v52)
+    let mut v85 = [0.0f64; 8];
+    for i in 0..8 {
+        v85[i] = v52[i].tanh();
+    }
+    // 86: constant [2, 4]
+    let v86: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 87: mul(v85, v86)
+    let mut v87 = [0.0f64; 8];
+    for i in 0..8 {
+        v87[i] = v85[i] * v86[i];
+    }
+    // 88: sum(v87)
+    let mut v88 = -0.0f64;
+    for i in 0..8 {
+        v88 += v87[i];
+    }
+    // 89: add(v56, v60)
+    let v89 = v56 + v60;
+    // 90: add(v89, v64)
+    let v90 = v89 + v64;
+    // 91: add(v90, v68)
+    let v91 = v90 + v68;
+    // 92: add(v91, v72)
+    let v92 = v91 + v72;
+    // 93: add(v92, v76)
+    let v93 = v92 + v76;
+    // 94: add(v93, v80)
+    let v94 = v93 + v80;
+    // 95: add(v94, v84)
+    let v95 = v94 + v84;
+    // 96: add(v95, v88)
+    let out = v95 + v88;
     out
 }
 
@@ -7263,20 +7270,20 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v9[i] = stable_sigmoid(v8[i]);
     }
-    // 10: mul_scalar(4)(v9)
+    // 10: mul_scalar(2.8)(v9)
     let mut v10 = [0.0f64; 6];
     for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
+        v10[i] = v9[i] * 2.8;
     }
-    // 11: add_scalar(-2)(v10)
+    // 11: add_scalar(-0.8)(v10)
     let mut v11 = [0.0f64; 6];
     for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
+        v11[i] = v10[i] + (-0.8);
     }
-    // 12: reshape(v11)
+    // 12: log1p(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = v11[i];
+        v12[i] = v11[i].ln_1p();
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
@@ -7321,10 +7328,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v20[i] = v19[i] + (-2.0);
     }
-    // 21: leaky_relu(0.1)(v20)
+    // 21: sign(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = if v20[i] > 0.0 { v20[i] } else { 0.1 * v20[i] };
+        v21[i] = sign(v20[i]);
     }
     // 22: reshape(a)
     let v22 = a;
@@ -7356,20 +7363,20 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v27[i] = stable_sigmoid(v26[i]);
     }
-    // 28: mul_scalar(2.8)(v27)
+    // 28: mul_scalar(4)(v27)
     let mut v28 = [0.0f64; 6];
     for i in 0..6 {
-        v28[i] = v27[i] * 2.8;
+        v28[i] = v27[i] * 4.0;
     }
-    // 29: add_scalar(-0.8)(v28)
+    // 29: add_scalar(-2)(v28)
     let mut v29 = [0.0f64; 6];
     for i in 0..6 {
-        v29[i] = v28[i] + (-0.8);
+        v29[i] = v28[i] + (-2.0);
     }
-    // 30: log1p(v29)
+    // 30: step(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i].ln_1p();
+        v30[i] = if v29[i] > 0.0 { 1.0 } else { 0.0 };
     }
     // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
@@ -7391,126 +7398,143 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: sign(v34)
+    // 35: add_scalar(0.5371)(v30)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = sign(v34[i]);
+        v35[i] = v30[i] + 0.5371;
     }
-    // 36: add_scalar(0.5371)(v21)
+    // 36: sigmoid(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v21[i] + 0.5371;
+        v36[i] = stable_sigmoid(v35[i]);
     }
-    // 37: sigmoid(v36)
+    // 37: mul_scalar(4)(v36)
     let mut v37 = [0.0f64; 6];
     for i in 0..6 {
-        v37[i] = stable_sigmoid(v36[i]);
+        v37[i] = v36[i] * 4.0;
     }
-    // 38: mul_scalar(4)(v37)
+    // 38: add_scalar(-2)(v37)
     let mut v38 = [0.0f64; 6];
     for i in 0..6 {
-        v38[i] = v37[i] * 4.0;
+        v38[i] = v37[i] + (-2.0);
     }
-    // 39: add_scalar(-2)(v38)
+    // 39: ge_mask(v34, v38)
     let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = v38[i] + (-2.0);
+    for i0 in 0..2 {
+        for i1 in 0..3 {
+            v39[i0 * 3 + i1] = if v34[i0 * 3 + i1] >= v38[i0 * 3 + i1] { 1.0 } else { 0.0 };
+        }
     }
-    // 40: step(v39)
+    // 40: add_scalar(0.5371)(v21)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = if v39[i] > 0.0 { 1.0 } else { 0.0 };
+        v40[i] = v21[i] + 0.5371;
     }
-    // 41: tanh(a)
-    let v41 = a.tanh();
-    // 42: constant []
-    let v42 = 0.8;
-    // 43: mul(v41, v42)
-    let v43 = v41 * v42;
-    // 44: sum(v43)
-    let mut v44 = -0.0f64;
-    v44 += v43;
-    // 45: tanh(b)
-    let v45 = b.tanh();
-    // 46: constant []
-    let v46 = 0.8;
-    // 47: mul(v45, v46)
-    let v47 = v45 * v46;
-    // 48: sum(v47)
-    let mut v48 = -0.0f64;
-    v48 += v47;
-    // 49: tanh(v)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v[i].tanh();
-    }
-    // 50: constant [3]
-    let v50: [f64; 3] = [0.8, 1.5, 1.1];
-    // 51: mul(v49, v50)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v49[i] * v50[i];
-    }
-    // 52: sum(v51)
-    let mut v52 = -0.0f64;
-    for i in 0..3 {
-        v52 += v51[i];
-    }
-    // 53: tanh(m)
-    let mut v53 = [0.0f64; 6];
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
     for i in 0..6 {
-        v53[i] = m[i].tanh();
+        v41[i] = stable_sigmoid(v40[i]);
     }
-    // 54: constant [2, 3]
-    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: reshape(a)
+    let v44 = a;
+    // 45: constant [12]
+    let v45: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 46: index_select(axis=0)(v44, v45)
+    let mut v46 = [0.0f64; 12];
+    for o in 0..1 {
+        for j in 0..12 {
+            for i in 0..1 {
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v45[j] as usize) * 1 + i;
+                v46[yp] = v44;
+            }
+        }
+    }
+    // 47: reshape(v46)
+    let mut v47 = [0.0f64; 12];
+    for i in 0..12 {
+        v47[i] = v46[i];
+    }
+    // 48: add_scalar(0.5371)(v47)
+    let mut v48 = [0.0f64; 12];
+    for i in 0..12 {
+        v48[i] = v47[i] + 0.5371;
+    }
+    // 49: sigmoid(v48)
+    let mut v49 = [0.0f64; 12];
+    for i in 0..12 {
+        v49[i] = stable_sigmoid(v48[i]);
+    }
+    // 50: mul_scalar(4)(v49)
+    let mut v50 = [0.0f64; 12];
+    for i in 0..12 {
+        v50[i] = v49[i] * 4.0;
+    }
+    // 51: add_scalar(-2)(v50)
+    let mut v51 = [0.0f64; 12];
+    for i in 0..12 {
+        v51[i] = v50[i] + (-2.0);
+    }
+    // 52: matmul(v43, v51)
+    let mut v52 = [0.0f64; 8];
+    for i in 0..2 {
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..3 {
+                acc += v43[i * 3 + p] * v51[p * 4 + j];
+            }
+            v52[i * 4 + j] = acc;
+        }
+    }
+    // 53: tanh(a)
+    let v53 = a.tanh();
+    // 54: constant []
+    let v54 = 0.8;
     // 55: mul(v53, v54)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
-        v55[i] = v53[i] * v54[i];
-    }
+    let v55 = v53 * v54;
     // 56: sum(v55)
     let mut v56 = -0.0f64;
-    for i in 0..6 {
-        v56 += v55[i];
-    }
-    // 57: tanh(v12)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v12[i].tanh();
-    }
-    // 58: constant [3, 1, 2]
-    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    v56 += v55;
+    // 57: tanh(b)
+    let v57 = b.tanh();
+    // 58: constant []
+    let v58 = 0.8;
     // 59: mul(v57, v58)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v57[i] * v58[i];
-    }
+    let v59 = v57 * v58;
     // 60: sum(v59)
     let mut v60 = -0.0f64;
-    for i in 0..6 {
-        v60 += v59[i];
+    v60 += v59;
+    // 61: tanh(v)
+    let mut v61 = [0.0f64; 3];
+    for i in 0..3 {
+        v61[i] = v[i].tanh();
     }
-    // 61: tanh(v21)
-    let mut v61 = [0.0f64; 6];
-    for i in 0..6 {
-        v61[i] = v21[i].tanh();
-    }
-    // 62: constant [2, 3]
-    let v62: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 62: constant [3]
+    let v62: [f64; 3] = [0.8, 1.5, 1.1];
     // 63: mul(v61, v62)
-    let mut v63 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v63 = [0.0f64; 3];
+    for i in 0..3 {
         v63[i] = v61[i] * v62[i];
     }
     // 64: sum(v63)
     let mut v64 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v64 += v63[i];
     }
-    // 65: tanh(v30)
+    // 65: tanh(m)
     let mut v65 = [0.0f64; 6];
     for i in 0..6 {
-        v65[i] = v30[i].tanh();
+        v65[i] = m[i].tanh();
     }
     // 66: constant [2, 3]
     let v66: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7524,10 +7548,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v68 += v67[i];
     }
-    // 69: tanh(v35)
+    // 69: tanh(v12)
     let mut v69 = [0.0f64; 6];
     for i in 0..6 {
-        v69[i] = v35[i].tanh();
+        v69[i] = v12[i].tanh();
     }
     // 70: constant [2, 3]
     let v70: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7541,10 +7565,10 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v72 += v71[i];
     }
-    // 73: tanh(v40)
+    // 73: tanh(v21)
     let mut v73 = [0.0f64; 6];
     for i in 0..6 {
-        v73[i] = v40[i].tanh();
+        v73[i] = v21[i].tanh();
     }
     // 74: constant [2, 3]
     let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -7558,64 +7582,143 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v76 += v75[i];
     }
-    // 77: add(v44, v48)
-    let v77 = v44 + v48;
-    // 78: add(v77, v52)
-    let v78 = v77 + v52;
-    // 79: add(v78, v56)
-    let v79 = v78 + v56;
-    // 80: add(v79, v60)
-    let v80 = v79 + v60;
-    // 81: add(v80, v64)
-    let v81 = v80 + v64;
-    // 82: add(v81, v68)
-    let v82 = v81 + v68;
-    // 83: add(v82, v72)
-    let v83 = v82 + v72;
-    // 84: add(v83, v76)
-    let out = v83 + v76;
+    // 77: tanh(v30)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v30[i].tanh();
+    }
+    // 78: constant [2, 3]
+    let v78: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 79: mul(v77, v78)
+    let mut v79 = [0.0f64; 6];
+    for i in 0..6 {
+        v79[i] = v77[i] * v78[i];
+    }
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    for i in 0..6 {
+        v80 += v79[i];
+    }
+    // 81: tanh(v39)
+    let mut v81 = [0.0f64; 6];
+    for i in 0..6 {
+        v81[i] = v39[i].tanh();
+    }
+    // 82: constant [2, 3]
+    let v82: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 83: mul(v81, v82)
+    let mut v83 = [0.0f64; 6];
+    for i in 0..6 {
+        v83[i] = v81[i] * v82[i];
+    }
+    // 84: sum(v83)
+    let mut v84 = -0.0f64;
+    for i in 0..6 {
+        v84 += v83[i];
+    }
+    // 85: tanh(v52)
+    let mut v85 = [0.0f64; 8];
+    for i in 0..8 {
+        v85[i] = v52[i].tanh();
+    }
+    // 86: constant [2, 4]
+    let v86: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
+    // 87: mul(v85, v86)
+    let mut v87 = [0.0f64; 8];
+    for i in 0..8 {
+        v87[i] = v85[i] * v86[i];
+    }
+    // 88: sum(v87)
+    let mut v88 = -0.0f64;
+    for i in 0..8 {
+        v88 += v87[i];
+    }
+    // 89: add(v56, v60)
+    let v89 = v56 + v60;
+    // 90: add(v89, v64)
+    let v90 = v89 + v64;
+    // 91: add(v90, v68)
+    let v91 = v90 + v68;
+    // 92: add(v91, v72)
+    let v92 = v91 + v72;
+    // 93: add(v92, v76)
+    let v93 = v92 + v76;
+    // 94: add(v93, v80)
+    let v94 = v93 + v80;
+    // 95: add(v94, v84)
+    let v95 = v94 + v84;
+    // 96: add(v95, v88)
+    let out = v95 + v88;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v83 = 0.0f64;
-    // 84: add(v83, v76), backward
-    d_v83 += d_out * (1.0);
-    let mut d_v82 = 0.0f64;
-    // 83: add(v82, v72), backward
-    d_v82 += d_v83 * (1.0);
-    let mut d_v81 = 0.0f64;
+    let mut d_v95 = 0.0f64;
+    let mut d_v88 = 0.0f64;
+    // 96: add(v95, v88), backward
+    d_v95 += d_out * (1.0);
+    d_v88 += d_out * (1.0);
+    let mut d_v94 = 0.0f64;
+    // 95: add(v94, v84), backward
+    d_v94 += d_v95 * (1.0);
+    let mut d_v93 = 0.0f64;
+    // 94: add(v93, v80), backward
+    d_v93 += d_v94 * (1.0);
+    let mut d_v92 = 0.0f64;
+    // 93: add(v92, v76), backward
+    d_v92 += d_v93 * (1.0);
+    let mut d_v91 = 0.0f64;
+    let mut d_v72 = 0.0f64;
+    // 92: add(v91, v72), backward
+    d_v91 += d_v92 * (1.0);
+    d_v72 += d_v92 * (1.0);
+    let mut d_v90 = 0.0f64;
     let mut d_v68 = 0.0f64;
-    // 82: add(v81, v68), backward
-    d_v81 += d_v82 * (1.0);
-    d_v68 += d_v82 * (1.0);
-    let mut d_v80 = 0.0f64;
+    // 91: add(v90, v68), backward
+    d_v90 += d_v91 * (1.0);
+    d_v68 += d_v91 * (1.0);
+    let mut d_v89 = 0.0f64;
     let mut d_v64 = 0.0f64;
-    // 81: add(v80, v64), backward
-    d_v80 += d_v81 * (1.0);
-    d_v64 += d_v81 * (1.0);
-    let mut d_v79 = 0.0f64;
-    let mut d_v60 = 0.0f64;
-    // 80: add(v79, v60), backward
-    d_v79 += d_v80 * (1.0);
-    d_v60 += d_v80 * (1.0);
-    let mut d_v78 = 0.0f64;
+    // 90: add(v89, v64), backward
+    d_v89 += d_v90 * (1.0);
+    d_v64 += d_v90 * (1.0);
     let mut d_v56 = 0.0f64;
-    // 79: add(v78, v56), backward
-    d_v78 += d_v79 * (1.0);
-    d_v56 += d_v79 * (1.0);
-    let mut d_v77 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 78: add(v77, v52), backward
-    d_v77 += d_v78 * (1.0);
-    d_v52 += d_v78 * (1.0);
-    let mut d_v44 = 0.0f64;
-    let mut d_v48 = 0.0f64;
-    // 77: add(v44, v48), backward
-    d_v44 += d_v77 * (1.0);
-    d_v48 += d_v77 * (1.0);
+    let mut d_v60 = 0.0f64;
+    // 89: add(v56, v60), backward
+    d_v56 += d_v89 * (1.0);
+    d_v60 += d_v89 * (1.0);
+    let mut d_v87 = [0.0f64; 8];
+    // 88: sum(v87), backward
+    for i in 0..8 {
+        d_v87[i] += d_v88;
+    }
+    let mut d_v85 = [0.0f64; 8];
+    // 87: mul(v85, v86), backward
+    for i in 0..8 {
+        d_v85[i] += d_v87[i] * (v86[i]);
+    }
+    let mut d_v52 = [0.0f64; 8];
+    // 85: tanh(v52), backward
+    for i in 0..8 {
+        d_v52[i] += d_v85[i] * (1.0 - v85[i] * v85[i]);
+    }
+    let mut d_v71 = [0.0f64; 6];
+    // 72: sum(v71), backward
+    for i in 0..6 {
+        d_v71[i] += d_v72;
+    }
+    let mut d_v69 = [0.0f64; 6];
+    // 71: mul(v69, v70), backward
+    for i in 0..6 {
+        d_v69[i] += d_v71[i] * (v70[i]);
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 69: tanh(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
+    }
     let mut d_v67 = [0.0f64; 6];
     // 68: sum(v67), backward
     for i in 0..6 {
@@ -7626,187 +7729,103 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v65[i] += d_v67[i] * (v66[i]);
     }
-    let mut d_v30 = [0.0f64; 6];
-    // 65: tanh(v30), backward
+    // 65: tanh(m), backward
     for i in 0..6 {
-        d_v30[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
+        d_m[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
     }
-    let mut d_v63 = [0.0f64; 6];
+    let mut d_v63 = [0.0f64; 3];
     // 64: sum(v63), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v63[i] += d_v64;
     }
-    let mut d_v61 = [0.0f64; 6];
+    let mut d_v61 = [0.0f64; 3];
     // 63: mul(v61, v62), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v61[i] += d_v63[i] * (v62[i]);
     }
-    let mut d_v21 = [0.0f64; 6];
-    // 61: tanh(v21), backward
-    for i in 0..6 {
-        d_v21[i] += d_v61[i] * (1.0 - v61[i] * v61[i]);
+    // 61: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v61[i] * (1.0 - v61[i] * v61[i]);
     }
-    let mut d_v59 = [0.0f64; 6];
+    let mut d_v59 = 0.0f64;
     // 60: sum(v59), backward
-    for i in 0..6 {
-        d_v59[i] += d_v60;
-    }
-    let mut d_v57 = [0.0f64; 6];
+    d_v59 += d_v60;
+    let mut d_v57 = 0.0f64;
     // 59: mul(v57, v58), backward
-    for i in 0..6 {
-        d_v57[i] += d_v59[i] * (v58[i]);
-    }
-    let mut d_v12 = [0.0f64; 6];
-    // 57: tanh(v12), backward
-    for i in 0..6 {
-        d_v12[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
-    }
-    let mut d_v55 = [0.0f64; 6];
+    d_v57 += d_v59 * (v58);
+    // 57: tanh(b), backward
+    *d_b += d_v57 * (1.0 - v57 * v57);
+    let mut d_v55 = 0.0f64;
     // 56: sum(v55), backward
-    for i in 0..6 {
-        d_v55[i] += d_v56;
-    }
-    let mut d_v53 = [0.0f64; 6];
+    d_v55 += d_v56;
+    let mut d_v53 = 0.0f64;
     // 55: mul(v53, v54), backward
-    for i in 0..6 {
-        d_v53[i] += d_v55[i] * (v54[i]);
-    }
-    // 53: tanh(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
-    }
-    let mut d_v51 = [0.0f64; 3];
-    // 52: sum(v51), backward
+    d_v53 += d_v55 * (v54);
+    // 53: tanh(a), backward
+    *d_a += d_v53 * (1.0 - v53 * v53);
+    let mut d_v51 = [0.0f64; 12];
+    // 52: matmul(v43, v51), backward
     for i in 0..3 {
-        d_v51[i] += d_v52;
+        for j in 0..4 {
+            let mut acc = 0.0f64;
+            for p in 0..2 {
+                acc += v43[i + p * 3] * d_v52[p * 4 + j];
+            }
+            d_v51[i * 4 + j] = acc + d_v51[i * 4 + j];
+        }
     }
-    let mut d_v49 = [0.0f64; 3];
-    // 51: mul(v49, v50), backward
-    for i in 0..3 {
-        d_v49[i] += d_v51[i] * (v50[i]);
+    let mut d_v50 = [0.0f64; 12];
+    // 51: add_scalar(-2)(v50), backward
+    for i in 0..12 {
+        d_v50[i] += d_v51[i] * (1.0);
     }
-    // 49: tanh(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    let mut d_v49 = [0.0f64; 12];
+    // 50: mul_scalar(4)(v49), backward
+    for i in 0..12 {
+        d_v49[i] += d_v50[i] * (4.0);
     }
-    let mut d_v47 = 0.0f64;
-    // 48: sum(v47), backward
-    d_v47 += d_v48;
-    let mut d_v45 = 0.0f64;
-    // 47: mul(v45, v46), backward
-    d_v45 += d_v47 * (v46);
-    // 45: tanh(b), backward
-    *d_b += d_v45 * (1.0 - v45 * v45);
-    let mut d_v43 = 0.0f64;
-    // 44: sum(v43), backward
-    d_v43 += d_v44;
-    let mut d_v41 = 0.0f64;
-    // 43: mul(v41, v42), backward
-    d_v41 += d_v43 * (v42);
-    // 41: tanh(a), backward
-    *d_a += d_v41 * (1.0 - v41 * v41);
-    let mut d_v29 = [0.0f64; 6];
-    // 30: log1p(v29), backward
-    for i in 0..6 {
-        d_v29[i] += d_v30[i] * (1.0 / (1.0 + v29[i]));
+    let mut d_v48 = [0.0f64; 12];
+    // 49: sigmoid(v48), backward
+    for i in 0..12 {
+        d_v48[i] += d_v49[i] * (v49[i] * (1.0 - v49[i]));
     }
-    let mut d_v28 = [0.0f64; 6];
-    // 29: add_scalar(-0.8)(v28), backward
-    for i in 0..6 {
-        d_v28[i] += d_v29[i] * (1.0);
+    let mut d_v47 = [0.0f64; 12];
+    // 48: add_scalar(0.5371)(v47), backward
+    for i in 0..12 {
+        d_v47[i] += d_v48[i] * (1.0);
     }
-    let mut d_v27 = [0.0f64; 6];
-    // 28: mul_scalar(2.8)(v27), backward
-    for i in 0..6 {
-        d_v27[i] += d_v28[i] * (2.8);
+    let mut d_v46 = [0.0f64; 12];
+    // 47: reshape(v46), backward
+    for i in 0..12 {
+        d_v46[i] += d_v47[i];
     }
-    let mut d_v26 = [0.0f64; 6];
-    // 27: sigmoid(v26), backward
-    for i in 0..6 {
-        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
-    }
-    let mut d_v25 = [0.0f64; 6];
-    // 26: add_scalar(0.5371)(v25), backward
-    for i in 0..6 {
-        d_v25[i] += d_v26[i] * (1.0);
-    }
-    let mut d_v24 = [0.0f64; 6];
-    // 25: reshape(v24), backward
-    for i in 0..6 {
-        d_v24[i] += d_v25[i];
-    }
-    let mut d_v22 = 0.0f64;
-    // 24: index_select(axis=0)(v22, v23), backward
+    let mut d_v44 = 0.0f64;
+    // 46: index_select(axis=0)(v44, v45), backward
     for o in 0..1 {
-        for j in 0..6 {
+        for j in 0..12 {
             for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v23[j] as usize) * 1 + i;
-                d_v22 += d_v24[yp];
+                let yp = (o * 12 + j) * 1 + i;
+                let xp = (o * 1 + v45[j] as usize) * 1 + i;
+                d_v44 += d_v46[yp];
             }
         }
     }
-    // 22: reshape(a), backward
-    *d_a += d_v22;
-    let mut d_v20 = [0.0f64; 6];
-    // 21: leaky_relu(0.1)(v20), backward
-    for i in 0..6 {
-        d_v20[i] += d_v21[i] * (if v20[i] > 0.0 { 1.0 } else { 0.1 });
-    }
-    let mut d_v19 = [0.0f64; 6];
-    // 20: add_scalar(-2)(v19), backward
-    for i in 0..6 {
-        d_v19[i] += d_v20[i] * (1.0);
-    }
-    let mut d_v18 = [0.0f64; 6];
-    // 19: mul_scalar(4)(v18), backward
-    for i in 0..6 {
-        d_v18[i] += d_v19[i] * (4.0);
-    }
-    let mut d_v17 = [0.0f64; 6];
-    // 18: sigmoid(v17), backward
-    for i in 0..6 {
-        d_v17[i] += d_v18[i] * (v18[i] * (1.0 - v18[i]));
-    }
-    let mut d_v16 = [0.0f64; 6];
-    // 17: add_scalar(0.5371)(v16), backward
-    for i in 0..6 {
-        d_v16[i] += d_v17[i] * (1.0);
-    }
-    let mut d_v15 = [0.0f64; 6];
-    // 16: reshape(v15), backward
-    for i in 0..6 {
-        d_v15[i] += d_v16[i];
-    }
-    let mut d_v13 = [0.0f64; 3];
-    // 15: index_select(axis=0)(v13, v14), backward
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 3 + v14[j] as usize) * 1 + i;
-                d_v13[xp] += d_v15[yp];
-            }
-        }
-    }
-    // 13: reshape(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v13[i];
-    }
+    // 44: reshape(a), backward
+    *d_a += d_v44;
     let mut d_v11 = [0.0f64; 6];
-    // 12: reshape(v11), backward
+    // 12: log1p(v11), backward
     for i in 0..6 {
-        d_v11[i] += d_v12[i];
+        d_v11[i] += d_v12[i] * (1.0 / (1.0 + v11[i]));
     }
     let mut d_v10 = [0.0f64; 6];
-    // 11: add_scalar(-2)(v10), backward
+    // 11: add_scalar(-0.8)(v10), backward
     for i in 0..6 {
         d_v10[i] += d_v11[i] * (1.0);
     }
     let mut d_v9 = [0.0f64; 6];
-    // 10: mul_scalar(4)(v9), backward
+    // 10: mul_scalar(2.8)(v9), backward
     for i in 0..6 {
-        d_v9[i] += d_v10[i] * (4.0);
+        d_v9[i] += d_v10[i] * (2.8);
     }
     let mut d_v8 = [0.0f64; 6];
     // 9: sigmoid(v8), backward
@@ -7839,7 +7858,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     out
 }
 
-/// `prog_6`: node 113 (`out`, add) of a tape of 114 nodes, 114 of which it depends on.
+/// `prog_6`: node 103 (`out`, add) of a tape of 104 nodes, 104 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -7889,49 +7908,49 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     }
     // 12: reshape(a)
     let v12 = a;
-    // 13: constant [6]
-    let v13: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 13: constant [3]
+    let v13: [f64; 3] = [0.0, 0.0, 0.0];
     // 14: index_select(axis=0)(v12, v13)
-    let mut v14 = [0.0f64; 6];
+    let mut v14 = [0.0f64; 3];
     for o in 0..1 {
-        for j in 0..6 {
+        for j in 0..3 {
             for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
+                let yp = (o * 3 + j) * 1 + i;
                 let xp = (o * 1 + v13[j] as usize) * 1 + i;
                 v14[yp] = v12;
             }
         }
     }
     // 15: reshape(v14)
-    let mut v15 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v15 = [0.0f64; 3];
+    for i in 0..3 {
         v15[i] = v14[i];
     }
     // 16: add_scalar(0.5371)(v15)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
         v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
         v17[i] = stable_sigmoid(v16[i]);
     }
     // 18: mul_scalar(4)(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v18 = [0.0f64; 3];
+    for i in 0..3 {
         v18[i] = v17[i] * 4.0;
     }
     // 19: add_scalar(-2)(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
         v19[i] = v18[i] + (-2.0);
     }
-    // 20: ge_mask(v11, v19)
+    // 20: maximum(v11, v19)
     let mut v20 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v20[i0 * 3 + i1] = if v11[i0 * 3 + i1] >= v19[i0 * 3 + i1] { 1.0 } else { 0.0 };
+    for r in 0..2 {
+        for j in 0..3 {
+            v20[r * 3 + j] = max_keep_nan(v11[r * 3 + j], v19[j]);
         }
     }
     // 21: reshape(b)
@@ -7974,381 +7993,316 @@ pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v28[i] = v27[i] + (-2.0);
     }
-    // 29: reshape(m)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = m[i];
+    // 29: narrow(axis=1, start=1)(v28)
+    let mut v29 = [0.0f64; 4];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            v29[i0 * 2 + i1] = v28[1 + i0 * 3 + i1];
+        }
     }
-    // 30: constant [12]
-    let v30: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 31: index_select(axis=0)(v29, v30)
-    let mut v31 = [0.0f64; 12];
+    // 30: reshape(v20)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v20[i];
+    }
+    // 31: constant [12]
+    let v31: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 12];
     for o in 0..1 {
         for j in 0..12 {
             for i in 0..1 {
                 let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 6 + v30[j] as usize) * 1 + i;
-                v31[yp] = v29[xp];
+                let xp = (o * 6 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30[xp];
             }
         }
     }
-    // 32: reshape(v31)
-    let mut v32 = [0.0f64; 12];
-    for i in 0..12 {
-        v32[i] = v31[i];
-    }
-    // 33: add_scalar(0.5371)(v32)
+    // 33: reshape(v32)
     let mut v33 = [0.0f64; 12];
     for i in 0..12 {
-        v33[i] = v32[i] + 0.5371;
+        v33[i] = v32[i];
     }
-    // 34: sigmoid(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 12];
     for i in 0..12 {
-        v34[i] = stable_sigmoid(v33[i]);
+        v34[i] = v33[i] + 0.5371;
     }
-    // 35: mul_scalar(4)(v34)
+    // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 12];
     for i in 0..12 {
-        v35[i] = v34[i] * 4.0;
+        v35[i] = stable_sigmoid(v34[i]);
     }
-    // 36: add_scalar(-2)(v35)
+    // 36: mul_scalar(4)(v35)
     let mut v36 = [0.0f64; 12];
     for i in 0..12 {
-        v36[i] = v35[i] + (-2.0);
+        v36[i] = v35[i] * 4.0;
     }
-    // 37: matmul(v28, v36)
-    let mut v37 = [0.0f64; 8];
-    for i in 0..2 {
-        for j in 0..4 {
-            let mut acc = 0.0f64;
-            for p in 0..3 {
-                acc += v28[i * 3 + p] * v36[p * 4 + j];
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 12];
+    for i in 0..12 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: constant [3]
+    let v38: [f64; 3] = [2.0, 0.0, 1.0];
+    // 39: permute(v37, v38)
+    let mut v39 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v39[i0 * 6 + i1 * 3 + i2] = v37[i0 + i1 * 6 + i2 * 2];
             }
-            v37[i * 4 + j] = acc;
         }
     }
-    // 38: add_scalar(0.5371)(v20)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v20[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 42: reshape(v20)
+    // 40: reshape(a)
+    let v40 = a;
+    // 41: constant [6]
+    let v41: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 42: index_select(axis=0)(v40, v41)
     let mut v42 = [0.0f64; 6];
-    for i in 0..6 {
-        v42[i] = v20[i];
-    }
-    // 43: constant [3]
-    let v43: [f64; 3] = [0.0, 1.0, 2.0];
-    // 44: index_select(axis=0)(v42, v43)
-    let mut v44 = [0.0f64; 3];
-    for o in 0..1 {
-        for j in 0..3 {
-            for i in 0..1 {
-                let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 6 + v43[j] as usize) * 1 + i;
-                v44[yp] = v42[xp];
-            }
-        }
-    }
-    // 45: reshape(v44)
-    let mut v45 = [0.0f64; 3];
-    for i in 0..3 {
-        v45[i] = v44[i];
-    }
-    // 46: add_scalar(0.5371)(v45)
-    let mut v46 = [0.0f64; 3];
-    for i in 0..3 {
-        v46[i] = v45[i] + 0.5371;
-    }
-    // 47: sigmoid(v46)
-    let mut v47 = [0.0f64; 3];
-    for i in 0..3 {
-        v47[i] = stable_sigmoid(v46[i]);
-    }
-    // 48: mul_scalar(4)(v47)
-    let mut v48 = [0.0f64; 3];
-    for i in 0..3 {
-        v48[i] = v47[i] * 4.0;
-    }
-    // 49: add_scalar(-2)(v48)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v48[i] + (-2.0);
-    }
-    // 50: maximum(v41, v49)
-    let mut v50 = [0.0f64; 6];
-    for r in 0..2 {
-        for j in 0..3 {
-            v50[r * 3 + j] = max_keep_nan(v41[r * 3 + j], v49[j]);
-        }
-    }
-    // 51: reshape(a)
-    let v51 = a;
-    // 52: constant [6]
-    let v52: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 53: index_select(axis=0)(v51, v52)
-    let mut v53 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v52[j] as usize) * 1 + i;
-                v53[yp] = v51;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                v42[yp] = v40;
             }
         }
     }
-    // 54: reshape(v53)
+    // 43: reshape(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i];
+    }
+    // 44: add_scalar(0.5371)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + 0.5371;
+    }
+    // 45: sigmoid(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = stable_sigmoid(v44[i]);
+    }
+    // 46: mul_scalar(4)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] * 4.0;
+    }
+    // 47: add_scalar(-2)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + (-2.0);
+    }
+    // 48: constant [3]
+    let v48: [f64; 3] = [2.0, 1.0, 0.0];
+    // 49: permute(v47, v48)
+    let mut v49 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            v49[i0 * 3 + i2] = v47[i0 + i2 * 2];
+        }
+    }
+    // 50: reshape(b)
+    let v50 = b;
+    // 51: constant [6]
+    let v51: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 52: index_select(axis=0)(v50, v51)
+    let mut v52 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v51[j] as usize) * 1 + i;
+                v52[yp] = v50;
+            }
+        }
+    }
+    // 53: reshape(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i];
+    }
+    // 54: add_scalar(0.5371)(v53)
     let mut v54 = [0.0f64; 6];
     for i in 0..6 {
-        v54[i] = v53[i];
+        v54[i] = v53[i] + 0.5371;
     }
-    // 55: add_scalar(0.5371)(v54)
+    // 55: sigmoid(v54)
     let mut v55 = [0.0f64; 6];
     for i in 0..6 {
-        v55[i] = v54[i] + 0.5371;
+        v55[i] = stable_sigmoid(v54[i]);
     }
-    // 56: sigmoid(v55)
+    // 56: mul_scalar(4)(v55)
     let mut v56 = [0.0f64; 6];
     for i in 0..6 {
-        v56[i] = stable_sigmoid(v55[i]);
+        v56[i] = v55[i] * 4.0;
     }
-    // 57: mul_scalar(4)(v56)
+    // 57: add_scalar(-2)(v56)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v56[i] * 4.0;
+        v57[i] = v56[i] + (-2.0);
     }
-    // 58: add_scalar(-2)(v57)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = v57[i] + (-2.0);
+    // 58: constant [2]
+    let v58: [f64; 2] = [2.0, 0.0];
+    // 59: pick(v57, v58)
+    let mut v59 = [0.0f64; 2];
+    for i in 0..2 {
+        v59[i] = v57[i * 3 + v58[i] as usize];
     }
-    // 59: narrow(axis=1, start=1)(v58)
-    let mut v59 = [0.0f64; 4];
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            v59[i0 * 2 + i1] = v58[1 + i0 * 3 + i1];
-        }
-    }
-    // 60: reshape(b)
-    let v60 = b;
-    // 61: constant [12]
-    let v61: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 62: index_select(axis=0)(v60, v61)
-    let mut v62 = [0.0f64; 12];
-    for o in 0..1 {
-        for j in 0..12 {
-            for i in 0..1 {
-                let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 1 + v61[j] as usize) * 1 + i;
-                v62[yp] = v60;
-            }
-        }
-    }
-    // 63: reshape(v62)
-    let mut v63 = [0.0f64; 12];
-    for i in 0..12 {
-        v63[i] = v62[i];
-    }
-    // 64: add_scalar(0.5371)(v63)
-    let mut v64 = [0.0f64; 12];
-    for i in 0..12 {
-        v64[i] = v63[i] + 0.5371;
-    }
-    // 65: sigmoid(v64)
-    let mut v65 = [0.0f64; 12];
-    for i in 0..12 {
-        v65[i] = stable_sigmoid(v64[i]);
-    }
-    // 66: mul_scalar(4)(v65)
-    let mut v66 = [0.0f64; 12];
-    for i in 0..12 {
-        v66[i] = v65[i] * 4.0;
-    }
-    // 67: add_scalar(-2)(v66)
-    let mut v67 = [0.0f64; 12];
-    for i in 0..12 {
-        v67[i] = v66[i] + (-2.0);
-    }
-    // 68: constant [3]
-    let v68: [f64; 3] = [2.0, 0.0, 1.0];
-    // 69: permute(v67, v68)
-    let mut v69 = [0.0f64; 12];
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            for i2 in 0..3 {
-                v69[i0 * 6 + i1 * 3 + i2] = v67[i0 + i1 * 6 + i2 * 2];
-            }
-        }
-    }
-    // 70: tanh(a)
-    let v70 = a.tanh();
-    // 71: constant []
-    let v71 = 0.8;
-    // 72: mul(v70, v71)
-    let v72 = v70 * v71;
-    // 73: sum(v72)
-    let mut v73 = -0.0f64;
-    v73 += v72;
-    // 74: tanh(b)
-    let v74 = b.tanh();
-    // 75: constant []
-    let v75 = 0.8;
-    // 76: mul(v74, v75)
-    let v76 = v74 * v75;
-    // 77: sum(v76)
-    let mut v77 = -0.0f64;
-    v77 += v76;
-    // 78: tanh(v)
-    let mut v78 = [0.0f64; 3];
+    // 60: tanh(a)
+    let v60 = a.tanh();
+    // 61: constant []
+    let v61 = 0.8;
+    // 62: mul(v60, v61)
+    let v62 = v60 * v61;
+    // 63: sum(v62)
+    let mut v63 = -0.0f64;
+    v63 += v62;
+    // 64: tanh(b)
+    let v64 = b.tanh();
+    // 65: constant []
+    let v65 = 0.8;
+    // 66: mul(v64, v65)
+    let v66 = v64 * v65;
+    // 67: sum(v66)
+    let mut v67 = -0.0f64;
+    v67 += v66;
+    // 68: tanh(v)
+    let mut v68 = [0.0f64; 3];
     for i in 0..3 {
-        v78[i] = v[i].tanh();
+        v68[i] = v[i].tanh();
     }
-    // 79: constant [3]
-    let v79: [f64; 3] = [0.8, 1.5, 1.1];
-    // 80: mul(v78, v79)
-    let mut v80 = [0.0f64; 3];
+    // 69: constant [3]
+    let v69: [f64; 3] = [0.8, 1.5, 1.1];
+    // 70: mul(v68, v69)
+    let mut v70 = [0.0f64; 3];
     for i in 0..3 {
-        v80[i] = v78[i] * v79[i];
+        v70[i] = v68[i] * v69[i];
     }
-    // 81: sum(v80)
-    let mut v81 = -0.0f64;
+    // 71: sum(v70)
+    let mut v71 = -0.0f64;
     for i in 0..3 {
-        v81 += v80[i];
+        v71 += v70[i];
     }
-    // 82: tanh(m)
-    let mut v82 = [0.0f64; 6];
+    // 72: tanh(m)
+    let mut v72 = [0.0f64; 6];
     for i in 0..6 {
-        v82[i] = m[i].tanh();
+        v72[i] = m[i].tanh();
     }
-    // 83: constant [2, 3]
-    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 84: mul(v82, v83)
-    let mut v84 = [0.0f64; 6];
+    // 73: constant [2, 3]
+    let v73: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 74: mul(v72, v73)
+    let mut v74 = [0.0f64; 6];
     for i in 0..6 {
-        v84[i] = v82[i] * v83[i];
+        v74[i] = v72[i] * v73[i];
     }
-    // 85: sum(v84)
-    let mut v85 = -0.0f64;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
     for i in 0..6 {
-        v85 += v84[i];
+        v75 += v74[i];
     }
-    // 86: tanh(v20)
-    let mut v86 = [0.0f64; 6];
+    // 76: tanh(v20)
+    let mut v76 = [0.0f64; 6];
     for i in 0..6 {
-        v86[i] = v20[i].tanh();
+        v76[i] = v20[i].tanh();
     }
-    // 87: constant [2, 3]
-    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 88: mul(v86, v87)
+    // 77: constant [2, 3]
+    let v77: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 78: mul(v76, v77)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = v76[i] * v77[i];
+    }
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    for i in 0..6 {
+        v79 += v78[i];
+    }
+    // 80: tanh(v29)
+    let mut v80 = [0.0f64; 4];
+    for i in 0..4 {
+        v80[i] = v29[i].tanh();
+    }
+    // 81: constant [2, 2]
+    let v81: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 4];
+    for i in 0..4 {
+        v82[i] = v80[i] * v81[i];
+    }
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..4 {
+        v83 += v82[i];
+    }
+    // 84: tanh(v39)
+    let mut v84 = [0.0f64; 12];
+    for i in 0..12 {
+        v84[i] = v39[i].tanh();
+    }
+    // 85: constant [2, 2, 3]
+    let v85: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 12];
+    for i in 0..12 {
+        v86[i] = v84[i] * v85[i];
+    }
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
+    for i in 0..12 {
+        v87 += v86[i];
+    }
+    // 88: tanh(v49)
     let mut v88 = [0.0f64; 6];
     for i in 0..6 {
-        v88[i] = v86[i] * v87[i];
+        v88[i] = v49[i].tanh();
     }
-    // 89: sum(v88)
-    let mut v89 = -0.0f64;
+    // 89: constant [2, 1, 3]
+    let v89: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 6];
     for i in 0..6 {
-        v89 += v88[i];
+        v90[i] = v88[i] * v89[i];
     }
-    // 90: tanh(v37)
-    let mut v90 = [0.0f64; 8];
-    for i in 0..8 {
-        v90[i] = v37[i].tanh();
-    }
-    // 91: constant [2, 4]
-    let v91: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 92: mul(v90, v91)
-    let mut v92 = [0.0f64; 8];
-    for i in 0..8 {
-        v92[i] = v90[i] * v91[i];
-    }
-    // 93: sum(v92)
-    let mut v93 = -0.0f64;
-    for i in 0..8 {
-        v93 += v92[i];
-    }
-    // 94: tanh(v50)
-    let mut v94 = [0.0f64; 6];
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
     for i in 0..6 {
-        v94[i] = v50[i].tanh();
+        v91 += v90[i];
     }
-    // 95: constant [2, 3]
-    let v95: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 96: mul(v94, v95)
-    let mut v96 = [0.0f64; 6];
-    for i in 0..6 {
-        v96[i] = v94[i] * v95[i];
+    // 92: tanh(v59)
+    let mut v92 = [0.0f64; 2];
+    for i in 0..2 {
+        v92[i] = v59[i].tanh();
     }
-    // 97: sum(v96)
-    let mut v97 = -0.0f64;
-    for i in 0..6 {
-        v97 += v96[i];
+    // 93: constant [2]
+    let v93: [f64; 2] = [0.8, 1.5];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 2];
+    for i in 0..2 {
+        v94[i] = v92[i] * v93[i];
     }
-    // 98: tanh(v59)
-    let mut v98 = [0.0f64; 4];
-    for i in 0..4 {
-        v98[i] = v59[i].tanh();
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
+    for i in 0..2 {
+        v95 += v94[i];
     }
-    // 99: constant [2, 2]
-    let v99: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
-    // 100: mul(v98, v99)
-    let mut v100 = [0.0f64; 4];
-    for i in 0..4 {
-        v100[i] = v98[i] * v99[i];
-    }
-    // 101: sum(v100)
-    let mut v101 = -0.0f64;
-    for i in 0..4 {
-        v101 += v100[i];
-    }
-    // 102: tanh(v69)
-    let mut v102 = [0.0f64; 12];
-    for i in 0..12 {
-        v102[i] = v69[i].tanh();
-    }
-    // 103: constant [2, 2, 3]
-    let v103: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
-    // 104: mul(v102, v103)
-    let mut v104 = [0.0f64; 12];
-    for i in 0..12 {
-        v104[i] = v102[i] * v103[i];
-    }
-    // 105: sum(v104)
-    let mut v105 = -0.0f64;
-    for i in 0..12 {
-        v105 += v104[i];
-    }
-    // 106: add(v73, v77)
-    let v106 = v73 + v77;
-    // 107: add(v106, v81)
-    let v107 = v106 + v81;
-    // 108: add(v107, v85)
-    let v108 = v107 + v85;
-    // 109: add(v108, v89)
-    let v109 = v108 + v89;
-    // 110: add(v109, v93)
-    let v110 = v109 + v93;
-    // 111: add(v110, v97)
-    let v111 = v110 + v97;
-    // 112: add(v111, v101)
-    let v112 = v111 + v101;
-    // 113: add(v112, v105)
-    let out = v112 + v105;
+    // 96: add(v63, v67)
+    let v96 = v63 + v67;
+    // 97: add(v96, v71)
+    let v97 = v96 + v71;
+    // 98: add(v97, v75)
+    let v98 = v97 + v75;
+    // 99: add(v98, v79)
+    let v99 = v98 + v79;
+    // 100: add(v99, v83)
+    let v100 = v99 + v83;
+    // 101: add(v100, v87)
+    let v101 = v100 + v87;
+    // 102: add(v101, v91)
+    let v102 = v101 + v91;
+    // 103: add(v102, v95)
+    let out = v102 + v95;
     out
 }
 
@@ -8400,49 +8354,49 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     }
     // 12: reshape(a)
     let v12 = a;
-    // 13: constant [6]
-    let v13: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 13: constant [3]
+    let v13: [f64; 3] = [0.0, 0.0, 0.0];
     // 14: index_select(axis=0)(v12, v13)
-    let mut v14 = [0.0f64; 6];
+    let mut v14 = [0.0f64; 3];
     for o in 0..1 {
-        for j in 0..6 {
+        for j in 0..3 {
             for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
+                let yp = (o * 3 + j) * 1 + i;
                 let xp = (o * 1 + v13[j] as usize) * 1 + i;
                 v14[yp] = v12;
             }
         }
     }
     // 15: reshape(v14)
-    let mut v15 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v15 = [0.0f64; 3];
+    for i in 0..3 {
         v15[i] = v14[i];
     }
     // 16: add_scalar(0.5371)(v15)
-    let mut v16 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v16 = [0.0f64; 3];
+    for i in 0..3 {
         v16[i] = v15[i] + 0.5371;
     }
     // 17: sigmoid(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v17 = [0.0f64; 3];
+    for i in 0..3 {
         v17[i] = stable_sigmoid(v16[i]);
     }
     // 18: mul_scalar(4)(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v18 = [0.0f64; 3];
+    for i in 0..3 {
         v18[i] = v17[i] * 4.0;
     }
     // 19: add_scalar(-2)(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v19 = [0.0f64; 3];
+    for i in 0..3 {
         v19[i] = v18[i] + (-2.0);
     }
-    // 20: ge_mask(v11, v19)
+    // 20: maximum(v11, v19)
     let mut v20 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i1 in 0..3 {
-            v20[i0 * 3 + i1] = if v11[i0 * 3 + i1] >= v19[i0 * 3 + i1] { 1.0 } else { 0.0 };
+    for r in 0..2 {
+        for j in 0..3 {
+            v20[r * 3 + j] = max_keep_nan(v11[r * 3 + j], v19[j]);
         }
     }
     // 21: reshape(b)
@@ -8485,664 +8439,624 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v28[i] = v27[i] + (-2.0);
     }
-    // 29: reshape(m)
-    let mut v29 = [0.0f64; 6];
-    for i in 0..6 {
-        v29[i] = m[i];
+    // 29: narrow(axis=1, start=1)(v28)
+    let mut v29 = [0.0f64; 4];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            v29[i0 * 2 + i1] = v28[1 + i0 * 3 + i1];
+        }
     }
-    // 30: constant [12]
-    let v30: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 31: index_select(axis=0)(v29, v30)
-    let mut v31 = [0.0f64; 12];
+    // 30: reshape(v20)
+    let mut v30 = [0.0f64; 6];
+    for i in 0..6 {
+        v30[i] = v20[i];
+    }
+    // 31: constant [12]
+    let v31: [f64; 12] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    // 32: index_select(axis=0)(v30, v31)
+    let mut v32 = [0.0f64; 12];
     for o in 0..1 {
         for j in 0..12 {
             for i in 0..1 {
                 let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 6 + v30[j] as usize) * 1 + i;
-                v31[yp] = v29[xp];
+                let xp = (o * 6 + v31[j] as usize) * 1 + i;
+                v32[yp] = v30[xp];
             }
         }
     }
-    // 32: reshape(v31)
-    let mut v32 = [0.0f64; 12];
-    for i in 0..12 {
-        v32[i] = v31[i];
-    }
-    // 33: add_scalar(0.5371)(v32)
+    // 33: reshape(v32)
     let mut v33 = [0.0f64; 12];
     for i in 0..12 {
-        v33[i] = v32[i] + 0.5371;
+        v33[i] = v32[i];
     }
-    // 34: sigmoid(v33)
+    // 34: add_scalar(0.5371)(v33)
     let mut v34 = [0.0f64; 12];
     for i in 0..12 {
-        v34[i] = stable_sigmoid(v33[i]);
+        v34[i] = v33[i] + 0.5371;
     }
-    // 35: mul_scalar(4)(v34)
+    // 35: sigmoid(v34)
     let mut v35 = [0.0f64; 12];
     for i in 0..12 {
-        v35[i] = v34[i] * 4.0;
+        v35[i] = stable_sigmoid(v34[i]);
     }
-    // 36: add_scalar(-2)(v35)
+    // 36: mul_scalar(4)(v35)
     let mut v36 = [0.0f64; 12];
     for i in 0..12 {
-        v36[i] = v35[i] + (-2.0);
+        v36[i] = v35[i] * 4.0;
     }
-    // 37: matmul(v28, v36)
-    let mut v37 = [0.0f64; 8];
-    for i in 0..2 {
-        for j in 0..4 {
-            let mut acc = 0.0f64;
-            for p in 0..3 {
-                acc += v28[i * 3 + p] * v36[p * 4 + j];
+    // 37: add_scalar(-2)(v36)
+    let mut v37 = [0.0f64; 12];
+    for i in 0..12 {
+        v37[i] = v36[i] + (-2.0);
+    }
+    // 38: constant [3]
+    let v38: [f64; 3] = [2.0, 0.0, 1.0];
+    // 39: permute(v37, v38)
+    let mut v39 = [0.0f64; 12];
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                v39[i0 * 6 + i1 * 3 + i2] = v37[i0 + i1 * 6 + i2 * 2];
             }
-            v37[i * 4 + j] = acc;
         }
     }
-    // 38: add_scalar(0.5371)(v20)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v20[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 42: reshape(v20)
+    // 40: reshape(a)
+    let v40 = a;
+    // 41: constant [6]
+    let v41: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 42: index_select(axis=0)(v40, v41)
     let mut v42 = [0.0f64; 6];
-    for i in 0..6 {
-        v42[i] = v20[i];
-    }
-    // 43: constant [3]
-    let v43: [f64; 3] = [0.0, 1.0, 2.0];
-    // 44: index_select(axis=0)(v42, v43)
-    let mut v44 = [0.0f64; 3];
-    for o in 0..1 {
-        for j in 0..3 {
-            for i in 0..1 {
-                let yp = (o * 3 + j) * 1 + i;
-                let xp = (o * 6 + v43[j] as usize) * 1 + i;
-                v44[yp] = v42[xp];
-            }
-        }
-    }
-    // 45: reshape(v44)
-    let mut v45 = [0.0f64; 3];
-    for i in 0..3 {
-        v45[i] = v44[i];
-    }
-    // 46: add_scalar(0.5371)(v45)
-    let mut v46 = [0.0f64; 3];
-    for i in 0..3 {
-        v46[i] = v45[i] + 0.5371;
-    }
-    // 47: sigmoid(v46)
-    let mut v47 = [0.0f64; 3];
-    for i in 0..3 {
-        v47[i] = stable_sigmoid(v46[i]);
-    }
-    // 48: mul_scalar(4)(v47)
-    let mut v48 = [0.0f64; 3];
-    for i in 0..3 {
-        v48[i] = v47[i] * 4.0;
-    }
-    // 49: add_scalar(-2)(v48)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v48[i] + (-2.0);
-    }
-    // 50: maximum(v41, v49)
-    let mut v50 = [0.0f64; 6];
-    for r in 0..2 {
-        for j in 0..3 {
-            v50[r * 3 + j] = max_keep_nan(v41[r * 3 + j], v49[j]);
-        }
-    }
-    // 51: reshape(a)
-    let v51 = a;
-    // 52: constant [6]
-    let v52: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 53: index_select(axis=0)(v51, v52)
-    let mut v53 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v52[j] as usize) * 1 + i;
-                v53[yp] = v51;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                v42[yp] = v40;
             }
         }
     }
-    // 54: reshape(v53)
+    // 43: reshape(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i];
+    }
+    // 44: add_scalar(0.5371)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + 0.5371;
+    }
+    // 45: sigmoid(v44)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = stable_sigmoid(v44[i]);
+    }
+    // 46: mul_scalar(4)(v45)
+    let mut v46 = [0.0f64; 6];
+    for i in 0..6 {
+        v46[i] = v45[i] * 4.0;
+    }
+    // 47: add_scalar(-2)(v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v46[i] + (-2.0);
+    }
+    // 48: constant [3]
+    let v48: [f64; 3] = [2.0, 1.0, 0.0];
+    // 49: permute(v47, v48)
+    let mut v49 = [0.0f64; 6];
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            v49[i0 * 3 + i2] = v47[i0 + i2 * 2];
+        }
+    }
+    // 50: reshape(b)
+    let v50 = b;
+    // 51: constant [6]
+    let v51: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 52: index_select(axis=0)(v50, v51)
+    let mut v52 = [0.0f64; 6];
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v51[j] as usize) * 1 + i;
+                v52[yp] = v50;
+            }
+        }
+    }
+    // 53: reshape(v52)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v52[i];
+    }
+    // 54: add_scalar(0.5371)(v53)
     let mut v54 = [0.0f64; 6];
     for i in 0..6 {
-        v54[i] = v53[i];
+        v54[i] = v53[i] + 0.5371;
     }
-    // 55: add_scalar(0.5371)(v54)
+    // 55: sigmoid(v54)
     let mut v55 = [0.0f64; 6];
     for i in 0..6 {
-        v55[i] = v54[i] + 0.5371;
+        v55[i] = stable_sigmoid(v54[i]);
     }
-    // 56: sigmoid(v55)
+    // 56: mul_scalar(4)(v55)
     let mut v56 = [0.0f64; 6];
     for i in 0..6 {
-        v56[i] = stable_sigmoid(v55[i]);
+        v56[i] = v55[i] * 4.0;
     }
-    // 57: mul_scalar(4)(v56)
+    // 57: add_scalar(-2)(v56)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v56[i] * 4.0;
+        v57[i] = v56[i] + (-2.0);
     }
-    // 58: add_scalar(-2)(v57)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = v57[i] + (-2.0);
+    // 58: constant [2]
+    let v58: [f64; 2] = [2.0, 0.0];
+    // 59: pick(v57, v58)
+    let mut v59 = [0.0f64; 2];
+    for i in 0..2 {
+        v59[i] = v57[i * 3 + v58[i] as usize];
     }
-    // 59: narrow(axis=1, start=1)(v58)
-    let mut v59 = [0.0f64; 4];
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            v59[i0 * 2 + i1] = v58[1 + i0 * 3 + i1];
-        }
-    }
-    // 60: reshape(b)
-    let v60 = b;
-    // 61: constant [12]
-    let v61: [f64; 12] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 62: index_select(axis=0)(v60, v61)
-    let mut v62 = [0.0f64; 12];
-    for o in 0..1 {
-        for j in 0..12 {
-            for i in 0..1 {
-                let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 1 + v61[j] as usize) * 1 + i;
-                v62[yp] = v60;
-            }
-        }
-    }
-    // 63: reshape(v62)
-    let mut v63 = [0.0f64; 12];
-    for i in 0..12 {
-        v63[i] = v62[i];
-    }
-    // 64: add_scalar(0.5371)(v63)
-    let mut v64 = [0.0f64; 12];
-    for i in 0..12 {
-        v64[i] = v63[i] + 0.5371;
-    }
-    // 65: sigmoid(v64)
-    let mut v65 = [0.0f64; 12];
-    for i in 0..12 {
-        v65[i] = stable_sigmoid(v64[i]);
-    }
-    // 66: mul_scalar(4)(v65)
-    let mut v66 = [0.0f64; 12];
-    for i in 0..12 {
-        v66[i] = v65[i] * 4.0;
-    }
-    // 67: add_scalar(-2)(v66)
-    let mut v67 = [0.0f64; 12];
-    for i in 0..12 {
-        v67[i] = v66[i] + (-2.0);
-    }
-    // 68: constant [3]
-    let v68: [f64; 3] = [2.0, 0.0, 1.0];
-    // 69: permute(v67, v68)
-    let mut v69 = [0.0f64; 12];
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            for i2 in 0..3 {
-                v69[i0 * 6 + i1 * 3 + i2] = v67[i0 + i1 * 6 + i2 * 2];
-            }
-        }
-    }
-    // 70: tanh(a)
-    let v70 = a.tanh();
-    // 71: constant []
-    let v71 = 0.8;
-    // 72: mul(v70, v71)
-    let v72 = v70 * v71;
-    // 73: sum(v72)
-    let mut v73 = -0.0f64;
-    v73 += v72;
-    // 74: tanh(b)
-    let v74 = b.tanh();
-    // 75: constant []
-    let v75 = 0.8;
-    // 76: mul(v74, v75)
-    let v76 = v74 * v75;
-    // 77: sum(v76)
-    let mut v77 = -0.0f64;
-    v77 += v76;
-    // 78: tanh(v)
-    let mut v78 = [0.0f64; 3];
+    // 60: tanh(a)
+    let v60 = a.tanh();
+    // 61: constant []
+    let v61 = 0.8;
+    // 62: mul(v60, v61)
+    let v62 = v60 * v61;
+    // 63: sum(v62)
+    let mut v63 = -0.0f64;
+    v63 += v62;
+    // 64: tanh(b)
+    let v64 = b.tanh();
+    // 65: constant []
+    let v65 = 0.8;
+    // 66: mul(v64, v65)
+    let v66 = v64 * v65;
+    // 67: sum(v66)
+    let mut v67 = -0.0f64;
+    v67 += v66;
+    // 68: tanh(v)
+    let mut v68 = [0.0f64; 3];
     for i in 0..3 {
-        v78[i] = v[i].tanh();
+        v68[i] = v[i].tanh();
     }
-    // 79: constant [3]
-    let v79: [f64; 3] = [0.8, 1.5, 1.1];
-    // 80: mul(v78, v79)
-    let mut v80 = [0.0f64; 3];
+    // 69: constant [3]
+    let v69: [f64; 3] = [0.8, 1.5, 1.1];
+    // 70: mul(v68, v69)
+    let mut v70 = [0.0f64; 3];
     for i in 0..3 {
-        v80[i] = v78[i] * v79[i];
+        v70[i] = v68[i] * v69[i];
     }
-    // 81: sum(v80)
-    let mut v81 = -0.0f64;
+    // 71: sum(v70)
+    let mut v71 = -0.0f64;
     for i in 0..3 {
-        v81 += v80[i];
+        v71 += v70[i];
     }
-    // 82: tanh(m)
-    let mut v82 = [0.0f64; 6];
+    // 72: tanh(m)
+    let mut v72 = [0.0f64; 6];
     for i in 0..6 {
-        v82[i] = m[i].tanh();
+        v72[i] = m[i].tanh();
     }
-    // 83: constant [2, 3]
-    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 84: mul(v82, v83)
-    let mut v84 = [0.0f64; 6];
+    // 73: constant [2, 3]
+    let v73: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 74: mul(v72, v73)
+    let mut v74 = [0.0f64; 6];
     for i in 0..6 {
-        v84[i] = v82[i] * v83[i];
+        v74[i] = v72[i] * v73[i];
     }
-    // 85: sum(v84)
-    let mut v85 = -0.0f64;
+    // 75: sum(v74)
+    let mut v75 = -0.0f64;
     for i in 0..6 {
-        v85 += v84[i];
+        v75 += v74[i];
     }
-    // 86: tanh(v20)
-    let mut v86 = [0.0f64; 6];
+    // 76: tanh(v20)
+    let mut v76 = [0.0f64; 6];
     for i in 0..6 {
-        v86[i] = v20[i].tanh();
+        v76[i] = v20[i].tanh();
     }
-    // 87: constant [2, 3]
-    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 88: mul(v86, v87)
+    // 77: constant [2, 3]
+    let v77: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 78: mul(v76, v77)
+    let mut v78 = [0.0f64; 6];
+    for i in 0..6 {
+        v78[i] = v76[i] * v77[i];
+    }
+    // 79: sum(v78)
+    let mut v79 = -0.0f64;
+    for i in 0..6 {
+        v79 += v78[i];
+    }
+    // 80: tanh(v29)
+    let mut v80 = [0.0f64; 4];
+    for i in 0..4 {
+        v80[i] = v29[i].tanh();
+    }
+    // 81: constant [2, 2]
+    let v81: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
+    // 82: mul(v80, v81)
+    let mut v82 = [0.0f64; 4];
+    for i in 0..4 {
+        v82[i] = v80[i] * v81[i];
+    }
+    // 83: sum(v82)
+    let mut v83 = -0.0f64;
+    for i in 0..4 {
+        v83 += v82[i];
+    }
+    // 84: tanh(v39)
+    let mut v84 = [0.0f64; 12];
+    for i in 0..12 {
+        v84[i] = v39[i].tanh();
+    }
+    // 85: constant [2, 2, 3]
+    let v85: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
+    // 86: mul(v84, v85)
+    let mut v86 = [0.0f64; 12];
+    for i in 0..12 {
+        v86[i] = v84[i] * v85[i];
+    }
+    // 87: sum(v86)
+    let mut v87 = -0.0f64;
+    for i in 0..12 {
+        v87 += v86[i];
+    }
+    // 88: tanh(v49)
     let mut v88 = [0.0f64; 6];
     for i in 0..6 {
-        v88[i] = v86[i] * v87[i];
+        v88[i] = v49[i].tanh();
     }
-    // 89: sum(v88)
-    let mut v89 = -0.0f64;
+    // 89: constant [2, 1, 3]
+    let v89: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 90: mul(v88, v89)
+    let mut v90 = [0.0f64; 6];
     for i in 0..6 {
-        v89 += v88[i];
+        v90[i] = v88[i] * v89[i];
     }
-    // 90: tanh(v37)
-    let mut v90 = [0.0f64; 8];
-    for i in 0..8 {
-        v90[i] = v37[i].tanh();
-    }
-    // 91: constant [2, 4]
-    let v91: [f64; 8] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3];
-    // 92: mul(v90, v91)
-    let mut v92 = [0.0f64; 8];
-    for i in 0..8 {
-        v92[i] = v90[i] * v91[i];
-    }
-    // 93: sum(v92)
-    let mut v93 = -0.0f64;
-    for i in 0..8 {
-        v93 += v92[i];
-    }
-    // 94: tanh(v50)
-    let mut v94 = [0.0f64; 6];
+    // 91: sum(v90)
+    let mut v91 = -0.0f64;
     for i in 0..6 {
-        v94[i] = v50[i].tanh();
+        v91 += v90[i];
     }
-    // 95: constant [2, 3]
-    let v95: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 96: mul(v94, v95)
-    let mut v96 = [0.0f64; 6];
-    for i in 0..6 {
-        v96[i] = v94[i] * v95[i];
+    // 92: tanh(v59)
+    let mut v92 = [0.0f64; 2];
+    for i in 0..2 {
+        v92[i] = v59[i].tanh();
     }
-    // 97: sum(v96)
-    let mut v97 = -0.0f64;
-    for i in 0..6 {
-        v97 += v96[i];
+    // 93: constant [2]
+    let v93: [f64; 2] = [0.8, 1.5];
+    // 94: mul(v92, v93)
+    let mut v94 = [0.0f64; 2];
+    for i in 0..2 {
+        v94[i] = v92[i] * v93[i];
     }
-    // 98: tanh(v59)
-    let mut v98 = [0.0f64; 4];
-    for i in 0..4 {
-        v98[i] = v59[i].tanh();
+    // 95: sum(v94)
+    let mut v95 = -0.0f64;
+    for i in 0..2 {
+        v95 += v94[i];
     }
-    // 99: constant [2, 2]
-    let v99: [f64; 4] = [0.8, 1.5, 1.1, 0.7];
-    // 100: mul(v98, v99)
-    let mut v100 = [0.0f64; 4];
-    for i in 0..4 {
-        v100[i] = v98[i] * v99[i];
-    }
-    // 101: sum(v100)
-    let mut v101 = -0.0f64;
-    for i in 0..4 {
-        v101 += v100[i];
-    }
-    // 102: tanh(v69)
-    let mut v102 = [0.0f64; 12];
-    for i in 0..12 {
-        v102[i] = v69[i].tanh();
-    }
-    // 103: constant [2, 2, 3]
-    let v103: [f64; 12] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0, 0.6, 1.3, 0.9, 0.5, 1.2, 0.8];
-    // 104: mul(v102, v103)
-    let mut v104 = [0.0f64; 12];
-    for i in 0..12 {
-        v104[i] = v102[i] * v103[i];
-    }
-    // 105: sum(v104)
-    let mut v105 = -0.0f64;
-    for i in 0..12 {
-        v105 += v104[i];
-    }
-    // 106: add(v73, v77)
-    let v106 = v73 + v77;
-    // 107: add(v106, v81)
-    let v107 = v106 + v81;
-    // 108: add(v107, v85)
-    let v108 = v107 + v85;
-    // 109: add(v108, v89)
-    let v109 = v108 + v89;
-    // 110: add(v109, v93)
-    let v110 = v109 + v93;
-    // 111: add(v110, v97)
-    let v111 = v110 + v97;
-    // 112: add(v111, v101)
-    let v112 = v111 + v101;
-    // 113: add(v112, v105)
-    let out = v112 + v105;
+    // 96: add(v63, v67)
+    let v96 = v63 + v67;
+    // 97: add(v96, v71)
+    let v97 = v96 + v71;
+    // 98: add(v97, v75)
+    let v98 = v97 + v75;
+    // 99: add(v98, v79)
+    let v99 = v98 + v79;
+    // 100: add(v99, v83)
+    let v100 = v99 + v83;
+    // 101: add(v100, v87)
+    let v101 = v100 + v87;
+    // 102: add(v101, v91)
+    let v102 = v101 + v91;
+    // 103: add(v102, v95)
+    let out = v102 + v95;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v112 = 0.0f64;
-    let mut d_v105 = 0.0f64;
-    // 113: add(v112, v105), backward
-    d_v112 += d_out * (1.0);
-    d_v105 += d_out * (1.0);
-    let mut d_v111 = 0.0f64;
+    let mut d_v102 = 0.0f64;
+    let mut d_v95 = 0.0f64;
+    // 103: add(v102, v95), backward
+    d_v102 += d_out * (1.0);
+    d_v95 += d_out * (1.0);
     let mut d_v101 = 0.0f64;
-    // 112: add(v111, v101), backward
-    d_v111 += d_v112 * (1.0);
-    d_v101 += d_v112 * (1.0);
-    let mut d_v110 = 0.0f64;
-    // 111: add(v110, v97), backward
-    d_v110 += d_v111 * (1.0);
-    let mut d_v109 = 0.0f64;
-    let mut d_v93 = 0.0f64;
-    // 110: add(v109, v93), backward
-    d_v109 += d_v110 * (1.0);
-    d_v93 += d_v110 * (1.0);
-    let mut d_v108 = 0.0f64;
-    // 109: add(v108, v89), backward
-    d_v108 += d_v109 * (1.0);
-    let mut d_v107 = 0.0f64;
-    let mut d_v85 = 0.0f64;
-    // 108: add(v107, v85), backward
-    d_v107 += d_v108 * (1.0);
-    d_v85 += d_v108 * (1.0);
-    let mut d_v106 = 0.0f64;
-    let mut d_v81 = 0.0f64;
-    // 107: add(v106, v81), backward
-    d_v106 += d_v107 * (1.0);
-    d_v81 += d_v107 * (1.0);
-    let mut d_v73 = 0.0f64;
-    let mut d_v77 = 0.0f64;
-    // 106: add(v73, v77), backward
-    d_v73 += d_v106 * (1.0);
-    d_v77 += d_v106 * (1.0);
-    let mut d_v104 = [0.0f64; 12];
-    // 105: sum(v104), backward
-    for i in 0..12 {
-        d_v104[i] += d_v105;
+    let mut d_v91 = 0.0f64;
+    // 102: add(v101, v91), backward
+    d_v101 += d_v102 * (1.0);
+    d_v91 += d_v102 * (1.0);
+    let mut d_v100 = 0.0f64;
+    let mut d_v87 = 0.0f64;
+    // 101: add(v100, v87), backward
+    d_v100 += d_v101 * (1.0);
+    d_v87 += d_v101 * (1.0);
+    let mut d_v99 = 0.0f64;
+    let mut d_v83 = 0.0f64;
+    // 100: add(v99, v83), backward
+    d_v99 += d_v100 * (1.0);
+    d_v83 += d_v100 * (1.0);
+    let mut d_v98 = 0.0f64;
+    let mut d_v79 = 0.0f64;
+    // 99: add(v98, v79), backward
+    d_v98 += d_v99 * (1.0);
+    d_v79 += d_v99 * (1.0);
+    let mut d_v97 = 0.0f64;
+    let mut d_v75 = 0.0f64;
+    // 98: add(v97, v75), backward
+    d_v97 += d_v98 * (1.0);
+    d_v75 += d_v98 * (1.0);
+    let mut d_v96 = 0.0f64;
+    let mut d_v71 = 0.0f64;
+    // 97: add(v96, v71), backward
+    d_v96 += d_v97 * (1.0);
+    d_v71 += d_v97 * (1.0);
+    let mut d_v63 = 0.0f64;
+    let mut d_v67 = 0.0f64;
+    // 96: add(v63, v67), backward
+    d_v63 += d_v96 * (1.0);
+    d_v67 += d_v96 * (1.0);
+    let mut d_v94 = [0.0f64; 2];
+    // 95: sum(v94), backward
+    for i in 0..2 {
+        d_v94[i] += d_v95;
     }
-    let mut d_v102 = [0.0f64; 12];
-    // 104: mul(v102, v103), backward
-    for i in 0..12 {
-        d_v102[i] += d_v104[i] * (v103[i]);
+    let mut d_v92 = [0.0f64; 2];
+    // 94: mul(v92, v93), backward
+    for i in 0..2 {
+        d_v92[i] += d_v94[i] * (v93[i]);
     }
-    let mut d_v69 = [0.0f64; 12];
-    // 102: tanh(v69), backward
-    for i in 0..12 {
-        d_v69[i] += d_v102[i] * (1.0 - v102[i] * v102[i]);
+    let mut d_v59 = [0.0f64; 2];
+    // 92: tanh(v59), backward
+    for i in 0..2 {
+        d_v59[i] += d_v92[i] * (1.0 - v92[i] * v92[i]);
     }
-    let mut d_v100 = [0.0f64; 4];
-    // 101: sum(v100), backward
-    for i in 0..4 {
-        d_v100[i] += d_v101;
-    }
-    let mut d_v98 = [0.0f64; 4];
-    // 100: mul(v98, v99), backward
-    for i in 0..4 {
-        d_v98[i] += d_v100[i] * (v99[i]);
-    }
-    let mut d_v59 = [0.0f64; 4];
-    // 98: tanh(v59), backward
-    for i in 0..4 {
-        d_v59[i] += d_v98[i] * (1.0 - v98[i] * v98[i]);
-    }
-    let mut d_v92 = [0.0f64; 8];
-    // 93: sum(v92), backward
-    for i in 0..8 {
-        d_v92[i] += d_v93;
-    }
-    let mut d_v90 = [0.0f64; 8];
-    // 92: mul(v90, v91), backward
-    for i in 0..8 {
-        d_v90[i] += d_v92[i] * (v91[i]);
-    }
-    let mut d_v37 = [0.0f64; 8];
-    // 90: tanh(v37), backward
-    for i in 0..8 {
-        d_v37[i] += d_v90[i] * (1.0 - v90[i] * v90[i]);
-    }
-    let mut d_v84 = [0.0f64; 6];
-    // 85: sum(v84), backward
+    let mut d_v90 = [0.0f64; 6];
+    // 91: sum(v90), backward
     for i in 0..6 {
-        d_v84[i] += d_v85;
+        d_v90[i] += d_v91;
     }
-    let mut d_v82 = [0.0f64; 6];
-    // 84: mul(v82, v83), backward
+    let mut d_v88 = [0.0f64; 6];
+    // 90: mul(v88, v89), backward
     for i in 0..6 {
-        d_v82[i] += d_v84[i] * (v83[i]);
+        d_v88[i] += d_v90[i] * (v89[i]);
     }
-    // 82: tanh(m), backward
+    let mut d_v49 = [0.0f64; 6];
+    // 88: tanh(v49), backward
     for i in 0..6 {
-        d_m[i] += d_v82[i] * (1.0 - v82[i] * v82[i]);
+        d_v49[i] += d_v88[i] * (1.0 - v88[i] * v88[i]);
     }
-    let mut d_v80 = [0.0f64; 3];
-    // 81: sum(v80), backward
+    let mut d_v86 = [0.0f64; 12];
+    // 87: sum(v86), backward
+    for i in 0..12 {
+        d_v86[i] += d_v87;
+    }
+    let mut d_v84 = [0.0f64; 12];
+    // 86: mul(v84, v85), backward
+    for i in 0..12 {
+        d_v84[i] += d_v86[i] * (v85[i]);
+    }
+    let mut d_v39 = [0.0f64; 12];
+    // 84: tanh(v39), backward
+    for i in 0..12 {
+        d_v39[i] += d_v84[i] * (1.0 - v84[i] * v84[i]);
+    }
+    let mut d_v82 = [0.0f64; 4];
+    // 83: sum(v82), backward
+    for i in 0..4 {
+        d_v82[i] += d_v83;
+    }
+    let mut d_v80 = [0.0f64; 4];
+    // 82: mul(v80, v81), backward
+    for i in 0..4 {
+        d_v80[i] += d_v82[i] * (v81[i]);
+    }
+    let mut d_v29 = [0.0f64; 4];
+    // 80: tanh(v29), backward
+    for i in 0..4 {
+        d_v29[i] += d_v80[i] * (1.0 - v80[i] * v80[i]);
+    }
+    let mut d_v78 = [0.0f64; 6];
+    // 79: sum(v78), backward
+    for i in 0..6 {
+        d_v78[i] += d_v79;
+    }
+    let mut d_v76 = [0.0f64; 6];
+    // 78: mul(v76, v77), backward
+    for i in 0..6 {
+        d_v76[i] += d_v78[i] * (v77[i]);
+    }
+    let mut d_v20 = [0.0f64; 6];
+    // 76: tanh(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v76[i] * (1.0 - v76[i] * v76[i]);
+    }
+    let mut d_v74 = [0.0f64; 6];
+    // 75: sum(v74), backward
+    for i in 0..6 {
+        d_v74[i] += d_v75;
+    }
+    let mut d_v72 = [0.0f64; 6];
+    // 74: mul(v72, v73), backward
+    for i in 0..6 {
+        d_v72[i] += d_v74[i] * (v73[i]);
+    }
+    // 72: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v72[i] * (1.0 - v72[i] * v72[i]);
+    }
+    let mut d_v70 = [0.0f64; 3];
+    // 71: sum(v70), backward
     for i in 0..3 {
-        d_v80[i] += d_v81;
+        d_v70[i] += d_v71;
     }
-    let mut d_v78 = [0.0f64; 3];
-    // 80: mul(v78, v79), backward
+    let mut d_v68 = [0.0f64; 3];
+    // 70: mul(v68, v69), backward
     for i in 0..3 {
-        d_v78[i] += d_v80[i] * (v79[i]);
+        d_v68[i] += d_v70[i] * (v69[i]);
     }
-    // 78: tanh(v), backward
+    // 68: tanh(v), backward
     for i in 0..3 {
-        d_v[i] += d_v78[i] * (1.0 - v78[i] * v78[i]);
+        d_v[i] += d_v68[i] * (1.0 - v68[i] * v68[i]);
     }
-    let mut d_v76 = 0.0f64;
-    // 77: sum(v76), backward
-    d_v76 += d_v77;
-    let mut d_v74 = 0.0f64;
-    // 76: mul(v74, v75), backward
-    d_v74 += d_v76 * (v75);
-    // 74: tanh(b), backward
-    *d_b += d_v74 * (1.0 - v74 * v74);
-    let mut d_v72 = 0.0f64;
-    // 73: sum(v72), backward
-    d_v72 += d_v73;
-    let mut d_v70 = 0.0f64;
-    // 72: mul(v70, v71), backward
-    d_v70 += d_v72 * (v71);
-    // 70: tanh(a), backward
-    *d_a += d_v70 * (1.0 - v70 * v70);
-    let mut d_v67 = [0.0f64; 12];
-    // 69: permute(v67, v68), backward
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            for i2 in 0..3 {
-                d_v67[i0 + i1 * 6 + i2 * 2] += d_v69[i0 * 6 + i1 * 3 + i2];
-            }
-        }
-    }
-    let mut d_v66 = [0.0f64; 12];
-    // 67: add_scalar(-2)(v66), backward
-    for i in 0..12 {
-        d_v66[i] += d_v67[i] * (1.0);
-    }
-    let mut d_v65 = [0.0f64; 12];
-    // 66: mul_scalar(4)(v65), backward
-    for i in 0..12 {
-        d_v65[i] += d_v66[i] * (4.0);
-    }
-    let mut d_v64 = [0.0f64; 12];
-    // 65: sigmoid(v64), backward
-    for i in 0..12 {
-        d_v64[i] += d_v65[i] * (v65[i] * (1.0 - v65[i]));
-    }
-    let mut d_v63 = [0.0f64; 12];
-    // 64: add_scalar(0.5371)(v63), backward
-    for i in 0..12 {
-        d_v63[i] += d_v64[i] * (1.0);
-    }
-    let mut d_v62 = [0.0f64; 12];
-    // 63: reshape(v62), backward
-    for i in 0..12 {
-        d_v62[i] += d_v63[i];
-    }
+    let mut d_v66 = 0.0f64;
+    // 67: sum(v66), backward
+    d_v66 += d_v67;
+    let mut d_v64 = 0.0f64;
+    // 66: mul(v64, v65), backward
+    d_v64 += d_v66 * (v65);
+    // 64: tanh(b), backward
+    *d_b += d_v64 * (1.0 - v64 * v64);
+    let mut d_v62 = 0.0f64;
+    // 63: sum(v62), backward
+    d_v62 += d_v63;
     let mut d_v60 = 0.0f64;
-    // 62: index_select(axis=0)(v60, v61), backward
-    for o in 0..1 {
-        for j in 0..12 {
-            for i in 0..1 {
-                let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 1 + v61[j] as usize) * 1 + i;
-                d_v60 += d_v62[yp];
-            }
-        }
-    }
-    // 60: reshape(b), backward
-    *d_b += d_v60;
-    let mut d_v58 = [0.0f64; 6];
-    // 59: narrow(axis=1, start=1)(v58), backward
-    for i0 in 0..2 {
-        for i1 in 0..2 {
-            d_v58[1 + i0 * 3 + i1] += d_v59[i0 * 2 + i1];
-        }
-    }
+    // 62: mul(v60, v61), backward
+    d_v60 += d_v62 * (v61);
+    // 60: tanh(a), backward
+    *d_a += d_v60 * (1.0 - v60 * v60);
     let mut d_v57 = [0.0f64; 6];
-    // 58: add_scalar(-2)(v57), backward
-    for i in 0..6 {
-        d_v57[i] += d_v58[i] * (1.0);
+    // 59: pick(v57, v58), backward
+    for i in 0..2 {
+        d_v57[i * 3 + v58[i] as usize] += d_v59[i];
     }
     let mut d_v56 = [0.0f64; 6];
-    // 57: mul_scalar(4)(v56), backward
+    // 57: add_scalar(-2)(v56), backward
     for i in 0..6 {
-        d_v56[i] += d_v57[i] * (4.0);
+        d_v56[i] += d_v57[i] * (1.0);
     }
     let mut d_v55 = [0.0f64; 6];
-    // 56: sigmoid(v55), backward
+    // 56: mul_scalar(4)(v55), backward
     for i in 0..6 {
-        d_v55[i] += d_v56[i] * (v56[i] * (1.0 - v56[i]));
+        d_v55[i] += d_v56[i] * (4.0);
     }
     let mut d_v54 = [0.0f64; 6];
-    // 55: add_scalar(0.5371)(v54), backward
+    // 55: sigmoid(v54), backward
     for i in 0..6 {
-        d_v54[i] += d_v55[i] * (1.0);
+        d_v54[i] += d_v55[i] * (v55[i] * (1.0 - v55[i]));
     }
     let mut d_v53 = [0.0f64; 6];
-    // 54: reshape(v53), backward
+    // 54: add_scalar(0.5371)(v53), backward
     for i in 0..6 {
-        d_v53[i] += d_v54[i];
+        d_v53[i] += d_v54[i] * (1.0);
     }
-    let mut d_v51 = 0.0f64;
-    // 53: index_select(axis=0)(v51, v52), backward
+    let mut d_v52 = [0.0f64; 6];
+    // 53: reshape(v52), backward
+    for i in 0..6 {
+        d_v52[i] += d_v53[i];
+    }
+    let mut d_v50 = 0.0f64;
+    // 52: index_select(axis=0)(v50, v51), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v52[j] as usize) * 1 + i;
-                d_v51 += d_v53[yp];
+                let xp = (o * 1 + v51[j] as usize) * 1 + i;
+                d_v50 += d_v52[yp];
             }
         }
     }
-    // 51: reshape(a), backward
-    *d_a += d_v51;
-    let mut d_v28 = [0.0f64; 6];
+    // 50: reshape(b), backward
+    *d_b += d_v50;
+    let mut d_v47 = [0.0f64; 6];
+    // 49: permute(v47, v48), backward
+    for i0 in 0..2 {
+        for i2 in 0..3 {
+            d_v47[i0 + i2 * 2] += d_v49[i0 * 3 + i2];
+        }
+    }
+    let mut d_v46 = [0.0f64; 6];
+    // 47: add_scalar(-2)(v46), backward
+    for i in 0..6 {
+        d_v46[i] += d_v47[i] * (1.0);
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 46: mul_scalar(4)(v45), backward
+    for i in 0..6 {
+        d_v45[i] += d_v46[i] * (4.0);
+    }
+    let mut d_v44 = [0.0f64; 6];
+    // 45: sigmoid(v44), backward
+    for i in 0..6 {
+        d_v44[i] += d_v45[i] * (v45[i] * (1.0 - v45[i]));
+    }
+    let mut d_v43 = [0.0f64; 6];
+    // 44: add_scalar(0.5371)(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44[i] * (1.0);
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 43: reshape(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i];
+    }
+    let mut d_v40 = 0.0f64;
+    // 42: index_select(axis=0)(v40, v41), backward
+    for o in 0..1 {
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v41[j] as usize) * 1 + i;
+                d_v40 += d_v42[yp];
+            }
+        }
+    }
+    // 40: reshape(a), backward
+    *d_a += d_v40;
+    let mut d_v37 = [0.0f64; 12];
+    // 39: permute(v37, v38), backward
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            for i2 in 0..3 {
+                d_v37[i0 + i1 * 6 + i2 * 2] += d_v39[i0 * 6 + i1 * 3 + i2];
+            }
+        }
+    }
     let mut d_v36 = [0.0f64; 12];
-    // 37: matmul(v28, v36), backward
-    for i in 0..2 {
-        for j in 0..3 {
-            let mut acc = 0.0f64;
-            for p in 0..4 {
-                acc += d_v37[i * 4 + p] * v36[p + j * 4];
-            }
-            d_v28[i * 3 + j] = acc + d_v28[i * 3 + j];
-        }
-    }
-    for i in 0..3 {
-        for j in 0..4 {
-            let mut acc = 0.0f64;
-            for p in 0..2 {
-                acc += v28[i + p * 3] * d_v37[p * 4 + j];
-            }
-            d_v36[i * 4 + j] = acc + d_v36[i * 4 + j];
-        }
+    // 37: add_scalar(-2)(v36), backward
+    for i in 0..12 {
+        d_v36[i] += d_v37[i] * (1.0);
     }
     let mut d_v35 = [0.0f64; 12];
-    // 36: add_scalar(-2)(v35), backward
+    // 36: mul_scalar(4)(v35), backward
     for i in 0..12 {
-        d_v35[i] += d_v36[i] * (1.0);
+        d_v35[i] += d_v36[i] * (4.0);
     }
     let mut d_v34 = [0.0f64; 12];
-    // 35: mul_scalar(4)(v34), backward
+    // 35: sigmoid(v34), backward
     for i in 0..12 {
-        d_v34[i] += d_v35[i] * (4.0);
+        d_v34[i] += d_v35[i] * (v35[i] * (1.0 - v35[i]));
     }
     let mut d_v33 = [0.0f64; 12];
-    // 34: sigmoid(v33), backward
+    // 34: add_scalar(0.5371)(v33), backward
     for i in 0..12 {
-        d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
+        d_v33[i] += d_v34[i] * (1.0);
     }
     let mut d_v32 = [0.0f64; 12];
-    // 33: add_scalar(0.5371)(v32), backward
+    // 33: reshape(v32), backward
     for i in 0..12 {
-        d_v32[i] += d_v33[i] * (1.0);
+        d_v32[i] += d_v33[i];
     }
-    let mut d_v31 = [0.0f64; 12];
-    // 32: reshape(v31), backward
-    for i in 0..12 {
-        d_v31[i] += d_v32[i];
-    }
-    let mut d_v29 = [0.0f64; 6];
-    // 31: index_select(axis=0)(v29, v30), backward
+    let mut d_v30 = [0.0f64; 6];
+    // 32: index_select(axis=0)(v30, v31), backward
     for o in 0..1 {
         for j in 0..12 {
             for i in 0..1 {
                 let yp = (o * 12 + j) * 1 + i;
-                let xp = (o * 6 + v30[j] as usize) * 1 + i;
-                d_v29[xp] += d_v31[yp];
+                let xp = (o * 6 + v31[j] as usize) * 1 + i;
+                d_v30[xp] += d_v32[yp];
             }
         }
     }
-    // 29: reshape(m), backward
+    // 30: reshape(v20), backward
     for i in 0..6 {
-        d_m[i] += d_v29[i];
+        d_v20[i] += d_v30[i];
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: narrow(axis=1, start=1)(v28), backward
+    for i0 in 0..2 {
+        for i1 in 0..2 {
+            d_v28[1 + i0 * 3 + i1] += d_v29[i0 * 2 + i1];
+        }
     }
     let mut d_v27 = [0.0f64; 6];
     // 28: add_scalar(-2)(v27), backward
@@ -9182,1036 +9096,57 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     }
     // 21: reshape(b), backward
     *d_b += d_v21;
-    out
-}
-
-/// `prog_7`: node 86 (`out`, add) of a tape of 87 nodes, 87 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
-/// Inputs without gradient: none.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
-    // 4: reshape(m)
-    let mut v4 = [0.0f64; 6];
-    for i in 0..6 {
-        v4[i] = m[i];
-    }
-    // 5: constant [6]
-    let v5: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 6: index_select(axis=0)(v4, v5)
-    let mut v6 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v5[j] as usize) * 1 + i;
-                v6[yp] = v4[xp];
-            }
-        }
-    }
-    // 7: reshape(v6)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = v6[i];
-    }
-    // 8: add_scalar(0.5371)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 0.5371;
-    }
-    // 9: sigmoid(v8)
-    let mut v9 = [0.0f64; 6];
-    for i in 0..6 {
-        v9[i] = stable_sigmoid(v8[i]);
-    }
-    // 10: mul_scalar(4)(v9)
-    let mut v10 = [0.0f64; 6];
-    for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
-    }
-    // 11: add_scalar(-2)(v10)
-    let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
-    }
-    // 12: constant [3]
-    let v12: [f64; 3] = [2.0, 1.0, 0.0];
-    // 13: permute(v11, v12)
-    let mut v13 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i2 in 0..3 {
-            v13[i0 * 3 + i2] = v11[i0 + i2 * 2];
-        }
-    }
-    // 14: reshape(v13)
-    let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = v13[i];
-    }
-    // 15: constant [6]
-    let v15: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 16: index_select(axis=0)(v14, v15)
-    let mut v16 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v15[j] as usize) * 1 + i;
-                v16[yp] = v14[xp];
-            }
-        }
-    }
-    // 17: reshape(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
-        v17[i] = v16[i];
-    }
-    // 18: add_scalar(0.5371)(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = v17[i] + 0.5371;
-    }
-    // 19: sigmoid(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = stable_sigmoid(v18[i]);
-    }
-    // 20: mul_scalar(4)(v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v19[i] * 4.0;
-    }
-    // 21: add_scalar(-2)(v20)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = v20[i] + (-2.0);
-    }
-    // 22: constant [2]
-    let v22: [f64; 2] = [2.0, 0.0];
-    // 23: pick(v21, v22)
-    let mut v23 = [0.0f64; 2];
-    for i in 0..2 {
-        v23[i] = v21[i * 3 + v22[i] as usize];
-    }
-    // 24: add_scalar(0.5371)(m)
-    let mut v24 = [0.0f64; 6];
-    for i in 0..6 {
-        v24[i] = m[i] + 0.5371;
-    }
-    // 25: sigmoid(v24)
-    let mut v25 = [0.0f64; 6];
-    for i in 0..6 {
-        v25[i] = stable_sigmoid(v24[i]);
-    }
-    // 26: mul_scalar(2.8)(v25)
-    let mut v26 = [0.0f64; 6];
-    for i in 0..6 {
-        v26[i] = v25[i] * 2.8;
-    }
-    // 27: add_scalar(0.2)(v26)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = v26[i] + 0.2;
-    }
-    // 28: sqrt(v27)
-    let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = v27[i].sqrt();
-    }
-    // 29: reshape(v23)
-    let mut v29 = [0.0f64; 2];
-    for i in 0..2 {
-        v29[i] = v23[i];
-    }
-    // 30: constant [6]
-    let v30: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
-    // 31: index_select(axis=0)(v29, v30)
-    let mut v31 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 2 + v30[j] as usize) * 1 + i;
-                v31[yp] = v29[xp];
-            }
-        }
-    }
-    // 32: reshape(v31)
-    let mut v32 = [0.0f64; 6];
-    for i in 0..6 {
-        v32[i] = v31[i];
-    }
-    // 33: add_scalar(0.5371)(v32)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v32[i] + 0.5371;
-    }
-    // 34: sigmoid(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = stable_sigmoid(v33[i]);
-    }
-    // 35: mul_scalar(4)(v34)
-    let mut v35 = [0.0f64; 6];
-    for i in 0..6 {
-        v35[i] = v34[i] * 4.0;
-    }
-    // 36: add_scalar(-2)(v35)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v35[i] + (-2.0);
-    }
-    // 37: square(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = v36[i] * v36[i];
-    }
-    // 38: add_scalar(0.5371)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 42: powi(3)(v41)
-    let mut v42 = [0.0f64; 6];
-    for i in 0..6 {
-        v42[i] = v41[i].powi(3.0 as i32);
-    }
-    // 43: tanh(a)
-    let v43 = a.tanh();
-    // 44: constant []
-    let v44 = 0.8;
-    // 45: mul(v43, v44)
-    let v45 = v43 * v44;
-    // 46: sum(v45)
-    let mut v46 = -0.0f64;
-    v46 += v45;
-    // 47: tanh(b)
-    let v47 = b.tanh();
-    // 48: constant []
-    let v48 = 0.8;
-    // 49: mul(v47, v48)
-    let v49 = v47 * v48;
-    // 50: sum(v49)
-    let mut v50 = -0.0f64;
-    v50 += v49;
-    // 51: tanh(v)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v[i].tanh();
-    }
-    // 52: constant [3]
-    let v52: [f64; 3] = [0.8, 1.5, 1.1];
-    // 53: mul(v51, v52)
-    let mut v53 = [0.0f64; 3];
-    for i in 0..3 {
-        v53[i] = v51[i] * v52[i];
-    }
-    // 54: sum(v53)
-    let mut v54 = -0.0f64;
-    for i in 0..3 {
-        v54 += v53[i];
-    }
-    // 55: tanh(m)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
-        v55[i] = m[i].tanh();
-    }
-    // 56: constant [2, 3]
-    let v56: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 57: mul(v55, v56)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v55[i] * v56[i];
-    }
-    // 58: sum(v57)
-    let mut v58 = -0.0f64;
-    for i in 0..6 {
-        v58 += v57[i];
-    }
-    // 59: tanh(v13)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v13[i].tanh();
-    }
-    // 60: constant [2, 1, 3]
-    let v60: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 61: mul(v59, v60)
-    let mut v61 = [0.0f64; 6];
-    for i in 0..6 {
-        v61[i] = v59[i] * v60[i];
-    }
-    // 62: sum(v61)
-    let mut v62 = -0.0f64;
-    for i in 0..6 {
-        v62 += v61[i];
-    }
-    // 63: tanh(v23)
-    let mut v63 = [0.0f64; 2];
-    for i in 0..2 {
-        v63[i] = v23[i].tanh();
-    }
-    // 64: constant [2]
-    let v64: [f64; 2] = [0.8, 1.5];
-    // 65: mul(v63, v64)
-    let mut v65 = [0.0f64; 2];
-    for i in 0..2 {
-        v65[i] = v63[i] * v64[i];
-    }
-    // 66: sum(v65)
-    let mut v66 = -0.0f64;
-    for i in 0..2 {
-        v66 += v65[i];
-    }
-    // 67: tanh(v28)
-    let mut v67 = [0.0f64; 6];
-    for i in 0..6 {
-        v67[i] = v28[i].tanh();
-    }
-    // 68: constant [2, 3]
-    let v68: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 69: mul(v67, v68)
-    let mut v69 = [0.0f64; 6];
-    for i in 0..6 {
-        v69[i] = v67[i] * v68[i];
-    }
-    // 70: sum(v69)
-    let mut v70 = -0.0f64;
-    for i in 0..6 {
-        v70 += v69[i];
-    }
-    // 71: tanh(v37)
-    let mut v71 = [0.0f64; 6];
-    for i in 0..6 {
-        v71[i] = v37[i].tanh();
-    }
-    // 72: constant [2, 3]
-    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 73: mul(v71, v72)
-    let mut v73 = [0.0f64; 6];
-    for i in 0..6 {
-        v73[i] = v71[i] * v72[i];
-    }
-    // 74: sum(v73)
-    let mut v74 = -0.0f64;
-    for i in 0..6 {
-        v74 += v73[i];
-    }
-    // 75: tanh(v42)
-    let mut v75 = [0.0f64; 6];
-    for i in 0..6 {
-        v75[i] = v42[i].tanh();
-    }
-    // 76: constant [2, 3]
-    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 77: mul(v75, v76)
-    let mut v77 = [0.0f64; 6];
-    for i in 0..6 {
-        v77[i] = v75[i] * v76[i];
-    }
-    // 78: sum(v77)
-    let mut v78 = -0.0f64;
-    for i in 0..6 {
-        v78 += v77[i];
-    }
-    // 79: add(v46, v50)
-    let v79 = v46 + v50;
-    // 80: add(v79, v54)
-    let v80 = v79 + v54;
-    // 81: add(v80, v58)
-    let v81 = v80 + v58;
-    // 82: add(v81, v62)
-    let v82 = v81 + v62;
-    // 83: add(v82, v66)
-    let v83 = v82 + v66;
-    // 84: add(v83, v70)
-    let v84 = v83 + v70;
-    // 85: add(v84, v74)
-    let v85 = v84 + v74;
-    // 86: add(v85, v78)
-    let out = v85 + v78;
-    out
-}
-
-/// `prog_7` and its gradient, written into `d_ARG` (overwritten) for each argument.
-#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
-    // 4: reshape(m)
-    let mut v4 = [0.0f64; 6];
-    for i in 0..6 {
-        v4[i] = m[i];
-    }
-    // 5: constant [6]
-    let v5: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 6: index_select(axis=0)(v4, v5)
-    let mut v6 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v5[j] as usize) * 1 + i;
-                v6[yp] = v4[xp];
-            }
-        }
-    }
-    // 7: reshape(v6)
-    let mut v7 = [0.0f64; 6];
-    for i in 0..6 {
-        v7[i] = v6[i];
-    }
-    // 8: add_scalar(0.5371)(v7)
-    let mut v8 = [0.0f64; 6];
-    for i in 0..6 {
-        v8[i] = v7[i] + 0.5371;
-    }
-    // 9: sigmoid(v8)
-    let mut v9 = [0.0f64; 6];
-    for i in 0..6 {
-        v9[i] = stable_sigmoid(v8[i]);
-    }
-    // 10: mul_scalar(4)(v9)
-    let mut v10 = [0.0f64; 6];
-    for i in 0..6 {
-        v10[i] = v9[i] * 4.0;
-    }
-    // 11: add_scalar(-2)(v10)
-    let mut v11 = [0.0f64; 6];
-    for i in 0..6 {
-        v11[i] = v10[i] + (-2.0);
-    }
-    // 12: constant [3]
-    let v12: [f64; 3] = [2.0, 1.0, 0.0];
-    // 13: permute(v11, v12)
-    let mut v13 = [0.0f64; 6];
-    for i0 in 0..2 {
-        for i2 in 0..3 {
-            v13[i0 * 3 + i2] = v11[i0 + i2 * 2];
-        }
-    }
-    // 14: reshape(v13)
-    let mut v14 = [0.0f64; 6];
-    for i in 0..6 {
-        v14[i] = v13[i];
-    }
-    // 15: constant [6]
-    let v15: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-    // 16: index_select(axis=0)(v14, v15)
-    let mut v16 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v15[j] as usize) * 1 + i;
-                v16[yp] = v14[xp];
-            }
-        }
-    }
-    // 17: reshape(v16)
-    let mut v17 = [0.0f64; 6];
-    for i in 0..6 {
-        v17[i] = v16[i];
-    }
-    // 18: add_scalar(0.5371)(v17)
-    let mut v18 = [0.0f64; 6];
-    for i in 0..6 {
-        v18[i] = v17[i] + 0.5371;
-    }
-    // 19: sigmoid(v18)
-    let mut v19 = [0.0f64; 6];
-    for i in 0..6 {
-        v19[i] = stable_sigmoid(v18[i]);
-    }
-    // 20: mul_scalar(4)(v19)
-    let mut v20 = [0.0f64; 6];
-    for i in 0..6 {
-        v20[i] = v19[i] * 4.0;
-    }
-    // 21: add_scalar(-2)(v20)
-    let mut v21 = [0.0f64; 6];
-    for i in 0..6 {
-        v21[i] = v20[i] + (-2.0);
-    }
-    // 22: constant [2]
-    let v22: [f64; 2] = [2.0, 0.0];
-    // 23: pick(v21, v22)
-    let mut v23 = [0.0f64; 2];
-    for i in 0..2 {
-        v23[i] = v21[i * 3 + v22[i] as usize];
-    }
-    // 24: add_scalar(0.5371)(m)
-    let mut v24 = [0.0f64; 6];
-    for i in 0..6 {
-        v24[i] = m[i] + 0.5371;
-    }
-    // 25: sigmoid(v24)
-    let mut v25 = [0.0f64; 6];
-    for i in 0..6 {
-        v25[i] = stable_sigmoid(v24[i]);
-    }
-    // 26: mul_scalar(2.8)(v25)
-    let mut v26 = [0.0f64; 6];
-    for i in 0..6 {
-        v26[i] = v25[i] * 2.8;
-    }
-    // 27: add_scalar(0.2)(v26)
-    let mut v27 = [0.0f64; 6];
-    for i in 0..6 {
-        v27[i] = v26[i] + 0.2;
-    }
-    // 28: sqrt(v27)
-    let mut v28 = [0.0f64; 6];
-    for i in 0..6 {
-        v28[i] = v27[i].sqrt();
-    }
-    // 29: reshape(v23)
-    let mut v29 = [0.0f64; 2];
-    for i in 0..2 {
-        v29[i] = v23[i];
-    }
-    // 30: constant [6]
-    let v30: [f64; 6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
-    // 31: index_select(axis=0)(v29, v30)
-    let mut v31 = [0.0f64; 6];
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 2 + v30[j] as usize) * 1 + i;
-                v31[yp] = v29[xp];
-            }
-        }
-    }
-    // 32: reshape(v31)
-    let mut v32 = [0.0f64; 6];
-    for i in 0..6 {
-        v32[i] = v31[i];
-    }
-    // 33: add_scalar(0.5371)(v32)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v32[i] + 0.5371;
-    }
-    // 34: sigmoid(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = stable_sigmoid(v33[i]);
-    }
-    // 35: mul_scalar(4)(v34)
-    let mut v35 = [0.0f64; 6];
-    for i in 0..6 {
-        v35[i] = v34[i] * 4.0;
-    }
-    // 36: add_scalar(-2)(v35)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v35[i] + (-2.0);
-    }
-    // 37: square(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = v36[i] * v36[i];
-    }
-    // 38: add_scalar(0.5371)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] + 0.5371;
-    }
-    // 39: sigmoid(v38)
-    let mut v39 = [0.0f64; 6];
-    for i in 0..6 {
-        v39[i] = stable_sigmoid(v38[i]);
-    }
-    // 40: mul_scalar(4)(v39)
-    let mut v40 = [0.0f64; 6];
-    for i in 0..6 {
-        v40[i] = v39[i] * 4.0;
-    }
-    // 41: add_scalar(-2)(v40)
-    let mut v41 = [0.0f64; 6];
-    for i in 0..6 {
-        v41[i] = v40[i] + (-2.0);
-    }
-    // 42: powi(3)(v41)
-    let mut v42 = [0.0f64; 6];
-    for i in 0..6 {
-        v42[i] = v41[i].powi(3.0 as i32);
-    }
-    // 43: tanh(a)
-    let v43 = a.tanh();
-    // 44: constant []
-    let v44 = 0.8;
-    // 45: mul(v43, v44)
-    let v45 = v43 * v44;
-    // 46: sum(v45)
-    let mut v46 = -0.0f64;
-    v46 += v45;
-    // 47: tanh(b)
-    let v47 = b.tanh();
-    // 48: constant []
-    let v48 = 0.8;
-    // 49: mul(v47, v48)
-    let v49 = v47 * v48;
-    // 50: sum(v49)
-    let mut v50 = -0.0f64;
-    v50 += v49;
-    // 51: tanh(v)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v[i].tanh();
-    }
-    // 52: constant [3]
-    let v52: [f64; 3] = [0.8, 1.5, 1.1];
-    // 53: mul(v51, v52)
-    let mut v53 = [0.0f64; 3];
-    for i in 0..3 {
-        v53[i] = v51[i] * v52[i];
-    }
-    // 54: sum(v53)
-    let mut v54 = -0.0f64;
-    for i in 0..3 {
-        v54 += v53[i];
-    }
-    // 55: tanh(m)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
-        v55[i] = m[i].tanh();
-    }
-    // 56: constant [2, 3]
-    let v56: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 57: mul(v55, v56)
-    let mut v57 = [0.0f64; 6];
-    for i in 0..6 {
-        v57[i] = v55[i] * v56[i];
-    }
-    // 58: sum(v57)
-    let mut v58 = -0.0f64;
-    for i in 0..6 {
-        v58 += v57[i];
-    }
-    // 59: tanh(v13)
-    let mut v59 = [0.0f64; 6];
-    for i in 0..6 {
-        v59[i] = v13[i].tanh();
-    }
-    // 60: constant [2, 1, 3]
-    let v60: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 61: mul(v59, v60)
-    let mut v61 = [0.0f64; 6];
-    for i in 0..6 {
-        v61[i] = v59[i] * v60[i];
-    }
-    // 62: sum(v61)
-    let mut v62 = -0.0f64;
-    for i in 0..6 {
-        v62 += v61[i];
-    }
-    // 63: tanh(v23)
-    let mut v63 = [0.0f64; 2];
-    for i in 0..2 {
-        v63[i] = v23[i].tanh();
-    }
-    // 64: constant [2]
-    let v64: [f64; 2] = [0.8, 1.5];
-    // 65: mul(v63, v64)
-    let mut v65 = [0.0f64; 2];
-    for i in 0..2 {
-        v65[i] = v63[i] * v64[i];
-    }
-    // 66: sum(v65)
-    let mut v66 = -0.0f64;
-    for i in 0..2 {
-        v66 += v65[i];
-    }
-    // 67: tanh(v28)
-    let mut v67 = [0.0f64; 6];
-    for i in 0..6 {
-        v67[i] = v28[i].tanh();
-    }
-    // 68: constant [2, 3]
-    let v68: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 69: mul(v67, v68)
-    let mut v69 = [0.0f64; 6];
-    for i in 0..6 {
-        v69[i] = v67[i] * v68[i];
-    }
-    // 70: sum(v69)
-    let mut v70 = -0.0f64;
-    for i in 0..6 {
-        v70 += v69[i];
-    }
-    // 71: tanh(v37)
-    let mut v71 = [0.0f64; 6];
-    for i in 0..6 {
-        v71[i] = v37[i].tanh();
-    }
-    // 72: constant [2, 3]
-    let v72: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 73: mul(v71, v72)
-    let mut v73 = [0.0f64; 6];
-    for i in 0..6 {
-        v73[i] = v71[i] * v72[i];
-    }
-    // 74: sum(v73)
-    let mut v74 = -0.0f64;
-    for i in 0..6 {
-        v74 += v73[i];
-    }
-    // 75: tanh(v42)
-    let mut v75 = [0.0f64; 6];
-    for i in 0..6 {
-        v75[i] = v42[i].tanh();
-    }
-    // 76: constant [2, 3]
-    let v76: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
-    // 77: mul(v75, v76)
-    let mut v77 = [0.0f64; 6];
-    for i in 0..6 {
-        v77[i] = v75[i] * v76[i];
-    }
-    // 78: sum(v77)
-    let mut v78 = -0.0f64;
-    for i in 0..6 {
-        v78 += v77[i];
-    }
-    // 79: add(v46, v50)
-    let v79 = v46 + v50;
-    // 80: add(v79, v54)
-    let v80 = v79 + v54;
-    // 81: add(v80, v58)
-    let v81 = v80 + v58;
-    // 82: add(v81, v62)
-    let v82 = v81 + v62;
-    // 83: add(v82, v66)
-    let v83 = v82 + v66;
-    // 84: add(v83, v70)
-    let v84 = v83 + v70;
-    // 85: add(v84, v74)
-    let v85 = v84 + v74;
-    // 86: add(v85, v78)
-    let out = v85 + v78;
-    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
-    *d_a = 0.0;
-    *d_b = 0.0;
-    *d_v = [0.0; 3];
-    *d_m = [0.0; 6];
-    let d_out = 1.0f64;
-    let mut d_v85 = 0.0f64;
-    let mut d_v78 = 0.0f64;
-    // 86: add(v85, v78), backward
-    d_v85 += d_out * (1.0);
-    d_v78 += d_out * (1.0);
-    let mut d_v84 = 0.0f64;
-    let mut d_v74 = 0.0f64;
-    // 85: add(v84, v74), backward
-    d_v84 += d_v85 * (1.0);
-    d_v74 += d_v85 * (1.0);
-    let mut d_v83 = 0.0f64;
-    let mut d_v70 = 0.0f64;
-    // 84: add(v83, v70), backward
-    d_v83 += d_v84 * (1.0);
-    d_v70 += d_v84 * (1.0);
-    let mut d_v82 = 0.0f64;
-    let mut d_v66 = 0.0f64;
-    // 83: add(v82, v66), backward
-    d_v82 += d_v83 * (1.0);
-    d_v66 += d_v83 * (1.0);
-    let mut d_v81 = 0.0f64;
-    let mut d_v62 = 0.0f64;
-    // 82: add(v81, v62), backward
-    d_v81 += d_v82 * (1.0);
-    d_v62 += d_v82 * (1.0);
-    let mut d_v80 = 0.0f64;
-    let mut d_v58 = 0.0f64;
-    // 81: add(v80, v58), backward
-    d_v80 += d_v81 * (1.0);
-    d_v58 += d_v81 * (1.0);
-    let mut d_v79 = 0.0f64;
-    let mut d_v54 = 0.0f64;
-    // 80: add(v79, v54), backward
-    d_v79 += d_v80 * (1.0);
-    d_v54 += d_v80 * (1.0);
-    let mut d_v46 = 0.0f64;
-    let mut d_v50 = 0.0f64;
-    // 79: add(v46, v50), backward
-    d_v46 += d_v79 * (1.0);
-    d_v50 += d_v79 * (1.0);
-    let mut d_v77 = [0.0f64; 6];
-    // 78: sum(v77), backward
-    for i in 0..6 {
-        d_v77[i] += d_v78;
-    }
-    let mut d_v75 = [0.0f64; 6];
-    // 77: mul(v75, v76), backward
-    for i in 0..6 {
-        d_v75[i] += d_v77[i] * (v76[i]);
-    }
-    let mut d_v42 = [0.0f64; 6];
-    // 75: tanh(v42), backward
-    for i in 0..6 {
-        d_v42[i] += d_v75[i] * (1.0 - v75[i] * v75[i]);
-    }
-    let mut d_v73 = [0.0f64; 6];
-    // 74: sum(v73), backward
-    for i in 0..6 {
-        d_v73[i] += d_v74;
-    }
-    let mut d_v71 = [0.0f64; 6];
-    // 73: mul(v71, v72), backward
-    for i in 0..6 {
-        d_v71[i] += d_v73[i] * (v72[i]);
-    }
-    let mut d_v37 = [0.0f64; 6];
-    // 71: tanh(v37), backward
-    for i in 0..6 {
-        d_v37[i] += d_v71[i] * (1.0 - v71[i] * v71[i]);
-    }
-    let mut d_v69 = [0.0f64; 6];
-    // 70: sum(v69), backward
-    for i in 0..6 {
-        d_v69[i] += d_v70;
-    }
-    let mut d_v67 = [0.0f64; 6];
-    // 69: mul(v67, v68), backward
-    for i in 0..6 {
-        d_v67[i] += d_v69[i] * (v68[i]);
-    }
-    let mut d_v28 = [0.0f64; 6];
-    // 67: tanh(v28), backward
-    for i in 0..6 {
-        d_v28[i] += d_v67[i] * (1.0 - v67[i] * v67[i]);
-    }
-    let mut d_v65 = [0.0f64; 2];
-    // 66: sum(v65), backward
-    for i in 0..2 {
-        d_v65[i] += d_v66;
-    }
-    let mut d_v63 = [0.0f64; 2];
-    // 65: mul(v63, v64), backward
-    for i in 0..2 {
-        d_v63[i] += d_v65[i] * (v64[i]);
-    }
-    let mut d_v23 = [0.0f64; 2];
-    // 63: tanh(v23), backward
-    for i in 0..2 {
-        d_v23[i] += d_v63[i] * (1.0 - v63[i] * v63[i]);
-    }
-    let mut d_v61 = [0.0f64; 6];
-    // 62: sum(v61), backward
-    for i in 0..6 {
-        d_v61[i] += d_v62;
-    }
-    let mut d_v59 = [0.0f64; 6];
-    // 61: mul(v59, v60), backward
-    for i in 0..6 {
-        d_v59[i] += d_v61[i] * (v60[i]);
-    }
-    let mut d_v13 = [0.0f64; 6];
-    // 59: tanh(v13), backward
-    for i in 0..6 {
-        d_v13[i] += d_v59[i] * (1.0 - v59[i] * v59[i]);
-    }
-    let mut d_v57 = [0.0f64; 6];
-    // 58: sum(v57), backward
-    for i in 0..6 {
-        d_v57[i] += d_v58;
-    }
-    let mut d_v55 = [0.0f64; 6];
-    // 57: mul(v55, v56), backward
-    for i in 0..6 {
-        d_v55[i] += d_v57[i] * (v56[i]);
-    }
-    // 55: tanh(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v55[i] * (1.0 - v55[i] * v55[i]);
-    }
-    let mut d_v53 = [0.0f64; 3];
-    // 54: sum(v53), backward
-    for i in 0..3 {
-        d_v53[i] += d_v54;
-    }
-    let mut d_v51 = [0.0f64; 3];
-    // 53: mul(v51, v52), backward
-    for i in 0..3 {
-        d_v51[i] += d_v53[i] * (v52[i]);
-    }
-    // 51: tanh(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v51[i] * (1.0 - v51[i] * v51[i]);
-    }
-    let mut d_v49 = 0.0f64;
-    // 50: sum(v49), backward
-    d_v49 += d_v50;
-    let mut d_v47 = 0.0f64;
-    // 49: mul(v47, v48), backward
-    d_v47 += d_v49 * (v48);
-    // 47: tanh(b), backward
-    *d_b += d_v47 * (1.0 - v47 * v47);
-    let mut d_v45 = 0.0f64;
-    // 46: sum(v45), backward
-    d_v45 += d_v46;
-    let mut d_v43 = 0.0f64;
-    // 45: mul(v43, v44), backward
-    d_v43 += d_v45 * (v44);
-    // 43: tanh(a), backward
-    *d_a += d_v43 * (1.0 - v43 * v43);
-    let mut d_v41 = [0.0f64; 6];
-    // 42: powi(3)(v41), backward
-    for i in 0..6 {
-        d_v41[i] += d_v42[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v41[i].powi(3.0 as i32 - 1), None => 3.0 * v41[i].powf(3.0 - 1.0) });
-    }
-    let mut d_v40 = [0.0f64; 6];
-    // 41: add_scalar(-2)(v40), backward
-    for i in 0..6 {
-        d_v40[i] += d_v41[i] * (1.0);
-    }
-    let mut d_v39 = [0.0f64; 6];
-    // 40: mul_scalar(4)(v39), backward
-    for i in 0..6 {
-        d_v39[i] += d_v40[i] * (4.0);
-    }
-    let mut d_v38 = [0.0f64; 6];
-    // 39: sigmoid(v38), backward
-    for i in 0..6 {
-        d_v38[i] += d_v39[i] * (v39[i] * (1.0 - v39[i]));
-    }
-    // 38: add_scalar(0.5371)(v37), backward
-    for i in 0..6 {
-        d_v37[i] += d_v38[i] * (1.0);
-    }
-    let mut d_v36 = [0.0f64; 6];
-    // 37: square(v36), backward
-    for i in 0..6 {
-        d_v36[i] += d_v37[i] * (2.0 * v36[i]);
-    }
-    let mut d_v35 = [0.0f64; 6];
-    // 36: add_scalar(-2)(v35), backward
-    for i in 0..6 {
-        d_v35[i] += d_v36[i] * (1.0);
-    }
-    let mut d_v34 = [0.0f64; 6];
-    // 35: mul_scalar(4)(v34), backward
-    for i in 0..6 {
-        d_v34[i] += d_v35[i] * (4.0);
-    }
-    let mut d_v33 = [0.0f64; 6];
-    // 34: sigmoid(v33), backward
-    for i in 0..6 {
-        d_v33[i] += d_v34[i] * (v34[i] * (1.0 - v34[i]));
-    }
-    let mut d_v32 = [0.0f64; 6];
-    // 33: add_scalar(0.5371)(v32), backward
-    for i in 0..6 {
-        d_v32[i] += d_v33[i] * (1.0);
-    }
-    let mut d_v31 = [0.0f64; 6];
-    // 32: reshape(v31), backward
-    for i in 0..6 {
-        d_v31[i] += d_v32[i];
-    }
-    let mut d_v29 = [0.0f64; 2];
-    // 31: index_select(axis=0)(v29, v30), backward
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 2 + v30[j] as usize) * 1 + i;
-                d_v29[xp] += d_v31[yp];
-            }
-        }
-    }
-    // 29: reshape(v23), backward
-    for i in 0..2 {
-        d_v23[i] += d_v29[i];
-    }
-    let mut d_v27 = [0.0f64; 6];
-    // 28: sqrt(v27), backward
-    for i in 0..6 {
-        d_v27[i] += d_v28[i] * (0.5 / v28[i]);
-    }
-    let mut d_v26 = [0.0f64; 6];
-    // 27: add_scalar(0.2)(v26), backward
-    for i in 0..6 {
-        d_v26[i] += d_v27[i] * (1.0);
-    }
-    let mut d_v25 = [0.0f64; 6];
-    // 26: mul_scalar(2.8)(v25), backward
-    for i in 0..6 {
-        d_v25[i] += d_v26[i] * (2.8);
-    }
-    let mut d_v24 = [0.0f64; 6];
-    // 25: sigmoid(v24), backward
-    for i in 0..6 {
-        d_v24[i] += d_v25[i] * (v25[i] * (1.0 - v25[i]));
-    }
-    // 24: add_scalar(0.5371)(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v24[i] * (1.0);
-    }
-    let mut d_v21 = [0.0f64; 6];
-    // 23: pick(v21, v22), backward
-    for i in 0..2 {
-        d_v21[i * 3 + v22[i] as usize] += d_v23[i];
-    }
-    let mut d_v20 = [0.0f64; 6];
-    // 21: add_scalar(-2)(v20), backward
-    for i in 0..6 {
-        d_v20[i] += d_v21[i] * (1.0);
-    }
-    let mut d_v19 = [0.0f64; 6];
-    // 20: mul_scalar(4)(v19), backward
-    for i in 0..6 {
-        d_v19[i] += d_v20[i] * (4.0);
-    }
-    let mut d_v18 = [0.0f64; 6];
-    // 19: sigmoid(v18), backward
-    for i in 0..6 {
-        d_v18[i] += d_v19[i] * (v19[i] * (1.0 - v19[i]));
-    }
-    let mut d_v17 = [0.0f64; 6];
-    // 18: add_scalar(0.5371)(v17), backward
-    for i in 0..6 {
-        d_v17[i] += d_v18[i] * (1.0);
-    }
-    let mut d_v16 = [0.0f64; 6];
-    // 17: reshape(v16), backward
-    for i in 0..6 {
-        d_v16[i] += d_v17[i];
-    }
-    let mut d_v14 = [0.0f64; 6];
-    // 16: index_select(axis=0)(v14, v15), backward
-    for o in 0..1 {
-        for j in 0..6 {
-            for i in 0..1 {
-                let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v15[j] as usize) * 1 + i;
-                d_v14[xp] += d_v16[yp];
-            }
-        }
-    }
-    // 14: reshape(v13), backward
-    for i in 0..6 {
-        d_v13[i] += d_v14[i];
-    }
     let mut d_v11 = [0.0f64; 6];
-    // 13: permute(v11, v12), backward
-    for i0 in 0..2 {
-        for i2 in 0..3 {
-            d_v11[i0 + i2 * 2] += d_v13[i0 * 3 + i2];
+    let mut d_v19 = [0.0f64; 3];
+    // 20: maximum(v11, v19), backward
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v11[r * 3 + j] += d_v20[r * 3 + j] * (if v11[r * 3 + j] >= v19[j] { 1.0 } else { 0.0 });
         }
     }
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v19[j] += d_v20[r * 3 + j] * (if v11[r * 3 + j] >= v19[j] { 0.0 } else { 1.0 });
+        }
+    }
+    let mut d_v18 = [0.0f64; 3];
+    // 19: add_scalar(-2)(v18), backward
+    for i in 0..3 {
+        d_v18[i] += d_v19[i] * (1.0);
+    }
+    let mut d_v17 = [0.0f64; 3];
+    // 18: mul_scalar(4)(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v18[i] * (4.0);
+    }
+    let mut d_v16 = [0.0f64; 3];
+    // 17: sigmoid(v16), backward
+    for i in 0..3 {
+        d_v16[i] += d_v17[i] * (v17[i] * (1.0 - v17[i]));
+    }
+    let mut d_v15 = [0.0f64; 3];
+    // 16: add_scalar(0.5371)(v15), backward
+    for i in 0..3 {
+        d_v15[i] += d_v16[i] * (1.0);
+    }
+    let mut d_v14 = [0.0f64; 3];
+    // 15: reshape(v14), backward
+    for i in 0..3 {
+        d_v14[i] += d_v15[i];
+    }
+    let mut d_v12 = 0.0f64;
+    // 14: index_select(axis=0)(v12, v13), backward
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 1 + v13[j] as usize) * 1 + i;
+                d_v12 += d_v14[yp];
+            }
+        }
+    }
+    // 12: reshape(a), backward
+    *d_a += d_v12;
     let mut d_v10 = [0.0f64; 6];
     // 11: add_scalar(-2)(v10), backward
     for i in 0..6 {
@@ -10237,29 +9172,29 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v6[i] += d_v7[i];
     }
-    let mut d_v4 = [0.0f64; 6];
+    let mut d_v4 = [0.0f64; 3];
     // 6: index_select(axis=0)(v4, v5), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 6 + v5[j] as usize) * 1 + i;
+                let xp = (o * 3 + v5[j] as usize) * 1 + i;
                 d_v4[xp] += d_v6[yp];
             }
         }
     }
-    // 4: reshape(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v4[i];
+    // 4: reshape(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v4[i];
     }
     out
 }
 
-/// `prog_8`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
+/// `prog_7`: node 72 (`out`, add) of a tape of 73 nodes, 73 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
+pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     // 4: add_scalar(0.5371)(m)
     let mut v4 = [0.0f64; 6];
     for i in 0..6 {
@@ -10280,11 +9215,845 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i] + 0.2;
     }
-    // 8: powf(1.7)(v7)
+    // 8: sqrt(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i].powf(1.7);
+        v8[i] = v7[i].sqrt();
     }
+    // 9: add_scalar(0.5371)(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = v8[i] + 0.5371;
+    }
+    // 10: sigmoid(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = stable_sigmoid(v9[i]);
+    }
+    // 11: mul_scalar(4)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] * 4.0;
+    }
+    // 12: add_scalar(-2)(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i] + (-2.0);
+    }
+    // 13: square(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] * v12[i];
+    }
+    // 14: add_scalar(0.5371)(m)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = m[i] + 0.5371;
+    }
+    // 15: sigmoid(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = stable_sigmoid(v14[i]);
+    }
+    // 16: mul_scalar(4)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] * 4.0;
+    }
+    // 17: add_scalar(-2)(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i] + (-2.0);
+    }
+    // 18: powi(3)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i].powi(3.0 as i32);
+    }
+    // 19: add_scalar(0.5371)(v13)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v13[i] + 0.5371;
+    }
+    // 20: sigmoid(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = stable_sigmoid(v19[i]);
+    }
+    // 21: mul_scalar(2.8)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] * 2.8;
+    }
+    // 22: add_scalar(0.2)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.2;
+    }
+    // 23: powf(1.7)(v22)
+    let mut v23 = [0.0f64; 6];
+    for i in 0..6 {
+        v23[i] = v22[i].powf(1.7);
+    }
+    // 24: add_scalar(0.5371)(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i] + 0.5371;
+    }
+    // 25: sigmoid(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = stable_sigmoid(v24[i]);
+    }
+    // 26: mul_scalar(4)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] * 4.0;
+    }
+    // 27: add_scalar(-2)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + (-2.0);
+    }
+    // 28: sum(v27)
+    let mut v28 = -0.0f64;
+    for i in 0..6 {
+        v28 += v27[i];
+    }
+    // 29: tanh(a)
+    let v29 = a.tanh();
+    // 30: constant []
+    let v30 = 0.8;
+    // 31: mul(v29, v30)
+    let v31 = v29 * v30;
+    // 32: sum(v31)
+    let mut v32 = -0.0f64;
+    v32 += v31;
+    // 33: tanh(b)
+    let v33 = b.tanh();
+    // 34: constant []
+    let v34 = 0.8;
+    // 35: mul(v33, v34)
+    let v35 = v33 * v34;
+    // 36: sum(v35)
+    let mut v36 = -0.0f64;
+    v36 += v35;
+    // 37: tanh(v)
+    let mut v37 = [0.0f64; 3];
+    for i in 0..3 {
+        v37[i] = v[i].tanh();
+    }
+    // 38: constant [3]
+    let v38: [f64; 3] = [0.8, 1.5, 1.1];
+    // 39: mul(v37, v38)
+    let mut v39 = [0.0f64; 3];
+    for i in 0..3 {
+        v39[i] = v37[i] * v38[i];
+    }
+    // 40: sum(v39)
+    let mut v40 = -0.0f64;
+    for i in 0..3 {
+        v40 += v39[i];
+    }
+    // 41: tanh(m)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = m[i].tanh();
+    }
+    // 42: constant [2, 3]
+    let v42: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 43: mul(v41, v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v41[i] * v42[i];
+    }
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    for i in 0..6 {
+        v44 += v43[i];
+    }
+    // 45: tanh(v8)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v8[i].tanh();
+    }
+    // 46: constant [2, 3]
+    let v46: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 47: mul(v45, v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v45[i] * v46[i];
+    }
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    for i in 0..6 {
+        v48 += v47[i];
+    }
+    // 49: tanh(v13)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v13[i].tanh();
+    }
+    // 50: constant [2, 3]
+    let v50: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..6 {
+        v52 += v51[i];
+    }
+    // 53: tanh(v18)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v18[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v23)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v23[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v28)
+    let v61 = v28.tanh();
+    // 62: constant []
+    let v62 = 0.8;
+    // 63: mul(v61, v62)
+    let v63 = v61 * v62;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    v64 += v63;
+    // 65: add(v32, v36)
+    let v65 = v32 + v36;
+    // 66: add(v65, v40)
+    let v66 = v65 + v40;
+    // 67: add(v66, v44)
+    let v67 = v66 + v44;
+    // 68: add(v67, v48)
+    let v68 = v67 + v48;
+    // 69: add(v68, v52)
+    let v69 = v68 + v52;
+    // 70: add(v69, v56)
+    let v70 = v69 + v56;
+    // 71: add(v70, v60)
+    let v71 = v70 + v60;
+    // 72: add(v71, v64)
+    let out = v71 + v64;
+    out
+}
+
+/// `prog_7` and its gradient, written into `d_ARG` (overwritten) for each argument.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_b: &mut f64, d_v: &mut [f64; 3], d_m: &mut [f64; 6]) -> f64 {
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
+    }
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
+    }
+    // 6: mul_scalar(2.8)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 2.8;
+    }
+    // 7: add_scalar(0.2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + 0.2;
+    }
+    // 8: sqrt(v7)
+    let mut v8 = [0.0f64; 6];
+    for i in 0..6 {
+        v8[i] = v7[i].sqrt();
+    }
+    // 9: add_scalar(0.5371)(v8)
+    let mut v9 = [0.0f64; 6];
+    for i in 0..6 {
+        v9[i] = v8[i] + 0.5371;
+    }
+    // 10: sigmoid(v9)
+    let mut v10 = [0.0f64; 6];
+    for i in 0..6 {
+        v10[i] = stable_sigmoid(v9[i]);
+    }
+    // 11: mul_scalar(4)(v10)
+    let mut v11 = [0.0f64; 6];
+    for i in 0..6 {
+        v11[i] = v10[i] * 4.0;
+    }
+    // 12: add_scalar(-2)(v11)
+    let mut v12 = [0.0f64; 6];
+    for i in 0..6 {
+        v12[i] = v11[i] + (-2.0);
+    }
+    // 13: square(v12)
+    let mut v13 = [0.0f64; 6];
+    for i in 0..6 {
+        v13[i] = v12[i] * v12[i];
+    }
+    // 14: add_scalar(0.5371)(m)
+    let mut v14 = [0.0f64; 6];
+    for i in 0..6 {
+        v14[i] = m[i] + 0.5371;
+    }
+    // 15: sigmoid(v14)
+    let mut v15 = [0.0f64; 6];
+    for i in 0..6 {
+        v15[i] = stable_sigmoid(v14[i]);
+    }
+    // 16: mul_scalar(4)(v15)
+    let mut v16 = [0.0f64; 6];
+    for i in 0..6 {
+        v16[i] = v15[i] * 4.0;
+    }
+    // 17: add_scalar(-2)(v16)
+    let mut v17 = [0.0f64; 6];
+    for i in 0..6 {
+        v17[i] = v16[i] + (-2.0);
+    }
+    // 18: powi(3)(v17)
+    let mut v18 = [0.0f64; 6];
+    for i in 0..6 {
+        v18[i] = v17[i].powi(3.0 as i32);
+    }
+    // 19: add_scalar(0.5371)(v13)
+    let mut v19 = [0.0f64; 6];
+    for i in 0..6 {
+        v19[i] = v13[i] + 0.5371;
+    }
+    // 20: sigmoid(v19)
+    let mut v20 = [0.0f64; 6];
+    for i in 0..6 {
+        v20[i] = stable_sigmoid(v19[i]);
+    }
+    // 21: mul_scalar(2.8)(v20)
+    let mut v21 = [0.0f64; 6];
+    for i in 0..6 {
+        v21[i] = v20[i] * 2.8;
+    }
+    // 22: add_scalar(0.2)(v21)
+    let mut v22 = [0.0f64; 6];
+    for i in 0..6 {
+        v22[i] = v21[i] + 0.2;
+    }
+    // 23: powf(1.7)(v22)
+    let mut v23 = [0.0f64; 6];
+    for i in 0..6 {
+        v23[i] = v22[i].powf(1.7);
+    }
+    // 24: add_scalar(0.5371)(v23)
+    let mut v24 = [0.0f64; 6];
+    for i in 0..6 {
+        v24[i] = v23[i] + 0.5371;
+    }
+    // 25: sigmoid(v24)
+    let mut v25 = [0.0f64; 6];
+    for i in 0..6 {
+        v25[i] = stable_sigmoid(v24[i]);
+    }
+    // 26: mul_scalar(4)(v25)
+    let mut v26 = [0.0f64; 6];
+    for i in 0..6 {
+        v26[i] = v25[i] * 4.0;
+    }
+    // 27: add_scalar(-2)(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = v26[i] + (-2.0);
+    }
+    // 28: sum(v27)
+    let mut v28 = -0.0f64;
+    for i in 0..6 {
+        v28 += v27[i];
+    }
+    // 29: tanh(a)
+    let v29 = a.tanh();
+    // 30: constant []
+    let v30 = 0.8;
+    // 31: mul(v29, v30)
+    let v31 = v29 * v30;
+    // 32: sum(v31)
+    let mut v32 = -0.0f64;
+    v32 += v31;
+    // 33: tanh(b)
+    let v33 = b.tanh();
+    // 34: constant []
+    let v34 = 0.8;
+    // 35: mul(v33, v34)
+    let v35 = v33 * v34;
+    // 36: sum(v35)
+    let mut v36 = -0.0f64;
+    v36 += v35;
+    // 37: tanh(v)
+    let mut v37 = [0.0f64; 3];
+    for i in 0..3 {
+        v37[i] = v[i].tanh();
+    }
+    // 38: constant [3]
+    let v38: [f64; 3] = [0.8, 1.5, 1.1];
+    // 39: mul(v37, v38)
+    let mut v39 = [0.0f64; 3];
+    for i in 0..3 {
+        v39[i] = v37[i] * v38[i];
+    }
+    // 40: sum(v39)
+    let mut v40 = -0.0f64;
+    for i in 0..3 {
+        v40 += v39[i];
+    }
+    // 41: tanh(m)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = m[i].tanh();
+    }
+    // 42: constant [2, 3]
+    let v42: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 43: mul(v41, v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v41[i] * v42[i];
+    }
+    // 44: sum(v43)
+    let mut v44 = -0.0f64;
+    for i in 0..6 {
+        v44 += v43[i];
+    }
+    // 45: tanh(v8)
+    let mut v45 = [0.0f64; 6];
+    for i in 0..6 {
+        v45[i] = v8[i].tanh();
+    }
+    // 46: constant [2, 3]
+    let v46: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 47: mul(v45, v46)
+    let mut v47 = [0.0f64; 6];
+    for i in 0..6 {
+        v47[i] = v45[i] * v46[i];
+    }
+    // 48: sum(v47)
+    let mut v48 = -0.0f64;
+    for i in 0..6 {
+        v48 += v47[i];
+    }
+    // 49: tanh(v13)
+    let mut v49 = [0.0f64; 6];
+    for i in 0..6 {
+        v49[i] = v13[i].tanh();
+    }
+    // 50: constant [2, 3]
+    let v50: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 51: mul(v49, v50)
+    let mut v51 = [0.0f64; 6];
+    for i in 0..6 {
+        v51[i] = v49[i] * v50[i];
+    }
+    // 52: sum(v51)
+    let mut v52 = -0.0f64;
+    for i in 0..6 {
+        v52 += v51[i];
+    }
+    // 53: tanh(v18)
+    let mut v53 = [0.0f64; 6];
+    for i in 0..6 {
+        v53[i] = v18[i].tanh();
+    }
+    // 54: constant [2, 3]
+    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 55: mul(v53, v54)
+    let mut v55 = [0.0f64; 6];
+    for i in 0..6 {
+        v55[i] = v53[i] * v54[i];
+    }
+    // 56: sum(v55)
+    let mut v56 = -0.0f64;
+    for i in 0..6 {
+        v56 += v55[i];
+    }
+    // 57: tanh(v23)
+    let mut v57 = [0.0f64; 6];
+    for i in 0..6 {
+        v57[i] = v23[i].tanh();
+    }
+    // 58: constant [2, 3]
+    let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 59: mul(v57, v58)
+    let mut v59 = [0.0f64; 6];
+    for i in 0..6 {
+        v59[i] = v57[i] * v58[i];
+    }
+    // 60: sum(v59)
+    let mut v60 = -0.0f64;
+    for i in 0..6 {
+        v60 += v59[i];
+    }
+    // 61: tanh(v28)
+    let v61 = v28.tanh();
+    // 62: constant []
+    let v62 = 0.8;
+    // 63: mul(v61, v62)
+    let v63 = v61 * v62;
+    // 64: sum(v63)
+    let mut v64 = -0.0f64;
+    v64 += v63;
+    // 65: add(v32, v36)
+    let v65 = v32 + v36;
+    // 66: add(v65, v40)
+    let v66 = v65 + v40;
+    // 67: add(v66, v44)
+    let v67 = v66 + v44;
+    // 68: add(v67, v48)
+    let v68 = v67 + v48;
+    // 69: add(v68, v52)
+    let v69 = v68 + v52;
+    // 70: add(v69, v56)
+    let v70 = v69 + v56;
+    // 71: add(v70, v60)
+    let v71 = v70 + v60;
+    // 72: add(v71, v64)
+    let out = v71 + v64;
+    // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
+    *d_a = 0.0;
+    *d_b = 0.0;
+    *d_v = [0.0; 3];
+    *d_m = [0.0; 6];
+    let d_out = 1.0f64;
+    let mut d_v71 = 0.0f64;
+    let mut d_v64 = 0.0f64;
+    // 72: add(v71, v64), backward
+    d_v71 += d_out * (1.0);
+    d_v64 += d_out * (1.0);
+    let mut d_v70 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 71: add(v70, v60), backward
+    d_v70 += d_v71 * (1.0);
+    d_v60 += d_v71 * (1.0);
+    let mut d_v69 = 0.0f64;
+    let mut d_v56 = 0.0f64;
+    // 70: add(v69, v56), backward
+    d_v69 += d_v70 * (1.0);
+    d_v56 += d_v70 * (1.0);
+    let mut d_v68 = 0.0f64;
+    let mut d_v52 = 0.0f64;
+    // 69: add(v68, v52), backward
+    d_v68 += d_v69 * (1.0);
+    d_v52 += d_v69 * (1.0);
+    let mut d_v67 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 68: add(v67, v48), backward
+    d_v67 += d_v68 * (1.0);
+    d_v48 += d_v68 * (1.0);
+    let mut d_v66 = 0.0f64;
+    let mut d_v44 = 0.0f64;
+    // 67: add(v66, v44), backward
+    d_v66 += d_v67 * (1.0);
+    d_v44 += d_v67 * (1.0);
+    let mut d_v65 = 0.0f64;
+    let mut d_v40 = 0.0f64;
+    // 66: add(v65, v40), backward
+    d_v65 += d_v66 * (1.0);
+    d_v40 += d_v66 * (1.0);
+    let mut d_v32 = 0.0f64;
+    let mut d_v36 = 0.0f64;
+    // 65: add(v32, v36), backward
+    d_v32 += d_v65 * (1.0);
+    d_v36 += d_v65 * (1.0);
+    let mut d_v63 = 0.0f64;
+    // 64: sum(v63), backward
+    d_v63 += d_v64;
+    let mut d_v61 = 0.0f64;
+    // 63: mul(v61, v62), backward
+    d_v61 += d_v63 * (v62);
+    let mut d_v28 = 0.0f64;
+    // 61: tanh(v28), backward
+    d_v28 += d_v61 * (1.0 - v61 * v61);
+    let mut d_v59 = [0.0f64; 6];
+    // 60: sum(v59), backward
+    for i in 0..6 {
+        d_v59[i] += d_v60;
+    }
+    let mut d_v57 = [0.0f64; 6];
+    // 59: mul(v57, v58), backward
+    for i in 0..6 {
+        d_v57[i] += d_v59[i] * (v58[i]);
+    }
+    let mut d_v23 = [0.0f64; 6];
+    // 57: tanh(v23), backward
+    for i in 0..6 {
+        d_v23[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+    }
+    let mut d_v55 = [0.0f64; 6];
+    // 56: sum(v55), backward
+    for i in 0..6 {
+        d_v55[i] += d_v56;
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 55: mul(v53, v54), backward
+    for i in 0..6 {
+        d_v53[i] += d_v55[i] * (v54[i]);
+    }
+    let mut d_v18 = [0.0f64; 6];
+    // 53: tanh(v18), backward
+    for i in 0..6 {
+        d_v18[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    }
+    let mut d_v51 = [0.0f64; 6];
+    // 52: sum(v51), backward
+    for i in 0..6 {
+        d_v51[i] += d_v52;
+    }
+    let mut d_v49 = [0.0f64; 6];
+    // 51: mul(v49, v50), backward
+    for i in 0..6 {
+        d_v49[i] += d_v51[i] * (v50[i]);
+    }
+    let mut d_v13 = [0.0f64; 6];
+    // 49: tanh(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
+    }
+    let mut d_v47 = [0.0f64; 6];
+    // 48: sum(v47), backward
+    for i in 0..6 {
+        d_v47[i] += d_v48;
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 47: mul(v45, v46), backward
+    for i in 0..6 {
+        d_v45[i] += d_v47[i] * (v46[i]);
+    }
+    let mut d_v8 = [0.0f64; 6];
+    // 45: tanh(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v45[i] * (1.0 - v45[i] * v45[i]);
+    }
+    let mut d_v43 = [0.0f64; 6];
+    // 44: sum(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44;
+    }
+    let mut d_v41 = [0.0f64; 6];
+    // 43: mul(v41, v42), backward
+    for i in 0..6 {
+        d_v41[i] += d_v43[i] * (v42[i]);
+    }
+    // 41: tanh(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v41[i] * (1.0 - v41[i] * v41[i]);
+    }
+    let mut d_v39 = [0.0f64; 3];
+    // 40: sum(v39), backward
+    for i in 0..3 {
+        d_v39[i] += d_v40;
+    }
+    let mut d_v37 = [0.0f64; 3];
+    // 39: mul(v37, v38), backward
+    for i in 0..3 {
+        d_v37[i] += d_v39[i] * (v38[i]);
+    }
+    // 37: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v37[i] * (1.0 - v37[i] * v37[i]);
+    }
+    let mut d_v35 = 0.0f64;
+    // 36: sum(v35), backward
+    d_v35 += d_v36;
+    let mut d_v33 = 0.0f64;
+    // 35: mul(v33, v34), backward
+    d_v33 += d_v35 * (v34);
+    // 33: tanh(b), backward
+    *d_b += d_v33 * (1.0 - v33 * v33);
+    let mut d_v31 = 0.0f64;
+    // 32: sum(v31), backward
+    d_v31 += d_v32;
+    let mut d_v29 = 0.0f64;
+    // 31: mul(v29, v30), backward
+    d_v29 += d_v31 * (v30);
+    // 29: tanh(a), backward
+    *d_a += d_v29 * (1.0 - v29 * v29);
+    let mut d_v27 = [0.0f64; 6];
+    // 28: sum(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28;
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: add_scalar(-2)(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (1.0);
+    }
+    let mut d_v25 = [0.0f64; 6];
+    // 26: mul_scalar(4)(v25), backward
+    for i in 0..6 {
+        d_v25[i] += d_v26[i] * (4.0);
+    }
+    let mut d_v24 = [0.0f64; 6];
+    // 25: sigmoid(v24), backward
+    for i in 0..6 {
+        d_v24[i] += d_v25[i] * (v25[i] * (1.0 - v25[i]));
+    }
+    // 24: add_scalar(0.5371)(v23), backward
+    for i in 0..6 {
+        d_v23[i] += d_v24[i] * (1.0);
+    }
+    let mut d_v22 = [0.0f64; 6];
+    // 23: powf(1.7)(v22), backward
+    for i in 0..6 {
+        d_v22[i] += d_v23[i] * (if 1.7 == 0.0 { 0.0 } else { 1.7 * v22[i].powf(1.7 - 1.0) });
+    }
+    let mut d_v21 = [0.0f64; 6];
+    // 22: add_scalar(0.2)(v21), backward
+    for i in 0..6 {
+        d_v21[i] += d_v22[i] * (1.0);
+    }
+    let mut d_v20 = [0.0f64; 6];
+    // 21: mul_scalar(2.8)(v20), backward
+    for i in 0..6 {
+        d_v20[i] += d_v21[i] * (2.8);
+    }
+    let mut d_v19 = [0.0f64; 6];
+    // 20: sigmoid(v19), backward
+    for i in 0..6 {
+        d_v19[i] += d_v20[i] * (v20[i] * (1.0 - v20[i]));
+    }
+    // 19: add_scalar(0.5371)(v13), backward
+    for i in 0..6 {
+        d_v13[i] += d_v19[i] * (1.0);
+    }
+    let mut d_v17 = [0.0f64; 6];
+    // 18: powi(3)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v18[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v17[i].powi(3.0 as i32 - 1), None => 3.0 * v17[i].powf(3.0 - 1.0) });
+    }
+    let mut d_v16 = [0.0f64; 6];
+    // 17: add_scalar(-2)(v16), backward
+    for i in 0..6 {
+        d_v16[i] += d_v17[i] * (1.0);
+    }
+    let mut d_v15 = [0.0f64; 6];
+    // 16: mul_scalar(4)(v15), backward
+    for i in 0..6 {
+        d_v15[i] += d_v16[i] * (4.0);
+    }
+    let mut d_v14 = [0.0f64; 6];
+    // 15: sigmoid(v14), backward
+    for i in 0..6 {
+        d_v14[i] += d_v15[i] * (v15[i] * (1.0 - v15[i]));
+    }
+    // 14: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v14[i] * (1.0);
+    }
+    let mut d_v12 = [0.0f64; 6];
+    // 13: square(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v13[i] * (2.0 * v12[i]);
+    }
+    let mut d_v11 = [0.0f64; 6];
+    // 12: add_scalar(-2)(v11), backward
+    for i in 0..6 {
+        d_v11[i] += d_v12[i] * (1.0);
+    }
+    let mut d_v10 = [0.0f64; 6];
+    // 11: mul_scalar(4)(v10), backward
+    for i in 0..6 {
+        d_v10[i] += d_v11[i] * (4.0);
+    }
+    let mut d_v9 = [0.0f64; 6];
+    // 10: sigmoid(v9), backward
+    for i in 0..6 {
+        d_v9[i] += d_v10[i] * (v10[i] * (1.0 - v10[i]));
+    }
+    // 9: add_scalar(0.5371)(v8), backward
+    for i in 0..6 {
+        d_v8[i] += d_v9[i] * (1.0);
+    }
+    let mut d_v7 = [0.0f64; 6];
+    // 8: sqrt(v7), backward
+    for i in 0..6 {
+        d_v7[i] += d_v8[i] * (0.5 / v8[i]);
+    }
+    let mut d_v6 = [0.0f64; 6];
+    // 7: add_scalar(0.2)(v6), backward
+    for i in 0..6 {
+        d_v6[i] += d_v7[i] * (1.0);
+    }
+    let mut d_v5 = [0.0f64; 6];
+    // 6: mul_scalar(2.8)(v5), backward
+    for i in 0..6 {
+        d_v5[i] += d_v6[i] * (2.8);
+    }
+    let mut d_v4 = [0.0f64; 6];
+    // 5: sigmoid(v4), backward
+    for i in 0..6 {
+        d_v4[i] += d_v5[i] * (v5[i] * (1.0 - v5[i]));
+    }
+    // 4: add_scalar(0.5371)(m), backward
+    for i in 0..6 {
+        d_m[i] += d_v4[i] * (1.0);
+    }
+    out
+}
+
+/// `prog_8`: node 88 (`out`, add) of a tape of 89 nodes, 89 of which it depends on.
+/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Inputs without gradient: none.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
+    // 4: add_scalar(0.5371)(m)
+    let mut v4 = [0.0f64; 6];
+    for i in 0..6 {
+        v4[i] = m[i] + 0.5371;
+    }
+    // 5: sigmoid(v4)
+    let mut v5 = [0.0f64; 6];
+    for i in 0..6 {
+        v5[i] = stable_sigmoid(v4[i]);
+    }
+    // 6: mul_scalar(4)(v5)
+    let mut v6 = [0.0f64; 6];
+    for i in 0..6 {
+        v6[i] = v5[i] * 4.0;
+    }
+    // 7: add_scalar(-2)(v6)
+    let mut v7 = [0.0f64; 6];
+    for i in 0..6 {
+        v7[i] = v6[i] + (-2.0);
+    }
+    // 8: mean(v7)
+    let mut v8 = -0.0f64;
+    for i in 0..6 {
+        v8 += v7[i];
+    }
+    let v8 = v8 / 6.0;
     // 9: reshape(a)
     let v9 = a;
     // 10: constant [6]
@@ -10325,10 +10094,14 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: sum(v16)
-    let mut v17 = -0.0f64;
-    for i in 0..6 {
-        v17 += v16[i];
+    // 17: sum_axis(axis=0, keepdim=false)(v16)
+    let mut v17 = [0.0f64; 3];
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                v17[o * 3 + i] += v16[(o * 2 + k) * 3 + i];
+            }
+        }
     }
     // 18: reshape(v)
     let mut v18 = [0.0f64; 3];
@@ -10373,12 +10146,18 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v25[i] = v24[i] + (-2.0);
     }
-    // 26: mean(v25)
-    let mut v26 = -0.0f64;
-    for i in 0..6 {
-        v26 += v25[i];
+    // 26: mean_axis(axis=1, keepdim=true)(v25)
+    let mut v26 = [0.0f64; 2];
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                v26[o * 1 + i] += v25[(o * 3 + k) * 1 + i];
+            }
+        }
     }
-    let v26 = v26 / 6.0;
+    for i in 0..2 {
+        v26[i] *= 0.3333333333333333;
+    }
     // 27: reshape(a)
     let v27 = a;
     // 28: constant [6]
@@ -10419,58 +10198,58 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: sum_axis(axis=0, keepdim=false)(v34)
-    let mut v35 = [0.0f64; 3];
+    // 35: relu(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = relu(v34[i]);
+    }
+    // 36: reshape(v8)
+    let v36 = v8;
+    // 37: constant [6]
+    let v37: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 38: index_select(axis=0)(v36, v37)
+    let mut v38 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..2 {
-            for i in 0..3 {
-                v35[o * 3 + i] += v34[(o * 2 + k) * 3 + i];
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v37[j] as usize) * 1 + i;
+                v38[yp] = v36;
             }
         }
     }
-    // 36: add_scalar(0.5371)(v8)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v8[i] + 0.5371;
-    }
-    // 37: sigmoid(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = stable_sigmoid(v36[i]);
-    }
-    // 38: mul_scalar(4)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] * 4.0;
-    }
-    // 39: add_scalar(-2)(v38)
+    // 39: reshape(v38)
     let mut v39 = [0.0f64; 6];
     for i in 0..6 {
-        v39[i] = v38[i] + (-2.0);
+        v39[i] = v38[i];
     }
-    // 40: mean_axis(axis=1, keepdim=true)(v39)
-    let mut v40 = [0.0f64; 2];
-    for o in 0..2 {
-        for k in 0..3 {
-            for i in 0..1 {
-                v40[o * 1 + i] += v39[(o * 3 + k) * 1 + i];
-            }
-        }
+    // 40: add_scalar(0.5371)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] + 0.5371;
     }
-    for i in 0..2 {
-        v40[i] *= 0.3333333333333333;
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = stable_sigmoid(v40[i]);
     }
-    // 41: tanh(a)
-    let v41 = a.tanh();
-    // 42: constant []
-    let v42 = 0.8;
-    // 43: mul(v41, v42)
-    let v43 = v41 * v42;
-    // 44: sum(v43)
-    let mut v44 = -0.0f64;
-    v44 += v43;
-    // 45: tanh(b)
-    let v45 = b.tanh();
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: neg(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = -v43[i];
+    }
+    // 45: tanh(a)
+    let v45 = a.tanh();
     // 46: constant []
     let v46 = 0.8;
     // 47: mul(v45, v46)
@@ -10478,44 +10257,36 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     // 48: sum(v47)
     let mut v48 = -0.0f64;
     v48 += v47;
-    // 49: tanh(v)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v[i].tanh();
-    }
-    // 50: constant [3]
-    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 49: tanh(b)
+    let v49 = b.tanh();
+    // 50: constant []
+    let v50 = 0.8;
     // 51: mul(v49, v50)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v49[i] * v50[i];
-    }
+    let v51 = v49 * v50;
     // 52: sum(v51)
     let mut v52 = -0.0f64;
+    v52 += v51;
+    // 53: tanh(v)
+    let mut v53 = [0.0f64; 3];
     for i in 0..3 {
-        v52 += v51[i];
+        v53[i] = v[i].tanh();
     }
-    // 53: tanh(m)
-    let mut v53 = [0.0f64; 6];
-    for i in 0..6 {
-        v53[i] = m[i].tanh();
-    }
-    // 54: constant [2, 3]
-    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 54: constant [3]
+    let v54: [f64; 3] = [0.8, 1.5, 1.1];
     // 55: mul(v53, v54)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v55 = [0.0f64; 3];
+    for i in 0..3 {
         v55[i] = v53[i] * v54[i];
     }
     // 56: sum(v55)
     let mut v56 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v56 += v55[i];
     }
-    // 57: tanh(v8)
+    // 57: tanh(m)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v8[i].tanh();
+        v57[i] = m[i].tanh();
     }
     // 58: constant [2, 3]
     let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -10529,8 +10300,8 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v60 += v59[i];
     }
-    // 61: tanh(v17)
-    let v61 = v17.tanh();
+    // 61: tanh(v8)
+    let v61 = v8.tanh();
     // 62: constant []
     let v62 = 0.8;
     // 63: mul(v61, v62)
@@ -10538,65 +10309,90 @@ pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     // 64: sum(v63)
     let mut v64 = -0.0f64;
     v64 += v63;
-    // 65: tanh(v26)
-    let v65 = v26.tanh();
-    // 66: constant []
-    let v66 = 0.8;
+    // 65: tanh(v17)
+    let mut v65 = [0.0f64; 3];
+    for i in 0..3 {
+        v65[i] = v17[i].tanh();
+    }
+    // 66: constant [3]
+    let v66: [f64; 3] = [0.8, 1.5, 1.1];
     // 67: mul(v65, v66)
-    let v67 = v65 * v66;
+    let mut v67 = [0.0f64; 3];
+    for i in 0..3 {
+        v67[i] = v65[i] * v66[i];
+    }
     // 68: sum(v67)
     let mut v68 = -0.0f64;
-    v68 += v67;
-    // 69: tanh(v35)
-    let mut v69 = [0.0f64; 3];
     for i in 0..3 {
-        v69[i] = v35[i].tanh();
+        v68 += v67[i];
     }
-    // 70: constant [3]
-    let v70: [f64; 3] = [0.8, 1.5, 1.1];
+    // 69: tanh(v26)
+    let mut v69 = [0.0f64; 2];
+    for i in 0..2 {
+        v69[i] = v26[i].tanh();
+    }
+    // 70: constant [2, 1]
+    let v70: [f64; 2] = [0.8, 1.5];
     // 71: mul(v69, v70)
-    let mut v71 = [0.0f64; 3];
-    for i in 0..3 {
+    let mut v71 = [0.0f64; 2];
+    for i in 0..2 {
         v71[i] = v69[i] * v70[i];
     }
     // 72: sum(v71)
     let mut v72 = -0.0f64;
-    for i in 0..3 {
+    for i in 0..2 {
         v72 += v71[i];
     }
-    // 73: tanh(v40)
-    let mut v73 = [0.0f64; 2];
-    for i in 0..2 {
-        v73[i] = v40[i].tanh();
+    // 73: tanh(v35)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v35[i].tanh();
     }
-    // 74: constant [2, 1]
-    let v74: [f64; 2] = [0.8, 1.5];
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 75: mul(v73, v74)
-    let mut v75 = [0.0f64; 2];
-    for i in 0..2 {
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
         v75[i] = v73[i] * v74[i];
     }
     // 76: sum(v75)
     let mut v76 = -0.0f64;
-    for i in 0..2 {
+    for i in 0..6 {
         v76 += v75[i];
     }
-    // 77: add(v44, v48)
-    let v77 = v44 + v48;
-    // 78: add(v77, v52)
-    let v78 = v77 + v52;
-    // 79: add(v78, v56)
-    let v79 = v78 + v56;
-    // 80: add(v79, v60)
-    let v80 = v79 + v60;
-    // 81: add(v80, v64)
-    let v81 = v80 + v64;
-    // 82: add(v81, v68)
-    let v82 = v81 + v68;
-    // 83: add(v82, v72)
-    let v83 = v82 + v72;
-    // 84: add(v83, v76)
-    let out = v83 + v76;
+    // 77: tanh(v44)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v44[i].tanh();
+    }
+    // 78: constant [2, 3]
+    let v78: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 79: mul(v77, v78)
+    let mut v79 = [0.0f64; 6];
+    for i in 0..6 {
+        v79[i] = v77[i] * v78[i];
+    }
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    for i in 0..6 {
+        v80 += v79[i];
+    }
+    // 81: add(v48, v52)
+    let v81 = v48 + v52;
+    // 82: add(v81, v56)
+    let v82 = v81 + v56;
+    // 83: add(v82, v60)
+    let v83 = v82 + v60;
+    // 84: add(v83, v64)
+    let v84 = v83 + v64;
+    // 85: add(v84, v68)
+    let v85 = v84 + v68;
+    // 86: add(v85, v72)
+    let v86 = v85 + v72;
+    // 87: add(v86, v76)
+    let v87 = v86 + v76;
+    // 88: add(v87, v80)
+    let out = v87 + v80;
     out
 }
 
@@ -10613,21 +10409,22 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v5[i] = stable_sigmoid(v4[i]);
     }
-    // 6: mul_scalar(2.8)(v5)
+    // 6: mul_scalar(4)(v5)
     let mut v6 = [0.0f64; 6];
     for i in 0..6 {
-        v6[i] = v5[i] * 2.8;
+        v6[i] = v5[i] * 4.0;
     }
-    // 7: add_scalar(0.2)(v6)
+    // 7: add_scalar(-2)(v6)
     let mut v7 = [0.0f64; 6];
     for i in 0..6 {
-        v7[i] = v6[i] + 0.2;
+        v7[i] = v6[i] + (-2.0);
     }
-    // 8: powf(1.7)(v7)
-    let mut v8 = [0.0f64; 6];
+    // 8: mean(v7)
+    let mut v8 = -0.0f64;
     for i in 0..6 {
-        v8[i] = v7[i].powf(1.7);
+        v8 += v7[i];
     }
+    let v8 = v8 / 6.0;
     // 9: reshape(a)
     let v9 = a;
     // 10: constant [6]
@@ -10668,10 +10465,14 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: sum(v16)
-    let mut v17 = -0.0f64;
-    for i in 0..6 {
-        v17 += v16[i];
+    // 17: sum_axis(axis=0, keepdim=false)(v16)
+    let mut v17 = [0.0f64; 3];
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                v17[o * 3 + i] += v16[(o * 2 + k) * 3 + i];
+            }
+        }
     }
     // 18: reshape(v)
     let mut v18 = [0.0f64; 3];
@@ -10716,12 +10517,18 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v25[i] = v24[i] + (-2.0);
     }
-    // 26: mean(v25)
-    let mut v26 = -0.0f64;
-    for i in 0..6 {
-        v26 += v25[i];
+    // 26: mean_axis(axis=1, keepdim=true)(v25)
+    let mut v26 = [0.0f64; 2];
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                v26[o * 1 + i] += v25[(o * 3 + k) * 1 + i];
+            }
+        }
     }
-    let v26 = v26 / 6.0;
+    for i in 0..2 {
+        v26[i] *= 0.3333333333333333;
+    }
     // 27: reshape(a)
     let v27 = a;
     // 28: constant [6]
@@ -10762,58 +10569,58 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: sum_axis(axis=0, keepdim=false)(v34)
-    let mut v35 = [0.0f64; 3];
+    // 35: relu(v34)
+    let mut v35 = [0.0f64; 6];
+    for i in 0..6 {
+        v35[i] = relu(v34[i]);
+    }
+    // 36: reshape(v8)
+    let v36 = v8;
+    // 37: constant [6]
+    let v37: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 38: index_select(axis=0)(v36, v37)
+    let mut v38 = [0.0f64; 6];
     for o in 0..1 {
-        for k in 0..2 {
-            for i in 0..3 {
-                v35[o * 3 + i] += v34[(o * 2 + k) * 3 + i];
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v37[j] as usize) * 1 + i;
+                v38[yp] = v36;
             }
         }
     }
-    // 36: add_scalar(0.5371)(v8)
-    let mut v36 = [0.0f64; 6];
-    for i in 0..6 {
-        v36[i] = v8[i] + 0.5371;
-    }
-    // 37: sigmoid(v36)
-    let mut v37 = [0.0f64; 6];
-    for i in 0..6 {
-        v37[i] = stable_sigmoid(v36[i]);
-    }
-    // 38: mul_scalar(4)(v37)
-    let mut v38 = [0.0f64; 6];
-    for i in 0..6 {
-        v38[i] = v37[i] * 4.0;
-    }
-    // 39: add_scalar(-2)(v38)
+    // 39: reshape(v38)
     let mut v39 = [0.0f64; 6];
     for i in 0..6 {
-        v39[i] = v38[i] + (-2.0);
+        v39[i] = v38[i];
     }
-    // 40: mean_axis(axis=1, keepdim=true)(v39)
-    let mut v40 = [0.0f64; 2];
-    for o in 0..2 {
-        for k in 0..3 {
-            for i in 0..1 {
-                v40[o * 1 + i] += v39[(o * 3 + k) * 1 + i];
-            }
-        }
+    // 40: add_scalar(0.5371)(v39)
+    let mut v40 = [0.0f64; 6];
+    for i in 0..6 {
+        v40[i] = v39[i] + 0.5371;
     }
-    for i in 0..2 {
-        v40[i] *= 0.3333333333333333;
+    // 41: sigmoid(v40)
+    let mut v41 = [0.0f64; 6];
+    for i in 0..6 {
+        v41[i] = stable_sigmoid(v40[i]);
     }
-    // 41: tanh(a)
-    let v41 = a.tanh();
-    // 42: constant []
-    let v42 = 0.8;
-    // 43: mul(v41, v42)
-    let v43 = v41 * v42;
-    // 44: sum(v43)
-    let mut v44 = -0.0f64;
-    v44 += v43;
-    // 45: tanh(b)
-    let v45 = b.tanh();
+    // 42: mul_scalar(4)(v41)
+    let mut v42 = [0.0f64; 6];
+    for i in 0..6 {
+        v42[i] = v41[i] * 4.0;
+    }
+    // 43: add_scalar(-2)(v42)
+    let mut v43 = [0.0f64; 6];
+    for i in 0..6 {
+        v43[i] = v42[i] + (-2.0);
+    }
+    // 44: neg(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = -v43[i];
+    }
+    // 45: tanh(a)
+    let v45 = a.tanh();
     // 46: constant []
     let v46 = 0.8;
     // 47: mul(v45, v46)
@@ -10821,44 +10628,36 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 48: sum(v47)
     let mut v48 = -0.0f64;
     v48 += v47;
-    // 49: tanh(v)
-    let mut v49 = [0.0f64; 3];
-    for i in 0..3 {
-        v49[i] = v[i].tanh();
-    }
-    // 50: constant [3]
-    let v50: [f64; 3] = [0.8, 1.5, 1.1];
+    // 49: tanh(b)
+    let v49 = b.tanh();
+    // 50: constant []
+    let v50 = 0.8;
     // 51: mul(v49, v50)
-    let mut v51 = [0.0f64; 3];
-    for i in 0..3 {
-        v51[i] = v49[i] * v50[i];
-    }
+    let v51 = v49 * v50;
     // 52: sum(v51)
     let mut v52 = -0.0f64;
+    v52 += v51;
+    // 53: tanh(v)
+    let mut v53 = [0.0f64; 3];
     for i in 0..3 {
-        v52 += v51[i];
+        v53[i] = v[i].tanh();
     }
-    // 53: tanh(m)
-    let mut v53 = [0.0f64; 6];
-    for i in 0..6 {
-        v53[i] = m[i].tanh();
-    }
-    // 54: constant [2, 3]
-    let v54: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 54: constant [3]
+    let v54: [f64; 3] = [0.8, 1.5, 1.1];
     // 55: mul(v53, v54)
-    let mut v55 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v55 = [0.0f64; 3];
+    for i in 0..3 {
         v55[i] = v53[i] * v54[i];
     }
     // 56: sum(v55)
     let mut v56 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v56 += v55[i];
     }
-    // 57: tanh(v8)
+    // 57: tanh(m)
     let mut v57 = [0.0f64; 6];
     for i in 0..6 {
-        v57[i] = v8[i].tanh();
+        v57[i] = m[i].tanh();
     }
     // 58: constant [2, 3]
     let v58: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -10872,8 +10671,8 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v60 += v59[i];
     }
-    // 61: tanh(v17)
-    let v61 = v17.tanh();
+    // 61: tanh(v8)
+    let v61 = v8.tanh();
     // 62: constant []
     let v62 = 0.8;
     // 63: mul(v61, v62)
@@ -10881,159 +10680,205 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 64: sum(v63)
     let mut v64 = -0.0f64;
     v64 += v63;
-    // 65: tanh(v26)
-    let v65 = v26.tanh();
-    // 66: constant []
-    let v66 = 0.8;
+    // 65: tanh(v17)
+    let mut v65 = [0.0f64; 3];
+    for i in 0..3 {
+        v65[i] = v17[i].tanh();
+    }
+    // 66: constant [3]
+    let v66: [f64; 3] = [0.8, 1.5, 1.1];
     // 67: mul(v65, v66)
-    let v67 = v65 * v66;
+    let mut v67 = [0.0f64; 3];
+    for i in 0..3 {
+        v67[i] = v65[i] * v66[i];
+    }
     // 68: sum(v67)
     let mut v68 = -0.0f64;
-    v68 += v67;
-    // 69: tanh(v35)
-    let mut v69 = [0.0f64; 3];
     for i in 0..3 {
-        v69[i] = v35[i].tanh();
+        v68 += v67[i];
     }
-    // 70: constant [3]
-    let v70: [f64; 3] = [0.8, 1.5, 1.1];
+    // 69: tanh(v26)
+    let mut v69 = [0.0f64; 2];
+    for i in 0..2 {
+        v69[i] = v26[i].tanh();
+    }
+    // 70: constant [2, 1]
+    let v70: [f64; 2] = [0.8, 1.5];
     // 71: mul(v69, v70)
-    let mut v71 = [0.0f64; 3];
-    for i in 0..3 {
+    let mut v71 = [0.0f64; 2];
+    for i in 0..2 {
         v71[i] = v69[i] * v70[i];
     }
     // 72: sum(v71)
     let mut v72 = -0.0f64;
-    for i in 0..3 {
+    for i in 0..2 {
         v72 += v71[i];
     }
-    // 73: tanh(v40)
-    let mut v73 = [0.0f64; 2];
-    for i in 0..2 {
-        v73[i] = v40[i].tanh();
+    // 73: tanh(v35)
+    let mut v73 = [0.0f64; 6];
+    for i in 0..6 {
+        v73[i] = v35[i].tanh();
     }
-    // 74: constant [2, 1]
-    let v74: [f64; 2] = [0.8, 1.5];
+    // 74: constant [2, 3]
+    let v74: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
     // 75: mul(v73, v74)
-    let mut v75 = [0.0f64; 2];
-    for i in 0..2 {
+    let mut v75 = [0.0f64; 6];
+    for i in 0..6 {
         v75[i] = v73[i] * v74[i];
     }
     // 76: sum(v75)
     let mut v76 = -0.0f64;
-    for i in 0..2 {
+    for i in 0..6 {
         v76 += v75[i];
     }
-    // 77: add(v44, v48)
-    let v77 = v44 + v48;
-    // 78: add(v77, v52)
-    let v78 = v77 + v52;
-    // 79: add(v78, v56)
-    let v79 = v78 + v56;
-    // 80: add(v79, v60)
-    let v80 = v79 + v60;
-    // 81: add(v80, v64)
-    let v81 = v80 + v64;
-    // 82: add(v81, v68)
-    let v82 = v81 + v68;
-    // 83: add(v82, v72)
-    let v83 = v82 + v72;
-    // 84: add(v83, v76)
-    let out = v83 + v76;
+    // 77: tanh(v44)
+    let mut v77 = [0.0f64; 6];
+    for i in 0..6 {
+        v77[i] = v44[i].tanh();
+    }
+    // 78: constant [2, 3]
+    let v78: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 79: mul(v77, v78)
+    let mut v79 = [0.0f64; 6];
+    for i in 0..6 {
+        v79[i] = v77[i] * v78[i];
+    }
+    // 80: sum(v79)
+    let mut v80 = -0.0f64;
+    for i in 0..6 {
+        v80 += v79[i];
+    }
+    // 81: add(v48, v52)
+    let v81 = v48 + v52;
+    // 82: add(v81, v56)
+    let v82 = v81 + v56;
+    // 83: add(v82, v60)
+    let v83 = v82 + v60;
+    // 84: add(v83, v64)
+    let v84 = v83 + v64;
+    // 85: add(v84, v68)
+    let v85 = v84 + v68;
+    // 86: add(v85, v72)
+    let v86 = v85 + v72;
+    // 87: add(v86, v76)
+    let v87 = v86 + v76;
+    // 88: add(v87, v80)
+    let out = v87 + v80;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v83 = 0.0f64;
-    let mut d_v76 = 0.0f64;
-    // 84: add(v83, v76), backward
-    d_v83 += d_out * (1.0);
-    d_v76 += d_out * (1.0);
-    let mut d_v82 = 0.0f64;
-    let mut d_v72 = 0.0f64;
-    // 83: add(v82, v72), backward
-    d_v82 += d_v83 * (1.0);
-    d_v72 += d_v83 * (1.0);
-    let mut d_v81 = 0.0f64;
-    let mut d_v68 = 0.0f64;
-    // 82: add(v81, v68), backward
-    d_v81 += d_v82 * (1.0);
-    d_v68 += d_v82 * (1.0);
+    let mut d_v87 = 0.0f64;
     let mut d_v80 = 0.0f64;
+    // 88: add(v87, v80), backward
+    d_v87 += d_out * (1.0);
+    d_v80 += d_out * (1.0);
+    let mut d_v86 = 0.0f64;
+    let mut d_v76 = 0.0f64;
+    // 87: add(v86, v76), backward
+    d_v86 += d_v87 * (1.0);
+    d_v76 += d_v87 * (1.0);
+    let mut d_v85 = 0.0f64;
+    let mut d_v72 = 0.0f64;
+    // 86: add(v85, v72), backward
+    d_v85 += d_v86 * (1.0);
+    d_v72 += d_v86 * (1.0);
+    let mut d_v84 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 85: add(v84, v68), backward
+    d_v84 += d_v85 * (1.0);
+    d_v68 += d_v85 * (1.0);
+    let mut d_v83 = 0.0f64;
     let mut d_v64 = 0.0f64;
-    // 81: add(v80, v64), backward
-    d_v80 += d_v81 * (1.0);
-    d_v64 += d_v81 * (1.0);
-    let mut d_v79 = 0.0f64;
+    // 84: add(v83, v64), backward
+    d_v83 += d_v84 * (1.0);
+    d_v64 += d_v84 * (1.0);
+    let mut d_v82 = 0.0f64;
     let mut d_v60 = 0.0f64;
-    // 80: add(v79, v60), backward
-    d_v79 += d_v80 * (1.0);
-    d_v60 += d_v80 * (1.0);
-    let mut d_v78 = 0.0f64;
+    // 83: add(v82, v60), backward
+    d_v82 += d_v83 * (1.0);
+    d_v60 += d_v83 * (1.0);
+    let mut d_v81 = 0.0f64;
     let mut d_v56 = 0.0f64;
-    // 79: add(v78, v56), backward
-    d_v78 += d_v79 * (1.0);
-    d_v56 += d_v79 * (1.0);
-    let mut d_v77 = 0.0f64;
-    let mut d_v52 = 0.0f64;
-    // 78: add(v77, v52), backward
-    d_v77 += d_v78 * (1.0);
-    d_v52 += d_v78 * (1.0);
-    let mut d_v44 = 0.0f64;
+    // 82: add(v81, v56), backward
+    d_v81 += d_v82 * (1.0);
+    d_v56 += d_v82 * (1.0);
     let mut d_v48 = 0.0f64;
-    // 77: add(v44, v48), backward
-    d_v44 += d_v77 * (1.0);
-    d_v48 += d_v77 * (1.0);
-    let mut d_v75 = [0.0f64; 2];
+    let mut d_v52 = 0.0f64;
+    // 81: add(v48, v52), backward
+    d_v48 += d_v81 * (1.0);
+    d_v52 += d_v81 * (1.0);
+    let mut d_v79 = [0.0f64; 6];
+    // 80: sum(v79), backward
+    for i in 0..6 {
+        d_v79[i] += d_v80;
+    }
+    let mut d_v77 = [0.0f64; 6];
+    // 79: mul(v77, v78), backward
+    for i in 0..6 {
+        d_v77[i] += d_v79[i] * (v78[i]);
+    }
+    let mut d_v44 = [0.0f64; 6];
+    // 77: tanh(v44), backward
+    for i in 0..6 {
+        d_v44[i] += d_v77[i] * (1.0 - v77[i] * v77[i]);
+    }
+    let mut d_v75 = [0.0f64; 6];
     // 76: sum(v75), backward
-    for i in 0..2 {
+    for i in 0..6 {
         d_v75[i] += d_v76;
     }
-    let mut d_v73 = [0.0f64; 2];
+    let mut d_v73 = [0.0f64; 6];
     // 75: mul(v73, v74), backward
-    for i in 0..2 {
+    for i in 0..6 {
         d_v73[i] += d_v75[i] * (v74[i]);
     }
-    let mut d_v40 = [0.0f64; 2];
-    // 73: tanh(v40), backward
-    for i in 0..2 {
-        d_v40[i] += d_v73[i] * (1.0 - v73[i] * v73[i]);
+    let mut d_v35 = [0.0f64; 6];
+    // 73: tanh(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v73[i] * (1.0 - v73[i] * v73[i]);
     }
-    let mut d_v71 = [0.0f64; 3];
+    let mut d_v71 = [0.0f64; 2];
     // 72: sum(v71), backward
-    for i in 0..3 {
+    for i in 0..2 {
         d_v71[i] += d_v72;
     }
-    let mut d_v69 = [0.0f64; 3];
+    let mut d_v69 = [0.0f64; 2];
     // 71: mul(v69, v70), backward
-    for i in 0..3 {
+    for i in 0..2 {
         d_v69[i] += d_v71[i] * (v70[i]);
     }
-    let mut d_v35 = [0.0f64; 3];
-    // 69: tanh(v35), backward
-    for i in 0..3 {
-        d_v35[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
+    let mut d_v26 = [0.0f64; 2];
+    // 69: tanh(v26), backward
+    for i in 0..2 {
+        d_v26[i] += d_v69[i] * (1.0 - v69[i] * v69[i]);
     }
-    let mut d_v67 = 0.0f64;
+    let mut d_v67 = [0.0f64; 3];
     // 68: sum(v67), backward
-    d_v67 += d_v68;
-    let mut d_v65 = 0.0f64;
+    for i in 0..3 {
+        d_v67[i] += d_v68;
+    }
+    let mut d_v65 = [0.0f64; 3];
     // 67: mul(v65, v66), backward
-    d_v65 += d_v67 * (v66);
-    let mut d_v26 = 0.0f64;
-    // 65: tanh(v26), backward
-    d_v26 += d_v65 * (1.0 - v65 * v65);
+    for i in 0..3 {
+        d_v65[i] += d_v67[i] * (v66[i]);
+    }
+    let mut d_v17 = [0.0f64; 3];
+    // 65: tanh(v17), backward
+    for i in 0..3 {
+        d_v17[i] += d_v65[i] * (1.0 - v65[i] * v65[i]);
+    }
     let mut d_v63 = 0.0f64;
     // 64: sum(v63), backward
     d_v63 += d_v64;
     let mut d_v61 = 0.0f64;
     // 63: mul(v61, v62), backward
     d_v61 += d_v63 * (v62);
-    let mut d_v17 = 0.0f64;
-    // 61: tanh(v17), backward
-    d_v17 += d_v61 * (1.0 - v61 * v61);
+    let mut d_v8 = 0.0f64;
+    // 61: tanh(v8), backward
+    d_v8 += d_v61 * (1.0 - v61 * v61);
     let mut d_v59 = [0.0f64; 6];
     // 60: sum(v59), backward
     for i in 0..6 {
@@ -11044,91 +10889,87 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         d_v57[i] += d_v59[i] * (v58[i]);
     }
-    let mut d_v8 = [0.0f64; 6];
-    // 57: tanh(v8), backward
+    // 57: tanh(m), backward
     for i in 0..6 {
-        d_v8[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
+        d_m[i] += d_v57[i] * (1.0 - v57[i] * v57[i]);
     }
-    let mut d_v55 = [0.0f64; 6];
+    let mut d_v55 = [0.0f64; 3];
     // 56: sum(v55), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v55[i] += d_v56;
     }
-    let mut d_v53 = [0.0f64; 6];
+    let mut d_v53 = [0.0f64; 3];
     // 55: mul(v53, v54), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v53[i] += d_v55[i] * (v54[i]);
     }
-    // 53: tanh(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
+    // 53: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v53[i] * (1.0 - v53[i] * v53[i]);
     }
-    let mut d_v51 = [0.0f64; 3];
+    let mut d_v51 = 0.0f64;
     // 52: sum(v51), backward
-    for i in 0..3 {
-        d_v51[i] += d_v52;
-    }
-    let mut d_v49 = [0.0f64; 3];
+    d_v51 += d_v52;
+    let mut d_v49 = 0.0f64;
     // 51: mul(v49, v50), backward
-    for i in 0..3 {
-        d_v49[i] += d_v51[i] * (v50[i]);
-    }
-    // 49: tanh(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v49[i] * (1.0 - v49[i] * v49[i]);
-    }
+    d_v49 += d_v51 * (v50);
+    // 49: tanh(b), backward
+    *d_b += d_v49 * (1.0 - v49 * v49);
     let mut d_v47 = 0.0f64;
     // 48: sum(v47), backward
     d_v47 += d_v48;
     let mut d_v45 = 0.0f64;
     // 47: mul(v45, v46), backward
     d_v45 += d_v47 * (v46);
-    // 45: tanh(b), backward
-    *d_b += d_v45 * (1.0 - v45 * v45);
-    let mut d_v43 = 0.0f64;
-    // 44: sum(v43), backward
-    d_v43 += d_v44;
-    let mut d_v41 = 0.0f64;
-    // 43: mul(v41, v42), backward
-    d_v41 += d_v43 * (v42);
-    // 41: tanh(a), backward
-    *d_a += d_v41 * (1.0 - v41 * v41);
+    // 45: tanh(a), backward
+    *d_a += d_v45 * (1.0 - v45 * v45);
+    let mut d_v43 = [0.0f64; 6];
+    // 44: neg(v43), backward
+    for i in 0..6 {
+        d_v43[i] += d_v44[i] * (-1.0);
+    }
+    let mut d_v42 = [0.0f64; 6];
+    // 43: add_scalar(-2)(v42), backward
+    for i in 0..6 {
+        d_v42[i] += d_v43[i] * (1.0);
+    }
+    let mut d_v41 = [0.0f64; 6];
+    // 42: mul_scalar(4)(v41), backward
+    for i in 0..6 {
+        d_v41[i] += d_v42[i] * (4.0);
+    }
+    let mut d_v40 = [0.0f64; 6];
+    // 41: sigmoid(v40), backward
+    for i in 0..6 {
+        d_v40[i] += d_v41[i] * (v41[i] * (1.0 - v41[i]));
+    }
     let mut d_v39 = [0.0f64; 6];
-    // 40: mean_axis(axis=1, keepdim=true)(v39), backward
-    for o in 0..2 {
-        for k in 0..3 {
-            for i in 0..1 {
-                d_v39[(o * 3 + k) * 1 + i] += d_v40[o * 1 + i] * 0.3333333333333333;
-            }
-        }
+    // 40: add_scalar(0.5371)(v39), backward
+    for i in 0..6 {
+        d_v39[i] += d_v40[i] * (1.0);
     }
     let mut d_v38 = [0.0f64; 6];
-    // 39: add_scalar(-2)(v38), backward
+    // 39: reshape(v38), backward
     for i in 0..6 {
-        d_v38[i] += d_v39[i] * (1.0);
+        d_v38[i] += d_v39[i];
     }
-    let mut d_v37 = [0.0f64; 6];
-    // 38: mul_scalar(4)(v37), backward
-    for i in 0..6 {
-        d_v37[i] += d_v38[i] * (4.0);
-    }
-    let mut d_v36 = [0.0f64; 6];
-    // 37: sigmoid(v36), backward
-    for i in 0..6 {
-        d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
-    }
-    // 36: add_scalar(0.5371)(v8), backward
-    for i in 0..6 {
-        d_v8[i] += d_v36[i] * (1.0);
-    }
-    let mut d_v34 = [0.0f64; 6];
-    // 35: sum_axis(axis=0, keepdim=false)(v34), backward
+    let mut d_v36 = 0.0f64;
+    // 38: index_select(axis=0)(v36, v37), backward
     for o in 0..1 {
-        for k in 0..2 {
-            for i in 0..3 {
-                d_v34[(o * 2 + k) * 3 + i] += d_v35[o * 3 + i] * 1.0;
+        for j in 0..6 {
+            for i in 0..1 {
+                let yp = (o * 6 + j) * 1 + i;
+                let xp = (o * 1 + v37[j] as usize) * 1 + i;
+                d_v36 += d_v38[yp];
             }
         }
+    }
+    // 36: reshape(v8), backward
+    d_v8 += d_v36;
+    let mut d_v34 = [0.0f64; 6];
+    // 35: relu(v34), backward
+    for i in 0..6 {
+        d_v34[i] += d_v35[i] * (if v34[i] > 0.0 { 1.0 } else { 0.0 });
     }
     let mut d_v33 = [0.0f64; 6];
     // 34: add_scalar(-2)(v33), backward
@@ -11169,12 +11010,13 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 27: reshape(a), backward
     *d_a += d_v27;
     let mut d_v25 = [0.0f64; 6];
-    // 26: mean(v25), backward
-    {
-        let g = d_v26 * (1.0 / 6.0);
-    for i in 0..6 {
-            d_v25[i] += g;
-    }
+    // 26: mean_axis(axis=1, keepdim=true)(v25), backward
+    for o in 0..2 {
+        for k in 0..3 {
+            for i in 0..1 {
+                d_v25[(o * 3 + k) * 1 + i] += d_v26[o * 1 + i] * 0.3333333333333333;
+            }
+        }
     }
     let mut d_v24 = [0.0f64; 6];
     // 25: add_scalar(-2)(v24), backward
@@ -11217,9 +11059,13 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v[i] += d_v18[i];
     }
     let mut d_v16 = [0.0f64; 6];
-    // 17: sum(v16), backward
-    for i in 0..6 {
-        d_v16[i] += d_v17;
+    // 17: sum_axis(axis=0, keepdim=false)(v16), backward
+    for o in 0..1 {
+        for k in 0..2 {
+            for i in 0..3 {
+                d_v16[(o * 2 + k) * 3 + i] += d_v17[o * 3 + i] * 1.0;
+            }
+        }
     }
     let mut d_v15 = [0.0f64; 6];
     // 16: add_scalar(-2)(v15), backward
@@ -11260,19 +11106,22 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 9: reshape(a), backward
     *d_a += d_v9;
     let mut d_v7 = [0.0f64; 6];
-    // 8: powf(1.7)(v7), backward
+    // 8: mean(v7), backward
+    {
+        let g = d_v8 * (1.0 / 6.0);
     for i in 0..6 {
-        d_v7[i] += d_v8[i] * (if 1.7 == 0.0 { 0.0 } else { 1.7 * v7[i].powf(1.7 - 1.0) });
+            d_v7[i] += g;
+    }
     }
     let mut d_v6 = [0.0f64; 6];
-    // 7: add_scalar(0.2)(v6), backward
+    // 7: add_scalar(-2)(v6), backward
     for i in 0..6 {
         d_v6[i] += d_v7[i] * (1.0);
     }
     let mut d_v5 = [0.0f64; 6];
-    // 6: mul_scalar(2.8)(v5), backward
+    // 6: mul_scalar(4)(v5), backward
     for i in 0..6 {
-        d_v5[i] += d_v6[i] * (2.8);
+        d_v5[i] += d_v6[i] * (4.0);
     }
     let mut d_v4 = [0.0f64; 6];
     // 5: sigmoid(v4), backward
@@ -11331,10 +11180,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v11[i] = v10[i] + (-2.0);
     }
-    // 12: relu(v11)
+    // 12: add_scalar(1.5)(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = relu(v11[i]);
+        v12[i] = v11[i] + 1.5;
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
@@ -11379,10 +11228,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v20[i] = v19[i] + (-2.0);
     }
-    // 21: neg(v20)
+    // 21: rsub_scalar(2)(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = -v20[i];
+        v21[i] = 2.0 - v20[i];
     }
     // 22: reshape(b)
     let v22 = b;
@@ -11424,10 +11273,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v29[i] = v28[i] + (-2.0);
     }
-    // 30: add_scalar(1.5)(v29)
+    // 30: mul_scalar(1.5)(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i] + 1.5;
+        v30[i] = v29[i] * 1.5;
     }
     // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
@@ -11449,10 +11298,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: rsub_scalar(2)(v34)
+    // 35: div_scalar(2)(v34)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = 2.0 - v34[i];
+        v35[i] = v34[i] / 2.0;
     }
     // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
@@ -11474,10 +11323,10 @@ pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: mul_scalar(1.5)(v39)
+    // 40: rdiv_scalar(2)(v39)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v39[i] * 1.5;
+        v40[i] = 2.0 / v39[i];
     }
     // 41: tanh(a)
     let v41 = a.tanh();
@@ -11678,10 +11527,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v11[i] = v10[i] + (-2.0);
     }
-    // 12: relu(v11)
+    // 12: add_scalar(1.5)(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = relu(v11[i]);
+        v12[i] = v11[i] + 1.5;
     }
     // 13: reshape(v)
     let mut v13 = [0.0f64; 3];
@@ -11726,10 +11575,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v20[i] = v19[i] + (-2.0);
     }
-    // 21: neg(v20)
+    // 21: rsub_scalar(2)(v20)
     let mut v21 = [0.0f64; 6];
     for i in 0..6 {
-        v21[i] = -v20[i];
+        v21[i] = 2.0 - v20[i];
     }
     // 22: reshape(b)
     let v22 = b;
@@ -11771,10 +11620,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v29[i] = v28[i] + (-2.0);
     }
-    // 30: add_scalar(1.5)(v29)
+    // 30: mul_scalar(1.5)(v29)
     let mut v30 = [0.0f64; 6];
     for i in 0..6 {
-        v30[i] = v29[i] + 1.5;
+        v30[i] = v29[i] * 1.5;
     }
     // 31: add_scalar(0.5371)(v30)
     let mut v31 = [0.0f64; 6];
@@ -11796,10 +11645,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v34[i] = v33[i] + (-2.0);
     }
-    // 35: rsub_scalar(2)(v34)
+    // 35: div_scalar(2)(v34)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = 2.0 - v34[i];
+        v35[i] = v34[i] / 2.0;
     }
     // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
@@ -11821,10 +11670,10 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: mul_scalar(1.5)(v39)
+    // 40: rdiv_scalar(2)(v39)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v39[i] * 1.5;
+        v40[i] = 2.0 / v39[i];
     }
     // 41: tanh(a)
     let v41 = a.tanh();
@@ -12145,9 +11994,9 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 41: tanh(a), backward
     *d_a += d_v41 * (1.0 - v41 * v41);
     let mut d_v39 = [0.0f64; 6];
-    // 40: mul_scalar(1.5)(v39), backward
+    // 40: rdiv_scalar(2)(v39), backward
     for i in 0..6 {
-        d_v39[i] += d_v40[i] * (1.5);
+        d_v39[i] += d_v40[i] * (-2.0 / (v39[i] * v39[i]));
     }
     let mut d_v38 = [0.0f64; 6];
     // 39: add_scalar(-2)(v38), backward
@@ -12169,9 +12018,9 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v35[i] += d_v36[i] * (1.0);
     }
     let mut d_v34 = [0.0f64; 6];
-    // 35: rsub_scalar(2)(v34), backward
+    // 35: div_scalar(2)(v34), backward
     for i in 0..6 {
-        d_v34[i] += d_v35[i] * (-1.0);
+        d_v34[i] += d_v35[i] * (1.0 / 2.0);
     }
     let mut d_v33 = [0.0f64; 6];
     // 34: add_scalar(-2)(v33), backward
@@ -12193,9 +12042,9 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v30[i] += d_v31[i] * (1.0);
     }
     let mut d_v29 = [0.0f64; 6];
-    // 30: add_scalar(1.5)(v29), backward
+    // 30: mul_scalar(1.5)(v29), backward
     for i in 0..6 {
-        d_v29[i] += d_v30[i] * (1.0);
+        d_v29[i] += d_v30[i] * (1.5);
     }
     let mut d_v28 = [0.0f64; 6];
     // 29: add_scalar(-2)(v28), backward
@@ -12236,7 +12085,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     // 22: reshape(b), backward
     *d_b += d_v22;
     let mut d_v20 = [0.0f64; 6];
-    // 21: neg(v20), backward
+    // 21: rsub_scalar(2)(v20), backward
     for i in 0..6 {
         d_v20[i] += d_v21[i] * (-1.0);
     }
@@ -12281,9 +12130,9 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
         d_v[i] += d_v13[i];
     }
     let mut d_v11 = [0.0f64; 6];
-    // 12: relu(v11), backward
+    // 12: add_scalar(1.5)(v11), backward
     for i in 0..6 {
-        d_v11[i] += d_v12[i] * (if v11[i] > 0.0 { 1.0 } else { 0.0 });
+        d_v11[i] += d_v12[i] * (1.0);
     }
     let mut d_v10 = [0.0f64; 6];
     // 11: add_scalar(-2)(v10), backward
@@ -12351,10 +12200,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v7[i] = v6[i] + (-2.0);
     }
-    // 8: div_scalar(2)(v7)
+    // 8: sigmoid(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] / 2.0;
+        v8[i] = stable_sigmoid(v7[i]);
     }
     // 9: add_scalar(0.5371)(m)
     let mut v9 = [0.0f64; 6];
@@ -12376,10 +12225,18 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v12[i] = v11[i] + (-2.0);
     }
-    // 13: rdiv_scalar(2)(v12)
+    // 13: softmax(axis=0)(v12)
     let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = 2.0 / v12[i];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..2 { max = max.max(v12[s + k * 3]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = 0.0f64;
+            for k in 0..2 { let e = (v12[s + k * 3] - shift).exp(); v13[s + k * 3] = e; total += e; }
+            for k in 0..2 { v13[s + k * 3] /= total; }
+        }
     }
     // 14: reshape(a)
     let v14 = a;
@@ -12421,10 +12278,19 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v21[i] = v20[i] + (-2.0);
     }
-    // 22: sigmoid(v21)
+    // 22: log_softmax(axis=1)(v21)
     let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = stable_sigmoid(v21[i]);
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..3 { max = max.max(v21[s + k]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = -0.0f64;
+            for k in 0..3 { total += (v21[s + k] - shift).exp(); }
+            let ln_sum = total.ln();
+            for k in 0..3 { v22[s + k] = (v21[s + k] - shift) - ln_sum; }
+        }
     }
     // 23: reshape(b)
     let v23 = b;
@@ -12466,18 +12332,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v30[i] = v29[i] + (-2.0);
     }
-    // 31: softmax(axis=0)(v30)
+    // 31: softplus(v30)
     let mut v31 = [0.0f64; 6];
-    for o in 0..1 {
-        for i in 0..3 {
-            let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut max = f64::NEG_INFINITY;
-            for k in 0..2 { max = max.max(v30[s + k * 3]); }
-            let shift = if max.is_finite() { max } else { 0.0 };
-            let mut total = 0.0f64;
-            for k in 0..2 { let e = (v30[s + k * 3] - shift).exp(); v31[s + k * 3] = e; total += e; }
-            for k in 0..2 { v31[s + k * 3] /= total; }
-        }
+    for i in 0..6 {
+        v31[i] = stable_softplus(v30[i]);
     }
     // 32: add_scalar(0.5371)(v8)
     let mut v32 = [0.0f64; 6];
@@ -12499,19 +12357,10 @@ pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v35[i] = v34[i] + (-2.0);
     }
-    // 36: log_softmax(axis=1)(v35)
+    // 36: tanh(v35)
     let mut v36 = [0.0f64; 6];
-    for o in 0..2 {
-        for i in 0..1 {
-            let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut max = f64::NEG_INFINITY;
-            for k in 0..3 { max = max.max(v35[s + k]); }
-            let shift = if max.is_finite() { max } else { 0.0 };
-            let mut total = -0.0f64;
-            for k in 0..3 { total += (v35[s + k] - shift).exp(); }
-            let ln_sum = total.ln();
-            for k in 0..3 { v36[s + k] = (v35[s + k] - shift) - ln_sum; }
-        }
+    for i in 0..6 {
+        v36[i] = v35[i].tanh();
     }
     // 37: tanh(a)
     let v37 = a.tanh();
@@ -12692,10 +12541,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v7[i] = v6[i] + (-2.0);
     }
-    // 8: div_scalar(2)(v7)
+    // 8: sigmoid(v7)
     let mut v8 = [0.0f64; 6];
     for i in 0..6 {
-        v8[i] = v7[i] / 2.0;
+        v8[i] = stable_sigmoid(v7[i]);
     }
     // 9: add_scalar(0.5371)(m)
     let mut v9 = [0.0f64; 6];
@@ -12717,10 +12566,18 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v12[i] = v11[i] + (-2.0);
     }
-    // 13: rdiv_scalar(2)(v12)
+    // 13: softmax(axis=0)(v12)
     let mut v13 = [0.0f64; 6];
-    for i in 0..6 {
-        v13[i] = 2.0 / v12[i];
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..2 { max = max.max(v12[s + k * 3]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = 0.0f64;
+            for k in 0..2 { let e = (v12[s + k * 3] - shift).exp(); v13[s + k * 3] = e; total += e; }
+            for k in 0..2 { v13[s + k * 3] /= total; }
+        }
     }
     // 14: reshape(a)
     let v14 = a;
@@ -12762,10 +12619,19 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v21[i] = v20[i] + (-2.0);
     }
-    // 22: sigmoid(v21)
+    // 22: log_softmax(axis=1)(v21)
     let mut v22 = [0.0f64; 6];
-    for i in 0..6 {
-        v22[i] = stable_sigmoid(v21[i]);
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut max = f64::NEG_INFINITY;
+            for k in 0..3 { max = max.max(v21[s + k]); }
+            let shift = if max.is_finite() { max } else { 0.0 };
+            let mut total = -0.0f64;
+            for k in 0..3 { total += (v21[s + k] - shift).exp(); }
+            let ln_sum = total.ln();
+            for k in 0..3 { v22[s + k] = (v21[s + k] - shift) - ln_sum; }
+        }
     }
     // 23: reshape(b)
     let v23 = b;
@@ -12807,18 +12673,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v30[i] = v29[i] + (-2.0);
     }
-    // 31: softmax(axis=0)(v30)
+    // 31: softplus(v30)
     let mut v31 = [0.0f64; 6];
-    for o in 0..1 {
-        for i in 0..3 {
-            let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut max = f64::NEG_INFINITY;
-            for k in 0..2 { max = max.max(v30[s + k * 3]); }
-            let shift = if max.is_finite() { max } else { 0.0 };
-            let mut total = 0.0f64;
-            for k in 0..2 { let e = (v30[s + k * 3] - shift).exp(); v31[s + k * 3] = e; total += e; }
-            for k in 0..2 { v31[s + k * 3] /= total; }
-        }
+    for i in 0..6 {
+        v31[i] = stable_softplus(v30[i]);
     }
     // 32: add_scalar(0.5371)(v8)
     let mut v32 = [0.0f64; 6];
@@ -12840,19 +12698,10 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v35[i] = v34[i] + (-2.0);
     }
-    // 36: log_softmax(axis=1)(v35)
+    // 36: tanh(v35)
     let mut v36 = [0.0f64; 6];
-    for o in 0..2 {
-        for i in 0..1 {
-            let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut max = f64::NEG_INFINITY;
-            for k in 0..3 { max = max.max(v35[s + k]); }
-            let shift = if max.is_finite() { max } else { 0.0 };
-            let mut total = -0.0f64;
-            for k in 0..3 { total += (v35[s + k] - shift).exp(); }
-            let ln_sum = total.ln();
-            for k in 0..3 { v36[s + k] = (v35[s + k] - shift) - ln_sum; }
-        }
+    for i in 0..6 {
+        v36[i] = v35[i].tanh();
     }
     // 37: tanh(a)
     let v37 = a.tanh();
@@ -13173,14 +13022,9 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     // 37: tanh(a), backward
     *d_a += d_v37 * (1.0 - v37 * v37);
     let mut d_v35 = [0.0f64; 6];
-    // 36: log_softmax(axis=1)(v35), backward
-    for o in 0..2 {
-        for i in 0..1 {
-            let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut total = -0.0f64;
-            for k in 0..3 { total += d_v36[s + k]; }
-            for k in 0..3 { d_v35[s + k] += d_v36[s + k] - v36[s + k].exp() * total; }
-        }
+    // 36: tanh(v35), backward
+    for i in 0..6 {
+        d_v35[i] += d_v36[i] * (1.0 - v36[i] * v36[i]);
     }
     let mut d_v34 = [0.0f64; 6];
     // 35: add_scalar(-2)(v34), backward
@@ -13202,14 +13046,9 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_v8[i] += d_v32[i] * (1.0);
     }
     let mut d_v30 = [0.0f64; 6];
-    // 31: softmax(axis=0)(v30), backward
-    for o in 0..1 {
-        for i in 0..3 {
-            let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut mean = -0.0f64;
-            for k in 0..2 { mean += d_v31[s + k * 3] * v31[s + k * 3]; }
-            for k in 0..2 { d_v30[s + k * 3] += v31[s + k * 3] * (d_v31[s + k * 3] - mean); }
-        }
+    // 31: softplus(v30), backward
+    for i in 0..6 {
+        d_v30[i] += d_v31[i] * (stable_sigmoid(v30[i]));
     }
     let mut d_v29 = [0.0f64; 6];
     // 30: add_scalar(-2)(v29), backward
@@ -13250,9 +13089,14 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     // 23: reshape(b), backward
     *d_b += d_v23;
     let mut d_v21 = [0.0f64; 6];
-    // 22: sigmoid(v21), backward
-    for i in 0..6 {
-        d_v21[i] += d_v22[i] * (v22[i] * (1.0 - v22[i]));
+    // 22: log_softmax(axis=1)(v21), backward
+    for o in 0..2 {
+        for i in 0..1 {
+            let (lane, s) = (o * 1 + i, o * 3 + i);
+            let mut total = -0.0f64;
+            for k in 0..3 { total += d_v22[s + k]; }
+            for k in 0..3 { d_v21[s + k] += d_v22[s + k] - v22[s + k].exp() * total; }
+        }
     }
     let mut d_v20 = [0.0f64; 6];
     // 21: add_scalar(-2)(v20), backward
@@ -13293,9 +13137,14 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     // 14: reshape(a), backward
     *d_a += d_v14;
     let mut d_v12 = [0.0f64; 6];
-    // 13: rdiv_scalar(2)(v12), backward
-    for i in 0..6 {
-        d_v12[i] += d_v13[i] * (-2.0 / (v12[i] * v12[i]));
+    // 13: softmax(axis=0)(v12), backward
+    for o in 0..1 {
+        for i in 0..3 {
+            let (lane, s) = (o * 3 + i, o * 6 + i);
+            let mut mean = -0.0f64;
+            for k in 0..2 { mean += d_v13[s + k * 3] * v13[s + k * 3]; }
+            for k in 0..2 { d_v12[s + k * 3] += v13[s + k * 3] * (d_v13[s + k * 3] - mean); }
+        }
     }
     let mut d_v11 = [0.0f64; 6];
     // 12: add_scalar(-2)(v11), backward
@@ -13317,9 +13166,9 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_m[i] += d_v9[i] * (1.0);
     }
     let mut d_v7 = [0.0f64; 6];
-    // 8: div_scalar(2)(v7), backward
+    // 8: sigmoid(v7), backward
     for i in 0..6 {
-        d_v7[i] += d_v8[i] * (1.0 / 2.0);
+        d_v7[i] += d_v8[i] * (v8[i] * (1.0 - v8[i]));
     }
     let mut d_v6 = [0.0f64; 6];
     // 7: add_scalar(-2)(v6), backward
@@ -13343,7 +13192,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     out
 }
 
-/// `prog_11`: node 89 (`out`, add) of a tape of 90 nodes, 90 of which it depends on.
+/// `prog_11`: node 97 (`out`, add) of a tape of 98 nodes, 98 of which it depends on.
 /// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
@@ -13391,10 +13240,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v11[i] = v10[i] + (-2.0);
     }
-    // 12: softplus(v11)
+    // 12: sin(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = stable_softplus(v11[i]);
+        v12[i] = v11[i].sin();
     }
     // 13: add_scalar(0.5371)(m)
     let mut v13 = [0.0f64; 6];
@@ -13416,10 +13265,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: tanh(v16)
+    // 17: cos(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i].tanh();
+        v17[i] = v16[i].cos();
     }
     // 18: reshape(a)
     let v18 = a;
@@ -13461,60 +13310,57 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v25[i] = v24[i] + (-2.0);
     }
-    // 26: sin(v25)
+    // 26: add_scalar(0.5371)(v17)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i].sin();
+        v26[i] = v17[i] + 0.5371;
     }
-    // 27: reshape(a)
-    let v27 = a;
-    // 28: constant [6]
-    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 29: index_select(axis=0)(v27, v28)
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
     let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: constant [2, 3]
+    let v30: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    // 31: where(v30, v25, v29)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = if v30[i] != 0.0 { v25[i] } else { v29[i] };
+    }
+    // 32: reshape(a)
+    let v32 = a;
+    // 33: constant [6]
+    let v33: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 34: index_select(axis=0)(v32, v33)
+    let mut v34 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v28[j] as usize) * 1 + i;
-                v29[yp] = v27;
+                let xp = (o * 1 + v33[j] as usize) * 1 + i;
+                v34[yp] = v32;
             }
         }
     }
-    // 30: reshape(v29)
-    let mut v30 = [0.0f64; 6];
-    for i in 0..6 {
-        v30[i] = v29[i];
-    }
-    // 31: add_scalar(0.5371)(v30)
-    let mut v31 = [0.0f64; 6];
-    for i in 0..6 {
-        v31[i] = v30[i] + 0.5371;
-    }
-    // 32: sigmoid(v31)
-    let mut v32 = [0.0f64; 6];
-    for i in 0..6 {
-        v32[i] = stable_sigmoid(v31[i]);
-    }
-    // 33: mul_scalar(4)(v32)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v32[i] * 4.0;
-    }
-    // 34: add_scalar(-2)(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = v33[i] + (-2.0);
-    }
-    // 35: cos(v34)
+    // 35: reshape(v34)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = v34[i].cos();
+        v35[i] = v34[i];
     }
-    // 36: add_scalar(0.5371)(v17)
+    // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v17[i] + 0.5371;
+        v36[i] = v35[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -13531,106 +13377,120 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: add_scalar(0.5371)(v12)
+    // 40: abs(v39)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v12[i] + 0.5371;
+        v40[i] = v39[i].abs();
     }
-    // 41: sigmoid(v40)
+    // 41: add_scalar(0.5371)(v17)
     let mut v41 = [0.0f64; 6];
     for i in 0..6 {
-        v41[i] = stable_sigmoid(v40[i]);
+        v41[i] = v17[i] + 0.5371;
     }
-    // 42: mul_scalar(4)(v41)
+    // 42: sigmoid(v41)
     let mut v42 = [0.0f64; 6];
     for i in 0..6 {
-        v42[i] = v41[i] * 4.0;
+        v42[i] = stable_sigmoid(v41[i]);
     }
-    // 43: add_scalar(-2)(v42)
+    // 43: mul_scalar(4)(v42)
     let mut v43 = [0.0f64; 6];
     for i in 0..6 {
-        v43[i] = v42[i] + (-2.0);
+        v43[i] = v42[i] * 4.0;
     }
-    // 44: constant [2, 3]
-    let v44: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
-    // 45: where(v44, v39, v43)
+    // 44: add_scalar(-2)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + (-2.0);
+    }
+    // 45: reshape(v12)
     let mut v45 = [0.0f64; 6];
     for i in 0..6 {
-        v45[i] = if v44[i] != 0.0 { v39[i] } else { v43[i] };
+        v45[i] = v12[i];
     }
-    // 46: tanh(a)
-    let v46 = a.tanh();
-    // 47: constant []
-    let v47 = 0.8;
-    // 48: mul(v46, v47)
-    let v48 = v46 * v47;
-    // 49: sum(v48)
-    let mut v49 = -0.0f64;
-    v49 += v48;
-    // 50: tanh(b)
-    let v50 = b.tanh();
-    // 51: constant []
-    let v51 = 0.8;
-    // 52: mul(v50, v51)
-    let v52 = v50 * v51;
-    // 53: sum(v52)
-    let mut v53 = -0.0f64;
-    v53 += v52;
-    // 54: tanh(v)
-    let mut v54 = [0.0f64; 3];
+    // 46: constant [3]
+    let v46: [f64; 3] = [0.0, 1.0, 2.0];
+    // 47: index_select(axis=0)(v45, v46)
+    let mut v47 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v46[j] as usize) * 1 + i;
+                v47[yp] = v45[xp];
+            }
+        }
+    }
+    // 48: reshape(v47)
+    let mut v48 = [0.0f64; 3];
     for i in 0..3 {
-        v54[i] = v[i].tanh();
+        v48[i] = v47[i];
     }
-    // 55: constant [3]
-    let v55: [f64; 3] = [0.8, 1.5, 1.1];
+    // 49: add_scalar(0.5371)(v48)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v48[i] + 0.5371;
+    }
+    // 50: sigmoid(v49)
+    let mut v50 = [0.0f64; 3];
+    for i in 0..3 {
+        v50[i] = stable_sigmoid(v49[i]);
+    }
+    // 51: mul_scalar(4)(v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v50[i] * 4.0;
+    }
+    // 52: add_scalar(-2)(v51)
+    let mut v52 = [0.0f64; 3];
+    for i in 0..3 {
+        v52[i] = v51[i] + (-2.0);
+    }
+    // 53: add(v44, v52)
+    let mut v53 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v53[r * 3 + j] = v44[r * 3 + j] + v52[j];
+        }
+    }
+    // 54: tanh(a)
+    let v54 = a.tanh();
+    // 55: constant []
+    let v55 = 0.8;
     // 56: mul(v54, v55)
-    let mut v56 = [0.0f64; 3];
-    for i in 0..3 {
-        v56[i] = v54[i] * v55[i];
-    }
+    let v56 = v54 * v55;
     // 57: sum(v56)
     let mut v57 = -0.0f64;
-    for i in 0..3 {
-        v57 += v56[i];
-    }
-    // 58: tanh(m)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = m[i].tanh();
-    }
-    // 59: constant [2, 3]
-    let v59: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    v57 += v56;
+    // 58: tanh(b)
+    let v58 = b.tanh();
+    // 59: constant []
+    let v59 = 0.8;
     // 60: mul(v58, v59)
-    let mut v60 = [0.0f64; 6];
-    for i in 0..6 {
-        v60[i] = v58[i] * v59[i];
-    }
+    let v60 = v58 * v59;
     // 61: sum(v60)
     let mut v61 = -0.0f64;
-    for i in 0..6 {
-        v61 += v60[i];
+    v61 += v60;
+    // 62: tanh(v)
+    let mut v62 = [0.0f64; 3];
+    for i in 0..3 {
+        v62[i] = v[i].tanh();
     }
-    // 62: tanh(v12)
-    let mut v62 = [0.0f64; 6];
-    for i in 0..6 {
-        v62[i] = v12[i].tanh();
-    }
-    // 63: constant [2, 3]
-    let v63: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: constant [3]
+    let v63: [f64; 3] = [0.8, 1.5, 1.1];
     // 64: mul(v62, v63)
-    let mut v64 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v64 = [0.0f64; 3];
+    for i in 0..3 {
         v64[i] = v62[i] * v63[i];
     }
     // 65: sum(v64)
     let mut v65 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v65 += v64[i];
     }
-    // 66: tanh(v17)
+    // 66: tanh(m)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v17[i].tanh();
+        v66[i] = m[i].tanh();
     }
     // 67: constant [2, 3]
     let v67: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -13644,10 +13504,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v69 += v68[i];
     }
-    // 70: tanh(v26)
+    // 70: tanh(v12)
     let mut v70 = [0.0f64; 6];
     for i in 0..6 {
-        v70[i] = v26[i].tanh();
+        v70[i] = v12[i].tanh();
     }
     // 71: constant [2, 3]
     let v71: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -13661,10 +13521,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v73 += v72[i];
     }
-    // 74: tanh(v35)
+    // 74: tanh(v17)
     let mut v74 = [0.0f64; 6];
     for i in 0..6 {
-        v74[i] = v35[i].tanh();
+        v74[i] = v17[i].tanh();
     }
     // 75: constant [2, 3]
     let v75: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -13678,10 +13538,10 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v77 += v76[i];
     }
-    // 78: tanh(v45)
+    // 78: tanh(v31)
     let mut v78 = [0.0f64; 6];
     for i in 0..6 {
-        v78[i] = v45[i].tanh();
+        v78[i] = v31[i].tanh();
     }
     // 79: constant [2, 3]
     let v79: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -13695,22 +13555,56 @@ pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for i in 0..6 {
         v81 += v80[i];
     }
-    // 82: add(v49, v53)
-    let v82 = v49 + v53;
-    // 83: add(v82, v57)
-    let v83 = v82 + v57;
-    // 84: add(v83, v61)
-    let v84 = v83 + v61;
-    // 85: add(v84, v65)
-    let v85 = v84 + v65;
-    // 86: add(v85, v69)
-    let v86 = v85 + v69;
-    // 87: add(v86, v73)
-    let v87 = v86 + v73;
-    // 88: add(v87, v77)
-    let v88 = v87 + v77;
-    // 89: add(v88, v81)
-    let out = v88 + v81;
+    // 82: tanh(v40)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = v40[i].tanh();
+    }
+    // 83: constant [2, 3]
+    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 84: mul(v82, v83)
+    let mut v84 = [0.0f64; 6];
+    for i in 0..6 {
+        v84[i] = v82[i] * v83[i];
+    }
+    // 85: sum(v84)
+    let mut v85 = -0.0f64;
+    for i in 0..6 {
+        v85 += v84[i];
+    }
+    // 86: tanh(v53)
+    let mut v86 = [0.0f64; 6];
+    for i in 0..6 {
+        v86[i] = v53[i].tanh();
+    }
+    // 87: constant [2, 3]
+    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 88: mul(v86, v87)
+    let mut v88 = [0.0f64; 6];
+    for i in 0..6 {
+        v88[i] = v86[i] * v87[i];
+    }
+    // 89: sum(v88)
+    let mut v89 = -0.0f64;
+    for i in 0..6 {
+        v89 += v88[i];
+    }
+    // 90: add(v57, v61)
+    let v90 = v57 + v61;
+    // 91: add(v90, v65)
+    let v91 = v90 + v65;
+    // 92: add(v91, v69)
+    let v92 = v91 + v69;
+    // 93: add(v92, v73)
+    let v93 = v92 + v73;
+    // 94: add(v93, v77)
+    let v94 = v93 + v77;
+    // 95: add(v94, v81)
+    let v95 = v94 + v81;
+    // 96: add(v95, v85)
+    let v96 = v95 + v85;
+    // 97: add(v96, v89)
+    let out = v96 + v89;
     out
 }
 
@@ -13760,10 +13654,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v11[i] = v10[i] + (-2.0);
     }
-    // 12: softplus(v11)
+    // 12: sin(v11)
     let mut v12 = [0.0f64; 6];
     for i in 0..6 {
-        v12[i] = stable_softplus(v11[i]);
+        v12[i] = v11[i].sin();
     }
     // 13: add_scalar(0.5371)(m)
     let mut v13 = [0.0f64; 6];
@@ -13785,10 +13679,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v16[i] = v15[i] + (-2.0);
     }
-    // 17: tanh(v16)
+    // 17: cos(v16)
     let mut v17 = [0.0f64; 6];
     for i in 0..6 {
-        v17[i] = v16[i].tanh();
+        v17[i] = v16[i].cos();
     }
     // 18: reshape(a)
     let v18 = a;
@@ -13830,60 +13724,57 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v25[i] = v24[i] + (-2.0);
     }
-    // 26: sin(v25)
+    // 26: add_scalar(0.5371)(v17)
     let mut v26 = [0.0f64; 6];
     for i in 0..6 {
-        v26[i] = v25[i].sin();
+        v26[i] = v17[i] + 0.5371;
     }
-    // 27: reshape(a)
-    let v27 = a;
-    // 28: constant [6]
-    let v28: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    // 29: index_select(axis=0)(v27, v28)
+    // 27: sigmoid(v26)
+    let mut v27 = [0.0f64; 6];
+    for i in 0..6 {
+        v27[i] = stable_sigmoid(v26[i]);
+    }
+    // 28: mul_scalar(4)(v27)
+    let mut v28 = [0.0f64; 6];
+    for i in 0..6 {
+        v28[i] = v27[i] * 4.0;
+    }
+    // 29: add_scalar(-2)(v28)
     let mut v29 = [0.0f64; 6];
+    for i in 0..6 {
+        v29[i] = v28[i] + (-2.0);
+    }
+    // 30: constant [2, 3]
+    let v30: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    // 31: where(v30, v25, v29)
+    let mut v31 = [0.0f64; 6];
+    for i in 0..6 {
+        v31[i] = if v30[i] != 0.0 { v25[i] } else { v29[i] };
+    }
+    // 32: reshape(a)
+    let v32 = a;
+    // 33: constant [6]
+    let v33: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // 34: index_select(axis=0)(v32, v33)
+    let mut v34 = [0.0f64; 6];
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v28[j] as usize) * 1 + i;
-                v29[yp] = v27;
+                let xp = (o * 1 + v33[j] as usize) * 1 + i;
+                v34[yp] = v32;
             }
         }
     }
-    // 30: reshape(v29)
-    let mut v30 = [0.0f64; 6];
-    for i in 0..6 {
-        v30[i] = v29[i];
-    }
-    // 31: add_scalar(0.5371)(v30)
-    let mut v31 = [0.0f64; 6];
-    for i in 0..6 {
-        v31[i] = v30[i] + 0.5371;
-    }
-    // 32: sigmoid(v31)
-    let mut v32 = [0.0f64; 6];
-    for i in 0..6 {
-        v32[i] = stable_sigmoid(v31[i]);
-    }
-    // 33: mul_scalar(4)(v32)
-    let mut v33 = [0.0f64; 6];
-    for i in 0..6 {
-        v33[i] = v32[i] * 4.0;
-    }
-    // 34: add_scalar(-2)(v33)
-    let mut v34 = [0.0f64; 6];
-    for i in 0..6 {
-        v34[i] = v33[i] + (-2.0);
-    }
-    // 35: cos(v34)
+    // 35: reshape(v34)
     let mut v35 = [0.0f64; 6];
     for i in 0..6 {
-        v35[i] = v34[i].cos();
+        v35[i] = v34[i];
     }
-    // 36: add_scalar(0.5371)(v17)
+    // 36: add_scalar(0.5371)(v35)
     let mut v36 = [0.0f64; 6];
     for i in 0..6 {
-        v36[i] = v17[i] + 0.5371;
+        v36[i] = v35[i] + 0.5371;
     }
     // 37: sigmoid(v36)
     let mut v37 = [0.0f64; 6];
@@ -13900,106 +13791,120 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v39[i] = v38[i] + (-2.0);
     }
-    // 40: add_scalar(0.5371)(v12)
+    // 40: abs(v39)
     let mut v40 = [0.0f64; 6];
     for i in 0..6 {
-        v40[i] = v12[i] + 0.5371;
+        v40[i] = v39[i].abs();
     }
-    // 41: sigmoid(v40)
+    // 41: add_scalar(0.5371)(v17)
     let mut v41 = [0.0f64; 6];
     for i in 0..6 {
-        v41[i] = stable_sigmoid(v40[i]);
+        v41[i] = v17[i] + 0.5371;
     }
-    // 42: mul_scalar(4)(v41)
+    // 42: sigmoid(v41)
     let mut v42 = [0.0f64; 6];
     for i in 0..6 {
-        v42[i] = v41[i] * 4.0;
+        v42[i] = stable_sigmoid(v41[i]);
     }
-    // 43: add_scalar(-2)(v42)
+    // 43: mul_scalar(4)(v42)
     let mut v43 = [0.0f64; 6];
     for i in 0..6 {
-        v43[i] = v42[i] + (-2.0);
+        v43[i] = v42[i] * 4.0;
     }
-    // 44: constant [2, 3]
-    let v44: [f64; 6] = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
-    // 45: where(v44, v39, v43)
+    // 44: add_scalar(-2)(v43)
+    let mut v44 = [0.0f64; 6];
+    for i in 0..6 {
+        v44[i] = v43[i] + (-2.0);
+    }
+    // 45: reshape(v12)
     let mut v45 = [0.0f64; 6];
     for i in 0..6 {
-        v45[i] = if v44[i] != 0.0 { v39[i] } else { v43[i] };
+        v45[i] = v12[i];
     }
-    // 46: tanh(a)
-    let v46 = a.tanh();
-    // 47: constant []
-    let v47 = 0.8;
-    // 48: mul(v46, v47)
-    let v48 = v46 * v47;
-    // 49: sum(v48)
-    let mut v49 = -0.0f64;
-    v49 += v48;
-    // 50: tanh(b)
-    let v50 = b.tanh();
-    // 51: constant []
-    let v51 = 0.8;
-    // 52: mul(v50, v51)
-    let v52 = v50 * v51;
-    // 53: sum(v52)
-    let mut v53 = -0.0f64;
-    v53 += v52;
-    // 54: tanh(v)
-    let mut v54 = [0.0f64; 3];
+    // 46: constant [3]
+    let v46: [f64; 3] = [0.0, 1.0, 2.0];
+    // 47: index_select(axis=0)(v45, v46)
+    let mut v47 = [0.0f64; 3];
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v46[j] as usize) * 1 + i;
+                v47[yp] = v45[xp];
+            }
+        }
+    }
+    // 48: reshape(v47)
+    let mut v48 = [0.0f64; 3];
     for i in 0..3 {
-        v54[i] = v[i].tanh();
+        v48[i] = v47[i];
     }
-    // 55: constant [3]
-    let v55: [f64; 3] = [0.8, 1.5, 1.1];
+    // 49: add_scalar(0.5371)(v48)
+    let mut v49 = [0.0f64; 3];
+    for i in 0..3 {
+        v49[i] = v48[i] + 0.5371;
+    }
+    // 50: sigmoid(v49)
+    let mut v50 = [0.0f64; 3];
+    for i in 0..3 {
+        v50[i] = stable_sigmoid(v49[i]);
+    }
+    // 51: mul_scalar(4)(v50)
+    let mut v51 = [0.0f64; 3];
+    for i in 0..3 {
+        v51[i] = v50[i] * 4.0;
+    }
+    // 52: add_scalar(-2)(v51)
+    let mut v52 = [0.0f64; 3];
+    for i in 0..3 {
+        v52[i] = v51[i] + (-2.0);
+    }
+    // 53: add(v44, v52)
+    let mut v53 = [0.0f64; 6];
+    for r in 0..2 {
+        for j in 0..3 {
+            v53[r * 3 + j] = v44[r * 3 + j] + v52[j];
+        }
+    }
+    // 54: tanh(a)
+    let v54 = a.tanh();
+    // 55: constant []
+    let v55 = 0.8;
     // 56: mul(v54, v55)
-    let mut v56 = [0.0f64; 3];
-    for i in 0..3 {
-        v56[i] = v54[i] * v55[i];
-    }
+    let v56 = v54 * v55;
     // 57: sum(v56)
     let mut v57 = -0.0f64;
-    for i in 0..3 {
-        v57 += v56[i];
-    }
-    // 58: tanh(m)
-    let mut v58 = [0.0f64; 6];
-    for i in 0..6 {
-        v58[i] = m[i].tanh();
-    }
-    // 59: constant [2, 3]
-    let v59: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    v57 += v56;
+    // 58: tanh(b)
+    let v58 = b.tanh();
+    // 59: constant []
+    let v59 = 0.8;
     // 60: mul(v58, v59)
-    let mut v60 = [0.0f64; 6];
-    for i in 0..6 {
-        v60[i] = v58[i] * v59[i];
-    }
+    let v60 = v58 * v59;
     // 61: sum(v60)
     let mut v61 = -0.0f64;
-    for i in 0..6 {
-        v61 += v60[i];
+    v61 += v60;
+    // 62: tanh(v)
+    let mut v62 = [0.0f64; 3];
+    for i in 0..3 {
+        v62[i] = v[i].tanh();
     }
-    // 62: tanh(v12)
-    let mut v62 = [0.0f64; 6];
-    for i in 0..6 {
-        v62[i] = v12[i].tanh();
-    }
-    // 63: constant [2, 3]
-    let v63: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 63: constant [3]
+    let v63: [f64; 3] = [0.8, 1.5, 1.1];
     // 64: mul(v62, v63)
-    let mut v64 = [0.0f64; 6];
-    for i in 0..6 {
+    let mut v64 = [0.0f64; 3];
+    for i in 0..3 {
         v64[i] = v62[i] * v63[i];
     }
     // 65: sum(v64)
     let mut v65 = -0.0f64;
-    for i in 0..6 {
+    for i in 0..3 {
         v65 += v64[i];
     }
-    // 66: tanh(v17)
+    // 66: tanh(m)
     let mut v66 = [0.0f64; 6];
     for i in 0..6 {
-        v66[i] = v17[i].tanh();
+        v66[i] = m[i].tanh();
     }
     // 67: constant [2, 3]
     let v67: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -14013,10 +13918,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v69 += v68[i];
     }
-    // 70: tanh(v26)
+    // 70: tanh(v12)
     let mut v70 = [0.0f64; 6];
     for i in 0..6 {
-        v70[i] = v26[i].tanh();
+        v70[i] = v12[i].tanh();
     }
     // 71: constant [2, 3]
     let v71: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -14030,10 +13935,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v73 += v72[i];
     }
-    // 74: tanh(v35)
+    // 74: tanh(v17)
     let mut v74 = [0.0f64; 6];
     for i in 0..6 {
-        v74[i] = v35[i].tanh();
+        v74[i] = v17[i].tanh();
     }
     // 75: constant [2, 3]
     let v75: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -14047,10 +13952,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v77 += v76[i];
     }
-    // 78: tanh(v45)
+    // 78: tanh(v31)
     let mut v78 = [0.0f64; 6];
     for i in 0..6 {
-        v78[i] = v45[i].tanh();
+        v78[i] = v31[i].tanh();
     }
     // 79: constant [2, 3]
     let v79: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
@@ -14064,68 +13969,132 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         v81 += v80[i];
     }
-    // 82: add(v49, v53)
-    let v82 = v49 + v53;
-    // 83: add(v82, v57)
-    let v83 = v82 + v57;
-    // 84: add(v83, v61)
-    let v84 = v83 + v61;
-    // 85: add(v84, v65)
-    let v85 = v84 + v65;
-    // 86: add(v85, v69)
-    let v86 = v85 + v69;
-    // 87: add(v86, v73)
-    let v87 = v86 + v73;
-    // 88: add(v87, v77)
-    let v88 = v87 + v77;
-    // 89: add(v88, v81)
-    let out = v88 + v81;
+    // 82: tanh(v40)
+    let mut v82 = [0.0f64; 6];
+    for i in 0..6 {
+        v82[i] = v40[i].tanh();
+    }
+    // 83: constant [2, 3]
+    let v83: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 84: mul(v82, v83)
+    let mut v84 = [0.0f64; 6];
+    for i in 0..6 {
+        v84[i] = v82[i] * v83[i];
+    }
+    // 85: sum(v84)
+    let mut v85 = -0.0f64;
+    for i in 0..6 {
+        v85 += v84[i];
+    }
+    // 86: tanh(v53)
+    let mut v86 = [0.0f64; 6];
+    for i in 0..6 {
+        v86[i] = v53[i].tanh();
+    }
+    // 87: constant [2, 3]
+    let v87: [f64; 6] = [0.8, 1.5, 1.1, 0.7, 1.4, 1.0];
+    // 88: mul(v86, v87)
+    let mut v88 = [0.0f64; 6];
+    for i in 0..6 {
+        v88[i] = v86[i] * v87[i];
+    }
+    // 89: sum(v88)
+    let mut v89 = -0.0f64;
+    for i in 0..6 {
+        v89 += v88[i];
+    }
+    // 90: add(v57, v61)
+    let v90 = v57 + v61;
+    // 91: add(v90, v65)
+    let v91 = v90 + v65;
+    // 92: add(v91, v69)
+    let v92 = v91 + v69;
+    // 93: add(v92, v73)
+    let v93 = v92 + v73;
+    // 94: add(v93, v77)
+    let v94 = v93 + v77;
+    // 95: add(v94, v81)
+    let v95 = v94 + v81;
+    // 96: add(v95, v85)
+    let v96 = v95 + v85;
+    // 97: add(v96, v89)
+    let out = v96 + v89;
     // The reverse sweep: adjoints d_NAME = d(out)/d(NAME).
     *d_a = 0.0;
     *d_b = 0.0;
     *d_v = [0.0; 3];
     *d_m = [0.0; 6];
     let d_out = 1.0f64;
-    let mut d_v88 = 0.0f64;
-    let mut d_v81 = 0.0f64;
-    // 89: add(v88, v81), backward
-    d_v88 += d_out * (1.0);
-    d_v81 += d_out * (1.0);
-    let mut d_v87 = 0.0f64;
-    let mut d_v77 = 0.0f64;
-    // 88: add(v87, v77), backward
-    d_v87 += d_v88 * (1.0);
-    d_v77 += d_v88 * (1.0);
-    let mut d_v86 = 0.0f64;
-    let mut d_v73 = 0.0f64;
-    // 87: add(v86, v73), backward
-    d_v86 += d_v87 * (1.0);
-    d_v73 += d_v87 * (1.0);
+    let mut d_v96 = 0.0f64;
+    let mut d_v89 = 0.0f64;
+    // 97: add(v96, v89), backward
+    d_v96 += d_out * (1.0);
+    d_v89 += d_out * (1.0);
+    let mut d_v95 = 0.0f64;
     let mut d_v85 = 0.0f64;
+    // 96: add(v95, v85), backward
+    d_v95 += d_v96 * (1.0);
+    d_v85 += d_v96 * (1.0);
+    let mut d_v94 = 0.0f64;
+    let mut d_v81 = 0.0f64;
+    // 95: add(v94, v81), backward
+    d_v94 += d_v95 * (1.0);
+    d_v81 += d_v95 * (1.0);
+    let mut d_v93 = 0.0f64;
+    let mut d_v77 = 0.0f64;
+    // 94: add(v93, v77), backward
+    d_v93 += d_v94 * (1.0);
+    d_v77 += d_v94 * (1.0);
+    let mut d_v92 = 0.0f64;
+    let mut d_v73 = 0.0f64;
+    // 93: add(v92, v73), backward
+    d_v92 += d_v93 * (1.0);
+    d_v73 += d_v93 * (1.0);
+    let mut d_v91 = 0.0f64;
     let mut d_v69 = 0.0f64;
-    // 86: add(v85, v69), backward
-    d_v85 += d_v86 * (1.0);
-    d_v69 += d_v86 * (1.0);
-    let mut d_v84 = 0.0f64;
+    // 92: add(v91, v69), backward
+    d_v91 += d_v92 * (1.0);
+    d_v69 += d_v92 * (1.0);
+    let mut d_v90 = 0.0f64;
     let mut d_v65 = 0.0f64;
-    // 85: add(v84, v65), backward
-    d_v84 += d_v85 * (1.0);
-    d_v65 += d_v85 * (1.0);
-    let mut d_v83 = 0.0f64;
-    let mut d_v61 = 0.0f64;
-    // 84: add(v83, v61), backward
-    d_v83 += d_v84 * (1.0);
-    d_v61 += d_v84 * (1.0);
-    let mut d_v82 = 0.0f64;
+    // 91: add(v90, v65), backward
+    d_v90 += d_v91 * (1.0);
+    d_v65 += d_v91 * (1.0);
     let mut d_v57 = 0.0f64;
-    // 83: add(v82, v57), backward
-    d_v82 += d_v83 * (1.0);
-    d_v57 += d_v83 * (1.0);
-    let mut d_v49 = 0.0f64;
-    let mut d_v53 = 0.0f64;
-    // 82: add(v49, v53), backward
-    d_v49 += d_v82 * (1.0);
-    d_v53 += d_v82 * (1.0);
+    let mut d_v61 = 0.0f64;
+    // 90: add(v57, v61), backward
+    d_v57 += d_v90 * (1.0);
+    d_v61 += d_v90 * (1.0);
+    let mut d_v88 = [0.0f64; 6];
+    // 89: sum(v88), backward
+    for i in 0..6 {
+        d_v88[i] += d_v89;
+    }
+    let mut d_v86 = [0.0f64; 6];
+    // 88: mul(v86, v87), backward
+    for i in 0..6 {
+        d_v86[i] += d_v88[i] * (v87[i]);
+    }
+    let mut d_v53 = [0.0f64; 6];
+    // 86: tanh(v53), backward
+    for i in 0..6 {
+        d_v53[i] += d_v86[i] * (1.0 - v86[i] * v86[i]);
+    }
+    let mut d_v84 = [0.0f64; 6];
+    // 85: sum(v84), backward
+    for i in 0..6 {
+        d_v84[i] += d_v85;
+    }
+    let mut d_v82 = [0.0f64; 6];
+    // 84: mul(v82, v83), backward
+    for i in 0..6 {
+        d_v82[i] += d_v84[i] * (v83[i]);
+    }
+    let mut d_v40 = [0.0f64; 6];
+    // 82: tanh(v40), backward
+    for i in 0..6 {
+        d_v40[i] += d_v82[i] * (1.0 - v82[i] * v82[i]);
+    }
     let mut d_v80 = [0.0f64; 6];
     // 81: sum(v80), backward
     for i in 0..6 {
@@ -14136,10 +14105,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v78[i] += d_v80[i] * (v79[i]);
     }
-    let mut d_v45 = [0.0f64; 6];
-    // 78: tanh(v45), backward
+    let mut d_v31 = [0.0f64; 6];
+    // 78: tanh(v31), backward
     for i in 0..6 {
-        d_v45[i] += d_v78[i] * (1.0 - v78[i] * v78[i]);
+        d_v31[i] += d_v78[i] * (1.0 - v78[i] * v78[i]);
     }
     let mut d_v76 = [0.0f64; 6];
     // 77: sum(v76), backward
@@ -14151,10 +14120,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v74[i] += d_v76[i] * (v75[i]);
     }
-    let mut d_v35 = [0.0f64; 6];
-    // 74: tanh(v35), backward
+    let mut d_v17 = [0.0f64; 6];
+    // 74: tanh(v17), backward
     for i in 0..6 {
-        d_v35[i] += d_v74[i] * (1.0 - v74[i] * v74[i]);
+        d_v17[i] += d_v74[i] * (1.0 - v74[i] * v74[i]);
     }
     let mut d_v72 = [0.0f64; 6];
     // 73: sum(v72), backward
@@ -14166,10 +14135,10 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v70[i] += d_v72[i] * (v71[i]);
     }
-    let mut d_v26 = [0.0f64; 6];
-    // 70: tanh(v26), backward
+    let mut d_v12 = [0.0f64; 6];
+    // 70: tanh(v12), backward
     for i in 0..6 {
-        d_v26[i] += d_v70[i] * (1.0 - v70[i] * v70[i]);
+        d_v12[i] += d_v70[i] * (1.0 - v70[i] * v70[i]);
     }
     let mut d_v68 = [0.0f64; 6];
     // 69: sum(v68), backward
@@ -14181,97 +14150,116 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v66[i] += d_v68[i] * (v67[i]);
     }
-    let mut d_v17 = [0.0f64; 6];
-    // 66: tanh(v17), backward
+    // 66: tanh(m), backward
     for i in 0..6 {
-        d_v17[i] += d_v66[i] * (1.0 - v66[i] * v66[i]);
+        d_m[i] += d_v66[i] * (1.0 - v66[i] * v66[i]);
     }
-    let mut d_v64 = [0.0f64; 6];
+    let mut d_v64 = [0.0f64; 3];
     // 65: sum(v64), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v64[i] += d_v65;
     }
-    let mut d_v62 = [0.0f64; 6];
+    let mut d_v62 = [0.0f64; 3];
     // 64: mul(v62, v63), backward
-    for i in 0..6 {
+    for i in 0..3 {
         d_v62[i] += d_v64[i] * (v63[i]);
     }
-    let mut d_v12 = [0.0f64; 6];
-    // 62: tanh(v12), backward
-    for i in 0..6 {
-        d_v12[i] += d_v62[i] * (1.0 - v62[i] * v62[i]);
+    // 62: tanh(v), backward
+    for i in 0..3 {
+        d_v[i] += d_v62[i] * (1.0 - v62[i] * v62[i]);
     }
-    let mut d_v60 = [0.0f64; 6];
+    let mut d_v60 = 0.0f64;
     // 61: sum(v60), backward
-    for i in 0..6 {
-        d_v60[i] += d_v61;
-    }
-    let mut d_v58 = [0.0f64; 6];
+    d_v60 += d_v61;
+    let mut d_v58 = 0.0f64;
     // 60: mul(v58, v59), backward
-    for i in 0..6 {
-        d_v58[i] += d_v60[i] * (v59[i]);
-    }
-    // 58: tanh(m), backward
-    for i in 0..6 {
-        d_m[i] += d_v58[i] * (1.0 - v58[i] * v58[i]);
-    }
-    let mut d_v56 = [0.0f64; 3];
+    d_v58 += d_v60 * (v59);
+    // 58: tanh(b), backward
+    *d_b += d_v58 * (1.0 - v58 * v58);
+    let mut d_v56 = 0.0f64;
     // 57: sum(v56), backward
-    for i in 0..3 {
-        d_v56[i] += d_v57;
-    }
-    let mut d_v54 = [0.0f64; 3];
+    d_v56 += d_v57;
+    let mut d_v54 = 0.0f64;
     // 56: mul(v54, v55), backward
-    for i in 0..3 {
-        d_v54[i] += d_v56[i] * (v55[i]);
+    d_v54 += d_v56 * (v55);
+    // 54: tanh(a), backward
+    *d_a += d_v54 * (1.0 - v54 * v54);
+    let mut d_v44 = [0.0f64; 6];
+    let mut d_v52 = [0.0f64; 3];
+    // 53: add(v44, v52), backward
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v44[r * 3 + j] += d_v53[r * 3 + j] * (1.0);
+        }
     }
-    // 54: tanh(v), backward
-    for i in 0..3 {
-        d_v[i] += d_v54[i] * (1.0 - v54[i] * v54[i]);
+    for r in 0..2 {
+        for j in 0..3 {
+            d_v52[j] += d_v53[r * 3 + j] * (1.0);
+        }
     }
-    let mut d_v52 = 0.0f64;
-    // 53: sum(v52), backward
-    d_v52 += d_v53;
-    let mut d_v50 = 0.0f64;
-    // 52: mul(v50, v51), backward
-    d_v50 += d_v52 * (v51);
-    // 50: tanh(b), backward
-    *d_b += d_v50 * (1.0 - v50 * v50);
-    let mut d_v48 = 0.0f64;
-    // 49: sum(v48), backward
-    d_v48 += d_v49;
-    let mut d_v46 = 0.0f64;
-    // 48: mul(v46, v47), backward
-    d_v46 += d_v48 * (v47);
-    // 46: tanh(a), backward
-    *d_a += d_v46 * (1.0 - v46 * v46);
-    let mut d_v39 = [0.0f64; 6];
+    let mut d_v51 = [0.0f64; 3];
+    // 52: add_scalar(-2)(v51), backward
+    for i in 0..3 {
+        d_v51[i] += d_v52[i] * (1.0);
+    }
+    let mut d_v50 = [0.0f64; 3];
+    // 51: mul_scalar(4)(v50), backward
+    for i in 0..3 {
+        d_v50[i] += d_v51[i] * (4.0);
+    }
+    let mut d_v49 = [0.0f64; 3];
+    // 50: sigmoid(v49), backward
+    for i in 0..3 {
+        d_v49[i] += d_v50[i] * (v50[i] * (1.0 - v50[i]));
+    }
+    let mut d_v48 = [0.0f64; 3];
+    // 49: add_scalar(0.5371)(v48), backward
+    for i in 0..3 {
+        d_v48[i] += d_v49[i] * (1.0);
+    }
+    let mut d_v47 = [0.0f64; 3];
+    // 48: reshape(v47), backward
+    for i in 0..3 {
+        d_v47[i] += d_v48[i];
+    }
+    let mut d_v45 = [0.0f64; 6];
+    // 47: index_select(axis=0)(v45, v46), backward
+    for o in 0..1 {
+        for j in 0..3 {
+            for i in 0..1 {
+                let yp = (o * 3 + j) * 1 + i;
+                let xp = (o * 6 + v46[j] as usize) * 1 + i;
+                d_v45[xp] += d_v47[yp];
+            }
+        }
+    }
+    // 45: reshape(v12), backward
+    for i in 0..6 {
+        d_v12[i] += d_v45[i];
+    }
     let mut d_v43 = [0.0f64; 6];
-    // 45: where(v44, v39, v43), backward
+    // 44: add_scalar(-2)(v43), backward
     for i in 0..6 {
-        if v44[i] != 0.0 { d_v39[i] += d_v45[i]; }
-    }
-    for i in 0..6 {
-        if v44[i] == 0.0 { d_v43[i] += d_v45[i]; }
+        d_v43[i] += d_v44[i] * (1.0);
     }
     let mut d_v42 = [0.0f64; 6];
-    // 43: add_scalar(-2)(v42), backward
+    // 43: mul_scalar(4)(v42), backward
     for i in 0..6 {
-        d_v42[i] += d_v43[i] * (1.0);
+        d_v42[i] += d_v43[i] * (4.0);
     }
     let mut d_v41 = [0.0f64; 6];
-    // 42: mul_scalar(4)(v41), backward
+    // 42: sigmoid(v41), backward
     for i in 0..6 {
-        d_v41[i] += d_v42[i] * (4.0);
+        d_v41[i] += d_v42[i] * (v42[i] * (1.0 - v42[i]));
     }
-    let mut d_v40 = [0.0f64; 6];
-    // 41: sigmoid(v40), backward
+    // 41: add_scalar(0.5371)(v17), backward
     for i in 0..6 {
-        d_v40[i] += d_v41[i] * (v41[i] * (1.0 - v41[i]));
+        d_v17[i] += d_v41[i] * (1.0);
     }
-    // 40: add_scalar(0.5371)(v12), backward
+    let mut d_v39 = [0.0f64; 6];
+    // 40: abs(v39), backward
     for i in 0..6 {
-        d_v12[i] += d_v40[i] * (1.0);
+        d_v39[i] += d_v40[i] * (sign(v39[i]));
     }
     let mut d_v38 = [0.0f64; 6];
     // 39: add_scalar(-2)(v38), backward
@@ -14288,57 +14276,56 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     for i in 0..6 {
         d_v36[i] += d_v37[i] * (v37[i] * (1.0 - v37[i]));
     }
-    // 36: add_scalar(0.5371)(v17), backward
+    let mut d_v35 = [0.0f64; 6];
+    // 36: add_scalar(0.5371)(v35), backward
     for i in 0..6 {
-        d_v17[i] += d_v36[i] * (1.0);
+        d_v35[i] += d_v36[i] * (1.0);
     }
     let mut d_v34 = [0.0f64; 6];
-    // 35: cos(v34), backward
+    // 35: reshape(v34), backward
     for i in 0..6 {
-        d_v34[i] += d_v35[i] * (-v34[i].sin());
+        d_v34[i] += d_v35[i];
     }
-    let mut d_v33 = [0.0f64; 6];
-    // 34: add_scalar(-2)(v33), backward
-    for i in 0..6 {
-        d_v33[i] += d_v34[i] * (1.0);
-    }
-    let mut d_v32 = [0.0f64; 6];
-    // 33: mul_scalar(4)(v32), backward
-    for i in 0..6 {
-        d_v32[i] += d_v33[i] * (4.0);
-    }
-    let mut d_v31 = [0.0f64; 6];
-    // 32: sigmoid(v31), backward
-    for i in 0..6 {
-        d_v31[i] += d_v32[i] * (v32[i] * (1.0 - v32[i]));
-    }
-    let mut d_v30 = [0.0f64; 6];
-    // 31: add_scalar(0.5371)(v30), backward
-    for i in 0..6 {
-        d_v30[i] += d_v31[i] * (1.0);
-    }
-    let mut d_v29 = [0.0f64; 6];
-    // 30: reshape(v29), backward
-    for i in 0..6 {
-        d_v29[i] += d_v30[i];
-    }
-    let mut d_v27 = 0.0f64;
-    // 29: index_select(axis=0)(v27, v28), backward
+    let mut d_v32 = 0.0f64;
+    // 34: index_select(axis=0)(v32, v33), backward
     for o in 0..1 {
         for j in 0..6 {
             for i in 0..1 {
                 let yp = (o * 6 + j) * 1 + i;
-                let xp = (o * 1 + v28[j] as usize) * 1 + i;
-                d_v27 += d_v29[yp];
+                let xp = (o * 1 + v33[j] as usize) * 1 + i;
+                d_v32 += d_v34[yp];
             }
         }
     }
-    // 27: reshape(a), backward
-    *d_a += d_v27;
+    // 32: reshape(a), backward
+    *d_a += d_v32;
     let mut d_v25 = [0.0f64; 6];
-    // 26: sin(v25), backward
+    let mut d_v29 = [0.0f64; 6];
+    // 31: where(v30, v25, v29), backward
     for i in 0..6 {
-        d_v25[i] += d_v26[i] * (v25[i].cos());
+        if v30[i] != 0.0 { d_v25[i] += d_v31[i]; }
+    }
+    for i in 0..6 {
+        if v30[i] == 0.0 { d_v29[i] += d_v31[i]; }
+    }
+    let mut d_v28 = [0.0f64; 6];
+    // 29: add_scalar(-2)(v28), backward
+    for i in 0..6 {
+        d_v28[i] += d_v29[i] * (1.0);
+    }
+    let mut d_v27 = [0.0f64; 6];
+    // 28: mul_scalar(4)(v27), backward
+    for i in 0..6 {
+        d_v27[i] += d_v28[i] * (4.0);
+    }
+    let mut d_v26 = [0.0f64; 6];
+    // 27: sigmoid(v26), backward
+    for i in 0..6 {
+        d_v26[i] += d_v27[i] * (v27[i] * (1.0 - v27[i]));
+    }
+    // 26: add_scalar(0.5371)(v17), backward
+    for i in 0..6 {
+        d_v17[i] += d_v26[i] * (1.0);
     }
     let mut d_v24 = [0.0f64; 6];
     // 25: add_scalar(-2)(v24), backward
@@ -14379,9 +14366,9 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
     // 18: reshape(a), backward
     *d_a += d_v18;
     let mut d_v16 = [0.0f64; 6];
-    // 17: tanh(v16), backward
+    // 17: cos(v16), backward
     for i in 0..6 {
-        d_v16[i] += d_v17[i] * (1.0 - v17[i] * v17[i]);
+        d_v16[i] += d_v17[i] * (-v16[i].sin());
     }
     let mut d_v15 = [0.0f64; 6];
     // 16: add_scalar(-2)(v15), backward
@@ -14403,9 +14390,9 @@ pub fn prog_11_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
         d_m[i] += d_v13[i] * (1.0);
     }
     let mut d_v11 = [0.0f64; 6];
-    // 12: softplus(v11), backward
+    // 12: sin(v11), backward
     for i in 0..6 {
-        d_v11[i] += d_v12[i] * (stable_sigmoid(v11[i]));
+        d_v11[i] += d_v12[i] * (v11[i].cos());
     }
     let mut d_v10 = [0.0f64; 6];
     // 11: add_scalar(-2)(v10), backward

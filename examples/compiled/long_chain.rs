@@ -8,7 +8,7 @@ fn stable_sigmoid(x: f64) -> f64 {
 }
 
 /// `long_chain`: node 3594 (`q`, mul) of a tape of 3595 nodes, 3595 of which it depends on.
-/// Differentiated with respect to: `q0` [], `p0` [], `w` [3].
+/// Differentiated with respect to: `q0: []`, `p0: []`, `w: [3]`.
 /// Inputs without gradient: none.
 /// Written as 4 chunks of at most 1000 nodes (`long_chain_fwd_K`, `long_chain_bwd_K`), so that it compiles fast.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]

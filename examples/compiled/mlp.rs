@@ -8,8 +8,8 @@ fn stable_sigmoid(x: f64) -> f64 {
 }
 
 /// `mlp_step`: node 19 (`loss`, mean) of a tape of 20 nodes, 20 of which it depends on.
-/// Differentiated with respect to: `w1` [784, 128], `b1` [128], `w2` [128, 64], `b2` [64], `w3` [64, 10], `b3` [10].
-/// Inputs without gradient: `x` [64, 784], `t` [64, 10].
+/// Differentiated with respect to: `w1: [784, 128]`, `b1: [128]`, `w2: [128, 64]`, `b2: [64]`, `w3: [64, 10]`, `b3: [10]`.
+/// Inputs without gradient: `x: [64, 784]`, `t: [64, 10]`.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn mlp_step(w1: &[f64; 100352], b1: &[f64; 128], w2: &[f64; 8192], b2: &[f64; 64], w3: &[f64; 640], b3: &[f64; 10], x: &[f64; 50176], t: &[f64; 640]) -> f64 {
     // 3: matmul(x, w1)

@@ -42,7 +42,7 @@ fn relu(x: f64) -> f64 { if x > 0.0 || x.is_nan() { x } else { 0.0 } }
 fn stable_softplus(x: f64) -> f64 { relu(x) + (-x.abs()).exp().ln_1p() }
 
 /// `prog_0`: node 116 (`out`, add) of a tape of 117 nodes, 117 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_0(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -1602,7 +1602,7 @@ pub fn prog_0_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_1`: node 102 (`out`, add) of a tape of 103 nodes, 103 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_1(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -2962,7 +2962,7 @@ pub fn prog_1_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_2`: node 111 (`out`, add) of a tape of 112 nodes, 112 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_2(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -4448,7 +4448,7 @@ pub fn prog_2_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_3`: node 115 (`out`, add) of a tape of 116 nodes, 87 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -5584,7 +5584,7 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_4`: node 122 (`out`, add) of a tape of 123 nodes, 97 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_4(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -6821,7 +6821,7 @@ pub fn prog_4_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_5`: node 96 (`out`, add) of a tape of 97 nodes, 97 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_5(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -7859,7 +7859,7 @@ pub fn prog_5_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_6`: node 103 (`out`, add) of a tape of 104 nodes, 104 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_6(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -9191,7 +9191,7 @@ pub fn prog_6_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_7`: node 72 (`out`, add) of a tape of 73 nodes, 73 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_7(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -10024,7 +10024,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_8`: node 88 (`out`, add) of a tape of 89 nodes, 89 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_8(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -11136,7 +11136,7 @@ pub fn prog_8_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_9`: node 84 (`out`, add) of a tape of 85 nodes, 85 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_9(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -12176,7 +12176,7 @@ pub fn prog_9_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
 }
 
 /// `prog_10`: node 80 (`out`, add) of a tape of 81 nodes, 81 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_10(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
@@ -13193,7 +13193,7 @@ pub fn prog_10_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d
 }
 
 /// `prog_11`: node 97 (`out`, add) of a tape of 98 nodes, 98 of which it depends on.
-/// Differentiated with respect to: `a` [], `b` [], `v` [3], `m` [2, 3].
+/// Differentiated with respect to: `a: []`, `b: []`, `v: [3]`, `m: [2, 3]`.
 /// Inputs without gradient: none.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn prog_11(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {

@@ -206,7 +206,7 @@ impl<'a> Program<'a> {
                 .params
                 .iter()
                 .filter(|&&(_, g)| g == grad)
-                .map(|&(i, _)| format!("`{}` {:?}", self.names[i], self.shape(i)))
+                .map(|&(i, _)| format!("`{}: {:?}`", self.names[i], self.shape(i)))
                 .collect();
             if v.is_empty() { "none".to_string() } else { v.join(", ") }
         };

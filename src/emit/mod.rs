@@ -23,7 +23,7 @@
 //! assert!(src.contains("let y = (v2).sin();") || src.contains("// 3: sin(v2)"));
 //! ```
 //!
-//! **Bit for bit.** Each op writes its own code ([`Op::emit_forward`],
+//! **Bit for bit.** Each op writes its own code (`Op::emit_forward`,
 //! `emit_backward`, beside its `forward` and `backward` in its file of
 //! `src/ops/`): the same float operations in the same order, so the
 //! generated code returns exactly the tape's value and gradients, eager or
@@ -64,8 +64,6 @@
 //! top and stored at its end: still no allocation, still the same float
 //! operations in the same order, and rustc's time now grows linearly.
 //! Past [`MAX_NODES`] live nodes emitting is an error.
-//!
-//! [`Op::emit_forward`]: crate::tape::op
 
 mod chunk;
 mod function;

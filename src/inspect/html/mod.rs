@@ -1,5 +1,5 @@
 //! The backward sweep played over the tape's graph, as one self-contained
-//! HTML page: the picture [`svg`](super::svg) draws, the steps as inline
+//! HTML page: the picture [`svg`] draws, the steps as inline
 //! JSON, a small inline script and style. No network, nothing to install:
 //! open the file in a browser.
 //!

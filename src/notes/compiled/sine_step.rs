@@ -8,8 +8,8 @@ fn stable_sigmoid(x: f64) -> f64 {
 }
 
 /// `sine_step`: node 14 (`error`, mul_scalar(0.5)) of a tape of 15 nodes, 15 of which it depends on.
-/// Differentiated with respect to: `hidden_w` [1, 3], `hidden_b` [3], `out_w` [3, 1], `out_b` [1].
-/// Inputs without gradient: `x` [1, 1], `t` [1, 1].
+/// Differentiated with respect to: `hidden_w: [1, 3]`, `hidden_b: [3]`, `out_w: [3, 1]`, `out_b: [1]`.
+/// Inputs without gradient: `x: [1, 1]`, `t: [1, 1]`.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
 pub fn sine_step(hidden_w: &[f64; 3], hidden_b: &[f64; 3], out_w: &[f64; 3], out_b: &[f64; 1], x: &[f64; 1], t: &[f64; 1]) -> f64 {
     // 6: matmul(x, hidden_w)

@@ -32,16 +32,7 @@ fn run(args: Args) -> Result<(), String> {
 
     // micrograd's neuron, with the same numbers and labels.
     let tape = Tape::new();
-    let x1 = tape.scalar(2.0).named("x1");
-    let x2 = tape.scalar(0.0).named("x2");
-    let w1 = tape.scalar(-3.0).named("w1");
-    let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543).named("b");
-    let x1w1 = (x1 * w1).named("x1w1");
-    let x2w2 = (x2 * w2).named("x2w2");
-    let sum = (x1w1 + x2w2).named("x1w1+x2w2");
-    let n = (sum + b).named("n");
-    let o = n.tanh().named("o");
+    let o = tapegrad::notes::neuron::Neuron::record(&tape).o;
     let grads = o.backward();
     println!("micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), after o.backward():\n");
     print!("{}", grads.table());

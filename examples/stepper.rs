@@ -86,13 +86,7 @@ fn sine(tape: &Tape, x: f64, seed: u64) -> (StepPage, Var<'_>) {
 
 /// micrograd's neuron, with micrograd's numbers and names.
 fn neuron(tape: &Tape) -> (StepPage, Var<'_>) {
-    let x1 = tape.scalar(2.0).named("x1");
-    let x2 = tape.scalar(0.0).named("x2");
-    let w1 = tape.scalar(-3.0).named("w1");
-    let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543).named("b");
-    let n = ((x1 * w1).named("x1w1") + (x2 * w2).named("x2w2")).named("x1w1+x2w2") + b;
-    let o = n.named("n").tanh().named("o");
+    let o = tapegrad::notes::neuron::Neuron::record(tape).o;
     (StepPage::new("micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b)"), o)
 }
 

@@ -6,8 +6,10 @@
 //! forward mode in each op's file): the claim under test is "the emitted
 //! code computes what the tape computes", bit for bit.
 
+mod common;
 mod emit_programs;
 
+use common::CubeRule;
 use emit_programs as programs;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -224,20 +226,9 @@ fn close(got: f64, want: f64, k: usize, what: &str) {
 #[test]
 fn a_user_op_without_an_emit_rule_is_an_error_naming_it() {
     use tapegrad::ops::elementwise::UnaryFn;
-    struct Cube;
-    impl UnaryFn for Cube {
-        const NAME: &'static str = "cube";
-        const TEXT: &'static str = "3x^2";
-        fn f(x: f64, _: f64) -> f64 {
-            x * x * x
-        }
-        fn df(x: f64, _: f64, _: f64) -> f64 {
-            3.0 * x * x
-        }
-    }
     let tape = Tape::new();
     let x = tape.scalar(2.0).named("x");
-    let y = x.apply(Cube, 0.0).sin();
+    let y = x.apply(CubeRule, 0.0).sin();
     let e = Module::new().function("f", y, &[x]).unwrap_err();
     assert_eq!(e, EmitError::NoRule { op: "cube".into(), node: 1, shapes: vec![vec![]] });
     assert!(e.to_string().contains("op `cube`"), "{e}");

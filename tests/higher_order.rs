@@ -3,6 +3,9 @@
 //! forms written in plain f64 and against central differences of the
 //! plain first-order gradient.
 
+mod common;
+
+use common::CubeRule;
 use tapegrad::check::{GradcheckOptions, hvpcheck};
 use tapegrad::func::{hessian, hvp};
 use tapegrad::{Tape, Tensor, Var};
@@ -250,25 +253,13 @@ fn the_recorded_backward_is_ordinary_nodes_in_the_table_and_the_trace() {
 
 #[test]
 fn ops_without_a_differentiable_backward_say_so() {
-    use tapegrad::ops::elementwise::UnaryFn;
-    struct Cube; // first order only
-    impl UnaryFn for Cube {
-        const NAME: &'static str = "cube";
-        const TEXT: &'static str = "3x^2";
-        fn f(x: f64, _: f64) -> f64 {
-            x * x * x
-        }
-        fn df(x: f64, _: f64, _: f64) -> f64 {
-            3.0 * x * x
-        }
-    }
     let tape = Tape::new();
     let x = tape.scalar(2.0);
-    let y = x.apply(Cube, 0.0);
+    let y = x.apply(CubeRule, 0.0);
     assert_eq!(y.backward().wrt(x).item(), 12.0); // first order still works
     let err = y.grad_graph().unwrap_err().to_string();
     assert!(err.starts_with("op cube is not twice differentiable (node 1)"), "{err}");
-    let err = hvp(|_, v| v[0].apply(Cube, 0.0), &[Tensor::scalar(1.0)], &[Tensor::scalar(1.0)]).unwrap_err();
+    let err = hvp(|_, v| v[0].apply(CubeRule, 0.0), &[Tensor::scalar(1.0)], &[Tensor::scalar(1.0)]).unwrap_err();
     assert!(err.to_string().contains("cube"));
     // A direction of the wrong shape is an error naming the input.
     let err = hvp(|_, v| v[0].sum(), &[Tensor::ones(&[2])], &[Tensor::ones(&[3])]).unwrap_err();

@@ -33,5 +33,6 @@ pub mod gd;
 pub mod linreg;
 pub mod manual;
 pub mod moons;
+pub mod neuron;
 pub mod one_sample;
 pub mod sine;

@@ -72,11 +72,21 @@ impl CustomOp for Cube {
 
 /// micrograd's neuron, `o = tanh(x1 w1 + x2 w2 + b)`, with its numbers and labels.
 pub fn neuron(tape: &Tape) -> Var<'_> {
-    let x1 = tape.scalar(2.0).named("x1");
-    let x2 = tape.scalar(0.0).named("x2");
-    let w1 = tape.scalar(-3.0).named("w1");
-    let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543).named("b");
-    let n = ((x1 * w1).named("x1w1") + (x2 * w2).named("x2w2")).named("x1w1+x2w2") + b;
-    n.named("n").tanh().named("o")
+    tapegrad::notes::neuron::Neuron::record(tape).o
+}
+
+/// A user's elementwise rule as a user first writes it: `f` and `df` only,
+/// so it has no differentiable backward (`df_var`) and no source text for
+/// `emit` (`F_SRC`, `DF_SRC`): the tests of those two errors record it.
+pub struct CubeRule;
+
+impl tapegrad::ops::elementwise::UnaryFn for CubeRule {
+    const NAME: &'static str = "cube";
+    const TEXT: &'static str = "3x^2";
+    fn f(x: f64, _: f64) -> f64 {
+        x * x * x
+    }
+    fn df(x: f64, _: f64, _: f64) -> f64 {
+        3.0 * x * x
+    }
 }

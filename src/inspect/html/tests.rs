@@ -41,13 +41,7 @@ fn page_data(page: &str) -> Value {
 #[test]
 fn micrograd_neuron_ends_at_micrograds_published_gradients() {
     let tape = Tape::new();
-    let x1 = tape.scalar(2.0).named("x1");
-    let x2 = tape.scalar(0.0).named("x2");
-    let w1 = tape.scalar(-3.0).named("w1");
-    let w2 = tape.scalar(1.0).named("w2");
-    let b = tape.scalar(6.881_373_587_019_543).named("b");
-    let n = (x1 * w1 + x2 * w2 + b).named("n");
-    let o = n.tanh().named("o");
+    let crate::notes::neuron::Neuron { x1, x2, w1, w2, b, n, o } = crate::notes::neuron::Neuron::record(&tape);
     let totals = final_totals(&backward(o.backward_traced().1));
     let grads = o.backward();
     // micrograd's README: x1 -1.5, w1 1.0, x2 0.5, w2 0.0, n 0.5 (1 - tanh^2 at o = 1/sqrt 2)

@@ -206,7 +206,9 @@ pub(crate) fn sweep_observed<'t, O: SweepObserver>(
         if !node.needs_grad() || !reached[i as usize] {
             continue; // nothing upstream of it needs a gradient, or the output does not depend on it
         }
-        lowest_written = lowest_written.min(node.grad as usize); // its users wrote its slot
+        // Its users wrote its slot, and slots are reserved in recording
+        // order, so the last node visited holds the lowest written slot.
+        lowest_written = node.grad as usize;
         if node.nargs == 0 && !O::SEES_INPUTS {
             continue; // an input: no rule to run
         }

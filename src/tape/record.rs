@@ -181,14 +181,17 @@ impl Tape {
     ) -> Option<Var<'t>> {
         let (start, idx, dims) = (inner.values.len(), inner.nodes.len(), inner.dims.len() - ndim);
         let needs_grad = kind.needs_grad || args.iter().any(|a| inner.nodes[a.idx as usize].needs_grad());
-        let grad = if needs_grad && kind.passes_gradient { inner.grad_len } else { 0 };
         // Offsets are `u32` (and `u32::MAX` is `NO_GRAD`): the values, the
-        // adjoints, the nodes and the extents must all stay below it.
+        // adjoints, the nodes and the extents must all stay below it. The
+        // adjoints need no test of their own: each node reserves at most as
+        // many adjoint slots as values, so `grad_len <= start` always; nor do
+        // the extents of a 0-d node, which has none to find.
         const MAX: usize = u32::MAX as usize;
-        if start.max(grad).saturating_add(len) >= MAX || idx.max(dims) >= MAX {
+        if start.saturating_add(len).max(idx) >= MAX || (ndim != 0 && dims >= MAX) {
             return None;
         }
         let grad = if needs_grad && kind.passes_gradient {
+            let grad = inner.grad_len;
             inner.grad_len += len;
             grad as u32
         } else {

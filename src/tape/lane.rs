@@ -5,9 +5,11 @@
 //! into the op. Recording, the reverse sweep and replay all go through the
 //! three functions here, so the lane is written once.
 //!
-//! Measured (valgrind, BENCHMARKS.md): a chain of scalar ops cost 473
-//! instructions per op to record and sweep through the general path, 301
-//! with the lane; that is why it is kept apart from `Unary`/`Binary`.
+//! Measured (valgrind, BENCHMARKS.md, issue 19's section): the pendulum
+//! chain costs 228 instructions per op to record and sweep with the lane,
+//! 415 without it (every scalar node through `Unary`/`Binary`'s general
+//! path, which already special-cases one element); that is why it is kept
+//! apart from them.
 
 use super::node::Node;
 use super::op::Op;

@@ -113,13 +113,20 @@ struct Layout {
 }
 
 pub(crate) fn render(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> String {
-    let mut g = build(&describe(inner, grads));
+    render_fitting(&describe(inner, grads), &[])
+}
+
+/// The picture of `nodes`, each node's box wide enough for its lines and
+/// for `fits[i]` characters too (the stepper's running totals, which it
+/// writes into the boxes and can be longer than the final gradient).
+pub(crate) fn render_fitting(nodes: &[DrawnNode], fits: &[usize]) -> String {
+    let mut g = build(nodes, fits);
     let layers = g.order();
     g.place(&layers);
     g.write()
 }
 
-fn build(nodes: &[DrawnNode]) -> Layout {
+fn build(nodes: &[DrawnNode], fits: &[usize]) -> Layout {
     let mut v: Vec<Vertex> = Vec::new();
     let mut record_of = vec![0; nodes.len()];
     let mut edges = Vec::new();
@@ -129,7 +136,9 @@ fn build(nodes: &[DrawnNode]) -> Layout {
             lines.push(format!("grad {grad}"));
         }
         let constant = node.title.ends_with("(constant)");
-        let record = Vertex::new(format!("n{}", node.index), Kind::Record { lines, constant });
+        let mut record = Vertex::new(format!("n{}", node.index), Kind::Record { lines, constant });
+        let fit = fits.get(node.index as usize).map_or(0.0, |&chars| chars as f64 * CHAR_W + 2.0 * PAD);
+        record.w = record.w.max(fit);
         if let Some((label, inputs)) = &node.op {
             let mut op = Vertex::new(format!("n{}_op", node.index), Kind::Op(label.clone()));
             // step 1: longest path (inputs come earlier on the tape)

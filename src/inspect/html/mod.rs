@@ -142,13 +142,15 @@ impl StepPage {
         let inner = output.tape.inner.borrow();
         let nodes = describe(&inner, Some(&grads));
         let drawn = nodes.len() <= self.max_drawn;
-        let picture = if drawn { svg::render(&inner, Some(&grads)) } else { String::new() };
+        let backward = steps::backward(trace);
+        let picture =
+            if drawn { svg::render_fitting(&nodes, &steps::widest_grad_lines(&backward)) } else { String::new() };
         let data = json!({
             "title": self.title,
             "output": output.index(),
             "drawn": drawn,
             "nodes": steps::nodes_json(&nodes),
-            "backward": steps::backward_json(&steps::backward(trace), &self.notes),
+            "backward": steps::backward_json(&backward, &self.notes),
         });
         Ok(fill(&self.title, &picture, &data))
     }

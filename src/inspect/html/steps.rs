@@ -101,3 +101,19 @@ pub(crate) fn backward_json(steps: &[BackStep], notes: &[(usize, usize, String)]
         .collect();
     Value::Array(rows)
 }
+
+/// For each node, the characters of the longest `grad ...` line the script
+/// writes into its box during the sweep: a running total can be longer than
+/// the final gradient (`-1.5` before `0`), and the box must hold both.
+pub(crate) fn widest_grad_lines(steps: &[BackStep]) -> Vec<usize> {
+    let mut widest = Vec::new();
+    for s in steps {
+        for ((to, _), total) in s.trace.sends.iter().zip(&s.totals) {
+            if widest.len() <= *to {
+                widest.resize(to + 1, 0);
+            }
+            widest[*to] = widest[*to].max("grad ".len() + show(total).chars().count());
+        }
+    }
+    widest
+}

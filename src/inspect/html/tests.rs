@@ -175,3 +175,38 @@ fn past_max_drawn_the_nodes_are_listed_not_drawn() {
     assert_eq!(page_data(&drawn)["drawn"], true);
     assert_eq!(drawn.matches("class=\"edge\"").count(), 20);
 }
+
+/// The width the picture gave node `i`'s box, read from its `<rect>`.
+fn box_width(page: &str, i: usize) -> f64 {
+    let open = format!("<g class=\"node\" id=\"n{i}\">");
+    let at = page.find(&open).expect("the node's box") + open.len();
+    let rect = &page[at..at + page[at..].find("/>").expect("its rect")];
+    let w = rect.split("width=\"").nth(1).expect("a width").split('"').next().unwrap();
+    w.parse().expect("a number")
+}
+
+#[test]
+fn a_box_holds_every_running_total_not_only_the_final_gradient() {
+    // x's two contributions cancel: its final gradient is "0", but its box
+    // shows one contribution alone first, a longer text.
+    let tape = Tape::new();
+    let (x, a) = (tape.scalar(1.0).named("x"), tape.scalar(-1.2345678).named("a"));
+    let page = ((x * a) - (x * a)).to_html();
+    let data = page_data(&page);
+    assert_eq!(data["nodes"][x.index()]["grad"], "0");
+    let longest = data["backward"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["sends"].as_array().unwrap())
+        .filter(|send| send["to"] == x.index())
+        .map(|send| format!("grad {}", send["total"].as_str().unwrap()).chars().count())
+        .max()
+        .expect("x receives sends");
+    assert!(longest > "grad 0".len() + 3, "the test needs a running total longer than the final gradient");
+    // The picture's monospace metrics: 7.2 px a character, 7 px padding each side.
+    let needed = longest as f64 * 7.2 + 14.0;
+    let title_fits = ("#0 x".len() as f64) * 7.2 + 14.0;
+    assert!(needed > title_fits);
+    assert!(box_width(&page, x.index()) >= needed - 1e-9, "box {} < {needed}", box_width(&page, x.index()));
+}

@@ -1,14 +1,14 @@
 //! The pendulum chain and the sine step written with echidna's scalars,
 //! generic over its `Scalar` trait so one function serves both its tapes.
 
-use crate::workloads::pendulum::{H, P0, Q0, STEPS};
+use crate::workloads::pendulum::{H, P0, Q0};
 use echidna::{BytecodeTape, Scalar};
 
-/// q_N from inputs `[q_0, p_0]`.
-pub fn pendulum<T: Scalar<Float = f64>>(x: &[T]) -> T {
+/// q_N after `steps` steps from inputs `[q_0, p_0]`.
+pub fn pendulum<T: Scalar<Float = f64>>(x: &[T], steps: usize) -> T {
     let h = T::from_f(H);
     let (mut q, mut p) = (x[0], x[1]);
-    for _ in 0..STEPS {
+    for _ in 0..steps {
         p = p - q.sin() * h;
         q = q + p * h;
     }
@@ -16,13 +16,13 @@ pub fn pendulum<T: Scalar<Float = f64>>(x: &[T]) -> T {
 }
 
 /// d q_N / d q_0 on echidna's Adept-style tape (recorded every call).
-pub fn pendulum_tape() -> f64 {
-    echidna::grad(|x| pendulum(x), &[Q0, P0])[0]
+pub fn pendulum_tape(steps: usize) -> f64 {
+    echidna::grad(|x| pendulum(x, steps), &[Q0, P0])[0]
 }
 
-/// The pendulum recorded once on echidna's bytecode tape.
-pub fn pendulum_bytecode() -> BytecodeTape<f64> {
-    echidna::record(|x| pendulum(x), &[Q0, P0]).0
+/// The pendulum of `steps` steps recorded once on echidna's bytecode tape.
+pub fn pendulum_bytecode(steps: usize) -> BytecodeTape<f64> {
+    echidna::record(|x| pendulum(x, steps), &[Q0, P0]).0
 }
 
 /// d q_N / d q_0 by re-evaluating the recorded tape.

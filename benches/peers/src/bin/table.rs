@@ -6,9 +6,10 @@
 
 use std::path::Path;
 
-const GROUPS: [(&str, &str, f64); 3] = [
+const GROUPS: [(&str, &str, f64); 4] = [
     // (group, what one timed iteration is, divisor for the per-unit column)
     ("pendulum_20k", "ns/op (100,000 ops)", 100_000.0),
+    ("pendulum_200", "ns/op (1,000 ops)", 1_000.0),
     ("sine_step", "ns/step", 1.0),
     ("mlp_step", "us/step", 1000.0),
 ];
@@ -26,7 +27,9 @@ fn main() {
     println!("|---|---|---|---|---|");
     for (group, unit, div) in GROUPS {
         let hand = median_ns(&root.join(group).join("hand"));
-        for engine in ["hand", "tapegrad", "tapegrad_replay", "echidna_tape", "echidna_bytecode", "candle"] {
+        for engine in
+            ["hand", "tapegrad", "tapegrad_replay", "tapegrad_compiled", "echidna_tape", "echidna_bytecode", "candle"]
+        {
             let Some(ns) = median_ns(&root.join(group).join(engine)) else { continue };
             let per = ns / div;
             let ratio = hand.map(|h| format!("{:.2}x", ns / h)).unwrap_or_else(|| "-".into());

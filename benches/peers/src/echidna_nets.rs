@@ -77,13 +77,13 @@ impl SineState {
     pub fn step_tape(&mut self, x: f64, t: f64, lr: f64) {
         self.inputs[PARAMS] = x;
         self.inputs[PARAMS + 1] = t;
-        let g = echidna::grad(|v| sine_error(v), &self.inputs);
+        let g = echidna::grad(sine_error, &self.inputs);
         self.sgd(&g, lr);
     }
 
     /// Records the error once on echidna's bytecode tape.
     pub fn record(&self) -> BytecodeTape<f64> {
-        echidna::record(|v| sine_error(v), &self.inputs).0
+        echidna::record(sine_error, &self.inputs).0
     }
 
     /// One step by re-evaluating the recorded tape; returns the error before it.

@@ -15,6 +15,9 @@
 //! tapegrad runs each workload twice: eager (recorded every step on a reused
 //! tape) and replayed (recorded once, `Tape::replay` per step).
 
+// The main package's workloads, whose constructors it names `new` (they
+// are not part of a public API there, so it has no `Default` lint).
+#[allow(clippy::new_without_default)]
 #[path = "../../workloads/mod.rs"]
 pub mod workloads;
 

@@ -110,6 +110,9 @@ pub struct Report {
     pub worst_input: usize,
     /// That element's flat (row-major) index within its input.
     pub worst_index: usize,
+    /// The worst input's name, when the check knows one
+    /// ([`Params::gradcheck`](crate::nn::Params::gradcheck): the parameter's).
+    pub worst_name: Option<String>,
 }
 
 impl fmt::Display for Report {
@@ -118,9 +121,14 @@ impl fmt::Display for Report {
         let used = if pct >= 0.1 || pct == 0.0 { format!("{pct:.1}%") } else { format!("{pct:.1e}%") };
         write!(
             f,
-            "{} elements passed; the closest to failing, input {} index {}, used {used} of its tolerance \
+            "{} elements passed; the closest to failing, input {}{} index {}, used {used} of its tolerance \
              (max abs error {:.2e}, max rel error {:.2e})",
-            self.checked, self.worst_input, self.worst_index, self.max_abs_error, self.max_rel_error
+            self.checked,
+            self.worst_input,
+            named(&self.worst_name),
+            self.worst_index,
+            self.max_abs_error,
+            self.max_rel_error
         )
     }
 }
@@ -147,6 +155,14 @@ pub struct Mismatch {
     /// The reference value: the central difference ([`gradcheck`]) or
     /// forward mode ([`gradcheck_forward`]).
     pub numeric: f64,
+    /// The input's name, when the check knows one
+    /// ([`Params::gradcheck`](crate::nn::Params::gradcheck): the parameter's).
+    pub name: Option<String>,
+}
+
+/// ` (name)` after an input's position, when it has a name.
+fn named(name: &Option<String>) -> String {
+    name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
 }
 
 /// Why [`gradcheck`] failed.
@@ -198,8 +214,9 @@ impl fmt::Display for GradcheckError {
                 for m in ms {
                     writeln!(
                         f,
-                        "  input {} index {}: analytic {:.10e}, {word} {:.10e}, difference {:.3e}",
+                        "  input {}{} index {}: analytic {:.10e}, {word} {:.10e}, difference {:.3e}",
                         m.input,
+                        named(&m.name),
                         m.index,
                         m.analytic,
                         m.numeric,
@@ -296,7 +313,7 @@ impl Tally {
         }
         let passes = err <= allowed;
         if !passes {
-            self.mismatches.push(Mismatch { input, index, analytic, numeric: reference });
+            self.mismatches.push(Mismatch { input, index, analytic, numeric: reference, name: None });
         }
     }
 

@@ -38,7 +38,7 @@ fn gradcheck_fails_on_a_wrong_vjp_and_lists_each_element() {
     assert_eq!(ms.len(), 2, "{err}");
     let want = [(1, 1, 2.0, 4.0), (1, 2, -3.0, -6.0)];
     for (m, (input, index, analytic, numeric)) in ms.iter().zip(want) {
-        let Mismatch { input: i, index: k, analytic: a, numeric: n } = *m;
+        let Mismatch { input: i, index: k, analytic: a, numeric: n, .. } = *m;
         assert_eq!((i, k), (input, index));
         assert_eq!(a, analytic);
         assert!((n - numeric).abs() < 1e-6, "numeric {n} vs {numeric}");
@@ -161,4 +161,34 @@ fn the_report_names_the_element_closest_to_failing() {
     let text = r.to_string();
     assert!(text.starts_with("5 elements passed"), "{text}");
     assert!(text.contains("input 1 index 1"), "{text}");
+}
+
+/// b * b with one factor detached: the tape says b where the truth is 2b.
+fn wrong_in_b<'t>(_: &'t tapegrad::Tape, v: tapegrad::nn::ParamVars<'t>) -> Var<'t> {
+    v.get(0).tanh().sum() + (v.get(1) * v.get(1).detach()).sum()
+}
+
+fn right<'t>(_: &'t tapegrad::Tape, v: tapegrad::nn::ParamVars<'t>) -> Var<'t> {
+    v.get(0).tanh().sum() + v.get(1).square().sum()
+}
+
+#[test]
+fn a_models_gradcheck_names_the_parameter_not_only_its_position() {
+    use tapegrad::nn::Params;
+    let mut p = Params::new();
+    p.insert("w", Tensor::from_vec(vec![0.5, -2.0], &[2]));
+    p.insert("b", Tensor::from_vec(vec![1.5, 3.0], &[2]));
+    let err = p.gradcheck(wrong_in_b, &GradcheckOptions::default()).unwrap_err();
+    let GradcheckError::Mismatch(ms) = &err else { panic!("{err}") };
+    assert_eq!(ms.len(), 2, "{err}");
+    assert!(ms.iter().all(|m| (m.input, m.name.as_deref()) == (1, Some("b"))), "{err}");
+    assert!(err.to_string().contains("  input 1 (b) index 0: analytic 1.5"), "{err}");
+    // A passing check names its closest-to-failing parameter too.
+    // (Forward mode sees the detach too, so it agrees with the tape there.)
+    for report in [p.gradcheck(right, &GradcheckOptions::default()), p.gradcheck_forward(right, 1e-12)] {
+        let report = report.unwrap();
+        let name = p.names().nth(report.worst_input).unwrap();
+        assert_eq!(report.worst_name.as_deref(), Some(name));
+        assert!(report.to_string().contains(&format!("input {} ({name}) index", report.worst_input)), "{report}");
+    }
 }

@@ -3,7 +3,7 @@
 //! to the model as the [`ParamVars`] its `forward` takes.
 
 use super::{ParamVars, Params};
-use crate::check::{GradcheckError, GradcheckOptions, Report, gradcheck, gradcheck_forward};
+use crate::check::{GradcheckError, GradcheckOptions, Mismatch, Report, gradcheck, gradcheck_forward};
 use crate::tape::{Tape, Var};
 use crate::tensor::Tensor;
 
@@ -12,8 +12,8 @@ impl Params {
     /// parameter against central differences ([`check::gradcheck`](gradcheck),
     /// PyTorch's pass rule). `loss` builds the scalar from the parameters'
     /// Vars, as a training step does; input `k` of the report and of a
-    /// [`Mismatch`](crate::check::Mismatch) is parameter `k`
-    /// ([`Params::names`]).
+    /// [`Mismatch`] is parameter `k` ([`Params::names`]), and each names it
+    /// (`worst_name`, `name`).
     ///
     /// ```
     /// use rand::SeedableRng;
@@ -29,7 +29,7 @@ impl Params {
     where
         F: for<'t> Fn(&'t Tape, ParamVars<'t>) -> Var<'t>,
     {
-        gradcheck(|tape, v| loss(tape, ParamVars::from_vars(tape, v)), &self.tensors(), options)
+        self.name(gradcheck(|tape, v| loss(tape, ParamVars::from_vars(tape, v)), &self.tensors(), options))
     }
 
     /// Checks the tape's reverse-mode gradients of `loss` with respect to
@@ -47,7 +47,21 @@ impl Params {
     where
         F: for<'t> Fn(&'t Tape, ParamVars<'t>) -> Var<'t>,
     {
-        gradcheck_forward(|tape, v| loss(tape, ParamVars::from_vars(tape, v)), &self.tensors(), rtol)
+        self.name(gradcheck_forward(|tape, v| loss(tape, ParamVars::from_vars(tape, v)), &self.tensors(), rtol))
+    }
+
+    /// The check's result with each input position's parameter name filled
+    /// in, so a report or a failure names `layer1.w`, not "input 2".
+    fn name(&self, result: Result<Report, GradcheckError>) -> Result<Report, GradcheckError> {
+        let names: Vec<&str> = self.names().collect();
+        let name_of = |k: usize| names.get(k).map(|n| n.to_string());
+        let rename = |ms: Vec<Mismatch>| ms.into_iter().map(|m| Mismatch { name: name_of(m.input), ..m }).collect();
+        match result {
+            Ok(report) => Ok(Report { worst_name: name_of(report.worst_input), ..report }),
+            Err(GradcheckError::Mismatch(ms)) => Err(GradcheckError::Mismatch(rename(ms))),
+            Err(GradcheckError::ForwardMismatch(ms)) => Err(GradcheckError::ForwardMismatch(rename(ms))),
+            Err(other) => Err(other),
+        }
     }
 
     /// The values, in order: the checks' inputs.

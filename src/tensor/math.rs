@@ -2,10 +2,8 @@
 //! (`*_into`) that the tape's ops reuse on arena memory, plus the `Tensor`
 //! method that wraps it.
 
-use super::{MatRef, Shape, ShapeError, Tensor, broadcast_shape, for_each_broadcast, gemm, numel};
-use super::{
-    check_2d, check_axis, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, split_axis,
-};
+use super::{Axis, MatRef, Shape, ShapeError, Tensor, broadcast_shape, for_each_broadcast, gemm, numel, resolve_axis};
+use super::{check_2d, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, split_axis};
 
 /// `out[i] = f(a[ia], b[ib])` over the broadcast of `a` and `b`.
 pub(crate) fn binary_into(
@@ -440,7 +438,8 @@ impl Tensor {
         self.sum() / self.len() as f64
     }
 
-    /// Sum over one axis; with `keepdim` the axis stays with extent 1.
+    /// Sum over one axis (negative counts from the end, as [`Var::sum_axis`](crate::Var::sum_axis)
+    /// takes it); with `keepdim` the axis stays with extent 1.
     ///
     /// # Panics
     /// If `axis` is not a dimension of the tensor.
@@ -448,9 +447,10 @@ impl Tensor {
     /// ```
     /// let a = tapegrad::Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
     /// assert_eq!(a.sum_axis(1, false).data(), &[3.0, 12.0]);
+    /// assert_eq!(a.sum_axis(-1, false), a.sum_axis(1, false));
     /// assert_eq!(a.sum_axis(1, true).shape(), &[2, 1]);
     /// ```
-    pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Tensor {
+    pub fn sum_axis(&self, axis: impl Axis, keepdim: bool) -> Tensor {
         self.try_sum_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -462,14 +462,14 @@ impl Tensor {
     /// assert_eq!(a.try_sum_axis(0, false).unwrap().data(), &[2.0, 2.0, 2.0]);
     /// let e = a.try_sum_axis(2, false).unwrap_err();
     /// assert_eq!(e.to_string(), "sum_axis: shape [2, 3]: axis 2 is out of range for 2 dimensions");
+    /// assert!(a.try_sum_axis(-3, false).is_err());
     /// ```
-    pub fn try_sum_axis(&self, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
-        self.axis_sum("sum_axis", axis, keepdim)
+    pub fn try_sum_axis(&self, axis: impl Axis, keepdim: bool) -> Result<Tensor, ShapeError> {
+        self.axis_sum("sum_axis", resolve_axis("sum_axis", &self.shape, axis)?, keepdim)
     }
 
-    /// The sum over `axis`, with errors naming `op`.
+    /// The sum over `axis` (resolved), with errors naming `op`.
     fn axis_sum(&self, op: &'static str, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
-        check_axis(op, &self.shape, axis)?;
         let shape = reduced_shape(op, &self.shape, axis, keepdim)?;
         let mut out = vec![0.0; numel(&shape)];
         sum_axis_into(&self.data, &self.shape, axis, &mut out);
@@ -484,8 +484,9 @@ impl Tensor {
     /// ```
     /// let a = tapegrad::Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
     /// assert_eq!(a.mean_axis(0, false).data(), &[1.5, 2.5, 3.5]);
+    /// assert_eq!(a.mean_axis(-2, false), a.mean_axis(0, false));
     /// ```
-    pub fn mean_axis(&self, axis: usize, keepdim: bool) -> Tensor {
+    pub fn mean_axis(&self, axis: impl Axis, keepdim: bool) -> Tensor {
         self.try_mean_axis(axis, keepdim).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -497,7 +498,8 @@ impl Tensor {
     /// assert_eq!(a.try_mean_axis(1, false).unwrap().data(), &[1.0, 1.0]);
     /// assert!(a.try_mean_axis(2, true).is_err());
     /// ```
-    pub fn try_mean_axis(&self, axis: usize, keepdim: bool) -> Result<Tensor, ShapeError> {
+    pub fn try_mean_axis(&self, axis: impl Axis, keepdim: bool) -> Result<Tensor, ShapeError> {
+        let axis = resolve_axis("mean_axis", &self.shape, axis)?;
         let sum = self.axis_sum("mean_axis", axis, keepdim)?;
         Ok(sum.scale(1.0 / self.shape[axis] as f64))
     }

@@ -295,15 +295,6 @@ pub(crate) fn reduced_shape(
     Ok(out)
 }
 
-/// Checks that `axis` names a dimension of `shape`.
-pub(crate) fn check_axis(op: &'static str, shape: &[usize], axis: usize) -> Result<(), ShapeError> {
-    if axis < shape.len() {
-        Ok(())
-    } else {
-        Err(ShapeError::new(op, &[shape], format!("axis {axis} is out of range for {} dimensions", shape.len())))
-    }
-}
-
 /// Checks that a matmul of `a` by `b` fits and returns (m, k, n).
 pub(crate) fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usize), ShapeError> {
     if a.len() != 2 || b.len() != 2 {

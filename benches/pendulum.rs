@@ -5,11 +5,12 @@
 //! in elementary ops (5 per step, 100,000 per chain), so criterion's time
 //! per element is the ns per op.
 //!
-//! A second group times a chain of 200 steps (1,000 ops) four ways, the
-//! fourth the chain compiled to Rust by `tapegrad::emit`
+//! A second group times a chain of 200 steps (1,000 ops) five ways: tape,
+//! replay, hand-written, and compiled to Rust by `tapegrad::emit`
 //! (`examples/compiled/pendulum.rs`: straight-line code grows with the
-//! steps, so the compiled chain is short); its time per op is the figure
-//! to compare with the hand-written chain's.
+//! steps, so the compiled chain is short), once as one function and once
+//! cut into 4 `#[inline(never)]` chunks of 250 nodes (`Module::chunk`),
+//! which is what chunking costs at run time.
 //!
 //! `cargo bench --bench pendulum`
 
@@ -54,11 +55,17 @@ fn pendulum_chain(c: &mut Criterion) {
     let q = compiled::pendulum_grad(Q0, P0, &mut dq, &mut dp);
     let (want_q, want_d) = pendulum::tape_chain(&mut tape, SHORT);
     assert_eq!((q.to_bits(), dq.to_bits()), (want_q.to_bits(), want_d.to_bits()), "compiled vs tape, 200 steps");
+    let q = compiled::pendulum_chunked_grad(Q0, P0, &mut dq, &mut dp);
+    assert_eq!((q.to_bits(), dq.to_bits()), (want_q.to_bits(), want_d.to_bits()), "chunked vs tape, 200 steps");
     let short = pendulum::ReplayChain::record(SHORT);
     group.bench_function("tape", |b| b.iter(|| pendulum::tape_chain(&mut tape, black_box(SHORT))));
     group.bench_function("replay", |b| b.iter(|| short.run(black_box(Q0), black_box(P0))));
     group.bench_function("compiled", |b| {
         b.iter(|| compiled::pendulum_grad(black_box(Q0), black_box(P0), &mut dq, &mut dp))
+    });
+    // The same code cut into 4 `#[inline(never)]` chunks of 250 nodes.
+    group.bench_function("compiled_chunked", |b| {
+        b.iter(|| compiled::pendulum_chunked_grad(black_box(Q0), black_box(P0), &mut dq, &mut dp))
     });
     group.bench_function("hand", |b| b.iter(|| pendulum::hand_chain(&mut cos_q, black_box(SHORT))));
     group.finish();

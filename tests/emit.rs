@@ -97,6 +97,10 @@ fn the_pendulum_is_bit_identical_to_the_tape() {
         let y = pendulum::pendulum_grad(q0, p0, &mut dq0, &mut dp0);
         assert_eq!(pendulum::pendulum(q0, p0).to_bits(), want.0);
         assert_eq!((y.to_bits(), vec![vec![dq0.to_bits()], vec![dp0.to_bits()]]), want);
+        // The same chain emitted in chunks of 250 (`Module::chunk`).
+        let y = pendulum::pendulum_chunked_grad(q0, p0, &mut dq0, &mut dp0);
+        assert_eq!(pendulum::pendulum_chunked(q0, p0).to_bits(), want.0);
+        assert_eq!((y.to_bits(), vec![vec![dq0.to_bits()], vec![dp0.to_bits()]]), want);
     }
 }
 

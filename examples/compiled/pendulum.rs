@@ -7416,3 +7416,5920 @@ pub fn pendulum_grad(q0: f64, p0: f64, d_q0: &mut f64, d_p0: &mut f64) -> f64 {
     *d_q0 += d_v2 * (q0.cos());
     q
 }
+
+/// `pendulum_chunked`: node 1001 (`q`, add) of a tape of 1002 nodes, 1002 of which it depends on.
+/// Differentiated with respect to: `q0: []`, `p0: []`.
+/// Inputs without gradient: none.
+/// Written as 4 chunks of at most 250 nodes (`pendulum_chunked_fwd_K`, `pendulum_chunked_bwd_K`), so that it compiles fast.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn pendulum_chunked(q0: f64, p0: f64) -> f64 {
+    // 1002 live nodes in 4 chunks; the values a chunk reads from another are in `saved`.
+    let mut saved = [0.0f64; 203];
+    pendulum_chunked_fwd_0(q0, p0, &mut saved);
+    pendulum_chunked_fwd_1(&mut saved);
+    pendulum_chunked_fwd_2(&mut saved);
+    pendulum_chunked_fwd_3(&mut saved);
+    saved[202]
+}
+
+/// `pendulum_chunked` and its gradient, written into `d_ARG` (overwritten) for each argument.
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+pub fn pendulum_chunked_grad(q0: f64, p0: f64, d_q0: &mut f64, d_p0: &mut f64) -> f64 {
+    let mut saved = [0.0f64; 203];
+    pendulum_chunked_fwd_0(q0, p0, &mut saved);
+    pendulum_chunked_fwd_1(&mut saved);
+    pendulum_chunked_fwd_2(&mut saved);
+    pendulum_chunked_fwd_3(&mut saved);
+    // The reverse sweep: adjoints d_NAME = d(q)/d(NAME).
+    *d_q0 = 0.0;
+    *d_p0 = 0.0;
+    // The adjoints a chunk adds into for another.
+    let mut d_saved = [0.0f64; 6];
+    pendulum_chunked_bwd_3(&saved, &mut d_saved);
+    pendulum_chunked_bwd_2(&saved, &mut d_saved);
+    pendulum_chunked_bwd_1(&saved, &mut d_saved);
+    pendulum_chunked_bwd_0(q0, d_q0, d_p0, &saved, &mut d_saved);
+    saved[202]
+}
+
+/// `pendulum_chunked`, nodes 0..=251: the forward pass.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_fwd_0(q0: f64, p0: f64, saved: &mut [f64; 203]) {
+    // 2: sin(q0)
+    let v2 = q0.sin();
+    // 3: mul_scalar(0.01)(v2)
+    let v3 = v2 * 0.01;
+    // 4: sub(p0, v3)
+    let v4 = p0 - v3;
+    // 5: mul_scalar(0.01)(v4)
+    let v5 = v4 * 0.01;
+    // 6: add(q0, v5)
+    let v6 = q0 + v5;
+    // 7: sin(v6)
+    let v7 = v6.sin();
+    // 8: mul_scalar(0.01)(v7)
+    let v8 = v7 * 0.01;
+    // 9: sub(v4, v8)
+    let v9 = v4 - v8;
+    // 10: mul_scalar(0.01)(v9)
+    let v10 = v9 * 0.01;
+    // 11: add(v6, v10)
+    let v11 = v6 + v10;
+    // 12: sin(v11)
+    let v12 = v11.sin();
+    // 13: mul_scalar(0.01)(v12)
+    let v13 = v12 * 0.01;
+    // 14: sub(v9, v13)
+    let v14 = v9 - v13;
+    // 15: mul_scalar(0.01)(v14)
+    let v15 = v14 * 0.01;
+    // 16: add(v11, v15)
+    let v16 = v11 + v15;
+    // 17: sin(v16)
+    let v17 = v16.sin();
+    // 18: mul_scalar(0.01)(v17)
+    let v18 = v17 * 0.01;
+    // 19: sub(v14, v18)
+    let v19 = v14 - v18;
+    // 20: mul_scalar(0.01)(v19)
+    let v20 = v19 * 0.01;
+    // 21: add(v16, v20)
+    let v21 = v16 + v20;
+    // 22: sin(v21)
+    let v22 = v21.sin();
+    // 23: mul_scalar(0.01)(v22)
+    let v23 = v22 * 0.01;
+    // 24: sub(v19, v23)
+    let v24 = v19 - v23;
+    // 25: mul_scalar(0.01)(v24)
+    let v25 = v24 * 0.01;
+    // 26: add(v21, v25)
+    let v26 = v21 + v25;
+    // 27: sin(v26)
+    let v27 = v26.sin();
+    // 28: mul_scalar(0.01)(v27)
+    let v28 = v27 * 0.01;
+    // 29: sub(v24, v28)
+    let v29 = v24 - v28;
+    // 30: mul_scalar(0.01)(v29)
+    let v30 = v29 * 0.01;
+    // 31: add(v26, v30)
+    let v31 = v26 + v30;
+    // 32: sin(v31)
+    let v32 = v31.sin();
+    // 33: mul_scalar(0.01)(v32)
+    let v33 = v32 * 0.01;
+    // 34: sub(v29, v33)
+    let v34 = v29 - v33;
+    // 35: mul_scalar(0.01)(v34)
+    let v35 = v34 * 0.01;
+    // 36: add(v31, v35)
+    let v36 = v31 + v35;
+    // 37: sin(v36)
+    let v37 = v36.sin();
+    // 38: mul_scalar(0.01)(v37)
+    let v38 = v37 * 0.01;
+    // 39: sub(v34, v38)
+    let v39 = v34 - v38;
+    // 40: mul_scalar(0.01)(v39)
+    let v40 = v39 * 0.01;
+    // 41: add(v36, v40)
+    let v41 = v36 + v40;
+    // 42: sin(v41)
+    let v42 = v41.sin();
+    // 43: mul_scalar(0.01)(v42)
+    let v43 = v42 * 0.01;
+    // 44: sub(v39, v43)
+    let v44 = v39 - v43;
+    // 45: mul_scalar(0.01)(v44)
+    let v45 = v44 * 0.01;
+    // 46: add(v41, v45)
+    let v46 = v41 + v45;
+    // 47: sin(v46)
+    let v47 = v46.sin();
+    // 48: mul_scalar(0.01)(v47)
+    let v48 = v47 * 0.01;
+    // 49: sub(v44, v48)
+    let v49 = v44 - v48;
+    // 50: mul_scalar(0.01)(v49)
+    let v50 = v49 * 0.01;
+    // 51: add(v46, v50)
+    let v51 = v46 + v50;
+    // 52: sin(v51)
+    let v52 = v51.sin();
+    // 53: mul_scalar(0.01)(v52)
+    let v53 = v52 * 0.01;
+    // 54: sub(v49, v53)
+    let v54 = v49 - v53;
+    // 55: mul_scalar(0.01)(v54)
+    let v55 = v54 * 0.01;
+    // 56: add(v51, v55)
+    let v56 = v51 + v55;
+    // 57: sin(v56)
+    let v57 = v56.sin();
+    // 58: mul_scalar(0.01)(v57)
+    let v58 = v57 * 0.01;
+    // 59: sub(v54, v58)
+    let v59 = v54 - v58;
+    // 60: mul_scalar(0.01)(v59)
+    let v60 = v59 * 0.01;
+    // 61: add(v56, v60)
+    let v61 = v56 + v60;
+    // 62: sin(v61)
+    let v62 = v61.sin();
+    // 63: mul_scalar(0.01)(v62)
+    let v63 = v62 * 0.01;
+    // 64: sub(v59, v63)
+    let v64 = v59 - v63;
+    // 65: mul_scalar(0.01)(v64)
+    let v65 = v64 * 0.01;
+    // 66: add(v61, v65)
+    let v66 = v61 + v65;
+    // 67: sin(v66)
+    let v67 = v66.sin();
+    // 68: mul_scalar(0.01)(v67)
+    let v68 = v67 * 0.01;
+    // 69: sub(v64, v68)
+    let v69 = v64 - v68;
+    // 70: mul_scalar(0.01)(v69)
+    let v70 = v69 * 0.01;
+    // 71: add(v66, v70)
+    let v71 = v66 + v70;
+    // 72: sin(v71)
+    let v72 = v71.sin();
+    // 73: mul_scalar(0.01)(v72)
+    let v73 = v72 * 0.01;
+    // 74: sub(v69, v73)
+    let v74 = v69 - v73;
+    // 75: mul_scalar(0.01)(v74)
+    let v75 = v74 * 0.01;
+    // 76: add(v71, v75)
+    let v76 = v71 + v75;
+    // 77: sin(v76)
+    let v77 = v76.sin();
+    // 78: mul_scalar(0.01)(v77)
+    let v78 = v77 * 0.01;
+    // 79: sub(v74, v78)
+    let v79 = v74 - v78;
+    // 80: mul_scalar(0.01)(v79)
+    let v80 = v79 * 0.01;
+    // 81: add(v76, v80)
+    let v81 = v76 + v80;
+    // 82: sin(v81)
+    let v82 = v81.sin();
+    // 83: mul_scalar(0.01)(v82)
+    let v83 = v82 * 0.01;
+    // 84: sub(v79, v83)
+    let v84 = v79 - v83;
+    // 85: mul_scalar(0.01)(v84)
+    let v85 = v84 * 0.01;
+    // 86: add(v81, v85)
+    let v86 = v81 + v85;
+    // 87: sin(v86)
+    let v87 = v86.sin();
+    // 88: mul_scalar(0.01)(v87)
+    let v88 = v87 * 0.01;
+    // 89: sub(v84, v88)
+    let v89 = v84 - v88;
+    // 90: mul_scalar(0.01)(v89)
+    let v90 = v89 * 0.01;
+    // 91: add(v86, v90)
+    let v91 = v86 + v90;
+    // 92: sin(v91)
+    let v92 = v91.sin();
+    // 93: mul_scalar(0.01)(v92)
+    let v93 = v92 * 0.01;
+    // 94: sub(v89, v93)
+    let v94 = v89 - v93;
+    // 95: mul_scalar(0.01)(v94)
+    let v95 = v94 * 0.01;
+    // 96: add(v91, v95)
+    let v96 = v91 + v95;
+    // 97: sin(v96)
+    let v97 = v96.sin();
+    // 98: mul_scalar(0.01)(v97)
+    let v98 = v97 * 0.01;
+    // 99: sub(v94, v98)
+    let v99 = v94 - v98;
+    // 100: mul_scalar(0.01)(v99)
+    let v100 = v99 * 0.01;
+    // 101: add(v96, v100)
+    let v101 = v96 + v100;
+    // 102: sin(v101)
+    let v102 = v101.sin();
+    // 103: mul_scalar(0.01)(v102)
+    let v103 = v102 * 0.01;
+    // 104: sub(v99, v103)
+    let v104 = v99 - v103;
+    // 105: mul_scalar(0.01)(v104)
+    let v105 = v104 * 0.01;
+    // 106: add(v101, v105)
+    let v106 = v101 + v105;
+    // 107: sin(v106)
+    let v107 = v106.sin();
+    // 108: mul_scalar(0.01)(v107)
+    let v108 = v107 * 0.01;
+    // 109: sub(v104, v108)
+    let v109 = v104 - v108;
+    // 110: mul_scalar(0.01)(v109)
+    let v110 = v109 * 0.01;
+    // 111: add(v106, v110)
+    let v111 = v106 + v110;
+    // 112: sin(v111)
+    let v112 = v111.sin();
+    // 113: mul_scalar(0.01)(v112)
+    let v113 = v112 * 0.01;
+    // 114: sub(v109, v113)
+    let v114 = v109 - v113;
+    // 115: mul_scalar(0.01)(v114)
+    let v115 = v114 * 0.01;
+    // 116: add(v111, v115)
+    let v116 = v111 + v115;
+    // 117: sin(v116)
+    let v117 = v116.sin();
+    // 118: mul_scalar(0.01)(v117)
+    let v118 = v117 * 0.01;
+    // 119: sub(v114, v118)
+    let v119 = v114 - v118;
+    // 120: mul_scalar(0.01)(v119)
+    let v120 = v119 * 0.01;
+    // 121: add(v116, v120)
+    let v121 = v116 + v120;
+    // 122: sin(v121)
+    let v122 = v121.sin();
+    // 123: mul_scalar(0.01)(v122)
+    let v123 = v122 * 0.01;
+    // 124: sub(v119, v123)
+    let v124 = v119 - v123;
+    // 125: mul_scalar(0.01)(v124)
+    let v125 = v124 * 0.01;
+    // 126: add(v121, v125)
+    let v126 = v121 + v125;
+    // 127: sin(v126)
+    let v127 = v126.sin();
+    // 128: mul_scalar(0.01)(v127)
+    let v128 = v127 * 0.01;
+    // 129: sub(v124, v128)
+    let v129 = v124 - v128;
+    // 130: mul_scalar(0.01)(v129)
+    let v130 = v129 * 0.01;
+    // 131: add(v126, v130)
+    let v131 = v126 + v130;
+    // 132: sin(v131)
+    let v132 = v131.sin();
+    // 133: mul_scalar(0.01)(v132)
+    let v133 = v132 * 0.01;
+    // 134: sub(v129, v133)
+    let v134 = v129 - v133;
+    // 135: mul_scalar(0.01)(v134)
+    let v135 = v134 * 0.01;
+    // 136: add(v131, v135)
+    let v136 = v131 + v135;
+    // 137: sin(v136)
+    let v137 = v136.sin();
+    // 138: mul_scalar(0.01)(v137)
+    let v138 = v137 * 0.01;
+    // 139: sub(v134, v138)
+    let v139 = v134 - v138;
+    // 140: mul_scalar(0.01)(v139)
+    let v140 = v139 * 0.01;
+    // 141: add(v136, v140)
+    let v141 = v136 + v140;
+    // 142: sin(v141)
+    let v142 = v141.sin();
+    // 143: mul_scalar(0.01)(v142)
+    let v143 = v142 * 0.01;
+    // 144: sub(v139, v143)
+    let v144 = v139 - v143;
+    // 145: mul_scalar(0.01)(v144)
+    let v145 = v144 * 0.01;
+    // 146: add(v141, v145)
+    let v146 = v141 + v145;
+    // 147: sin(v146)
+    let v147 = v146.sin();
+    // 148: mul_scalar(0.01)(v147)
+    let v148 = v147 * 0.01;
+    // 149: sub(v144, v148)
+    let v149 = v144 - v148;
+    // 150: mul_scalar(0.01)(v149)
+    let v150 = v149 * 0.01;
+    // 151: add(v146, v150)
+    let v151 = v146 + v150;
+    // 152: sin(v151)
+    let v152 = v151.sin();
+    // 153: mul_scalar(0.01)(v152)
+    let v153 = v152 * 0.01;
+    // 154: sub(v149, v153)
+    let v154 = v149 - v153;
+    // 155: mul_scalar(0.01)(v154)
+    let v155 = v154 * 0.01;
+    // 156: add(v151, v155)
+    let v156 = v151 + v155;
+    // 157: sin(v156)
+    let v157 = v156.sin();
+    // 158: mul_scalar(0.01)(v157)
+    let v158 = v157 * 0.01;
+    // 159: sub(v154, v158)
+    let v159 = v154 - v158;
+    // 160: mul_scalar(0.01)(v159)
+    let v160 = v159 * 0.01;
+    // 161: add(v156, v160)
+    let v161 = v156 + v160;
+    // 162: sin(v161)
+    let v162 = v161.sin();
+    // 163: mul_scalar(0.01)(v162)
+    let v163 = v162 * 0.01;
+    // 164: sub(v159, v163)
+    let v164 = v159 - v163;
+    // 165: mul_scalar(0.01)(v164)
+    let v165 = v164 * 0.01;
+    // 166: add(v161, v165)
+    let v166 = v161 + v165;
+    // 167: sin(v166)
+    let v167 = v166.sin();
+    // 168: mul_scalar(0.01)(v167)
+    let v168 = v167 * 0.01;
+    // 169: sub(v164, v168)
+    let v169 = v164 - v168;
+    // 170: mul_scalar(0.01)(v169)
+    let v170 = v169 * 0.01;
+    // 171: add(v166, v170)
+    let v171 = v166 + v170;
+    // 172: sin(v171)
+    let v172 = v171.sin();
+    // 173: mul_scalar(0.01)(v172)
+    let v173 = v172 * 0.01;
+    // 174: sub(v169, v173)
+    let v174 = v169 - v173;
+    // 175: mul_scalar(0.01)(v174)
+    let v175 = v174 * 0.01;
+    // 176: add(v171, v175)
+    let v176 = v171 + v175;
+    // 177: sin(v176)
+    let v177 = v176.sin();
+    // 178: mul_scalar(0.01)(v177)
+    let v178 = v177 * 0.01;
+    // 179: sub(v174, v178)
+    let v179 = v174 - v178;
+    // 180: mul_scalar(0.01)(v179)
+    let v180 = v179 * 0.01;
+    // 181: add(v176, v180)
+    let v181 = v176 + v180;
+    // 182: sin(v181)
+    let v182 = v181.sin();
+    // 183: mul_scalar(0.01)(v182)
+    let v183 = v182 * 0.01;
+    // 184: sub(v179, v183)
+    let v184 = v179 - v183;
+    // 185: mul_scalar(0.01)(v184)
+    let v185 = v184 * 0.01;
+    // 186: add(v181, v185)
+    let v186 = v181 + v185;
+    // 187: sin(v186)
+    let v187 = v186.sin();
+    // 188: mul_scalar(0.01)(v187)
+    let v188 = v187 * 0.01;
+    // 189: sub(v184, v188)
+    let v189 = v184 - v188;
+    // 190: mul_scalar(0.01)(v189)
+    let v190 = v189 * 0.01;
+    // 191: add(v186, v190)
+    let v191 = v186 + v190;
+    // 192: sin(v191)
+    let v192 = v191.sin();
+    // 193: mul_scalar(0.01)(v192)
+    let v193 = v192 * 0.01;
+    // 194: sub(v189, v193)
+    let v194 = v189 - v193;
+    // 195: mul_scalar(0.01)(v194)
+    let v195 = v194 * 0.01;
+    // 196: add(v191, v195)
+    let v196 = v191 + v195;
+    // 197: sin(v196)
+    let v197 = v196.sin();
+    // 198: mul_scalar(0.01)(v197)
+    let v198 = v197 * 0.01;
+    // 199: sub(v194, v198)
+    let v199 = v194 - v198;
+    // 200: mul_scalar(0.01)(v199)
+    let v200 = v199 * 0.01;
+    // 201: add(v196, v200)
+    let v201 = v196 + v200;
+    // 202: sin(v201)
+    let v202 = v201.sin();
+    // 203: mul_scalar(0.01)(v202)
+    let v203 = v202 * 0.01;
+    // 204: sub(v199, v203)
+    let v204 = v199 - v203;
+    // 205: mul_scalar(0.01)(v204)
+    let v205 = v204 * 0.01;
+    // 206: add(v201, v205)
+    let v206 = v201 + v205;
+    // 207: sin(v206)
+    let v207 = v206.sin();
+    // 208: mul_scalar(0.01)(v207)
+    let v208 = v207 * 0.01;
+    // 209: sub(v204, v208)
+    let v209 = v204 - v208;
+    // 210: mul_scalar(0.01)(v209)
+    let v210 = v209 * 0.01;
+    // 211: add(v206, v210)
+    let v211 = v206 + v210;
+    // 212: sin(v211)
+    let v212 = v211.sin();
+    // 213: mul_scalar(0.01)(v212)
+    let v213 = v212 * 0.01;
+    // 214: sub(v209, v213)
+    let v214 = v209 - v213;
+    // 215: mul_scalar(0.01)(v214)
+    let v215 = v214 * 0.01;
+    // 216: add(v211, v215)
+    let v216 = v211 + v215;
+    // 217: sin(v216)
+    let v217 = v216.sin();
+    // 218: mul_scalar(0.01)(v217)
+    let v218 = v217 * 0.01;
+    // 219: sub(v214, v218)
+    let v219 = v214 - v218;
+    // 220: mul_scalar(0.01)(v219)
+    let v220 = v219 * 0.01;
+    // 221: add(v216, v220)
+    let v221 = v216 + v220;
+    // 222: sin(v221)
+    let v222 = v221.sin();
+    // 223: mul_scalar(0.01)(v222)
+    let v223 = v222 * 0.01;
+    // 224: sub(v219, v223)
+    let v224 = v219 - v223;
+    // 225: mul_scalar(0.01)(v224)
+    let v225 = v224 * 0.01;
+    // 226: add(v221, v225)
+    let v226 = v221 + v225;
+    // 227: sin(v226)
+    let v227 = v226.sin();
+    // 228: mul_scalar(0.01)(v227)
+    let v228 = v227 * 0.01;
+    // 229: sub(v224, v228)
+    let v229 = v224 - v228;
+    // 230: mul_scalar(0.01)(v229)
+    let v230 = v229 * 0.01;
+    // 231: add(v226, v230)
+    let v231 = v226 + v230;
+    // 232: sin(v231)
+    let v232 = v231.sin();
+    // 233: mul_scalar(0.01)(v232)
+    let v233 = v232 * 0.01;
+    // 234: sub(v229, v233)
+    let v234 = v229 - v233;
+    // 235: mul_scalar(0.01)(v234)
+    let v235 = v234 * 0.01;
+    // 236: add(v231, v235)
+    let v236 = v231 + v235;
+    // 237: sin(v236)
+    let v237 = v236.sin();
+    // 238: mul_scalar(0.01)(v237)
+    let v238 = v237 * 0.01;
+    // 239: sub(v234, v238)
+    let v239 = v234 - v238;
+    // 240: mul_scalar(0.01)(v239)
+    let v240 = v239 * 0.01;
+    // 241: add(v236, v240)
+    let v241 = v236 + v240;
+    // 242: sin(v241)
+    let v242 = v241.sin();
+    // 243: mul_scalar(0.01)(v242)
+    let v243 = v242 * 0.01;
+    // 244: sub(v239, v243)
+    let v244 = v239 - v243;
+    // 245: mul_scalar(0.01)(v244)
+    let v245 = v244 * 0.01;
+    // 246: add(v241, v245)
+    let v246 = v241 + v245;
+    // 247: sin(v246)
+    let v247 = v246.sin();
+    // 248: mul_scalar(0.01)(v247)
+    let v248 = v247 * 0.01;
+    // 249: sub(v244, v248)
+    let v249 = v244 - v248;
+    // 250: mul_scalar(0.01)(v249)
+    let v250 = v249 * 0.01;
+    // 251: add(v246, v250)
+    let v251 = v246 + v250;
+    // For later chunks and the reverse sweep.
+    saved[0] = v6;
+    saved[1] = v11;
+    saved[2] = v16;
+    saved[3] = v21;
+    saved[4] = v26;
+    saved[5] = v31;
+    saved[6] = v36;
+    saved[7] = v41;
+    saved[8] = v46;
+    saved[9] = v51;
+    saved[10] = v56;
+    saved[11] = v61;
+    saved[12] = v66;
+    saved[13] = v71;
+    saved[14] = v76;
+    saved[15] = v81;
+    saved[16] = v86;
+    saved[17] = v91;
+    saved[18] = v96;
+    saved[19] = v101;
+    saved[20] = v106;
+    saved[21] = v111;
+    saved[22] = v116;
+    saved[23] = v121;
+    saved[24] = v126;
+    saved[25] = v131;
+    saved[26] = v136;
+    saved[27] = v141;
+    saved[28] = v146;
+    saved[29] = v151;
+    saved[30] = v156;
+    saved[31] = v161;
+    saved[32] = v166;
+    saved[33] = v171;
+    saved[34] = v176;
+    saved[35] = v181;
+    saved[36] = v186;
+    saved[37] = v191;
+    saved[38] = v196;
+    saved[39] = v201;
+    saved[40] = v206;
+    saved[41] = v211;
+    saved[42] = v216;
+    saved[43] = v221;
+    saved[44] = v226;
+    saved[45] = v231;
+    saved[46] = v236;
+    saved[47] = v241;
+    saved[48] = v246;
+    saved[49] = v249;
+    saved[50] = v251;
+}
+
+/// `pendulum_chunked`, nodes 252..=501: the forward pass.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_fwd_1(saved: &mut [f64; 203]) {
+    // Values of earlier chunks.
+    let v249 = saved[49];
+    let v251 = saved[50];
+    // 252: sin(v251)
+    let v252 = v251.sin();
+    // 253: mul_scalar(0.01)(v252)
+    let v253 = v252 * 0.01;
+    // 254: sub(v249, v253)
+    let v254 = v249 - v253;
+    // 255: mul_scalar(0.01)(v254)
+    let v255 = v254 * 0.01;
+    // 256: add(v251, v255)
+    let v256 = v251 + v255;
+    // 257: sin(v256)
+    let v257 = v256.sin();
+    // 258: mul_scalar(0.01)(v257)
+    let v258 = v257 * 0.01;
+    // 259: sub(v254, v258)
+    let v259 = v254 - v258;
+    // 260: mul_scalar(0.01)(v259)
+    let v260 = v259 * 0.01;
+    // 261: add(v256, v260)
+    let v261 = v256 + v260;
+    // 262: sin(v261)
+    let v262 = v261.sin();
+    // 263: mul_scalar(0.01)(v262)
+    let v263 = v262 * 0.01;
+    // 264: sub(v259, v263)
+    let v264 = v259 - v263;
+    // 265: mul_scalar(0.01)(v264)
+    let v265 = v264 * 0.01;
+    // 266: add(v261, v265)
+    let v266 = v261 + v265;
+    // 267: sin(v266)
+    let v267 = v266.sin();
+    // 268: mul_scalar(0.01)(v267)
+    let v268 = v267 * 0.01;
+    // 269: sub(v264, v268)
+    let v269 = v264 - v268;
+    // 270: mul_scalar(0.01)(v269)
+    let v270 = v269 * 0.01;
+    // 271: add(v266, v270)
+    let v271 = v266 + v270;
+    // 272: sin(v271)
+    let v272 = v271.sin();
+    // 273: mul_scalar(0.01)(v272)
+    let v273 = v272 * 0.01;
+    // 274: sub(v269, v273)
+    let v274 = v269 - v273;
+    // 275: mul_scalar(0.01)(v274)
+    let v275 = v274 * 0.01;
+    // 276: add(v271, v275)
+    let v276 = v271 + v275;
+    // 277: sin(v276)
+    let v277 = v276.sin();
+    // 278: mul_scalar(0.01)(v277)
+    let v278 = v277 * 0.01;
+    // 279: sub(v274, v278)
+    let v279 = v274 - v278;
+    // 280: mul_scalar(0.01)(v279)
+    let v280 = v279 * 0.01;
+    // 281: add(v276, v280)
+    let v281 = v276 + v280;
+    // 282: sin(v281)
+    let v282 = v281.sin();
+    // 283: mul_scalar(0.01)(v282)
+    let v283 = v282 * 0.01;
+    // 284: sub(v279, v283)
+    let v284 = v279 - v283;
+    // 285: mul_scalar(0.01)(v284)
+    let v285 = v284 * 0.01;
+    // 286: add(v281, v285)
+    let v286 = v281 + v285;
+    // 287: sin(v286)
+    let v287 = v286.sin();
+    // 288: mul_scalar(0.01)(v287)
+    let v288 = v287 * 0.01;
+    // 289: sub(v284, v288)
+    let v289 = v284 - v288;
+    // 290: mul_scalar(0.01)(v289)
+    let v290 = v289 * 0.01;
+    // 291: add(v286, v290)
+    let v291 = v286 + v290;
+    // 292: sin(v291)
+    let v292 = v291.sin();
+    // 293: mul_scalar(0.01)(v292)
+    let v293 = v292 * 0.01;
+    // 294: sub(v289, v293)
+    let v294 = v289 - v293;
+    // 295: mul_scalar(0.01)(v294)
+    let v295 = v294 * 0.01;
+    // 296: add(v291, v295)
+    let v296 = v291 + v295;
+    // 297: sin(v296)
+    let v297 = v296.sin();
+    // 298: mul_scalar(0.01)(v297)
+    let v298 = v297 * 0.01;
+    // 299: sub(v294, v298)
+    let v299 = v294 - v298;
+    // 300: mul_scalar(0.01)(v299)
+    let v300 = v299 * 0.01;
+    // 301: add(v296, v300)
+    let v301 = v296 + v300;
+    // 302: sin(v301)
+    let v302 = v301.sin();
+    // 303: mul_scalar(0.01)(v302)
+    let v303 = v302 * 0.01;
+    // 304: sub(v299, v303)
+    let v304 = v299 - v303;
+    // 305: mul_scalar(0.01)(v304)
+    let v305 = v304 * 0.01;
+    // 306: add(v301, v305)
+    let v306 = v301 + v305;
+    // 307: sin(v306)
+    let v307 = v306.sin();
+    // 308: mul_scalar(0.01)(v307)
+    let v308 = v307 * 0.01;
+    // 309: sub(v304, v308)
+    let v309 = v304 - v308;
+    // 310: mul_scalar(0.01)(v309)
+    let v310 = v309 * 0.01;
+    // 311: add(v306, v310)
+    let v311 = v306 + v310;
+    // 312: sin(v311)
+    let v312 = v311.sin();
+    // 313: mul_scalar(0.01)(v312)
+    let v313 = v312 * 0.01;
+    // 314: sub(v309, v313)
+    let v314 = v309 - v313;
+    // 315: mul_scalar(0.01)(v314)
+    let v315 = v314 * 0.01;
+    // 316: add(v311, v315)
+    let v316 = v311 + v315;
+    // 317: sin(v316)
+    let v317 = v316.sin();
+    // 318: mul_scalar(0.01)(v317)
+    let v318 = v317 * 0.01;
+    // 319: sub(v314, v318)
+    let v319 = v314 - v318;
+    // 320: mul_scalar(0.01)(v319)
+    let v320 = v319 * 0.01;
+    // 321: add(v316, v320)
+    let v321 = v316 + v320;
+    // 322: sin(v321)
+    let v322 = v321.sin();
+    // 323: mul_scalar(0.01)(v322)
+    let v323 = v322 * 0.01;
+    // 324: sub(v319, v323)
+    let v324 = v319 - v323;
+    // 325: mul_scalar(0.01)(v324)
+    let v325 = v324 * 0.01;
+    // 326: add(v321, v325)
+    let v326 = v321 + v325;
+    // 327: sin(v326)
+    let v327 = v326.sin();
+    // 328: mul_scalar(0.01)(v327)
+    let v328 = v327 * 0.01;
+    // 329: sub(v324, v328)
+    let v329 = v324 - v328;
+    // 330: mul_scalar(0.01)(v329)
+    let v330 = v329 * 0.01;
+    // 331: add(v326, v330)
+    let v331 = v326 + v330;
+    // 332: sin(v331)
+    let v332 = v331.sin();
+    // 333: mul_scalar(0.01)(v332)
+    let v333 = v332 * 0.01;
+    // 334: sub(v329, v333)
+    let v334 = v329 - v333;
+    // 335: mul_scalar(0.01)(v334)
+    let v335 = v334 * 0.01;
+    // 336: add(v331, v335)
+    let v336 = v331 + v335;
+    // 337: sin(v336)
+    let v337 = v336.sin();
+    // 338: mul_scalar(0.01)(v337)
+    let v338 = v337 * 0.01;
+    // 339: sub(v334, v338)
+    let v339 = v334 - v338;
+    // 340: mul_scalar(0.01)(v339)
+    let v340 = v339 * 0.01;
+    // 341: add(v336, v340)
+    let v341 = v336 + v340;
+    // 342: sin(v341)
+    let v342 = v341.sin();
+    // 343: mul_scalar(0.01)(v342)
+    let v343 = v342 * 0.01;
+    // 344: sub(v339, v343)
+    let v344 = v339 - v343;
+    // 345: mul_scalar(0.01)(v344)
+    let v345 = v344 * 0.01;
+    // 346: add(v341, v345)
+    let v346 = v341 + v345;
+    // 347: sin(v346)
+    let v347 = v346.sin();
+    // 348: mul_scalar(0.01)(v347)
+    let v348 = v347 * 0.01;
+    // 349: sub(v344, v348)
+    let v349 = v344 - v348;
+    // 350: mul_scalar(0.01)(v349)
+    let v350 = v349 * 0.01;
+    // 351: add(v346, v350)
+    let v351 = v346 + v350;
+    // 352: sin(v351)
+    let v352 = v351.sin();
+    // 353: mul_scalar(0.01)(v352)
+    let v353 = v352 * 0.01;
+    // 354: sub(v349, v353)
+    let v354 = v349 - v353;
+    // 355: mul_scalar(0.01)(v354)
+    let v355 = v354 * 0.01;
+    // 356: add(v351, v355)
+    let v356 = v351 + v355;
+    // 357: sin(v356)
+    let v357 = v356.sin();
+    // 358: mul_scalar(0.01)(v357)
+    let v358 = v357 * 0.01;
+    // 359: sub(v354, v358)
+    let v359 = v354 - v358;
+    // 360: mul_scalar(0.01)(v359)
+    let v360 = v359 * 0.01;
+    // 361: add(v356, v360)
+    let v361 = v356 + v360;
+    // 362: sin(v361)
+    let v362 = v361.sin();
+    // 363: mul_scalar(0.01)(v362)
+    let v363 = v362 * 0.01;
+    // 364: sub(v359, v363)
+    let v364 = v359 - v363;
+    // 365: mul_scalar(0.01)(v364)
+    let v365 = v364 * 0.01;
+    // 366: add(v361, v365)
+    let v366 = v361 + v365;
+    // 367: sin(v366)
+    let v367 = v366.sin();
+    // 368: mul_scalar(0.01)(v367)
+    let v368 = v367 * 0.01;
+    // 369: sub(v364, v368)
+    let v369 = v364 - v368;
+    // 370: mul_scalar(0.01)(v369)
+    let v370 = v369 * 0.01;
+    // 371: add(v366, v370)
+    let v371 = v366 + v370;
+    // 372: sin(v371)
+    let v372 = v371.sin();
+    // 373: mul_scalar(0.01)(v372)
+    let v373 = v372 * 0.01;
+    // 374: sub(v369, v373)
+    let v374 = v369 - v373;
+    // 375: mul_scalar(0.01)(v374)
+    let v375 = v374 * 0.01;
+    // 376: add(v371, v375)
+    let v376 = v371 + v375;
+    // 377: sin(v376)
+    let v377 = v376.sin();
+    // 378: mul_scalar(0.01)(v377)
+    let v378 = v377 * 0.01;
+    // 379: sub(v374, v378)
+    let v379 = v374 - v378;
+    // 380: mul_scalar(0.01)(v379)
+    let v380 = v379 * 0.01;
+    // 381: add(v376, v380)
+    let v381 = v376 + v380;
+    // 382: sin(v381)
+    let v382 = v381.sin();
+    // 383: mul_scalar(0.01)(v382)
+    let v383 = v382 * 0.01;
+    // 384: sub(v379, v383)
+    let v384 = v379 - v383;
+    // 385: mul_scalar(0.01)(v384)
+    let v385 = v384 * 0.01;
+    // 386: add(v381, v385)
+    let v386 = v381 + v385;
+    // 387: sin(v386)
+    let v387 = v386.sin();
+    // 388: mul_scalar(0.01)(v387)
+    let v388 = v387 * 0.01;
+    // 389: sub(v384, v388)
+    let v389 = v384 - v388;
+    // 390: mul_scalar(0.01)(v389)
+    let v390 = v389 * 0.01;
+    // 391: add(v386, v390)
+    let v391 = v386 + v390;
+    // 392: sin(v391)
+    let v392 = v391.sin();
+    // 393: mul_scalar(0.01)(v392)
+    let v393 = v392 * 0.01;
+    // 394: sub(v389, v393)
+    let v394 = v389 - v393;
+    // 395: mul_scalar(0.01)(v394)
+    let v395 = v394 * 0.01;
+    // 396: add(v391, v395)
+    let v396 = v391 + v395;
+    // 397: sin(v396)
+    let v397 = v396.sin();
+    // 398: mul_scalar(0.01)(v397)
+    let v398 = v397 * 0.01;
+    // 399: sub(v394, v398)
+    let v399 = v394 - v398;
+    // 400: mul_scalar(0.01)(v399)
+    let v400 = v399 * 0.01;
+    // 401: add(v396, v400)
+    let v401 = v396 + v400;
+    // 402: sin(v401)
+    let v402 = v401.sin();
+    // 403: mul_scalar(0.01)(v402)
+    let v403 = v402 * 0.01;
+    // 404: sub(v399, v403)
+    let v404 = v399 - v403;
+    // 405: mul_scalar(0.01)(v404)
+    let v405 = v404 * 0.01;
+    // 406: add(v401, v405)
+    let v406 = v401 + v405;
+    // 407: sin(v406)
+    let v407 = v406.sin();
+    // 408: mul_scalar(0.01)(v407)
+    let v408 = v407 * 0.01;
+    // 409: sub(v404, v408)
+    let v409 = v404 - v408;
+    // 410: mul_scalar(0.01)(v409)
+    let v410 = v409 * 0.01;
+    // 411: add(v406, v410)
+    let v411 = v406 + v410;
+    // 412: sin(v411)
+    let v412 = v411.sin();
+    // 413: mul_scalar(0.01)(v412)
+    let v413 = v412 * 0.01;
+    // 414: sub(v409, v413)
+    let v414 = v409 - v413;
+    // 415: mul_scalar(0.01)(v414)
+    let v415 = v414 * 0.01;
+    // 416: add(v411, v415)
+    let v416 = v411 + v415;
+    // 417: sin(v416)
+    let v417 = v416.sin();
+    // 418: mul_scalar(0.01)(v417)
+    let v418 = v417 * 0.01;
+    // 419: sub(v414, v418)
+    let v419 = v414 - v418;
+    // 420: mul_scalar(0.01)(v419)
+    let v420 = v419 * 0.01;
+    // 421: add(v416, v420)
+    let v421 = v416 + v420;
+    // 422: sin(v421)
+    let v422 = v421.sin();
+    // 423: mul_scalar(0.01)(v422)
+    let v423 = v422 * 0.01;
+    // 424: sub(v419, v423)
+    let v424 = v419 - v423;
+    // 425: mul_scalar(0.01)(v424)
+    let v425 = v424 * 0.01;
+    // 426: add(v421, v425)
+    let v426 = v421 + v425;
+    // 427: sin(v426)
+    let v427 = v426.sin();
+    // 428: mul_scalar(0.01)(v427)
+    let v428 = v427 * 0.01;
+    // 429: sub(v424, v428)
+    let v429 = v424 - v428;
+    // 430: mul_scalar(0.01)(v429)
+    let v430 = v429 * 0.01;
+    // 431: add(v426, v430)
+    let v431 = v426 + v430;
+    // 432: sin(v431)
+    let v432 = v431.sin();
+    // 433: mul_scalar(0.01)(v432)
+    let v433 = v432 * 0.01;
+    // 434: sub(v429, v433)
+    let v434 = v429 - v433;
+    // 435: mul_scalar(0.01)(v434)
+    let v435 = v434 * 0.01;
+    // 436: add(v431, v435)
+    let v436 = v431 + v435;
+    // 437: sin(v436)
+    let v437 = v436.sin();
+    // 438: mul_scalar(0.01)(v437)
+    let v438 = v437 * 0.01;
+    // 439: sub(v434, v438)
+    let v439 = v434 - v438;
+    // 440: mul_scalar(0.01)(v439)
+    let v440 = v439 * 0.01;
+    // 441: add(v436, v440)
+    let v441 = v436 + v440;
+    // 442: sin(v441)
+    let v442 = v441.sin();
+    // 443: mul_scalar(0.01)(v442)
+    let v443 = v442 * 0.01;
+    // 444: sub(v439, v443)
+    let v444 = v439 - v443;
+    // 445: mul_scalar(0.01)(v444)
+    let v445 = v444 * 0.01;
+    // 446: add(v441, v445)
+    let v446 = v441 + v445;
+    // 447: sin(v446)
+    let v447 = v446.sin();
+    // 448: mul_scalar(0.01)(v447)
+    let v448 = v447 * 0.01;
+    // 449: sub(v444, v448)
+    let v449 = v444 - v448;
+    // 450: mul_scalar(0.01)(v449)
+    let v450 = v449 * 0.01;
+    // 451: add(v446, v450)
+    let v451 = v446 + v450;
+    // 452: sin(v451)
+    let v452 = v451.sin();
+    // 453: mul_scalar(0.01)(v452)
+    let v453 = v452 * 0.01;
+    // 454: sub(v449, v453)
+    let v454 = v449 - v453;
+    // 455: mul_scalar(0.01)(v454)
+    let v455 = v454 * 0.01;
+    // 456: add(v451, v455)
+    let v456 = v451 + v455;
+    // 457: sin(v456)
+    let v457 = v456.sin();
+    // 458: mul_scalar(0.01)(v457)
+    let v458 = v457 * 0.01;
+    // 459: sub(v454, v458)
+    let v459 = v454 - v458;
+    // 460: mul_scalar(0.01)(v459)
+    let v460 = v459 * 0.01;
+    // 461: add(v456, v460)
+    let v461 = v456 + v460;
+    // 462: sin(v461)
+    let v462 = v461.sin();
+    // 463: mul_scalar(0.01)(v462)
+    let v463 = v462 * 0.01;
+    // 464: sub(v459, v463)
+    let v464 = v459 - v463;
+    // 465: mul_scalar(0.01)(v464)
+    let v465 = v464 * 0.01;
+    // 466: add(v461, v465)
+    let v466 = v461 + v465;
+    // 467: sin(v466)
+    let v467 = v466.sin();
+    // 468: mul_scalar(0.01)(v467)
+    let v468 = v467 * 0.01;
+    // 469: sub(v464, v468)
+    let v469 = v464 - v468;
+    // 470: mul_scalar(0.01)(v469)
+    let v470 = v469 * 0.01;
+    // 471: add(v466, v470)
+    let v471 = v466 + v470;
+    // 472: sin(v471)
+    let v472 = v471.sin();
+    // 473: mul_scalar(0.01)(v472)
+    let v473 = v472 * 0.01;
+    // 474: sub(v469, v473)
+    let v474 = v469 - v473;
+    // 475: mul_scalar(0.01)(v474)
+    let v475 = v474 * 0.01;
+    // 476: add(v471, v475)
+    let v476 = v471 + v475;
+    // 477: sin(v476)
+    let v477 = v476.sin();
+    // 478: mul_scalar(0.01)(v477)
+    let v478 = v477 * 0.01;
+    // 479: sub(v474, v478)
+    let v479 = v474 - v478;
+    // 480: mul_scalar(0.01)(v479)
+    let v480 = v479 * 0.01;
+    // 481: add(v476, v480)
+    let v481 = v476 + v480;
+    // 482: sin(v481)
+    let v482 = v481.sin();
+    // 483: mul_scalar(0.01)(v482)
+    let v483 = v482 * 0.01;
+    // 484: sub(v479, v483)
+    let v484 = v479 - v483;
+    // 485: mul_scalar(0.01)(v484)
+    let v485 = v484 * 0.01;
+    // 486: add(v481, v485)
+    let v486 = v481 + v485;
+    // 487: sin(v486)
+    let v487 = v486.sin();
+    // 488: mul_scalar(0.01)(v487)
+    let v488 = v487 * 0.01;
+    // 489: sub(v484, v488)
+    let v489 = v484 - v488;
+    // 490: mul_scalar(0.01)(v489)
+    let v490 = v489 * 0.01;
+    // 491: add(v486, v490)
+    let v491 = v486 + v490;
+    // 492: sin(v491)
+    let v492 = v491.sin();
+    // 493: mul_scalar(0.01)(v492)
+    let v493 = v492 * 0.01;
+    // 494: sub(v489, v493)
+    let v494 = v489 - v493;
+    // 495: mul_scalar(0.01)(v494)
+    let v495 = v494 * 0.01;
+    // 496: add(v491, v495)
+    let v496 = v491 + v495;
+    // 497: sin(v496)
+    let v497 = v496.sin();
+    // 498: mul_scalar(0.01)(v497)
+    let v498 = v497 * 0.01;
+    // 499: sub(v494, v498)
+    let v499 = v494 - v498;
+    // 500: mul_scalar(0.01)(v499)
+    let v500 = v499 * 0.01;
+    // 501: add(v496, v500)
+    let v501 = v496 + v500;
+    // For later chunks and the reverse sweep.
+    saved[51] = v256;
+    saved[52] = v261;
+    saved[53] = v266;
+    saved[54] = v271;
+    saved[55] = v276;
+    saved[56] = v281;
+    saved[57] = v286;
+    saved[58] = v291;
+    saved[59] = v296;
+    saved[60] = v301;
+    saved[61] = v306;
+    saved[62] = v311;
+    saved[63] = v316;
+    saved[64] = v321;
+    saved[65] = v326;
+    saved[66] = v331;
+    saved[67] = v336;
+    saved[68] = v341;
+    saved[69] = v346;
+    saved[70] = v351;
+    saved[71] = v356;
+    saved[72] = v361;
+    saved[73] = v366;
+    saved[74] = v371;
+    saved[75] = v376;
+    saved[76] = v381;
+    saved[77] = v386;
+    saved[78] = v391;
+    saved[79] = v396;
+    saved[80] = v401;
+    saved[81] = v406;
+    saved[82] = v411;
+    saved[83] = v416;
+    saved[84] = v421;
+    saved[85] = v426;
+    saved[86] = v431;
+    saved[87] = v436;
+    saved[88] = v441;
+    saved[89] = v446;
+    saved[90] = v451;
+    saved[91] = v456;
+    saved[92] = v461;
+    saved[93] = v466;
+    saved[94] = v471;
+    saved[95] = v476;
+    saved[96] = v481;
+    saved[97] = v486;
+    saved[98] = v491;
+    saved[99] = v496;
+    saved[100] = v499;
+    saved[101] = v501;
+}
+
+/// `pendulum_chunked`, nodes 502..=751: the forward pass.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_fwd_2(saved: &mut [f64; 203]) {
+    // Values of earlier chunks.
+    let v499 = saved[100];
+    let v501 = saved[101];
+    // 502: sin(v501)
+    let v502 = v501.sin();
+    // 503: mul_scalar(0.01)(v502)
+    let v503 = v502 * 0.01;
+    // 504: sub(v499, v503)
+    let v504 = v499 - v503;
+    // 505: mul_scalar(0.01)(v504)
+    let v505 = v504 * 0.01;
+    // 506: add(v501, v505)
+    let v506 = v501 + v505;
+    // 507: sin(v506)
+    let v507 = v506.sin();
+    // 508: mul_scalar(0.01)(v507)
+    let v508 = v507 * 0.01;
+    // 509: sub(v504, v508)
+    let v509 = v504 - v508;
+    // 510: mul_scalar(0.01)(v509)
+    let v510 = v509 * 0.01;
+    // 511: add(v506, v510)
+    let v511 = v506 + v510;
+    // 512: sin(v511)
+    let v512 = v511.sin();
+    // 513: mul_scalar(0.01)(v512)
+    let v513 = v512 * 0.01;
+    // 514: sub(v509, v513)
+    let v514 = v509 - v513;
+    // 515: mul_scalar(0.01)(v514)
+    let v515 = v514 * 0.01;
+    // 516: add(v511, v515)
+    let v516 = v511 + v515;
+    // 517: sin(v516)
+    let v517 = v516.sin();
+    // 518: mul_scalar(0.01)(v517)
+    let v518 = v517 * 0.01;
+    // 519: sub(v514, v518)
+    let v519 = v514 - v518;
+    // 520: mul_scalar(0.01)(v519)
+    let v520 = v519 * 0.01;
+    // 521: add(v516, v520)
+    let v521 = v516 + v520;
+    // 522: sin(v521)
+    let v522 = v521.sin();
+    // 523: mul_scalar(0.01)(v522)
+    let v523 = v522 * 0.01;
+    // 524: sub(v519, v523)
+    let v524 = v519 - v523;
+    // 525: mul_scalar(0.01)(v524)
+    let v525 = v524 * 0.01;
+    // 526: add(v521, v525)
+    let v526 = v521 + v525;
+    // 527: sin(v526)
+    let v527 = v526.sin();
+    // 528: mul_scalar(0.01)(v527)
+    let v528 = v527 * 0.01;
+    // 529: sub(v524, v528)
+    let v529 = v524 - v528;
+    // 530: mul_scalar(0.01)(v529)
+    let v530 = v529 * 0.01;
+    // 531: add(v526, v530)
+    let v531 = v526 + v530;
+    // 532: sin(v531)
+    let v532 = v531.sin();
+    // 533: mul_scalar(0.01)(v532)
+    let v533 = v532 * 0.01;
+    // 534: sub(v529, v533)
+    let v534 = v529 - v533;
+    // 535: mul_scalar(0.01)(v534)
+    let v535 = v534 * 0.01;
+    // 536: add(v531, v535)
+    let v536 = v531 + v535;
+    // 537: sin(v536)
+    let v537 = v536.sin();
+    // 538: mul_scalar(0.01)(v537)
+    let v538 = v537 * 0.01;
+    // 539: sub(v534, v538)
+    let v539 = v534 - v538;
+    // 540: mul_scalar(0.01)(v539)
+    let v540 = v539 * 0.01;
+    // 541: add(v536, v540)
+    let v541 = v536 + v540;
+    // 542: sin(v541)
+    let v542 = v541.sin();
+    // 543: mul_scalar(0.01)(v542)
+    let v543 = v542 * 0.01;
+    // 544: sub(v539, v543)
+    let v544 = v539 - v543;
+    // 545: mul_scalar(0.01)(v544)
+    let v545 = v544 * 0.01;
+    // 546: add(v541, v545)
+    let v546 = v541 + v545;
+    // 547: sin(v546)
+    let v547 = v546.sin();
+    // 548: mul_scalar(0.01)(v547)
+    let v548 = v547 * 0.01;
+    // 549: sub(v544, v548)
+    let v549 = v544 - v548;
+    // 550: mul_scalar(0.01)(v549)
+    let v550 = v549 * 0.01;
+    // 551: add(v546, v550)
+    let v551 = v546 + v550;
+    // 552: sin(v551)
+    let v552 = v551.sin();
+    // 553: mul_scalar(0.01)(v552)
+    let v553 = v552 * 0.01;
+    // 554: sub(v549, v553)
+    let v554 = v549 - v553;
+    // 555: mul_scalar(0.01)(v554)
+    let v555 = v554 * 0.01;
+    // 556: add(v551, v555)
+    let v556 = v551 + v555;
+    // 557: sin(v556)
+    let v557 = v556.sin();
+    // 558: mul_scalar(0.01)(v557)
+    let v558 = v557 * 0.01;
+    // 559: sub(v554, v558)
+    let v559 = v554 - v558;
+    // 560: mul_scalar(0.01)(v559)
+    let v560 = v559 * 0.01;
+    // 561: add(v556, v560)
+    let v561 = v556 + v560;
+    // 562: sin(v561)
+    let v562 = v561.sin();
+    // 563: mul_scalar(0.01)(v562)
+    let v563 = v562 * 0.01;
+    // 564: sub(v559, v563)
+    let v564 = v559 - v563;
+    // 565: mul_scalar(0.01)(v564)
+    let v565 = v564 * 0.01;
+    // 566: add(v561, v565)
+    let v566 = v561 + v565;
+    // 567: sin(v566)
+    let v567 = v566.sin();
+    // 568: mul_scalar(0.01)(v567)
+    let v568 = v567 * 0.01;
+    // 569: sub(v564, v568)
+    let v569 = v564 - v568;
+    // 570: mul_scalar(0.01)(v569)
+    let v570 = v569 * 0.01;
+    // 571: add(v566, v570)
+    let v571 = v566 + v570;
+    // 572: sin(v571)
+    let v572 = v571.sin();
+    // 573: mul_scalar(0.01)(v572)
+    let v573 = v572 * 0.01;
+    // 574: sub(v569, v573)
+    let v574 = v569 - v573;
+    // 575: mul_scalar(0.01)(v574)
+    let v575 = v574 * 0.01;
+    // 576: add(v571, v575)
+    let v576 = v571 + v575;
+    // 577: sin(v576)
+    let v577 = v576.sin();
+    // 578: mul_scalar(0.01)(v577)
+    let v578 = v577 * 0.01;
+    // 579: sub(v574, v578)
+    let v579 = v574 - v578;
+    // 580: mul_scalar(0.01)(v579)
+    let v580 = v579 * 0.01;
+    // 581: add(v576, v580)
+    let v581 = v576 + v580;
+    // 582: sin(v581)
+    let v582 = v581.sin();
+    // 583: mul_scalar(0.01)(v582)
+    let v583 = v582 * 0.01;
+    // 584: sub(v579, v583)
+    let v584 = v579 - v583;
+    // 585: mul_scalar(0.01)(v584)
+    let v585 = v584 * 0.01;
+    // 586: add(v581, v585)
+    let v586 = v581 + v585;
+    // 587: sin(v586)
+    let v587 = v586.sin();
+    // 588: mul_scalar(0.01)(v587)
+    let v588 = v587 * 0.01;
+    // 589: sub(v584, v588)
+    let v589 = v584 - v588;
+    // 590: mul_scalar(0.01)(v589)
+    let v590 = v589 * 0.01;
+    // 591: add(v586, v590)
+    let v591 = v586 + v590;
+    // 592: sin(v591)
+    let v592 = v591.sin();
+    // 593: mul_scalar(0.01)(v592)
+    let v593 = v592 * 0.01;
+    // 594: sub(v589, v593)
+    let v594 = v589 - v593;
+    // 595: mul_scalar(0.01)(v594)
+    let v595 = v594 * 0.01;
+    // 596: add(v591, v595)
+    let v596 = v591 + v595;
+    // 597: sin(v596)
+    let v597 = v596.sin();
+    // 598: mul_scalar(0.01)(v597)
+    let v598 = v597 * 0.01;
+    // 599: sub(v594, v598)
+    let v599 = v594 - v598;
+    // 600: mul_scalar(0.01)(v599)
+    let v600 = v599 * 0.01;
+    // 601: add(v596, v600)
+    let v601 = v596 + v600;
+    // 602: sin(v601)
+    let v602 = v601.sin();
+    // 603: mul_scalar(0.01)(v602)
+    let v603 = v602 * 0.01;
+    // 604: sub(v599, v603)
+    let v604 = v599 - v603;
+    // 605: mul_scalar(0.01)(v604)
+    let v605 = v604 * 0.01;
+    // 606: add(v601, v605)
+    let v606 = v601 + v605;
+    // 607: sin(v606)
+    let v607 = v606.sin();
+    // 608: mul_scalar(0.01)(v607)
+    let v608 = v607 * 0.01;
+    // 609: sub(v604, v608)
+    let v609 = v604 - v608;
+    // 610: mul_scalar(0.01)(v609)
+    let v610 = v609 * 0.01;
+    // 611: add(v606, v610)
+    let v611 = v606 + v610;
+    // 612: sin(v611)
+    let v612 = v611.sin();
+    // 613: mul_scalar(0.01)(v612)
+    let v613 = v612 * 0.01;
+    // 614: sub(v609, v613)
+    let v614 = v609 - v613;
+    // 615: mul_scalar(0.01)(v614)
+    let v615 = v614 * 0.01;
+    // 616: add(v611, v615)
+    let v616 = v611 + v615;
+    // 617: sin(v616)
+    let v617 = v616.sin();
+    // 618: mul_scalar(0.01)(v617)
+    let v618 = v617 * 0.01;
+    // 619: sub(v614, v618)
+    let v619 = v614 - v618;
+    // 620: mul_scalar(0.01)(v619)
+    let v620 = v619 * 0.01;
+    // 621: add(v616, v620)
+    let v621 = v616 + v620;
+    // 622: sin(v621)
+    let v622 = v621.sin();
+    // 623: mul_scalar(0.01)(v622)
+    let v623 = v622 * 0.01;
+    // 624: sub(v619, v623)
+    let v624 = v619 - v623;
+    // 625: mul_scalar(0.01)(v624)
+    let v625 = v624 * 0.01;
+    // 626: add(v621, v625)
+    let v626 = v621 + v625;
+    // 627: sin(v626)
+    let v627 = v626.sin();
+    // 628: mul_scalar(0.01)(v627)
+    let v628 = v627 * 0.01;
+    // 629: sub(v624, v628)
+    let v629 = v624 - v628;
+    // 630: mul_scalar(0.01)(v629)
+    let v630 = v629 * 0.01;
+    // 631: add(v626, v630)
+    let v631 = v626 + v630;
+    // 632: sin(v631)
+    let v632 = v631.sin();
+    // 633: mul_scalar(0.01)(v632)
+    let v633 = v632 * 0.01;
+    // 634: sub(v629, v633)
+    let v634 = v629 - v633;
+    // 635: mul_scalar(0.01)(v634)
+    let v635 = v634 * 0.01;
+    // 636: add(v631, v635)
+    let v636 = v631 + v635;
+    // 637: sin(v636)
+    let v637 = v636.sin();
+    // 638: mul_scalar(0.01)(v637)
+    let v638 = v637 * 0.01;
+    // 639: sub(v634, v638)
+    let v639 = v634 - v638;
+    // 640: mul_scalar(0.01)(v639)
+    let v640 = v639 * 0.01;
+    // 641: add(v636, v640)
+    let v641 = v636 + v640;
+    // 642: sin(v641)
+    let v642 = v641.sin();
+    // 643: mul_scalar(0.01)(v642)
+    let v643 = v642 * 0.01;
+    // 644: sub(v639, v643)
+    let v644 = v639 - v643;
+    // 645: mul_scalar(0.01)(v644)
+    let v645 = v644 * 0.01;
+    // 646: add(v641, v645)
+    let v646 = v641 + v645;
+    // 647: sin(v646)
+    let v647 = v646.sin();
+    // 648: mul_scalar(0.01)(v647)
+    let v648 = v647 * 0.01;
+    // 649: sub(v644, v648)
+    let v649 = v644 - v648;
+    // 650: mul_scalar(0.01)(v649)
+    let v650 = v649 * 0.01;
+    // 651: add(v646, v650)
+    let v651 = v646 + v650;
+    // 652: sin(v651)
+    let v652 = v651.sin();
+    // 653: mul_scalar(0.01)(v652)
+    let v653 = v652 * 0.01;
+    // 654: sub(v649, v653)
+    let v654 = v649 - v653;
+    // 655: mul_scalar(0.01)(v654)
+    let v655 = v654 * 0.01;
+    // 656: add(v651, v655)
+    let v656 = v651 + v655;
+    // 657: sin(v656)
+    let v657 = v656.sin();
+    // 658: mul_scalar(0.01)(v657)
+    let v658 = v657 * 0.01;
+    // 659: sub(v654, v658)
+    let v659 = v654 - v658;
+    // 660: mul_scalar(0.01)(v659)
+    let v660 = v659 * 0.01;
+    // 661: add(v656, v660)
+    let v661 = v656 + v660;
+    // 662: sin(v661)
+    let v662 = v661.sin();
+    // 663: mul_scalar(0.01)(v662)
+    let v663 = v662 * 0.01;
+    // 664: sub(v659, v663)
+    let v664 = v659 - v663;
+    // 665: mul_scalar(0.01)(v664)
+    let v665 = v664 * 0.01;
+    // 666: add(v661, v665)
+    let v666 = v661 + v665;
+    // 667: sin(v666)
+    let v667 = v666.sin();
+    // 668: mul_scalar(0.01)(v667)
+    let v668 = v667 * 0.01;
+    // 669: sub(v664, v668)
+    let v669 = v664 - v668;
+    // 670: mul_scalar(0.01)(v669)
+    let v670 = v669 * 0.01;
+    // 671: add(v666, v670)
+    let v671 = v666 + v670;
+    // 672: sin(v671)
+    let v672 = v671.sin();
+    // 673: mul_scalar(0.01)(v672)
+    let v673 = v672 * 0.01;
+    // 674: sub(v669, v673)
+    let v674 = v669 - v673;
+    // 675: mul_scalar(0.01)(v674)
+    let v675 = v674 * 0.01;
+    // 676: add(v671, v675)
+    let v676 = v671 + v675;
+    // 677: sin(v676)
+    let v677 = v676.sin();
+    // 678: mul_scalar(0.01)(v677)
+    let v678 = v677 * 0.01;
+    // 679: sub(v674, v678)
+    let v679 = v674 - v678;
+    // 680: mul_scalar(0.01)(v679)
+    let v680 = v679 * 0.01;
+    // 681: add(v676, v680)
+    let v681 = v676 + v680;
+    // 682: sin(v681)
+    let v682 = v681.sin();
+    // 683: mul_scalar(0.01)(v682)
+    let v683 = v682 * 0.01;
+    // 684: sub(v679, v683)
+    let v684 = v679 - v683;
+    // 685: mul_scalar(0.01)(v684)
+    let v685 = v684 * 0.01;
+    // 686: add(v681, v685)
+    let v686 = v681 + v685;
+    // 687: sin(v686)
+    let v687 = v686.sin();
+    // 688: mul_scalar(0.01)(v687)
+    let v688 = v687 * 0.01;
+    // 689: sub(v684, v688)
+    let v689 = v684 - v688;
+    // 690: mul_scalar(0.01)(v689)
+    let v690 = v689 * 0.01;
+    // 691: add(v686, v690)
+    let v691 = v686 + v690;
+    // 692: sin(v691)
+    let v692 = v691.sin();
+    // 693: mul_scalar(0.01)(v692)
+    let v693 = v692 * 0.01;
+    // 694: sub(v689, v693)
+    let v694 = v689 - v693;
+    // 695: mul_scalar(0.01)(v694)
+    let v695 = v694 * 0.01;
+    // 696: add(v691, v695)
+    let v696 = v691 + v695;
+    // 697: sin(v696)
+    let v697 = v696.sin();
+    // 698: mul_scalar(0.01)(v697)
+    let v698 = v697 * 0.01;
+    // 699: sub(v694, v698)
+    let v699 = v694 - v698;
+    // 700: mul_scalar(0.01)(v699)
+    let v700 = v699 * 0.01;
+    // 701: add(v696, v700)
+    let v701 = v696 + v700;
+    // 702: sin(v701)
+    let v702 = v701.sin();
+    // 703: mul_scalar(0.01)(v702)
+    let v703 = v702 * 0.01;
+    // 704: sub(v699, v703)
+    let v704 = v699 - v703;
+    // 705: mul_scalar(0.01)(v704)
+    let v705 = v704 * 0.01;
+    // 706: add(v701, v705)
+    let v706 = v701 + v705;
+    // 707: sin(v706)
+    let v707 = v706.sin();
+    // 708: mul_scalar(0.01)(v707)
+    let v708 = v707 * 0.01;
+    // 709: sub(v704, v708)
+    let v709 = v704 - v708;
+    // 710: mul_scalar(0.01)(v709)
+    let v710 = v709 * 0.01;
+    // 711: add(v706, v710)
+    let v711 = v706 + v710;
+    // 712: sin(v711)
+    let v712 = v711.sin();
+    // 713: mul_scalar(0.01)(v712)
+    let v713 = v712 * 0.01;
+    // 714: sub(v709, v713)
+    let v714 = v709 - v713;
+    // 715: mul_scalar(0.01)(v714)
+    let v715 = v714 * 0.01;
+    // 716: add(v711, v715)
+    let v716 = v711 + v715;
+    // 717: sin(v716)
+    let v717 = v716.sin();
+    // 718: mul_scalar(0.01)(v717)
+    let v718 = v717 * 0.01;
+    // 719: sub(v714, v718)
+    let v719 = v714 - v718;
+    // 720: mul_scalar(0.01)(v719)
+    let v720 = v719 * 0.01;
+    // 721: add(v716, v720)
+    let v721 = v716 + v720;
+    // 722: sin(v721)
+    let v722 = v721.sin();
+    // 723: mul_scalar(0.01)(v722)
+    let v723 = v722 * 0.01;
+    // 724: sub(v719, v723)
+    let v724 = v719 - v723;
+    // 725: mul_scalar(0.01)(v724)
+    let v725 = v724 * 0.01;
+    // 726: add(v721, v725)
+    let v726 = v721 + v725;
+    // 727: sin(v726)
+    let v727 = v726.sin();
+    // 728: mul_scalar(0.01)(v727)
+    let v728 = v727 * 0.01;
+    // 729: sub(v724, v728)
+    let v729 = v724 - v728;
+    // 730: mul_scalar(0.01)(v729)
+    let v730 = v729 * 0.01;
+    // 731: add(v726, v730)
+    let v731 = v726 + v730;
+    // 732: sin(v731)
+    let v732 = v731.sin();
+    // 733: mul_scalar(0.01)(v732)
+    let v733 = v732 * 0.01;
+    // 734: sub(v729, v733)
+    let v734 = v729 - v733;
+    // 735: mul_scalar(0.01)(v734)
+    let v735 = v734 * 0.01;
+    // 736: add(v731, v735)
+    let v736 = v731 + v735;
+    // 737: sin(v736)
+    let v737 = v736.sin();
+    // 738: mul_scalar(0.01)(v737)
+    let v738 = v737 * 0.01;
+    // 739: sub(v734, v738)
+    let v739 = v734 - v738;
+    // 740: mul_scalar(0.01)(v739)
+    let v740 = v739 * 0.01;
+    // 741: add(v736, v740)
+    let v741 = v736 + v740;
+    // 742: sin(v741)
+    let v742 = v741.sin();
+    // 743: mul_scalar(0.01)(v742)
+    let v743 = v742 * 0.01;
+    // 744: sub(v739, v743)
+    let v744 = v739 - v743;
+    // 745: mul_scalar(0.01)(v744)
+    let v745 = v744 * 0.01;
+    // 746: add(v741, v745)
+    let v746 = v741 + v745;
+    // 747: sin(v746)
+    let v747 = v746.sin();
+    // 748: mul_scalar(0.01)(v747)
+    let v748 = v747 * 0.01;
+    // 749: sub(v744, v748)
+    let v749 = v744 - v748;
+    // 750: mul_scalar(0.01)(v749)
+    let v750 = v749 * 0.01;
+    // 751: add(v746, v750)
+    let v751 = v746 + v750;
+    // For later chunks and the reverse sweep.
+    saved[102] = v506;
+    saved[103] = v511;
+    saved[104] = v516;
+    saved[105] = v521;
+    saved[106] = v526;
+    saved[107] = v531;
+    saved[108] = v536;
+    saved[109] = v541;
+    saved[110] = v546;
+    saved[111] = v551;
+    saved[112] = v556;
+    saved[113] = v561;
+    saved[114] = v566;
+    saved[115] = v571;
+    saved[116] = v576;
+    saved[117] = v581;
+    saved[118] = v586;
+    saved[119] = v591;
+    saved[120] = v596;
+    saved[121] = v601;
+    saved[122] = v606;
+    saved[123] = v611;
+    saved[124] = v616;
+    saved[125] = v621;
+    saved[126] = v626;
+    saved[127] = v631;
+    saved[128] = v636;
+    saved[129] = v641;
+    saved[130] = v646;
+    saved[131] = v651;
+    saved[132] = v656;
+    saved[133] = v661;
+    saved[134] = v666;
+    saved[135] = v671;
+    saved[136] = v676;
+    saved[137] = v681;
+    saved[138] = v686;
+    saved[139] = v691;
+    saved[140] = v696;
+    saved[141] = v701;
+    saved[142] = v706;
+    saved[143] = v711;
+    saved[144] = v716;
+    saved[145] = v721;
+    saved[146] = v726;
+    saved[147] = v731;
+    saved[148] = v736;
+    saved[149] = v741;
+    saved[150] = v746;
+    saved[151] = v749;
+    saved[152] = v751;
+}
+
+/// `pendulum_chunked`, nodes 752..=1001: the forward pass.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_fwd_3(saved: &mut [f64; 203]) {
+    // Values of earlier chunks.
+    let v749 = saved[151];
+    let v751 = saved[152];
+    // 752: sin(v751)
+    let v752 = v751.sin();
+    // 753: mul_scalar(0.01)(v752)
+    let v753 = v752 * 0.01;
+    // 754: sub(v749, v753)
+    let v754 = v749 - v753;
+    // 755: mul_scalar(0.01)(v754)
+    let v755 = v754 * 0.01;
+    // 756: add(v751, v755)
+    let v756 = v751 + v755;
+    // 757: sin(v756)
+    let v757 = v756.sin();
+    // 758: mul_scalar(0.01)(v757)
+    let v758 = v757 * 0.01;
+    // 759: sub(v754, v758)
+    let v759 = v754 - v758;
+    // 760: mul_scalar(0.01)(v759)
+    let v760 = v759 * 0.01;
+    // 761: add(v756, v760)
+    let v761 = v756 + v760;
+    // 762: sin(v761)
+    let v762 = v761.sin();
+    // 763: mul_scalar(0.01)(v762)
+    let v763 = v762 * 0.01;
+    // 764: sub(v759, v763)
+    let v764 = v759 - v763;
+    // 765: mul_scalar(0.01)(v764)
+    let v765 = v764 * 0.01;
+    // 766: add(v761, v765)
+    let v766 = v761 + v765;
+    // 767: sin(v766)
+    let v767 = v766.sin();
+    // 768: mul_scalar(0.01)(v767)
+    let v768 = v767 * 0.01;
+    // 769: sub(v764, v768)
+    let v769 = v764 - v768;
+    // 770: mul_scalar(0.01)(v769)
+    let v770 = v769 * 0.01;
+    // 771: add(v766, v770)
+    let v771 = v766 + v770;
+    // 772: sin(v771)
+    let v772 = v771.sin();
+    // 773: mul_scalar(0.01)(v772)
+    let v773 = v772 * 0.01;
+    // 774: sub(v769, v773)
+    let v774 = v769 - v773;
+    // 775: mul_scalar(0.01)(v774)
+    let v775 = v774 * 0.01;
+    // 776: add(v771, v775)
+    let v776 = v771 + v775;
+    // 777: sin(v776)
+    let v777 = v776.sin();
+    // 778: mul_scalar(0.01)(v777)
+    let v778 = v777 * 0.01;
+    // 779: sub(v774, v778)
+    let v779 = v774 - v778;
+    // 780: mul_scalar(0.01)(v779)
+    let v780 = v779 * 0.01;
+    // 781: add(v776, v780)
+    let v781 = v776 + v780;
+    // 782: sin(v781)
+    let v782 = v781.sin();
+    // 783: mul_scalar(0.01)(v782)
+    let v783 = v782 * 0.01;
+    // 784: sub(v779, v783)
+    let v784 = v779 - v783;
+    // 785: mul_scalar(0.01)(v784)
+    let v785 = v784 * 0.01;
+    // 786: add(v781, v785)
+    let v786 = v781 + v785;
+    // 787: sin(v786)
+    let v787 = v786.sin();
+    // 788: mul_scalar(0.01)(v787)
+    let v788 = v787 * 0.01;
+    // 789: sub(v784, v788)
+    let v789 = v784 - v788;
+    // 790: mul_scalar(0.01)(v789)
+    let v790 = v789 * 0.01;
+    // 791: add(v786, v790)
+    let v791 = v786 + v790;
+    // 792: sin(v791)
+    let v792 = v791.sin();
+    // 793: mul_scalar(0.01)(v792)
+    let v793 = v792 * 0.01;
+    // 794: sub(v789, v793)
+    let v794 = v789 - v793;
+    // 795: mul_scalar(0.01)(v794)
+    let v795 = v794 * 0.01;
+    // 796: add(v791, v795)
+    let v796 = v791 + v795;
+    // 797: sin(v796)
+    let v797 = v796.sin();
+    // 798: mul_scalar(0.01)(v797)
+    let v798 = v797 * 0.01;
+    // 799: sub(v794, v798)
+    let v799 = v794 - v798;
+    // 800: mul_scalar(0.01)(v799)
+    let v800 = v799 * 0.01;
+    // 801: add(v796, v800)
+    let v801 = v796 + v800;
+    // 802: sin(v801)
+    let v802 = v801.sin();
+    // 803: mul_scalar(0.01)(v802)
+    let v803 = v802 * 0.01;
+    // 804: sub(v799, v803)
+    let v804 = v799 - v803;
+    // 805: mul_scalar(0.01)(v804)
+    let v805 = v804 * 0.01;
+    // 806: add(v801, v805)
+    let v806 = v801 + v805;
+    // 807: sin(v806)
+    let v807 = v806.sin();
+    // 808: mul_scalar(0.01)(v807)
+    let v808 = v807 * 0.01;
+    // 809: sub(v804, v808)
+    let v809 = v804 - v808;
+    // 810: mul_scalar(0.01)(v809)
+    let v810 = v809 * 0.01;
+    // 811: add(v806, v810)
+    let v811 = v806 + v810;
+    // 812: sin(v811)
+    let v812 = v811.sin();
+    // 813: mul_scalar(0.01)(v812)
+    let v813 = v812 * 0.01;
+    // 814: sub(v809, v813)
+    let v814 = v809 - v813;
+    // 815: mul_scalar(0.01)(v814)
+    let v815 = v814 * 0.01;
+    // 816: add(v811, v815)
+    let v816 = v811 + v815;
+    // 817: sin(v816)
+    let v817 = v816.sin();
+    // 818: mul_scalar(0.01)(v817)
+    let v818 = v817 * 0.01;
+    // 819: sub(v814, v818)
+    let v819 = v814 - v818;
+    // 820: mul_scalar(0.01)(v819)
+    let v820 = v819 * 0.01;
+    // 821: add(v816, v820)
+    let v821 = v816 + v820;
+    // 822: sin(v821)
+    let v822 = v821.sin();
+    // 823: mul_scalar(0.01)(v822)
+    let v823 = v822 * 0.01;
+    // 824: sub(v819, v823)
+    let v824 = v819 - v823;
+    // 825: mul_scalar(0.01)(v824)
+    let v825 = v824 * 0.01;
+    // 826: add(v821, v825)
+    let v826 = v821 + v825;
+    // 827: sin(v826)
+    let v827 = v826.sin();
+    // 828: mul_scalar(0.01)(v827)
+    let v828 = v827 * 0.01;
+    // 829: sub(v824, v828)
+    let v829 = v824 - v828;
+    // 830: mul_scalar(0.01)(v829)
+    let v830 = v829 * 0.01;
+    // 831: add(v826, v830)
+    let v831 = v826 + v830;
+    // 832: sin(v831)
+    let v832 = v831.sin();
+    // 833: mul_scalar(0.01)(v832)
+    let v833 = v832 * 0.01;
+    // 834: sub(v829, v833)
+    let v834 = v829 - v833;
+    // 835: mul_scalar(0.01)(v834)
+    let v835 = v834 * 0.01;
+    // 836: add(v831, v835)
+    let v836 = v831 + v835;
+    // 837: sin(v836)
+    let v837 = v836.sin();
+    // 838: mul_scalar(0.01)(v837)
+    let v838 = v837 * 0.01;
+    // 839: sub(v834, v838)
+    let v839 = v834 - v838;
+    // 840: mul_scalar(0.01)(v839)
+    let v840 = v839 * 0.01;
+    // 841: add(v836, v840)
+    let v841 = v836 + v840;
+    // 842: sin(v841)
+    let v842 = v841.sin();
+    // 843: mul_scalar(0.01)(v842)
+    let v843 = v842 * 0.01;
+    // 844: sub(v839, v843)
+    let v844 = v839 - v843;
+    // 845: mul_scalar(0.01)(v844)
+    let v845 = v844 * 0.01;
+    // 846: add(v841, v845)
+    let v846 = v841 + v845;
+    // 847: sin(v846)
+    let v847 = v846.sin();
+    // 848: mul_scalar(0.01)(v847)
+    let v848 = v847 * 0.01;
+    // 849: sub(v844, v848)
+    let v849 = v844 - v848;
+    // 850: mul_scalar(0.01)(v849)
+    let v850 = v849 * 0.01;
+    // 851: add(v846, v850)
+    let v851 = v846 + v850;
+    // 852: sin(v851)
+    let v852 = v851.sin();
+    // 853: mul_scalar(0.01)(v852)
+    let v853 = v852 * 0.01;
+    // 854: sub(v849, v853)
+    let v854 = v849 - v853;
+    // 855: mul_scalar(0.01)(v854)
+    let v855 = v854 * 0.01;
+    // 856: add(v851, v855)
+    let v856 = v851 + v855;
+    // 857: sin(v856)
+    let v857 = v856.sin();
+    // 858: mul_scalar(0.01)(v857)
+    let v858 = v857 * 0.01;
+    // 859: sub(v854, v858)
+    let v859 = v854 - v858;
+    // 860: mul_scalar(0.01)(v859)
+    let v860 = v859 * 0.01;
+    // 861: add(v856, v860)
+    let v861 = v856 + v860;
+    // 862: sin(v861)
+    let v862 = v861.sin();
+    // 863: mul_scalar(0.01)(v862)
+    let v863 = v862 * 0.01;
+    // 864: sub(v859, v863)
+    let v864 = v859 - v863;
+    // 865: mul_scalar(0.01)(v864)
+    let v865 = v864 * 0.01;
+    // 866: add(v861, v865)
+    let v866 = v861 + v865;
+    // 867: sin(v866)
+    let v867 = v866.sin();
+    // 868: mul_scalar(0.01)(v867)
+    let v868 = v867 * 0.01;
+    // 869: sub(v864, v868)
+    let v869 = v864 - v868;
+    // 870: mul_scalar(0.01)(v869)
+    let v870 = v869 * 0.01;
+    // 871: add(v866, v870)
+    let v871 = v866 + v870;
+    // 872: sin(v871)
+    let v872 = v871.sin();
+    // 873: mul_scalar(0.01)(v872)
+    let v873 = v872 * 0.01;
+    // 874: sub(v869, v873)
+    let v874 = v869 - v873;
+    // 875: mul_scalar(0.01)(v874)
+    let v875 = v874 * 0.01;
+    // 876: add(v871, v875)
+    let v876 = v871 + v875;
+    // 877: sin(v876)
+    let v877 = v876.sin();
+    // 878: mul_scalar(0.01)(v877)
+    let v878 = v877 * 0.01;
+    // 879: sub(v874, v878)
+    let v879 = v874 - v878;
+    // 880: mul_scalar(0.01)(v879)
+    let v880 = v879 * 0.01;
+    // 881: add(v876, v880)
+    let v881 = v876 + v880;
+    // 882: sin(v881)
+    let v882 = v881.sin();
+    // 883: mul_scalar(0.01)(v882)
+    let v883 = v882 * 0.01;
+    // 884: sub(v879, v883)
+    let v884 = v879 - v883;
+    // 885: mul_scalar(0.01)(v884)
+    let v885 = v884 * 0.01;
+    // 886: add(v881, v885)
+    let v886 = v881 + v885;
+    // 887: sin(v886)
+    let v887 = v886.sin();
+    // 888: mul_scalar(0.01)(v887)
+    let v888 = v887 * 0.01;
+    // 889: sub(v884, v888)
+    let v889 = v884 - v888;
+    // 890: mul_scalar(0.01)(v889)
+    let v890 = v889 * 0.01;
+    // 891: add(v886, v890)
+    let v891 = v886 + v890;
+    // 892: sin(v891)
+    let v892 = v891.sin();
+    // 893: mul_scalar(0.01)(v892)
+    let v893 = v892 * 0.01;
+    // 894: sub(v889, v893)
+    let v894 = v889 - v893;
+    // 895: mul_scalar(0.01)(v894)
+    let v895 = v894 * 0.01;
+    // 896: add(v891, v895)
+    let v896 = v891 + v895;
+    // 897: sin(v896)
+    let v897 = v896.sin();
+    // 898: mul_scalar(0.01)(v897)
+    let v898 = v897 * 0.01;
+    // 899: sub(v894, v898)
+    let v899 = v894 - v898;
+    // 900: mul_scalar(0.01)(v899)
+    let v900 = v899 * 0.01;
+    // 901: add(v896, v900)
+    let v901 = v896 + v900;
+    // 902: sin(v901)
+    let v902 = v901.sin();
+    // 903: mul_scalar(0.01)(v902)
+    let v903 = v902 * 0.01;
+    // 904: sub(v899, v903)
+    let v904 = v899 - v903;
+    // 905: mul_scalar(0.01)(v904)
+    let v905 = v904 * 0.01;
+    // 906: add(v901, v905)
+    let v906 = v901 + v905;
+    // 907: sin(v906)
+    let v907 = v906.sin();
+    // 908: mul_scalar(0.01)(v907)
+    let v908 = v907 * 0.01;
+    // 909: sub(v904, v908)
+    let v909 = v904 - v908;
+    // 910: mul_scalar(0.01)(v909)
+    let v910 = v909 * 0.01;
+    // 911: add(v906, v910)
+    let v911 = v906 + v910;
+    // 912: sin(v911)
+    let v912 = v911.sin();
+    // 913: mul_scalar(0.01)(v912)
+    let v913 = v912 * 0.01;
+    // 914: sub(v909, v913)
+    let v914 = v909 - v913;
+    // 915: mul_scalar(0.01)(v914)
+    let v915 = v914 * 0.01;
+    // 916: add(v911, v915)
+    let v916 = v911 + v915;
+    // 917: sin(v916)
+    let v917 = v916.sin();
+    // 918: mul_scalar(0.01)(v917)
+    let v918 = v917 * 0.01;
+    // 919: sub(v914, v918)
+    let v919 = v914 - v918;
+    // 920: mul_scalar(0.01)(v919)
+    let v920 = v919 * 0.01;
+    // 921: add(v916, v920)
+    let v921 = v916 + v920;
+    // 922: sin(v921)
+    let v922 = v921.sin();
+    // 923: mul_scalar(0.01)(v922)
+    let v923 = v922 * 0.01;
+    // 924: sub(v919, v923)
+    let v924 = v919 - v923;
+    // 925: mul_scalar(0.01)(v924)
+    let v925 = v924 * 0.01;
+    // 926: add(v921, v925)
+    let v926 = v921 + v925;
+    // 927: sin(v926)
+    let v927 = v926.sin();
+    // 928: mul_scalar(0.01)(v927)
+    let v928 = v927 * 0.01;
+    // 929: sub(v924, v928)
+    let v929 = v924 - v928;
+    // 930: mul_scalar(0.01)(v929)
+    let v930 = v929 * 0.01;
+    // 931: add(v926, v930)
+    let v931 = v926 + v930;
+    // 932: sin(v931)
+    let v932 = v931.sin();
+    // 933: mul_scalar(0.01)(v932)
+    let v933 = v932 * 0.01;
+    // 934: sub(v929, v933)
+    let v934 = v929 - v933;
+    // 935: mul_scalar(0.01)(v934)
+    let v935 = v934 * 0.01;
+    // 936: add(v931, v935)
+    let v936 = v931 + v935;
+    // 937: sin(v936)
+    let v937 = v936.sin();
+    // 938: mul_scalar(0.01)(v937)
+    let v938 = v937 * 0.01;
+    // 939: sub(v934, v938)
+    let v939 = v934 - v938;
+    // 940: mul_scalar(0.01)(v939)
+    let v940 = v939 * 0.01;
+    // 941: add(v936, v940)
+    let v941 = v936 + v940;
+    // 942: sin(v941)
+    let v942 = v941.sin();
+    // 943: mul_scalar(0.01)(v942)
+    let v943 = v942 * 0.01;
+    // 944: sub(v939, v943)
+    let v944 = v939 - v943;
+    // 945: mul_scalar(0.01)(v944)
+    let v945 = v944 * 0.01;
+    // 946: add(v941, v945)
+    let v946 = v941 + v945;
+    // 947: sin(v946)
+    let v947 = v946.sin();
+    // 948: mul_scalar(0.01)(v947)
+    let v948 = v947 * 0.01;
+    // 949: sub(v944, v948)
+    let v949 = v944 - v948;
+    // 950: mul_scalar(0.01)(v949)
+    let v950 = v949 * 0.01;
+    // 951: add(v946, v950)
+    let v951 = v946 + v950;
+    // 952: sin(v951)
+    let v952 = v951.sin();
+    // 953: mul_scalar(0.01)(v952)
+    let v953 = v952 * 0.01;
+    // 954: sub(v949, v953)
+    let v954 = v949 - v953;
+    // 955: mul_scalar(0.01)(v954)
+    let v955 = v954 * 0.01;
+    // 956: add(v951, v955)
+    let v956 = v951 + v955;
+    // 957: sin(v956)
+    let v957 = v956.sin();
+    // 958: mul_scalar(0.01)(v957)
+    let v958 = v957 * 0.01;
+    // 959: sub(v954, v958)
+    let v959 = v954 - v958;
+    // 960: mul_scalar(0.01)(v959)
+    let v960 = v959 * 0.01;
+    // 961: add(v956, v960)
+    let v961 = v956 + v960;
+    // 962: sin(v961)
+    let v962 = v961.sin();
+    // 963: mul_scalar(0.01)(v962)
+    let v963 = v962 * 0.01;
+    // 964: sub(v959, v963)
+    let v964 = v959 - v963;
+    // 965: mul_scalar(0.01)(v964)
+    let v965 = v964 * 0.01;
+    // 966: add(v961, v965)
+    let v966 = v961 + v965;
+    // 967: sin(v966)
+    let v967 = v966.sin();
+    // 968: mul_scalar(0.01)(v967)
+    let v968 = v967 * 0.01;
+    // 969: sub(v964, v968)
+    let v969 = v964 - v968;
+    // 970: mul_scalar(0.01)(v969)
+    let v970 = v969 * 0.01;
+    // 971: add(v966, v970)
+    let v971 = v966 + v970;
+    // 972: sin(v971)
+    let v972 = v971.sin();
+    // 973: mul_scalar(0.01)(v972)
+    let v973 = v972 * 0.01;
+    // 974: sub(v969, v973)
+    let v974 = v969 - v973;
+    // 975: mul_scalar(0.01)(v974)
+    let v975 = v974 * 0.01;
+    // 976: add(v971, v975)
+    let v976 = v971 + v975;
+    // 977: sin(v976)
+    let v977 = v976.sin();
+    // 978: mul_scalar(0.01)(v977)
+    let v978 = v977 * 0.01;
+    // 979: sub(v974, v978)
+    let v979 = v974 - v978;
+    // 980: mul_scalar(0.01)(v979)
+    let v980 = v979 * 0.01;
+    // 981: add(v976, v980)
+    let v981 = v976 + v980;
+    // 982: sin(v981)
+    let v982 = v981.sin();
+    // 983: mul_scalar(0.01)(v982)
+    let v983 = v982 * 0.01;
+    // 984: sub(v979, v983)
+    let v984 = v979 - v983;
+    // 985: mul_scalar(0.01)(v984)
+    let v985 = v984 * 0.01;
+    // 986: add(v981, v985)
+    let v986 = v981 + v985;
+    // 987: sin(v986)
+    let v987 = v986.sin();
+    // 988: mul_scalar(0.01)(v987)
+    let v988 = v987 * 0.01;
+    // 989: sub(v984, v988)
+    let v989 = v984 - v988;
+    // 990: mul_scalar(0.01)(v989)
+    let v990 = v989 * 0.01;
+    // 991: add(v986, v990)
+    let v991 = v986 + v990;
+    // 992: sin(v991)
+    let v992 = v991.sin();
+    // 993: mul_scalar(0.01)(v992)
+    let v993 = v992 * 0.01;
+    // 994: sub(v989, v993)
+    let v994 = v989 - v993;
+    // 995: mul_scalar(0.01)(v994)
+    let v995 = v994 * 0.01;
+    // 996: add(v991, v995)
+    let v996 = v991 + v995;
+    // 997: sin(v996)
+    let v997 = v996.sin();
+    // 998: mul_scalar(0.01)(v997)
+    let v998 = v997 * 0.01;
+    // 999: sub(v994, v998)
+    let v999 = v994 - v998;
+    // 1000: mul_scalar(0.01)(v999)
+    let v1000 = v999 * 0.01;
+    // 1001: add(v996, v1000)
+    let q = v996 + v1000;
+    // For later chunks and the reverse sweep.
+    saved[153] = v756;
+    saved[154] = v761;
+    saved[155] = v766;
+    saved[156] = v771;
+    saved[157] = v776;
+    saved[158] = v781;
+    saved[159] = v786;
+    saved[160] = v791;
+    saved[161] = v796;
+    saved[162] = v801;
+    saved[163] = v806;
+    saved[164] = v811;
+    saved[165] = v816;
+    saved[166] = v821;
+    saved[167] = v826;
+    saved[168] = v831;
+    saved[169] = v836;
+    saved[170] = v841;
+    saved[171] = v846;
+    saved[172] = v851;
+    saved[173] = v856;
+    saved[174] = v861;
+    saved[175] = v866;
+    saved[176] = v871;
+    saved[177] = v876;
+    saved[178] = v881;
+    saved[179] = v886;
+    saved[180] = v891;
+    saved[181] = v896;
+    saved[182] = v901;
+    saved[183] = v906;
+    saved[184] = v911;
+    saved[185] = v916;
+    saved[186] = v921;
+    saved[187] = v926;
+    saved[188] = v931;
+    saved[189] = v936;
+    saved[190] = v941;
+    saved[191] = v946;
+    saved[192] = v951;
+    saved[193] = v956;
+    saved[194] = v961;
+    saved[195] = v966;
+    saved[196] = v971;
+    saved[197] = v976;
+    saved[198] = v981;
+    saved[199] = v986;
+    saved[200] = v991;
+    saved[201] = v996;
+    saved[202] = q;
+}
+
+/// `pendulum_chunked_grad`, nodes 0..=251: their part of the reverse sweep.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_bwd_0(q0: f64, d_q0: &mut f64, d_p0: &mut f64, saved: &[f64; 203], d_saved: &mut [f64; 6]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
+    let v6 = saved[0];
+    let v11 = saved[1];
+    let v16 = saved[2];
+    let v21 = saved[3];
+    let v26 = saved[4];
+    let v31 = saved[5];
+    let v36 = saved[6];
+    let v41 = saved[7];
+    let v46 = saved[8];
+    let v51 = saved[9];
+    let v56 = saved[10];
+    let v61 = saved[11];
+    let v66 = saved[12];
+    let v71 = saved[13];
+    let v76 = saved[14];
+    let v81 = saved[15];
+    let v86 = saved[16];
+    let v91 = saved[17];
+    let v96 = saved[18];
+    let v101 = saved[19];
+    let v106 = saved[20];
+    let v111 = saved[21];
+    let v116 = saved[22];
+    let v121 = saved[23];
+    let v126 = saved[24];
+    let v131 = saved[25];
+    let v136 = saved[26];
+    let v141 = saved[27];
+    let v146 = saved[28];
+    let v151 = saved[29];
+    let v156 = saved[30];
+    let v161 = saved[31];
+    let v166 = saved[32];
+    let v171 = saved[33];
+    let v176 = saved[34];
+    let v181 = saved[35];
+    let v186 = saved[36];
+    let v191 = saved[37];
+    let v196 = saved[38];
+    let v201 = saved[39];
+    let v206 = saved[40];
+    let v211 = saved[41];
+    let v216 = saved[42];
+    let v221 = saved[43];
+    let v226 = saved[44];
+    let v231 = saved[45];
+    let v236 = saved[46];
+    let v241 = saved[47];
+    let v246 = saved[48];
+    let mut d_v249 = d_saved[0];
+    let mut d_v251 = d_saved[1];
+    let mut d_v246 = 0.0f64;
+    let mut d_v250 = 0.0f64;
+    // 251: add(v246, v250), backward
+    d_v246 += d_v251 * (1.0);
+    d_v250 += d_v251 * (1.0);
+    // 250: mul_scalar(0.01)(v249), backward
+    d_v249 += d_v250 * (0.01);
+    let mut d_v244 = 0.0f64;
+    let mut d_v248 = 0.0f64;
+    // 249: sub(v244, v248), backward
+    d_v244 += d_v249 * (1.0);
+    d_v248 += d_v249 * (-1.0);
+    let mut d_v247 = 0.0f64;
+    // 248: mul_scalar(0.01)(v247), backward
+    d_v247 += d_v248 * (0.01);
+    // 247: sin(v246), backward
+    d_v246 += d_v247 * (v246.cos());
+    let mut d_v241 = 0.0f64;
+    let mut d_v245 = 0.0f64;
+    // 246: add(v241, v245), backward
+    d_v241 += d_v246 * (1.0);
+    d_v245 += d_v246 * (1.0);
+    // 245: mul_scalar(0.01)(v244), backward
+    d_v244 += d_v245 * (0.01);
+    let mut d_v239 = 0.0f64;
+    let mut d_v243 = 0.0f64;
+    // 244: sub(v239, v243), backward
+    d_v239 += d_v244 * (1.0);
+    d_v243 += d_v244 * (-1.0);
+    let mut d_v242 = 0.0f64;
+    // 243: mul_scalar(0.01)(v242), backward
+    d_v242 += d_v243 * (0.01);
+    // 242: sin(v241), backward
+    d_v241 += d_v242 * (v241.cos());
+    let mut d_v236 = 0.0f64;
+    let mut d_v240 = 0.0f64;
+    // 241: add(v236, v240), backward
+    d_v236 += d_v241 * (1.0);
+    d_v240 += d_v241 * (1.0);
+    // 240: mul_scalar(0.01)(v239), backward
+    d_v239 += d_v240 * (0.01);
+    let mut d_v234 = 0.0f64;
+    let mut d_v238 = 0.0f64;
+    // 239: sub(v234, v238), backward
+    d_v234 += d_v239 * (1.0);
+    d_v238 += d_v239 * (-1.0);
+    let mut d_v237 = 0.0f64;
+    // 238: mul_scalar(0.01)(v237), backward
+    d_v237 += d_v238 * (0.01);
+    // 237: sin(v236), backward
+    d_v236 += d_v237 * (v236.cos());
+    let mut d_v231 = 0.0f64;
+    let mut d_v235 = 0.0f64;
+    // 236: add(v231, v235), backward
+    d_v231 += d_v236 * (1.0);
+    d_v235 += d_v236 * (1.0);
+    // 235: mul_scalar(0.01)(v234), backward
+    d_v234 += d_v235 * (0.01);
+    let mut d_v229 = 0.0f64;
+    let mut d_v233 = 0.0f64;
+    // 234: sub(v229, v233), backward
+    d_v229 += d_v234 * (1.0);
+    d_v233 += d_v234 * (-1.0);
+    let mut d_v232 = 0.0f64;
+    // 233: mul_scalar(0.01)(v232), backward
+    d_v232 += d_v233 * (0.01);
+    // 232: sin(v231), backward
+    d_v231 += d_v232 * (v231.cos());
+    let mut d_v226 = 0.0f64;
+    let mut d_v230 = 0.0f64;
+    // 231: add(v226, v230), backward
+    d_v226 += d_v231 * (1.0);
+    d_v230 += d_v231 * (1.0);
+    // 230: mul_scalar(0.01)(v229), backward
+    d_v229 += d_v230 * (0.01);
+    let mut d_v224 = 0.0f64;
+    let mut d_v228 = 0.0f64;
+    // 229: sub(v224, v228), backward
+    d_v224 += d_v229 * (1.0);
+    d_v228 += d_v229 * (-1.0);
+    let mut d_v227 = 0.0f64;
+    // 228: mul_scalar(0.01)(v227), backward
+    d_v227 += d_v228 * (0.01);
+    // 227: sin(v226), backward
+    d_v226 += d_v227 * (v226.cos());
+    let mut d_v221 = 0.0f64;
+    let mut d_v225 = 0.0f64;
+    // 226: add(v221, v225), backward
+    d_v221 += d_v226 * (1.0);
+    d_v225 += d_v226 * (1.0);
+    // 225: mul_scalar(0.01)(v224), backward
+    d_v224 += d_v225 * (0.01);
+    let mut d_v219 = 0.0f64;
+    let mut d_v223 = 0.0f64;
+    // 224: sub(v219, v223), backward
+    d_v219 += d_v224 * (1.0);
+    d_v223 += d_v224 * (-1.0);
+    let mut d_v222 = 0.0f64;
+    // 223: mul_scalar(0.01)(v222), backward
+    d_v222 += d_v223 * (0.01);
+    // 222: sin(v221), backward
+    d_v221 += d_v222 * (v221.cos());
+    let mut d_v216 = 0.0f64;
+    let mut d_v220 = 0.0f64;
+    // 221: add(v216, v220), backward
+    d_v216 += d_v221 * (1.0);
+    d_v220 += d_v221 * (1.0);
+    // 220: mul_scalar(0.01)(v219), backward
+    d_v219 += d_v220 * (0.01);
+    let mut d_v214 = 0.0f64;
+    let mut d_v218 = 0.0f64;
+    // 219: sub(v214, v218), backward
+    d_v214 += d_v219 * (1.0);
+    d_v218 += d_v219 * (-1.0);
+    let mut d_v217 = 0.0f64;
+    // 218: mul_scalar(0.01)(v217), backward
+    d_v217 += d_v218 * (0.01);
+    // 217: sin(v216), backward
+    d_v216 += d_v217 * (v216.cos());
+    let mut d_v211 = 0.0f64;
+    let mut d_v215 = 0.0f64;
+    // 216: add(v211, v215), backward
+    d_v211 += d_v216 * (1.0);
+    d_v215 += d_v216 * (1.0);
+    // 215: mul_scalar(0.01)(v214), backward
+    d_v214 += d_v215 * (0.01);
+    let mut d_v209 = 0.0f64;
+    let mut d_v213 = 0.0f64;
+    // 214: sub(v209, v213), backward
+    d_v209 += d_v214 * (1.0);
+    d_v213 += d_v214 * (-1.0);
+    let mut d_v212 = 0.0f64;
+    // 213: mul_scalar(0.01)(v212), backward
+    d_v212 += d_v213 * (0.01);
+    // 212: sin(v211), backward
+    d_v211 += d_v212 * (v211.cos());
+    let mut d_v206 = 0.0f64;
+    let mut d_v210 = 0.0f64;
+    // 211: add(v206, v210), backward
+    d_v206 += d_v211 * (1.0);
+    d_v210 += d_v211 * (1.0);
+    // 210: mul_scalar(0.01)(v209), backward
+    d_v209 += d_v210 * (0.01);
+    let mut d_v204 = 0.0f64;
+    let mut d_v208 = 0.0f64;
+    // 209: sub(v204, v208), backward
+    d_v204 += d_v209 * (1.0);
+    d_v208 += d_v209 * (-1.0);
+    let mut d_v207 = 0.0f64;
+    // 208: mul_scalar(0.01)(v207), backward
+    d_v207 += d_v208 * (0.01);
+    // 207: sin(v206), backward
+    d_v206 += d_v207 * (v206.cos());
+    let mut d_v201 = 0.0f64;
+    let mut d_v205 = 0.0f64;
+    // 206: add(v201, v205), backward
+    d_v201 += d_v206 * (1.0);
+    d_v205 += d_v206 * (1.0);
+    // 205: mul_scalar(0.01)(v204), backward
+    d_v204 += d_v205 * (0.01);
+    let mut d_v199 = 0.0f64;
+    let mut d_v203 = 0.0f64;
+    // 204: sub(v199, v203), backward
+    d_v199 += d_v204 * (1.0);
+    d_v203 += d_v204 * (-1.0);
+    let mut d_v202 = 0.0f64;
+    // 203: mul_scalar(0.01)(v202), backward
+    d_v202 += d_v203 * (0.01);
+    // 202: sin(v201), backward
+    d_v201 += d_v202 * (v201.cos());
+    let mut d_v196 = 0.0f64;
+    let mut d_v200 = 0.0f64;
+    // 201: add(v196, v200), backward
+    d_v196 += d_v201 * (1.0);
+    d_v200 += d_v201 * (1.0);
+    // 200: mul_scalar(0.01)(v199), backward
+    d_v199 += d_v200 * (0.01);
+    let mut d_v194 = 0.0f64;
+    let mut d_v198 = 0.0f64;
+    // 199: sub(v194, v198), backward
+    d_v194 += d_v199 * (1.0);
+    d_v198 += d_v199 * (-1.0);
+    let mut d_v197 = 0.0f64;
+    // 198: mul_scalar(0.01)(v197), backward
+    d_v197 += d_v198 * (0.01);
+    // 197: sin(v196), backward
+    d_v196 += d_v197 * (v196.cos());
+    let mut d_v191 = 0.0f64;
+    let mut d_v195 = 0.0f64;
+    // 196: add(v191, v195), backward
+    d_v191 += d_v196 * (1.0);
+    d_v195 += d_v196 * (1.0);
+    // 195: mul_scalar(0.01)(v194), backward
+    d_v194 += d_v195 * (0.01);
+    let mut d_v189 = 0.0f64;
+    let mut d_v193 = 0.0f64;
+    // 194: sub(v189, v193), backward
+    d_v189 += d_v194 * (1.0);
+    d_v193 += d_v194 * (-1.0);
+    let mut d_v192 = 0.0f64;
+    // 193: mul_scalar(0.01)(v192), backward
+    d_v192 += d_v193 * (0.01);
+    // 192: sin(v191), backward
+    d_v191 += d_v192 * (v191.cos());
+    let mut d_v186 = 0.0f64;
+    let mut d_v190 = 0.0f64;
+    // 191: add(v186, v190), backward
+    d_v186 += d_v191 * (1.0);
+    d_v190 += d_v191 * (1.0);
+    // 190: mul_scalar(0.01)(v189), backward
+    d_v189 += d_v190 * (0.01);
+    let mut d_v184 = 0.0f64;
+    let mut d_v188 = 0.0f64;
+    // 189: sub(v184, v188), backward
+    d_v184 += d_v189 * (1.0);
+    d_v188 += d_v189 * (-1.0);
+    let mut d_v187 = 0.0f64;
+    // 188: mul_scalar(0.01)(v187), backward
+    d_v187 += d_v188 * (0.01);
+    // 187: sin(v186), backward
+    d_v186 += d_v187 * (v186.cos());
+    let mut d_v181 = 0.0f64;
+    let mut d_v185 = 0.0f64;
+    // 186: add(v181, v185), backward
+    d_v181 += d_v186 * (1.0);
+    d_v185 += d_v186 * (1.0);
+    // 185: mul_scalar(0.01)(v184), backward
+    d_v184 += d_v185 * (0.01);
+    let mut d_v179 = 0.0f64;
+    let mut d_v183 = 0.0f64;
+    // 184: sub(v179, v183), backward
+    d_v179 += d_v184 * (1.0);
+    d_v183 += d_v184 * (-1.0);
+    let mut d_v182 = 0.0f64;
+    // 183: mul_scalar(0.01)(v182), backward
+    d_v182 += d_v183 * (0.01);
+    // 182: sin(v181), backward
+    d_v181 += d_v182 * (v181.cos());
+    let mut d_v176 = 0.0f64;
+    let mut d_v180 = 0.0f64;
+    // 181: add(v176, v180), backward
+    d_v176 += d_v181 * (1.0);
+    d_v180 += d_v181 * (1.0);
+    // 180: mul_scalar(0.01)(v179), backward
+    d_v179 += d_v180 * (0.01);
+    let mut d_v174 = 0.0f64;
+    let mut d_v178 = 0.0f64;
+    // 179: sub(v174, v178), backward
+    d_v174 += d_v179 * (1.0);
+    d_v178 += d_v179 * (-1.0);
+    let mut d_v177 = 0.0f64;
+    // 178: mul_scalar(0.01)(v177), backward
+    d_v177 += d_v178 * (0.01);
+    // 177: sin(v176), backward
+    d_v176 += d_v177 * (v176.cos());
+    let mut d_v171 = 0.0f64;
+    let mut d_v175 = 0.0f64;
+    // 176: add(v171, v175), backward
+    d_v171 += d_v176 * (1.0);
+    d_v175 += d_v176 * (1.0);
+    // 175: mul_scalar(0.01)(v174), backward
+    d_v174 += d_v175 * (0.01);
+    let mut d_v169 = 0.0f64;
+    let mut d_v173 = 0.0f64;
+    // 174: sub(v169, v173), backward
+    d_v169 += d_v174 * (1.0);
+    d_v173 += d_v174 * (-1.0);
+    let mut d_v172 = 0.0f64;
+    // 173: mul_scalar(0.01)(v172), backward
+    d_v172 += d_v173 * (0.01);
+    // 172: sin(v171), backward
+    d_v171 += d_v172 * (v171.cos());
+    let mut d_v166 = 0.0f64;
+    let mut d_v170 = 0.0f64;
+    // 171: add(v166, v170), backward
+    d_v166 += d_v171 * (1.0);
+    d_v170 += d_v171 * (1.0);
+    // 170: mul_scalar(0.01)(v169), backward
+    d_v169 += d_v170 * (0.01);
+    let mut d_v164 = 0.0f64;
+    let mut d_v168 = 0.0f64;
+    // 169: sub(v164, v168), backward
+    d_v164 += d_v169 * (1.0);
+    d_v168 += d_v169 * (-1.0);
+    let mut d_v167 = 0.0f64;
+    // 168: mul_scalar(0.01)(v167), backward
+    d_v167 += d_v168 * (0.01);
+    // 167: sin(v166), backward
+    d_v166 += d_v167 * (v166.cos());
+    let mut d_v161 = 0.0f64;
+    let mut d_v165 = 0.0f64;
+    // 166: add(v161, v165), backward
+    d_v161 += d_v166 * (1.0);
+    d_v165 += d_v166 * (1.0);
+    // 165: mul_scalar(0.01)(v164), backward
+    d_v164 += d_v165 * (0.01);
+    let mut d_v159 = 0.0f64;
+    let mut d_v163 = 0.0f64;
+    // 164: sub(v159, v163), backward
+    d_v159 += d_v164 * (1.0);
+    d_v163 += d_v164 * (-1.0);
+    let mut d_v162 = 0.0f64;
+    // 163: mul_scalar(0.01)(v162), backward
+    d_v162 += d_v163 * (0.01);
+    // 162: sin(v161), backward
+    d_v161 += d_v162 * (v161.cos());
+    let mut d_v156 = 0.0f64;
+    let mut d_v160 = 0.0f64;
+    // 161: add(v156, v160), backward
+    d_v156 += d_v161 * (1.0);
+    d_v160 += d_v161 * (1.0);
+    // 160: mul_scalar(0.01)(v159), backward
+    d_v159 += d_v160 * (0.01);
+    let mut d_v154 = 0.0f64;
+    let mut d_v158 = 0.0f64;
+    // 159: sub(v154, v158), backward
+    d_v154 += d_v159 * (1.0);
+    d_v158 += d_v159 * (-1.0);
+    let mut d_v157 = 0.0f64;
+    // 158: mul_scalar(0.01)(v157), backward
+    d_v157 += d_v158 * (0.01);
+    // 157: sin(v156), backward
+    d_v156 += d_v157 * (v156.cos());
+    let mut d_v151 = 0.0f64;
+    let mut d_v155 = 0.0f64;
+    // 156: add(v151, v155), backward
+    d_v151 += d_v156 * (1.0);
+    d_v155 += d_v156 * (1.0);
+    // 155: mul_scalar(0.01)(v154), backward
+    d_v154 += d_v155 * (0.01);
+    let mut d_v149 = 0.0f64;
+    let mut d_v153 = 0.0f64;
+    // 154: sub(v149, v153), backward
+    d_v149 += d_v154 * (1.0);
+    d_v153 += d_v154 * (-1.0);
+    let mut d_v152 = 0.0f64;
+    // 153: mul_scalar(0.01)(v152), backward
+    d_v152 += d_v153 * (0.01);
+    // 152: sin(v151), backward
+    d_v151 += d_v152 * (v151.cos());
+    let mut d_v146 = 0.0f64;
+    let mut d_v150 = 0.0f64;
+    // 151: add(v146, v150), backward
+    d_v146 += d_v151 * (1.0);
+    d_v150 += d_v151 * (1.0);
+    // 150: mul_scalar(0.01)(v149), backward
+    d_v149 += d_v150 * (0.01);
+    let mut d_v144 = 0.0f64;
+    let mut d_v148 = 0.0f64;
+    // 149: sub(v144, v148), backward
+    d_v144 += d_v149 * (1.0);
+    d_v148 += d_v149 * (-1.0);
+    let mut d_v147 = 0.0f64;
+    // 148: mul_scalar(0.01)(v147), backward
+    d_v147 += d_v148 * (0.01);
+    // 147: sin(v146), backward
+    d_v146 += d_v147 * (v146.cos());
+    let mut d_v141 = 0.0f64;
+    let mut d_v145 = 0.0f64;
+    // 146: add(v141, v145), backward
+    d_v141 += d_v146 * (1.0);
+    d_v145 += d_v146 * (1.0);
+    // 145: mul_scalar(0.01)(v144), backward
+    d_v144 += d_v145 * (0.01);
+    let mut d_v139 = 0.0f64;
+    let mut d_v143 = 0.0f64;
+    // 144: sub(v139, v143), backward
+    d_v139 += d_v144 * (1.0);
+    d_v143 += d_v144 * (-1.0);
+    let mut d_v142 = 0.0f64;
+    // 143: mul_scalar(0.01)(v142), backward
+    d_v142 += d_v143 * (0.01);
+    // 142: sin(v141), backward
+    d_v141 += d_v142 * (v141.cos());
+    let mut d_v136 = 0.0f64;
+    let mut d_v140 = 0.0f64;
+    // 141: add(v136, v140), backward
+    d_v136 += d_v141 * (1.0);
+    d_v140 += d_v141 * (1.0);
+    // 140: mul_scalar(0.01)(v139), backward
+    d_v139 += d_v140 * (0.01);
+    let mut d_v134 = 0.0f64;
+    let mut d_v138 = 0.0f64;
+    // 139: sub(v134, v138), backward
+    d_v134 += d_v139 * (1.0);
+    d_v138 += d_v139 * (-1.0);
+    let mut d_v137 = 0.0f64;
+    // 138: mul_scalar(0.01)(v137), backward
+    d_v137 += d_v138 * (0.01);
+    // 137: sin(v136), backward
+    d_v136 += d_v137 * (v136.cos());
+    let mut d_v131 = 0.0f64;
+    let mut d_v135 = 0.0f64;
+    // 136: add(v131, v135), backward
+    d_v131 += d_v136 * (1.0);
+    d_v135 += d_v136 * (1.0);
+    // 135: mul_scalar(0.01)(v134), backward
+    d_v134 += d_v135 * (0.01);
+    let mut d_v129 = 0.0f64;
+    let mut d_v133 = 0.0f64;
+    // 134: sub(v129, v133), backward
+    d_v129 += d_v134 * (1.0);
+    d_v133 += d_v134 * (-1.0);
+    let mut d_v132 = 0.0f64;
+    // 133: mul_scalar(0.01)(v132), backward
+    d_v132 += d_v133 * (0.01);
+    // 132: sin(v131), backward
+    d_v131 += d_v132 * (v131.cos());
+    let mut d_v126 = 0.0f64;
+    let mut d_v130 = 0.0f64;
+    // 131: add(v126, v130), backward
+    d_v126 += d_v131 * (1.0);
+    d_v130 += d_v131 * (1.0);
+    // 130: mul_scalar(0.01)(v129), backward
+    d_v129 += d_v130 * (0.01);
+    let mut d_v124 = 0.0f64;
+    let mut d_v128 = 0.0f64;
+    // 129: sub(v124, v128), backward
+    d_v124 += d_v129 * (1.0);
+    d_v128 += d_v129 * (-1.0);
+    let mut d_v127 = 0.0f64;
+    // 128: mul_scalar(0.01)(v127), backward
+    d_v127 += d_v128 * (0.01);
+    // 127: sin(v126), backward
+    d_v126 += d_v127 * (v126.cos());
+    let mut d_v121 = 0.0f64;
+    let mut d_v125 = 0.0f64;
+    // 126: add(v121, v125), backward
+    d_v121 += d_v126 * (1.0);
+    d_v125 += d_v126 * (1.0);
+    // 125: mul_scalar(0.01)(v124), backward
+    d_v124 += d_v125 * (0.01);
+    let mut d_v119 = 0.0f64;
+    let mut d_v123 = 0.0f64;
+    // 124: sub(v119, v123), backward
+    d_v119 += d_v124 * (1.0);
+    d_v123 += d_v124 * (-1.0);
+    let mut d_v122 = 0.0f64;
+    // 123: mul_scalar(0.01)(v122), backward
+    d_v122 += d_v123 * (0.01);
+    // 122: sin(v121), backward
+    d_v121 += d_v122 * (v121.cos());
+    let mut d_v116 = 0.0f64;
+    let mut d_v120 = 0.0f64;
+    // 121: add(v116, v120), backward
+    d_v116 += d_v121 * (1.0);
+    d_v120 += d_v121 * (1.0);
+    // 120: mul_scalar(0.01)(v119), backward
+    d_v119 += d_v120 * (0.01);
+    let mut d_v114 = 0.0f64;
+    let mut d_v118 = 0.0f64;
+    // 119: sub(v114, v118), backward
+    d_v114 += d_v119 * (1.0);
+    d_v118 += d_v119 * (-1.0);
+    let mut d_v117 = 0.0f64;
+    // 118: mul_scalar(0.01)(v117), backward
+    d_v117 += d_v118 * (0.01);
+    // 117: sin(v116), backward
+    d_v116 += d_v117 * (v116.cos());
+    let mut d_v111 = 0.0f64;
+    let mut d_v115 = 0.0f64;
+    // 116: add(v111, v115), backward
+    d_v111 += d_v116 * (1.0);
+    d_v115 += d_v116 * (1.0);
+    // 115: mul_scalar(0.01)(v114), backward
+    d_v114 += d_v115 * (0.01);
+    let mut d_v109 = 0.0f64;
+    let mut d_v113 = 0.0f64;
+    // 114: sub(v109, v113), backward
+    d_v109 += d_v114 * (1.0);
+    d_v113 += d_v114 * (-1.0);
+    let mut d_v112 = 0.0f64;
+    // 113: mul_scalar(0.01)(v112), backward
+    d_v112 += d_v113 * (0.01);
+    // 112: sin(v111), backward
+    d_v111 += d_v112 * (v111.cos());
+    let mut d_v106 = 0.0f64;
+    let mut d_v110 = 0.0f64;
+    // 111: add(v106, v110), backward
+    d_v106 += d_v111 * (1.0);
+    d_v110 += d_v111 * (1.0);
+    // 110: mul_scalar(0.01)(v109), backward
+    d_v109 += d_v110 * (0.01);
+    let mut d_v104 = 0.0f64;
+    let mut d_v108 = 0.0f64;
+    // 109: sub(v104, v108), backward
+    d_v104 += d_v109 * (1.0);
+    d_v108 += d_v109 * (-1.0);
+    let mut d_v107 = 0.0f64;
+    // 108: mul_scalar(0.01)(v107), backward
+    d_v107 += d_v108 * (0.01);
+    // 107: sin(v106), backward
+    d_v106 += d_v107 * (v106.cos());
+    let mut d_v101 = 0.0f64;
+    let mut d_v105 = 0.0f64;
+    // 106: add(v101, v105), backward
+    d_v101 += d_v106 * (1.0);
+    d_v105 += d_v106 * (1.0);
+    // 105: mul_scalar(0.01)(v104), backward
+    d_v104 += d_v105 * (0.01);
+    let mut d_v99 = 0.0f64;
+    let mut d_v103 = 0.0f64;
+    // 104: sub(v99, v103), backward
+    d_v99 += d_v104 * (1.0);
+    d_v103 += d_v104 * (-1.0);
+    let mut d_v102 = 0.0f64;
+    // 103: mul_scalar(0.01)(v102), backward
+    d_v102 += d_v103 * (0.01);
+    // 102: sin(v101), backward
+    d_v101 += d_v102 * (v101.cos());
+    let mut d_v96 = 0.0f64;
+    let mut d_v100 = 0.0f64;
+    // 101: add(v96, v100), backward
+    d_v96 += d_v101 * (1.0);
+    d_v100 += d_v101 * (1.0);
+    // 100: mul_scalar(0.01)(v99), backward
+    d_v99 += d_v100 * (0.01);
+    let mut d_v94 = 0.0f64;
+    let mut d_v98 = 0.0f64;
+    // 99: sub(v94, v98), backward
+    d_v94 += d_v99 * (1.0);
+    d_v98 += d_v99 * (-1.0);
+    let mut d_v97 = 0.0f64;
+    // 98: mul_scalar(0.01)(v97), backward
+    d_v97 += d_v98 * (0.01);
+    // 97: sin(v96), backward
+    d_v96 += d_v97 * (v96.cos());
+    let mut d_v91 = 0.0f64;
+    let mut d_v95 = 0.0f64;
+    // 96: add(v91, v95), backward
+    d_v91 += d_v96 * (1.0);
+    d_v95 += d_v96 * (1.0);
+    // 95: mul_scalar(0.01)(v94), backward
+    d_v94 += d_v95 * (0.01);
+    let mut d_v89 = 0.0f64;
+    let mut d_v93 = 0.0f64;
+    // 94: sub(v89, v93), backward
+    d_v89 += d_v94 * (1.0);
+    d_v93 += d_v94 * (-1.0);
+    let mut d_v92 = 0.0f64;
+    // 93: mul_scalar(0.01)(v92), backward
+    d_v92 += d_v93 * (0.01);
+    // 92: sin(v91), backward
+    d_v91 += d_v92 * (v91.cos());
+    let mut d_v86 = 0.0f64;
+    let mut d_v90 = 0.0f64;
+    // 91: add(v86, v90), backward
+    d_v86 += d_v91 * (1.0);
+    d_v90 += d_v91 * (1.0);
+    // 90: mul_scalar(0.01)(v89), backward
+    d_v89 += d_v90 * (0.01);
+    let mut d_v84 = 0.0f64;
+    let mut d_v88 = 0.0f64;
+    // 89: sub(v84, v88), backward
+    d_v84 += d_v89 * (1.0);
+    d_v88 += d_v89 * (-1.0);
+    let mut d_v87 = 0.0f64;
+    // 88: mul_scalar(0.01)(v87), backward
+    d_v87 += d_v88 * (0.01);
+    // 87: sin(v86), backward
+    d_v86 += d_v87 * (v86.cos());
+    let mut d_v81 = 0.0f64;
+    let mut d_v85 = 0.0f64;
+    // 86: add(v81, v85), backward
+    d_v81 += d_v86 * (1.0);
+    d_v85 += d_v86 * (1.0);
+    // 85: mul_scalar(0.01)(v84), backward
+    d_v84 += d_v85 * (0.01);
+    let mut d_v79 = 0.0f64;
+    let mut d_v83 = 0.0f64;
+    // 84: sub(v79, v83), backward
+    d_v79 += d_v84 * (1.0);
+    d_v83 += d_v84 * (-1.0);
+    let mut d_v82 = 0.0f64;
+    // 83: mul_scalar(0.01)(v82), backward
+    d_v82 += d_v83 * (0.01);
+    // 82: sin(v81), backward
+    d_v81 += d_v82 * (v81.cos());
+    let mut d_v76 = 0.0f64;
+    let mut d_v80 = 0.0f64;
+    // 81: add(v76, v80), backward
+    d_v76 += d_v81 * (1.0);
+    d_v80 += d_v81 * (1.0);
+    // 80: mul_scalar(0.01)(v79), backward
+    d_v79 += d_v80 * (0.01);
+    let mut d_v74 = 0.0f64;
+    let mut d_v78 = 0.0f64;
+    // 79: sub(v74, v78), backward
+    d_v74 += d_v79 * (1.0);
+    d_v78 += d_v79 * (-1.0);
+    let mut d_v77 = 0.0f64;
+    // 78: mul_scalar(0.01)(v77), backward
+    d_v77 += d_v78 * (0.01);
+    // 77: sin(v76), backward
+    d_v76 += d_v77 * (v76.cos());
+    let mut d_v71 = 0.0f64;
+    let mut d_v75 = 0.0f64;
+    // 76: add(v71, v75), backward
+    d_v71 += d_v76 * (1.0);
+    d_v75 += d_v76 * (1.0);
+    // 75: mul_scalar(0.01)(v74), backward
+    d_v74 += d_v75 * (0.01);
+    let mut d_v69 = 0.0f64;
+    let mut d_v73 = 0.0f64;
+    // 74: sub(v69, v73), backward
+    d_v69 += d_v74 * (1.0);
+    d_v73 += d_v74 * (-1.0);
+    let mut d_v72 = 0.0f64;
+    // 73: mul_scalar(0.01)(v72), backward
+    d_v72 += d_v73 * (0.01);
+    // 72: sin(v71), backward
+    d_v71 += d_v72 * (v71.cos());
+    let mut d_v66 = 0.0f64;
+    let mut d_v70 = 0.0f64;
+    // 71: add(v66, v70), backward
+    d_v66 += d_v71 * (1.0);
+    d_v70 += d_v71 * (1.0);
+    // 70: mul_scalar(0.01)(v69), backward
+    d_v69 += d_v70 * (0.01);
+    let mut d_v64 = 0.0f64;
+    let mut d_v68 = 0.0f64;
+    // 69: sub(v64, v68), backward
+    d_v64 += d_v69 * (1.0);
+    d_v68 += d_v69 * (-1.0);
+    let mut d_v67 = 0.0f64;
+    // 68: mul_scalar(0.01)(v67), backward
+    d_v67 += d_v68 * (0.01);
+    // 67: sin(v66), backward
+    d_v66 += d_v67 * (v66.cos());
+    let mut d_v61 = 0.0f64;
+    let mut d_v65 = 0.0f64;
+    // 66: add(v61, v65), backward
+    d_v61 += d_v66 * (1.0);
+    d_v65 += d_v66 * (1.0);
+    // 65: mul_scalar(0.01)(v64), backward
+    d_v64 += d_v65 * (0.01);
+    let mut d_v59 = 0.0f64;
+    let mut d_v63 = 0.0f64;
+    // 64: sub(v59, v63), backward
+    d_v59 += d_v64 * (1.0);
+    d_v63 += d_v64 * (-1.0);
+    let mut d_v62 = 0.0f64;
+    // 63: mul_scalar(0.01)(v62), backward
+    d_v62 += d_v63 * (0.01);
+    // 62: sin(v61), backward
+    d_v61 += d_v62 * (v61.cos());
+    let mut d_v56 = 0.0f64;
+    let mut d_v60 = 0.0f64;
+    // 61: add(v56, v60), backward
+    d_v56 += d_v61 * (1.0);
+    d_v60 += d_v61 * (1.0);
+    // 60: mul_scalar(0.01)(v59), backward
+    d_v59 += d_v60 * (0.01);
+    let mut d_v54 = 0.0f64;
+    let mut d_v58 = 0.0f64;
+    // 59: sub(v54, v58), backward
+    d_v54 += d_v59 * (1.0);
+    d_v58 += d_v59 * (-1.0);
+    let mut d_v57 = 0.0f64;
+    // 58: mul_scalar(0.01)(v57), backward
+    d_v57 += d_v58 * (0.01);
+    // 57: sin(v56), backward
+    d_v56 += d_v57 * (v56.cos());
+    let mut d_v51 = 0.0f64;
+    let mut d_v55 = 0.0f64;
+    // 56: add(v51, v55), backward
+    d_v51 += d_v56 * (1.0);
+    d_v55 += d_v56 * (1.0);
+    // 55: mul_scalar(0.01)(v54), backward
+    d_v54 += d_v55 * (0.01);
+    let mut d_v49 = 0.0f64;
+    let mut d_v53 = 0.0f64;
+    // 54: sub(v49, v53), backward
+    d_v49 += d_v54 * (1.0);
+    d_v53 += d_v54 * (-1.0);
+    let mut d_v52 = 0.0f64;
+    // 53: mul_scalar(0.01)(v52), backward
+    d_v52 += d_v53 * (0.01);
+    // 52: sin(v51), backward
+    d_v51 += d_v52 * (v51.cos());
+    let mut d_v46 = 0.0f64;
+    let mut d_v50 = 0.0f64;
+    // 51: add(v46, v50), backward
+    d_v46 += d_v51 * (1.0);
+    d_v50 += d_v51 * (1.0);
+    // 50: mul_scalar(0.01)(v49), backward
+    d_v49 += d_v50 * (0.01);
+    let mut d_v44 = 0.0f64;
+    let mut d_v48 = 0.0f64;
+    // 49: sub(v44, v48), backward
+    d_v44 += d_v49 * (1.0);
+    d_v48 += d_v49 * (-1.0);
+    let mut d_v47 = 0.0f64;
+    // 48: mul_scalar(0.01)(v47), backward
+    d_v47 += d_v48 * (0.01);
+    // 47: sin(v46), backward
+    d_v46 += d_v47 * (v46.cos());
+    let mut d_v41 = 0.0f64;
+    let mut d_v45 = 0.0f64;
+    // 46: add(v41, v45), backward
+    d_v41 += d_v46 * (1.0);
+    d_v45 += d_v46 * (1.0);
+    // 45: mul_scalar(0.01)(v44), backward
+    d_v44 += d_v45 * (0.01);
+    let mut d_v39 = 0.0f64;
+    let mut d_v43 = 0.0f64;
+    // 44: sub(v39, v43), backward
+    d_v39 += d_v44 * (1.0);
+    d_v43 += d_v44 * (-1.0);
+    let mut d_v42 = 0.0f64;
+    // 43: mul_scalar(0.01)(v42), backward
+    d_v42 += d_v43 * (0.01);
+    // 42: sin(v41), backward
+    d_v41 += d_v42 * (v41.cos());
+    let mut d_v36 = 0.0f64;
+    let mut d_v40 = 0.0f64;
+    // 41: add(v36, v40), backward
+    d_v36 += d_v41 * (1.0);
+    d_v40 += d_v41 * (1.0);
+    // 40: mul_scalar(0.01)(v39), backward
+    d_v39 += d_v40 * (0.01);
+    let mut d_v34 = 0.0f64;
+    let mut d_v38 = 0.0f64;
+    // 39: sub(v34, v38), backward
+    d_v34 += d_v39 * (1.0);
+    d_v38 += d_v39 * (-1.0);
+    let mut d_v37 = 0.0f64;
+    // 38: mul_scalar(0.01)(v37), backward
+    d_v37 += d_v38 * (0.01);
+    // 37: sin(v36), backward
+    d_v36 += d_v37 * (v36.cos());
+    let mut d_v31 = 0.0f64;
+    let mut d_v35 = 0.0f64;
+    // 36: add(v31, v35), backward
+    d_v31 += d_v36 * (1.0);
+    d_v35 += d_v36 * (1.0);
+    // 35: mul_scalar(0.01)(v34), backward
+    d_v34 += d_v35 * (0.01);
+    let mut d_v29 = 0.0f64;
+    let mut d_v33 = 0.0f64;
+    // 34: sub(v29, v33), backward
+    d_v29 += d_v34 * (1.0);
+    d_v33 += d_v34 * (-1.0);
+    let mut d_v32 = 0.0f64;
+    // 33: mul_scalar(0.01)(v32), backward
+    d_v32 += d_v33 * (0.01);
+    // 32: sin(v31), backward
+    d_v31 += d_v32 * (v31.cos());
+    let mut d_v26 = 0.0f64;
+    let mut d_v30 = 0.0f64;
+    // 31: add(v26, v30), backward
+    d_v26 += d_v31 * (1.0);
+    d_v30 += d_v31 * (1.0);
+    // 30: mul_scalar(0.01)(v29), backward
+    d_v29 += d_v30 * (0.01);
+    let mut d_v24 = 0.0f64;
+    let mut d_v28 = 0.0f64;
+    // 29: sub(v24, v28), backward
+    d_v24 += d_v29 * (1.0);
+    d_v28 += d_v29 * (-1.0);
+    let mut d_v27 = 0.0f64;
+    // 28: mul_scalar(0.01)(v27), backward
+    d_v27 += d_v28 * (0.01);
+    // 27: sin(v26), backward
+    d_v26 += d_v27 * (v26.cos());
+    let mut d_v21 = 0.0f64;
+    let mut d_v25 = 0.0f64;
+    // 26: add(v21, v25), backward
+    d_v21 += d_v26 * (1.0);
+    d_v25 += d_v26 * (1.0);
+    // 25: mul_scalar(0.01)(v24), backward
+    d_v24 += d_v25 * (0.01);
+    let mut d_v19 = 0.0f64;
+    let mut d_v23 = 0.0f64;
+    // 24: sub(v19, v23), backward
+    d_v19 += d_v24 * (1.0);
+    d_v23 += d_v24 * (-1.0);
+    let mut d_v22 = 0.0f64;
+    // 23: mul_scalar(0.01)(v22), backward
+    d_v22 += d_v23 * (0.01);
+    // 22: sin(v21), backward
+    d_v21 += d_v22 * (v21.cos());
+    let mut d_v16 = 0.0f64;
+    let mut d_v20 = 0.0f64;
+    // 21: add(v16, v20), backward
+    d_v16 += d_v21 * (1.0);
+    d_v20 += d_v21 * (1.0);
+    // 20: mul_scalar(0.01)(v19), backward
+    d_v19 += d_v20 * (0.01);
+    let mut d_v14 = 0.0f64;
+    let mut d_v18 = 0.0f64;
+    // 19: sub(v14, v18), backward
+    d_v14 += d_v19 * (1.0);
+    d_v18 += d_v19 * (-1.0);
+    let mut d_v17 = 0.0f64;
+    // 18: mul_scalar(0.01)(v17), backward
+    d_v17 += d_v18 * (0.01);
+    // 17: sin(v16), backward
+    d_v16 += d_v17 * (v16.cos());
+    let mut d_v11 = 0.0f64;
+    let mut d_v15 = 0.0f64;
+    // 16: add(v11, v15), backward
+    d_v11 += d_v16 * (1.0);
+    d_v15 += d_v16 * (1.0);
+    // 15: mul_scalar(0.01)(v14), backward
+    d_v14 += d_v15 * (0.01);
+    let mut d_v9 = 0.0f64;
+    let mut d_v13 = 0.0f64;
+    // 14: sub(v9, v13), backward
+    d_v9 += d_v14 * (1.0);
+    d_v13 += d_v14 * (-1.0);
+    let mut d_v12 = 0.0f64;
+    // 13: mul_scalar(0.01)(v12), backward
+    d_v12 += d_v13 * (0.01);
+    // 12: sin(v11), backward
+    d_v11 += d_v12 * (v11.cos());
+    let mut d_v6 = 0.0f64;
+    let mut d_v10 = 0.0f64;
+    // 11: add(v6, v10), backward
+    d_v6 += d_v11 * (1.0);
+    d_v10 += d_v11 * (1.0);
+    // 10: mul_scalar(0.01)(v9), backward
+    d_v9 += d_v10 * (0.01);
+    let mut d_v4 = 0.0f64;
+    let mut d_v8 = 0.0f64;
+    // 9: sub(v4, v8), backward
+    d_v4 += d_v9 * (1.0);
+    d_v8 += d_v9 * (-1.0);
+    let mut d_v7 = 0.0f64;
+    // 8: mul_scalar(0.01)(v7), backward
+    d_v7 += d_v8 * (0.01);
+    // 7: sin(v6), backward
+    d_v6 += d_v7 * (v6.cos());
+    let mut d_v5 = 0.0f64;
+    // 6: add(q0, v5), backward
+    *d_q0 += d_v6 * (1.0);
+    d_v5 += d_v6 * (1.0);
+    // 5: mul_scalar(0.01)(v4), backward
+    d_v4 += d_v5 * (0.01);
+    let mut d_v3 = 0.0f64;
+    // 4: sub(p0, v3), backward
+    *d_p0 += d_v4 * (1.0);
+    d_v3 += d_v4 * (-1.0);
+    let mut d_v2 = 0.0f64;
+    // 3: mul_scalar(0.01)(v2), backward
+    d_v2 += d_v3 * (0.01);
+    // 2: sin(q0), backward
+    *d_q0 += d_v2 * (q0.cos());
+}
+
+/// `pendulum_chunked_grad`, nodes 252..=501: their part of the reverse sweep.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_bwd_1(saved: &[f64; 203], d_saved: &mut [f64; 6]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
+    let v251 = saved[50];
+    let v256 = saved[51];
+    let v261 = saved[52];
+    let v266 = saved[53];
+    let v271 = saved[54];
+    let v276 = saved[55];
+    let v281 = saved[56];
+    let v286 = saved[57];
+    let v291 = saved[58];
+    let v296 = saved[59];
+    let v301 = saved[60];
+    let v306 = saved[61];
+    let v311 = saved[62];
+    let v316 = saved[63];
+    let v321 = saved[64];
+    let v326 = saved[65];
+    let v331 = saved[66];
+    let v336 = saved[67];
+    let v341 = saved[68];
+    let v346 = saved[69];
+    let v351 = saved[70];
+    let v356 = saved[71];
+    let v361 = saved[72];
+    let v366 = saved[73];
+    let v371 = saved[74];
+    let v376 = saved[75];
+    let v381 = saved[76];
+    let v386 = saved[77];
+    let v391 = saved[78];
+    let v396 = saved[79];
+    let v401 = saved[80];
+    let v406 = saved[81];
+    let v411 = saved[82];
+    let v416 = saved[83];
+    let v421 = saved[84];
+    let v426 = saved[85];
+    let v431 = saved[86];
+    let v436 = saved[87];
+    let v441 = saved[88];
+    let v446 = saved[89];
+    let v451 = saved[90];
+    let v456 = saved[91];
+    let v461 = saved[92];
+    let v466 = saved[93];
+    let v471 = saved[94];
+    let v476 = saved[95];
+    let v481 = saved[96];
+    let v486 = saved[97];
+    let v491 = saved[98];
+    let v496 = saved[99];
+    let mut d_v249 = d_saved[0];
+    let mut d_v251 = d_saved[1];
+    let mut d_v499 = d_saved[2];
+    let mut d_v501 = d_saved[3];
+    let mut d_v496 = 0.0f64;
+    let mut d_v500 = 0.0f64;
+    // 501: add(v496, v500), backward
+    d_v496 += d_v501 * (1.0);
+    d_v500 += d_v501 * (1.0);
+    // 500: mul_scalar(0.01)(v499), backward
+    d_v499 += d_v500 * (0.01);
+    let mut d_v494 = 0.0f64;
+    let mut d_v498 = 0.0f64;
+    // 499: sub(v494, v498), backward
+    d_v494 += d_v499 * (1.0);
+    d_v498 += d_v499 * (-1.0);
+    let mut d_v497 = 0.0f64;
+    // 498: mul_scalar(0.01)(v497), backward
+    d_v497 += d_v498 * (0.01);
+    // 497: sin(v496), backward
+    d_v496 += d_v497 * (v496.cos());
+    let mut d_v491 = 0.0f64;
+    let mut d_v495 = 0.0f64;
+    // 496: add(v491, v495), backward
+    d_v491 += d_v496 * (1.0);
+    d_v495 += d_v496 * (1.0);
+    // 495: mul_scalar(0.01)(v494), backward
+    d_v494 += d_v495 * (0.01);
+    let mut d_v489 = 0.0f64;
+    let mut d_v493 = 0.0f64;
+    // 494: sub(v489, v493), backward
+    d_v489 += d_v494 * (1.0);
+    d_v493 += d_v494 * (-1.0);
+    let mut d_v492 = 0.0f64;
+    // 493: mul_scalar(0.01)(v492), backward
+    d_v492 += d_v493 * (0.01);
+    // 492: sin(v491), backward
+    d_v491 += d_v492 * (v491.cos());
+    let mut d_v486 = 0.0f64;
+    let mut d_v490 = 0.0f64;
+    // 491: add(v486, v490), backward
+    d_v486 += d_v491 * (1.0);
+    d_v490 += d_v491 * (1.0);
+    // 490: mul_scalar(0.01)(v489), backward
+    d_v489 += d_v490 * (0.01);
+    let mut d_v484 = 0.0f64;
+    let mut d_v488 = 0.0f64;
+    // 489: sub(v484, v488), backward
+    d_v484 += d_v489 * (1.0);
+    d_v488 += d_v489 * (-1.0);
+    let mut d_v487 = 0.0f64;
+    // 488: mul_scalar(0.01)(v487), backward
+    d_v487 += d_v488 * (0.01);
+    // 487: sin(v486), backward
+    d_v486 += d_v487 * (v486.cos());
+    let mut d_v481 = 0.0f64;
+    let mut d_v485 = 0.0f64;
+    // 486: add(v481, v485), backward
+    d_v481 += d_v486 * (1.0);
+    d_v485 += d_v486 * (1.0);
+    // 485: mul_scalar(0.01)(v484), backward
+    d_v484 += d_v485 * (0.01);
+    let mut d_v479 = 0.0f64;
+    let mut d_v483 = 0.0f64;
+    // 484: sub(v479, v483), backward
+    d_v479 += d_v484 * (1.0);
+    d_v483 += d_v484 * (-1.0);
+    let mut d_v482 = 0.0f64;
+    // 483: mul_scalar(0.01)(v482), backward
+    d_v482 += d_v483 * (0.01);
+    // 482: sin(v481), backward
+    d_v481 += d_v482 * (v481.cos());
+    let mut d_v476 = 0.0f64;
+    let mut d_v480 = 0.0f64;
+    // 481: add(v476, v480), backward
+    d_v476 += d_v481 * (1.0);
+    d_v480 += d_v481 * (1.0);
+    // 480: mul_scalar(0.01)(v479), backward
+    d_v479 += d_v480 * (0.01);
+    let mut d_v474 = 0.0f64;
+    let mut d_v478 = 0.0f64;
+    // 479: sub(v474, v478), backward
+    d_v474 += d_v479 * (1.0);
+    d_v478 += d_v479 * (-1.0);
+    let mut d_v477 = 0.0f64;
+    // 478: mul_scalar(0.01)(v477), backward
+    d_v477 += d_v478 * (0.01);
+    // 477: sin(v476), backward
+    d_v476 += d_v477 * (v476.cos());
+    let mut d_v471 = 0.0f64;
+    let mut d_v475 = 0.0f64;
+    // 476: add(v471, v475), backward
+    d_v471 += d_v476 * (1.0);
+    d_v475 += d_v476 * (1.0);
+    // 475: mul_scalar(0.01)(v474), backward
+    d_v474 += d_v475 * (0.01);
+    let mut d_v469 = 0.0f64;
+    let mut d_v473 = 0.0f64;
+    // 474: sub(v469, v473), backward
+    d_v469 += d_v474 * (1.0);
+    d_v473 += d_v474 * (-1.0);
+    let mut d_v472 = 0.0f64;
+    // 473: mul_scalar(0.01)(v472), backward
+    d_v472 += d_v473 * (0.01);
+    // 472: sin(v471), backward
+    d_v471 += d_v472 * (v471.cos());
+    let mut d_v466 = 0.0f64;
+    let mut d_v470 = 0.0f64;
+    // 471: add(v466, v470), backward
+    d_v466 += d_v471 * (1.0);
+    d_v470 += d_v471 * (1.0);
+    // 470: mul_scalar(0.01)(v469), backward
+    d_v469 += d_v470 * (0.01);
+    let mut d_v464 = 0.0f64;
+    let mut d_v468 = 0.0f64;
+    // 469: sub(v464, v468), backward
+    d_v464 += d_v469 * (1.0);
+    d_v468 += d_v469 * (-1.0);
+    let mut d_v467 = 0.0f64;
+    // 468: mul_scalar(0.01)(v467), backward
+    d_v467 += d_v468 * (0.01);
+    // 467: sin(v466), backward
+    d_v466 += d_v467 * (v466.cos());
+    let mut d_v461 = 0.0f64;
+    let mut d_v465 = 0.0f64;
+    // 466: add(v461, v465), backward
+    d_v461 += d_v466 * (1.0);
+    d_v465 += d_v466 * (1.0);
+    // 465: mul_scalar(0.01)(v464), backward
+    d_v464 += d_v465 * (0.01);
+    let mut d_v459 = 0.0f64;
+    let mut d_v463 = 0.0f64;
+    // 464: sub(v459, v463), backward
+    d_v459 += d_v464 * (1.0);
+    d_v463 += d_v464 * (-1.0);
+    let mut d_v462 = 0.0f64;
+    // 463: mul_scalar(0.01)(v462), backward
+    d_v462 += d_v463 * (0.01);
+    // 462: sin(v461), backward
+    d_v461 += d_v462 * (v461.cos());
+    let mut d_v456 = 0.0f64;
+    let mut d_v460 = 0.0f64;
+    // 461: add(v456, v460), backward
+    d_v456 += d_v461 * (1.0);
+    d_v460 += d_v461 * (1.0);
+    // 460: mul_scalar(0.01)(v459), backward
+    d_v459 += d_v460 * (0.01);
+    let mut d_v454 = 0.0f64;
+    let mut d_v458 = 0.0f64;
+    // 459: sub(v454, v458), backward
+    d_v454 += d_v459 * (1.0);
+    d_v458 += d_v459 * (-1.0);
+    let mut d_v457 = 0.0f64;
+    // 458: mul_scalar(0.01)(v457), backward
+    d_v457 += d_v458 * (0.01);
+    // 457: sin(v456), backward
+    d_v456 += d_v457 * (v456.cos());
+    let mut d_v451 = 0.0f64;
+    let mut d_v455 = 0.0f64;
+    // 456: add(v451, v455), backward
+    d_v451 += d_v456 * (1.0);
+    d_v455 += d_v456 * (1.0);
+    // 455: mul_scalar(0.01)(v454), backward
+    d_v454 += d_v455 * (0.01);
+    let mut d_v449 = 0.0f64;
+    let mut d_v453 = 0.0f64;
+    // 454: sub(v449, v453), backward
+    d_v449 += d_v454 * (1.0);
+    d_v453 += d_v454 * (-1.0);
+    let mut d_v452 = 0.0f64;
+    // 453: mul_scalar(0.01)(v452), backward
+    d_v452 += d_v453 * (0.01);
+    // 452: sin(v451), backward
+    d_v451 += d_v452 * (v451.cos());
+    let mut d_v446 = 0.0f64;
+    let mut d_v450 = 0.0f64;
+    // 451: add(v446, v450), backward
+    d_v446 += d_v451 * (1.0);
+    d_v450 += d_v451 * (1.0);
+    // 450: mul_scalar(0.01)(v449), backward
+    d_v449 += d_v450 * (0.01);
+    let mut d_v444 = 0.0f64;
+    let mut d_v448 = 0.0f64;
+    // 449: sub(v444, v448), backward
+    d_v444 += d_v449 * (1.0);
+    d_v448 += d_v449 * (-1.0);
+    let mut d_v447 = 0.0f64;
+    // 448: mul_scalar(0.01)(v447), backward
+    d_v447 += d_v448 * (0.01);
+    // 447: sin(v446), backward
+    d_v446 += d_v447 * (v446.cos());
+    let mut d_v441 = 0.0f64;
+    let mut d_v445 = 0.0f64;
+    // 446: add(v441, v445), backward
+    d_v441 += d_v446 * (1.0);
+    d_v445 += d_v446 * (1.0);
+    // 445: mul_scalar(0.01)(v444), backward
+    d_v444 += d_v445 * (0.01);
+    let mut d_v439 = 0.0f64;
+    let mut d_v443 = 0.0f64;
+    // 444: sub(v439, v443), backward
+    d_v439 += d_v444 * (1.0);
+    d_v443 += d_v444 * (-1.0);
+    let mut d_v442 = 0.0f64;
+    // 443: mul_scalar(0.01)(v442), backward
+    d_v442 += d_v443 * (0.01);
+    // 442: sin(v441), backward
+    d_v441 += d_v442 * (v441.cos());
+    let mut d_v436 = 0.0f64;
+    let mut d_v440 = 0.0f64;
+    // 441: add(v436, v440), backward
+    d_v436 += d_v441 * (1.0);
+    d_v440 += d_v441 * (1.0);
+    // 440: mul_scalar(0.01)(v439), backward
+    d_v439 += d_v440 * (0.01);
+    let mut d_v434 = 0.0f64;
+    let mut d_v438 = 0.0f64;
+    // 439: sub(v434, v438), backward
+    d_v434 += d_v439 * (1.0);
+    d_v438 += d_v439 * (-1.0);
+    let mut d_v437 = 0.0f64;
+    // 438: mul_scalar(0.01)(v437), backward
+    d_v437 += d_v438 * (0.01);
+    // 437: sin(v436), backward
+    d_v436 += d_v437 * (v436.cos());
+    let mut d_v431 = 0.0f64;
+    let mut d_v435 = 0.0f64;
+    // 436: add(v431, v435), backward
+    d_v431 += d_v436 * (1.0);
+    d_v435 += d_v436 * (1.0);
+    // 435: mul_scalar(0.01)(v434), backward
+    d_v434 += d_v435 * (0.01);
+    let mut d_v429 = 0.0f64;
+    let mut d_v433 = 0.0f64;
+    // 434: sub(v429, v433), backward
+    d_v429 += d_v434 * (1.0);
+    d_v433 += d_v434 * (-1.0);
+    let mut d_v432 = 0.0f64;
+    // 433: mul_scalar(0.01)(v432), backward
+    d_v432 += d_v433 * (0.01);
+    // 432: sin(v431), backward
+    d_v431 += d_v432 * (v431.cos());
+    let mut d_v426 = 0.0f64;
+    let mut d_v430 = 0.0f64;
+    // 431: add(v426, v430), backward
+    d_v426 += d_v431 * (1.0);
+    d_v430 += d_v431 * (1.0);
+    // 430: mul_scalar(0.01)(v429), backward
+    d_v429 += d_v430 * (0.01);
+    let mut d_v424 = 0.0f64;
+    let mut d_v428 = 0.0f64;
+    // 429: sub(v424, v428), backward
+    d_v424 += d_v429 * (1.0);
+    d_v428 += d_v429 * (-1.0);
+    let mut d_v427 = 0.0f64;
+    // 428: mul_scalar(0.01)(v427), backward
+    d_v427 += d_v428 * (0.01);
+    // 427: sin(v426), backward
+    d_v426 += d_v427 * (v426.cos());
+    let mut d_v421 = 0.0f64;
+    let mut d_v425 = 0.0f64;
+    // 426: add(v421, v425), backward
+    d_v421 += d_v426 * (1.0);
+    d_v425 += d_v426 * (1.0);
+    // 425: mul_scalar(0.01)(v424), backward
+    d_v424 += d_v425 * (0.01);
+    let mut d_v419 = 0.0f64;
+    let mut d_v423 = 0.0f64;
+    // 424: sub(v419, v423), backward
+    d_v419 += d_v424 * (1.0);
+    d_v423 += d_v424 * (-1.0);
+    let mut d_v422 = 0.0f64;
+    // 423: mul_scalar(0.01)(v422), backward
+    d_v422 += d_v423 * (0.01);
+    // 422: sin(v421), backward
+    d_v421 += d_v422 * (v421.cos());
+    let mut d_v416 = 0.0f64;
+    let mut d_v420 = 0.0f64;
+    // 421: add(v416, v420), backward
+    d_v416 += d_v421 * (1.0);
+    d_v420 += d_v421 * (1.0);
+    // 420: mul_scalar(0.01)(v419), backward
+    d_v419 += d_v420 * (0.01);
+    let mut d_v414 = 0.0f64;
+    let mut d_v418 = 0.0f64;
+    // 419: sub(v414, v418), backward
+    d_v414 += d_v419 * (1.0);
+    d_v418 += d_v419 * (-1.0);
+    let mut d_v417 = 0.0f64;
+    // 418: mul_scalar(0.01)(v417), backward
+    d_v417 += d_v418 * (0.01);
+    // 417: sin(v416), backward
+    d_v416 += d_v417 * (v416.cos());
+    let mut d_v411 = 0.0f64;
+    let mut d_v415 = 0.0f64;
+    // 416: add(v411, v415), backward
+    d_v411 += d_v416 * (1.0);
+    d_v415 += d_v416 * (1.0);
+    // 415: mul_scalar(0.01)(v414), backward
+    d_v414 += d_v415 * (0.01);
+    let mut d_v409 = 0.0f64;
+    let mut d_v413 = 0.0f64;
+    // 414: sub(v409, v413), backward
+    d_v409 += d_v414 * (1.0);
+    d_v413 += d_v414 * (-1.0);
+    let mut d_v412 = 0.0f64;
+    // 413: mul_scalar(0.01)(v412), backward
+    d_v412 += d_v413 * (0.01);
+    // 412: sin(v411), backward
+    d_v411 += d_v412 * (v411.cos());
+    let mut d_v406 = 0.0f64;
+    let mut d_v410 = 0.0f64;
+    // 411: add(v406, v410), backward
+    d_v406 += d_v411 * (1.0);
+    d_v410 += d_v411 * (1.0);
+    // 410: mul_scalar(0.01)(v409), backward
+    d_v409 += d_v410 * (0.01);
+    let mut d_v404 = 0.0f64;
+    let mut d_v408 = 0.0f64;
+    // 409: sub(v404, v408), backward
+    d_v404 += d_v409 * (1.0);
+    d_v408 += d_v409 * (-1.0);
+    let mut d_v407 = 0.0f64;
+    // 408: mul_scalar(0.01)(v407), backward
+    d_v407 += d_v408 * (0.01);
+    // 407: sin(v406), backward
+    d_v406 += d_v407 * (v406.cos());
+    let mut d_v401 = 0.0f64;
+    let mut d_v405 = 0.0f64;
+    // 406: add(v401, v405), backward
+    d_v401 += d_v406 * (1.0);
+    d_v405 += d_v406 * (1.0);
+    // 405: mul_scalar(0.01)(v404), backward
+    d_v404 += d_v405 * (0.01);
+    let mut d_v399 = 0.0f64;
+    let mut d_v403 = 0.0f64;
+    // 404: sub(v399, v403), backward
+    d_v399 += d_v404 * (1.0);
+    d_v403 += d_v404 * (-1.0);
+    let mut d_v402 = 0.0f64;
+    // 403: mul_scalar(0.01)(v402), backward
+    d_v402 += d_v403 * (0.01);
+    // 402: sin(v401), backward
+    d_v401 += d_v402 * (v401.cos());
+    let mut d_v396 = 0.0f64;
+    let mut d_v400 = 0.0f64;
+    // 401: add(v396, v400), backward
+    d_v396 += d_v401 * (1.0);
+    d_v400 += d_v401 * (1.0);
+    // 400: mul_scalar(0.01)(v399), backward
+    d_v399 += d_v400 * (0.01);
+    let mut d_v394 = 0.0f64;
+    let mut d_v398 = 0.0f64;
+    // 399: sub(v394, v398), backward
+    d_v394 += d_v399 * (1.0);
+    d_v398 += d_v399 * (-1.0);
+    let mut d_v397 = 0.0f64;
+    // 398: mul_scalar(0.01)(v397), backward
+    d_v397 += d_v398 * (0.01);
+    // 397: sin(v396), backward
+    d_v396 += d_v397 * (v396.cos());
+    let mut d_v391 = 0.0f64;
+    let mut d_v395 = 0.0f64;
+    // 396: add(v391, v395), backward
+    d_v391 += d_v396 * (1.0);
+    d_v395 += d_v396 * (1.0);
+    // 395: mul_scalar(0.01)(v394), backward
+    d_v394 += d_v395 * (0.01);
+    let mut d_v389 = 0.0f64;
+    let mut d_v393 = 0.0f64;
+    // 394: sub(v389, v393), backward
+    d_v389 += d_v394 * (1.0);
+    d_v393 += d_v394 * (-1.0);
+    let mut d_v392 = 0.0f64;
+    // 393: mul_scalar(0.01)(v392), backward
+    d_v392 += d_v393 * (0.01);
+    // 392: sin(v391), backward
+    d_v391 += d_v392 * (v391.cos());
+    let mut d_v386 = 0.0f64;
+    let mut d_v390 = 0.0f64;
+    // 391: add(v386, v390), backward
+    d_v386 += d_v391 * (1.0);
+    d_v390 += d_v391 * (1.0);
+    // 390: mul_scalar(0.01)(v389), backward
+    d_v389 += d_v390 * (0.01);
+    let mut d_v384 = 0.0f64;
+    let mut d_v388 = 0.0f64;
+    // 389: sub(v384, v388), backward
+    d_v384 += d_v389 * (1.0);
+    d_v388 += d_v389 * (-1.0);
+    let mut d_v387 = 0.0f64;
+    // 388: mul_scalar(0.01)(v387), backward
+    d_v387 += d_v388 * (0.01);
+    // 387: sin(v386), backward
+    d_v386 += d_v387 * (v386.cos());
+    let mut d_v381 = 0.0f64;
+    let mut d_v385 = 0.0f64;
+    // 386: add(v381, v385), backward
+    d_v381 += d_v386 * (1.0);
+    d_v385 += d_v386 * (1.0);
+    // 385: mul_scalar(0.01)(v384), backward
+    d_v384 += d_v385 * (0.01);
+    let mut d_v379 = 0.0f64;
+    let mut d_v383 = 0.0f64;
+    // 384: sub(v379, v383), backward
+    d_v379 += d_v384 * (1.0);
+    d_v383 += d_v384 * (-1.0);
+    let mut d_v382 = 0.0f64;
+    // 383: mul_scalar(0.01)(v382), backward
+    d_v382 += d_v383 * (0.01);
+    // 382: sin(v381), backward
+    d_v381 += d_v382 * (v381.cos());
+    let mut d_v376 = 0.0f64;
+    let mut d_v380 = 0.0f64;
+    // 381: add(v376, v380), backward
+    d_v376 += d_v381 * (1.0);
+    d_v380 += d_v381 * (1.0);
+    // 380: mul_scalar(0.01)(v379), backward
+    d_v379 += d_v380 * (0.01);
+    let mut d_v374 = 0.0f64;
+    let mut d_v378 = 0.0f64;
+    // 379: sub(v374, v378), backward
+    d_v374 += d_v379 * (1.0);
+    d_v378 += d_v379 * (-1.0);
+    let mut d_v377 = 0.0f64;
+    // 378: mul_scalar(0.01)(v377), backward
+    d_v377 += d_v378 * (0.01);
+    // 377: sin(v376), backward
+    d_v376 += d_v377 * (v376.cos());
+    let mut d_v371 = 0.0f64;
+    let mut d_v375 = 0.0f64;
+    // 376: add(v371, v375), backward
+    d_v371 += d_v376 * (1.0);
+    d_v375 += d_v376 * (1.0);
+    // 375: mul_scalar(0.01)(v374), backward
+    d_v374 += d_v375 * (0.01);
+    let mut d_v369 = 0.0f64;
+    let mut d_v373 = 0.0f64;
+    // 374: sub(v369, v373), backward
+    d_v369 += d_v374 * (1.0);
+    d_v373 += d_v374 * (-1.0);
+    let mut d_v372 = 0.0f64;
+    // 373: mul_scalar(0.01)(v372), backward
+    d_v372 += d_v373 * (0.01);
+    // 372: sin(v371), backward
+    d_v371 += d_v372 * (v371.cos());
+    let mut d_v366 = 0.0f64;
+    let mut d_v370 = 0.0f64;
+    // 371: add(v366, v370), backward
+    d_v366 += d_v371 * (1.0);
+    d_v370 += d_v371 * (1.0);
+    // 370: mul_scalar(0.01)(v369), backward
+    d_v369 += d_v370 * (0.01);
+    let mut d_v364 = 0.0f64;
+    let mut d_v368 = 0.0f64;
+    // 369: sub(v364, v368), backward
+    d_v364 += d_v369 * (1.0);
+    d_v368 += d_v369 * (-1.0);
+    let mut d_v367 = 0.0f64;
+    // 368: mul_scalar(0.01)(v367), backward
+    d_v367 += d_v368 * (0.01);
+    // 367: sin(v366), backward
+    d_v366 += d_v367 * (v366.cos());
+    let mut d_v361 = 0.0f64;
+    let mut d_v365 = 0.0f64;
+    // 366: add(v361, v365), backward
+    d_v361 += d_v366 * (1.0);
+    d_v365 += d_v366 * (1.0);
+    // 365: mul_scalar(0.01)(v364), backward
+    d_v364 += d_v365 * (0.01);
+    let mut d_v359 = 0.0f64;
+    let mut d_v363 = 0.0f64;
+    // 364: sub(v359, v363), backward
+    d_v359 += d_v364 * (1.0);
+    d_v363 += d_v364 * (-1.0);
+    let mut d_v362 = 0.0f64;
+    // 363: mul_scalar(0.01)(v362), backward
+    d_v362 += d_v363 * (0.01);
+    // 362: sin(v361), backward
+    d_v361 += d_v362 * (v361.cos());
+    let mut d_v356 = 0.0f64;
+    let mut d_v360 = 0.0f64;
+    // 361: add(v356, v360), backward
+    d_v356 += d_v361 * (1.0);
+    d_v360 += d_v361 * (1.0);
+    // 360: mul_scalar(0.01)(v359), backward
+    d_v359 += d_v360 * (0.01);
+    let mut d_v354 = 0.0f64;
+    let mut d_v358 = 0.0f64;
+    // 359: sub(v354, v358), backward
+    d_v354 += d_v359 * (1.0);
+    d_v358 += d_v359 * (-1.0);
+    let mut d_v357 = 0.0f64;
+    // 358: mul_scalar(0.01)(v357), backward
+    d_v357 += d_v358 * (0.01);
+    // 357: sin(v356), backward
+    d_v356 += d_v357 * (v356.cos());
+    let mut d_v351 = 0.0f64;
+    let mut d_v355 = 0.0f64;
+    // 356: add(v351, v355), backward
+    d_v351 += d_v356 * (1.0);
+    d_v355 += d_v356 * (1.0);
+    // 355: mul_scalar(0.01)(v354), backward
+    d_v354 += d_v355 * (0.01);
+    let mut d_v349 = 0.0f64;
+    let mut d_v353 = 0.0f64;
+    // 354: sub(v349, v353), backward
+    d_v349 += d_v354 * (1.0);
+    d_v353 += d_v354 * (-1.0);
+    let mut d_v352 = 0.0f64;
+    // 353: mul_scalar(0.01)(v352), backward
+    d_v352 += d_v353 * (0.01);
+    // 352: sin(v351), backward
+    d_v351 += d_v352 * (v351.cos());
+    let mut d_v346 = 0.0f64;
+    let mut d_v350 = 0.0f64;
+    // 351: add(v346, v350), backward
+    d_v346 += d_v351 * (1.0);
+    d_v350 += d_v351 * (1.0);
+    // 350: mul_scalar(0.01)(v349), backward
+    d_v349 += d_v350 * (0.01);
+    let mut d_v344 = 0.0f64;
+    let mut d_v348 = 0.0f64;
+    // 349: sub(v344, v348), backward
+    d_v344 += d_v349 * (1.0);
+    d_v348 += d_v349 * (-1.0);
+    let mut d_v347 = 0.0f64;
+    // 348: mul_scalar(0.01)(v347), backward
+    d_v347 += d_v348 * (0.01);
+    // 347: sin(v346), backward
+    d_v346 += d_v347 * (v346.cos());
+    let mut d_v341 = 0.0f64;
+    let mut d_v345 = 0.0f64;
+    // 346: add(v341, v345), backward
+    d_v341 += d_v346 * (1.0);
+    d_v345 += d_v346 * (1.0);
+    // 345: mul_scalar(0.01)(v344), backward
+    d_v344 += d_v345 * (0.01);
+    let mut d_v339 = 0.0f64;
+    let mut d_v343 = 0.0f64;
+    // 344: sub(v339, v343), backward
+    d_v339 += d_v344 * (1.0);
+    d_v343 += d_v344 * (-1.0);
+    let mut d_v342 = 0.0f64;
+    // 343: mul_scalar(0.01)(v342), backward
+    d_v342 += d_v343 * (0.01);
+    // 342: sin(v341), backward
+    d_v341 += d_v342 * (v341.cos());
+    let mut d_v336 = 0.0f64;
+    let mut d_v340 = 0.0f64;
+    // 341: add(v336, v340), backward
+    d_v336 += d_v341 * (1.0);
+    d_v340 += d_v341 * (1.0);
+    // 340: mul_scalar(0.01)(v339), backward
+    d_v339 += d_v340 * (0.01);
+    let mut d_v334 = 0.0f64;
+    let mut d_v338 = 0.0f64;
+    // 339: sub(v334, v338), backward
+    d_v334 += d_v339 * (1.0);
+    d_v338 += d_v339 * (-1.0);
+    let mut d_v337 = 0.0f64;
+    // 338: mul_scalar(0.01)(v337), backward
+    d_v337 += d_v338 * (0.01);
+    // 337: sin(v336), backward
+    d_v336 += d_v337 * (v336.cos());
+    let mut d_v331 = 0.0f64;
+    let mut d_v335 = 0.0f64;
+    // 336: add(v331, v335), backward
+    d_v331 += d_v336 * (1.0);
+    d_v335 += d_v336 * (1.0);
+    // 335: mul_scalar(0.01)(v334), backward
+    d_v334 += d_v335 * (0.01);
+    let mut d_v329 = 0.0f64;
+    let mut d_v333 = 0.0f64;
+    // 334: sub(v329, v333), backward
+    d_v329 += d_v334 * (1.0);
+    d_v333 += d_v334 * (-1.0);
+    let mut d_v332 = 0.0f64;
+    // 333: mul_scalar(0.01)(v332), backward
+    d_v332 += d_v333 * (0.01);
+    // 332: sin(v331), backward
+    d_v331 += d_v332 * (v331.cos());
+    let mut d_v326 = 0.0f64;
+    let mut d_v330 = 0.0f64;
+    // 331: add(v326, v330), backward
+    d_v326 += d_v331 * (1.0);
+    d_v330 += d_v331 * (1.0);
+    // 330: mul_scalar(0.01)(v329), backward
+    d_v329 += d_v330 * (0.01);
+    let mut d_v324 = 0.0f64;
+    let mut d_v328 = 0.0f64;
+    // 329: sub(v324, v328), backward
+    d_v324 += d_v329 * (1.0);
+    d_v328 += d_v329 * (-1.0);
+    let mut d_v327 = 0.0f64;
+    // 328: mul_scalar(0.01)(v327), backward
+    d_v327 += d_v328 * (0.01);
+    // 327: sin(v326), backward
+    d_v326 += d_v327 * (v326.cos());
+    let mut d_v321 = 0.0f64;
+    let mut d_v325 = 0.0f64;
+    // 326: add(v321, v325), backward
+    d_v321 += d_v326 * (1.0);
+    d_v325 += d_v326 * (1.0);
+    // 325: mul_scalar(0.01)(v324), backward
+    d_v324 += d_v325 * (0.01);
+    let mut d_v319 = 0.0f64;
+    let mut d_v323 = 0.0f64;
+    // 324: sub(v319, v323), backward
+    d_v319 += d_v324 * (1.0);
+    d_v323 += d_v324 * (-1.0);
+    let mut d_v322 = 0.0f64;
+    // 323: mul_scalar(0.01)(v322), backward
+    d_v322 += d_v323 * (0.01);
+    // 322: sin(v321), backward
+    d_v321 += d_v322 * (v321.cos());
+    let mut d_v316 = 0.0f64;
+    let mut d_v320 = 0.0f64;
+    // 321: add(v316, v320), backward
+    d_v316 += d_v321 * (1.0);
+    d_v320 += d_v321 * (1.0);
+    // 320: mul_scalar(0.01)(v319), backward
+    d_v319 += d_v320 * (0.01);
+    let mut d_v314 = 0.0f64;
+    let mut d_v318 = 0.0f64;
+    // 319: sub(v314, v318), backward
+    d_v314 += d_v319 * (1.0);
+    d_v318 += d_v319 * (-1.0);
+    let mut d_v317 = 0.0f64;
+    // 318: mul_scalar(0.01)(v317), backward
+    d_v317 += d_v318 * (0.01);
+    // 317: sin(v316), backward
+    d_v316 += d_v317 * (v316.cos());
+    let mut d_v311 = 0.0f64;
+    let mut d_v315 = 0.0f64;
+    // 316: add(v311, v315), backward
+    d_v311 += d_v316 * (1.0);
+    d_v315 += d_v316 * (1.0);
+    // 315: mul_scalar(0.01)(v314), backward
+    d_v314 += d_v315 * (0.01);
+    let mut d_v309 = 0.0f64;
+    let mut d_v313 = 0.0f64;
+    // 314: sub(v309, v313), backward
+    d_v309 += d_v314 * (1.0);
+    d_v313 += d_v314 * (-1.0);
+    let mut d_v312 = 0.0f64;
+    // 313: mul_scalar(0.01)(v312), backward
+    d_v312 += d_v313 * (0.01);
+    // 312: sin(v311), backward
+    d_v311 += d_v312 * (v311.cos());
+    let mut d_v306 = 0.0f64;
+    let mut d_v310 = 0.0f64;
+    // 311: add(v306, v310), backward
+    d_v306 += d_v311 * (1.0);
+    d_v310 += d_v311 * (1.0);
+    // 310: mul_scalar(0.01)(v309), backward
+    d_v309 += d_v310 * (0.01);
+    let mut d_v304 = 0.0f64;
+    let mut d_v308 = 0.0f64;
+    // 309: sub(v304, v308), backward
+    d_v304 += d_v309 * (1.0);
+    d_v308 += d_v309 * (-1.0);
+    let mut d_v307 = 0.0f64;
+    // 308: mul_scalar(0.01)(v307), backward
+    d_v307 += d_v308 * (0.01);
+    // 307: sin(v306), backward
+    d_v306 += d_v307 * (v306.cos());
+    let mut d_v301 = 0.0f64;
+    let mut d_v305 = 0.0f64;
+    // 306: add(v301, v305), backward
+    d_v301 += d_v306 * (1.0);
+    d_v305 += d_v306 * (1.0);
+    // 305: mul_scalar(0.01)(v304), backward
+    d_v304 += d_v305 * (0.01);
+    let mut d_v299 = 0.0f64;
+    let mut d_v303 = 0.0f64;
+    // 304: sub(v299, v303), backward
+    d_v299 += d_v304 * (1.0);
+    d_v303 += d_v304 * (-1.0);
+    let mut d_v302 = 0.0f64;
+    // 303: mul_scalar(0.01)(v302), backward
+    d_v302 += d_v303 * (0.01);
+    // 302: sin(v301), backward
+    d_v301 += d_v302 * (v301.cos());
+    let mut d_v296 = 0.0f64;
+    let mut d_v300 = 0.0f64;
+    // 301: add(v296, v300), backward
+    d_v296 += d_v301 * (1.0);
+    d_v300 += d_v301 * (1.0);
+    // 300: mul_scalar(0.01)(v299), backward
+    d_v299 += d_v300 * (0.01);
+    let mut d_v294 = 0.0f64;
+    let mut d_v298 = 0.0f64;
+    // 299: sub(v294, v298), backward
+    d_v294 += d_v299 * (1.0);
+    d_v298 += d_v299 * (-1.0);
+    let mut d_v297 = 0.0f64;
+    // 298: mul_scalar(0.01)(v297), backward
+    d_v297 += d_v298 * (0.01);
+    // 297: sin(v296), backward
+    d_v296 += d_v297 * (v296.cos());
+    let mut d_v291 = 0.0f64;
+    let mut d_v295 = 0.0f64;
+    // 296: add(v291, v295), backward
+    d_v291 += d_v296 * (1.0);
+    d_v295 += d_v296 * (1.0);
+    // 295: mul_scalar(0.01)(v294), backward
+    d_v294 += d_v295 * (0.01);
+    let mut d_v289 = 0.0f64;
+    let mut d_v293 = 0.0f64;
+    // 294: sub(v289, v293), backward
+    d_v289 += d_v294 * (1.0);
+    d_v293 += d_v294 * (-1.0);
+    let mut d_v292 = 0.0f64;
+    // 293: mul_scalar(0.01)(v292), backward
+    d_v292 += d_v293 * (0.01);
+    // 292: sin(v291), backward
+    d_v291 += d_v292 * (v291.cos());
+    let mut d_v286 = 0.0f64;
+    let mut d_v290 = 0.0f64;
+    // 291: add(v286, v290), backward
+    d_v286 += d_v291 * (1.0);
+    d_v290 += d_v291 * (1.0);
+    // 290: mul_scalar(0.01)(v289), backward
+    d_v289 += d_v290 * (0.01);
+    let mut d_v284 = 0.0f64;
+    let mut d_v288 = 0.0f64;
+    // 289: sub(v284, v288), backward
+    d_v284 += d_v289 * (1.0);
+    d_v288 += d_v289 * (-1.0);
+    let mut d_v287 = 0.0f64;
+    // 288: mul_scalar(0.01)(v287), backward
+    d_v287 += d_v288 * (0.01);
+    // 287: sin(v286), backward
+    d_v286 += d_v287 * (v286.cos());
+    let mut d_v281 = 0.0f64;
+    let mut d_v285 = 0.0f64;
+    // 286: add(v281, v285), backward
+    d_v281 += d_v286 * (1.0);
+    d_v285 += d_v286 * (1.0);
+    // 285: mul_scalar(0.01)(v284), backward
+    d_v284 += d_v285 * (0.01);
+    let mut d_v279 = 0.0f64;
+    let mut d_v283 = 0.0f64;
+    // 284: sub(v279, v283), backward
+    d_v279 += d_v284 * (1.0);
+    d_v283 += d_v284 * (-1.0);
+    let mut d_v282 = 0.0f64;
+    // 283: mul_scalar(0.01)(v282), backward
+    d_v282 += d_v283 * (0.01);
+    // 282: sin(v281), backward
+    d_v281 += d_v282 * (v281.cos());
+    let mut d_v276 = 0.0f64;
+    let mut d_v280 = 0.0f64;
+    // 281: add(v276, v280), backward
+    d_v276 += d_v281 * (1.0);
+    d_v280 += d_v281 * (1.0);
+    // 280: mul_scalar(0.01)(v279), backward
+    d_v279 += d_v280 * (0.01);
+    let mut d_v274 = 0.0f64;
+    let mut d_v278 = 0.0f64;
+    // 279: sub(v274, v278), backward
+    d_v274 += d_v279 * (1.0);
+    d_v278 += d_v279 * (-1.0);
+    let mut d_v277 = 0.0f64;
+    // 278: mul_scalar(0.01)(v277), backward
+    d_v277 += d_v278 * (0.01);
+    // 277: sin(v276), backward
+    d_v276 += d_v277 * (v276.cos());
+    let mut d_v271 = 0.0f64;
+    let mut d_v275 = 0.0f64;
+    // 276: add(v271, v275), backward
+    d_v271 += d_v276 * (1.0);
+    d_v275 += d_v276 * (1.0);
+    // 275: mul_scalar(0.01)(v274), backward
+    d_v274 += d_v275 * (0.01);
+    let mut d_v269 = 0.0f64;
+    let mut d_v273 = 0.0f64;
+    // 274: sub(v269, v273), backward
+    d_v269 += d_v274 * (1.0);
+    d_v273 += d_v274 * (-1.0);
+    let mut d_v272 = 0.0f64;
+    // 273: mul_scalar(0.01)(v272), backward
+    d_v272 += d_v273 * (0.01);
+    // 272: sin(v271), backward
+    d_v271 += d_v272 * (v271.cos());
+    let mut d_v266 = 0.0f64;
+    let mut d_v270 = 0.0f64;
+    // 271: add(v266, v270), backward
+    d_v266 += d_v271 * (1.0);
+    d_v270 += d_v271 * (1.0);
+    // 270: mul_scalar(0.01)(v269), backward
+    d_v269 += d_v270 * (0.01);
+    let mut d_v264 = 0.0f64;
+    let mut d_v268 = 0.0f64;
+    // 269: sub(v264, v268), backward
+    d_v264 += d_v269 * (1.0);
+    d_v268 += d_v269 * (-1.0);
+    let mut d_v267 = 0.0f64;
+    // 268: mul_scalar(0.01)(v267), backward
+    d_v267 += d_v268 * (0.01);
+    // 267: sin(v266), backward
+    d_v266 += d_v267 * (v266.cos());
+    let mut d_v261 = 0.0f64;
+    let mut d_v265 = 0.0f64;
+    // 266: add(v261, v265), backward
+    d_v261 += d_v266 * (1.0);
+    d_v265 += d_v266 * (1.0);
+    // 265: mul_scalar(0.01)(v264), backward
+    d_v264 += d_v265 * (0.01);
+    let mut d_v259 = 0.0f64;
+    let mut d_v263 = 0.0f64;
+    // 264: sub(v259, v263), backward
+    d_v259 += d_v264 * (1.0);
+    d_v263 += d_v264 * (-1.0);
+    let mut d_v262 = 0.0f64;
+    // 263: mul_scalar(0.01)(v262), backward
+    d_v262 += d_v263 * (0.01);
+    // 262: sin(v261), backward
+    d_v261 += d_v262 * (v261.cos());
+    let mut d_v256 = 0.0f64;
+    let mut d_v260 = 0.0f64;
+    // 261: add(v256, v260), backward
+    d_v256 += d_v261 * (1.0);
+    d_v260 += d_v261 * (1.0);
+    // 260: mul_scalar(0.01)(v259), backward
+    d_v259 += d_v260 * (0.01);
+    let mut d_v254 = 0.0f64;
+    let mut d_v258 = 0.0f64;
+    // 259: sub(v254, v258), backward
+    d_v254 += d_v259 * (1.0);
+    d_v258 += d_v259 * (-1.0);
+    let mut d_v257 = 0.0f64;
+    // 258: mul_scalar(0.01)(v257), backward
+    d_v257 += d_v258 * (0.01);
+    // 257: sin(v256), backward
+    d_v256 += d_v257 * (v256.cos());
+    let mut d_v255 = 0.0f64;
+    // 256: add(v251, v255), backward
+    d_v251 += d_v256 * (1.0);
+    d_v255 += d_v256 * (1.0);
+    // 255: mul_scalar(0.01)(v254), backward
+    d_v254 += d_v255 * (0.01);
+    let mut d_v253 = 0.0f64;
+    // 254: sub(v249, v253), backward
+    d_v249 += d_v254 * (1.0);
+    d_v253 += d_v254 * (-1.0);
+    let mut d_v252 = 0.0f64;
+    // 253: mul_scalar(0.01)(v252), backward
+    d_v252 += d_v253 * (0.01);
+    // 252: sin(v251), backward
+    d_v251 += d_v252 * (v251.cos());
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
+    d_saved[0] = d_v249;
+    d_saved[1] = d_v251;
+}
+
+/// `pendulum_chunked_grad`, nodes 502..=751: their part of the reverse sweep.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_bwd_2(saved: &[f64; 203], d_saved: &mut [f64; 6]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
+    let v501 = saved[101];
+    let v506 = saved[102];
+    let v511 = saved[103];
+    let v516 = saved[104];
+    let v521 = saved[105];
+    let v526 = saved[106];
+    let v531 = saved[107];
+    let v536 = saved[108];
+    let v541 = saved[109];
+    let v546 = saved[110];
+    let v551 = saved[111];
+    let v556 = saved[112];
+    let v561 = saved[113];
+    let v566 = saved[114];
+    let v571 = saved[115];
+    let v576 = saved[116];
+    let v581 = saved[117];
+    let v586 = saved[118];
+    let v591 = saved[119];
+    let v596 = saved[120];
+    let v601 = saved[121];
+    let v606 = saved[122];
+    let v611 = saved[123];
+    let v616 = saved[124];
+    let v621 = saved[125];
+    let v626 = saved[126];
+    let v631 = saved[127];
+    let v636 = saved[128];
+    let v641 = saved[129];
+    let v646 = saved[130];
+    let v651 = saved[131];
+    let v656 = saved[132];
+    let v661 = saved[133];
+    let v666 = saved[134];
+    let v671 = saved[135];
+    let v676 = saved[136];
+    let v681 = saved[137];
+    let v686 = saved[138];
+    let v691 = saved[139];
+    let v696 = saved[140];
+    let v701 = saved[141];
+    let v706 = saved[142];
+    let v711 = saved[143];
+    let v716 = saved[144];
+    let v721 = saved[145];
+    let v726 = saved[146];
+    let v731 = saved[147];
+    let v736 = saved[148];
+    let v741 = saved[149];
+    let v746 = saved[150];
+    let mut d_v499 = d_saved[2];
+    let mut d_v501 = d_saved[3];
+    let mut d_v749 = d_saved[4];
+    let mut d_v751 = d_saved[5];
+    let mut d_v746 = 0.0f64;
+    let mut d_v750 = 0.0f64;
+    // 751: add(v746, v750), backward
+    d_v746 += d_v751 * (1.0);
+    d_v750 += d_v751 * (1.0);
+    // 750: mul_scalar(0.01)(v749), backward
+    d_v749 += d_v750 * (0.01);
+    let mut d_v744 = 0.0f64;
+    let mut d_v748 = 0.0f64;
+    // 749: sub(v744, v748), backward
+    d_v744 += d_v749 * (1.0);
+    d_v748 += d_v749 * (-1.0);
+    let mut d_v747 = 0.0f64;
+    // 748: mul_scalar(0.01)(v747), backward
+    d_v747 += d_v748 * (0.01);
+    // 747: sin(v746), backward
+    d_v746 += d_v747 * (v746.cos());
+    let mut d_v741 = 0.0f64;
+    let mut d_v745 = 0.0f64;
+    // 746: add(v741, v745), backward
+    d_v741 += d_v746 * (1.0);
+    d_v745 += d_v746 * (1.0);
+    // 745: mul_scalar(0.01)(v744), backward
+    d_v744 += d_v745 * (0.01);
+    let mut d_v739 = 0.0f64;
+    let mut d_v743 = 0.0f64;
+    // 744: sub(v739, v743), backward
+    d_v739 += d_v744 * (1.0);
+    d_v743 += d_v744 * (-1.0);
+    let mut d_v742 = 0.0f64;
+    // 743: mul_scalar(0.01)(v742), backward
+    d_v742 += d_v743 * (0.01);
+    // 742: sin(v741), backward
+    d_v741 += d_v742 * (v741.cos());
+    let mut d_v736 = 0.0f64;
+    let mut d_v740 = 0.0f64;
+    // 741: add(v736, v740), backward
+    d_v736 += d_v741 * (1.0);
+    d_v740 += d_v741 * (1.0);
+    // 740: mul_scalar(0.01)(v739), backward
+    d_v739 += d_v740 * (0.01);
+    let mut d_v734 = 0.0f64;
+    let mut d_v738 = 0.0f64;
+    // 739: sub(v734, v738), backward
+    d_v734 += d_v739 * (1.0);
+    d_v738 += d_v739 * (-1.0);
+    let mut d_v737 = 0.0f64;
+    // 738: mul_scalar(0.01)(v737), backward
+    d_v737 += d_v738 * (0.01);
+    // 737: sin(v736), backward
+    d_v736 += d_v737 * (v736.cos());
+    let mut d_v731 = 0.0f64;
+    let mut d_v735 = 0.0f64;
+    // 736: add(v731, v735), backward
+    d_v731 += d_v736 * (1.0);
+    d_v735 += d_v736 * (1.0);
+    // 735: mul_scalar(0.01)(v734), backward
+    d_v734 += d_v735 * (0.01);
+    let mut d_v729 = 0.0f64;
+    let mut d_v733 = 0.0f64;
+    // 734: sub(v729, v733), backward
+    d_v729 += d_v734 * (1.0);
+    d_v733 += d_v734 * (-1.0);
+    let mut d_v732 = 0.0f64;
+    // 733: mul_scalar(0.01)(v732), backward
+    d_v732 += d_v733 * (0.01);
+    // 732: sin(v731), backward
+    d_v731 += d_v732 * (v731.cos());
+    let mut d_v726 = 0.0f64;
+    let mut d_v730 = 0.0f64;
+    // 731: add(v726, v730), backward
+    d_v726 += d_v731 * (1.0);
+    d_v730 += d_v731 * (1.0);
+    // 730: mul_scalar(0.01)(v729), backward
+    d_v729 += d_v730 * (0.01);
+    let mut d_v724 = 0.0f64;
+    let mut d_v728 = 0.0f64;
+    // 729: sub(v724, v728), backward
+    d_v724 += d_v729 * (1.0);
+    d_v728 += d_v729 * (-1.0);
+    let mut d_v727 = 0.0f64;
+    // 728: mul_scalar(0.01)(v727), backward
+    d_v727 += d_v728 * (0.01);
+    // 727: sin(v726), backward
+    d_v726 += d_v727 * (v726.cos());
+    let mut d_v721 = 0.0f64;
+    let mut d_v725 = 0.0f64;
+    // 726: add(v721, v725), backward
+    d_v721 += d_v726 * (1.0);
+    d_v725 += d_v726 * (1.0);
+    // 725: mul_scalar(0.01)(v724), backward
+    d_v724 += d_v725 * (0.01);
+    let mut d_v719 = 0.0f64;
+    let mut d_v723 = 0.0f64;
+    // 724: sub(v719, v723), backward
+    d_v719 += d_v724 * (1.0);
+    d_v723 += d_v724 * (-1.0);
+    let mut d_v722 = 0.0f64;
+    // 723: mul_scalar(0.01)(v722), backward
+    d_v722 += d_v723 * (0.01);
+    // 722: sin(v721), backward
+    d_v721 += d_v722 * (v721.cos());
+    let mut d_v716 = 0.0f64;
+    let mut d_v720 = 0.0f64;
+    // 721: add(v716, v720), backward
+    d_v716 += d_v721 * (1.0);
+    d_v720 += d_v721 * (1.0);
+    // 720: mul_scalar(0.01)(v719), backward
+    d_v719 += d_v720 * (0.01);
+    let mut d_v714 = 0.0f64;
+    let mut d_v718 = 0.0f64;
+    // 719: sub(v714, v718), backward
+    d_v714 += d_v719 * (1.0);
+    d_v718 += d_v719 * (-1.0);
+    let mut d_v717 = 0.0f64;
+    // 718: mul_scalar(0.01)(v717), backward
+    d_v717 += d_v718 * (0.01);
+    // 717: sin(v716), backward
+    d_v716 += d_v717 * (v716.cos());
+    let mut d_v711 = 0.0f64;
+    let mut d_v715 = 0.0f64;
+    // 716: add(v711, v715), backward
+    d_v711 += d_v716 * (1.0);
+    d_v715 += d_v716 * (1.0);
+    // 715: mul_scalar(0.01)(v714), backward
+    d_v714 += d_v715 * (0.01);
+    let mut d_v709 = 0.0f64;
+    let mut d_v713 = 0.0f64;
+    // 714: sub(v709, v713), backward
+    d_v709 += d_v714 * (1.0);
+    d_v713 += d_v714 * (-1.0);
+    let mut d_v712 = 0.0f64;
+    // 713: mul_scalar(0.01)(v712), backward
+    d_v712 += d_v713 * (0.01);
+    // 712: sin(v711), backward
+    d_v711 += d_v712 * (v711.cos());
+    let mut d_v706 = 0.0f64;
+    let mut d_v710 = 0.0f64;
+    // 711: add(v706, v710), backward
+    d_v706 += d_v711 * (1.0);
+    d_v710 += d_v711 * (1.0);
+    // 710: mul_scalar(0.01)(v709), backward
+    d_v709 += d_v710 * (0.01);
+    let mut d_v704 = 0.0f64;
+    let mut d_v708 = 0.0f64;
+    // 709: sub(v704, v708), backward
+    d_v704 += d_v709 * (1.0);
+    d_v708 += d_v709 * (-1.0);
+    let mut d_v707 = 0.0f64;
+    // 708: mul_scalar(0.01)(v707), backward
+    d_v707 += d_v708 * (0.01);
+    // 707: sin(v706), backward
+    d_v706 += d_v707 * (v706.cos());
+    let mut d_v701 = 0.0f64;
+    let mut d_v705 = 0.0f64;
+    // 706: add(v701, v705), backward
+    d_v701 += d_v706 * (1.0);
+    d_v705 += d_v706 * (1.0);
+    // 705: mul_scalar(0.01)(v704), backward
+    d_v704 += d_v705 * (0.01);
+    let mut d_v699 = 0.0f64;
+    let mut d_v703 = 0.0f64;
+    // 704: sub(v699, v703), backward
+    d_v699 += d_v704 * (1.0);
+    d_v703 += d_v704 * (-1.0);
+    let mut d_v702 = 0.0f64;
+    // 703: mul_scalar(0.01)(v702), backward
+    d_v702 += d_v703 * (0.01);
+    // 702: sin(v701), backward
+    d_v701 += d_v702 * (v701.cos());
+    let mut d_v696 = 0.0f64;
+    let mut d_v700 = 0.0f64;
+    // 701: add(v696, v700), backward
+    d_v696 += d_v701 * (1.0);
+    d_v700 += d_v701 * (1.0);
+    // 700: mul_scalar(0.01)(v699), backward
+    d_v699 += d_v700 * (0.01);
+    let mut d_v694 = 0.0f64;
+    let mut d_v698 = 0.0f64;
+    // 699: sub(v694, v698), backward
+    d_v694 += d_v699 * (1.0);
+    d_v698 += d_v699 * (-1.0);
+    let mut d_v697 = 0.0f64;
+    // 698: mul_scalar(0.01)(v697), backward
+    d_v697 += d_v698 * (0.01);
+    // 697: sin(v696), backward
+    d_v696 += d_v697 * (v696.cos());
+    let mut d_v691 = 0.0f64;
+    let mut d_v695 = 0.0f64;
+    // 696: add(v691, v695), backward
+    d_v691 += d_v696 * (1.0);
+    d_v695 += d_v696 * (1.0);
+    // 695: mul_scalar(0.01)(v694), backward
+    d_v694 += d_v695 * (0.01);
+    let mut d_v689 = 0.0f64;
+    let mut d_v693 = 0.0f64;
+    // 694: sub(v689, v693), backward
+    d_v689 += d_v694 * (1.0);
+    d_v693 += d_v694 * (-1.0);
+    let mut d_v692 = 0.0f64;
+    // 693: mul_scalar(0.01)(v692), backward
+    d_v692 += d_v693 * (0.01);
+    // 692: sin(v691), backward
+    d_v691 += d_v692 * (v691.cos());
+    let mut d_v686 = 0.0f64;
+    let mut d_v690 = 0.0f64;
+    // 691: add(v686, v690), backward
+    d_v686 += d_v691 * (1.0);
+    d_v690 += d_v691 * (1.0);
+    // 690: mul_scalar(0.01)(v689), backward
+    d_v689 += d_v690 * (0.01);
+    let mut d_v684 = 0.0f64;
+    let mut d_v688 = 0.0f64;
+    // 689: sub(v684, v688), backward
+    d_v684 += d_v689 * (1.0);
+    d_v688 += d_v689 * (-1.0);
+    let mut d_v687 = 0.0f64;
+    // 688: mul_scalar(0.01)(v687), backward
+    d_v687 += d_v688 * (0.01);
+    // 687: sin(v686), backward
+    d_v686 += d_v687 * (v686.cos());
+    let mut d_v681 = 0.0f64;
+    let mut d_v685 = 0.0f64;
+    // 686: add(v681, v685), backward
+    d_v681 += d_v686 * (1.0);
+    d_v685 += d_v686 * (1.0);
+    // 685: mul_scalar(0.01)(v684), backward
+    d_v684 += d_v685 * (0.01);
+    let mut d_v679 = 0.0f64;
+    let mut d_v683 = 0.0f64;
+    // 684: sub(v679, v683), backward
+    d_v679 += d_v684 * (1.0);
+    d_v683 += d_v684 * (-1.0);
+    let mut d_v682 = 0.0f64;
+    // 683: mul_scalar(0.01)(v682), backward
+    d_v682 += d_v683 * (0.01);
+    // 682: sin(v681), backward
+    d_v681 += d_v682 * (v681.cos());
+    let mut d_v676 = 0.0f64;
+    let mut d_v680 = 0.0f64;
+    // 681: add(v676, v680), backward
+    d_v676 += d_v681 * (1.0);
+    d_v680 += d_v681 * (1.0);
+    // 680: mul_scalar(0.01)(v679), backward
+    d_v679 += d_v680 * (0.01);
+    let mut d_v674 = 0.0f64;
+    let mut d_v678 = 0.0f64;
+    // 679: sub(v674, v678), backward
+    d_v674 += d_v679 * (1.0);
+    d_v678 += d_v679 * (-1.0);
+    let mut d_v677 = 0.0f64;
+    // 678: mul_scalar(0.01)(v677), backward
+    d_v677 += d_v678 * (0.01);
+    // 677: sin(v676), backward
+    d_v676 += d_v677 * (v676.cos());
+    let mut d_v671 = 0.0f64;
+    let mut d_v675 = 0.0f64;
+    // 676: add(v671, v675), backward
+    d_v671 += d_v676 * (1.0);
+    d_v675 += d_v676 * (1.0);
+    // 675: mul_scalar(0.01)(v674), backward
+    d_v674 += d_v675 * (0.01);
+    let mut d_v669 = 0.0f64;
+    let mut d_v673 = 0.0f64;
+    // 674: sub(v669, v673), backward
+    d_v669 += d_v674 * (1.0);
+    d_v673 += d_v674 * (-1.0);
+    let mut d_v672 = 0.0f64;
+    // 673: mul_scalar(0.01)(v672), backward
+    d_v672 += d_v673 * (0.01);
+    // 672: sin(v671), backward
+    d_v671 += d_v672 * (v671.cos());
+    let mut d_v666 = 0.0f64;
+    let mut d_v670 = 0.0f64;
+    // 671: add(v666, v670), backward
+    d_v666 += d_v671 * (1.0);
+    d_v670 += d_v671 * (1.0);
+    // 670: mul_scalar(0.01)(v669), backward
+    d_v669 += d_v670 * (0.01);
+    let mut d_v664 = 0.0f64;
+    let mut d_v668 = 0.0f64;
+    // 669: sub(v664, v668), backward
+    d_v664 += d_v669 * (1.0);
+    d_v668 += d_v669 * (-1.0);
+    let mut d_v667 = 0.0f64;
+    // 668: mul_scalar(0.01)(v667), backward
+    d_v667 += d_v668 * (0.01);
+    // 667: sin(v666), backward
+    d_v666 += d_v667 * (v666.cos());
+    let mut d_v661 = 0.0f64;
+    let mut d_v665 = 0.0f64;
+    // 666: add(v661, v665), backward
+    d_v661 += d_v666 * (1.0);
+    d_v665 += d_v666 * (1.0);
+    // 665: mul_scalar(0.01)(v664), backward
+    d_v664 += d_v665 * (0.01);
+    let mut d_v659 = 0.0f64;
+    let mut d_v663 = 0.0f64;
+    // 664: sub(v659, v663), backward
+    d_v659 += d_v664 * (1.0);
+    d_v663 += d_v664 * (-1.0);
+    let mut d_v662 = 0.0f64;
+    // 663: mul_scalar(0.01)(v662), backward
+    d_v662 += d_v663 * (0.01);
+    // 662: sin(v661), backward
+    d_v661 += d_v662 * (v661.cos());
+    let mut d_v656 = 0.0f64;
+    let mut d_v660 = 0.0f64;
+    // 661: add(v656, v660), backward
+    d_v656 += d_v661 * (1.0);
+    d_v660 += d_v661 * (1.0);
+    // 660: mul_scalar(0.01)(v659), backward
+    d_v659 += d_v660 * (0.01);
+    let mut d_v654 = 0.0f64;
+    let mut d_v658 = 0.0f64;
+    // 659: sub(v654, v658), backward
+    d_v654 += d_v659 * (1.0);
+    d_v658 += d_v659 * (-1.0);
+    let mut d_v657 = 0.0f64;
+    // 658: mul_scalar(0.01)(v657), backward
+    d_v657 += d_v658 * (0.01);
+    // 657: sin(v656), backward
+    d_v656 += d_v657 * (v656.cos());
+    let mut d_v651 = 0.0f64;
+    let mut d_v655 = 0.0f64;
+    // 656: add(v651, v655), backward
+    d_v651 += d_v656 * (1.0);
+    d_v655 += d_v656 * (1.0);
+    // 655: mul_scalar(0.01)(v654), backward
+    d_v654 += d_v655 * (0.01);
+    let mut d_v649 = 0.0f64;
+    let mut d_v653 = 0.0f64;
+    // 654: sub(v649, v653), backward
+    d_v649 += d_v654 * (1.0);
+    d_v653 += d_v654 * (-1.0);
+    let mut d_v652 = 0.0f64;
+    // 653: mul_scalar(0.01)(v652), backward
+    d_v652 += d_v653 * (0.01);
+    // 652: sin(v651), backward
+    d_v651 += d_v652 * (v651.cos());
+    let mut d_v646 = 0.0f64;
+    let mut d_v650 = 0.0f64;
+    // 651: add(v646, v650), backward
+    d_v646 += d_v651 * (1.0);
+    d_v650 += d_v651 * (1.0);
+    // 650: mul_scalar(0.01)(v649), backward
+    d_v649 += d_v650 * (0.01);
+    let mut d_v644 = 0.0f64;
+    let mut d_v648 = 0.0f64;
+    // 649: sub(v644, v648), backward
+    d_v644 += d_v649 * (1.0);
+    d_v648 += d_v649 * (-1.0);
+    let mut d_v647 = 0.0f64;
+    // 648: mul_scalar(0.01)(v647), backward
+    d_v647 += d_v648 * (0.01);
+    // 647: sin(v646), backward
+    d_v646 += d_v647 * (v646.cos());
+    let mut d_v641 = 0.0f64;
+    let mut d_v645 = 0.0f64;
+    // 646: add(v641, v645), backward
+    d_v641 += d_v646 * (1.0);
+    d_v645 += d_v646 * (1.0);
+    // 645: mul_scalar(0.01)(v644), backward
+    d_v644 += d_v645 * (0.01);
+    let mut d_v639 = 0.0f64;
+    let mut d_v643 = 0.0f64;
+    // 644: sub(v639, v643), backward
+    d_v639 += d_v644 * (1.0);
+    d_v643 += d_v644 * (-1.0);
+    let mut d_v642 = 0.0f64;
+    // 643: mul_scalar(0.01)(v642), backward
+    d_v642 += d_v643 * (0.01);
+    // 642: sin(v641), backward
+    d_v641 += d_v642 * (v641.cos());
+    let mut d_v636 = 0.0f64;
+    let mut d_v640 = 0.0f64;
+    // 641: add(v636, v640), backward
+    d_v636 += d_v641 * (1.0);
+    d_v640 += d_v641 * (1.0);
+    // 640: mul_scalar(0.01)(v639), backward
+    d_v639 += d_v640 * (0.01);
+    let mut d_v634 = 0.0f64;
+    let mut d_v638 = 0.0f64;
+    // 639: sub(v634, v638), backward
+    d_v634 += d_v639 * (1.0);
+    d_v638 += d_v639 * (-1.0);
+    let mut d_v637 = 0.0f64;
+    // 638: mul_scalar(0.01)(v637), backward
+    d_v637 += d_v638 * (0.01);
+    // 637: sin(v636), backward
+    d_v636 += d_v637 * (v636.cos());
+    let mut d_v631 = 0.0f64;
+    let mut d_v635 = 0.0f64;
+    // 636: add(v631, v635), backward
+    d_v631 += d_v636 * (1.0);
+    d_v635 += d_v636 * (1.0);
+    // 635: mul_scalar(0.01)(v634), backward
+    d_v634 += d_v635 * (0.01);
+    let mut d_v629 = 0.0f64;
+    let mut d_v633 = 0.0f64;
+    // 634: sub(v629, v633), backward
+    d_v629 += d_v634 * (1.0);
+    d_v633 += d_v634 * (-1.0);
+    let mut d_v632 = 0.0f64;
+    // 633: mul_scalar(0.01)(v632), backward
+    d_v632 += d_v633 * (0.01);
+    // 632: sin(v631), backward
+    d_v631 += d_v632 * (v631.cos());
+    let mut d_v626 = 0.0f64;
+    let mut d_v630 = 0.0f64;
+    // 631: add(v626, v630), backward
+    d_v626 += d_v631 * (1.0);
+    d_v630 += d_v631 * (1.0);
+    // 630: mul_scalar(0.01)(v629), backward
+    d_v629 += d_v630 * (0.01);
+    let mut d_v624 = 0.0f64;
+    let mut d_v628 = 0.0f64;
+    // 629: sub(v624, v628), backward
+    d_v624 += d_v629 * (1.0);
+    d_v628 += d_v629 * (-1.0);
+    let mut d_v627 = 0.0f64;
+    // 628: mul_scalar(0.01)(v627), backward
+    d_v627 += d_v628 * (0.01);
+    // 627: sin(v626), backward
+    d_v626 += d_v627 * (v626.cos());
+    let mut d_v621 = 0.0f64;
+    let mut d_v625 = 0.0f64;
+    // 626: add(v621, v625), backward
+    d_v621 += d_v626 * (1.0);
+    d_v625 += d_v626 * (1.0);
+    // 625: mul_scalar(0.01)(v624), backward
+    d_v624 += d_v625 * (0.01);
+    let mut d_v619 = 0.0f64;
+    let mut d_v623 = 0.0f64;
+    // 624: sub(v619, v623), backward
+    d_v619 += d_v624 * (1.0);
+    d_v623 += d_v624 * (-1.0);
+    let mut d_v622 = 0.0f64;
+    // 623: mul_scalar(0.01)(v622), backward
+    d_v622 += d_v623 * (0.01);
+    // 622: sin(v621), backward
+    d_v621 += d_v622 * (v621.cos());
+    let mut d_v616 = 0.0f64;
+    let mut d_v620 = 0.0f64;
+    // 621: add(v616, v620), backward
+    d_v616 += d_v621 * (1.0);
+    d_v620 += d_v621 * (1.0);
+    // 620: mul_scalar(0.01)(v619), backward
+    d_v619 += d_v620 * (0.01);
+    let mut d_v614 = 0.0f64;
+    let mut d_v618 = 0.0f64;
+    // 619: sub(v614, v618), backward
+    d_v614 += d_v619 * (1.0);
+    d_v618 += d_v619 * (-1.0);
+    let mut d_v617 = 0.0f64;
+    // 618: mul_scalar(0.01)(v617), backward
+    d_v617 += d_v618 * (0.01);
+    // 617: sin(v616), backward
+    d_v616 += d_v617 * (v616.cos());
+    let mut d_v611 = 0.0f64;
+    let mut d_v615 = 0.0f64;
+    // 616: add(v611, v615), backward
+    d_v611 += d_v616 * (1.0);
+    d_v615 += d_v616 * (1.0);
+    // 615: mul_scalar(0.01)(v614), backward
+    d_v614 += d_v615 * (0.01);
+    let mut d_v609 = 0.0f64;
+    let mut d_v613 = 0.0f64;
+    // 614: sub(v609, v613), backward
+    d_v609 += d_v614 * (1.0);
+    d_v613 += d_v614 * (-1.0);
+    let mut d_v612 = 0.0f64;
+    // 613: mul_scalar(0.01)(v612), backward
+    d_v612 += d_v613 * (0.01);
+    // 612: sin(v611), backward
+    d_v611 += d_v612 * (v611.cos());
+    let mut d_v606 = 0.0f64;
+    let mut d_v610 = 0.0f64;
+    // 611: add(v606, v610), backward
+    d_v606 += d_v611 * (1.0);
+    d_v610 += d_v611 * (1.0);
+    // 610: mul_scalar(0.01)(v609), backward
+    d_v609 += d_v610 * (0.01);
+    let mut d_v604 = 0.0f64;
+    let mut d_v608 = 0.0f64;
+    // 609: sub(v604, v608), backward
+    d_v604 += d_v609 * (1.0);
+    d_v608 += d_v609 * (-1.0);
+    let mut d_v607 = 0.0f64;
+    // 608: mul_scalar(0.01)(v607), backward
+    d_v607 += d_v608 * (0.01);
+    // 607: sin(v606), backward
+    d_v606 += d_v607 * (v606.cos());
+    let mut d_v601 = 0.0f64;
+    let mut d_v605 = 0.0f64;
+    // 606: add(v601, v605), backward
+    d_v601 += d_v606 * (1.0);
+    d_v605 += d_v606 * (1.0);
+    // 605: mul_scalar(0.01)(v604), backward
+    d_v604 += d_v605 * (0.01);
+    let mut d_v599 = 0.0f64;
+    let mut d_v603 = 0.0f64;
+    // 604: sub(v599, v603), backward
+    d_v599 += d_v604 * (1.0);
+    d_v603 += d_v604 * (-1.0);
+    let mut d_v602 = 0.0f64;
+    // 603: mul_scalar(0.01)(v602), backward
+    d_v602 += d_v603 * (0.01);
+    // 602: sin(v601), backward
+    d_v601 += d_v602 * (v601.cos());
+    let mut d_v596 = 0.0f64;
+    let mut d_v600 = 0.0f64;
+    // 601: add(v596, v600), backward
+    d_v596 += d_v601 * (1.0);
+    d_v600 += d_v601 * (1.0);
+    // 600: mul_scalar(0.01)(v599), backward
+    d_v599 += d_v600 * (0.01);
+    let mut d_v594 = 0.0f64;
+    let mut d_v598 = 0.0f64;
+    // 599: sub(v594, v598), backward
+    d_v594 += d_v599 * (1.0);
+    d_v598 += d_v599 * (-1.0);
+    let mut d_v597 = 0.0f64;
+    // 598: mul_scalar(0.01)(v597), backward
+    d_v597 += d_v598 * (0.01);
+    // 597: sin(v596), backward
+    d_v596 += d_v597 * (v596.cos());
+    let mut d_v591 = 0.0f64;
+    let mut d_v595 = 0.0f64;
+    // 596: add(v591, v595), backward
+    d_v591 += d_v596 * (1.0);
+    d_v595 += d_v596 * (1.0);
+    // 595: mul_scalar(0.01)(v594), backward
+    d_v594 += d_v595 * (0.01);
+    let mut d_v589 = 0.0f64;
+    let mut d_v593 = 0.0f64;
+    // 594: sub(v589, v593), backward
+    d_v589 += d_v594 * (1.0);
+    d_v593 += d_v594 * (-1.0);
+    let mut d_v592 = 0.0f64;
+    // 593: mul_scalar(0.01)(v592), backward
+    d_v592 += d_v593 * (0.01);
+    // 592: sin(v591), backward
+    d_v591 += d_v592 * (v591.cos());
+    let mut d_v586 = 0.0f64;
+    let mut d_v590 = 0.0f64;
+    // 591: add(v586, v590), backward
+    d_v586 += d_v591 * (1.0);
+    d_v590 += d_v591 * (1.0);
+    // 590: mul_scalar(0.01)(v589), backward
+    d_v589 += d_v590 * (0.01);
+    let mut d_v584 = 0.0f64;
+    let mut d_v588 = 0.0f64;
+    // 589: sub(v584, v588), backward
+    d_v584 += d_v589 * (1.0);
+    d_v588 += d_v589 * (-1.0);
+    let mut d_v587 = 0.0f64;
+    // 588: mul_scalar(0.01)(v587), backward
+    d_v587 += d_v588 * (0.01);
+    // 587: sin(v586), backward
+    d_v586 += d_v587 * (v586.cos());
+    let mut d_v581 = 0.0f64;
+    let mut d_v585 = 0.0f64;
+    // 586: add(v581, v585), backward
+    d_v581 += d_v586 * (1.0);
+    d_v585 += d_v586 * (1.0);
+    // 585: mul_scalar(0.01)(v584), backward
+    d_v584 += d_v585 * (0.01);
+    let mut d_v579 = 0.0f64;
+    let mut d_v583 = 0.0f64;
+    // 584: sub(v579, v583), backward
+    d_v579 += d_v584 * (1.0);
+    d_v583 += d_v584 * (-1.0);
+    let mut d_v582 = 0.0f64;
+    // 583: mul_scalar(0.01)(v582), backward
+    d_v582 += d_v583 * (0.01);
+    // 582: sin(v581), backward
+    d_v581 += d_v582 * (v581.cos());
+    let mut d_v576 = 0.0f64;
+    let mut d_v580 = 0.0f64;
+    // 581: add(v576, v580), backward
+    d_v576 += d_v581 * (1.0);
+    d_v580 += d_v581 * (1.0);
+    // 580: mul_scalar(0.01)(v579), backward
+    d_v579 += d_v580 * (0.01);
+    let mut d_v574 = 0.0f64;
+    let mut d_v578 = 0.0f64;
+    // 579: sub(v574, v578), backward
+    d_v574 += d_v579 * (1.0);
+    d_v578 += d_v579 * (-1.0);
+    let mut d_v577 = 0.0f64;
+    // 578: mul_scalar(0.01)(v577), backward
+    d_v577 += d_v578 * (0.01);
+    // 577: sin(v576), backward
+    d_v576 += d_v577 * (v576.cos());
+    let mut d_v571 = 0.0f64;
+    let mut d_v575 = 0.0f64;
+    // 576: add(v571, v575), backward
+    d_v571 += d_v576 * (1.0);
+    d_v575 += d_v576 * (1.0);
+    // 575: mul_scalar(0.01)(v574), backward
+    d_v574 += d_v575 * (0.01);
+    let mut d_v569 = 0.0f64;
+    let mut d_v573 = 0.0f64;
+    // 574: sub(v569, v573), backward
+    d_v569 += d_v574 * (1.0);
+    d_v573 += d_v574 * (-1.0);
+    let mut d_v572 = 0.0f64;
+    // 573: mul_scalar(0.01)(v572), backward
+    d_v572 += d_v573 * (0.01);
+    // 572: sin(v571), backward
+    d_v571 += d_v572 * (v571.cos());
+    let mut d_v566 = 0.0f64;
+    let mut d_v570 = 0.0f64;
+    // 571: add(v566, v570), backward
+    d_v566 += d_v571 * (1.0);
+    d_v570 += d_v571 * (1.0);
+    // 570: mul_scalar(0.01)(v569), backward
+    d_v569 += d_v570 * (0.01);
+    let mut d_v564 = 0.0f64;
+    let mut d_v568 = 0.0f64;
+    // 569: sub(v564, v568), backward
+    d_v564 += d_v569 * (1.0);
+    d_v568 += d_v569 * (-1.0);
+    let mut d_v567 = 0.0f64;
+    // 568: mul_scalar(0.01)(v567), backward
+    d_v567 += d_v568 * (0.01);
+    // 567: sin(v566), backward
+    d_v566 += d_v567 * (v566.cos());
+    let mut d_v561 = 0.0f64;
+    let mut d_v565 = 0.0f64;
+    // 566: add(v561, v565), backward
+    d_v561 += d_v566 * (1.0);
+    d_v565 += d_v566 * (1.0);
+    // 565: mul_scalar(0.01)(v564), backward
+    d_v564 += d_v565 * (0.01);
+    let mut d_v559 = 0.0f64;
+    let mut d_v563 = 0.0f64;
+    // 564: sub(v559, v563), backward
+    d_v559 += d_v564 * (1.0);
+    d_v563 += d_v564 * (-1.0);
+    let mut d_v562 = 0.0f64;
+    // 563: mul_scalar(0.01)(v562), backward
+    d_v562 += d_v563 * (0.01);
+    // 562: sin(v561), backward
+    d_v561 += d_v562 * (v561.cos());
+    let mut d_v556 = 0.0f64;
+    let mut d_v560 = 0.0f64;
+    // 561: add(v556, v560), backward
+    d_v556 += d_v561 * (1.0);
+    d_v560 += d_v561 * (1.0);
+    // 560: mul_scalar(0.01)(v559), backward
+    d_v559 += d_v560 * (0.01);
+    let mut d_v554 = 0.0f64;
+    let mut d_v558 = 0.0f64;
+    // 559: sub(v554, v558), backward
+    d_v554 += d_v559 * (1.0);
+    d_v558 += d_v559 * (-1.0);
+    let mut d_v557 = 0.0f64;
+    // 558: mul_scalar(0.01)(v557), backward
+    d_v557 += d_v558 * (0.01);
+    // 557: sin(v556), backward
+    d_v556 += d_v557 * (v556.cos());
+    let mut d_v551 = 0.0f64;
+    let mut d_v555 = 0.0f64;
+    // 556: add(v551, v555), backward
+    d_v551 += d_v556 * (1.0);
+    d_v555 += d_v556 * (1.0);
+    // 555: mul_scalar(0.01)(v554), backward
+    d_v554 += d_v555 * (0.01);
+    let mut d_v549 = 0.0f64;
+    let mut d_v553 = 0.0f64;
+    // 554: sub(v549, v553), backward
+    d_v549 += d_v554 * (1.0);
+    d_v553 += d_v554 * (-1.0);
+    let mut d_v552 = 0.0f64;
+    // 553: mul_scalar(0.01)(v552), backward
+    d_v552 += d_v553 * (0.01);
+    // 552: sin(v551), backward
+    d_v551 += d_v552 * (v551.cos());
+    let mut d_v546 = 0.0f64;
+    let mut d_v550 = 0.0f64;
+    // 551: add(v546, v550), backward
+    d_v546 += d_v551 * (1.0);
+    d_v550 += d_v551 * (1.0);
+    // 550: mul_scalar(0.01)(v549), backward
+    d_v549 += d_v550 * (0.01);
+    let mut d_v544 = 0.0f64;
+    let mut d_v548 = 0.0f64;
+    // 549: sub(v544, v548), backward
+    d_v544 += d_v549 * (1.0);
+    d_v548 += d_v549 * (-1.0);
+    let mut d_v547 = 0.0f64;
+    // 548: mul_scalar(0.01)(v547), backward
+    d_v547 += d_v548 * (0.01);
+    // 547: sin(v546), backward
+    d_v546 += d_v547 * (v546.cos());
+    let mut d_v541 = 0.0f64;
+    let mut d_v545 = 0.0f64;
+    // 546: add(v541, v545), backward
+    d_v541 += d_v546 * (1.0);
+    d_v545 += d_v546 * (1.0);
+    // 545: mul_scalar(0.01)(v544), backward
+    d_v544 += d_v545 * (0.01);
+    let mut d_v539 = 0.0f64;
+    let mut d_v543 = 0.0f64;
+    // 544: sub(v539, v543), backward
+    d_v539 += d_v544 * (1.0);
+    d_v543 += d_v544 * (-1.0);
+    let mut d_v542 = 0.0f64;
+    // 543: mul_scalar(0.01)(v542), backward
+    d_v542 += d_v543 * (0.01);
+    // 542: sin(v541), backward
+    d_v541 += d_v542 * (v541.cos());
+    let mut d_v536 = 0.0f64;
+    let mut d_v540 = 0.0f64;
+    // 541: add(v536, v540), backward
+    d_v536 += d_v541 * (1.0);
+    d_v540 += d_v541 * (1.0);
+    // 540: mul_scalar(0.01)(v539), backward
+    d_v539 += d_v540 * (0.01);
+    let mut d_v534 = 0.0f64;
+    let mut d_v538 = 0.0f64;
+    // 539: sub(v534, v538), backward
+    d_v534 += d_v539 * (1.0);
+    d_v538 += d_v539 * (-1.0);
+    let mut d_v537 = 0.0f64;
+    // 538: mul_scalar(0.01)(v537), backward
+    d_v537 += d_v538 * (0.01);
+    // 537: sin(v536), backward
+    d_v536 += d_v537 * (v536.cos());
+    let mut d_v531 = 0.0f64;
+    let mut d_v535 = 0.0f64;
+    // 536: add(v531, v535), backward
+    d_v531 += d_v536 * (1.0);
+    d_v535 += d_v536 * (1.0);
+    // 535: mul_scalar(0.01)(v534), backward
+    d_v534 += d_v535 * (0.01);
+    let mut d_v529 = 0.0f64;
+    let mut d_v533 = 0.0f64;
+    // 534: sub(v529, v533), backward
+    d_v529 += d_v534 * (1.0);
+    d_v533 += d_v534 * (-1.0);
+    let mut d_v532 = 0.0f64;
+    // 533: mul_scalar(0.01)(v532), backward
+    d_v532 += d_v533 * (0.01);
+    // 532: sin(v531), backward
+    d_v531 += d_v532 * (v531.cos());
+    let mut d_v526 = 0.0f64;
+    let mut d_v530 = 0.0f64;
+    // 531: add(v526, v530), backward
+    d_v526 += d_v531 * (1.0);
+    d_v530 += d_v531 * (1.0);
+    // 530: mul_scalar(0.01)(v529), backward
+    d_v529 += d_v530 * (0.01);
+    let mut d_v524 = 0.0f64;
+    let mut d_v528 = 0.0f64;
+    // 529: sub(v524, v528), backward
+    d_v524 += d_v529 * (1.0);
+    d_v528 += d_v529 * (-1.0);
+    let mut d_v527 = 0.0f64;
+    // 528: mul_scalar(0.01)(v527), backward
+    d_v527 += d_v528 * (0.01);
+    // 527: sin(v526), backward
+    d_v526 += d_v527 * (v526.cos());
+    let mut d_v521 = 0.0f64;
+    let mut d_v525 = 0.0f64;
+    // 526: add(v521, v525), backward
+    d_v521 += d_v526 * (1.0);
+    d_v525 += d_v526 * (1.0);
+    // 525: mul_scalar(0.01)(v524), backward
+    d_v524 += d_v525 * (0.01);
+    let mut d_v519 = 0.0f64;
+    let mut d_v523 = 0.0f64;
+    // 524: sub(v519, v523), backward
+    d_v519 += d_v524 * (1.0);
+    d_v523 += d_v524 * (-1.0);
+    let mut d_v522 = 0.0f64;
+    // 523: mul_scalar(0.01)(v522), backward
+    d_v522 += d_v523 * (0.01);
+    // 522: sin(v521), backward
+    d_v521 += d_v522 * (v521.cos());
+    let mut d_v516 = 0.0f64;
+    let mut d_v520 = 0.0f64;
+    // 521: add(v516, v520), backward
+    d_v516 += d_v521 * (1.0);
+    d_v520 += d_v521 * (1.0);
+    // 520: mul_scalar(0.01)(v519), backward
+    d_v519 += d_v520 * (0.01);
+    let mut d_v514 = 0.0f64;
+    let mut d_v518 = 0.0f64;
+    // 519: sub(v514, v518), backward
+    d_v514 += d_v519 * (1.0);
+    d_v518 += d_v519 * (-1.0);
+    let mut d_v517 = 0.0f64;
+    // 518: mul_scalar(0.01)(v517), backward
+    d_v517 += d_v518 * (0.01);
+    // 517: sin(v516), backward
+    d_v516 += d_v517 * (v516.cos());
+    let mut d_v511 = 0.0f64;
+    let mut d_v515 = 0.0f64;
+    // 516: add(v511, v515), backward
+    d_v511 += d_v516 * (1.0);
+    d_v515 += d_v516 * (1.0);
+    // 515: mul_scalar(0.01)(v514), backward
+    d_v514 += d_v515 * (0.01);
+    let mut d_v509 = 0.0f64;
+    let mut d_v513 = 0.0f64;
+    // 514: sub(v509, v513), backward
+    d_v509 += d_v514 * (1.0);
+    d_v513 += d_v514 * (-1.0);
+    let mut d_v512 = 0.0f64;
+    // 513: mul_scalar(0.01)(v512), backward
+    d_v512 += d_v513 * (0.01);
+    // 512: sin(v511), backward
+    d_v511 += d_v512 * (v511.cos());
+    let mut d_v506 = 0.0f64;
+    let mut d_v510 = 0.0f64;
+    // 511: add(v506, v510), backward
+    d_v506 += d_v511 * (1.0);
+    d_v510 += d_v511 * (1.0);
+    // 510: mul_scalar(0.01)(v509), backward
+    d_v509 += d_v510 * (0.01);
+    let mut d_v504 = 0.0f64;
+    let mut d_v508 = 0.0f64;
+    // 509: sub(v504, v508), backward
+    d_v504 += d_v509 * (1.0);
+    d_v508 += d_v509 * (-1.0);
+    let mut d_v507 = 0.0f64;
+    // 508: mul_scalar(0.01)(v507), backward
+    d_v507 += d_v508 * (0.01);
+    // 507: sin(v506), backward
+    d_v506 += d_v507 * (v506.cos());
+    let mut d_v505 = 0.0f64;
+    // 506: add(v501, v505), backward
+    d_v501 += d_v506 * (1.0);
+    d_v505 += d_v506 * (1.0);
+    // 505: mul_scalar(0.01)(v504), backward
+    d_v504 += d_v505 * (0.01);
+    let mut d_v503 = 0.0f64;
+    // 504: sub(v499, v503), backward
+    d_v499 += d_v504 * (1.0);
+    d_v503 += d_v504 * (-1.0);
+    let mut d_v502 = 0.0f64;
+    // 503: mul_scalar(0.01)(v502), backward
+    d_v502 += d_v503 * (0.01);
+    // 502: sin(v501), backward
+    d_v501 += d_v502 * (v501.cos());
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
+    d_saved[2] = d_v499;
+    d_saved[3] = d_v501;
+}
+
+/// `pendulum_chunked_grad`, nodes 752..=1001: their part of the reverse sweep.
+#[inline(never)]
+#[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
+fn pendulum_chunked_bwd_3(saved: &[f64; 203], d_saved: &mut [f64; 6]) {
+    // The forward values these rules read, and the adjoints other chunks add into too.
+    let v751 = saved[152];
+    let v756 = saved[153];
+    let v761 = saved[154];
+    let v766 = saved[155];
+    let v771 = saved[156];
+    let v776 = saved[157];
+    let v781 = saved[158];
+    let v786 = saved[159];
+    let v791 = saved[160];
+    let v796 = saved[161];
+    let v801 = saved[162];
+    let v806 = saved[163];
+    let v811 = saved[164];
+    let v816 = saved[165];
+    let v821 = saved[166];
+    let v826 = saved[167];
+    let v831 = saved[168];
+    let v836 = saved[169];
+    let v841 = saved[170];
+    let v846 = saved[171];
+    let v851 = saved[172];
+    let v856 = saved[173];
+    let v861 = saved[174];
+    let v866 = saved[175];
+    let v871 = saved[176];
+    let v876 = saved[177];
+    let v881 = saved[178];
+    let v886 = saved[179];
+    let v891 = saved[180];
+    let v896 = saved[181];
+    let v901 = saved[182];
+    let v906 = saved[183];
+    let v911 = saved[184];
+    let v916 = saved[185];
+    let v921 = saved[186];
+    let v926 = saved[187];
+    let v931 = saved[188];
+    let v936 = saved[189];
+    let v941 = saved[190];
+    let v946 = saved[191];
+    let v951 = saved[192];
+    let v956 = saved[193];
+    let v961 = saved[194];
+    let v966 = saved[195];
+    let v971 = saved[196];
+    let v976 = saved[197];
+    let v981 = saved[198];
+    let v986 = saved[199];
+    let v991 = saved[200];
+    let v996 = saved[201];
+    let mut d_v749 = d_saved[4];
+    let mut d_v751 = d_saved[5];
+    let d_q = 1.0f64;
+    let mut d_v996 = 0.0f64;
+    let mut d_v1000 = 0.0f64;
+    // 1001: add(v996, v1000), backward
+    d_v996 += d_q * (1.0);
+    d_v1000 += d_q * (1.0);
+    let mut d_v999 = 0.0f64;
+    // 1000: mul_scalar(0.01)(v999), backward
+    d_v999 += d_v1000 * (0.01);
+    let mut d_v994 = 0.0f64;
+    let mut d_v998 = 0.0f64;
+    // 999: sub(v994, v998), backward
+    d_v994 += d_v999 * (1.0);
+    d_v998 += d_v999 * (-1.0);
+    let mut d_v997 = 0.0f64;
+    // 998: mul_scalar(0.01)(v997), backward
+    d_v997 += d_v998 * (0.01);
+    // 997: sin(v996), backward
+    d_v996 += d_v997 * (v996.cos());
+    let mut d_v991 = 0.0f64;
+    let mut d_v995 = 0.0f64;
+    // 996: add(v991, v995), backward
+    d_v991 += d_v996 * (1.0);
+    d_v995 += d_v996 * (1.0);
+    // 995: mul_scalar(0.01)(v994), backward
+    d_v994 += d_v995 * (0.01);
+    let mut d_v989 = 0.0f64;
+    let mut d_v993 = 0.0f64;
+    // 994: sub(v989, v993), backward
+    d_v989 += d_v994 * (1.0);
+    d_v993 += d_v994 * (-1.0);
+    let mut d_v992 = 0.0f64;
+    // 993: mul_scalar(0.01)(v992), backward
+    d_v992 += d_v993 * (0.01);
+    // 992: sin(v991), backward
+    d_v991 += d_v992 * (v991.cos());
+    let mut d_v986 = 0.0f64;
+    let mut d_v990 = 0.0f64;
+    // 991: add(v986, v990), backward
+    d_v986 += d_v991 * (1.0);
+    d_v990 += d_v991 * (1.0);
+    // 990: mul_scalar(0.01)(v989), backward
+    d_v989 += d_v990 * (0.01);
+    let mut d_v984 = 0.0f64;
+    let mut d_v988 = 0.0f64;
+    // 989: sub(v984, v988), backward
+    d_v984 += d_v989 * (1.0);
+    d_v988 += d_v989 * (-1.0);
+    let mut d_v987 = 0.0f64;
+    // 988: mul_scalar(0.01)(v987), backward
+    d_v987 += d_v988 * (0.01);
+    // 987: sin(v986), backward
+    d_v986 += d_v987 * (v986.cos());
+    let mut d_v981 = 0.0f64;
+    let mut d_v985 = 0.0f64;
+    // 986: add(v981, v985), backward
+    d_v981 += d_v986 * (1.0);
+    d_v985 += d_v986 * (1.0);
+    // 985: mul_scalar(0.01)(v984), backward
+    d_v984 += d_v985 * (0.01);
+    let mut d_v979 = 0.0f64;
+    let mut d_v983 = 0.0f64;
+    // 984: sub(v979, v983), backward
+    d_v979 += d_v984 * (1.0);
+    d_v983 += d_v984 * (-1.0);
+    let mut d_v982 = 0.0f64;
+    // 983: mul_scalar(0.01)(v982), backward
+    d_v982 += d_v983 * (0.01);
+    // 982: sin(v981), backward
+    d_v981 += d_v982 * (v981.cos());
+    let mut d_v976 = 0.0f64;
+    let mut d_v980 = 0.0f64;
+    // 981: add(v976, v980), backward
+    d_v976 += d_v981 * (1.0);
+    d_v980 += d_v981 * (1.0);
+    // 980: mul_scalar(0.01)(v979), backward
+    d_v979 += d_v980 * (0.01);
+    let mut d_v974 = 0.0f64;
+    let mut d_v978 = 0.0f64;
+    // 979: sub(v974, v978), backward
+    d_v974 += d_v979 * (1.0);
+    d_v978 += d_v979 * (-1.0);
+    let mut d_v977 = 0.0f64;
+    // 978: mul_scalar(0.01)(v977), backward
+    d_v977 += d_v978 * (0.01);
+    // 977: sin(v976), backward
+    d_v976 += d_v977 * (v976.cos());
+    let mut d_v971 = 0.0f64;
+    let mut d_v975 = 0.0f64;
+    // 976: add(v971, v975), backward
+    d_v971 += d_v976 * (1.0);
+    d_v975 += d_v976 * (1.0);
+    // 975: mul_scalar(0.01)(v974), backward
+    d_v974 += d_v975 * (0.01);
+    let mut d_v969 = 0.0f64;
+    let mut d_v973 = 0.0f64;
+    // 974: sub(v969, v973), backward
+    d_v969 += d_v974 * (1.0);
+    d_v973 += d_v974 * (-1.0);
+    let mut d_v972 = 0.0f64;
+    // 973: mul_scalar(0.01)(v972), backward
+    d_v972 += d_v973 * (0.01);
+    // 972: sin(v971), backward
+    d_v971 += d_v972 * (v971.cos());
+    let mut d_v966 = 0.0f64;
+    let mut d_v970 = 0.0f64;
+    // 971: add(v966, v970), backward
+    d_v966 += d_v971 * (1.0);
+    d_v970 += d_v971 * (1.0);
+    // 970: mul_scalar(0.01)(v969), backward
+    d_v969 += d_v970 * (0.01);
+    let mut d_v964 = 0.0f64;
+    let mut d_v968 = 0.0f64;
+    // 969: sub(v964, v968), backward
+    d_v964 += d_v969 * (1.0);
+    d_v968 += d_v969 * (-1.0);
+    let mut d_v967 = 0.0f64;
+    // 968: mul_scalar(0.01)(v967), backward
+    d_v967 += d_v968 * (0.01);
+    // 967: sin(v966), backward
+    d_v966 += d_v967 * (v966.cos());
+    let mut d_v961 = 0.0f64;
+    let mut d_v965 = 0.0f64;
+    // 966: add(v961, v965), backward
+    d_v961 += d_v966 * (1.0);
+    d_v965 += d_v966 * (1.0);
+    // 965: mul_scalar(0.01)(v964), backward
+    d_v964 += d_v965 * (0.01);
+    let mut d_v959 = 0.0f64;
+    let mut d_v963 = 0.0f64;
+    // 964: sub(v959, v963), backward
+    d_v959 += d_v964 * (1.0);
+    d_v963 += d_v964 * (-1.0);
+    let mut d_v962 = 0.0f64;
+    // 963: mul_scalar(0.01)(v962), backward
+    d_v962 += d_v963 * (0.01);
+    // 962: sin(v961), backward
+    d_v961 += d_v962 * (v961.cos());
+    let mut d_v956 = 0.0f64;
+    let mut d_v960 = 0.0f64;
+    // 961: add(v956, v960), backward
+    d_v956 += d_v961 * (1.0);
+    d_v960 += d_v961 * (1.0);
+    // 960: mul_scalar(0.01)(v959), backward
+    d_v959 += d_v960 * (0.01);
+    let mut d_v954 = 0.0f64;
+    let mut d_v958 = 0.0f64;
+    // 959: sub(v954, v958), backward
+    d_v954 += d_v959 * (1.0);
+    d_v958 += d_v959 * (-1.0);
+    let mut d_v957 = 0.0f64;
+    // 958: mul_scalar(0.01)(v957), backward
+    d_v957 += d_v958 * (0.01);
+    // 957: sin(v956), backward
+    d_v956 += d_v957 * (v956.cos());
+    let mut d_v951 = 0.0f64;
+    let mut d_v955 = 0.0f64;
+    // 956: add(v951, v955), backward
+    d_v951 += d_v956 * (1.0);
+    d_v955 += d_v956 * (1.0);
+    // 955: mul_scalar(0.01)(v954), backward
+    d_v954 += d_v955 * (0.01);
+    let mut d_v949 = 0.0f64;
+    let mut d_v953 = 0.0f64;
+    // 954: sub(v949, v953), backward
+    d_v949 += d_v954 * (1.0);
+    d_v953 += d_v954 * (-1.0);
+    let mut d_v952 = 0.0f64;
+    // 953: mul_scalar(0.01)(v952), backward
+    d_v952 += d_v953 * (0.01);
+    // 952: sin(v951), backward
+    d_v951 += d_v952 * (v951.cos());
+    let mut d_v946 = 0.0f64;
+    let mut d_v950 = 0.0f64;
+    // 951: add(v946, v950), backward
+    d_v946 += d_v951 * (1.0);
+    d_v950 += d_v951 * (1.0);
+    // 950: mul_scalar(0.01)(v949), backward
+    d_v949 += d_v950 * (0.01);
+    let mut d_v944 = 0.0f64;
+    let mut d_v948 = 0.0f64;
+    // 949: sub(v944, v948), backward
+    d_v944 += d_v949 * (1.0);
+    d_v948 += d_v949 * (-1.0);
+    let mut d_v947 = 0.0f64;
+    // 948: mul_scalar(0.01)(v947), backward
+    d_v947 += d_v948 * (0.01);
+    // 947: sin(v946), backward
+    d_v946 += d_v947 * (v946.cos());
+    let mut d_v941 = 0.0f64;
+    let mut d_v945 = 0.0f64;
+    // 946: add(v941, v945), backward
+    d_v941 += d_v946 * (1.0);
+    d_v945 += d_v946 * (1.0);
+    // 945: mul_scalar(0.01)(v944), backward
+    d_v944 += d_v945 * (0.01);
+    let mut d_v939 = 0.0f64;
+    let mut d_v943 = 0.0f64;
+    // 944: sub(v939, v943), backward
+    d_v939 += d_v944 * (1.0);
+    d_v943 += d_v944 * (-1.0);
+    let mut d_v942 = 0.0f64;
+    // 943: mul_scalar(0.01)(v942), backward
+    d_v942 += d_v943 * (0.01);
+    // 942: sin(v941), backward
+    d_v941 += d_v942 * (v941.cos());
+    let mut d_v936 = 0.0f64;
+    let mut d_v940 = 0.0f64;
+    // 941: add(v936, v940), backward
+    d_v936 += d_v941 * (1.0);
+    d_v940 += d_v941 * (1.0);
+    // 940: mul_scalar(0.01)(v939), backward
+    d_v939 += d_v940 * (0.01);
+    let mut d_v934 = 0.0f64;
+    let mut d_v938 = 0.0f64;
+    // 939: sub(v934, v938), backward
+    d_v934 += d_v939 * (1.0);
+    d_v938 += d_v939 * (-1.0);
+    let mut d_v937 = 0.0f64;
+    // 938: mul_scalar(0.01)(v937), backward
+    d_v937 += d_v938 * (0.01);
+    // 937: sin(v936), backward
+    d_v936 += d_v937 * (v936.cos());
+    let mut d_v931 = 0.0f64;
+    let mut d_v935 = 0.0f64;
+    // 936: add(v931, v935), backward
+    d_v931 += d_v936 * (1.0);
+    d_v935 += d_v936 * (1.0);
+    // 935: mul_scalar(0.01)(v934), backward
+    d_v934 += d_v935 * (0.01);
+    let mut d_v929 = 0.0f64;
+    let mut d_v933 = 0.0f64;
+    // 934: sub(v929, v933), backward
+    d_v929 += d_v934 * (1.0);
+    d_v933 += d_v934 * (-1.0);
+    let mut d_v932 = 0.0f64;
+    // 933: mul_scalar(0.01)(v932), backward
+    d_v932 += d_v933 * (0.01);
+    // 932: sin(v931), backward
+    d_v931 += d_v932 * (v931.cos());
+    let mut d_v926 = 0.0f64;
+    let mut d_v930 = 0.0f64;
+    // 931: add(v926, v930), backward
+    d_v926 += d_v931 * (1.0);
+    d_v930 += d_v931 * (1.0);
+    // 930: mul_scalar(0.01)(v929), backward
+    d_v929 += d_v930 * (0.01);
+    let mut d_v924 = 0.0f64;
+    let mut d_v928 = 0.0f64;
+    // 929: sub(v924, v928), backward
+    d_v924 += d_v929 * (1.0);
+    d_v928 += d_v929 * (-1.0);
+    let mut d_v927 = 0.0f64;
+    // 928: mul_scalar(0.01)(v927), backward
+    d_v927 += d_v928 * (0.01);
+    // 927: sin(v926), backward
+    d_v926 += d_v927 * (v926.cos());
+    let mut d_v921 = 0.0f64;
+    let mut d_v925 = 0.0f64;
+    // 926: add(v921, v925), backward
+    d_v921 += d_v926 * (1.0);
+    d_v925 += d_v926 * (1.0);
+    // 925: mul_scalar(0.01)(v924), backward
+    d_v924 += d_v925 * (0.01);
+    let mut d_v919 = 0.0f64;
+    let mut d_v923 = 0.0f64;
+    // 924: sub(v919, v923), backward
+    d_v919 += d_v924 * (1.0);
+    d_v923 += d_v924 * (-1.0);
+    let mut d_v922 = 0.0f64;
+    // 923: mul_scalar(0.01)(v922), backward
+    d_v922 += d_v923 * (0.01);
+    // 922: sin(v921), backward
+    d_v921 += d_v922 * (v921.cos());
+    let mut d_v916 = 0.0f64;
+    let mut d_v920 = 0.0f64;
+    // 921: add(v916, v920), backward
+    d_v916 += d_v921 * (1.0);
+    d_v920 += d_v921 * (1.0);
+    // 920: mul_scalar(0.01)(v919), backward
+    d_v919 += d_v920 * (0.01);
+    let mut d_v914 = 0.0f64;
+    let mut d_v918 = 0.0f64;
+    // 919: sub(v914, v918), backward
+    d_v914 += d_v919 * (1.0);
+    d_v918 += d_v919 * (-1.0);
+    let mut d_v917 = 0.0f64;
+    // 918: mul_scalar(0.01)(v917), backward
+    d_v917 += d_v918 * (0.01);
+    // 917: sin(v916), backward
+    d_v916 += d_v917 * (v916.cos());
+    let mut d_v911 = 0.0f64;
+    let mut d_v915 = 0.0f64;
+    // 916: add(v911, v915), backward
+    d_v911 += d_v916 * (1.0);
+    d_v915 += d_v916 * (1.0);
+    // 915: mul_scalar(0.01)(v914), backward
+    d_v914 += d_v915 * (0.01);
+    let mut d_v909 = 0.0f64;
+    let mut d_v913 = 0.0f64;
+    // 914: sub(v909, v913), backward
+    d_v909 += d_v914 * (1.0);
+    d_v913 += d_v914 * (-1.0);
+    let mut d_v912 = 0.0f64;
+    // 913: mul_scalar(0.01)(v912), backward
+    d_v912 += d_v913 * (0.01);
+    // 912: sin(v911), backward
+    d_v911 += d_v912 * (v911.cos());
+    let mut d_v906 = 0.0f64;
+    let mut d_v910 = 0.0f64;
+    // 911: add(v906, v910), backward
+    d_v906 += d_v911 * (1.0);
+    d_v910 += d_v911 * (1.0);
+    // 910: mul_scalar(0.01)(v909), backward
+    d_v909 += d_v910 * (0.01);
+    let mut d_v904 = 0.0f64;
+    let mut d_v908 = 0.0f64;
+    // 909: sub(v904, v908), backward
+    d_v904 += d_v909 * (1.0);
+    d_v908 += d_v909 * (-1.0);
+    let mut d_v907 = 0.0f64;
+    // 908: mul_scalar(0.01)(v907), backward
+    d_v907 += d_v908 * (0.01);
+    // 907: sin(v906), backward
+    d_v906 += d_v907 * (v906.cos());
+    let mut d_v901 = 0.0f64;
+    let mut d_v905 = 0.0f64;
+    // 906: add(v901, v905), backward
+    d_v901 += d_v906 * (1.0);
+    d_v905 += d_v906 * (1.0);
+    // 905: mul_scalar(0.01)(v904), backward
+    d_v904 += d_v905 * (0.01);
+    let mut d_v899 = 0.0f64;
+    let mut d_v903 = 0.0f64;
+    // 904: sub(v899, v903), backward
+    d_v899 += d_v904 * (1.0);
+    d_v903 += d_v904 * (-1.0);
+    let mut d_v902 = 0.0f64;
+    // 903: mul_scalar(0.01)(v902), backward
+    d_v902 += d_v903 * (0.01);
+    // 902: sin(v901), backward
+    d_v901 += d_v902 * (v901.cos());
+    let mut d_v896 = 0.0f64;
+    let mut d_v900 = 0.0f64;
+    // 901: add(v896, v900), backward
+    d_v896 += d_v901 * (1.0);
+    d_v900 += d_v901 * (1.0);
+    // 900: mul_scalar(0.01)(v899), backward
+    d_v899 += d_v900 * (0.01);
+    let mut d_v894 = 0.0f64;
+    let mut d_v898 = 0.0f64;
+    // 899: sub(v894, v898), backward
+    d_v894 += d_v899 * (1.0);
+    d_v898 += d_v899 * (-1.0);
+    let mut d_v897 = 0.0f64;
+    // 898: mul_scalar(0.01)(v897), backward
+    d_v897 += d_v898 * (0.01);
+    // 897: sin(v896), backward
+    d_v896 += d_v897 * (v896.cos());
+    let mut d_v891 = 0.0f64;
+    let mut d_v895 = 0.0f64;
+    // 896: add(v891, v895), backward
+    d_v891 += d_v896 * (1.0);
+    d_v895 += d_v896 * (1.0);
+    // 895: mul_scalar(0.01)(v894), backward
+    d_v894 += d_v895 * (0.01);
+    let mut d_v889 = 0.0f64;
+    let mut d_v893 = 0.0f64;
+    // 894: sub(v889, v893), backward
+    d_v889 += d_v894 * (1.0);
+    d_v893 += d_v894 * (-1.0);
+    let mut d_v892 = 0.0f64;
+    // 893: mul_scalar(0.01)(v892), backward
+    d_v892 += d_v893 * (0.01);
+    // 892: sin(v891), backward
+    d_v891 += d_v892 * (v891.cos());
+    let mut d_v886 = 0.0f64;
+    let mut d_v890 = 0.0f64;
+    // 891: add(v886, v890), backward
+    d_v886 += d_v891 * (1.0);
+    d_v890 += d_v891 * (1.0);
+    // 890: mul_scalar(0.01)(v889), backward
+    d_v889 += d_v890 * (0.01);
+    let mut d_v884 = 0.0f64;
+    let mut d_v888 = 0.0f64;
+    // 889: sub(v884, v888), backward
+    d_v884 += d_v889 * (1.0);
+    d_v888 += d_v889 * (-1.0);
+    let mut d_v887 = 0.0f64;
+    // 888: mul_scalar(0.01)(v887), backward
+    d_v887 += d_v888 * (0.01);
+    // 887: sin(v886), backward
+    d_v886 += d_v887 * (v886.cos());
+    let mut d_v881 = 0.0f64;
+    let mut d_v885 = 0.0f64;
+    // 886: add(v881, v885), backward
+    d_v881 += d_v886 * (1.0);
+    d_v885 += d_v886 * (1.0);
+    // 885: mul_scalar(0.01)(v884), backward
+    d_v884 += d_v885 * (0.01);
+    let mut d_v879 = 0.0f64;
+    let mut d_v883 = 0.0f64;
+    // 884: sub(v879, v883), backward
+    d_v879 += d_v884 * (1.0);
+    d_v883 += d_v884 * (-1.0);
+    let mut d_v882 = 0.0f64;
+    // 883: mul_scalar(0.01)(v882), backward
+    d_v882 += d_v883 * (0.01);
+    // 882: sin(v881), backward
+    d_v881 += d_v882 * (v881.cos());
+    let mut d_v876 = 0.0f64;
+    let mut d_v880 = 0.0f64;
+    // 881: add(v876, v880), backward
+    d_v876 += d_v881 * (1.0);
+    d_v880 += d_v881 * (1.0);
+    // 880: mul_scalar(0.01)(v879), backward
+    d_v879 += d_v880 * (0.01);
+    let mut d_v874 = 0.0f64;
+    let mut d_v878 = 0.0f64;
+    // 879: sub(v874, v878), backward
+    d_v874 += d_v879 * (1.0);
+    d_v878 += d_v879 * (-1.0);
+    let mut d_v877 = 0.0f64;
+    // 878: mul_scalar(0.01)(v877), backward
+    d_v877 += d_v878 * (0.01);
+    // 877: sin(v876), backward
+    d_v876 += d_v877 * (v876.cos());
+    let mut d_v871 = 0.0f64;
+    let mut d_v875 = 0.0f64;
+    // 876: add(v871, v875), backward
+    d_v871 += d_v876 * (1.0);
+    d_v875 += d_v876 * (1.0);
+    // 875: mul_scalar(0.01)(v874), backward
+    d_v874 += d_v875 * (0.01);
+    let mut d_v869 = 0.0f64;
+    let mut d_v873 = 0.0f64;
+    // 874: sub(v869, v873), backward
+    d_v869 += d_v874 * (1.0);
+    d_v873 += d_v874 * (-1.0);
+    let mut d_v872 = 0.0f64;
+    // 873: mul_scalar(0.01)(v872), backward
+    d_v872 += d_v873 * (0.01);
+    // 872: sin(v871), backward
+    d_v871 += d_v872 * (v871.cos());
+    let mut d_v866 = 0.0f64;
+    let mut d_v870 = 0.0f64;
+    // 871: add(v866, v870), backward
+    d_v866 += d_v871 * (1.0);
+    d_v870 += d_v871 * (1.0);
+    // 870: mul_scalar(0.01)(v869), backward
+    d_v869 += d_v870 * (0.01);
+    let mut d_v864 = 0.0f64;
+    let mut d_v868 = 0.0f64;
+    // 869: sub(v864, v868), backward
+    d_v864 += d_v869 * (1.0);
+    d_v868 += d_v869 * (-1.0);
+    let mut d_v867 = 0.0f64;
+    // 868: mul_scalar(0.01)(v867), backward
+    d_v867 += d_v868 * (0.01);
+    // 867: sin(v866), backward
+    d_v866 += d_v867 * (v866.cos());
+    let mut d_v861 = 0.0f64;
+    let mut d_v865 = 0.0f64;
+    // 866: add(v861, v865), backward
+    d_v861 += d_v866 * (1.0);
+    d_v865 += d_v866 * (1.0);
+    // 865: mul_scalar(0.01)(v864), backward
+    d_v864 += d_v865 * (0.01);
+    let mut d_v859 = 0.0f64;
+    let mut d_v863 = 0.0f64;
+    // 864: sub(v859, v863), backward
+    d_v859 += d_v864 * (1.0);
+    d_v863 += d_v864 * (-1.0);
+    let mut d_v862 = 0.0f64;
+    // 863: mul_scalar(0.01)(v862), backward
+    d_v862 += d_v863 * (0.01);
+    // 862: sin(v861), backward
+    d_v861 += d_v862 * (v861.cos());
+    let mut d_v856 = 0.0f64;
+    let mut d_v860 = 0.0f64;
+    // 861: add(v856, v860), backward
+    d_v856 += d_v861 * (1.0);
+    d_v860 += d_v861 * (1.0);
+    // 860: mul_scalar(0.01)(v859), backward
+    d_v859 += d_v860 * (0.01);
+    let mut d_v854 = 0.0f64;
+    let mut d_v858 = 0.0f64;
+    // 859: sub(v854, v858), backward
+    d_v854 += d_v859 * (1.0);
+    d_v858 += d_v859 * (-1.0);
+    let mut d_v857 = 0.0f64;
+    // 858: mul_scalar(0.01)(v857), backward
+    d_v857 += d_v858 * (0.01);
+    // 857: sin(v856), backward
+    d_v856 += d_v857 * (v856.cos());
+    let mut d_v851 = 0.0f64;
+    let mut d_v855 = 0.0f64;
+    // 856: add(v851, v855), backward
+    d_v851 += d_v856 * (1.0);
+    d_v855 += d_v856 * (1.0);
+    // 855: mul_scalar(0.01)(v854), backward
+    d_v854 += d_v855 * (0.01);
+    let mut d_v849 = 0.0f64;
+    let mut d_v853 = 0.0f64;
+    // 854: sub(v849, v853), backward
+    d_v849 += d_v854 * (1.0);
+    d_v853 += d_v854 * (-1.0);
+    let mut d_v852 = 0.0f64;
+    // 853: mul_scalar(0.01)(v852), backward
+    d_v852 += d_v853 * (0.01);
+    // 852: sin(v851), backward
+    d_v851 += d_v852 * (v851.cos());
+    let mut d_v846 = 0.0f64;
+    let mut d_v850 = 0.0f64;
+    // 851: add(v846, v850), backward
+    d_v846 += d_v851 * (1.0);
+    d_v850 += d_v851 * (1.0);
+    // 850: mul_scalar(0.01)(v849), backward
+    d_v849 += d_v850 * (0.01);
+    let mut d_v844 = 0.0f64;
+    let mut d_v848 = 0.0f64;
+    // 849: sub(v844, v848), backward
+    d_v844 += d_v849 * (1.0);
+    d_v848 += d_v849 * (-1.0);
+    let mut d_v847 = 0.0f64;
+    // 848: mul_scalar(0.01)(v847), backward
+    d_v847 += d_v848 * (0.01);
+    // 847: sin(v846), backward
+    d_v846 += d_v847 * (v846.cos());
+    let mut d_v841 = 0.0f64;
+    let mut d_v845 = 0.0f64;
+    // 846: add(v841, v845), backward
+    d_v841 += d_v846 * (1.0);
+    d_v845 += d_v846 * (1.0);
+    // 845: mul_scalar(0.01)(v844), backward
+    d_v844 += d_v845 * (0.01);
+    let mut d_v839 = 0.0f64;
+    let mut d_v843 = 0.0f64;
+    // 844: sub(v839, v843), backward
+    d_v839 += d_v844 * (1.0);
+    d_v843 += d_v844 * (-1.0);
+    let mut d_v842 = 0.0f64;
+    // 843: mul_scalar(0.01)(v842), backward
+    d_v842 += d_v843 * (0.01);
+    // 842: sin(v841), backward
+    d_v841 += d_v842 * (v841.cos());
+    let mut d_v836 = 0.0f64;
+    let mut d_v840 = 0.0f64;
+    // 841: add(v836, v840), backward
+    d_v836 += d_v841 * (1.0);
+    d_v840 += d_v841 * (1.0);
+    // 840: mul_scalar(0.01)(v839), backward
+    d_v839 += d_v840 * (0.01);
+    let mut d_v834 = 0.0f64;
+    let mut d_v838 = 0.0f64;
+    // 839: sub(v834, v838), backward
+    d_v834 += d_v839 * (1.0);
+    d_v838 += d_v839 * (-1.0);
+    let mut d_v837 = 0.0f64;
+    // 838: mul_scalar(0.01)(v837), backward
+    d_v837 += d_v838 * (0.01);
+    // 837: sin(v836), backward
+    d_v836 += d_v837 * (v836.cos());
+    let mut d_v831 = 0.0f64;
+    let mut d_v835 = 0.0f64;
+    // 836: add(v831, v835), backward
+    d_v831 += d_v836 * (1.0);
+    d_v835 += d_v836 * (1.0);
+    // 835: mul_scalar(0.01)(v834), backward
+    d_v834 += d_v835 * (0.01);
+    let mut d_v829 = 0.0f64;
+    let mut d_v833 = 0.0f64;
+    // 834: sub(v829, v833), backward
+    d_v829 += d_v834 * (1.0);
+    d_v833 += d_v834 * (-1.0);
+    let mut d_v832 = 0.0f64;
+    // 833: mul_scalar(0.01)(v832), backward
+    d_v832 += d_v833 * (0.01);
+    // 832: sin(v831), backward
+    d_v831 += d_v832 * (v831.cos());
+    let mut d_v826 = 0.0f64;
+    let mut d_v830 = 0.0f64;
+    // 831: add(v826, v830), backward
+    d_v826 += d_v831 * (1.0);
+    d_v830 += d_v831 * (1.0);
+    // 830: mul_scalar(0.01)(v829), backward
+    d_v829 += d_v830 * (0.01);
+    let mut d_v824 = 0.0f64;
+    let mut d_v828 = 0.0f64;
+    // 829: sub(v824, v828), backward
+    d_v824 += d_v829 * (1.0);
+    d_v828 += d_v829 * (-1.0);
+    let mut d_v827 = 0.0f64;
+    // 828: mul_scalar(0.01)(v827), backward
+    d_v827 += d_v828 * (0.01);
+    // 827: sin(v826), backward
+    d_v826 += d_v827 * (v826.cos());
+    let mut d_v821 = 0.0f64;
+    let mut d_v825 = 0.0f64;
+    // 826: add(v821, v825), backward
+    d_v821 += d_v826 * (1.0);
+    d_v825 += d_v826 * (1.0);
+    // 825: mul_scalar(0.01)(v824), backward
+    d_v824 += d_v825 * (0.01);
+    let mut d_v819 = 0.0f64;
+    let mut d_v823 = 0.0f64;
+    // 824: sub(v819, v823), backward
+    d_v819 += d_v824 * (1.0);
+    d_v823 += d_v824 * (-1.0);
+    let mut d_v822 = 0.0f64;
+    // 823: mul_scalar(0.01)(v822), backward
+    d_v822 += d_v823 * (0.01);
+    // 822: sin(v821), backward
+    d_v821 += d_v822 * (v821.cos());
+    let mut d_v816 = 0.0f64;
+    let mut d_v820 = 0.0f64;
+    // 821: add(v816, v820), backward
+    d_v816 += d_v821 * (1.0);
+    d_v820 += d_v821 * (1.0);
+    // 820: mul_scalar(0.01)(v819), backward
+    d_v819 += d_v820 * (0.01);
+    let mut d_v814 = 0.0f64;
+    let mut d_v818 = 0.0f64;
+    // 819: sub(v814, v818), backward
+    d_v814 += d_v819 * (1.0);
+    d_v818 += d_v819 * (-1.0);
+    let mut d_v817 = 0.0f64;
+    // 818: mul_scalar(0.01)(v817), backward
+    d_v817 += d_v818 * (0.01);
+    // 817: sin(v816), backward
+    d_v816 += d_v817 * (v816.cos());
+    let mut d_v811 = 0.0f64;
+    let mut d_v815 = 0.0f64;
+    // 816: add(v811, v815), backward
+    d_v811 += d_v816 * (1.0);
+    d_v815 += d_v816 * (1.0);
+    // 815: mul_scalar(0.01)(v814), backward
+    d_v814 += d_v815 * (0.01);
+    let mut d_v809 = 0.0f64;
+    let mut d_v813 = 0.0f64;
+    // 814: sub(v809, v813), backward
+    d_v809 += d_v814 * (1.0);
+    d_v813 += d_v814 * (-1.0);
+    let mut d_v812 = 0.0f64;
+    // 813: mul_scalar(0.01)(v812), backward
+    d_v812 += d_v813 * (0.01);
+    // 812: sin(v811), backward
+    d_v811 += d_v812 * (v811.cos());
+    let mut d_v806 = 0.0f64;
+    let mut d_v810 = 0.0f64;
+    // 811: add(v806, v810), backward
+    d_v806 += d_v811 * (1.0);
+    d_v810 += d_v811 * (1.0);
+    // 810: mul_scalar(0.01)(v809), backward
+    d_v809 += d_v810 * (0.01);
+    let mut d_v804 = 0.0f64;
+    let mut d_v808 = 0.0f64;
+    // 809: sub(v804, v808), backward
+    d_v804 += d_v809 * (1.0);
+    d_v808 += d_v809 * (-1.0);
+    let mut d_v807 = 0.0f64;
+    // 808: mul_scalar(0.01)(v807), backward
+    d_v807 += d_v808 * (0.01);
+    // 807: sin(v806), backward
+    d_v806 += d_v807 * (v806.cos());
+    let mut d_v801 = 0.0f64;
+    let mut d_v805 = 0.0f64;
+    // 806: add(v801, v805), backward
+    d_v801 += d_v806 * (1.0);
+    d_v805 += d_v806 * (1.0);
+    // 805: mul_scalar(0.01)(v804), backward
+    d_v804 += d_v805 * (0.01);
+    let mut d_v799 = 0.0f64;
+    let mut d_v803 = 0.0f64;
+    // 804: sub(v799, v803), backward
+    d_v799 += d_v804 * (1.0);
+    d_v803 += d_v804 * (-1.0);
+    let mut d_v802 = 0.0f64;
+    // 803: mul_scalar(0.01)(v802), backward
+    d_v802 += d_v803 * (0.01);
+    // 802: sin(v801), backward
+    d_v801 += d_v802 * (v801.cos());
+    let mut d_v796 = 0.0f64;
+    let mut d_v800 = 0.0f64;
+    // 801: add(v796, v800), backward
+    d_v796 += d_v801 * (1.0);
+    d_v800 += d_v801 * (1.0);
+    // 800: mul_scalar(0.01)(v799), backward
+    d_v799 += d_v800 * (0.01);
+    let mut d_v794 = 0.0f64;
+    let mut d_v798 = 0.0f64;
+    // 799: sub(v794, v798), backward
+    d_v794 += d_v799 * (1.0);
+    d_v798 += d_v799 * (-1.0);
+    let mut d_v797 = 0.0f64;
+    // 798: mul_scalar(0.01)(v797), backward
+    d_v797 += d_v798 * (0.01);
+    // 797: sin(v796), backward
+    d_v796 += d_v797 * (v796.cos());
+    let mut d_v791 = 0.0f64;
+    let mut d_v795 = 0.0f64;
+    // 796: add(v791, v795), backward
+    d_v791 += d_v796 * (1.0);
+    d_v795 += d_v796 * (1.0);
+    // 795: mul_scalar(0.01)(v794), backward
+    d_v794 += d_v795 * (0.01);
+    let mut d_v789 = 0.0f64;
+    let mut d_v793 = 0.0f64;
+    // 794: sub(v789, v793), backward
+    d_v789 += d_v794 * (1.0);
+    d_v793 += d_v794 * (-1.0);
+    let mut d_v792 = 0.0f64;
+    // 793: mul_scalar(0.01)(v792), backward
+    d_v792 += d_v793 * (0.01);
+    // 792: sin(v791), backward
+    d_v791 += d_v792 * (v791.cos());
+    let mut d_v786 = 0.0f64;
+    let mut d_v790 = 0.0f64;
+    // 791: add(v786, v790), backward
+    d_v786 += d_v791 * (1.0);
+    d_v790 += d_v791 * (1.0);
+    // 790: mul_scalar(0.01)(v789), backward
+    d_v789 += d_v790 * (0.01);
+    let mut d_v784 = 0.0f64;
+    let mut d_v788 = 0.0f64;
+    // 789: sub(v784, v788), backward
+    d_v784 += d_v789 * (1.0);
+    d_v788 += d_v789 * (-1.0);
+    let mut d_v787 = 0.0f64;
+    // 788: mul_scalar(0.01)(v787), backward
+    d_v787 += d_v788 * (0.01);
+    // 787: sin(v786), backward
+    d_v786 += d_v787 * (v786.cos());
+    let mut d_v781 = 0.0f64;
+    let mut d_v785 = 0.0f64;
+    // 786: add(v781, v785), backward
+    d_v781 += d_v786 * (1.0);
+    d_v785 += d_v786 * (1.0);
+    // 785: mul_scalar(0.01)(v784), backward
+    d_v784 += d_v785 * (0.01);
+    let mut d_v779 = 0.0f64;
+    let mut d_v783 = 0.0f64;
+    // 784: sub(v779, v783), backward
+    d_v779 += d_v784 * (1.0);
+    d_v783 += d_v784 * (-1.0);
+    let mut d_v782 = 0.0f64;
+    // 783: mul_scalar(0.01)(v782), backward
+    d_v782 += d_v783 * (0.01);
+    // 782: sin(v781), backward
+    d_v781 += d_v782 * (v781.cos());
+    let mut d_v776 = 0.0f64;
+    let mut d_v780 = 0.0f64;
+    // 781: add(v776, v780), backward
+    d_v776 += d_v781 * (1.0);
+    d_v780 += d_v781 * (1.0);
+    // 780: mul_scalar(0.01)(v779), backward
+    d_v779 += d_v780 * (0.01);
+    let mut d_v774 = 0.0f64;
+    let mut d_v778 = 0.0f64;
+    // 779: sub(v774, v778), backward
+    d_v774 += d_v779 * (1.0);
+    d_v778 += d_v779 * (-1.0);
+    let mut d_v777 = 0.0f64;
+    // 778: mul_scalar(0.01)(v777), backward
+    d_v777 += d_v778 * (0.01);
+    // 777: sin(v776), backward
+    d_v776 += d_v777 * (v776.cos());
+    let mut d_v771 = 0.0f64;
+    let mut d_v775 = 0.0f64;
+    // 776: add(v771, v775), backward
+    d_v771 += d_v776 * (1.0);
+    d_v775 += d_v776 * (1.0);
+    // 775: mul_scalar(0.01)(v774), backward
+    d_v774 += d_v775 * (0.01);
+    let mut d_v769 = 0.0f64;
+    let mut d_v773 = 0.0f64;
+    // 774: sub(v769, v773), backward
+    d_v769 += d_v774 * (1.0);
+    d_v773 += d_v774 * (-1.0);
+    let mut d_v772 = 0.0f64;
+    // 773: mul_scalar(0.01)(v772), backward
+    d_v772 += d_v773 * (0.01);
+    // 772: sin(v771), backward
+    d_v771 += d_v772 * (v771.cos());
+    let mut d_v766 = 0.0f64;
+    let mut d_v770 = 0.0f64;
+    // 771: add(v766, v770), backward
+    d_v766 += d_v771 * (1.0);
+    d_v770 += d_v771 * (1.0);
+    // 770: mul_scalar(0.01)(v769), backward
+    d_v769 += d_v770 * (0.01);
+    let mut d_v764 = 0.0f64;
+    let mut d_v768 = 0.0f64;
+    // 769: sub(v764, v768), backward
+    d_v764 += d_v769 * (1.0);
+    d_v768 += d_v769 * (-1.0);
+    let mut d_v767 = 0.0f64;
+    // 768: mul_scalar(0.01)(v767), backward
+    d_v767 += d_v768 * (0.01);
+    // 767: sin(v766), backward
+    d_v766 += d_v767 * (v766.cos());
+    let mut d_v761 = 0.0f64;
+    let mut d_v765 = 0.0f64;
+    // 766: add(v761, v765), backward
+    d_v761 += d_v766 * (1.0);
+    d_v765 += d_v766 * (1.0);
+    // 765: mul_scalar(0.01)(v764), backward
+    d_v764 += d_v765 * (0.01);
+    let mut d_v759 = 0.0f64;
+    let mut d_v763 = 0.0f64;
+    // 764: sub(v759, v763), backward
+    d_v759 += d_v764 * (1.0);
+    d_v763 += d_v764 * (-1.0);
+    let mut d_v762 = 0.0f64;
+    // 763: mul_scalar(0.01)(v762), backward
+    d_v762 += d_v763 * (0.01);
+    // 762: sin(v761), backward
+    d_v761 += d_v762 * (v761.cos());
+    let mut d_v756 = 0.0f64;
+    let mut d_v760 = 0.0f64;
+    // 761: add(v756, v760), backward
+    d_v756 += d_v761 * (1.0);
+    d_v760 += d_v761 * (1.0);
+    // 760: mul_scalar(0.01)(v759), backward
+    d_v759 += d_v760 * (0.01);
+    let mut d_v754 = 0.0f64;
+    let mut d_v758 = 0.0f64;
+    // 759: sub(v754, v758), backward
+    d_v754 += d_v759 * (1.0);
+    d_v758 += d_v759 * (-1.0);
+    let mut d_v757 = 0.0f64;
+    // 758: mul_scalar(0.01)(v757), backward
+    d_v757 += d_v758 * (0.01);
+    // 757: sin(v756), backward
+    d_v756 += d_v757 * (v756.cos());
+    let mut d_v755 = 0.0f64;
+    // 756: add(v751, v755), backward
+    d_v751 += d_v756 * (1.0);
+    d_v755 += d_v756 * (1.0);
+    // 755: mul_scalar(0.01)(v754), backward
+    d_v754 += d_v755 * (0.01);
+    let mut d_v753 = 0.0f64;
+    // 754: sub(v749, v753), backward
+    d_v749 += d_v754 * (1.0);
+    d_v753 += d_v754 * (-1.0);
+    let mut d_v752 = 0.0f64;
+    // 753: mul_scalar(0.01)(v752), backward
+    d_v752 += d_v753 * (0.01);
+    // 752: sin(v751), backward
+    d_v751 += d_v752 * (v751.cos());
+    // The adjoints of earlier chunks' nodes, for their part of the sweep.
+    d_saved[4] = d_v749;
+    d_saved[5] = d_v751;
+}

@@ -1,9 +1,10 @@
 //! A large program as `#[inline(never)]` chunks: rustc's time on one
 //! function grows faster than its size, on many small ones linearly.
 //!
-//! The recorded nodes are cut, in order, into chunks of at most [`CHUNK`]
-//! live nodes. Each chunk's forward pass is a function `NAME_fwd_K` and its
-//! part of the reverse sweep `NAME_bwd_K`; their bodies are the very lines
+//! The recorded nodes are cut, in order, into chunks of at most
+//! [`CHUNK`](super::CHUNK) live nodes (or [`Module::chunk`](super::Module::chunk)'s).
+//! Each chunk's forward pass is a function `NAME_fwd_K` and its part of
+//! the reverse sweep `NAME_bwd_K`; their bodies are the very lines
 //! a small program gets (the same rules, names and order, so the same bits).
 //! What crosses a chunk's edge goes through two arrays on the caller's
 //! stack: `saved`, the values a later chunk or the reverse sweep reads, and
@@ -12,17 +13,22 @@
 //! what others read at its end, so there is no allocation and the arrays'
 //! indices are constants.
 
+use super::EmitError;
 use super::function::{ALLOW, Program};
-use super::{CHUNK, EmitError};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write;
 use std::ops::Range;
 
-/// Writes `NAME`, `NAME_grad` and their chunks for a program of more than
-/// [`CHUNK`] live nodes.
-pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>) -> Result<String, EmitError> {
+/// Writes `NAME`, `NAME_grad` and their chunks of at most `size` live nodes
+/// (by default [`CHUNK`](super::CHUNK)) for a program of more than `size`.
+pub(super) fn emit(
+    p: &Program<'_>,
+    name: &str,
+    size: usize,
+    helpers: &mut Vec<&'static str>,
+) -> Result<String, EmitError> {
     let n = p.out + 1;
-    let chunks = partition(p);
+    let chunks = partition(p, size);
     let mut chunk_of = vec![0; n];
     for (k, r) in chunks.iter().enumerate() {
         chunk_of[r.clone()].fill(k);
@@ -107,7 +113,7 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
     p.header(&mut s, name);
     let _ = writeln!(
         s,
-        "/// Written as {} chunks of at most {CHUNK} nodes (`{name}_fwd_K`, `{name}_bwd_K`), so that it compiles fast.",
+        "/// Written as {} chunks of at most {size} nodes (`{name}_fwd_K`, `{name}_bwd_K`), so that it compiles fast.",
         chunks.len()
     );
     let sig = p.signature();
@@ -231,14 +237,14 @@ pub(super) fn emit(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>)
     Ok(s)
 }
 
-/// Recorded nodes `0..=out` cut in order into ranges of at most [`CHUNK`]
+/// Recorded nodes `0..=out` cut in order into ranges of at most `size`
 /// nodes that get a `let` (live, not parameters).
-fn partition(p: &Program<'_>) -> Vec<Range<usize>> {
+fn partition(p: &Program<'_>, size: usize) -> Vec<Range<usize>> {
     let mut chunks = Vec::new();
     let (mut start, mut count) = (0, 0);
     for i in 0..=p.out {
         if p.live[i] && p.param[i].is_none() {
-            if count == CHUNK {
+            if count == size {
                 chunks.push(start..i);
                 (start, count) = (i, 0);
             }

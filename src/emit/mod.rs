@@ -78,10 +78,11 @@ use std::fmt;
 /// many. Measured (`tests/emit_cost.rs`, BENCHMARKS.md, one sitting): the
 /// 10,000-node chain takes rustc -O 20 s as one function, 5.0 s in chunks
 /// of 1,000, 3.6 s of 500, 2.8 s of 250; 30,000 nodes 11.8 s, 11.1 s, 7.9
-/// s. Smaller chunks compile faster still, but 1,000 keeps every program
-/// checked in and benchmarked (the 1,000-node pendulum) one straight-line
-/// function, as measured against hand-written code; lowering it is a
-/// one-line change once the pendulum benchmark is re-run.
+/// s. Smaller chunks compile faster still but run slower: the 1,000-node
+/// pendulum in chunks of 250 runs about 10% slower than as one function
+/// (`benches/pendulum.rs`, `compiled_chunked`). 1,000 keeps every program
+/// checked in and benchmarked one straight-line function; [`Module::chunk`]
+/// picks another size.
 pub const CHUNK: usize = 1_000;
 
 /// Most live nodes a program may have. Chunked, rustc's time grows
@@ -181,6 +182,9 @@ impl std::error::Error for EmitError {}
 pub struct Module {
     functions: Vec<(String, String)>,
     helpers: Vec<&'static str>,
+    /// The chunk size of the functions added next ([`Module::chunk`]);
+    /// `None` is [`CHUNK`].
+    chunk: Option<usize>,
 }
 
 impl Module {
@@ -191,6 +195,25 @@ impl Module {
     /// ```
     pub fn new() -> Module {
         Module::default()
+    }
+
+    /// Cuts the functions added after this call into chunks of at most
+    /// `nodes` live nodes (the default is [`CHUNK`]); a function of at most
+    /// `nodes` is written whole, and `usize::MAX` writes every function
+    /// whole. Smaller chunks compile faster; BENCHMARKS.md measures what
+    /// they cost at run time. A size of 0 is taken as 1.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, emit::Module};
+    /// let tape = Tape::new();
+    /// let x = tape.scalar(0.5).named("x");
+    /// let y = x.sin().exp().tanh();
+    /// let src = Module::new().chunk(1).function("f", y, &[x]).unwrap().to_source();
+    /// assert!(src.contains("fn f_fwd_2(") && !src.contains("fn f_fwd_3("));
+    /// ```
+    pub fn chunk(mut self, nodes: usize) -> Module {
+        self.chunk = Some(nodes.max(1));
+        self
     }
 
     /// Adds `NAME` and `NAME_grad` computing `output` from `args`, which
@@ -239,8 +262,9 @@ impl Module {
         let inner = tape.inner.borrow();
         let program = function::Program::read(&inner, output.index(), args, inputs)?;
         // Past CHUNK lets, one function would take rustc superlinear time.
-        let text = if program.lets() > CHUNK {
-            chunk::emit(&program, name, &mut self.helpers)?
+        let size = self.chunk.unwrap_or(CHUNK);
+        let text = if program.lets() > size {
+            chunk::emit(&program, name, size, &mut self.helpers)?
         } else {
             function::emit_whole(&program, name, &mut self.helpers)?
         };

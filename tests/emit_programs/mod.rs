@@ -131,8 +131,14 @@ pub fn neuron_module() -> Module {
 pub fn pendulum_module() -> Module {
     let tape = Tape::new();
     let (q, args) = pendulum(&tape, 0.5, 0.0, PENDULUM_STEPS);
-    Module::new().function("pendulum", q, &args).unwrap()
+    // The same chain again in 4 chunks: what chunking costs at run time
+    // (`benches/pendulum.rs`).
+    let whole = Module::new().function("pendulum", q, &args).unwrap();
+    whole.chunk(PENDULUM_CHUNK).function("pendulum_chunked", q, &args).unwrap()
 }
+
+/// Chunk size of `pendulum_chunked`: the 1,000-node chain in 4 chunks.
+pub const PENDULUM_CHUNK: usize = 250;
 
 /// Batch of the compiled MLP step (`benches/mlp.rs`'s).
 pub const MLP_BATCH: usize = 64;

@@ -48,16 +48,16 @@ struct Args {
     #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// Characters per window: the number of steps BPTT unrolls.
-    #[arg(long, default_value_t = 24, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 24, value_parser = args::size, allow_hyphen_values = true)]
     seq_len: usize,
     /// Windows per batch.
-    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 16, value_parser = args::size, allow_hyphen_values = true)]
     batch: usize,
     /// Width of the hidden state.
-    #[arg(long, default_value_t = 64, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 64, value_parser = args::size, allow_hyphen_values = true)]
     hidden: usize,
     /// Width of a character's embedding.
-    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 16, value_parser = args::size, allow_hyphen_values = true)]
     embed: usize,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 0.01, value_parser = args::positive, allow_hyphen_values = true)]

@@ -55,7 +55,7 @@ struct Args {
     #[arg(long, default_value_t = 3000, value_parser = args::at_least_one, allow_hyphen_values = true)]
     epochs: usize,
     /// Hidden units.
-    #[arg(long, default_value_t = 3, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 3, value_parser = args::size, allow_hyphen_values = true)]
     hidden: usize,
     /// Learning rate eta.
     #[arg(long, default_value_t = 0.1, value_parser = args::positive, allow_hyphen_values = true)]

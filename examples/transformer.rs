@@ -38,19 +38,19 @@ struct Args {
     #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
     steps: usize,
     /// Characters per window (char_rnn's default).
-    #[arg(long, default_value_t = 24, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 24, value_parser = args::size, allow_hyphen_values = true)]
     seq_len: usize,
     /// Windows per batch (char_rnn's default).
-    #[arg(long, default_value_t = 16, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 16, value_parser = args::size, allow_hyphen_values = true)]
     batch: usize,
     /// Width of the residual stream.
-    #[arg(long, default_value_t = 32, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 32, value_parser = args::size, allow_hyphen_values = true)]
     d: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 4, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 4, value_parser = args::size, allow_hyphen_values = true)]
     heads: usize,
     /// Transformer blocks.
-    #[arg(long, default_value_t = 2, value_parser = args::at_least_one, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 2, value_parser = args::size, allow_hyphen_values = true)]
     blocks: usize,
     /// AdamW's peak learning rate.
     #[arg(long, default_value_t = 0.01, value_parser = args::positive, allow_hyphen_values = true)]

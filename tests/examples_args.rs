@@ -102,6 +102,22 @@ fn bad_values_are_refused_before_anything_runs() {
     let cases: &[(&str, &[&str], &str)] = &[
         ("sine", &["--epochs", "0"], "error: invalid value '0' for '--epochs <EPOCHS>': must be at least 1"),
         ("sine", &["--hidden", "0"], "error: invalid value '0' for '--hidden <HIDDEN>': must be at least 1"),
+        // sizes have a ceiling: this one tried to allocate 8 GB matrices
+        (
+            "sine",
+            &["--hidden", "1000000000"],
+            "error: invalid value '1000000000' for '--hidden <HIDDEN>': must be at most 1024 (these examples are small models)",
+        ),
+        (
+            "transformer",
+            &["--d", "2048"],
+            "error: invalid value '2048' for '--d <D>': must be at most 1024 (these examples are small models)",
+        ),
+        (
+            "char_rnn",
+            &["--batch", "5000"],
+            "error: invalid value '5000' for '--batch <BATCH>': must be at most 1024 (these examples are small models)",
+        ),
         ("sine", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
         ("sine", &["--lr", "inf"], "error: invalid value 'inf' for '--lr <LR>': must be a finite number > 0"),
         // a hyphen value reaches the check instead of reading as a flag
@@ -122,11 +138,7 @@ fn bad_values_are_refused_before_anything_runs() {
             &["--d", "30", "--heads", "4"],
             "error: --d 30 does not split into --heads 4 heads of equal width",
         ),
-        (
-            "transformer",
-            &["--seq-len", "100000"],
-            "error: --seq-len 100000 leaves no window in a text of 485 characters",
-        ),
+        ("transformer", &["--seq-len", "1000"], "error: --seq-len 1000 leaves no window in a text of 485 characters"),
         ("char_rnn", &["--seq-len", "0"], "error: invalid value '0' for '--seq-len <SEQ_LEN>': must be at least 1"),
         ("char_rnn", &["--lr", "nan"], "error: invalid value 'nan' for '--lr <LR>': must be a finite number > 0"),
         (
@@ -167,8 +179,8 @@ fn bad_values_are_refused_before_anything_runs() {
 /// flag or the file too, with exit code 1.
 #[test]
 fn errors_found_while_running_are_one_line_too() {
-    let line = refused("char_rnn", &["--seq-len", "100000"]);
-    assert_eq!(line, "error: --seq-len 100000 leaves no window in a text of 485 characters");
+    let line = refused("char_rnn", &["--seq-len", "1000"]);
+    assert_eq!(line, "error: --seq-len 1000 leaves no window in a text of 485 characters");
 
     let dir = std::env::temp_dir().join(format!("tapegrad_examples_args_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -23,6 +23,18 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
     if n == 0 { Err("must be at least 1".into()) } else { Ok(n) }
 }
 
+/// Most a size flag takes (a width, a sequence length, a batch, a count of
+/// heads or blocks). These examples are small models: past this a run asks
+/// for more memory than a laptop has (`sine --hidden 1000000000` tried to
+/// allocate its 8 GB matrices and was killed) instead of teaching anything.
+pub const MAX_SIZE: usize = 1024;
+
+/// A size: at least 1, at most [`MAX_SIZE`].
+pub fn size(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_SIZE { Err(format!("must be at most {MAX_SIZE} (these examples are small models)")) } else { Ok(n) }
+}
+
 /// A finite number > 0 (a learning rate, a temperature).
 pub fn positive(s: &str) -> Result<f64, String> {
     number(s, |x| x > 0.0, "must be a finite number > 0")

@@ -223,3 +223,47 @@ fn chromium_lists_a_tape_past_max_drawn_and_steps_through_it() {
     assert_shows("what node 10 sent to node 9", &row_cells(&dom, "n9")[3], &Tensor::scalar(sent));
     assert_eq!(row_cells(&dom, "n8")[3], "?", "the sweep has not reached node 8");
 }
+
+/// The page with a probe appended after its script: it presses `keys` in
+/// turn, then writes the address's `#...` into `<p id="probe">` for the
+/// dumped DOM to show.
+fn with_key_probe(page: &str, keys: &[&str]) -> String {
+    let presses: String =
+        keys.iter().map(|k| format!("document.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}'}}));")).collect();
+    let probe = format!(
+        "<p id=\"probe\"></p><script>{presses}document.getElementById('probe').textContent = location.hash;</script>\n</body>"
+    );
+    page.replacen("</body>", &probe, 1)
+}
+
+/// The keys step the page and the address follows, so a reload (or a copied
+/// link) opens where the reader was: `#step=K` opening step K is the test
+/// above.
+#[test]
+fn stepping_with_the_keys_moves_the_address_so_a_reload_keeps_the_step() {
+    let Some(browser) = browser() else { return };
+    let tape = tapegrad::Tape::new();
+    let x = tape.scalar(0.5).named("x");
+    let y = x.sin().exp().named("y");
+    let page = StepPage::new("two steps").render(y);
+    let (_, trace) = y.backward_traced();
+    let total = tape.len() + trace.steps.len();
+    let plain = page_path().with_file_name("keys_reload.html");
+    std::fs::write(&plain, &page).unwrap();
+    for (open_at, keys, want) in [
+        (2, &["ArrowRight", "ArrowRight", "ArrowRight"][..], 5),
+        (5, &["ArrowLeft"][..], 4),
+        (3, &["End"][..], total),
+        (total, &["Home", "ArrowRight"][..], 2),
+    ] {
+        let path = page_path().with_file_name(format!("keys_{open_at}_{}.html", keys.len()));
+        std::fs::write(&path, with_key_probe(&page, keys)).unwrap();
+        let dom = dump_dom(browser, &path, open_at);
+        assert_eq!(inner_text(&dom, "probe"), format!("#step={want}"), "opened at {open_at}, pressed {keys:?}");
+        assert!(inner_text(&dom, "counter").starts_with(&format!("step {want} of {total}")), "{keys:?}");
+        // the reload: the page opened at the address the keys left shows the same step
+        let reloaded = dump_dom(browser, &plain, want);
+        assert_eq!(lit_nodes(&reloaded), lit_nodes(&dom), "{keys:?}");
+        assert_eq!(inner_text(&reloaded, "counter"), inner_text(&dom, "counter"), "{keys:?}");
+    }
+}

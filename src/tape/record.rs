@@ -187,6 +187,7 @@ impl Tape {
         // many adjoint slots as values, so `grad_len <= start` always; nor do
         // the extents of a 0-d node, which has none to find.
         const MAX: usize = u32::MAX as usize;
+        debug_assert!(inner.grad_len <= start, "more adjoint slots than values");
         if start.saturating_add(len).max(idx) >= MAX || (ndim != 0 && dims >= MAX) {
             return None;
         }

@@ -276,6 +276,7 @@ fn checked_is_large(a: MatRef<'_>, b: MatRef<'_>, c: &[f64]) -> bool {
 /// checked shapes: a tiny product goes straight to the loop, skipping view
 /// checks that cost more than a 3-element product (the loop's indexing is
 /// still bounds-checked); larger ones take the checked path.
+#[inline]
 pub(crate) fn gemm_of_checked_shapes(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: &mut [f64]) {
     if a.rows * b.cols * a.cols <= SMALL_GEMM && a.cols == b.rows && c.len() == a.rows * b.cols {
         small_gemm(alpha, a, b, beta, c, b.cols);

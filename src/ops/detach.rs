@@ -4,7 +4,6 @@
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// The op.
@@ -21,27 +20,15 @@ impl Op for Detach {
     fn forward(&self, cx: &ForwardCx<'_>, out: &mut [f64]) {
         out.copy_from_slice(cx.input(0));
     }
-    /// A constant: its tangent is zero (the sweep does not even call this,
-    /// as `passes_gradient` is false; the rule says the same).
-    fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
-        Ok(())
-    }
-    fn backward(&self, _: &mut BackwardCx<'_>) {}
-    fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
-        Some(smallvec![None])
-    }
+    // A constant: its tangent is zero (the sweep does not even call the
+    // rule, as `passes_gradient` is false; the rule says the same).
+    no_gradient_rules!();
 
     /// A copy of the value; no gradient passes, so the sweep never runs its backward.
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let x = cx.inputs[0].clone();
         cx.assign_each(|i| x.at(i));
         Some(())
-    }
-    fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
-        Some(())
-    }
-    fn passes_gradient(&self) -> bool {
-        false
     }
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         Some("0 (detached)".into())

@@ -178,16 +178,8 @@ impl<const MIN: bool> Op for Winners<MIN> {
         for_each_lane((outer, n, inner), |lane, s| out[lane] = winner(x, s, n, inner, MIN) as f64);
     }
 
-    /// Piecewise constant: a zero tangent (the buffer starts zeroed).
-    fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
-        Ok(())
-    }
-
-    fn backward(&self, _: &mut BackwardCx<'_>) {}
-
-    fn backward_var<'t>(&self, _: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
-        Some(smallvec![None])
-    }
+    // Piecewise constant.
+    no_gradient_rules!();
 
     /// `y[lane] = winner as f64`.
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
@@ -195,15 +187,6 @@ impl<const MIN: bool> Op for Winners<MIN> {
         cx.declare_out();
         emit_each_winner(cx, MIN, |_| format!("{} = w as f64;", y.at("lane")));
         Some(())
-    }
-
-    /// No gradient passes: nothing to write.
-    fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
-        Some(())
-    }
-
-    fn passes_gradient(&self) -> bool {
-        false
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

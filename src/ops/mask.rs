@@ -8,7 +8,6 @@ use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
 use crate::tensor::{SIGN_SRC, binary_into, sign};
-use smallvec::smallvec;
 use std::borrow::Cow;
 
 /// `sign(x)`: -1, 0 or 1 (0 at 0, the subgradient `abs` uses).
@@ -38,23 +37,9 @@ macro_rules! mask_op {
             fn forward(&self, $cx: &ForwardCx<'_>, $out: &mut [f64]) {
                 $forward
             }
-            /// Piecewise constant: a zero tangent (the buffer starts zeroed).
-            fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
-                Ok(())
-            }
-            fn backward(&self, _: &mut BackwardCx<'_>) {}
-            fn backward_var<'t>(&self, cx: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
-                Some(smallvec![None; cx.arity()])
-            }
-            fn passes_gradient(&self) -> bool {
-                false
-            }
+            no_gradient_rules!();
             fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
                 $ty::emit(cx);
-                Some(())
-            }
-            /// No gradient passes: nothing to write.
-            fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
                 Some(())
             }
             fn local_text(&self, _: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {

@@ -48,6 +48,30 @@
 //! tangent rules *add* into their buffers: that is how a Var used several
 //! times collects the sum of its contributions.
 
+/// The rules of an op no gradient flows through (`detach`, `argmax`, the
+/// masks): a zero tangent (the buffer starts zeroed), no backward in
+/// either sweep, and nothing for the emitter to write backward. Written
+/// inside the op's `impl Op`, after its name and forward.
+macro_rules! no_gradient_rules {
+    () => {
+        /// No gradient flows through: a zero tangent (the buffer starts zeroed).
+        fn jvp(&self, _: &TangentCx<'_>, _: &mut [f64]) -> Result<(), TangentError> {
+            Ok(())
+        }
+        fn backward(&self, _: &mut BackwardCx<'_>) {}
+        fn backward_var<'t>(&self, cx: &VarCx<'t>, _: Var<'t>) -> Option<VarGrads<'t>> {
+            Some(smallvec::smallvec![None; cx.arity()])
+        }
+        fn passes_gradient(&self) -> bool {
+            false
+        }
+        /// No gradient passes: nothing to write.
+        fn emit_backward(&self, _: &mut EmitCx<'_>) -> Option<()> {
+            Some(())
+        }
+    };
+}
+
 pub mod custom;
 pub mod elementwise;
 pub mod registry;

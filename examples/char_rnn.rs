@@ -41,18 +41,8 @@ use text::TEXT;
 #[derive(Parser)]
 #[command(about = "Train a character-level GRU on a short text with BPTT, Adam and gradient clipping; then sample")]
 struct Args {
-    /// Seed of the initial weights, the training windows and the sampling.
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
-    seed: u64,
-    /// Training steps (each one batch of windows).
-    #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
-    steps: usize,
-    /// Characters per window: the number of steps BPTT unrolls.
-    #[arg(long, default_value_t = 24, value_parser = args::size, allow_hyphen_values = true)]
-    seq_len: usize,
-    /// Windows per batch.
-    #[arg(long, default_value_t = 16, value_parser = args::size, allow_hyphen_values = true)]
-    batch: usize,
+    #[command(flatten)]
+    run: args::TextRun,
     /// Width of the hidden state.
     #[arg(long, default_value_t = 64, value_parser = args::size, allow_hyphen_values = true)]
     hidden: usize,
@@ -65,12 +55,6 @@ struct Args {
     /// Largest global norm of the gradients before a step.
     #[arg(long, default_value_t = 5.0, value_parser = args::positive, allow_hyphen_values = true)]
     clip: f64,
-    /// Characters to sample after training.
-    #[arg(long, default_value_t = 240, allow_hyphen_values = true)]
-    sample_len: usize,
-    /// Sampling temperature: the logits are divided by it (below 1: surer).
-    #[arg(long, default_value_t = 0.5, value_parser = args::positive, allow_hyphen_values = true)]
-    temperature: f64,
 }
 
 fn main() {
@@ -78,12 +62,12 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.run.seed);
 
     let (vocab, ids) = text::encode(TEXT);
     let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
     let sizes = Sizes { vocab: vocab.len(), embed: args.embed, hidden: args.hidden };
-    let (t_len, batch) = (args.seq_len, args.batch);
+    let (t_len, batch) = (args.run.seq_len, args.run.batch);
     if t_len + 1 >= ids.len() {
         return Err(format!("--seq-len {t_len} leaves no window in a text of {} characters", ids.len()).into());
     }
@@ -99,18 +83,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "training: {} steps of {batch} windows x {t_len} characters, Adam lr {}, clip {}",
-        args.steps, args.lr, args.clip
+        args.run.steps, args.lr, args.clip
     );
     println!("loss in nats per character (uniform guessing: ln {} = {:.3})", sizes.vocab, (sizes.vocab as f64).ln());
 
     let mut opt = Adam::new(AdamConfig { lr: args.lr, ..Default::default() })?;
     let mut tape = Tape::new();
-    let report_every = (args.steps / 10).max(1);
+    let report_every = (args.run.steps / 10).max(1);
     let (mut sum, mut count, mut clipped) = (0.0, 0, 0);
     let (mut first, mut last) = (None, 0.0);
     let mut inputs = vec![vec![0; batch]; t_len];
     let mut targets = vec![vec![0; batch]; t_len];
-    for step in 0..args.steps {
+    for step in 0..args.run.steps {
         for b in 0..batch {
             let start = rng.random_range(0..ids.len() - t_len);
             for t in 0..t_len {
@@ -154,7 +138,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut h = Tensor::zeros(&[1, sizes.hidden]);
     let mut out: String = prompt.iter().map(|&c| vocab[c]).collect();
     let mut c = prompt[0];
-    for i in 1..prompt.len() + args.sample_len {
+    for i in 1..prompt.len() + args.run.sample_len {
         tape.clear();
         let model = on_tape(&params, &tape);
         let state = model.step(model.embed(&[c]), tape.constant(&h));
@@ -163,7 +147,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             c = prompt[i]; // still reading the prompt
             continue;
         }
-        let probs = (model.logits(state) / args.temperature).log_softmax().exp();
+        let probs = (model.logits(state) / args.run.temperature).log_softmax().exp();
         // A diverged run (too large an --lr) gives NaN probabilities.
         let probs = WeightedIndex::new(probs.value().data()).map_err(|e| {
             format!("cannot sample: the trained network's probabilities are not usable ({e}); try a smaller --lr")
@@ -171,6 +155,6 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         c = probs.sample(&mut rng);
         out.push(vocab[c]);
     }
-    println!("sample (seed {}, temperature {}):\n{out}", args.seed, args.temperature);
+    println!("sample (seed {}, temperature {}):\n{out}", args.run.seed, args.run.temperature);
     Ok(())
 }

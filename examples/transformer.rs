@@ -31,18 +31,8 @@ use model::{Config, Training, Transformer};
 #[derive(Parser)]
 #[command(about = "Train a small causal transformer on char_rnn's text with AdamW, warm-up and clipping; then sample")]
 struct Args {
-    /// Seed of the initial weights, the training windows and the sampling.
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
-    seed: u64,
-    /// Training steps (each one batch of windows); char_rnn's default.
-    #[arg(long, default_value_t = 500, value_parser = args::at_least_one, allow_hyphen_values = true)]
-    steps: usize,
-    /// Characters per window (char_rnn's default).
-    #[arg(long, default_value_t = 24, value_parser = args::size, allow_hyphen_values = true)]
-    seq_len: usize,
-    /// Windows per batch (char_rnn's default).
-    #[arg(long, default_value_t = 16, value_parser = args::size, allow_hyphen_values = true)]
-    batch: usize,
+    #[command(flatten)]
+    run: args::TextRun,
     /// Width of the residual stream.
     #[arg(long, default_value_t = 32, value_parser = args::size, allow_hyphen_values = true)]
     d: usize,
@@ -61,12 +51,6 @@ struct Args {
     /// Largest global norm of the gradients before a step.
     #[arg(long, default_value_t = 1.0, value_parser = args::positive, allow_hyphen_values = true)]
     clip: f64,
-    /// Characters to sample after training.
-    #[arg(long, default_value_t = 240, allow_hyphen_values = true)]
-    sample_len: usize,
-    /// Sampling temperature: the logits are divided by it (below 1: surer).
-    #[arg(long, default_value_t = 0.5, value_parser = args::positive, allow_hyphen_values = true)]
-    temperature: f64,
 }
 
 fn main() {
@@ -77,12 +61,13 @@ fn run(args: Args) -> Result<(), String> {
     if !args.d.is_multiple_of(args.heads) {
         return Err(format!("--d {} does not split into --heads {} heads of equal width", args.d, args.heads));
     }
-    let mut rng = ChaCha12Rng::seed_from_u64(args.seed);
+    let mut rng = ChaCha12Rng::seed_from_u64(args.run.seed);
     let (vocab, ids) = text::encode(text::TEXT);
-    if args.seq_len >= ids.len() {
-        return Err(format!("--seq-len {} leaves no window in a text of {} characters", args.seq_len, ids.len()));
+    if args.run.seq_len >= ids.len() {
+        return Err(format!("--seq-len {} leaves no window in a text of {} characters", args.run.seq_len, ids.len()));
     }
-    let cfg = Config { vocab: vocab.len(), context: args.seq_len, d: args.d, heads: args.heads, blocks: args.blocks };
+    let cfg =
+        Config { vocab: vocab.len(), context: args.run.seq_len, d: args.d, heads: args.heads, blocks: args.blocks };
     let mut params = Params::new();
     let model = Transformer::new(cfg, &mut params, &mut rng);
     println!(
@@ -95,9 +80,9 @@ fn run(args: Args) -> Result<(), String> {
         params.numel()
     );
     let training = Training {
-        steps: args.steps,
-        batch: args.batch,
-        seq_len: args.seq_len,
+        steps: args.run.steps,
+        batch: args.run.batch,
+        seq_len: args.run.seq_len,
         lr: args.lr,
         warmup: args.warmup,
         clip: args.clip,
@@ -105,11 +90,11 @@ fn run(args: Args) -> Result<(), String> {
     };
     println!(
         "training: {} steps of {} windows x {} characters, AdamW lr {} (warm-up {} steps), clip {}",
-        args.steps, args.batch, args.seq_len, args.lr, args.warmup, args.clip
+        args.run.steps, args.run.batch, args.run.seq_len, args.lr, args.warmup, args.clip
     );
     println!("loss in nats per character (uniform guessing: ln {} = {:.3})", cfg.vocab, (cfg.vocab as f64).ln());
 
-    let report_every = (args.steps / 10).max(1);
+    let report_every = (args.run.steps / 10).max(1);
     let (mut sum, mut count, mut clipped) = (0.0, 0, 0);
     let (mut first, mut last) = (None, 0.0);
     model::train(&model, &mut params, &ids, training, &mut rng, |step, r| {
@@ -138,12 +123,12 @@ fn run(args: Args) -> Result<(), String> {
     let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
     let mut context: Vec<usize> = "the ".chars().map(id).collect();
     let mut out: String = context.iter().map(|&c| vocab[c]).collect();
-    for _ in 0..args.sample_len {
-        let window = &context[context.len().saturating_sub(args.seq_len)..];
+    for _ in 0..args.run.sample_len {
+        let window = &context[context.len().saturating_sub(args.run.seq_len)..];
         let probs = nn::no_grad(|tape| {
             let logits = model.logits(params.constants_on_tape(tape), window, 1, window.len());
             let last = logits.narrow(0, window.len() - 1, 1);
-            (last / args.temperature).softmax(-1).value()
+            (last / args.run.temperature).softmax(-1).value()
         });
         let c = WeightedIndex::new(probs.data())
             .map_err(|e| format!("the trained model gives no distribution to sample from ({e}): the run diverged"))?
@@ -151,6 +136,6 @@ fn run(args: Args) -> Result<(), String> {
         context.push(c);
         out.push(vocab[c]);
     }
-    println!("sample (seed {}, temperature {}):\n{out}", args.seed, args.temperature);
+    println!("sample (seed {}, temperature {}):\n{out}", args.run.seed, args.run.temperature);
     Ok(())
 }

@@ -72,3 +72,28 @@ pub fn exit_on_error<E: std::fmt::Display>(result: Result<(), E>) {
 pub fn no_options(about: &'static str) {
     clap::Command::new(env!("CARGO_CRATE_NAME")).about(about).get_matches();
 }
+
+/// The flags of the examples that learn the shared text and then sample
+/// from it (`char_rnn`, `transformer`), with the same defaults so their
+/// runs compare; each example flattens it into its own flags.
+#[derive(clap::Args)]
+pub struct TextRun {
+    /// Seed of the initial weights, the training windows and the sampling.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub seed: u64,
+    /// Training steps (each one batch of windows).
+    #[arg(long, default_value_t = 500, value_parser = at_least_one, allow_hyphen_values = true)]
+    pub steps: usize,
+    /// Characters per window (for the GRU: the steps BPTT unrolls).
+    #[arg(long, default_value_t = 24, value_parser = size, allow_hyphen_values = true)]
+    pub seq_len: usize,
+    /// Windows per batch.
+    #[arg(long, default_value_t = 16, value_parser = size, allow_hyphen_values = true)]
+    pub batch: usize,
+    /// Characters to sample after training.
+    #[arg(long, default_value_t = 240, allow_hyphen_values = true)]
+    pub sample_len: usize,
+    /// Sampling temperature: the logits are divided by it (below 1: surer).
+    #[arg(long, default_value_t = 0.5, value_parser = positive, allow_hyphen_values = true)]
+    pub temperature: f64,
+}

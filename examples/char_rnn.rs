@@ -65,12 +65,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha12Rng::seed_from_u64(args.run.seed);
 
     let (vocab, ids) = text::encode(TEXT);
-    let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
+    let id = |c: char| text::id(&vocab, c);
     let sizes = Sizes { vocab: vocab.len(), embed: args.embed, hidden: args.hidden };
     let (t_len, batch) = (args.run.seq_len, args.run.batch);
-    if t_len + 1 >= ids.len() {
-        return Err(format!("--seq-len {t_len} leaves no window in a text of {} characters", ids.len()).into());
-    }
+    text::check_window(t_len, ids.len())?;
 
     let mut params = gru::init(sizes, &mut rng);
     println!(

@@ -63,9 +63,7 @@ fn run(args: Args) -> Result<(), String> {
     }
     let mut rng = ChaCha12Rng::seed_from_u64(args.run.seed);
     let (vocab, ids) = text::encode(text::TEXT);
-    if args.run.seq_len >= ids.len() {
-        return Err(format!("--seq-len {} leaves no window in a text of {} characters", args.run.seq_len, ids.len()));
-    }
+    text::check_window(args.run.seq_len, ids.len())?;
     let cfg =
         Config { vocab: vocab.len(), context: args.run.seq_len, d: args.d, heads: args.heads, blocks: args.blocks };
     let mut params = Params::new();
@@ -120,7 +118,7 @@ fn run(args: Args) -> Result<(), String> {
     // Sampling: the model reads the last `seq_len` characters and the
     // logits of its last position give the next one. The forward is the
     // training one, run under no_grad: nothing is kept for a backward.
-    let id = |c: char| vocab.binary_search(&c).expect("a character of the text");
+    let id = |c: char| text::id(&vocab, c);
     let mut context: Vec<usize> = "the ".chars().map(id).collect();
     let mut out: String = context.iter().map(|&c| vocab[c]).collect();
     for _ in 0..args.run.sample_len {

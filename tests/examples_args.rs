@@ -195,6 +195,21 @@ fn errors_found_while_running_are_one_line_too() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The longest window the text allows (one short of its 485 characters:
+/// each character needs the next as its target) trains; the transformer's
+/// training loop once asked for one character more than its flag check
+/// did and panicked here.
+#[test]
+fn the_longest_window_the_text_allows_trains() {
+    for name in ["transformer", "char_rnn"] {
+        let args = ["--seq-len", "484", "--steps", "1", "--batch", "1", "--sample-len", "5"];
+        let out = run(name, &args, Duration::from_secs(120));
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let line = refused("transformer", &["--seq-len", "485"]);
+    assert_eq!(line, "error: --seq-len 485 leaves no window in a text of 485 characters");
+}
+
 /// Issue 18 item 10: `sine --lr 1e308` diverges to NaN errors, and plotting
 /// them on a log axis grew memory without bound. The run finishes, says it
 /// diverged, and writes no plot.

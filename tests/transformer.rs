@@ -14,6 +14,7 @@ use tapegrad::{Tape, Tensor, Var};
 #[allow(dead_code)] // the example reads every field of a step's report; this test only the loss
 mod model;
 #[path = "../examples/char_rnn/text.rs"]
+#[allow(dead_code)] // the examples' flag checks
 mod text;
 use model::{Config, Training, Transformer};
 

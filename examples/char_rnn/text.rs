@@ -17,6 +17,22 @@ pub fn encode(text: &str) -> (Vec<char>, Vec<usize>) {
     let mut vocab: Vec<char> = text.chars().collect();
     vocab.sort_unstable();
     vocab.dedup();
-    let ids = text.chars().map(|c| vocab.binary_search(&c).expect("a character of the text")).collect();
+    let ids = text.chars().map(|c| id(&vocab, c)).collect();
     (vocab, ids)
+}
+
+/// The id of `c`, a character of the text, in `vocab`.
+pub fn id(vocab: &[char], c: char) -> usize {
+    vocab.binary_search(&c).expect("a character of the text")
+}
+
+/// A training window of `seq_len` characters, and the character after
+/// each (its target), must fit in the text's `len`: a start in
+/// `0..len - seq_len` then reads at most up to the last character.
+pub fn check_window(seq_len: usize, len: usize) -> Result<(), String> {
+    if seq_len < len {
+        Ok(())
+    } else {
+        Err(format!("--seq-len {seq_len} leaves no window in a text of {len} characters"))
+    }
 }

@@ -191,7 +191,7 @@ pub fn train(
     use tapegrad::optim::{AdamW, AdamWConfig, Optimizer};
 
     let (b, t) = (cfg.batch, cfg.seq_len);
-    assert!(text.len() > t + 1, "a window of {t} + 1 does not fit a text of {}", text.len());
+    assert!(text.len() > t, "a window of {t} and its targets do not fit a text of {}", text.len());
     let schedule = LinearWarmup { warmup_steps: cfg.warmup, start_factor: 0.0, then: Constant { lr: cfg.lr } };
     let mut opt = AdamW::new(AdamWConfig { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })
         .expect("valid AdamW settings");

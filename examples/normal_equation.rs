@@ -16,10 +16,10 @@ use tapegrad::Tensor;
 use tapegrad::data::Batching;
 use tapegrad::notes::linreg::{GdFit, GdOptions, design_matrix, fit_gd, normal_equation};
 
-/// Normal equation vs gradient descent.
 #[path = "common/args.rs"]
 mod args;
 
+/// Normal equation vs gradient descent.
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.

@@ -8,10 +8,10 @@ use clap::Parser;
 use tapegrad::check::numerical_gradient;
 use tapegrad::notes::gd::{NOTES_H, gradient_descent, gradient_descent_tape};
 
-/// Gradient descent with numerical and with tape gradients.
 #[path = "common/args.rs"]
 mod args;
 
+/// Gradient descent with numerical and with tape gradients.
 #[derive(Parser)]
 struct Args {
     /// Learning rate (the notes use 0.1).

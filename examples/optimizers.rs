@@ -15,10 +15,10 @@ use tapegrad::optim::{
 };
 use tapegrad::{Tape, Var};
 
-/// All optimizers on two test functions.
 #[path = "common/args.rs"]
 mod args;
 
+/// All optimizers on two test functions.
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.

@@ -21,10 +21,10 @@ use tapegrad::{Tape, Tensor, loss};
 
 const DEGREE: usize = 9;
 
-/// Polynomial regression with and without an L2 penalty.
 #[path = "common/args.rs"]
 mod args;
 
+/// Polynomial regression with and without an L2 penalty.
 #[derive(Parser)]
 struct Args {
     /// Directory for the SVG.

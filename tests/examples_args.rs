@@ -94,6 +94,20 @@ fn every_example_refuses_an_unknown_flag() {
     }
 }
 
+/// Every example's `--help` opens with what it does (clap takes it from
+/// the doc comment on its `Args`, or `args::no_options`' text), not with
+/// the bare usage line a misplaced doc comment leaves.
+#[test]
+fn every_examples_help_says_what_it_does() {
+    for name in all_examples() {
+        let out = run(&name, &["--help"], Duration::from_secs(60));
+        assert!(out.status.success(), "{name} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        let first = help.lines().next().unwrap_or("");
+        assert!(!first.is_empty() && !first.starts_with("Usage:"), "{name} --help has no description:\n{help}");
+    }
+}
+
 /// The values the issue found taking down an example (a panic, a NaN run,
 /// an accuracy of 0.0% from no steps), and their neighbours: each is one
 /// line naming the flag, the value and the rule.

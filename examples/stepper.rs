@@ -54,8 +54,11 @@ struct Args {
     out: Option<PathBuf>,
 }
 
-fn main() -> std::io::Result<()> {
-    let args = Args::parse();
+fn main() {
+    args::exit_on_error(run(Args::parse()));
+}
+
+fn run(args: Args) -> Result<(), String> {
     let tape = Tape::new();
     let (name, (page, output)) = match args.program {
         Program::Sine => ("sine", sine(&tape, args.x, args.seed)),
@@ -65,10 +68,11 @@ fn main() -> std::io::Result<()> {
     };
     let page = page.max_drawn(args.max_drawn).render(output);
     let path = args.out.unwrap_or_else(|| PathBuf::from(format!("target/graph/{name}_step.html")));
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    std::fs::write(&path, page)?;
+    std::fs::write(&path, page).map_err(fail)?;
     println!("wrote {} ({} nodes on the tape)", path.display(), tape.len());
     println!("open it in a browser: step with the arrow keys, or add #step=N to the address");
     Ok(())

@@ -54,6 +54,8 @@ pub(crate) struct DrawnNode {
     pub(crate) data: String,
     pub(crate) grad: Option<String>,
     pub(crate) op: Option<(String, Vec<u32>)>,
+    /// An input that needs no gradient (its title ends in "(constant)").
+    pub(crate) constant: bool,
 }
 
 /// Every node of the tape, in recording order (inputs before outputs).
@@ -72,13 +74,14 @@ pub(crate) fn describe(inner: &TapeInner, grads: Option<&Gradients<'_>>) -> Vec<
                 title.push(' ');
                 title.push_str(&fmt_shape(shape));
             }
-            if is_input(inner, i) && !node.needs_grad() {
+            let constant = is_input(inner, i) && !node.needs_grad();
+            if constant {
                 title.push_str(" (constant)");
             }
             let data = preview(&inner.values[node.range()], shape);
             let grad = grads.map(|g| grad_preview(inner, g, i).unwrap_or_else(|| "-".into()));
             let op = (!is_input(inner, i)).then(|| (op_label(inner, i), inner.args(i).to_vec()));
-            DrawnNode { index: i, title, data, grad, op }
+            DrawnNode { index: i, title, data, grad, op, constant }
         })
         .collect()
 }

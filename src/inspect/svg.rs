@@ -135,7 +135,7 @@ fn build(nodes: &[DrawnNode], fits: &[usize]) -> Layout {
         if let Some(grad) = &node.grad {
             lines.push(format!("grad {grad}"));
         }
-        let constant = node.title.ends_with("(constant)");
+        let constant = node.constant;
         let mut record = Vertex::new(format!("n{}", node.index), Kind::Record { lines, constant });
         let fit = fits.get(node.index as usize).map_or(0.0, |&chars| chars as f64 * CHAR_W + 2.0 * PAD);
         record.w = record.w.max(fit);

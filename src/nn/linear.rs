@@ -59,10 +59,10 @@ impl Linear {
         biases: Init,
         rng: &mut impl Rng,
     ) -> Linear {
-        assert!(n_in > 0 && n_out > 0, "Linear {name:?}: sizes must be positive, got {n_in} -> {n_out}");
-        let w = params.insert(format!("{name}.w"), weights.draw(&[n_in, n_out], n_in, n_out, rng));
-        let b = params.insert(format!("{name}.b"), biases.draw(&[n_out], n_in, n_out, rng));
-        Linear { name: name.to_string(), n_in, n_out, w, b: Some(b) }
+        // W first, then b: the draws' order is the seeds' contract.
+        let mut layer = Linear::without_bias(params, name, n_in, n_out, weights, rng);
+        layer.b = Some(params.insert(format!("{name}.b"), biases.draw(&[n_out], n_in, n_out, rng)));
+        layer
     }
 
     /// A layer with no bias, `y = x W` (PyTorch's `Linear(n_in, n_out,

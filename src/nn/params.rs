@@ -192,11 +192,7 @@ impl Params {
     /// assert_eq!(vars.get(0).name().as_deref(), Some("w"));
     /// ```
     pub fn on_tape<'t>(&self, tape: &'t Tape) -> ParamVars<'t> {
-        let first = tape.len();
-        for (name, value) in &self.map {
-            tape.var(value).named(name);
-        }
-        ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
+        self.record(tape, |t, v| t.var(v))
     }
 
     /// Like [`Params::on_tape`], but each parameter is recorded as a
@@ -215,9 +211,15 @@ impl Params {
     /// assert_eq!(vars.by_name(&p, "w").value().data(), &[1.0, 1.0]);
     /// ```
     pub fn constants_on_tape<'t>(&self, tape: &'t Tape) -> ParamVars<'t> {
+        self.record(tape, |t, v| t.constant(v))
+    }
+
+    /// Records every parameter by `input` (a leaf or a constant), named,
+    /// in order: the two above.
+    fn record<'t>(&self, tape: &'t Tape, input: impl Fn(&'t Tape, &Tensor) -> Var<'t>) -> ParamVars<'t> {
         let first = tape.len();
         for (name, value) in &self.map {
-            tape.constant(value).named(name);
+            input(tape, value).named(name);
         }
         ParamVars { tape, first, count: self.map.len(), owner: Some(self.id) }
     }

@@ -61,7 +61,7 @@ pub(crate) fn nodes_json(nodes: &[DrawnNode]) -> Value {
             };
             let kind = if op.is_some() {
                 "op"
-            } else if n.title.ends_with("(constant)") {
+            } else if n.constant {
                 "constant"
             } else {
                 "leaf"

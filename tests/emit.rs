@@ -227,6 +227,33 @@ fn close(got: f64, want: f64, k: usize, what: &str) {
     assert_eq!(got.to_bits(), want.to_bits(), "program {k}: {what} {got:e} vs the tape's {want:e}");
 }
 
+/// A user op with no inputs still computes its value (a replay runs it
+/// again), so it is not an input to bake in as a constant: without an emit
+/// rule it is `NoRule`, and it cannot be an argument.
+#[test]
+fn a_user_op_with_no_inputs_is_not_baked_in_as_a_constant() {
+    struct Seven;
+    impl tapegrad::ops::custom::CustomOp for Seven {
+        fn name(&self) -> &'static str {
+            "seven"
+        }
+        fn forward(&self, _: &[Tensor]) -> Tensor {
+            Tensor::scalar(7.0)
+        }
+        fn backward(&self, _: &[Tensor], _: &Tensor, _: &Tensor) -> Vec<Tensor> {
+            Vec::new()
+        }
+    }
+    let tape = Tape::new();
+    let x = tape.scalar(2.0).named("x");
+    let seven = tape.custom(Seven, &[]);
+    let y = x * seven;
+    let e = Module::new().function("f", y, &[x]).unwrap_err();
+    assert_eq!(e, EmitError::NoRule { op: "seven".into(), node: 1, shapes: vec![] });
+    let e = Module::new().function("f", y, &[x, seven]).unwrap_err();
+    assert_eq!(e, EmitError::NotAnInput { node: 1, op: "seven".into() });
+}
+
 #[test]
 fn a_user_op_without_an_emit_rule_is_an_error_naming_it() {
     use tapegrad::ops::elementwise::UnaryFn;

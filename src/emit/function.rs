@@ -79,7 +79,7 @@ impl<'a> Program<'a> {
         let mut params = Vec::new();
         for (v, grad) in args.iter().map(|v| (v, true)).chain(inputs.iter().map(|v| (v, false))) {
             let i = v.index();
-            if inner.nodes[i].nargs != 0 {
+            if !inner.nodes[i].is_input() {
                 return Err(EmitError::NotAnInput { node: i, op: inner.op(i as u32).name().to_string() });
             }
             if param[i].is_some() {
@@ -180,7 +180,7 @@ impl<'a> Program<'a> {
     }
 
     pub(super) fn value_operand(&self, i: usize) -> Operand {
-        let baked = self.inner.nodes[i].nargs == 0 && self.param[i].is_none();
+        let baked = self.inner.nodes[i].is_input() && self.param[i].is_none();
         let constant = baked.then(|| self.inner.value(i as u32).into());
         Operand { name: self.names[i].clone(), shape: self.shape(i).to_vec(), scalar: self.is_scalar(i), constant }
     }
@@ -235,7 +235,7 @@ impl<'a> Program<'a> {
                 continue;
             }
             let node = &self.inner.nodes[i];
-            if node.nargs == 0 {
+            if node.is_input() {
                 let value = self.inner.value(i as u32);
                 let _ = writeln!(s, "    // {i}: {} {:?}", self.inner.label(i as u32), self.shape(i));
                 if self.is_scalar(i) {

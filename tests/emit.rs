@@ -11,6 +11,7 @@ mod emit_programs;
 
 use common::CubeRule;
 use emit_programs as programs;
+use programs::bits;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tapegrad::emit::{EmitError, Module};
@@ -46,10 +47,6 @@ fn replayed(tape: &Tape, out: Var<'_>, args: &[Var<'_>], values: &[&[f64]]) -> (
     }
     tape.replay();
     eager(out, args)
-}
-
-fn bits(x: &[f64]) -> Vec<u64> {
-    x.iter().map(|v| v.to_bits()).collect()
 }
 
 #[test]
@@ -302,4 +299,62 @@ fn every_registry_op_has_an_emit_rule() {
         }
     }
     assert!(missing.is_empty(), "ops without an emit rule:\n{}", missing.join("\n"));
+}
+
+/// The locals the op rules write into generated code (`for k in`, `let
+/// (lane, s) =`, `let mut total`), found in the emitted source of every
+/// registry case: the names a node must never be given.
+fn locals_the_rules_write() -> std::collections::BTreeSet<String> {
+    let ident = |t: &str| t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
+    let mut locals = std::collections::BTreeSet::new();
+    for case in tapegrad::ops::registry::cases() {
+        let tape = Tape::new();
+        let vars: Vec<Var<'_>> = case.inputs(1).iter().map(|t| tape.var(t)).collect();
+        let y = tapegrad::ops::registry::weighted_sum((case.run)(&vars));
+        let Ok(m) = Module::new().function("f", y, &vars) else { continue };
+        for line in m.to_source().lines().map(str::trim) {
+            let bound = if let Some(rest) = line.strip_prefix("for ") {
+                vec![ident(rest)]
+            } else if let Some(rest) = line.strip_prefix("let ") {
+                let rest = rest.strip_prefix("mut ").unwrap_or(rest);
+                match rest.strip_prefix('(') {
+                    Some(tuple) => tuple.split(')').next().unwrap().split(',').map(|t| ident(t.trim())).collect(),
+                    None => vec![ident(rest)],
+                }
+            } else {
+                vec![]
+            };
+            locals.extend(bound);
+        }
+    }
+    // Node values and adjoints are named by `Names` itself.
+    let node_name = |l: &String| (l.starts_with('v') && l[1..].parse::<u32>().is_ok()) || l.starts_with("d_");
+    locals.retain(|l| !l.is_empty() && !node_name(l));
+    locals
+}
+
+/// A node named like one of those locals is renamed, so no loop of a rule
+/// shadows it: each local, given as the name of every input of every
+/// registry case, never comes out as a parameter's name.
+#[test]
+fn a_node_named_like_a_local_the_rules_write_is_renamed() {
+    let locals = locals_the_rules_write();
+    for must in ["k", "o", "s", "lane", "w", "total", "i0"] {
+        assert!(locals.contains(must), "{must} is not found among {locals:?}: the search is broken");
+    }
+    for local in &locals {
+        for case in tapegrad::ops::registry::cases() {
+            let tape = Tape::new();
+            let vars: Vec<Var<'_>> = case.inputs(1).iter().map(|t| tape.var(t).named(local)).collect();
+            let y = tapegrad::ops::registry::weighted_sum((case.run)(&vars));
+            let Ok(m) = Module::new().function("f", y, &vars) else { continue };
+            let src = m.to_source();
+            let signature = src.lines().find(|l| l.starts_with("pub fn f(")).expect("the value function");
+            assert!(
+                !signature.contains(&format!("({local}: ")),
+                "{}: an input named {local:?}: {signature}",
+                case.name
+            );
+        }
+    }
 }

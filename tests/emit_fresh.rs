@@ -57,3 +57,10 @@ fn mlp_is_fresh() {
 fn random_programs_are_fresh() {
     check("examples/compiled/random.rs", &emit_programs::random_module().to_source());
 }
+
+#[test]
+fn long_chain_is_fresh() {
+    let want = emit_programs::long_chain_module().to_source();
+    assert!(want.len() < 1 << 20, "long_chain.rs is {} bytes: keep the checked-in file under 1 MB", want.len());
+    check("examples/compiled/long_chain.rs", &want);
+}

@@ -3,9 +3,43 @@
 
 use std::collections::HashSet;
 
-/// Words a generated name must not be (keywords, and the names the code
-/// itself uses: loop indices, accumulators).
+/// Words a generated name must not be: keywords (strict and reserved),
+/// the locals the op rules write (loop indices, lane starts, accumulators:
+/// a node named `k` would be shadowed inside `for k in ..`; the nests'
+/// `i0`, `i1`, .. are matched by pattern in [`Names::node`]), the chunks'
+/// buffers, and the helper functions. `tests/emit.rs` finds every local
+/// the rules write in their output and fails on one missing here.
 const TAKEN: &[&str] = &[
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "k",
+    "o",
+    "s",
+    "w",
+    "e",
+    "lane",
+    "max",
+    "shift",
+    "total",
+    "ln_sum",
+    "mean",
+    "xp",
+    "yp",
+    "xc",
+    "saved",
+    "d_saved",
+    "gelu_value",
+    "gelu_slope",
     "as",
     "break",
     "const",
@@ -72,8 +106,9 @@ impl Names {
     /// the node's index appended when that is taken.
     pub fn node(&mut self, idx: usize, name: Option<&str>) -> String {
         let base = name.map(identifier).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("v{idx}"));
-        let mut s =
-            if TAKEN.contains(&base.as_str()) || base.starts_with("d_") { format!("{base}_{idx}") } else { base };
+        let nest_index = base.len() > 1 && base.starts_with('i') && base[1..].bytes().all(|b| b.is_ascii_digit());
+        let taken = TAKEN.contains(&base.as_str()) || base.starts_with("d_") || nest_index;
+        let mut s = if taken { format!("{base}_{idx}") } else { base };
         if self.used.contains(&s) {
             s = format!("{s}_{idx}");
         }
@@ -89,8 +124,8 @@ impl Names {
     }
 }
 
-/// `name` as a Rust identifier: lower case, `_` for anything else, and a
-/// leading `_` dropped for a leading digit's `n`.
+/// `name` as a Rust identifier: lower case, `_` for anything else, and an
+/// `n` in front of a leading digit.
 fn identifier(name: &str) -> String {
     let mut s: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();

@@ -153,3 +153,37 @@ pub fn mlp_module() -> Module {
     let (loss, args, inputs) = mlp(&tape, &w, &b, &x, &t);
     Module::new().function_with_inputs("mlp_step", loss, &args, &inputs).unwrap()
 }
+
+/// Steps of the long chain: past three chunks of `emit::CHUNK` nodes.
+pub const LONG_CHAIN_STEPS: usize = 700;
+
+/// The chunked chain of `tests/emit_chunked.rs` from `(q0, p0, w)`: the
+/// pendulum's two scalars, a `[3]` state and the argument `w` read every
+/// 40 steps, and `s0` made first and read last; returns (output, args).
+pub fn long_chain(tape: &Tape, q0: f64, p0: f64, w: [f64; 3], steps: usize) -> (Var<'_>, Vec<Var<'_>>) {
+    let (q0, p0) = (tape.scalar(q0).named("q0"), tape.scalar(p0).named("p0"));
+    let w = tape.var_from_slice(&w, &[3]).named("w");
+    let s0 = q0.sigmoid().named("s0");
+    let (mut q, mut p, mut h) = (q0, p0, w);
+    for k in 0..steps {
+        p = p - q.sin() * H;
+        q = q + p * H;
+        if k % 40 == 0 {
+            h = (h * w).tanh();
+            q = q + h.sum() * H;
+        }
+    }
+    ((q * s0).named("q"), vec![q0, p0, w])
+}
+
+/// The long chain's module (`examples/compiled/long_chain.rs`).
+pub fn long_chain_module() -> Module {
+    let tape = Tape::new();
+    let (q, args) = long_chain(&tape, 0.5, 0.0, [0.3, -0.2, 0.9], LONG_CHAIN_STEPS);
+    Module::new().function("long_chain", q, &args).unwrap()
+}
+
+/// The bits of each value: what "bit for bit" compares.
+pub fn bits(x: &[f64]) -> Vec<u64> {
+    x.iter().map(|v| v.to_bits()).collect()
+}

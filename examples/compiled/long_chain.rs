@@ -8,45 +8,45 @@ fn stable_sigmoid(x: f64) -> f64 {
 }
 
 /// `long_chain`: node 3594 (`q`, mul) of a tape of 3595 nodes, 3595 of which it depends on.
-/// Differentiated with respect to: `q0: []`, `p0: []`, `w_2: [3]`.
+/// Differentiated with respect to: `q0: []`, `p0: []`, `w: [3]`.
 /// Inputs without gradient: none.
 /// Written as 4 chunks of at most 1000 nodes (`long_chain_fwd_K`, `long_chain_bwd_K`), so that it compiles fast.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn long_chain(q0: f64, p0: f64, w_2: &[f64; 3]) -> f64 {
+pub fn long_chain(q0: f64, p0: f64, w: &[f64; 3]) -> f64 {
     // 3595 live nodes in 4 chunks; the values a chunk reads from another are in `saved`.
     let mut saved = [0.0f64; 762];
-    long_chain_fwd_0(q0, p0, w_2, &mut saved);
-    long_chain_fwd_1(w_2, &mut saved);
-    long_chain_fwd_2(w_2, &mut saved);
-    long_chain_fwd_3(w_2, &mut saved);
+    long_chain_fwd_0(q0, p0, w, &mut saved);
+    long_chain_fwd_1(w, &mut saved);
+    long_chain_fwd_2(w, &mut saved);
+    long_chain_fwd_3(w, &mut saved);
     saved[761]
 }
 
 /// `long_chain` and its gradient, written into `d_ARG` (overwritten) for each argument.
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-pub fn long_chain_grad(q0: f64, p0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w_2: &mut [f64; 3]) -> f64 {
+pub fn long_chain_grad(q0: f64, p0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3]) -> f64 {
     let mut saved = [0.0f64; 762];
-    long_chain_fwd_0(q0, p0, w_2, &mut saved);
-    long_chain_fwd_1(w_2, &mut saved);
-    long_chain_fwd_2(w_2, &mut saved);
-    long_chain_fwd_3(w_2, &mut saved);
+    long_chain_fwd_0(q0, p0, w, &mut saved);
+    long_chain_fwd_1(w, &mut saved);
+    long_chain_fwd_2(w, &mut saved);
+    long_chain_fwd_3(w, &mut saved);
     // The reverse sweep: adjoints d_NAME = d(q)/d(NAME).
     *d_q0 = 0.0;
     *d_p0 = 0.0;
-    *d_w_2 = [0.0; 3];
+    *d_w = [0.0; 3];
     // The adjoints a chunk adds into for another.
     let mut d_saved = [0.0f64; 19];
-    long_chain_bwd_3(w_2, d_w_2, &saved, &mut d_saved);
-    long_chain_bwd_2(w_2, d_w_2, &saved, &mut d_saved);
-    long_chain_bwd_1(w_2, d_w_2, &saved, &mut d_saved);
-    long_chain_bwd_0(q0, w_2, d_q0, d_p0, d_w_2, &saved, &mut d_saved);
+    long_chain_bwd_3(w, d_w, &saved, &mut d_saved);
+    long_chain_bwd_2(w, d_w, &saved, &mut d_saved);
+    long_chain_bwd_1(w, d_w, &saved, &mut d_saved);
+    long_chain_bwd_0(q0, w, d_q0, d_p0, d_w, &saved, &mut d_saved);
     saved[761]
 }
 
 /// `long_chain`, nodes 0..=1002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
+fn long_chain_fwd_0(q0: f64, p0: f64, w: &[f64; 3], saved: &mut [f64; 762]) {
     // 3: sigmoid(q0)
     let s0 = stable_sigmoid(q0);
     // 4: sin(q0)
@@ -59,10 +59,10 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v7 = v6 * 0.01;
     // 8: add(q0, v7)
     let v8 = q0 + v7;
-    // 9: mul(w_2, w_2)
+    // 9: mul(w, w)
     let mut v9 = [0.0f64; 3];
     for i in 0..3 {
-        v9[i] = w_2[i] * w_2[i];
+        v9[i] = w[i] * w[i];
     }
     // 10: tanh(v9)
     let mut v10 = [0.0f64; 3];
@@ -478,10 +478,10 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v212 = v211 * 0.01;
     // 213: add(v208, v212)
     let v213 = v208 + v212;
-    // 214: mul(v10, w_2)
+    // 214: mul(v10, w)
     let mut v214 = [0.0f64; 3];
     for i in 0..3 {
-        v214[i] = v10[i] * w_2[i];
+        v214[i] = v10[i] * w[i];
     }
     // 215: tanh(v214)
     let mut v215 = [0.0f64; 3];
@@ -897,10 +897,10 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v417 = v416 * 0.01;
     // 418: add(v413, v417)
     let v418 = v413 + v417;
-    // 419: mul(v215, w_2)
+    // 419: mul(v215, w)
     let mut v419 = [0.0f64; 3];
     for i in 0..3 {
-        v419[i] = v215[i] * w_2[i];
+        v419[i] = v215[i] * w[i];
     }
     // 420: tanh(v419)
     let mut v420 = [0.0f64; 3];
@@ -1316,10 +1316,10 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v622 = v621 * 0.01;
     // 623: add(v618, v622)
     let v623 = v618 + v622;
-    // 624: mul(v420, w_2)
+    // 624: mul(v420, w)
     let mut v624 = [0.0f64; 3];
     for i in 0..3 {
-        v624[i] = v420[i] * w_2[i];
+        v624[i] = v420[i] * w[i];
     }
     // 625: tanh(v624)
     let mut v625 = [0.0f64; 3];
@@ -1735,10 +1735,10 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v827 = v826 * 0.01;
     // 828: add(v823, v827)
     let v828 = v823 + v827;
-    // 829: mul(v625, w_2)
+    // 829: mul(v625, w)
     let mut v829 = [0.0f64; 3];
     for i in 0..3 {
-        v829[i] = v625[i] * w_2[i];
+        v829[i] = v625[i] * w[i];
     }
     // 830: tanh(v829)
     let mut v830 = [0.0f64; 3];
@@ -2300,7 +2300,7 @@ fn long_chain_fwd_0(q0: f64, p0: f64, w_2: &[f64; 3], saved: &mut [f64; 762]) {
 /// `long_chain`, nodes 1003..=2002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
+fn long_chain_fwd_1(w: &[f64; 3], saved: &mut [f64; 762]) {
     // Values of earlier chunks.
     let v830: [f64; 3] = saved[173..176].try_into().unwrap();
     let v998 = saved[209];
@@ -2368,10 +2368,10 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v1032 = v1031 * 0.01;
     // 1033: add(v1028, v1032)
     let v1033 = v1028 + v1032;
-    // 1034: mul(v830, w_2)
+    // 1034: mul(v830, w)
     let mut v1034 = [0.0f64; 3];
     for i in 0..3 {
-        v1034[i] = v830[i] * w_2[i];
+        v1034[i] = v830[i] * w[i];
     }
     // 1035: tanh(v1034)
     let mut v1035 = [0.0f64; 3];
@@ -2787,10 +2787,10 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v1237 = v1236 * 0.01;
     // 1238: add(v1233, v1237)
     let v1238 = v1233 + v1237;
-    // 1239: mul(v1035, w_2)
+    // 1239: mul(v1035, w)
     let mut v1239 = [0.0f64; 3];
     for i in 0..3 {
-        v1239[i] = v1035[i] * w_2[i];
+        v1239[i] = v1035[i] * w[i];
     }
     // 1240: tanh(v1239)
     let mut v1240 = [0.0f64; 3];
@@ -3206,10 +3206,10 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v1442 = v1441 * 0.01;
     // 1443: add(v1438, v1442)
     let v1443 = v1438 + v1442;
-    // 1444: mul(v1240, w_2)
+    // 1444: mul(v1240, w)
     let mut v1444 = [0.0f64; 3];
     for i in 0..3 {
-        v1444[i] = v1240[i] * w_2[i];
+        v1444[i] = v1240[i] * w[i];
     }
     // 1445: tanh(v1444)
     let mut v1445 = [0.0f64; 3];
@@ -3625,10 +3625,10 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v1647 = v1646 * 0.01;
     // 1648: add(v1643, v1647)
     let v1648 = v1643 + v1647;
-    // 1649: mul(v1445, w_2)
+    // 1649: mul(v1445, w)
     let mut v1649 = [0.0f64; 3];
     for i in 0..3 {
-        v1649[i] = v1445[i] * w_2[i];
+        v1649[i] = v1445[i] * w[i];
     }
     // 1650: tanh(v1649)
     let mut v1650 = [0.0f64; 3];
@@ -4044,10 +4044,10 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v1852 = v1851 * 0.01;
     // 1853: add(v1848, v1852)
     let v1853 = v1848 + v1852;
-    // 1854: mul(v1650, w_2)
+    // 1854: mul(v1650, w)
     let mut v1854 = [0.0f64; 3];
     for i in 0..3 {
-        v1854[i] = v1650[i] * w_2[i];
+        v1854[i] = v1650[i] * w[i];
     }
     // 1855: tanh(v1854)
     let mut v1855 = [0.0f64; 3];
@@ -4559,7 +4559,7 @@ fn long_chain_fwd_1(w_2: &[f64; 3], saved: &mut [f64; 762]) {
 /// `long_chain`, nodes 2003..=3002: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
+fn long_chain_fwd_2(w: &[f64; 3], saved: &mut [f64; 762]) {
     // Values of earlier chunks.
     let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
     let v1998 = saved[421];
@@ -4677,10 +4677,10 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v2057 = v2056 * 0.01;
     // 2058: add(v2053, v2057)
     let v2058 = v2053 + v2057;
-    // 2059: mul(v1855, w_2)
+    // 2059: mul(v1855, w)
     let mut v2059 = [0.0f64; 3];
     for i in 0..3 {
-        v2059[i] = v1855[i] * w_2[i];
+        v2059[i] = v1855[i] * w[i];
     }
     // 2060: tanh(v2059)
     let mut v2060 = [0.0f64; 3];
@@ -5096,10 +5096,10 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v2262 = v2261 * 0.01;
     // 2263: add(v2258, v2262)
     let v2263 = v2258 + v2262;
-    // 2264: mul(v2060, w_2)
+    // 2264: mul(v2060, w)
     let mut v2264 = [0.0f64; 3];
     for i in 0..3 {
-        v2264[i] = v2060[i] * w_2[i];
+        v2264[i] = v2060[i] * w[i];
     }
     // 2265: tanh(v2264)
     let mut v2265 = [0.0f64; 3];
@@ -5515,10 +5515,10 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v2467 = v2466 * 0.01;
     // 2468: add(v2463, v2467)
     let v2468 = v2463 + v2467;
-    // 2469: mul(v2265, w_2)
+    // 2469: mul(v2265, w)
     let mut v2469 = [0.0f64; 3];
     for i in 0..3 {
-        v2469[i] = v2265[i] * w_2[i];
+        v2469[i] = v2265[i] * w[i];
     }
     // 2470: tanh(v2469)
     let mut v2470 = [0.0f64; 3];
@@ -5934,10 +5934,10 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v2672 = v2671 * 0.01;
     // 2673: add(v2668, v2672)
     let v2673 = v2668 + v2672;
-    // 2674: mul(v2470, w_2)
+    // 2674: mul(v2470, w)
     let mut v2674 = [0.0f64; 3];
     for i in 0..3 {
-        v2674[i] = v2470[i] * w_2[i];
+        v2674[i] = v2470[i] * w[i];
     }
     // 2675: tanh(v2674)
     let mut v2675 = [0.0f64; 3];
@@ -6353,10 +6353,10 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v2877 = v2876 * 0.01;
     // 2878: add(v2873, v2877)
     let v2878 = v2873 + v2877;
-    // 2879: mul(v2675, w_2)
+    // 2879: mul(v2675, w)
     let mut v2879 = [0.0f64; 3];
     for i in 0..3 {
-        v2879[i] = v2675[i] * w_2[i];
+        v2879[i] = v2675[i] * w[i];
     }
     // 2880: tanh(v2879)
     let mut v2880 = [0.0f64; 3];
@@ -6818,7 +6818,7 @@ fn long_chain_fwd_2(w_2: &[f64; 3], saved: &mut [f64; 762]) {
 /// `long_chain`, nodes 3003..=3594: the forward pass.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_fwd_3(w_2: &[f64; 3], saved: &mut [f64; 762]) {
+fn long_chain_fwd_3(w: &[f64; 3], saved: &mut [f64; 762]) {
     // Values of earlier chunks.
     let s0 = saved[0];
     let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
@@ -6987,10 +6987,10 @@ fn long_chain_fwd_3(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v3082 = v3081 * 0.01;
     // 3083: add(v3078, v3082)
     let v3083 = v3078 + v3082;
-    // 3084: mul(v2880, w_2)
+    // 3084: mul(v2880, w)
     let mut v3084 = [0.0f64; 3];
     for i in 0..3 {
-        v3084[i] = v2880[i] * w_2[i];
+        v3084[i] = v2880[i] * w[i];
     }
     // 3085: tanh(v3084)
     let mut v3085 = [0.0f64; 3];
@@ -7406,10 +7406,10 @@ fn long_chain_fwd_3(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v3287 = v3286 * 0.01;
     // 3288: add(v3283, v3287)
     let v3288 = v3283 + v3287;
-    // 3289: mul(v3085, w_2)
+    // 3289: mul(v3085, w)
     let mut v3289 = [0.0f64; 3];
     for i in 0..3 {
-        v3289[i] = v3085[i] * w_2[i];
+        v3289[i] = v3085[i] * w[i];
     }
     // 3290: tanh(v3289)
     let mut v3290 = [0.0f64; 3];
@@ -7825,10 +7825,10 @@ fn long_chain_fwd_3(w_2: &[f64; 3], saved: &mut [f64; 762]) {
     let v3492 = v3491 * 0.01;
     // 3493: add(v3488, v3492)
     let v3493 = v3488 + v3492;
-    // 3494: mul(v3290, w_2)
+    // 3494: mul(v3290, w)
     let mut v3494 = [0.0f64; 3];
     for i in 0..3 {
-        v3494[i] = v3290[i] * w_2[i];
+        v3494[i] = v3290[i] * w[i];
     }
     // 3495: tanh(v3494)
     let mut v3495 = [0.0f64; 3];
@@ -8162,7 +8162,7 @@ fn long_chain_fwd_3(w_2: &[f64; 3], saved: &mut [f64; 762]) {
 /// `long_chain_grad`, nodes 0..=1002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w_2: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+fn long_chain_bwd_0(q0: f64, w: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
     // The forward values these rules read, and the adjoints other chunks add into too.
     let s0 = saved[0];
     let v10: [f64; 3] = saved[1..4].try_into().unwrap();
@@ -8960,12 +8960,12 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
         d_v829[i] += d_v830[i] * (1.0 - v830[i] * v830[i]);
     }
     let mut d_v625 = [0.0f64; 3];
-    // 829: mul(v625, w_2), backward
+    // 829: mul(v625, w), backward
     for i in 0..3 {
-        d_v625[i] += d_v829[i] * (w_2[i]);
+        d_v625[i] += d_v829[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v829[i] * (v625[i]);
+        d_w[i] += d_v829[i] * (v625[i]);
     }
     let mut d_v823 = 0.0f64;
     let mut d_v827 = 0.0f64;
@@ -9665,12 +9665,12 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
         d_v624[i] += d_v625[i] * (1.0 - v625[i] * v625[i]);
     }
     let mut d_v420 = [0.0f64; 3];
-    // 624: mul(v420, w_2), backward
+    // 624: mul(v420, w), backward
     for i in 0..3 {
-        d_v420[i] += d_v624[i] * (w_2[i]);
+        d_v420[i] += d_v624[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v624[i] * (v420[i]);
+        d_w[i] += d_v624[i] * (v420[i]);
     }
     let mut d_v618 = 0.0f64;
     let mut d_v622 = 0.0f64;
@@ -10370,12 +10370,12 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
         d_v419[i] += d_v420[i] * (1.0 - v420[i] * v420[i]);
     }
     let mut d_v215 = [0.0f64; 3];
-    // 419: mul(v215, w_2), backward
+    // 419: mul(v215, w), backward
     for i in 0..3 {
-        d_v215[i] += d_v419[i] * (w_2[i]);
+        d_v215[i] += d_v419[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v419[i] * (v215[i]);
+        d_w[i] += d_v419[i] * (v215[i]);
     }
     let mut d_v413 = 0.0f64;
     let mut d_v417 = 0.0f64;
@@ -11075,12 +11075,12 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
         d_v214[i] += d_v215[i] * (1.0 - v215[i] * v215[i]);
     }
     let mut d_v10 = [0.0f64; 3];
-    // 214: mul(v10, w_2), backward
+    // 214: mul(v10, w), backward
     for i in 0..3 {
-        d_v10[i] += d_v214[i] * (w_2[i]);
+        d_v10[i] += d_v214[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v214[i] * (v10[i]);
+        d_w[i] += d_v214[i] * (v10[i]);
     }
     let mut d_v208 = 0.0f64;
     let mut d_v212 = 0.0f64;
@@ -11779,12 +11779,12 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
     for i in 0..3 {
         d_v9[i] += d_v10[i] * (1.0 - v10[i] * v10[i]);
     }
-    // 9: mul(w_2, w_2), backward
+    // 9: mul(w, w), backward
     for i in 0..3 {
-        d_w_2[i] += d_v9[i] * (w_2[i]);
+        d_w[i] += d_v9[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v9[i] * (w_2[i]);
+        d_w[i] += d_v9[i] * (w[i]);
     }
     let mut d_v7 = 0.0f64;
     // 8: add(q0, v7), backward
@@ -11808,7 +11808,7 @@ fn long_chain_bwd_0(q0: f64, w_2: &[f64; 3], d_q0: &mut f64, d_p0: &mut f64, d_w
 /// `long_chain_grad`, nodes 1003..=2002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+fn long_chain_bwd_1(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
     // The forward values these rules read, and the adjoints other chunks add into too.
     let v830: [f64; 3] = saved[173..176].try_into().unwrap();
     let v1003 = saved[212];
@@ -12525,12 +12525,12 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v1854[i] += d_v1855[i] * (1.0 - v1855[i] * v1855[i]);
     }
     let mut d_v1650 = [0.0f64; 3];
-    // 1854: mul(v1650, w_2), backward
+    // 1854: mul(v1650, w), backward
     for i in 0..3 {
-        d_v1650[i] += d_v1854[i] * (w_2[i]);
+        d_v1650[i] += d_v1854[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v1854[i] * (v1650[i]);
+        d_w[i] += d_v1854[i] * (v1650[i]);
     }
     let mut d_v1848 = 0.0f64;
     let mut d_v1852 = 0.0f64;
@@ -13230,12 +13230,12 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v1649[i] += d_v1650[i] * (1.0 - v1650[i] * v1650[i]);
     }
     let mut d_v1445 = [0.0f64; 3];
-    // 1649: mul(v1445, w_2), backward
+    // 1649: mul(v1445, w), backward
     for i in 0..3 {
-        d_v1445[i] += d_v1649[i] * (w_2[i]);
+        d_v1445[i] += d_v1649[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v1649[i] * (v1445[i]);
+        d_w[i] += d_v1649[i] * (v1445[i]);
     }
     let mut d_v1643 = 0.0f64;
     let mut d_v1647 = 0.0f64;
@@ -13935,12 +13935,12 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v1444[i] += d_v1445[i] * (1.0 - v1445[i] * v1445[i]);
     }
     let mut d_v1240 = [0.0f64; 3];
-    // 1444: mul(v1240, w_2), backward
+    // 1444: mul(v1240, w), backward
     for i in 0..3 {
-        d_v1240[i] += d_v1444[i] * (w_2[i]);
+        d_v1240[i] += d_v1444[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v1444[i] * (v1240[i]);
+        d_w[i] += d_v1444[i] * (v1240[i]);
     }
     let mut d_v1438 = 0.0f64;
     let mut d_v1442 = 0.0f64;
@@ -14640,12 +14640,12 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v1239[i] += d_v1240[i] * (1.0 - v1240[i] * v1240[i]);
     }
     let mut d_v1035 = [0.0f64; 3];
-    // 1239: mul(v1035, w_2), backward
+    // 1239: mul(v1035, w), backward
     for i in 0..3 {
-        d_v1035[i] += d_v1239[i] * (w_2[i]);
+        d_v1035[i] += d_v1239[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v1239[i] * (v1035[i]);
+        d_w[i] += d_v1239[i] * (v1035[i]);
     }
     let mut d_v1233 = 0.0f64;
     let mut d_v1237 = 0.0f64;
@@ -15344,12 +15344,12 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
     for i in 0..3 {
         d_v1034[i] += d_v1035[i] * (1.0 - v1035[i] * v1035[i]);
     }
-    // 1034: mul(v830, w_2), backward
+    // 1034: mul(v830, w), backward
     for i in 0..3 {
-        d_v830[i] += d_v1034[i] * (w_2[i]);
+        d_v830[i] += d_v1034[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v1034[i] * (v830[i]);
+        d_w[i] += d_v1034[i] * (v830[i]);
     }
     let mut d_v1028 = 0.0f64;
     let mut d_v1032 = 0.0f64;
@@ -15465,7 +15465,7 @@ fn long_chain_bwd_1(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
 /// `long_chain_grad`, nodes 2003..=3002: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+fn long_chain_bwd_2(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
     // The forward values these rules read, and the adjoints other chunks add into too.
     let v1855: [f64; 3] = saved[390..393].try_into().unwrap();
     let v2003 = saved[424];
@@ -16097,12 +16097,12 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v2879[i] += d_v2880[i] * (1.0 - v2880[i] * v2880[i]);
     }
     let mut d_v2675 = [0.0f64; 3];
-    // 2879: mul(v2675, w_2), backward
+    // 2879: mul(v2675, w), backward
     for i in 0..3 {
-        d_v2675[i] += d_v2879[i] * (w_2[i]);
+        d_v2675[i] += d_v2879[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v2879[i] * (v2675[i]);
+        d_w[i] += d_v2879[i] * (v2675[i]);
     }
     let mut d_v2873 = 0.0f64;
     let mut d_v2877 = 0.0f64;
@@ -16802,12 +16802,12 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v2674[i] += d_v2675[i] * (1.0 - v2675[i] * v2675[i]);
     }
     let mut d_v2470 = [0.0f64; 3];
-    // 2674: mul(v2470, w_2), backward
+    // 2674: mul(v2470, w), backward
     for i in 0..3 {
-        d_v2470[i] += d_v2674[i] * (w_2[i]);
+        d_v2470[i] += d_v2674[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v2674[i] * (v2470[i]);
+        d_w[i] += d_v2674[i] * (v2470[i]);
     }
     let mut d_v2668 = 0.0f64;
     let mut d_v2672 = 0.0f64;
@@ -17507,12 +17507,12 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v2469[i] += d_v2470[i] * (1.0 - v2470[i] * v2470[i]);
     }
     let mut d_v2265 = [0.0f64; 3];
-    // 2469: mul(v2265, w_2), backward
+    // 2469: mul(v2265, w), backward
     for i in 0..3 {
-        d_v2265[i] += d_v2469[i] * (w_2[i]);
+        d_v2265[i] += d_v2469[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v2469[i] * (v2265[i]);
+        d_w[i] += d_v2469[i] * (v2265[i]);
     }
     let mut d_v2463 = 0.0f64;
     let mut d_v2467 = 0.0f64;
@@ -18212,12 +18212,12 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v2264[i] += d_v2265[i] * (1.0 - v2265[i] * v2265[i]);
     }
     let mut d_v2060 = [0.0f64; 3];
-    // 2264: mul(v2060, w_2), backward
+    // 2264: mul(v2060, w), backward
     for i in 0..3 {
-        d_v2060[i] += d_v2264[i] * (w_2[i]);
+        d_v2060[i] += d_v2264[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v2264[i] * (v2060[i]);
+        d_w[i] += d_v2264[i] * (v2060[i]);
     }
     let mut d_v2258 = 0.0f64;
     let mut d_v2262 = 0.0f64;
@@ -18916,12 +18916,12 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
     for i in 0..3 {
         d_v2059[i] += d_v2060[i] * (1.0 - v2060[i] * v2060[i]);
     }
-    // 2059: mul(v1855, w_2), backward
+    // 2059: mul(v1855, w), backward
     for i in 0..3 {
-        d_v1855[i] += d_v2059[i] * (w_2[i]);
+        d_v1855[i] += d_v2059[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v2059[i] * (v1855[i]);
+        d_w[i] += d_v2059[i] * (v1855[i]);
     }
     let mut d_v2053 = 0.0f64;
     let mut d_v2057 = 0.0f64;
@@ -19122,7 +19122,7 @@ fn long_chain_bwd_2(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
 /// `long_chain_grad`, nodes 3003..=3594: their part of the reverse sweep.
 #[inline(never)]
 #[allow(clippy::all, unused_parens, unused_mut, unused_variables)]
-fn long_chain_bwd_3(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
+fn long_chain_bwd_3(w: &[f64; 3], d_w: &mut [f64; 3], saved: &[f64; 762], d_saved: &mut [f64; 19]) {
     // The forward values these rules read, and the adjoints other chunks add into too.
     let s0 = saved[0];
     let v2880: [f64; 3] = saved[607..610].try_into().unwrap();
@@ -19598,12 +19598,12 @@ fn long_chain_bwd_3(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v3494[i] += d_v3495[i] * (1.0 - v3495[i] * v3495[i]);
     }
     let mut d_v3290 = [0.0f64; 3];
-    // 3494: mul(v3290, w_2), backward
+    // 3494: mul(v3290, w), backward
     for i in 0..3 {
-        d_v3290[i] += d_v3494[i] * (w_2[i]);
+        d_v3290[i] += d_v3494[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v3494[i] * (v3290[i]);
+        d_w[i] += d_v3494[i] * (v3290[i]);
     }
     let mut d_v3488 = 0.0f64;
     let mut d_v3492 = 0.0f64;
@@ -20303,12 +20303,12 @@ fn long_chain_bwd_3(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
         d_v3289[i] += d_v3290[i] * (1.0 - v3290[i] * v3290[i]);
     }
     let mut d_v3085 = [0.0f64; 3];
-    // 3289: mul(v3085, w_2), backward
+    // 3289: mul(v3085, w), backward
     for i in 0..3 {
-        d_v3085[i] += d_v3289[i] * (w_2[i]);
+        d_v3085[i] += d_v3289[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v3289[i] * (v3085[i]);
+        d_w[i] += d_v3289[i] * (v3085[i]);
     }
     let mut d_v3283 = 0.0f64;
     let mut d_v3287 = 0.0f64;
@@ -21007,12 +21007,12 @@ fn long_chain_bwd_3(w_2: &[f64; 3], d_w_2: &mut [f64; 3], saved: &[f64; 762], d_
     for i in 0..3 {
         d_v3084[i] += d_v3085[i] * (1.0 - v3085[i] * v3085[i]);
     }
-    // 3084: mul(v2880, w_2), backward
+    // 3084: mul(v2880, w), backward
     for i in 0..3 {
-        d_v2880[i] += d_v3084[i] * (w_2[i]);
+        d_v2880[i] += d_v3084[i] * (w[i]);
     }
     for i in 0..3 {
-        d_w_2[i] += d_v3084[i] * (v2880[i]);
+        d_w[i] += d_v3084[i] * (v2880[i]);
     }
     let mut d_v3078 = 0.0f64;
     let mut d_v3082 = 0.0f64;

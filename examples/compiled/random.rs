@@ -4477,12 +4477,12 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for o in 0..2 {
         for i in 0..1 {
             let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..3 {
-                if v7[s + k].is_nan() { w = k; break; }
-                if v7[s + k] > v7[s + w] { w = k; }
+                if v7[s + k].is_nan() { win = k; break; }
+                if v7[s + k] > v7[s + win] { win = k; }
             }
-            v8[lane] = v7[s + w];
+            v8[lane] = v7[s + win];
         }
     }
     // 9: reshape(v)
@@ -4533,12 +4533,12 @@ pub fn prog_3(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6]) -> f64 {
     for o in 0..1 {
         for i in 0..3 {
             let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..2 {
-                if v16[s + k * 3].is_nan() { w = k; break; }
-                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+                if v16[s + k * 3].is_nan() { win = k; break; }
+                if v16[s + k * 3] < v16[s + win * 3] { win = k; }
             }
-            v17[lane] = v16[s + w * 3];
+            v17[lane] = v16[s + win * 3];
         }
     }
     // 18: add_scalar(0.5371)(m)
@@ -4861,12 +4861,12 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for o in 0..2 {
         for i in 0..1 {
             let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..3 {
-                if v7[s + k].is_nan() { w = k; break; }
-                if v7[s + k] > v7[s + w] { w = k; }
+                if v7[s + k].is_nan() { win = k; break; }
+                if v7[s + k] > v7[s + win] { win = k; }
             }
-            v8[lane] = v7[s + w];
+            v8[lane] = v7[s + win];
         }
     }
     // 9: reshape(v)
@@ -4917,12 +4917,12 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for o in 0..1 {
         for i in 0..3 {
             let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..2 {
-                if v16[s + k * 3].is_nan() { w = k; break; }
-                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+                if v16[s + k * 3].is_nan() { win = k; break; }
+                if v16[s + k * 3] < v16[s + win * 3] { win = k; }
             }
-            v17[lane] = v16[s + w * 3];
+            v17[lane] = v16[s + win * 3];
         }
     }
     // 18: add_scalar(0.5371)(m)
@@ -5500,12 +5500,12 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for o in 0..1 {
         for i in 0..3 {
             let (lane, s) = (o * 3 + i, o * 6 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..2 {
-                if v16[s + k * 3].is_nan() { w = k; break; }
-                if v16[s + k * 3] < v16[s + w * 3] { w = k; }
+                if v16[s + k * 3].is_nan() { win = k; break; }
+                if v16[s + k * 3] < v16[s + win * 3] { win = k; }
             }
-            d_v16[s + w * 3] += d_v17[lane];
+            d_v16[s + win * 3] += d_v17[lane];
         }
     }
     let mut d_v15 = [0.0f64; 6];
@@ -5553,12 +5553,12 @@ pub fn prog_3_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     for o in 0..2 {
         for i in 0..1 {
             let (lane, s) = (o * 1 + i, o * 3 + i);
-            let mut w = 0;
+            let mut win = 0;
             for k in 0..3 {
-                if v7[s + k].is_nan() { w = k; break; }
-                if v7[s + k] > v7[s + w] { w = k; }
+                if v7[s + k].is_nan() { win = k; break; }
+                if v7[s + k] > v7[s + win] { win = k; }
             }
-            d_v7[s + w] += d_v8[lane];
+            d_v7[s + win] += d_v8[lane];
         }
     }
     let mut d_v6 = [0.0f64; 6];

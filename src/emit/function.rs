@@ -23,7 +23,7 @@ pub(super) struct Program<'a> {
     pub(super) live: Vec<bool>,
     /// Some argument with a gradient flows into the node: it has an adjoint.
     pub(super) flows: Vec<bool>,
-    /// Per node: its parameter position (if it is one) and whether it gets a gradient.
+    /// Per node: whether it is a parameter (`Some`) and, if so, whether it gets a gradient.
     pub(super) param: Vec<Option<bool>>,
     /// The names of the values (adjoints are `d_` and the name).
     pub(super) names: Vec<String>,
@@ -75,7 +75,7 @@ impl<'a> Program<'a> {
             return Err(EmitError::NotScalar { shape: shape.to_vec() });
         }
         let n = out + 1;
-        let mut param = vec![None; inner.nodes.len().max(n)];
+        let mut param = vec![None; inner.nodes.len()]; // arguments may come after the output
         let mut params = Vec::new();
         for (v, grad) in args.iter().map(|v| (v, true)).chain(inputs.iter().map(|v| (v, false))) {
             let i = v.index();
@@ -200,7 +200,7 @@ impl<'a> Program<'a> {
 
     /// Tapenade's header: what is computed, from what, w.r.t. what.
     pub(super) fn header(&self, s: &mut String, name: &str) {
-        let live = self.live.iter().filter(|&&l| l).count();
+        let live = self.count;
         let list = |grad: bool| {
             let v: Vec<String> = self
                 .params
@@ -265,8 +265,9 @@ impl<'a> Program<'a> {
     }
 
     /// The reverse sweep's start: its comment, every gradient buffer
-    /// zeroed, and (outside chunks) the output's adjoint set to 1. False
-    /// when no argument reaches the output: every gradient is zero.
+    /// zeroed, and the output's adjoint set to 1 when the output is itself
+    /// a parameter (otherwise `backward` declares it). False when no
+    /// argument reaches the output: every gradient is zero.
     pub(super) fn backward_start(&self, s: &mut String) -> bool {
         let _ = writeln!(s, "    // The reverse sweep: adjoints d_NAME = d({})/d(NAME).", self.names[self.out]);
         for &(i, grad) in &self.params {

@@ -25,7 +25,7 @@ const TAKEN: &[&str] = &[
     "k",
     "o",
     "s",
-    "w",
+    "win",
     "e",
     "lane",
     "max",

@@ -61,22 +61,22 @@ fn for_each_winner(cx: &ForwardCx<'_>, min: bool, mut f: impl FnMut(usize, usize
     for_each_lane((outer, n, inner), |lane, s| f(lane, s + winner(x, s, n, inner, min) * inner));
 }
 
-/// [`for_each_winner`] as generated code: binds `w`, the lane's winner
+/// [`for_each_winner`] as generated code: binds `win`, the lane's winner
 /// as [`winner`] finds it (the first NaN, else the first extremum), then
-/// writes `then` (which reads element `w` as `s + w * inner`).
+/// writes `then` (which reads element `win` as `s + win * inner`).
 fn emit_each_winner(cx: &mut EmitCx<'_>, min: bool, then: impl Fn(&str) -> String) {
     let dims = lanes(&cx.inputs[0].shape, cx.params.axis as usize);
     let (n, inner) = (dims.1, dims.2);
     let x = cx.inputs[0].clone();
-    let (xk, xw) = (x.at(&lane_at(inner)), x.at(&lane_at(inner).replace('k', "w")));
+    let (xk, xw) = (x.at(&lane_at(inner, "k")), x.at(&lane_at(inner, "win")));
     let cmp = if min { "<" } else { ">" };
     let body = [
-        "let mut w = 0;".into(),
+        "let mut win = 0;".into(),
         format!("for k in 0..{n} {{"),
-        format!("    if {xk}.is_nan() {{ w = k; break; }}"),
-        format!("    if {xk} {cmp} {xw} {{ w = k; }}"),
+        format!("    if {xk}.is_nan() {{ win = k; break; }}"),
+        format!("    if {xk} {cmp} {xw} {{ win = k; }}"),
         "}".into(),
-        then(&lane_at(inner).replace('k', "w")),
+        then(&lane_at(inner, "win")),
     ];
     emit_each_lane(cx, dims, &body);
 }
@@ -185,7 +185,7 @@ impl<const MIN: bool> Op for Winners<MIN> {
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let y = cx.out.clone();
         cx.declare_out();
-        emit_each_winner(cx, MIN, |_| format!("{} = w as f64;", y.at("lane")));
+        emit_each_winner(cx, MIN, |_| format!("{} = win as f64;", y.at("lane")));
         Some(())
     }
 

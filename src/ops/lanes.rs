@@ -25,7 +25,7 @@ pub(super) fn for_each_lane((outer, n, inner): (usize, usize, usize), mut f: imp
 
 /// [`for_each_lane`] as generated code: `for o`, `for i`, then `lane` and
 /// `s` (the lane's start) bound, then `body`'s lines, which reach element
-/// `k` of the lane as [`lane_at`]`(inner)`.
+/// `k` of the lane as [`lane_at`]`(inner, "k")`.
 pub(super) fn emit_each_lane(cx: &mut EmitCx<'_>, (outer, n, inner): (usize, usize, usize), body: &[String]) {
     cx.line(format!("for o in 0..{outer} {{"));
     cx.line(format!("    for i in 0..{inner} {{"));
@@ -37,7 +37,8 @@ pub(super) fn emit_each_lane(cx: &mut EmitCx<'_>, (outer, n, inner): (usize, usi
     cx.line("}");
 }
 
-/// Element `k` of the lane starting at `s`, as an index expression.
-pub(super) fn lane_at(inner: usize) -> String {
-    if inner == 1 { "s + k".into() } else { format!("s + k * {inner}") }
+/// Element `k` (the index variable `k` names) of the lane starting at
+/// `s`, as an index expression.
+pub(super) fn lane_at(inner: usize, k: &str) -> String {
+    if inner == 1 { format!("s + {k}") } else { format!("s + {k} * {inner}") }
 }

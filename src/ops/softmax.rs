@@ -69,7 +69,7 @@ struct EmitLanes {
 
 fn emit_lanes(cx: &EmitCx<'_>) -> EmitLanes {
     let dims = super::lanes::lanes(&cx.inputs[0].shape, cx.params.axis as usize);
-    let at = lane_at(dims.2);
+    let at = lane_at(dims.2, "k");
     EmitLanes { dims, x: cx.inputs[0].at(&at), y: cx.out.at(&at) }
 }
 
@@ -148,7 +148,7 @@ impl Op for LogSoftmax {
     fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let EmitLanes { dims, y, .. } = emit_lanes(cx);
         let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
-        let (at, n) = (lane_at(dims.2), dims.1);
+        let (at, n) = (lane_at(dims.2, "k"), dims.1);
         let (g, gx) = (cx.d_out?.at(&at), dx.at(&at));
         let body = [
             "let mut total = -0.0f64;".into(),
@@ -237,7 +237,7 @@ impl Op for Softmax {
     fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let EmitLanes { dims, y: p, .. } = emit_lanes(cx);
         let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
-        let (at, n) = (lane_at(dims.2), dims.1);
+        let (at, n) = (lane_at(dims.2, "k"), dims.1);
         let (g, gx) = (cx.d_out?.at(&at), dx.at(&at));
         let body = [
             "let mut mean = -0.0f64;".into(),

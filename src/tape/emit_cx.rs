@@ -171,13 +171,14 @@ pub fn broadcast_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
 /// use tapegrad::emit::f64_literal;
 /// assert_eq!(f64_literal(0.1), "0.1");
 /// assert_eq!(f64_literal(-0.0), "-0.0");
+/// assert_eq!((f64_literal(1.0), f64_literal(1e20)), ("1.0".into(), "1e20".into()));
 /// assert_eq!(f64_literal(f64::INFINITY), "f64::from_bits(0x7ff0000000000000)");
 /// ```
 pub fn f64_literal(x: f64) -> String {
     if x.is_finite() {
-        let s = format!("{x:?}");
-        // `{:?}` writes `1e20` for large values: a valid f64 literal as is.
-        if s.contains(['.', 'e']) { s } else { format!("{s}.0") }
+        // `{:?}` always writes a `.` or an `e` (`1.0`, `1e20`): an f64
+        // literal as it stands, and the shortest text that round-trips.
+        format!("{x:?}")
     } else {
         format!("f64::from_bits({:#018x})", x.to_bits())
     }

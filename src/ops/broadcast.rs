@@ -6,11 +6,12 @@
 //! element that went into it. The differentiable backward of every
 //! broadcasting op is written with them.
 
-use crate::tape::emit_cx::{broadcast_strides, row_major};
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, broadcast_shape, for_each_broadcast, unbroadcast_add};
+use crate::tensor::{
+    ShapeError, broadcast_shape, broadcast_strides, for_each_broadcast, row_major_strides, unbroadcast_add,
+};
 use smallvec::smallvec;
 use std::borrow::Cow;
 
@@ -57,7 +58,7 @@ impl Op for BroadcastTo {
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
         cx.declare_out();
-        let st = [row_major(&y.shape), broadcast_strides(&x.shape, &y.shape)];
+        let st = [row_major_strides(&y.shape), broadcast_strides(&x.shape, &y.shape)];
         cx.nest(&y.shape, &st, |ix| format!("{} = {};", y.at(&ix[0]), x.at(&ix[1])));
         Some(())
     }
@@ -66,7 +67,7 @@ impl Op for BroadcastTo {
     fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
         let dy = cx.d_out?.clone();
-        let st = [row_major(&dy.shape), broadcast_strides(&dx.shape, &dy.shape)];
+        let st = [row_major_strides(&dy.shape), broadcast_strides(&dx.shape, &dy.shape)];
         cx.nest(&dy.shape, &st, |ix| format!("{} += {};", dx.at(&ix[1]), dy.at(&ix[0])));
         Some(())
     }
@@ -105,7 +106,7 @@ impl Op for SumTo {
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
         cx.declare_out();
-        let st = [row_major(&x.shape), broadcast_strides(&y.shape, &x.shape)];
+        let st = [row_major_strides(&x.shape), broadcast_strides(&y.shape, &x.shape)];
         cx.nest(&x.shape, &st, |ix| format!("{} += {};", y.at(&ix[1]), x.at(&ix[0])));
         Some(())
     }
@@ -113,7 +114,7 @@ impl Op for SumTo {
     fn emit_backward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
         let dy = cx.d_out?.clone();
-        let st = [row_major(&dx.shape), broadcast_strides(&dy.shape, &dx.shape)];
+        let st = [row_major_strides(&dx.shape), broadcast_strides(&dy.shape, &dx.shape)];
         cx.nest(&dx.shape, &st, |ix| format!("{} += {};", dx.at(&ix[0]), dy.at(&ix[1])));
         Some(())
     }

@@ -23,11 +23,14 @@
 //! it meets it. Write `df_var` with the same arithmetic as `df`, in the
 //! same order, and the two backwards give the same bits.
 
-use crate::tape::emit_cx::{apply, broadcast_strides, row_major};
+use crate::tape::emit_cx::apply;
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{ShapeError, Tensor, binary_into, for_each_broadcast, repeats_over_rows, unbroadcast_add};
+use crate::tensor::{
+    ShapeError, Tensor, binary_into, broadcast_strides, for_each_broadcast, repeats_over_rows, row_major_strides,
+    unbroadcast_add,
+};
 use smallvec::smallvec;
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -607,7 +610,7 @@ fn emit_layout(cx: &EmitCx<'_>) -> Option<Layout> {
 /// broadcasting (`for_each_broadcast`'s order).
 pub(super) fn emit_broadcast(cx: &mut EmitCx<'_>, stmt: impl Fn(&[String]) -> String) {
     let (a, b, y) = (&cx.inputs[0].shape, &cx.inputs[1].shape, &cx.out.shape);
-    let st = [row_major(y), broadcast_strides(a, y), broadcast_strides(b, y)];
+    let st = [row_major_strides(y), broadcast_strides(a, y), broadcast_strides(b, y)];
     let y = y.clone();
     cx.nest(&y, &st, stmt);
 }

@@ -16,7 +16,7 @@
 use crate::tape::{
     BackwardCx, EmitCx, ForwardCx, NodeParams, Op, OutShape, StaticOp, TangentCx, TangentError, Var, VarCx, VarGrads,
 };
-use crate::tensor::{Axis, Shape, ShapeError, resolve_axis};
+use crate::tensor::{Axis, Shape, ShapeError, resolve_axis, row_major_strides};
 use smallvec::{SmallVec, smallvec};
 use std::borrow::Cow;
 
@@ -35,10 +35,7 @@ fn for_each_move(in_shape: &[usize], dims: &[f64], mut f: impl FnMut(usize, usiz
     if rank == 0 {
         return f(0, 0);
     }
-    let mut in_strides: SmallVec<[usize; 4]> = smallvec![1; rank];
-    for d in (0..rank - 1).rev() {
-        in_strides[d] = in_strides[d + 1] * in_shape[d + 1];
-    }
+    let in_strides = row_major_strides(in_shape);
     let out_shape: SmallVec<[usize; 4]> = dims.iter().map(|&d| in_shape[d as usize]).collect();
     let strides: SmallVec<[usize; 4]> = dims.iter().map(|&d| in_strides[d as usize]).collect();
     if out_shape.contains(&0) {
@@ -76,9 +73,9 @@ fn for_each_move(in_shape: &[usize], dims: &[f64], mut f: impl FnMut(usize, usiz
 fn emit_each_move(cx: &mut EmitCx<'_>, stmt: impl Fn(&str, &str) -> String) -> Option<()> {
     let dims = cx.inputs[1].constant.clone()?;
     let in_shape = cx.inputs[0].shape.clone();
-    let own = crate::tape::emit_cx::row_major(&in_shape);
+    let own = row_major_strides(&in_shape);
     let out_shape: Vec<usize> = dims.iter().map(|&d| in_shape[d as usize]).collect();
-    let st = [dims.iter().map(|&d| own[d as usize]).collect(), crate::tape::emit_cx::row_major(&out_shape)];
+    let st = [dims.iter().map(|&d| own[d as usize]).collect(), row_major_strides(&out_shape)];
     cx.nest(&out_shape, &st, |ix| stmt(&ix[0], &ix[1]));
     Some(())
 }

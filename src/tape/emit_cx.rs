@@ -100,9 +100,9 @@ impl EmitCx<'_> {
 
     /// Writes nested loops over `extents` (row-major order, a loop of one
     /// left out) and inside them `stmt(idx)`, where `idx[j]` is the index
-    /// expression `i0 * strides[j][0] + i1 * strides[j][1] + ...` (see
-    /// [`row_major`] and [`broadcast_strides`]).
-    pub fn nest(&mut self, extents: &[usize], strides: &[Vec<usize>], stmt: impl Fn(&[String]) -> String) {
+    /// expression `i0 * strides[j][0] + i1 * strides[j][1] + ...` (the
+    /// tensor's `row_major_strides` and `broadcast_strides` give them).
+    pub fn nest<S: AsRef<[usize]>>(&mut self, extents: &[usize], strides: &[S], stmt: impl Fn(&[String]) -> String) {
         let mut depth = 0;
         for (d, &e) in extents.iter().enumerate() {
             if e != 1 {
@@ -113,6 +113,7 @@ impl EmitCx<'_> {
         let idx: Vec<String> = strides
             .iter()
             .map(|st| {
+                let st = st.as_ref();
                 let terms: Vec<String> = (0..extents.len())
                     .filter(|&d| extents[d] != 1 && st[d] != 0)
                     .map(|d| if st[d] == 1 { format!("i{d}") } else { format!("i{d} * {}", st[d]) })
@@ -141,22 +142,6 @@ impl EmitCx<'_> {
             self.line("}");
         }
     }
-}
-
-/// The row-major strides of `shape` (`[2, 3]` gives `[3, 1]`).
-pub fn row_major(shape: &[usize]) -> Vec<usize> {
-    let mut st = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        st[d] = st[d + 1] * shape[d + 1];
-    }
-    st
-}
-
-/// The strides that read `small` broadcast to `big` (NumPy's rule,
-/// right-aligned): 0 along the dimensions `small` repeats over.
-pub fn broadcast_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
-    let (own, lead) = (row_major(small), big.len() - small.len());
-    (0..big.len()).map(|d| if d < lead || small[d - lead] == 1 { 0 } else { own[d - lead] }).collect()
 }
 
 /// An `f64` as Rust source that evaluates to exactly the same bits.

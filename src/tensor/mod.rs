@@ -22,8 +22,8 @@ pub(crate) use math::{
 pub use math::{RELU_SRC, STABLE_SIGMOID_SRC, STABLE_SOFTPLUS_SRC, relu, stable_sigmoid, stable_softplus};
 pub use shape::{Shape, ShapeError, broadcast_shape, for_each_broadcast, numel, try_numel};
 pub(crate) use shape::{
-    check_2d, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows, same_shape, split_axis,
-    strip_leading_ones,
+    broadcast_strides, check_2d, check_reshape, checked_numel, matmul_dims, reduced_shape, repeats_over_rows,
+    row_major_strides, same_shape, split_axis, strip_leading_ones,
 };
 
 use rand::Rng;

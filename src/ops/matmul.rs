@@ -245,7 +245,7 @@ impl<'t> Var<'t> {
             return super::batched_matmul::try_batched(self, other, 0);
         };
         let (m, _, n) = dims?;
-        // The tape was checked above.
+        // `try_push` checks the tape again: cheap, and `with_shapes` above needed it first.
         self.tape.try_push::<MatMul>(NodeParams::default(), &[self, other], OutShape::Given(&[m, n]))
     }
 }

@@ -117,6 +117,15 @@ impl Op for Permute {
     }
 
     /// `dX = dY.permute(inverse of dims)`, recorded.
+    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
+        let dims = cx.input(1).value();
+        let mut inverse: SmallVec<[usize; 4]> = smallvec![0; dims.len()];
+        for (k, &d) in dims.data().iter().enumerate() {
+            inverse[d as usize] = k;
+        }
+        Some(smallvec![Some(upstream.permute(&inverse)), None])
+    }
+
     /// `y[j] = x[i]` over the output in order, as `forward`.
     fn emit_forward(&self, cx: &mut EmitCx<'_>) -> Option<()> {
         let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
@@ -130,15 +139,6 @@ impl Op for Permute {
         let Some(dx) = cx.d_inputs[0].clone() else { return Some(()) };
         let dy = cx.d_out?.clone();
         emit_each_move(cx, |i, j| format!("{} += {};", dx.at(i), dy.at(j)))
-    }
-
-    fn backward_var<'t>(&self, cx: &VarCx<'t>, upstream: Var<'t>) -> Option<VarGrads<'t>> {
-        let dims = cx.input(1).value();
-        let mut inverse: SmallVec<[usize; 4]> = smallvec![0; dims.len()];
-        for (k, &d) in dims.data().iter().enumerate() {
-            inverse[d as usize] = k;
-        }
-        Some(smallvec![Some(upstream.permute(&inverse)), None])
     }
 
     fn local_text(&self, _: &ForwardCx<'_>, k: usize) -> Option<Cow<'static, str>> {
@@ -176,7 +176,6 @@ impl<'t> Var<'t> {
     /// assert!(x.try_permute(&[0, 1]).is_err());
     /// ```
     pub fn try_permute<A: Axis>(self, dims: &[A]) -> Result<Var<'t>, ShapeError> {
-        self.tape.try_same_tape("permute", &[self])?;
         let shape = self.shape();
         let signed: Vec<i64> = dims.iter().map(|d| d.signed()).collect();
         let err = |reason: String| ShapeError::new("permute", &[&shape], reason);

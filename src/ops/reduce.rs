@@ -118,7 +118,7 @@ impl Op for Mean {
     }
     fn local_text(&self, cx: &ForwardCx<'_>, _: usize) -> Option<Cow<'static, str>> {
         let n = cx.input(0).len();
-        Some(format!("1/n = 1/{n} = {} to every element", crate::inspect::fmt_num(1.0 / n as f64)).into())
+        Some(format!("1/n = 1/{n} = {} to every element", crate::tensor::fmt_num(1.0 / n as f64)).into())
     }
 }
 

@@ -245,3 +245,25 @@ fn python_float(v: f64) -> String {
         format!("{mantissa}e{sign}{:02}", exp.abs())
     }
 }
+
+/// A number with 4 significant digits, trailing zeros dropped (`0.5`, `-6`,
+/// `0.7071`), and scientific notation outside `[1e-3, 1e5)`.
+pub(crate) fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs();
+    if !(1e-3..1e5).contains(&mag) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - mag.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    if s == "-0" { "0".into() } else { s.to_string() }
+}

@@ -7,6 +7,7 @@
 
 mod axis;
 mod display;
+pub(crate) use display::fmt_num;
 mod gemm;
 mod math;
 mod shape;

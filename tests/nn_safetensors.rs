@@ -1,7 +1,8 @@
 //! Params in safetensors: the fixture written by Python's `safetensors`
 //! (with torch float64 tensors, one float32 tensor and metadata) loads bit
 //! for bit against its JSON dump; saved files follow the published format,
-//! checked byte by byte without the `safetensors` crate.
+//! checked byte by byte by hand and against the `safetensors` crate's own
+//! writer.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha12Rng;
@@ -460,4 +461,28 @@ fn zero_size_tensors_without_the_order_key_load_in_one_order() {
         let (p, _) = Params::from_safetensors(&file).unwrap();
         assert_eq!(p.names().collect::<Vec<_>>(), ["a", "c", "m", "x", "k", "b", "q", "z"]);
     }
+}
+
+/// The doc's claim that the same parameters give the same bytes as the
+/// `safetensors` crate's own writer (the format's reference in Rust): the
+/// crate serializes the same `F64` tensors with the same metadata (our
+/// order key and a user key), and the files are byte for byte equal.
+#[test]
+fn saved_bytes_equal_the_safetensors_crates_own_writer() {
+    use safetensors::tensor::{Dtype, TensorView};
+    let params = awkward_params();
+    let user = BTreeMap::from([("note".to_string(), "a user key".to_string())]);
+    let ours = params.to_safetensors(&user).unwrap();
+
+    let data: Vec<(String, Vec<u8>, Vec<usize>)> = params
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.data().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
+        .collect();
+    let views =
+        data.iter().map(|(n, bytes, shape)| (n.as_str(), TensorView::new(Dtype::F64, shape.clone(), bytes).unwrap()));
+    let order: Vec<&str> = params.names().collect();
+    let mut metadata: std::collections::HashMap<String, String> = user.into_iter().collect();
+    metadata.insert(ORDER_KEY.to_string(), serde_json::to_string(&order).unwrap());
+    let reference = safetensors::serialize(views, Some(metadata)).unwrap();
+    assert_eq!(ours, reference);
 }

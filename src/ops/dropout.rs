@@ -8,7 +8,7 @@
 //! from the product's tested rules, and the same seed draws the same mask.
 
 use crate::tape::Var;
-use crate::tensor::{ShapeError, Tensor};
+use crate::tensor::ShapeError;
 use rand::Rng;
 
 impl<'t> Var<'t> {
@@ -55,11 +55,12 @@ impl<'t> Var<'t> {
             return Ok(self);
         }
         let keep = if p == 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
-        let mut mask = Tensor::zeros(&shape);
-        for m in mask.data_mut() {
-            *m = if rng.random::<f64>() < p { 0.0 } else { keep };
-        }
-        Ok(self * self.tape.constant(mask))
+        let mask = self.tape.try_constant_with(&shape, |mask| {
+            for m in mask {
+                *m = if rng.random::<f64>() < p { 0.0 } else { keep };
+            }
+        })?;
+        Ok(self * mask)
     }
 }
 

@@ -56,7 +56,7 @@ impl<'t> Var<'t> {
         let m = mask.data();
         let out = full.data_mut();
         for_each_broadcast(&shape, mask.shape(), &shape, |i, im, _| out[i] = m[im]);
-        let fill = self.tape.constant(Tensor::full(&shape, value));
+        let fill = self.tape.try_constant_with(&shape, |v| v.fill(value))?;
         fill.try_where_(&full, self)
     }
 }

@@ -218,9 +218,9 @@ pub(crate) fn rerun_jvp(t: &Tangents<'_>, i: usize, out: &mut [f64]) -> Result<(
     let inner = t.tape.inner.borrow();
     let node = &inner.nodes[i];
     let live = vec![true; i];
-    let fwd = ForwardCx::new(&inner.nodes, &inner.dims, &inner.values, node.args_in(&inner.spill), node);
-    let cx =
-        TangentCx { fwd, output: &inner.values[node.range()], tangents: &t.buf[..node.start as usize], live: &live };
+    let (fwd, output, tangents) =
+        (inner.forward_cx(i as u32), &inner.values[node.range()], &t.buf[..node.start as usize]);
+    let cx = TangentCx { fwd, output, tangents, live: &live };
     node.op_in(&inner.owned).jvp(&cx, out)
 }
 

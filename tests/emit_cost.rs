@@ -6,7 +6,12 @@
 //!
 //! `cargo test --release --test emit_cost -- --ignored --nocapture`
 //!
-//! It prints one row per size; BENCHMARKS.md keeps the figures.
+//! It prints one row per size; BENCHMARKS.md keeps the figures. Set
+//! `TAPEGRAD_EMIT_CHUNK=N` to cut the programs into chunks of `N` nodes
+//! (`Module::chunk`) instead of `emit::CHUNK`; a large `N` writes each
+//! program as one function.
+
+mod emit_programs;
 
 use std::process::Command;
 use std::time::Instant;
@@ -18,18 +23,14 @@ use tapegrad::emit::{CHUNK, Module};
 fn emit_and_rustc_time_by_program_size() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("emit_cost");
     std::fs::create_dir_all(&dir).unwrap();
-    println!("CHUNK = {CHUNK}");
+    let chunk = std::env::var("TAPEGRAD_EMIT_CHUNK").map_or(CHUNK, |n| n.parse().expect("a chunk size"));
+    println!("chunks of {chunk} nodes");
     println!("| nodes | emit | source lines | rustc -O | rustc (debug) |");
     for steps in [20, 200, 2000, 6000] {
         let tape = Tape::new();
-        let (q0, p0) = (tape.scalar(0.5).named("q0"), tape.scalar(0.0).named("p0"));
-        let (mut q, mut p) = (q0, p0);
-        for _ in 0..steps {
-            p = p - q.sin() * 0.01;
-            q = q + p * 0.01;
-        }
+        let (q, args) = emit_programs::pendulum(&tape, 0.5, 0.0, steps);
         let t = Instant::now();
-        let src = Module::new().function("chain", q, &[q0, p0]).unwrap().to_source();
+        let src = Module::new().chunk(chunk).function("chain", q, &args).unwrap().to_source();
         let emit = t.elapsed();
         let file = dir.join(format!("chain_{steps}.rs"));
         std::fs::write(&file, &src).unwrap();

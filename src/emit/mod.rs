@@ -76,7 +76,8 @@ use std::fmt;
 
 /// Most nodes (live, not parameters) one straight-line function holds; a
 /// larger program is written as `#[inline(never)]` chunks of at most this
-/// many. Measured (`tests/emit_cost.rs`, BENCHMARKS.md, one sitting): the
+/// many. Measured (`tests/emit_cost.rs`, its chunk size set with
+/// `TAPEGRAD_EMIT_CHUNK`; BENCHMARKS.md, one sitting): the
 /// 10,000-node chain takes rustc -O 20 s as one function, 5.0 s in chunks
 /// of 1,000, 3.6 s of 500, 2.8 s of 250; 30,000 nodes 11.8 s, 11.1 s, 7.9
 /// s. Smaller chunks compile faster still but run slower: the 1,000-node

@@ -8,8 +8,8 @@
 //! Run with `cargo run --example graph -- --out target/graph`.
 
 use clap::Parser;
-use rand::SeedableRng;
 use std::path::{Path, PathBuf};
+use tapegrad::notes::one_sample::{OneSample, Weights};
 use tapegrad::{Gradients, Tape, Tensor};
 
 #[path = "common/args.rs"]
@@ -39,17 +39,10 @@ fn run(args: Args) -> Result<(), String> {
     write_graph(&args.out, "neuron", &grads)?;
 
     // The notes' sine network on one sample (x = 1, t = sin 1), loss 0.5 (y - t)^2.
-    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(0);
+    // The same network, weights and sample as `stepper` and `trace`.
     let tape = Tape::new();
-    let x = tape.constant(Tensor::from_vec(vec![1.0], &[1, 1])).named("x");
-    let t = tape.constant(Tensor::from_vec(vec![1f64.sin()], &[1, 1])).named("t");
-    let w1 = tape.var(Tensor::randn(&[1, 3], &mut rng)).named("hidden.w");
-    let b1 = tape.var(Tensor::randn(&[3], &mut rng)).named("hidden.b");
-    let w2 = tape.var(Tensor::randn(&[3, 1], &mut rng)).named("output.w");
-    let b2 = tape.var(Tensor::randn(&[1], &mut rng)).named("output.b");
-    let h = (x.matmul(w1) + b1).sigmoid().named("hidden.y");
-    let y = (h.matmul(w2) + b2).named("output.y");
-    let loss = ((y - t).square() * 0.5).sum().named("loss");
+    let (x, t) = (Tensor::from_vec(vec![1.0], &[1, 1]), Tensor::from_vec(vec![1f64.sin()], &[1, 1]));
+    let loss = OneSample::record(&tape, &x, &t, &Weights::drawn(0)).loss;
     let grads = loss.backward();
     println!("\nthe sine network's loss on one sample, after loss.backward():\n");
     print!("{}", grads.table());

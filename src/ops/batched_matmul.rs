@@ -115,11 +115,15 @@ struct Dims {
 }
 
 fn dims(cx: &ForwardCx<'_>) -> Dims {
-    let (a, b, flags) = (batch_dims(cx.shape(0)), batch_dims(cx.shape(1)), cx.params().axis);
-    let out = cx.out_shape();
+    dims_of(cx.shape(0), cx.shape(1), cx.out_shape(), cx.params().axis)
+}
+
+/// [`Dims`] of a product of `a` by `b` into `out`, with the transpose
+/// `flags`: what the rules and their emitted code both read.
+fn dims_of(a: &[usize], b: &[usize], out: &[usize], flags: u8) -> Dims {
     let mn = out[out.len() - 2] * out[out.len() - 1];
     let batch = if out.len() == 3 { out[0] } else { 1 };
-    Dims { a, b, ta: flags & TA != 0, tb: flags & TB != 0, batch, mn }
+    Dims { a: batch_dims(a), b: batch_dims(b), ta: flags & TA != 0, tb: flags & TB != 0, batch, mn }
 }
 
 /// [`view`] as generated code: batch `i` of `x` (matrix 0 when its batch
@@ -151,11 +155,7 @@ fn emit_slot(g: &Operand, (batch, rows, cols): (usize, usize, usize)) -> String 
 
 /// [`Dims`] from the emit rule's shapes.
 fn emit_dims(cx: &EmitCx<'_>) -> Dims {
-    let (a, b, flags) = (batch_dims(&cx.inputs[0].shape), batch_dims(&cx.inputs[1].shape), cx.params.axis);
-    let out = &cx.out.shape;
-    let mn = out[out.len() - 2] * out[out.len() - 1];
-    let batch = if out.len() == 3 { out[0] } else { 1 };
-    Dims { a, b, ta: flags & TA != 0, tb: flags & TB != 0, batch, mn }
+    dims_of(&cx.inputs[0].shape, &cx.inputs[1].shape, &cx.out.shape, cx.params.axis)
 }
 
 /// One line per batch matrix: `for i in 0..batch { line }`.

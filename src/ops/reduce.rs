@@ -185,8 +185,7 @@ fn emit_axis(cx: &EmitCx<'_>, mean: bool) -> ((usize, usize, usize), String) {
 fn emit_axis_forward(cx: &mut EmitCx<'_>, mean: bool) {
     let ((outer, n, inner), scale) = emit_axis(cx, mean);
     let (x, y) = (cx.inputs[0].clone(), cx.out.clone());
-    let zero = if y.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", y.len()) };
-    cx.line(format!("let mut {} = {zero};", y.name));
+    cx.declare_out();
     cx.line(format!("for o in 0..{outer} {{"));
     cx.line(format!("    for k in 0..{n} {{"));
     cx.line(format!("        for i in 0..{inner} {{"));

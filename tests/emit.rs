@@ -211,17 +211,17 @@ fn random_programs_agree_with_the_tape() {
             let g = out.backward();
             let (mut da, mut db, mut dv, mut dm) = (0.0, 0.0, [0.0; 3], [0.0; 6]);
             let y = prog(data[0][0], data[1][0], arr(&data[2]), arr(&data[3]), &mut da, &mut db, &mut dv, &mut dm);
-            close(y, out.item(), k, "value");
+            same_bits(y, out.item(), k, "value");
             for (got, a) in [&[da][..], &[db], &dv, &dm].into_iter().zip(&args) {
                 for (x, w) in got.iter().zip(g.wrt(*a).data()) {
-                    close(*x, *w, k, "gradient");
+                    same_bits(*x, *w, k, "gradient");
                 }
             }
         }
     }
 }
 
-fn close(got: f64, want: f64, k: usize, what: &str) {
+fn same_bits(got: f64, want: f64, k: usize, what: &str) {
     assert_eq!(got.to_bits(), want.to_bits(), "program {k}: {what} {got:e} vs the tape's {want:e}");
 }
 

@@ -315,7 +315,7 @@ impl<'a> Program<'a> {
                 }
                 if !declared[a] {
                     let d = self.grad_operand(a);
-                    let zero = if d.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", d.len()) };
+                    let zero = d.zero();
                     let _ = writeln!(s, "    let mut {} = {zero};", d.name);
                     declared[a] = true;
                 }

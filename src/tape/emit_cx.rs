@@ -31,6 +31,11 @@ impl Operand {
         self.shape.iter().product()
     }
 
+    /// Its zero as a typed literal: `0.0f64`, or `[0.0f64; N]`.
+    pub fn zero(&self) -> String {
+        if self.scalar { "0.0f64".into() } else { format!("[0.0f64; {}]", self.len()) }
+    }
+
     /// Element `i` (a Rust index expression): the name itself for a scalar.
     pub fn at(&self, i: &str) -> String {
         if self.scalar { self.name.clone() } else { format!("{}[{i}]", self.name) }
@@ -94,8 +99,7 @@ impl EmitCx<'_> {
     /// `let mut y = 0.0f64;` for a scalar, `let mut y = [0.0f64; N];`.
     pub fn declare_out(&mut self) {
         let out = self.out.clone();
-        let zero = if out.scalar { "0.0f64".to_string() } else { format!("[0.0f64; {}]", out.len()) };
-        self.line(format!("let mut {} = {zero};", out.name));
+        self.line(format!("let mut {} = {};", out.name, out.zero()));
     }
 
     /// Writes nested loops over `extents` (row-major order, a loop of one

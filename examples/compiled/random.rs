@@ -9951,7 +9951,7 @@ pub fn prog_7_grad(a: f64, b: f64, v: &[f64; 3], m: &[f64; 6], d_a: &mut f64, d_
     let mut d_v17 = [0.0f64; 6];
     // 18: powi(3)(v17), backward
     for i in 0..6 {
-        d_v17[i] += d_v18[i] * (match (3.0 as i32).checked_sub(1) { _ if 3.0 == 0.0 => 0.0, Some(_) => 3.0 * v17[i].powi(3.0 as i32 - 1), None => 3.0 * v17[i].powf(3.0 - 1.0) });
+        d_v17[i] += d_v18[i] * (if 3.0 == 0.0 { 0.0 } else if 3.0 as i32 != i32::MIN { 3.0 * v17[i].powi(3.0 as i32 - 1) } else { 3.0 * v17[i].powf(3.0 - 1.0) });
     }
     let mut d_v16 = [0.0f64; 6];
     // 17: add_scalar(-2)(v16), backward

@@ -10,15 +10,10 @@ pub(crate) struct Abs;
 impl UnaryFn for Abs {
     const NAME: &'static str = "abs";
     const TEXT: &'static str = "sign(x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.abs()");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| sign(x)");
     const HELPERS: &'static [&'static str] = &[crate::tensor::SIGN_SRC];
-    fn f(x: f64, _: f64) -> f64 {
-        x.abs()
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        sign(x)
+    unary_fns! {
+        f(x, _) = x.abs();
+        df(x, _, _) = sign(x);
     }
     /// A mask, whose own derivative is zero.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {

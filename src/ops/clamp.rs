@@ -21,14 +21,10 @@ pub(crate) struct ClampMax;
 impl UnaryFn for ClampMin {
     const NAME: &'static str = "clamp_min";
     const TEXT: &'static str = "[x>=lo]";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, lo| if x < lo { lo } else { x }");
-    const DF_SRC: Option<&'static str> = Some("|x, _, lo| if x >= lo { 1.0 } else { 0.0 }");
-    fn f(x: f64, lo: f64) -> f64 {
-        if x < lo { lo } else { x } // NaN < lo is false: NaN stays
-    }
-    fn df(x: f64, _: f64, lo: f64) -> f64 {
-        if x >= lo { 1.0 } else { 0.0 }
+    unary_fns! {
+        // NaN < lo is false: NaN stays.
+        f(x, lo) = if x < lo { lo } else { x };
+        df(x, _, lo) = if x >= lo { 1.0 } else { 0.0 };
     }
     /// A mask of `x >= lo`, whose own derivative is zero.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, lo: f64) -> Option<Var<'t>> {
@@ -42,14 +38,9 @@ impl UnaryFn for ClampMin {
 impl UnaryFn for ClampMax {
     const NAME: &'static str = "clamp_max";
     const TEXT: &'static str = "[x<=hi]";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, hi| if x > hi { hi } else { x }");
-    const DF_SRC: Option<&'static str> = Some("|x, _, hi| if x <= hi { 1.0 } else { 0.0 }");
-    fn f(x: f64, hi: f64) -> f64 {
-        if x > hi { hi } else { x }
-    }
-    fn df(x: f64, _: f64, hi: f64) -> f64 {
-        if x <= hi { 1.0 } else { 0.0 }
+    unary_fns! {
+        f(x, hi) = if x > hi { hi } else { x };
+        df(x, _, hi) = if x <= hi { 1.0 } else { 0.0 };
     }
     /// A mask of `hi >= x`, whose own derivative is zero.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, hi: f64) -> Option<Var<'t>> {

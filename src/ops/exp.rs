@@ -9,14 +9,9 @@ pub(crate) struct Exp;
 impl UnaryFn for Exp {
     const NAME: &'static str = "exp";
     const TEXT: &'static str = "exp(x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.exp()");
-    const DF_SRC: Option<&'static str> = Some("|_, y, _| y");
-    fn f(x: f64, _: f64) -> f64 {
-        x.exp()
-    }
-    fn df(_: f64, y: f64, _: f64) -> f64 {
-        y
+    unary_fns! {
+        f(x, _) = x.exp();
+        df(_, y, _) = y;
     }
     fn df_var<'t>(_: Var<'t>, y: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(y)
@@ -29,14 +24,9 @@ pub(crate) struct Ln;
 impl UnaryFn for Ln {
     const NAME: &'static str = "ln";
     const TEXT: &'static str = "1/x";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.ln()");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| 1.0 / x");
-    fn f(x: f64, _: f64) -> f64 {
-        x.ln()
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        1.0 / x
+    unary_fns! {
+        f(x, _) = x.ln();
+        df(x, _, _) = 1.0 / x;
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(1.0 / x)

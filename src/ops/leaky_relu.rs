@@ -16,14 +16,9 @@ pub(crate) struct LeakyRelu;
 impl UnaryFn for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
     const TEXT: &'static str = "[x>0] + slope [x<=0]";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, slope| if x > 0.0 { x } else { slope * x }");
-    const DF_SRC: Option<&'static str> = Some("|x, _, slope| if x > 0.0 { 1.0 } else { slope }");
-    fn f(x: f64, slope: f64) -> f64 {
-        if x > 0.0 { x } else { slope * x }
-    }
-    fn df(x: f64, _: f64, slope: f64) -> f64 {
-        if x > 0.0 { 1.0 } else { slope }
+    unary_fns! {
+        f(x, slope) = if x > 0.0 { x } else { slope * x };
+        df(x, _, slope) = if x > 0.0 { 1.0 } else { slope };
     }
     /// `slope + (1 - slope) step(x)`: the mask is piecewise constant, so the
     /// second derivative is 0.

@@ -9,14 +9,9 @@ pub(crate) struct Log1p;
 impl UnaryFn for Log1p {
     const NAME: &'static str = "log1p";
     const TEXT: &'static str = "1/(1+x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.ln_1p()");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| 1.0 / (1.0 + x)");
-    fn f(x: f64, _: f64) -> f64 {
-        x.ln_1p()
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        1.0 / (1.0 + x)
+    unary_fns! {
+        f(x, _) = x.ln_1p();
+        df(x, _, _) = 1.0 / (1.0 + x);
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(1.0 / (x + 1.0))

@@ -72,6 +72,31 @@ macro_rules! no_gradient_rules {
     };
 }
 
+/// A unary rule's `f` and `df` and the emitter's text of each (`F_SRC`,
+/// `DF_SRC`), stringified from the very same tokens, so the compiled code
+/// cannot drift from the rule (as `arith.rs`'s and `scalar.rs`'s `rule!`
+/// do it). Written inside the rule's `impl UnaryFn`: `f(x, p) = EXPR;`
+/// then `df(x, y, p) = EXPR;`, each after its doc comments. A body binds no
+/// names of its own: in the generated code they could shadow a node's.
+macro_rules! unary_fns {
+    ($(#[$fa:meta])* f($x:pat_param, $p:pat_param) = $f:expr;
+     $(#[$da:meta])* df($dx:pat_param, $dy:pat_param, $dp:pat_param) = $df:expr;) => {
+        const F_SRC: Option<&'static str> =
+            Some(concat!("|", stringify!($x), ", ", stringify!($p), "| ", stringify!($f)));
+        const DF_SRC: Option<&'static str> = Some(concat!(
+            "|", stringify!($dx), ", ", stringify!($dy), ", ", stringify!($dp), "| ", stringify!($df)
+        ));
+        $(#[$fa])*
+        fn f($x: f64, $p: f64) -> f64 {
+            $f
+        }
+        $(#[$da])*
+        fn df($dx: f64, $dy: f64, $dp: f64) -> f64 {
+            $df
+        }
+    };
+}
+
 pub mod custom;
 pub mod elementwise;
 pub mod registry;

@@ -9,14 +9,9 @@ pub(crate) struct Sqrt;
 impl UnaryFn for Sqrt {
     const NAME: &'static str = "sqrt";
     const TEXT: &'static str = "1/(2 sqrt(x))";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.sqrt()");
-    const DF_SRC: Option<&'static str> = Some("|_, y, _| 0.5 / y");
-    fn f(x: f64, _: f64) -> f64 {
-        x.sqrt()
-    }
-    fn df(_: f64, y: f64, _: f64) -> f64 {
-        0.5 / y
+    unary_fns! {
+        f(x, _) = x.sqrt();
+        df(_, y, _) = 0.5 / y;
     }
     fn df_var<'t>(_: Var<'t>, y: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(0.5 / y)
@@ -29,14 +24,9 @@ pub(crate) struct Square;
 impl UnaryFn for Square {
     const NAME: &'static str = "square";
     const TEXT: &'static str = "2x";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x * x");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| 2.0 * x");
-    fn f(x: f64, _: f64) -> f64 {
-        x * x
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        2.0 * x
+    unary_fns! {
+        f(x, _) = x * x;
+        df(x, _, _) = 2.0 * x;
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(2.0 * x)
@@ -54,21 +44,16 @@ pub(crate) struct Powi;
 impl UnaryFn for Powi {
     const NAME: &'static str = "powi";
     const TEXT: &'static str = "n x^(n-1)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, p| x.powi(p as i32)");
-    // A template binds no names of its own (they could shadow a node's).
-    const DF_SRC: Option<&'static str> = Some(
-        "|x, _, p| match (p as i32).checked_sub(1) { _ if p == 0.0 => 0.0, Some(_) => p * x.powi(p as i32 - 1), None => p * x.powf(p - 1.0) }",
-    );
-    fn f(x: f64, p: f64) -> f64 {
-        x.powi(p as i32)
-    }
-    fn df(x: f64, _: f64, p: f64) -> f64 {
-        match (p as i32).checked_sub(1) {
-            _ if p == 0.0 => 0.0,
-            Some(m) => p * x.powi(m),
-            None => p * x.powf(p - 1.0),
-        }
+    unary_fns! {
+        f(x, p) = x.powi(p as i32);
+        // `p as i32 - 1` would overflow at `i32::MIN`: a real power there.
+        df(x, _, p) = if p == 0.0 {
+            0.0
+        } else if p as i32 != i32::MIN {
+            p * x.powi(p as i32 - 1)
+        } else {
+            p * x.powf(p - 1.0)
+        };
     }
     /// The edges of `df`, taken the same way.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {
@@ -89,14 +74,9 @@ pub(crate) struct Powf;
 impl UnaryFn for Powf {
     const NAME: &'static str = "powf";
     const TEXT: &'static str = "p x^(p-1)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, p| x.powf(p)");
-    const DF_SRC: Option<&'static str> = Some("|x, _, p| if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }");
-    fn f(x: f64, p: f64) -> f64 {
-        x.powf(p)
-    }
-    fn df(x: f64, _: f64, p: f64) -> f64 {
-        if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) }
+    unary_fns! {
+        f(x, p) = x.powf(p);
+        df(x, _, p) = if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) };
     }
     /// The edge of `df`, taken the same way.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, p: f64) -> Option<Var<'t>> {

@@ -4,6 +4,7 @@
 
 use super::elementwise::{UnaryFn, unary};
 use crate::tape::Var;
+use crate::tensor::relu;
 
 /// The `relu` rule: forward and local derivative side by side.
 pub(crate) struct Relu;
@@ -11,15 +12,10 @@ pub(crate) struct Relu;
 impl UnaryFn for Relu {
     const NAME: &'static str = "relu";
     const TEXT: &'static str = "[x>0]";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| relu(x)");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| if x > 0.0 { 1.0 } else { 0.0 }");
     const HELPERS: &'static [&'static str] = &[crate::tensor::RELU_SRC];
-    fn f(x: f64, _: f64) -> f64 {
-        crate::tensor::relu(x)
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        if x > 0.0 { 1.0 } else { 0.0 }
+    unary_fns! {
+        f(x, _) = relu(x);
+        df(x, _, _) = if x > 0.0 { 1.0 } else { 0.0 };
     }
     /// A mask, whose own derivative is zero.
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {

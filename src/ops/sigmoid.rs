@@ -10,17 +10,12 @@ pub(crate) struct Sigmoid;
 impl UnaryFn for Sigmoid {
     const NAME: &'static str = "sigmoid";
     const TEXT: &'static str = "s(1-s)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| stable_sigmoid(x)");
-    const DF_SRC: Option<&'static str> = Some("|_, s, _| s * (1.0 - s)");
     const HELPERS: &'static [&'static str] = &[crate::tensor::STABLE_SIGMOID_SRC];
-    /// Never evaluates `exp` of a large positive number: finite at +-1000.
-    fn f(x: f64, _: f64) -> f64 {
-        stable_sigmoid(x)
-    }
-    /// In terms of the output `s`, which the tape already holds.
-    fn df(_: f64, s: f64, _: f64) -> f64 {
-        s * (1.0 - s)
+    unary_fns! {
+        /// Never evaluates `exp` of a large positive number: finite at +-1000.
+        f(x, _) = stable_sigmoid(x);
+        /// In terms of the output `s`, which the tape already holds.
+        df(_, s, _) = s * (1.0 - s);
     }
     fn df_var<'t>(_: Var<'t>, s: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(s * (1.0 - s))

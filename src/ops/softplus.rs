@@ -11,16 +11,11 @@ pub(crate) struct Softplus;
 impl UnaryFn for Softplus {
     const NAME: &'static str = "softplus";
     const TEXT: &'static str = "sigmoid(x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| stable_softplus(x)");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| stable_sigmoid(x)");
     const HELPERS: &'static [&'static str] =
         &[crate::tensor::RELU_SRC, crate::tensor::STABLE_SOFTPLUS_SRC, crate::tensor::STABLE_SIGMOID_SRC];
-    fn f(x: f64, _: f64) -> f64 {
-        stable_softplus(x)
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        stable_sigmoid(x)
+    unary_fns! {
+        f(x, _) = stable_softplus(x);
+        df(x, _, _) = stable_sigmoid(x);
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(x.sigmoid())

@@ -9,14 +9,9 @@ pub(crate) struct Tanh;
 impl UnaryFn for Tanh {
     const NAME: &'static str = "tanh";
     const TEXT: &'static str = "1-t^2";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.tanh()");
-    const DF_SRC: Option<&'static str> = Some("|_, t, _| 1.0 - t * t");
-    fn f(x: f64, _: f64) -> f64 {
-        x.tanh()
-    }
-    fn df(_: f64, t: f64, _: f64) -> f64 {
-        1.0 - t * t
+    unary_fns! {
+        f(x, _) = x.tanh();
+        df(_, t, _) = 1.0 - t * t;
     }
     fn df_var<'t>(_: Var<'t>, t: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(1.0 - t.square())

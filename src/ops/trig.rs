@@ -9,14 +9,9 @@ pub(crate) struct Sin;
 impl UnaryFn for Sin {
     const NAME: &'static str = "sin";
     const TEXT: &'static str = "cos(x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.sin()");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| x.cos()");
-    fn f(x: f64, _: f64) -> f64 {
-        x.sin()
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        x.cos()
+    unary_fns! {
+        f(x, _) = x.sin();
+        df(x, _, _) = x.cos();
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(x.cos())
@@ -29,14 +24,9 @@ pub(crate) struct Cos;
 impl UnaryFn for Cos {
     const NAME: &'static str = "cos";
     const TEXT: &'static str = "-sin(x)";
-    // The emitter's text of `f` and `df` below: the same operations.
-    const F_SRC: Option<&'static str> = Some("|x, _| x.cos()");
-    const DF_SRC: Option<&'static str> = Some("|x, _, _| -x.sin()");
-    fn f(x: f64, _: f64) -> f64 {
-        x.cos()
-    }
-    fn df(x: f64, _: f64, _: f64) -> f64 {
-        -x.sin()
+    unary_fns! {
+        f(x, _) = x.cos();
+        df(x, _, _) = -x.sin();
     }
     fn df_var<'t>(x: Var<'t>, _: Var<'t>, _: f64) -> Option<Var<'t>> {
         Some(-x.sin())

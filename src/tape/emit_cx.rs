@@ -183,7 +183,9 @@ pub fn apply(closure: &str, args: &[&str]) -> String {
     let rest = closure.trim().strip_prefix('|').expect("a rule's source starts with |params|");
     let end = rest.find('|').expect("a rule's source closes its |params|");
     let params: Vec<&str> = rest[..end].split(',').map(str::trim).collect();
-    let body = rest[end + 1..].trim();
+    // One line: `stringify!` may break a long body over several.
+    let body = rest[end + 1..].split_whitespace().collect::<Vec<_>>().join(" ");
+    let body = body.as_str();
     let mut out = String::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
     let mut last = ' ';

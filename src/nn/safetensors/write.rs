@@ -19,7 +19,10 @@ const METADATA_KEY: &str = "__metadata__";
 /// first, keys sorted, then every tensor as `F64`, sorted by name, offsets
 /// counted from the end of the header), padded with spaces to a multiple of
 /// 8 bytes. The layout is the one the `safetensors` crate and Python's
-/// writer give `F64` tensors, so the same parameters give the same bytes.
+/// writer give `F64` tensors, so the same parameters give the same bytes
+/// (`tests/nn_safetensors.rs` compares with the crate's writer; with more
+/// than one metadata key the crate's order follows its `HashMap` and
+/// varies from run to run, where ours is sorted).
 ///
 /// Refuses what a reader would refuse: [`ORDER_KEY`] passed in, a tensor
 /// named `__metadata__`, a header over [`MAX_HEADER_BYTES`].

@@ -116,8 +116,7 @@ pub(super) fn emit(
         "/// Written as {} chunks of at most {size} nodes (`{name}_fwd_K`, `{name}_bwd_K`), so that it compiles fast.",
         chunks.len()
     );
-    let sig = p.signature();
-    let _ = writeln!(s, "{ALLOW}\npub fn {name}({}) -> f64 {{", sig.join(", "));
+    p.open_value(&mut s, name);
     let _ = writeln!(
         s,
         "    // {} live nodes in {} chunks; the values a chunk reads from another are in `saved`.",
@@ -126,8 +125,7 @@ pub(super) fn emit(
     );
     let _ = writeln!(s, "    let mut saved = [0.0f64; {nv}];");
     let call = |s: &mut String, f: String, nodes: &BTreeSet<usize>, extra: &[&str]| {
-        let mut a: Vec<String> =
-            p.params.iter().filter(|(i, _)| nodes.contains(i)).map(|&(i, _)| p.names[i].clone()).collect();
+        let mut a: Vec<String> = p.params_in(nodes).map(|i| p.names[i].clone()).collect();
         a.extend(extra.iter().map(|e| e.to_string()));
         let _ = writeln!(s, "    {f}({});", a.join(", "));
     };
@@ -138,12 +136,7 @@ pub(super) fn emit(
     s.push_str(&forward_calls);
     let _ = writeln!(s, "    saved[{}]\n}}\n", slot[p.out]);
 
-    let sig: Vec<String> = sig.into_iter().chain(p.grad_signature()).collect();
-    let _ = writeln!(
-        s,
-        "/// `{name}` and its gradient, written into `d_ARG` (overwritten) for each argument.\n{ALLOW}\npub fn {name}_grad({}) -> f64 {{",
-        sig.join(", ")
-    );
+    p.open_grad(&mut s, name);
     let _ = writeln!(s, "    let mut saved = [0.0f64; {nv}];");
     s.push_str(&forward_calls);
     if p.backward_start(&mut s) {
@@ -154,9 +147,8 @@ pub(super) fn emit(
             if body.is_empty() {
                 continue;
             }
-            let mut a: Vec<String> =
-                p.params.iter().filter(|(i, _)| reads.contains(i)).map(|&(i, _)| p.names[i].clone()).collect();
-            a.extend(p.params.iter().filter(|(i, _)| grads.contains(i)).map(|&(i, _)| format!("d_{}", p.names[i])));
+            let mut a: Vec<String> = p.params_in(reads).map(|i| p.names[i].clone()).collect();
+            a.extend(p.params_in(grads).map(|i| format!("d_{}", p.names[i])));
             a.extend(["&saved".to_string(), "&mut d_saved".to_string()]);
             let _ = writeln!(s, "    {name}_bwd_{k}({});", a.join(", "));
         }
@@ -165,11 +157,7 @@ pub(super) fn emit(
 
     // The chunks themselves.
     let param_sig = |nodes: &BTreeSet<usize>| -> Vec<String> {
-        p.params
-            .iter()
-            .filter(|(i, _)| nodes.contains(i))
-            .map(|&(i, _)| format!("{}: {}", p.names[i], p.value_type(i)))
-            .collect()
+        p.params_in(nodes).map(|i| format!("{}: {}", p.names[i], p.value_type(i))).collect()
     };
     for (k, ((body, reads), r)) in fwd.iter().zip(&chunks).enumerate() {
         let mut sig = param_sig(reads);

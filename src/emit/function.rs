@@ -41,19 +41,13 @@ pub(super) struct Program<'a> {
 pub(super) fn emit_whole(p: &Program<'_>, name: &str, helpers: &mut Vec<&'static str>) -> Result<String, EmitError> {
     let mut s = String::new();
     p.header(&mut s, name);
-    let sig = p.signature();
-    let _ = writeln!(s, "{ALLOW}\npub fn {name}({}) -> f64 {{", sig.join(", "));
+    p.open_value(&mut s, name);
     let mut body = String::new();
     p.forward(&mut body, helpers, 0..p.out + 1)?;
     s.push_str(&body);
     let _ = writeln!(s, "    {}\n}}\n", p.value_operand(p.out).at("0"));
 
-    let sig: Vec<String> = sig.into_iter().chain(p.grad_signature()).collect();
-    let _ = writeln!(
-        s,
-        "/// `{name}` and its gradient, written into `d_ARG` (overwritten) for each argument.\n{ALLOW}\npub fn {name}_grad({}) -> f64 {{",
-        sig.join(", ")
-    );
+    p.open_grad(&mut s, name);
     s.push_str(&body);
     if p.backward_start(&mut s) {
         let mut declared = p.param.iter().map(|g| *g == Some(true)).collect::<Vec<_>>();
@@ -142,6 +136,29 @@ impl<'a> Program<'a> {
     /// `NAME: TYPE` for each parameter, in order.
     pub(super) fn signature(&self) -> Vec<String> {
         self.params.iter().map(|&(i, _)| format!("{}: {}", self.names[i], self.value_type(i))).collect()
+    }
+
+    /// Opens `pub fn NAME(args) -> f64 {`, the value function.
+    pub(super) fn open_value(&self, s: &mut String, name: &str) {
+        let _ = writeln!(s, "{ALLOW}\npub fn {name}({}) -> f64 {{", self.signature().join(", "));
+    }
+
+    /// Opens `pub fn NAME_grad(args, d_args) -> f64 {`, with its doc line.
+    pub(super) fn open_grad(&self, s: &mut String, name: &str) {
+        let sig: Vec<String> = self.signature().into_iter().chain(self.grad_signature()).collect();
+        let _ = writeln!(
+            s,
+            "/// `{name}` and its gradient, written into `d_ARG` (overwritten) for each argument.\n{ALLOW}\npub fn {name}_grad({}) -> f64 {{",
+            sig.join(", ")
+        );
+    }
+
+    /// The parameters among `nodes`, in order.
+    pub(super) fn params_in<'s>(
+        &'s self,
+        nodes: &'s std::collections::BTreeSet<usize>,
+    ) -> impl Iterator<Item = usize> + 's {
+        self.params.iter().map(|&(i, _)| i).filter(|i| nodes.contains(i))
     }
 
     /// `d_NAME: TYPE` for each parameter with a gradient, in order.
